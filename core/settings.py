@@ -1,0 +1,112 @@
+"""Settings from the environment, read once.
+
+Two ways to run (README): embedded (no DATABASE_URL/REDIS_URL: PostgreSQL from the pgserver wheel,
+in-memory pub/sub, in-process Dramatiq) and production (both set). Secrets that embedded mode needs
+are generated once and kept in the project-local data folder, so restarts keep sessions and can
+still decrypt channel credentials.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw else default
+
+
+def _persistent_secrets(data_dir: Path) -> dict[str, str]:
+    """Secrets generated on first start for embedded mode (never used when the env provides them)."""
+    path = data_dir / "secrets.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    data_dir.mkdir(parents=True, exist_ok=True)
+    generated = {
+        "jwt_secret": secrets.token_urlsafe(48),
+        "encryption_key": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+    }
+    path.write_text(json.dumps(generated))
+    path.chmod(0o600)
+    return generated
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str | None
+    redis_url: str | None
+    host: str
+    port: int
+    data_dir: Path
+    public_url: str
+    jwt_secret: str
+    encryption_keys: tuple[str, ...]  # first encrypts; all decrypt (key rotation)
+    access_token_ttl: int
+    refresh_token_ttl: int
+    max_webhook_body: int
+    demo: bool
+    log_level: str
+    graphql_max_depth: int
+    graphql_max_aliases: int
+    graphql_max_tokens: int
+    login_rate_per_minute: int
+    inprocess_worker: bool  # run Dramatiq jobs inside the API process (embedded mode, tests)
+    namespace: str  # prefixes Redis keys, pub/sub channels and queues: deployments can share a Redis
+
+    @property
+    def embedded(self) -> bool:
+        return self.database_url is None
+
+    @property
+    def bus_url(self) -> str:
+        return self.redis_url or "memory://"
+
+
+def load_settings() -> Settings:
+    data_dir = Path(os.environ.get("PYTAKE_DATA_DIR", ROOT / ".pytake")).resolve()
+    host = os.environ.get("HOST", "127.0.0.1")
+    port = _env_int("PORT", 8000)
+    jwt_secret = os.environ.get("JWT_SECRET")
+    enc_keys = os.environ.get("ENCRYPTION_KEYS")
+    if not jwt_secret or not enc_keys:
+        generated = _persistent_secrets(data_dir)
+        jwt_secret = jwt_secret or generated["jwt_secret"]
+        enc_keys = enc_keys or generated["encryption_key"]
+    database_url = os.environ.get("DATABASE_URL") or None
+    return Settings(
+        database_url=database_url,
+        redis_url=os.environ.get("REDIS_URL") or None,
+        host=host,
+        port=port,
+        data_dir=data_dir,
+        public_url=os.environ.get("PUBLIC_URL", f"http://{host}:{port}").rstrip("/"),
+        jwt_secret=jwt_secret,
+        encryption_keys=tuple(k.strip() for k in enc_keys.split(",") if k.strip()),
+        access_token_ttl=_env_int("ACCESS_TOKEN_TTL", 900),
+        refresh_token_ttl=_env_int("REFRESH_TOKEN_TTL", 30 * 24 * 3600),
+        max_webhook_body=_env_int("MAX_WEBHOOK_BODY", 2 * 1024 * 1024),
+        demo=os.environ.get("PYTAKE_DEMO", "1" if database_url is None else "0") == "1",
+        log_level=os.environ.get("LOG_LEVEL", "INFO"),
+        graphql_max_depth=_env_int("GRAPHQL_MAX_DEPTH", 10),
+        graphql_max_aliases=_env_int("GRAPHQL_MAX_ALIASES", 15),
+        graphql_max_tokens=_env_int("GRAPHQL_MAX_TOKENS", 2000),
+        login_rate_per_minute=_env_int("LOGIN_RATE_PER_MINUTE", 10),
+        namespace=os.environ.get("PYTAKE_NAMESPACE", "pytake"),
+        inprocess_worker=os.environ.get(
+            "PYTAKE_INPROCESS_WORKER", "0" if os.environ.get("REDIS_URL") else "1"
+        )
+        == "1",
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

@@ -1,0 +1,29 @@
+"""Tortoise models: the tables. No network calls and no business rules here (see resolvers/)."""
+
+from models.audit import AuditLog
+from models.channels import Channel
+from models.conversations import Conversation, ConversationStatus
+from models.customers import Customer, CustomerIdentity
+from models.events import Event, EventOutbox, StreamHead
+from models.messages import Direction, Message, MessageStatus, MessageStatusChange, OrphanStatus
+from models.users import RefreshToken, Role, User
+
+__all__ = [
+    "AuditLog",
+    "Channel",
+    "Conversation",
+    "ConversationStatus",
+    "Customer",
+    "CustomerIdentity",
+    "Direction",
+    "Event",
+    "EventOutbox",
+    "Message",
+    "MessageStatus",
+    "MessageStatusChange",
+    "OrphanStatus",
+    "RefreshToken",
+    "Role",
+    "StreamHead",
+    "User",
+]

@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class AuditLog(Model):
+    """Who did what to which object. Written in the same transaction as the admin action."""
+
+    id = fields.BigIntField(primary_key=True)
+    actor = fields.ForeignKeyField("models.User", related_name="audit_entries", null=True)
+    action = fields.CharField(max_length=64)
+    target_type = fields.CharField(max_length=40)
+    target_id = fields.CharField(max_length=64, null=True)
+    details = fields.JSONField(default=dict)
+    ip = fields.CharField(max_length=64, null=True)
+    created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        table = "audit_log"

@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+from connectors.base import Platform
+
+
+class Channel(Model):
+    """One connected account on a platform (a WhatsApp number, a Telegram bot, ...)."""
+
+    id = fields.IntField(primary_key=True)
+    platform = fields.CharEnumField(Platform, max_length=32)
+    name = fields.CharField(max_length=120)
+    enabled = fields.BooleanField(default=True)
+    config = fields.JSONField(default=dict)  # public settings (phone_number_id, api_base, ...)
+    secrets_encrypted = fields.TextField(
+        default=""
+    )  # Fernet token of a JSON object; never returned by the API
+    last_webhook_at = fields.DatetimeField(null=True)
+    last_error = fields.TextField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "channels"
