@@ -1,0 +1,446 @@
+"""A fake WhatsApp Cloud API: the send endpoint (as strict as Meta's) and the webhooks Meta would post.
+
+Tests and the demo use it instead of graph.facebook.com. It answers with the real shapes (Graph
+errors, `wamid.` ids) and posts signed webhooks shaped like the samples in platform-samples/whatsapp,
+so the code under test cannot tell it from Meta on the wire.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import hashlib
+import hmac
+import json
+import logging
+import re
+import socket
+import time
+import uuid
+from collections import deque
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT_LENGTH = 4096
+DEFAULT_WABA_ID = "102290129340398"
+_VERSION_RE = re.compile(r"^v\d+\.\d+$")
+_MESSAGE_TYPES = frozenset(
+    {
+        "text",
+        "template",
+        "image",
+        "audio",
+        "video",
+        "document",
+        "sticker",
+        "location",
+        "contacts",
+        "interactive",
+        "reaction",
+    }
+)
+_ERROR_TITLES = {
+    131047: "Re-engagement message",
+    131026: "Message undeliverable",
+    131000: "Something went wrong",
+    130429: "Rate limit hit",
+    131049: "This message was not delivered to maintain healthy ecosystem engagement.",
+    131050: "User has stopped marketing messages",
+    190: "Invalid OAuth access token",
+    100: "Invalid parameter",
+}
+_ERROR_DETAILS = {
+    131047: "Message failed to send because more than 24 hours have passed since the customer last replied to this number.",
+    131026: "Message Undeliverable.",
+    131000: "Something went wrong.",
+    130429: "Cloud API message throughput has been reached.",
+    190: "Invalid OAuth access token - Cannot parse access token.",
+    100: "Invalid parameter.",
+}
+
+
+@dataclass
+class _Number:
+    access_token: str
+    app_secret: str
+    webhook_url: str | None
+    waba_id: str
+    display_phone_number: str
+
+
+@dataclass
+class _Failure:
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str]
+
+
+def graph_error(code: int, message: str, *, details: str | None = None) -> dict[str, Any]:
+    """A Graph API error body, shaped like send_error_*.json."""
+    error: dict[str, Any] = {"message": message, "type": "OAuthException", "code": code}
+    if details is not None:
+        error["error_data"] = {"messaging_product": "whatsapp", "details": details}
+    error["fbtrace_id"] = "AFAKE" + uuid.uuid4().hex[:17]
+    return {"error": error}
+
+
+def _param_error(message: str) -> JSONResponse:
+    return JSONResponse(graph_error(100, f"(#100) {message}", details=message), status_code=400)
+
+
+def _new_wamid() -> str:
+    # Real wamids are base64 of a small binary record; the uuid keeps these unique.
+    return "wamid." + base64.b64encode(b"\x15\x02\x00\x11\x18\x12" + uuid.uuid4().bytes).decode()
+
+
+def sign(app_secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+@contextlib.asynccontextmanager
+async def serve_app(app: Any, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
+    """Run an ASGI app under uvicorn in this event loop; yields its base URL."""
+    # proto=IPPROTO_TCP: asyncio only sets TCP_NODELAY on accepted sockets when it is explicit.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))  # bound here, so port=0 needs no guess-a-free-port race
+    bound_port = sock.getsockname()[1]
+    config = uvicorn.Config(app, lifespan="off", log_level="warning", access_log=False, ws="none")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        while not server.started:
+            if task.done():
+                task.result()  # surfaces the startup error
+                raise RuntimeError("uvicorn stopped before it started")
+            await asyncio.sleep(0.01)
+        yield f"http://{host}:{bound_port}"
+    finally:
+        server.should_exit = True
+        try:
+            await asyncio.wait_for(task, 10)
+        finally:
+            sock.close()
+
+
+class FakeWhatsApp:
+    def __init__(self, *, api_version: str = "v21.0"):
+        self.api_version = api_version
+        self.numbers: dict[str, _Number] = {}
+        self.sent: list[dict[str, Any]] = []
+        self.auto_statuses: list[str] = []
+        self.auto_status_delay = 0.05  # Meta's statuses come after the send response, not with it
+        self.closed_windows: set[str] = set()
+        # What the receiver answered to each webhook, in order (bounded: the demo runs for days).
+        self.webhook_responses: deque[httpx.Response] = deque(maxlen=1000)
+        self._failures: deque[_Failure] = deque()
+        self._recipients: dict[str, tuple[str, bool]] = {}  # wamid → (recipient, was a template)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._client: httpx.AsyncClient | None = None
+        self.app = Starlette(
+            routes=[
+                Route("/_simulate/{phone_number_id}/inbound", self._simulate, methods=["POST"]),
+                Route("/{version}/{phone_number_id}/messages", self._messages, methods=["POST"]),
+            ]
+        )
+
+    # ---- set-up -----------------------------------------------------------------------------
+
+    def add_number(
+        self,
+        phone_number_id: str,
+        *,
+        access_token: str,
+        app_secret: str,
+        webhook_url: str | None = None,
+        waba_id: str = DEFAULT_WABA_ID,
+        display_phone_number: str = "15550783881",
+    ) -> None:
+        self.numbers[phone_number_id] = _Number(
+            access_token, app_secret, webhook_url, waba_id, display_phone_number
+        )
+
+    def fail_next(
+        self,
+        status: int,
+        body: dict[str, Any] | None = None,
+        times: int = 1,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        """The next `times` send requests, whatever they carry, answer `status` with `body`.
+        Calls queue up: fail_next(429); fail_next(500) fails one send with each, in that order."""
+        if body is None:  # the error Meta gives with that status
+            code = {429: 130429, 401: 190}.get(status, 131000 if status >= 500 else 100)
+            body = graph_error(code, f"(#{code}) {_ERROR_TITLES[code]}", details=_ERROR_DETAILS[code])
+        for _ in range(times):
+            self._failures.append(_Failure(status, body, dict(headers or {})))
+
+    def close_window(self, wa_id: str) -> None:
+        """Free-form sends to `wa_id` now fail with 131047, as 24 h after the customer's last message."""
+        self.closed_windows.add(wa_id.lstrip("+"))
+
+    def open_window(self, wa_id: str) -> None:
+        self.closed_windows.discard(wa_id.lstrip("+"))
+
+    # ---- the send endpoint --------------------------------------------------------------------
+
+    async def _messages(self, request: Request) -> JSONResponse:
+        if self._failures:
+            failure = self._failures.popleft()
+            return JSONResponse(failure.body, status_code=failure.status, headers=failure.headers)
+        version = request.path_params["version"]
+        phone_number_id = request.path_params["phone_number_id"]
+        if not _VERSION_RE.match(version):
+            return JSONResponse(graph_error(2500, "Unknown path components: /messages"), status_code=400)
+        number = self.numbers.get(phone_number_id)
+        if number is None:
+            message = (
+                f"Unsupported post request. Object with ID '{phone_number_id}' does not exist, cannot be "
+                "loaded due to missing permissions, or does not support this operation."
+            )
+            return JSONResponse(graph_error(100, message), status_code=400)
+        token = request.headers.get("authorization", "")
+        expected = f"Bearer {number.access_token}"
+        if not hmac.compare_digest(token.encode(), expected.encode()):
+            message = "Invalid OAuth access token - Cannot parse access token"
+            return JSONResponse(graph_error(190, message), status_code=401)
+        try:
+            body = json.loads(await request.body())
+        except ValueError:
+            return _param_error("The request body is not valid JSON.")
+        if not isinstance(body, dict):
+            return _param_error("The request body must be a JSON object.")
+        problem = _validate(body)
+        if problem is not None:
+            return _param_error(problem)
+        to = str(body["to"]).lstrip("+")
+        is_template = body.get("type", "text") == "template"  # Meta defaults a missing type to text
+        if not is_template and to in self.closed_windows:
+            code = 131047
+            error = graph_error(code, "(#131047) Re-engagement message", details=_ERROR_DETAILS[code])
+            return JSONResponse(error, status_code=400)
+        wamid = _new_wamid()
+        self.sent.append({**body, "_fake": {"phone_number_id": phone_number_id, "wamid": wamid}})
+        self._recipients[wamid] = (to, is_template)
+        if self.auto_statuses and number.webhook_url:
+            self._spawn(self._post_auto_statuses(phone_number_id, wamid, list(self.auto_statuses)))
+        response: dict[str, Any] = {
+            "messaging_product": "whatsapp",
+            "contacts": [{"input": body["to"], "wa_id": to}],
+            "messages": [{"id": wamid, "message_status": "accepted"} if is_template else {"id": wamid}],
+        }
+        return JSONResponse(response)
+
+    async def _simulate(self, request: Request) -> JSONResponse:
+        """A person plays the customer: {wa_id, name, text} becomes a signed inbound webhook."""
+        try:
+            data = json.loads(await request.body())
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            return JSONResponse({"error": "body must be a JSON object {wa_id, name, text}"}, status_code=400)
+        wa_id, name, text = data.get("wa_id"), data.get("name") or "", data.get("text")
+        if not isinstance(wa_id, str) or not wa_id.isdigit():
+            return JSONResponse({"error": "wa_id must be digits (a phone number without +)"}, status_code=400)
+        if not isinstance(text, str) or not text.strip() or not isinstance(name, str):
+            return JSONResponse({"error": "text must be a non-empty string"}, status_code=400)
+        phone_number_id = request.path_params["phone_number_id"]
+        if phone_number_id not in self.numbers:
+            return JSONResponse({"error": f"unknown phone_number_id {phone_number_id}"}, status_code=404)
+        try:
+            response = await self.post_inbound_text(phone_number_id, wa_id=wa_id, name=name, text=text)
+        except (httpx.HTTPError, LookupError) as exc:
+            return JSONResponse({"error": f"webhook not delivered: {exc!r}"}, status_code=502)
+        return JSONResponse({"status": response.status_code}, status_code=response.status_code)
+
+    # ---- webhooks Meta would post -------------------------------------------------------------
+
+    async def post_webhook(self, phone_number_id: str, payload: dict[str, Any] | bytes) -> httpx.Response:
+        """Sign and POST a body to the number's webhook URL. Dicts are serialised the way Meta does
+        (compact, non-ASCII as \\uXXXX), so only the exact bytes verify."""
+        number = self._number(phone_number_id)
+        if not number.webhook_url:
+            raise LookupError(f"phone number {phone_number_id} has no webhook_url")
+        body = payload if isinstance(payload, bytes) else json.dumps(payload, separators=(",", ":")).encode()
+        headers = {"Content-Type": "application/json", "X-Hub-Signature-256": sign(number.app_secret, body)}
+        response = await self._http().post(number.webhook_url, content=body, headers=headers)
+        self.webhook_responses.append(response)
+        return response
+
+    async def post_inbound_text(
+        self, phone_number_id: str, *, wa_id: str, name: str, text: str, wamid: str | None = None
+    ) -> httpx.Response:
+        message = {
+            "from": wa_id,
+            "id": wamid or _new_wamid(),
+            "timestamp": str(int(time.time())),
+            "type": "text",
+            "text": {"body": text},
+        }
+        value = {"contacts": [{"profile": {"name": name}, "wa_id": wa_id}], "messages": [message]}
+        return await self.post_webhook(phone_number_id, self._envelope(phone_number_id, value))
+
+    async def post_status(
+        self, phone_number_id: str, wamid: str, status: str, *, error_code: int | None = None
+    ) -> httpx.Response:
+        """A status webhook like status_*.json. `failed` carries `error_code` (default 131026)."""
+        recipient, is_template = self._recipients.get(wamid, ("", False))
+        now = int(time.time())
+        entry: dict[str, Any] = {
+            "id": wamid,
+            "status": status,
+            "timestamp": str(now),
+            "recipient_id": recipient,
+        }
+        if status == "sent":
+            origin = "utility" if is_template else "service"
+            entry["conversation"] = {
+                "id": hashlib.md5(recipient.encode(), usedforsecurity=False).hexdigest(),
+                "expiration_timestamp": str(now + 86400),
+                "origin": {"type": origin},
+            }
+        if status in ("sent", "delivered"):
+            entry["pricing"] = (
+                {"billable": True, "pricing_model": "PMP", "type": "regular", "category": "utility"}
+                if is_template
+                else {
+                    "billable": False,
+                    "pricing_model": "PMP",
+                    "category": "service",
+                    "type": "free_customer_service",
+                }
+            )
+        if status == "failed":
+            code = error_code if error_code is not None else 131026
+            title = _ERROR_TITLES.get(code, "Message failed")
+            entry["errors"] = [
+                {
+                    "code": code,
+                    "title": title,
+                    "message": title,
+                    "error_data": {"details": _ERROR_DETAILS.get(code, title)},
+                    "href": "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/",
+                }
+            ]
+        return await self.post_webhook(
+            phone_number_id, self._envelope(phone_number_id, {"statuses": [entry]})
+        )
+
+    async def wait_idle(self, timeout: float = 10) -> None:
+        """Wait until every background status post has finished."""
+        if self._tasks:
+            await asyncio.wait_for(asyncio.gather(*list(self._tasks), return_exceptions=True), timeout)
+
+    # ---- running ------------------------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def serve(self, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
+        """Serve the fake over real HTTP on loopback; yields its base URL (the channel's api_base)."""
+        try:
+            async with serve_app(self.app, host, port) as base_url:
+                yield base_url
+        finally:
+            await self.aclose()
+
+    async def aclose(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    # ---- internals ----------------------------------------------------------------------------
+
+    def _number(self, phone_number_id: str) -> _Number:
+        number = self.numbers.get(phone_number_id)
+        if number is None:
+            raise LookupError(f"phone number {phone_number_id} was not added to the fake")
+        return number
+
+    def _envelope(self, phone_number_id: str, value: dict[str, Any]) -> dict[str, Any]:
+        number = self._number(phone_number_id)
+        metadata = {"display_phone_number": number.display_phone_number, "phone_number_id": phone_number_id}
+        value = {"messaging_product": "whatsapp", "metadata": metadata, **value}
+        change = {"value": value, "field": "messages"}
+        return {"object": "whatsapp_business_account", "entry": [{"id": number.waba_id, "changes": [change]}]}
+
+    def _http(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=10, headers={"User-Agent": "facebookexternalua"})
+        return self._client
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)  # keeps a reference: the loop holds tasks only weakly
+        task.add_done_callback(self._tasks.discard)
+
+    async def _post_auto_statuses(self, phone_number_id: str, wamid: str, statuses: list[str]) -> None:
+        await asyncio.sleep(self.auto_status_delay)
+        for status in statuses:  # one at a time, so they arrive in order
+            try:
+                await self.post_status(phone_number_id, wamid, status)
+            except httpx.HTTPError as exc:
+                log.warning("fake whatsapp: status webhook not delivered", extra={"error": repr(exc)})
+                return
+
+
+def _validate(body: dict[str, Any]) -> str | None:
+    """The first thing Meta would refuse in a send body, as its error message; None when fine."""
+    product = body.get("messaging_product")
+    if product is None:
+        return "The parameter messaging_product is required."
+    if product != "whatsapp":
+        return f'Param messaging_product must be one of {{WHATSAPP}} - got "{product}".'
+    if body.get("recipient_type", "individual") != "individual":
+        return "Param recipient_type must be one of {INDIVIDUAL}."
+    to = body.get("to")
+    if not isinstance(to, str) or not to.lstrip("+").isdigit():
+        return "The parameter to is required." if not to else "Param to must be a phone number."
+    kind = body.get("type", "text")
+    if kind not in _MESSAGE_TYPES:
+        return f"Param type must be one of {{{', '.join(sorted(t.upper() for t in _MESSAGE_TYPES))}}}."
+    context = body.get("context")
+    if context is not None and not (isinstance(context, dict) and isinstance(context.get("message_id"), str)):
+        return "The parameter context['message_id'] is required."
+    if kind == "text":
+        text = body.get("text")
+        if not isinstance(text, dict) or not isinstance(text.get("body"), str) or not text["body"].strip():
+            return "The parameter text['body'] is required."
+        if len(text["body"]) > MAX_TEXT_LENGTH:
+            return f"Param text['body'] must be at most {MAX_TEXT_LENGTH} characters long."
+        if not isinstance(text.get("preview_url", False), bool):
+            return "Param text['preview_url'] must be a boolean."
+        return None
+    if kind == "template":
+        template = body.get("template")
+        if (
+            not isinstance(template, dict)
+            or not isinstance(template.get("name"), str)
+            or not template["name"]
+        ):
+            return "The parameter template['name'] is required."
+        language = template.get("language")
+        if (
+            not isinstance(language, dict)
+            or not isinstance(language.get("code"), str)
+            or not language["code"]
+        ):
+            return "The parameter template['language']['code'] is required."
+        if not isinstance(template.get("components", []), list):
+            return "Param template['components'] must be an array."
+        return None
+    if not isinstance(body.get(kind), dict | list):
+        return f"The parameter {kind} is required."
+    return None
