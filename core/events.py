@@ -155,7 +155,7 @@ class EventLog:
     async def _sequence_batch(self) -> list[tuple[int, int | None, str, str, str]]:
         async with in_transaction() as conn:
             await conn.execute_query("SELECT pg_advisory_xact_lock($1)", [_SEQUENCER_LOCK])
-            _, rows = await conn.execute_query(
+            rows = await conn.execute_query_dict(
                 "DELETE FROM event_outbox WHERE id IN (SELECT id FROM event_outbox ORDER BY id LIMIT $1) "
                 "RETURNING id, stream, type, payload::text AS payload, created_at",
                 [_BATCH],
@@ -164,7 +164,7 @@ class EventLog:
                 return []
             rows = sorted(rows, key=lambda r: r["id"])
             streams = sorted({r["stream"] for r in rows} | {_GLOBAL_HEAD})
-            _, heads_rows = await conn.execute_query(
+            heads_rows = await conn.execute_query_dict(
                 "SELECT stream, last_seq FROM stream_heads WHERE stream = ANY($1::text[])", [streams]
             )
             heads: dict[str, int] = {h["stream"]: h["last_seq"] for h in heads_rows}

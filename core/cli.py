@@ -1,0 +1,142 @@
+"""`pytake` command line: migrate, seed, serve, worker, run (embedded all-in-one), create-user."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import sys
+
+from core import db
+from core.settings import get_settings
+
+
+async def _with_orm(coro_factory):  # type: ignore[no-untyped-def]
+    settings = get_settings()
+    await db.init_orm(await db.resolve_database_url(settings))
+    try:
+        return await coro_factory()
+    finally:
+        await db.close_orm()
+
+
+def cmd_migrate(_: argparse.Namespace) -> None:
+    async def go() -> None:
+        url = await db.resolve_database_url(get_settings())
+        applied = await db.migrate(url)
+        print(f"migrations applied: {', '.join(applied) if applied else 'none pending'}")
+
+    asyncio.run(go())
+
+
+def cmd_seed(_: argparse.Namespace) -> None:
+    from core.seed import seed_demo
+
+    creds = asyncio.run(_with_orm(seed_demo))
+    _print_credentials(creds)
+
+
+def _print_credentials(creds: dict[str, str]) -> None:
+    settings = get_settings()
+    print("\n  PyTake demo users (saved in", settings.data_dir / "demo-credentials.json", ")")
+    for email, password in creds.items():
+        print(f"    {email:24} {password}")
+    print(f"\n  Web app: {settings.public_url}/    GraphiQL: {settings.public_url}/graphql\n", flush=True)
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    settings = get_settings()
+    workers = args.workers
+    if settings.embedded and workers > 1:
+        sys.exit(
+            "embedded mode runs one process (in-memory pub/sub); set DATABASE_URL and REDIS_URL to scale out"
+        )
+    uvicorn.run(
+        "asgi:app",
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        workers=workers,
+        log_level="warning",
+        proxy_headers=True,
+        ws="websockets-sansio",
+    )
+
+
+def cmd_worker(args: argparse.Namespace) -> None:
+    if not get_settings().redis_url:
+        sys.exit("workers need REDIS_URL (the broker); embedded mode runs jobs inside `pytake serve`")
+    os.execvp(
+        sys.executable,
+        [
+            sys.executable,
+            "-m",
+            "dramatiq",
+            "jobs.worker",
+            "--processes",
+            str(args.processes),
+            "--threads",
+            str(args.threads),
+        ],
+    )
+
+
+def cmd_run(args: argparse.Namespace) -> None:
+    """Embedded all-in-one (make run): migrate, seed, print the demo users, serve."""
+    cmd_migrate(args)
+    cmd_seed(args)
+    args.workers = 1
+    cmd_serve(args)
+
+
+def cmd_create_user(args: argparse.Namespace) -> None:
+    from core.auth import hash_password
+    from models import Role, User
+
+    password = os.environ.get("PYTAKE_PASSWORD") or getpass.getpass("password: ")
+    if len(password) < 10:
+        sys.exit("password must be at least 10 characters")
+
+    async def go() -> None:
+        await User.create(
+            email=args.email.lower(),
+            name=args.name,
+            role=Role(args.role),
+            password_hash=hash_password(password),
+        )
+
+    asyncio.run(_with_orm(go))
+    print(f"created {args.role} {args.email}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="pytake", description="PyTake omnichannel inbox")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(fn=cmd_migrate)
+    sub.add_parser("seed", help="create demo users, channel and conversations").set_defaults(fn=cmd_seed)
+    for name, fn, help_text in (
+        ("serve", cmd_serve, "run the API"),
+        ("run", cmd_run, "embedded: migrate, seed, serve"),
+    ):
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("--host")
+        p.add_argument("--port", type=int)
+        p.add_argument("--workers", type=int, default=1, help="uvicorn processes (production mode)")
+        p.set_defaults(fn=fn)
+    p = sub.add_parser("worker", help="run Dramatiq worker processes (production mode)")
+    p.add_argument("--processes", type=int, default=2)
+    p.add_argument("--threads", type=int, default=8)
+    p.set_defaults(fn=cmd_worker)
+    p = sub.add_parser("create-user", help="create a user (password from PYTAKE_PASSWORD or prompt)")
+    p.add_argument("--email", required=True)
+    p.add_argument("--name", required=True)
+    p.add_argument("--role", choices=["admin", "supervisor", "agent"], default="admin")
+    p.set_defaults(fn=cmd_create_user)
+    args = parser.parse_args(argv)
+    args.fn(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,86 @@
+"""Demo mode (the embedded default): a fake WhatsApp Cloud API inside the app at /_fake/whatsapp,
+so `make run` shows the whole loop (customer writes → agent sees it live → reply → ticks) with no
+Meta account. A person plays the customer through `simulateInboundMessage`."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from connectors.fakes.whatsapp import FakeWhatsApp
+from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+
+from connectors.base import Platform
+from core.auth import Actor
+from core.crypto import decrypt_secrets
+from core.settings import get_settings
+from models import Channel
+from resolvers.auth import require_user
+from resolvers.channels import channel_view, webhook_url
+from resolvers.errors import BadInput, NotFound
+
+log = logging.getLogger(__name__)
+_fake: FakeWhatsApp | None = None
+FAKE_MOUNT = "/_fake/whatsapp"
+
+
+def enabled() -> bool:
+    return get_settings().demo
+
+
+def fake_app() -> Any:
+    global _fake
+    if not enabled():
+        return Starlette(routes=[Route("/{p:path}", lambda r: PlainTextResponse("not found", 404))])
+    _fake = FakeWhatsApp()
+    _fake.auto_statuses = ["delivered", "read"]  # the demo shows ticks moving
+    return _fake.app
+
+
+def fake_api_base() -> str:
+    return f"{get_settings().public_url}{FAKE_MOUNT}"
+
+
+async def _demo_channels() -> list[Channel]:
+    return [c for c in await Channel.filter(platform=Platform.WHATSAPP, enabled=True) if c.config.get("demo")]
+
+
+async def start(app: Any) -> None:
+    """Register the demo channels' numbers with the fake (its webhooks come back to us)."""
+    if _fake is None:
+        return
+    for channel in await _demo_channels():
+        secrets = decrypt_secrets(channel.secrets_encrypted)
+        _fake.add_number(
+            channel.config["phone_number_id"],
+            access_token=secrets["access_token"],
+            app_secret=secrets["app_secret"],
+            webhook_url=webhook_url(channel),
+        )
+
+
+async def stop() -> None:
+    return None
+
+
+async def demo_channels() -> list[dict[str, Any]]:
+    return [channel_view(c) for c in await _demo_channels()] if enabled() else []
+
+
+async def simulate_inbound(actor: Actor | None, channel_id: int, *, wa_id: str, name: str, text: str) -> bool:
+    require_user(actor)
+    if _fake is None:
+        raise NotFound("demo mode is off")
+    channel = next((c for c in await _demo_channels() if c.id == channel_id), None)
+    if channel is None:
+        raise NotFound(f"channel {channel_id} is not a demo channel")
+    if not wa_id.isdigit() or not 6 <= len(wa_id) <= 15:
+        raise BadInput("waId must be 6 to 15 digits (a phone number without +)", field="waId")
+    if not text.strip():
+        raise BadInput("text must not be empty", field="text")
+    response = await _fake.post_inbound_text(
+        channel.config["phone_number_id"], wa_id=wa_id, name=name, text=text
+    )
+    return response.status_code == 200

@@ -1,0 +1,19 @@
+"""Prometheus metrics, exposed at /metrics."""
+
+from prometheus_client import Counter, Histogram
+
+HTTP_REQUESTS = Counter("pytake_http_requests_total", "HTTP requests", ["route", "method", "status"])
+HTTP_LATENCY = Histogram(
+    "pytake_http_request_seconds",
+    "HTTP request latency",
+    ["route"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+)
+MESSAGES_IN = Counter("pytake_messages_in_total", "Inbound messages stored", ["platform"])
+MESSAGES_DUPLICATE = Counter(
+    "pytake_messages_duplicate_total", "Redelivered inbound messages ignored", ["platform"]
+)
+STATUSES_IN = Counter("pytake_statuses_in_total", "Delivery statuses that changed a message", ["platform"])
+MESSAGES_OUT = Counter("pytake_messages_out_total", "Replies accepted for sending", ["platform"])
+WEBHOOKS_REJECTED = Counter("pytake_webhooks_rejected_total", "Webhooks refused", ["platform", "reason"])
+JOB_OUTCOMES = Counter("pytake_job_outcomes_total", "Dramatiq job outcomes", ["actor", "outcome"])

@@ -1,0 +1,120 @@
+"""The webhook endpoint every platform posts to: /webhooks/{platform}/{channel_id}.
+
+Order matters and is the product's promise: size limit → channel → signature over the raw bytes
+(nothing is parsed or stored before it passes) → parse → store in one transaction → 200. A platform
+only gets its 2xx once the message is committed, so a crash before that means it retries, and the
+retry is deduplicated by the platform's message id.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from connectors.registry import get_connector
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+
+from connectors.base import MalformedPayload, Platform, WebhookRequest
+from core import metrics
+from core.crypto import SecretsUnreadable
+from core.settings import get_settings
+from resolvers.channels import channel_for_webhook, record_webhook
+from resolvers.errors import NotFound
+from resolvers.inbound import ingest
+
+log = logging.getLogger("pytake.webhooks")
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge
+    chunks, size = [], 0
+    async for chunk in request.stream():  # enforce the limit even without (or with a lying) Content-Length
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+
+
+async def webhook(request: Request) -> Response:
+    started = time.perf_counter()
+    platform_name = request.path_params["platform"]
+    try:
+        platform = Platform(platform_name)
+    except ValueError:
+        return _error(404, "UNKNOWN_PLATFORM", f"no platform {platform_name!r}")
+    response = await _handle(request, platform)
+    metrics.HTTP_LATENCY.labels("webhook").observe(time.perf_counter() - started)
+    return response
+
+
+async def _handle(request: Request, platform: Platform) -> Response:
+    try:
+        channel, creds = await channel_for_webhook(int(request.path_params["channel_id"]))
+    except (NotFound, ValueError):
+        metrics.WEBHOOKS_REJECTED.labels(platform, "unknown_channel").inc()
+        return _error(404, "UNKNOWN_CHANNEL", "no such channel")
+    except SecretsUnreadable:
+        log.error("channel secrets unreadable", extra={"channel_id": request.path_params["channel_id"]})
+        return _error(503, "CHANNEL_MISCONFIGURED", "channel credentials cannot be read")
+    if channel.platform != platform or not channel.enabled:
+        metrics.WEBHOOKS_REJECTED.labels(platform, "unknown_channel").inc()
+        return _error(404, "UNKNOWN_CHANNEL", "no such channel")
+    connector = get_connector(platform)
+    try:
+        body = await _read_body(request, get_settings().max_webhook_body)
+    except BodyTooLarge:
+        metrics.WEBHOOKS_REJECTED.labels(platform, "too_large").inc()
+        return _error(413, "PAYLOAD_TOO_LARGE", "body exceeds the webhook size limit")
+    except ClientDisconnect:
+        return _error(400, "CLIENT_DISCONNECTED", "request body incomplete")
+    hook = WebhookRequest(
+        method=request.method,
+        url=str(request.url),
+        headers={k.lower(): v for k, v in request.headers.items()},
+        query=dict(request.query_params),
+        body=body,
+    )
+    handshake = connector.handshake(hook, creds)
+    if handshake is not None:
+        return Response(handshake.body, status_code=handshake.status, media_type=handshake.content_type)
+    if request.method != "POST":
+        return _error(405, "METHOD_NOT_ALLOWED", "webhooks are POSTed")
+    if not connector.verify(hook, creds):
+        metrics.WEBHOOKS_REJECTED.labels(platform, "bad_signature").inc()
+        log.warning(
+            "webhook signature rejected", extra={"channel_id": channel.id, "platform": platform.value}
+        )
+        return _error(401, "BAD_SIGNATURE", "signature missing or invalid")
+    try:
+        parsed = connector.parse(body, creds)
+    except MalformedPayload as exc:
+        metrics.WEBHOOKS_REJECTED.labels(platform, "malformed").inc()
+        return _error(400, "MALFORMED_PAYLOAD", str(exc))
+    result = await ingest(channel.id, platform.value, parsed)
+    await record_webhook(channel.id)
+    metrics.MESSAGES_IN.labels(platform).inc(result.stored)
+    metrics.MESSAGES_DUPLICATE.labels(platform).inc(result.duplicates)
+    metrics.STATUSES_IN.labels(platform).inc(result.statuses)
+    log.info(
+        "webhook",
+        extra={
+            "channel_id": channel.id,
+            "platform": platform.value,
+            "stored": result.stored,
+            "duplicates": result.duplicates,
+            "statuses": result.statuses,
+        },
+    )
+    return PlainTextResponse("ok")

@@ -1,0 +1,158 @@
+"""Channels: connected platform accounts. Secrets are encrypted at rest and never read back."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from connectors.registry import get_connector
+
+from connectors.base import ChannelCredentials, Platform
+from core.auth import Actor
+from core.crypto import decrypt_secrets, encrypt_secrets
+from core.settings import get_settings
+from core.sql import in_transaction
+from models import Channel
+from resolvers import audit
+from resolvers.auth import require_admin, require_user
+from resolvers.errors import BadInput, NotFound
+
+
+def webhook_url(channel: Channel) -> str:
+    return f"{get_settings().public_url}/webhooks/{channel.platform}/{channel.id}"
+
+
+def channel_view(channel: Channel) -> dict[str, Any]:
+    secrets = decrypt_secrets(channel.secrets_encrypted)
+    return {
+        "id": channel.id,
+        "platform": str(channel.platform),
+        "name": channel.name,
+        "enabled": channel.enabled,
+        "config": dict(channel.config),
+        "secrets_set": sorted(k for k, v in secrets.items() if v),
+        "webhook_url": webhook_url(channel),
+        "last_webhook_at": channel.last_webhook_at,
+        "last_error": channel.last_error,
+        "created_at": channel.created_at,
+    }
+
+
+def credentials(channel: Channel) -> ChannelCredentials:
+    return ChannelCredentials(
+        channel_id=channel.id, config=channel.config, secrets=decrypt_secrets(channel.secrets_encrypted)
+    )
+
+
+def _validate(platform: Platform, config: dict[str, Any], secrets: dict[str, str]) -> None:
+    problems = get_connector(platform).validate_config(config, secrets)
+    if problems:
+        raise BadInput("; ".join(problems), field="config", problems=problems)
+
+
+async def create_channel(
+    actor: Actor | None, *, platform: Platform, name: str, config: dict[str, Any], secrets: dict[str, str]
+) -> dict[str, Any]:
+    actor = require_admin(actor)
+    if not name.strip():
+        raise BadInput("name must not be empty", field="name")
+    _validate(platform, config, secrets)
+    async with in_transaction() as conn:
+        channel = await Channel.create(
+            platform=platform, name=name.strip(), config=config, secrets_encrypted=encrypt_secrets(secrets)
+        )
+        # Secrets are never written to the audit log: only which ones were set.
+        await audit.record(
+            conn,
+            actor,
+            "channel.create",
+            "Channel",
+            channel.id,
+            {"platform": platform.value, "name": name, "config": config, "secrets_set": sorted(secrets)},
+        )
+    return channel_view(channel)
+
+
+async def update_channel(
+    actor: Actor | None,
+    channel_id: int,
+    *,
+    name: str | None = None,
+    enabled: bool | None = None,
+    config: dict[str, Any] | None = None,
+    secrets: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """`secrets` is merged: only the keys given are replaced (write-only fields)."""
+    actor = require_admin(actor)
+    async with in_transaction() as conn:
+        channel = await Channel.filter(id=channel_id).select_for_update().first()
+        if channel is None:
+            raise NotFound(f"channel {channel_id} does not exist")
+        current = decrypt_secrets(channel.secrets_encrypted)
+        new_config = {**channel.config, **(config or {})}
+        new_secrets = {**current, **(secrets or {})}
+        _validate(Platform(channel.platform), new_config, new_secrets)
+        if name is not None:
+            if not name.strip():
+                raise BadInput("name must not be empty", field="name")
+            channel.name = name.strip()
+        if enabled is not None:
+            channel.enabled = enabled
+        channel.config = new_config
+        channel.secrets_encrypted = encrypt_secrets(new_secrets)
+        await channel.save()
+        await audit.record(
+            conn,
+            actor,
+            "channel.update",
+            "Channel",
+            channel.id,
+            {"name": name, "enabled": enabled, "config": config, "secrets_changed": sorted(secrets or {})},
+        )
+    return channel_view(channel)
+
+
+async def list_channels(actor: Actor | None) -> list[dict[str, Any]]:
+    require_user(actor)
+    return [channel_view(c) for c in await Channel.all().order_by("id")]
+
+
+_WEBHOOK_CACHE_TTL = 5.0  # seconds an admin's change to a channel may take to reach webhooks
+_webhook_cache: dict[int, tuple[float, Channel, ChannelCredentials]] = {}
+
+
+async def channel_for_webhook(channel_id: int) -> tuple[Channel, ChannelCredentials]:
+    """The channel and its decrypted credentials, cached briefly: webhooks arrive in floods and
+    a database read plus a decryption per request is the cost of every single one."""
+    now = time.monotonic()
+    hit = _webhook_cache.get(channel_id)
+    if hit and now - hit[0] < _WEBHOOK_CACHE_TTL:
+        return hit[1], hit[2]
+    channel = await get_channel(channel_id)
+    creds = credentials(channel)
+    if len(_webhook_cache) > 10_000:
+        _webhook_cache.clear()
+    _webhook_cache[channel_id] = (now, channel, creds)
+    return channel, creds
+
+
+_last_touch: dict[int, float] = {}
+
+
+async def record_webhook(channel_id: int) -> None:
+    """Keep `last_webhook_at` fresh for the health view, at most once a second per process:
+    updating the channel row inside every ingest would make all webhooks of a channel queue on
+    its row lock."""
+    now = time.monotonic()
+    if now - _last_touch.get(channel_id, 0.0) < 1.0:
+        return
+    _last_touch[channel_id] = now
+    await Channel.filter(id=channel_id).update(last_webhook_at=datetime.now(UTC))
+
+
+async def get_channel(channel_id: int) -> Channel:
+    channel = await Channel.get_or_none(id=channel_id)
+    if channel is None:
+        raise NotFound(f"channel {channel_id} does not exist")
+    return channel

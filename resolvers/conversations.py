@@ -1,0 +1,223 @@
+"""Reading and steering conversations: the inbox list, one conversation's messages, assignment."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from core.auth import Actor
+from core.events import INBOX, committed, emit
+from core.sql import fetch, in_transaction
+from models import Channel, ConversationStatus, User
+from resolvers.auth import require_user
+from resolvers.errors import BadInput, Forbidden, NotFound
+from resolvers.views import CONVERSATION_COLUMNS, MESSAGE_COLUMNS, conversation_view, message_view
+
+MAX_PAGE = 100
+
+
+@dataclass(frozen=True)
+class ConversationFilter:
+    statuses: tuple[ConversationStatus, ...] = ()
+    assignee_id: int | None = None
+    unassigned: bool = False
+    channel_id: int | None = None
+    platform: str | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[dict[str, Any]]
+    cursors: list[str]
+    has_next: bool
+    has_previous: bool
+
+
+def _encode(*parts: object) -> str:
+    return base64.urlsafe_b64encode("|".join(str(p) for p in parts).encode()).decode()
+
+
+def _decode(cursor: str, arity: int) -> list[str]:
+    try:
+        parts = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadInput("cursor is not one this API returned", field="after") from exc
+    if len(parts) != arity:
+        raise BadInput("cursor is not one this API returned", field="after")
+    return parts
+
+
+def _page_size(first: int | None) -> int:
+    size = 50 if first is None else first
+    if not 0 < size <= MAX_PAGE:
+        raise BadInput(f"page size must be between 1 and {MAX_PAGE}", field="first")
+    return size
+
+
+async def list_conversations(
+    actor: Actor | None, *, first: int | None, after: str | None, filter: ConversationFilter
+) -> Page:
+    """Newest activity first; keyset pagination on (last_message_at, id)."""
+    require_user(actor)
+    size = _page_size(first)
+    where, args = ["TRUE"], []
+
+    def arg(value: object) -> str:
+        args.append(value)
+        return f"${len(args)}"
+
+    if filter.statuses:
+        where.append(f"status = ANY({arg([s.value for s in filter.statuses])}::text[])")
+    if filter.unassigned:
+        where.append("assignee_id IS NULL")
+    elif filter.assignee_id is not None:
+        where.append(f"assignee_id = {arg(filter.assignee_id)}")
+    if filter.channel_id is not None:
+        where.append(f"channel_id = {arg(filter.channel_id)}")
+    if filter.platform is not None:
+        where.append(f"platform = {arg(filter.platform)}")
+    if after:
+        ts, cid = _decode(after, 2)
+        try:
+            key = (datetime.fromisoformat(ts), int(cid))
+        except ValueError as exc:
+            raise BadInput("cursor is not one this API returned", field="after") from exc
+        where.append(f"(last_message_at, id) < ({arg(key[0])}, {arg(key[1])})")
+    rows = await fetch(
+        f"SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE {' AND '.join(where)} "
+        f"ORDER BY last_message_at DESC, id DESC LIMIT {size + 1}",
+        *args,
+    )
+    items = [conversation_view(r) for r in rows[:size]]
+    return Page(
+        items=items,
+        cursors=[_encode(c["last_message_at"].isoformat(), c["id"]) for c in items],
+        has_next=len(rows) > size,
+        has_previous=bool(after),
+    )
+
+
+async def get_conversation(actor: Actor | None, conversation_id: int) -> dict[str, Any]:
+    require_user(actor)
+    rows = await fetch(f"SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = $1", conversation_id)
+    if not rows:
+        raise NotFound(f"conversation {conversation_id} does not exist")
+    return conversation_view(rows[0])
+
+
+async def list_messages(
+    conversation_id: int, *, first: int | None, after: str | None, last: int | None, before: str | None
+) -> Page:
+    """Oldest→newest within the page. `last`/`before` walk back from the newest (the chat view)."""
+    if first is not None and last is not None:
+        raise BadInput("pass either first or last, not both", field="first")
+    backwards = last is not None or (first is None and after is None)
+    size = _page_size(last if backwards else first)
+    args: list[object] = [conversation_id]
+    cond = ""
+    cursor = before if backwards else after
+    if cursor:
+        (mid,) = _decode(cursor, 1)
+        if not mid.isdigit():
+            raise BadInput("cursor is not one this API returned", field="before" if backwards else "after")
+        args.append(int(mid))
+        cond = f" AND id {'<' if backwards else '>'} $2"
+    order = "DESC" if backwards else "ASC"
+    rows = await fetch(
+        f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1{cond} ORDER BY id {order} LIMIT {size + 1}",
+        *args,
+    )
+    more = len(rows) > size
+    items = [message_view(r) for r in rows[:size]]
+    if backwards:
+        items.reverse()
+    return Page(
+        items=items,
+        cursors=[_encode(m["id"]) for m in items],
+        has_next=more if not backwards else bool(before),
+        has_previous=more if backwards else bool(after),
+    )
+
+
+async def assign(actor: Actor | None, conversation_id: int, user_id: int | None) -> dict[str, Any]:
+    """Agents may take a conversation or let go of their own; supervisors assign anyone."""
+    actor = require_user(actor)
+    if not actor.is_supervisor and user_id not in (None, actor.user_id):
+        raise Forbidden("agents can only assign conversations to themselves")
+    if user_id is not None and not await User.filter(id=user_id, is_active=True).exists():
+        raise NotFound(f"user {user_id} does not exist or is disabled")
+    async with in_transaction() as conn:
+        rows = await conn.execute_query_dict(
+            f"SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = $1 FOR UPDATE", [conversation_id]
+        )
+        if not rows:
+            raise NotFound(f"conversation {conversation_id} does not exist")
+        if (
+            not actor.is_supervisor
+            and user_id is None
+            and rows[0]["assignee_id"] not in (None, actor.user_id)
+        ):
+            raise Forbidden("agents can only unassign their own conversations")
+        rows = await conn.execute_query_dict(
+            f"UPDATE conversations SET assignee_id = $2, updated_at = now() WHERE id = $1 RETURNING {CONVERSATION_COLUMNS}",
+            [conversation_id, user_id],
+        )
+        conversation = conversation_view(dict(rows[0]))
+        await emit(conn, INBOX, "CONVERSATION_UPDATED", {"conversation": conversation})
+    committed()
+    return conversation
+
+
+async def mark_read(actor: Actor | None, conversation_id: int) -> dict[str, Any]:
+    require_user(actor)
+    async with in_transaction() as conn:
+        rows = await conn.execute_query_dict(
+            f"UPDATE conversations SET unread_count = 0 WHERE id = $1 RETURNING {CONVERSATION_COLUMNS}",
+            [conversation_id],
+        )
+        if not rows:
+            raise NotFound(f"conversation {conversation_id} does not exist")
+        conversation = conversation_view(dict(rows[0]))
+        await emit(conn, INBOX, "CONVERSATION_UPDATED", {"conversation": conversation})
+    committed()
+    return conversation
+
+
+# --- batch loads for DataLoaders: one query per kind, whatever the page size ---------------------
+
+
+async def customers_by_id(ids: list[int]) -> list[dict[str, Any] | None]:
+    rows = await fetch("SELECT id, name, phone, email FROM customers WHERE id = ANY($1::int[])", ids)
+    found = {r["id"]: r for r in rows}
+    return [found.get(i) for i in ids]
+
+
+async def identities_by_customer(ids: list[int]) -> list[list[dict[str, Any]]]:
+    rows = await fetch(
+        "SELECT customer_id, platform, external_id, display_name, phone FROM customer_identities "
+        "WHERE customer_id = ANY($1::int[]) ORDER BY id",
+        ids,
+    )
+    grouped: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
+    for r in rows:
+        grouped[r["customer_id"]].append(r)
+    return [grouped[i] for i in ids]
+
+
+async def users_by_id(ids: list[int]) -> list[dict[str, Any] | None]:
+    rows = await fetch("SELECT id, email, name, role, is_active FROM users WHERE id = ANY($1::int[])", ids)
+    found = {r["id"]: r for r in rows}
+    return [found.get(i) for i in ids]
+
+
+async def messages_by_id(ids: list[int]) -> list[dict[str, Any] | None]:
+    rows = await fetch(f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ANY($1::bigint[])", ids)
+    found = {r["id"]: message_view(r) for r in rows}
+    return [found.get(i) for i in ids]
+
+
+async def channels_by_id(ids: list[int]) -> list[Channel | None]:
+    found = {c.id: c for c in await Channel.filter(id__in=ids)}
+    return [found.get(i) for i in ids]

@@ -1,0 +1,188 @@
+"""Outbound messages: an agent's reply, stored once, sent once.
+
+`send_reply` stores the message as `queued` (deduplicated on the client's id, so a retried
+mutation neither stores nor sends twice) and enqueues the send job after commit. `deliver` is what
+the job does: claim the message with a lease (a re-delivered job finds it claimed or done and does
+nothing), call the platform, record the outcome.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from connectors.registry import get_connector
+
+from connectors.base import DeliveryStatus, MessageKind, OutboundMessage, Platform, SendError
+from core import http
+from core.auth import Actor
+from core.events import INBOX, committed, conversation_stream, emit
+from core.sql import fetch, in_transaction
+from models import Channel
+from resolvers.auth import require_user
+from resolvers.channels import credentials
+from resolvers.errors import BadInput, Conflict, NotFound
+from resolvers.statuses import apply_orphans, transition
+from resolvers.views import CONVERSATION_COLUMNS, MESSAGE_COLUMNS, conversation_view, message_view
+
+log = logging.getLogger(__name__)
+
+MAX_SEND_ATTEMPTS = 6
+SEND_LEASE = timedelta(seconds=60)  # longer than the HTTP timeout: a live attempt is never overtaken
+MAX_CLIENT_ID = 64
+
+
+@dataclass(frozen=True)
+class SendReplyResult:
+    message: dict[str, Any]
+    created: bool
+
+
+def retry_backoff(attempt: int) -> float:
+    """Seconds before retry number `attempt`: 0.5, 1, 2, 4, ... capped at a minute."""
+    return min(0.5 * 2 ** (attempt - 1), 60.0)
+
+
+class TransientSendFailure(Exception):
+    """The platform may accept this later: the job retries after `retry_after` seconds."""
+
+    def __init__(self, reason: str, retry_after: float):
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+async def send_reply(
+    actor: Actor | None, *, conversation_id: int, client_message_id: str, text: str
+) -> SendReplyResult:
+    actor = require_user(actor)
+    client_message_id = client_message_id.strip()
+    if not client_message_id or len(client_message_id) > MAX_CLIENT_ID:
+        raise BadInput(f"clientMessageId must be 1 to {MAX_CLIENT_ID} characters", field="clientMessageId")
+    if not text.strip():
+        raise BadInput("text must not be empty", field="text")
+    async with in_transaction() as conn:
+        convs = await conn.execute_query_dict(
+            f"SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = $1 FOR UPDATE", [conversation_id]
+        )
+        if not convs:
+            raise NotFound(f"conversation {conversation_id} does not exist")
+        conversation = dict(convs[0])
+        limit = get_connector(Platform(conversation["platform"])).max_text_length
+        if len(text) > limit:
+            raise BadInput(f"text is longer than {limit} characters, the platform's limit", field="text")
+        rows = await conn.execute_query_dict(
+            "INSERT INTO messages (conversation_id, channel_id, direction, kind, text, status, client_message_id, "
+            "sender_id, attachments, metadata, created_at, send_attempts) "
+            "VALUES ($1, $2, 'outbound', 'text', $3, 'queued', $4, $5, '[]'::jsonb, '{}'::jsonb, now(), 0) "
+            f"ON CONFLICT (sender_id, client_message_id) DO NOTHING RETURNING {MESSAGE_COLUMNS}",
+            [conversation_id, conversation["channel_id"], text, client_message_id, actor.user_id],
+        )
+        if not rows:  # the client retried: hand back what the first call stored
+            rows = await conn.execute_query_dict(
+                f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE sender_id = $1 AND client_message_id = $2",
+                [actor.user_id, client_message_id],
+            )
+            existing = message_view(dict(rows[0]))
+            if existing["conversation_id"] != conversation_id or existing["text"] != text:
+                raise Conflict(
+                    "clientMessageId was already used for a different message", field="clientMessageId"
+                )
+            return SendReplyResult(existing, created=False)
+        message = message_view(dict(rows[0]))
+        conv_rows = await conn.execute_query_dict(
+            "UPDATE conversations SET last_message_id = $2, last_message_at = $3, unread_count = 0, "
+            "assignee_id = COALESCE(assignee_id, $4), updated_at = now() "
+            f"WHERE id = $1 RETURNING {CONVERSATION_COLUMNS}",
+            [conversation_id, message["id"], message["created_at"], actor.user_id],
+        )
+        await emit(conn, conversation_stream(conversation_id), "MESSAGE_CREATED", {"message": message})
+        await emit(
+            conn,
+            INBOX,
+            "CONVERSATION_UPDATED",
+            {"conversation": conversation_view(dict(conv_rows[0])), "last_message": message},
+        )
+    committed()
+    from jobs.outbound import enqueue_send  # jobs import resolvers; this keeps the cycle lazy
+
+    enqueue_send(message["id"])
+    return SendReplyResult(message, created=True)
+
+
+async def deliver(message_id: int) -> str:
+    """Send one queued message. Returns what happened: sent / failed / skipped. Raises
+    TransientSendFailure when the job should retry."""
+    now = datetime.now(UTC)
+    claimed = await fetch(
+        "UPDATE messages m SET sending_until = $2, send_attempts = send_attempts + 1 "
+        "FROM conversations c JOIN customer_identities i ON i.id = c.identity_id "
+        "WHERE m.id = $1 AND c.id = m.conversation_id AND m.direction = 'outbound' AND m.status = 'queued' "
+        "AND (m.sending_until IS NULL OR m.sending_until < $3) "
+        "RETURNING m.id, m.channel_id, m.kind, m.text, m.reply_to_platform_id, m.metadata, m.send_attempts, "
+        "i.external_id",
+        message_id,
+        now + SEND_LEASE,
+        now,
+    )
+    if not claimed:
+        return "skipped"  # already sent, failed, or another attempt holds the lease
+    row = claimed[0]
+    channel = await Channel.get(id=row["channel_id"])
+    connector = get_connector(Platform(channel.platform))
+    outbound = OutboundMessage(
+        recipient_id=row["external_id"],
+        kind=MessageKind(row["kind"]),
+        idempotency_key=str(message_id),
+        text=row["text"],
+        reply_to_platform_id=row["reply_to_platform_id"],
+    )
+    try:
+        result = await connector.send(http.client(), credentials(channel), outbound)
+    except SendError as exc:
+        if exc.retryable and row["send_attempts"] < MAX_SEND_ATTEMPTS:
+            # Keep the lease until the retry is due, so the stale-queue sweep leaves it alone.
+            delay = exc.retry_after if exc.retry_after is not None else retry_backoff(row["send_attempts"])
+            await fetch(
+                "UPDATE messages SET sending_until = $2 WHERE id = $1",
+                message_id,
+                datetime.now(UTC) + timedelta(seconds=delay),
+            )
+            raise TransientSendFailure(exc.reason, delay) from exc
+        reason = (
+            exc.reason
+            if not exc.retryable
+            else f"gave up after {row['send_attempts']} attempts: {exc.reason}"
+        )
+        async with in_transaction() as conn:
+            await transition(
+                conn,
+                message_id,
+                DeliveryStatus.QUEUED,
+                DeliveryStatus.FAILED,
+                datetime.now(UTC),
+                exc.code,
+                reason,
+            )
+        committed()
+        return "failed"
+    async with in_transaction() as conn:
+        await conn.execute_query(
+            "UPDATE messages SET platform_message_id = $2 WHERE id = $1",
+            [message_id, result.platform_message_id],
+        )
+        await transition(conn, message_id, DeliveryStatus.QUEUED, DeliveryStatus.SENT, datetime.now(UTC))
+        await apply_orphans(conn, channel.id, result.platform_message_id)
+    committed()
+    return "sent"
+
+
+async def stale_queued(older_than: timedelta = timedelta(seconds=30)) -> list[int]:
+    """Queued messages nobody is working on: their enqueue may have been lost in a crash."""
+    rows = await fetch(
+        "SELECT id FROM messages WHERE direction = 'outbound' AND status = 'queued' AND created_at < $1 "
+        "AND (sending_until IS NULL OR sending_until < now()) ORDER BY id LIMIT 1000",
+        datetime.now(UTC) - older_than,
+    )
+    return [r["id"] for r in rows]

@@ -1,0 +1,126 @@
+"""Delivery statuses (sent → delivered → read, or failed): one rule for webhooks and send jobs.
+
+Statuses only move forward (`connectors.base.advances`); each reported status is kept once in
+`message_status_changes`; a status for a message whose platform id is not recorded yet is parked
+in `orphan_statuses` and applied when the send job records the id.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from connectors.base import DeliveryStatus, StatusUpdate, advances
+from core.events import INBOX, conversation_stream, emit
+from resolvers.views import CONVERSATION_COLUMNS, MESSAGE_COLUMNS, conversation_view, message_view
+
+_TIMESTAMP_COLUMN = {
+    DeliveryStatus.SENT: "sent_at",
+    DeliveryStatus.DELIVERED: "delivered_at",
+    DeliveryStatus.READ: "read_at",
+    DeliveryStatus.FAILED: "failed_at",
+}
+
+
+async def apply_status(conn: BaseDBAsyncClient, channel_id: int, update: StatusUpdate) -> bool:
+    """Record a platform status report. True when the message changed (and events were emitted)."""
+    rows = await conn.execute_query_dict(
+        "SELECT id, status FROM messages WHERE channel_id = $1 AND platform_message_id = $2 FOR UPDATE",
+        [channel_id, update.platform_message_id],
+    )
+    if not rows:
+        await conn.execute_query(
+            "INSERT INTO orphan_statuses (channel_id, platform_message_id, status, occurred_at, error_code, "
+            "error_detail, created_at) VALUES ($1, $2, $3, $4, $5, $6, now()) ON CONFLICT DO NOTHING",
+            [
+                channel_id,
+                update.platform_message_id,
+                update.status.value,
+                update.occurred_at,
+                update.error_code,
+                _reason(update),
+            ],
+        )
+        return False
+    return await transition(
+        conn,
+        rows[0]["id"],
+        DeliveryStatus(rows[0]["status"]) if rows[0]["status"] != "received" else None,
+        update.status,
+        update.occurred_at,
+        update.error_code,
+        _reason(update),
+    )
+
+
+def _reason(update: StatusUpdate) -> str | None:
+    parts = [p for p in (update.error_title, update.error_detail) if p]
+    return ": ".join(parts) if parts else None
+
+
+async def transition(
+    conn: BaseDBAsyncClient,
+    message_id: int,
+    current: DeliveryStatus | None,
+    new: DeliveryStatus,
+    occurred_at: datetime,
+    error_code: str | None = None,
+    error_reason: str | None = None,
+) -> bool:
+    """Move an outbound message to `new` if that is progress; history is kept either way."""
+    inserted = await conn.execute_query_dict(
+        "INSERT INTO message_status_changes (message_id, status, occurred_at, error_code, error_detail, created_at) "
+        "VALUES ($1, $2, $3, $4, $5, now()) ON CONFLICT DO NOTHING RETURNING id",
+        [message_id, new.value, occurred_at, error_code, error_reason],
+    )
+    if current is None or not inserted or not advances(current, new):
+        return False
+    column = _TIMESTAMP_COLUMN[new]
+    # `read` implies delivered (WhatsApp skips `delivered` when both happen at once).
+    implied = ", delivered_at = COALESCE(delivered_at, $2)" if new is DeliveryStatus.READ else ""
+    rows = await conn.execute_query_dict(
+        f"UPDATE messages SET status = $3, {column} = COALESCE({column}, $2){implied}, "
+        "error_code = COALESCE($4, error_code), error_reason = COALESCE($5, error_reason), sending_until = NULL "
+        f"WHERE id = $1 RETURNING {MESSAGE_COLUMNS}",
+        [message_id, occurred_at, new.value, error_code, error_reason],
+    )
+    await emit_message_updated(conn, dict(rows[0]))
+    return True
+
+
+async def emit_message_updated(conn: BaseDBAsyncClient, row: dict[str, Any]) -> None:
+    message = message_view(row)
+    await emit(conn, conversation_stream(message["conversation_id"]), "MESSAGE_UPDATED", {"message": message})
+    conv = await conn.execute_query_dict(
+        f"SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = $1 AND last_message_id = $2",
+        [message["conversation_id"], message["id"]],
+    )
+    if conv:  # the inbox shows the last message's ticks too
+        await emit(
+            conn,
+            INBOX,
+            "CONVERSATION_UPDATED",
+            {"conversation": conversation_view(dict(conv[0])), "last_message": message},
+        )
+
+
+async def apply_orphans(conn: BaseDBAsyncClient, channel_id: int, platform_message_id: str) -> None:
+    rows = await conn.execute_query_dict(
+        "DELETE FROM orphan_statuses WHERE channel_id = $1 AND platform_message_id = $2 "
+        "RETURNING status, occurred_at, error_code, error_detail",
+        [channel_id, platform_message_id],
+    )
+    for row in sorted(rows, key=lambda r: r["occurred_at"]):
+        await apply_status(
+            conn,
+            channel_id,
+            StatusUpdate(
+                platform_message_id=platform_message_id,
+                status=DeliveryStatus(row["status"]),
+                occurred_at=row["occurred_at"],
+                error_code=row["error_code"],
+                error_detail=row["error_detail"],
+            ),
+        )

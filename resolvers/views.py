@@ -1,0 +1,60 @@
+"""Plain-dict views of rows: what GraphQL types are built from and what events carry.
+
+One shape for both, so a message in a query result and in a live event are the same thing.
+Views keep datetimes as datetimes; events serialise them to ISO strings (orjson) and
+`schema/` reads either.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+MESSAGE_COLUMNS = (
+    "id, conversation_id, channel_id, direction, kind, text, status, platform_message_id, client_message_id, "
+    "sender_id, reply_to_platform_id, attachments, metadata, error_code, error_reason, created_at, sent_at, "
+    "delivered_at, read_at"
+)
+
+CONVERSATION_COLUMNS = (
+    "id, channel_id, customer_id, identity_id, platform, status, assignee_id, last_message_id, last_message_at, "
+    "unread_count, created_at, updated_at"
+)
+
+
+def message_view(row: Any) -> dict[str, Any]:
+    """From a `messages` row (asyncpg Record, dict or model)."""
+    get = row.get if isinstance(row, dict) else lambda k: getattr(row, k)
+    view = {key.strip(): get(key.strip()) for key in MESSAGE_COLUMNS.split(",")}
+    for key in ("attachments", "metadata"):
+        if isinstance(view[key], str):
+            view[key] = orjson.loads(view[key])
+    for key in ("direction", "kind", "status"):
+        view[key] = str(view[key].value if hasattr(view[key], "value") else view[key])
+    return view
+
+
+def conversation_view(row: Any) -> dict[str, Any]:
+    get = row.get if isinstance(row, dict) else lambda k: getattr(row, k)
+    view = {key.strip(): get(key.strip()) for key in CONVERSATION_COLUMNS.split(",")}
+    for key in ("platform", "status"):
+        view[key] = str(view[key].value if hasattr(view[key], "value") else view[key])
+    return view
+
+
+def customer_view(row: Any) -> dict[str, Any]:
+    get = row.get if isinstance(row, dict) else lambda k: getattr(row, k)
+    return {k: get(k) for k in ("id", "name", "phone", "email")}
+
+
+def user_view(row: Any) -> dict[str, Any]:
+    get = row.get if isinstance(row, dict) else lambda k: getattr(row, k)
+    role = get("role")
+    return {
+        "id": get("id"),
+        "email": get("email"),
+        "name": get("name"),
+        "role": str(role.value if hasattr(role, "value") else role),
+        "is_active": get("is_active"),
+    }
