@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+import strawberry
+
+from core import demo
+from resolvers import auth as auth_rules
+from resolvers import channels as channel_rules
+from resolvers import conversations as conv
+from resolvers import messages as message_rules
+from resolvers.errors import BadInput, RateLimited
+from schema.inputs import CreateChannelInput, CreateUserInput, SendMessageInput, UpdateChannelInput
+from schema.permissions import actor_of
+from schema.relay import decode_id
+from schema.types import AuthPayload, Channel, Conversation, Message, User
+
+
+def _session(session: auth_rules.Session) -> AuthPayload:
+    return AuthPayload(
+        access_token=session.access_token,
+        refresh_token=session.refresh_token,
+        expires_in=session.expires_in,
+        user=User.from_view(session.user),
+    )
+
+
+def _string_map(value: object, field: str) -> dict[str, str]:
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise BadInput(f"{field} must be an object of strings", field=field)
+    return value
+
+
+def _object(value: object, field: str) -> dict[str, object]:
+    if not isinstance(value, dict):
+        raise BadInput(f"{field} must be an object", field=field)
+    return value
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Sign in: a short-lived access token and a rotating refresh token.")
+    async def login(self, info: strawberry.Info, email: str, password: str) -> AuthPayload:
+        settings_limit = info.context.settings.login_rate_per_minute
+        limiter = info.context.rate_limiter
+        if not await limiter.hit(f"login:{info.context.ip}:{email.lower()}", limit=settings_limit, per=60):
+            raise RateLimited("too many sign-in attempts; wait a minute", retry_after=60)
+        return _session(await auth_rules.login(email, password))
+
+    @strawberry.mutation(description="Trade a refresh token for a new pair. Each refresh token works once.")
+    async def refresh_token(self, refresh_token: str) -> AuthPayload:
+        return _session(await auth_rules.refresh(refresh_token))
+
+    @strawberry.mutation
+    async def logout(self, refresh_token: str) -> bool:
+        return await auth_rules.logout(refresh_token)
+
+    @strawberry.mutation(
+        description="Reply to a conversation. Retrying with the same clientMessageId is safe."
+    )
+    async def send_message(self, info: strawberry.Info, input: SendMessageInput) -> Message:
+        result = await message_rules.send_reply(
+            actor_of(info),
+            conversation_id=decode_id(input.conversation_id, "Conversation", "conversationId"),
+            client_message_id=input.client_message_id,
+            text=input.text,
+        )
+        return Message.from_view(result.message)
+
+    @strawberry.mutation
+    async def assign_conversation(
+        self, info: strawberry.Info, conversation_id: strawberry.ID, user_id: strawberry.ID | None = None
+    ) -> Conversation:
+        view = await conv.assign(
+            actor_of(info),
+            decode_id(conversation_id, "Conversation", "conversationId"),
+            decode_id(user_id, "User", "userId") if user_id else None,
+        )
+        return Conversation.from_view(view)
+
+    @strawberry.mutation
+    async def mark_conversation_read(
+        self, info: strawberry.Info, conversation_id: strawberry.ID
+    ) -> Conversation:
+        view = await conv.mark_read(
+            actor_of(info), decode_id(conversation_id, "Conversation", "conversationId")
+        )
+        return Conversation.from_view(view)
+
+    @strawberry.mutation(description="Admins: connect a platform account.")
+    async def create_channel(self, info: strawberry.Info, input: CreateChannelInput) -> Channel:
+        view = await channel_rules.create_channel(
+            actor_of(info),
+            platform=input.platform,
+            name=input.name,
+            config=_object(input.config, "config"),
+            secrets=_string_map(input.secrets, "secrets"),
+        )
+        return Channel.from_view(view)
+
+    @strawberry.mutation(description="Admins: change a channel; secrets given replace those keys only.")
+    async def update_channel(self, info: strawberry.Info, input: UpdateChannelInput) -> Channel:
+        view = await channel_rules.update_channel(
+            actor_of(info),
+            decode_id(input.id, "Channel"),
+            name=input.name,
+            enabled=input.enabled,
+            config=_object(input.config, "config") if input.config is not None else None,
+            secrets=_string_map(input.secrets, "secrets") if input.secrets is not None else None,
+        )
+        return Channel.from_view(view)
+
+    @strawberry.mutation(description="Admins: add an agent, supervisor or admin.")
+    async def create_user(self, info: strawberry.Info, input: CreateUserInput) -> User:
+        view = await auth_rules.create_user(
+            actor_of(info), email=input.email, name=input.name, password=input.password, role=input.role
+        )
+        return User.from_view(view)
+
+    @strawberry.mutation(
+        description="Demo mode: play the customer; the fake WhatsApp posts a real signed webhook."
+    )
+    async def simulate_inbound_message(
+        self, info: strawberry.Info, channel_id: strawberry.ID, wa_id: str, name: str, text: str
+    ) -> bool:
+        return await demo.simulate_inbound(
+            actor_of(info), decode_id(channel_id, "Channel", "channelId"), wa_id=wa_id, name=name, text=text
+        )

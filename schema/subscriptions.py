@@ -1,0 +1,71 @@
+"""Live views. Each subscription replays what the client missed (after its cursor) from the
+event log, then streams live events (core/events.py explains why nothing is lost)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+
+import strawberry
+
+from core.events import INBOX, CursorExpired, conversation_stream, parse_cursor
+from resolvers import auth as auth_rules
+from resolvers import conversations as conv
+from resolvers.errors import BadInput, CursorExpiredError
+from schema.permissions import actor_of
+from schema.relay import decode_id
+from schema.types import (
+    Conversation,
+    ConversationEvent,
+    ConversationEventType,
+    InboxEvent,
+    InboxEventType,
+    Message,
+)
+
+
+def _cursor(after: str | None) -> int | None:
+    try:
+        return parse_cursor(after)
+    except ValueError as exc:
+        raise BadInput(str(exc), field="after") from exc
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(description="Conversations created or changed, for the inbox list.")
+    async def inbox_events(
+        self, info: strawberry.Info, after: str | None = None
+    ) -> AsyncGenerator[InboxEvent, None]:
+        auth_rules.require_user(actor_of(info))
+        cursor = _cursor(after)
+        try:
+            async for event in info.context.event_log.follow(INBOX, cursor):
+                info.context.fresh_loaders()
+                payload = event.payload
+                prefilled = {k: payload[k] for k in ("customer", "last_message") if k in payload}
+                yield InboxEvent(
+                    cursor=str(event.seq),
+                    type=InboxEventType(event.type),
+                    conversation=Conversation.from_view(payload["conversation"], **prefilled),
+                )
+        except CursorExpired as exc:
+            raise CursorExpiredError(str(exc)) from exc
+
+    @strawberry.subscription(description="Messages created or changed (statuses) in one conversation.")
+    async def conversation_events(
+        self, info: strawberry.Info, conversation_id: strawberry.ID, after: str | None = None
+    ) -> AsyncGenerator[ConversationEvent, None]:
+        actor = actor_of(info)
+        pk = decode_id(conversation_id, "Conversation", "conversationId")
+        await conv.get_conversation(actor, pk)  # exists, and the actor may read it
+        cursor = _cursor(after)
+        try:
+            async for event in info.context.event_log.follow(conversation_stream(pk), cursor):
+                info.context.fresh_loaders()
+                yield ConversationEvent(
+                    cursor=str(event.seq),
+                    type=ConversationEventType(event.type),
+                    message=Message.from_view(event.payload["message"]),
+                )
+        except CursorExpired as exc:
+            raise CursorExpiredError(str(exc)) from exc

@@ -1,0 +1,349 @@
+"""GraphQL object types. Built from the plain views in resolvers/views.py, whether those come
+from a query or from a live event, so both look the same to clients."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from strawberry.scalars import JSON
+
+from connectors.base import MessageKind as _MessageKind
+from connectors.base import Platform as _Platform
+from models import ConversationStatus as _ConversationStatus
+from models import Direction as _Direction
+from models import MessageStatus as _MessageStatus
+from models import Role as _Role
+from schema.relay import Node, PageInfo, to_global_id
+
+Platform = strawberry.enum(_Platform, name="Platform")
+MessageKind = strawberry.enum(_MessageKind, name="MessageKind")
+ConversationStatus = strawberry.enum(_ConversationStatus, name="ConversationStatus")
+MessageDirection = strawberry.enum(_Direction, name="MessageDirection")
+MessageStatus = strawberry.enum(_MessageStatus, name="MessageStatus")
+Role = strawberry.enum(_Role, name="Role")
+
+
+@strawberry.enum
+class InboxEventType(enum.Enum):
+    CONVERSATION_CREATED = "CONVERSATION_CREATED"
+    CONVERSATION_UPDATED = "CONVERSATION_UPDATED"
+
+
+@strawberry.enum
+class ConversationEventType(enum.Enum):
+    MESSAGE_CREATED = "MESSAGE_CREATED"
+    MESSAGE_UPDATED = "MESSAGE_UPDATED"
+
+
+def _dt(value: Any) -> datetime | None:
+    """Views hold datetimes; event payloads hold ISO strings."""
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(value)
+
+
+@strawberry.type
+class User(Node):
+    id: strawberry.ID
+    email: str
+    name: str
+    role: Role
+    is_active: bool
+
+    @classmethod
+    def from_view(cls, v: Any) -> User:
+        return cls(
+            id=to_global_id("User", v["id"]),
+            email=v["email"],
+            name=v["name"],
+            role=_Role(v["role"]),
+            is_active=v["is_active"],
+        )
+
+
+@strawberry.type
+class Channel(Node):
+    id: strawberry.ID
+    platform: Platform
+    name: str
+    enabled: bool
+    webhook_url: str
+    config: JSON
+    secrets_set: list[str] = strawberry.field(
+        description="Which secrets are set. Their values are write-only."
+    )
+    last_webhook_at: datetime | None
+    last_error: str | None
+    created_at: datetime
+
+    @classmethod
+    def from_view(cls, v: dict[str, Any]) -> Channel:
+        return cls(
+            id=to_global_id("Channel", v["id"]),
+            platform=_Platform(v["platform"]),
+            name=v["name"],
+            enabled=v["enabled"],
+            webhook_url=v["webhook_url"],
+            config=v["config"],
+            secrets_set=v["secrets_set"],
+            last_webhook_at=v["last_webhook_at"],
+            last_error=v["last_error"],
+            created_at=v["created_at"],
+        )
+
+
+@strawberry.type
+class Identity:
+    platform: Platform
+    external_id: str
+    display_name: str | None
+    phone: str | None
+
+
+@strawberry.type
+class Customer(Node):
+    id: strawberry.ID
+    name: str | None
+    phone: str | None
+    email: str | None
+    pk: strawberry.Private[int]
+
+    @classmethod
+    def from_view(cls, v: Any) -> Customer:
+        return cls(
+            id=to_global_id("Customer", v["id"]),
+            pk=v["id"],
+            name=v["name"],
+            phone=v["phone"],
+            email=v["email"],
+        )
+
+    @strawberry.field
+    async def identities(self, info: strawberry.Info) -> list[Identity]:
+        rows = await info.context.loaders.identities.load(self.pk)
+        return [
+            Identity(
+                platform=_Platform(r["platform"]),
+                external_id=r["external_id"],
+                display_name=r["display_name"],
+                phone=r["phone"],
+            )
+            for r in rows
+        ]
+
+
+@strawberry.type
+class Attachment:
+    kind: MessageKind
+    url: str | None
+    mime_type: str | None
+    filename: str | None
+    size: int | None
+    media_id: str | None
+    sha256: str | None
+
+
+@strawberry.type
+class Message(Node):
+    id: strawberry.ID
+    conversation_id: strawberry.ID
+    direction: MessageDirection
+    kind: MessageKind
+    text: str | None
+    status: MessageStatus
+    error_code: str | None
+    error_reason: str | None
+    platform_message_id: str | None
+    client_message_id: str | None
+    reply_to_platform_id: str | None
+    metadata: JSON
+    created_at: datetime
+    sent_at: datetime | None
+    delivered_at: datetime | None
+    read_at: datetime | None
+    attachments: list[Attachment]
+    sender_pk: strawberry.Private[int | None]
+
+    @classmethod
+    def from_view(cls, v: dict[str, Any]) -> Message:
+        return cls(
+            id=to_global_id("Message", v["id"]),
+            conversation_id=to_global_id("Conversation", v["conversation_id"]),
+            direction=_Direction(v["direction"]),
+            kind=_MessageKind(v["kind"]),
+            text=v["text"],
+            status=_MessageStatus(v["status"]),
+            error_code=v["error_code"],
+            error_reason=v["error_reason"],
+            platform_message_id=v["platform_message_id"],
+            client_message_id=v["client_message_id"],
+            reply_to_platform_id=v["reply_to_platform_id"],
+            metadata=v["metadata"],
+            created_at=_dt(v["created_at"]),
+            sent_at=_dt(v["sent_at"]),  # type: ignore[arg-type]
+            delivered_at=_dt(v["delivered_at"]),
+            read_at=_dt(v["read_at"]),
+            attachments=[
+                Attachment(
+                    kind=_MessageKind(a["kind"]),
+                    url=a.get("url"),
+                    mime_type=a.get("mime_type"),
+                    filename=a.get("filename"),
+                    size=a.get("size"),
+                    media_id=a.get("media_id"),
+                    sha256=a.get("sha256"),
+                )
+                for a in v["attachments"]
+            ],
+            sender_pk=v["sender_id"],
+        )
+
+    @strawberry.field
+    async def sender(self, info: strawberry.Info) -> User | None:
+        if self.sender_pk is None:
+            return None
+        row = await info.context.loaders.users.load(self.sender_pk)
+        return User.from_view(row) if row else None
+
+
+@strawberry.type
+class MessageEdge:
+    cursor: str
+    node: Message
+
+
+@strawberry.type
+class MessageConnection:
+    edges: list[MessageEdge]
+    page_info: PageInfo
+
+
+@strawberry.type
+class Conversation(Node):
+    id: strawberry.ID
+    status: ConversationStatus
+    platform: Platform
+    unread_count: int
+    last_message_at: datetime | None
+    created_at: datetime
+    pk: strawberry.Private[int]
+    view: strawberry.Private[dict[str, Any]]
+    prefilled: strawberry.Private[dict[str, Any]]  # views an event already carries (no query needed)
+
+    @classmethod
+    def from_view(cls, v: dict[str, Any], **prefilled: Any) -> Conversation:
+        return cls(
+            id=to_global_id("Conversation", v["id"]),
+            pk=v["id"],
+            status=_ConversationStatus(v["status"]),
+            platform=_Platform(v["platform"]),
+            unread_count=v["unread_count"],
+            last_message_at=_dt(v["last_message_at"]),
+            created_at=_dt(v["created_at"]),  # type: ignore[arg-type]
+            view=v,
+            prefilled=prefilled,
+        )
+
+    @strawberry.field
+    async def customer(self, info: strawberry.Info) -> Customer:
+        row = self.prefilled.get("customer") or await info.context.loaders.customers.load(
+            self.view["customer_id"]
+        )
+        return Customer.from_view(row)
+
+    @strawberry.field
+    async def assignee(self, info: strawberry.Info) -> User | None:
+        if self.view["assignee_id"] is None:
+            return None
+        row = await info.context.loaders.users.load(self.view["assignee_id"])
+        return User.from_view(row) if row else None
+
+    @strawberry.field
+    async def last_message(self, info: strawberry.Info) -> Message | None:
+        row = self.prefilled.get("last_message")
+        if row is None or row["id"] != self.view["last_message_id"]:
+            if self.view["last_message_id"] is None:
+                return None
+            row = await info.context.loaders.messages.load(self.view["last_message_id"])
+        return Message.from_view(row) if row else None
+
+    @strawberry.field
+    async def channel(self, info: strawberry.Info) -> Channel:
+        from resolvers.channels import channel_view
+
+        channel = await info.context.loaders.channels.load(self.view["channel_id"])
+        return Channel.from_view(channel_view(channel))
+
+    @strawberry.field
+    async def messages(
+        self,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> MessageConnection:
+        from resolvers.conversations import list_messages
+
+        page = await list_messages(self.pk, first=first, after=after, last=last, before=before)
+        return MessageConnection(
+            edges=[
+                MessageEdge(cursor=c, node=Message.from_view(m))
+                for m, c in zip(page.items, page.cursors, strict=True)
+            ],
+            page_info=PageInfo(
+                has_next_page=page.has_next,
+                has_previous_page=page.has_previous,
+                start_cursor=page.cursors[0] if page.cursors else None,
+                end_cursor=page.cursors[-1] if page.cursors else None,
+            ),
+        )
+
+
+@strawberry.type
+class ConversationEdge:
+    cursor: str
+    node: Conversation
+
+
+@strawberry.type
+class ConversationConnection:
+    edges: list[ConversationEdge]
+    page_info: PageInfo
+
+
+@strawberry.type
+class AuthPayload:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    user: User
+
+
+@strawberry.type
+class InboxEvent:
+    cursor: str
+    type: InboxEventType
+    conversation: Conversation
+
+
+@strawberry.type
+class ConversationEvent:
+    cursor: str
+    type: ConversationEventType
+    message: Message
+
+
+@strawberry.type
+class DemoChannel:
+    channel_id: strawberry.ID
+    name: str
+    phone_number_id: str
+
+
+@strawberry.type
+class Demo:
+    enabled: bool
+    channels: list[DemoChannel]
