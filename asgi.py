@@ -1,0 +1,187 @@
+"""The Starlette app. Routes and start-up only; what each route does lives in its own module:
+/graphql → schema/, /webhooks/… → core/webhooks.py (→ connectors/ → resolvers/), the rest below."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from core.bus import EventBus
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from core import db, demo, http, metrics
+from core.events import EventLog
+from core.logging import configure as configure_logging
+from core.ratelimit import RateLimiter
+from core.settings import ROOT, get_settings
+from core.webhooks import webhook
+from schema import build_schema
+from schema.http import GraphQLEndpoint
+
+log = logging.getLogger("pytake")
+FRONTEND_DIST = ROOT / "frontend" / "dist"
+MAINTENANCE_INTERVAL = 30.0
+
+
+class RequestLog:
+    """One log line and one metric sample per HTTP request, with a request id."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        request_id = uuid.uuid4().hex[:16]
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: dict) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            path = scope["path"]
+            route = path.split("/")[1] or "root"
+            metrics.HTTP_REQUESTS.labels(route, scope["method"], str(status)).inc()
+            if route not in ("healthz", "metrics"):
+                log.info(
+                    "request",
+                    extra={
+                        "request_id": request_id,
+                        "method": scope["method"],
+                        "path": path,
+                        "status": status,
+                        "ms": round((time.perf_counter() - started) * 1000, 2),
+                    },
+                )
+
+
+async def healthz(request: Request) -> Response:
+    return PlainTextResponse("ok")
+
+
+async def readyz(request: Request) -> Response:
+    checks: dict[str, bool] = {}
+    try:
+        from core.sql import fetchrow
+
+        checks["database"] = (await asyncio.wait_for(fetchrow("SELECT 1 AS ok"), 2.0)) is not None
+    except Exception:
+        checks["database"] = False
+    bus: EventBus = request.app.state.bus
+    try:
+        checks["bus"] = await asyncio.wait_for(bus.ping(), 2.0)
+    except Exception:
+        checks["bus"] = False
+    if get_settings().redis_url:
+        from jobs.broker import broker
+
+        try:
+            checks["broker"] = bool(await asyncio.to_thread(broker.client.ping))  # type: ignore[attr-defined]
+        except Exception:
+            checks["broker"] = False
+    ready = all(checks.values())
+    return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+
+
+async def metrics_endpoint(request: Request) -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+async def spa(request: Request) -> Response:
+    index = FRONTEND_DIST / "index.html"
+    if index.exists():
+        return FileResponse(index)
+    return PlainTextResponse(
+        "PyTake API is running. The web app is not built (run `make run`); GraphiQL is at /graphql.",
+    )
+
+
+async def _maintenance() -> None:
+    from jobs.maintenance import requeue_stale_sends
+
+    while True:
+        await asyncio.sleep(MAINTENANCE_INTERVAL)
+        try:
+            requeue_stale_sends.send()
+        except Exception:
+            log.warning("could not enqueue maintenance", exc_info=True)
+
+
+def create_app() -> Starlette:
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    bus = EventBus(settings.bus_url)
+    event_log = EventLog(bus, settings.namespace)
+    rate_limiter = RateLimiter(settings.redis_url, settings.namespace)
+    graphql = GraphQLEndpoint(
+        build_schema(), event_log=event_log, rate_limiter=rate_limiter, settings=settings
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        url = await db.resolve_database_url(settings)
+        await db.init_orm(url)
+        await bus.connect()
+        await event_log.start()
+        worker = None
+        if settings.inprocess_worker:
+            from jobs.broker import start_inprocess_worker
+
+            worker = start_inprocess_worker(asyncio.get_running_loop())
+        if settings.demo:
+            await demo.start(app)
+        maintenance = asyncio.create_task(_maintenance())
+        log.info("PyTake ready", extra={"url": settings.public_url, "embedded": settings.embedded})
+        try:
+            yield
+        finally:
+            maintenance.cancel()
+            if worker is not None:
+                from jobs.broker import stop_inprocess_worker
+
+                await asyncio.to_thread(stop_inprocess_worker, worker)
+            await demo.stop()
+            await event_log.stop()
+            await bus.disconnect()
+            await rate_limiter.close()
+            await http.close()
+            await db.close_orm()
+
+    routes = [
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql),
+        Route("/webhooks/{platform}/{channel_id}", webhook, methods=["GET", "POST"]),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/metrics", metrics_endpoint),
+        Mount(demo.FAKE_MOUNT, app=demo.fake_app()),
+    ]
+    if (FRONTEND_DIST / "assets").is_dir():
+        routes.append(Mount("/assets", app=StaticFiles(directory=Path(FRONTEND_DIST / "assets"))))
+    routes.append(Route("/{path:path}", spa))
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(RequestLog)])
+    app.state.bus = bus
+    app.state.event_log = event_log
+    return app
+
+
+app = create_app()

@@ -1,0 +1,3 @@
+"""Imports every actor module, so a worker knows all actors."""
+
+from jobs import maintenance, outbound  # noqa: F401
