@@ -22,13 +22,20 @@ async def test_sequence_is_commit_order_and_prev_links_each_stream(database, ser
     await bus.connect()
     log = EventLog(bus, f"t{uuid.uuid4().hex[:6]}")
     stream_a, stream_b = f"a-{uuid.uuid4().hex}", f"b-{uuid.uuid4().hex}"
-    # a transaction that started first but commits last must not get the lower numbers
-    early = in_transaction()
-    conn = await early.__aenter__()
-    await emit(conn, stream_a, "TEST", {"who": "slow"})
-    await _emit(stream_b, 2)
+    began, release = asyncio.Event(), asyncio.Event()
+
+    async def slow_transaction() -> None:  # its own task, so its own connection and transaction
+        async with in_transaction() as conn:
+            await emit(conn, stream_a, "TEST", {"who": "slow"})
+            began.set()
+            await release.wait()
+
+    slow = asyncio.create_task(slow_transaction())
+    await began.wait()
+    await _emit(stream_b, 2)  # begins after the slow one, commits before it
     await log.flush()
-    await early.__aexit__(None, None, None)
+    release.set()
+    await slow
     await log.flush()
     a = await log.replay(stream_a, 0)
     b = await log.replay(stream_b, 0)
@@ -64,7 +71,8 @@ async def test_follow_recovers_lost_and_reordered_publishes(database, server):
     # then a bus reconnect: RESYNC, with three more events never published at all
     await _emit(stream, 3)
     await log._sequence_batch()
-    await bus.publish(f"{namespace}:{stream}", RESYNC)
+    for subscription in bus._broadcast._subs[f"{namespace}:{stream}"]:  # what a Redis reconnect delivers
+        subscription.offer(RESYNC)
     await asyncio.wait_for(consumer, 10)
     assert received == [0, 1, 2, 0, 1, 2]
     await bus.disconnect()

@@ -1,0 +1,200 @@
+"""Clients that speak to the app the way real ones do: GraphQL over HTTP, graphql-transport-ws."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import itertools
+import json
+import uuid
+from typing import Any
+
+import httpx
+from websockets.asyncio.client import ClientConnection, connect
+
+from core.auth import hash_password
+from core.crypto import encrypt_secrets
+from models import Channel, Role, User
+
+PASSWORD = "correct horse battery"
+_hash_cache: dict[str, str] = {}
+
+
+async def gql(
+    base: str, query: str, variables: dict[str, Any] | None = None, token: str | None = None, **kw: Any
+) -> dict[str, Any]:
+    headers = {"Accept": "application/graphql-response+json, application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    async with httpx.AsyncClient(timeout=20) as client:
+        r = await client.post(
+            f"{base}/graphql", json={"query": query, "variables": variables or {}}, headers=headers, **kw
+        )
+    body = r.json()
+    body["_status"] = r.status_code
+    return body
+
+
+def error_code(body: dict[str, Any]) -> str | None:
+    errors = body.get("errors") or []
+    return errors[0]["extensions"]["code"] if errors else None
+
+
+async def make_user(role: Role = Role.AGENT, name: str | None = None) -> User:
+    if PASSWORD not in _hash_cache:
+        _hash_cache[PASSWORD] = hash_password(PASSWORD)
+    email = f"{role.value}-{uuid.uuid4().hex[:8]}@test.local"
+    return await User.create(
+        email=email, name=name or email.split("@")[0], role=role, password_hash=_hash_cache[PASSWORD]
+    )
+
+
+async def login(base: str, user: User) -> str:
+    body = await gql(
+        base,
+        "mutation($e:String!,$p:String!){ login(email:$e,password:$p){ accessToken } }",
+        {"e": user.email, "p": PASSWORD},
+    )
+    return body["data"]["login"]["accessToken"]
+
+
+_phone_ids = itertools.count(int(uuid.uuid4().int % 10**9) * 1000)
+
+
+async def make_whatsapp_channel(api_base: str) -> tuple[Channel, dict[str, str]]:
+    secrets = {
+        "app_secret": uuid.uuid4().hex,
+        "access_token": uuid.uuid4().hex,
+        "verify_token": uuid.uuid4().hex,
+    }
+    channel = await Channel.create(
+        platform="whatsapp",
+        name="Test WhatsApp",
+        config={"phone_number_id": str(next(_phone_ids)), "api_base": api_base, "api_version": "v21.0"},
+        secrets_encrypted=encrypt_secrets(secrets),
+    )
+    return channel, secrets
+
+
+def sign(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def wa_text_payload(
+    phone_number_id: str, wa_id: str, text: str, wamid: str | None = None, name: str = "Customer"
+) -> bytes:
+    payload = {
+        "object": "whatsapp_business_account",
+        "entry": [
+            {
+                "id": "102290129340398",
+                "changes": [
+                    {
+                        "field": "messages",
+                        "value": {
+                            "messaging_product": "whatsapp",
+                            "metadata": {
+                                "display_phone_number": "15550783881",
+                                "phone_number_id": phone_number_id,
+                            },
+                            "contacts": [{"profile": {"name": name}, "wa_id": wa_id}],
+                            "messages": [
+                                {
+                                    "from": wa_id,
+                                    "id": wamid or f"wamid.{uuid.uuid4().hex}",
+                                    "timestamp": "1749416383",
+                                    "type": "text",
+                                    "text": {"body": text},
+                                }
+                            ],
+                        },
+                    }
+                ],
+            }
+        ],
+    }
+    return json.dumps(payload).encode()
+
+
+async def post_webhook(base: str, channel: Channel, secret: str, body: bytes) -> httpx.Response:
+    async with httpx.AsyncClient(timeout=20) as client:
+        return await client.post(
+            f"{base}/webhooks/whatsapp/{channel.id}",
+            content=body,
+            headers={"Content-Type": "application/json", "X-Hub-Signature-256": sign(secret, body)},
+        )
+
+
+class Subscriber:
+    """A graphql-transport-ws client holding one subscription."""
+
+    def __init__(self, ws: ClientConnection):
+        self.ws = ws
+
+    @classmethod
+    async def open(
+        cls, base: str, token: str | None, query: str, variables: dict[str, Any] | None = None
+    ) -> Subscriber:
+        ws = await connect(base.replace("http", "ws", 1) + "/graphql", subprotocols=["graphql-transport-ws"])
+        payload = {"authorization": f"Bearer {token}"} if token else {}
+        await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
+        ack = json.loads(await asyncio.wait_for(ws.recv(), 10))
+        assert ack["type"] == "connection_ack", ack
+        await ws.send(
+            json.dumps(
+                {"id": "1", "type": "subscribe", "payload": {"query": query, "variables": variables or {}}}
+            )
+        )
+        return cls(ws)
+
+    async def next(self, timeout: float = 10) -> dict[str, Any]:
+        """The next `next` payload's data (pings answered); raises on error/complete."""
+        while True:
+            message = json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
+            if message["type"] == "ping":
+                await self.ws.send(json.dumps({"type": "pong"}))
+                continue
+            if message["type"] == "next":
+                payload = message["payload"]
+                if payload.get("errors"):
+                    raise SubscriptionError(payload["errors"])
+                return payload["data"]
+            if message["type"] == "error":
+                raise SubscriptionError(message["payload"])
+            if message["type"] == "complete":
+                raise SubscriptionError([{"message": "completed"}])
+
+    async def next_where(self, predicate: Any, timeout: float = 15) -> dict[str, Any]:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            data = await self.next(max(0.1, deadline - loop.time()))
+            if predicate(data):
+                return data
+
+    async def close(self) -> None:
+        await self.ws.close()
+
+
+class SubscriptionError(Exception):
+    def __init__(self, errors: Any):
+        super().__init__(str(errors))
+        self.errors = errors
+
+    @property
+    def code(self) -> str | None:
+        return (self.errors[0].get("extensions") or {}).get("code") if self.errors else None
+
+
+async def eventually(check: Any, timeout: float = 10, interval: float = 0.05) -> Any:
+    """Poll `check` (async, returns truthy when done) with a deadline."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        result = await check()
+        if result:
+            return result
+        if loop.time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(interval)

@@ -1,0 +1,111 @@
+"""Replies: stored once, sent once, retried when the platform says later, failed with a reason
+when it says never; statuses only move forward."""
+
+from __future__ import annotations
+
+import uuid
+
+from connectors.base import DeliveryStatus
+from models import Conversation, Message, MessageStatusChange, Role
+from resolvers.messages import deliver
+from schema.relay import to_global_id
+from tests.helpers import eventually, gql, login, make_user, post_webhook, wa_text_payload
+from tests.test_story import SEND
+
+
+async def _conversation(server, wa, wa_id: str) -> Conversation:  # type: ignore[no-untyped-def]
+    channel, secrets, _ = wa
+    body = wa_text_payload(channel.config["phone_number_id"], wa_id, "hi")
+    assert (await post_webhook(server, channel, secrets["app_secret"], body)).status_code == 200
+    return await Conversation.get(channel_id=channel.id)
+
+
+async def _reply(server: str, token: str, conversation: Conversation, text: str) -> dict:
+    variables = {
+        "input": {
+            "conversationId": to_global_id("Conversation", conversation.id),
+            "clientMessageId": str(uuid.uuid4()),
+            "text": text,
+        }
+    }
+    body = await gql(server, SEND, variables, token)
+    assert body.get("errors") is None, body
+    return body["data"]["sendMessage"]
+
+
+async def _final(client_message_id: str, status: str) -> Message:
+    async def check():  # type: ignore[no-untyped-def]
+        m = await Message.get(client_message_id=client_message_id)
+        return m if m.status == status else None
+
+    return await eventually(check, timeout=20)
+
+
+async def test_transient_errors_are_retried_then_sent_once(server, wa):
+    _, _, fake = wa
+    conversation = await _conversation(server, wa, "5511911110001")
+    token = await login(server, await make_user(Role.AGENT))
+    fake.fail_next(429, {"error": {"message": "rate", "type": "OAuthException", "code": 130429}}, times=1)
+    fake.fail_next(500, {"error": {"message": "oops", "type": "OAuthException", "code": 131000}}, times=1)
+    sent_before = len(fake.sent)
+    reply = await _reply(server, token, conversation, "after two failures")
+    message = await _final(reply["clientMessageId"], "sent")
+    assert message.send_attempts == 3
+    assert len([s for s in fake.sent[sent_before:] if s["text"]["body"] == "after two failures"]) == 1
+
+
+async def test_outside_window_fails_with_code_and_reason(server, wa):
+    _, _, fake = wa
+    conversation = await _conversation(server, wa, "5511911110002")
+    fake.close_window("5511911110002")
+    token = await login(server, await make_user(Role.AGENT))
+    reply = await _reply(server, token, conversation, "too late")
+    message = await _final(reply["clientMessageId"], "failed")
+    assert message.error_code == "131047"
+    assert "24 hours" in message.error_reason
+    assert message.failed_at is not None
+
+
+async def test_redelivered_job_never_sends_twice(server, wa):
+    _, _, fake = wa
+    conversation = await _conversation(server, wa, "5511911110003")
+    token = await login(server, await make_user(Role.AGENT))
+    reply = await _reply(server, token, conversation, "exactly once")
+    message = await _final(reply["clientMessageId"], "sent")
+    assert await deliver(message.id) == "skipped"  # the same job delivered again
+    assert len([s for s in fake.sent if s["text"]["body"] == "exactly once"]) == 1
+
+
+async def test_statuses_never_move_backwards_and_are_recorded_once(server, wa):
+    channel, _, fake = wa
+    conversation = await _conversation(server, wa, "5511911110004")
+    token = await login(server, await make_user(Role.AGENT))
+    reply = await _reply(server, token, conversation, "track me")
+    message = await _final(reply["clientMessageId"], "sent")
+    pn = channel.config["phone_number_id"]
+    for status in ("read", "delivered", "read", "sent"):
+        response = await fake.post_status(pn, message.platform_message_id, status)
+        assert response.status_code == 200
+    await message.refresh_from_db()
+    assert message.status == DeliveryStatus.READ
+    assert message.delivered_at is not None  # read implies delivered
+    statuses = sorted(c.status for c in await MessageStatusChange.filter(message_id=message.id))
+    assert statuses == ["delivered", "read", "sent"]
+
+
+async def test_reply_validation_errors(server, wa):
+    conversation = await _conversation(server, wa, "5511911110005")
+    token = await login(server, await make_user(Role.AGENT))
+    gid = to_global_id("Conversation", conversation.id)
+    too_long = await gql(
+        server, SEND, {"input": {"conversationId": gid, "clientMessageId": "x1", "text": "a" * 5000}}, token
+    )
+    empty = await gql(
+        server, SEND, {"input": {"conversationId": gid, "clientMessageId": "x2", "text": "  "}}, token
+    )
+    assert too_long["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert empty["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    reused = {"input": {"conversationId": gid, "clientMessageId": "x3", "text": "one"}}
+    assert (await gql(server, SEND, reused, token)).get("errors") is None
+    reused["input"]["text"] = "another"
+    assert (await gql(server, SEND, reused, token))["errors"][0]["extensions"]["code"] == "CONFLICT"
