@@ -1,0 +1,57 @@
+# PyTake. `make run` and `make test` set everything up on a fresh machine (Python 3.11 + Node).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+FRONTEND_STAMP := frontend/node_modules/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint bench bench-ingest bench-inbox frontend clean serve worker migrate
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+$(FRONTEND_STAMP): frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	touch $(FRONTEND_STAMP)
+
+frontend/dist/index.html: $(FRONTEND_STAMP) $(shell find frontend/src frontend/index.html -type f 2>/dev/null)
+	cd frontend && npm run build --silent
+
+frontend: frontend/dist/index.html
+
+## Embedded default: PostgreSQL from a wheel, in-memory pub/sub, in-process jobs, demo data.
+run: $(STAMP) frontend
+	HOST=$(HOST) PORT=$(PORT) $(VENV)/bin/pytake run
+
+## The whole suite. Uses DATABASE_URL / REDIS_URL when set (CI), else the embedded ones.
+test: $(STAMP) $(FRONTEND_STAMP)
+	$(VENV)/bin/ruff check .
+	cd frontend && npm test --silent
+	$(VENV)/bin/pytest -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+## Benchmarks (production mode: needs DATABASE_URL and REDIS_URL). Not part of `make test`.
+bench: bench-ingest bench-inbox
+bench-ingest: $(STAMP)
+	$(PY) -m bench.ingest
+bench-inbox: $(STAMP)
+	$(PY) -m bench.inbox
+
+## Production mode pieces (DATABASE_URL and REDIS_URL set)
+migrate: $(STAMP)
+	$(VENV)/bin/pytake migrate
+serve: $(STAMP)
+	$(VENV)/bin/pytake serve --workers $${WORKERS:-2}
+worker: $(STAMP)
+	$(VENV)/bin/pytake worker
+
+clean:
+	rm -rf $(VENV) frontend/node_modules frontend/dist .pytake

@@ -1,0 +1,114 @@
+"""Shared bench plumbing: a throwaway database, production-mode API processes, a load loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def require_production_env() -> tuple[str, str]:
+    db, redis = os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL")
+    if not db or not redis:
+        sys.exit("benchmarks run in production mode: set DATABASE_URL (server) and REDIS_URL")
+    return db, redis
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+@contextlib.asynccontextmanager
+async def bench_database() -> AsyncIterator[str]:
+    from core import db
+
+    server = db._normalise(os.environ["DATABASE_URL"])
+    name = f"pytake_bench_{uuid.uuid4().hex[:8]}"
+    await db.ensure_database(server, name)
+    url = db.with_database(server, name)
+    try:
+        await db.migrate(url)
+        yield url
+    finally:
+        await db.drop_database(server, name)
+
+
+@contextlib.asynccontextmanager
+async def api_processes(db_url: str, *, workers: int, namespace: str) -> AsyncIterator[str]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": db_url,
+        "PYTAKE_NAMESPACE": namespace,
+        "PYTAKE_INPROCESS_WORKER": "0",
+        "PYTAKE_DEMO": "0",
+        "LOG_LEVEL": "WARNING",
+        "PUBLIC_URL": f"http://127.0.0.1:{port}",
+    }
+    cmd = [
+        str(Path(sys.executable).parent / "pytake"),
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+    ]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient() as client:
+            for _ in range(300):
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await client.get(f"{base}/readyz")).status_code == 200:
+                        break
+                await asyncio.sleep(0.1)
+            else:
+                raise RuntimeError("API did not become ready")
+        yield base
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+async def run_load(
+    n: int, concurrency: int, one: Callable[[int], Awaitable[None]]
+) -> tuple[float, list[float]]:
+    """Run `one(i)` for i in range(n) with `concurrency` in flight; (seconds, per-call latencies)."""
+    latencies: list[float] = []
+    counter = iter(range(n))
+
+    async def lane() -> None:
+        for i in counter:
+            t0 = time.perf_counter()
+            await one(i)
+            latencies.append(time.perf_counter() - t0)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(lane() for _ in range(concurrency)))
+    return time.perf_counter() - started, latencies

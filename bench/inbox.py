@@ -1,0 +1,150 @@
+"""bench/inbox: the agent's inbox query (50 conversations with customer, assignee and last message)
+on 10,000 conversations × 20 messages, at 4 and 50 concurrent connections; baseline is the same
+data fetched with raw asyncpg in the same run (the SQL the server runs, without GraphQL).
+
+    DATABASE_URL=… REDIS_URL=… make bench-inbox   (BENCH_CONVERSATIONS, BENCH_MESSAGES, BENCH_SECONDS)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+import uuid
+
+import asyncpg
+import httpx
+
+from bench.common import api_processes, bench_database, percentile, require_production_env
+
+CONVERSATIONS = int(os.environ.get("BENCH_CONVERSATIONS", "10000"))
+MESSAGES = int(os.environ.get("BENCH_MESSAGES", "20"))
+SECONDS = float(os.environ.get("BENCH_SECONDS", "8"))
+INBOX = """query { conversations(first: 50) { edges { cursor node { id status unreadCount lastMessageAt
+  customer { name phone } assignee { name } lastMessage { text status direction createdAt } } }
+  pageInfo { hasNextPage endCursor } } }"""
+
+
+async def seed(db_url: str) -> None:
+    """Bulk rows straight into the tables (the ingest path is bench/ingest's business)."""
+    from core.auth import hash_password
+    from core.db import asyncpg_dsn
+
+    conn = await asyncpg.connect(asyncpg_dsn(db_url))
+    pw = hash_password("bench-password")
+    await conn.execute(
+        "INSERT INTO users (email, name, password_hash, role, is_active, created_at, updated_at) "
+        "SELECT 'agent' || g || '@bench', 'Agent ' || g, $1, 'agent', true, now(), now() FROM generate_series(1, 20) g",
+        pw,
+    )
+    await conn.execute(
+        "INSERT INTO channels (platform, name, enabled, config, secrets_encrypted, created_at, updated_at) "
+        "VALUES ('whatsapp', 'bench', true, '{\"phone_number_id\": \"1\"}', '', now(), now())"
+    )
+    n, m = CONVERSATIONS, MESSAGES
+    await conn.execute(
+        "INSERT INTO customers (name, phone, created_at, updated_at) "
+        "SELECT 'Customer ' || g, '55119' || lpad(g::text, 7, '0'), now(), now() FROM generate_series(1, $1) g",
+        n,
+    )
+    await conn.execute(
+        "INSERT INTO customer_identities (customer_id, channel_id, platform, external_id, created_at) "
+        "SELECT g, 1, 'whatsapp', '55119' || lpad(g::text, 7, '0'), now() FROM generate_series(1, $1) g",
+        n,
+    )
+    await conn.execute(
+        "INSERT INTO conversations (channel_id, customer_id, identity_id, platform, status, assignee_id, unread_count, "
+        "last_message_at, created_at, updated_at) SELECT 1, g, g, 'whatsapp', 'open', "
+        "CASE WHEN g % 3 = 0 THEN NULL ELSE 1 + g % 20 END, g % 4, now() - (g || ' seconds')::interval, now(), now() "
+        "FROM generate_series(1, $1) g",
+        n,
+    )
+    await conn.execute(
+        "INSERT INTO messages (conversation_id, channel_id, direction, kind, text, status, platform_message_id, "
+        "attachments, metadata, created_at, send_attempts) SELECT c, 1, "
+        "CASE WHEN k % 2 = 0 THEN 'inbound' ELSE 'outbound' END, 'text', 'message ' || k || ' of conversation ' || c, "
+        "CASE WHEN k % 2 = 0 THEN 'received' ELSE 'read' END, 'wamid.' || c || '.' || k, '[]', '{}', "
+        "now() - ((c + (20 - k)) || ' seconds')::interval, 0 FROM generate_series(1, $1) c, generate_series(1, $2) k",
+        n,
+        m,
+    )
+    await conn.execute(
+        "UPDATE conversations c SET last_message_id = x.id FROM "
+        "(SELECT DISTINCT ON (conversation_id) conversation_id, id FROM messages ORDER BY conversation_id, id DESC) x "
+        "WHERE x.conversation_id = c.id"
+    )
+    await conn.execute("ANALYZE")
+    await conn.close()
+
+
+RAW_SQL = [
+    "SELECT id, channel_id, customer_id, identity_id, platform, status, assignee_id, last_message_id, last_message_at, "
+    "unread_count, created_at, updated_at FROM conversations ORDER BY last_message_at DESC, id DESC LIMIT 51",
+    "SELECT id, name, phone, email FROM customers WHERE id = ANY($1::int[])",
+    "SELECT id, email, name, role, is_active FROM users WHERE id = ANY($1::int[])",
+    "SELECT * FROM messages WHERE id = ANY($1::bigint[])",
+]
+
+
+async def measure(label: str, concurrency: int, one) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    latencies: list[float] = []
+    stop = time.perf_counter() + SECONDS
+
+    async def lane() -> None:
+        while time.perf_counter() < stop:
+            t0 = time.perf_counter()
+            await one()
+            latencies.append(time.perf_counter() - t0)
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(lane() for _ in range(concurrency)))
+    rps = len(latencies) / (time.perf_counter() - t0)
+    p99 = percentile(latencies, 99) * 1000
+    print(
+        f"  {label:38} c={concurrency:<3} {rps:8.0f} req/s   p50 {percentile(latencies, 50) * 1000:6.1f} ms   p99 {p99:6.1f} ms"
+    )
+    return rps, p99
+
+
+async def main() -> None:
+    require_production_env()
+    async with bench_database() as db_url:
+        await seed(db_url)
+        from core.db import asyncpg_dsn
+
+        pool = await asyncpg.create_pool(asyncpg_dsn(db_url), min_size=4, max_size=20)
+
+        async def raw() -> None:
+            async with pool.acquire() as c:
+                rows = await c.fetch(RAW_SQL[0])
+                await c.fetch(RAW_SQL[1], [r["customer_id"] for r in rows])
+                await c.fetch(RAW_SQL[2], [r["assignee_id"] for r in rows if r["assignee_id"]])
+                await c.fetch(RAW_SQL[3], [r["last_message_id"] for r in rows])
+
+        print(f"\nbench/inbox  {CONVERSATIONS} conversations × {MESSAGES} messages, {SECONDS:.0f} s per row")
+        async with api_processes(db_url, workers=2, namespace=f"bench-{uuid.uuid4().hex[:6]}") as base:
+            async with httpx.AsyncClient(limits=httpx.Limits(max_connections=64), timeout=30) as client:
+                login = await client.post(
+                    f"{base}/graphql",
+                    json={
+                        "query": 'mutation { login(email: "agent1@bench", password: "bench-password") { accessToken } }'
+                    },
+                )
+                token = login.json()["data"]["login"]["accessToken"]
+                headers = {"Authorization": f"Bearer {token}"}
+                check = await client.post(f"{base}/graphql", json={"query": INBOX}, headers=headers)
+                assert len(check.json()["data"]["conversations"]["edges"]) == 50, check.text[:500]
+
+                async def inbox() -> None:
+                    r = await client.post(f"{base}/graphql", json={"query": INBOX}, headers=headers)
+                    assert r.status_code == 200
+
+                for c in (4, 50):
+                    raw_rps, _ = await measure("raw asyncpg (same 4 statements)", c, raw)
+                    gql_rps, _ = await measure("GraphQL inbox over HTTP (2 processes)", c, inbox)
+                    print(f"  {'ratio GraphQL / raw':38} c={c:<3} {gql_rps / raw_rps:8.0%}")
+        await pool.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

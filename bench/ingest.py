@@ -1,0 +1,203 @@
+"""bench/ingest: signed WhatsApp webhooks at full speed against production mode, versus a raw
+baseline measured in the same run (asyncpg INSERT … ON CONFLICT + Redis PUBLISH of the same rows).
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres REDIS_URL=redis://127.0.0.1:6379/0 make bench-ingest
+    (BENCH_N, BENCH_CONCURRENCY, BENCH_CUSTOMERS, BENCH_API_WORKERS to change the shape)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import os
+import time
+import uuid
+
+import asyncpg
+import httpx
+import redis.asyncio as redis
+from websockets.asyncio.client import connect
+
+from bench.common import api_processes, bench_database, percentile, require_production_env, run_load
+
+N = int(os.environ.get("BENCH_N", "5000"))
+CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "64"))
+CUSTOMERS = int(os.environ.get("BENCH_CUSTOMERS", "1000"))
+API_WORKERS = int(os.environ.get("BENCH_API_WORKERS", "2"))
+PHONE_NUMBER_ID = "106540352242922"
+
+
+def webhook_body(i: int, run: str) -> bytes:
+    wa_id = f"55119{i % CUSTOMERS:07d}"
+    return json.dumps(
+        {
+            "object": "whatsapp_business_account",
+            "entry": [
+                {
+                    "id": "102290129340398",
+                    "changes": [
+                        {
+                            "field": "messages",
+                            "value": {
+                                "messaging_product": "whatsapp",
+                                "metadata": {
+                                    "display_phone_number": "15550783881",
+                                    "phone_number_id": PHONE_NUMBER_ID,
+                                },
+                                "contacts": [
+                                    {"profile": {"name": f"Customer {i % CUSTOMERS}"}, "wa_id": wa_id}
+                                ],
+                                "messages": [
+                                    {
+                                        "from": wa_id,
+                                        "id": f"wamid.{run}.{i}",
+                                        "timestamp": str(int(time.time())),
+                                        "type": "text",
+                                        "text": {"body": f"t={time.time():.6f} message {i}"},
+                                    }
+                                ],
+                            },
+                        }
+                    ],
+                }
+            ],
+        }
+    ).encode()
+
+
+async def raw_baseline(db_url: str, redis_url: str, bodies: list[bytes]) -> float:
+    """The floor: store each row and publish it, with nothing else."""
+    from core.db import asyncpg_dsn
+
+    pool = await asyncpg.create_pool(asyncpg_dsn(db_url), min_size=10, max_size=20)
+    r = redis.from_url(redis_url)
+    await pool.execute("CREATE TABLE bench_raw (id text PRIMARY KEY, body jsonb NOT NULL)")
+
+    async def one(i: int) -> None:
+        await pool.execute(
+            "INSERT INTO bench_raw (id, body) VALUES ($1, $2::jsonb) ON CONFLICT DO NOTHING",
+            f"raw{i}",
+            bodies[i].decode(),
+        )
+        await r.publish("bench:raw", bodies[i])
+
+    seconds, _ = await run_load(len(bodies), CONCURRENCY, one)
+    await pool.close()
+    await r.aclose()
+    return len(bodies) / seconds
+
+
+async def subscriber(base: str, token: str, received: dict[str, float], ready: asyncio.Event) -> None:
+    async with connect(
+        base.replace("http", "ws", 1) + "/graphql", subprotocols=["graphql-transport-ws"], max_queue=None
+    ) as ws:
+        await ws.send(
+            json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
+        )
+        await ws.recv()
+        await ws.send(
+            json.dumps(
+                {
+                    "id": "1",
+                    "type": "subscribe",
+                    "payload": {
+                        "query": "subscription { inboxEvents { conversation { lastMessage { text } } } }"
+                    },
+                }
+            )
+        )
+        ready.set()
+        async for raw in ws:
+            msg = json.loads(raw)
+            if msg.get("type") == "next":
+                text = msg["payload"]["data"]["inboxEvents"]["conversation"]["lastMessage"]["text"]
+                if text.startswith("t="):
+                    received[text] = time.time()
+
+
+async def main() -> None:
+    _, redis_url = require_production_env()
+    run = uuid.uuid4().hex[:6]
+    async with bench_database() as db_url:
+        from core.auth import hash_password
+        from core.crypto import encrypt_secrets
+        from core.db import close_orm, init_orm
+        from models import Channel, Role, User
+
+        secret = "bench-app-secret"
+        await init_orm(db_url)
+        channel = await Channel.create(
+            platform="whatsapp",
+            name="bench",
+            config={"phone_number_id": PHONE_NUMBER_ID, "api_base": "http://127.0.0.1:9"},
+            secrets_encrypted=encrypt_secrets(
+                {"app_secret": secret, "access_token": "x", "verify_token": "y"}
+            ),
+        )
+        await User.create(
+            email="bench@local", name="Bench", role=Role.AGENT, password_hash=hash_password("bench-password")
+        )
+        await close_orm()
+
+        bodies = [webhook_body(i, run) for i in range(N)]
+        signatures = ["sha256=" + hmac.new(secret.encode(), b, hashlib.sha256).hexdigest() for b in bodies]
+        raw_rate = await raw_baseline(db_url, redis_url, bodies)
+
+        async with api_processes(db_url, workers=API_WORKERS, namespace=f"bench-{run}") as base:
+            async with httpx.AsyncClient(limits=httpx.Limits(max_connections=CONCURRENCY)) as client:
+                login = await client.post(
+                    f"{base}/graphql",
+                    json={
+                        "query": 'mutation { login(email: "bench@local", password: "bench-password") { accessToken } }'
+                    },
+                )
+                token = login.json()["data"]["login"]["accessToken"]
+                received: dict[str, float] = {}
+                sent_at: dict[str, float] = {}
+                ready = asyncio.Event()
+                sub = asyncio.create_task(subscriber(base, token, received, ready))
+                await ready.wait()
+                await asyncio.sleep(0.3)
+                url = f"{base}/webhooks/whatsapp/{channel.id}"
+                failures = 0
+
+                async def one(i: int) -> None:
+                    nonlocal failures
+                    text = json.loads(bodies[i])["entry"][0]["changes"][0]["value"]["messages"][0]["text"][
+                        "body"
+                    ]
+                    sent_at[text] = time.time()
+                    r = await client.post(
+                        url,
+                        content=bodies[i],
+                        headers={"Content-Type": "application/json", "X-Hub-Signature-256": signatures[i]},
+                    )
+                    if r.status_code != 200:
+                        failures += 1
+
+                seconds, latencies = await run_load(N, CONCURRENCY, one)
+                deadline = time.time() + 30
+                while len(received) < N - failures and time.time() < deadline:
+                    await asyncio.sleep(0.1)
+                sub.cancel()
+        e2e = [received[k] - sent_at[k] for k in received if k in sent_at]
+        rate = N / seconds
+        print(
+            f"\nbench/ingest  N={N} concurrency={CONCURRENCY} customers={CUSTOMERS} api_workers={API_WORKERS}"
+        )
+        print(f"  raw baseline (asyncpg INSERT ON CONFLICT + Redis PUBLISH): {raw_rate:8.0f} msgs/s")
+        print(f"  PyTake webhooks (signed, stored, sequenced, published):     {rate:8.0f} msgs/s")
+        print(f"  ratio PyTake / raw: {rate / raw_rate:.0%}   failures: {failures}")
+        print(
+            f"  webhook latency p50 {percentile(latencies, 50) * 1000:.1f} ms   p99 {percentile(latencies, 99) * 1000:.1f} ms"
+        )
+        print(
+            f"  webhook→subscriber p50 {percentile(e2e, 50) * 1000:.1f} ms   p99 {percentile(e2e, 99) * 1000:.1f} ms"
+            f"   ({len(received)}/{N} seen live)"
+        )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
