@@ -11,7 +11,6 @@ import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from core.bus import EventBus
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -22,6 +21,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from core import db, demo, http, metrics
+from core.bus import EventBus
 from core.events import EventLog
 from core.logging import configure as configure_logging
 from core.ratelimit import RateLimiter

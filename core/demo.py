@@ -7,12 +7,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from connectors.fakes.whatsapp import FakeWhatsApp
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from connectors.base import Platform
+from connectors.fakes.whatsapp import FakeWhatsApp
 from core.auth import Actor
 from core.crypto import decrypt_secrets
 from core.settings import get_settings

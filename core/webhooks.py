@@ -11,11 +11,11 @@ from __future__ import annotations
 import logging
 import time
 
-from connectors.registry import get_connector
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from connectors.base import MalformedPayload, Platform, WebhookRequest
+from connectors.registry import get_connector
 from core import metrics
 from core.crypto import SecretsUnreadable
 from core.settings import get_settings

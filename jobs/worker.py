@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import logging
 
-from core.bus import EventBus
 from dramatiq.asyncio import get_event_loop_thread
 from dramatiq.middleware import AsyncIO, Middleware
 
 from core import db, http
+from core.bus import EventBus
 from core.events import EventLog
 from core.logging import configure
 from core.settings import get_settings

@@ -6,9 +6,8 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from connectors.registry import get_connector
-
 from connectors.base import ChannelCredentials, Platform
+from connectors.registry import get_connector
 from core.auth import Actor
 from core.crypto import decrypt_secrets, encrypt_secrets
 from core.settings import get_settings

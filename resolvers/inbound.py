@@ -123,7 +123,12 @@ async def _identity(
             await conn.execute_query(
                 "UPDATE customer_identities SET display_name = $2 WHERE id = $1", [row["id"], msg.sender_name]
             )
-        return row["id"], {"id": row["customer_id"], "name": row["name"], "phone": row["phone"], "email": row["email"]}
+        return row["id"], {
+            "id": row["customer_id"],
+            "name": row["name"],
+            "phone": row["phone"],
+            "email": row["email"],
+        }
     rows = await conn.execute_query_dict(
         "INSERT INTO customers (name, phone, created_at, updated_at) VALUES ($1, $2, now(), now()) "
         "RETURNING id, name, phone, email",

@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from connectors.registry import get_connector
-
 from connectors.base import DeliveryStatus, MessageKind, OutboundMessage, Platform, SendError
+from connectors.registry import get_connector
 from core import http
 from core.auth import Actor
 from core.events import INBOX, committed, conversation_stream, emit
