@@ -8,6 +8,7 @@ aerich migrations in ./migrations, applied by `pytake migrate` (and by `make run
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -25,9 +26,17 @@ EMBEDDED_DB_NAME = "pytake"
 _embedded_server: Any = None
 
 
+def _with_pool(db_url: str) -> str:
+    """Tortoise's asyncpg pool defaults to 5 connections: too few for a webhook flood."""
+    if "maxsize=" in db_url:
+        return db_url
+    size = os.environ.get("DB_POOL_SIZE", "20")
+    return f"{db_url}{'&' if '?' in db_url else '?'}minsize=2&maxsize={size}"
+
+
 def tortoise_config(db_url: str) -> dict[str, Any]:
     return {
-        "connections": {"default": db_url},
+        "connections": {"default": _with_pool(db_url)},
         "apps": {"models": {"models": MODELS_MODULES, "default_connection": "default"}},
         "use_tz": True,
         "timezone": "UTC",
