@@ -28,15 +28,14 @@ import orjson
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from core.bus import RESYNC, EventBus
-from core.sql import fetch, fetchrow, in_transaction
+from core.sql import fetch, fetchrow
 
 log = logging.getLogger(__name__)
 
 INBOX = "inbox"
-_SEQUENCER_LOCK = 7_265_020  # pg advisory lock id, arbitrary but fixed
 _BATCH = 1000
-_GLOBAL_HEAD = "*"
 SWEEP_INTERVAL = 1.0
+REORDER_WAIT = 0.2  # seconds a subscriber waits for an out-of-order predecessor before reading the log
 
 
 def conversation_stream(conversation_id: int) -> str:
@@ -153,45 +152,10 @@ class EventLog:
                 return total
 
     async def _sequence_batch(self) -> list[tuple[int, int | None, str, str, str]]:
-        async with in_transaction() as conn:
-            await conn.execute_query("SELECT pg_advisory_xact_lock($1)", [_SEQUENCER_LOCK])
-            rows = await conn.execute_query_dict(
-                "DELETE FROM event_outbox WHERE id IN (SELECT id FROM event_outbox ORDER BY id LIMIT $1) "
-                "RETURNING id, stream, type, payload::text AS payload, created_at",
-                [_BATCH],
-            )
-            if not rows:
-                return []
-            rows = sorted(rows, key=lambda r: r["id"])
-            streams = sorted({r["stream"] for r in rows} | {_GLOBAL_HEAD})
-            heads_rows = await conn.execute_query_dict(
-                "SELECT stream, last_seq FROM stream_heads WHERE stream = ANY($1::text[])", [streams]
-            )
-            heads: dict[str, int] = {h["stream"]: h["last_seq"] for h in heads_rows}
-            seq = heads.get(_GLOBAL_HEAD, 0)
-            out: list[tuple[int, int | None, str, str, str]] = []
-            cols: tuple[list[Any], ...] = ([], [], [], [], [], [])
-            for r in rows:
-                seq += 1
-                prev = heads.get(r["stream"])
-                heads[r["stream"]] = seq
-                out.append((seq, prev, r["stream"], r["type"], r["payload"]))
-                for col, value in zip(
-                    cols, (seq, r["stream"], prev, r["type"], r["payload"], r["created_at"]), strict=True
-                ):
-                    col.append(value)
-            heads[_GLOBAL_HEAD] = seq
-            await conn.execute_query(
-                "INSERT INTO events (seq, stream, prev_seq, type, payload, created_at) SELECT * FROM "
-                "unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::jsonb[], $6::timestamptz[])",
-                list(cols),
-            )
-            await conn.execute_query(
-                "INSERT INTO stream_heads (stream, last_seq) SELECT * FROM unnest($1::text[], $2::bigint[]) "
-                "ON CONFLICT (stream) DO UPDATE SET last_seq = EXCLUDED.last_seq",
-                [list(heads), list(heads.values())],
-            )
-            return out
+        """One round trip: `pytake_sequence_events` (migrations/models/1_*) takes the advisory
+        lock, moves up to _BATCH outbox rows to `events` in id order, and returns them."""
+        rows = await fetch("SELECT * FROM pytake_sequence_events($1)", _BATCH)
+        return [(r["out_seq"], r["out_prev"], r["out_stream"], r["out_type"], r["out_payload"]) for r in rows]
 
     # -- reading side -------------------------------------------------------------------------
     async def head(self, stream: str) -> int:
@@ -229,20 +193,43 @@ class EventLog:
             async for event in self._catch_up(stream, cursor):
                 cursor = event.seq
                 yield event
-            async for message in live:
+            # Events that arrived before their predecessor, keyed by the seq they follow. Several
+            # processes publish, so small reorderings are normal: wait briefly for the missing
+            # one on the bus before asking the database.
+            early: dict[int, EventRecord] = {}
+            loop = asyncio.get_running_loop()
+            deadline = 0.0
+            messages = aiter(live)
+            while True:
+                try:
+                    timeout = max(0.0, deadline - loop.time()) if early else None
+                    message = await asyncio.wait_for(anext(messages), timeout)
+                except TimeoutError:
+                    message = RESYNC
+                except StopAsyncIteration:
+                    return
+                records: list[EventRecord] = []
                 if message == RESYNC:
-                    records: list[EventRecord] = [e async for e in self._catch_up(stream, cursor)]
+                    early.clear()
+                    records = [e async for e in self._catch_up(stream, cursor)]
                 else:
                     event = _from_wire(message)
                     if event.seq <= cursor:
-                        continue  # already replayed from the database
-                    if (event.prev_seq or 0) == cursor:
-                        records = [event]
-                    else:  # a gap: what came before this event is in the database by now
-                        records = [e async for e in self._catch_up(stream, cursor)]
+                        continue  # already delivered (from the database, or a duplicate)
+                    if (event.prev_seq or 0) != cursor:
+                        if not early:
+                            deadline = loop.time() + REORDER_WAIT
+                        early[event.prev_seq or 0] = event
+                        continue
+                    records = [event]
                 for record in records:
                     cursor = record.seq
                     yield record
+                while cursor in early:  # the gap closed: release what was waiting on it
+                    record = early.pop(cursor)
+                    cursor = record.seq
+                    yield record
+                early = {prev: e for prev, e in early.items() if e.seq > cursor}
 
     async def _catch_up(self, stream: str, cursor: int) -> AsyncIterator[EventRecord]:
         while True:
