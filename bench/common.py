@@ -112,3 +112,35 @@ async def run_load(
     started = time.perf_counter()
     await asyncio.gather(*(lane() for _ in range(concurrency)))
     return time.perf_counter() - started, latencies
+
+
+class KeepAliveClient:
+    """A minimal HTTP/1.1 keep-alive client for load generation. httpx spends more CPU per request
+    than the server under test does, which would make the benchmark measure the client."""
+
+    def __init__(self, base: str):
+        host_port = base.removeprefix("http://")
+        self.host, port = host_port.split(":")
+        self.port = int(port)
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+
+    async def post(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+        if self._writer is None:
+            self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
+        head = f"POST {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\nContent-Length: {len(body)}\r\n"
+        head += "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
+        self._writer.write(head.encode() + body)
+        assert self._reader is not None
+        status_line = await self._reader.readline()
+        status = int(status_line.split()[1])
+        length = 0
+        while (line := await self._reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode().partition(":")
+            if name.lower() == "content-length":
+                length = int(value)
+        return status, await self._reader.readexactly(length)
+
+    async def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
