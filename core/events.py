@@ -139,14 +139,16 @@ class EventLog:
             batch = await self._sequence_batch()
             if not batch:
                 return total
-            for seq, prev, stream, type_, payload_json in batch:
-                try:
-                    await self.bus.publish(
-                        self._prefix + stream, _wire(seq, prev, stream, type_, payload_json)
-                    )
-                except Exception:
-                    # Stored and sequenced already: subscribers catch up from the database.
-                    log.warning("publish failed", extra={"seq": seq, "stream": stream}, exc_info=True)
+            try:
+                await self.bus.publish_many(
+                    [
+                        (self._prefix + stream, _wire(seq, prev, stream, type_, payload))
+                        for seq, prev, stream, type_, payload in batch
+                    ]
+                )
+            except Exception:
+                # Stored and sequenced already: subscribers catch up from the database.
+                log.warning("publish failed", extra={"events": len(batch)}, exc_info=True)
             total += len(batch)
             if len(batch) < _BATCH:
                 return total
