@@ -1,0 +1,32 @@
+// The shapes this app reads from the GraphQL API (see the schema in GraphiQL at /graphql).
+export type MessageStatus = "RECEIVED" | "QUEUED" | "SENT" | "DELIVERED" | "READ" | "FAILED";
+
+export interface User { id: string; name: string; email?: string; role?: string }
+export interface Customer { id?: string; name: string | null; phone: string | null }
+export interface Attachment { kind: string; filename: string | null; mimeType: string | null }
+export interface Message {
+  id: string;
+  conversationId?: string;
+  direction: "INBOUND" | "OUTBOUND";
+  kind: string;
+  text: string | null;
+  status: MessageStatus;
+  errorCode?: string | null;
+  errorReason?: string | null;
+  clientMessageId?: string | null;
+  createdAt: string;
+  sender?: { id: string; name: string } | null;
+  attachments?: Attachment[];
+}
+export interface Conversation {
+  id: string;
+  status: string;
+  platform: string;
+  unreadCount: number;
+  lastMessageAt: string | null;
+  customer: Customer;
+  assignee: { id: string; name: string } | null;
+  lastMessage: Pick<Message, "id" | "text" | "kind" | "direction" | "status" | "createdAt"> | null;
+}
+export interface InboxEvent { cursor: string; type: string; conversation: Conversation }
+export interface ConversationEvent { cursor: string; type: string; message: Message }
