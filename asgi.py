@@ -116,12 +116,17 @@ async def spa(request: Request) -> Response:
 
 
 async def _maintenance() -> None:
-    from jobs.maintenance import requeue_stale_sends
+    """Enqueue upkeep on a timer. Every API process does it; the jobs are idempotent."""
+    from jobs.maintenance import prune_history, requeue_stale_sends
 
+    tick = 0
     while True:
         await asyncio.sleep(MAINTENANCE_INTERVAL)
+        tick += 1
         try:
             requeue_stale_sends.send()
+            if tick % 120 == 1:  # about hourly
+                prune_history.send()
         except Exception:
             log.warning("could not enqueue maintenance", exc_info=True)
 

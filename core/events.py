@@ -178,11 +178,15 @@ class EventLog:
         ]
 
     async def _check_retained(self, stream: str, after: int) -> None:
-        """A cursor older than the oldest retained event of its stream cannot be replayed exactly."""
+        """A cursor older than the retained log cannot be replayed exactly: say so (the client
+        reloads) rather than replay with a silent hole."""
         row = await fetchrow(
             "SELECT prev_seq FROM events WHERE stream = $1 AND seq > $2 ORDER BY seq LIMIT 1", stream, after
         )
-        if row is not None and row["prev_seq"] is not None and row["prev_seq"] > after:
+        if row is None:
+            if await self.head(stream) > after:  # events happened after the cursor, none is left
+                raise CursorExpired(f"events after {after} on this stream are no longer retained")
+        elif row["prev_seq"] is not None and row["prev_seq"] > after:
             raise CursorExpired(f"events after {after} on this stream are no longer retained")
 
     async def follow(self, stream: str, after: int | None) -> AsyncIterator[EventRecord]:
@@ -241,3 +245,14 @@ class EventLog:
                 yield record
             if len(batch) < 500:
                 return
+
+
+async def prune_events(retain_days: float) -> int:
+    """Forget events older than the retention window; a client resuming from before it gets
+    CURSOR_EXPIRED and reloads. Batched, so one run never holds locks for long."""
+    rows = await fetch(
+        "WITH gone AS (DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE created_at < "
+        "now() - make_interval(secs => $1) ORDER BY seq LIMIT 10000) RETURNING 1) SELECT count(*) AS n FROM gone",
+        retain_days * 86400,
+    )
+    return rows[0]["n"]

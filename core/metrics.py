@@ -14,6 +14,6 @@ MESSAGES_DUPLICATE = Counter(
     "pytake_messages_duplicate_total", "Redelivered inbound messages ignored", ["platform"]
 )
 STATUSES_IN = Counter("pytake_statuses_in_total", "Delivery statuses that changed a message", ["platform"])
-MESSAGES_OUT = Counter("pytake_messages_out_total", "Replies accepted for sending", ["platform"])
+MESSAGES_OUT = Counter("pytake_messages_out_total", "Messages the platform accepted from us", ["platform"])
 WEBHOOKS_REJECTED = Counter("pytake_webhooks_rejected_total", "Webhooks refused", ["platform", "reason"])
 JOB_OUTCOMES = Counter("pytake_job_outcomes_total", "Dramatiq job outcomes", ["actor", "outcome"])

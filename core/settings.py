@@ -59,6 +59,7 @@ class Settings:
     graphql_max_tokens: int
     login_rate_per_minute: int
     inprocess_worker: bool  # run Dramatiq jobs inside the API process (embedded mode, tests)
+    event_retention_days: float
     namespace: str  # prefixes Redis keys, pub/sub channels and queues: deployments can share a Redis
 
     @property
@@ -99,6 +100,7 @@ def load_settings() -> Settings:
         graphql_max_aliases=_env_int("GRAPHQL_MAX_ALIASES", 15),
         graphql_max_tokens=_env_int("GRAPHQL_MAX_TOKENS", 2000),
         login_rate_per_minute=_env_int("LOGIN_RATE_PER_MINUTE", 10),
+        event_retention_days=float(os.environ.get("EVENT_RETENTION_DAYS", "7")),
         namespace=os.environ.get("PYTAKE_NAMESPACE", "pytake"),
         inprocess_worker=os.environ.get(
             "PYTAKE_INPROCESS_WORKER", "0" if os.environ.get("REDIS_URL") else "1"

@@ -6,6 +6,9 @@ import logging
 
 import dramatiq
 
+from core.events import prune_events
+from core.settings import get_settings
+from core.sql import fetch
 from jobs.broker import broker  # noqa: F401
 from jobs.outbound import enqueue_send
 from resolvers.messages import stale_queued
@@ -22,3 +25,14 @@ async def requeue_stale_sends() -> None:
         enqueue_send(message_id)
     if ids:
         log.warning("re-enqueued stale sends", extra={"count": len(ids)})
+
+
+@dramatiq.actor(queue_name="maintenance", max_retries=0)
+async def prune_history() -> None:
+    """The event log keeps EVENT_RETENTION_DAYS; parked statuses nobody claimed go after a week."""
+    pruned = await prune_events(get_settings().event_retention_days)
+    orphans = await fetch(
+        "WITH gone AS (DELETE FROM orphan_statuses WHERE created_at < now() - interval '7 days' RETURNING 1) "
+        "SELECT count(*) AS n FROM gone"
+    )
+    log.info("pruned history", extra={"events": pruned, "orphan_statuses": orphans[0]["n"]})

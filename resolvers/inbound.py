@@ -52,7 +52,9 @@ async def ingest(channel_id: int, platform: str, parsed: ParsedWebhook) -> Inges
     return result
 
 
-async def _store_message(conn: BaseDBAsyncClient, channel_id: int, platform: str, msg: InboundMessage) -> bool:
+async def _store_message(
+    conn: BaseDBAsyncClient, channel_id: int, platform: str, msg: InboundMessage
+) -> bool:
     """Customer → conversation → message → events, in the database function
     `pytake_ingest_message` (migrations/models/1_*_ingest_functions.py), which:
     - serialises one sender on one channel (advisory lock), so concurrent messages of one customer

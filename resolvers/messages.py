@@ -15,7 +15,7 @@ from typing import Any
 
 from connectors.base import DeliveryStatus, MessageKind, OutboundMessage, Platform, SendError
 from connectors.registry import get_connector
-from core import http
+from core import http, metrics
 from core.auth import Actor
 from core.events import INBOX, committed, conversation_stream, emit
 from core.sql import fetch, in_transaction
@@ -174,6 +174,7 @@ async def deliver(message_id: int) -> str:
         await transition(conn, message_id, DeliveryStatus.QUEUED, DeliveryStatus.SENT, datetime.now(UTC))
         await apply_orphans(conn, channel.id, result.platform_message_id)
     committed()
+    metrics.MESSAGES_OUT.labels(channel.platform).inc()
     return "sent"
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import uuid
 
+import pytest
+
 from core.bus import RESYNC, EventBus
 from core.events import EventLog, emit
 from core.sql import in_transaction
@@ -76,3 +78,32 @@ async def test_follow_recovers_lost_and_reordered_publishes(database, server):
     await asyncio.wait_for(consumer, 10)
     assert received == [0, 1, 2, 0, 1, 2]
     await bus.disconnect()
+
+
+async def test_pruned_history_is_a_named_error_not_a_silent_gap(database, server):
+    from core.events import CursorExpired, prune_events
+    from core.sql import fetch
+
+    bus = EventBus("memory://")
+    await bus.connect()
+    log = EventLog(bus, f"t{uuid.uuid4().hex[:6]}")
+    stream = f"p-{uuid.uuid4().hex}"
+    await _emit(stream, 3)
+    await log.flush()
+    events = await log.replay(stream, 0)
+    await fetch("UPDATE events SET created_at = now() - interval '30 days' WHERE seq = $1", events[0].seq)
+    assert await prune_events(7) >= 1
+    with pytest.raises(CursorExpired):
+        async for _ in log.follow(stream, 0):
+            break
+    resumed = [e.payload["i"] async for e in _take(log.follow(stream, events[0].seq), 2)]
+    assert resumed == [1, 2]  # a cursor inside the retained window still replays exactly
+    await bus.disconnect()
+
+
+async def _take(iterator, n):  # type: ignore[no-untyped-def]
+    async for item in iterator:
+        yield item
+        n -= 1
+        if n == 0:
+            return

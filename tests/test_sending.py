@@ -4,6 +4,7 @@ when it says never; statuses only move forward."""
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from connectors.base import DeliveryStatus
 from models import Conversation, Message, MessageStatusChange, Role
@@ -109,3 +110,27 @@ async def test_reply_validation_errors(server, wa):
     assert (await gql(server, SEND, reused, token)).get("errors") is None
     reused["input"]["text"] = "another"
     assert (await gql(server, SEND, reused, token))["errors"][0]["extensions"]["code"] == "CONFLICT"
+
+
+async def test_a_reply_whose_enqueue_was_lost_is_sent_by_the_sweep(server, wa):
+    """A crash between commit and enqueue leaves a queued reply with no job: the sweep sends it."""
+    from jobs.maintenance import requeue_stale_sends
+
+    _, _, fake = wa
+    conversation = await _conversation(server, wa, "5511911110006")
+    agent = await make_user(Role.AGENT)
+    lost = await Message.create(
+        conversation_id=conversation.id,
+        channel_id=conversation.channel_id,
+        direction="outbound",
+        kind="text",
+        text="lost in a crash",
+        status="queued",
+        client_message_id=str(uuid.uuid4()),
+        sender_id=agent.id,
+    )
+    await Message.filter(id=lost.id).update(created_at=lost.created_at - timedelta(minutes=5))
+    requeue_stale_sends.send()
+    sent = await _final(lost.client_message_id, "sent")
+    assert sent.platform_message_id
+    assert len([s for s in fake.sent if s["text"]["body"] == "lost in a crash"]) == 1
