@@ -8,7 +8,7 @@ from schema.relay import decode_id
 from schema.types import ConversationStatus, Platform, Role
 
 
-@strawberry.input
+@strawberry.input(name="ConversationFilter")
 class ConversationFilterInput:
     status: list[ConversationStatus] | None = None
     assignee_id: strawberry.ID | None = None

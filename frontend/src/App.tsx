@@ -17,7 +17,9 @@ export function App() {
   useEffect(() => {
     session.onChange = setTokens;
   }, [session]);
-  useEffect(() => () => void live?.dispose(), [live]);
+  useEffect(() => {
+    return () => void live?.dispose();
+  }, [live]);
 
   if (!tokens || !live) return <Login session={session} onError={setError} error={error} />;
   const report = (e: unknown) => setError(e instanceof Error ? `${e.message}${"code" in e && e.code ? ` (${e.code})` : ""}` : String(e));

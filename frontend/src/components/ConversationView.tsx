@@ -31,7 +31,9 @@ export function ConversationView({ id, session, live, me, onError }: Props) {
     return stop;
   }, [id, session, live]);
 
-  useEffect(() => bottom.current?.scrollIntoView({ block: "end" }), [messages.length]);
+  useEffect(() => {
+    bottom.current?.scrollIntoView({ block: "end" });
+  }, [messages.length]);
 
   const loadOlder = async () => {
     type Page = { conversation: { messages: { edges: { cursor: string; node: Message }[]; pageInfo: { hasPreviousPage: boolean } } } };
