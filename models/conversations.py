@@ -35,4 +35,5 @@ class Conversation(Model):
             ("status", "last_message_at"),
             ("assignee_id", "status", "last_message_at"),
             ("identity_id", "status"),
+            ("last_message_at", "id"),  # the unfiltered inbox, newest first (scanned backwards)
         )
