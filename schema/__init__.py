@@ -9,7 +9,6 @@ from graphql import GraphQLError
 from strawberry.extensions import (
     MaxAliasesLimiter,
     MaxTokensLimiter,
-    ParserCache,
     QueryDepthLimiter,
     ValidationCache,
 )
@@ -46,8 +45,7 @@ def build_schema(max_depth: int | None = None) -> strawberry.Schema:
             lambda: QueryDepthLimiter(max_depth=max_depth or settings.graphql_max_depth),
             lambda: MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
             lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
-            # Agents' screens send the same few documents all day: parse and validate each once.
-            lambda: ParserCache(maxsize=256),
+            # Agents' screens send the same few documents all day: validate each once.
             lambda: ValidationCache(maxsize=256),
             ErrorCodes,
         ],
