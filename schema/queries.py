@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import asyncio
+
 import strawberry
 
 from models import Channel as ChannelModel
@@ -63,11 +65,27 @@ class Query:
         page = await conv.list_conversations(
             actor_of(info), first=first, after=after, filter=(filter or ConversationFilterInput()).to_rule()
         )
+        # Three batch queries for the whole page, then every row resolves without awaiting.
+        loaders = info.context.loaders
+        customers, assignees, last_messages = await asyncio.gather(
+            loaders.customers.load_many([v["customer_id"] for v in page.items]),
+            loaders.users.load_many([v["assignee_id"] for v in page.items if v["assignee_id"] is not None]),
+            loaders.messages.load_many(
+                [v["last_message_id"] for v in page.items if v["last_message_id"] is not None]
+            ),
+        )
+        users = {u["id"]: u for u in assignees if u}
+        messages = {m["id"]: m for m in last_messages if m}
+        edges = []
+        for view, cursor, customer in zip(page.items, page.cursors, customers, strict=True):
+            prefilled: dict[str, object] = {"customer": customer}
+            if view["assignee_id"] is not None:
+                prefilled["assignee"] = users.get(view["assignee_id"])
+            if view["last_message_id"] in messages:
+                prefilled["last_message"] = messages[view["last_message_id"]]
+            edges.append(ConversationEdge(cursor=cursor, node=Conversation.from_view(view, **prefilled)))
         return ConversationConnection(
-            edges=[
-                ConversationEdge(cursor=c, node=Conversation.from_view(v))
-                for v, c in zip(page.items, page.cursors, strict=True)
-            ],
+            edges=edges,
             page_info=PageInfo(
                 has_next_page=page.has_next,
                 has_previous_page=page.has_previous,
