@@ -126,6 +126,15 @@ class KeepAliveClient:
         self._writer: asyncio.StreamWriter | None = None
 
     async def post(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+        try:
+            return await self._post(path, body, headers)
+        except (ConnectionError, IndexError, asyncio.IncompleteReadError):
+            # The server closed an idle keep-alive connection: reconnect once.
+            await self.close()
+            self._writer = None
+            return await self._post(path, body, headers)
+
+    async def _post(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
         if self._writer is None:
             self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
         head = f"POST {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\nContent-Length: {len(body)}\r\n"
