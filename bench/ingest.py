@@ -30,6 +30,7 @@ from bench.common import (
     require_production_env,
     run_load,
 )
+from connectors.fakes.whatsapp import inbound_text_payload
 
 N = int(os.environ.get("BENCH_N", "5000"))
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "64"))
@@ -39,41 +40,15 @@ PHONE_NUMBER_ID = "106540352242922"
 
 
 def webhook_body(i: int, run: str) -> bytes:
-    wa_id = f"55119{i % CUSTOMERS:07d}"
-    return json.dumps(
-        {
-            "object": "whatsapp_business_account",
-            "entry": [
-                {
-                    "id": "102290129340398",
-                    "changes": [
-                        {
-                            "field": "messages",
-                            "value": {
-                                "messaging_product": "whatsapp",
-                                "metadata": {
-                                    "display_phone_number": "15550783881",
-                                    "phone_number_id": PHONE_NUMBER_ID,
-                                },
-                                "contacts": [
-                                    {"profile": {"name": f"Customer {i % CUSTOMERS}"}, "wa_id": wa_id}
-                                ],
-                                "messages": [
-                                    {
-                                        "from": wa_id,
-                                        "id": f"wamid.{run}.{i}",
-                                        "timestamp": str(int(time.time())),
-                                        "type": "text",
-                                        "text": {"body": f"t={time.time():.6f} message {i}"},
-                                    }
-                                ],
-                            },
-                        }
-                    ],
-                }
-            ],
-        }
-    ).encode()
+    customer = i % CUSTOMERS
+    payload = inbound_text_payload(
+        PHONE_NUMBER_ID,
+        wa_id=f"55119{customer:07d}",
+        name=f"Customer {customer}",
+        text=f"t={time.time():.6f} message {i}",
+        wamid=f"wamid.{run}.{i}",
+    )
+    return json.dumps(payload).encode()
 
 
 async def raw_baseline(db_url: str, redis_url: str, bodies: list[bytes]) -> float:

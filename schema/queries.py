@@ -86,12 +86,7 @@ class Query:
             edges.append(ConversationEdge(cursor=cursor, node=Conversation.from_view(view, **prefilled)))
         return ConversationConnection(
             edges=edges,
-            page_info=PageInfo(
-                has_next_page=page.has_next,
-                has_previous_page=page.has_previous,
-                start_cursor=page.cursors[0] if page.cursors else None,
-                end_cursor=page.cursors[-1] if page.cursors else None,
-            ),
+            page_info=PageInfo.of(page.cursors, has_next=page.has_next, has_previous=page.has_previous),
         )
 
     @strawberry.field

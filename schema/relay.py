@@ -22,6 +22,15 @@ class PageInfo:
     start_cursor: str | None
     end_cursor: str | None
 
+    @classmethod
+    def of(cls, cursors: list[str], *, has_next: bool, has_previous: bool) -> PageInfo:
+        return cls(
+            has_next_page=has_next,
+            has_previous_page=has_previous,
+            start_cursor=cursors[0] if cursors else None,
+            end_cursor=cursors[-1] if cursors else None,
+        )
+
 
 def to_global_id(type_name: str, pk: int | str) -> strawberry.ID:
     return strawberry.ID(base64.b64encode(f"{type_name}:{pk}".encode()).decode())

@@ -305,12 +305,7 @@ class Conversation(Node):
                 MessageEdge(cursor=c, node=Message.from_view(m))
                 for m, c in zip(page.items, page.cursors, strict=True)
             ],
-            page_info=PageInfo(
-                has_next_page=page.has_next,
-                has_previous_page=page.has_previous,
-                start_cursor=page.cursors[0] if page.cursors else None,
-                end_cursor=page.cursors[-1] if page.cursors else None,
-            ),
+            page_info=PageInfo.of(page.cursors, has_next=page.has_next, has_previous=page.has_previous),
         )
 
 

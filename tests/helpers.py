@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import itertools
 import json
 import uuid
@@ -13,6 +11,7 @@ from typing import Any
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
 
+from connectors.fakes.whatsapp import inbound_text_payload, sign
 from core.auth import hash_password
 from core.crypto import encrypt_secrets
 from models import Channel, Role, User
@@ -77,44 +76,12 @@ async def make_whatsapp_channel(api_base: str) -> tuple[Channel, dict[str, str]]
     return channel, secrets
 
 
-def sign(secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
 def wa_text_payload(
     phone_number_id: str, wa_id: str, text: str, wamid: str | None = None, name: str = "Customer"
 ) -> bytes:
-    payload = {
-        "object": "whatsapp_business_account",
-        "entry": [
-            {
-                "id": "102290129340398",
-                "changes": [
-                    {
-                        "field": "messages",
-                        "value": {
-                            "messaging_product": "whatsapp",
-                            "metadata": {
-                                "display_phone_number": "15550783881",
-                                "phone_number_id": phone_number_id,
-                            },
-                            "contacts": [{"profile": {"name": name}, "wa_id": wa_id}],
-                            "messages": [
-                                {
-                                    "from": wa_id,
-                                    "id": wamid or f"wamid.{uuid.uuid4().hex}",
-                                    "timestamp": "1749416383",
-                                    "type": "text",
-                                    "text": {"body": text},
-                                }
-                            ],
-                        },
-                    }
-                ],
-            }
-        ],
-    }
-    return json.dumps(payload).encode()
+    return json.dumps(
+        inbound_text_payload(phone_number_id, wa_id=wa_id, name=name, text=text, wamid=wamid)
+    ).encode()
 
 
 async def post_webhook(base: str, channel: Channel, secret: str, body: bytes) -> httpx.Response:

@@ -104,6 +104,36 @@ def _new_wamid() -> str:
     return "wamid." + base64.b64encode(b"\x15\x02\x00\x11\x18\x12" + uuid.uuid4().bytes).decode()
 
 
+def inbound_text_payload(
+    phone_number_id: str,
+    *,
+    wa_id: str,
+    name: str,
+    text: str,
+    wamid: str | None = None,
+    waba_id: str = "102290129340398",
+    display_phone_number: str = "15550783881",
+) -> dict[str, Any]:
+    """A customer's text message as the Cloud API delivers it (inbound_text.json's shape)."""
+    message = {
+        "from": wa_id,
+        "id": wamid or _new_wamid(),
+        "timestamp": str(int(time.time())),
+        "type": "text",
+        "text": {"body": text},
+    }
+    value = {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": display_phone_number, "phone_number_id": phone_number_id},
+        "contacts": [{"profile": {"name": name}, "wa_id": wa_id}],
+        "messages": [message],
+    }
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": waba_id, "changes": [{"value": value, "field": "messages"}]}],
+    }
+
+
 def sign(app_secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
 
@@ -281,15 +311,17 @@ class FakeWhatsApp:
     async def post_inbound_text(
         self, phone_number_id: str, *, wa_id: str, name: str, text: str, wamid: str | None = None
     ) -> httpx.Response:
-        message = {
-            "from": wa_id,
-            "id": wamid or _new_wamid(),
-            "timestamp": str(int(time.time())),
-            "type": "text",
-            "text": {"body": text},
-        }
-        value = {"contacts": [{"profile": {"name": name}, "wa_id": wa_id}], "messages": [message]}
-        return await self.post_webhook(phone_number_id, self._envelope(phone_number_id, value))
+        number = self._number(phone_number_id)
+        payload = inbound_text_payload(
+            phone_number_id,
+            wa_id=wa_id,
+            name=name,
+            text=text,
+            wamid=wamid,
+            waba_id=number.waba_id,
+            display_phone_number=number.display_phone_number,
+        )
+        return await self.post_webhook(phone_number_id, payload)
 
     async def post_status(
         self, phone_number_id: str, wamid: str, status: str, *, error_code: int | None = None
