@@ -62,7 +62,8 @@ async def start(app: Any) -> None:
 
 
 async def stop() -> None:
-    return None
+    if _fake is not None:
+        await _fake.aclose()  # its webhook client
 
 
 async def demo_channels() -> list[dict[str, Any]]:
