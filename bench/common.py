@@ -64,6 +64,7 @@ async def api_processes(db_url: str, *, workers: int, namespace: str) -> AsyncIt
         "PYTAKE_INPROCESS_WORKER": "0",
         "PYTAKE_DEMO": "0",
         "LOG_LEVEL": "WARNING",
+        "GRAPHQL_RATE_PER_MINUTE": "100000000",  # the load generator is one address
         "PUBLIC_URL": f"http://127.0.0.1:{port}",
     }
     cmd = [

@@ -58,6 +58,7 @@ class Settings:
     graphql_max_aliases: int
     graphql_max_tokens: int
     login_rate_per_minute: int
+    graphql_rate_per_minute: int  # per client address, HTTP requests to /graphql
     inprocess_worker: bool  # run Dramatiq jobs inside the API process (embedded mode, tests)
     event_retention_days: float
     namespace: str  # prefixes Redis keys, pub/sub channels and queues: deployments can share a Redis
@@ -100,6 +101,7 @@ def load_settings() -> Settings:
         graphql_max_aliases=_env_int("GRAPHQL_MAX_ALIASES", 15),
         graphql_max_tokens=_env_int("GRAPHQL_MAX_TOKENS", 2000),
         login_rate_per_minute=_env_int("LOGIN_RATE_PER_MINUTE", 10),
+        graphql_rate_per_minute=_env_int("GRAPHQL_RATE_PER_MINUTE", 1200),
         event_retention_days=float(os.environ.get("EVENT_RETENTION_DAYS", "7")),
         namespace=os.environ.get("PYTAKE_NAMESPACE", "pytake"),
         inprocess_worker=os.environ.get(

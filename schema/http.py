@@ -100,6 +100,22 @@ class GraphQLEndpoint(GraphQL):
                         status_code=415,
                     )(scope, receive, send)
                 scope.setdefault("state", {})["graphql_media_type"] = media
+            client = request.client.host if request.client else "unknown"
+            if not await self.rate_limiter.hit(
+                f"graphql:{client}", limit=self.settings.graphql_rate_per_minute, per=60
+            ):
+                return await JSONResponse(
+                    {
+                        "errors": [
+                            {
+                                "message": "too many requests from this address; retry in a minute",
+                                "extensions": {"code": "RATE_LIMITED"},
+                            }
+                        ]
+                    },
+                    status_code=429,
+                    headers={"Retry-After": "60"},
+                )(scope, receive, send)
         await super().__call__(scope, receive, send)
 
     async def get_context(self, request: Request | WebSocket, response: Response | None = None) -> Context:

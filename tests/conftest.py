@@ -31,6 +31,7 @@ os.environ["PYTAKE_DEMO"] = "0"
 os.environ["PYTAKE_INPROCESS_WORKER"] = "1"
 os.environ["LOG_LEVEL"] = os.environ.get("TEST_LOG_LEVEL", "WARNING")
 os.environ["LOGIN_RATE_PER_MINUTE"] = "1000"
+os.environ["GRAPHQL_RATE_PER_MINUTE"] = "100000"  # the shared test server is one client address
 
 from core import db as core_db  # noqa: E402  (after the environment is set)
 

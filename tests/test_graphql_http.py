@@ -115,3 +115,31 @@ async def test_inbox_costs_a_constant_number_of_queries(server, wa):
 
     assert await run(2) == await run(10)
     assert await run(10) <= 4  # conversations, customers, users (assignees), last messages
+
+
+async def test_requests_over_the_rate_limit_get_429_with_a_code(database):
+    """A separate endpoint with a limit of 3 a minute, so the shared test server is not throttled."""
+    from dataclasses import replace
+
+    from core.bus import EventBus
+    from core.events import EventLog
+    from core.ratelimit import RateLimiter
+    from core.settings import get_settings
+    from schema import build_schema
+    from schema.http import GraphQLEndpoint
+
+    endpoint = GraphQLEndpoint(
+        build_schema(),
+        event_log=EventLog(EventBus("memory://")),
+        rate_limiter=RateLimiter(None),
+        settings=replace(get_settings(), graphql_rate_per_minute=3),
+    )
+    transport = httpx.ASGITransport(app=endpoint)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        statuses = [
+            (await client.post("/graphql", json={"query": "{ __typename }"})).status_code for _ in range(5)
+        ]
+        limited = await client.post("/graphql", json={"query": "{ __typename }"})
+    assert statuses == [200, 200, 200, 429, 429]
+    assert limited.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+    assert limited.headers["retry-after"] == "60"
