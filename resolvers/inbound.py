@@ -15,7 +15,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from connectors.base import InboundMessage, ParsedWebhook
 from core.events import INBOX, committed, conversation_stream
-from core.sql import db, in_transaction
+from core.sql import db, in_transaction, retry_on_deadlock
 from resolvers.statuses import apply_status
 
 
@@ -38,18 +38,26 @@ async def ingest(channel_id: int, platform: str, parsed: ParsedWebhook) -> Inges
         stored = await _store_message(db(), channel_id, platform, parsed.messages[0])
         result.stored, result.duplicates = int(stored), int(not stored)
     elif items:
-        async with in_transaction() as conn:
-            for message in parsed.messages:
-                if await _store_message(conn, channel_id, platform, message):
-                    result.stored += 1
-                else:
-                    result.duplicates += 1
-            for status in parsed.statuses:
-                if await apply_status(conn, channel_id, status):
-                    result.statuses += 1
+        counts = await retry_on_deadlock(lambda: _store_batch(channel_id, platform, parsed))
+        result.stored, result.duplicates, result.statuses = counts
     if result.emitted:
         committed()
     return result
+
+
+async def _store_batch(channel_id: int, platform: str, parsed: ParsedWebhook) -> tuple[int, int, int]:
+    """Several items (a batched webhook, or statuses): one transaction, all or nothing."""
+    stored = duplicates = statuses = 0
+    async with in_transaction() as conn:
+        for message in parsed.messages:
+            if await _store_message(conn, channel_id, platform, message):
+                stored += 1
+            else:
+                duplicates += 1
+        for status in parsed.statuses:
+            if await apply_status(conn, channel_id, status):
+                statuses += 1
+    return stored, duplicates, statuses
 
 
 async def _store_message(

@@ -18,7 +18,7 @@ from connectors.registry import get_connector
 from core import http, metrics
 from core.auth import Actor
 from core.events import INBOX, committed, conversation_stream, emit
-from core.sql import fetch, in_transaction
+from core.sql import fetch, in_transaction, retry_on_deadlock
 from models import Channel
 from resolvers.auth import require_user
 from resolvers.channels import credentials
@@ -61,53 +61,75 @@ async def send_reply(
         raise BadInput(f"clientMessageId must be 1 to {MAX_CLIENT_ID} characters", field="clientMessageId")
     if not text.strip():
         raise BadInput("text must not be empty", field="text")
-    async with in_transaction() as conn:
-        convs = await conn.execute_query_dict(
-            f"SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = $1 FOR UPDATE", [conversation_id]
-        )
-        if not convs:
-            raise NotFound(f"conversation {conversation_id} does not exist")
-        conversation = dict(convs[0])
-        limit = get_connector(Platform(conversation["platform"])).max_text_length
-        if len(text) > limit:
-            raise BadInput(f"text is longer than {limit} characters, the platform's limit", field="text")
-        rows = await conn.execute_query_dict(
-            "INSERT INTO messages (conversation_id, channel_id, direction, kind, text, status, client_message_id, "
-            "sender_id, attachments, metadata, created_at, send_attempts) "
-            "VALUES ($1, $2, 'outbound', 'text', $3, 'queued', $4, $5, '[]'::jsonb, '{}'::jsonb, now(), 0) "
-            f"ON CONFLICT (sender_id, client_message_id) DO NOTHING RETURNING {MESSAGE_COLUMNS}",
-            [conversation_id, conversation["channel_id"], text, client_message_id, actor.user_id],
-        )
-        if not rows:  # the client retried: hand back what the first call stored
-            rows = await conn.execute_query_dict(
-                f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE sender_id = $1 AND client_message_id = $2",
-                [actor.user_id, client_message_id],
-            )
-            existing = message_view(dict(rows[0]))
-            if existing["conversation_id"] != conversation_id or existing["text"] != text:
-                raise Conflict(
-                    "clientMessageId was already used for a different message", field="clientMessageId"
-                )
-            return SendReplyResult(existing, created=False)
-        message = message_view(dict(rows[0]))
-        conv_rows = await conn.execute_query_dict(
-            "UPDATE conversations SET last_message_id = $2, last_message_at = $3, unread_count = 0, "
-            "assignee_id = COALESCE(assignee_id, $4), updated_at = now() "
-            f"WHERE id = $1 RETURNING {CONVERSATION_COLUMNS}",
-            [conversation_id, message["id"], message["created_at"], actor.user_id],
-        )
-        await emit(conn, conversation_stream(conversation_id), "MESSAGE_CREATED", {"message": message})
-        await emit(
-            conn,
-            INBOX,
-            "CONVERSATION_UPDATED",
-            {"conversation": conversation_view(dict(conv_rows[0])), "last_message": message},
-        )
+    existing = await _existing_reply(actor.user_id, client_message_id, conversation_id, text)
+    if existing is not None:  # the client retried: hand back what the first call stored, lock nothing
+        return SendReplyResult(existing, created=False)
+    convs = await fetch(f"SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = $1", conversation_id)
+    if not convs:
+        raise NotFound(f"conversation {conversation_id} does not exist")
+    conversation = convs[0]
+    limit = get_connector(Platform(conversation["platform"])).max_text_length
+    if len(text) > limit:
+        raise BadInput(f"text is longer than {limit} characters, the platform's limit", field="text")
+    message = await retry_on_deadlock(
+        lambda: _store_reply(actor.user_id, conversation, client_message_id, text)
+    )
+    if message is None:  # a concurrent retry stored it first
+        stored = await _existing_reply(actor.user_id, client_message_id, conversation_id, text)
+        assert stored is not None
+        return SendReplyResult(stored, created=False)
     committed()
     from jobs.outbound import enqueue_send  # jobs import resolvers; this keeps the cycle lazy
 
     enqueue_send(message["id"])
     return SendReplyResult(message, created=True)
+
+
+async def _existing_reply(
+    sender_id: int, client_message_id: str, conversation_id: int, text: str
+) -> dict[str, Any] | None:
+    rows = await fetch(
+        f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE sender_id = $1 AND client_message_id = $2",
+        sender_id,
+        client_message_id,
+    )
+    if not rows:
+        return None
+    existing = message_view(rows[0])
+    if existing["conversation_id"] != conversation_id or existing["text"] != text:
+        raise Conflict("clientMessageId was already used for a different message", field="clientMessageId")
+    return existing
+
+
+async def _store_reply(
+    sender_id: int, conversation: dict[str, Any], client_message_id: str, text: str
+) -> dict[str, Any] | None:
+    """Message row first, then the conversation row: the same lock order as inbound ingest."""
+    async with in_transaction() as conn:
+        rows = await conn.execute_query_dict(
+            "INSERT INTO messages (conversation_id, channel_id, direction, kind, text, status, client_message_id, "
+            "sender_id, attachments, metadata, created_at, send_attempts) "
+            "VALUES ($1, $2, 'outbound', 'text', $3, 'queued', $4, $5, '[]'::jsonb, '{}'::jsonb, now(), 0) "
+            f"ON CONFLICT (sender_id, client_message_id) DO NOTHING RETURNING {MESSAGE_COLUMNS}",
+            [conversation["id"], conversation["channel_id"], text, client_message_id, sender_id],
+        )
+        if not rows:
+            return None
+        message = message_view(rows[0])
+        conv_rows = await conn.execute_query_dict(
+            "UPDATE conversations SET last_message_id = $2, last_message_at = $3, unread_count = 0, "
+            "assignee_id = COALESCE(assignee_id, $4), updated_at = now() "
+            f"WHERE id = $1 RETURNING {CONVERSATION_COLUMNS}",
+            [conversation["id"], message["id"], message["created_at"], sender_id],
+        )
+        await emit(conn, conversation_stream(conversation["id"]), "MESSAGE_CREATED", {"message": message})
+        await emit(
+            conn,
+            INBOX,
+            "CONVERSATION_UPDATED",
+            {"conversation": conversation_view(conv_rows[0]), "last_message": message},
+        )
+    return message
 
 
 async def deliver(message_id: int) -> str:
