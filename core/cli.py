@@ -111,6 +111,13 @@ def cmd_create_user(args: argparse.Namespace) -> None:
     print(f"created {args.role} {args.email}")
 
 
+def cmd_rotate_secrets(_: argparse.Namespace) -> None:
+    from resolvers.channels import reencrypt_all_secrets
+
+    count = asyncio.run(_with_orm(reencrypt_all_secrets))
+    print(f"re-encrypted the secrets of {count} channels with the first key of ENCRYPTION_KEYS")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="pytake", description="PyTake omnichannel inbox")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -129,6 +136,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--processes", type=int, default=2)
     p.add_argument("--threads", type=int, default=8)
     p.set_defaults(fn=cmd_worker)
+    sub.add_parser(
+        "rotate-secrets", help="re-encrypt channel secrets with the first ENCRYPTION_KEYS key"
+    ).set_defaults(fn=cmd_rotate_secrets)
     p = sub.add_parser("create-user", help="create a user (password from PYTAKE_PASSWORD or prompt)")
     p.add_argument("--email", required=True)
     p.add_argument("--name", required=True)

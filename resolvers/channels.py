@@ -9,7 +9,7 @@ from typing import Any
 from connectors.base import ChannelCredentials, Platform
 from connectors.registry import get_connector
 from core.auth import Actor
-from core.crypto import decrypt_secrets, encrypt_secrets
+from core.crypto import decrypt_secrets, encrypt_secrets, rotate
 from core.settings import get_settings
 from core.sql import in_transaction
 from models import Channel
@@ -155,3 +155,17 @@ async def get_channel(channel_id: int) -> Channel:
     if channel is None:
         raise NotFound(f"channel {channel_id} does not exist")
     return channel
+
+
+async def reencrypt_all_secrets() -> int:
+    """After a new key is put first in ENCRYPTION_KEYS: re-encrypt every channel's secrets with it,
+    so the old key can then be removed. Returns how many channels were rewritten."""
+    count = 0
+    async with in_transaction():
+        for channel in await Channel.all().select_for_update():
+            if channel.secrets_encrypted:
+                channel.secrets_encrypted = rotate(channel.secrets_encrypted)
+                await channel.save(update_fields=["secrets_encrypted", "updated_at"])
+                count += 1
+    _webhook_cache.clear()
+    return count

@@ -43,11 +43,6 @@ def conversation_view(row: Any) -> dict[str, Any]:
     return view
 
 
-def customer_view(row: Any) -> dict[str, Any]:
-    get = row.get if isinstance(row, dict) else lambda k: getattr(row, k)
-    return {k: get(k) for k in ("id", "name", "phone", "email")}
-
-
 def user_view(row: Any) -> dict[str, Any]:
     get = row.get if isinstance(row, dict) else lambda k: getattr(row, k)
     role = get("role")
