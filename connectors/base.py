@@ -116,6 +116,9 @@ class InboundMessage:
 
 @dataclass(frozen=True)
 class StatusUpdate:
+    """A delivery report for one message, or, with `up_to` (Messenger's watermarks), for every
+    message sent to `recipient_id` at or before that moment (`platform_message_id` is then unused)."""
+
     platform_message_id: str
     status: DeliveryStatus
     occurred_at: datetime
@@ -123,6 +126,7 @@ class StatusUpdate:
     error_code: str | None = None
     error_title: str | None = None
     error_detail: str | None = None
+    up_to: datetime | None = None
 
 
 @dataclass(frozen=True)

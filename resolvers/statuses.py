@@ -25,7 +25,9 @@ _TIMESTAMP_COLUMN = {
 
 
 async def apply_status(conn: BaseDBAsyncClient, channel_id: int, update: StatusUpdate) -> bool:
-    """Record a platform status report. True when the message changed (and events were emitted)."""
+    """Record a platform status report. True when a message changed (and events were emitted)."""
+    if update.up_to is not None:
+        return await _apply_watermark(conn, channel_id, update)
     rows = await conn.execute_query_dict(
         "SELECT id, status FROM messages WHERE channel_id = $1 AND platform_message_id = $2 FOR UPDATE",
         [channel_id, update.platform_message_id],
@@ -53,6 +55,23 @@ async def apply_status(conn: BaseDBAsyncClient, channel_id: int, update: StatusU
         update.error_code,
         _reason(update),
     )
+
+
+async def _apply_watermark(conn: BaseDBAsyncClient, channel_id: int, update: StatusUpdate) -> bool:
+    """Every outbound message to the recipient sent at or before the watermark reached `status`."""
+    rows = await conn.execute_query_dict(
+        "SELECT m.id, m.status FROM messages m JOIN conversations c ON c.id = m.conversation_id "
+        "JOIN customer_identities i ON i.id = c.identity_id "
+        "WHERE m.channel_id = $1 AND i.external_id = $2 AND m.direction = 'outbound' "
+        "AND m.status IN ('sent', 'delivered') AND m.sent_at <= $3 ORDER BY m.id FOR UPDATE OF m",
+        [channel_id, update.recipient_id, update.up_to],
+    )
+    changed = False
+    for row in rows:
+        changed |= await transition(
+            conn, row["id"], DeliveryStatus(row["status"]), update.status, update.occurred_at
+        )
+    return changed
 
 
 def _reason(update: StatusUpdate) -> str | None:

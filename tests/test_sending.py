@@ -134,3 +134,29 @@ async def test_a_reply_whose_enqueue_was_lost_is_sent_by_the_sweep(server, wa):
     sent = await _final(lost.client_message_id, "sent")
     assert sent.platform_message_id
     assert len([s for s in fake.sent if s["text"]["body"] == "lost in a crash"]) == 1
+
+
+async def test_watermark_status_moves_every_earlier_message(server, wa):
+    """Messenger reports reads as a watermark: everything sent to that person up to then was read."""
+    from datetime import UTC, datetime
+
+    from connectors.base import ParsedWebhook, StatusUpdate
+    from resolvers.inbound import ingest
+
+    channel, _, _ = wa
+    conversation = await _conversation(server, wa, "5511911110007")
+    token = await login(server, await make_user(Role.AGENT))
+    first = await _final((await _reply(server, token, conversation, "one"))["clientMessageId"], "sent")
+    second = await _final((await _reply(server, token, conversation, "two"))["clientMessageId"], "sent")
+    watermark = StatusUpdate(
+        platform_message_id="",
+        status=DeliveryStatus.READ,
+        occurred_at=datetime.now(UTC),
+        recipient_id="5511911110007",
+        up_to=first.sent_at,
+    )
+    result = await ingest(channel.id, "whatsapp", ParsedWebhook(statuses=(watermark,)))
+    assert result.statuses == 1
+    await first.refresh_from_db()
+    await second.refresh_from_db()
+    assert (first.status, second.status) == (DeliveryStatus.READ, DeliveryStatus.SENT)
