@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import httpx
@@ -19,6 +19,17 @@ import httpx
 
 class Platform(enum.StrEnum):
     WHATSAPP = "whatsapp"
+    MESSENGER = "messenger"
+    INSTAGRAM = "instagram"
+    TELEGRAM = "telegram"
+    DISCORD = "discord"
+    SLACK = "slack"
+    WEBCHAT = "webchat"
+    SMS = "sms"
+    EMAIL = "email"
+    LINE = "line"
+    VIBER = "viber"
+    TEAMS = "teams"
 
 
 class MessageKind(enum.StrEnum):
@@ -31,8 +42,9 @@ class MessageKind(enum.StrEnum):
     LOCATION = "location"
     CONTACTS = "contacts"
     INTERACTIVE = "interactive"  # button / list replies
-    REACTION = "reaction"
+    REACTION = "reaction"  # metadata: {"emoji": "...", "target_platform_id": "..."}; emoji "" = removed
     TEMPLATE = "template"
+    POSTBACK = "postback"  # a button/quick-reply/callback press; text = its title, metadata.payload
     UNSUPPORTED = "unsupported"
 
 
@@ -108,10 +120,29 @@ class InboundMessage:
     kind: MessageKind
     text: str | None = None  # body, caption, button title; never dropped
     sender_name: str | None = None
-    sender_phone: str | None = None  # E.164 digits when the platform tells us
+    sender_phone: str | None = None  # E.164 digits (no '+') when the platform vouches for it
+    sender_email: str | None = None  # lower-case, when the platform vouches for it (e-mail)
+    # Where replies go when it is not `sender_id` itself: a Telegram group's chat id, a Slack DM
+    # channel (D…), a Discord DM channel. Kept on the customer's identity for outbound sends.
+    reply_address: str | None = None
     reply_to_platform_id: str | None = None
+    # Threading (e-mail): platform ids of earlier messages in the same thread (In-Reply-To first,
+    # then References). Ingest files the message into the conversation holding any of them;
+    # `new_thread` says "this starts a thread of its own" (an e-mail with no references).
+    thread_refs: tuple[str, ...] = ()
+    new_thread: bool = False
     attachments: tuple[Attachment, ...] = ()
     metadata: Mapping[str, Any] = field(default_factory=dict)  # location, contacts, interactive ids, ...
+
+
+@dataclass(frozen=True)
+class MessageEdit:
+    """The customer edited or deleted (unsent) a message they sent earlier."""
+
+    platform_message_id: str  # the edited message's id (as stored when it arrived)
+    occurred_at: datetime
+    text: str | None = None  # the new text; None when deleted
+    deleted: bool = False
 
 
 @dataclass(frozen=True)
@@ -133,21 +164,59 @@ class StatusUpdate:
 class ParsedWebhook:
     messages: tuple[InboundMessage, ...] = ()
     statuses: tuple[StatusUpdate, ...] = ()
+    edits: tuple[MessageEdit, ...] = ()
+    # What to answer once everything is committed, when the platform expects more than "200 ok":
+    # Slack's url_verification challenge, Discord's PONG, Twilio's empty TwiML, ...
+    reply: HandshakeReply | None = None
+
+
+@dataclass(frozen=True)
+class Button:
+    """A reply button (id comes back as the postback payload) or, with `url`, a link button."""
+
+    id: str
+    title: str
+    url: str | None = None
 
 
 @dataclass(frozen=True)
 class OutboundMessage:
-    recipient_id: str  # platform identity to send to
-    kind: MessageKind  # TEXT or TEMPLATE for now
+    recipient_id: str  # the identity's reply address (or external id) on the platform
+    kind: MessageKind  # TEXT, TEMPLATE, or a media kind with `attachments`
     idempotency_key: str  # our message id; connectors pass it on where the platform supports it
-    text: str | None = None
+    text: str | None = None  # body, or the caption of media
     reply_to_platform_id: str | None = None
     template: Mapping[str, Any] | None = None  # {name, language, components}
+    attachments: tuple[Attachment, ...] = ()  # sent by `url` (the platform fetches it)
+    buttons: tuple[Button, ...] = ()
+    # Per-platform extras: e-mail {subject, in_reply_to, references}; Messenger {tag}; ...
+    metadata: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class SendResult:
     platform_message_id: str
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a platform allows, for `replyTargets` and for refusing sends before they are queued."""
+
+    # Free-form replies are allowed this long after the customer's last message (None: always).
+    reply_window: timedelta | None = None
+    # Outside the window a template still goes through (WhatsApp); otherwise nothing does.
+    template_outside_window: bool = False
+    # We may write first to someone who never wrote to this channel, given their address
+    # (SMS to a phone, e-mail to an address). Bots on Telegram/Messenger/... may not.
+    can_initiate: bool = False
+    # How `can_initiate` addresses people: "phone" or "email" (None: only known identities).
+    address_kind: str | None = None
+    media: bool = True
+    buttons: bool = False
+    templates: bool = False
+    delivery_statuses: bool = False
+    read_statuses: bool = False
+    edits: bool = False
 
 
 class MalformedPayload(ValueError):
@@ -173,6 +242,9 @@ class SendError(Exception):
 class Connector(Protocol):
     platform: Platform
     max_text_length: int
+    capabilities: Capabilities
+    # Names of the channel's write-only secrets this platform needs, e.g. ("app_secret", ...).
+    secret_names: tuple[str, ...]
 
     def validate_config(self, config: Mapping[str, Any], secrets: Mapping[str, str]) -> list[str]:
         """Problems with a channel's settings, as human sentences; empty when fine."""
@@ -182,12 +254,13 @@ class Connector(Protocol):
         """Answer a platform's webhook verification request, or None when `request` is not one."""
         ...
 
-    def verify(self, request: WebhookRequest, channel: ChannelCredentials) -> bool:
-        """Is the request signed by the platform? Checked over the raw bytes, constant-time."""
+    def verify(self, request: WebhookRequest, channel: ChannelCredentials, *, now: float) -> bool:
+        """Is the request signed by the platform? Checked over the raw bytes, constant-time.
+        `now` (unix seconds) is for replay windows (Slack's 5 minutes, Discord's timestamp)."""
         ...
 
-    def parse(self, body: bytes, channel: ChannelCredentials) -> ParsedWebhook:
-        """Messages and statuses in a verified body. Raises MalformedPayload."""
+    def parse(self, request: WebhookRequest, channel: ChannelCredentials) -> ParsedWebhook:
+        """Messages, statuses and edits in a verified request. Raises MalformedPayload."""
         ...
 
     async def send(

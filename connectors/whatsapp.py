@@ -11,7 +11,7 @@ import hmac
 import logging
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -20,6 +20,7 @@ import orjson
 
 from connectors.base import (
     Attachment,
+    Capabilities,
     ChannelCredentials,
     DeliveryStatus,
     HandshakeReply,
@@ -96,6 +97,17 @@ REASONS: dict[int, str] = {
 class WhatsAppConnector:
     platform = Platform.WHATSAPP
     max_text_length = MAX_TEXT_LENGTH
+    capabilities = Capabilities(
+        reply_window=timedelta(hours=24),
+        template_outside_window=True,
+        can_initiate=True,  # with an approved template, to any WhatsApp number
+        address_kind="phone",
+        buttons=True,
+        templates=True,
+        delivery_statuses=True,
+        read_statuses=True,
+    )
+    secret_names = ("app_secret", "access_token", "verify_token")
 
     # ---- configuration ----------------------------------------------------------------------
 
@@ -137,7 +149,7 @@ class WhatsAppConnector:
             return HandshakeReply(200, challenge)
         return HandshakeReply(403, "verification failed: wrong hub.mode or hub.verify_token")
 
-    def verify(self, request: WebhookRequest, channel: ChannelCredentials) -> bool:
+    def verify(self, request: WebhookRequest, channel: ChannelCredentials, *, now: float) -> bool:
         secret = channel.secrets.get("app_secret") or ""
         header = _header(request.headers, "x-hub-signature-256")
         match = _SIGNATURE_RE.match(header.strip()) if header else None
@@ -146,9 +158,9 @@ class WhatsAppConnector:
         expected = hmac.new(secret.encode(), request.body, hashlib.sha256).hexdigest()
         return hmac.compare_digest(match.group(1).lower(), expected)
 
-    def parse(self, body: bytes, channel: ChannelCredentials) -> ParsedWebhook:
+    def parse(self, request: WebhookRequest, channel: ChannelCredentials) -> ParsedWebhook:
         try:
-            data = orjson.loads(body)
+            data = orjson.loads(request.body)
         except orjson.JSONDecodeError as exc:
             raise MalformedPayload(f"body is not JSON: {exc}") from None
         if not isinstance(data, dict):

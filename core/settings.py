@@ -47,6 +47,7 @@ class Settings:
     port: int
     data_dir: Path
     public_url: str
+    public_url_configured: bool  # PUBLIC_URL was given: webhooks trust it over the Host header
     jwt_secret: str
     encryption_keys: tuple[str, ...]  # first encrypts; all decrypt (key rotation)
     access_token_ttl: int
@@ -90,6 +91,7 @@ def load_settings() -> Settings:
         port=port,
         data_dir=data_dir,
         public_url=os.environ.get("PUBLIC_URL", f"http://{host}:{port}").rstrip("/"),
+        public_url_configured=bool(os.environ.get("PUBLIC_URL")),
         jwt_secret=jwt_secret,
         encryption_keys=tuple(k.strip() for k in enc_keys.split(",") if k.strip()),
         access_token_ttl=_env_int("ACCESS_TOKEN_TTL", 900),

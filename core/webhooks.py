@@ -81,7 +81,7 @@ async def _handle(request: Request, platform: Platform) -> Response:
         return _error(400, "CLIENT_DISCONNECTED", "request body incomplete")
     hook = WebhookRequest(
         method=request.method,
-        url=str(request.url),
+        url=_public_url(request),
         headers={k.lower(): v for k, v in request.headers.items()},
         query=dict(request.query_params),
         body=body,
@@ -91,14 +91,14 @@ async def _handle(request: Request, platform: Platform) -> Response:
         return Response(handshake.body, status_code=handshake.status, media_type=handshake.content_type)
     if request.method != "POST":
         return _error(405, "METHOD_NOT_ALLOWED", "webhooks are POSTed")
-    if not connector.verify(hook, creds):
+    if not connector.verify(hook, creds, now=time.time()):
         metrics.WEBHOOKS_REJECTED.labels(platform, "bad_signature").inc()
         log.warning(
             "webhook signature rejected", extra={"channel_id": channel.id, "platform": platform.value}
         )
         return _error(401, "BAD_SIGNATURE", "signature missing or invalid")
     try:
-        parsed = connector.parse(body, creds)
+        parsed = connector.parse(hook, creds)
     except MalformedPayload as exc:
         metrics.WEBHOOKS_REJECTED.labels(platform, "malformed").inc()
         return _error(400, "MALFORMED_PAYLOAD", str(exc))
@@ -117,4 +117,18 @@ async def _handle(request: Request, platform: Platform) -> Response:
             "statuses": result.statuses,
         },
     )
+    if parsed.reply is not None:
+        reply = parsed.reply
+        return Response(reply.body, status_code=reply.status, media_type=reply.content_type)
     return PlainTextResponse("ok")
+
+
+def _public_url(request: Request) -> str:
+    """The URL the platform called, as it signed it (Twilio signs the full URL). Behind a proxy
+    the scheme/host we see differ from the public ones, so PUBLIC_URL, when set, wins."""
+    settings = get_settings()
+    if not settings.public_url_configured:
+        return str(request.url)
+    public = settings.public_url
+    query = request.url.query
+    return public.rstrip("/") + request.url.path + (f"?{query}" if query else "")

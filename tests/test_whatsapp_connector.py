@@ -42,7 +42,7 @@ CHANNEL = ChannelCredentials(channel_id=7, config={"phone_number_id": PN}, secre
 
 
 def parse_sample(name: str) -> ParsedWebhook:
-    return whatsapp.parse((WA / name).read_bytes(), CHANNEL)
+    return whatsapp.parse(_request((WA / name).read_bytes(), {}), CHANNEL)
 
 
 def envelope(*values: dict[str, Any], phone_number_id: str = PN) -> dict[str, Any]:
@@ -57,7 +57,7 @@ def parse_one(message: dict[str, Any], contacts: list[dict[str, Any]] | None = N
     base = {"from": WA_ID, "id": "wamid.IN1", "timestamp": "1749416383"}
     value = {"contacts": contacts or [{"profile": {"name": "Sheena Nelson"}, "wa_id": WA_ID}]}
     body = json.dumps(envelope({**value, "messages": [{**base, **message}]})).encode()
-    (parsed,) = whatsapp.parse(body, CHANNEL).messages
+    (parsed,) = whatsapp.parse(_request(body, {}), CHANNEL).messages
     return parsed
 
 
@@ -237,7 +237,7 @@ def test_batches_other_numbers_played_and_unknown_statuses() -> None:
         envelope({"messages": [{**msg, "id": "wamid.OTHER"}]}, phone_number_id="999")["entry"][0]
     )
     body["entry"][0]["changes"].append({"field": "account_update", "value": {"event": "VERIFIED"}})
-    parsed = whatsapp.parse(json.dumps(body).encode(), CHANNEL)
+    parsed = whatsapp.parse(_request(json.dumps(body).encode(), {}), CHANNEL)
     assert [m.platform_message_id for m in parsed.messages] == ["wamid.M1", "wamid.M2"]
     assert [(s.platform_message_id, s.status, s.recipient_id) for s in parsed.statuses] == [
         ("wamid.A", DeliveryStatus.READ, WA_ID),
@@ -247,7 +247,7 @@ def test_batches_other_numbers_played_and_unknown_statuses() -> None:
 
 def test_mismatched_phone_number_id_is_skipped() -> None:
     other = ChannelCredentials(channel_id=8, config={"phone_number_id": "111"}, secrets=SECRETS)
-    assert whatsapp.parse((WA / "inbound_text.json").read_bytes(), other) == ParsedWebhook()
+    assert whatsapp.parse(_request((WA / "inbound_text.json").read_bytes(), {}), other) == ParsedWebhook()
 
 
 @pytest.mark.parametrize(
@@ -268,7 +268,7 @@ def test_mismatched_phone_number_id_is_skipped() -> None:
 )
 def test_malformed_bodies(body: bytes) -> None:
     with pytest.raises(MalformedPayload):
-        whatsapp.parse(body, CHANNEL)
+        whatsapp.parse(_request(body, {}), CHANNEL)
 
 
 # ---- signature and handshake ---------------------------------------------------------------------
@@ -291,13 +291,13 @@ def test_signature_vectors(vector: dict[str, Any]) -> None:
         channel_id=7, config={"phone_number_id": PN}, secrets={"app_secret": vector["secret"]}
     )
     request = _request((SAMPLES / vector["body_file"]).read_bytes(), vector["headers"])
-    assert whatsapp.verify(request, channel) is vector["valid"]
+    assert whatsapp.verify(request, channel, now=0) is vector["valid"]
 
 
 def test_missing_or_malformed_signature_is_refused() -> None:
     body = (WA / "inbound_text.json").read_bytes()
     good = sign(SECRETS["app_secret"], body)
-    assert whatsapp.verify(_request(body, {"X-Hub-Signature-256": good}), CHANNEL)
+    assert whatsapp.verify(_request(body, {"X-Hub-Signature-256": good}), CHANNEL, now=0)
     for headers in (
         {},
         {"X-Hub-Signature-256": ""},
@@ -306,9 +306,9 @@ def test_missing_or_malformed_signature_is_refused() -> None:
         {"X-Hub-Signature": "sha1=" + "0" * 40},
         {"X-Hub-Signature-256": sign("other-secret", body)},
     ):
-        assert not whatsapp.verify(_request(body, headers), CHANNEL), headers
+        assert not whatsapp.verify(_request(body, headers), CHANNEL, now=0), headers
     no_secret = ChannelCredentials(channel_id=7, config={}, secrets={})
-    assert not whatsapp.verify(_request(body, {"X-Hub-Signature-256": good}), no_secret)
+    assert not whatsapp.verify(_request(body, {"X-Hub-Signature-256": good}), no_secret, now=0)
 
 
 def test_handshake() -> None:
@@ -511,7 +511,7 @@ async def receiver() -> AsyncIterator[tuple[list[tuple[bool, bytes]], str]]:
         body = await request.body()
         headers = {k.lower(): v for k, v in request.headers.items()}
         hook_request = WebhookRequest("POST", str(request.url), headers, dict(request.query_params), body)
-        ok = whatsapp.verify(hook_request, CHANNEL)
+        ok = whatsapp.verify(hook_request, CHANNEL, now=0)
         received.append((ok, body))
         return PlainTextResponse("ok" if ok else "bad signature", status_code=200 if ok else 401)
 
@@ -530,7 +530,7 @@ async def test_auto_statuses_are_signed_and_in_order(fake, receiver, http) -> No
     await api.wait_idle()
     assert [ok for ok, _ in received] == [True, True, True]
     assert [r.status_code for r in api.webhook_responses] == [200, 200, 200]
-    updates = [whatsapp.parse(body, CHANNEL).statuses[0] for _, body in received]
+    updates = [whatsapp.parse(_request(body, {}), CHANNEL).statuses[0] for _, body in received]
     assert [(u.platform_message_id, u.status, u.recipient_id) for u in updates] == [
         (result.platform_message_id, DeliveryStatus.SENT, WA_ID),
         (result.platform_message_id, DeliveryStatus.DELIVERED, WA_ID),
@@ -543,7 +543,7 @@ async def test_auto_statuses_are_signed_and_in_order(fake, receiver, http) -> No
 
     failed = await api.post_status(PN, result.platform_message_id, "failed", error_code=131047)
     assert failed.status_code == 200
-    (status,) = whatsapp.parse(received[-1][1], CHANNEL).statuses
+    (status,) = whatsapp.parse(_request(received[-1][1], {}), CHANNEL).statuses
     assert (status.status, status.error_code, status.error_title) == (
         DeliveryStatus.FAILED,
         "131047",
@@ -567,7 +567,7 @@ async def test_inbound_text_is_shaped_like_the_sample(fake, receiver, http) -> N
     got = posted["entry"][0]["changes"][0]["value"]["messages"][0]
     message.update(id=got["id"], timestamp=got["timestamp"], text={"body": "Olá, é azul?"})
     assert posted == expected and got["id"].startswith("wamid.")
-    (m,) = whatsapp.parse(body, CHANNEL).messages
+    (m,) = whatsapp.parse(_request(body, {}), CHANNEL).messages
     assert (m.text, m.sender_name, m.sender_id) == ("Olá, é azul?", "Sheena Nelson", WA_ID)
 
     simulated = await http.post(
@@ -577,4 +577,4 @@ async def test_inbound_text_is_shaped_like_the_sample(fake, receiver, http) -> N
     invalid = await http.post(f"{channel.config['api_base']}/_simulate/{PN}/inbound", json={"wa_id": "+1"})
     assert simulated.status_code == 200 and simulated.json() == {"status": 200}
     assert invalid.status_code == 400
-    assert whatsapp.parse(received[-1][1], CHANNEL).messages[0].text == "hi"
+    assert whatsapp.parse(_request(received[-1][1], {}), CHANNEL).messages[0].text == "hi"
