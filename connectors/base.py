@@ -29,7 +29,7 @@ class Platform(enum.StrEnum):
     EMAIL = "email"
     LINE = "line"
     VIBER = "viber"
-    TEAMS = "teams"
+    WECHAT = "wechat"  # WeChat Official Accounts (the twelfth: a public bot API with real demand)
 
 
 class MessageKind(enum.StrEnum):

@@ -1,17 +1,37 @@
-"""Which connector speaks for which platform. Adding a platform means one line here."""
+"""Which connector speaks for which platform. Adding a platform means one line here.
+
+Modules are imported on first use so that a process only loads the platforms it serves (the
+gateway process needs Discord, a webhook for Slack needs Slack). A missing module is a real error.
+"""
 
 from __future__ import annotations
 
+import importlib
+
 from connectors.base import Connector, Platform
-from connectors.whatsapp import whatsapp
 
-CONNECTORS: dict[Platform, Connector] = {
-    Platform.WHATSAPP: whatsapp,
+_MODULES: dict[Platform, str] = {
+    Platform.WHATSAPP: "connectors.whatsapp:whatsapp",
+    Platform.MESSENGER: "connectors.messenger:messenger",
+    Platform.INSTAGRAM: "connectors.instagram:instagram",
+    Platform.TELEGRAM: "connectors.telegram:telegram",
+    Platform.DISCORD: "connectors.discord:discord",
+    Platform.SLACK: "connectors.slack:slack",
+    Platform.WEBCHAT: "connectors.webchat:webchat",
+    Platform.SMS: "connectors.sms:sms",
+    Platform.EMAIL: "connectors.email:email",
+    Platform.LINE: "connectors.line:line",
+    Platform.VIBER: "connectors.viber:viber",
+    Platform.WECHAT: "connectors.wechat:wechat",
 }
+_loaded: dict[Platform, Connector] = {}
 
 
-def get_connector(platform: Platform) -> Connector:
-    connector = CONNECTORS.get(platform)
+def get_connector(platform: Platform | str) -> Connector:
+    platform = Platform(platform)
+    connector = _loaded.get(platform)
     if connector is None:
-        raise LookupError(f"no connector is registered for platform {platform!r}")
+        module_name, attribute = _MODULES[platform].split(":")
+        connector = getattr(importlib.import_module(module_name), attribute)
+        _loaded[platform] = connector
     return connector

@@ -29,7 +29,7 @@ from connectors.base import (
     WebhookRequest,
 )
 from connectors.fakes.whatsapp import FakeWhatsApp, graph_error, serve_app, sign
-from connectors.registry import CONNECTORS, get_connector
+from connectors.registry import get_connector
 from connectors.whatsapp import whatsapp
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "platform-samples"
@@ -335,7 +335,7 @@ def test_validate_config_and_registry() -> None:
     text = " ".join(problems)
     for word in ("phone_number_id", "api_base", "api_version", "app_secret", "access_token", "verify_token"):
         assert word in text
-    assert get_connector(Platform.WHATSAPP) is whatsapp and CONNECTORS[Platform.WHATSAPP] is whatsapp
+    assert get_connector(Platform.WHATSAPP) is whatsapp and get_connector("whatsapp") is whatsapp
     with pytest.raises(LookupError, match="no connector"):
         get_connector("myspace")  # type: ignore[arg-type]
 
