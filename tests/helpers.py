@@ -61,6 +61,16 @@ async def login(base: str, user: User) -> str:
 _phone_ids = itertools.count(int(uuid.uuid4().int % 10**9) * 1000)
 
 
+async def make_channel(platform: str, config: dict[str, Any], secrets: dict[str, str], name: str = "") -> Channel:
+    """A channel of any platform, stored the way createChannel stores it (secrets encrypted)."""
+    return await Channel.create(
+        platform=platform,
+        name=name or f"Test {platform}",
+        config=config,
+        secrets_encrypted=encrypt_secrets(secrets),
+    )
+
+
 async def make_whatsapp_channel(api_base: str) -> tuple[Channel, dict[str, str]]:
     secrets = {
         "app_secret": uuid.uuid4().hex,
