@@ -1,7 +1,7 @@
 """Tortoise models: the tables. No network calls and no business rules here (see resolvers/)."""
 
 from models.audit import AuditLog
-from models.channels import Channel
+from models.channels import Channel, ChannelCursor
 from models.conversations import Conversation, ConversationStatus
 from models.customers import Customer, CustomerIdentity
 from models.events import Event, EventOutbox, StreamHead
@@ -11,6 +11,7 @@ from models.users import RefreshToken, Role, User
 __all__ = [
     "AuditLog",
     "Channel",
+    "ChannelCursor",
     "Conversation",
     "ConversationStatus",
     "Customer",

@@ -19,8 +19,22 @@ class Channel(Model):
     )  # Fernet token of a JSON object; never returned by the API
     last_webhook_at = fields.DatetimeField(null=True)
     last_error = fields.TextField(null=True)
+    last_error_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
         table = "channels"
+
+
+class ChannelCursor(Model):
+    """Where a pulled channel got to: an IMAP mailbox's last UID, a Discord gateway session/seq."""
+
+    channel = fields.ForeignKeyField("models.Channel", related_name="cursors")
+    name = fields.CharField(max_length=64)
+    value = fields.TextField()
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "channel_cursors"
+        unique_together = (("channel", "name"),)

@@ -11,6 +11,8 @@ class Customer(Model):
     name = fields.CharField(max_length=200, null=True)
     phone = fields.CharField(max_length=32, null=True, db_index=True)
     email = fields.CharField(max_length=254, null=True, db_index=True)
+    # Set when this customer was merged into another; the row stays so the merge can be undone.
+    merged_into = fields.ForeignKeyField("models.Customer", related_name="merged", null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
@@ -30,6 +32,8 @@ class CustomerIdentity(Model):
     external_id = fields.CharField(max_length=200)
     display_name = fields.CharField(max_length=200, null=True)
     phone = fields.CharField(max_length=32, null=True)
+    email = fields.CharField(max_length=254, null=True)
+    reply_address = fields.CharField(max_length=255, null=True)  # when replies go elsewhere (group, DM channel)
     last_inbound_at = fields.DatetimeField(null=True)  # drives the platforms' reply windows
     created_at = fields.DatetimeField(auto_now_add=True)
 

@@ -26,6 +26,8 @@ class Message(Model):
     id = fields.BigIntField(primary_key=True)
     conversation = fields.ForeignKeyField("models.Conversation", related_name="messages")
     channel = fields.ForeignKeyField("models.Channel", related_name="messages")
+    # The customer identity it came from / went to: a conversation can span platforms.
+    identity = fields.ForeignKeyField("models.CustomerIdentity", related_name="messages", null=True)
     direction = fields.CharEnumField(Direction, max_length=8)
     kind = fields.CharEnumField(MessageKind, max_length=16, default=MessageKind.TEXT)
     text = fields.TextField(null=True)
@@ -43,6 +45,8 @@ class Message(Model):
     delivered_at = fields.DatetimeField(null=True)
     read_at = fields.DatetimeField(null=True)
     failed_at = fields.DatetimeField(null=True)
+    edited_at = fields.DatetimeField(null=True)  # the customer edited it (text holds the latest)
+    deleted_at = fields.DatetimeField(null=True)  # the customer unsent it
     # Outbound send bookkeeping (jobs/outbound.py): a lease so a re-delivered job never sends twice.
     send_attempts = fields.IntField(default=0)
     sending_until = fields.DatetimeField(null=True)
