@@ -209,8 +209,11 @@ class Capabilities:
     # We may write first to someone who never wrote to this channel, given their address
     # (SMS to a phone, e-mail to an address). Bots on Telegram/Messenger/... may not.
     can_initiate: bool = False
-    # How `can_initiate` addresses people: "phone" or "email" (None: only known identities).
+    # How `can_initiate` addresses people: "phone" or "email" (None: only known identities), and
+    # how such an address becomes this platform's id for the person ("{}" is E.164 digits or the
+    # lower-case e-mail): WhatsApp keys people on bare digits, Twilio on "+digits".
     address_kind: str | None = None
+    address_format: str = "{}"
     media: bool = True
     buttons: bool = False
     templates: bool = False

@@ -28,7 +28,10 @@ _loaded: dict[Platform, Connector] = {}
 
 
 def get_connector(platform: Platform | str) -> Connector:
-    platform = Platform(platform)
+    try:
+        platform = Platform(platform)
+    except ValueError:
+        raise LookupError(f"no connector is registered for platform {platform!r}") from None
     connector = _loaded.get(platform)
     if connector is None:
         module_name, attribute = _MODULES[platform].split(":")

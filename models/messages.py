@@ -5,7 +5,7 @@ import enum
 from tortoise import fields
 from tortoise.models import Model
 
-from connectors.base import MessageKind
+from connectors.base import MessageKind, Platform
 
 
 class Direction(enum.StrEnum):
@@ -28,6 +28,7 @@ class Message(Model):
     channel = fields.ForeignKeyField("models.Channel", related_name="messages")
     # The customer identity it came from / went to: a conversation can span platforms.
     identity = fields.ForeignKeyField("models.CustomerIdentity", related_name="messages", null=True)
+    platform = fields.CharEnumField(Platform, max_length=32)
     direction = fields.CharEnumField(Direction, max_length=8)
     kind = fields.CharEnumField(MessageKind, max_length=16, default=MessageKind.TEXT)
     text = fields.TextField(null=True)

@@ -196,7 +196,8 @@ async def customers_by_id(ids: list[int]) -> list[dict[str, Any] | None]:
 
 async def identities_by_customer(ids: list[int]) -> list[list[dict[str, Any]]]:
     rows = await fetch(
-        "SELECT customer_id, platform, external_id, display_name, phone FROM customer_identities "
+        "SELECT id, customer_id, channel_id, platform, external_id, display_name, phone, email, last_inbound_at "
+        "FROM customer_identities "
         "WHERE customer_id = ANY($1::int[]) ORDER BY id",
         ids,
     )

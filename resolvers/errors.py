@@ -39,6 +39,12 @@ class Conflict(DomainError):
     code = "CONFLICT"
 
 
+class ReplyNotAllowed(DomainError):
+    """The chosen platform refuses this message (window closed, never contacted, ...)."""
+
+    code = "REPLY_NOT_ALLOWED"
+
+
 class RateLimited(DomainError):
     code = "RATE_LIMITED"
 

@@ -13,10 +13,11 @@ from typing import Any
 import orjson
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from connectors.base import InboundMessage, ParsedWebhook
+from connectors.base import InboundMessage, MessageEdit, ParsedWebhook
 from core.events import INBOX, committed, conversation_stream
 from core.sql import db, in_transaction, retry_on_deadlock
-from resolvers.statuses import apply_status
+from resolvers.statuses import apply_status, emit_message_updated
+from resolvers.views import MESSAGE_COLUMNS
 
 
 @dataclass
@@ -24,30 +25,31 @@ class IngestResult:
     stored: int = 0
     duplicates: int = 0
     statuses: int = 0
+    edits: int = 0
 
     @property
     def emitted(self) -> bool:
-        return self.stored > 0 or self.statuses > 0
+        return self.stored > 0 or self.statuses > 0 or self.edits > 0
 
 
 async def ingest(channel_id: int, platform: str, parsed: ParsedWebhook) -> IngestResult:
     result = IngestResult()
-    items = len(parsed.messages) + len(parsed.statuses)
+    items = len(parsed.messages) + len(parsed.statuses) + len(parsed.edits)
     if items == 1 and parsed.messages:
         # The common case, one message: one statement, atomic on its own, one round trip.
         stored = await _store_message(db(), channel_id, platform, parsed.messages[0])
         result.stored, result.duplicates = int(stored), int(not stored)
     elif items:
         counts = await retry_on_deadlock(lambda: _store_batch(channel_id, platform, parsed))
-        result.stored, result.duplicates, result.statuses = counts
+        result.stored, result.duplicates, result.statuses, result.edits = counts
     if result.emitted:
         committed()
     return result
 
 
-async def _store_batch(channel_id: int, platform: str, parsed: ParsedWebhook) -> tuple[int, int, int]:
-    """Several items (a batched webhook, or statuses): one transaction, all or nothing."""
-    stored = duplicates = statuses = 0
+async def _store_batch(channel_id: int, platform: str, parsed: ParsedWebhook) -> tuple[int, int, int, int]:
+    """Several items (a batched webhook, statuses, edits): one transaction, all or nothing."""
+    stored = duplicates = statuses = edits = 0
     async with in_transaction() as conn:
         for message in parsed.messages:
             if await _store_message(conn, channel_id, platform, message):
@@ -57,7 +59,10 @@ async def _store_batch(channel_id: int, platform: str, parsed: ParsedWebhook) ->
         for status in parsed.statuses:
             if await apply_status(conn, channel_id, status):
                 statuses += 1
-    return stored, duplicates, statuses
+        for edit in parsed.edits:
+            if await apply_edit(conn, channel_id, edit):
+                edits += 1
+    return stored, duplicates, statuses, edits
 
 
 async def _store_message(
@@ -68,13 +73,16 @@ async def _store_message(
     - serialises one sender on one channel (advisory lock), so concurrent messages of one customer
       share a conversation and a concurrent redelivery is seen;
     - stores nothing for a platform message id already stored on this channel (returns false);
-    - finds or creates the customer and their identity on this channel;
-    - appends to the identity's open conversation (resolved/pending ones reopen), or starts one;
+    - finds or creates the customer and their identity on this channel; a new identity with a
+      phone/e-mail the platform vouches for joins the customer already known by it (auto-merge);
+    - files the message into the thread's conversation (e-mail references), else the customer's
+      open conversation on any platform (resolved/pending ones reopen), else a new one;
     - bumps the conversation's last message and unread count;
     - writes MESSAGE_CREATED on the conversation's stream and CONVERSATION_CREATED/UPDATED on the inbox.
     """
     rows = await conn.execute_query_dict(
-        "SELECT pytake_ingest_message($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11::jsonb, $12, $13, $14) AS stored",
+        "SELECT pytake_ingest_message($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, "
+        "$14::jsonb, $15::jsonb, $16, $17, $18) AS stored",
         [
             channel_id,
             platform,
@@ -82,9 +90,13 @@ async def _store_message(
             msg.sender_id,
             msg.sender_name,
             msg.sender_phone,
+            msg.sender_email.lower() if msg.sender_email else None,
+            msg.reply_address,
             msg.kind.value,
             msg.text,
             msg.reply_to_platform_id,
+            list(msg.thread_refs),
+            msg.new_thread,
             orjson.dumps([_attachment(a) for a in msg.attachments]).decode(),
             orjson.dumps(dict(msg.metadata)).decode(),
             msg.sent_at,
@@ -99,3 +111,28 @@ def _attachment(a: Any) -> dict[str, Any]:
     data = asdict(a)
     data["kind"] = a.kind.value
     return data
+
+
+async def apply_edit(conn: BaseDBAsyncClient, channel_id: int, edit: MessageEdit) -> bool:
+    """The customer edited or unsent a message: keep the latest text, the earlier ones in
+    `metadata.edits`, and tell live views. Unknown ids (never stored, or not inbound) change nothing;
+    a redelivered edit finds the text already current and changes nothing either."""
+    if edit.deleted:
+        rows = await conn.execute_query_dict(
+            "UPDATE messages SET deleted_at = $3 WHERE channel_id = $1 AND platform_message_id = $2 "
+            f"AND direction = 'inbound' AND deleted_at IS NULL RETURNING {MESSAGE_COLUMNS}",
+            [channel_id, edit.platform_message_id, edit.occurred_at],
+        )
+    else:
+        rows = await conn.execute_query_dict(
+            "UPDATE messages SET text = $3, edited_at = $4, metadata = jsonb_set(metadata, '{edits}', "
+            "COALESCE(metadata->'edits', '[]'::jsonb) || jsonb_build_array(jsonb_build_object("
+            "'text', text, 'replaced_at', $4::timestamptz))) "
+            "WHERE channel_id = $1 AND platform_message_id = $2 AND direction = 'inbound' "
+            f"AND text IS DISTINCT FROM $3 RETURNING {MESSAGE_COLUMNS}",
+            [channel_id, edit.platform_message_id, edit.text, edit.occurred_at],
+        )
+    if not rows:
+        return False
+    await emit_message_updated(conn, dict(rows[0]))
+    return True

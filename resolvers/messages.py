@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from tortoise.backends.base.client import BaseDBAsyncClient
+
 from connectors.base import DeliveryStatus, MessageKind, OutboundMessage, Platform, SendError
 from connectors.registry import get_connector
 from core import http, metrics
@@ -24,6 +26,7 @@ from resolvers.auth import require_user
 from resolvers.channels import credentials
 from resolvers.errors import BadInput, Conflict, NotFound
 from resolvers.statuses import apply_orphans, transition
+from resolvers.targets import ReplyTarget, resolve_target
 from resolvers.views import CONVERSATION_COLUMNS, MESSAGE_COLUMNS, conversation_view, message_view
 
 log = logging.getLogger(__name__)
@@ -53,8 +56,15 @@ class TransientSendFailure(Exception):
 
 
 async def send_reply(
-    actor: Actor | None, *, conversation_id: int, client_message_id: str, text: str
+    actor: Actor | None,
+    *,
+    conversation_id: int,
+    client_message_id: str,
+    text: str,
+    channel_id: int | None = None,
 ) -> SendReplyResult:
+    """Store an agent's reply and queue it. `channel_id` picks the platform (any channel the
+    customer can be reached on, see resolvers/targets.py); by default, where they last wrote."""
     actor = require_user(actor)
     client_message_id = client_message_id.strip()
     if not client_message_id or len(client_message_id) > MAX_CLIENT_ID:
@@ -68,11 +78,16 @@ async def send_reply(
     if not convs:
         raise NotFound(f"conversation {conversation_id} does not exist")
     conversation = convs[0]
-    limit = get_connector(Platform(conversation["platform"])).max_text_length
+    target = await resolve_target(conversation_id, channel_id)
+    limit = get_connector(Platform(target.platform)).max_text_length
     if len(text) > limit:
-        raise BadInput(f"text is longer than {limit} characters, the platform's limit", field="text")
+        raise BadInput(
+            f"text is {len(text)} characters long; {target.platform} accepts at most {limit}",
+            field="text",
+            limit=limit,
+        )
     message = await retry_on_deadlock(
-        lambda: _store_reply(actor.user_id, conversation, client_message_id, text)
+        lambda: _store_reply(actor.user_id, conversation, target, client_message_id, text)
     )
     if message is None:  # a concurrent retry stored it first
         stored = await _existing_reply(actor.user_id, client_message_id, conversation_id, text)
@@ -102,16 +117,27 @@ async def _existing_reply(
 
 
 async def _store_reply(
-    sender_id: int, conversation: dict[str, Any], client_message_id: str, text: str
+    sender_id: int, conversation: dict[str, Any], target: ReplyTarget, client_message_id: str, text: str
 ) -> dict[str, Any] | None:
     """Message row first, then the conversation row: the same lock order as inbound ingest."""
     async with in_transaction() as conn:
+        identity_id = target.identity_id
+        if identity_id is None:  # first contact on this channel (SMS to a known phone, ...)
+            identity_id = await _first_contact_identity(conn, conversation["customer_id"], target)
         rows = await conn.execute_query_dict(
-            "INSERT INTO messages (conversation_id, channel_id, direction, kind, text, status, client_message_id, "
-            "sender_id, attachments, metadata, created_at, send_attempts) "
-            "VALUES ($1, $2, 'outbound', 'text', $3, 'queued', $4, $5, '[]'::jsonb, '{}'::jsonb, now(), 0) "
+            "INSERT INTO messages (conversation_id, channel_id, identity_id, platform, direction, kind, text, "
+            "status, client_message_id, sender_id, attachments, metadata, created_at, send_attempts) "
+            "VALUES ($1, $2, $3, $4, 'outbound', 'text', $5, 'queued', $6, $7, '[]'::jsonb, '{}'::jsonb, now(), 0) "
             f"ON CONFLICT (sender_id, client_message_id) DO NOTHING RETURNING {MESSAGE_COLUMNS}",
-            [conversation["id"], conversation["channel_id"], text, client_message_id, sender_id],
+            [
+                conversation["id"],
+                target.channel_id,
+                identity_id,
+                target.platform,
+                text,
+                client_message_id,
+                sender_id,
+            ],
         )
         if not rows:
             return None
@@ -132,17 +158,37 @@ async def _store_reply(
     return message
 
 
+async def _first_contact_identity(conn: BaseDBAsyncClient, customer_id: int, target: ReplyTarget) -> int:
+    """The customer's identity on a channel they never wrote to, addressed by their phone/e-mail."""
+    assert target.address is not None
+    await conn.execute_query(
+        "INSERT INTO customer_identities (customer_id, channel_id, platform, external_id, created_at) "
+        "VALUES ($1, $2, $3, $4, now()) ON CONFLICT (channel_id, external_id) DO NOTHING",
+        [customer_id, target.channel_id, target.platform, target.address],
+    )
+    rows = await conn.execute_query_dict(
+        "SELECT id, customer_id FROM customer_identities WHERE channel_id = $1 AND external_id = $2",
+        [target.channel_id, target.address],
+    )
+    if rows[0]["customer_id"] != customer_id:
+        raise Conflict(
+            f"{target.address} on this channel belongs to another customer; merge the two customers first",
+            field="channelId",
+        )
+    return rows[0]["id"]
+
+
 async def deliver(message_id: int) -> str:
     """Send one queued message. Returns what happened: sent / failed / skipped. Raises
     TransientSendFailure when the job should retry."""
     now = datetime.now(UTC)
     claimed = await fetch(
         "UPDATE messages m SET sending_until = $2, send_attempts = send_attempts + 1 "
-        "FROM conversations c JOIN customer_identities i ON i.id = c.identity_id "
-        "WHERE m.id = $1 AND c.id = m.conversation_id AND m.direction = 'outbound' AND m.status = 'queued' "
+        "FROM customer_identities i "
+        "WHERE m.id = $1 AND i.id = m.identity_id AND m.direction = 'outbound' AND m.status = 'queued' "
         "AND (m.sending_until IS NULL OR m.sending_until < $3) "
-        "RETURNING m.id, m.channel_id, m.kind, m.text, m.reply_to_platform_id, m.metadata, m.send_attempts, "
-        "i.external_id",
+        "RETURNING m.id, m.conversation_id, m.channel_id, m.kind, m.text, m.reply_to_platform_id, m.metadata, "
+        "m.send_attempts, COALESCE(i.reply_address, i.external_id) AS recipient",
         message_id,
         now + SEND_LEASE,
         now,
@@ -153,11 +199,12 @@ async def deliver(message_id: int) -> str:
     channel = await Channel.get(id=row["channel_id"])
     connector = get_connector(Platform(channel.platform))
     outbound = OutboundMessage(
-        recipient_id=row["external_id"],
+        recipient_id=row["recipient"],
         kind=MessageKind(row["kind"]),
         idempotency_key=str(message_id),
         text=row["text"],
         reply_to_platform_id=row["reply_to_platform_id"],
+        metadata=await _thread_context(row["conversation_id"], channel.id),
     )
     try:
         result = await connector.send(http.client(), credentials(channel), outbound)
@@ -198,6 +245,26 @@ async def deliver(message_id: int) -> str:
     committed()
     metrics.MESSAGES_OUT.labels(channel.platform).inc()
     return "sent"
+
+
+async def _thread_context(conversation_id: int, channel_id: int) -> dict[str, Any]:
+    """What threaded platforms (e-mail) need to keep a reply in the customer's thread: the subject
+    and ids of the customer's messages on this channel. Other platforms ignore it."""
+    rows = await fetch(
+        "SELECT platform_message_id, metadata->>'subject' AS subject FROM messages "
+        "WHERE conversation_id = $1 AND channel_id = $2 AND direction = 'inbound' "
+        "AND platform_message_id IS NOT NULL ORDER BY id DESC LIMIT 10",
+        conversation_id,
+        channel_id,
+    )
+    if not rows:
+        return {}
+    subject = next((r["subject"] for r in rows if r["subject"]), None)
+    return {
+        "subject": subject,
+        "in_reply_to": rows[0]["platform_message_id"],
+        "references": [r["platform_message_id"] for r in reversed(rows)],
+    }
 
 
 async def stale_queued(older_than: timedelta = timedelta(seconds=30)) -> list[int]:

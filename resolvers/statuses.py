@@ -60,8 +60,7 @@ async def apply_status(conn: BaseDBAsyncClient, channel_id: int, update: StatusU
 async def _apply_watermark(conn: BaseDBAsyncClient, channel_id: int, update: StatusUpdate) -> bool:
     """Every outbound message to the recipient sent at or before the watermark reached `status`."""
     rows = await conn.execute_query_dict(
-        "SELECT m.id, m.status FROM messages m JOIN conversations c ON c.id = m.conversation_id "
-        "JOIN customer_identities i ON i.id = c.identity_id "
+        "SELECT m.id, m.status FROM messages m JOIN customer_identities i ON i.id = m.identity_id "
         "WHERE m.channel_id = $1 AND i.external_id = $2 AND m.direction = 'outbound' "
         "AND m.status IN ('sent', 'delivered') AND m.sent_at <= $3 ORDER BY m.id FOR UPDATE OF m",
         [channel_id, update.recipient_id, update.up_to],

@@ -12,9 +12,9 @@ from typing import Any
 import orjson
 
 MESSAGE_COLUMNS = (
-    "id, conversation_id, channel_id, direction, kind, text, status, platform_message_id, client_message_id, "
+    "id, conversation_id, channel_id, identity_id, platform, direction, kind, text, status, platform_message_id, client_message_id, "
     "sender_id, reply_to_platform_id, attachments, metadata, error_code, error_reason, created_at, sent_at, "
-    "delivered_at, read_at"
+    "delivered_at, read_at, edited_at, deleted_at"
 )
 
 CONVERSATION_COLUMNS = (
@@ -30,7 +30,7 @@ def message_view(row: Any) -> dict[str, Any]:
     for key in ("attachments", "metadata"):
         if isinstance(view[key], str):
             view[key] = orjson.loads(view[key])
-    for key in ("direction", "kind", "status"):
+    for key in ("direction", "kind", "status", "platform"):
         view[key] = str(view[key].value if hasattr(view[key], "value") else view[key])
     return view
 

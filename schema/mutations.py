@@ -6,12 +6,13 @@ from core import demo
 from resolvers import auth as auth_rules
 from resolvers import channels as channel_rules
 from resolvers import conversations as conv
+from resolvers import customers as customer_rules
 from resolvers import messages as message_rules
 from resolvers.errors import BadInput, RateLimited
 from schema.inputs import CreateChannelInput, CreateUserInput, SendMessageInput, UpdateChannelInput
 from schema.permissions import actor_of
 from schema.relay import decode_id
-from schema.types import AuthPayload, Channel, Conversation, Message, User
+from schema.types import AuthPayload, Channel, Conversation, Customer, Message, User
 
 
 def _session(session: auth_rules.Session) -> AuthPayload:
@@ -64,6 +65,7 @@ class Mutation:
             conversation_id=decode_id(input.conversation_id, "Conversation", "conversationId"),
             client_message_id=input.client_message_id,
             text=input.text,
+            channel_id=decode_id(input.channel_id, "Channel", "channelId") if input.channel_id else None,
         )
         return Message.from_view(result.message)
 
@@ -109,6 +111,29 @@ class Mutation:
             secrets=_string_map(input.secrets, "secrets") if input.secrets is not None else None,
         )
         return Channel.from_view(view)
+
+    @strawberry.mutation(
+        description="Merge two customers known on different platforms into one: identities and "
+        "conversations of `sourceId` move to `targetId` (audited; undo with splitIdentity)."
+    )
+    async def merge_customers(
+        self, info: strawberry.Info, source_id: strawberry.ID, target_id: strawberry.ID
+    ) -> Customer:
+        view = await customer_rules.merge_customers(
+            actor_of(info),
+            source_id=decode_id(source_id, "Customer", "sourceId"),
+            target_id=decode_id(target_id, "Customer", "targetId"),
+        )
+        return Customer.from_view(view)
+
+    @strawberry.mutation(
+        description="Move one identity (and the conversations that started on it) to a new customer (audited)."
+    )
+    async def split_identity(self, info: strawberry.Info, identity_id: strawberry.ID) -> Customer:
+        view = await customer_rules.split_identity(
+            actor_of(info), identity_id=decode_id(identity_id, "Identity", "identityId")
+        )
+        return Customer.from_view(view)
 
     @strawberry.mutation(description="Admins: add an agent, supervisor or admin.")
     async def create_user(self, info: strawberry.Info, input: CreateUserInput) -> User:

@@ -103,10 +103,45 @@ class Channel(Node):
 
 @strawberry.type
 class Identity:
+    id: strawberry.ID
     platform: Platform
+    channel_id: strawberry.ID
     external_id: str
     display_name: str | None
     phone: str | None
+    email: str | None
+    last_inbound_at: datetime | None
+
+
+@strawberry.type
+class ReplyTarget:
+    channel_id: strawberry.ID
+    channel_name: str
+    platform: Platform
+    identity_id: strawberry.ID | None = strawberry.field(
+        description="The customer's identity there; null when the reply would be the first contact."
+    )
+    address: str | None
+    available: bool
+    reason: str | None = strawberry.field(description="Why this channel cannot be used right now.")
+    requires_template: bool
+    last_inbound_at: datetime | None
+    is_default: bool = strawberry.field(description="Where a reply goes when no channel is chosen.")
+
+    @classmethod
+    def from_target(cls, t: Any) -> ReplyTarget:
+        return cls(
+            channel_id=to_global_id("Channel", t.channel_id),
+            channel_name=t.channel_name,
+            platform=_Platform(t.platform),
+            identity_id=to_global_id("Identity", t.identity_id) if t.identity_id else None,
+            address=t.address,
+            available=t.available,
+            reason=t.reason,
+            requires_template=t.requires_template,
+            last_inbound_at=t.last_inbound_at,
+            is_default=t.is_default,
+        )
 
 
 @strawberry.type
@@ -132,10 +167,14 @@ class Customer(Node):
         rows = await info.context.loaders.identities.load(self.pk)
         return [
             Identity(
+                id=to_global_id("Identity", r["id"]),
                 platform=_Platform(r["platform"]),
+                channel_id=to_global_id("Channel", r["channel_id"]),
                 external_id=r["external_id"],
                 display_name=r["display_name"],
                 phone=r["phone"],
+                email=r["email"],
+                last_inbound_at=r["last_inbound_at"],
             )
             for r in rows
         ]
@@ -156,6 +195,8 @@ class Attachment:
 class Message(Node):
     id: strawberry.ID
     conversation_id: strawberry.ID
+    platform: Platform = strawberry.field(description="The platform this message came or went through.")
+    channel_id: strawberry.ID
     direction: MessageDirection
     kind: MessageKind
     text: str | None
@@ -170,6 +211,8 @@ class Message(Node):
     sent_at: datetime | None
     delivered_at: datetime | None
     read_at: datetime | None
+    edited_at: datetime | None = strawberry.field(description="When the customer last edited it.")
+    deleted_at: datetime | None = strawberry.field(description="When the customer unsent it.")
     attachments: list[Attachment]
     sender_pk: strawberry.Private[int | None]
 
@@ -178,6 +221,8 @@ class Message(Node):
         return cls(
             id=to_global_id("Message", v["id"]),
             conversation_id=to_global_id("Conversation", v["conversation_id"]),
+            platform=_Platform(v["platform"]),
+            channel_id=to_global_id("Channel", v["channel_id"]),
             direction=_Direction(v["direction"]),
             kind=_MessageKind(v["kind"]),
             text=v["text"],
@@ -192,6 +237,8 @@ class Message(Node):
             sent_at=_dt(v["sent_at"]),  # type: ignore[arg-type]
             delivered_at=_dt(v["delivered_at"]),
             read_at=_dt(v["read_at"]),
+            edited_at=_dt(v.get("edited_at")),
+            deleted_at=_dt(v.get("deleted_at")),
             attachments=[
                 Attachment(
                     kind=_MessageKind(a["kind"]),
@@ -281,6 +328,12 @@ class Conversation(Node):
         if row is not None and row["id"] == self.view["last_message_id"]:
             return Message.from_view(row)
         return _then(info.context.loaders.messages.load(self.view["last_message_id"]), Message.from_view)  # type: ignore[return-value]
+
+    @strawberry.field(description="Every channel a reply could go through, with why not where it cannot.")
+    async def reply_targets(self) -> list[ReplyTarget]:
+        from resolvers.targets import reply_targets
+
+        return [ReplyTarget.from_target(t) for t in await reply_targets(self.pk)]
 
     @strawberry.field
     async def channel(self, info: strawberry.Info) -> Channel:

@@ -122,6 +122,8 @@ async def test_a_reply_whose_enqueue_was_lost_is_sent_by_the_sweep(server, wa):
     lost = await Message.create(
         conversation_id=conversation.id,
         channel_id=conversation.channel_id,
+        identity_id=conversation.identity_id,
+        platform="whatsapp",
         direction="outbound",
         kind="text",
         text="lost in a crash",

@@ -1,7 +1,8 @@
 """Twelve platforms, one customer.
 
 - identities remember where replies go (`reply_address`) and a verified e-mail;
-- every message records the identity it came from / went to, so one conversation can span platforms;
+- every message records the identity it came from / went to and its platform, so one
+  conversation can span platforms;
 - merged customers keep a tombstone pointing at the survivor (splits and audits need it);
 - edits/unsends of inbound messages;
 - `channel_cursors`: where a pulled channel got to (IMAP's last UID, a Discord gateway session);
@@ -20,6 +21,9 @@ ALTER TABLE "customer_identities" ADD COLUMN IF NOT EXISTS "email" VARCHAR(254);
 CREATE INDEX IF NOT EXISTS "idx_identities_customer" ON "customer_identities" ("customer_id");
 ALTER TABLE "customers" ADD COLUMN IF NOT EXISTS "merged_into_id" INT REFERENCES "customers" ("id") ON DELETE SET NULL;
 ALTER TABLE "messages" ADD COLUMN IF NOT EXISTS "identity_id" INT REFERENCES "customer_identities" ("id") ON DELETE SET NULL;
+ALTER TABLE "messages" ADD COLUMN IF NOT EXISTS "platform" VARCHAR(32);
+UPDATE "messages" m SET platform = ch.platform FROM "channels" ch WHERE ch.id = m.channel_id AND m.platform IS NULL;
+ALTER TABLE "messages" ALTER COLUMN "platform" SET NOT NULL;
 ALTER TABLE "messages" ADD COLUMN IF NOT EXISTS "edited_at" TIMESTAMPTZ;
 ALTER TABLE "messages" ADD COLUMN IF NOT EXISTS "deleted_at" TIMESTAMPTZ;
 UPDATE "messages" m SET identity_id = c.identity_id FROM "conversations" c
@@ -44,6 +48,7 @@ ALTER TABLE "channels" DROP COLUMN IF EXISTS "last_error_at";
 DROP INDEX IF EXISTS "idx_conversations_customer";
 ALTER TABLE "messages" DROP COLUMN IF EXISTS "deleted_at";
 ALTER TABLE "messages" DROP COLUMN IF EXISTS "edited_at";
+ALTER TABLE "messages" DROP COLUMN IF EXISTS "platform";
 ALTER TABLE "messages" DROP COLUMN IF EXISTS "identity_id";
 ALTER TABLE "customers" DROP COLUMN IF EXISTS "merged_into_id";
 DROP INDEX IF EXISTS "idx_identities_customer";
