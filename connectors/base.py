@@ -232,14 +232,26 @@ class SendError(Exception):
     `retryable` separates transient trouble (429, 5xx, timeouts: retry with backoff, honouring
     `retry_after` seconds when the platform says) from permanent refusals (outside the 24-hour
     window, invalid number: mark the message failed with `code` and the human `reason`).
+
+    `affects_channel` marks trouble with the channel itself (revoked token, suspended account), as
+    opposed to this one recipient: it shows on the channel's health for admins.
     """
 
-    def __init__(self, code: str, reason: str, *, retryable: bool, retry_after: float | None = None):
+    def __init__(
+        self,
+        code: str,
+        reason: str,
+        *,
+        retryable: bool,
+        retry_after: float | None = None,
+        affects_channel: bool = False,
+    ):
         super().__init__(f"{code}: {reason}")
         self.code = code
         self.reason = reason
         self.retryable = retryable
         self.retry_after = retry_after
+        self.affects_channel = affects_channel
 
 
 class Connector(Protocol):
@@ -248,6 +260,10 @@ class Connector(Protocol):
     capabilities: Capabilities
     # Names of the channel's write-only secrets this platform needs, e.g. ("app_secret", ...).
     secret_names: tuple[str, ...]
+    # The secrets we choose ourselves and hand to the platform (a verify token, Telegram's
+    # secret_token): `rotateWebhookSecret` regenerates these. Secrets the platform issues (a
+    # signing secret) are replaced by pasting the new one into updateChannel.
+    generated_secrets: tuple[str, ...]
 
     def validate_config(self, config: Mapping[str, Any], secrets: Mapping[str, str]) -> list[str]:
         """Problems with a channel's settings, as human sentences; empty when fine."""

@@ -67,6 +67,8 @@ RETRYABLE_CODES = frozenset({130429, 131000, 131048, 131056, 4, 80007})
 PERMANENT_CODES = frozenset(
     {131047, 131026, 131049, 131050, 132000, 132001, 132015, 132016, 131008, 131009, 133010, 100, 190, 368}
 )
+# The channel itself is in trouble (token, blocked account, unregistered number), not one recipient.
+_CHANNEL_CODES = frozenset({190, 368, 133010})
 # Codes whose platform details name the offending parameter: worth showing to the agent.
 _DETAIL_CODES = frozenset({100, 131008, 131009, 132000})
 
@@ -108,6 +110,7 @@ class WhatsAppConnector:
         read_statuses=True,
     )
     secret_names = ("app_secret", "access_token", "verify_token")
+    generated_secrets = ("verify_token",)
 
     # ---- configuration ----------------------------------------------------------------------
 
@@ -539,6 +542,7 @@ def _send_error(response: httpx.Response, channel_id: int) -> SendError:
         reason,
         retryable=retryable,
         retry_after=_retry_after(response) if retryable else None,
+        affects_channel=code in _CHANNEL_CODES or status == 401,
     )
 
 

@@ -19,7 +19,7 @@ from connectors.registry import get_connector
 from core import metrics
 from core.crypto import SecretsUnreadable
 from core.settings import get_settings
-from resolvers.channels import channel_for_webhook, record_webhook
+from resolvers.channels import channel_for_webhook, note_rejected_webhook, record_webhook
 from resolvers.errors import NotFound
 from resolvers.inbound import ingest
 
@@ -96,6 +96,7 @@ async def _handle(request: Request, platform: Platform) -> Response:
         log.warning(
             "webhook signature rejected", extra={"channel_id": channel.id, "platform": platform.value}
         )
+        await note_rejected_webhook(channel.id, "a webhook was refused: signature missing or invalid")
         return _error(401, "BAD_SIGNATURE", "signature missing or invalid")
     try:
         parsed = connector.parse(hook, creds)

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from secrets import token_urlsafe
 from typing import Any
 
-from connectors.base import ChannelCredentials, Platform
+import httpx
+
+from connectors.base import ChannelCredentials, Platform, SendError
 from connectors.registry import get_connector
+from core import http
 from core.auth import Actor
 from core.crypto import decrypt_secrets, encrypt_secrets, rotate
 from core.settings import get_settings
@@ -34,8 +38,23 @@ def channel_view(channel: Channel) -> dict[str, Any]:
         "webhook_url": webhook_url(channel),
         "last_webhook_at": channel.last_webhook_at,
         "last_error": channel.last_error,
+        "last_error_at": channel.last_error_at,
+        "health": health(channel),
         "created_at": channel.created_at,
     }
+
+
+def health(channel: Channel) -> str:
+    """DISABLED, ERROR (the latest news is a failure), WAITING (nothing received yet), or OK."""
+    if not channel.enabled:
+        return "DISABLED"
+    if channel.last_error_at is not None and (
+        channel.last_webhook_at is None or channel.last_error_at > channel.last_webhook_at
+    ):
+        return "ERROR"
+    if channel.last_webhook_at is None:
+        return "WAITING"
+    return "OK"
 
 
 def credentials(channel: Channel) -> ChannelCredentials:
@@ -70,7 +89,74 @@ async def create_channel(
             channel.id,
             {"platform": platform.value, "name": name, "config": config, "secrets_set": sorted(secrets)},
         )
+    await register_webhook(channel)
     return channel_view(channel)
+
+
+async def rotate_webhook_secret(
+    actor: Actor | None, channel_id: int
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Regenerate the secrets we hand to the platform (verify tokens, Telegram's secret_token) and
+    re-register the webhook where the platform has an API for it. The new values are returned
+    this once, for pasting into the platform's dashboard; afterwards they are write-only again."""
+    actor = require_admin(actor)
+    async with in_transaction() as conn:
+        channel = await Channel.filter(id=channel_id).select_for_update().first()
+        if channel is None:
+            raise NotFound(f"channel {channel_id} does not exist")
+        names = get_connector(Platform(channel.platform)).generated_secrets
+        if not names:
+            raise BadInput(
+                f"{channel.platform} issues this channel's secrets itself; paste the new ones with updateChannel",
+                field="channelId",
+            )
+        fresh = {name: token_urlsafe(32) for name in names}
+        channel.secrets_encrypted = encrypt_secrets({**decrypt_secrets(channel.secrets_encrypted), **fresh})
+        await channel.save(update_fields=["secrets_encrypted", "updated_at"])
+        await audit.record(
+            conn, actor, "channel.rotate_webhook_secret", "Channel", channel.id, {"rotated": list(names)}
+        )
+    _webhook_cache.pop(channel.id, None)
+    await register_webhook(channel)
+    return channel_view(channel), fresh
+
+
+async def register_webhook(channel: Channel) -> None:
+    """Tell platforms that register webhooks by API (Telegram, Viber) where to post. A failure
+    does not undo the change: it shows on the channel's health, and rotating again retries."""
+    connector = get_connector(Platform(channel.platform))
+    register = getattr(connector, "register_webhook", None)  # only platforms with such an API have it
+    if register is None or not channel.enabled:
+        return
+    try:
+        await register(http.client(), credentials(channel), webhook_url(channel))
+    except SendError as exc:
+        await record_channel_error(channel.id, f"webhook registration failed: {exc.reason}")
+    except httpx.HTTPError as exc:
+        await record_channel_error(channel.id, f"webhook registration failed: {exc!r}")
+
+
+async def record_channel_error(channel_id: int, reason: str) -> None:
+    """The latest trouble with the channel itself, for the health view."""
+    await Channel.filter(id=channel_id).update(last_error=reason[:2000], last_error_at=datetime.now(UTC))
+
+
+_last_rejection: dict[int, float] = {}
+
+
+async def note_rejected_webhook(channel_id: int, reason: str) -> None:
+    """A refused webhook (bad signature: usually a wrong secret in the settings) shows on the
+    channel's health. At most one write per channel every 5 s, so a flood of forgeries cannot
+    turn into a flood of writes."""
+    now = time.monotonic()
+    if now - _last_rejection.get(channel_id, 0.0) < 5.0:
+        return
+    _last_rejection[channel_id] = now
+    await record_channel_error(channel_id, reason)
+
+
+async def clear_channel_error(channel_id: int) -> None:
+    await Channel.filter(id=channel_id).update(last_error=None, last_error_at=None)
 
 
 async def update_channel(

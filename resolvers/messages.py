@@ -23,7 +23,7 @@ from core.events import INBOX, committed, conversation_stream, emit
 from core.sql import fetch, in_transaction, retry_on_deadlock
 from models import Channel
 from resolvers.auth import require_user
-from resolvers.channels import credentials
+from resolvers.channels import clear_channel_error, credentials, record_channel_error
 from resolvers.errors import BadInput, Conflict, NotFound
 from resolvers.statuses import apply_orphans, transition
 from resolvers.targets import ReplyTarget, resolve_target
@@ -209,6 +209,8 @@ async def deliver(message_id: int) -> str:
     try:
         result = await connector.send(http.client(), credentials(channel), outbound)
     except SendError as exc:
+        if exc.affects_channel:
+            await record_channel_error(channel.id, f"sending failed: {exc.reason}")
         if exc.retryable and row["send_attempts"] < MAX_SEND_ATTEMPTS:
             # Keep the lease until the retry is due, so the stale-queue sweep leaves it alone.
             delay = exc.retry_after if exc.retry_after is not None else retry_backoff(row["send_attempts"])
@@ -243,6 +245,8 @@ async def deliver(message_id: int) -> str:
         await transition(conn, message_id, DeliveryStatus.QUEUED, DeliveryStatus.SENT, datetime.now(UTC))
         await apply_orphans(conn, channel.id, result.platform_message_id)
     committed()
+    if channel.last_error_at is not None and (channel.last_error or "").startswith("sending failed"):
+        await clear_channel_error(channel.id)  # the channel can send again
     metrics.MESSAGES_OUT.labels(channel.platform).inc()
     return "sent"
 

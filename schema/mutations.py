@@ -12,7 +12,7 @@ from resolvers.errors import BadInput, RateLimited
 from schema.inputs import CreateChannelInput, CreateUserInput, SendMessageInput, UpdateChannelInput
 from schema.permissions import actor_of
 from schema.relay import decode_id
-from schema.types import AuthPayload, Channel, Conversation, Customer, Message, User
+from schema.types import AuthPayload, Channel, Conversation, Customer, Message, RotatedSecrets, User
 
 
 def _session(session: auth_rules.Session) -> AuthPayload:
@@ -134,6 +134,16 @@ class Mutation:
             actor_of(info), identity_id=decode_id(identity_id, "Identity", "identityId")
         )
         return Customer.from_view(view)
+
+    @strawberry.mutation(
+        description="Admins: regenerate the secrets we give the platform (verify token, Telegram's "
+        "secret_token) and re-register the webhook where the platform allows (audited)."
+    )
+    async def rotate_webhook_secret(self, info: strawberry.Info, channel_id: strawberry.ID) -> RotatedSecrets:
+        view, fresh = await channel_rules.rotate_webhook_secret(
+            actor_of(info), decode_id(channel_id, "Channel", "channelId")
+        )
+        return RotatedSecrets(channel=Channel.from_view(view), secrets=fresh)
 
     @strawberry.mutation(description="Admins: add an agent, supervisor or admin.")
     async def create_user(self, info: strawberry.Info, input: CreateUserInput) -> User:

@@ -33,6 +33,14 @@ class InboxEventType(enum.Enum):
     CONVERSATION_UPDATED = "CONVERSATION_UPDATED"
 
 
+@strawberry.enum(description="A channel's connection health, from its last webhook and last error.")
+class ChannelHealth(enum.Enum):
+    OK = "OK"
+    WAITING = "WAITING"  # enabled, nothing received yet
+    ERROR = "ERROR"  # the latest news from the channel is a failure (see lastError)
+    DISABLED = "DISABLED"
+
+
 @strawberry.enum
 class ConversationEventType(enum.Enum):
     MESSAGE_CREATED = "MESSAGE_CREATED"
@@ -83,6 +91,8 @@ class Channel(Node):
     )
     last_webhook_at: datetime | None
     last_error: str | None
+    last_error_at: datetime | None
+    health: ChannelHealth
     created_at: datetime
 
     @classmethod
@@ -97,8 +107,18 @@ class Channel(Node):
             secrets_set=v["secrets_set"],
             last_webhook_at=v["last_webhook_at"],
             last_error=v["last_error"],
+            last_error_at=v["last_error_at"],
+            health=ChannelHealth(v["health"]),
             created_at=v["created_at"],
         )
+
+
+@strawberry.type
+class RotatedSecrets:
+    channel: Channel
+    secrets: JSON = strawberry.field(
+        description="The new generated secrets, shown this once (paste them into the platform's dashboard)."
+    )
 
 
 @strawberry.type
