@@ -1,0 +1,217 @@
+"""One customer across channels: automatic merge on a verified phone, one timeline, replies
+through another channel within what the platform allows, merge and split by hand (audited)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from models import AuditLog, Conversation, Customer, CustomerIdentity, Message, Role
+from schema.relay import to_global_id
+from tests.helpers import (
+    eventually,
+    gql,
+    login,
+    make_user,
+    make_whatsapp_channel,
+    post_webhook,
+    wa_text_payload,
+)
+
+TARGETS = """query($id: ID!) { node(id: $id) { ... on Conversation { replyTargets {
+  channelId platform address available reason requiresTemplate isDefault identityId } } } }"""
+SEND = (
+    """mutation($input: SendMessageInput!) { sendMessage(input: $input) { id status platform channelId } }"""
+)
+MERGE = """mutation($s: ID!, $t: ID!) { mergeCustomers(sourceId: $s, targetId: $t) {
+  id phone identities { id platform channelId externalId } } }"""
+SPLIT = """mutation($i: ID!) { splitIdentity(identityId: $i) { id identities { id externalId } } }"""
+TIMELINE = """query($id: ID!) { node(id: $id) { ... on Conversation { messages(first: 20) {
+  edges { node { text platform channelId direction } } } } } }"""
+
+
+def _wa_id() -> str:
+    return "4477" + str(uuid.uuid4().int)[:8]
+
+
+async def _second_channel(server: str, wa):  # type: ignore[no-untyped-def]
+    first, _, fake = wa
+    channel, secrets = await make_whatsapp_channel(first.config["api_base"])
+    fake.add_number(
+        channel.config["phone_number_id"],
+        access_token=secrets["access_token"],
+        app_secret=secrets["app_secret"],
+        webhook_url=f"{server}/webhooks/whatsapp/{channel.id}",
+    )
+    return channel, secrets
+
+
+async def _write(server: str, channel, secret: str, wa_id: str, text: str) -> None:  # type: ignore[no-untyped-def]
+    response = await post_webhook(
+        server, channel, secret, wa_text_payload(channel.config["phone_number_id"], wa_id, text)
+    )
+    assert response.status_code == 200, response.text
+
+
+async def test_same_phone_on_two_channels_is_one_customer_with_one_timeline(server, wa):
+    first, first_secrets, fake = wa
+    second, second_secrets = await _second_channel(server, wa)
+    wa_id = _wa_id()
+    await _write(server, first, first_secrets["app_secret"], wa_id, "hello from the first number")
+    await _write(server, second, second_secrets["app_secret"], wa_id, "and from the second")
+
+    identities = await CustomerIdentity.filter(external_id=wa_id)
+    assert len(identities) == 2
+    assert identities[0].customer_id == identities[1].customer_id
+    conversation = await Conversation.get(customer_id=identities[0].customer_id)
+    messages = await Message.filter(conversation_id=conversation.id).order_by("id")
+    assert [(m.text, m.channel_id) for m in messages] == [
+        ("hello from the first number", first.id),
+        ("and from the second", second.id),
+    ]
+
+    token = await login(server, await make_user(Role.AGENT))
+    conv_id = to_global_id("Conversation", conversation.id)
+    timeline = await gql(server, TIMELINE, {"id": conv_id}, token)
+    nodes = [e["node"] for e in timeline["data"]["node"]["messages"]["edges"]]
+    assert [n["channelId"] for n in nodes] == [
+        to_global_id("Channel", first.id),
+        to_global_id("Channel", second.id),
+    ]
+    assert {n["platform"] for n in nodes} == {"WHATSAPP"}
+
+    targets = (await gql(server, TARGETS, {"id": conv_id}, token))["data"]["node"]["replyTargets"]
+    mine = {
+        t["channelId"]: t
+        for t in targets
+        if t["channelId"] in {to_global_id("Channel", c.id) for c in (first, second)}
+    }
+    default = mine[to_global_id("Channel", second.id)]
+    assert default["isDefault"] and default["available"] and default["address"] == wa_id
+    assert mine[to_global_id("Channel", first.id)]["available"]
+
+    # Answer through the first number although the customer last wrote to the second.
+    sent_before = len(fake.sent)
+    reply = await gql(
+        server,
+        SEND,
+        {
+            "input": {
+                "conversationId": conv_id,
+                "clientMessageId": str(uuid.uuid4()),
+                "text": "answering from number one",
+                "channelId": to_global_id("Channel", first.id),
+            }
+        },
+        token,
+    )
+    assert reply["data"]["sendMessage"]["channelId"] == to_global_id("Channel", first.id), reply
+
+    async def delivered():  # type: ignore[no-untyped-def]
+        return [
+            s for s in fake.sent[sent_before:] if s.get("text", {}).get("body") == "answering from number one"
+        ]
+
+    (request,) = await eventually(delivered, timeout=20)
+    assert request["_fake"]["phone_number_id"] == first.config["phone_number_id"]
+    assert request["to"].lstrip("+") == wa_id
+
+
+async def test_closed_window_refuses_free_text_with_the_reason(server, wa):
+    channel, secrets, _ = wa
+    wa_id = _wa_id()
+    await _write(server, channel, secrets["app_secret"], wa_id, "hi")
+    identity = await CustomerIdentity.get(channel_id=channel.id, external_id=wa_id)
+    await CustomerIdentity.filter(id=identity.id).update(
+        last_inbound_at=datetime.now(UTC) - timedelta(hours=25)
+    )
+    conversation = await Conversation.get(identity_id=identity.id)
+    token = await login(server, await make_user(Role.AGENT))
+    conv_id = to_global_id("Conversation", conversation.id)
+
+    targets = (await gql(server, TARGETS, {"id": conv_id}, token))["data"]["node"]["replyTargets"]
+    (target,) = [t for t in targets if t["channelId"] == to_global_id("Channel", channel.id)]
+    assert not target["available"] and target["requiresTemplate"]
+    assert "24 hours" in target["reason"]
+
+    refused = await gql(
+        server,
+        SEND,
+        {
+            "input": {
+                "conversationId": conv_id,
+                "clientMessageId": str(uuid.uuid4()),
+                "text": "too late",
+                "channelId": to_global_id("Channel", channel.id),
+            }
+        },
+        token,
+    )
+    error = refused["errors"][0]
+    assert error["extensions"]["code"] == "REPLY_NOT_ALLOWED"
+    assert error["extensions"]["requiresTemplate"] is True
+    assert "template" in error["message"]
+    assert not await Message.filter(conversation_id=conversation.id, text="too late").exists()
+
+
+async def test_merge_by_hand_moves_everything_and_split_undoes_it(server, wa):
+    first, first_secrets, _ = wa
+    second, second_secrets = await _second_channel(server, wa)
+    a, b = _wa_id(), _wa_id()
+    await _write(server, first, first_secrets["app_secret"], a, "I am Ana on one number")
+    await _write(server, second, second_secrets["app_secret"], b, "Ana again, other phone")
+    ana_1 = await CustomerIdentity.get(channel_id=first.id, external_id=a)
+    ana_2 = await CustomerIdentity.get(channel_id=second.id, external_id=b)
+    assert ana_1.customer_id != ana_2.customer_id
+    messages_before = await Message.filter(channel_id__in=[first.id, second.id]).count()
+
+    agent = await make_user(Role.AGENT)
+    token = await login(server, agent)
+    merged = await gql(
+        server,
+        MERGE,
+        {"s": to_global_id("Customer", ana_2.customer_id), "t": to_global_id("Customer", ana_1.customer_id)},
+        token,
+    )
+    assert merged.get("errors") is None, merged
+    assert {i["externalId"] for i in merged["data"]["mergeCustomers"]["identities"]} == {a, b}
+    assert await Conversation.filter(customer_id=ana_1.customer_id).count() == 2
+    assert (await Customer.get(id=ana_2.customer_id)).merged_into_id == ana_1.customer_id
+    assert await Message.filter(channel_id__in=[first.id, second.id]).count() == messages_before
+    entry = await AuditLog.get(action="customer.merge", target_id=str(ana_1.customer_id))
+    assert entry.actor_id == agent.id and entry.details["source_id"] == ana_2.customer_id
+
+    again = await gql(
+        server,
+        MERGE,
+        {"s": to_global_id("Customer", ana_2.customer_id), "t": to_global_id("Customer", ana_1.customer_id)},
+        token,
+    )
+    assert again["errors"][0]["extensions"]["code"] == "CONFLICT"
+
+    # The next message on the second phone lands in the merged customer's timeline.
+    await _write(server, second, second_secrets["app_secret"], b, "still me")
+    latest = await Message.get(text="still me")
+    assert (await Conversation.get(id=latest.conversation_id)).customer_id == ana_1.customer_id
+
+    split = await gql(server, SPLIT, {"i": to_global_id("Identity", ana_2.id)}, token)
+    assert split.get("errors") is None, split
+    new_customer = split["data"]["splitIdentity"]
+    assert [i["externalId"] for i in new_customer["identities"]] == [b]
+    assert await AuditLog.filter(action="customer.split").exists()
+    only = await gql(server, SPLIT, {"i": to_global_id("Identity", ana_2.id)}, token)
+    assert only["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_merge_errors_are_named(server, wa):
+    token = await login(server, await make_user(Role.AGENT))
+    missing = await gql(
+        server, MERGE, {"s": to_global_id("Customer", 10**8), "t": to_global_id("Customer", 10**8 + 1)}, token
+    )
+    assert missing["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    same = await gql(
+        server, MERGE, {"s": to_global_id("Customer", 5), "t": to_global_id("Customer", 5)}, token
+    )
+    assert same["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    anonymous = await gql(server, MERGE, {"s": to_global_id("Customer", 1), "t": to_global_id("Customer", 2)})
+    assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
