@@ -2,8 +2,8 @@
 const CONVERSATION_FIELDS = `id status platform unreadCount lastMessageAt
   customer { id name phone } assignee { id name }
   lastMessage { id text kind direction status createdAt }`;
-const MESSAGE_FIELDS = `id conversationId direction kind text status errorCode errorReason clientMessageId createdAt
-  sender { id name } attachments { kind filename mimeType }`;
+const MESSAGE_FIELDS = `id conversationId platform channelId direction kind text status errorCode errorReason clientMessageId
+  createdAt editedAt deletedAt sender { id name } attachments { kind filename mimeType url }`;
 
 export const LOGIN = `mutation($email: String!, $password: String!) {
   login(email: $email, password: $password) { accessToken refreshToken expiresIn user { id name email role } } }`;
@@ -15,6 +15,8 @@ export const INBOX = `query($filter: ConversationFilter) { conversations(first: 
   edges { node { ${CONVERSATION_FIELDS} } } } }`;
 export const MESSAGES = `query($id: ID!, $before: String) { conversation(id: $id) { id
   messages(last: 50, before: $before) { edges { cursor node { ${MESSAGE_FIELDS} } } pageInfo { hasPreviousPage } } } }`;
+export const REPLY_TARGETS = `query($id: ID!) { conversation(id: $id) { id
+  replyTargets { channelId channelName platform address available reason requiresTemplate isDefault } } }`;
 export const SEND = `mutation($input: SendMessageInput!) { sendMessage(input: $input) { ${MESSAGE_FIELDS} } }`;
 export const ASSIGN = `mutation($id: ID!, $user: ID) { assignConversation(conversationId: $id, userId: $user) { ${CONVERSATION_FIELDS} } }`;
 export const MARK_READ = `mutation($id: ID!) { markConversationRead(conversationId: $id) { ${CONVERSATION_FIELDS} } }`;

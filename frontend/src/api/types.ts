@@ -3,10 +3,12 @@ export type MessageStatus = "RECEIVED" | "QUEUED" | "SENT" | "DELIVERED" | "READ
 
 export interface User { id: string; name: string; email?: string; role?: string }
 export interface Customer { id?: string; name: string | null; phone: string | null }
-export interface Attachment { kind: string; filename: string | null; mimeType: string | null }
+export interface Attachment { kind: string; filename: string | null; mimeType: string | null; url?: string | null }
 export interface Message {
   id: string;
   conversationId?: string;
+  platform?: string;
+  channelId?: string;
   direction: "INBOUND" | "OUTBOUND";
   kind: string;
   text: string | null;
@@ -15,6 +17,8 @@ export interface Message {
   errorReason?: string | null;
   clientMessageId?: string | null;
   createdAt: string;
+  editedAt?: string | null;
+  deletedAt?: string | null;
   sender?: { id: string; name: string } | null;
   attachments?: Attachment[];
 }
@@ -27,6 +31,16 @@ export interface Conversation {
   customer: Customer;
   assignee: { id: string; name: string } | null;
   lastMessage: Pick<Message, "id" | "text" | "kind" | "direction" | "status" | "createdAt"> | null;
+}
+export interface ReplyTarget {
+  channelId: string;
+  channelName: string;
+  platform: string;
+  address: string | null;
+  available: boolean;
+  reason: string | null;
+  requiresTemplate: boolean;
+  isDefault: boolean;
 }
 export interface InboxEvent { cursor: string; type: string; conversation: Conversation }
 export interface ConversationEvent { cursor: string; type: string; message: Message }

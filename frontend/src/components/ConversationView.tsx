@@ -1,9 +1,9 @@
 import type { Client } from "graphql-ws";
 import { useEffect, useRef, useState, type KeyboardEvent } from "react";
 import { follow } from "../api/live";
-import { ASSIGN, CONVERSATION_EVENTS, MARK_READ, MESSAGES, SEND } from "../api/operations";
+import { ASSIGN, CONVERSATION_EVENTS, MARK_READ, MESSAGES, REPLY_TARGETS, SEND } from "../api/operations";
 import type { Session } from "../api/session";
-import type { ConversationEvent, Message, User } from "../api/types";
+import type { ConversationEvent, Message, ReplyTarget, User } from "../api/types";
 import { applyMessage } from "../state/reducers";
 
 const TICKS: Record<string, string> = { QUEUED: "⏱", SENT: "✓", DELIVERED: "✓✓", READ: "✓✓", FAILED: "⚠" };
@@ -14,6 +14,9 @@ export function ConversationView({ id, session, live, me, onError }: Props) {
   const [messages, setMessages] = useState<Message[]>([]);
   const [olderCursor, setOlderCursor] = useState<string | null>(null);
   const [draft, setDraft] = useState("");
+  // Where the reply goes: any channel the customer can be reached on (the server says which and why not).
+  const [targets, setTargets] = useState<ReplyTarget[]>([]);
+  const [targetId, setTargetId] = useState<string | null>(null);
   // One client id per composed message, reused if the send is retried: the server stores it once.
   const pending = useRef<{ text: string; clientMessageId: string } | null>(null);
   const bottom = useRef<HTMLDivElement>(null);
@@ -28,6 +31,10 @@ export function ConversationView({ id, session, live, me, onError }: Props) {
       setOlderCursor(page.pageInfo.hasPreviousPage ? page.edges[0]?.cursor ?? null : null);
     }).catch(onError);
     session.request(MARK_READ, { id }).catch(onError);
+    session.request<{ conversation: { replyTargets: ReplyTarget[] } }>(REPLY_TARGETS, { id }).then((data) => {
+      setTargets(data.conversation.replyTargets);
+      setTargetId(data.conversation.replyTargets.find((t) => t.isDefault)?.channelId ?? null);
+    }).catch(onError);
     return stop;
   }, [id, session, live]);
 
@@ -50,7 +57,8 @@ export function ConversationView({ id, session, live, me, onError }: Props) {
     const { clientMessageId } = pending.current;
     setMessages((list) => applyMessage(list, { id: `local-${clientMessageId}`, direction: "OUTBOUND", kind: "TEXT", text, status: "QUEUED", clientMessageId, createdAt: new Date().toISOString(), sender: { id: me.id, name: me.name } }));
     try {
-      const data = await session.request<{ sendMessage: Message }>(SEND, { input: { conversationId: id, clientMessageId, text } });
+      const input = { conversationId: id, clientMessageId, text, ...(targetId ? { channelId: targetId } : {}) };
+      const data = await session.request<{ sendMessage: Message }>(SEND, { input });
       setMessages((list) => applyMessage(list, data.sendMessage));
       pending.current = null;
       setDraft("");
@@ -76,8 +84,10 @@ export function ConversationView({ id, session, live, me, onError }: Props) {
         {messages.map((m) => (
           <div key={m.id} className={`bubble ${m.direction.toLowerCase()}`}>
             {m.attachments?.map((a, i) => <span key={i} className="chip">{a.kind.toLowerCase()} {a.filename ?? a.mimeType ?? ""}</span>)}
-            <div className="text">{m.text ?? `[${m.kind.toLowerCase()}]`}</div>
+            <div className="text">{m.deletedAt ? <em>(unsent by the customer)</em> : m.text ?? `[${m.kind.toLowerCase()}]`}</div>
             <div className="meta">
+              {m.platform && <span className={`platform ${m.platform.toLowerCase()}`}>{m.platform.toLowerCase()} · </span>}
+              {m.editedAt && !m.deletedAt && <span>edited · </span>}
               {m.sender?.name && <span>{m.sender.name} · </span>}
               {new Date(m.createdAt).toLocaleTimeString()}
               {m.direction === "OUTBOUND" && <span className={`tick ${m.status.toLowerCase()}`} title={m.status}> {TICKS[m.status] ?? ""}</span>}
@@ -87,6 +97,18 @@ export function ConversationView({ id, session, live, me, onError }: Props) {
         ))}
         <div ref={bottom} />
       </div>
+      {targets.length > 0 && (
+        <label className="reply-target">
+          Reply via{" "}
+          <select value={targetId ?? ""} onChange={(e) => setTargetId(e.target.value || null)}>
+            {targets.map((t) => (
+              <option key={t.channelId} value={t.channelId} disabled={!t.available} title={t.reason ?? ""}>
+                {t.channelName} ({t.platform.toLowerCase()}){t.available ? "" : ` — ${t.reason}`}
+              </option>
+            ))}
+          </select>
+        </label>
+      )}
       <textarea value={draft} onChange={(e) => setDraft(e.target.value)} onKeyDown={onKey} placeholder="Reply… (Enter sends, Shift+Enter for a new line)" />
     </section>
   );
