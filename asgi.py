@@ -117,6 +117,7 @@ async def spa(request: Request) -> Response:
 
 async def _maintenance() -> None:
     """Enqueue upkeep on a timer. Every API process does it; the jobs are idempotent."""
+    from jobs.mailboxes import poll_mailboxes
     from jobs.maintenance import prune_history, requeue_stale_sends
 
     tick = 0
@@ -125,6 +126,7 @@ async def _maintenance() -> None:
         tick += 1
         try:
             requeue_stale_sends.send()
+            poll_mailboxes.send()
             if tick % 120 == 1:  # about hourly
                 prune_history.send()
         except Exception:

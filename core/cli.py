@@ -1,4 +1,4 @@
-"""`pytake` command line: migrate, seed, serve, worker, run (embedded all-in-one), create-user."""
+"""`pytake` command line: migrate, seed, serve, worker, gateway, run (embedded all-in-one), create-user."""
 
 from __future__ import annotations
 
@@ -83,6 +83,39 @@ def cmd_worker(args: argparse.Namespace) -> None:
     )
 
 
+def cmd_gateway(_: argparse.Namespace) -> None:
+    """Discord's Gateway: users' messages arrive over a WebSocket the bot keeps open. Run any
+    number of these processes; each Discord channel is held by exactly one at a time."""
+    import signal
+
+    from core.bus import EventBus
+    from core.events import EventLog
+    from core.gateway import run_gateways
+    from core.logging import configure
+
+    settings = get_settings()
+    configure(settings.log_level)
+
+    async def go() -> None:
+        await db.init_orm(await db.resolve_database_url(settings))
+        bus = EventBus(settings.bus_url)
+        await bus.connect()
+        events = EventLog(bus, settings.namespace)  # publishes what the gateway ingests, after commit
+        await events.start()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            await run_gateways(stop)
+        finally:
+            await events.stop()
+            await bus.disconnect()
+            await db.close_orm()
+
+    asyncio.run(go())
+
+
 def cmd_run(args: argparse.Namespace) -> None:
     """Embedded all-in-one (make run): migrate, seed, print the demo users, serve."""
     cmd_migrate(args)
@@ -132,6 +165,9 @@ def main(argv: list[str] | None = None) -> None:
         p.add_argument("--port", type=int)
         p.add_argument("--workers", type=int, default=1, help="uvicorn processes (production mode)")
         p.set_defaults(fn=fn)
+    sub.add_parser("gateway", help="hold Discord gateway connections (production mode)").set_defaults(
+        fn=cmd_gateway
+    )
     p = sub.add_parser("worker", help="run Dramatiq worker processes (production mode)")
     p.add_argument("--processes", type=int, default=2)
     p.add_argument("--threads", type=int, default=8)

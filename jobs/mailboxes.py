@@ -1,0 +1,33 @@
+"""Plain mailboxes over IMAP: polled by a job every API process enqueues on a timer.
+
+Two polls of one mailbox never run at once (core/imap.py takes a database lock per mailbox) and
+the last seen UID is stored, so N processes enqueueing the job costs N quick no-ops, never a
+message read twice.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import dramatiq
+
+from jobs.broker import broker  # noqa: F401
+from models import Channel
+
+log = logging.getLogger(__name__)
+
+
+@dramatiq.actor(queue_name="maintenance", max_retries=0, time_limit=120_000)
+async def poll_mailboxes() -> None:
+    from core.imap import poll_mailbox
+
+    for channel in await Channel.filter(platform="email", enabled=True):
+        if not channel.config.get("imap_host"):
+            continue
+        try:
+            stored = await poll_mailbox(channel)
+        except Exception:  # one broken mailbox must not stop the others
+            log.warning("mailbox poll failed", extra={"channel_id": channel.id}, exc_info=True)
+            continue
+        if stored:
+            log.info("mailbox polled", extra={"channel_id": channel.id, "stored": stored})
