@@ -117,6 +117,7 @@ async def spa(request: Request) -> Response:
 
 async def _maintenance() -> None:
     """Enqueue upkeep on a timer. Every API process does it; the jobs are idempotent."""
+    from jobs.lifecycle import wake_due_snoozes
     from jobs.mailboxes import poll_mailboxes
     from jobs.maintenance import prune_history, requeue_stale_sends
 
@@ -127,6 +128,7 @@ async def _maintenance() -> None:
         try:
             requeue_stale_sends.send()
             poll_mailboxes.send()
+            wake_due_snoozes.send()
             if tick % 120 == 1:  # about hourly
                 prune_history.send()
         except Exception:

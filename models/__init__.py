@@ -2,7 +2,7 @@
 
 from models.audit import AuditLog
 from models.channels import Channel, ChannelCursor
-from models.conversations import Conversation, ConversationStatus
+from models.conversations import Conversation, ConversationActivity, ConversationStatus, Priority
 from models.customers import Customer, CustomerIdentity
 from models.events import Event, EventOutbox, StreamHead
 from models.messages import Direction, Message, MessageStatus, MessageStatusChange, OrphanStatus
@@ -13,6 +13,7 @@ __all__ = [
     "Channel",
     "ChannelCursor",
     "Conversation",
+    "ConversationActivity",
     "ConversationStatus",
     "Customer",
     "CustomerIdentity",
@@ -23,6 +24,7 @@ __all__ = [
     "MessageStatus",
     "MessageStatusChange",
     "OrphanStatus",
+    "Priority",
     "RefreshToken",
     "Role",
     "StreamHead",

@@ -3,6 +3,7 @@ from __future__ import annotations
 import enum
 
 from tortoise import fields
+from tortoise.contrib.postgres.fields import ArrayField
 from tortoise.models import Model
 
 from connectors.base import Platform
@@ -11,8 +12,16 @@ from connectors.base import Platform
 class ConversationStatus(enum.StrEnum):
     OPEN = "open"
     PENDING = "pending"
+    SNOOZED = "snoozed"  # until `snoozed_until`; reopens itself then, or when the customer writes
     RESOLVED = "resolved"
     CLOSED = "closed"
+
+
+class Priority(enum.StrEnum):
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
 
 
 class Conversation(Model):
@@ -26,6 +35,10 @@ class Conversation(Model):
     last_message_id = fields.BigIntField(null=True)  # denormalised: the inbox shows it for every row
     last_message_at = fields.DatetimeField(null=True)
     unread_count = fields.IntField(default=0)
+    snoozed_until = fields.DatetimeField(null=True)
+    priority = fields.CharEnumField(Priority, max_length=8, default=Priority.NORMAL)
+    labels = ArrayField("text", default=list)
+    escalation_level = fields.IntField(default=0)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
@@ -37,3 +50,18 @@ class Conversation(Model):
             ("identity_id", "status"),
             ("last_message_at", "id"),  # the unfiltered inbox, newest first (scanned backwards)
         )
+
+
+class ConversationActivity(Model):
+    """Who changed what and when (status, assignment, transfer, escalation, labels, priority):
+    the timeline's entries besides messages. Written in the change's own transaction."""
+
+    id = fields.BigIntField(primary_key=True)
+    conversation = fields.ForeignKeyField("models.Conversation", related_name="activities")
+    actor = fields.ForeignKeyField("models.User", related_name="activities", null=True)  # null: the system
+    type = fields.CharField(max_length=32)
+    data = fields.JSONField(default=dict)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "conversation_activities"

@@ -33,7 +33,9 @@ class CustomerIdentity(Model):
     display_name = fields.CharField(max_length=200, null=True)
     phone = fields.CharField(max_length=32, null=True)
     email = fields.CharField(max_length=254, null=True)
-    reply_address = fields.CharField(max_length=255, null=True)  # when replies go elsewhere (group, DM channel)
+    reply_address = fields.CharField(
+        max_length=255, null=True
+    )  # when replies go elsewhere (group, DM channel)
     last_inbound_at = fields.DatetimeField(null=True)  # drives the platforms' reply windows
     created_at = fields.DatetimeField(auto_now_add=True)
 

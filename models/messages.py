@@ -11,6 +11,7 @@ from connectors.base import MessageKind, Platform
 class Direction(enum.StrEnum):
     INBOUND = "inbound"
     OUTBOUND = "outbound"
+    NOTE = "note"  # an agent's internal note: in the timeline, never sent
 
 
 class MessageStatus(enum.StrEnum):
@@ -20,6 +21,7 @@ class MessageStatus(enum.StrEnum):
     DELIVERED = "delivered"
     READ = "read"
     FAILED = "failed"
+    POSTED = "posted"  # internal notes
 
 
 class Message(Model):

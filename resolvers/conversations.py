@@ -25,6 +25,9 @@ class ConversationFilter:
     unassigned: bool = False
     channel_id: int | None = None
     platform: str | None = None
+    labels: tuple[str, ...] = ()
+    priorities: tuple[str, ...] = ()
+    escalated: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,12 @@ async def list_conversations(
         where.append(f"channel_id = {arg(filter.channel_id)}")
     if filter.platform is not None:
         where.append(f"platform = {arg(filter.platform)}")
+    if filter.labels:
+        where.append(f"labels @> {arg(list(filter.labels))}::text[]")
+    if filter.priorities:
+        where.append(f"priority = ANY({arg(list(filter.priorities))}::text[])")
+    if filter.escalated is not None:
+        where.append("escalation_level > 0" if filter.escalated else "escalation_level = 0")
     if after:
         ts, cid = _decode(after, 2)
         try:

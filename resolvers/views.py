@@ -19,7 +19,7 @@ MESSAGE_COLUMNS = (
 
 CONVERSATION_COLUMNS = (
     "id, channel_id, customer_id, identity_id, platform, status, assignee_id, last_message_id, last_message_at, "
-    "unread_count, created_at, updated_at"
+    "unread_count, snoozed_until, priority, labels, escalation_level, created_at, updated_at"
 )
 
 
@@ -38,8 +38,9 @@ def message_view(row: Any) -> dict[str, Any]:
 def conversation_view(row: Any) -> dict[str, Any]:
     get = row.get if isinstance(row, dict) else lambda k: getattr(row, k)
     view = {key.strip(): get(key.strip()) for key in CONVERSATION_COLUMNS.split(",")}
-    for key in ("platform", "status"):
+    for key in ("platform", "status", "priority"):
         view[key] = str(view[key].value if hasattr(view[key], "value") else view[key])
+    view["labels"] = list(view["labels"] or ())
     return view
 
 

@@ -5,7 +5,7 @@ from strawberry.scalars import JSON
 
 from resolvers.conversations import ConversationFilter
 from schema.relay import decode_id
-from schema.types import ConversationStatus, Platform, Role
+from schema.types import ConversationStatus, Platform, Priority, Role
 
 
 @strawberry.input(name="ConversationFilter")
@@ -15,6 +15,11 @@ class ConversationFilterInput:
     unassigned: bool = False
     channel_id: strawberry.ID | None = None
     platform: Platform | None = None
+    labels: list[str] | None = strawberry.field(
+        default=None, description="Conversations carrying all of these labels."
+    )
+    priority: list[Priority] | None = None
+    escalated: bool | None = strawberry.field(default=None, description="Escalated at least once (or never).")
 
     def to_rule(self) -> ConversationFilter:
         return ConversationFilter(
@@ -23,6 +28,9 @@ class ConversationFilterInput:
             unassigned=self.unassigned,
             channel_id=decode_id(self.channel_id, "Channel", "channelId") if self.channel_id else None,
             platform=self.platform.value if self.platform else None,
+            labels=tuple(self.labels or ()),
+            priorities=tuple(p.value for p in self.priority or ()),
+            escalated=self.escalated,
         )
 
 
@@ -66,3 +74,14 @@ class CreateUserInput:
     name: str
     password: str
     role: Role
+
+
+@strawberry.input
+class BulkUpdateInput:
+    conversation_ids: list[strawberry.ID]
+    status: ConversationStatus | None = strawberry.field(default=None, description="Any status but SNOOZED.")
+    assignee_id: strawberry.ID | None = None
+    unassign: bool = False
+    add_labels: list[str] | None = None
+    remove_labels: list[str] | None = None
+    priority: Priority | None = None

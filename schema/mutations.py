@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 import strawberry
 
 from core import demo
@@ -7,12 +9,31 @@ from resolvers import auth as auth_rules
 from resolvers import channels as channel_rules
 from resolvers import conversations as conv
 from resolvers import customers as customer_rules
+from resolvers import lifecycle
 from resolvers import messages as message_rules
 from resolvers.errors import BadInput, RateLimited
-from schema.inputs import CreateChannelInput, CreateUserInput, SendMessageInput, UpdateChannelInput
+from schema.inputs import (
+    BulkUpdateInput,
+    CreateChannelInput,
+    CreateUserInput,
+    SendMessageInput,
+    UpdateChannelInput,
+)
 from schema.permissions import actor_of
-from schema.relay import decode_id
-from schema.types import AuthPayload, Channel, Conversation, Customer, Message, RotatedSecrets, User
+from schema.relay import decode_id, to_global_id
+from schema.types import (
+    AuthPayload,
+    BulkError,
+    BulkUpdateResult,
+    Channel,
+    Conversation,
+    ConversationStatus,
+    Customer,
+    Message,
+    Priority,
+    RotatedSecrets,
+    User,
+)
 
 
 def _session(session: auth_rules.Session) -> AuthPayload:
@@ -113,6 +134,114 @@ class Mutation:
         return Channel.from_view(view)
 
     @strawberry.mutation(
+        description="Change a conversation's status (open/pending/snoozed/resolved/closed). SNOOZED "
+        "needs snoozedUntil; the conversation reopens itself then, or when the customer writes."
+    )
+    async def set_conversation_status(
+        self,
+        info: strawberry.Info,
+        conversation_id: strawberry.ID,
+        status: ConversationStatus,
+        snoozed_until: datetime | None = None,
+        reason: str | None = None,
+    ) -> Conversation:
+        view = await lifecycle.set_status(
+            actor_of(info), _conversation(conversation_id), status, snoozed_until=snoozed_until, reason=reason
+        )
+        return Conversation.from_view(view)
+
+    @strawberry.mutation
+    async def set_conversation_priority(
+        self, info: strawberry.Info, conversation_id: strawberry.ID, priority: Priority
+    ) -> Conversation:
+        return Conversation.from_view(
+            await lifecycle.set_priority(actor_of(info), _conversation(conversation_id), priority)
+        )
+
+    @strawberry.mutation(
+        description="Add and/or remove labels (case-insensitive, at most 20 per conversation)."
+    )
+    async def change_conversation_labels(
+        self,
+        info: strawberry.Info,
+        conversation_id: strawberry.ID,
+        add: list[str] | None = None,
+        remove: list[str] | None = None,
+    ) -> Conversation:
+        view = await lifecycle.change_labels(
+            actor_of(info), _conversation(conversation_id), add=add or [], remove=remove or []
+        )
+        return Conversation.from_view(view)
+
+    @strawberry.mutation(
+        description="Hand the conversation to another agent, with a reason (in the timeline)."
+    )
+    async def transfer_conversation(
+        self, info: strawberry.Info, conversation_id: strawberry.ID, to_user_id: strawberry.ID, reason: str
+    ) -> Conversation:
+        view = await lifecycle.transfer(
+            actor_of(info),
+            _conversation(conversation_id),
+            to_user_id=decode_id(to_user_id, "User", "toUserId"),
+            reason=reason,
+        )
+        return Conversation.from_view(view)
+
+    @strawberry.mutation(
+        description="Escalate a tier with a reason: priority at least HIGH, to the given supervisor or "
+        "unassigned into the escalated queue (filter escalated: true)."
+    )
+    async def escalate_conversation(
+        self,
+        info: strawberry.Info,
+        conversation_id: strawberry.ID,
+        reason: str,
+        to_user_id: strawberry.ID | None = None,
+    ) -> Conversation:
+        view = await lifecycle.escalate(
+            actor_of(info),
+            _conversation(conversation_id),
+            reason=reason,
+            to_user_id=decode_id(to_user_id, "User", "toUserId") if to_user_id else None,
+        )
+        return Conversation.from_view(view)
+
+    @strawberry.mutation(description="An internal note for agents; never sent to the customer.")
+    async def add_note(
+        self, info: strawberry.Info, conversation_id: strawberry.ID, client_message_id: str, text: str
+    ) -> Message:
+        view = await lifecycle.add_note(
+            actor_of(info), _conversation(conversation_id), text=text, client_message_id=client_message_id
+        )
+        return Message.from_view(view)
+
+    @strawberry.mutation(
+        description="The same change on up to 500 conversations; failures are listed, not fatal."
+    )
+    async def bulk_update_conversations(
+        self, info: strawberry.Info, input: BulkUpdateInput
+    ) -> BulkUpdateResult:
+        result = await lifecycle.bulk_update(
+            actor_of(info),
+            [decode_id(i, "Conversation", "conversationIds") for i in input.conversation_ids],
+            status=input.status,
+            assignee_id=decode_id(input.assignee_id, "User", "assigneeId") if input.assignee_id else None,
+            unassign=input.unassign,
+            add_labels=input.add_labels or [],
+            remove_labels=input.remove_labels or [],
+            priority=input.priority,
+        )
+        return BulkUpdateResult(
+            updated=[Conversation.from_view(v) for v in result.updated],
+            errors=[
+                BulkError(
+                    conversation_id=to_global_id("Conversation", cid), code=exc.code, message=exc.message
+                )
+                for cid, exc in result.errors
+            ],
+        )
+
+    @strawberry.mutation(
         description="Merge two customers known on different platforms into one: identities and "
         "conversations of `sourceId` move to `targetId` (audited; undo with splitIdentity)."
     )
@@ -161,3 +290,7 @@ class Mutation:
         return await demo.simulate_inbound(
             actor_of(info), decode_id(channel_id, "Channel", "channelId"), wa_id=wa_id, name=name, text=text
         )
+
+
+def _conversation(conversation_id: strawberry.ID) -> int:
+    return decode_id(conversation_id, "Conversation", "conversationId")

@@ -14,6 +14,7 @@ from resolvers.errors import BadInput, CursorExpiredError
 from schema.permissions import actor_of
 from schema.relay import decode_id
 from schema.types import (
+    Activity,
     Conversation,
     ConversationEvent,
     ConversationEventType,
@@ -51,7 +52,9 @@ class Subscription:
         except CursorExpired as exc:
             raise CursorExpiredError(str(exc)) from exc
 
-    @strawberry.subscription(description="Messages created or changed (statuses) in one conversation.")
+    @strawberry.subscription(
+        description="One conversation live: messages created or changed (statuses, edits) and its activities."
+    )
     async def conversation_events(
         self, info: strawberry.Info, conversation_id: strawberry.ID, after: str | None = None
     ) -> AsyncGenerator[ConversationEvent, None]:
@@ -62,10 +65,12 @@ class Subscription:
         try:
             async for event in info.context.event_log.follow(conversation_stream(pk), cursor):
                 info.context.fresh_loaders()
+                payload = event.payload
                 yield ConversationEvent(
                     cursor=str(event.seq),
                     type=ConversationEventType(event.type),
-                    message=Message.from_view(event.payload["message"]),
+                    message=Message.from_view(payload["message"]) if "message" in payload else None,
+                    activity=Activity.from_view(payload["activity"]) if "activity" in payload else None,
                 )
         except CursorExpired as exc:
             raise CursorExpiredError(str(exc)) from exc

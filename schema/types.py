@@ -16,6 +16,7 @@ from connectors.base import Platform as _Platform
 from models import ConversationStatus as _ConversationStatus
 from models import Direction as _Direction
 from models import MessageStatus as _MessageStatus
+from models import Priority as _Priority
 from models import Role as _Role
 from schema.relay import Node, PageInfo, to_global_id
 
@@ -25,6 +26,7 @@ ConversationStatus = strawberry.enum(_ConversationStatus, name="ConversationStat
 MessageDirection = strawberry.enum(_Direction, name="MessageDirection")
 MessageStatus = strawberry.enum(_MessageStatus, name="MessageStatus")
 Role = strawberry.enum(_Role, name="Role")
+Priority = strawberry.enum(_Priority, name="Priority")
 
 
 @strawberry.enum
@@ -45,6 +47,7 @@ class ChannelHealth(enum.Enum):
 class ConversationEventType(enum.Enum):
     MESSAGE_CREATED = "MESSAGE_CREATED"
     MESSAGE_UPDATED = "MESSAGE_UPDATED"
+    ACTIVITY_ADDED = "ACTIVITY_ADDED"  # status, assignment, transfer, escalation, labels, priority
 
 
 async def _then(awaitable: Awaitable[Any], build: Callable[[Any], Any]) -> Any:
@@ -295,12 +298,46 @@ class MessageConnection:
 
 
 @strawberry.type
+class Activity:
+    """One change in a conversation's life, for the timeline: who (null: the system), when, what."""
+
+    id: strawberry.ID
+    type: str = strawberry.field(
+        description="status_changed, transferred, escalated, labels_changed, priority_changed"
+    )
+    data: JSON
+    created_at: datetime
+    actor_pk: strawberry.Private[int | None]
+
+    @classmethod
+    def from_view(cls, v: dict[str, Any]) -> Activity:
+        return cls(
+            id=to_global_id("Activity", v["id"]),
+            type=v["type"],
+            data=v["data"],
+            created_at=_dt(v["created_at"]),  # type: ignore[arg-type]
+            actor_pk=v["actor_id"],
+        )
+
+    @strawberry.field
+    async def actor(self, info: strawberry.Info) -> User | None:
+        if self.actor_pk is None:
+            return None
+        row = await info.context.loaders.users.load(self.actor_pk)
+        return User.from_view(row) if row else None
+
+
+@strawberry.type
 class Conversation(Node):
     id: strawberry.ID
     status: ConversationStatus
     platform: Platform
     unread_count: int
     last_message_at: datetime | None
+    snoozed_until: datetime | None
+    priority: Priority
+    labels: list[str]
+    escalation_level: int
     created_at: datetime
     pk: strawberry.Private[int]
     view: strawberry.Private[dict[str, Any]]
@@ -315,6 +352,10 @@ class Conversation(Node):
             platform=_Platform(v["platform"]),
             unread_count=v["unread_count"],
             last_message_at=_dt(v["last_message_at"]),
+            snoozed_until=_dt(v.get("snoozed_until")),
+            priority=_Priority(v.get("priority") or "normal"),
+            labels=list(v.get("labels") or ()),
+            escalation_level=v.get("escalation_level") or 0,
             created_at=_dt(v["created_at"]),  # type: ignore[arg-type]
             view=v,
             prefilled=prefilled,
@@ -348,6 +389,13 @@ class Conversation(Node):
         if row is not None and row["id"] == self.view["last_message_id"]:
             return Message.from_view(row)
         return _then(info.context.loaders.messages.load(self.view["last_message_id"]), Message.from_view)  # type: ignore[return-value]
+
+    @strawberry.field(description="The conversation's changes (status, transfers, ...), oldest first.")
+    async def activities(self, info: strawberry.Info) -> list[Activity]:
+        from resolvers.lifecycle import list_activities
+        from schema.permissions import actor_of
+
+        return [Activity.from_view(a) for a in await list_activities(actor_of(info), self.pk)]
 
     @strawberry.field(description="Every channel a reply could go through, with why not where it cannot.")
     async def reply_targets(self) -> list[ReplyTarget]:
@@ -413,7 +461,21 @@ class InboxEvent:
 class ConversationEvent:
     cursor: str
     type: ConversationEventType
-    message: Message
+    message: Message | None = strawberry.field(description="Set for MESSAGE_* events.")
+    activity: Activity | None = strawberry.field(default=None, description="Set for ACTIVITY_ADDED.")
+
+
+@strawberry.type
+class BulkError:
+    conversation_id: strawberry.ID
+    code: str
+    message: str
+
+
+@strawberry.type
+class BulkUpdateResult:
+    updated: list[Conversation]
+    errors: list[BulkError]
 
 
 @strawberry.type

@@ -1,5 +1,5 @@
 // The shapes this app reads from the GraphQL API (see the schema in GraphiQL at /graphql).
-export type MessageStatus = "RECEIVED" | "QUEUED" | "SENT" | "DELIVERED" | "READ" | "FAILED";
+export type MessageStatus = "RECEIVED" | "QUEUED" | "SENT" | "DELIVERED" | "READ" | "FAILED" | "POSTED";
 
 export interface User { id: string; name: string; email?: string; role?: string }
 export interface Customer { id?: string; name: string | null; phone: string | null }
@@ -9,7 +9,7 @@ export interface Message {
   conversationId?: string;
   platform?: string;
   channelId?: string;
-  direction: "INBOUND" | "OUTBOUND";
+  direction: "INBOUND" | "OUTBOUND" | "NOTE";
   kind: string;
   text: string | null;
   status: MessageStatus;
@@ -43,4 +43,4 @@ export interface ReplyTarget {
   isDefault: boolean;
 }
 export interface InboxEvent { cursor: string; type: string; conversation: Conversation }
-export interface ConversationEvent { cursor: string; type: string; message: Message }
+export interface ConversationEvent { cursor: string; type: string; message: Message | null }

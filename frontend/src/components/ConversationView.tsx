@@ -23,7 +23,7 @@ export function ConversationView({ id, session, live, me, onError }: Props) {
 
   useEffect(() => {
     // Replay from the start of the conversation's stream, then live: the list is complete.
-    const stop = follow<ConversationEvent>(live, CONVERSATION_EVENTS, { id, after: "0" }, (event) => setMessages((list) => applyMessage(list, event.message)), onError, "conversationEvents");
+    const stop = follow<ConversationEvent>(live, CONVERSATION_EVENTS, { id, after: "0" }, (event) => { const message = event.message; if (message) setMessages((list) => applyMessage(list, message)); }, onError, "conversationEvents");
     type Page = { conversation: { messages: { edges: { cursor: string; node: Message }[]; pageInfo: { hasPreviousPage: boolean } } } };
     session.request<Page>(MESSAGES, { id }).then((data) => {
       const page = data.conversation.messages;

@@ -1,7 +1,7 @@
 // Pure state updates for live events: easy to test, impossible to apply twice.
 import type { Conversation, Message, MessageStatus } from "../api/types";
 
-const RANK: Record<MessageStatus, number> = { RECEIVED: 0, QUEUED: 0, SENT: 1, DELIVERED: 2, READ: 3, FAILED: 4 };
+const RANK: Record<MessageStatus, number> = { RECEIVED: 0, QUEUED: 0, SENT: 1, DELIVERED: 2, READ: 3, FAILED: 4, POSTED: 0 };
 
 function newer(a: Conversation, b: Conversation): number {
   return (b.lastMessageAt ?? "").localeCompare(a.lastMessageAt ?? "") || b.id.localeCompare(a.id);

@@ -5,7 +5,9 @@
   or an e-mail address joins the existing customer with that phone/e-mail instead of creating one;
 - files the message into the customer's open conversation whatever the channel (one timeline
   across platforms), or, for threaded platforms (e-mail), into the conversation holding the thread;
-- records the identity on the message and where replies go (`reply_address`).
+- records the identity on the message and where replies go (`reply_address`);
+- reopens a pending, snoozed or resolved conversation when the customer writes, and says so in
+  the conversation's activity log.
 The old signature is dropped: resolvers/inbound.py is its only caller.
 """
 
@@ -35,6 +37,7 @@ DECLARE
     v_message messages%ROWTYPE;
     v_conversation conversations%ROWTYPE;
     v_message_json jsonb;
+    v_previous_status text;
 BEGIN
     -- One sender on one channel at a time: the same customer writing twice at once lands in one
     -- conversation, and a concurrent redelivery sees the first copy.
@@ -111,10 +114,17 @@ BEGIN
         VALUES (v_conversation_id, p_channel_id, v_identity, p_platform, 'inbound', p_kind, p_text, 'received', p_platform_message_id,
                 p_reply_to, p_attachments, p_metadata, now(), p_sent_at, 0)
         RETURNING * INTO v_message;
+    SELECT status INTO v_previous_status FROM conversations WHERE id = v_conversation_id;
     UPDATE conversations SET last_message_id = v_message.id, last_message_at = v_message.created_at,
            unread_count = unread_count + 1,
-           status = CASE WHEN status IN ('resolved', 'pending') THEN 'open' ELSE status END, updated_at = now()
+           status = CASE WHEN status IN ('resolved', 'pending', 'snoozed') THEN 'open' ELSE status END,
+           snoozed_until = NULL, updated_at = now()
      WHERE id = v_conversation_id RETURNING * INTO v_conversation;
+    IF v_previous_status IN ('resolved', 'pending', 'snoozed') THEN  -- the timeline says why it reopened
+        INSERT INTO conversation_activities (conversation_id, actor_id, type, data, created_at)
+            VALUES (v_conversation_id, NULL, 'status_changed',
+                    jsonb_build_object('from', v_previous_status, 'to', 'open', 'reason', 'customer_wrote'), now());
+    END IF;
 
     v_message_json := to_jsonb(v_message);
     INSERT INTO event_outbox (stream, type, payload, created_at) VALUES
