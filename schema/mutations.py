@@ -5,6 +5,7 @@ from datetime import datetime
 import strawberry
 
 from core import demo
+from core.presence import Presence
 from resolvers import auth as auth_rules
 from resolvers import channels as channel_rules
 from resolvers import conversations as conv
@@ -205,6 +206,16 @@ class Mutation:
             to_user_id=decode_id(to_user_id, "User", "toUserId") if to_user_id else None,
         )
         return Conversation.from_view(view)
+
+    @strawberry.mutation(description="Tell the conversation's other viewers you are (or stopped) typing.")
+    async def set_typing(self, info: strawberry.Info, conversation_id: strawberry.ID, typing: bool) -> bool:
+        actor = actor_of(info)
+        pk = _conversation(conversation_id)
+        await conv.get_conversation(actor, pk)
+        me = await auth_rules.get_active_user(auth_rules.require_user(actor))
+        presence = Presence(info.context.event_log.bus, info.context.settings.namespace)
+        await presence.signal(pk, me.id, me.name, "typing" if typing else "stopped_typing")
+        return True
 
     @strawberry.mutation(description="An internal note for agents; never sent to the customer.")
     async def add_note(

@@ -8,6 +8,7 @@ from collections.abc import AsyncGenerator
 import strawberry
 
 from core.events import INBOX, CursorExpired, conversation_stream, parse_cursor
+from core.presence import Presence
 from resolvers import auth as auth_rules
 from resolvers import conversations as conv
 from resolvers.errors import BadInput, CursorExpiredError
@@ -21,6 +22,7 @@ from schema.types import (
     InboxEvent,
     InboxEventType,
     Message,
+    Viewer,
 )
 
 
@@ -51,6 +53,21 @@ class Subscription:
                 )
         except CursorExpired as exc:
             raise CursorExpiredError(str(exc)) from exc
+
+    @strawberry.subscription(
+        description="Who else has this conversation open, and who is typing (you are announced as "
+        "viewing for as long as you subscribe)."
+    )
+    async def conversation_presence(
+        self, info: strawberry.Info, conversation_id: strawberry.ID
+    ) -> AsyncGenerator[list[Viewer], None]:
+        actor = actor_of(info)
+        pk = decode_id(conversation_id, "Conversation", "conversationId")
+        await conv.get_conversation(actor, pk)
+        me = await auth_rules.get_active_user(auth_rules.require_user(actor))
+        presence = Presence(info.context.event_log.bus, info.context.settings.namespace)
+        async for viewers in presence.watch(pk, me.id, me.name):
+            yield [Viewer.from_presence(v) for v in viewers]
 
     @strawberry.subscription(
         description="One conversation live: messages created or changed (statuses, edits) and its activities."

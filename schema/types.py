@@ -466,6 +466,17 @@ class ConversationEvent:
 
 
 @strawberry.type
+class Viewer:
+    user_id: strawberry.ID
+    name: str
+    typing: bool
+
+    @classmethod
+    def from_presence(cls, v: Any) -> Viewer:
+        return cls(user_id=to_global_id("User", v.user_id), name=v.name, typing=v.typing)
+
+
+@strawberry.type
 class BulkError:
     conversation_id: strawberry.ID
     code: str
