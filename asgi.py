@@ -117,6 +117,7 @@ async def spa(request: Request) -> Response:
 
 async def _maintenance() -> None:
     """Enqueue upkeep on a timer. Every API process does it; the jobs are idempotent."""
+    from jobs.assignment import drain_assignment_queue, presence_upkeep
     from jobs.lifecycle import wake_due_snoozes
     from jobs.mailboxes import poll_mailboxes
     from jobs.maintenance import prune_history, requeue_stale_sends
@@ -129,6 +130,8 @@ async def _maintenance() -> None:
             requeue_stale_sends.send()
             poll_mailboxes.send()
             wake_due_snoozes.send()
+            presence_upkeep.send()
+            drain_assignment_queue.send()  # the safety net; drains are requested on every change
             if tick % 120 == 1:  # about hourly
                 prune_history.send()
         except Exception:

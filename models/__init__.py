@@ -6,9 +6,10 @@ from models.conversations import Conversation, ConversationActivity, Conversatio
 from models.customers import Customer, CustomerIdentity
 from models.events import Event, EventOutbox, StreamHead
 from models.messages import Direction, Message, MessageStatus, MessageStatusChange, OrphanStatus
-from models.users import RefreshToken, Role, User
+from models.users import AssignmentStrategy, Presence, RefreshToken, Role, RoutingRule, Team, TeamMember, User
 
 __all__ = [
+    "AssignmentStrategy",
     "AuditLog",
     "Channel",
     "ChannelCursor",
@@ -24,9 +25,13 @@ __all__ = [
     "MessageStatus",
     "MessageStatusChange",
     "OrphanStatus",
+    "Presence",
     "Priority",
     "RefreshToken",
     "Role",
+    "RoutingRule",
     "StreamHead",
+    "Team",
+    "TeamMember",
     "User",
 ]

@@ -39,6 +39,9 @@ class Conversation(Model):
     priority = fields.CharEnumField(Priority, max_length=8, default=Priority.NORMAL)
     labels = ArrayField("text", default=list)
     escalation_level = fields.IntField(default=0)
+    team = fields.ForeignKeyField("models.Team", related_name="conversations", null=True)
+    queued_at = fields.DatetimeField(null=True)  # waiting for an agent since
+    language = fields.CharField(max_length=16, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

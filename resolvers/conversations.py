@@ -170,12 +170,18 @@ async def assign(actor: Actor | None, conversation_id: int, user_id: int | None)
         ):
             raise Forbidden("agents can only unassign their own conversations")
         rows = await conn.execute_query_dict(
-            f"UPDATE conversations SET assignee_id = $2, updated_at = now() WHERE id = $1 RETURNING {CONVERSATION_COLUMNS}",
+            # Let go of → back in the assignment queue; taken → out of it.
+            "UPDATE conversations SET assignee_id = $2, "
+            "queued_at = CASE WHEN $2::int IS NULL THEN COALESCE(queued_at, now()) ELSE NULL END, "
+            f"updated_at = now() WHERE id = $1 RETURNING {CONVERSATION_COLUMNS}",
             [conversation_id, user_id],
         )
         conversation = conversation_view(dict(rows[0]))
         await emit(conn, INBOX, "CONVERSATION_UPDATED", {"conversation": conversation})
     committed()
+    from jobs.assignment import request_assignment  # jobs import resolvers: keep the cycle lazy
+
+    request_assignment()  # capacity moved: someone may take a queued conversation now
     return conversation
 
 
@@ -217,7 +223,10 @@ async def identities_by_customer(ids: list[int]) -> list[list[dict[str, Any]]]:
 
 
 async def users_by_id(ids: list[int]) -> list[dict[str, Any] | None]:
-    rows = await fetch("SELECT id, email, name, role, is_active FROM users WHERE id = ANY($1::int[])", ids)
+    rows = await fetch(
+        "SELECT id, email, name, role, is_active, presence, capacity, skills FROM users WHERE id = ANY($1::int[])",
+        ids,
+    )
     found = {r["id"]: r for r in rows}
     return [found.get(i) for i in ids]
 

@@ -1,7 +1,7 @@
 """One person, many platforms: merging two customers into one and splitting an identity off.
 
 Automatic merging happens at ingest (a verified phone/e-mail already known: see
-migrations/models/4_*). These are the agents' hands-on versions. Both move rows; neither deletes
+migrations/models/6_*). These are the agents' hands-on versions. Both move rows; neither deletes
 a message: the merged customer stays as a tombstone (`merged_into_id`) and the audit log keeps
 what moved, so a merge can be taken apart again identity by identity.
 """

@@ -26,6 +26,7 @@ class IngestResult:
     duplicates: int = 0
     statuses: int = 0
     edits: int = 0
+    new_conversations: int = 0  # waiting in the assignment queue
 
     @property
     def emitted(self) -> bool:
@@ -37,42 +38,50 @@ async def ingest(channel_id: int, platform: str, parsed: ParsedWebhook) -> Inges
     items = len(parsed.messages) + len(parsed.statuses) + len(parsed.edits)
     if items == 1 and parsed.messages:
         # The common case, one message: one statement, atomic on its own, one round trip.
-        stored = await _store_message(db(), channel_id, platform, parsed.messages[0])
-        result.stored, result.duplicates = int(stored), int(not stored)
+        outcome = await _store_message(db(), channel_id, platform, parsed.messages[0])
+        result.stored, result.duplicates, result.new_conversations = (
+            int(outcome > 0),
+            int(outcome == 0),
+            int(outcome == 2),
+        )
     elif items:
         counts = await retry_on_deadlock(lambda: _store_batch(channel_id, platform, parsed))
-        result.stored, result.duplicates, result.statuses, result.edits = counts
+        result.stored, result.duplicates, result.statuses, result.edits, result.new_conversations = counts
     if result.emitted:
         committed()
+    if result.new_conversations:
+        from jobs.assignment import request_assignment  # jobs import resolvers: keep the cycle lazy
+
+        request_assignment()
     return result
 
 
-async def _store_batch(channel_id: int, platform: str, parsed: ParsedWebhook) -> tuple[int, int, int, int]:
+async def _store_batch(
+    channel_id: int, platform: str, parsed: ParsedWebhook
+) -> tuple[int, int, int, int, int]:
     """Several items (a batched webhook, statuses, edits): one transaction, all or nothing."""
-    stored = duplicates = statuses = edits = 0
+    stored = duplicates = statuses = edits = created = 0
     async with in_transaction() as conn:
         for message in parsed.messages:
-            if await _store_message(conn, channel_id, platform, message):
-                stored += 1
-            else:
-                duplicates += 1
+            outcome = await _store_message(conn, channel_id, platform, message)
+            stored += outcome > 0
+            duplicates += outcome == 0
+            created += outcome == 2
         for status in parsed.statuses:
             if await apply_status(conn, channel_id, status):
                 statuses += 1
         for edit in parsed.edits:
             if await apply_edit(conn, channel_id, edit):
                 edits += 1
-    return stored, duplicates, statuses, edits
+    return stored, duplicates, statuses, edits, created
 
 
-async def _store_message(
-    conn: BaseDBAsyncClient, channel_id: int, platform: str, msg: InboundMessage
-) -> bool:
+async def _store_message(conn: BaseDBAsyncClient, channel_id: int, platform: str, msg: InboundMessage) -> int:
     """Customer → conversation → message → events, in the database function
-    `pytake_ingest_message` (migrations/models/1_*_ingest_functions.py), which:
+    `pytake_ingest_message` (migrations/models/6_*_ingest_across_platforms.py), which:
     - serialises one sender on one channel (advisory lock), so concurrent messages of one customer
       share a conversation and a concurrent redelivery is seen;
-    - stores nothing for a platform message id already stored on this channel (returns false);
+    - stores nothing for a platform message id already stored on this channel (returns 0);
     - finds or creates the customer and their identity on this channel; a new identity with a
       phone/e-mail the platform vouches for joins the customer already known by it (auto-merge);
     - files the message into the thread's conversation (e-mail references), else the customer's
@@ -104,7 +113,7 @@ async def _store_message(
             conversation_stream(""),
         ],
     )
-    return bool(rows[0]["stored"])
+    return int(rows[0]["stored"])  # 0 duplicate, 1 stored, 2 stored in a new conversation
 
 
 def _attachment(a: Any) -> dict[str, Any]:

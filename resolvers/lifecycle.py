@@ -4,7 +4,7 @@ internal notes, transfer, escalation, and the same changes in bulk.
 Every change is one transaction that locks the conversation row, writes an activity (who, when,
 what) and emits the change on the inbox and the conversation's own stream, published after commit.
 The customer writing again reopens pending/snoozed/resolved conversations (the ingest function
-in migrations/models/5_* does that, with its own activity), and a snoozed one wakes up at its
+in migrations/models/6_* does that, with its own activity), and a snoozed one wakes up at its
 time through a delayed job (jobs/lifecycle.py), with a sweep as the safety net.
 """
 
@@ -164,6 +164,8 @@ async def set_status(
         return "status = {}, snoozed_until = {}", [status.value, snoozed_until], "status_changed", data
 
     conversation = await _apply(actor, conversation_id, change)
+    if status in (ConversationStatus.RESOLVED, ConversationStatus.CLOSED):
+        _capacity_freed()
     if status is ConversationStatus.SNOOZED and snoozed_until is not None:
         from jobs.lifecycle import schedule_wake  # jobs import resolvers: keep the cycle lazy
 
@@ -287,9 +289,11 @@ async def transfer(
             "to_name": target["name"],
             "reason": reason.strip()[:500],
         }
-        return "assignee_id = {}", [to_user_id], "transferred", data
+        return "assignee_id = {}, queued_at = NULL", [to_user_id], "transferred", data
 
-    return await _apply(actor, conversation_id, change)
+    conversation = await _apply(actor, conversation_id, change)
+    _capacity_freed()
+    return conversation
 
 
 async def escalate(
@@ -319,14 +323,23 @@ async def escalate(
             "to_user_id": to_user_id,
             "reason": reason.strip()[:500],
         }
+        # Out of the agents' queue either way: an escalated conversation is for supervisors.
         return (
-            "escalation_level = {}, priority = {}, assignee_id = {}",
+            "escalation_level = {}, priority = {}, assignee_id = {}, queued_at = NULL",
             [level, priority, to_user_id],
             "escalated",
             data,
         )
 
-    return await _apply(actor, conversation_id, change)
+    conversation = await _apply(actor, conversation_id, change)
+    _capacity_freed()
+    return conversation
+
+
+def _capacity_freed() -> None:
+    from jobs.assignment import request_assignment  # jobs import resolvers: keep the cycle lazy
+
+    request_assignment()
 
 
 async def _active_user(user_id: int) -> dict[str, Any]:

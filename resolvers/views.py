@@ -19,7 +19,7 @@ MESSAGE_COLUMNS = (
 
 CONVERSATION_COLUMNS = (
     "id, channel_id, customer_id, identity_id, platform, status, assignee_id, last_message_id, last_message_at, "
-    "unread_count, snoozed_until, priority, labels, escalation_level, created_at, updated_at"
+    "unread_count, snoozed_until, priority, labels, escalation_level, team_id, queued_at, language, created_at, updated_at"
 )
 
 
@@ -53,4 +53,15 @@ def user_view(row: Any) -> dict[str, Any]:
         "name": get("name"),
         "role": str(role.value if hasattr(role, "value") else role),
         "is_active": get("is_active"),
+        "presence": _str(get("presence")) if _has(row, "presence") else None,
+        "capacity": get("capacity") if _has(row, "capacity") else None,
+        "skills": list(get("skills") or ()) if _has(row, "skills") else None,
     }
+
+
+def _has(row: Any, key: str) -> bool:
+    return key in row if isinstance(row, dict) else hasattr(row, key)
+
+
+def _str(value: Any) -> str | None:
+    return None if value is None else str(value.value if hasattr(value, "value") else value)

@@ -3,16 +3,20 @@ from __future__ import annotations
 from datetime import datetime
 
 import strawberry
+from strawberry.scalars import JSON
 
 from core import demo
 from core.presence import Presence
+from models import Presence as _Presence
 from resolvers import auth as auth_rules
 from resolvers import channels as channel_rules
 from resolvers import conversations as conv
 from resolvers import customers as customer_rules
 from resolvers import lifecycle
 from resolvers import messages as message_rules
+from resolvers import teams as team_rules
 from resolvers.errors import BadInput, RateLimited
+from resolvers.views import user_view
 from schema.inputs import (
     BulkUpdateInput,
     CreateChannelInput,
@@ -23,6 +27,8 @@ from schema.inputs import (
 from schema.permissions import actor_of
 from schema.relay import decode_id, to_global_id
 from schema.types import (
+    AgentPresence,
+    AssignmentStrategy,
     AuthPayload,
     BulkError,
     BulkUpdateResult,
@@ -31,8 +37,10 @@ from schema.types import (
     ConversationStatus,
     Customer,
     Message,
+    Platform,
     Priority,
     RotatedSecrets,
+    Team,
     User,
 )
 
@@ -206,6 +214,86 @@ class Mutation:
             to_user_id=decode_id(to_user_id, "User", "toUserId") if to_user_id else None,
         )
         return Conversation.from_view(view)
+
+    @strawberry.mutation(
+        description="Supervisors: create (no teamId) or replace a team and its members (audited)."
+    )
+    async def save_team(
+        self,
+        info: strawberry.Info,
+        name: str,
+        member_ids: list[strawberry.ID],
+        strategy: AssignmentStrategy = AssignmentStrategy.LEAST_LOADED,  # type: ignore[assignment]
+        sticky: bool = True,
+        offline_grace_seconds: int = 300,
+        team_id: strawberry.ID | None = None,
+    ) -> Team:
+        view = await team_rules.save_team(
+            actor_of(info),
+            team_id=decode_id(team_id, "Team", "teamId") if team_id else None,
+            name=name,
+            strategy=strategy,
+            sticky=sticky,
+            offline_grace_seconds=offline_grace_seconds,
+            member_ids=[decode_id(m, "User", "memberIds") for m in member_ids],
+        )
+        return Team.from_view(view)
+
+    @strawberry.mutation(
+        description="Supervisors: route new conversations matching every given field to a team (audited)."
+    )
+    async def add_routing_rule(
+        self,
+        info: strawberry.Info,
+        team_id: strawberry.ID,
+        position: int = 0,
+        platform: Platform | None = None,
+        channel_id: strawberry.ID | None = None,
+        language: str | None = None,
+        label: str | None = None,
+    ) -> strawberry.ID:
+        rule = await team_rules.add_routing_rule(
+            actor_of(info),
+            team_id=decode_id(team_id, "Team", "teamId"),
+            position=position,
+            platform=platform.value if platform else None,
+            channel_id=decode_id(channel_id, "Channel", "channelId") if channel_id else None,
+            language=language,
+            label=label,
+        )
+        return to_global_id("RoutingRule", rule["id"])
+
+    @strawberry.mutation(
+        description="Supervisors: an agent's capacity (overall and per platform) and skills."
+    )
+    async def update_agent(
+        self,
+        info: strawberry.Info,
+        user_id: strawberry.ID,
+        capacity: int | None = None,
+        platform_capacity: JSON | None = None,
+        skills: list[str] | None = None,
+    ) -> User:
+        if platform_capacity is not None and not isinstance(platform_capacity, dict):
+            raise BadInput(
+                'platformCapacity must be an object like {"whatsapp": 3}', field="platformCapacity"
+            )
+        user = await team_rules.update_agent(
+            actor_of(info),
+            decode_id(user_id, "User", "userId"),
+            capacity=capacity,
+            platform_capacity=platform_capacity,  # type: ignore[arg-type]
+            skills=skills,
+        )
+        return User.from_view(
+            {**user_view(user), "presence": user.presence, "capacity": user.capacity, "skills": user.skills}
+        )
+
+    @strawberry.mutation(
+        description="Online takes new conversations; away keeps yours but takes none; offline re-queues yours after the grace period."
+    )
+    async def set_my_presence(self, info: strawberry.Info, presence: AgentPresence) -> AgentPresence:
+        return _Presence(await team_rules.set_my_presence(actor_of(info), presence))  # type: ignore[return-value]
 
     @strawberry.mutation(description="Tell the conversation's other viewers you are (or stopped) typing.")
     async def set_typing(self, info: strawberry.Info, conversation_id: strawberry.ID, typing: bool) -> bool:

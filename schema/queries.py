@@ -8,6 +8,7 @@ from models import Channel as ChannelModel
 from resolvers import auth as auth_rules
 from resolvers import channels as channel_rules
 from resolvers import conversations as conv
+from resolvers import teams as team_rules
 from resolvers.errors import NotFound
 from schema.inputs import ConversationFilterInput
 from schema.permissions import actor_of
@@ -20,6 +21,7 @@ from schema.types import (
     Demo,
     DemoChannel,
     Message,
+    Team,
     User,
 )
 
@@ -94,6 +96,10 @@ class Query:
         return Conversation.from_view(
             await conv.get_conversation(actor_of(info), decode_id(id, "Conversation"))
         )
+
+    @strawberry.field
+    async def teams(self, info: strawberry.Info) -> list[Team]:
+        return [Team.from_view(v) for v in await team_rules.list_teams(actor_of(info))]
 
     @strawberry.field
     async def channels(self, info: strawberry.Info) -> list[Channel]:

@@ -3,6 +3,8 @@ event log, then streams live events (core/events.py explains why nothing is lost
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncGenerator
 
 import strawberry
@@ -25,6 +27,27 @@ from schema.types import (
     Viewer,
 )
 
+log = logging.getLogger(__name__)
+HEARTBEAT = 30.0  # well inside jobs/assignment.PRESENCE_SILENCE
+
+
+async def _presence_heartbeat(user_id: int) -> None:
+    """While the inbox is open the agent counts as connected (offline → online, which may let
+    them take queued conversations); silence makes them offline (jobs/assignment.py)."""
+    from jobs.assignment import request_assignment
+    from resolvers.assignment import seen
+
+    first = True
+    while True:
+        try:
+            came_online = await seen(user_id)
+            if came_online or first:
+                request_assignment()
+            first = False
+        except Exception:
+            log.warning("presence heartbeat failed", exc_info=True)
+        await asyncio.sleep(HEARTBEAT)
+
 
 def _cursor(after: str | None) -> int | None:
     try:
@@ -39,8 +62,11 @@ class Subscription:
     async def inbox_events(
         self, info: strawberry.Info, after: str | None = None
     ) -> AsyncGenerator[InboxEvent, None]:
-        auth_rules.require_user(actor_of(info))
+        actor = auth_rules.require_user(actor_of(info))
         cursor = _cursor(after)
+        beat = asyncio.create_task(
+            _presence_heartbeat(actor.user_id)
+        )  # an agent with the inbox open is online
         try:
             async for event in info.context.event_log.follow(INBOX, cursor):
                 info.context.fresh_loaders()
@@ -53,6 +79,8 @@ class Subscription:
                 )
         except CursorExpired as exc:
             raise CursorExpiredError(str(exc)) from exc
+        finally:
+            beat.cancel()
 
     @strawberry.subscription(
         description="Who else has this conversation open, and who is typing (you are announced as "

@@ -13,9 +13,11 @@ from strawberry.scalars import JSON
 
 from connectors.base import MessageKind as _MessageKind
 from connectors.base import Platform as _Platform
+from models import AssignmentStrategy as _AssignmentStrategy
 from models import ConversationStatus as _ConversationStatus
 from models import Direction as _Direction
 from models import MessageStatus as _MessageStatus
+from models import Presence as _Presence
 from models import Priority as _Priority
 from models import Role as _Role
 from schema.relay import Node, PageInfo, to_global_id
@@ -27,6 +29,8 @@ MessageDirection = strawberry.enum(_Direction, name="MessageDirection")
 MessageStatus = strawberry.enum(_MessageStatus, name="MessageStatus")
 Role = strawberry.enum(_Role, name="Role")
 Priority = strawberry.enum(_Priority, name="Priority")
+AgentPresence = strawberry.enum(_Presence, name="AgentPresence")
+AssignmentStrategy = strawberry.enum(_AssignmentStrategy, name="AssignmentStrategy")
 
 
 @strawberry.enum
@@ -69,6 +73,9 @@ class User(Node):
     name: str
     role: Role
     is_active: bool
+    presence: AgentPresence | None = None
+    capacity: int | None = None
+    skills: list[str] | None = None
 
     @classmethod
     def from_view(cls, v: Any) -> User:
@@ -78,6 +85,30 @@ class User(Node):
             name=v["name"],
             role=_Role(v["role"]),
             is_active=v["is_active"],
+            presence=_Presence(v["presence"]) if v.get("presence") else None,
+            capacity=v.get("capacity"),
+            skills=list(v["skills"]) if v.get("skills") is not None else None,
+        )
+
+
+@strawberry.type
+class Team(Node):
+    id: strawberry.ID
+    name: str
+    strategy: AssignmentStrategy
+    sticky: bool
+    offline_grace_seconds: int
+    member_ids: list[strawberry.ID]
+
+    @classmethod
+    def from_view(cls, v: dict[str, Any]) -> Team:
+        return cls(
+            id=to_global_id("Team", v["id"]),
+            name=v["name"],
+            strategy=_AssignmentStrategy(v["strategy"]),
+            sticky=v["sticky"],
+            offline_grace_seconds=v["offline_grace_seconds"],
+            member_ids=[to_global_id("User", m) for m in v["member_ids"]],
         )
 
 
@@ -338,6 +369,11 @@ class Conversation(Node):
     priority: Priority
     labels: list[str]
     escalation_level: int
+    language: str | None
+    team_id: strawberry.ID | None
+    queued_at: datetime | None = strawberry.field(
+        description="Waiting for an agent since (null: not queued)."
+    )
     created_at: datetime
     pk: strawberry.Private[int]
     view: strawberry.Private[dict[str, Any]]
@@ -356,6 +392,9 @@ class Conversation(Node):
             priority=_Priority(v.get("priority") or "normal"),
             labels=list(v.get("labels") or ()),
             escalation_level=v.get("escalation_level") or 0,
+            language=v.get("language"),
+            team_id=to_global_id("Team", v["team_id"]) if v.get("team_id") else None,
+            queued_at=_dt(v.get("queued_at")),
             created_at=_dt(v["created_at"]),  # type: ignore[arg-type]
             view=v,
             prefilled=prefilled,
@@ -389,6 +428,14 @@ class Conversation(Node):
         if row is not None and row["id"] == self.view["last_message_id"]:
             return Message.from_view(row)
         return _then(info.context.loaders.messages.load(self.view["last_message_id"]), Message.from_view)  # type: ignore[return-value]
+
+    @strawberry.field(description="Place in its team's assignment queue (1 = next); null when not waiting.")
+    async def queue_position(self) -> int | None:
+        if self.queued_at is None:
+            return None
+        from resolvers.assignment import queue_position
+
+        return await queue_position(self.pk)
 
     @strawberry.field(description="The conversation's changes (status, transfers, ...), oldest first.")
     async def activities(self, info: strawberry.Info) -> list[Activity]:

@@ -6,6 +6,9 @@
 - files the message into the customer's open conversation whatever the channel (one timeline
   across platforms), or, for threaded platforms (e-mail), into the conversation holding the thread;
 - records the identity on the message and where replies go (`reply_address`);
+- puts a new conversation in the assignment queue (`queued_at`; resolvers/assignment.py takes
+  it from there) with the language the platform reported, and returns 0 (duplicate), 1 (stored)
+  or 2 (stored, new conversation);
 - reopens a pending, snoozed or resolved conversation when the customer writes, and says so in
   the conversation's activity log.
 The old signature is dropped: resolvers/inbound.py is its only caller.
@@ -20,13 +23,15 @@ async def upgrade(db: BaseDBAsyncClient) -> str:
     return r"""
 DROP FUNCTION IF EXISTS pytake_ingest_message(integer, text, text, text, text, text, text, text, text, jsonb, jsonb,
                                               timestamptz, text, text);
+DROP FUNCTION IF EXISTS pytake_ingest_message(integer, text, text, text, text, text, text, text, text, text, text,
+                                              text[], boolean, jsonb, jsonb, timestamptz, text, text);
 
 CREATE OR REPLACE FUNCTION pytake_ingest_message(
     p_channel_id integer, p_platform text, p_platform_message_id text, p_sender_id text, p_sender_name text,
     p_sender_phone text, p_sender_email text, p_reply_address text, p_kind text, p_text text, p_reply_to text,
     p_thread_refs text[], p_new_thread boolean, p_attachments jsonb, p_metadata jsonb,
     p_sent_at timestamptz, p_inbox_stream text, p_conversation_stream_prefix text
-) RETURNS boolean LANGUAGE plpgsql AS $fn$
+) RETURNS integer LANGUAGE plpgsql AS $fn$
 DECLARE
     v_identity integer;
     v_display text;
@@ -43,7 +48,7 @@ BEGIN
     -- conversation, and a concurrent redelivery sees the first copy.
     PERFORM pg_advisory_xact_lock(hashtextextended('identity:' || p_channel_id || ':' || p_sender_id, 0));
     IF EXISTS (SELECT 1 FROM messages WHERE channel_id = p_channel_id AND platform_message_id = p_platform_message_id) THEN
-        RETURN false;
+        RETURN 0;
     END IF;
 
     SELECT i.id, i.display_name, i.customer_id INTO v_identity, v_display, v_customer_id
@@ -103,8 +108,9 @@ BEGIN
     END IF;
     IF v_conversation_id IS NULL THEN
         INSERT INTO conversations (channel_id, customer_id, identity_id, platform, status, unread_count,
-                                   last_message_at, created_at, updated_at)
-            VALUES (p_channel_id, v_customer_id, v_identity, p_platform, 'open', 0, now(), now(), now())
+                                   last_message_at, queued_at, language, created_at, updated_at)
+            VALUES (p_channel_id, v_customer_id, v_identity, p_platform, 'open', 0, now(), now(),
+                    NULLIF(p_metadata->>'language', ''), now(), now())
             RETURNING id INTO v_conversation_id;
         v_created := true;
     END IF;
@@ -133,7 +139,7 @@ BEGIN
         (p_inbox_stream, CASE WHEN v_created THEN 'CONVERSATION_CREATED' ELSE 'CONVERSATION_UPDATED' END,
          jsonb_build_object('conversation', to_jsonb(v_conversation), 'last_message', v_message_json,
                             'customer', v_customer), now());
-    RETURN true;
+    RETURN CASE WHEN v_created THEN 2 ELSE 1 END;  -- 2: a new conversation, waiting for an agent
 END;
 $fn$;
 """

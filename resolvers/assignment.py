@@ -1,0 +1,257 @@
+"""AgentAssignmentService: who answers which conversation.
+
+A new conversation arrives queued (`queued_at`, set by the ingest function). `drain_queue` takes
+queued conversations oldest first and, for each: routes it to a team (`routing_rules`, first match
+by position), then picks an agent by the team's strategy — sticky (the customer's last agent),
+round-robin, least-loaded, or manual (nobody: supervisors assign) — among members who are online,
+have the conversation's language among their skills when it has one, and are under capacity
+(overall and per platform). When nobody qualifies it stays queued, with a visible position, and
+is taken the moment capacity frees up: an agent comes online, resolves, closes or hands one back
+(those enqueue a drain).
+
+Correct with any number of API and worker processes draining at once, using row locks, not
+in-process locks: the conversation row is taken `FOR UPDATE SKIP LOCKED` (two drainers never
+assign one conversation), and so is the chosen agent's row, held until the assignment commits (a
+second drainer skips that agent, so it can never count the agent's load before the first one's
+assignment is visible: nobody exceeds capacity).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from core.events import INBOX, committed, emit
+from core.sql import fetch, in_transaction, retry_on_deadlock
+from models import AssignmentStrategy
+from resolvers.lifecycle import record_activity
+from resolvers.views import CONVERSATION_COLUMNS, conversation_view
+
+log = logging.getLogger(__name__)
+
+DRAIN_BATCH = 200
+OPEN_STATES = "('open', 'pending')"
+
+# An agent's current load: open/pending conversations assigned to them (all, and on one platform).
+_LOAD = f"(SELECT count(*) FROM conversations l WHERE l.assignee_id = u.id AND l.status IN {OPEN_STATES})"
+_PLATFORM_LOAD = (
+    f"(SELECT count(*) FROM conversations l WHERE l.assignee_id = u.id AND l.status IN {OPEN_STATES} "
+    "AND l.platform = $2)"
+)
+# Who may take a conversation at all: active, online, has the language, under both capacities.
+_ELIGIBLE = (
+    "u.is_active AND u.presence = 'online' AND u.role IN ('agent', 'supervisor') "
+    f"AND {_LOAD} < u.capacity "
+    f"AND {_PLATFORM_LOAD} < COALESCE((u.platform_capacity->>$2)::int, 2147483647) "
+    "AND ($3::text IS NULL OR $3 = ANY(u.skills))"
+)
+_ORDER = {
+    AssignmentStrategy.LEAST_LOADED: f"{_LOAD}, u.last_assigned_at NULLS FIRST, u.id",
+    AssignmentStrategy.ROUND_ROBIN: "u.last_assigned_at NULLS FIRST, u.id",
+}
+
+
+async def drain_queue(limit: int = DRAIN_BATCH) -> list[tuple[int, int]]:
+    """Assign what can be assigned now. Returns (conversation, agent) pairs."""
+    candidates = await fetch(
+        "SELECT id FROM conversations WHERE queued_at IS NOT NULL AND assignee_id IS NULL "
+        f"AND status IN {OPEN_STATES} ORDER BY queued_at, id LIMIT $1",
+        limit,
+    )
+    assigned = []
+    for row in candidates:
+        agent = await retry_on_deadlock(lambda cid=row["id"]: _assign_one(cid))
+        if agent is not None:
+            assigned.append((row["id"], agent))
+    if assigned:
+        committed()
+    return assigned
+
+
+async def _assign_one(conversation_id: int) -> int | None:
+    async with in_transaction() as conn:
+        rows = await conn.execute_query_dict(
+            "SELECT id, team_id, customer_id, platform, channel_id, language, labels FROM conversations "
+            f"WHERE id = $1 AND queued_at IS NOT NULL AND assignee_id IS NULL AND status IN {OPEN_STATES} "
+            "FOR UPDATE SKIP LOCKED",
+            [conversation_id],
+        )
+        if not rows:
+            return None  # assigned, closed or being handled by another drainer meanwhile
+        conversation = rows[0]
+        team = await _team_for(conn, conversation)
+        strategy = AssignmentStrategy(team["strategy"]) if team else AssignmentStrategy.LEAST_LOADED
+        if strategy is AssignmentStrategy.MANUAL:
+            return None
+        agent, how = None, strategy.value
+        if team is None or team["sticky"]:
+            agent = await _sticky_agent(conn, conversation, team)
+            how = "sticky" if agent else how
+        if agent is None:
+            agent = await _pick(conn, conversation, team, strategy)
+        if agent is None:
+            return None
+        updated = await conn.execute_query_dict(
+            "UPDATE conversations SET assignee_id = $2, team_id = COALESCE(team_id, $3), queued_at = NULL, "
+            f"updated_at = now() WHERE id = $1 RETURNING {CONVERSATION_COLUMNS}",
+            [conversation_id, agent, team["id"] if team else None],
+        )
+        await conn.execute_query("UPDATE users SET last_assigned_at = now() WHERE id = $1", [agent])
+        await record_activity(conn, conversation_id, None, "assigned", {"to_user_id": agent, "strategy": how})
+        await emit(conn, INBOX, "CONVERSATION_UPDATED", {"conversation": conversation_view(dict(updated[0]))})
+        return agent
+
+
+async def _team_for(conn: BaseDBAsyncClient, conversation: dict[str, Any]) -> dict[str, Any] | None:
+    if conversation["team_id"] is not None:
+        rows = await conn.execute_query_dict(
+            "SELECT id, strategy, sticky FROM teams WHERE id = $1", [conversation["team_id"]]
+        )
+        return rows[0] if rows else None
+    rows = await conn.execute_query_dict(
+        "SELECT t.id, t.strategy, t.sticky FROM routing_rules r JOIN teams t ON t.id = r.team_id "
+        "WHERE (r.platform IS NULL OR r.platform = $1) AND (r.channel_id IS NULL OR r.channel_id = $2) "
+        "AND (r.language IS NULL OR r.language = $3) AND (r.label IS NULL OR r.label = ANY($4::text[])) "
+        "ORDER BY r.position, r.id LIMIT 1",
+        [
+            conversation["platform"],
+            conversation["channel_id"],
+            conversation["language"],
+            list(conversation["labels"] or []),
+        ],
+    )
+    if rows:
+        await conn.execute_query(
+            "UPDATE conversations SET team_id = $2 WHERE id = $1", [conversation["id"], rows[0]["id"]]
+        )
+    return rows[0] if rows else None
+
+
+def _pool(team: dict[str, Any] | None) -> str:
+    """Members of the team, or every agent when the conversation has no team."""
+    if team is None:
+        return "$4::int IS NULL"
+    return "EXISTS (SELECT 1 FROM team_members m WHERE m.user_id = u.id AND m.team_id = $4)"
+
+
+async def _sticky_agent(
+    conn: BaseDBAsyncClient, conversation: dict[str, Any], team: dict[str, Any] | None
+) -> int | None:
+    """The agent of the customer's most recent other conversation, if they can take it now."""
+    rows = await conn.execute_query_dict(
+        f"SELECT u.id FROM users u WHERE u.id = (SELECT c.assignee_id FROM conversations c "
+        "WHERE c.customer_id = $1 AND c.id <> $5 AND c.assignee_id IS NOT NULL ORDER BY c.id DESC LIMIT 1) "
+        f"AND {_ELIGIBLE} AND {_pool(team)} FOR UPDATE OF u SKIP LOCKED",
+        [
+            conversation["customer_id"],
+            conversation["platform"],
+            conversation["language"],
+            team["id"] if team else None,
+            conversation["id"],
+        ],
+    )
+    return rows[0]["id"] if rows else None
+
+
+async def _pick(
+    conn: BaseDBAsyncClient,
+    conversation: dict[str, Any],
+    team: dict[str, Any] | None,
+    strategy: AssignmentStrategy,
+) -> int | None:
+    # $1 is the conversation only so that the shared fragments keep their numbering ($2 platform,
+    # $3 language, $4 team) in both queries.
+    rows = await conn.execute_query_dict(
+        f"SELECT u.id FROM users u WHERE $1::int IS NOT NULL AND {_ELIGIBLE} AND {_pool(team)} "
+        f"ORDER BY {_ORDER[strategy]} FOR UPDATE OF u SKIP LOCKED LIMIT 1",
+        [
+            conversation["id"],
+            conversation["platform"],
+            conversation["language"],
+            team["id"] if team else None,
+        ],
+    )
+    return rows[0]["id"] if rows else None
+
+
+async def queue_position(conversation_id: int) -> int | None:
+    """1 for the next in line (within its team), None when not queued."""
+    rows = await fetch(
+        "SELECT count(*) + 1 AS position FROM conversations o, conversations c "
+        f"WHERE c.id = $1 AND c.queued_at IS NOT NULL AND o.queued_at IS NOT NULL AND o.status IN {OPEN_STATES} "
+        "AND o.assignee_id IS NULL AND o.team_id IS NOT DISTINCT FROM c.team_id AND (o.queued_at, o.id) < (c.queued_at, c.id)",
+        conversation_id,
+    )
+    queued = await fetch("SELECT queued_at FROM conversations WHERE id = $1", conversation_id)
+    if not queued or queued[0]["queued_at"] is None:
+        return None
+    return rows[0]["position"]
+
+
+# ---- agents' presence -----------------------------------------------------------------------------
+
+
+async def set_presence(user_id: int, presence: str) -> bool:
+    """True when it changed. Coming online frees capacity: the caller drains the queue."""
+    rows = await fetch(
+        "UPDATE users SET presence = $2, presence_changed_at = now(), last_seen_at = now() "
+        "WHERE id = $1 AND presence <> $2 RETURNING id",
+        user_id,
+        presence,
+    )
+    return bool(rows)
+
+
+async def seen(user_id: int) -> bool:
+    """A live subscription's heartbeat: the agent is still connected. True when that brought them
+    online (an explicit `away` stays away)."""
+    rows = await fetch(
+        "UPDATE users u SET last_seen_at = now(), presence = CASE WHEN u.presence = 'offline' THEN 'online' ELSE u.presence END, "
+        "presence_changed_at = CASE WHEN u.presence = 'offline' THEN now() ELSE u.presence_changed_at END "
+        "FROM users old WHERE u.id = $1 AND old.id = u.id RETURNING old.presence AS was",
+        user_id,
+    )
+    return bool(rows) and rows[0]["was"] == "offline"
+
+
+async def expire_presence(silence: timedelta) -> list[int]:
+    """Agents whose live connection went quiet for `silence` are offline."""
+    rows = await fetch(
+        "UPDATE users SET presence = 'offline', presence_changed_at = now() "
+        "WHERE presence <> 'offline' AND last_seen_at < $1 RETURNING id",
+        datetime.now(UTC) - silence,
+    )
+    return [r["id"] for r in rows]
+
+
+async def requeue_offline_agents() -> list[int]:
+    """Open conversations of agents offline longer than their team's grace go back to the queue
+    (oldest first, as they arrived) and to whoever can take them."""
+    rows = await fetch(
+        "SELECT c.id FROM conversations c JOIN users u ON u.id = c.assignee_id "
+        "LEFT JOIN teams t ON t.id = c.team_id "
+        f"WHERE c.status IN {OPEN_STATES} AND u.presence = 'offline' "
+        "AND u.presence_changed_at < now() - make_interval(secs => COALESCE(t.offline_grace_seconds, 300)) "
+        "ORDER BY c.id LIMIT 1000"
+    )
+    moved = []
+    for row in rows:
+        async with in_transaction() as conn:
+            updated = await conn.execute_query_dict(
+                "UPDATE conversations c SET assignee_id = NULL, queued_at = COALESCE(c.queued_at, c.created_at), "
+                "updated_at = now() FROM users u WHERE c.id = $1 AND u.id = c.assignee_id AND u.presence = 'offline' "
+                f"RETURNING {', '.join('c.' + x.strip() for x in CONVERSATION_COLUMNS.split(','))}",
+                [row["id"]],
+            )
+            if not updated:
+                continue
+            view = conversation_view(dict(updated[0]))
+            await record_activity(conn, row["id"], None, "requeued", {"reason": "agent_offline"})
+            await emit(conn, INBOX, "CONVERSATION_UPDATED", {"conversation": view})
+        moved.append(row["id"])
+    if moved:
+        committed()
+    return moved

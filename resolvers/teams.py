@@ -1,0 +1,176 @@
+"""Teams, routing rules and agents' working settings (capacity, skills, presence). Supervisors
+and admins manage them; every change is audited."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.auth import Actor
+from core.sql import fetch, in_transaction
+from models import AssignmentStrategy, Presence, RoutingRule, Team, TeamMember, User
+from resolvers import audit
+from resolvers.auth import require_supervisor, require_user
+from resolvers.errors import BadInput, Conflict, NotFound
+
+MAX_SKILLS = 30
+
+
+def team_view(team: Team, member_ids: list[int]) -> dict[str, Any]:
+    return {
+        "id": team.id,
+        "name": team.name,
+        "strategy": team.strategy.value if hasattr(team.strategy, "value") else team.strategy,
+        "sticky": team.sticky,
+        "offline_grace_seconds": team.offline_grace_seconds,
+        "member_ids": member_ids,
+    }
+
+
+async def list_teams(actor: Actor | None) -> list[dict[str, Any]]:
+    require_user(actor)
+    members = await fetch("SELECT team_id, user_id FROM team_members ORDER BY user_id")
+    by_team: dict[int, list[int]] = {}
+    for m in members:
+        by_team.setdefault(m["team_id"], []).append(m["user_id"])
+    return [team_view(t, by_team.get(t.id, [])) for t in await Team.all().order_by("id")]
+
+
+async def save_team(
+    actor: Actor | None,
+    *,
+    team_id: int | None,
+    name: str,
+    strategy: AssignmentStrategy,
+    sticky: bool,
+    offline_grace_seconds: int,
+    member_ids: list[int],
+) -> dict[str, Any]:
+    """Create (team_id None) or replace a team's settings and members."""
+    actor = require_supervisor(actor)
+    if not name.strip():
+        raise BadInput("a team needs a name", field="name")
+    if not 0 <= offline_grace_seconds <= 86_400:
+        raise BadInput("offlineGraceSeconds must be between 0 and 86400", field="offlineGraceSeconds")
+    member_ids = list(dict.fromkeys(member_ids))
+    found = await User.filter(id__in=member_ids, is_active=True).count()
+    if found != len(member_ids):
+        raise NotFound("some members do not exist or are disabled", field="memberIds")
+    async with in_transaction() as conn:
+        if team_id is None:
+            if await Team.filter(name=name.strip()).exists():
+                raise Conflict(f"a team named {name.strip()!r} exists", field="name")
+            team = await Team.create(
+                name=name.strip(),
+                strategy=strategy,
+                sticky=sticky,
+                offline_grace_seconds=offline_grace_seconds,
+            )
+        else:
+            team = await Team.filter(id=team_id).select_for_update().first()  # type: ignore[assignment]
+            if team is None:
+                raise NotFound(f"team {team_id} does not exist", field="teamId")
+            team.name, team.strategy, team.sticky = name.strip(), strategy, sticky
+            team.offline_grace_seconds = offline_grace_seconds
+            await team.save()
+        await TeamMember.filter(team_id=team.id).delete()
+        for user_id in member_ids:
+            await TeamMember.create(team_id=team.id, user_id=user_id)
+        await audit.record(
+            conn,
+            actor,
+            "team.create" if team_id is None else "team.update",
+            "Team",
+            team.id,
+            {"name": team.name, "strategy": strategy.value, "sticky": sticky, "members": member_ids},
+        )
+    _request_drain()  # new members or a new strategy may take queued conversations
+    return team_view(team, member_ids)
+
+
+async def add_routing_rule(
+    actor: Actor | None,
+    *,
+    team_id: int,
+    position: int = 0,
+    platform: str | None = None,
+    channel_id: int | None = None,
+    language: str | None = None,
+    label: str | None = None,
+) -> dict[str, Any]:
+    actor = require_supervisor(actor)
+    if not await Team.filter(id=team_id).exists():
+        raise NotFound(f"team {team_id} does not exist", field="teamId")
+    async with in_transaction() as conn:
+        rule = await RoutingRule.create(
+            team_id=team_id,
+            position=position,
+            platform=platform,
+            channel_id=channel_id,
+            language=language,
+            label=label,
+        )
+        details = {
+            "team_id": team_id,
+            "platform": platform,
+            "channel_id": channel_id,
+            "language": language,
+            "label": label,
+        }
+        await audit.record(conn, actor, "routing_rule.create", "RoutingRule", rule.id, details)
+    return {"id": rule.id, "position": position, **details}
+
+
+async def update_agent(
+    actor: Actor | None,
+    user_id: int,
+    *,
+    capacity: int | None = None,
+    platform_capacity: dict[str, int] | None = None,
+    skills: list[str] | None = None,
+) -> User:
+    actor = require_supervisor(actor)
+    user = await User.get_or_none(id=user_id)
+    if user is None:
+        raise NotFound(f"user {user_id} does not exist", field="userId")
+    if capacity is not None:
+        if not 0 <= capacity <= 1000:
+            raise BadInput("capacity must be between 0 and 1000", field="capacity")
+        user.capacity = capacity
+    if platform_capacity is not None:
+        if not all(isinstance(v, int) and 0 <= v <= 1000 for v in platform_capacity.values()):
+            raise BadInput(
+                "per-platform capacities must be whole numbers from 0 to 1000", field="platformCapacity"
+            )
+        user.platform_capacity = platform_capacity
+    if skills is not None:
+        cleaned = list(dict.fromkeys(s.strip().lower() for s in skills if s.strip()))
+        if len(cleaned) > MAX_SKILLS:
+            raise BadInput(f"at most {MAX_SKILLS} skills", field="skills")
+        user.skills = cleaned
+    async with in_transaction() as conn:
+        await user.save()
+        await audit.record(
+            conn,
+            actor,
+            "agent.update",
+            "User",
+            user.id,
+            {"capacity": capacity, "platform_capacity": platform_capacity, "skills": skills},
+        )
+    _request_drain()
+    return user
+
+
+async def set_my_presence(actor: Actor | None, presence: Presence) -> str:
+    actor = require_user(actor)
+    from resolvers.assignment import set_presence
+
+    if await set_presence(actor.user_id, presence.value) and presence is Presence.ONLINE:
+        _request_drain()
+    return presence.value
+
+
+def _request_drain() -> None:
+    from jobs.assignment import request_assignment  # jobs import resolvers: keep the cycle lazy
+
+    request_assignment()
