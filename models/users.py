@@ -68,7 +68,9 @@ class AssignmentStrategy(enum.StrEnum):
 class Team(Model):
     id = fields.IntField(primary_key=True)
     name = fields.CharField(max_length=120, unique=True)
-    strategy = fields.CharEnumField(AssignmentStrategy, max_length=16, default=AssignmentStrategy.LEAST_LOADED)
+    strategy = fields.CharEnumField(
+        AssignmentStrategy, max_length=16, default=AssignmentStrategy.LEAST_LOADED
+    )
     sticky = fields.BooleanField(default=True)  # a returning customer goes back to their last agent
     offline_grace_seconds = fields.IntField(default=300)  # then an offline agent's conversations re-queue
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -88,7 +90,8 @@ class TeamMember(Model):
 
 
 class RoutingRule(Model):
-    """A new conversation matching every given field goes to `team` (rules tried by position)."""
+    """A new conversation matching every given field goes to `team` (rules tried by position; no
+    field given: every conversation). A conversation no rule matches is not assigned automatically."""
 
     id = fields.IntField(primary_key=True)
     team = fields.ForeignKeyField("models.Team", related_name="routing_rules")
@@ -96,7 +99,6 @@ class RoutingRule(Model):
     platform = fields.CharField(max_length=32, null=True)
     channel = fields.ForeignKeyField("models.Channel", related_name="routing_rules", null=True)
     language = fields.CharField(max_length=16, null=True)
-    label = fields.CharField(max_length=50, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

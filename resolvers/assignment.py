@@ -1,8 +1,9 @@
 """AgentAssignmentService: who answers which conversation.
 
-A new conversation arrives queued (`queued_at`, set by the ingest function). `drain_queue` takes
-queued conversations oldest first and, for each: routes it to a team (`routing_rules`, first match
-by position), then picks an agent by the team's strategy — sticky (the customer's last agent),
+A new conversation is routed to a team by the ingest function (`routing_rules`, first match by
+position) and queued (`queued_at`); with no matching rule it waits unassigned for someone to take
+it by hand. `drain_queue` takes queued conversations oldest first and picks an agent by the team's
+strategy — sticky (the customer's last agent),
 round-robin, least-loaded, or manual (nobody: supervisors assign) — among members who are online,
 have the conversation's language among their skills when it has one, and are under capacity
 (overall and per platform). When nobody qualifies it stays queued, with a visible position, and
@@ -57,7 +58,7 @@ _ORDER = {
 async def drain_queue(limit: int = DRAIN_BATCH) -> list[tuple[int, int]]:
     """Assign what can be assigned now. Returns (conversation, agent) pairs."""
     candidates = await fetch(
-        "SELECT id FROM conversations WHERE queued_at IS NOT NULL AND assignee_id IS NULL "
+        "SELECT id FROM conversations WHERE queued_at IS NOT NULL AND team_id IS NOT NULL AND assignee_id IS NULL "
         f"AND status IN {OPEN_STATES} ORDER BY queued_at, id LIMIT $1",
         limit,
     )
@@ -74,8 +75,9 @@ async def drain_queue(limit: int = DRAIN_BATCH) -> list[tuple[int, int]]:
 async def _assign_one(conversation_id: int) -> int | None:
     async with in_transaction() as conn:
         rows = await conn.execute_query_dict(
-            "SELECT id, team_id, customer_id, platform, channel_id, language, labels FROM conversations "
-            f"WHERE id = $1 AND queued_at IS NOT NULL AND assignee_id IS NULL AND status IN {OPEN_STATES} "
+            "SELECT id, team_id, customer_id, platform, channel_id, language FROM conversations "
+            f"WHERE id = $1 AND queued_at IS NOT NULL AND team_id IS NOT NULL AND assignee_id IS NULL "
+            f"AND status IN {OPEN_STATES} "
             "FOR UPDATE SKIP LOCKED",
             [conversation_id],
         )
@@ -83,11 +85,11 @@ async def _assign_one(conversation_id: int) -> int | None:
             return None  # assigned, closed or being handled by another drainer meanwhile
         conversation = rows[0]
         team = await _team_for(conn, conversation)
-        strategy = AssignmentStrategy(team["strategy"]) if team else AssignmentStrategy.LEAST_LOADED
-        if strategy is AssignmentStrategy.MANUAL:
+        if team is None or AssignmentStrategy(team["strategy"]) is AssignmentStrategy.MANUAL:
             return None
+        strategy = AssignmentStrategy(team["strategy"])
         agent, how = None, strategy.value
-        if team is None or team["sticky"]:
+        if team["sticky"]:
             agent = await _sticky_agent(conn, conversation, team)
             how = "sticky" if agent else how
         if agent is None:
@@ -95,9 +97,9 @@ async def _assign_one(conversation_id: int) -> int | None:
         if agent is None:
             return None
         updated = await conn.execute_query_dict(
-            "UPDATE conversations SET assignee_id = $2, team_id = COALESCE(team_id, $3), queued_at = NULL, "
+            "UPDATE conversations SET assignee_id = $2, queued_at = NULL, "
             f"updated_at = now() WHERE id = $1 RETURNING {CONVERSATION_COLUMNS}",
-            [conversation_id, agent, team["id"] if team else None],
+            [conversation_id, agent],
         )
         await conn.execute_query("UPDATE users SET last_assigned_at = now() WHERE id = $1", [agent])
         await record_activity(conn, conversation_id, None, "assigned", {"to_user_id": agent, "strategy": how})
@@ -106,50 +108,28 @@ async def _assign_one(conversation_id: int) -> int | None:
 
 
 async def _team_for(conn: BaseDBAsyncClient, conversation: dict[str, Any]) -> dict[str, Any] | None:
-    if conversation["team_id"] is not None:
-        rows = await conn.execute_query_dict(
-            "SELECT id, strategy, sticky FROM teams WHERE id = $1", [conversation["team_id"]]
-        )
-        return rows[0] if rows else None
     rows = await conn.execute_query_dict(
-        "SELECT t.id, t.strategy, t.sticky FROM routing_rules r JOIN teams t ON t.id = r.team_id "
-        "WHERE (r.platform IS NULL OR r.platform = $1) AND (r.channel_id IS NULL OR r.channel_id = $2) "
-        "AND (r.language IS NULL OR r.language = $3) AND (r.label IS NULL OR r.label = ANY($4::text[])) "
-        "ORDER BY r.position, r.id LIMIT 1",
-        [
-            conversation["platform"],
-            conversation["channel_id"],
-            conversation["language"],
-            list(conversation["labels"] or []),
-        ],
+        "SELECT id, strategy, sticky FROM teams WHERE id = $1", [conversation["team_id"]]
     )
-    if rows:
-        await conn.execute_query(
-            "UPDATE conversations SET team_id = $2 WHERE id = $1", [conversation["id"], rows[0]["id"]]
-        )
     return rows[0] if rows else None
 
 
-def _pool(team: dict[str, Any] | None) -> str:
-    """Members of the team, or every agent when the conversation has no team."""
-    if team is None:
-        return "$4::int IS NULL"
-    return "EXISTS (SELECT 1 FROM team_members m WHERE m.user_id = u.id AND m.team_id = $4)"
+_MEMBER = "EXISTS (SELECT 1 FROM team_members m WHERE m.user_id = u.id AND m.team_id = $4)"
 
 
 async def _sticky_agent(
-    conn: BaseDBAsyncClient, conversation: dict[str, Any], team: dict[str, Any] | None
+    conn: BaseDBAsyncClient, conversation: dict[str, Any], team: dict[str, Any]
 ) -> int | None:
     """The agent of the customer's most recent other conversation, if they can take it now."""
     rows = await conn.execute_query_dict(
         f"SELECT u.id FROM users u WHERE u.id = (SELECT c.assignee_id FROM conversations c "
         "WHERE c.customer_id = $1 AND c.id <> $5 AND c.assignee_id IS NOT NULL ORDER BY c.id DESC LIMIT 1) "
-        f"AND {_ELIGIBLE} AND {_pool(team)} FOR UPDATE OF u SKIP LOCKED",
+        f"AND {_ELIGIBLE} AND {_MEMBER} FOR UPDATE OF u SKIP LOCKED",
         [
             conversation["customer_id"],
             conversation["platform"],
             conversation["language"],
-            team["id"] if team else None,
+            team["id"],
             conversation["id"],
         ],
     )
@@ -165,13 +145,13 @@ async def _pick(
     # $1 is the conversation only so that the shared fragments keep their numbering ($2 platform,
     # $3 language, $4 team) in both queries.
     rows = await conn.execute_query_dict(
-        f"SELECT u.id FROM users u WHERE $1::int IS NOT NULL AND {_ELIGIBLE} AND {_pool(team)} "
+        f"SELECT u.id FROM users u WHERE $1::int IS NOT NULL AND {_ELIGIBLE} AND {_MEMBER} "
         f"ORDER BY {_ORDER[strategy]} FOR UPDATE OF u SKIP LOCKED LIMIT 1",
         [
             conversation["id"],
             conversation["platform"],
             conversation["language"],
-            team["id"] if team else None,
+            team["id"],
         ],
     )
     return rows[0]["id"] if rows else None
@@ -241,7 +221,8 @@ async def requeue_offline_agents() -> list[int]:
     for row in rows:
         async with in_transaction() as conn:
             updated = await conn.execute_query_dict(
-                "UPDATE conversations c SET assignee_id = NULL, queued_at = COALESCE(c.queued_at, c.created_at), "
+                "UPDATE conversations c SET assignee_id = NULL, "
+                "queued_at = CASE WHEN c.team_id IS NOT NULL THEN COALESCE(c.queued_at, c.created_at) END, "
                 "updated_at = now() FROM users u WHERE c.id = $1 AND u.id = c.assignee_id AND u.presence = 'offline' "
                 f"RETURNING {', '.join('c.' + x.strip() for x in CONVERSATION_COLUMNS.split(','))}",
                 [row["id"]],

@@ -172,7 +172,7 @@ async def assign(actor: Actor | None, conversation_id: int, user_id: int | None)
         rows = await conn.execute_query_dict(
             # Let go of → back in the assignment queue; taken → out of it.
             "UPDATE conversations SET assignee_id = $2, "
-            "queued_at = CASE WHEN $2::int IS NULL THEN COALESCE(queued_at, now()) ELSE NULL END, "
+            "queued_at = CASE WHEN $2::int IS NULL AND team_id IS NOT NULL THEN COALESCE(queued_at, now()) END, "
             f"updated_at = now() WHERE id = $1 RETURNING {CONVERSATION_COLUMNS}",
             [conversation_id, user_id],
         )

@@ -95,7 +95,6 @@ async def add_routing_rule(
     platform: str | None = None,
     channel_id: int | None = None,
     language: str | None = None,
-    label: str | None = None,
 ) -> dict[str, Any]:
     actor = require_supervisor(actor)
     if not await Team.filter(id=team_id).exists():
@@ -107,14 +106,12 @@ async def add_routing_rule(
             platform=platform,
             channel_id=channel_id,
             language=language,
-            label=label,
         )
         details = {
             "team_id": team_id,
             "platform": platform,
             "channel_id": channel_id,
             "language": language,
-            "label": label,
         }
         await audit.record(conn, actor, "routing_rule.create", "RoutingRule", rule.id, details)
     return {"id": rule.id, "position": position, **details}

@@ -250,7 +250,6 @@ class Mutation:
         platform: Platform | None = None,
         channel_id: strawberry.ID | None = None,
         language: str | None = None,
-        label: str | None = None,
     ) -> strawberry.ID:
         rule = await team_rules.add_routing_rule(
             actor_of(info),
@@ -259,7 +258,6 @@ class Mutation:
             platform=platform.value if platform else None,
             channel_id=decode_id(channel_id, "Channel", "channelId") if channel_id else None,
             language=language,
-            label=label,
         )
         return to_global_id("RoutingRule", rule["id"])
 

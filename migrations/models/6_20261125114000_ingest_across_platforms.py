@@ -6,9 +6,9 @@
 - files the message into the customer's open conversation whatever the channel (one timeline
   across platforms), or, for threaded platforms (e-mail), into the conversation holding the thread;
 - records the identity on the message and where replies go (`reply_address`);
-- puts a new conversation in the assignment queue (`queued_at`; resolvers/assignment.py takes
-  it from there) with the language the platform reported, and returns 0 (duplicate), 1 (stored)
-  or 2 (stored, new conversation);
+- routes a new conversation to a team (`routing_rules`) and, when one matches, puts it in that
+  team's assignment queue (`queued_at`; resolvers/assignment.py takes it from there); keeps the
+  language the platform reported; returns 0 (duplicate), 1 (stored) or 2 (stored, new conversation);
 - reopens a pending, snoozed or resolved conversation when the customer writes, and says so in
   the conversation's activity log.
 The old signature is dropped: resolvers/inbound.py is its only caller.
@@ -43,6 +43,7 @@ DECLARE
     v_conversation conversations%ROWTYPE;
     v_message_json jsonb;
     v_previous_status text;
+    v_team_id integer;
 BEGIN
     -- One sender on one channel at a time: the same customer writing twice at once lands in one
     -- conversation, and a concurrent redelivery sees the first copy.
@@ -107,10 +108,16 @@ BEGIN
          WHERE customer_id = v_customer_id AND status <> 'closed' ORDER BY last_message_at DESC NULLS LAST, id DESC LIMIT 1;
     END IF;
     IF v_conversation_id IS NULL THEN
+        -- Routing: the first rule (by position) matching the platform, channel and language picks
+        -- the team; its agents are then offered the conversation (resolvers/assignment.py).
+        SELECT r.team_id INTO v_team_id FROM routing_rules r
+         WHERE (r.platform IS NULL OR r.platform = p_platform) AND (r.channel_id IS NULL OR r.channel_id = p_channel_id)
+           AND (r.language IS NULL OR r.language = NULLIF(p_metadata->>'language', ''))
+         ORDER BY r.position, r.id LIMIT 1;
         INSERT INTO conversations (channel_id, customer_id, identity_id, platform, status, unread_count,
-                                   last_message_at, queued_at, language, created_at, updated_at)
-            VALUES (p_channel_id, v_customer_id, v_identity, p_platform, 'open', 0, now(), now(),
-                    NULLIF(p_metadata->>'language', ''), now(), now())
+                                   last_message_at, team_id, queued_at, language, created_at, updated_at)
+            VALUES (p_channel_id, v_customer_id, v_identity, p_platform, 'open', 0, now(), v_team_id,
+                    CASE WHEN v_team_id IS NOT NULL THEN now() END, NULLIF(p_metadata->>'language', ''), now(), now())
             RETURNING id INTO v_conversation_id;
         v_created := true;
     END IF;
