@@ -7,7 +7,7 @@ webhook is answered only after it commits. Platform retries are absorbed by the 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import orjson
@@ -27,6 +27,7 @@ class IngestResult:
     statuses: int = 0
     edits: int = 0
     new_conversations: int = 0  # waiting in the assignment queue
+    conversations: set[int] = field(default_factory=set)  # that received a message
 
     @property
     def emitted(self) -> bool:
@@ -38,14 +39,16 @@ async def ingest(channel_id: int, platform: str, parsed: ParsedWebhook) -> Inges
     items = len(parsed.messages) + len(parsed.statuses) + len(parsed.edits)
     if items == 1 and parsed.messages:
         # The common case, one message: one statement, atomic on its own, one round trip.
-        outcome = await _store_message(db(), channel_id, platform, parsed.messages[0])
+        outcome = await _store_message(db(), channel_id, platform, parsed.messages[0], result.conversations)
         result.stored, result.duplicates, result.new_conversations = (
             int(outcome > 0),
             int(outcome == 0),
             int(outcome == 2),
         )
     elif items:
-        counts = await retry_on_deadlock(lambda: _store_batch(channel_id, platform, parsed))
+        counts = await retry_on_deadlock(
+            lambda: _store_batch(channel_id, platform, parsed, result.conversations)
+        )
         result.stored, result.duplicates, result.statuses, result.edits, result.new_conversations = counts
     if result.emitted:
         committed()
@@ -57,13 +60,13 @@ async def ingest(channel_id: int, platform: str, parsed: ParsedWebhook) -> Inges
 
 
 async def _store_batch(
-    channel_id: int, platform: str, parsed: ParsedWebhook
+    channel_id: int, platform: str, parsed: ParsedWebhook, touched: set[int]
 ) -> tuple[int, int, int, int, int]:
     """Several items (a batched webhook, statuses, edits): one transaction, all or nothing."""
     stored = duplicates = statuses = edits = created = 0
     async with in_transaction() as conn:
         for message in parsed.messages:
-            outcome = await _store_message(conn, channel_id, platform, message)
+            outcome = await _store_message(conn, channel_id, platform, message, touched)
             stored += outcome > 0
             duplicates += outcome == 0
             created += outcome == 2
@@ -76,7 +79,9 @@ async def _store_batch(
     return stored, duplicates, statuses, edits, created
 
 
-async def _store_message(conn: BaseDBAsyncClient, channel_id: int, platform: str, msg: InboundMessage) -> int:
+async def _store_message(
+    conn: BaseDBAsyncClient, channel_id: int, platform: str, msg: InboundMessage, touched: set[int]
+) -> int:
     """Customer → conversation → message → events, in the database function
     `pytake_ingest_message` (migrations/models/6_*_ingest_across_platforms.py), which:
     - serialises one sender on one channel (advisory lock), so concurrent messages of one customer
@@ -90,8 +95,8 @@ async def _store_message(conn: BaseDBAsyncClient, channel_id: int, platform: str
     - writes MESSAGE_CREATED on the conversation's stream and CONVERSATION_CREATED/UPDATED on the inbox.
     """
     rows = await conn.execute_query_dict(
-        "SELECT pytake_ingest_message($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, "
-        "$14::jsonb, $15::jsonb, $16, $17, $18) AS stored",
+        "SELECT out_outcome, out_conversation_id FROM pytake_ingest_message($1, $2, $3, $4, $5, $6, $7, $8, $9, "
+        "$10, $11, $12, $13, $14::jsonb, $15::jsonb, $16, $17, $18)",
         [
             channel_id,
             platform,
@@ -113,7 +118,10 @@ async def _store_message(conn: BaseDBAsyncClient, channel_id: int, platform: str
             conversation_stream(""),
         ],
     )
-    return int(rows[0]["stored"])  # 0 duplicate, 1 stored, 2 stored in a new conversation
+    outcome, conversation_id = rows[0]["out_outcome"], rows[0]["out_conversation_id"]
+    if conversation_id is not None:
+        touched.add(conversation_id)
+    return outcome  # 0 duplicate, 1 stored, 2 stored in a new conversation
 
 
 def _attachment(a: Any) -> dict[str, Any]:

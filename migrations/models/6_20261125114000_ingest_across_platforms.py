@@ -8,7 +8,8 @@
 - records the identity on the message and where replies go (`reply_address`);
 - routes a new conversation to a team (`routing_rules`) and, when one matches, puts it in that
   team's assignment queue (`queued_at`; resolvers/assignment.py takes it from there); keeps the
-  language the platform reported; returns 0 (duplicate), 1 (stored) or 2 (stored, new conversation);
+  language the platform reported; returns the outcome — 0 (duplicate), 1 (stored) or 2 (stored,
+  new conversation) — and the conversation;
 - reopens a pending, snoozed or resolved conversation when the customer writes, and says so in
   the conversation's activity log.
 The old signature is dropped: resolvers/inbound.py is its only caller.
@@ -31,7 +32,7 @@ CREATE OR REPLACE FUNCTION pytake_ingest_message(
     p_sender_phone text, p_sender_email text, p_reply_address text, p_kind text, p_text text, p_reply_to text,
     p_thread_refs text[], p_new_thread boolean, p_attachments jsonb, p_metadata jsonb,
     p_sent_at timestamptz, p_inbox_stream text, p_conversation_stream_prefix text
-) RETURNS integer LANGUAGE plpgsql AS $fn$
+) RETURNS TABLE (out_outcome integer, out_conversation_id integer) LANGUAGE plpgsql AS $fn$
 DECLARE
     v_identity integer;
     v_display text;
@@ -49,7 +50,9 @@ BEGIN
     -- conversation, and a concurrent redelivery sees the first copy.
     PERFORM pg_advisory_xact_lock(hashtextextended('identity:' || p_channel_id || ':' || p_sender_id, 0));
     IF EXISTS (SELECT 1 FROM messages WHERE channel_id = p_channel_id AND platform_message_id = p_platform_message_id) THEN
-        RETURN 0;
+        out_outcome := 0;
+        RETURN NEXT;
+        RETURN;
     END IF;
 
     SELECT i.id, i.display_name, i.customer_id INTO v_identity, v_display, v_customer_id
@@ -146,7 +149,9 @@ BEGIN
         (p_inbox_stream, CASE WHEN v_created THEN 'CONVERSATION_CREATED' ELSE 'CONVERSATION_UPDATED' END,
          jsonb_build_object('conversation', to_jsonb(v_conversation), 'last_message', v_message_json,
                             'customer', v_customer), now());
-    RETURN CASE WHEN v_created THEN 2 ELSE 1 END;  -- 2: a new conversation, waiting for an agent
+    out_outcome := CASE WHEN v_created THEN 2 ELSE 1 END;  -- 2: a new conversation
+    out_conversation_id := v_conversation_id;
+    RETURN NEXT;
 END;
 $fn$;
 """
