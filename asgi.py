@@ -121,6 +121,7 @@ async def _maintenance() -> None:
     from jobs.lifecycle import wake_due_snoozes
     from jobs.mailboxes import poll_mailboxes
     from jobs.maintenance import prune_history, requeue_stale_sends
+    from jobs.sla import sla_check
 
     tick = 0
     while True:
@@ -131,6 +132,7 @@ async def _maintenance() -> None:
             poll_mailboxes.send()
             wake_due_snoozes.send()
             presence_upkeep.send()
+            sla_check.send()
             drain_assignment_queue.send()  # the safety net; drains are requested on every change
             if tick % 120 == 1:  # about hourly
                 prune_history.send()

@@ -2,7 +2,14 @@
 
 from models.audit import AuditLog
 from models.channels import Channel, ChannelCursor
-from models.conversations import Conversation, ConversationActivity, ConversationStatus, Priority
+from models.conversations import (
+    Conversation,
+    ConversationActivity,
+    ConversationStatus,
+    Priority,
+    SlaPolicy,
+    SlaTimer,
+)
 from models.customers import Customer, CustomerIdentity
 from models.events import Event, EventOutbox, StreamHead
 from models.messages import Direction, Message, MessageStatus, MessageStatusChange, OrphanStatus
@@ -30,6 +37,8 @@ __all__ = [
     "RefreshToken",
     "Role",
     "RoutingRule",
+    "SlaPolicy",
+    "SlaTimer",
     "StreamHead",
     "Team",
     "TeamMember",

@@ -68,3 +68,44 @@ class ConversationActivity(Model):
 
     class Meta:
         table = "conversation_activities"
+
+
+class SlaPolicy(Model):
+    """Targets for a team/priority/platform (null: any), in business hours (see resolvers/sla.py)."""
+
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=120)
+    position = fields.IntField(default=0)
+    team = fields.ForeignKeyField("models.Team", related_name="sla_policies", null=True)
+    priority = fields.CharField(max_length=8, null=True)
+    platform = fields.CharField(max_length=32, null=True)
+    first_response_seconds = fields.IntField(null=True)
+    next_response_seconds = fields.IntField(null=True)
+    resolution_seconds = fields.IntField(null=True)
+    warn_before_seconds = fields.IntField(default=300)
+    timezone = fields.CharField(max_length=64, default="UTC")
+    business_hours = fields.JSONField(default=dict)  # {"mon": [["09:00", "18:00"]], ...}; {} = always
+    holidays = ArrayField("date", default=list)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "sla_policies"
+
+
+class SlaTimer(Model):
+    id = fields.BigIntField(primary_key=True)
+    conversation = fields.ForeignKeyField("models.Conversation", related_name="sla_timers")
+    policy = fields.ForeignKeyField("models.SlaPolicy", related_name="timers")
+    kind = fields.CharField(max_length=16)  # first_response, next_response, resolution
+    started_at = fields.DatetimeField()
+    due_at = fields.DatetimeField()
+    warn_at = fields.DatetimeField()
+    met_at = fields.DatetimeField(null=True)
+    warned_at = fields.DatetimeField(null=True)
+    breached_at = fields.DatetimeField(null=True)
+    cancelled_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "sla_timers"
+        unique_together = (("conversation", "kind", "started_at"),)

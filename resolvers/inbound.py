@@ -56,6 +56,10 @@ async def ingest(channel_id: int, platform: str, parsed: ParsedWebhook) -> Inges
         from jobs.assignment import request_assignment  # jobs import resolvers: keep the cycle lazy
 
         request_assignment()
+    if result.stored:
+        from jobs.sla import request_sla_sync
+
+        await request_sla_sync(result.conversations)
     return result
 
 

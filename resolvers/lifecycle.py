@@ -103,6 +103,9 @@ async def _apply(actor: Actor, conversation_id: int, change: Change) -> dict[str
 
     conversation = await retry_on_deadlock(run)
     committed()
+    from jobs.sla import request_sla_sync  # jobs import resolvers: keep the cycle lazy
+
+    await request_sla_sync([conversation_id])  # status, priority or team may move SLA timers
     return conversation
 
 

@@ -95,8 +95,10 @@ async def send_reply(
         return SendReplyResult(stored, created=False)
     committed()
     from jobs.outbound import enqueue_send  # jobs import resolvers; this keeps the cycle lazy
+    from jobs.sla import request_sla_sync
 
     enqueue_send(message["id"])
+    await request_sla_sync([conversation_id])  # a reply meets response targets
     return SendReplyResult(message, created=True)
 
 

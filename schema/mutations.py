@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import strawberry
 from strawberry.scalars import JSON
@@ -14,6 +14,7 @@ from resolvers import conversations as conv
 from resolvers import customers as customer_rules
 from resolvers import lifecycle
 from resolvers import messages as message_rules
+from resolvers import sla as sla_rules
 from resolvers import teams as team_rules
 from resolvers.errors import BadInput, RateLimited
 from resolvers.views import user_view
@@ -43,6 +44,7 @@ from schema.types import (
     Team,
     User,
 )
+from schema.types import SlaPolicy as SlaPolicyType
 
 
 def _session(session: auth_rules.Session) -> AuthPayload:
@@ -292,6 +294,55 @@ class Mutation:
     )
     async def set_my_presence(self, info: strawberry.Info, presence: AgentPresence) -> AgentPresence:
         return _Presence(await team_rules.set_my_presence(actor_of(info), presence))  # type: ignore[return-value]
+
+    @strawberry.mutation(
+        description="Supervisors: an SLA policy for a team/priority/platform (null: any), targets in seconds "
+        'of business hours ({"mon": [["09:00", "18:00"]], ...} in `timezone`; {} = around the clock).'
+    )
+    async def create_sla_policy(
+        self,
+        info: strawberry.Info,
+        name: str,
+        first_response_seconds: int | None = None,
+        next_response_seconds: int | None = None,
+        resolution_seconds: int | None = None,
+        warn_before_seconds: int = 300,
+        position: int = 0,
+        team_id: strawberry.ID | None = None,
+        priority: Priority | None = None,
+        platform: Platform | None = None,
+        timezone: str = "UTC",
+        business_hours: JSON | None = None,
+        holidays: list[date] | None = None,
+    ) -> SlaPolicyType:
+        if business_hours is not None and not isinstance(business_hours, dict):
+            raise BadInput('businessHours looks like {"mon": [["09:00", "18:00"]]}', field="businessHours")
+        policy = await sla_rules.create_policy(
+            actor_of(info),
+            name=name,
+            position=position,
+            team_id=decode_id(team_id, "Team", "teamId") if team_id else None,
+            priority=priority.value if priority else None,
+            platform=platform.value if platform else None,
+            first_response_seconds=first_response_seconds,
+            next_response_seconds=next_response_seconds,
+            resolution_seconds=resolution_seconds,
+            warn_before_seconds=warn_before_seconds,
+            timezone=timezone,
+            business_hours=business_hours or {},
+            holidays=holidays or [],
+        )
+        return SlaPolicyType(
+            id=to_global_id("SlaPolicy", policy.id),
+            name=policy.name,
+            position=policy.position,
+            first_response_seconds=policy.first_response_seconds,
+            next_response_seconds=policy.next_response_seconds,
+            resolution_seconds=policy.resolution_seconds,
+            warn_before_seconds=policy.warn_before_seconds,
+            timezone=policy.timezone,
+            business_hours=policy.business_hours,
+        )
 
     @strawberry.mutation(description="Tell the conversation's other viewers you are (or stopped) typing.")
     async def set_typing(self, info: strawberry.Info, conversation_id: strawberry.ID, typing: bool) -> bool:

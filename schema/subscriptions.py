@@ -14,6 +14,7 @@ from core.presence import Presence
 from resolvers import auth as auth_rules
 from resolvers import conversations as conv
 from resolvers.errors import BadInput, CursorExpiredError
+from resolvers.sla import SLA_STREAM
 from schema.permissions import actor_of
 from schema.relay import decode_id
 from schema.types import (
@@ -24,6 +25,8 @@ from schema.types import (
     InboxEvent,
     InboxEventType,
     Message,
+    SlaEvent,
+    SlaTimer,
     Viewer,
 )
 
@@ -81,6 +84,20 @@ class Subscription:
             raise CursorExpiredError(str(exc)) from exc
         finally:
             beat.cancel()
+
+    @strawberry.subscription(description="Supervisors: SLA warnings and breaches as they happen.")
+    async def sla_events(
+        self, info: strawberry.Info, after: str | None = None
+    ) -> AsyncGenerator[SlaEvent, None]:
+        auth_rules.require_supervisor(actor_of(info))
+        cursor = _cursor(after)
+        try:
+            async for event in info.context.event_log.follow(SLA_STREAM, cursor):
+                yield SlaEvent(
+                    cursor=str(event.seq), type=event.type, timer=SlaTimer.from_view(event.payload["timer"])
+                )
+        except CursorExpired as exc:
+            raise CursorExpiredError(str(exc)) from exc
 
     @strawberry.subscription(
         description="Who else has this conversation open, and who is typing (you are announced as "

@@ -429,6 +429,13 @@ class Conversation(Node):
             return Message.from_view(row)
         return _then(info.context.loaders.messages.load(self.view["last_message_id"]), Message.from_view)  # type: ignore[return-value]
 
+    @strawberry.field(description="SLA timers: targets, due times and outcomes.")
+    async def sla_timers(self, info: strawberry.Info) -> list[SlaTimer]:
+        from resolvers.sla import timers_of
+        from schema.permissions import actor_of
+
+        return [SlaTimer.from_view(t) for t in await timers_of(actor_of(info), self.pk)]
+
     @strawberry.field(description="Place in its team's assignment queue (1 = next); null when not waiting.")
     async def queue_position(self) -> int | None:
         if self.queued_at is None:
@@ -510,6 +517,60 @@ class ConversationEvent:
     type: ConversationEventType
     message: Message | None = strawberry.field(description="Set for MESSAGE_* events.")
     activity: Activity | None = strawberry.field(default=None, description="Set for ACTIVITY_ADDED.")
+
+
+@strawberry.type
+class SlaTimer:
+    id: strawberry.ID
+    conversation_id: strawberry.ID
+    kind: str = strawberry.field(description="first_response, next_response or resolution")
+    started_at: datetime
+    due_at: datetime
+    warn_at: datetime
+    met_at: datetime | None
+    warned_at: datetime | None
+    breached_at: datetime | None
+    cancelled_at: datetime | None
+
+    @classmethod
+    def from_view(cls, v: dict[str, Any]) -> SlaTimer:
+        return cls(
+            id=to_global_id("SlaTimer", v["id"]),
+            conversation_id=to_global_id("Conversation", v["conversation_id"]),
+            kind=v["kind"],
+            **{
+                k: _dt(v[k])
+                for k in (
+                    "started_at",
+                    "due_at",
+                    "warn_at",
+                    "met_at",
+                    "warned_at",
+                    "breached_at",
+                    "cancelled_at",
+                )
+            },  # type: ignore[arg-type]
+        )
+
+
+@strawberry.type
+class SlaEvent:
+    cursor: str
+    type: str = strawberry.field(description="SLA_WARNING or SLA_BREACHED")
+    timer: SlaTimer
+
+
+@strawberry.type
+class SlaPolicy:
+    id: strawberry.ID
+    name: str
+    position: int
+    first_response_seconds: int | None
+    next_response_seconds: int | None
+    resolution_seconds: int | None
+    warn_before_seconds: int
+    timezone: str
+    business_hours: JSON
 
 
 @strawberry.type

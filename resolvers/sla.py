@@ -1,0 +1,287 @@
+"""SLA policies: first-response, next-response and resolution targets in business hours.
+
+`sync(conversation)` makes a conversation's timers match its state, idempotently: it is asked to
+run after anything that may change them (a customer message, an agent reply, a status, priority
+or team change). `check(now)` warns and breaches timers that are due; it runs from Dramatiq
+messages delayed until each warn/due moment (they live in Redis and survive restarts) and from the
+upkeep sweep, so a lost message only delays an alert. Warnings and breaches reach supervisors live
+(`slaEvents`), land in the conversation's timeline and stay on the timer rows for metrics.
+
+Every function takes `now`: the clock is a parameter, so tests (and what-if tooling) control it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import orjson
+
+from core.auth import Actor
+from core.events import committed, emit
+from core.sql import fetch, in_transaction
+from models import SlaPolicy
+from resolvers import audit
+from resolvers.auth import require_supervisor, require_user
+from resolvers.errors import BadInput, NotFound
+from resolvers.lifecycle import record_activity
+
+SLA_STREAM = "sla"  # supervisors' live feed of warnings and breaches
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+KINDS = ("first_response", "next_response", "resolution")
+TIMER_COLUMNS = "id, conversation_id, policy_id, kind, started_at, due_at, warn_at, met_at, warned_at, breached_at, cancelled_at"
+
+
+# ---- business hours -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BusinessHours:
+    zone: ZoneInfo
+    week: dict[int, tuple[tuple[time, time], ...]]  # weekday (0 = Monday) → open intervals; {} = always
+    holidays: frozenset[date]
+
+    @classmethod
+    def of(cls, policy: dict[str, Any]) -> BusinessHours:
+        configured = policy["business_hours"]
+        if isinstance(configured, str):  # raw SQL hands JSONB back as text
+            configured = orjson.loads(configured)
+        week = {}
+        for index, day in enumerate(DAYS):
+            intervals = configured.get(day) or []
+            week[index] = tuple((time.fromisoformat(a), time.fromisoformat(b)) for a, b in intervals)
+        always = not any(week.values())
+        return cls(ZoneInfo(policy["timezone"]), {} if always else week, frozenset(policy["holidays"] or ()))
+
+    def add(self, start: datetime, seconds: float) -> datetime:
+        """The moment `seconds` of business time after `start`."""
+        if not self.week:
+            return start + timedelta(seconds=seconds)
+        remaining = timedelta(seconds=seconds)
+        local = start.astimezone(self.zone)
+        day = local.date()
+        for _ in range(800):  # two years of calendar, even with sparse hours
+            if day not in self.holidays:
+                for opens, closes in self.week.get(day.weekday(), ()):
+                    begin = max(datetime.combine(day, opens, self.zone), local)
+                    end = datetime.combine(day, closes, self.zone)
+                    if end <= begin:
+                        continue
+                    if end - begin >= remaining:
+                        return (begin + remaining).astimezone(UTC)
+                    remaining -= end - begin
+            day += timedelta(days=1)
+        raise BadInput("the policy's business hours leave no time to meet its targets")
+
+
+def validate_hours(business_hours: dict[str, Any], timezone: str) -> None:
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise BadInput(f"unknown time zone {timezone!r}", field="timezone") from None
+    for day, intervals in business_hours.items():
+        if day not in DAYS:
+            raise BadInput(f"business hours use the days {', '.join(DAYS)}", field="businessHours")
+        try:
+            for opens, closes in intervals:
+                if time.fromisoformat(opens) >= time.fromisoformat(closes):
+                    raise BadInput(f"{day}: {opens} is not before {closes}", field="businessHours")
+        except (TypeError, ValueError):
+            raise BadInput(
+                'business hours look like {"mon": [["09:00", "18:00"]]}', field="businessHours"
+            ) from None
+
+
+# ---- policies -----------------------------------------------------------------------------------
+
+
+async def create_policy(actor: Actor | None, **fields: Any) -> SlaPolicy:
+    actor = require_supervisor(actor)
+    if not (fields.get("name") or "").strip():
+        raise BadInput("a policy needs a name", field="name")
+    targets = [
+        fields.get(k) for k in ("first_response_seconds", "next_response_seconds", "resolution_seconds")
+    ]
+    if not any(targets) or any(t is not None and t <= 0 for t in targets):
+        raise BadInput(
+            "give at least one target, each a positive number of seconds", field="firstResponseSeconds"
+        )
+    validate_hours(fields.get("business_hours") or {}, fields.get("timezone") or "UTC")
+    async with in_transaction() as conn:
+        policy = await SlaPolicy.create(**fields)
+        await audit.record(
+            conn, actor, "sla_policy.create", "SlaPolicy", policy.id, {k: str(v) for k, v in fields.items()}
+        )
+    from jobs.sla import forget_policy_cache
+
+    forget_policy_cache()
+    return policy
+
+
+async def _policy_for(conversation: dict[str, Any]) -> dict[str, Any] | None:
+    rows = await fetch(
+        "SELECT * FROM sla_policies WHERE (team_id IS NULL OR team_id = $1) AND (priority IS NULL OR priority = $2) "
+        "AND (platform IS NULL OR platform = $3) ORDER BY position, id LIMIT 1",
+        conversation["team_id"],
+        conversation["priority"],
+        conversation["platform"],
+    )
+    return rows[0] if rows else None
+
+
+# ---- timers -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Wanted:
+    kind: str
+    started_at: datetime
+    seconds: int
+    met_at: datetime | None
+
+
+async def sync(conversation_id: int, now: datetime | None = None) -> list[datetime]:
+    """Make the conversation's timers match its state. Returns the moments a check is due
+    (warn/due times of open timers), for the caller to schedule."""
+    now = now or datetime.now(UTC)
+    rows = await fetch(
+        "SELECT id, team_id, priority, platform, status, created_at, updated_at FROM conversations WHERE id = $1",
+        conversation_id,
+    )
+    if not rows:
+        return []
+    conversation = rows[0]
+    policy = await _policy_for(conversation)
+    wanted = await _wanted(conversation, policy) if policy else []
+    hours = BusinessHours.of(policy) if policy else None
+    moments: list[datetime] = []
+    async with in_transaction() as conn:
+        keep = set()
+        for want in wanted:
+            assert policy is not None and hours is not None
+            due = hours.add(want.started_at, want.seconds)
+            warn = max(want.started_at, due - timedelta(seconds=policy["warn_before_seconds"]))
+            row = await conn.execute_query_dict(
+                "INSERT INTO sla_timers (conversation_id, policy_id, kind, started_at, due_at, warn_at, met_at, created_at) "
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, now()) ON CONFLICT (conversation_id, kind, started_at) "
+                "DO UPDATE SET met_at = COALESCE(sla_timers.met_at, EXCLUDED.met_at) RETURNING id, met_at, breached_at",
+                [conversation_id, policy["id"], want.kind, want.started_at, due, warn, want.met_at],
+            )
+            keep.add(row[0]["id"])
+            if row[0]["met_at"] is None and row[0]["breached_at"] is None:
+                moments += [warn, due]
+        # Timers no longer wanted (policy changed, conversation closed, a next-response replaced
+        # by a newer one that was answered) stop without an outcome.
+        await conn.execute_query(
+            "UPDATE sla_timers SET cancelled_at = $2 WHERE conversation_id = $1 AND met_at IS NULL "
+            "AND breached_at IS NULL AND cancelled_at IS NULL AND NOT (id = ANY($3::bigint[]))",
+            [conversation_id, now, list(keep)],
+        )
+    return [m for m in moments if m > now - timedelta(seconds=1)]
+
+
+async def _wanted(conversation: dict[str, Any], policy: dict[str, Any]) -> list[Wanted]:
+    """What the timers should be, read off the conversation's messages and status."""
+    if conversation["status"] == "closed":
+        return []
+    rows = await fetch(
+        "SELECT direction, created_at FROM messages WHERE conversation_id = $1 AND direction IN ('inbound', 'outbound') "
+        "AND (direction = 'inbound' OR sender_id IS NOT NULL) ORDER BY id",
+        conversation["id"],
+    )
+    wanted: list[Wanted] = []
+    replies = [r["created_at"] for r in rows if r["direction"] == "outbound"]
+    first_reply = replies[0] if replies else None
+    if policy["first_response_seconds"]:
+        wanted.append(
+            Wanted(
+                "first_response", conversation["created_at"], policy["first_response_seconds"], first_reply
+            )
+        )
+    if policy["next_response_seconds"] and first_reply is not None:
+        # Each time the customer writes after an agent's reply, the next reply is due: the
+        # waiting starts at the first of their messages since that reply.
+        waiting_since = None
+        for row in rows:
+            if row["created_at"] <= first_reply:
+                continue
+            if row["direction"] == "inbound" and waiting_since is None:
+                waiting_since = row["created_at"]
+            elif row["direction"] == "outbound" and waiting_since is not None:
+                wanted.append(
+                    Wanted("next_response", waiting_since, policy["next_response_seconds"], row["created_at"])
+                )
+                waiting_since = None
+        if waiting_since is not None:
+            wanted.append(Wanted("next_response", waiting_since, policy["next_response_seconds"], None))
+    if policy["resolution_seconds"]:
+        resolved = conversation["updated_at"] if conversation["status"] == "resolved" else None
+        wanted.append(
+            Wanted("resolution", conversation["created_at"], policy["resolution_seconds"], resolved)
+        )
+    return wanted
+
+
+async def check(now: datetime | None = None) -> list[tuple[int, str]]:
+    """Warn and breach what is due at `now`. Returns (timer, SLA_WARNING | SLA_BREACHED)."""
+    now = now or datetime.now(UTC)
+    due = await fetch(
+        "SELECT id FROM sla_timers WHERE met_at IS NULL AND cancelled_at IS NULL AND breached_at IS NULL "
+        "AND warn_at <= $1 ORDER BY warn_at LIMIT 1000",
+        now,
+    )
+    fired = []
+    for row in due:
+        async with in_transaction() as conn:
+            timers = await conn.execute_query_dict(
+                f"SELECT {TIMER_COLUMNS} FROM sla_timers WHERE id = $1 AND met_at IS NULL AND cancelled_at IS NULL "
+                "AND breached_at IS NULL FOR UPDATE SKIP LOCKED",
+                [row["id"]],
+            )
+            if not timers:
+                continue
+            timer = timers[0]
+            if timer["due_at"] <= now:
+                event, column = "SLA_BREACHED", "breached_at"
+            elif timer["warned_at"] is None:
+                event, column = "SLA_WARNING", "warned_at"
+            else:
+                continue
+            updated = await conn.execute_query_dict(
+                f"UPDATE sla_timers SET {column} = $2 WHERE id = $1 RETURNING {TIMER_COLUMNS}",
+                [timer["id"], now],
+            )
+            view = timer_view(updated[0])
+            await emit(conn, SLA_STREAM, event, {"timer": view})
+            await record_activity(
+                conn,
+                timer["conversation_id"],
+                None,
+                "sla_breached" if event == "SLA_BREACHED" else "sla_warning",
+                {"kind": timer["kind"], "due_at": timer["due_at"].isoformat()},
+            )
+        fired.append((row["id"], event))
+    if fired:
+        committed()
+    return fired
+
+
+def timer_view(row: dict[str, Any]) -> dict[str, Any]:
+    return dict(row)
+
+
+async def timers_of(actor: Actor | None, conversation_id: int) -> list[dict[str, Any]]:
+    require_user(actor)
+    rows = await fetch(
+        f"SELECT {TIMER_COLUMNS} FROM sla_timers WHERE conversation_id = $1 ORDER BY id", conversation_id
+    )
+    return [timer_view(r) for r in rows]
+
+
+async def get_policy(policy_id: int) -> SlaPolicy:
+    policy = await SlaPolicy.get_or_none(id=policy_id)
+    if policy is None:
+        raise NotFound(f"SLA policy {policy_id} does not exist")
+    return policy
