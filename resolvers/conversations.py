@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -28,6 +28,79 @@ class ConversationFilter:
     labels: tuple[str, ...] = ()
     priorities: tuple[str, ...] = ()
     escalated: bool | None = None
+    team_id: int | None = None
+    since: datetime | None = None  # last activity at or after
+    until: datetime | None = None  # last activity before
+    unanswered: bool | None = None  # the last message is the customer's
+
+
+def filter_to_json(filter: ConversationFilter) -> dict[str, Any]:
+    """A filter as stored in a saved view (only what is set)."""
+    out: dict[str, Any] = {}
+    for key, value in asdict(filter).items():
+        if value in (None, (), False):
+            continue
+        if key == "statuses":
+            value = [str(s) for s in value]
+        elif isinstance(value, datetime):
+            value = value.isoformat()
+        elif isinstance(value, tuple):
+            value = list(value)
+        out[key] = value
+    return out
+
+
+def filter_from_json(data: dict[str, Any]) -> ConversationFilter:
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        if key == "statuses":
+            value = tuple(ConversationStatus(s) for s in value)
+        elif key in ("since", "until"):
+            value = datetime.fromisoformat(value)
+        elif isinstance(value, list):
+            value = tuple(value)
+        values[key] = value
+    return ConversationFilter(**values)
+
+
+def filter_sql(filter: ConversationFilter, args: list[Any], alias: str = "c") -> list[str]:
+    """WHERE conditions for a filter over `conversations AS {alias}`, appending their arguments:
+    the inbox list, search and saved views' counts all filter through here."""
+
+    def arg(value: object) -> str:
+        args.append(value)
+        return f"${len(args)}"
+
+    c = alias
+    where = []
+    if filter.statuses:
+        where.append(f"{c}.status = ANY({arg([s.value for s in filter.statuses])}::text[])")
+    if filter.unassigned:
+        where.append(f"{c}.assignee_id IS NULL")
+    elif filter.assignee_id is not None:
+        where.append(f"{c}.assignee_id = {arg(filter.assignee_id)}")
+    if filter.channel_id is not None:
+        where.append(f"{c}.channel_id = {arg(filter.channel_id)}")
+    if filter.platform is not None:
+        where.append(f"{c}.platform = {arg(filter.platform)}")
+    if filter.labels:
+        where.append(f"{c}.labels @> {arg(list(filter.labels))}::text[]")
+    if filter.priorities:
+        where.append(f"{c}.priority = ANY({arg(list(filter.priorities))}::text[])")
+    if filter.escalated is not None:
+        where.append(f"{c}.escalation_level > 0" if filter.escalated else f"{c}.escalation_level = 0")
+    if filter.team_id is not None:
+        where.append(f"{c}.team_id = {arg(filter.team_id)}")
+    if filter.since is not None:
+        where.append(f"{c}.last_message_at >= {arg(filter.since)}")
+    if filter.until is not None:
+        where.append(f"{c}.last_message_at < {arg(filter.until)}")
+    if filter.unanswered is not None:
+        customers_turn = (
+            f"(SELECT lm.direction FROM messages lm WHERE lm.id = {c}.last_message_id) = 'inbound'"
+        )
+        where.append(customers_turn if filter.unanswered else f"NOT {customers_turn}")
+    return where
 
 
 @dataclass(frozen=True)
@@ -65,28 +138,13 @@ async def list_conversations(
     """Newest activity first; keyset pagination on (last_message_at, id)."""
     require_user(actor)
     size = _page_size(first)
-    where, args = ["TRUE"], []
+    args: list[Any] = []
+    where = ["TRUE", *filter_sql(filter, args, "conversations")]
 
     def arg(value: object) -> str:
         args.append(value)
         return f"${len(args)}"
 
-    if filter.statuses:
-        where.append(f"status = ANY({arg([s.value for s in filter.statuses])}::text[])")
-    if filter.unassigned:
-        where.append("assignee_id IS NULL")
-    elif filter.assignee_id is not None:
-        where.append(f"assignee_id = {arg(filter.assignee_id)}")
-    if filter.channel_id is not None:
-        where.append(f"channel_id = {arg(filter.channel_id)}")
-    if filter.platform is not None:
-        where.append(f"platform = {arg(filter.platform)}")
-    if filter.labels:
-        where.append(f"labels @> {arg(list(filter.labels))}::text[]")
-    if filter.priorities:
-        where.append(f"priority = ANY({arg(list(filter.priorities))}::text[])")
-    if filter.escalated is not None:
-        where.append("escalation_level > 0" if filter.escalated else "escalation_level = 0")
     if after:
         ts, cid = _decode(after, 2)
         try:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 import strawberry
 from strawberry.scalars import JSON
 
@@ -20,6 +22,12 @@ class ConversationFilterInput:
     )
     priority: list[Priority] | None = None
     escalated: bool | None = strawberry.field(default=None, description="Escalated at least once (or never).")
+    team_id: strawberry.ID | None = None
+    since: datetime | None = strawberry.field(default=None, description="Last activity at or after.")
+    until: datetime | None = strawberry.field(default=None, description="Last activity before.")
+    unanswered: bool | None = strawberry.field(
+        default=None, description="The last message is the customer's (waiting for an answer)."
+    )
 
     def to_rule(self) -> ConversationFilter:
         return ConversationFilter(
@@ -31,6 +39,10 @@ class ConversationFilterInput:
             labels=tuple(self.labels or ()),
             priorities=tuple(p.value for p in self.priority or ()),
             escalated=self.escalated,
+            team_id=decode_id(self.team_id, "Team", "teamId") if self.team_id else None,
+            since=self.since,
+            until=self.until,
+            unanswered=self.unanswered,
         )
 
 

@@ -14,12 +14,14 @@ from resolvers import conversations as conv
 from resolvers import customers as customer_rules
 from resolvers import lifecycle
 from resolvers import messages as message_rules
+from resolvers import search as search_rules
 from resolvers import sla as sla_rules
 from resolvers import teams as team_rules
 from resolvers.errors import BadInput, RateLimited
 from resolvers.views import user_view
 from schema.inputs import (
     BulkUpdateInput,
+    ConversationFilterInput,
     CreateChannelInput,
     CreateUserInput,
     SendMessageInput,
@@ -41,6 +43,7 @@ from schema.types import (
     Platform,
     Priority,
     RotatedSecrets,
+    SavedView,
     Team,
     User,
 )
@@ -343,6 +346,23 @@ class Mutation:
             timezone=policy.timezone,
             business_hours=policy.business_hours,
         )
+
+    @strawberry.mutation(description="Save a filter (and optional search text) as a named view.")
+    async def save_view(
+        self,
+        info: strawberry.Info,
+        name: str,
+        filter: ConversationFilterInput | None = None,
+        query: str | None = None,
+    ) -> SavedView:
+        view = await search_rules.save_view(
+            actor_of(info), name=name, query=query, filter=(filter or ConversationFilterInput()).to_rule()
+        )
+        return SavedView.from_view(view)
+
+    @strawberry.mutation
+    async def delete_view(self, info: strawberry.Info, id: strawberry.ID) -> bool:
+        return await search_rules.delete_view(actor_of(info), decode_id(id, "SavedView", "id"))
 
     @strawberry.mutation(description="Tell the conversation's other viewers you are (or stopped) typing.")
     async def set_typing(self, info: strawberry.Info, conversation_id: strawberry.ID, typing: bool) -> bool:

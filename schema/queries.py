@@ -8,6 +8,7 @@ from models import Channel as ChannelModel
 from resolvers import auth as auth_rules
 from resolvers import channels as channel_rules
 from resolvers import conversations as conv
+from resolvers import search as search_rules
 from resolvers import teams as team_rules
 from resolvers.errors import NotFound
 from schema.inputs import ConversationFilterInput
@@ -21,6 +22,10 @@ from schema.types import (
     Demo,
     DemoChannel,
     Message,
+    SavedView,
+    SearchConnection,
+    SearchHit,
+    SearchOrder,
     Team,
     User,
 )
@@ -57,6 +62,42 @@ class Query:
         raise NotFound(f"no object type {type_name!r}")
 
     @strawberry.field(description="The inbox: newest activity first.")
+    async def search(
+        self,
+        info: strawberry.Info,
+        query: str,
+        filter: ConversationFilterInput | None = None,
+        order_by: SearchOrder = SearchOrder.RELEVANCE,
+        first: int = 20,
+        after: str | None = None,
+    ) -> SearchConnection:
+        """Conversations whose messages, customer (name, phone, e-mail) or identities match."""
+        page = await search_rules.search(
+            actor_of(info),
+            query,
+            filter=(filter or ConversationFilterInput()).to_rule(),
+            by_recency=order_by is SearchOrder.RECENCY,
+            first=first,
+            after=after,
+        )
+        return SearchConnection(
+            edges=[
+                SearchHit(
+                    cursor=c,
+                    rank=v["rank"],
+                    node=Conversation.from_view(v),
+                    matched_message_pk=v["message_id"],
+                )
+                for v, c in zip(page.items, page.cursors, strict=True)
+            ],
+            page_info=PageInfo.of(page.cursors, has_next=page.has_next, has_previous=bool(after)),
+        )
+
+    @strawberry.field(description="Your saved views, each with its live count.")
+    async def saved_views(self, info: strawberry.Info) -> list[SavedView]:
+        return [SavedView.from_view(v) for v in await search_rules.list_views(actor_of(info))]
+
+    @strawberry.field
     async def conversations(
         self,
         info: strawberry.Info,

@@ -16,7 +16,7 @@ from resolvers import conversations as conv
 from resolvers.errors import BadInput, CursorExpiredError
 from resolvers.sla import SLA_STREAM
 from schema.permissions import actor_of
-from schema.relay import decode_id
+from schema.relay import decode_id, to_global_id
 from schema.types import (
     Activity,
     Conversation,
@@ -27,6 +27,7 @@ from schema.types import (
     Message,
     SlaEvent,
     SlaTimer,
+    ViewCount,
     Viewer,
 )
 
@@ -84,6 +85,34 @@ class Subscription:
             raise CursorExpiredError(str(exc)) from exc
         finally:
             beat.cancel()
+
+    @strawberry.subscription(
+        description="Your saved views' counts: now, then again whenever they change (at most once a second)."
+    )
+    async def saved_view_counts(self, info: strawberry.Info) -> AsyncGenerator[list[ViewCount], None]:
+        from resolvers.search import count_conversations, list_views
+
+        actor = auth_rules.require_user(actor_of(info))
+        changed = asyncio.Event()
+
+        async def watch() -> None:
+            async for _ in info.context.event_log.follow(INBOX, None):
+                changed.set()
+
+        watcher = asyncio.create_task(watch())
+        last: list[tuple[int, int]] | None = None
+        try:
+            while True:
+                views = await list_views(actor)
+                counts = [(v["id"], await count_conversations(v["rule"], v["query"])) for v in views]
+                if counts != last:
+                    last = counts
+                    yield [ViewCount(view_id=to_global_id("SavedView", i), count=n) for i, n in counts]
+                await changed.wait()  # something in the inbox changed
+                await asyncio.sleep(1.0)  # a burst of changes costs one recount per second
+                changed.clear()
+        finally:
+            watcher.cancel()
 
     @strawberry.subscription(description="Supervisors: SLA warnings and breaches as they happen.")
     async def sla_events(

@@ -573,6 +573,66 @@ class SlaPolicy:
     business_hours: JSON
 
 
+@strawberry.enum
+class SearchOrder(enum.Enum):
+    RELEVANCE = "RELEVANCE"
+    RECENCY = "RECENCY"
+
+
+@strawberry.type
+class SearchHit:
+    cursor: str
+    rank: float = strawberry.field(description="Text relevance; a match on the customer themself ranks 10.")
+    node: Conversation
+    matched_message_pk: strawberry.Private[int | None]
+
+    @strawberry.field(description="The best matching message (null when the customer matched).")
+    async def matched_message(self, info: strawberry.Info) -> Message | None:
+        if self.matched_message_pk is None:
+            return None
+        row = await info.context.loaders.messages.load(self.matched_message_pk)
+        return Message.from_view(row) if row else None
+
+
+@strawberry.type
+class SearchConnection:
+    edges: list[SearchHit]
+    page_info: PageInfo
+
+
+@strawberry.type
+class SavedView:
+    id: strawberry.ID
+    name: str
+    query: str | None
+    filter: JSON = strawberry.field(description="The saved filter (as stored).")
+    filter_rule: strawberry.Private[Any]
+    pk: strawberry.Private[int]
+
+    @classmethod
+    def from_view(cls, v: dict[str, Any]) -> SavedView:
+        return cls(
+            id=to_global_id("SavedView", v["id"]),
+            name=v["name"],
+            query=v["query"],
+            filter=v["filter"],
+            filter_rule=v["rule"],
+            pk=v["id"],
+        )
+
+    @strawberry.field(description="Conversations in the view now (live: `savedViewCounts`).")
+    async def count(self) -> int:
+        from resolvers.search import count_conversations
+
+        return await count_conversations(self.filter_rule, self.query)
+
+
+@strawberry.type
+class ViewCount:
+    view_id: strawberry.ID
+    count: int
+
+
 @strawberry.type
 class Viewer:
     user_id: strawberry.ID

@@ -142,7 +142,7 @@ BEGIN
                     jsonb_build_object('from', v_previous_status, 'to', 'open', 'reason', 'customer_wrote'), now());
     END IF;
 
-    v_message_json := to_jsonb(v_message);
+    v_message_json := to_jsonb(v_message) - 'search_tsv';  -- the search index column is no one's business
     INSERT INTO event_outbox (stream, type, payload, created_at) VALUES
         (p_conversation_stream_prefix || v_conversation_id, 'MESSAGE_CREATED',
          jsonb_build_object('message', v_message_json), now()),
