@@ -7,7 +7,7 @@ FRONTEND_STAMP := frontend/node_modules/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint bench bench-ingest bench-mixed bench-inbox frontend clean serve worker migrate
+.PHONY: run test lint bench bench-ingest bench-mixed bench-inbox bench-search frontend clean serve worker migrate
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -39,13 +39,15 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 
 ## Benchmarks (production mode: needs DATABASE_URL and REDIS_URL). Not part of `make test`.
-bench: bench-ingest bench-mixed bench-inbox
+bench: bench-ingest bench-mixed bench-inbox bench-search
 bench-ingest: $(STAMP)
 	$(PY) -m bench.ingest
 bench-inbox: $(STAMP)
 	$(PY) -m bench.inbox
 bench-mixed: $(STAMP)
 	$(PY) -m bench.ingest_mixed
+bench-search: $(STAMP)
+	$(PY) -m bench.search
 
 ## Production mode pieces (DATABASE_URL and REDIS_URL set)
 migrate: $(STAMP)

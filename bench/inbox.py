@@ -61,8 +61,8 @@ async def seed(db_url: str) -> None:
         n,
     )
     await conn.execute(
-        "INSERT INTO messages (conversation_id, channel_id, direction, kind, text, status, platform_message_id, "
-        "attachments, metadata, created_at, send_attempts) SELECT c, 1, "
+        "INSERT INTO messages (conversation_id, channel_id, identity_id, platform, direction, kind, text, status, "
+        "platform_message_id, attachments, metadata, created_at, send_attempts) SELECT c, 1, c, 'whatsapp', "
         "CASE WHEN k % 2 = 0 THEN 'inbound' ELSE 'outbound' END, 'text', 'message ' || k || ' of conversation ' || c, "
         "CASE WHEN k % 2 = 0 THEN 'received' ELSE 'read' END, 'wamid.' || c || '.' || k, '[]', '{}', "
         "now() - ((c + (20 - k)) || ' seconds')::interval, 0 FROM generate_series(1, $1) c, generate_series(1, $2) k",

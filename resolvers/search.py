@@ -63,37 +63,59 @@ async def search(
         raise BadInput(f"a search is at most {MAX_QUERY} characters", field="query")
     if not 0 < first <= MAX_PAGE:
         raise BadInput(f"page size must be between 1 and {MAX_PAGE}", field="first")
-    args: list[Any] = [text, f"%{_like_escape(text)}%"]
+    # Substring matching on people needs three characters: fewer matches everyone and no index helps.
+    pattern = f"%{_like_escape(text)}%" if len(text) >= 3 else None  # LIKE NULL matches nothing
+    args: list[Any] = [text, pattern]
     where = filter_sql(filter, args)
     order = "c.last_message_at DESC, c.id DESC" if by_recency else "h.rank DESC, c.id DESC"
+    cursor_condition = None
     if after:
         key = _uncursor(after)
         try:
             if by_recency:
                 args += [datetime.fromisoformat(key[0]), int(key[1])]
-                where.append(f"(c.last_message_at, c.id) < (${len(args) - 1}, ${len(args)})")
+                cursor_condition = f"(c.last_message_at, c.id) < (${len(args) - 1}, ${len(args)})"
             else:
                 args += [float(key[0]), int(key[1])]
-                where.append(f"(h.rank, c.id) < (${len(args) - 1}::real, ${len(args)})")
+                cursor_condition = f"(h.rank, c.id) < (${len(args) - 1}::real, ${len(args)})"
         except (IndexError, TypeError, ValueError) as exc:
             raise BadInput("cursor is not one this API returned", field="after") from exc
+    if await _is_common(text):
+        # A word in a good share of all messages: ranking every match would read them all. Look
+        # in the newest WIDE_WINDOW conversations that pass the filters instead, message by
+        # message through the (conversation_id, id) index (for recency that is exact; for
+        # relevance it ranks the recent ones, which is what agents want).
+        window_where = list(where) + ([cursor_condition] if by_recency and cursor_condition else [])
+        # (OFFSET 0 keeps PostgreSQL from flattening the per-conversation lookup into one big
+        # scan of every match, which is the very thing this path avoids.)
+        message_hits = (
+            f"SELECT m.conversation_id, ts_rank_cd(m.search_tsv, {TSQ}) AS rank, m.id AS message_id "
+            "FROM (SELECT c.id FROM conversations c "
+            f"{'WHERE ' + ' AND '.join(window_where) if window_where else ''} "
+            f"ORDER BY c.last_message_at DESC, c.id DESC LIMIT {WIDE_WINDOW}) w "
+            "JOIN LATERAL (SELECT m.id, m.conversation_id, m.search_tsv FROM messages m "
+            "WHERE m.conversation_id = w.id OFFSET 0) m ON true "
+            f"WHERE m.search_tsv @@ {TSQ}"
+        )
+    else:
+        message_hits = (
+            f"SELECT m.conversation_id, ts_rank_cd(m.search_tsv, {TSQ}) AS rank, m.id AS message_id "
+            f"FROM messages m WHERE m.search_tsv @@ {TSQ}"
+        )
+    if cursor_condition:
+        where.append(cursor_condition)
     columns = ", ".join(f"c.{col.strip()}" for col in CONVERSATION_COLUMNS.split(","))
     rows = await fetch(
         f"""
-        WITH q AS (
-            SELECT websearch_to_tsquery('portuguese', pytake_fold($1))
-                   || websearch_to_tsquery('english', pytake_fold($1)) AS tsq,
-                   pytake_fold($2) AS pattern
-        ), hits AS (
-            SELECT m.conversation_id, ts_rank_cd(m.search_tsv, q.tsq) AS rank, m.id AS message_id
-              FROM messages m, q WHERE m.search_tsv @@ q.tsq
+        WITH hits AS (
+            {message_hits}
             UNION ALL
-            SELECT c.id, {IDENTITY_RANK}::real, NULL FROM customers cu JOIN conversations c ON c.customer_id = cu.id, q
-             WHERE cu.search_text LIKE q.pattern
+            SELECT c.id, {IDENTITY_RANK}::real, NULL FROM customers cu JOIN conversations c ON c.customer_id = cu.id
+             WHERE cu.search_text LIKE pytake_fold($2)
             UNION ALL
             SELECT c.id, {IDENTITY_RANK}::real, NULL FROM customer_identities i
-              JOIN conversations c ON c.customer_id = i.customer_id, q
-             WHERE i.search_text LIKE q.pattern
+              JOIN conversations c ON c.customer_id = i.customer_id
+             WHERE i.search_text LIKE pytake_fold($2)
         ), h AS (
             SELECT conversation_id, max(rank)::real AS rank, max(message_id) AS message_id FROM hits GROUP BY conversation_id
         )
@@ -111,6 +133,23 @@ async def search(
         key = (view["last_message_at"].isoformat(), view["id"]) if by_recency else (row["rank"], view["id"])
         page.cursors.append(_cursor(*key))
     return page
+
+
+TSQ = "(websearch_to_tsquery('portuguese', pytake_fold($1)) || websearch_to_tsquery('english', pytake_fold($1)))"
+_TSQUERY = "(websearch_to_tsquery('portuguese', pytake_fold({0})) || websearch_to_tsquery('english', pytake_fold({0})))"
+COMMON_MATCHES = 2000  # more messages than this match: search the newest conversations only
+WIDE_WINDOW = 1000
+
+
+async def _is_common(text: str) -> bool:
+    """Does the text match more than COMMON_MATCHES messages? Counting stops at the threshold, so
+    this costs the same for a word in every message as for one in two thousand."""
+    rows = await fetch(
+        f"SELECT count(*) AS n FROM (SELECT 1 FROM messages WHERE search_tsv @@ {_TSQUERY.format('$1')} "
+        f"LIMIT {COMMON_MATCHES + 1}) x",
+        text,
+    )
+    return rows[0]["n"] > COMMON_MATCHES
 
 
 def _like_escape(text: str) -> str:
@@ -184,7 +223,7 @@ async def count_conversations(filter: ConversationFilter, query: str | None) -> 
         q, pattern = f"${len(args) - 1}", f"${len(args)}"
         condition += (
             f" AND (EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.search_tsv @@ "
-            f"(websearch_to_tsquery('portuguese', pytake_fold({q})) || websearch_to_tsquery('english', pytake_fold({q}))))"
+            f"{_TSQUERY.format(q)})"
             f" OR EXISTS (SELECT 1 FROM customers cu WHERE cu.id = c.customer_id AND cu.search_text LIKE pytake_fold({pattern}))"
             f" OR EXISTS (SELECT 1 FROM customer_identities i WHERE i.customer_id = c.customer_id "
             f"AND i.search_text LIKE pytake_fold({pattern})))"
