@@ -99,6 +99,7 @@ class RoutingRule(Model):
     platform = fields.CharField(max_length=32, null=True)
     channel = fields.ForeignKeyField("models.Channel", related_name="routing_rules", null=True)
     language = fields.CharField(max_length=16, null=True)
+    topic = fields.CharField(max_length=50, null=True)  # a label: re-routes unassigned conversations
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

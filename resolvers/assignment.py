@@ -157,6 +157,30 @@ async def _pick(
     return rows[0]["id"] if rows else None
 
 
+async def route_by_topic(conversation_id: int) -> bool:
+    """A conversation nobody has yet, labelled with a topic a routing rule names, moves to that
+    rule's team queue (first rule by position). True when it moved."""
+    async with in_transaction() as conn:
+        rows = await conn.execute_query_dict(
+            "UPDATE conversations c SET team_id = r.team_id, queued_at = COALESCE(c.queued_at, now()), updated_at = now() "
+            "FROM (SELECT r.team_id FROM routing_rules r, conversations x WHERE x.id = $1 AND r.topic = ANY(x.labels) "
+            "AND (r.platform IS NULL OR r.platform = x.platform) AND (r.channel_id IS NULL OR r.channel_id = x.channel_id) "
+            "ORDER BY r.position, r.id LIMIT 1) r "
+            f"WHERE c.id = $1 AND c.assignee_id IS NULL AND c.status IN {OPEN_STATES} "
+            f"AND c.team_id IS DISTINCT FROM r.team_id RETURNING {', '.join('c.' + x.strip() for x in CONVERSATION_COLUMNS.split(','))}",
+            [conversation_id],
+        )
+        if not rows:
+            return False
+        view = conversation_view(dict(rows[0]))
+        await record_activity(
+            conn, conversation_id, None, "routed", {"team_id": view["team_id"], "by": "topic"}
+        )
+        await emit(conn, INBOX, "CONVERSATION_UPDATED", {"conversation": view})
+    committed()
+    return True
+
+
 async def queue_position(conversation_id: int) -> int | None:
     """1 for the next in line (within its team), None when not queued."""
     rows = await fetch(

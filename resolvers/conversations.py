@@ -227,6 +227,7 @@ async def assign(actor: Actor | None, conversation_id: int, user_id: int | None)
             and rows[0]["assignee_id"] not in (None, actor.user_id)
         ):
             raise Forbidden("agents can only unassign their own conversations")
+        previous = rows[0]["assignee_id"]
         rows = await conn.execute_query_dict(
             # Let go of → back in the assignment queue; taken → out of it.
             "UPDATE conversations SET assignee_id = $2, "
@@ -235,6 +236,16 @@ async def assign(actor: Actor | None, conversation_id: int, user_id: int | None)
             [conversation_id, user_id],
         )
         conversation = conversation_view(dict(rows[0]))
+        if previous != user_id:
+            from resolvers.lifecycle import record_activity  # lifecycle imports this module
+
+            await record_activity(
+                conn,
+                conversation_id,
+                actor.user_id,
+                "assigned" if user_id is not None else "unassigned",
+                {"from_user_id": previous, "to_user_id": user_id, "strategy": "manual"},
+            )
         await emit(conn, INBOX, "CONVERSATION_UPDATED", {"conversation": conversation})
     committed()
     from jobs.assignment import request_assignment  # jobs import resolvers: keep the cycle lazy

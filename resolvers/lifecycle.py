@@ -265,34 +265,57 @@ async def change_labels(
             raise BadInput(f"a conversation has at most {MAX_LABELS} labels", field="labels")
         return "labels = {}::text[]", [labels], "labels_changed", {"added": added, "removed": removed}
 
-    return await _apply(actor, conversation_id, change)
+    conversation = await _apply(actor, conversation_id, change)
+    if to_add and conversation["assignee_id"] is None:
+        from resolvers.assignment import route_by_topic  # assignment imports this module
+
+        if await route_by_topic(conversation_id):
+            _capacity_freed()
+            conversation = (
+                await fetch(
+                    f"SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = $1", conversation_id
+                )
+            )[0]
+            conversation = conversation_view(conversation)
+    return conversation
 
 
 # ---- transfer, escalation -----------------------------------------------------------------------
 
 
 async def transfer(
-    actor: Actor | None, conversation_id: int, *, to_user_id: int, reason: str
+    actor: Actor | None,
+    conversation_id: int,
+    *,
+    reason: str,
+    to_user_id: int | None = None,
+    to_team_id: int | None = None,
 ) -> dict[str, Any]:
-    """Hand a conversation to another agent, saying why. Agents transfer their own (or unassigned)
+    """Hand a conversation to another agent, or to a team (it joins that team's queue and its
+    strategy picks the agent), saying why. Agents transfer their own (or unassigned)
     conversations; supervisors any."""
     actor = require_user(actor)
     if not reason.strip():
         raise BadInput("a transfer needs a reason", field="reason")
-    target = await _active_user(to_user_id)
+    if (to_user_id is None) == (to_team_id is None):
+        raise BadInput("transfer to a user or to a team", field="toUserId")
+    target = await _active_user(to_user_id) if to_user_id is not None else await _team(to_team_id)  # type: ignore[arg-type]
 
     async def change(conn: BaseDBAsyncClient, current: dict[str, Any]) -> Any:
         if not actor.is_supervisor and current["assignee_id"] not in (None, actor.user_id):
             raise Forbidden("agents can only transfer conversations assigned to them")
-        if current["assignee_id"] == to_user_id:
-            raise BadInput("the conversation is already assigned to that user", field="toUserId")
         data = {
             "from_user_id": current["assignee_id"],
-            "to_user_id": to_user_id,
-            "to_name": target["name"],
+            "from_team_id": current["team_id"],
             "reason": reason.strip()[:500],
         }
-        return "assignee_id = {}, queued_at = NULL", [to_user_id], "transferred", data
+        if to_user_id is not None:
+            if current["assignee_id"] == to_user_id:
+                raise BadInput("the conversation is already assigned to that user", field="toUserId")
+            data.update(to_user_id=to_user_id, to_name=target["name"])
+            return "assignee_id = {}, queued_at = NULL", [to_user_id], "transferred", data
+        data.update(to_team_id=to_team_id, to_name=target["name"])
+        return "assignee_id = NULL, team_id = {}, queued_at = now()", [to_team_id], "transferred", data
 
     conversation = await _apply(actor, conversation_id, change)
     _capacity_freed()
@@ -343,6 +366,13 @@ def _capacity_freed() -> None:
     from jobs.assignment import request_assignment  # jobs import resolvers: keep the cycle lazy
 
     request_assignment()
+
+
+async def _team(team_id: int) -> dict[str, Any]:
+    rows = await fetch("SELECT id, name FROM teams WHERE id = $1", team_id)
+    if not rows:
+        raise NotFound(f"team {team_id} does not exist", field="toTeamId")
+    return rows[0]
 
 
 async def _active_user(user_id: int) -> dict[str, Any]:

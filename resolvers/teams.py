@@ -95,6 +95,7 @@ async def add_routing_rule(
     platform: str | None = None,
     channel_id: int | None = None,
     language: str | None = None,
+    topic: str | None = None,
 ) -> dict[str, Any]:
     actor = require_supervisor(actor)
     if not await Team.filter(id=team_id).exists():
@@ -106,12 +107,14 @@ async def add_routing_rule(
             platform=platform,
             channel_id=channel_id,
             language=language,
+            topic=topic,
         )
         details = {
             "team_id": team_id,
             "platform": platform,
             "channel_id": channel_id,
             "language": language,
+            "topic": topic,
         }
         await audit.record(conn, actor, "routing_rule.create", "RoutingRule", rule.id, details)
     return {"id": rule.id, "position": position, **details}

@@ -191,13 +191,19 @@ class Mutation:
         description="Hand the conversation to another agent, with a reason (in the timeline)."
     )
     async def transfer_conversation(
-        self, info: strawberry.Info, conversation_id: strawberry.ID, to_user_id: strawberry.ID, reason: str
+        self,
+        info: strawberry.Info,
+        conversation_id: strawberry.ID,
+        reason: str,
+        to_user_id: strawberry.ID | None = None,
+        to_team_id: strawberry.ID | None = None,
     ) -> Conversation:
         view = await lifecycle.transfer(
             actor_of(info),
             _conversation(conversation_id),
-            to_user_id=decode_id(to_user_id, "User", "toUserId"),
             reason=reason,
+            to_user_id=decode_id(to_user_id, "User", "toUserId") if to_user_id else None,
+            to_team_id=decode_id(to_team_id, "Team", "toTeamId") if to_team_id else None,
         )
         return Conversation.from_view(view)
 
@@ -255,6 +261,7 @@ class Mutation:
         platform: Platform | None = None,
         channel_id: strawberry.ID | None = None,
         language: str | None = None,
+        topic: str | None = None,  # a label: unassigned conversations given it come to this team
     ) -> strawberry.ID:
         rule = await team_rules.add_routing_rule(
             actor_of(info),
@@ -263,6 +270,7 @@ class Mutation:
             platform=platform.value if platform else None,
             channel_id=decode_id(channel_id, "Channel", "channelId") if channel_id else None,
             language=language,
+            topic=topic,
         )
         return to_global_id("RoutingRule", rule["id"])
 

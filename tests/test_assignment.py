@@ -247,3 +247,59 @@ async def test_concurrent_processes_never_exceed_capacity_or_assign_twice(server
         "conversation_id", flat=True
     )
     assert len(assigned) == len(set(assigned)) == 15
+
+
+TRANSFER_TEAM = """mutation($id: ID!, $team: ID!, $r: String!) {
+  transferConversation(conversationId: $id, toTeamId: $team, reason: $r) { teamId assignee { id } } }"""
+LABEL = """mutation($id: ID!, $add: [String!]) { changeConversationLabels(conversationId: $id, add: $add) { labels teamId } }"""
+ASSIGN = """mutation($id: ID!, $u: ID) { assignConversation(conversationId: $id, userId: $u) { id } }"""
+
+
+async def test_transfer_to_a_team_and_topic_routing(server):
+    first_line = await _agent()
+    billing_agent = await _agent()
+    _, channel = await _team("least_loaded", [first_line], sticky=False)
+    billing = await Team.create(name=f"billing-{uuid.uuid4().hex[:6]}", strategy="least_loaded", sticky=False)
+    await TeamMember.create(team_id=billing.id, user_id=billing_agent.id)
+    topic = f"invoice-{uuid.uuid4().hex[:6]}"
+    await RoutingRule.create(team_id=billing.id, topic=topic)
+
+    conversation = await _arrive(channel)
+    assert await _settle([conversation], 1) == [first_line.id]
+    token = await login(server, first_line)
+    cid = to_global_id("Conversation", conversation.id)
+    moved = await gql(
+        server,
+        TRANSFER_TEAM,
+        {"id": cid, "team": to_global_id("Team", billing.id), "r": "a billing question"},
+        token,
+    )
+    assert moved["data"]["transferConversation"] == {
+        "teamId": to_global_id("Team", billing.id),
+        "assignee": None,
+    }
+    assert await _settle([conversation], 1) == [billing_agent.id]  # the team's strategy picked
+
+    # An unassigned conversation labelled with a topic goes to the team that routes that topic.
+    unrouted_channel, _ = await make_whatsapp_channel("http://127.0.0.1:9")
+    other = await _arrive(unrouted_channel)
+    assert (await Conversation.get(id=other.id)).team_id is None
+    labelled = await gql(server, LABEL, {"id": to_global_id("Conversation", other.id), "add": [topic]}, token)
+    assert labelled["data"]["changeConversationLabels"]["teamId"] == to_global_id("Team", billing.id)
+    assert await _settle([other], 1) == [billing_agent.id]
+    kinds = [a.type for a in await ConversationActivity.filter(conversation_id=other.id).order_by("id")]
+    assert kinds == ["labels_changed", "routed", "assigned"]
+
+
+async def test_taking_a_conversation_by_hand_is_in_the_timeline(server):
+    agent = await _agent()
+    channel, _ = await make_whatsapp_channel("http://127.0.0.1:9")
+    conversation = await _arrive(channel)
+    token = await login(server, agent)
+    cid = to_global_id("Conversation", conversation.id)
+    assert (await gql(server, ASSIGN, {"id": cid, "u": to_global_id("User", agent.id)}, token)).get(
+        "errors"
+    ) is None
+    assert (await gql(server, ASSIGN, {"id": cid, "u": None}, token)).get("errors") is None
+    activities = await ConversationActivity.filter(conversation_id=conversation.id).order_by("id")
+    assert [(a.type, a.actor_id) for a in activities] == [("assigned", agent.id), ("unassigned", agent.id)]

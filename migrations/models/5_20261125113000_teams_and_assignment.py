@@ -2,7 +2,8 @@
 
 - `teams` with members and an assignment strategy (round_robin, least_loaded, manual);
 - `routing_rules`: which team a new conversation goes to (by platform, channel, language; a rule
-  with none of them catches everything). No matching rule: no automatic assignment;
+  with none of them catches everything), and where an unassigned one goes when it is labelled with
+  a topic. No matching rule: no automatic assignment;
 - users: presence (online/away/offline), capacity (max concurrent open conversations, optionally
   per platform), skills, when they were last given a conversation (round-robin order);
 - conversations: team, `queued_at` (waiting for an agent), `language`.
@@ -37,6 +38,7 @@ CREATE TABLE IF NOT EXISTS "routing_rules" (
     "platform" VARCHAR(32),
     "channel_id" INT REFERENCES "channels" ("id") ON DELETE CASCADE,
     "language" VARCHAR(16),
+    "topic" VARCHAR(50),
     "created_at" TIMESTAMPTZ NOT NULL DEFAULT now()
 );
 ALTER TABLE "users" ADD COLUMN IF NOT EXISTS "presence" VARCHAR(8) NOT NULL DEFAULT 'offline';

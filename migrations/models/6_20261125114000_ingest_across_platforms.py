@@ -115,7 +115,7 @@ BEGIN
         -- the team; its agents are then offered the conversation (resolvers/assignment.py).
         SELECT r.team_id INTO v_team_id FROM routing_rules r
          WHERE (r.platform IS NULL OR r.platform = p_platform) AND (r.channel_id IS NULL OR r.channel_id = p_channel_id)
-           AND (r.language IS NULL OR r.language = NULLIF(p_metadata->>'language', ''))
+           AND (r.language IS NULL OR r.language = NULLIF(p_metadata->>'language', '')) AND r.topic IS NULL
          ORDER BY r.position, r.id LIMIT 1;
         INSERT INTO conversations (channel_id, customer_id, identity_id, platform, status, unread_count,
                                    last_message_at, team_id, queued_at, language, created_at, updated_at)
