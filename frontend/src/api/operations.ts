@@ -1,5 +1,5 @@
 // Every GraphQL document the app sends, in one place.
-const CONVERSATION_FIELDS = `id status platform unreadCount lastMessageAt
+const CONVERSATION_FIELDS = `id status platform unreadCount lastMessageAt priority labels snoozedUntil
   customer { id name phone } assignee { id name }
   lastMessage { id text kind direction status createdAt }`;
 const MESSAGE_FIELDS = `id conversationId platform channelId direction kind text status errorCode errorReason clientMessageId
@@ -25,5 +25,14 @@ export const SIMULATE = `mutation($channel: ID!, $waId: String!, $name: String!,
   simulateInboundMessage(channelId: $channel, waId: $waId, name: $name, text: $text) }`;
 export const INBOX_EVENTS = `subscription($after: String) { inboxEvents(after: $after) { cursor type
   conversation { ${CONVERSATION_FIELDS} } } }`;
+const ACTIVITY_FIELDS = `id type data createdAt actor { id name }`;
 export const CONVERSATION_EVENTS = `subscription($id: ID!, $after: String) {
-  conversationEvents(conversationId: $id, after: $after) { cursor type message { ${MESSAGE_FIELDS} } } }`;
+  conversationEvents(conversationId: $id, after: $after) { cursor type message { ${MESSAGE_FIELDS} }
+  activity { ${ACTIVITY_FIELDS} } } }`;
+export const ACTIVITIES = `query($id: ID!) { conversation(id: $id) { id status activities { ${ACTIVITY_FIELDS} } } }`;
+export const SET_STATUS = `mutation($id: ID!, $status: ConversationStatus!, $until: DateTime) {
+  setConversationStatus(conversationId: $id, status: $status, snoozedUntil: $until) { ${CONVERSATION_FIELDS} } }`;
+export const ADD_NOTE = `mutation($id: ID!, $clientMessageId: String!, $text: String!) {
+  addNote(conversationId: $id, clientMessageId: $clientMessageId, text: $text) { ${MESSAGE_FIELDS} } }`;
+export const SET_TYPING = `mutation($id: ID!, $typing: Boolean!) { setTyping(conversationId: $id, typing: $typing) }`;
+export const PRESENCE = `subscription($id: ID!) { conversationPresence(conversationId: $id) { userId name typing } }`;

@@ -31,7 +31,12 @@ export interface Conversation {
   customer: Customer;
   assignee: { id: string; name: string } | null;
   lastMessage: Pick<Message, "id" | "text" | "kind" | "direction" | "status" | "createdAt"> | null;
+  priority?: string;
+  labels?: string[];
+  snoozedUntil?: string | null;
 }
+export interface Activity { id: string; type: string; data: Record<string, unknown>; createdAt: string; actor: { id: string; name: string } | null }
+export interface Viewer { userId: string; name: string; typing: boolean }
 export interface ReplyTarget {
   channelId: string;
   channelName: string;
@@ -43,4 +48,4 @@ export interface ReplyTarget {
   isDefault: boolean;
 }
 export interface InboxEvent { cursor: string; type: string; conversation: Conversation }
-export interface ConversationEvent { cursor: string; type: string; message: Message | null }
+export interface ConversationEvent { cursor: string; type: string; message: Message | null; activity: Activity | null }

@@ -60,6 +60,7 @@ export function Inbox({ session, live, me, openId, onOpen, onError }: Props) {
           <option value="">Any status</option>
           <option value="OPEN">Open</option>
           <option value="PENDING">Pending</option>
+          <option value="SNOOZED">Snoozed</option>
           <option value="RESOLVED">Resolved</option>
           <option value="CLOSED">Closed</option>
         </select>
@@ -70,6 +71,8 @@ export function Inbox({ session, live, me, openId, onOpen, onError }: Props) {
             <div className="row">
               <span className="name">{c.customer.name || c.customer.phone}</span>
               <span className="badge">{c.platform.toLowerCase()}</span>
+              {c.priority && c.priority !== "NORMAL" && <span className={`badge priority ${c.priority.toLowerCase()}`}>{c.priority.toLowerCase()}</span>}
+              {c.labels?.map((l) => <span key={l} className="chip">{l}</span>)}
             </div>
             <div className="row">
               <span className="preview">{c.lastMessage?.direction === "OUTBOUND" ? "You: " : ""}{c.lastMessage?.text ?? ""}</span>
