@@ -215,6 +215,7 @@ class Capabilities:
     address_kind: str | None = None
     address_format: str = "{}"
     media: bool = True
+    max_attachments: int = 10  # per message
     buttons: bool = False
     templates: bool = False
     delivery_statuses: bool = False

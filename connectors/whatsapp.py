@@ -20,6 +20,7 @@ import orjson
 
 from connectors.base import (
     Attachment,
+    Button,
     Capabilities,
     ChannelCredentials,
     DeliveryStatus,
@@ -104,6 +105,7 @@ class WhatsAppConnector:
         template_outside_window=True,
         can_initiate=True,  # with an approved template, to any WhatsApp number
         address_kind="phone",
+        max_attachments=1,  # one media object per WhatsApp message
         buttons=True,
         templates=True,
         delivery_statuses=True,
@@ -454,7 +456,9 @@ def _send_body(message: OutboundMessage) -> dict[str, Any]:
         "recipient_type": "individual",
         "to": message.recipient_id,
     }
-    if message.kind is MessageKind.TEXT:
+    if message.attachments:
+        body.update(_media(message))
+    elif message.kind is MessageKind.TEXT:
         text = message.text or ""
         if not text.strip():
             raise SendError("EMPTY_TEXT", "The message has no text to send.", retryable=False)
@@ -464,8 +468,11 @@ def _send_body(message: OutboundMessage) -> dict[str, Any]:
                 f"The text is {len(text)} characters long; WhatsApp allows at most {MAX_TEXT_LENGTH}.",
                 retryable=False,
             )
-        body["type"] = "text"
-        body["text"] = {"preview_url": False, "body": text}
+        if message.buttons:
+            body.update(_buttons(text, message.buttons))
+        else:
+            body["type"] = "text"
+            body["text"] = {"preview_url": False, "body": text}
     elif message.kind is MessageKind.TEMPLATE:
         body["type"] = "template"
         body["template"] = _template(message.template or {})
@@ -478,6 +485,62 @@ def _send_body(message: OutboundMessage) -> dict[str, Any]:
     if message.reply_to_platform_id:
         body["context"] = {"message_id": message.reply_to_platform_id}
     return body
+
+
+_CAPTIONED = {MessageKind.IMAGE, MessageKind.VIDEO, MessageKind.DOCUMENT}
+MAX_CAPTION = 1024
+
+
+def _media(message: OutboundMessage) -> dict[str, Any]:
+    """One media object sent by link (Meta fetches it); the text rides as its caption."""
+    if len(message.attachments) > 1:
+        raise SendError("TOO_MANY_ATTACHMENTS", "WhatsApp sends one attachment per message.", retryable=False)
+    attachment = message.attachments[0]
+    kind = attachment.kind.value
+    if attachment.kind not in _CAPTIONED | {MessageKind.AUDIO, MessageKind.STICKER}:
+        raise SendError("UNSUPPORTED_KIND", f"WhatsApp cannot send {kind} attachments.", retryable=False)
+    media: dict[str, Any] = {"link": attachment.url}
+    if message.text and message.text.strip():
+        if attachment.kind not in _CAPTIONED:
+            raise SendError(
+                "CAPTION_NOT_ALLOWED", f"WhatsApp {kind} messages carry no caption.", retryable=False
+            )
+        if len(message.text) > MAX_CAPTION:
+            raise SendError(
+                "CAPTION_TOO_LONG",
+                f"WhatsApp captions are at most {MAX_CAPTION} characters.",
+                retryable=False,
+            )
+        media["caption"] = message.text
+    if attachment.kind is MessageKind.DOCUMENT and attachment.filename:
+        media["filename"] = attachment.filename
+    return {"type": kind, kind: media}
+
+
+def _buttons(text: str, buttons: tuple[Button, ...]) -> dict[str, Any]:
+    """Up to 3 reply buttons; up to 10 become a list; a single link button is a call-to-action."""
+    links = [b for b in buttons if b.url]
+    if links:
+        if len(buttons) > 1:
+            raise SendError("BUTTONS", "WhatsApp sends a link button on its own.", retryable=False)
+        action = {"name": "cta_url", "parameters": {"display_text": links[0].title[:20], "url": links[0].url}}
+        return {
+            "type": "interactive",
+            "interactive": {"type": "cta_url", "body": {"text": text}, "action": action},
+        }
+    if len(buttons) <= 3:
+        replies = [{"type": "reply", "reply": {"id": b.id, "title": b.title[:20]}} for b in buttons]
+        interactive = {"type": "button", "body": {"text": text}, "action": {"buttons": replies}}
+    elif len(buttons) <= 10:
+        rows = [{"id": b.id, "title": b.title[:24]} for b in buttons]
+        interactive = {
+            "type": "list",
+            "body": {"text": text},
+            "action": {"button": "Choose", "sections": [{"title": "Options", "rows": rows}]},
+        }
+    else:
+        raise SendError("BUTTONS", "WhatsApp lists hold at most 10 options.", retryable=False)
+    return {"type": "interactive", "interactive": interactive}
 
 
 def _template(template: Mapping[str, Any]) -> dict[str, Any]:

@@ -58,8 +58,11 @@ def health(channel: Channel) -> str:
 
 
 def credentials(channel: Channel) -> ChannelCredentials:
+    # Connectors that tell the platform where to report back (Twilio's StatusCallback) read
+    # `webhook_url` from the config: it is ours to know, not the admin's to type.
+    config = {**channel.config, "webhook_url": webhook_url(channel)}
     return ChannelCredentials(
-        channel_id=channel.id, config=channel.config, secrets=decrypt_secrets(channel.secrets_encrypted)
+        channel_id=channel.id, config=config, secrets=decrypt_secrets(channel.secrets_encrypted)
     )
 
 

@@ -9,13 +9,22 @@ nothing), call the platform, record the outcome.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from connectors.base import DeliveryStatus, MessageKind, OutboundMessage, Platform, SendError
+from connectors.base import (
+    Attachment,
+    Button,
+    DeliveryStatus,
+    MessageKind,
+    OutboundMessage,
+    Platform,
+    SendError,
+)
 from connectors.registry import get_connector
 from core import http, metrics
 from core.auth import Actor
@@ -62,15 +71,20 @@ async def send_reply(
     client_message_id: str,
     text: str,
     channel_id: int | None = None,
+    attachments: list[Attachment] | None = None,
+    buttons: list[Button] | None = None,
 ) -> SendReplyResult:
     """Store an agent's reply and queue it. `channel_id` picks the platform (any channel the
-    customer can be reached on, see resolvers/targets.py); by default, where they last wrote."""
+    customer can be reached on, see resolvers/targets.py); by default, where they last wrote.
+    `attachments` go by URL (the platform fetches them); `buttons` where the platform has them."""
     actor = require_user(actor)
+    attachments, buttons = list(attachments or ()), list(buttons or ())
     client_message_id = client_message_id.strip()
     if not client_message_id or len(client_message_id) > MAX_CLIENT_ID:
         raise BadInput(f"clientMessageId must be 1 to {MAX_CLIENT_ID} characters", field="clientMessageId")
-    if not text.strip():
+    if not text.strip() and not attachments:
         raise BadInput("text must not be empty", field="text")
+    _check_extras(attachments, buttons)
     existing = await _existing_reply(actor.user_id, client_message_id, conversation_id, text)
     if existing is not None:  # the client retried: hand back what the first call stored, lock nothing
         return SendReplyResult(existing, created=False)
@@ -79,7 +93,17 @@ async def send_reply(
         raise NotFound(f"conversation {conversation_id} does not exist")
     conversation = convs[0]
     target = await resolve_target(conversation_id, channel_id)
-    limit = get_connector(Platform(target.platform)).max_text_length
+    connector = get_connector(Platform(target.platform))
+    if attachments and not connector.capabilities.media:
+        raise BadInput(f"{target.platform} does not take attachments", field="attachments")
+    if len(attachments) > connector.capabilities.max_attachments:
+        raise BadInput(
+            f"{target.platform} takes at most {connector.capabilities.max_attachments} attachment(s) per message",
+            field="attachments",
+        )
+    if buttons and not connector.capabilities.buttons:
+        raise BadInput(f"{target.platform} has no buttons", field="buttons")
+    limit = connector.max_text_length
     if len(text) > limit:
         raise BadInput(
             f"text is {len(text)} characters long; {target.platform} accepts at most {limit}",
@@ -87,7 +111,9 @@ async def send_reply(
             limit=limit,
         )
     message = await retry_on_deadlock(
-        lambda: _store_reply(actor.user_id, conversation, target, client_message_id, text)
+        lambda: _store_reply(
+            actor.user_id, conversation, target, client_message_id, text, attachments, buttons
+        )
     )
     if message is None:  # a concurrent retry stored it first
         stored = await _existing_reply(actor.user_id, client_message_id, conversation_id, text)
@@ -118,8 +144,36 @@ async def _existing_reply(
     return existing
 
 
+MAX_ATTACHMENTS = 10
+MAX_BUTTONS = 10
+_MEDIA = {MessageKind.IMAGE, MessageKind.AUDIO, MessageKind.VIDEO, MessageKind.DOCUMENT, MessageKind.STICKER}
+
+
+def _check_extras(attachments: list[Attachment], buttons: list[Button]) -> None:
+    if len(attachments) > MAX_ATTACHMENTS:
+        raise BadInput(f"at most {MAX_ATTACHMENTS} attachments", field="attachments")
+    for a in attachments:
+        if a.kind not in _MEDIA:
+            raise BadInput("attachments are images, audio, video, documents or stickers", field="attachments")
+        if not (a.url or "").startswith(("https://", "http://")):
+            raise BadInput("attachments are sent by their http(s) URL", field="attachments")
+    if len(buttons) > MAX_BUTTONS:
+        raise BadInput(f"at most {MAX_BUTTONS} buttons", field="buttons")
+    for b in buttons:
+        if not b.id.strip() or not b.title.strip() or len(b.title) > 40:
+            raise BadInput("each button needs an id and a title of 1 to 40 characters", field="buttons")
+        if b.url is not None and not b.url.startswith(("https://", "http://")):
+            raise BadInput("a link button's url must be http(s)", field="buttons")
+
+
 async def _store_reply(
-    sender_id: int, conversation: dict[str, Any], target: ReplyTarget, client_message_id: str, text: str
+    sender_id: int,
+    conversation: dict[str, Any],
+    target: ReplyTarget,
+    client_message_id: str,
+    text: str,
+    attachments: list[Attachment],
+    buttons: list[Button],
 ) -> dict[str, Any] | None:
     """Message row first, then the conversation row: the same lock order as inbound ingest."""
     async with in_transaction() as conn:
@@ -129,7 +183,7 @@ async def _store_reply(
         rows = await conn.execute_query_dict(
             "INSERT INTO messages (conversation_id, channel_id, identity_id, platform, direction, kind, text, "
             "status, client_message_id, sender_id, attachments, metadata, created_at, send_attempts) "
-            "VALUES ($1, $2, $3, $4, 'outbound', 'text', $5, 'queued', $6, $7, '[]'::jsonb, '{}'::jsonb, now(), 0) "
+            "VALUES ($1, $2, $3, $4, 'outbound', $8, $5, 'queued', $6, $7, $9::jsonb, $10::jsonb, now(), 0) "
             f"ON CONFLICT (sender_id, client_message_id) DO NOTHING RETURNING {MESSAGE_COLUMNS}",
             [
                 conversation["id"],
@@ -139,6 +193,9 @@ async def _store_reply(
                 text,
                 client_message_id,
                 sender_id,
+                attachments[0].kind.value if attachments else MessageKind.TEXT.value,
+                orjson.dumps([_attachment_json(a) for a in attachments]).decode(),
+                orjson.dumps({"buttons": [asdict(b) for b in buttons]} if buttons else {}).decode(),
             ],
         )
         if not rows:
@@ -189,7 +246,7 @@ async def deliver(message_id: int) -> str:
         "FROM customer_identities i "
         "WHERE m.id = $1 AND i.id = m.identity_id AND m.direction = 'outbound' AND m.status = 'queued' "
         "AND (m.sending_until IS NULL OR m.sending_until < $3) "
-        "RETURNING m.id, m.conversation_id, m.channel_id, m.kind, m.text, m.reply_to_platform_id, m.metadata, "
+        "RETURNING m.id, m.conversation_id, m.channel_id, m.kind, m.text, m.reply_to_platform_id, m.metadata, m.attachments, "
         "m.send_attempts, COALESCE(i.reply_address, i.external_id) AS recipient",
         message_id,
         now + SEND_LEASE,
@@ -200,12 +257,30 @@ async def deliver(message_id: int) -> str:
     row = claimed[0]
     channel = await Channel.get(id=row["channel_id"])
     connector = get_connector(Platform(channel.platform))
+    stored = row["metadata"] if isinstance(row["metadata"], dict) else orjson.loads(row["metadata"] or "{}")
+    attachments = (
+        row["attachments"]
+        if isinstance(row["attachments"], list)
+        else orjson.loads(row["attachments"] or "[]")
+    )
     outbound = OutboundMessage(
         recipient_id=row["recipient"],
         kind=MessageKind(row["kind"]),
         idempotency_key=str(message_id),
         text=row["text"],
         reply_to_platform_id=row["reply_to_platform_id"],
+        attachments=tuple(
+            Attachment(
+                kind=MessageKind(a["kind"]),
+                url=a.get("url"),
+                mime_type=a.get("mime_type"),
+                filename=a.get("filename"),
+            )
+            for a in attachments
+        ),
+        buttons=tuple(
+            Button(id=b["id"], title=b["title"], url=b.get("url")) for b in stored.get("buttons", ())
+        ),
         metadata=await _thread_context(row["conversation_id"], channel.id),
     )
     try:
@@ -281,3 +356,7 @@ async def stale_queued(older_than: timedelta = timedelta(seconds=30)) -> list[in
         datetime.now(UTC) - older_than,
     )
     return [r["id"] for r in rows]
+
+
+def _attachment_json(a: Attachment) -> dict[str, Any]:
+    return {"kind": a.kind.value, "url": a.url, "mime_type": a.mime_type, "filename": a.filename}

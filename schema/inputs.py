@@ -7,7 +7,7 @@ from strawberry.scalars import JSON
 
 from resolvers.conversations import ConversationFilter
 from schema.relay import decode_id
-from schema.types import ConversationStatus, Platform, Priority, Role
+from schema.types import ConversationStatus, MessageKind, Platform, Priority, Role
 
 
 @strawberry.input(name="ConversationFilter")
@@ -47,6 +47,21 @@ class ConversationFilterInput:
 
 
 @strawberry.input
+class OutboundAttachmentInput:
+    kind: MessageKind = strawberry.field(description="IMAGE, AUDIO, VIDEO, DOCUMENT or STICKER")
+    url: str = strawberry.field(description="Public http(s) URL the platform fetches.")
+    filename: str | None = None
+    mime_type: str | None = None
+
+
+@strawberry.input
+class ButtonInput:
+    id: str = strawberry.field(description="Comes back as the customer's POSTBACK payload.")
+    title: str
+    url: str | None = strawberry.field(default=None, description="A link button instead of a reply button.")
+
+
+@strawberry.input
 class SendMessageInput:
     conversation_id: strawberry.ID
     client_message_id: str = strawberry.field(
@@ -57,6 +72,8 @@ class SendMessageInput:
         default=None,
         description="Reply through this channel (see Conversation.replyTargets); by default where the customer last wrote.",
     )
+    attachments: list[OutboundAttachmentInput] | None = None
+    buttons: list[ButtonInput] | None = None
 
 
 @strawberry.input

@@ -5,6 +5,8 @@ from datetime import date, datetime
 import strawberry
 from strawberry.scalars import JSON
 
+from connectors.base import Attachment as AttachmentValue
+from connectors.base import Button as ButtonValue
 from core import demo
 from core.presence import Presence
 from models import Presence as _Presence
@@ -101,6 +103,11 @@ class Mutation:
             client_message_id=input.client_message_id,
             text=input.text,
             channel_id=decode_id(input.channel_id, "Channel", "channelId") if input.channel_id else None,
+            attachments=[
+                AttachmentValue(kind=a.kind, url=a.url, filename=a.filename, mime_type=a.mime_type)
+                for a in input.attachments or ()
+            ],
+            buttons=[ButtonValue(id=b.id, title=b.title, url=b.url) for b in input.buttons or ()],
         )
         return Message.from_view(result.message)
 

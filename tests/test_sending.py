@@ -162,3 +162,51 @@ async def test_watermark_status_moves_every_earlier_message(server, wa):
     await first.refresh_from_db()
     await second.refresh_from_db()
     assert (first.status, second.status) == (DeliveryStatus.READ, DeliveryStatus.SENT)
+
+
+SEND_RICH = """mutation($input: SendMessageInput!) { sendMessage(input: $input) { id kind status attachments { kind url } } }"""
+
+
+async def test_media_and_buttons_go_out_in_the_platforms_shape(server, wa):
+    _, _, fake = wa
+    conversation = await _conversation(server, wa, "5511911110077")
+    token = await login(server, await make_user(Role.AGENT))
+    cid = to_global_id("Conversation", conversation.id)
+    before = len(fake.sent)
+    photo = {
+        "conversationId": cid,
+        "clientMessageId": str(uuid.uuid4()),
+        "text": "the blue one",
+        "attachments": [{"kind": "IMAGE", "url": "https://cdn.example.com/blue.jpg"}],
+    }
+    body = await gql(server, SEND_RICH, {"input": photo}, token)
+    assert body["data"]["sendMessage"]["kind"] == "IMAGE", body
+    choose = {
+        "conversationId": cid,
+        "clientMessageId": str(uuid.uuid4()),
+        "text": "Which size?",
+        "buttons": [{"id": "size-s", "title": "Small"}, {"id": "size-m", "title": "Medium"}],
+    }
+    assert (await gql(server, SEND_RICH, {"input": choose}, token)).get("errors") is None
+    await _final(photo["clientMessageId"], "sent")
+    await _final(choose["clientMessageId"], "sent")
+    sent = {s["type"]: s for s in fake.sent[before:]}
+    assert sent["image"]["image"] == {"link": "https://cdn.example.com/blue.jpg", "caption": "the blue one"}
+    buttons = sent["interactive"]["interactive"]
+    assert buttons["type"] == "button" and [b["reply"]["id"] for b in buttons["action"]["buttons"]] == [
+        "size-s",
+        "size-m",
+    ]
+
+    two = {**photo, "clientMessageId": str(uuid.uuid4()), "attachments": photo["attachments"] * 2}
+    refused = await gql(server, SEND_RICH, {"input": two}, token)
+    assert refused["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "at most 1" in refused["errors"][0]["message"]
+    not_a_url = {
+        **photo,
+        "clientMessageId": str(uuid.uuid4()),
+        "attachments": [{"kind": "IMAGE", "url": "file:///etc/passwd"}],
+    }
+    assert (await gql(server, SEND_RICH, {"input": not_a_url}, token))["errors"][0]["extensions"][
+        "code"
+    ] == "BAD_USER_INPUT"

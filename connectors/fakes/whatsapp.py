@@ -475,4 +475,23 @@ def _validate(body: dict[str, Any]) -> str | None:
         return None
     if not isinstance(body.get(kind), dict | list):
         return f"The parameter {kind} is required."
+    if kind in ("image", "audio", "video", "document", "sticker"):
+        media = body[kind]
+        if not (isinstance(media.get("link"), str) or isinstance(media.get("id"), str)):
+            return f"The parameter {kind}['link'] or {kind}['id'] is required."
+        if "caption" in media and kind in ("audio", "sticker"):
+            return f"Param {kind}['caption'] is not allowed."
+    if kind == "interactive":
+        interactive = body[kind]
+        itype = interactive.get("type")
+        if itype not in ("button", "list", "cta_url", "product", "product_list", "flow"):
+            return "Param interactive['type'] must be one of {BUTTON, LIST, CTA_URL, PRODUCT, PRODUCT_LIST, FLOW}."
+        if not isinstance(interactive.get("body", {}).get("text"), str):
+            return "The parameter interactive['body']['text'] is required."
+        if itype == "button":
+            buttons = interactive.get("action", {}).get("buttons") or []
+            if not 1 <= len(buttons) <= 3 or any(
+                len(b.get("reply", {}).get("title", "")) > 20 for b in buttons
+            ):
+                return "Param interactive['action']['buttons'] must have 1 to 3 buttons with titles of at most 20 characters."
     return None
