@@ -164,11 +164,21 @@ def create_app() -> Starlette:
         if settings.demo:
             await demo.start(app)
         maintenance = asyncio.create_task(_maintenance())
+        gateways_stop = asyncio.Event()
+        gateways = None
+        if settings.embedded:  # one process does everything, Discord's gateway connections too
+            from core.gateway import run_gateways
+
+            gateways = asyncio.create_task(run_gateways(gateways_stop))
         log.info("PyTake ready", extra={"url": settings.public_url, "embedded": settings.embedded})
         try:
             yield
         finally:
             maintenance.cancel()
+            if gateways is not None:
+                gateways_stop.set()
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(gateways, 10)
             if worker is not None:
                 from jobs.broker import stop_inprocess_worker
 
