@@ -20,12 +20,13 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from core import db, demo, http, metrics
+from core import db, demo, http, metrics, webchat
 from core.bus import EventBus
 from core.events import EventLog
 from core.logging import configure as configure_logging
 from core.ratelimit import RateLimiter
 from core.settings import ROOT, get_settings
+from core.webchat import webchat_routes
 from core.webhooks import webhook
 from schema import build_schema
 from schema.http import GraphQLEndpoint
@@ -187,6 +188,7 @@ def create_app() -> Starlette:
             await event_log.stop()
             await bus.disconnect()
             await rate_limiter.close()
+            await webchat.close()
             await http.close()
             await db.close_orm()
 
@@ -194,6 +196,7 @@ def create_app() -> Starlette:
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
         Route("/webhooks/{platform}/{channel_id}", webhook, methods=["GET", "POST"]),
+        Mount("/webchat", routes=webchat_routes),  # the visitors' side of our own web chat
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/metrics", metrics_endpoint),

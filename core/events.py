@@ -177,7 +177,7 @@ class EventLog:
             for r in rows
         ]
 
-    async def _check_retained(self, stream: str, after: int) -> None:
+    async def check_retained(self, stream: str, after: int) -> None:
         """A cursor older than the retained log cannot be replayed exactly: say so (the client
         reloads) rather than replay with a silent hole."""
         row = await fetchrow(
@@ -194,7 +194,7 @@ class EventLog:
             if after is None:
                 cursor = await self.head(stream)
             else:
-                await self._check_retained(stream, after)
+                await self.check_retained(stream, after)
                 cursor = after
             async for event in self._catch_up(stream, cursor):
                 cursor = event.seq

@@ -78,6 +78,10 @@ async def create_channel(
     actor = require_admin(actor)
     if not name.strip():
         raise BadInput("name must not be empty", field="name")
+    # Platforms whose keys we mint ourselves (web chat's public key and token secret) fill them in.
+    prepare = getattr(get_connector(platform), "prepare_new_channel", None)
+    if prepare is not None:
+        config, secrets = prepare(config, secrets)
     _validate(platform, config, secrets)
     async with in_transaction() as conn:
         channel = await Channel.create(

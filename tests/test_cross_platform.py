@@ -111,3 +111,54 @@ async def test_whatsapp_in_sms_out_and_back_in_one_timeline(server, wa):
         # Replies now default to where the customer last wrote.
         targets = (await gql(server, TARGETS, {"id": cid}, token_))["data"]["node"]["replyTargets"]
         assert next(t for t in targets if t["isDefault"])["channelId"] == to_global_id("Channel", sms.id)
+
+
+CREATE = """mutation($input: CreateChannelInput!) { createChannel(input: $input) { id platform config secretsSet health } }"""
+ROTATE = """mutation($id: ID!) { rotateWebhookSecret(channelId: $id) { channel { secretsSet } secrets } }"""
+
+
+async def test_admins_create_and_rotate_channels_of_any_platform(server):
+    admin = await login(server, await make_user(Role.ADMIN))
+    webchat = await gql(
+        server,
+        CREATE,
+        {
+            "input": {
+                "platform": "WEBCHAT",
+                "name": "Site chat",
+                "config": {"allowed_origins": ["https://shop.example.com"]},
+                "secrets": {},
+            }
+        },
+        admin,
+    )
+    channel = webchat["data"]["createChannel"]
+    assert (
+        channel["config"]["public_key"].startswith("wc_") and "visitor_token_secret" in channel["secretsSet"]
+    )
+    assert channel["health"] == "WAITING"
+    rotated = await gql(server, ROTATE, {"id": channel["id"]}, admin)
+    assert set(rotated["data"]["rotateWebhookSecret"]["secrets"]) == {"visitor_token_secret"}
+    sms = await gql(
+        server,
+        CREATE,
+        {
+            "input": {
+                "platform": "SMS",
+                "name": "Texts",
+                "config": {"account_sid": "AC" + "a" * 32, "from_number": "+15550009999"},
+                "secrets": {"auth_token": "t" * 32},
+            }
+        },
+        admin,
+    )
+    assert sms["data"]["createChannel"]["platform"] == "SMS", sms
+    issued = await gql(server, ROTATE, {"id": sms["data"]["createChannel"]["id"]}, admin)
+    assert issued["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"  # Twilio issues its own token
+    bad = await gql(
+        server, CREATE, {"input": {"platform": "SMS", "name": "x", "config": {}, "secrets": {}}}, admin
+    )
+    assert (
+        bad["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+        and bad["errors"][0]["extensions"]["problems"]
+    )
