@@ -329,10 +329,10 @@ async def deliver(message_id: int) -> str:
 
 
 async def _thread_context(conversation_id: int, channel_id: int) -> dict[str, Any]:
-    """What threaded platforms (e-mail) need to keep a reply in the customer's thread: the subject
-    and ids of the customer's messages on this channel. Other platforms ignore it."""
+    """What threaded platforms need to keep a reply in the customer's thread: the subject and ids
+    of the customer's messages on this channel (e-mail), their last thread (Slack). Others ignore it."""
     rows = await fetch(
-        "SELECT platform_message_id, metadata->>'subject' AS subject FROM messages "
+        "SELECT platform_message_id, metadata->>'subject' AS subject, metadata->>'thread_ts' AS thread_ts FROM messages "
         "WHERE conversation_id = $1 AND channel_id = $2 AND direction = 'inbound' "
         "AND platform_message_id IS NOT NULL ORDER BY id DESC LIMIT 10",
         conversation_id,
@@ -343,6 +343,7 @@ async def _thread_context(conversation_id: int, channel_id: int) -> dict[str, An
     subject = next((r["subject"] for r in rows if r["subject"]), None)
     return {
         "subject": subject,
+        "thread_ts": rows[0]["thread_ts"],  # Slack: answer in the thread the customer last wrote in
         "in_reply_to": rows[0]["platform_message_id"],
         "references": [r["platform_message_id"] for r in reversed(rows)],
     }
