@@ -73,7 +73,9 @@ async def _handle(request: Request, platform: Platform) -> Response:
         return _error(404, "UNKNOWN_CHANNEL", "no such channel")
     connector = get_connector(platform)
     try:
-        body = await _read_body(request, get_settings().max_webhook_body)
+        # E-mail posts carry attachments: a connector may need more than the general limit.
+        limit = max(get_settings().max_webhook_body, getattr(connector, "max_webhook_body", 0))
+        body = await _read_body(request, limit)
     except BodyTooLarge:
         metrics.WEBHOOKS_REJECTED.labels(platform, "too_large").inc()
         return _error(413, "PAYLOAD_TOO_LARGE", "body exceeds the webhook size limit")

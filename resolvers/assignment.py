@@ -56,20 +56,29 @@ _ORDER = {
 
 
 async def drain_queue(limit: int = DRAIN_BATCH) -> list[tuple[int, int]]:
-    """Assign what can be assigned now. Returns (conversation, agent) pairs."""
-    candidates = await fetch(
-        "SELECT id FROM conversations WHERE queued_at IS NOT NULL AND team_id IS NOT NULL AND assignee_id IS NULL "
-        f"AND status IN {OPEN_STATES} ORDER BY queued_at, id LIMIT $1",
-        limit,
-    )
-    assigned = []
-    for row in candidates:
-        agent = await retry_on_deadlock(lambda cid=row["id"]: _assign_one(cid))
-        if agent is not None:
-            assigned.append((row["id"], agent))
-    if assigned:
-        committed()
-    return assigned
+    """Assign what can be assigned now. Returns (conversation, agent) pairs.
+
+    A pass skips agents other drainers hold locked at that instant, so a conversation can be left
+    queued while capacity exists; a drainer that assigned anything therefore passes again, after
+    its commits. The last drainer to make progress sees every lock released: nothing assignable
+    is left behind, and a pass that assigns nothing ends it."""
+    assigned: list[tuple[int, int]] = []
+    while True:
+        candidates = await fetch(
+            "SELECT id FROM conversations WHERE queued_at IS NOT NULL AND team_id IS NOT NULL AND assignee_id IS NULL "
+            f"AND status IN {OPEN_STATES} ORDER BY queued_at, id LIMIT $1",
+            limit,
+        )
+        this_pass = []
+        for row in candidates:
+            agent = await retry_on_deadlock(lambda cid=row["id"]: _assign_one(cid))
+            if agent is not None:
+                this_pass.append((row["id"], agent))
+        if this_pass:
+            committed()
+        assigned += this_pass
+        if not this_pass or len(candidates) == len(this_pass) < limit:
+            return assigned
 
 
 async def _assign_one(conversation_id: int) -> int | None:
