@@ -100,9 +100,17 @@ async def _assign_one(conversation_id: int) -> int | None:
         agent, how = None, strategy.value
         if team["sticky"]:
             agent = await _sticky_agent(conn, conversation, team)
+            if agent is not None and not await _has_room(conn, agent, conversation["platform"]):
+                agent = None
             how = "sticky" if agent else how
-        if agent is None:
-            agent = await _pick(conn, conversation, team, strategy)
+        refused: list[int] = []
+        while agent is None and len(refused) < MAX_PICKS:
+            agent = await _pick(conn, conversation, team, strategy, refused)
+            if agent is None:
+                return None
+            if not await _has_room(conn, agent, conversation["platform"]):
+                refused.append(agent)
+                agent = None
         if agent is None:
             return None
         updated = await conn.execute_query_dict(
@@ -114,6 +122,21 @@ async def _assign_one(conversation_id: int) -> int | None:
         await record_activity(conn, conversation_id, None, "assigned", {"to_user_id": agent, "strategy": how})
         await emit(conn, INBOX, "CONVERSATION_UPDATED", {"conversation": conversation_view(dict(updated[0]))})
         return agent
+
+
+MAX_PICKS = 5
+
+
+async def _has_room(conn: BaseDBAsyncClient, agent: int, platform: str) -> bool:
+    """Recount the agent's load now that we hold their row lock. The picking statement counted with
+    its own snapshot: if another drainer's assignment to this agent committed between that snapshot
+    and our lock, only a fresh statement sees it (READ COMMITTED takes one per statement)."""
+    rows = await conn.execute_query_dict(
+        f"SELECT {_LOAD} < u.capacity AND {_PLATFORM_LOAD} < COALESCE((u.platform_capacity->>$2)::int, 2147483647) "
+        "AS room FROM users u WHERE u.id = $1",
+        [agent, platform],
+    )
+    return bool(rows and rows[0]["room"])
 
 
 async def _team_for(conn: BaseDBAsyncClient, conversation: dict[str, Any]) -> dict[str, Any] | None:
@@ -148,19 +171,21 @@ async def _sticky_agent(
 async def _pick(
     conn: BaseDBAsyncClient,
     conversation: dict[str, Any],
-    team: dict[str, Any] | None,
+    team: dict[str, Any],
     strategy: AssignmentStrategy,
+    refused: list[int],
 ) -> int | None:
     # $1 is the conversation only so that the shared fragments keep their numbering ($2 platform,
     # $3 language, $4 team) in both queries.
     rows = await conn.execute_query_dict(
         f"SELECT u.id FROM users u WHERE $1::int IS NOT NULL AND {_ELIGIBLE} AND {_MEMBER} "
-        f"ORDER BY {_ORDER[strategy]} FOR UPDATE OF u SKIP LOCKED LIMIT 1",
+        f"AND u.id <> ALL($5::int[]) ORDER BY {_ORDER[strategy]} FOR UPDATE OF u SKIP LOCKED LIMIT 1",
         [
             conversation["id"],
             conversation["platform"],
             conversation["language"],
             team["id"],
+            refused,
         ],
     )
     return rows[0]["id"] if rows else None
