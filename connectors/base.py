@@ -206,6 +206,9 @@ class Capabilities:
     reply_window: timedelta | None = None
     # Outside the window a template still goes through (WhatsApp); otherwise nothing does.
     template_outside_window: bool = False
+    # Meta's HUMAN_AGENT tag: a human may still answer this long after the customer's last
+    # message (the page needs the Human Agent permission); such replies carry the tag.
+    tagged_reply_window: timedelta | None = None
     # We may write first to someone who never wrote to this channel, given their address
     # (SMS to a phone, e-mail to an address). Bots on Telegram/Messenger/... may not.
     can_initiate: bool = False

@@ -32,6 +32,7 @@ class InstagramConnector(MetaMessagingConnector):
     allowed_tags = frozenset({"HUMAN_AGENT"})
     capabilities = Capabilities(
         reply_window=timedelta(hours=24),
+        tagged_reply_window=timedelta(days=7),
         can_initiate=False,  # only people who wrote to the account
         max_attachments=1,
         buttons=True,  # quick replies; link buttons become lines of the text

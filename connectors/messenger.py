@@ -39,6 +39,7 @@ class MessengerConnector(MetaMessagingConnector):
     allowed_tags = MESSAGE_TAGS
     capabilities = Capabilities(
         reply_window=timedelta(hours=24),
+        tagged_reply_window=timedelta(days=7),
         can_initiate=False,  # a page may only answer people who wrote to it
         max_attachments=1,  # one attachment per Send API message
         buttons=True,

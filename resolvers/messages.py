@@ -247,7 +247,7 @@ async def deliver(message_id: int) -> str:
         "WHERE m.id = $1 AND i.id = m.identity_id AND m.direction = 'outbound' AND m.status = 'queued' "
         "AND (m.sending_until IS NULL OR m.sending_until < $3) "
         "RETURNING m.id, m.conversation_id, m.channel_id, m.kind, m.text, m.reply_to_platform_id, m.metadata, m.attachments, "
-        "m.send_attempts, COALESCE(i.reply_address, i.external_id) AS recipient",
+        "m.send_attempts, COALESCE(i.reply_address, i.external_id) AS recipient, i.last_inbound_at",
         message_id,
         now + SEND_LEASE,
         now,
@@ -281,7 +281,10 @@ async def deliver(message_id: int) -> str:
         buttons=tuple(
             Button(id=b["id"], title=b["title"], url=b.get("url")) for b in stored.get("buttons", ())
         ),
-        metadata=await _thread_context(row["conversation_id"], channel.id),
+        metadata={
+            **await _thread_context(row["conversation_id"], channel.id),
+            **_window_tag(connector.capabilities, row["last_inbound_at"]),
+        },
     )
     try:
         result = await connector.send(http.client(), credentials(channel), outbound)
@@ -326,6 +329,13 @@ async def deliver(message_id: int) -> str:
         await clear_channel_error(channel.id)  # the channel can send again
     metrics.MESSAGES_OUT.labels(channel.platform).inc()
     return "sent"
+
+
+def _window_tag(caps: Any, last_inbound_at: datetime | None) -> dict[str, str]:
+    """A reply past the platform's window but inside its human-agent window goes tagged."""
+    if caps.reply_window is None or caps.tagged_reply_window is None or last_inbound_at is None:
+        return {}
+    return {"tag": "HUMAN_AGENT"} if datetime.now(UTC) - last_inbound_at > caps.reply_window else {}
 
 
 async def _thread_context(conversation_id: int, channel_id: int) -> dict[str, Any]:

@@ -114,6 +114,18 @@ def _target(
         last = identity["last_inbound_at"]
         if caps.reply_window is None or (last is not None and now - last <= caps.reply_window):
             return ReplyTarget(**base, address=address, available=True, reason=None, requires_template=False)
+        if (
+            caps.tagged_reply_window is not None
+            and last is not None
+            and now - last <= caps.tagged_reply_window
+        ):
+            return ReplyTarget(
+                **base,
+                address=address,
+                available=True,
+                requires_template=False,
+                reason=f"Sent with {_name(platform)}'s HUMAN_AGENT tag: the 24-hour window has passed.",
+            )
         hours = int(caps.reply_window.total_seconds() // 3600)
         if caps.template_outside_window:
             return ReplyTarget(

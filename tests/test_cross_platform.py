@@ -162,3 +162,62 @@ async def test_admins_create_and_rotate_channels_of_any_platform(server):
         bad["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
         and bad["errors"][0]["extensions"]["problems"]
     )
+
+
+async def test_messenger_after_24_hours_goes_with_the_human_agent_tag(server):
+    from datetime import UTC, datetime, timedelta
+
+    from connectors.fakes.messenger import FakeMetaGraph
+    from models import CustomerIdentity
+
+    page_id, secrets = (
+        str(uuid.uuid4().int)[:15],
+        {"app_secret": "a" * 32, "page_access_token": "p" * 32, "verify_token": "v" * 16},
+    )
+    api = FakeMetaGraph()
+    async with api.serve() as base:
+        channel = await make_channel("messenger", {"page_id": page_id, "api_base": base}, secrets)
+        api.add_page(
+            page_id,
+            access_token=secrets["page_access_token"],
+            app_secret=secrets["app_secret"],
+            webhook_url=f"{server}/webhooks/messenger/{channel.id}",
+        )
+        psid = str(uuid.uuid4().int)[:16]
+        api.add_user(page_id, psid)
+        assert (await api.post_inbound_text(page_id, psid, "my parcel?")).status_code == 200
+        identity = await CustomerIdentity.get(channel_id=channel.id, external_id=psid)
+        conversation = await Conversation.get(customer_id=identity.customer_id)
+        cid, token = (
+            to_global_id("Conversation", conversation.id),
+            await login(server, await make_user(Role.AGENT)),
+        )
+
+        async def target() -> dict:
+            targets = (await gql(server, TARGETS, {"id": cid}, token))["data"]["node"]["replyTargets"]
+            return next(t for t in targets if t["channelId"] == to_global_id("Channel", channel.id))
+
+        for hours, available in ((30, True), (24 * 8, False)):
+            await CustomerIdentity.filter(id=identity.id).update(
+                last_inbound_at=datetime.now(UTC) - timedelta(hours=hours)
+            )
+            api.age_window(page_id, psid, hours)
+            found = await target()
+            assert (
+                found["available"] is available and "HUMAN_AGENT" in (found["reason"] or "")
+            ) or not available, found
+            if available:
+                reply = {
+                    "conversationId": cid,
+                    "clientMessageId": str(uuid.uuid4()),
+                    "text": "Still here to help",
+                }
+                assert (await gql(server, SEND, {"input": reply}, token)).get("errors") is None
+
+                async def sent():  # type: ignore[no-untyped-def]
+                    return [s for s in api.sent if s.get("message", {}).get("text") == "Still here to help"]
+
+                (request,) = await eventually(sent, timeout=20)
+                assert request["messaging_type"] == "MESSAGE_TAG" and request["tag"] == "HUMAN_AGENT"
+        channel.enabled = False
+        await channel.save()
