@@ -182,6 +182,7 @@ EXPECT_NOTHING = {
     "discord/interaction_ping.json",
     "slack/url_verification.json",
     f"{WECHAT_FIXTURES}/event_subscribe.xml",
+    f"{WECHAT_FIXTURES}/event_unsubscribe.xml",
 }
 _GATEWAY_ONLY = "discord/gateway_"  # Discord messages come over the gateway, not signed HTTP
 
