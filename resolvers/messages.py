@@ -73,6 +73,7 @@ async def send_reply(
     channel_id: int | None = None,
     attachments: list[Attachment] | None = None,
     buttons: list[Button] | None = None,
+    template: dict[str, Any] | None = None,
 ) -> SendReplyResult:
     """Store an agent's reply and queue it. `channel_id` picks the platform (any channel the
     customer can be reached on, see resolvers/targets.py); by default, where they last wrote.
@@ -82,6 +83,12 @@ async def send_reply(
     client_message_id = client_message_id.strip()
     if not client_message_id or len(client_message_id) > MAX_CLIENT_ID:
         raise BadInput(f"clientMessageId must be 1 to {MAX_CLIENT_ID} characters", field="clientMessageId")
+    if template is not None:
+        if not str(template.get("name") or "").strip() or not str(template.get("language") or "").strip():
+            raise BadInput("a template needs its name and language code", field="template")
+        if attachments or buttons:
+            raise BadInput("a template carries its own media and buttons", field="template")
+        text = text.strip() or f"[template {template['name']}]"
     if not text.strip() and not attachments:
         raise BadInput("text must not be empty", field="text")
     _check_extras(attachments, buttons)
@@ -92,8 +99,10 @@ async def send_reply(
     if not convs:
         raise NotFound(f"conversation {conversation_id} does not exist")
     conversation = convs[0]
-    target = await resolve_target(conversation_id, channel_id)
+    target = await resolve_target(conversation_id, channel_id, template=template is not None)
     connector = get_connector(Platform(target.platform))
+    if template is not None and not connector.capabilities.templates:
+        raise BadInput(f"{target.platform} has no message templates", field="template")
     if attachments and not connector.capabilities.media:
         raise BadInput(f"{target.platform} does not take attachments", field="attachments")
     if len(attachments) > connector.capabilities.max_attachments:
@@ -112,7 +121,7 @@ async def send_reply(
         )
     message = await retry_on_deadlock(
         lambda: _store_reply(
-            actor.user_id, conversation, target, client_message_id, text, attachments, buttons
+            actor.user_id, conversation, target, client_message_id, text, attachments, buttons, template
         )
     )
     if message is None:  # a concurrent retry stored it first
@@ -174,6 +183,7 @@ async def _store_reply(
     text: str,
     attachments: list[Attachment],
     buttons: list[Button],
+    template: dict[str, Any] | None = None,
 ) -> dict[str, Any] | None:
     """Message row first, then the conversation row: the same lock order as inbound ingest."""
     async with in_transaction() as conn:
@@ -193,9 +203,15 @@ async def _store_reply(
                 text,
                 client_message_id,
                 sender_id,
-                attachments[0].kind.value if attachments else MessageKind.TEXT.value,
+                MessageKind.TEMPLATE.value
+                if template
+                else (attachments[0].kind.value if attachments else MessageKind.TEXT.value),
                 orjson.dumps([_attachment_json(a) for a in attachments]).decode(),
-                orjson.dumps({"buttons": [asdict(b) for b in buttons]} if buttons else {}).decode(),
+                orjson.dumps(
+                    {"template": template}
+                    if template
+                    else ({"buttons": [asdict(b) for b in buttons]} if buttons else {})
+                ).decode(),
             ],
         )
         if not rows:
@@ -281,6 +297,7 @@ async def deliver(message_id: int) -> str:
         buttons=tuple(
             Button(id=b["id"], title=b["title"], url=b.get("url")) for b in stored.get("buttons", ())
         ),
+        template=stored.get("template"),
         metadata={
             **await _thread_context(row["conversation_id"], channel.id),
             **_window_tag(connector.capabilities, row["last_inbound_at"]),

@@ -30,7 +30,7 @@ class ReplyTarget:
     reason: str | None  # why not (or, when available, any caveat)
     requires_template: bool  # only an approved template can go out (WhatsApp outside 24 h)
     last_inbound_at: datetime | None
-    is_default: bool = False
+    is_default: bool = False  # where the customer last wrote (a reply goes there unless told otherwise)
 
 
 async def reply_targets(conversation_id: int) -> list[ReplyTarget]:
@@ -54,26 +54,32 @@ async def reply_targets(conversation_id: int) -> list[ReplyTarget]:
     for channel in channels:
         identity = next((i for i in identities if i["channel_id"] == channel["id"]), None)
         target = _target(channel, identity, conversation, now)
-        if target.available and channel["id"] == default_channel:
+        if channel["id"] == default_channel:
             target = ReplyTarget(**{**target.__dict__, "is_default": True})
         targets.append(target)
     # Where the customer can be reached first, the default first of all; the rest keep the order.
     return sorted(targets, key=lambda t: (not t.is_default, not t.available, t.identity_id is None))
 
 
-async def resolve_target(conversation_id: int, channel_id: int | None) -> ReplyTarget:
+async def resolve_target(
+    conversation_id: int, channel_id: int | None, *, template: bool = False
+) -> ReplyTarget:
     """The target a reply goes to: the given channel, or by default the one the customer last
-    wrote on. Raises ReplyNotAllowed with the platform's reason when it cannot go there."""
+    wrote on. Raises ReplyNotAllowed with the platform's reason when it cannot go there (a
+    template may go where only a template may)."""
     targets = await reply_targets(conversation_id)
     if channel_id is None:
         chosen = next((t for t in targets if t.is_default), None)
         if chosen is None:
-            reasons = "; ".join(f"{t.channel_name}: {t.reason}" for t in targets if t.reason) or "no channel"
-            raise ReplyNotAllowed(f"The customer cannot be reached on any channel right now ({reasons}).")
+            raise ReplyNotAllowed(
+                "The conversation's channel is disabled; choose another (see replyTargets)."
+            )
+    else:
+        chosen = next((t for t in targets if t.channel_id == channel_id), None)
+        if chosen is None:
+            raise NotFound(f"channel {channel_id} does not exist or is disabled", field="channelId")
+    if template and chosen.requires_template:
         return chosen
-    chosen = next((t for t in targets if t.channel_id == channel_id), None)
-    if chosen is None:
-        raise NotFound(f"channel {channel_id} does not exist or is disabled", field="channelId")
     if not chosen.available:
         raise ReplyNotAllowed(
             chosen.reason or "This channel cannot reach the customer.",

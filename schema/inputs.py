@@ -62,6 +62,15 @@ class ButtonInput:
 
 
 @strawberry.input
+class TemplateInput:
+    name: str = strawberry.field(description="An approved template's name (WhatsApp).")
+    language: str = strawberry.field(description='Its language code, e.g. "en_US" or "pt_BR".')
+    components: JSON | None = strawberry.field(
+        default=None, description="Header/body/button parameters, as the platform takes them."
+    )
+
+
+@strawberry.input
 class SendMessageInput:
     conversation_id: strawberry.ID
     client_message_id: str = strawberry.field(
@@ -74,6 +83,10 @@ class SendMessageInput:
     )
     attachments: list[OutboundAttachmentInput] | None = None
     buttons: list[ButtonInput] | None = None
+    template: TemplateInput | None = strawberry.field(
+        default=None,
+        description="An approved template: the only thing WhatsApp delivers outside its 24-hour window.",
+    )
 
 
 @strawberry.input

@@ -108,6 +108,15 @@ class Mutation:
                 for a in input.attachments or ()
             ],
             buttons=[ButtonValue(id=b.id, title=b.title, url=b.url) for b in input.buttons or ()],
+            template=(
+                {
+                    "name": input.template.name,
+                    "language": input.template.language,
+                    "components": input.template.components or [],
+                }
+                if input.template
+                else None
+            ),
         )
         return Message.from_view(result.message)
 

@@ -215,3 +215,54 @@ async def test_merge_errors_are_named(server, wa):
     assert same["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     anonymous = await gql(server, MERGE, {"s": to_global_id("Customer", 1), "t": to_global_id("Customer", 2)})
     assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_outside_the_window_a_template_goes_through(server, wa):
+    channel, secrets, fake = wa
+    wa_id = _wa_id()
+    await _write(server, channel, secrets["app_secret"], wa_id, "hi")
+    identity = await CustomerIdentity.get(channel_id=channel.id, external_id=wa_id)
+    await CustomerIdentity.filter(id=identity.id).update(
+        last_inbound_at=datetime.now(UTC) - timedelta(hours=30)
+    )
+    conversation = await Conversation.get(identity_id=identity.id)
+    token = await login(server, await make_user(Role.AGENT))
+    cid = to_global_id("Conversation", conversation.id)
+    free = await gql(
+        server,
+        SEND,
+        {"input": {"conversationId": cid, "clientMessageId": str(uuid.uuid4()), "text": "hello?"}},
+        token,
+    )
+    assert free["errors"][0]["extensions"]["code"] == "REPLY_NOT_ALLOWED"
+    template = {
+        "name": "order_update",
+        "language": "en_US",
+        "components": [{"type": "body", "parameters": [{"type": "text", "text": "42"}]}],
+    }
+    sent = await gql(
+        server,
+        SEND,
+        {
+            "input": {
+                "conversationId": cid,
+                "clientMessageId": str(uuid.uuid4()),
+                "text": "",
+                "template": template,
+            }
+        },
+        token,
+    )
+    assert sent.get("errors") is None, sent
+
+    async def delivered():  # type: ignore[no-untyped-def]
+        return [s for s in fake.sent if s.get("type") == "template" and s["to"].lstrip("+") == wa_id]
+
+    (request,) = await eventually(delivered, timeout=20)
+    assert request["template"] == {
+        "name": "order_update",
+        "language": {"code": "en_US"},
+        "components": template["components"],
+    }
+    stored = await Message.get(conversation_id=conversation.id, kind="template")
+    assert stored.text == "[template order_update]"
