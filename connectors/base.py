@@ -11,7 +11,8 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
 
 import httpx
@@ -224,6 +225,21 @@ class Capabilities:
     delivery_statuses: bool = False
     read_statuses: bool = False
     edits: bool = False
+
+
+def retry_after_header(response: httpx.Response) -> float | None:
+    """Seconds a `Retry-After` header asks us to wait (delta-seconds or an HTTP date), if any."""
+    value = response.headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
+    except (TypeError, ValueError):
+        return None
 
 
 class MalformedPayload(ValueError):

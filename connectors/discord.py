@@ -15,7 +15,6 @@ import logging
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -39,6 +38,7 @@ from connectors.base import (
     SendError,
     SendResult,
     WebhookRequest,
+    retry_after_header,
 )
 
 log = logging.getLogger(__name__)
@@ -701,17 +701,7 @@ def _retry_after(response: httpx.Response) -> float | None:
     value = _json(response).get("retry_after")
     if isinstance(value, int | float) and not isinstance(value, bool):
         return max(0.0, float(value))
-    header = response.headers.get("retry-after")
-    if not header:
-        return None
-    try:
-        return max(0.0, float(header))
-    except ValueError:
-        pass
-    try:
-        return max(0.0, (parsedate_to_datetime(header) - datetime.now(UTC)).total_seconds())
-    except (TypeError, ValueError):
-        return None
+    return retry_after_header(response)
 
 
 def _send_error(response: httpx.Response, channel_id: int) -> SendError:

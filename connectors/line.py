@@ -17,7 +17,6 @@ import urllib.parse
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -39,6 +38,7 @@ from connectors.base import (
     SendError,
     SendResult,
     WebhookRequest,
+    retry_after_header,
 )
 
 log = logging.getLogger(__name__)
@@ -533,20 +533,6 @@ def _json(response: httpx.Response) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
-    except (TypeError, ValueError):
-        return None
-
-
 def _send_error(response: httpx.Response, data: dict[str, Any], channel_id: int) -> SendError:
     status = response.status_code
     message = _str(data.get("message"))
@@ -571,7 +557,7 @@ def _send_error(response: httpx.Response, data: dict[str, Any], channel_id: int)
             "RATE_LIMITED",
             "LINE is limiting how fast this channel sends; it will be retried shortly.",
             retryable=True,
-            retry_after=_retry_after(response),
+            retry_after=retry_after_header(response),
         )
     if status >= 500:
         return SendError(f"HTTP_{status}", f"LINE had an error ({said}); it will be retried.", retryable=True)

@@ -19,7 +19,6 @@ import logging
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
 
 import httpx
@@ -43,6 +42,7 @@ from connectors.base import (
     SendResult,
     StatusUpdate,
     WebhookRequest,
+    retry_after_header,
 )
 
 log = logging.getLogger(__name__)
@@ -224,16 +224,9 @@ def graph_send_error(response: httpx.Response, name: str, channel_id: int) -> Se
 def retry_after(response: httpx.Response) -> float | None:
     """Seconds Meta asks us to wait: Retry-After when present, else the Business Use Case usage
     header's `estimated_time_to_regain_access` (minutes), which Graph sends with its throttles."""
-    value = response.headers.get("retry-after")
-    if value:
-        try:
-            return max(0.0, float(value))
-        except ValueError:
-            pass
-        try:
-            return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
-        except (TypeError, ValueError):
-            pass
+    header = retry_after_header(response)
+    if header is not None:
+        return header
     usage = response.headers.get("x-business-use-case-usage")
     if usage:
         try:

@@ -19,7 +19,6 @@ import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -41,6 +40,7 @@ from connectors.base import (
     SendError,
     SendResult,
     WebhookRequest,
+    retry_after_header,
 )
 
 log = logging.getLogger(__name__)
@@ -754,20 +754,6 @@ def _result_id(data: dict[str, Any], conversation: str) -> str:
     return f"{_str(data.get('channel')) or conversation}:{ts}"
 
 
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
-    except (TypeError, ValueError):
-        return None
-
-
 async def _call(
     http: httpx.AsyncClient, channel: ChannelCredentials, method: str, body: dict[str, Any]
 ) -> dict[str, Any]:
@@ -790,14 +776,14 @@ async def _call(
         raise SendError("network_error", f"Could not reach Slack ({exc!r}).", retryable=True) from exc
     if response.status_code == 429:
         raise SendError(
-            "ratelimited", _ERRORS["ratelimited"][2], retryable=True, retry_after=_retry_after(response)
+            "ratelimited", _ERRORS["ratelimited"][2], retryable=True, retry_after=retry_after_header(response)
         )
     if response.status_code >= 500:
         raise SendError(
             f"HTTP_{response.status_code}",
             _TEMPORARY_REASON,
             retryable=True,
-            retry_after=_retry_after(response),
+            retry_after=retry_after_header(response),
         )
     try:
         data = orjson.loads(response.content)
@@ -837,7 +823,7 @@ def _api_error(data: dict[str, Any], response: httpx.Response, method: str, chan
         error,
         reason,
         retryable=retryable,
-        retry_after=_retry_after(response) if retryable else None,
+        retry_after=retry_after_header(response) if retryable else None,
         affects_channel=affects_channel,
     )
 

@@ -17,7 +17,6 @@ import re
 import urllib.parse
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -39,6 +38,7 @@ from connectors.base import (
     SendResult,
     StatusUpdate,
     WebhookRequest,
+    retry_after_header,
 )
 
 log = logging.getLogger(__name__)
@@ -469,20 +469,6 @@ def _send_form(message: OutboundMessage, config: Mapping[str, Any]) -> list[tupl
     return form
 
 
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
-    except (TypeError, ValueError):
-        return None
-
-
 def _send_error(response: httpx.Response, channel_id: int) -> SendError:
     status = response.status_code
     try:
@@ -519,7 +505,7 @@ def _send_error(response: httpx.Response, channel_id: int) -> SendError:
         str(code) if code is not None else f"HTTP_{status}",
         reason,
         retryable=retryable,
-        retry_after=_retry_after(response) if retryable else None,
+        retry_after=retry_after_header(response) if retryable else None,
         affects_channel=code in _CHANNEL_CODES or status == 401,
     )
 

@@ -39,6 +39,7 @@ from connectors.base import (
     SendError,
     SendResult,
     WebhookRequest,
+    retry_after_header,
 )
 
 log = logging.getLogger(__name__)
@@ -919,7 +920,7 @@ def _error(response: httpx.Response, data: Mapping[str, Any]) -> Exception:
     if code == 429 or status == 429:
         retry_after = parameters.get("retry_after")
         if not isinstance(retry_after, int | float) or isinstance(retry_after, bool):
-            retry_after = _retry_after_header(response)
+            retry_after = retry_after_header(response)
         wait = f" for {int(retry_after)} seconds" if retry_after is not None else ""
         return SendError(
             "429",
@@ -953,13 +954,6 @@ def _error(response: httpx.Response, data: Mapping[str, Any]) -> Exception:
         )
     reason = next((human for key, human in _BAD_REQUEST_REASONS if key in lowered), None)
     return SendError(str(code), reason or f"Telegram refused the message: {description}", retryable=False)
-
-
-def _retry_after_header(response: httpx.Response) -> float | None:
-    try:
-        return max(0.0, float(response.headers.get("retry-after", "")))
-    except ValueError:
-        return None
 
 
 telegram = TelegramConnector()

@@ -18,7 +18,6 @@ import logging
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -41,6 +40,7 @@ from connectors.base import (
     SendResult,
     StatusUpdate,
     WebhookRequest,
+    retry_after_header,
 )
 
 log = logging.getLogger(__name__)
@@ -467,20 +467,6 @@ def _keyboard(buttons: tuple[Button, ...]) -> dict[str, Any]:
     return {"Type": "keyboard", "DefaultHeight": False, "Buttons": rows}
 
 
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
-    except (TypeError, ValueError):
-        return None
-
-
 async def _call(
     http: httpx.AsyncClient, channel: ChannelCredentials, method: str, body: dict[str, Any]
 ) -> dict[str, Any]:
@@ -508,7 +494,7 @@ async def _call(
             f"HTTP_{response.status_code}",
             "Viber is overloaded or limiting requests; it will be retried.",
             retryable=True,
-            retry_after=_retry_after(response),
+            retry_after=retry_after_header(response),
         )
     try:
         data = orjson.loads(response.content)
@@ -540,7 +526,7 @@ async def _call(
         name,
         reason,
         retryable=retryable,
-        retry_after=_retry_after(response) if retryable else None,
+        retry_after=retry_after_header(response) if retryable else None,
         affects_channel=affects,
     )
 

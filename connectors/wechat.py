@@ -27,7 +27,6 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -48,6 +47,7 @@ from connectors.base import (
     SendError,
     SendResult,
     WebhookRequest,
+    retry_after_header,
 )
 
 log = logging.getLogger(__name__)
@@ -403,20 +403,6 @@ def _api_base(channel: ChannelCredentials) -> str:
     return str(channel.config.get("api_base") or DEFAULT_API_BASE).rstrip("/")
 
 
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
-    except (TypeError, ValueError):
-        return None
-
-
 async def _request(
     http: httpx.AsyncClient, method: str, url: str, body: bytes | None = None
 ) -> dict[str, Any]:
@@ -445,7 +431,7 @@ async def _request(
             f"HTTP_{response.status_code}",
             "WeChat is overloaded or limiting requests; it will be retried.",
             retryable=True,
-            retry_after=_retry_after(response),
+            retry_after=retry_after_header(response),
         )
     try:
         data = orjson.loads(response.content)
