@@ -29,7 +29,7 @@ from core.events import INBOX, committed, emit
 from core.sql import fetch, in_transaction, retry_on_deadlock
 from models import AssignmentStrategy
 from resolvers.lifecycle import record_activity
-from resolvers.views import CONVERSATION_COLUMNS, conversation_view
+from resolvers.views import CONVERSATION_COLUMNS, conversation_columns, conversation_view
 
 log = logging.getLogger(__name__)
 
@@ -201,7 +201,7 @@ async def route_by_topic(conversation_id: int) -> bool:
             "AND (r.platform IS NULL OR r.platform = x.platform) AND (r.channel_id IS NULL OR r.channel_id = x.channel_id) "
             "ORDER BY r.position, r.id LIMIT 1) r "
             f"WHERE c.id = $1 AND c.assignee_id IS NULL AND c.status IN {OPEN_STATES} "
-            f"AND c.team_id IS DISTINCT FROM r.team_id RETURNING {', '.join('c.' + x.strip() for x in CONVERSATION_COLUMNS.split(','))}",
+            f"AND c.team_id IS DISTINCT FROM r.team_id RETURNING {conversation_columns('c')}",
             [conversation_id],
         )
         if not rows:
@@ -282,7 +282,7 @@ async def requeue_offline_agents() -> list[int]:
                 "UPDATE conversations c SET assignee_id = NULL, "
                 "queued_at = CASE WHEN c.team_id IS NOT NULL THEN COALESCE(c.queued_at, c.created_at) END, "
                 "updated_at = now() FROM users u WHERE c.id = $1 AND u.id = c.assignee_id AND u.presence = 'offline' "
-                f"RETURNING {', '.join('c.' + x.strip() for x in CONVERSATION_COLUMNS.split(','))}",
+                f"RETURNING {conversation_columns('c')}",
                 [row["id"]],
             )
             if not updated:

@@ -21,7 +21,7 @@ from core.sql import fetch
 from resolvers.auth import require_user
 from resolvers.conversations import ConversationFilter, filter_from_json, filter_sql, filter_to_json
 from resolvers.errors import BadInput, Conflict, NotFound
-from resolvers.views import CONVERSATION_COLUMNS, conversation_view
+from resolvers.views import conversation_columns, conversation_view
 
 MAX_QUERY = 200
 MAX_PAGE = 100
@@ -89,22 +89,22 @@ async def search(
         # (OFFSET 0 keeps PostgreSQL from flattening the per-conversation lookup into one big
         # scan of every match, which is the very thing this path avoids.)
         message_hits = (
-            f"SELECT m.conversation_id, ts_rank_cd(m.search_tsv, {TSQ}) AS rank, m.id AS message_id "
+            f"SELECT m.conversation_id, ts_rank_cd(m.search_tsv, {_TSQUERY.format('$1')}) AS rank, m.id AS message_id "
             "FROM (SELECT c.id FROM conversations c "
             f"{'WHERE ' + ' AND '.join(window_where) if window_where else ''} "
             f"ORDER BY c.last_message_at DESC, c.id DESC LIMIT {WIDE_WINDOW}) w "
             "JOIN LATERAL (SELECT m.id, m.conversation_id, m.search_tsv FROM messages m "
             "WHERE m.conversation_id = w.id OFFSET 0) m ON true "
-            f"WHERE m.search_tsv @@ {TSQ}"
+            f"WHERE m.search_tsv @@ {_TSQUERY.format('$1')}"
         )
     else:
         message_hits = (
-            f"SELECT m.conversation_id, ts_rank_cd(m.search_tsv, {TSQ}) AS rank, m.id AS message_id "
-            f"FROM messages m WHERE m.search_tsv @@ {TSQ}"
+            f"SELECT m.conversation_id, ts_rank_cd(m.search_tsv, {_TSQUERY.format('$1')}) AS rank, m.id AS message_id "
+            f"FROM messages m WHERE m.search_tsv @@ {_TSQUERY.format('$1')}"
         )
     if cursor_condition:
         where.append(cursor_condition)
-    columns = ", ".join(f"c.{col.strip()}" for col in CONVERSATION_COLUMNS.split(","))
+    columns = conversation_columns("c")
     rows = await fetch(
         f"""
         WITH hits AS (
@@ -135,7 +135,6 @@ async def search(
     return page
 
 
-TSQ = "(websearch_to_tsquery('portuguese', pytake_fold($1)) || websearch_to_tsquery('english', pytake_fold($1)))"
 _TSQUERY = "(websearch_to_tsquery('portuguese', pytake_fold({0})) || websearch_to_tsquery('english', pytake_fold({0})))"
 COMMON_MATCHES = 2000  # more messages than this match: search the newest conversations only
 WIDE_WINDOW = 1000

@@ -23,6 +23,11 @@ CONVERSATION_COLUMNS = (
 )
 
 
+def conversation_columns(alias: str) -> str:
+    """CONVERSATION_COLUMNS qualified by a table alias, for joins and UPDATE … FROM."""
+    return ", ".join(f"{alias}.{column.strip()}" for column in CONVERSATION_COLUMNS.split(","))
+
+
 def message_view(row: Any) -> dict[str, Any]:
     """From a `messages` row (asyncpg Record, dict or model)."""
     get = row.get if isinstance(row, dict) else lambda k: getattr(row, k)
