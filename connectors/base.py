@@ -227,6 +227,11 @@ class Capabilities:
     edits: bool = False
 
 
+def nonempty_str(value: Any) -> str | None:
+    """`value` when it is a non-empty string, else None: payload fields are not to be trusted."""
+    return value if isinstance(value, str) and value else None
+
+
 def retry_after_header(response: httpx.Response) -> float | None:
     """Seconds a `Retry-After` header asks us to wait (delta-seconds or an HTTP date), if any."""
     value = response.headers.get("retry-after")

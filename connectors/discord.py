@@ -38,6 +38,7 @@ from connectors.base import (
     SendError,
     SendResult,
     WebhookRequest,
+    nonempty_str,
     retry_after_header,
 )
 
@@ -197,7 +198,7 @@ class DiscordConnector:
             return ParsedWebhook(reply=_json_reply({"type": _AUTOCOMPLETE_RESULT, "data": {"choices": []}}))
         if kind not in (_COMMAND, _COMPONENT, _MODAL):
             raise MalformedPayload(f"unknown interaction type {kind}")
-        interaction_id = _str(data.get("id"))
+        interaction_id = nonempty_str(data.get("id"))
         user = _interaction_user(data)
         body = data.get("data") if isinstance(data.get("data"), dict) else None
         if interaction_id is None or user is None or body is None:
@@ -208,9 +209,9 @@ class DiscordConnector:
             "sender_id": user["id"],
             "sender_name": _display_name(user),
             "sent_at": _snowflake_time(interaction_id) or datetime.now(UTC),
-            "reply_address": _str(data.get("channel_id")) or _str(channel_info.get("id")),
+            "reply_address": nonempty_str(data.get("channel_id")) or nonempty_str(channel_info.get("id")),
         }
-        guild = {"guild_id": data["guild_id"]} if _str(data.get("guild_id")) else {}
+        guild = {"guild_id": data["guild_id"]} if nonempty_str(data.get("guild_id")) else {}
         if kind == _COMPONENT:
             message = _component_message(data, body, base, guild)
             # Acknowledge without changing the message the button is on.
@@ -275,7 +276,7 @@ def parse_gateway_dispatch(payload: Mapping[str, Any], channel: ChannelCredentia
     if event == "MESSAGE_UPDATE":
         return _gateway_edit(data, channel)
     if event == "MESSAGE_DELETE":
-        message_id = _str(data.get("id"))
+        message_id = nonempty_str(data.get("id"))
         if message_id is None:
             return ParsedWebhook()
         # Only inbound messages are ever marked deleted (resolvers.inbound.apply_edit), so the
@@ -302,7 +303,7 @@ def _in_scope(data: Mapping[str, Any], channel: ChannelCredentials) -> bool:
     """Direct messages always; guild messages only from the listed channels, when a list is set
     (a bot in a busy server would otherwise file every chat line as a customer message)."""
     allowed = channel.config.get("guild_channel_ids")
-    if not allowed or not _str(data.get("guild_id")):
+    if not allowed or not nonempty_str(data.get("guild_id")):
         return True
     return str(data.get("channel_id")) in {str(c) for c in allowed}
 
@@ -316,17 +317,17 @@ def _is_ours_or_bot(author: Mapping[str, Any] | None, channel: ChannelCredential
 
 def _gateway_message(data: dict[str, Any], channel: ChannelCredentials) -> InboundMessage | None:
     author = data.get("author")
-    message_id = _str(data.get("id"))
+    message_id = nonempty_str(data.get("id"))
     if _is_ours_or_bot(author, channel) or data.get("webhook_id") or message_id is None:
         return None
     assert isinstance(author, Mapping)
-    sender_id = _str(author.get("id"))
+    sender_id = nonempty_str(author.get("id"))
     if sender_id is None or data.get("type", 0) not in _USER_MESSAGE_TYPES:
         return None
     text = data.get("content") if isinstance(data.get("content"), str) and data.get("content") else None
     attachments = tuple(_attachment(a) for a in data.get("attachments") or [] if isinstance(a, dict))
     metadata: dict[str, Any] = {}
-    if _str(data.get("guild_id")):
+    if nonempty_str(data.get("guild_id")):
         metadata["guild_id"] = data["guild_id"]
     reference = data.get("message_reference") if isinstance(data.get("message_reference"), dict) else {}
     reply_to = None
@@ -335,12 +336,12 @@ def _gateway_message(data: dict[str, Any], channel: ChannelCredentials) -> Inbou
         snapshots = data.get("message_snapshots") or []
         snapshot = snapshots[0].get("message") if snapshots and isinstance(snapshots[0], dict) else None
         if isinstance(snapshot, dict):
-            text = text or _str(snapshot.get("content"))
+            text = text or nonempty_str(snapshot.get("content"))
             attachments += tuple(
                 _attachment(a) for a in snapshot.get("attachments") or [] if isinstance(a, dict)
             )
     else:
-        reply_to = _str(reference.get("message_id"))
+        reply_to = nonempty_str(reference.get("message_id"))
     stickers = [s for s in data.get("sticker_items") or [] if isinstance(s, dict)]
     if attachments:
         kind = attachments[0].kind
@@ -360,7 +361,7 @@ def _gateway_message(data: dict[str, Any], channel: ChannelCredentials) -> Inbou
         sent_at=_iso(data.get("timestamp")) or _snowflake_time(message_id) or datetime.now(UTC),
         kind=kind,
         text=text,
-        reply_address=_str(data.get("channel_id")),
+        reply_address=nonempty_str(data.get("channel_id")),
         reply_to_platform_id=reply_to,
         attachments=attachments,
         metadata=metadata,
@@ -368,7 +369,7 @@ def _gateway_message(data: dict[str, Any], channel: ChannelCredentials) -> Inbou
 
 
 def _gateway_edit(data: dict[str, Any], channel: ChannelCredentials) -> ParsedWebhook:
-    message_id = _str(data.get("id"))
+    message_id = nonempty_str(data.get("id"))
     # Discord also sends MESSAGE_UPDATE when a link preview unfurls: no edited_timestamp, no edit.
     edited = _iso(data.get("edited_timestamp"))
     if message_id is None or edited is None or not isinstance(data.get("content"), str):
@@ -383,8 +384,8 @@ def _gateway_edit(data: dict[str, Any], channel: ChannelCredentials) -> ParsedWe
 def _gateway_reaction(
     event: str, data: dict[str, Any], seq: Any, channel: ChannelCredentials
 ) -> InboundMessage | None:
-    user_id = _str(data.get("user_id"))
-    target = _str(data.get("message_id"))
+    user_id = nonempty_str(data.get("user_id"))
+    target = nonempty_str(data.get("message_id"))
     member = data.get("member") if isinstance(data.get("member"), dict) else {}
     user = member.get("user") if isinstance(member.get("user"), dict) else {"id": user_id}
     own = str(channel.config.get("application_id") or "")
@@ -401,7 +402,7 @@ def _gateway_reaction(
     metadata: dict[str, Any] = {"emoji": emoji if added else "", "target_platform_id": target}
     if not added:
         metadata["removed_emoji"] = emoji
-    if _str(data.get("guild_id")):
+    if nonempty_str(data.get("guild_id")):
         metadata["guild_id"] = data["guild_id"]
     return InboundMessage(
         platform_message_id=synthetic,
@@ -410,7 +411,7 @@ def _gateway_reaction(
         sent_at=datetime.now(UTC),  # the event carries no time: it is happening now
         kind=MessageKind.REACTION,
         text=emoji if added else None,
-        reply_address=_str(data.get("channel_id")),
+        reply_address=nonempty_str(data.get("channel_id")),
         reply_to_platform_id=target,
         metadata=metadata,
     )
@@ -440,10 +441,6 @@ def _json_reply(body: dict[str, Any]) -> HandshakeReply:
     return HandshakeReply(200, orjson.dumps(body).decode(), "application/json")
 
 
-def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
 def _iso(value: Any) -> datetime | None:
     if not isinstance(value, str) or not value:
         return None
@@ -462,19 +459,19 @@ def _snowflake_time(snowflake: str | None) -> datetime | None:
 
 
 def _display_name(user: Mapping[str, Any]) -> str | None:
-    return _str(user.get("global_name")) or _str(user.get("username"))
+    return nonempty_str(user.get("global_name")) or nonempty_str(user.get("username"))
 
 
 def _interaction_user(data: dict[str, Any]) -> dict[str, Any] | None:
     """In a server the user is inside `member`; in a DM it is `user`."""
     member = data.get("member") if isinstance(data.get("member"), dict) else {}
     user = member.get("user") if isinstance(member.get("user"), dict) else data.get("user")
-    return user if isinstance(user, dict) and _str(user.get("id")) else None
+    return user if isinstance(user, dict) and nonempty_str(user.get("id")) else None
 
 
 def _command_message(body: dict[str, Any], base: dict[str, Any], guild: dict[str, Any]) -> InboundMessage:
     """A slash command, as the user typed it: "/ask question: Does it come in blue?"."""
-    name = _str(body.get("name")) or "command"
+    name = nonempty_str(body.get("name")) or "command"
     options = _flatten_options(body.get("options"))
     path = " ".join([name, *options["path"]])
     text = "/" + path + "".join(f" {k}: {v}" for k, v in options["values"].items())
@@ -492,7 +489,7 @@ def _component_message(
     data: dict[str, Any], body: dict[str, Any], base: dict[str, Any], guild: dict[str, Any]
 ) -> InboundMessage:
     """A button press (text = its label) or a select menu choice (text = the values)."""
-    custom_id = _str(body.get("custom_id"))
+    custom_id = nonempty_str(body.get("custom_id"))
     if custom_id is None:
         raise MalformedPayload("a component interaction needs data.custom_id")
     source = data.get("message") if isinstance(data.get("message"), dict) else {}
@@ -504,7 +501,7 @@ def _component_message(
     return InboundMessage(
         kind=MessageKind.POSTBACK,
         text=title,
-        reply_to_platform_id=_str(source.get("id")),
+        reply_to_platform_id=nonempty_str(source.get("id")),
         metadata=metadata,
         **base,
     )
@@ -514,7 +511,9 @@ def _modal_message(body: dict[str, Any], base: dict[str, Any], guild: dict[str, 
     """A submitted form. We open no modals ourselves, but if one arrives its text is kept."""
     fields = _modal_fields(body.get("components"))
     text = (
-        "\n".join(f"{k}: {v}" for k, v in fields.items()) or _str(body.get("custom_id")) or "Form submitted"
+        "\n".join(f"{k}: {v}" for k, v in fields.items())
+        or nonempty_str(body.get("custom_id"))
+        or "Form submitted"
     )
     metadata = {"interaction": "modal_submit", "payload": body.get("custom_id"), "fields": fields, **guild}
     return InboundMessage(kind=MessageKind.TEXT, text=text, metadata=metadata, **base)
@@ -527,7 +526,7 @@ def _flatten_options(options: Any) -> dict[str, Any]:
     while isinstance(options, list) and options:
         nested = None
         for option in options:
-            if not isinstance(option, dict) or not _str(option.get("name")):
+            if not isinstance(option, dict) or not nonempty_str(option.get("name")):
                 continue
             if option.get("type") in (1, 2):  # SUB_COMMAND, SUB_COMMAND_GROUP
                 path.append(option["name"])
@@ -543,7 +542,7 @@ def _button_label(message: Mapping[str, Any], custom_id: str) -> str | None:
     for row in message.get("components") or []:
         for component in (row.get("components") or []) if isinstance(row, dict) else []:
             if isinstance(component, dict) and component.get("custom_id") == custom_id:
-                return _str(component.get("label"))
+                return nonempty_str(component.get("label"))
     return None
 
 
@@ -553,13 +552,17 @@ def _modal_fields(rows: Any) -> dict[str, str]:
         inner = row.get("components") if isinstance(row, dict) else None
         items = inner if isinstance(inner, list) else [row.get("component")] if isinstance(row, dict) else []
         for item in items:
-            if isinstance(item, dict) and _str(item.get("custom_id")) and isinstance(item.get("value"), str):
+            if (
+                isinstance(item, dict)
+                and nonempty_str(item.get("custom_id"))
+                and isinstance(item.get("value"), str)
+            ):
                 fields[item["custom_id"]] = item["value"]
     return fields
 
 
 def _attachment(raw: dict[str, Any]) -> Attachment:
-    mime = _str(raw.get("content_type"))
+    mime = nonempty_str(raw.get("content_type"))
     major = (mime or "").split("/", 1)[0]
     kind = {"image": MessageKind.IMAGE, "video": MessageKind.VIDEO, "audio": MessageKind.AUDIO}.get(
         major, MessageKind.DOCUMENT
@@ -567,10 +570,10 @@ def _attachment(raw: dict[str, Any]) -> Attachment:
     size = raw.get("size")
     return Attachment(
         kind=kind,
-        media_id=_str(raw.get("id")),
-        url=_str(raw.get("url")),
+        media_id=nonempty_str(raw.get("id")),
+        url=nonempty_str(raw.get("url")),
         mime_type=mime,
-        filename=_str(raw.get("filename")),
+        filename=nonempty_str(raw.get("filename")),
         size=size if isinstance(size, int) and not isinstance(size, bool) else None,
     )
 
@@ -579,7 +582,7 @@ def _emoji(raw: Any) -> str | None:
     """A Unicode emoji as itself; a custom one in Discord's own markup, <:name:id>."""
     if not isinstance(raw, dict):
         return None
-    name, emoji_id = _str(raw.get("name")), _str(raw.get("id"))
+    name, emoji_id = nonempty_str(raw.get("name")), nonempty_str(raw.get("id"))
     if emoji_id:
         return f"<{'a' if raw.get('animated') else ''}:{name or 'emoji'}:{emoji_id}>"
     return name
@@ -708,7 +711,7 @@ def _send_error(response: httpx.Response, channel_id: int) -> SendError:
     status = response.status_code
     data = _json(response)
     code = _error_code(response)
-    message = _str(data.get("message"))
+    message = nonempty_str(data.get("message"))
     log.warning(
         "discord send failed",
         extra={"channel_id": channel_id, "http_status": status, "code": code, "details": message},

@@ -50,6 +50,7 @@ from connectors.base import (
     SendResult,
     StatusUpdate,
     WebhookRequest,
+    nonempty_str,
 )
 from connectors.email_threading import (
     bounce_details,
@@ -303,19 +304,21 @@ def build_message(channel: ChannelCredentials, message: OutboundMessage) -> Emai
         )
     domain = str(config.get("domain") or address.rsplit("@", 1)[1])
     metadata = message.metadata or {}
-    in_reply_to = normalise_message_id(_str(metadata.get("in_reply_to")) or message.reply_to_platform_id)
+    in_reply_to = normalise_message_id(
+        nonempty_str(metadata.get("in_reply_to")) or message.reply_to_platform_id
+    )
     references = metadata.get("references")
     references = [r for r in references if isinstance(r, str)] if isinstance(references, list | tuple) else []
-    subject = _str(metadata.get("subject"))
+    subject = nonempty_str(metadata.get("subject"))
     if in_reply_to:
         subject = reply_subject(subject) or "Re: your message"
     elif not subject:
-        subject = f"A message from {_str(config.get('display_name')) or address}"
+        subject = f"A message from {nonempty_str(config.get('display_name')) or address}"
 
     outgoing = EmailMessage()
     local, _, host = address.partition("@")
     outgoing["From"] = Address(
-        display_name=_str(config.get("display_name")) or "", username=local, domain=host
+        display_name=nonempty_str(config.get("display_name")) or "", username=local, domain=host
     )
     outgoing["To"] = recipient
     outgoing["Subject"] = " ".join(subject.split())
@@ -840,12 +843,12 @@ def _files_as_attachments(form: _Form, info: Mapping[str, Any] | None = None) ->
             continue
         described = info.get(upload.name) if info else None
         described = described if isinstance(described, dict) else {}
-        mime = upload.content_type or _str(described.get("type")) or "application/octet-stream"
+        mime = upload.content_type or nonempty_str(described.get("type")) or "application/octet-stream"
         result.append(
             Attachment(
                 kind=_kind_of(mime),
                 mime_type=mime,
-                filename=upload.filename or _str(described.get("filename")),
+                filename=upload.filename or nonempty_str(described.get("filename")),
                 size=len(upload.data),
                 sha256=hashlib.sha256(upload.data).hexdigest(),
             )
@@ -925,7 +928,7 @@ def _mail_from_sendgrid(form: _Form) -> Mail:
         except orjson.JSONDecodeError:
             envelope = None
         if isinstance(envelope, dict):
-            envelope_sender = _str(envelope.get("from"))
+            envelope_sender = nonempty_str(envelope.get("from"))
     return Mail(
         message_id=headers.get("message-id"),
         from_header=form.get("from") or headers.get("from"),
@@ -976,12 +979,12 @@ def _mailgun_event(data: Mapping[str, Any]) -> list[StatusUpdate]:
     name = event.get("event")
     message = event.get("message") if isinstance(event.get("message"), dict) else {}
     headers = message.get("headers") if isinstance(message.get("headers"), dict) else {}
-    message_id = normalise_message_id(_str(headers.get("message-id")))
+    message_id = normalise_message_id(nonempty_str(headers.get("message-id")))
     if message_id is None:
         log.warning("mailgun event without a message-id skipped", extra={"event": name})
         return []
     occurred_at = _event_time(event.get("timestamp"))
-    recipient = _str(event.get("recipient"))
+    recipient = nonempty_str(event.get("recipient"))
     if name == "delivered":
         status = DeliveryStatus.DELIVERED
     elif name == "opened":
@@ -998,9 +1001,9 @@ def _mailgun_event(data: Mapping[str, Any]) -> list[StatusUpdate]:
     if status is not DeliveryStatus.FAILED:
         return [StatusUpdate(message_id, status, occurred_at, recipient_id=recipient)]
     delivery = event.get("delivery-status") if isinstance(event.get("delivery-status"), dict) else {}
-    reason = _str(event.get("reason")) or "generic"
+    reason = nonempty_str(event.get("reason")) or "generic"
     code = delivery.get("code")
-    detail = _str(delivery.get("message")) or _str(delivery.get("description"))
+    detail = nonempty_str(delivery.get("message")) or nonempty_str(delivery.get("description"))
     return [
         StatusUpdate(
             message_id,
@@ -1029,10 +1032,6 @@ def _event_time(value: Any) -> datetime:
 def _secret(secrets: Mapping[str, str], name: str) -> str:
     value = secrets.get(name)
     return value.strip() if isinstance(value, str) else ""
-
-
-def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:

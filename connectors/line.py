@@ -38,6 +38,7 @@ from connectors.base import (
     SendError,
     SendResult,
     WebhookRequest,
+    nonempty_str,
     retry_after_header,
 )
 
@@ -275,14 +276,10 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
     return value
 
 
-def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
 def _id(value: Any) -> str | None:
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
-    return _str(value)
+    return nonempty_str(value)
 
 
 def _time(event: dict[str, Any]) -> datetime:
@@ -295,17 +292,17 @@ def _time(event: dict[str, Any]) -> datetime:
 def _source(event: dict[str, Any]) -> tuple[str | None, str | None]:
     """(sender_id, reply_address): the user, and the group/room replies go to when not a 1:1 chat."""
     source = event.get("source") if isinstance(event.get("source"), dict) else {}
-    user_id = _str(source.get("userId"))
-    chat_id = _str(source.get("groupId")) or _str(source.get("roomId"))
+    user_id = nonempty_str(source.get("userId"))
+    chat_id = nonempty_str(source.get("groupId")) or nonempty_str(source.get("roomId"))
     # In a group, a member who has not consented has no userId: the group is all we know.
     return user_id or chat_id, chat_id
 
 
 def _event_metadata(event: dict[str, Any]) -> dict[str, Any]:
     metadata: dict[str, Any] = {}
-    if _str(event.get("replyToken")):
+    if nonempty_str(event.get("replyToken")):
         metadata["replyToken"] = event["replyToken"]
-    if _str(event.get("webhookEventId")):
+    if nonempty_str(event.get("webhookEventId")):
         metadata["webhookEventId"] = event["webhookEventId"]
     context = event.get("deliveryContext")
     if isinstance(context, dict) and context.get("isRedelivery") is True:
@@ -325,7 +322,7 @@ def _message(event: dict[str, Any], data_base: str) -> InboundMessage | None:
     if message_id is None or sender_id is None:
         return None
     metadata = _event_metadata(event)
-    if _str(body.get("quoteToken")):
+    if nonempty_str(body.get("quoteToken")):
         metadata["quoteToken"] = body["quoteToken"]
     kind, text, attachments = _content(body, message_id, data_base, metadata)
     return InboundMessage(
@@ -350,12 +347,12 @@ def _content(
         for key in ("emojis", "mention"):
             if body.get(key):
                 metadata[key] = body[key]
-        return MessageKind.TEXT, _str(body.get("text")), ()
+        return MessageKind.TEXT, nonempty_str(body.get("text")), ()
     if kind in _MEDIA_KINDS:
         provider = body.get("contentProvider") if isinstance(body.get("contentProvider"), dict) else {}
         if provider.get("type") == "external":  # sent from another app: LINE only holds a link
-            url = _str(provider.get("originalContentUrl"))
-            if _str(provider.get("previewImageUrl")):
+            url = nonempty_str(provider.get("originalContentUrl"))
+            if nonempty_str(provider.get("previewImageUrl")):
                 metadata["preview_url"] = provider["previewImageUrl"]
         else:  # fetched with the channel access token; content expires after a while
             url = f"{data_base}/v2/bot/message/{message_id}/content"
@@ -368,15 +365,15 @@ def _content(
             kind=_MEDIA_KINDS[kind],
             media_id=message_id,
             url=url,
-            filename=_str(body.get("fileName")),
+            filename=nonempty_str(body.get("fileName")),
             size=size if isinstance(size, int) else None,
         )
-        text = _str(body.get("fileName")) if kind == "file" else None
+        text = nonempty_str(body.get("fileName")) if kind == "file" else None
         return _MEDIA_KINDS[kind], text, (attachment,)
     if kind == "location" and "latitude" in body and "longitude" in body:
         location = {"latitude": body["latitude"], "longitude": body["longitude"]}
         for source, target in (("title", "name"), ("address", "address")):
-            if _str(body.get(source)):
+            if nonempty_str(body.get(source)):
                 location[target] = body[source]
         metadata["location"] = location
         place = ", ".join(str(location[k]) for k in ("name", "address") if k in location)
@@ -389,7 +386,7 @@ def _content(
         metadata["sticker"] = sticker
         # Message stickers carry their own words; otherwise the keywords say what it shows.
         keywords = body.get("keywords") if isinstance(body.get("keywords"), list) else []
-        text = _str(body.get("text")) or (
+        text = nonempty_str(body.get("text")) or (
             f"Sticker: {', '.join(map(str, keywords[:3]))}" if keywords else None
         )
         return MessageKind.STICKER, text, ()
@@ -400,7 +397,7 @@ def _content(
 
 def _postback(event: dict[str, Any]) -> InboundMessage | None:
     postback = event.get("postback") if isinstance(event.get("postback"), dict) else {}
-    event_id = _str(event.get("webhookEventId"))
+    event_id = nonempty_str(event.get("webhookEventId"))
     sender_id, reply_address = _source(event)
     data = postback.get("data")
     if event_id is None or sender_id is None or not isinstance(data, str):
@@ -535,7 +532,7 @@ def _json(response: httpx.Response) -> dict[str, Any]:
 
 def _send_error(response: httpx.Response, data: dict[str, Any], channel_id: int) -> SendError:
     status = response.status_code
-    message = _str(data.get("message"))
+    message = nonempty_str(data.get("message"))
     details = [
         f"{d.get('property')}: {d.get('message')}" if d.get("property") else str(d.get("message"))
         for d in data.get("details") or []

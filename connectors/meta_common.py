@@ -42,6 +42,7 @@ from connectors.base import (
     SendResult,
     StatusUpdate,
     WebhookRequest,
+    nonempty_str,
     retry_after_header,
 )
 
@@ -177,7 +178,7 @@ def graph_send_error(response: httpx.Response, name: str, channel_id: int) -> Se
     error = error if isinstance(error, dict) else {}
     code = error.get("code") if isinstance(error.get("code"), int) else None
     subcode = error.get("error_subcode") if isinstance(error.get("error_subcode"), int) else None
-    message = _str(error.get("error_user_msg")) or _str(error.get("message"))
+    message = nonempty_str(error.get("error_user_msg")) or nonempty_str(error.get("message"))
     known = _GRAPH_ERRORS.get((code, subcode)) if code is not None else None
     if known is None and code is not None:
         known = _GRAPH_ERRORS.get((code, None))
@@ -392,11 +393,11 @@ class MetaMessagingConnector:
             self._message_event(message, sender, at, channel_id, out)
         elif isinstance(event.get("message_edit"), dict):
             edit = event["message_edit"]
-            mid = _str(edit.get("mid"))
+            mid = nonempty_str(edit.get("mid"))
             if mid:
                 out.edits.append(
                     MessageEdit(
-                        platform_message_id=mid, occurred_at=at or _now(), text=_str(edit.get("text"))
+                        platform_message_id=mid, occurred_at=at or _now(), text=nonempty_str(edit.get("text"))
                     )
                 )
         elif isinstance(event.get("postback"), dict):
@@ -418,7 +419,7 @@ class MetaMessagingConnector:
     ) -> None:
         if message.get("is_echo"):
             return  # what the account sent (us or its own inbox): never inbound
-        mid = _str(message.get("mid"))
+        mid = nonempty_str(message.get("mid"))
         if mid is None:
             log.warning("%s message without mid skipped", self.name, extra={"channel_id": channel_id})
             return
@@ -431,7 +432,7 @@ class MetaMessagingConnector:
         out.messages.append(self._message(message, mid, sender, at))
 
     def _message(self, message: dict[str, Any], mid: str, sender: str, at: datetime) -> InboundMessage:
-        text = _str(message.get("text"))
+        text = nonempty_str(message.get("text"))
         attachments: list[Attachment] = []
         metadata: dict[str, Any] = {}
         raw_types: list[str] = []
@@ -449,14 +450,15 @@ class MetaMessagingConnector:
             if kind_name == "image" and payload.get("sticker_id"):
                 kind = MessageKind.STICKER  # Messenger's stickers (the thumbs-up) are images with an id
                 metadata["sticker_id"] = payload["sticker_id"]
-            if kind_name in ("ig_reel", "reel") and _str(payload.get("title")):
+            if kind_name in ("ig_reel", "reel") and nonempty_str(payload.get("title")):
                 metadata["title"] = payload["title"]
             attachments.append(
                 Attachment(
                     kind=kind,
-                    url=_str(payload.get("url")),
-                    media_id=_str(payload.get("reel_video_id")) or _str(payload.get("attachment_id")),
-                    filename=_str(payload.get("title")) if kind is MessageKind.DOCUMENT else None,
+                    url=nonempty_str(payload.get("url")),
+                    media_id=nonempty_str(payload.get("reel_video_id"))
+                    or nonempty_str(payload.get("attachment_id")),
+                    filename=nonempty_str(payload.get("title")) if kind is MessageKind.DOCUMENT else None,
                 )
             )
         if raw_types:
@@ -489,7 +491,7 @@ class MetaMessagingConnector:
             sent_at=at,
             kind=kind,
             text=text,
-            reply_to_platform_id=_str(reply_to.get("mid")),
+            reply_to_platform_id=nonempty_str(reply_to.get("mid")),
             attachments=tuple(attachments),
             metadata=metadata,
         )
@@ -497,7 +499,7 @@ class MetaMessagingConnector:
     def _postback(self, postback: dict[str, Any], sender: str, at: datetime, raw_ts: Any) -> InboundMessage:
         payload = postback.get("payload")
         # Older postbacks carry no mid: sender + the event's own timestamp are stable across redeliveries.
-        mid = _str(postback.get("mid")) or f"postback:{sender}:{raw_ts}:{payload}"
+        mid = nonempty_str(postback.get("mid")) or f"postback:{sender}:{raw_ts}:{payload}"
         metadata: dict[str, Any] = {"payload": payload, "source": "postback"}
         if isinstance(postback.get("referral"), dict):
             metadata["referral"] = postback["referral"]
@@ -506,14 +508,14 @@ class MetaMessagingConnector:
             sender_id=sender,
             sent_at=at,
             kind=MessageKind.POSTBACK,
-            text=_str(postback.get("title")),
+            text=nonempty_str(postback.get("title")),
             metadata=metadata,
         )
 
     def _reaction(
         self, reaction: dict[str, Any], sender: str, at: datetime, raw_ts: Any
     ) -> InboundMessage | None:
-        target = _str(reaction.get("mid"))
+        target = nonempty_str(reaction.get("mid"))
         if target is None:
             return None
         action = reaction.get("action") or "react"
@@ -538,11 +540,11 @@ class MetaMessagingConnector:
         out: list[StatusUpdate] = []
         watermark = parse_time(receipt.get("watermark"))
         mids = receipt.get("mids") if isinstance(receipt.get("mids"), list) else []
-        if _str(receipt.get("mid")):
+        if nonempty_str(receipt.get("mid")):
             mids = [*mids, receipt["mid"]]
         when = at or watermark or _now()
         for mid in mids:
-            if _str(mid):
+            if nonempty_str(mid):
                 out.append(
                     StatusUpdate(
                         platform_message_id=mid, status=status, occurred_at=when, recipient_id=sender
@@ -758,17 +760,13 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
 def _id(value: Any) -> str | None:
     if not isinstance(value, dict):
         return None
     raw = value.get("id")
     if isinstance(raw, int) and not isinstance(raw, bool):
         return str(raw)
-    return _str(raw)
+    return nonempty_str(raw)
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:

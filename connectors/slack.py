@@ -40,6 +40,7 @@ from connectors.base import (
     SendError,
     SendResult,
     WebhookRequest,
+    nonempty_str,
     retry_after_header,
 )
 
@@ -253,7 +254,7 @@ class SlackConnector:
         }
         bots.add(channel.config.get("bot_user_id"))
         bots.discard(None)
-        event_id = _str(data.get("event_id"))
+        event_id = nonempty_str(data.get("event_id"))
         return _event(event, _Context(channel.channel_id, event_id, frozenset(bots)))
 
     # ---- sending ------------------------------------------------------------------------------
@@ -266,7 +267,7 @@ class SlackConnector:
         if _USER_RE.match(target or ""):
             # A person we only know by user id: their DM with the app is a conversation to open.
             opened = await _call(http, channel, "conversations.open", {"users": target})
-            dm = _str(_dict(opened.get("channel")).get("id"))
+            dm = nonempty_str(_dict(opened.get("channel")).get("id"))
             if dm is None:
                 raise SendError(
                     "invalid_response", "Slack opened no direct message with this person.", retryable=False
@@ -313,10 +314,6 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
     if value is None:  # tolerate callers that did not lower-case the keys
         value = next((v for k, v in headers.items() if k.lower() == name), None)
     return value
-
-
-def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -419,7 +416,11 @@ def _message(event: dict[str, Any], ctx: _Context) -> InboundMessage | None:
     subtype = event.get("subtype")
     if subtype not in _PERSON_SUBTYPES or _is_bot(event, ctx):
         return None  # Slack's notices, other bots, and our own posts (answering them would loop)
-    conversation, ts, user = _str(event.get("channel")), _str(event.get("ts")), _str(event.get("user"))
+    conversation, ts, user = (
+        nonempty_str(event.get("channel")),
+        nonempty_str(event.get("ts")),
+        nonempty_str(event.get("user")),
+    )
     if conversation is None or ts is None or user is None:
         log.warning(
             "slack message without channel, ts or user skipped",
@@ -437,11 +438,11 @@ def _message(event: dict[str, Any], ctx: _Context) -> InboundMessage | None:
         kind = MessageKind.TEXT
     else:
         kind = MessageKind.UNSUPPORTED
-    thread_ts = _str(event.get("thread_ts"))
+    thread_ts = nonempty_str(event.get("thread_ts"))
     metadata: dict[str, Any] = {}
     for key, value in (
         ("thread_ts", thread_ts),
-        ("channel_type", _str(event.get("channel_type"))),
+        ("channel_type", nonempty_str(event.get("channel_type"))),
         ("subtype", subtype),
         ("event_id", ctx.event_id),
     ):
@@ -455,7 +456,7 @@ def _message(event: dict[str, Any], ctx: _Context) -> InboundMessage | None:
         sent_at=_sent_at(ts),
         kind=kind,
         text=text,
-        sender_name=_str(profile.get("display_name")) or _str(profile.get("real_name")),
+        sender_name=nonempty_str(profile.get("display_name")) or nonempty_str(profile.get("real_name")),
         reply_address=conversation,
         reply_to_platform_id=f"{conversation}:{thread_ts}" if thread_ts and thread_ts != ts else None,
         attachments=attachments,
@@ -464,7 +465,7 @@ def _message(event: dict[str, Any], ctx: _Context) -> InboundMessage | None:
 
 
 def _attachment(file: dict[str, Any]) -> Attachment:
-    mime_type = _str(file.get("mimetype"))
+    mime_type = nonempty_str(file.get("mimetype"))
     kind = next(
         (k for prefix, k in _MEDIA_PREFIXES if mime_type and mime_type.startswith(prefix)),
         MessageKind.DOCUMENT,
@@ -472,10 +473,10 @@ def _attachment(file: dict[str, Any]) -> Attachment:
     size = file.get("size")
     return Attachment(
         kind=kind,
-        media_id=_str(file.get("id")),
-        url=_str(file.get("url_private")),  # downloading needs the bot token as a Bearer header
+        media_id=nonempty_str(file.get("id")),
+        url=nonempty_str(file.get("url_private")),  # downloading needs the bot token as a Bearer header
         mime_type=mime_type,
-        filename=_str(file.get("name")),
+        filename=nonempty_str(file.get("name")),
         size=size if isinstance(size, int) and not isinstance(size, bool) else None,
     )
 
@@ -483,7 +484,7 @@ def _attachment(file: dict[str, Any]) -> Attachment:
 def _changed(event: dict[str, Any], ctx: _Context) -> tuple[MessageEdit, ...]:
     current = _dict(event.get("message"))
     previous = _dict(event.get("previous_message"))
-    conversation, ts = _str(event.get("channel")), _str(current.get("ts"))
+    conversation, ts = nonempty_str(event.get("channel")), nonempty_str(current.get("ts"))
     if conversation is None or ts is None or _is_bot(current, ctx):
         return ()
     message_id = f"{conversation}:{ts}"
@@ -497,8 +498,8 @@ def _changed(event: dict[str, Any], ctx: _Context) -> tuple[MessageEdit, ...]:
 
 def _deleted(event: dict[str, Any], ctx: _Context) -> tuple[MessageEdit, ...]:
     previous = _dict(event.get("previous_message"))
-    conversation = _str(event.get("channel"))
-    deleted_ts = _str(event.get("deleted_ts")) or _str(previous.get("ts"))
+    conversation = nonempty_str(event.get("channel"))
+    deleted_ts = nonempty_str(event.get("deleted_ts")) or nonempty_str(previous.get("ts"))
     if conversation is None or deleted_ts is None or (previous and _is_bot(previous, ctx)):
         return ()
     occurred_at = _sent_at(event.get("ts"), event.get("event_ts"))
@@ -506,9 +507,9 @@ def _deleted(event: dict[str, Any], ctx: _Context) -> tuple[MessageEdit, ...]:
 
 
 def _reaction(event: dict[str, Any], ctx: _Context) -> InboundMessage | None:
-    user, name = _str(event.get("user")), _str(event.get("reaction"))
+    user, name = nonempty_str(event.get("user")), nonempty_str(event.get("reaction"))
     item = _dict(event.get("item"))
-    conversation, item_ts = _str(item.get("channel")), _str(item.get("ts"))
+    conversation, item_ts = nonempty_str(item.get("channel")), nonempty_str(item.get("ts"))
     if user is None or user in ctx.bots or name is None:
         return None
     if item.get("type") != "message" or conversation is None or item_ts is None:
@@ -561,18 +562,26 @@ def _interaction(payload: dict[str, Any], channel: ChannelCredentials) -> Parsed
     user = _dict(payload.get("user"))
     team = _dict(payload.get("team"))
     teams = {
-        t for t in (_str(team.get("id")), _str(team.get("enterprise_id")), _str(user.get("team_id"))) if t
+        t
+        for t in (
+            nonempty_str(team.get("id")),
+            nonempty_str(team.get("enterprise_id")),
+            nonempty_str(user.get("team_id")),
+        )
+        if t
     }
     if not _our_workspace(teams, channel):
         return ParsedWebhook(reply=_EMPTY_OK)
-    user_id = _str(user.get("id"))
+    user_id = nonempty_str(user.get("id"))
     container, pressed_in = _dict(payload.get("container")), _dict(payload.get("message"))
-    conversation = _str(_dict(payload.get("channel")).get("id")) or _str(container.get("channel_id"))
-    message_ts = _str(container.get("message_ts")) or _str(pressed_in.get("ts"))
+    conversation = nonempty_str(_dict(payload.get("channel")).get("id")) or nonempty_str(
+        container.get("channel_id")
+    )
+    message_ts = nonempty_str(container.get("message_ts")) or nonempty_str(pressed_in.get("ts"))
     actions = payload.get("actions")
     if user_id is None or not isinstance(actions, list):
         raise MalformedPayload("block_actions without a user or actions")
-    thread_ts = _str(pressed_in.get("thread_ts"))
+    thread_ts = nonempty_str(pressed_in.get("thread_ts"))
     messages = []
     for action in actions:
         if not isinstance(action, dict):
@@ -584,7 +593,7 @@ def _interaction(payload: dict[str, Any], channel: ChannelCredentials) -> Parsed
         metadata: dict[str, Any] = {"payload": value, "action_id": action.get("action_id")}
         if thread_ts:
             metadata["thread_ts"] = thread_ts  # the buttons sat in a thread: answer there
-        press_id = _str(payload.get("trigger_id")) or _str(action.get("action_ts"))
+        press_id = nonempty_str(payload.get("trigger_id")) or nonempty_str(action.get("action_ts"))
         messages.append(
             InboundMessage(
                 platform_message_id=f"action:{press_id}:{action.get('action_id')}",
@@ -592,7 +601,7 @@ def _interaction(payload: dict[str, Any], channel: ChannelCredentials) -> Parsed
                 sent_at=_sent_at(action.get("action_ts")),
                 kind=MessageKind.POSTBACK,
                 text=title,
-                sender_name=_str(user.get("name")) or _str(user.get("username")),
+                sender_name=nonempty_str(user.get("name")) or nonempty_str(user.get("username")),
                 reply_address=conversation,
                 reply_to_platform_id=f"{conversation}:{message_ts}" if conversation and message_ts else None,
                 metadata=metadata,
@@ -604,15 +613,15 @@ def _interaction(payload: dict[str, Any], channel: ChannelCredentials) -> Parsed
 def _chosen(action: dict[str, Any]) -> tuple[str, str] | None:
     """(title, value) of a pressed button or a picked option; None when nothing was chosen."""
     if action.get("type") == "button":
-        value = _str(action.get("value"))
+        value = nonempty_str(action.get("value"))
         if value is None:
             return None
-        return _str(_dict(action.get("text")).get("text")) or value, value
+        return nonempty_str(_dict(action.get("text")).get("text")) or value, value
     option = _dict(action.get("selected_option"))
-    value = _str(option.get("value"))
+    value = nonempty_str(option.get("value"))
     if value is None:
         return None
-    return _str(_dict(option.get("text")).get("text")) or value, value
+    return nonempty_str(_dict(option.get("text")).get("text")) or value, value
 
 
 def _command(fields: dict[str, str], request: WebhookRequest, channel: ChannelCredentials) -> ParsedWebhook:
@@ -747,11 +756,11 @@ def _thread_ts(message: OutboundMessage, conversation: str) -> str | None:
 
 
 def _result_id(data: dict[str, Any], conversation: str) -> str:
-    ts = _str(data.get("ts")) or _str(_dict(data.get("message")).get("ts"))
+    ts = nonempty_str(data.get("ts")) or nonempty_str(_dict(data.get("message")).get("ts"))
     if ts is None:
         # Posted but unreadable: retrying could post the message twice.
         raise SendError("invalid_response", "Slack accepted the message but returned no ts.", retryable=False)
-    return f"{_str(data.get('channel')) or conversation}:{ts}"
+    return f"{nonempty_str(data.get('channel')) or conversation}:{ts}"
 
 
 async def _call(
@@ -801,12 +810,12 @@ async def _call(
 
 
 def _api_error(data: dict[str, Any], response: httpx.Response, method: str, channel_id: int) -> SendError:
-    error = _str(data.get("error")) or f"HTTP_{response.status_code}"
+    error = nonempty_str(data.get("error")) or f"HTTP_{response.status_code}"
     retryable, affects_channel, reason = _ERRORS.get(
         error, (False, False, f"Slack refused the message ({error}).")
     )
     details = _dict(data.get("response_metadata")).get("messages")
-    if error == "missing_scope" and _str(data.get("needed")):
+    if error == "missing_scope" and nonempty_str(data.get("needed")):
         reason = f"{reason} Slack says it needs: {data['needed']}."
     elif isinstance(details, list) and details:
         reason = f"{reason} Slack says: {'; '.join(str(d) for d in details[:3])}"

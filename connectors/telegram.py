@@ -39,6 +39,7 @@ from connectors.base import (
     SendError,
     SendResult,
     WebhookRequest,
+    nonempty_str,
     retry_after_header,
 )
 
@@ -304,7 +305,7 @@ class TelegramConnector:
             if press is None:
                 log.info("telegram callback query without data skipped", extra=context)
                 return ParsedWebhook()
-            if not _str(query.get("id")):
+            if not nonempty_str(query.get("id")):
                 return ParsedWebhook(messages=(press,))
             # Answering in the webhook response stops the spinner on the customer's button
             # without a separate answerCallbackQuery call.
@@ -405,10 +406,6 @@ def _id(chat_id: Any, message_id: Any) -> str:
     return f"{chat_id}:{message_id}"
 
 
-def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
 def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
@@ -421,8 +418,12 @@ def _ts(value: Any) -> datetime | None:
 
 
 def _name(user: Mapping[str, Any]) -> str | None:
-    parts = [_str(user.get("first_name")), _str(user.get("last_name"))]
-    return " ".join(p for p in parts if p) or _str(user.get("username")) or _str(user.get("title"))
+    parts = [nonempty_str(user.get("first_name")), nonempty_str(user.get("last_name"))]
+    return (
+        " ".join(p for p in parts if p)
+        or nonempty_str(user.get("username"))
+        or nonempty_str(user.get("title"))
+    )
 
 
 def _person(user: Any) -> dict[str, Any] | None:
@@ -437,16 +438,16 @@ def _person(user: Any) -> dict[str, Any] | None:
 
 def _user_metadata(user: Mapping[str, Any], chat: Mapping[str, Any]) -> dict[str, Any]:
     metadata: dict[str, Any] = {}
-    if _str(user.get("username")):
+    if nonempty_str(user.get("username")):
         metadata["username"] = user["username"]
-    if _str(user.get("language_code")):
+    if nonempty_str(user.get("language_code")):
         metadata["language"] = user["language_code"]
     if user.get("is_premium"):
         metadata["premium"] = True
     chat_type = chat.get("type")
     if chat_type and chat_type != "private":
         metadata["chat_type"] = chat_type
-        if _str(chat.get("title")):
+        if nonempty_str(chat.get("title")):
             metadata["chat_title"] = chat["title"]
     return metadata
 
@@ -475,7 +476,7 @@ def _message(raw: dict[str, Any], update_id: int, bot_username: str | None) -> I
         reply_id = None  # in a forum topic every message "replies" to the topic's opening service message
     if raw.get("forward_origin") is not None or raw.get("forward_date") is not None:
         metadata["forwarded"] = True
-    if _str(raw.get("media_group_id")):
+    if nonempty_str(raw.get("media_group_id")):
         metadata["media_group_id"] = raw["media_group_id"]  # an album arrives as one message per item
     if _int(raw.get("message_thread_id")) is not None and raw.get("is_topic_message"):
         metadata["topic_id"] = raw["message_thread_id"]
@@ -511,7 +512,7 @@ Content = tuple[MessageKind, str | None, tuple[Attachment, ...], dict[str, Any]]
 
 def _content(raw: dict[str, Any], user: Mapping[str, Any], bot_username: str | None) -> Content:
     """(kind, text, attachments, metadata) of one message, by what it carries."""
-    caption = _str(raw.get("caption"))
+    caption = nonempty_str(raw.get("caption"))
     if isinstance(raw.get("text"), str):
         return MessageKind.TEXT, raw["text"], (), _text_metadata(raw, bot_username)
     photo = raw.get("photo")
@@ -520,7 +521,7 @@ def _content(raw: dict[str, Any], user: Mapping[str, Any], bot_username: str | N
         if largest is not None:
             attachment = Attachment(
                 kind=MessageKind.IMAGE,
-                media_id=_str(largest.get("file_id")),
+                media_id=nonempty_str(largest.get("file_id")),
                 mime_type="image/jpeg",  # Telegram re-encodes every photo as JPEG
                 size=_int(largest.get("file_size")),
             )
@@ -549,8 +550,10 @@ def _content(raw: dict[str, Any], user: Mapping[str, Any], bot_username: str | N
         return MessageKind.LOCATION, _location_text(location), (), metadata
     if isinstance(raw.get("contact"), dict):
         contact = raw["contact"]
-        name = " ".join(p for p in (_str(contact.get("first_name")), _str(contact.get("last_name"))) if p)
-        phone = _str(contact.get("phone_number"))
+        name = " ".join(
+            p for p in (nonempty_str(contact.get("first_name")), nonempty_str(contact.get("last_name"))) if p
+        )
+        phone = nonempty_str(contact.get("phone_number"))
         label = name or "Unnamed contact"
         text = f"Shared contact: {label} ({phone})" if phone else f"Shared contact: {label}"
         card = {k: contact[k] for k in ("first_name", "last_name", "phone_number", "user_id") if k in contact}
@@ -560,10 +563,10 @@ def _content(raw: dict[str, Any], user: Mapping[str, Any], bot_username: str | N
         return MessageKind.CONTACTS, text, (), metadata
     if isinstance(raw.get("dice"), dict):
         dice = raw["dice"]
-        return MessageKind.UNSUPPORTED, _str(dice.get("emoji")), (), {"raw_type": "dice", "raw": dice}
+        return MessageKind.UNSUPPORTED, nonempty_str(dice.get("emoji")), (), {"raw_type": "dice", "raw": dice}
     if isinstance(raw.get("poll"), dict):
         poll = raw["poll"]
-        question = _str(poll.get("question"))
+        question = nonempty_str(poll.get("question"))
         return MessageKind.UNSUPPORTED, f"Poll: {question}" if question else None, (), {"raw_type": "poll"}
     raw_type = next((k for k in raw if k not in _ENVELOPE_KEYS), None)
     return MessageKind.UNSUPPORTED, caption, (), {"raw_type": raw_type}
@@ -593,7 +596,7 @@ def _text_metadata(raw: dict[str, Any], bot_username: str | None) -> dict[str, A
 def _largest(sizes: list[Any]) -> dict[str, Any] | None:
     """The biggest PhotoSize: by pixels, then bytes (Telegram lists them smallest first, but
     nothing promises it)."""
-    candidates = [s for s in sizes if isinstance(s, dict) and _str(s.get("file_id"))]
+    candidates = [s for s in sizes if isinstance(s, dict) and nonempty_str(s.get("file_id"))]
     if not candidates:
         return None
     return max(
@@ -606,7 +609,7 @@ def _largest(sizes: list[Any]) -> dict[str, Any] | None:
 
 
 def _media(key: str, kind: MessageKind, media: dict[str, Any], caption: str | None) -> Content:
-    mime = _str(media.get("mime_type"))
+    mime = nonempty_str(media.get("mime_type"))
     if key == "sticker":
         mime = (
             "application/x-tgsticker"
@@ -617,9 +620,9 @@ def _media(key: str, kind: MessageKind, media: dict[str, Any], caption: str | No
         )
     attachment = Attachment(
         kind=kind,
-        media_id=_str(media.get("file_id")),
+        media_id=nonempty_str(media.get("file_id")),
         mime_type=mime,
-        filename=_str(media.get("file_name")),
+        filename=nonempty_str(media.get("file_name")),
         size=_int(media.get("file_size")),
     )
     metadata: dict[str, Any] = {"telegram_type": key}
@@ -629,7 +632,7 @@ def _media(key: str, kind: MessageKind, media: dict[str, Any], caption: str | No
         metadata["duration"] = media["duration"]
     text = caption
     if key == "sticker" and text is None:
-        text = _str(media.get("emoji"))  # a sticker's emoji is the closest thing it has to text
+        text = nonempty_str(media.get("emoji"))  # a sticker's emoji is the closest thing it has to text
     return kind, text, (attachment,), metadata
 
 
@@ -646,7 +649,7 @@ def _edit(raw: dict[str, Any]) -> MessageEdit | None:
         return None
     if isinstance(raw.get("location"), dict):
         return None  # a live location moving: not a change of what the customer wrote
-    text = raw["text"] if isinstance(raw.get("text"), str) else _str(raw.get("caption"))
+    text = raw["text"] if isinstance(raw.get("text"), str) else nonempty_str(raw.get("caption"))
     occurred_at = _ts(raw.get("edit_date")) or _ts(raw.get("date")) or datetime.now(UTC)
     return MessageEdit(platform_message_id=_id(chat["id"], message_id), occurred_at=occurred_at, text=text)
 
@@ -661,7 +664,7 @@ def _callback(query: dict[str, Any], update_id: int) -> InboundMessage | None:
     chat_id = chat.get("id") if _int(chat.get("id")) is not None else user["id"]
     message_id = _int(message.get("message_id"))
     title = _button_title(message, data)
-    query_id = _str(query.get("id"))
+    query_id = nonempty_str(query.get("id"))
     return InboundMessage(
         platform_message_id=f"callback:{query_id}" if query_id else f"update:{update_id}",
         sender_id=str(user["id"]),
@@ -681,7 +684,11 @@ def _button_title(message: Mapping[str, Any], data: str) -> str | None:
     rows = markup.get("inline_keyboard") if isinstance(markup, dict) else None
     for row in rows if isinstance(rows, list) else []:
         for button in row if isinstance(row, list) else []:
-            if isinstance(button, dict) and button.get("callback_data") == data and _str(button.get("text")):
+            if (
+                isinstance(button, dict)
+                and button.get("callback_data") == data
+                and nonempty_str(button.get("text"))
+            ):
                 return button["text"]
     return None
 
@@ -689,11 +696,11 @@ def _button_title(message: Mapping[str, Any], data: str) -> str | None:
 def _reaction_emoji(reaction: Any) -> str | None:
     if not isinstance(reaction, dict):
         return None
-    if reaction.get("type") == "custom_emoji" and _str(reaction.get("custom_emoji_id")):
+    if reaction.get("type") == "custom_emoji" and nonempty_str(reaction.get("custom_emoji_id")):
         return f"custom_emoji:{reaction['custom_emoji_id']}"
     if reaction.get("type") == "paid":
         return "⭐"  # a paid (Telegram Stars) reaction
-    return _str(reaction.get("emoji"))
+    return nonempty_str(reaction.get("emoji"))
 
 
 def _reaction(raw: dict[str, Any], update_id: int) -> InboundMessage | None:
@@ -914,7 +921,7 @@ async def _call(
 def _error(response: httpx.Response, data: Mapping[str, Any]) -> Exception:
     status = response.status_code
     code = _int(data.get("error_code")) or status
-    description = _str(data.get("description")) or f"HTTP {status}"
+    description = nonempty_str(data.get("description")) or f"HTTP {status}"
     lowered = description.lower()
     parameters = data.get("parameters") if isinstance(data.get("parameters"), dict) else {}
     if code == 429 or status == 429:

@@ -40,6 +40,7 @@ from connectors.base import (
     SendResult,
     StatusUpdate,
     WebhookRequest,
+    nonempty_str,
     retry_after_header,
 )
 
@@ -220,10 +221,10 @@ class ViberConnector:
                 platform_message_id=_token(data.get("message_token")),
                 status=_STATUSES[event],
                 occurred_at=at,
-                recipient_id=_str(data.get("user_id")),
+                recipient_id=nonempty_str(data.get("user_id")),
                 error_code="failed" if event == "failed" else None,
                 error_title="Viber could not deliver the message" if event == "failed" else None,
-                error_detail=_str(data.get("desc")) if event == "failed" else None,
+                error_detail=nonempty_str(data.get("desc")) if event == "failed" else None,
             )
             return ParsedWebhook(statuses=(status,))
         user = data.get("user") if isinstance(data.get("user"), dict) else {}
@@ -232,7 +233,7 @@ class ViberConnector:
             extra={
                 "channel_id": channel.channel_id,
                 "event": event,
-                "user_id": _str(user.get("id")) or _str(data.get("user_id")),
+                "user_id": nonempty_str(user.get("id")) or nonempty_str(data.get("user_id")),
             },
         )
         return ParsedWebhook()
@@ -270,10 +271,6 @@ class ViberConnector:
 # ---- parsing helpers ------------------------------------------------------------------------------
 
 
-def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
 def _time(value: Any) -> datetime:
     """Viber's timestamps are epoch milliseconds."""
     if isinstance(value, int) and not isinstance(value, bool):
@@ -296,7 +293,7 @@ def _token(value: Any) -> str:
 def _message(data: dict[str, Any], at: datetime) -> InboundMessage:
     sender = data.get("sender") if isinstance(data.get("sender"), dict) else {}
     body = data.get("message") if isinstance(data.get("message"), dict) else None
-    sender_id = _str(sender.get("id"))
+    sender_id = nonempty_str(sender.get("id"))
     if sender_id is None or body is None:
         raise MalformedPayload("a message callback needs a sender id and a message")
     token = _token(data.get("message_token"))
@@ -306,7 +303,7 @@ def _message(data: dict[str, Any], at: datetime) -> InboundMessage:
         if isinstance(kind_name, str)
         else MessageKind.UNSUPPORTED
     )
-    text = _str(body.get("text"))
+    text = nonempty_str(body.get("text"))
     metadata: dict[str, Any] = {
         key: sender[key] for key in ("name", "language", "country", "api_version") if sender.get(key)
     }
@@ -316,8 +313,8 @@ def _message(data: dict[str, Any], at: datetime) -> InboundMessage:
         attachments = (
             Attachment(
                 kind=kind,
-                url=_str(body.get("media")),
-                filename=_str(body.get("file_name")),
+                url=nonempty_str(body.get("media")),
+                filename=nonempty_str(body.get("file_name")),
                 size=size if isinstance(size, int) and not isinstance(size, bool) else None,
             ),
         )
@@ -326,7 +323,7 @@ def _message(data: dict[str, Any], at: datetime) -> InboundMessage:
         if kind_name == "video" and isinstance(body.get("duration"), int):
             metadata["duration"] = body["duration"]
     elif kind_name == "url":
-        text = _str(body.get("media")) or text
+        text = nonempty_str(body.get("media")) or text
     elif kind_name == "location":
         location = body.get("location") if isinstance(body.get("location"), dict) else {}
         lat, lon = location.get("lat"), location.get("lon")
@@ -334,20 +331,20 @@ def _message(data: dict[str, Any], at: datetime) -> InboundMessage:
             kind = MessageKind.UNSUPPORTED
         else:
             place = {"latitude": lat, "longitude": lon}
-            if _str(location.get("address")):
+            if nonempty_str(location.get("address")):
                 place["address"] = location["address"]
             metadata["location"] = place
             text = f"Location: {lat}, {lon}"
     elif kind_name == "contact":
         contact = body.get("contact") if isinstance(body.get("contact"), dict) else {}
         metadata["contact"] = contact
-        label = _str(contact.get("name")) or "Unnamed contact"
-        phone = _str(contact.get("phone_number"))
+        label = nonempty_str(contact.get("name")) or "Unnamed contact"
+        phone = nonempty_str(contact.get("phone_number"))
         text = f"Shared contact: {label} ({phone})" if phone else f"Shared contact: {label}"
     elif kind is MessageKind.UNSUPPORTED:
         metadata["raw_type"] = kind_name if isinstance(kind_name, str) else None
     ours = _our_tracking(body.get("tracking_data"))
-    if ours is None and _str(body.get("tracking_data")):
+    if ours is None and nonempty_str(body.get("tracking_data")):
         metadata["tracking_data"] = body["tracking_data"]
     if kind_name == "text" and text is not None and ours is not None:
         payload = _pressed(ours, text)
@@ -356,7 +353,7 @@ def _message(data: dict[str, Any], at: datetime) -> InboundMessage:
     return InboundMessage(
         platform_message_id=token,
         sender_id=sender_id,
-        sender_name=_str(sender.get("name")),
+        sender_name=nonempty_str(sender.get("name")),
         sent_at=at,
         kind=kind,
         text=text,
@@ -390,14 +387,14 @@ def _pressed(tracking: dict[str, Any], text: str) -> str | None:
 def _send_body(config: Mapping[str, Any], message: OutboundMessage) -> dict[str, Any]:
     text = message.text or ""
     sender: dict[str, Any] = {"name": str(config.get("sender_name") or "")[:MAX_SENDER_NAME]}
-    if _str(config.get("sender_avatar")):
+    if nonempty_str(config.get("sender_avatar")):
         sender["avatar"] = config["sender_avatar"]
     body: dict[str, Any] = {"receiver": message.recipient_id, "min_api_version": 1, "sender": sender}
     if len(message.attachments) > 1:
         raise SendError("too_many_attachments", "Viber sends one attachment per message.", retryable=False)
     if message.attachments:
         attachment = message.attachments[0]
-        if not _str(attachment.url):
+        if not nonempty_str(attachment.url):
             raise SendError(
                 "no_media_url", "Viber fetches media by URL; this attachment has none.", retryable=False
             )
@@ -513,7 +510,7 @@ async def _call(
     status = data["status"]
     if status == 0:
         return data
-    message = _str(data.get("status_message"))
+    message = nonempty_str(data.get("status_message"))
     name, retryable, affects, reason = STATUS_CODES.get(
         status, (message or str(status), False, False, f"Viber refused the request ({message or status}).")
     )

@@ -34,6 +34,7 @@ from connectors.base import (
     SendResult,
     StatusUpdate,
     WebhookRequest,
+    nonempty_str,
     retry_after_header,
 )
 
@@ -249,10 +250,6 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
     return value
 
 
-def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
 def _timestamp(value: Any) -> datetime | None:
     try:
         return datetime.fromtimestamp(int(value), tz=UTC)
@@ -290,11 +287,11 @@ def _messages(value: dict[str, Any], channel_id: int) -> list[InboundMessage]:
 
 
 def _message(raw: dict[str, Any], contacts: list[Any]) -> InboundMessage | None:
-    wamid = _str(raw.get("id"))
-    wa_id = _str(raw.get("from"))
-    contact = _contact_for(contacts, wa_id, _str(raw.get("from_user_id")))
+    wamid = nonempty_str(raw.get("id"))
+    wa_id = nonempty_str(raw.get("from"))
+    contact = _contact_for(contacts, wa_id, nonempty_str(raw.get("from_user_id")))
     # With usernames (BSUID) `from` may be empty: the user_id is then the only stable identity.
-    sender_id = wa_id or _str(raw.get("from_user_id")) or _str((contact or {}).get("user_id"))
+    sender_id = wa_id or nonempty_str(raw.get("from_user_id")) or nonempty_str((contact or {}).get("user_id"))
     if wamid is None or sender_id is None:
         return None
     profile = (contact or {}).get("profile")
@@ -314,9 +311,9 @@ def _message(raw: dict[str, Any], contacts: list[Any]) -> InboundMessage | None:
         sent_at=sent_at,
         kind=kind,
         text=text,
-        sender_name=_str(profile.get("name")) if isinstance(profile, dict) else None,
+        sender_name=nonempty_str(profile.get("name")) if isinstance(profile, dict) else None,
         sender_phone=wa_id if wa_id and wa_id.isdigit() else None,
-        reply_to_platform_id=_str(context.get("id")),
+        reply_to_platform_id=nonempty_str(context.get("id")),
         attachments=attachments,
         metadata=metadata,
     )
@@ -330,21 +327,21 @@ def _content(raw: dict[str, Any]) -> Content:
     kind = raw.get("type")
     body = raw.get(kind) if isinstance(kind, str) else None
     body = body if isinstance(body, dict) else {}
-    if kind == "text" and _str(body.get("body")):
+    if kind == "text" and nonempty_str(body.get("body")):
         return MessageKind.TEXT, body["body"], (), {}
     if kind in _MEDIA_KINDS:
         size = body.get("file_size")
         attachment = Attachment(
             kind=_MEDIA_KINDS[kind],
-            media_id=_str(body.get("id")),
-            url=_str(body.get("url")),
-            mime_type=_str(body.get("mime_type")),
-            sha256=_str(body.get("sha256")),
-            filename=_str(body.get("filename")),
+            media_id=nonempty_str(body.get("id")),
+            url=nonempty_str(body.get("url")),
+            mime_type=nonempty_str(body.get("mime_type")),
+            sha256=nonempty_str(body.get("sha256")),
+            filename=nonempty_str(body.get("filename")),
             size=size if isinstance(size, int) else None,
         )
         extra = {k: body[k] for k in ("voice", "animated") if isinstance(body.get(k), bool)}
-        return _MEDIA_KINDS[kind], _str(body.get("caption")), (attachment,), extra
+        return _MEDIA_KINDS[kind], nonempty_str(body.get("caption")), (attachment,), extra
     if kind == "location" and "latitude" in body and "longitude" in body:
         location = {k: body[k] for k in ("latitude", "longitude", "name", "address", "url") if k in body}
         return MessageKind.LOCATION, _location_text(location), (), {"location": location}
@@ -353,14 +350,14 @@ def _content(raw: dict[str, Any]) -> Content:
         return MessageKind.CONTACTS, _contacts_text(cards), (), {"contacts": cards}
     if kind == "interactive":
         return _interactive(body)
-    if kind == "button" and _str(body.get("text")):
+    if kind == "button" and nonempty_str(body.get("text")):
         return (
             MessageKind.INTERACTIVE,
             body["text"],
             (),
             {"interactive_type": "button", "payload": body.get("payload")},
         )
-    if kind == "reaction" and _str(body.get("message_id")):
+    if kind == "reaction" and nonempty_str(body.get("message_id")):
         emoji = body.get("emoji") or ""
         metadata: dict[str, Any] = {"message_id": body["message_id"], "emoji": emoji}
         if not emoji:
@@ -372,7 +369,7 @@ def _content(raw: dict[str, Any]) -> Content:
 def _interactive(body: dict[str, Any]) -> Content:
     sub = body.get("type")
     reply = body.get(sub) if isinstance(sub, str) else None
-    if sub in ("button_reply", "list_reply") and isinstance(reply, dict) and _str(reply.get("title")):
+    if sub in ("button_reply", "list_reply") and isinstance(reply, dict) and nonempty_str(reply.get("title")):
         metadata = {"interactive_type": sub, "id": reply.get("id")}
         if reply.get("description"):
             metadata["description"] = reply["description"]
@@ -383,7 +380,7 @@ def _interactive(body: dict[str, Any]) -> Content:
             "name": reply.get("name"),
             "response_json": reply.get("response_json"),
         }
-        return MessageKind.INTERACTIVE, _str(reply.get("body")) or "Form submitted", (), metadata
+        return MessageKind.INTERACTIVE, nonempty_str(reply.get("body")) or "Form submitted", (), metadata
     return _unsupported({"type": "interactive", "interactive": body}, "interactive")
 
 
@@ -395,7 +392,7 @@ def _unsupported(raw: dict[str, Any], kind: Any) -> Content:
     if isinstance(content, dict):
         metadata["raw"] = content
     # `system` messages (number changed) carry a readable body; keep it rather than lose it.
-    text = _str(content.get("body")) if isinstance(content, dict) else None
+    text = nonempty_str(content.get("body")) if isinstance(content, dict) else None
     return MessageKind.UNSUPPORTED, text, (), metadata
 
 
@@ -410,7 +407,11 @@ def _contacts_text(cards: list[dict[str, Any]]) -> str:
     for card in cards:
         name = card.get("name") if isinstance(card.get("name"), dict) else {}
         phones = [p.get("phone") for p in card.get("phones") or [] if isinstance(p, dict) and p.get("phone")]
-        label = _str(name.get("formatted_name")) or _str(name.get("first_name")) or "Unnamed contact"
+        label = (
+            nonempty_str(name.get("formatted_name"))
+            or nonempty_str(name.get("first_name"))
+            or "Unnamed contact"
+        )
         names.append(f"{label} ({phones[0]})" if phones else label)
     noun = "contact" if len(cards) == 1 else f"{len(cards)} contacts"
     return f"Shared {noun}: {'; '.join(names)}"
@@ -423,7 +424,7 @@ def _statuses(value: dict[str, Any], channel_id: int) -> list[StatusUpdate]:
             continue
         name = raw.get("status")
         status = _STATUSES.get(name) if isinstance(name, str) else None
-        wamid = _str(raw.get("id"))
+        wamid = nonempty_str(raw.get("id"))
         occurred_at = _timestamp(raw.get("timestamp"))
         if status is None or wamid is None or occurred_at is None:
             log.warning(
@@ -438,10 +439,11 @@ def _statuses(value: dict[str, Any], channel_id: int) -> list[StatusUpdate]:
                 platform_message_id=wamid,
                 status=status,
                 occurred_at=occurred_at,
-                recipient_id=_str(raw.get("recipient_id")) or _str(raw.get("recipient_user_id")),
+                recipient_id=nonempty_str(raw.get("recipient_id"))
+                or nonempty_str(raw.get("recipient_user_id")),
                 error_code=str(error["code"]) if error.get("code") is not None else None,
-                error_title=_str(error.get("title")),
-                error_detail=_str(error_data.get("details")) or _str(error.get("message")),
+                error_title=nonempty_str(error.get("title")),
+                error_detail=nonempty_str(error_data.get("details")) or nonempty_str(error.get("message")),
             )
         )
     return result
@@ -548,7 +550,7 @@ def _template(template: Mapping[str, Any]) -> dict[str, Any]:
     language = template.get("language")
     if isinstance(language, str):
         language = {"code": language}
-    if not _str(name) or not isinstance(language, Mapping) or not _str(language.get("code")):
+    if not nonempty_str(name) or not isinstance(language, Mapping) or not nonempty_str(language.get("code")):
         raise SendError("TEMPLATE_INVALID", "A template needs a name and a language code.", retryable=False)
     result: dict[str, Any] = {"name": name, "language": dict(language)}
     if template.get("components"):
@@ -566,7 +568,7 @@ def _send_error(response: httpx.Response, channel_id: int) -> SendError:
     error = error if isinstance(error, dict) else {}
     code = error.get("code") if isinstance(error.get("code"), int) else None
     error_data = error.get("error_data") if isinstance(error.get("error_data"), dict) else {}
-    details = _str(error_data.get("details")) or _str(error.get("message"))
+    details = nonempty_str(error_data.get("details")) or nonempty_str(error.get("message"))
     if code in PERMANENT_CODES:
         retryable = False
     else:
