@@ -20,14 +20,17 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from core import db, demo, http, metrics, webchat
+from core import db, demo, http, metrics, tasks, webchat
+from core.broker import broker
 from core.bus import EventBus
 from core.events import EventLog
 from core.logging import configure as configure_logging
 from core.ratelimit import RateLimiter
 from core.settings import ROOT, get_settings
+from core.sql import fetchrow
 from core.webchat import webchat_routes
 from core.webhooks import webhook
+from jobs.inprocess import start_inprocess_worker, stop_inprocess_worker
 from schema import build_schema
 from schema.http import GraphQLEndpoint
 
@@ -82,8 +85,6 @@ async def healthz(request: Request) -> Response:
 async def readyz(request: Request) -> Response:
     checks: dict[str, bool] = {}
     try:
-        from core.sql import fetchrow
-
         checks["database"] = (await asyncio.wait_for(fetchrow("SELECT 1 AS ok"), 2.0)) is not None
     except Exception:
         checks["database"] = False
@@ -93,8 +94,6 @@ async def readyz(request: Request) -> Response:
     except Exception:
         checks["bus"] = False
     if get_settings().redis_url:
-        from jobs.broker import broker
-
         try:
             checks["broker"] = bool(await asyncio.to_thread(broker.client.ping))  # type: ignore[attr-defined]
         except Exception:
@@ -118,25 +117,15 @@ async def spa(request: Request) -> Response:
 
 async def _maintenance() -> None:
     """Enqueue upkeep on a timer. Every API process does it; the jobs are idempotent."""
-    from jobs.assignment import drain_assignment_queue, presence_upkeep
-    from jobs.lifecycle import wake_due_snoozes
-    from jobs.mailboxes import poll_mailboxes
-    from jobs.maintenance import prune_history, requeue_stale_sends
-    from jobs.sla import sla_check
-
     tick = 0
     while True:
         await asyncio.sleep(MAINTENANCE_INTERVAL)
         tick += 1
         try:
-            requeue_stale_sends.send()
-            poll_mailboxes.send()
-            wake_due_snoozes.send()
-            presence_upkeep.send()
-            sla_check.send()
-            drain_assignment_queue.send()  # the safety net; drains are requested on every change
+            for task in tasks.UPKEEP:
+                task.send()
             if tick % 120 == 1:  # about hourly
-                prune_history.send()
+                tasks.PRUNE_HISTORY.send()
         except Exception:
             log.warning("could not enqueue maintenance", exc_info=True)
 
@@ -159,8 +148,6 @@ def create_app() -> Starlette:
         await event_log.start()
         worker = None
         if settings.inprocess_worker:
-            from jobs.broker import start_inprocess_worker
-
             worker = start_inprocess_worker(asyncio.get_running_loop())
         if settings.demo:
             await demo.start(app)
@@ -181,8 +168,6 @@ def create_app() -> Starlette:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(gateways, 10)
             if worker is not None:
-                from jobs.broker import stop_inprocess_worker
-
                 await asyncio.to_thread(stop_inprocess_worker, worker)
             await demo.stop()
             await event_log.stop()

@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import logging
 
-import dramatiq
-
-from jobs.broker import broker  # noqa: F401
+from core import tasks
 from models import Channel
 
 log = logging.getLogger(__name__)
 
 
-@dramatiq.actor(queue_name="maintenance", max_retries=0, time_limit=120_000)
+@tasks.POLL_MAILBOXES.actor(max_retries=0, time_limit=120_000)
 async def poll_mailboxes() -> None:
     from core.imap import poll_mailbox
 

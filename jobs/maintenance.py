@@ -4,30 +4,27 @@ from __future__ import annotations
 
 import logging
 
-import dramatiq
-
+from core import tasks
 from core.events import prune_events
 from core.settings import get_settings
 from core.sql import fetch
-from jobs.broker import broker  # noqa: F401
-from jobs.outbound import enqueue_send
 from resolvers.messages import stale_queued
 
 log = logging.getLogger(__name__)
 
 
-@dramatiq.actor(queue_name="maintenance", max_retries=0)
+@tasks.REQUEUE_STALE_SENDS.actor(max_retries=0)
 async def requeue_stale_sends() -> None:
     """Queued replies whose enqueue was lost (a crash between commit and enqueue) are sent now;
     the send lease makes a duplicate job harmless."""
     ids = await stale_queued()
     for message_id in ids:
-        enqueue_send(message_id)
+        tasks.SEND_MESSAGE.send(message_id)
     if ids:
         log.warning("re-enqueued stale sends", extra={"count": len(ids)})
 
 
-@dramatiq.actor(queue_name="maintenance", max_retries=0)
+@tasks.PRUNE_HISTORY.actor(max_retries=0)
 async def prune_history() -> None:
     """The event log keeps EVENT_RETENTION_DAYS; parked statuses nobody claimed go after a week."""
     pruned = await prune_events(get_settings().event_retention_days)

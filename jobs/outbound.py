@@ -7,14 +7,13 @@ import time
 
 import dramatiq
 
-from core import metrics
-from jobs.broker import broker  # noqa: F401  (the broker must exist before actors are declared)
+from core import metrics, tasks
 from resolvers.messages import MAX_SEND_ATTEMPTS, TransientSendFailure, deliver
 
 log = logging.getLogger(__name__)
 
 
-@dramatiq.actor(queue_name="outbound", max_retries=MAX_SEND_ATTEMPTS, min_backoff=500, max_backoff=60_000)
+@tasks.SEND_MESSAGE.actor(max_retries=MAX_SEND_ATTEMPTS, min_backoff=500, max_backoff=60_000)
 async def send_message(message_id: int) -> None:
     started = time.perf_counter()
     try:
@@ -32,7 +31,3 @@ async def send_message(message_id: int) -> None:
             "ms": round((time.perf_counter() - started) * 1000, 1),
         },
     )
-
-
-def enqueue_send(message_id: int) -> None:
-    send_message.send(message_id)

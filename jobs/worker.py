@@ -13,11 +13,11 @@ from dramatiq.asyncio import get_event_loop_thread
 from dramatiq.middleware import AsyncIO, Middleware
 
 from core import db, http
+from core.broker import broker
 from core.bus import EventBus
 from core.events import EventLog
 from core.logging import configure
 from core.settings import get_settings
-from jobs.broker import broker
 
 log = logging.getLogger(__name__)
 

@@ -25,10 +25,11 @@ from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from core import tasks
 from core.events import INBOX, committed, emit
 from core.sql import fetch, in_transaction, retry_on_deadlock
 from models import AssignmentStrategy
-from resolvers.lifecycle import record_activity
+from resolvers.activities import record_activity
 from resolvers.views import CONVERSATION_COLUMNS, conversation_columns, conversation_view
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,11 @@ _ORDER = {
     AssignmentStrategy.LEAST_LOADED: f"{_LOAD}, u.last_assigned_at NULLS FIRST, u.id",
     AssignmentStrategy.ROUND_ROBIN: "u.last_assigned_at NULLS FIRST, u.id",
 }
+
+
+def request_drain() -> None:
+    """Ask a worker to drain the queue (jobs/assignment.py): capacity or the queue changed."""
+    tasks.DRAIN_ASSIGNMENT_QUEUE.send()
 
 
 async def drain_queue(limit: int = DRAIN_BATCH) -> list[tuple[int, int]]:

@@ -11,6 +11,8 @@ from core.auth import Actor
 from core.events import INBOX, committed, emit
 from core.sql import fetch, in_transaction
 from models import Channel, ConversationStatus, User
+from resolvers.activities import record_activity
+from resolvers.assignment import request_drain
 from resolvers.auth import require_user
 from resolvers.errors import BadInput, Forbidden, NotFound
 from resolvers.views import CONVERSATION_COLUMNS, MESSAGE_COLUMNS, conversation_view, message_view
@@ -237,8 +239,6 @@ async def assign(actor: Actor | None, conversation_id: int, user_id: int | None)
         )
         conversation = conversation_view(dict(rows[0]))
         if previous != user_id:
-            from resolvers.lifecycle import record_activity  # lifecycle imports this module
-
             await record_activity(
                 conn,
                 conversation_id,
@@ -248,9 +248,7 @@ async def assign(actor: Actor | None, conversation_id: int, user_id: int | None)
             )
         await emit(conn, INBOX, "CONVERSATION_UPDATED", {"conversation": conversation})
     committed()
-    from jobs.assignment import request_assignment  # jobs import resolvers: keep the cycle lazy
-
-    request_assignment()  # capacity moved: someone may take a queued conversation now
+    request_drain()  # capacity moved: someone may take a queued conversation now
     return conversation
 
 

@@ -16,6 +16,8 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from connectors.base import InboundMessage, MessageEdit, ParsedWebhook
 from core.events import INBOX, committed, conversation_stream
 from core.sql import db, in_transaction, retry_on_deadlock
+from resolvers import sla
+from resolvers.assignment import request_drain
 from resolvers.statuses import apply_status, emit_message_updated
 from resolvers.views import MESSAGE_COLUMNS
 
@@ -53,13 +55,9 @@ async def ingest(channel_id: int, platform: str, parsed: ParsedWebhook) -> Inges
     if result.emitted:
         committed()
     if result.new_conversations:
-        from jobs.assignment import request_assignment  # jobs import resolvers: keep the cycle lazy
-
-        request_assignment()
+        request_drain()
     if result.stored:
-        from jobs.sla import request_sla_sync
-
-        await request_sla_sync(result.conversations)
+        await sla.request_sync(result.conversations)
     return result
 
 

@@ -15,13 +15,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import orjson
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from core import tasks
 from core.auth import Actor
 from core.events import INBOX, committed, conversation_stream, emit
 from core.sql import fetch, in_transaction, retry_on_deadlock
 from models import ConversationStatus, Priority, Role
+from resolvers import assignment, conversations, sla
+from resolvers.activities import record_activity
 from resolvers.auth import require_user
 from resolvers.errors import BadInput, DomainError, Forbidden, NotFound
 from resolvers.views import CONVERSATION_COLUMNS, MESSAGE_COLUMNS, conversation_view, message_view
@@ -60,18 +62,10 @@ MAX_LABELS = 20
 MAX_LABEL_LENGTH = 50
 MAX_BULK = 500
 MAX_NOTE = 10_000
-ACTIVITY_COLUMNS = "id, conversation_id, actor_id, type, data, created_at"
 
 Change = Callable[
     [BaseDBAsyncClient, dict[str, Any]], Awaitable[tuple[str, list[Any], str, dict[str, Any]] | None]
 ]
-
-
-def activity_view(row: dict[str, Any]) -> dict[str, Any]:
-    view = dict(row)
-    if isinstance(view["data"], str):
-        view["data"] = orjson.loads(view["data"])
-    return view
 
 
 async def _apply(actor: Actor, conversation_id: int, change: Change) -> dict[str, Any]:
@@ -103,23 +97,8 @@ async def _apply(actor: Actor, conversation_id: int, change: Change) -> dict[str
 
     conversation = await retry_on_deadlock(run)
     committed()
-    from jobs.sla import request_sla_sync  # jobs import resolvers: keep the cycle lazy
-
-    await request_sla_sync([conversation_id])  # status, priority or team may move SLA timers
+    await sla.request_sync([conversation_id])  # status, priority or team may move SLA timers
     return conversation
-
-
-async def record_activity(
-    conn: BaseDBAsyncClient, conversation_id: int, actor_id: int | None, type_: str, data: dict[str, Any]
-) -> dict[str, Any]:
-    rows = await conn.execute_query_dict(
-        "INSERT INTO conversation_activities (conversation_id, actor_id, type, data, created_at) "
-        f"VALUES ($1, $2, $3, $4::jsonb, now()) RETURNING {ACTIVITY_COLUMNS}",
-        [conversation_id, actor_id, type_, orjson.dumps(data).decode()],
-    )
-    activity = activity_view(dict(rows[0]))
-    await emit(conn, conversation_stream(conversation_id), "ACTIVITY_ADDED", {"activity": activity})
-    return activity
 
 
 # ---- status ---------------------------------------------------------------------------------------
@@ -170,10 +149,14 @@ async def set_status(
     if status in (ConversationStatus.RESOLVED, ConversationStatus.CLOSED):
         _capacity_freed()
     if status is ConversationStatus.SNOOZED and snoozed_until is not None:
-        from jobs.lifecycle import schedule_wake  # jobs import resolvers: keep the cycle lazy
-
-        schedule_wake(conversation_id, snoozed_until)
+        _schedule_wake(conversation_id, snoozed_until)
     return conversation
+
+
+def _schedule_wake(conversation_id: int, at: datetime) -> None:
+    """A Dramatiq message delayed until `at` reopens the conversation (jobs/lifecycle.py)."""
+    delay_ms = max(0, int((at - datetime.now(UTC)).total_seconds() * 1000))
+    tasks.WAKE_CONVERSATION.send(conversation_id, delay_ms=delay_ms)
 
 
 class InvalidTransition(DomainError):
@@ -267,9 +250,7 @@ async def change_labels(
 
     conversation = await _apply(actor, conversation_id, change)
     if to_add and conversation["assignee_id"] is None:
-        from resolvers.assignment import route_by_topic  # assignment imports this module
-
-        if await route_by_topic(conversation_id):
+        if await assignment.route_by_topic(conversation_id):
             _capacity_freed()
             conversation = (
                 await fetch(
@@ -363,9 +344,7 @@ async def escalate(
 
 
 def _capacity_freed() -> None:
-    from jobs.assignment import request_assignment  # jobs import resolvers: keep the cycle lazy
-
-    request_assignment()
+    assignment.request_drain()
 
 
 async def _team(team_id: int) -> dict[str, Any]:
@@ -429,21 +408,6 @@ async def add_note(
     return message_view(existing[0])  # a retried call: the note stored the first time
 
 
-# ---- timeline ------------------------------------------------------------------------------------
-
-
-async def list_activities(
-    actor: Actor | None, conversation_id: int, limit: int = 200
-) -> list[dict[str, Any]]:
-    require_user(actor)
-    rows = await fetch(
-        f"SELECT {ACTIVITY_COLUMNS} FROM conversation_activities WHERE conversation_id = $1 ORDER BY id LIMIT $2",
-        conversation_id,
-        limit,
-    )
-    return [activity_view(r) for r in rows]
-
-
 # ---- bulk ----------------------------------------------------------------------------------------
 
 
@@ -475,14 +439,12 @@ async def bulk_update(
         raise BadInput("assign or unassign, not both", field="assigneeId")
     if not any((status, assignee_id, unassign, add_labels, remove_labels, priority)):
         raise BadInput("nothing to change", field="conversationIds")
-    from resolvers.conversations import assign
-
     result = BulkResult(updated=[], errors=[])
     for conversation_id in dict.fromkeys(conversation_ids):
         try:
             view: dict[str, Any] | None = None
             if assignee_id is not None or unassign:
-                view = await assign(actor, conversation_id, None if unassign else assignee_id)
+                view = await conversations.assign(actor, conversation_id, None if unassign else assignee_id)
             if add_labels or remove_labels:
                 view = await change_labels(
                     actor, conversation_id, add=list(add_labels), remove=list(remove_labels)

@@ -26,11 +26,12 @@ from connectors.base import (
     SendError,
 )
 from connectors.registry import get_connector
-from core import http, metrics
+from core import http, metrics, tasks
 from core.auth import Actor
 from core.events import INBOX, committed, conversation_stream, emit
 from core.sql import fetch, in_transaction, retry_on_deadlock
 from models import Channel
+from resolvers import sla
 from resolvers.auth import require_user
 from resolvers.channels import clear_channel_error, credentials, record_channel_error
 from resolvers.errors import BadInput, Conflict, NotFound
@@ -129,11 +130,8 @@ async def send_reply(
         assert stored is not None
         return SendReplyResult(stored, created=False)
     committed()
-    from jobs.outbound import enqueue_send  # jobs import resolvers; this keeps the cycle lazy
-    from jobs.sla import request_sla_sync
-
-    enqueue_send(message["id"])
-    await request_sla_sync([conversation_id])  # a reply meets response targets
+    tasks.SEND_MESSAGE.send(message["id"])  # jobs/outbound.py → deliver() below
+    await sla.request_sync([conversation_id])  # a reply meets response targets
     return SendReplyResult(message, created=True)
 
 

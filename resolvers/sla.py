@@ -12,6 +12,7 @@ Every function takes `now`: the clock is a parameter, so tests (and what-if tool
 
 from __future__ import annotations
 
+import time as time_
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -19,16 +20,19 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import orjson
 
+from core import tasks
 from core.auth import Actor
 from core.events import committed, emit
 from core.sql import fetch, in_transaction
 from models import SlaPolicy
 from resolvers import audit
+from resolvers.activities import record_activity
 from resolvers.auth import require_supervisor, require_user
 from resolvers.errors import BadInput, NotFound
-from resolvers.lifecycle import record_activity
 
 SLA_STREAM = "sla"  # supervisors' live feed of warnings and breaches
+_POLICY_CACHE_SECONDS = 10.0
+_policies_known: tuple[float, bool] = (0.0, True)  # (monotonic time checked, any policy exists)
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 KINDS = ("first_response", "next_response", "resolution")
 TIMER_COLUMNS = "id, conversation_id, policy_id, kind, started_at, due_at, warn_at, met_at, warned_at, breached_at, cancelled_at"
@@ -114,9 +118,7 @@ async def create_policy(actor: Actor | None, **fields: Any) -> SlaPolicy:
         await audit.record(
             conn, actor, "sla_policy.create", "SlaPolicy", policy.id, {k: str(v) for k, v in fields.items()}
         )
-    from jobs.sla import forget_policy_cache
-
-    forget_policy_cache()
+    _forget_policy_cache()
     return policy
 
 
@@ -140,6 +142,24 @@ class Wanted:
     started_at: datetime
     seconds: int
     met_at: datetime | None
+
+
+async def request_sync(conversation_ids: list[int] | set[int]) -> None:
+    """Ask a worker to sync these conversations' timers (jobs/sla.py), unless no SLA policy exists
+    at all (checked at most every 10 s per process): then a webhook costs nothing extra."""
+    global _policies_known
+    checked_at, exist = _policies_known
+    if time_.monotonic() - checked_at > _POLICY_CACHE_SECONDS:
+        exist = bool(await fetch("SELECT 1 FROM sla_policies LIMIT 1"))
+        _policies_known = (time_.monotonic(), exist)
+    if exist and conversation_ids:
+        tasks.SLA_SYNC.send(sorted(conversation_ids))
+
+
+def _forget_policy_cache() -> None:
+    """A policy was just created in this process: start syncing at once."""
+    global _policies_known
+    _policies_known = (0.0, True)
 
 
 async def sync(conversation_id: int, now: datetime | None = None) -> list[datetime]:

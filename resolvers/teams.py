@@ -9,6 +9,7 @@ from core.auth import Actor
 from core.sql import fetch, in_transaction
 from models import AssignmentStrategy, Presence, RoutingRule, Team, TeamMember, User
 from resolvers import audit
+from resolvers.assignment import request_drain, set_presence
 from resolvers.auth import require_supervisor, require_user
 from resolvers.errors import BadInput, Conflict, NotFound
 
@@ -83,7 +84,7 @@ async def save_team(
             team.id,
             {"name": team.name, "strategy": strategy.value, "sticky": sticky, "members": member_ids},
         )
-    _request_drain()  # new members or a new strategy may take queued conversations
+    request_drain()  # new members or a new strategy may take queued conversations
     return team_view(team, member_ids)
 
 
@@ -157,20 +158,12 @@ async def update_agent(
             user.id,
             {"capacity": capacity, "platform_capacity": platform_capacity, "skills": skills},
         )
-    _request_drain()
+    request_drain()
     return user
 
 
 async def set_my_presence(actor: Actor | None, presence: Presence) -> str:
     actor = require_user(actor)
-    from resolvers.assignment import set_presence
-
     if await set_presence(actor.user_id, presence.value) and presence is Presence.ONLINE:
-        _request_drain()
+        request_drain()
     return presence.value
-
-
-def _request_drain() -> None:
-    from jobs.assignment import request_assignment  # jobs import resolvers: keep the cycle lazy
-
-    request_assignment()

@@ -38,15 +38,14 @@ HEARTBEAT = 30.0  # well inside jobs/assignment.PRESENCE_SILENCE
 async def _presence_heartbeat(user_id: int) -> None:
     """While the inbox is open the agent counts as connected (offline → online, which may let
     them take queued conversations); silence makes them offline (jobs/assignment.py)."""
-    from jobs.assignment import request_assignment
-    from resolvers.assignment import seen
+    from resolvers.assignment import request_drain, seen
 
     first = True
     while True:
         try:
             came_online = await seen(user_id)
             if came_online or first:
-                request_assignment()
+                request_drain()
             first = False
         except Exception:
             log.warning("presence heartbeat failed", exc_info=True)

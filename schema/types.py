@@ -446,7 +446,7 @@ class Conversation(Node):
 
     @strawberry.field(description="The conversation's changes (status, transfers, ...), oldest first.")
     async def activities(self, info: strawberry.Info) -> list[Activity]:
-        from resolvers.lifecycle import list_activities
+        from resolvers.activities import list_activities
         from schema.permissions import actor_of
 
         return [Activity.from_view(a) for a in await list_activities(actor_of(info), self.pk)]

@@ -1,36 +1,19 @@
-"""The Dramatiq broker: Redis in production, in-memory (StubBroker) in embedded mode.
+"""Jobs inside the API process (embedded mode and tests): a Dramatiq worker on the app's loop.
 
-Set at import, before any actor module is imported, because `@dramatiq.actor` binds to the
-global broker when the module loads. Workers: `pytake worker` (processes, production) or
-`start_inprocess_worker` (embedded mode and tests).
-"""
+Production runs `pytake worker` processes instead (jobs/worker.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 
-import dramatiq
 from dramatiq.asyncio import EventLoopThread, set_event_loop_thread
-from dramatiq.brokers.redis import RedisBroker
-from dramatiq.brokers.stub import StubBroker
 from dramatiq.worker import Worker
 
-from core.settings import get_settings
+import jobs.actors  # noqa: F401  (declares every actor on the broker this worker consumes)
+from core.broker import broker
 
 log = logging.getLogger(__name__)
-
-
-def _build() -> dramatiq.Broker:
-    settings = get_settings()
-    if settings.redis_url:
-        # The namespace keeps separate deployments (and test runs) on one Redis apart.
-        return RedisBroker(url=settings.redis_url, namespace=settings.namespace)
-    return StubBroker()
-
-
-broker = _build()
-dramatiq.set_broker(broker)
 
 
 class _SharedLoop(EventLoopThread):
@@ -48,8 +31,6 @@ class _SharedLoop(EventLoopThread):
 
 
 def start_inprocess_worker(loop: asyncio.AbstractEventLoop, threads: int = 8) -> Worker:
-    import jobs.actors  # noqa: F401  (declares the actors on this broker)
-
     set_event_loop_thread(_SharedLoop(loop))
     worker = Worker(broker, worker_threads=threads, worker_timeout=100)
     worker.start()
