@@ -6,7 +6,7 @@ from tortoise import fields
 from tortoise.contrib.postgres.fields import ArrayField
 from tortoise.models import Model
 
-from connectors.base import Platform
+from core.vocabulary import Platform
 
 
 class ConversationStatus(enum.StrEnum):

@@ -3,7 +3,7 @@ from __future__ import annotations
 from tortoise import fields
 from tortoise.models import Model
 
-from connectors.base import Platform
+from core.vocabulary import Platform
 
 
 class Customer(Model):

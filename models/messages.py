@@ -5,7 +5,7 @@ import enum
 from tortoise import fields
 from tortoise.models import Model
 
-from connectors.base import MessageKind, Platform
+from core.vocabulary import MessageKind, Platform
 
 
 class Direction(enum.StrEnum):

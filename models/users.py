@@ -6,11 +6,7 @@ from tortoise import fields
 from tortoise.contrib.postgres.fields import ArrayField
 from tortoise.models import Model
 
-
-class Role(enum.StrEnum):
-    ADMIN = "admin"
-    SUPERVISOR = "supervisor"
-    AGENT = "agent"
+from core.auth import Role  # who may do what is the auth layer's word; the column stores it
 
 
 class Presence(enum.StrEnum):

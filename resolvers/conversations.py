@@ -10,7 +10,7 @@ from typing import Any
 from core.auth import Actor
 from core.events import INBOX, committed, emit
 from core.sql import fetch, in_transaction
-from models import Channel, ConversationStatus, User
+from models import ConversationStatus, User
 from resolvers.activities import record_activity
 from resolvers.assignment import request_drain
 from resolvers.auth import require_user
@@ -265,45 +265,3 @@ async def mark_read(actor: Actor | None, conversation_id: int) -> dict[str, Any]
         await emit(conn, INBOX, "CONVERSATION_UPDATED", {"conversation": conversation})
     committed()
     return conversation
-
-
-# --- batch loads for DataLoaders: one query per kind, whatever the page size ---------------------
-
-
-async def customers_by_id(ids: list[int]) -> list[dict[str, Any] | None]:
-    rows = await fetch("SELECT id, name, phone, email FROM customers WHERE id = ANY($1::int[])", ids)
-    found = {r["id"]: r for r in rows}
-    return [found.get(i) for i in ids]
-
-
-async def identities_by_customer(ids: list[int]) -> list[list[dict[str, Any]]]:
-    rows = await fetch(
-        "SELECT id, customer_id, channel_id, platform, external_id, display_name, phone, email, last_inbound_at "
-        "FROM customer_identities "
-        "WHERE customer_id = ANY($1::int[]) ORDER BY id",
-        ids,
-    )
-    grouped: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
-    for r in rows:
-        grouped[r["customer_id"]].append(r)
-    return [grouped[i] for i in ids]
-
-
-async def users_by_id(ids: list[int]) -> list[dict[str, Any] | None]:
-    rows = await fetch(
-        "SELECT id, email, name, role, is_active, presence, capacity, skills FROM users WHERE id = ANY($1::int[])",
-        ids,
-    )
-    found = {r["id"]: r for r in rows}
-    return [found.get(i) for i in ids]
-
-
-async def messages_by_id(ids: list[int]) -> list[dict[str, Any] | None]:
-    rows = await fetch(f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ANY($1::bigint[])", ids)
-    found = {r["id"]: message_view(r) for r in rows}
-    return [found.get(i) for i in ids]
-
-
-async def channels_by_id(ids: list[int]) -> list[Channel | None]:
-    found = {c.id: c for c in await Channel.filter(id__in=ids)}
-    return [found.get(i) for i in ids]

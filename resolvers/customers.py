@@ -148,16 +148,6 @@ async def split_identity(actor: Actor | None, *, identity_id: int) -> dict[str, 
     return new
 
 
-async def get_customer(actor: Actor | None, customer_id: int) -> dict[str, Any]:
-    require_user(actor)
-    from core.sql import fetch
-
-    rows = await fetch(f"SELECT {CUSTOMER_COLUMNS} FROM customers WHERE id = $1", customer_id)
-    if not rows:
-        raise NotFound(f"customer {customer_id} does not exist")
-    return rows[0]
-
-
 async def _lock_customers(conn: BaseDBAsyncClient, ids: list[int]) -> dict[int, dict[str, Any]]:
     """The same advisory locks ingest takes per customer, in id order (no deadlock between two
     merges), then the rows themselves."""

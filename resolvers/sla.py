@@ -28,7 +28,7 @@ from models import SlaPolicy
 from resolvers import audit
 from resolvers.activities import record_activity
 from resolvers.auth import require_supervisor, require_user
-from resolvers.errors import BadInput, NotFound
+from resolvers.errors import BadInput
 
 SLA_STREAM = "sla"  # supervisors' live feed of warnings and breaches
 _POLICY_CACHE_SECONDS = 10.0
@@ -298,10 +298,3 @@ async def timers_of(actor: Actor | None, conversation_id: int) -> list[dict[str,
         f"SELECT {TIMER_COLUMNS} FROM sla_timers WHERE conversation_id = $1 ORDER BY id", conversation_id
     )
     return [timer_view(r) for r in rows]
-
-
-async def get_policy(policy_id: int) -> SlaPolicy:
-    policy = await SlaPolicy.get_or_none(id=policy_id)
-    if policy is None:
-        raise NotFound(f"SLA policy {policy_id} does not exist")
-    return policy

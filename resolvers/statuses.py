@@ -1,6 +1,6 @@
 """Delivery statuses (sent → delivered → read, or failed): one rule for webhooks and send jobs.
 
-Statuses only move forward (`connectors.base.advances`); each reported status is kept once in
+Statuses only move forward (`core.vocabulary.advances`); each reported status is kept once in
 `message_status_changes`; a status for a message whose platform id is not recorded yet is parked
 in `orphan_statuses` and applied when the send job records the id.
 """
@@ -12,8 +12,9 @@ from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from connectors.base import DeliveryStatus, StatusUpdate, advances
+from connectors.base import StatusUpdate
 from core.events import INBOX, conversation_stream, emit
+from core.vocabulary import DeliveryStatus, advances
 from resolvers.views import CONVERSATION_COLUMNS, MESSAGE_COLUMNS, conversation_view, message_view
 
 _TIMESTAMP_COLUMN = {

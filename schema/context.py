@@ -11,7 +11,7 @@ from core.auth import Actor
 from core.events import EventLog
 from core.ratelimit import RateLimiter
 from core.settings import Settings
-from resolvers import conversations as conv
+from resolvers import loaders
 
 
 def _loader(fn: Any) -> DataLoader[Any, Any]:
@@ -20,11 +20,11 @@ def _loader(fn: Any) -> DataLoader[Any, Any]:
 
 @dataclass
 class Loaders:
-    customers: DataLoader[int, Any] = field(default_factory=lambda: _loader(conv.customers_by_id))
-    identities: DataLoader[int, Any] = field(default_factory=lambda: _loader(conv.identities_by_customer))
-    users: DataLoader[int, Any] = field(default_factory=lambda: _loader(conv.users_by_id))
-    messages: DataLoader[int, Any] = field(default_factory=lambda: _loader(conv.messages_by_id))
-    channels: DataLoader[int, Any] = field(default_factory=lambda: _loader(conv.channels_by_id))
+    customers: DataLoader[int, Any] = field(default_factory=lambda: _loader(loaders.customers_by_id))
+    identities: DataLoader[int, Any] = field(default_factory=lambda: _loader(loaders.identities_by_customer))
+    users: DataLoader[int, Any] = field(default_factory=lambda: _loader(loaders.users_by_id))
+    messages: DataLoader[int, Any] = field(default_factory=lambda: _loader(loaders.messages_by_id))
+    channels: DataLoader[int, Any] = field(default_factory=lambda: _loader(loaders.channels_by_id))
 
 
 @dataclass
