@@ -18,8 +18,8 @@ from core.events import INBOX, committed, conversation_stream
 from core.sql import db, in_transaction, retry_on_deadlock
 from resolvers import sla
 from resolvers.assignment import request_drain
+from resolvers.shapes import MESSAGE_COLUMNS
 from resolvers.statuses import apply_status, emit_message_updated
-from resolvers.views import MESSAGE_COLUMNS
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""Plain-dict views of rows: what GraphQL types are built from and what events carry.
+"""The shapes of rows as the API sees them: plain dicts that GraphQL types are built from and
+that events carry.
 
 One shape for both, so a message in a query result and in a live event are the same thing.
 Views keep datetimes as datetimes; events serialise them to ISO strings (orjson) and
