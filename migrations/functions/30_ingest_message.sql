@@ -1,8 +1,9 @@
 -- The heart of ingest: one inbound message becomes customer → conversation → message → outbox
 -- events in one statement, so a webhook costs one round trip. resolvers/inbound.py calls it and
--- lists its rules; migrations/models/6_* explains how it came to be. A new signature would be a
--- second function beside this one: DROP FUNCTION IF EXISTS the old signature above the CREATE,
--- and change resolvers/inbound.py in the same commit.
+-- lists its rules; migrations/models/6_* explains how it came to be. The events carry the API's
+-- shapes (pytake_message_json, pytake_conversation_json in 20_shapes.sql), the same keys a query
+-- returns. A new signature would be a second function beside this one: DROP FUNCTION IF EXISTS
+-- the old signature above the CREATE, and change resolvers/inbound.py in the same commit.
 CREATE OR REPLACE FUNCTION pytake_ingest_message(
     p_channel_id integer, p_platform text, p_platform_message_id text, p_sender_id text, p_sender_name text,
     p_sender_phone text, p_sender_email text, p_reply_address text, p_kind text, p_text text, p_reply_to text,
@@ -118,12 +119,12 @@ BEGIN
                     jsonb_build_object('from', v_previous_status, 'to', 'open', 'reason', 'customer_wrote'), now());
     END IF;
 
-    v_message_json := to_jsonb(v_message) - 'search_tsv';  -- the search index column is no one's business
+    v_message_json := pytake_message_json(v_message);
     INSERT INTO event_outbox (stream, type, payload, created_at) VALUES
         (p_conversation_stream_prefix || v_conversation_id, 'MESSAGE_CREATED',
          jsonb_build_object('message', v_message_json), now()),
         (p_inbox_stream, CASE WHEN v_created THEN 'CONVERSATION_CREATED' ELSE 'CONVERSATION_UPDATED' END,
-         jsonb_build_object('conversation', to_jsonb(v_conversation), 'last_message', v_message_json,
+         jsonb_build_object('conversation', pytake_conversation_json(v_conversation), 'last_message', v_message_json,
                             'customer', v_customer), now());
     out_outcome := CASE WHEN v_created THEN 2 ELSE 1 END;  -- 2: a new conversation
     out_conversation_id := v_conversation_id;
