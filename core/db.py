@@ -2,7 +2,8 @@
 
 Embedded mode starts a real PostgreSQL from the `pgserver` wheel with its data under the project's
 data folder (it survives restarts). Production gets DATABASE_URL. Either way the schema comes from
-aerich migrations in ./migrations, applied by `pytake migrate` (and by `make run`).
+aerich migrations in ./migrations/models, applied by `pytake migrate` (and by `make run`), followed
+by the database functions in ./migrations/functions, whose files hold their current bodies.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 from tortoise import Tortoise
+from tortoise.transactions import in_transaction
 
 from core.settings import ROOT, Settings
 
@@ -22,6 +24,8 @@ log = logging.getLogger(__name__)
 
 MODELS_MODULES = ["models", "aerich.models"]
 MIGRATIONS_DIR = ROOT / "migrations"
+FUNCTIONS_DIR = MIGRATIONS_DIR / "functions"
+_FUNCTIONS_LOCK = 7265021  # advisory lock key: one process (re)defines the functions at a time
 EMBEDDED_DB_NAME = "pytake"
 _embedded_server: Any = None
 
@@ -70,13 +74,6 @@ def start_embedded_postgres(data_dir: Path) -> str:
     return _normalise(_embedded_server.get_uri())
 
 
-def stop_embedded_postgres() -> None:
-    global _embedded_server
-    if _embedded_server is not None:
-        _embedded_server.cleanup()
-        _embedded_server = None
-
-
 async def ensure_database(server_url: str, name: str) -> None:
     conn = await asyncpg.connect(asyncpg_dsn(with_database(server_url, "postgres")))
     try:
@@ -115,12 +112,30 @@ async def close_orm() -> None:
 
 
 async def migrate(db_url: str) -> list[str]:
-    """Apply pending aerich migrations; returns the names applied."""
+    """Apply pending aerich migrations, then (re)define every database function; returns the names
+    of the migrations applied."""
     from aerich import Command
 
     command = Command(tortoise_config=tortoise_config(db_url), app="models", location=str(MIGRATIONS_DIR))
     await command.init()
     try:
-        return await command.upgrade(run_in_transaction=True)
+        applied = await command.upgrade(run_in_transaction=True)
+        await apply_functions()
+        return applied
     finally:
         await Tortoise.close_connections()
+
+
+def function_files() -> list[Path]:
+    return sorted(FUNCTIONS_DIR.glob("*.sql"))
+
+
+async def apply_functions() -> None:
+    """Run every migrations/functions/*.sql in file-name order, in one transaction. Each file is
+    CREATE OR REPLACE of a current body, so running them on every migrate is idempotent; a
+    function a generated column or index depends on keeps its signature, so nothing is rebuilt."""
+    async with in_transaction("default") as conn:
+        # Concurrent CREATE OR REPLACE of one function fails ("tuple concurrently updated").
+        await conn.execute_query("SELECT pg_advisory_xact_lock($1)", [_FUNCTIONS_LOCK])
+        for path in function_files():
+            await conn.execute_script(path.read_text(encoding="utf-8"))

@@ -154,7 +154,7 @@ class EventLog:
                 return total
 
     async def _sequence_batch(self) -> list[tuple[int, int | None, str, str, str]]:
-        """One round trip: `pytake_sequence_events` (migrations/models/1_*) takes the advisory
+        """One round trip: `pytake_sequence_events` (migrations/functions/) takes the advisory
         lock, moves up to _BATCH outbox rows to `events` in id order, and returns them."""
         rows = await fetch("SELECT * FROM pytake_sequence_events($1)", _BATCH)
         return [(r["out_seq"], r["out_prev"], r["out_stream"], r["out_type"], r["out_payload"]) for r in rows]

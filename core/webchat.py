@@ -62,8 +62,8 @@ from core.sql import fetch, fetchrow, in_transaction
 from resolvers.channels import channel_for_webhook, record_webhook
 from resolvers.errors import NotFound
 from resolvers.inbound import ingest
+from resolvers.shapes import MESSAGE_COLUMNS
 from resolvers.statuses import apply_status
-from resolvers.views import MESSAGE_COLUMNS
 
 log = logging.getLogger("pytake.webchat")
 

@@ -30,7 +30,7 @@ from core.events import INBOX, committed, emit
 from core.sql import fetch, in_transaction, retry_on_deadlock
 from models import AssignmentStrategy
 from resolvers.activities import record_activity
-from resolvers.views import CONVERSATION_COLUMNS, conversation_columns, conversation_view
+from resolvers.shapes import CONVERSATION_COLUMNS, conversation_columns, conversation_view
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from core.sql import in_transaction
 from models import RefreshToken, Role, User
 from resolvers import audit
 from resolvers.errors import BadInput, Conflict, Forbidden, Unauthenticated
-from resolvers.views import user_view
+from resolvers.shapes import user_view
 
 
 @dataclass(frozen=True)

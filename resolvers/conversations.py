@@ -15,7 +15,7 @@ from resolvers.activities import record_activity
 from resolvers.assignment import request_drain
 from resolvers.auth import require_user
 from resolvers.errors import BadInput, Forbidden, NotFound
-from resolvers.views import CONVERSATION_COLUMNS, MESSAGE_COLUMNS, conversation_view, message_view
+from resolvers.shapes import CONVERSATION_COLUMNS, MESSAGE_COLUMNS, conversation_view, message_view
 
 MAX_PAGE = 100
 

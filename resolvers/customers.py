@@ -18,7 +18,7 @@ from core.sql import in_transaction, retry_on_deadlock
 from resolvers import audit
 from resolvers.auth import require_user
 from resolvers.errors import BadInput, Conflict, NotFound
-from resolvers.views import CONVERSATION_COLUMNS, conversation_view
+from resolvers.shapes import CONVERSATION_COLUMNS, conversation_view
 
 CUSTOMER_COLUMNS = "id, name, phone, email, merged_into_id"
 

@@ -18,8 +18,8 @@ from core.events import INBOX, committed, conversation_stream
 from core.sql import db, in_transaction, retry_on_deadlock
 from resolvers import sla
 from resolvers.assignment import request_drain
+from resolvers.shapes import MESSAGE_COLUMNS
 from resolvers.statuses import apply_status, emit_message_updated
-from resolvers.views import MESSAGE_COLUMNS
 
 
 @dataclass
@@ -85,7 +85,7 @@ async def _store_message(
     conn: BaseDBAsyncClient, channel_id: int, platform: str, msg: InboundMessage, touched: set[int]
 ) -> int:
     """Customer → conversation → message → events, in the database function
-    `pytake_ingest_message` (migrations/models/6_*_ingest_across_platforms.py), which:
+    `pytake_ingest_message` (migrations/functions/30_ingest_message.sql), which:
     - serialises one sender on one channel (advisory lock), so concurrent messages of one customer
       share a conversation and a concurrent redelivery is seen;
     - stores nothing for a platform message id already stored on this channel (returns 0);

@@ -26,7 +26,7 @@ from resolvers import assignment, conversations, sla
 from resolvers.activities import record_activity
 from resolvers.auth import require_user
 from resolvers.errors import BadInput, DomainError, Forbidden, NotFound
-from resolvers.views import CONVERSATION_COLUMNS, MESSAGE_COLUMNS, conversation_view, message_view
+from resolvers.shapes import CONVERSATION_COLUMNS, MESSAGE_COLUMNS, conversation_view, message_view
 
 # Where each status may go. Closed is final: the customer's next message starts a new conversation.
 TRANSITIONS: dict[ConversationStatus, frozenset[ConversationStatus]] = {

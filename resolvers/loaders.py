@@ -10,7 +10,7 @@ from typing import Any
 
 from core.sql import fetch
 from models import Channel
-from resolvers.views import MESSAGE_COLUMNS, message_view
+from resolvers.shapes import MESSAGE_COLUMNS, message_view
 
 
 async def customers_by_id(ids: list[int]) -> list[dict[str, Any] | None]:

@@ -35,9 +35,9 @@ from resolvers import sla
 from resolvers.auth import require_user
 from resolvers.channels import clear_channel_error, credentials, record_channel_error
 from resolvers.errors import BadInput, Conflict, NotFound
+from resolvers.shapes import CONVERSATION_COLUMNS, MESSAGE_COLUMNS, conversation_view, message_view
 from resolvers.statuses import apply_orphans, transition
 from resolvers.targets import ReplyTarget, resolve_target
-from resolvers.views import CONVERSATION_COLUMNS, MESSAGE_COLUMNS, conversation_view, message_view
 
 log = logging.getLogger(__name__)
 

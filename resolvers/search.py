@@ -21,7 +21,7 @@ from core.sql import fetch
 from resolvers.auth import require_user
 from resolvers.conversations import ConversationFilter, filter_from_json, filter_sql, filter_to_json
 from resolvers.errors import BadInput, Conflict, NotFound
-from resolvers.views import conversation_columns, conversation_view
+from resolvers.shapes import conversation_columns, conversation_view
 
 MAX_QUERY = 200
 MAX_PAGE = 100

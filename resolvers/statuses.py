@@ -15,7 +15,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from connectors.base import StatusUpdate
 from core.events import INBOX, conversation_stream, emit
 from core.vocabulary import DeliveryStatus, advances
-from resolvers.views import CONVERSATION_COLUMNS, MESSAGE_COLUMNS, conversation_view, message_view
+from resolvers.shapes import CONVERSATION_COLUMNS, MESSAGE_COLUMNS, conversation_view, message_view
 
 _TIMESTAMP_COLUMN = {
     DeliveryStatus.SENT: "sent_at",

@@ -20,7 +20,7 @@ from resolvers import search as search_rules
 from resolvers import sla as sla_rules
 from resolvers import teams as team_rules
 from resolvers.errors import BadInput, RateLimited
-from resolvers.views import user_view
+from resolvers.shapes import user_view
 from schema.inputs import (
     BulkUpdateInput,
     ConversationFilterInput,

@@ -1,16 +1,24 @@
 """The event log: sequence numbers follow commit order, and `follow` fills every gap the bus
-leaves from the database (a lost publish, a publish out of order, a RESYNC)."""
+leaves from the database (a lost publish, a publish out of order, a RESYNC); and the events the
+database's ingest function writes carry the API's own message and conversation shapes."""
 
 from __future__ import annotations
 
 import asyncio
+import random
 import uuid
+from datetime import datetime
+from typing import Any
 
+import orjson
 import pytest
 
 from core.bus import RESYNC, EventBus
-from core.events import EventLog, emit
-from core.sql import in_transaction
+from core.events import INBOX, EventLog, conversation_stream, emit
+from core.sql import fetch, fetchrow, in_transaction
+from models import Message
+from resolvers.shapes import CONVERSATION_COLUMNS, MESSAGE_COLUMNS, conversation_view, message_view
+from tests.helpers import eventually, post_webhook, wa_text_payload
 
 
 async def _emit(stream: str, n: int) -> None:
@@ -107,3 +115,50 @@ async def _take(iterator, n):  # type: ignore[no-untyped-def]
         n -= 1
         if n == 0:
             return
+
+
+def _same_as_view(event_shape: dict[str, Any], view: dict[str, Any]) -> None:
+    """An event's JSON equals the API's view of the same row (timestamps as ISO strings)."""
+    assert sorted(event_shape) == sorted(view)
+    for key, value in view.items():
+        sent = event_shape[key]
+        assert (datetime.fromisoformat(sent) if isinstance(value, datetime) and sent else sent) == value, key
+
+
+async def test_ingest_events_carry_the_api_shapes_of_message_and_conversation(server, wa):
+    """pytake_ingest_message writes its events in SQL; they must hold exactly what the API's
+    message and conversation views hold (migrations/functions/20_shapes.sql is the one definition)."""
+    channel, secrets, _ = wa
+    wamid = f"wamid.{uuid.uuid4().hex}"
+    sender = f"1650{random.randrange(10**7):07d}"
+    body = wa_text_payload(channel.config["phone_number_id"], sender, "what shape am I?", wamid=wamid)
+    assert (await post_webhook(server, channel, secrets["app_secret"], body)).status_code == 200
+    stored = await Message.get(channel_id=channel.id, platform_message_id=wamid)
+
+    async def events_of_this_message() -> list[dict[str, Any]]:
+        rows = await fetch(
+            "SELECT stream, type, payload FROM events WHERE (stream = $1 AND type = 'MESSAGE_CREATED') "
+            "OR (stream = $2 AND (payload->'last_message'->>'id')::bigint = $3) ORDER BY seq",
+            conversation_stream(stored.conversation_id),
+            INBOX,
+            stored.id,
+        )
+        return rows if len(rows) == 2 else []
+
+    created, inbox = await eventually(events_of_this_message)
+    message = message_view(await fetchrow(f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = $1", stored.id))
+    conversation = conversation_view(
+        await fetchrow(
+            f"SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = $1", stored.conversation_id
+        )
+    )
+    payload, inbox_payload = _json(created["payload"]), _json(inbox["payload"])
+    assert inbox["type"] == "CONVERSATION_CREATED"
+    _same_as_view(payload["message"], message)
+    _same_as_view(inbox_payload["last_message"], message)
+    _same_as_view(inbox_payload["conversation"], conversation)
+    assert not {"search_tsv", "send_attempts", "sending_until", "failed_at"} & set(payload["message"])
+
+
+def _json(value: Any) -> dict[str, Any]:
+    return orjson.loads(value) if isinstance(value, str) else value

@@ -1,26 +1,40 @@
-"""Plain-dict views of rows: what GraphQL types are built from and what events carry.
+"""The shapes of rows as the API sees them: plain dicts that GraphQL types are built from and
+that events carry.
 
-One shape for both, so a message in a query result and in a live event are the same thing.
-Views keep datetimes as datetimes; events serialise them to ISO strings (orjson) and
-`schema/` reads either.
+One shape for both, so a message in a query result and in a live event are the same thing. The
+message and conversation shapes are defined once, in migrations/functions/20_shapes.sql, which
+the database's own functions serialise with (the events ingest writes); the column lists here are
+read from that file. Views keep datetimes as datetimes; events carry ISO strings and `schema/`
+reads either.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import orjson
 
-MESSAGE_COLUMNS = (
-    "id, conversation_id, channel_id, identity_id, platform, direction, kind, text, status, platform_message_id, client_message_id, "
-    "sender_id, reply_to_platform_id, attachments, metadata, error_code, error_reason, created_at, sent_at, "
-    "delivered_at, read_at, edited_at, deleted_at"
-)
+from core.db import FUNCTIONS_DIR
 
-CONVERSATION_COLUMNS = (
-    "id, channel_id, customer_id, identity_id, platform, status, assignee_id, last_message_id, last_message_at, "
-    "unread_count, snoozed_until, priority, labels, escalation_level, team_id, queued_at, language, created_at, updated_at"
-)
+SHAPES_SQL = FUNCTIONS_DIR / "20_shapes.sql"
+
+
+def shape_columns(function: str) -> tuple[str, ...]:
+    """The keys the SQL function `function` builds: its `'key', row.key` pairs, in order."""
+    sql = SHAPES_SQL.read_text(encoding="utf-8")
+    body = re.search(rf"FUNCTION {function}\(.*?\$fn\$(.*?)\$fn\$", sql, re.S)
+    if body is None:
+        raise RuntimeError(f"{SHAPES_SQL} defines no {function}")
+    keys = re.findall(r"'(\w+)'\s*,", body.group(1))
+    pairs = re.findall(r"'(\w+)'\s*,\s*\w+\.(\w+)", body.group(1))
+    if not pairs or len(pairs) != len(keys) or any(key != column for key, column in pairs):
+        raise RuntimeError(f"{function} in {SHAPES_SQL} must map each key to the column of that name")
+    return tuple(key for key, _ in pairs)
+
+
+MESSAGE_COLUMNS = ", ".join(shape_columns("pytake_message_json"))
+CONVERSATION_COLUMNS = ", ".join(shape_columns("pytake_conversation_json"))
 
 
 def conversation_columns(alias: str) -> str:

@@ -1,0 +1,133 @@
+-- The heart of ingest: one inbound message becomes customer → conversation → message → outbox
+-- events in one statement, so a webhook costs one round trip. resolvers/inbound.py calls it and
+-- lists its rules; migrations/models/6_* explains how it came to be. The events carry the API's
+-- shapes (pytake_message_json, pytake_conversation_json in 20_shapes.sql), the same keys a query
+-- returns. A new signature would be a second function beside this one: DROP FUNCTION IF EXISTS
+-- the old signature above the CREATE, and change resolvers/inbound.py in the same commit.
+CREATE OR REPLACE FUNCTION pytake_ingest_message(
+    p_channel_id integer, p_platform text, p_platform_message_id text, p_sender_id text, p_sender_name text,
+    p_sender_phone text, p_sender_email text, p_reply_address text, p_kind text, p_text text, p_reply_to text,
+    p_thread_refs text[], p_new_thread boolean, p_attachments jsonb, p_metadata jsonb,
+    p_sent_at timestamptz, p_inbox_stream text, p_conversation_stream_prefix text
+) RETURNS TABLE (out_outcome integer, out_conversation_id integer) LANGUAGE plpgsql AS $fn$
+DECLARE
+    v_identity integer;
+    v_display text;
+    v_customer jsonb;
+    v_customer_id integer;
+    v_conversation_id integer;
+    v_created boolean := false;
+    v_message messages%ROWTYPE;
+    v_conversation conversations%ROWTYPE;
+    v_message_json jsonb;
+    v_previous_status text;
+    v_team_id integer;
+BEGIN
+    -- One sender on one channel at a time: the same customer writing twice at once lands in one
+    -- conversation, and a concurrent redelivery sees the first copy.
+    PERFORM pg_advisory_xact_lock(hashtextextended('identity:' || p_channel_id || ':' || p_sender_id, 0));
+    IF EXISTS (SELECT 1 FROM messages WHERE channel_id = p_channel_id AND platform_message_id = p_platform_message_id) THEN
+        out_outcome := 0;
+        RETURN NEXT;
+        RETURN;
+    END IF;
+
+    SELECT i.id, i.display_name, i.customer_id INTO v_identity, v_display, v_customer_id
+      FROM customer_identities i WHERE i.channel_id = p_channel_id AND i.external_id = p_sender_id;
+    IF v_identity IS NULL THEN
+        -- A verified phone/e-mail already known on another platform is the same person. The lock
+        -- makes two first messages from one number on two platforms agree on one customer.
+        IF p_sender_phone IS NOT NULL THEN
+            PERFORM pg_advisory_xact_lock(hashtextextended('phone:' || p_sender_phone, 0));
+            SELECT id INTO v_customer_id FROM customers
+             WHERE phone = p_sender_phone AND merged_into_id IS NULL ORDER BY id LIMIT 1;
+        END IF;
+        IF v_customer_id IS NULL AND p_sender_email IS NOT NULL THEN
+            PERFORM pg_advisory_xact_lock(hashtextextended('email:' || p_sender_email, 0));
+            SELECT id INTO v_customer_id FROM customers
+             WHERE email = p_sender_email AND merged_into_id IS NULL ORDER BY id LIMIT 1;
+        END IF;
+        IF v_customer_id IS NULL THEN
+            INSERT INTO customers (name, phone, email, created_at, updated_at)
+                VALUES (p_sender_name, p_sender_phone, p_sender_email, now(), now())
+                RETURNING id INTO v_customer_id;
+        ELSE
+            UPDATE customers SET phone = COALESCE(phone, p_sender_phone), email = COALESCE(email, p_sender_email),
+                   name = COALESCE(name, p_sender_name), updated_at = now()
+             WHERE id = v_customer_id;
+        END IF;
+        INSERT INTO customer_identities (customer_id, channel_id, platform, external_id, display_name, phone, email,
+                                         reply_address, created_at)
+            VALUES (v_customer_id, p_channel_id, p_platform, p_sender_id, p_sender_name, p_sender_phone,
+                    p_sender_email, p_reply_address, now())
+            RETURNING id INTO v_identity;
+    ELSIF (p_sender_name IS NOT NULL AND p_sender_name IS DISTINCT FROM v_display)
+          OR p_reply_address IS NOT NULL THEN
+        UPDATE customer_identities SET display_name = COALESCE(p_sender_name, display_name),
+               reply_address = COALESCE(p_reply_address, reply_address)
+         WHERE id = v_identity;
+    END IF;
+    UPDATE customer_identities SET last_inbound_at = GREATEST(COALESCE(last_inbound_at, p_sent_at), p_sent_at)
+        WHERE id = v_identity;
+    -- The customer's conversations are shared by all their identities: serialise on the customer
+    -- too, so messages arriving on two platforms at once agree on one conversation.
+    PERFORM pg_advisory_xact_lock(hashtextextended('customer:' || v_customer_id, 0));
+    SELECT jsonb_build_object('id', c.id, 'name', c.name, 'phone', c.phone, 'email', c.email) INTO v_customer
+      FROM customers c WHERE c.id = v_customer_id;
+
+    IF array_length(p_thread_refs, 1) > 0 THEN  -- a reply in a thread we know: that thread's conversation
+        SELECT c.id INTO v_conversation_id FROM messages m JOIN conversations c ON c.id = m.conversation_id
+         WHERE m.channel_id = p_channel_id AND m.platform_message_id = ANY(p_thread_refs) AND c.status <> 'closed'
+           AND c.customer_id = v_customer_id
+         ORDER BY m.id DESC LIMIT 1;
+    END IF;
+    IF v_conversation_id IS NULL AND NOT p_new_thread THEN
+        -- The customer's current conversation, whichever platform it started on (a resolved or
+        -- pending one reopens); otherwise a new one.
+        SELECT id INTO v_conversation_id FROM conversations
+         WHERE customer_id = v_customer_id AND status <> 'closed' ORDER BY last_message_at DESC NULLS LAST, id DESC LIMIT 1;
+    END IF;
+    IF v_conversation_id IS NULL THEN
+        -- Routing: the first rule (by position) matching the platform, channel and language picks
+        -- the team; its agents are then offered the conversation (resolvers/assignment.py).
+        SELECT r.team_id INTO v_team_id FROM routing_rules r
+         WHERE (r.platform IS NULL OR r.platform = p_platform) AND (r.channel_id IS NULL OR r.channel_id = p_channel_id)
+           AND (r.language IS NULL OR r.language = NULLIF(p_metadata->>'language', '')) AND r.topic IS NULL
+         ORDER BY r.position, r.id LIMIT 1;
+        INSERT INTO conversations (channel_id, customer_id, identity_id, platform, status, unread_count,
+                                   last_message_at, team_id, queued_at, language, created_at, updated_at)
+            VALUES (p_channel_id, v_customer_id, v_identity, p_platform, 'open', 0, now(), v_team_id,
+                    CASE WHEN v_team_id IS NOT NULL THEN now() END, NULLIF(p_metadata->>'language', ''), now(), now())
+            RETURNING id INTO v_conversation_id;
+        v_created := true;
+    END IF;
+
+    INSERT INTO messages (conversation_id, channel_id, identity_id, platform, direction, kind, text, status, platform_message_id,
+                          reply_to_platform_id, attachments, metadata, created_at, sent_at, send_attempts)
+        VALUES (v_conversation_id, p_channel_id, v_identity, p_platform, 'inbound', p_kind, p_text, 'received', p_platform_message_id,
+                p_reply_to, p_attachments, p_metadata, now(), p_sent_at, 0)
+        RETURNING * INTO v_message;
+    SELECT status INTO v_previous_status FROM conversations WHERE id = v_conversation_id;
+    UPDATE conversations SET last_message_id = v_message.id, last_message_at = v_message.created_at,
+           unread_count = unread_count + 1,
+           status = CASE WHEN status IN ('resolved', 'pending', 'snoozed') THEN 'open' ELSE status END,
+           snoozed_until = NULL, updated_at = now()
+     WHERE id = v_conversation_id RETURNING * INTO v_conversation;
+    IF v_previous_status IN ('resolved', 'pending', 'snoozed') THEN  -- the timeline says why it reopened
+        INSERT INTO conversation_activities (conversation_id, actor_id, type, data, created_at)
+            VALUES (v_conversation_id, NULL, 'status_changed',
+                    jsonb_build_object('from', v_previous_status, 'to', 'open', 'reason', 'customer_wrote'), now());
+    END IF;
+
+    v_message_json := pytake_message_json(v_message);
+    INSERT INTO event_outbox (stream, type, payload, created_at) VALUES
+        (p_conversation_stream_prefix || v_conversation_id, 'MESSAGE_CREATED',
+         jsonb_build_object('message', v_message_json), now()),
+        (p_inbox_stream, CASE WHEN v_created THEN 'CONVERSATION_CREATED' ELSE 'CONVERSATION_UPDATED' END,
+         jsonb_build_object('conversation', pytake_conversation_json(v_conversation), 'last_message', v_message_json,
+                            'customer', v_customer), now());
+    out_outcome := CASE WHEN v_created THEN 2 ELSE 1 END;  -- 2: a new conversation
+    out_conversation_id := v_conversation_id;
+    RETURN NEXT;
+END;
+$fn$;
