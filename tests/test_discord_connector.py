@@ -32,9 +32,9 @@ from connectors.base import (
 from connectors.discord import DEFAULT_INTENTS, MESSAGE_CONTENT, discord, parse_gateway_dispatch
 from connectors.discord_gateway import GatewayClient, GatewayFatal, gateway_url_with_query
 from connectors.fakes import signing
-from connectors.fakes.discord import RATE_LIMITED, FakeDiscord, attachment_object, discord_error, message_data
 from core.db import asyncpg_dsn
 from tests.conftest import DATABASE_URL, SAMPLES
+from tests.fakes.discord import RATE_LIMITED, FakeDiscord, attachment_object, discord_error, message_data
 
 DC = SAMPLES / "discord"
 VECTORS = [

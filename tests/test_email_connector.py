@@ -41,7 +41,8 @@ from connectors.email_threading import (
     strip_reply,
     thread_refs,
 )
-from connectors.fakes.email import (
+from connectors.registry import get_connector
+from tests.fakes.email import (
     FakeIMAP,
     FakeSMTP,
     event_payload,
@@ -55,7 +56,6 @@ from connectors.fakes.email import (
     signed_event_request,
     signed_route_request,
 )
-from connectors.registry import get_connector
 
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
 

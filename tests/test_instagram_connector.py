@@ -29,11 +29,11 @@ from connectors.base import (
     SendError,
     WebhookRequest,
 )
-from connectors.fakes.messenger import FakeMetaGraph, envelope, graph_error, serialise, text_event
 from connectors.instagram import InstagramConnector, instagram
 from connectors.meta_common import sign_body
 from connectors.registry import get_connector
 from tests.conftest import SAMPLES
+from tests.fakes.messenger import FakeMetaGraph, envelope, graph_error, serialise, text_event
 
 IG = SAMPLES / "instagram"
 ACCOUNT = "17841405309211844"  # the samples' Instagram professional account

@@ -35,10 +35,10 @@ from connectors.base import (
     SendError,
     WebhookRequest,
 )
-from connectors.fakes.line import FakeLine, event_base
-from connectors.fakes.whatsapp import serve_app
+from connectors.fakes.server import serve_app
 from connectors.line import line, postback_data, retry_key
 from connectors.registry import get_connector
+from tests.fakes.line import FakeLine, event_base
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "platform-samples"
 LINE = SAMPLES / "line"

@@ -30,11 +30,11 @@ from connectors.base import (
     SendError,
     WebhookRequest,
 )
-from connectors.fakes.messenger import FakeMetaGraph, envelope, graph_error, serialise, text_event
 from connectors.messenger import MessengerConnector, messenger
 from connectors.meta_common import sign_body
 from connectors.registry import get_connector
 from tests.conftest import SAMPLES
+from tests.fakes.messenger import FakeMetaGraph, envelope, graph_error, serialise, text_event
 
 MS = SAMPLES / "messenger"
 PAGE = "108517771987654"  # the samples' page

@@ -28,10 +28,10 @@ from connectors.base import (
     SendError,
     WebhookRequest,
 )
-from connectors.fakes.slack import FakeSlack, sign
 from connectors.registry import get_connector
 from connectors.slack import slack
 from tests.conftest import SAMPLES
+from tests.fakes.slack import FakeSlack, sign
 
 SL = SAMPLES / "slack"
 TEAM = "T0FAKE001"

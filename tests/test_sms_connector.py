@@ -38,11 +38,11 @@ from connectors.base import (
     SendError,
     WebhookRequest,
 )
+from connectors.fakes.server import serve_app
 from connectors.fakes.signing import twilio as twilio_sign
-from connectors.fakes.twilio import FakeTwilio, inbound_fields, twilio_error
-from connectors.fakes.whatsapp import serve_app
 from connectors.registry import get_connector
 from connectors.sms import EMPTY_TWIML, REASONS, sms
+from tests.fakes.twilio import FakeTwilio, inbound_fields, twilio_error
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "platform-samples"
 SMS = SAMPLES / "sms"

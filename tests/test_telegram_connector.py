@@ -32,10 +32,10 @@ from connectors.base import (
     SendError,
     WebhookRequest,
 )
-from connectors.fakes.telegram import FakeTelegram, error_body
-from connectors.fakes.whatsapp import serve_app
+from connectors.fakes.server import serve_app
 from connectors.telegram import ALLOWED_UPDATES, telegram
 from tests.conftest import SAMPLES
+from tests.fakes.telegram import FakeTelegram, error_body
 
 TG = SAMPLES / "telegram"
 VECTORS = [

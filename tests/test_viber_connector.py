@@ -30,10 +30,10 @@ from connectors.base import (
     SendError,
     WebhookRequest,
 )
-from connectors.fakes.viber import FakeViber, sign
-from connectors.fakes.whatsapp import serve_app
+from connectors.fakes.server import serve_app
 from connectors.viber import STATUS_CODES, viber
 from tests.conftest import SAMPLES
+from tests.fakes.viber import FakeViber, sign
 
 VIBER = SAMPLES / "viber"
 USER = "01234567890A="  # the samples' sender

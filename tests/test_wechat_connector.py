@@ -25,8 +25,8 @@ from connectors.base import (
     SendError,
     WebhookRequest,
 )
-from connectors.fakes.wechat import FakeWeChat, signature, xml_body
 from connectors.wechat import ERRORS, wechat
+from tests.fakes.wechat import FakeWeChat, signature, xml_body
 
 FIXTURES = Path(__file__).parent / "fixtures" / "wechat"
 OPENID = "oABCD1234efgh5678ijkl9012mno"  # the fixtures' follower

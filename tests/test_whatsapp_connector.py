@@ -28,7 +28,8 @@ from connectors.base import (
     SendError,
     WebhookRequest,
 )
-from connectors.fakes.whatsapp import FakeWhatsApp, graph_error, serve_app, sign
+from connectors.fakes.server import serve_app
+from connectors.fakes.whatsapp import FakeWhatsApp, graph_error, sign
 from connectors.registry import get_connector
 from connectors.whatsapp import whatsapp
 
