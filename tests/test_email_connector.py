@@ -15,7 +15,6 @@ import urllib.parse
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -42,6 +41,7 @@ from connectors.email_threading import (
     thread_refs,
 )
 from connectors.registry import get_connector
+from tests.conftest import DATABASE_URL, SAMPLES
 from tests.fakes.email import (
     FakeIMAP,
     FakeSMTP,
@@ -59,7 +59,6 @@ from tests.fakes.email import (
 
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "platform-samples"
 EMAIL = SAMPLES / "email"
 VECTORS = [
     v
@@ -823,7 +822,6 @@ async def test_poller_survives_a_uidvalidity_change(server: str, imap: FakeIMAP,
 
 async def test_one_mailbox_is_polled_by_one_process_at_a_time(server: str, imap: FakeIMAP) -> None:
     from core.imap import poll_mailbox
-    from tests.conftest import DATABASE_URL
 
     channel = await _mailbox_channel(imap)
     imap.append(_customer_mail(1, uuid.uuid4().hex[:8]))

@@ -310,12 +310,6 @@ def test_validate_config_interface_and_registry() -> None:
 # ---- sending over real HTTP to the fake ------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as client:
-        yield client
-
-
 @pytest.fixture
 async def fake() -> AsyncIterator[tuple[FakeMetaGraph, ChannelCredentials]]:
     api = FakeMetaGraph()

@@ -12,7 +12,6 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -38,9 +37,9 @@ from connectors.base import (
 from connectors.fakes.server import serve_app
 from connectors.line import line, postback_data, retry_key
 from connectors.registry import get_connector
+from tests.conftest import SAMPLES
 from tests.fakes.line import FakeLine, event_base
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "platform-samples"
 LINE = SAMPLES / "line"
 USER = "U4af4980629aaaaaaaaaaaaaaaaaaaaaa"
 BOT = "U00000000000000000000000000000bot"
@@ -388,12 +387,6 @@ def test_retry_key_is_a_stable_uuid() -> None:
 
 
 # ---- sending over real HTTP to the fake --------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as client:
-        yield client
 
 
 @pytest.fixture

@@ -545,12 +545,6 @@ def test_validate_config_capabilities_and_registry() -> None:
 # ---- sending over real HTTP to the fake -----------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as client:
-        yield client
-
-
 @pytest.fixture
 async def fake() -> AsyncIterator[tuple[FakeSlack, ChannelCredentials]]:
     api = FakeSlack(bot_token=SECRETS["bot_token"], signing_secret=SECRETS["signing_secret"])

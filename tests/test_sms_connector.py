@@ -15,7 +15,6 @@ import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -42,9 +41,9 @@ from connectors.fakes.server import serve_app
 from connectors.fakes.signing import twilio as twilio_sign
 from connectors.registry import get_connector
 from connectors.sms import EMPTY_TWIML, REASONS, sms
+from tests.conftest import SAMPLES
 from tests.fakes.twilio import FakeTwilio, inbound_fields, twilio_error
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "platform-samples"
 SMS = SAMPLES / "sms"
 ACCOUNT = "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"  # the samples' account
 OUR_NUMBER = "+15557122661"
@@ -411,12 +410,6 @@ def test_validate_config_capabilities_and_registry() -> None:
 
 
 # ---- sending over real HTTP to the fake ------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as client:
-        yield client
 
 
 @pytest.fixture

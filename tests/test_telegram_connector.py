@@ -596,12 +596,6 @@ async def _run_mock(handler: Any, out: OutboundMessage) -> str:
 
 
 @pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as client:
-        yield client
-
-
-@pytest.fixture
 async def fake() -> AsyncIterator[tuple[FakeTelegram, ChannelCredentials]]:
     api = FakeTelegram()
     api.add_bot(TOKEN)

@@ -302,12 +302,6 @@ def test_validate_config_and_capabilities() -> None:
 
 
 @pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as client:
-        yield client
-
-
-@pytest.fixture
 async def fake() -> AsyncIterator[tuple[FakeViber, ChannelCredentials]]:
     api = FakeViber(TOKEN)
     api.subscribe(USER)

@@ -252,12 +252,6 @@ def test_validate_config_and_capabilities() -> None:
 
 
 @pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as client:
-        yield client
-
-
-@pytest.fixture
 async def fake() -> AsyncIterator[tuple[FakeWeChat, ChannelCredentials]]:
     api = FakeWeChat(APP_ID, "app-secret-1", SERVER_TOKEN)
     api.follow(OPENID, wrote_at=time.time() - 3600)
