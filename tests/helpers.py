@@ -246,10 +246,14 @@ async def connector_case(
     name: str = "",
     agent_name: str | None = None,
 ) -> AsyncIterator[ConnectorCase]:
-    """Serve `fake`, store a `platform` channel pointed at it and let `wire` tell the fake about the
-    channel (its webhook URL, tokens); disabled afterwards, so later tests' reply targets stay short."""
-    async with fake.serve() as base_url:
-        channel = await make_channel(platform, {**config, "api_base": base_url}, secrets, name=name)
+    """Serve `fake` (an HTTP fake; None where the test serves its own, like SMTP), store a `platform`
+    channel whose api_base is the fake's and let `wire` tell the fake about the channel (webhook URL,
+    tokens). The channel is disabled afterwards, so later tests' reply targets stay short."""
+    async with contextlib.AsyncExitStack() as stack:
+        base_url = "" if fake is None else await stack.enter_async_context(fake.serve())
+        if base_url:
+            config = {**config, "api_base": base_url}
+        channel = await make_channel(platform, config, secrets, name=name)
         case = ConnectorCase(server, channel, fake, base_url, secrets, agent_name)
         try:
             if wire is not None:
