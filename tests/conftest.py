@@ -2,7 +2,9 @@
 never collide. With DATABASE_URL/REDIS_URL set (CI) the machine's servers are used; otherwise the
 embedded PostgreSQL and in-memory pub/sub, and the Redis-only tests skip with a reason.
 
-The environment is fixed here, before any app module reads settings."""
+The environment is fixed here, before any app module reads settings. When the session ends, every
+Redis key under the run's namespace (Dramatiq's queues and heartbeats, rate-limit buckets, presence,
+event logs; `<namespace>-prod` too) is deleted, so a run leaves nothing behind."""
 
 from __future__ import annotations
 
@@ -12,11 +14,13 @@ import os
 import socket
 import tempfile
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 import pytest_asyncio
+import redis
 
 RUN_ID = uuid.uuid4().hex[:10]
 TEST_DB = f"pytake_test_{RUN_ID}"
@@ -26,7 +30,8 @@ SAMPLES = SHARED / "platform-samples"
 
 _server_url = os.environ.get("DATABASE_URL")
 os.environ["PYTAKE_DATA_DIR"] = str(_DATA_DIR)
-os.environ["PYTAKE_NAMESPACE"] = f"pytake-test-{RUN_ID}"
+NAMESPACE = f"pytake-test-{RUN_ID}"
+os.environ["PYTAKE_NAMESPACE"] = NAMESPACE
 os.environ["PYTAKE_DEMO"] = "0"
 os.environ["PYTAKE_INPROCESS_WORKER"] = "1"
 os.environ["LOG_LEVEL"] = os.environ.get("TEST_LOG_LEVEL", "WARNING")
@@ -43,7 +48,39 @@ DATABASE_URL = core_db.with_database(SERVER_URL, TEST_DB)
 os.environ["DATABASE_URL"] = DATABASE_URL
 REDIS_URL = os.environ.get("REDIS_URL")
 
+from connectors.fakes.whatsapp import FakeWhatsApp  # noqa: E402  (after DATABASE_URL is the test database)
+from tests.helpers import make_whatsapp_channel  # noqa: E402
+
 requires_redis = pytest.mark.skipif(not REDIS_URL, reason="REDIS_URL not set: this test needs a Redis server")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Drop the run's Redis namespace after every fixture (the app's worker included) has stopped."""
+    if REDIS_URL:
+        drop_namespace(REDIS_URL, NAMESPACE)
+
+
+def drop_namespace(redis_url: str, namespace: str) -> int:
+    """Delete every key that starts with `namespace` (its `:` keys and `-prod` ones); the count."""
+    client = redis.Redis.from_url(redis_url)
+    try:
+        deleted = 0
+        for batch in _batches(client.scan_iter(match=f"{namespace}*", count=500), 500):
+            deleted += client.unlink(*batch)
+        return deleted
+    finally:
+        client.close()
+
+
+def _batches(keys: Iterator[bytes], size: int) -> Iterator[list[bytes]]:
+    batch: list[bytes] = []
+    for key in keys:
+        batch.append(key)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def free_port() -> int:
@@ -87,11 +124,16 @@ async def server(database: str) -> AsyncIterator[str]:
     await asyncio.wait_for(task, 15)
 
 
+@pytest_asyncio.fixture(scope="module")
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    """One client per module for the connectors' sends: its TLS context costs ~50 ms to build."""
+    async with httpx.AsyncClient() as client:
+        yield client
+
+
 @pytest_asyncio.fixture(scope="session")
 async def fake_whatsapp() -> AsyncIterator[tuple[object, str]]:
     """A fake WhatsApp Cloud API on loopback: (fake, base_url)."""
-    from connectors.fakes.whatsapp import FakeWhatsApp
-
     fake = FakeWhatsApp()
     async with fake.serve() as base_url:
         yield fake, base_url
@@ -100,8 +142,6 @@ async def fake_whatsapp() -> AsyncIterator[tuple[object, str]]:
 @pytest_asyncio.fixture
 async def wa(server: str, fake_whatsapp: tuple[object, str]):  # type: ignore[no-untyped-def]
     """A fresh WhatsApp channel wired to the fake both ways."""
-    from tests.helpers import make_whatsapp_channel
-
     fake, base_url = fake_whatsapp
     channel, secrets = await make_whatsapp_channel(base_url)
     fake.add_number(  # type: ignore[attr-defined]

@@ -1,11 +1,15 @@
-"""Clients that speak to the app the way real ones do: GraphQL over HTTP, graphql-transport-ws."""
+"""Clients that speak to the app the way real ones do (GraphQL over HTTP, graphql-transport-ws), and
+`ConnectorCase`, the one arrangement every connector's end-to-end test builds on."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -14,7 +18,8 @@ from websockets.asyncio.client import ClientConnection, connect
 from connectors.fakes.whatsapp import inbound_text_payload, sign
 from core.auth import hash_password
 from core.crypto import encrypt_secrets
-from models import Channel, Role, User
+from models import Channel, Message, Role, User
+from schema.relay import to_global_id
 
 PASSWORD = "correct horse battery"
 _hash_cache: dict[str, str] = {}
@@ -61,7 +66,9 @@ async def login(base: str, user: User) -> str:
 _phone_ids = itertools.count(int(uuid.uuid4().int % 10**9) * 1000)
 
 
-async def make_channel(platform: str, config: dict[str, Any], secrets: dict[str, str], name: str = "") -> Channel:
+async def make_channel(
+    platform: str, config: dict[str, Any], secrets: dict[str, str], name: str = ""
+) -> Channel:
     """A channel of any platform, stored the way createChannel stores it (secrets encrypted)."""
     return await Channel.create(
         platform=platform,
@@ -175,3 +182,84 @@ async def eventually(check: Any, timeout: float = 10, interval: float = 0.05) ->
         if loop.time() > deadline:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(interval)
+
+
+SEND = (
+    "mutation($input: SendMessageInput!) "
+    "{ sendMessage(input: $input) { id status platform clientMessageId text } }"
+)
+
+
+@dataclass
+class ConnectorCase:
+    """A channel in the app whose `api_base` is a fake platform's, the URL that platform posts its
+    webhooks to, and an agent who answers through the app (sends go out on the in-process worker)."""
+
+    server: str
+    channel: Channel
+    fake: Any
+    base_url: str  # where the fake serves: the channel's api_base
+    secrets: dict[str, str]
+    agent_name: str | None = None
+    _access: str | None = None
+
+    @property
+    def webhook(self) -> str:
+        return f"{self.server}/webhooks/{self.channel.platform}/{self.channel.id}"
+
+    async def access(self) -> str:
+        """The agent's access token (the agent is made and logged in once)."""
+        if self._access is None:
+            self._access = await login(self.server, await make_user(Role.AGENT, name=self.agent_name))
+        return self._access
+
+    async def reply(self, conversation_id: int, text: str, **fields: Any) -> tuple[dict[str, Any], str]:
+        """sendMessage as the agent (`fields`: buttons, channelId...); (response, clientMessageId)."""
+        client_id = str(uuid.uuid4())
+        reply = {
+            "conversationId": to_global_id("Conversation", conversation_id),
+            "clientMessageId": client_id,
+            "text": text,
+            **fields,
+        }
+        return await gql(self.server, SEND, {"input": reply}, await self.access()), client_id
+
+    async def wait_for(self, client_id: str, status: str = "sent", timeout: float = 20) -> Message:
+        """The reply once the worker has taken it to `status` (sent, delivered, read, failed)."""
+
+        async def reached() -> Message | None:
+            message = await Message.get_or_none(client_message_id=client_id)
+            return message if message is not None and message.status == status else None
+
+        return await eventually(reached, timeout=timeout)
+
+
+@contextlib.asynccontextmanager
+async def connector_case(
+    server: str,
+    fake: Any,
+    platform: str,
+    config: dict[str, Any],
+    secrets: dict[str, str],
+    *,
+    wire: Callable[[ConnectorCase], Awaitable[None] | None] | None = None,
+    name: str = "",
+    agent_name: str | None = None,
+) -> AsyncIterator[ConnectorCase]:
+    """Serve `fake` (an HTTP fake; None where the test serves its own, like SMTP), store a `platform`
+    channel whose api_base is the fake's and let `wire` tell the fake about the channel (webhook URL,
+    tokens). The channel is disabled afterwards, so later tests' reply targets stay short."""
+    async with contextlib.AsyncExitStack() as stack:
+        base_url = "" if fake is None else await stack.enter_async_context(fake.serve())
+        if base_url:
+            config = {**config, "api_base": base_url}
+        channel = await make_channel(platform, config, secrets, name=name)
+        case = ConnectorCase(server, channel, fake, base_url, secrets, agent_name)
+        try:
+            if wire is not None:
+                wired = wire(case)
+                if wired is not None:
+                    await wired
+            yield case
+        finally:
+            await Channel.filter(id=channel.id).update(enabled=False)

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import uuid
 
-from connectors.fakes.twilio import FakeTwilio
 from models import Conversation, Message, Role
 from schema.relay import to_global_id
+from tests.fakes.twilio import FakeTwilio
 from tests.helpers import eventually, gql, login, make_channel, make_user, post_webhook, wa_text_payload
 
 TARGETS = """query($id: ID!) { node(id: $id) { ... on Conversation { replyTargets {
@@ -167,8 +167,8 @@ async def test_admins_create_and_rotate_channels_of_any_platform(server):
 async def test_messenger_after_24_hours_goes_with_the_human_agent_tag(server):
     from datetime import UTC, datetime, timedelta
 
-    from connectors.fakes.messenger import FakeMetaGraph
     from models import CustomerIdentity
+    from tests.fakes.messenger import FakeMetaGraph
 
     page_id, secrets = (
         str(uuid.uuid4().int)[:15],

@@ -32,9 +32,10 @@ from connectors.base import (
 from connectors.discord import DEFAULT_INTENTS, MESSAGE_CONTENT, discord, parse_gateway_dispatch
 from connectors.discord_gateway import GatewayClient, GatewayFatal, gateway_url_with_query
 from connectors.fakes import signing
-from connectors.fakes.discord import RATE_LIMITED, FakeDiscord, attachment_object, discord_error, message_data
 from core.db import asyncpg_dsn
 from tests.conftest import DATABASE_URL, SAMPLES
+from tests.fakes.discord import RATE_LIMITED, FakeDiscord, attachment_object, discord_error, message_data
+from tests.helpers import ConnectorCase
 
 DC = SAMPLES / "discord"
 VECTORS = [
@@ -738,8 +739,6 @@ async def test_stop_closes_resumably() -> None:
 
 # ---- through the real app ------------------------------------------------------------------------
 
-SEND = """mutation($input: SendMessageInput!) { sendMessage(input: $input) { id status } }"""
-
 
 async def _discord_channel(
     fake: FakeDiscord, api_base: str, gateway_url: str, seed: str, token: str | None = None
@@ -755,21 +754,10 @@ async def _discord_channel(
     return await make_channel("discord", config, {"bot_token": token or fake.bot_token}, name="Test Discord")
 
 
-async def _reply(server: str, conversation_id: int, text: str) -> str:
-    from models import Role
-    from schema.relay import to_global_id
-    from tests.helpers import gql, login, make_user
-
-    token = await login(server, await make_user(Role.AGENT))
-    client_id = str(uuid.uuid4())
-    variables = {
-        "input": {
-            "conversationId": to_global_id("Conversation", conversation_id),
-            "clientMessageId": client_id,
-            "text": text,
-        }
-    }
-    body = await gql(server, SEND, variables, token)
+async def _reply(server: str, channel: Any, conversation_id: int, text: str) -> str:
+    """An agent's reply through the shared arrangement; its clientMessageId once queued."""
+    case = ConnectorCase(server, channel, None, channel.config["api_base"], {})
+    body, client_id = await case.reply(conversation_id, text)
     assert body["data"]["sendMessage"]["status"] == "QUEUED", body
     return client_id
 
@@ -810,7 +798,7 @@ async def test_interactions_through_the_webhook_endpoint(server: str) -> None:
             assert len(stored) == 1 and stored[0].text == "/ask question: Does it come in blue?"
             assert await Message.filter(channel_id=channel.id, text__contains="gold").count() == 0
 
-            client_id = await _reply(server, stored[0].conversation_id, "Yes, it comes in blue.")
+            client_id = await _reply(server, channel, stored[0].conversation_id, "Yes, it comes in blue.")
             sent = await eventually(
                 lambda: Message.filter(client_message_id=client_id, status="sent").first(), timeout=20
             )
@@ -894,7 +882,7 @@ async def test_run_gateways_stores_gateway_messages_once_and_resumes_after_resta
                 assert len(await stored()) == 1
                 assert (await Channel.get(id=channel.id)).last_webhook_at is not None
 
-                client_id = await _reply(server, message.conversation_id, "Hi Gus!")
+                client_id = await _reply(server, channel, message.conversation_id, "Hi Gus!")
                 await eventually(
                     lambda: Message.filter(client_message_id=client_id, status="sent").exists(), 20
                 )

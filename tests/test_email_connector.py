@@ -15,7 +15,6 @@ import urllib.parse
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -41,7 +40,9 @@ from connectors.email_threading import (
     strip_reply,
     thread_refs,
 )
-from connectors.fakes.email import (
+from connectors.registry import get_connector
+from tests.conftest import DATABASE_URL, SAMPLES
+from tests.fakes.email import (
     FakeIMAP,
     FakeSMTP,
     event_payload,
@@ -55,11 +56,10 @@ from connectors.fakes.email import (
     signed_event_request,
     signed_route_request,
 )
-from connectors.registry import get_connector
+from tests.helpers import ConnectorCase, connector_case
 
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "platform-samples"
 EMAIL = SAMPLES / "email"
 VECTORS = [
     v
@@ -823,7 +823,6 @@ async def test_poller_survives_a_uidvalidity_change(server: str, imap: FakeIMAP,
 
 async def test_one_mailbox_is_polled_by_one_process_at_a_time(server: str, imap: FakeIMAP) -> None:
     from core.imap import poll_mailbox
-    from tests.conftest import DATABASE_URL
 
     channel = await _mailbox_channel(imap)
     imap.append(_customer_mail(1, uuid.uuid4().hex[:8]))
@@ -892,21 +891,20 @@ async def test_run_mailboxes_polls_enabled_mailboxes_until_stopped(server: str, 
 # ---- end to end through the real app ---------------------------------------------------------------------
 
 
-SEND = """mutation($input: SendMessageInput!) { sendMessage(input: $input) { id status } }"""
+@pytest.fixture
+async def email_case(server: str, smtp: FakeSMTP) -> AsyncIterator[ConnectorCase]:
+    """An e-mail channel on Mailgun routes that sends through the fake SMTP server."""
+    config = {**CONFIG, "domain": "mail.example.com", **smtp.config()}
+    secrets = {"mailgun_signing_key": uuid.uuid4().hex, "smtp_password": smtp.password}
+    async with connector_case(server, None, "email", config, secrets) as case:
+        yield case
 
 
-async def test_end_to_end_route_reply_and_delivery(server: str, smtp: FakeSMTP) -> None:
-    from models import Conversation, Message, MessageStatus, Role
-    from schema.relay import to_global_id
-    from tests.helpers import eventually, gql, login, make_channel, make_user
+async def test_end_to_end_route_reply_and_delivery(smtp: FakeSMTP, email_case: ConnectorCase) -> None:
+    from models import Conversation, Message, MessageStatus
+    from tests.helpers import eventually
 
-    key = uuid.uuid4().hex
-    channel = await make_channel(
-        "email",
-        {**CONFIG, "domain": "mail.example.com", **smtp.config()},
-        {"mailgun_signing_key": key, "smtp_password": smtp.password},
-    )
-    url = f"{server}/webhooks/email/{channel.id}"
+    channel, url, key = email_case.channel, email_case.webhook, email_case.secrets["mailgun_signing_key"]
     customer = f"jane-{uuid.uuid4().hex[:8]}@example.org"
     message_id = f"<{uuid.uuid4().hex}@mail.example.org>"
     fields = {k: v for k, v in ROUTE.items() if k not in ("timestamp", "token", "signature")}
@@ -937,15 +935,7 @@ async def test_end_to_end_route_reply_and_delivery(server: str, smtp: FakeSMTP) 
     assert await Message.filter(channel_id=channel.id).count() == 1
 
     # 3. An agent replies over GraphQL; the worker sends it over SMTP, in the customer's thread.
-    token = await login(server, await make_user(Role.AGENT))
-    variables = {
-        "input": {
-            "conversationId": to_global_id("Conversation", conversation.id),
-            "clientMessageId": str(uuid.uuid4()),
-            "text": "Yes, it comes in navy blue.",
-        }
-    }
-    reply = await gql(server, SEND, variables, token)
+    reply, client_id = await email_case.reply(conversation.id, "Yes, it comes in navy blue.")
     assert reply["data"]["sendMessage"]["status"] == "QUEUED", reply
 
     async def sent() -> list[Any]:
@@ -959,7 +949,7 @@ async def test_end_to_end_route_reply_and_delivery(server: str, smtp: FakeSMTP) 
     assert message_id in str(mail["References"])
     assert mail["Subject"] == "Re: Does it come in another color?"
     assert mail.get_content().strip() == "Yes, it comes in navy blue."
-    outbound = await Message.get(client_message_id=variables["input"]["clientMessageId"])
+    outbound = await Message.get(client_message_id=client_id)
 
     async def marked_sent() -> bool:
         await outbound.refresh_from_db()

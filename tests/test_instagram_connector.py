@@ -29,11 +29,12 @@ from connectors.base import (
     SendError,
     WebhookRequest,
 )
-from connectors.fakes.messenger import FakeMetaGraph, envelope, graph_error, serialise, text_event
 from connectors.instagram import InstagramConnector, instagram
 from connectors.meta_common import sign_body
 from connectors.registry import get_connector
 from tests.conftest import SAMPLES
+from tests.fakes.messenger import FakeMetaGraph, envelope, graph_error, serialise, text_event
+from tests.helpers import ConnectorCase, connector_case
 
 IG = SAMPLES / "instagram"
 ACCOUNT = "17841405309211844"  # the samples' Instagram professional account
@@ -310,12 +311,6 @@ def test_validate_config_interface_and_registry() -> None:
 # ---- sending over real HTTP to the fake ------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as client:
-        yield client
-
-
 @pytest.fixture
 async def fake() -> AsyncIterator[tuple[FakeMetaGraph, ChannelCredentials]]:
     api = FakeMetaGraph()
@@ -450,36 +445,35 @@ async def test_errors(fake, http) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-async def instagram_channel(server: str) -> AsyncIterator[tuple[Any, FakeMetaGraph, str, dict[str, str]]]:
-    from tests.helpers import make_channel
-
+async def instagram_case(server: str) -> AsyncIterator[ConnectorCase]:
     account = "1784" + str(uuid.uuid4().int)[:13]
     secrets = {
         "app_secret": uuid.uuid4().hex,
         "access_token": uuid.uuid4().hex,
         "verify_token": uuid.uuid4().hex,
     }
-    api = FakeMetaGraph()
-    async with api.serve() as base_url:
-        channel = await make_channel("instagram", {"ig_account_id": account, "api_base": base_url}, secrets)
-        api.add_instagram_account(
+
+    def wire(case: ConnectorCase) -> None:
+        case.fake.add_instagram_account(
             account,
             access_token=secrets["access_token"],
             app_secret=secrets["app_secret"],
-            webhook_url=f"{server}/webhooks/instagram/{channel.id}",
+            webhook_url=case.webhook,
         )
-        yield channel, api, account, secrets
-        channel.enabled = False
-        await channel.save()
+
+    async with connector_case(
+        server, FakeMetaGraph(), "instagram", {"ig_account_id": account}, secrets, wire=wire
+    ) as case:
+        yield case
 
 
-async def test_end_to_end(server, instagram_channel) -> None:  # type: ignore[no-untyped-def]
-    from models import Message, Role
-    from schema.relay import to_global_id
-    from tests.helpers import eventually, gql, login, make_user
+async def test_end_to_end(server, instagram_case) -> None:  # type: ignore[no-untyped-def]
+    from models import Message
+    from tests.helpers import eventually
 
-    channel, api, account, secrets = instagram_channel
-    url = f"{server}/webhooks/instagram/{channel.id}"
+    case = instagram_case
+    channel, api, secrets, url = case.channel, case.fake, case.secrets, case.webhook
+    account = channel.config["ig_account_id"]
     igsid = str(uuid.uuid4().int)[:16]
     mid = "aWdfZAG" + uuid.uuid4().hex
     assert (await api.post_inbound_text(account, igsid, "Is the green one back?", mid=mid)).status_code == 200
@@ -500,21 +494,10 @@ async def test_end_to_end(server, instagram_channel) -> None:  # type: ignore[no
     assert (handshake.status_code, handshake.text) == (200, "531")
     assert await Message.filter(channel_id=channel.id).count() == 1
 
-    token = await login(server, await make_user(Role.AGENT))
-    variables = {
-        "input": {
-            "conversationId": to_global_id("Conversation", stored[0].conversation_id),
-            "clientMessageId": str(uuid.uuid4()),
-            "text": "It is, since this morning!",
-        }
-    }
-    sent = await gql(
-        server, "mutation($input: SendMessageInput!) { sendMessage(input: $input) { id } }", variables, token
-    )
+    sent, client_id = await case.reply(stored[0].conversation_id, "It is, since this morning!")
     assert sent.get("errors") is None, sent
-    outbound = await eventually(
-        lambda: Message.filter(channel_id=channel.id, direction="outbound", status="sent").first(), timeout=20
-    )
+    outbound = await case.wait_for(client_id)
+    assert outbound.channel_id == channel.id and outbound.direction == "outbound"
     assert _bodies(api) == [{"recipient": {"id": igsid}, "message": {"text": "It is, since this morning!"}}]
     assert outbound.platform_message_id == api.sent[0]["_fake"]["message_id"]
 

@@ -12,7 +12,6 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -35,12 +34,13 @@ from connectors.base import (
     SendError,
     WebhookRequest,
 )
-from connectors.fakes.line import FakeLine, event_base
-from connectors.fakes.whatsapp import serve_app
+from connectors.fakes.server import serve_app
 from connectors.line import line, postback_data, retry_key
 from connectors.registry import get_connector
+from tests.conftest import SAMPLES
+from tests.fakes.line import FakeLine, event_base
+from tests.helpers import ConnectorCase, connector_case
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "platform-samples"
 LINE = SAMPLES / "line"
 USER = "U4af4980629aaaaaaaaaaaaaaaaaaaaaa"
 BOT = "U00000000000000000000000000000bot"
@@ -390,12 +390,6 @@ def test_retry_key_is_a_stable_uuid() -> None:
 # ---- sending over real HTTP to the fake --------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as client:
-        yield client
-
-
 @pytest.fixture
 async def fake() -> AsyncIterator[tuple[FakeLine, ChannelCredentials]]:
     api = FakeLine()
@@ -706,30 +700,26 @@ async def test_webhooks_from_the_fake_are_signed_and_parse(fake, receiver) -> No
 # ---- end to end through the real app -----------------------------------------------------------------
 
 
-SEND = """mutation($input: SendMessageInput!) { sendMessage(input: $input) { id status clientMessageId text } }"""
-
-
 @pytest.fixture
-async def line_channel(server: str) -> AsyncIterator[tuple[Any, FakeLine, str, str]]:
-    from tests.helpers import make_channel
-
-    api = FakeLine()
+async def line_case(server: str) -> AsyncIterator[ConnectorCase]:
     secret, token = uuid.uuid4().hex, uuid.uuid4().hex
-    async with api.serve() as base_url:
-        channel = await make_channel(
-            "line", {"api_base": base_url}, {"channel_secret": secret, "channel_access_token": token}
-        )
-        webhook = f"{server}/webhooks/line/{channel.id}"
-        api.add_channel(token, channel_secret=secret, webhook_url=webhook)
-        yield channel, api, token, webhook
+
+    def wire(case: ConnectorCase) -> None:
+        case.fake.add_channel(token, channel_secret=secret, webhook_url=case.webhook)
+
+    secrets = {"channel_secret": secret, "channel_access_token": token}
+    async with connector_case(
+        server, FakeLine(), "line", {}, secrets, wire=wire, agent_name="Lin Agent"
+    ) as case:
+        yield case
 
 
-async def test_end_to_end(server, line_channel) -> None:  # type: ignore[no-untyped-def]
-    from models import Message, Role
-    from schema.relay import to_global_id
-    from tests.helpers import eventually, gql, login, make_user
+async def test_end_to_end(server, line_case) -> None:  # type: ignore[no-untyped-def]
+    from models import Message
 
-    channel, api, token, webhook = line_channel
+    case = line_case
+    channel, api, webhook = case.channel, case.fake, case.webhook
+    token = case.secrets["channel_access_token"]
     user_id = "U" + uuid.uuid4().hex
     message_id = str(uuid.uuid4().int % 10**18)
 
@@ -766,24 +756,9 @@ async def test_end_to_end(server, line_channel) -> None:  # type: ignore[no-unty
     assert await Message.filter(channel_id=channel.id, platform_message_id="1").count() == 0
 
     # 4. the agent replies; the worker pushes exactly once, with the message's retry key
-    agent = await make_user(Role.AGENT, name="Lin Agent")
-    access = await login(server, agent)
-    client_id = str(uuid.uuid4())
-    variables = {
-        "input": {
-            "conversationId": to_global_id("Conversation", stored[0].conversation_id),
-            "clientMessageId": client_id,
-            "text": "It arrives tomorrow.",
-        }
-    }
-    reply = await gql(server, SEND, variables, access)
+    reply, client_id = await case.reply(stored[0].conversation_id, "It arrives tomorrow.")
     assert reply["data"]["sendMessage"]["status"] == "QUEUED", reply
-
-    async def sent() -> Any:
-        message = await Message.get(client_message_id=client_id)
-        return message if message.status == "sent" else None
-
-    outbound = await eventually(sent, timeout=20)
+    outbound = await case.wait_for(client_id)
     pushes = [s for s in api.sent if s["to"] == user_id]
     assert len(pushes) == 1
     assert _body(pushes[0]) == {"to": user_id, "messages": [{"type": "text", "text": "It arrives tomorrow."}]}

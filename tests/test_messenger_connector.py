@@ -30,11 +30,12 @@ from connectors.base import (
     SendError,
     WebhookRequest,
 )
-from connectors.fakes.messenger import FakeMetaGraph, envelope, graph_error, serialise, text_event
 from connectors.messenger import MessengerConnector, messenger
 from connectors.meta_common import sign_body
 from connectors.registry import get_connector
 from tests.conftest import SAMPLES
+from tests.fakes.messenger import FakeMetaGraph, envelope, graph_error, serialise, text_event
+from tests.helpers import ConnectorCase, connector_case
 
 MS = SAMPLES / "messenger"
 PAGE = "108517771987654"  # the samples' page
@@ -448,12 +449,6 @@ def test_validate_config_interface_and_registry() -> None:
 # ---- sending over real HTTP to the fake ------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as client:
-        yield client
-
-
 @pytest.fixture
 async def fake() -> AsyncIterator[tuple[FakeMetaGraph, ChannelCredentials]]:
     api = FakeMetaGraph()
@@ -733,36 +728,35 @@ async def test_the_fake_is_as_strict_as_the_send_api(fake, http) -> None:  # typ
 
 
 @pytest.fixture
-async def messenger_channel(server: str) -> AsyncIterator[tuple[Any, FakeMetaGraph, str, dict[str, str]]]:
-    from tests.helpers import make_channel
-
+async def messenger_case(server: str) -> AsyncIterator[ConnectorCase]:
     page_id = str(uuid.uuid4().int)[:15]
     secrets = {
         "app_secret": uuid.uuid4().hex,
         "page_access_token": uuid.uuid4().hex,
         "verify_token": uuid.uuid4().hex,
     }
-    api = FakeMetaGraph()
-    async with api.serve() as base_url:
-        channel = await make_channel("messenger", {"page_id": page_id, "api_base": base_url}, secrets)
-        api.add_page(
+
+    def wire(case: ConnectorCase) -> None:
+        case.fake.add_page(
             page_id,
             access_token=secrets["page_access_token"],
             app_secret=secrets["app_secret"],
-            webhook_url=f"{server}/webhooks/messenger/{channel.id}",
+            webhook_url=case.webhook,
         )
-        yield channel, api, page_id, secrets
-        channel.enabled = False
-        await channel.save()
+
+    async with connector_case(
+        server, FakeMetaGraph(), "messenger", {"page_id": page_id}, secrets, wire=wire
+    ) as case:
+        yield case
 
 
-async def test_end_to_end(server, messenger_channel) -> None:  # type: ignore[no-untyped-def]
-    from models import Message, Role
-    from schema.relay import to_global_id
-    from tests.helpers import eventually, gql, login, make_user
+async def test_end_to_end(server, messenger_case) -> None:  # type: ignore[no-untyped-def]
+    from models import Message
+    from tests.helpers import eventually
 
-    channel, api, page_id, secrets = messenger_channel
-    url = f"{server}/webhooks/messenger/{channel.id}"
+    case = messenger_case
+    channel, api, secrets, url = case.channel, case.fake, case.secrets, case.webhook
+    page_id = channel.config["page_id"]
     psid = str(uuid.uuid4().int)[:16]
     async with httpx.AsyncClient(timeout=20) as client:
         challenge = {
@@ -803,21 +797,10 @@ async def test_end_to_end(server, messenger_channel) -> None:  # type: ignore[no
         assert await Message.filter(channel_id=channel.id).count() == 1
 
     # the agent replies; the in-process worker sends exactly one Send API request
-    token = await login(server, await make_user(Role.AGENT))
-    variables = {
-        "input": {
-            "conversationId": to_global_id("Conversation", stored[0].conversation_id),
-            "clientMessageId": str(uuid.uuid4()),
-            "text": "Yes, in 2 days.",
-        }
-    }
-    sent = await gql(
-        server, "mutation($input: SendMessageInput!) { sendMessage(input: $input) { id } }", variables, token
-    )
+    sent, client_id = await case.reply(stored[0].conversation_id, "Yes, in 2 days.")
     assert sent.get("errors") is None, sent
-    outbound = await eventually(
-        lambda: Message.filter(channel_id=channel.id, direction="outbound", status="sent").first(), timeout=20
-    )
+    outbound = await case.wait_for(client_id)
+    assert outbound.channel_id == channel.id and outbound.direction == "outbound"
     assert _bodies(api) == [
         {"recipient": {"id": psid}, "messaging_type": "RESPONSE", "message": {"text": "Yes, in 2 days."}}
     ]

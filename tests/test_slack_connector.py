@@ -28,10 +28,11 @@ from connectors.base import (
     SendError,
     WebhookRequest,
 )
-from connectors.fakes.slack import FakeSlack, sign
 from connectors.registry import get_connector
 from connectors.slack import slack
 from tests.conftest import SAMPLES
+from tests.fakes.slack import FakeSlack, sign
+from tests.helpers import ConnectorCase, connector_case
 
 SL = SAMPLES / "slack"
 TEAM = "T0FAKE001"
@@ -545,12 +546,6 @@ def test_validate_config_capabilities_and_registry() -> None:
 # ---- sending over real HTTP to the fake -----------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as client:
-        yield client
-
-
 @pytest.fixture
 async def fake() -> AsyncIterator[tuple[FakeSlack, ChannelCredentials]]:
     api = FakeSlack(bot_token=SECRETS["bot_token"], signing_secret=SECRETS["signing_secret"])
@@ -909,23 +904,21 @@ async def test_fake_posts_signed_events_our_connector_accepts(fake) -> None:  # 
 
 # ---- end to end through the real app -------------------------------------------------------------
 
-SEND = "mutation($input: SendMessageInput!) { sendMessage(input: $input) { id status } }"
-
 
 async def test_end_to_end(server) -> None:  # type: ignore[no-untyped-def]
-    from models import Message, Role
-    from schema.relay import to_global_id
-    from tests.helpers import eventually, gql, login, make_channel, make_user
+    from models import Message
 
     secret, token = uuid.uuid4().hex, f"xoxb-{uuid.uuid4().hex}"
     api = FakeSlack(bot_token=token, signing_secret=secret)
     customer = "U" + uuid.uuid4().hex[:9].upper()
     dm = api.add_user(customer)
-    async with api.serve() as base:
-        channel = await make_channel(
-            "slack", {"team_id": TEAM, "api_base": base}, {"signing_secret": secret, "bot_token": token}
-        )
-        api.webhook_url = f"{server}/webhooks/slack/{channel.id}"
+
+    def wire(case: ConnectorCase) -> None:
+        api.webhook_url = case.webhook
+
+    secrets = {"signing_secret": secret, "bot_token": token}
+    async with connector_case(server, api, "slack", {"team_id": TEAM}, secrets, wire=wire) as case:
+        channel = case.channel
 
         # 1. Slack checks the URL: the signed challenge is answered, nothing is stored
         challenge = await api.post_event({"type": "url_verification", "challenge": "ch-123", "token": "x"})
@@ -954,24 +947,10 @@ async def test_end_to_end(server) -> None:  # type: ignore[no-untyped-def]
         assert stored.reply_to_platform_id == f"{dm}:{thread}" and stored.metadata["thread_ts"] == thread
 
         # 3. the agent replies with buttons: exactly one chat.postMessage, in the customer's thread
-        access = await login(server, await make_user(Role.AGENT))
-        client_id = str(uuid.uuid4())
-        variables = {
-            "input": {
-                "conversationId": to_global_id("Conversation", stored.conversation_id),
-                "clientMessageId": client_id,
-                "text": "Sure! Which plan?",
-                "buttons": [{"id": "plan_pro", "title": "Pro"}],
-            }
-        }
-        reply = await gql(server, SEND, variables, access)
+        buttons = [{"id": "plan_pro", "title": "Pro"}]
+        reply, client_id = await case.reply(stored.conversation_id, "Sure! Which plan?", buttons=buttons)
         assert reply.get("errors") is None, reply
-
-        async def sent() -> Any:
-            message = await Message.get(client_message_id=client_id)
-            return message if message.status == "sent" else None
-
-        outbound = await eventually(sent, timeout=20)
+        outbound = await case.wait_for(client_id)
         (post,) = [s for s in api.sent if s["channel"] == dm]
         assert (post["text"], post["thread_ts"]) == ("Sure! Which plan?", thread)
         assert post["blocks"][-1]["elements"][0]["value"] == "plan_pro"
@@ -1012,5 +991,3 @@ async def test_end_to_end(server) -> None:  # type: ignore[no-untyped-def]
         assert (await api.post_event(echo)).status_code == 200
         assert await Message.filter(channel_id=channel.id, direction="inbound").count() == 3
         assert len([s for s in api.sent if s["channel"] == dm]) == 1
-        channel.enabled = False
-        await channel.save()

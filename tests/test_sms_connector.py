@@ -15,7 +15,6 @@ import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -38,13 +37,14 @@ from connectors.base import (
     SendError,
     WebhookRequest,
 )
+from connectors.fakes.server import serve_app
 from connectors.fakes.signing import twilio as twilio_sign
-from connectors.fakes.twilio import FakeTwilio, inbound_fields, twilio_error
-from connectors.fakes.whatsapp import serve_app
 from connectors.registry import get_connector
 from connectors.sms import EMPTY_TWIML, REASONS, sms
+from tests.conftest import SAMPLES
+from tests.fakes.twilio import FakeTwilio, inbound_fields, twilio_error
+from tests.helpers import ConnectorCase, connector_case
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "platform-samples"
 SMS = SAMPLES / "sms"
 ACCOUNT = "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"  # the samples' account
 OUR_NUMBER = "+15557122661"
@@ -413,12 +413,6 @@ def test_validate_config_capabilities_and_registry() -> None:
 # ---- sending over real HTTP to the fake ------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as client:
-        yield client
-
-
 @pytest.fixture
 async def fake() -> AsyncIterator[tuple[FakeTwilio, ChannelCredentials]]:
     api = FakeTwilio()
@@ -737,38 +731,32 @@ async def test_auto_status_callbacks_follow_a_send(fake, receiver, http) -> None
 # ---- end to end through the real app -----------------------------------------------------------------
 
 
-SEND = """mutation($input: SendMessageInput!) { sendMessage(input: $input) { id status clientMessageId text } }"""
-
-
 def _random_number() -> str:
     return "+1555" + str(uuid.uuid4().int % 10**7).zfill(7)
 
 
 @pytest.fixture
-async def sms_channel(server: str) -> AsyncIterator[tuple[Any, FakeTwilio, str, str, str]]:
-    from tests.helpers import make_channel
-
-    api = FakeTwilio()
+async def sms_case(server: str) -> AsyncIterator[ConnectorCase]:
     account_sid, token, number = "AC" + uuid.uuid4().hex, uuid.uuid4().hex, _random_number()
-    async with api.serve() as base_url:
-        channel = await make_channel(
-            "sms",
-            {"account_sid": account_sid, "from_number": number, "api_base": base_url},
-            {"auth_token": token},
-        )
-        webhook = f"{server}/webhooks/sms/{channel.id}"
-        channel.config = {**channel.config, "status_callback_url": webhook}
-        await channel.save()
-        api.add_account(account_sid, auth_token=token, numbers=[number], sms_url=webhook)
-        yield channel, api, account_sid, number, webhook
+
+    async def wire(case: ConnectorCase) -> None:
+        case.channel.config = {**case.channel.config, "status_callback_url": case.webhook}
+        await case.channel.save()
+        case.fake.add_account(account_sid, auth_token=token, numbers=[number], sms_url=case.webhook)
+
+    config = {"account_sid": account_sid, "from_number": number}
+    async with connector_case(
+        server, FakeTwilio(), "sms", config, {"auth_token": token}, wire=wire, agent_name="Sam SMS"
+    ) as case:
+        yield case
 
 
-async def test_end_to_end(server, sms_channel) -> None:  # type: ignore[no-untyped-def]
-    from models import Message, Role
-    from schema.relay import to_global_id
-    from tests.helpers import eventually, gql, login, make_user
+async def test_end_to_end(server, sms_case) -> None:  # type: ignore[no-untyped-def]
+    from models import Message
 
-    channel, api, account_sid, number, webhook = sms_channel
+    case = sms_case
+    channel, api, webhook = case.channel, case.fake, case.webhook
+    account_sid, number = channel.config["account_sid"], channel.config["from_number"]
     customer = _random_number()
     sid = "SM" + uuid.uuid4().hex
 
@@ -797,24 +785,10 @@ async def test_end_to_end(server, sms_channel) -> None:  # type: ignore[no-untyp
 
     # 4. the agent replies; the worker sends exactly one request; callbacks mark it delivered
     api.auto_statuses = ["sent", "delivered"]
-    agent = await make_user(Role.AGENT, name="Sam SMS")
-    token = await login(server, agent)
-    client_id = str(uuid.uuid4())
-    variables = {
-        "input": {
-            "conversationId": to_global_id("Conversation", stored.conversation_id),
-            "clientMessageId": client_id,
-            "text": "Yes, until 8 pm!",
-        }
-    }
-    reply = await gql(server, SEND, variables, token)
+    reply, client_id = await case.reply(stored.conversation_id, "Yes, until 8 pm!")
     assert reply["data"]["sendMessage"]["status"] == "QUEUED", reply
-
-    async def delivered() -> Any:
-        message = await Message.get(client_message_id=client_id)
-        return message if message.delivered_at is not None else None
-
-    outbound = await eventually(delivered, timeout=20)
+    outbound = await case.wait_for(client_id, "delivered")
+    assert outbound.delivered_at is not None
     sends = [s for s in api.sent if s["To"] == customer]
     assert len(sends) == 1
     assert (sends[0]["From"], sends[0]["Body"], sends[0]["StatusCallback"]) == (
@@ -827,14 +801,8 @@ async def test_end_to_end(server, sms_channel) -> None:  # type: ignore[no-untyp
 
     # 5. the customer texted STOP: the next reply fails with a reason the agent can read
     api.reply_stop(customer)
-    stopped_id = str(uuid.uuid4())
-    variables["input"] = {**variables["input"], "clientMessageId": stopped_id, "text": "One more thing"}
-    assert (await gql(server, SEND, variables, token))["data"]["sendMessage"]["status"] == "QUEUED"
-
-    async def failed() -> Any:
-        message = await Message.get(client_message_id=stopped_id)
-        return message if message.status == "failed" else None
-
-    refused = await eventually(failed, timeout=20)
+    stopped, stopped_id = await case.reply(stored.conversation_id, "One more thing")
+    assert stopped["data"]["sendMessage"]["status"] == "QUEUED"
+    refused = await case.wait_for(stopped_id, "failed")
     assert refused.error_code == "21610" and "STOP" in (refused.error_reason or "")
     assert len([s for s in api.sent if s["To"] == customer]) == 1

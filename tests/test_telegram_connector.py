@@ -32,10 +32,12 @@ from connectors.base import (
     SendError,
     WebhookRequest,
 )
-from connectors.fakes.telegram import FakeTelegram, error_body
-from connectors.fakes.whatsapp import serve_app
+from connectors.fakes.server import serve_app
 from connectors.telegram import ALLOWED_UPDATES, telegram
+from resolvers.channels import credentials
 from tests.conftest import SAMPLES
+from tests.fakes.telegram import FakeTelegram, error_body
+from tests.helpers import ConnectorCase, connector_case
 
 TG = SAMPLES / "telegram"
 VECTORS = [
@@ -596,12 +598,6 @@ async def _run_mock(handler: Any, out: OutboundMessage) -> str:
 
 
 @pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as client:
-        yield client
-
-
-@pytest.fixture
 async def fake() -> AsyncIterator[tuple[FakeTelegram, ChannelCredentials]]:
     api = FakeTelegram()
     api.add_bot(TOKEN)
@@ -940,41 +936,33 @@ async def test_updates_from_the_fake_carry_the_registered_secret(fake, http) -> 
 
 # ---- end to end through the real app -------------------------------------------------------------------
 
-SEND = "mutation($input: SendMessageInput!) { sendMessage(input: $input) { id status platform } }"
 MERGE = "mutation($s: ID!, $t: ID!) { mergeCustomers(sourceId: $s, targetId: $t) { id } }"
 TARGETS = "query($id: ID!) { node(id: $id) { ... on Conversation { replyTargets { channelId available reason } } } }"
 
 
 @pytest.fixture
-async def live(server) -> AsyncIterator[tuple[FakeTelegram, Any, str, str]]:  # type: ignore[no-untyped-def]
+async def live(server: str) -> AsyncIterator[ConnectorCase]:
     """A Telegram channel in the app, its webhook registered with the fake by the connector."""
-    from resolvers.channels import credentials
-    from tests.helpers import make_channel
-
     token = f"{7_000_000_000 + uuid.uuid4().int % 10**9}:AA{uuid.uuid4().hex}"
-    secret = uuid.uuid4().hex
     api = FakeTelegram(require_https=False)  # the app listens on plain http on loopback
     api.add_bot(token)
-    async with api.serve() as base, httpx.AsyncClient() as client:
-        channel = await make_channel(
-            "telegram",
-            {"api_base": base, "bot_username": "acme_support_bot"},
-            {"bot_token": token, "secret_token": secret},
-        )
-        await telegram.register_webhook(
-            client, credentials(channel), f"{server}/webhooks/telegram/{channel.id}"
-        )
-        yield api, channel, token, secret
-        channel.enabled = False  # keep other tests' reply targets short
-        await channel.save()
+
+    async def wire(case: ConnectorCase) -> None:
+        async with httpx.AsyncClient() as client:
+            await telegram.register_webhook(client, credentials(case.channel), case.webhook)
+
+    secrets = {"bot_token": token, "secret_token": uuid.uuid4().hex}
+    async with connector_case(
+        server, api, "telegram", {"bot_username": "acme_support_bot"}, secrets, wire=wire
+    ) as case:
+        yield case
 
 
 async def test_end_to_end(server, live) -> None:  # type: ignore[no-untyped-def]
-    from models import Message, Role
-    from schema.relay import to_global_id
-    from tests.helpers import eventually, gql, login, make_user
+    from models import Message
 
-    api, channel, token, secret = live
+    api, channel = live.fake, live.channel
+    token, secret = live.secrets["bot_token"], live.secrets["secret_token"]
     assert api.bots[token].webhook == {
         "url": f"{server}/webhooks/telegram/{channel.id}",
         "secret_token": secret,
@@ -1004,24 +992,12 @@ async def test_end_to_end(server, live) -> None:  # type: ignore[no-untyped-def]
     )
 
     # 2. the agent answers with a button, quoting the question; exactly one sendMessage goes out
-    access = await login(server, await make_user(Role.AGENT))
-    client_id = str(uuid.uuid4())
-    variables = {
-        "input": {
-            "conversationId": to_global_id("Conversation", stored.conversation_id),
-            "clientMessageId": client_id,
-            "text": "It ships today. <b>Anything</b> else?",
-            "buttons": [{"id": "agent", "title": "Talk to a person"}],
-        }
-    }
-    reply = await gql(server, SEND, variables, access)
+    buttons = [{"id": "agent", "title": "Talk to a person"}]
+    reply, client_id = await live.reply(
+        stored.conversation_id, "It ships today. <b>Anything</b> else?", buttons=buttons
+    )
     assert reply.get("errors") is None and reply["data"]["sendMessage"]["platform"] == "TELEGRAM", reply
-
-    async def sent() -> Any:
-        message = await Message.get(client_message_id=client_id)
-        return message if message.status == "sent" else None
-
-    outbound = await eventually(sent, timeout=20)
+    outbound = await live.wait_for(client_id)
     (request,) = [s for s in api.sent if s["_chat_id"] == user_id]
     assert request["_method"] == "sendMessage"
     assert {k: v for k, v in request.items() if not k.startswith("_")} == {
@@ -1063,20 +1039,9 @@ async def test_end_to_end(server, live) -> None:  # type: ignore[no-untyped-def]
 
     # 5. the customer blocks the bot: the next answer fails with a reason for the agent
     api.block(user_id)
-    second = str(uuid.uuid4())
-    variables["input"] = {
-        **variables["input"],
-        "clientMessageId": second,
-        "text": "Still there?",
-        "buttons": [],
-    }
-    assert (await gql(server, SEND, variables, access)).get("errors") is None
-
-    async def failed() -> Any:
-        message = await Message.get(client_message_id=second)
-        return message if message.status == "failed" else None
-
-    message = await eventually(failed, timeout=20)
+    second, second_id = await live.reply(stored.conversation_id, "Still there?", buttons=[])
+    assert second.get("errors") is None
+    message = await live.wait_for(second_id, "failed")
     assert (message.error_code, message.error_reason) == (
         "403",
         "The customer has blocked this bot; Telegram will not deliver to them.",
@@ -1087,11 +1052,9 @@ async def test_end_to_end(server, live) -> None:  # type: ignore[no-untyped-def]
 
 
 async def test_group_message_is_answered_in_the_group(server, live) -> None:  # type: ignore[no-untyped-def]
-    from models import Message, Role
-    from schema.relay import to_global_id
-    from tests.helpers import eventually, gql, login, make_user
+    from models import Message
 
-    api, channel, token, _ = live
+    api, channel, token = live.fake, live.channel, live.secrets["bot_token"]
     user_id = 200_000_000 + uuid.uuid4().int % 10**8
     group_id = -(1_000_000_000_000 + uuid.uuid4().int % 10**9)
     api.add_group(group_id)
@@ -1101,33 +1064,20 @@ async def test_group_message_is_answered_in_the_group(server, live) -> None:  # 
         channel_id=channel.id, platform_message_id=f"{group_id}:{update['message']['message_id']}"
     )
     assert stored.metadata["mentioned"] is True
-    access = await login(server, await make_user(Role.AGENT))
-    client_id = str(uuid.uuid4())
-    variables = {
-        "input": {
-            "conversationId": to_global_id("Conversation", stored.conversation_id),
-            "clientMessageId": client_id,
-            "text": "Happy to help here.",
-        }
-    }
-    assert (await gql(server, SEND, variables, access)).get("errors") is None
-
-    async def sent() -> Any:
-        message = await Message.get(client_message_id=client_id)
-        return message if message.status == "sent" else None
-
-    outbound = await eventually(sent, timeout=20)
+    reply, client_id = await live.reply(stored.conversation_id, "Happy to help here.")
+    assert reply.get("errors") is None
+    outbound = await live.wait_for(client_id)
     (request,) = [s for s in api.sent if s.get("text") == "Happy to help here."]
     assert request["chat_id"] == group_id  # the group's chat, not the person's id
     assert outbound.platform_message_id == f"{group_id}:{request['_message_id']}"
 
 
 async def test_whatsapp_customer_merged_and_answered_on_telegram(server, wa, live) -> None:  # type: ignore[no-untyped-def]
-    from models import Conversation, Message, Role
+    from models import Conversation, Message
     from schema.relay import to_global_id
-    from tests.helpers import eventually, gql, login, make_user, post_webhook, wa_text_payload
+    from tests.helpers import eventually, gql, post_webhook, wa_text_payload
 
-    api, channel, token, _ = live
+    api, channel, token = live.fake, live.channel, live.secrets["bot_token"]
     user_id = 300_000_000 + uuid.uuid4().int % 10**8
     api.start_chat(user_id)
     assert (await api.post_update(token, api.text_update(user_id, "Hi from Telegram"))).status_code == 200
@@ -1141,7 +1091,7 @@ async def test_whatsapp_customer_merged_and_answered_on_telegram(server, wa, liv
     wa_message = await Message.get(text="Same person, on WhatsApp", channel_id=whatsapp.id)
     wa_conversation = await Conversation.get(id=wa_message.conversation_id)
     tg_conversation = await Conversation.get(id=tg_message.conversation_id)
-    access = await login(server, await make_user(Role.AGENT))
+    access = await live.access()
     cid = to_global_id("Conversation", wa_conversation.id)
     channel_gid = to_global_id("Channel", channel.id)
 
@@ -1162,13 +1112,7 @@ async def test_whatsapp_customer_merged_and_answered_on_telegram(server, wa, liv
     assert merged.get("errors") is None, merged
     assert (await targets())[channel_gid]["available"]
 
-    reply = {
-        "conversationId": cid,
-        "clientMessageId": str(uuid.uuid4()),
-        "text": "Answering you on Telegram",
-        "channelId": channel_gid,
-    }
-    sent = await gql(server, SEND, {"input": reply}, access)
+    sent, _ = await live.reply(wa_conversation.id, "Answering you on Telegram", channelId=channel_gid)
     assert sent["data"]["sendMessage"]["platform"] == "TELEGRAM", sent
 
     async def received() -> Any:

@@ -30,10 +30,11 @@ from connectors.base import (
     SendError,
     WebhookRequest,
 )
-from connectors.fakes.viber import FakeViber, sign
-from connectors.fakes.whatsapp import serve_app
+from connectors.fakes.server import serve_app
 from connectors.viber import STATUS_CODES, viber
 from tests.conftest import SAMPLES
+from tests.fakes.viber import FakeViber, sign
+from tests.helpers import connector_case
 
 VIBER = SAMPLES / "viber"
 USER = "01234567890A="  # the samples' sender
@@ -302,12 +303,6 @@ def test_validate_config_and_capabilities() -> None:
 
 
 @pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as client:
-        yield client
-
-
-@pytest.fixture
 async def fake() -> AsyncIterator[tuple[FakeViber, ChannelCredentials]]:
     api = FakeViber(TOKEN)
     api.subscribe(USER)
@@ -571,22 +566,15 @@ async def test_callbacks_from_the_fake_are_signed_and_parse(fake, receiver, http
 
 # ---- end to end through the real app -------------------------------------------------------------------
 
-SEND = "mutation($input: SendMessageInput!) { sendMessage(input: $input) { id status } }"
 
-
-async def test_end_to_end(server) -> None:  # type: ignore[no-untyped-def]
-    from models import Message, Role
+async def test_end_to_end(server, http) -> None:  # type: ignore[no-untyped-def]
+    from models import Message
     from resolvers.channels import credentials
-    from schema.relay import to_global_id
-    from tests.helpers import eventually, gql, login, make_channel, make_user
 
     token = uuid.uuid4().hex
     api = FakeViber(token)
-    async with api.serve() as base, httpx.AsyncClient() as http:
-        channel = await make_channel(
-            "viber", {"sender_name": "Acme", "api_base": base}, {"auth_token": token}
-        )
-        url = f"{server}/webhooks/viber/{channel.id}"
+    async with connector_case(server, api, "viber", {"sender_name": "Acme"}, {"auth_token": token}) as case:
+        channel, url = case.channel, case.webhook
         # 1. set_webhook: Viber posts a signed `webhook` check to our endpoint, which answers 200
         await viber.register_webhook(http, credentials(channel), url)
         assert api.webhook == url and api.webhook_responses[-1].text == "ok"
@@ -610,24 +598,12 @@ async def test_end_to_end(server) -> None:  # type: ignore[no-untyped-def]
 
         # 3. the agent replies with buttons; the worker sends exactly once; receipts arrive
         api.auto_statuses = ["delivered", "seen"]
-        access = await login(server, await make_user(Role.AGENT))
-        client_id = str(uuid.uuid4())
-        variables = {
-            "input": {
-                "conversationId": to_global_id("Conversation", stored.conversation_id),
-                "clientMessageId": client_id,
-                "text": "It ships today. Anything else?",
-                "buttons": [{"id": "agent", "title": "Talk to a person"}],
-            }
-        }
-        reply = await gql(server, SEND, variables, access)
+        buttons = [{"id": "agent", "title": "Talk to a person"}]
+        reply, client_id = await case.reply(
+            stored.conversation_id, "It ships today. Anything else?", buttons=buttons
+        )
         assert reply.get("errors") is None, reply
-
-        async def read() -> Any:
-            message = await Message.get(client_message_id=client_id)
-            return message if message.status == "read" else None
-
-        outbound = await eventually(read, timeout=20)
+        outbound = await case.wait_for(client_id, "read")
         (sent,) = [s for s in api.sent if s["receiver"] == user]
         assert (sent["type"], sent["text"], sent["sender"]) == (
             "text",
@@ -644,25 +620,12 @@ async def test_end_to_end(server) -> None:  # type: ignore[no-untyped-def]
 
         # 5. a failed receipt marks an outbound message failed, with Viber's description
         api.auto_statuses = []
-        second = str(uuid.uuid4())
-        variables["input"] = {
-            **variables["input"],
-            "clientMessageId": second,
-            "text": "Still there?",
-            "buttons": [],
-        }
-        assert (await gql(server, SEND, variables, access)).get("errors") is None
-
-        async def sent_second() -> Any:
-            message = await Message.get(client_message_id=second)
-            return message if message.status == "sent" else None
-
-        message = await eventually(sent_second, timeout=20)
+        second, second_id = await case.reply(stored.conversation_id, "Still there?", buttons=[])
+        assert second.get("errors") is None
+        message = await case.wait_for(second_id)
         assert (
             await api.post_status("failed", int(message.platform_message_id), user, "blocked by user")
         ).status_code == 200
         failed = await Message.get(id=message.id)
         assert (failed.status, failed.error_code) == ("failed", "failed")
         assert "blocked by user" in (failed.error_reason or "")
-        channel.enabled = False
-        await channel.save()

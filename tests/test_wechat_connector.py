@@ -25,8 +25,9 @@ from connectors.base import (
     SendError,
     WebhookRequest,
 )
-from connectors.fakes.wechat import FakeWeChat, signature, xml_body
 from connectors.wechat import ERRORS, wechat
+from tests.fakes.wechat import FakeWeChat, signature, xml_body
+from tests.helpers import connector_case
 
 FIXTURES = Path(__file__).parent / "fixtures" / "wechat"
 OPENID = "oABCD1234efgh5678ijkl9012mno"  # the fixtures' follower
@@ -252,12 +253,6 @@ def test_validate_config_and_capabilities() -> None:
 
 
 @pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as client:
-        yield client
-
-
-@pytest.fixture
 async def fake() -> AsyncIterator[tuple[FakeWeChat, ChannelCredentials]]:
     api = FakeWeChat(APP_ID, "app-secret-1", SERVER_TOKEN)
     api.follow(OPENID, wrote_at=time.time() - 3600)
@@ -475,24 +470,16 @@ async def test_fake_is_strict(fake, http) -> None:  # type: ignore[no-untyped-de
 
 # ---- end to end through the real app -------------------------------------------------------------------
 
-SEND = "mutation($input: SendMessageInput!) { sendMessage(input: $input) { id status } }"
-
 
 async def test_end_to_end(server) -> None:  # type: ignore[no-untyped-def]
-    from models import Message, Role
-    from schema.relay import to_global_id
-    from tests.helpers import eventually, gql, login, make_channel, make_user
+    from models import Message
 
     server_token = uuid.uuid4().hex
     api = FakeWeChat(APP_ID, "e2e-secret", server_token)
     openid = "o" + uuid.uuid4().hex[:27]
-    async with api.serve() as base:
-        channel = await make_channel(
-            "wechat",
-            {"app_id": APP_ID, "api_base": base},
-            {"token": server_token, "app_secret": "e2e-secret"},
-        )
-        url = f"{server}/webhooks/wechat/{channel.id}"
+    secrets = {"token": server_token, "app_secret": "e2e-secret"}
+    async with connector_case(server, api, "wechat", {"app_id": APP_ID}, secrets) as case:
+        channel, url = case.channel, case.webhook
         # 1. saving the server settings: WeChat's signed GET must get its echostr back
         assert await api.check_server(url)
         assert not await api.check_server(url, token="not-the-token")
@@ -515,22 +502,9 @@ async def test_end_to_end(server) -> None:  # type: ignore[no-untyped-def]
         assert await Message.filter(channel_id=channel.id).count() == 1
 
         # 4. the agent replies: exactly one Customer Service request, with a fetched token
-        access = await login(server, await make_user(Role.AGENT))
-        client_id = str(uuid.uuid4())
-        variables = {
-            "input": {
-                "conversationId": to_global_id("Conversation", stored.conversation_id),
-                "clientMessageId": client_id,
-                "text": "您好! It ships today.",
-            }
-        }
-        assert (await gql(server, SEND, variables, access)).get("errors") is None
-
-        async def sent() -> Any:
-            message = await Message.get(client_message_id=client_id)
-            return message if message.status == "sent" else None
-
-        outbound = await eventually(sent, timeout=20)
+        reply, client_id = await case.reply(stored.conversation_id, "您好! It ships today.")
+        assert reply.get("errors") is None
+        outbound = await case.wait_for(client_id)
         assert api.sent == [
             {"touser": openid, "msgtype": "text", "text": {"content": "您好! It ships today."}}
         ]
@@ -543,16 +517,7 @@ async def test_end_to_end(server) -> None:  # type: ignore[no-untyped-def]
 
         # 6. outside the 48-hour window the send fails with WeChat's reason, once
         api.last_inbound[openid] = time.time() - 49 * 3600
-        late_id = str(uuid.uuid4())
-        variables["input"] = {**variables["input"], "clientMessageId": late_id, "text": "Still there?"}
-        await gql(server, SEND, variables, access)
-
-        async def failed() -> Any:
-            message = await Message.get(client_message_id=late_id)
-            return message if message.status == "failed" else None
-
-        late = await eventually(failed, timeout=20)
+        _, late_id = await case.reply(stored.conversation_id, "Still there?")
+        late = await case.wait_for(late_id, "failed")
         assert late.error_code == "45015" and "48 hours" in (late.error_reason or "")
         assert len(api.sent) == 1
-        channel.enabled = False
-        await channel.save()

@@ -1,13 +1,12 @@
 """The WhatsApp connector on its own: every sample parsed to concrete values, signatures over raw
 bytes, the handshake, and sends against the fake Cloud API over real HTTP (errors classified the way
-the retry logic needs). No database: runs with --noconftest too."""
+the retry logic needs). No database."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -28,11 +27,12 @@ from connectors.base import (
     SendError,
     WebhookRequest,
 )
-from connectors.fakes.whatsapp import FakeWhatsApp, graph_error, serve_app, sign
+from connectors.fakes.server import serve_app
+from connectors.fakes.whatsapp import FakeWhatsApp, graph_error, sign
 from connectors.registry import get_connector
 from connectors.whatsapp import whatsapp
+from tests.conftest import SAMPLES
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "platform-samples"
 WA = SAMPLES / "whatsapp"
 PN = "106540352242922"  # the samples' phone_number_id
 WA_ID = "16505551234"
@@ -356,12 +356,6 @@ def text(
     body: str = "Yes, it also comes in blue and green.", to: str = "+16505551234", **kw: Any
 ) -> OutboundMessage:
     return OutboundMessage(recipient_id=to, kind=MessageKind.TEXT, idempotency_key="42", text=body, **kw)
-
-
-@pytest.fixture(scope="module")
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as client:  # one for the module: its TLS context costs ~50 ms
-        yield client
 
 
 async def _send(http: httpx.AsyncClient, channel: ChannelCredentials, message: OutboundMessage) -> Any:

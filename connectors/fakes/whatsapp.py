@@ -9,26 +9,24 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import hashlib
 import hmac
 import json
 import logging
 import re
-import socket
 import time
 import uuid
 from collections import deque
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+
+from connectors.fakes.server import FakeServer
 
 log = logging.getLogger(__name__)
 
@@ -138,34 +136,11 @@ def sign(app_secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-@contextlib.asynccontextmanager
-async def serve_app(app: Any, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
-    """Run an ASGI app under uvicorn in this event loop; yields its base URL."""
-    # proto=IPPROTO_TCP: asyncio only sets TCP_NODELAY on accepted sockets when it is explicit.
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))  # bound here, so port=0 needs no guess-a-free-port race
-    bound_port = sock.getsockname()[1]
-    config = uvicorn.Config(app, lifespan="off", log_level="warning", access_log=False, ws="none")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        while not server.started:
-            if task.done():
-                task.result()  # surfaces the startup error
-                raise RuntimeError("uvicorn stopped before it started")
-            await asyncio.sleep(0.01)
-        yield f"http://{host}:{bound_port}"
-    finally:
-        server.should_exit = True
-        try:
-            await asyncio.wait_for(task, 10)
-        finally:
-            sock.close()
+class FakeWhatsApp(FakeServer):
+    client_headers: ClassVar[dict[str, str]] = {"User-Agent": "facebookexternalua"}
 
-
-class FakeWhatsApp:
     def __init__(self, *, api_version: str = "v21.0"):
+        super().__init__()
         self.api_version = api_version
         self.numbers: dict[str, _Number] = {}
         self.sent: list[dict[str, Any]] = []
@@ -176,8 +151,6 @@ class FakeWhatsApp:
         self.webhook_responses: deque[httpx.Response] = deque(maxlen=1000)
         self._failures: deque[_Failure] = deque()
         self._recipients: dict[str, tuple[str, bool]] = {}  # wamid → (recipient, was a template)
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._client: httpx.AsyncClient | None = None
         self.app = Starlette(
             routes=[
                 Route("/_simulate/{phone_number_id}/inbound", self._simulate, methods=["POST"]),
@@ -369,30 +342,6 @@ class FakeWhatsApp:
             phone_number_id, self._envelope(phone_number_id, {"statuses": [entry]})
         )
 
-    async def wait_idle(self, timeout: float = 10) -> None:
-        """Wait until every background status post has finished."""
-        if self._tasks:
-            await asyncio.wait_for(asyncio.gather(*list(self._tasks), return_exceptions=True), timeout)
-
-    # ---- running ------------------------------------------------------------------------------
-
-    @contextlib.asynccontextmanager
-    async def serve(self, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
-        """Serve the fake over real HTTP on loopback; yields its base URL (the channel's api_base)."""
-        try:
-            async with serve_app(self.app, host, port) as base_url:
-                yield base_url
-        finally:
-            await self.aclose()
-
-    async def aclose(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
-
     # ---- internals ----------------------------------------------------------------------------
 
     def _number(self, phone_number_id: str) -> _Number:
@@ -407,16 +356,6 @@ class FakeWhatsApp:
         value = {"messaging_product": "whatsapp", "metadata": metadata, **value}
         change = {"value": value, "field": "messages"}
         return {"object": "whatsapp_business_account", "entry": [{"id": number.waba_id, "changes": [change]}]}
-
-    def _http(self) -> httpx.AsyncClient:
-        if self._client is None:
-            self._client = httpx.AsyncClient(timeout=10, headers={"User-Agent": "facebookexternalua"})
-        return self._client
-
-    def _spawn(self, coro: Any) -> None:
-        task = asyncio.create_task(coro)
-        self._tasks.add(task)  # keeps a reference: the loop holds tasks only weakly
-        task.add_done_callback(self._tasks.discard)
 
     async def _post_auto_statuses(self, phone_number_id: str, wamid: str, statuses: list[str]) -> None:
         await asyncio.sleep(self.auto_status_delay)

@@ -1,6 +1,6 @@
 """A fake Discord: the REST API a bot sends with, and the Gateway that delivers users' messages.
 
-Tests and the demo use it instead of discord.com and gateway.discord.gg. The REST side answers
+Tests use it instead of discord.com and gateway.discord.gg. The REST side answers
 with Discord's shapes (Message objects, `{"code", "message"}` errors, 429 with `retry_after`) and
 is as strict as Discord about the bot token, the 2000-character limit and component layout. The
 Gateway side speaks the real protocol (HELLO, heartbeats and ACKs, IDENTIFY → READY, RESUME with
@@ -31,7 +31,7 @@ from starlette.routing import Route
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
-from connectors.fakes.whatsapp import serve_app
+from connectors.fakes.server import FakeServer
 
 log = logging.getLogger(__name__)
 
@@ -192,7 +192,7 @@ class _Session:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
-class FakeDiscord:
+class FakeDiscord(FakeServer):
     def __init__(
         self,
         *,
@@ -201,6 +201,7 @@ class FakeDiscord:
         heartbeat_interval_ms: int = 250,
         privileged_intents: int = PRIVILEGED,
     ):
+        super().__init__()
         self.bot_token = bot_token
         self.application_id = application_id
         self.bot_user = user_object(application_id, "Acme Support", bot=True)
@@ -376,12 +377,6 @@ class FakeDiscord:
         return JSONResponse(message)
 
     # ---- running -----------------------------------------------------------------------------------
-
-    @contextlib.asynccontextmanager
-    async def serve(self, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
-        """The REST API over real HTTP on loopback; yields its base URL (the channel's api_base)."""
-        async with serve_app(self.app, host, port) as base_url:
-            yield base_url
 
     @contextlib.asynccontextmanager
     async def serve_gateway(self, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:

@@ -11,7 +11,6 @@ as strict as WeChat's, and WeChat's side of the webhook (the GET server check an
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
 import itertools
@@ -19,7 +18,6 @@ import random
 import time
 import uuid
 from collections import deque
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -29,7 +27,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from connectors.fakes.whatsapp import serve_app
+from connectors.fakes.server import FakeServer
 
 ERRMSG = {
     -1: "system error",
@@ -84,8 +82,9 @@ def xml_body(
     return ("<xml>\n" + "\n".join(lines) + "\n</xml>").encode()
 
 
-class FakeWeChat:
+class FakeWeChat(FakeServer):
     def __init__(self, app_id: str, app_secret: str, server_token: str, *, token_ttl: int = 7200):
+        super().__init__()
         self.app_id, self.app_secret, self.server_token = app_id, app_secret, server_token
         self.token_ttl = token_ttl
         self.overlap = 300.0  # how long older tokens stay valid after a new one is issued
@@ -272,12 +271,6 @@ class FakeWeChat:
         elif event == "unsubscribe":
             self.unfollow(openid)
         return xml_body(openid, "event", {"Event": event})
-
-    @contextlib.asynccontextmanager
-    async def serve(self) -> AsyncIterator[str]:
-        """Serve the API over real HTTP on loopback; yields the base URL (the channel's api_base)."""
-        async with serve_app(self.app) as base:
-            yield base
 
 
 def _from_user(body: bytes) -> str | None:

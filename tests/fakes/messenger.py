@@ -21,15 +21,13 @@ accepts them.
 from __future__ import annotations
 
 import base64
-import contextlib
 import json
 import re
 import time
 import uuid
 from collections import deque
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 from starlette.applications import Starlette
@@ -37,7 +35,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from connectors.fakes.whatsapp import serve_app
+from connectors.fakes.server import FakeServer
 from connectors.meta_common import sign_body
 
 PAGE = "page"
@@ -132,8 +130,11 @@ def serialise(payload: dict[str, Any]) -> bytes:
     return json.dumps(payload, separators=(",", ":")).replace("/", "\\/").encode()
 
 
-class FakeMetaGraph:
+class FakeMetaGraph(FakeServer):
+    client_headers: ClassVar[dict[str, str]] = {"User-Agent": "facebookexternalua"}
+
     def __init__(self) -> None:
+        super().__init__()
         self.accounts: dict[str, _Account] = {}
         # Accepted sends: the body plus `_fake` (platform, account, message id, path).
         self.sent: list[dict[str, Any]] = []
@@ -141,7 +142,6 @@ class FakeMetaGraph:
         self.webhook_responses: deque[httpx.Response] = deque(maxlen=1000)
         self._failures: deque[_Failure] = deque()
         self._recipients: dict[str, tuple[str, str]] = {}  # message id → (account, recipient)
-        self._client: httpx.AsyncClient | None = None
         self.app = Starlette(
             routes=[
                 Route("/{version}/me/messages", self._messages, methods=["POST"]),
@@ -340,19 +340,6 @@ class FakeMetaGraph:
         }
         return await self.post_webhook(account_id, envelope(account.kind, account_id, [event]))
 
-    # ---- running ----------------------------------------------------------------------------------
-
-    @contextlib.asynccontextmanager
-    async def serve(self, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
-        """Serve the fake over real HTTP on loopback; yields its base URL (the channel's api_base)."""
-        try:
-            async with serve_app(self.app, host, port) as base_url:
-                yield base_url
-        finally:
-            if self._client is not None:
-                await self._client.aclose()
-                self._client = None
-
     # ---- internals --------------------------------------------------------------------------------
 
     def _account(self, account_id: str) -> _Account:
@@ -365,11 +352,6 @@ class FakeMetaGraph:
         if message_id not in self._recipients:
             raise LookupError(f"{message_id} was not sent through the fake")
         return self._recipients[message_id][1]
-
-    def _http(self) -> httpx.AsyncClient:
-        if self._client is None:
-            self._client = httpx.AsyncClient(timeout=10, headers={"User-Agent": "facebookexternalua"})
-        return self._client
 
 
 def _window_open(kind: str, body: dict[str, Any], age: float) -> bool:

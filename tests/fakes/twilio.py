@@ -1,7 +1,7 @@
 """A fake Twilio Programmable Messaging API: the Messages endpoint (as strict as Twilio's) and the
 form-encoded, URL-signed webhooks Twilio would post.
 
-Tests and the demo use it instead of api.twilio.com. Errors have Twilio's JSON shape
+Tests use it instead of api.twilio.com. Errors have Twilio's JSON shape
 (`code`, `message`, `more_info`, `status`), message SIDs look real (`SM…`/`MM…`), and webhook bodies
 follow the field order of the samples in platform-samples/sms, signed over the exact URL posted to.
 """
@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import hmac
 import logging
 import re
 import urllib.parse
 import uuid
 from collections import deque
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from email.utils import formatdate
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 from starlette.applications import Starlette
@@ -29,8 +28,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from connectors.base import Platform
+from connectors.fakes.server import FakeServer
 from connectors.fakes.signing import sign_webhook
-from connectors.fakes.whatsapp import serve_app
 
 log = logging.getLogger(__name__)
 
@@ -109,8 +108,11 @@ class _Sent:
     statuses: list[str] = field(default_factory=list)
 
 
-class FakeTwilio:
+class FakeTwilio(FakeServer):
+    client_timeout: ClassVar[float] = 15  # Twilio waits about 15 s
+
     def __init__(self) -> None:
+        super().__init__()
         self.accounts: dict[str, _Account] = {}
         # Every accepted send: the form fields (repeated ones as lists), plus "_fake" details.
         self.sent: list[dict[str, Any]] = []
@@ -121,8 +123,6 @@ class FakeTwilio:
         self.webhook_responses: deque[httpx.Response] = deque(maxlen=1000)
         self._messages: dict[str, _Sent] = {}
         self._failures: deque[_Failure] = deque()
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._client: httpx.AsyncClient | None = None
         self.app = Starlette(
             routes=[
                 Route(
@@ -298,30 +298,6 @@ class FakeTwilio:
         sent.statuses.append(status)
         return await self.post_form(target, fields, account.auth_token)
 
-    async def wait_idle(self, timeout: float = 10) -> None:
-        """Wait until every background status callback has been posted."""
-        if self._tasks:
-            await asyncio.wait_for(asyncio.gather(*list(self._tasks), return_exceptions=True), timeout)
-
-    # ---- running ------------------------------------------------------------------------------
-
-    @contextlib.asynccontextmanager
-    async def serve(self, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
-        """Serve the fake over real HTTP on loopback; yields its base URL (the channel's api_base)."""
-        try:
-            async with serve_app(self.app, host, port) as base_url:
-                yield base_url
-        finally:
-            await self.aclose()
-
-    async def aclose(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
-
     # ---- internals ----------------------------------------------------------------------------
 
     def _account(self, account_sid: str) -> _Account:
@@ -329,16 +305,6 @@ class FakeTwilio:
         if account is None:
             raise LookupError(f"account {account_sid} was not added to the fake")
         return account
-
-    def _http(self) -> httpx.AsyncClient:
-        if self._client is None:
-            self._client = httpx.AsyncClient(timeout=15)  # Twilio waits about 15 s
-        return self._client
-
-    def _spawn(self, coro: Any) -> None:
-        task = asyncio.create_task(coro)
-        self._tasks.add(task)  # the loop holds tasks only weakly
-        task.add_done_callback(self._tasks.discard)
 
     async def _post_auto_statuses(self, sid: str, statuses: list[str]) -> None:
         await asyncio.sleep(self.auto_status_delay)

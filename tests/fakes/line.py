@@ -1,14 +1,13 @@
 """A fake LINE Messaging API: the push endpoint (as strict as LINE's, retry keys included) and the
 signed webhooks LINE would post.
 
-Tests and the demo use it instead of api.line.me. Error bodies have LINE's shape (`message`,
+Tests use it instead of api.line.me. Error bodies have LINE's shape (`message`,
 `details[{message, property}]`, `sentMessages` on a repeated retry key), message ids are LINE's
 18-digit numbers, and webhook bodies follow platform-samples/line.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hmac
 import itertools
 import json
@@ -18,7 +17,6 @@ import re
 import time
 import uuid
 from collections import deque
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,8 +27,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from connectors.base import Platform
+from connectors.fakes.server import FakeServer
 from connectors.fakes.signing import sign_webhook
-from connectors.fakes.whatsapp import serve_app
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +75,9 @@ class _Failure:
     headers: dict[str, str]
 
 
-class FakeLine:
+class FakeLine(FakeServer):
     def __init__(self) -> None:
+        super().__init__()
         self.channels: dict[str, _Channel] = {}  # by channel access token
         # Every accepted push: its JSON body plus "_fake" {retry_key, ids, access_token}.
         self.sent: list[dict[str, Any]] = []
@@ -87,7 +86,6 @@ class FakeLine:
         self.webhook_responses: deque[httpx.Response] = deque(maxlen=1000)
         self._retry_keys: dict[tuple[str, str], list[dict[str, str]]] = {}
         self._failures: deque[_Failure] = deque()
-        self._client: httpx.AsyncClient | None = None
         self.app = Starlette(routes=[Route("/v2/bot/message/push", self._push, methods=["POST"])])
 
     # ---- set-up -----------------------------------------------------------------------------
@@ -233,22 +231,6 @@ class FakeLine:
         """What the console's Verify button sends."""
         return await self.post_webhook(access_token, self.envelope(access_token))
 
-    # ---- running ------------------------------------------------------------------------------
-
-    @contextlib.asynccontextmanager
-    async def serve(self, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
-        """Serve the fake over real HTTP on loopback; yields its base URL (the channel's api_base)."""
-        try:
-            async with serve_app(self.app, host, port) as base_url:
-                yield base_url
-        finally:
-            await self.aclose()
-
-    async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
-
     # ---- internals ----------------------------------------------------------------------------
 
     def _channel(self, access_token: str) -> _Channel:
@@ -256,11 +238,6 @@ class FakeLine:
         if channel is None:
             raise LookupError("no channel with that access token was added to the fake")
         return channel
-
-    def _http(self) -> httpx.AsyncClient:
-        if self._client is None:
-            self._client = httpx.AsyncClient(timeout=10)
-        return self._client
 
 
 def event_base(

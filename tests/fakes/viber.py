@@ -10,7 +10,6 @@ callback that must answer 200, and sending needs a webhook set first.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import hmac
 import itertools
@@ -18,7 +17,6 @@ import logging
 import random
 import time
 from collections import deque
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +27,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from connectors.fakes.whatsapp import serve_app
+from connectors.fakes.server import FakeServer
 
 log = logging.getLogger(__name__)
 
@@ -82,8 +80,9 @@ class _Failure:
     headers: dict[str, str]
 
 
-class FakeViber:
+class FakeViber(FakeServer):
     def __init__(self, auth_token: str, *, bot_name: str = "Acme"):
+        super().__init__()
         self.auth_token = auth_token
         self.bot_name = bot_name
         self.subscribers: set[str] = set()  # may be written to
@@ -99,8 +98,6 @@ class FakeViber:
         self.auto_status_delay = 0.05
         self.webhook_responses: deque[httpx.Response] = deque(maxlen=1000)
         self._failures: deque[_Failure] = deque()
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._client: httpx.AsyncClient | None = None
         self.app = Starlette(
             routes=[
                 Route("/pa/send_message", self._send, methods=["POST"]),
@@ -277,39 +274,6 @@ class FakeViber:
         self, event: str, token: int, user_id: str, desc: str | None = None
     ) -> httpx.Response:
         return await self.post(self.status_body(event, token, user_id, desc))
-
-    async def wait_idle(self, timeout: float = 10) -> None:
-        if self._tasks:
-            await asyncio.wait_for(asyncio.gather(*list(self._tasks), return_exceptions=True), timeout)
-
-    # ---- running ------------------------------------------------------------------------------
-
-    @contextlib.asynccontextmanager
-    async def serve(self) -> AsyncIterator[str]:
-        """Serve over real HTTP on loopback; yields the base URL (the channel's api_base)."""
-        try:
-            async with serve_app(self.app) as base:
-                yield base
-        finally:
-            await self.aclose()
-
-    async def aclose(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
-
-    def _http(self) -> httpx.AsyncClient:
-        if self._client is None:
-            self._client = httpx.AsyncClient(timeout=10)
-        return self._client
-
-    def _spawn(self, coro: Any) -> None:
-        task = asyncio.create_task(coro)
-        self._tasks.add(task)  # the loop holds tasks only weakly
-        task.add_done_callback(self._tasks.discard)
 
     async def _auto_statuses(self, token: int, user_id: str, events: list[str]) -> None:
         await asyncio.sleep(self.auto_status_delay)

@@ -11,16 +11,14 @@ ids. Updates are posted to the webhook registered with setWebhook, carrying its
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import json
 import re
 import time
 import uuid
 from collections import defaultdict, deque
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 from starlette.applications import Starlette
@@ -28,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from connectors.fakes.whatsapp import serve_app
+from connectors.fakes.server import FakeServer
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
@@ -113,8 +111,11 @@ class Call:
     status: int
 
 
-class FakeTelegram:
+class FakeTelegram(FakeServer):
+    client_timeout: ClassVar[float] = 20
+
     def __init__(self, *, require_https: bool = True) -> None:
+        super().__init__()
         # Telegram only posts to https URLs; tests posting to the app on loopback turn it off.
         self.require_https = require_https
         self.bots: dict[str, Bot] = {}
@@ -126,7 +127,6 @@ class FakeTelegram:
         self._message_ids: dict[int, itertools.count[int]] = defaultdict(lambda: itertools.count(5000))
         self._update_ids = itertools.count(900_000_000)
         self._callback_ids = itertools.count(1)
-        self._client: httpx.AsyncClient | None = None
         self.app = Starlette(routes=[Route("/bot{token}/{method}", self._call, methods=["POST", "GET"])])
 
     # ---- set-up -----------------------------------------------------------------------------
@@ -434,24 +434,6 @@ class FakeTelegram:
         response = await self._http().post(target, content=content, headers=headers)
         self.webhook_responses.append(response)
         return response
-
-    # ---- running ------------------------------------------------------------------------------
-
-    @contextlib.asynccontextmanager
-    async def serve(self, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
-        """Serve the fake over real HTTP on loopback; yields its base URL (the channel's api_base)."""
-        try:
-            async with serve_app(self.app, host, port) as base_url:
-                yield base_url
-        finally:
-            if self._client is not None:
-                await self._client.aclose()
-                self._client = None
-
-    def _http(self) -> httpx.AsyncClient:
-        if self._client is None:
-            self._client = httpx.AsyncClient(timeout=20)
-        return self._client
 
 
 async def _body(request: Request) -> dict[str, Any] | None:

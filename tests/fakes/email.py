@@ -1,4 +1,4 @@
-"""Fake mail infrastructure for tests and the demo, spoken over real sockets:
+"""Fake mail infrastructure for tests, spoken over real sockets:
 
 - `FakeSMTP`: a real SMTP server (aiosmtpd) on 127.0.0.1 that insists on AUTH LOGIN/PLAIN, records
   every message it accepts, and can be told to refuse the next ones with any SMTP reply;

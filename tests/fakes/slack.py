@@ -12,7 +12,6 @@ presses (form-encoded), all signed v0 with a timestamp, posted to our webhook UR
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
 import itertools
@@ -22,9 +21,8 @@ import time
 import urllib.parse
 import uuid
 from collections import deque
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 from starlette.applications import Starlette
@@ -32,7 +30,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from connectors.fakes.whatsapp import serve_app
+from connectors.fakes.server import FakeServer
 
 MAX_TEXT = 40_000  # Slack refuses longer text with msg_too_long
 MAX_BLOCKS = 50
@@ -74,7 +72,9 @@ def _error(error: str, **extra: Any) -> JSONResponse:
     return JSONResponse({"ok": False, "error": error, **extra})  # HTTP 200, as Slack does
 
 
-class FakeSlack:
+class FakeSlack(FakeServer):
+    client_headers: ClassVar[dict[str, str]] = {"User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)"}
+
     def __init__(
         self,
         *,
@@ -86,6 +86,7 @@ class FakeSlack:
         app_id: str = "A0FAKEAPP1",
         webhook_url: str | None = None,
     ):
+        super().__init__()
         self.bot_token = bot_token
         self.signing_secret = signing_secret
         self.team_id = team_id
@@ -101,7 +102,6 @@ class FakeSlack:
         self.posted: dict[tuple[str, str], dict[str, Any]] = {}  # (channel, ts) → our message
         self.webhook_responses: deque[httpx.Response] = deque(maxlen=1000)
         self._failures: deque[_Failure] = deque()
-        self._client: httpx.AsyncClient | None = None
         self.app = Starlette(routes=[Route("/api/{method}", self._api, methods=["POST"])])
 
     # ---- set-up -----------------------------------------------------------------------------
@@ -443,29 +443,6 @@ class FakeSlack:
         response = await self._http().post(target, content=body, headers=signed)
         self.webhook_responses.append(response)
         return response
-
-    # ---- running ------------------------------------------------------------------------------
-
-    @contextlib.asynccontextmanager
-    async def serve(self, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
-        """Serve the fake over real HTTP on loopback; yields its base URL (the channel's api_base)."""
-        try:
-            async with serve_app(self.app, host, port) as base_url:
-                yield base_url
-        finally:
-            await self.aclose()
-
-    async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
-
-    def _http(self) -> httpx.AsyncClient:
-        if self._client is None:
-            self._client = httpx.AsyncClient(
-                timeout=10, headers={"User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)"}
-            )
-        return self._client
 
 
 def _block_problems(blocks: Any) -> list[str]:
