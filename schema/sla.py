@@ -1,4 +1,5 @@
-"""Service levels: SLA timers and policies, and `createSlaPolicy` (rules in resolvers/sla.py)."""
+"""Service levels: SLA timers and policies, and `createSlaPolicy` with its input (rules in
+resolvers/sla.py)."""
 
 from __future__ import annotations
 
@@ -62,44 +63,45 @@ class SlaPolicy:
     business_hours: JSON
 
 
+@strawberry.input
+class CreateSlaPolicyInput:
+    name: str
+    first_response_seconds: int | None = None
+    next_response_seconds: int | None = None
+    resolution_seconds: int | None = None
+    warn_before_seconds: int = 300
+    position: int = 0
+    team_id: strawberry.ID | None = None
+    priority: Priority | None = None
+    platform: Platform | None = None
+    timezone: str = "UTC"
+    business_hours: JSON | None = None
+    holidays: list[date] | None = None
+
+
 @strawberry.type
 class SlaMutations:
     @strawberry.mutation(
         description="Supervisors: an SLA policy for a team/priority/platform (null: any), targets in seconds "
         'of business hours ({"mon": [["09:00", "18:00"]], ...} in `timezone`; {} = around the clock).'
     )
-    async def create_sla_policy(
-        self,
-        info: strawberry.Info,
-        name: str,
-        first_response_seconds: int | None = None,
-        next_response_seconds: int | None = None,
-        resolution_seconds: int | None = None,
-        warn_before_seconds: int = 300,
-        position: int = 0,
-        team_id: strawberry.ID | None = None,
-        priority: Priority | None = None,
-        platform: Platform | None = None,
-        timezone: str = "UTC",
-        business_hours: JSON | None = None,
-        holidays: list[date] | None = None,
-    ) -> SlaPolicy:
-        if business_hours is not None and not isinstance(business_hours, dict):
+    async def create_sla_policy(self, info: strawberry.Info, input: CreateSlaPolicyInput) -> SlaPolicy:
+        if input.business_hours is not None and not isinstance(input.business_hours, dict):
             raise BadInput('businessHours looks like {"mon": [["09:00", "18:00"]]}', field="businessHours")
         policy = await sla_rules.create_policy(
             actor_of(info),
-            name=name,
-            position=position,
-            team_id=decode_id(team_id, "Team", "teamId") if team_id else None,
-            priority=priority.value if priority else None,
-            platform=platform.value if platform else None,
-            first_response_seconds=first_response_seconds,
-            next_response_seconds=next_response_seconds,
-            resolution_seconds=resolution_seconds,
-            warn_before_seconds=warn_before_seconds,
-            timezone=timezone,
-            business_hours=business_hours or {},
-            holidays=holidays or [],
+            name=input.name,
+            position=input.position,
+            team_id=decode_id(input.team_id, "Team", "teamId") if input.team_id else None,
+            priority=input.priority.value if input.priority else None,
+            platform=input.platform.value if input.platform else None,
+            first_response_seconds=input.first_response_seconds,
+            next_response_seconds=input.next_response_seconds,
+            resolution_seconds=input.resolution_seconds,
+            warn_before_seconds=input.warn_before_seconds,
+            timezone=input.timezone,
+            business_hours=input.business_hours or {},
+            holidays=input.holidays or [],
         )
         return SlaPolicy(
             id=to_global_id("SlaPolicy", policy.id),
