@@ -5,6 +5,7 @@ domain is one new module and one line in each list below."""
 from __future__ import annotations
 
 import logging
+import warnings
 
 import strawberry
 from graphql import GraphQLError
@@ -34,34 +35,37 @@ from schema.teams import TeamMutations, TeamQueries
 
 log = logging.getLogger("pytake.graphql")
 
-# merge_types warns when two domains define the same field (the first would silently win).
-Query = merge_types(
-    "Query",
-    (
-        AuthQueries,
-        NodeQueries,
-        SearchQueries,
-        ConversationQueries,
-        TeamQueries,
-        ChannelQueries,
-        DemoQueries,
-    ),
-)
-Mutation = merge_types(
-    "Mutation",
-    (
-        AuthMutations,
-        MessageMutations,
-        ConversationMutations,
-        ChannelMutations,
-        LifecycleMutations,
-        TeamMutations,
-        SlaMutations,
-        SearchMutations,
-        CustomerMutations,
-        DemoMutations,
-    ),
-)
+# Two domains defining the same field is a mistake (the first would silently win): merge_types
+# only warns about it, so fail at import instead.
+with warnings.catch_warnings():
+    warnings.filterwarnings("error", message=".* has overridden fields")
+    Query = merge_types(
+        "Query",
+        (
+            AuthQueries,
+            NodeQueries,
+            SearchQueries,
+            ConversationQueries,
+            TeamQueries,
+            ChannelQueries,
+            DemoQueries,
+        ),
+    )
+    Mutation = merge_types(
+        "Mutation",
+        (
+            AuthMutations,
+            MessageMutations,
+            ConversationMutations,
+            ChannelMutations,
+            LifecycleMutations,
+            TeamMutations,
+            SlaMutations,
+            SearchMutations,
+            CustomerMutations,
+            DemoMutations,
+        ),
+    )
 
 
 class PyTakeSchema(strawberry.Schema):
