@@ -1,3 +1,5 @@
+"""The audit log: who did what to which object (written with the admin action)."""
+
 from __future__ import annotations
 
 from tortoise import fields

@@ -1,3 +1,5 @@
+"""Connected platform accounts (channels) and where a pulled channel got to (cursors)."""
+
 from __future__ import annotations
 
 from tortoise import fields

@@ -1,3 +1,6 @@
+"""Conversations with their status and priority, their activity timeline, and SLA policies and
+timers."""
+
 from __future__ import annotations
 
 import enum

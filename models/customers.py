@@ -1,3 +1,5 @@
+"""Customers and their identities, one per platform account they write from."""
+
 from __future__ import annotations
 
 from tortoise import fields

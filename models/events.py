@@ -1,3 +1,5 @@
+"""The event log: the transactional outbox, the replayable events, and each stream's last seq."""
+
 from __future__ import annotations
 
 from tortoise import fields

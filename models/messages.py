@@ -1,3 +1,6 @@
+"""Messages in both directions, their delivery statuses, and status reports that came before
+their message's platform id was known."""
+
 from __future__ import annotations
 
 import enum

@@ -1,3 +1,6 @@
+"""The people who answer: users and their roles and presence, refresh tokens, teams, members
+and routing rules."""
+
 from __future__ import annotations
 
 import enum

@@ -1,8 +1,11 @@
-"""The GraphQL surface: root types composed from schema/queries, mutations, subscriptions."""
+"""The GraphQL surface. Each domain module (mirroring resolvers/) defines its types and a
+`…Queries`/`…Mutations` class; the root Query and Mutation are merged from them here, so a new
+domain is one new module and one line in each list below."""
 
 from __future__ import annotations
 
 import logging
+import warnings
 
 import strawberry
 from graphql import GraphQLError
@@ -12,16 +15,57 @@ from strawberry.extensions import (
     QueryDepthLimiter,
     ValidationCache,
 )
+from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from core.settings import get_settings
+from schema.auth import AuthMutations, AuthQueries, User
+from schema.channels import Channel, ChannelMutations, ChannelQueries
+from schema.conversations import Conversation, ConversationMutations, ConversationQueries
+from schema.customers import Customer, CustomerMutations
+from schema.demo import DemoMutations, DemoQueries
 from schema.errors import ErrorCodes, _is_expected
-from schema.mutations import Mutation
-from schema.queries import Query
+from schema.lifecycle import LifecycleMutations
+from schema.messages import Message, MessageMutations
+from schema.node import NodeQueries
+from schema.search import SearchMutations, SearchQueries
+from schema.sla import SlaMutations
 from schema.subscriptions import Subscription
-from schema.types import Channel, Conversation, Customer, Message, User
+from schema.teams import TeamMutations, TeamQueries
 
 log = logging.getLogger("pytake.graphql")
+
+# Two domains defining the same field is a mistake (the first would silently win): merge_types
+# only warns about it, so fail at import instead.
+with warnings.catch_warnings():
+    warnings.filterwarnings("error", message=".* has overridden fields")
+    Query = merge_types(
+        "Query",
+        (
+            AuthQueries,
+            NodeQueries,
+            SearchQueries,
+            ConversationQueries,
+            TeamQueries,
+            ChannelQueries,
+            DemoQueries,
+        ),
+    )
+    Mutation = merge_types(
+        "Mutation",
+        (
+            AuthMutations,
+            MessageMutations,
+            ConversationMutations,
+            ChannelMutations,
+            LifecycleMutations,
+            TeamMutations,
+            SlaMutations,
+            SearchMutations,
+            CustomerMutations,
+            DemoMutations,
+        ),
+    )
 
 
 class PyTakeSchema(strawberry.Schema):

@@ -4,8 +4,10 @@ event log, then streams live events (core/events.py explains why nothing is lost
 from __future__ import annotations
 
 import asyncio
+import enum
 import logging
 from collections.abc import AsyncGenerator
+from typing import Any
 
 import strawberry
 
@@ -13,33 +15,76 @@ from core.events import INBOX, CursorExpired, conversation_stream, parse_cursor
 from core.presence import Presence
 from resolvers import auth as auth_rules
 from resolvers import conversations as conv
+from resolvers.assignment import request_drain, seen
 from resolvers.errors import BadInput, CursorExpiredError
+from resolvers.search import count_conversations, list_views
 from resolvers.sla import SLA_STREAM
+from schema.activities import Activity
+from schema.conversations import Conversation
+from schema.messages import Message
 from schema.permissions import actor_of
 from schema.relay import decode_id, to_global_id
-from schema.types import (
-    Activity,
-    Conversation,
-    ConversationEvent,
-    ConversationEventType,
-    InboxEvent,
-    InboxEventType,
-    Message,
-    SlaEvent,
-    SlaTimer,
-    ViewCount,
-    Viewer,
-)
+from schema.sla import SlaTimer
 
 log = logging.getLogger(__name__)
 HEARTBEAT = 30.0  # well inside jobs/assignment.PRESENCE_SILENCE
 
 
+@strawberry.enum
+class InboxEventType(enum.Enum):
+    CONVERSATION_CREATED = "CONVERSATION_CREATED"
+    CONVERSATION_UPDATED = "CONVERSATION_UPDATED"
+
+
+@strawberry.enum
+class ConversationEventType(enum.Enum):
+    MESSAGE_CREATED = "MESSAGE_CREATED"
+    MESSAGE_UPDATED = "MESSAGE_UPDATED"
+    ACTIVITY_ADDED = "ACTIVITY_ADDED"  # status, assignment, transfer, escalation, labels, priority
+
+
+@strawberry.type
+class InboxEvent:
+    cursor: str
+    type: InboxEventType
+    conversation: Conversation
+
+
+@strawberry.type
+class ConversationEvent:
+    cursor: str
+    type: ConversationEventType
+    message: Message | None = strawberry.field(description="Set for MESSAGE_* events.")
+    activity: Activity | None = strawberry.field(default=None, description="Set for ACTIVITY_ADDED.")
+
+
+@strawberry.type
+class SlaEvent:
+    cursor: str
+    type: str = strawberry.field(description="SLA_WARNING or SLA_BREACHED")
+    timer: SlaTimer
+
+
+@strawberry.type
+class ViewCount:
+    view_id: strawberry.ID
+    count: int
+
+
+@strawberry.type
+class Viewer:
+    user_id: strawberry.ID
+    name: str
+    typing: bool
+
+    @classmethod
+    def from_presence(cls, v: Any) -> Viewer:
+        return cls(user_id=to_global_id("User", v.user_id), name=v.name, typing=v.typing)
+
+
 async def _presence_heartbeat(user_id: int) -> None:
     """While the inbox is open the agent counts as connected (offline → online, which may let
     them take queued conversations); silence makes them offline (jobs/assignment.py)."""
-    from resolvers.assignment import request_drain, seen
-
     first = True
     while True:
         try:
@@ -89,8 +134,6 @@ class Subscription:
         description="Your saved views' counts: now, then again whenever they change (at most once a second)."
     )
     async def saved_view_counts(self, info: strawberry.Info) -> AsyncGenerator[list[ViewCount], None]:
-        from resolvers.search import count_conversations, list_views
-
         actor = auth_rules.require_user(actor_of(info))
         changed = asyncio.Event()
 

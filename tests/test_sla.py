@@ -13,8 +13,8 @@ from tests.helpers import Subscriber, eventually, gql, login, make_user
 from tests.test_assignment import _agent, _arrive, _team
 
 POLICY = """mutation($name: String!, $team: ID, $tz: String!, $hours: JSON, $first: Int, $next: Int, $res: Int) {
-  createSlaPolicy(name: $name, teamId: $team, timezone: $tz, businessHours: $hours, firstResponseSeconds: $first,
-  nextResponseSeconds: $next, resolutionSeconds: $res, warnBeforeSeconds: 300) { id timezone } }"""
+  createSlaPolicy(input: {name: $name, teamId: $team, timezone: $tz, businessHours: $hours, firstResponseSeconds: $first,
+  nextResponseSeconds: $next, resolutionSeconds: $res, warnBeforeSeconds: 300}) { id timezone } }"""
 EVENTS = """subscription { slaEvents { type timer { kind conversationId breachedAt warnedAt } } }"""
 SEND = """mutation($input: SendMessageInput!) { sendMessage(input: $input) { id } }"""
 STATUS = """mutation($id: ID!, $s: ConversationStatus!) { setConversationStatus(conversationId: $id, status: $s) { status } }"""

@@ -1,0 +1,104 @@
+"""Who works here and how they sign in: the User type, `me` and `users`, login, token refresh,
+logout and `createUser` (rules in resolvers/auth.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+
+from models import Presence as _Presence
+from models import Role as _Role
+from resolvers import auth as auth_rules
+from resolvers.errors import RateLimited
+from schema.common import AgentPresence, Role
+from schema.permissions import actor_of
+from schema.relay import Node, to_global_id
+
+
+@strawberry.type
+class User(Node):
+    id: strawberry.ID
+    email: str
+    name: str
+    role: Role
+    is_active: bool
+    presence: AgentPresence | None = None
+    capacity: int | None = None
+    skills: list[str] | None = None
+
+    @classmethod
+    def from_view(cls, v: Any) -> User:
+        return cls(
+            id=to_global_id("User", v["id"]),
+            email=v["email"],
+            name=v["name"],
+            role=_Role(v["role"]),
+            is_active=v["is_active"],
+            presence=_Presence(v["presence"]) if v.get("presence") else None,
+            capacity=v.get("capacity"),
+            skills=list(v["skills"]) if v.get("skills") is not None else None,
+        )
+
+
+@strawberry.type
+class AuthPayload:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    user: User
+
+
+@strawberry.input
+class CreateUserInput:
+    email: str
+    name: str
+    password: str
+    role: Role
+
+
+def _session(session: auth_rules.Session) -> AuthPayload:
+    return AuthPayload(
+        access_token=session.access_token,
+        refresh_token=session.refresh_token,
+        expires_in=session.expires_in,
+        user=User.from_view(session.user),
+    )
+
+
+@strawberry.type
+class AuthQueries:
+    @strawberry.field(description="The signed-in user.")
+    async def me(self, info: strawberry.Info) -> User:
+        actor = auth_rules.require_user(actor_of(info))
+        return User.from_view(await info.context.loaders.users.load(actor.user_id))
+
+    @strawberry.field
+    async def users(self, info: strawberry.Info) -> list[User]:
+        return [User.from_view(v) for v in await auth_rules.list_users(actor_of(info))]
+
+
+@strawberry.type
+class AuthMutations:
+    @strawberry.mutation(description="Sign in: a short-lived access token and a rotating refresh token.")
+    async def login(self, info: strawberry.Info, email: str, password: str) -> AuthPayload:
+        settings_limit = info.context.settings.login_rate_per_minute
+        limiter = info.context.rate_limiter
+        if not await limiter.hit(f"login:{info.context.ip}:{email.lower()}", limit=settings_limit, per=60):
+            raise RateLimited("too many sign-in attempts; wait a minute", retry_after=60)
+        return _session(await auth_rules.login(email, password))
+
+    @strawberry.mutation(description="Trade a refresh token for a new pair. Each refresh token works once.")
+    async def refresh_token(self, refresh_token: str) -> AuthPayload:
+        return _session(await auth_rules.refresh(refresh_token))
+
+    @strawberry.mutation
+    async def logout(self, refresh_token: str) -> bool:
+        return await auth_rules.logout(refresh_token)
+
+    @strawberry.mutation(description="Admins: add an agent, supervisor or admin.")
+    async def create_user(self, info: strawberry.Info, input: CreateUserInput) -> User:
+        view = await auth_rules.create_user(
+            actor_of(info), email=input.email, name=input.name, password=input.password, role=input.role
+        )
+        return User.from_view(view)

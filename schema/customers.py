@@ -1,0 +1,89 @@
+"""Customers and their identities on each platform, and merging or splitting them across
+platforms (rules in resolvers/customers.py)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import strawberry
+
+from connectors.base import Platform as _Platform
+from resolvers import customers as customer_rules
+from schema.common import Platform
+from schema.permissions import actor_of
+from schema.relay import Node, decode_id, to_global_id
+
+
+@strawberry.type
+class Identity:
+    id: strawberry.ID
+    platform: Platform
+    channel_id: strawberry.ID
+    external_id: str
+    display_name: str | None
+    phone: str | None
+    email: str | None
+    last_inbound_at: datetime | None
+
+
+@strawberry.type
+class Customer(Node):
+    id: strawberry.ID
+    name: str | None
+    phone: str | None
+    email: str | None
+    pk: strawberry.Private[int]
+
+    @classmethod
+    def from_view(cls, v: Any) -> Customer:
+        return cls(
+            id=to_global_id("Customer", v["id"]),
+            pk=v["id"],
+            name=v["name"],
+            phone=v["phone"],
+            email=v["email"],
+        )
+
+    @strawberry.field
+    async def identities(self, info: strawberry.Info) -> list[Identity]:
+        rows = await info.context.loaders.identities.load(self.pk)
+        return [
+            Identity(
+                id=to_global_id("Identity", r["id"]),
+                platform=_Platform(r["platform"]),
+                channel_id=to_global_id("Channel", r["channel_id"]),
+                external_id=r["external_id"],
+                display_name=r["display_name"],
+                phone=r["phone"],
+                email=r["email"],
+                last_inbound_at=r["last_inbound_at"],
+            )
+            for r in rows
+        ]
+
+
+@strawberry.type
+class CustomerMutations:
+    @strawberry.mutation(
+        description="Merge two customers known on different platforms into one: identities and "
+        "conversations of `sourceId` move to `targetId` (audited; undo with splitIdentity)."
+    )
+    async def merge_customers(
+        self, info: strawberry.Info, source_id: strawberry.ID, target_id: strawberry.ID
+    ) -> Customer:
+        view = await customer_rules.merge_customers(
+            actor_of(info),
+            source_id=decode_id(source_id, "Customer", "sourceId"),
+            target_id=decode_id(target_id, "Customer", "targetId"),
+        )
+        return Customer.from_view(view)
+
+    @strawberry.mutation(
+        description="Move one identity (and the conversations that started on it) to a new customer (audited)."
+    )
+    async def split_identity(self, info: strawberry.Info, identity_id: strawberry.ID) -> Customer:
+        view = await customer_rules.split_identity(
+            actor_of(info), identity_id=decode_id(identity_id, "Identity", "identityId")
+        )
+        return Customer.from_view(view)

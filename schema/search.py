@@ -1,0 +1,127 @@
+"""Finding conversations: full-text search over messages and customers, and saved views with
+their live counts (rules in resolvers/search.py)."""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+import strawberry
+from strawberry.scalars import JSON
+
+from resolvers import search as search_rules
+from schema.conversations import Conversation, ConversationFilterInput
+from schema.messages import Message
+from schema.permissions import actor_of
+from schema.relay import PageInfo, decode_id, to_global_id
+
+
+@strawberry.enum
+class SearchOrder(enum.Enum):
+    RELEVANCE = "RELEVANCE"
+    RECENCY = "RECENCY"
+
+
+@strawberry.type
+class SearchHit:
+    cursor: str
+    rank: float = strawberry.field(description="Text relevance; a match on the customer themself ranks 10.")
+    node: Conversation
+    matched_message_pk: strawberry.Private[int | None]
+
+    @strawberry.field(description="The best matching message (null when the customer matched).")
+    async def matched_message(self, info: strawberry.Info) -> Message | None:
+        if self.matched_message_pk is None:
+            return None
+        row = await info.context.loaders.messages.load(self.matched_message_pk)
+        return Message.from_view(row) if row else None
+
+
+@strawberry.type
+class SearchConnection:
+    edges: list[SearchHit]
+    page_info: PageInfo
+
+
+@strawberry.type
+class SavedView:
+    id: strawberry.ID
+    name: str
+    query: str | None
+    filter: JSON = strawberry.field(description="The saved filter (as stored).")
+    filter_rule: strawberry.Private[Any]
+    pk: strawberry.Private[int]
+
+    @classmethod
+    def from_view(cls, v: dict[str, Any]) -> SavedView:
+        return cls(
+            id=to_global_id("SavedView", v["id"]),
+            name=v["name"],
+            query=v["query"],
+            filter=v["filter"],
+            filter_rule=v["rule"],
+            pk=v["id"],
+        )
+
+    @strawberry.field(description="Conversations in the view now (live: `savedViewCounts`).")
+    async def count(self) -> int:
+        return await search_rules.count_conversations(self.filter_rule, self.query)
+
+
+@strawberry.type
+class SearchQueries:
+    @strawberry.field(description="The inbox: newest activity first.")
+    async def search(
+        self,
+        info: strawberry.Info,
+        query: str,
+        filter: ConversationFilterInput | None = None,
+        order_by: SearchOrder = SearchOrder.RELEVANCE,
+        first: int = 20,
+        after: str | None = None,
+    ) -> SearchConnection:
+        """Conversations whose messages, customer (name, phone, e-mail) or identities match."""
+        page = await search_rules.search(
+            actor_of(info),
+            query,
+            filter=(filter or ConversationFilterInput()).to_rule(),
+            by_recency=order_by is SearchOrder.RECENCY,
+            first=first,
+            after=after,
+        )
+        return SearchConnection(
+            edges=[
+                SearchHit(
+                    cursor=c,
+                    rank=v["rank"],
+                    node=Conversation.from_view(v),
+                    matched_message_pk=v["message_id"],
+                )
+                for v, c in zip(page.items, page.cursors, strict=True)
+            ],
+            page_info=PageInfo.of(page.cursors, has_next=page.has_next, has_previous=bool(after)),
+        )
+
+    @strawberry.field(description="Your saved views, each with its live count.")
+    async def saved_views(self, info: strawberry.Info) -> list[SavedView]:
+        return [SavedView.from_view(v) for v in await search_rules.list_views(actor_of(info))]
+
+
+@strawberry.type
+class SearchMutations:
+    @strawberry.mutation(description="Save a filter (and optional search text) as a named view.")
+    async def save_view(
+        self,
+        info: strawberry.Info,
+        name: str,
+        filter: ConversationFilterInput | None = None,
+        query: str | None = None,
+    ) -> SavedView:
+        view = await search_rules.save_view(
+            actor_of(info), name=name, query=query, filter=(filter or ConversationFilterInput()).to_rule()
+        )
+        return SavedView.from_view(view)
+
+    @strawberry.mutation
+    async def delete_view(self, info: strawberry.Info, id: strawberry.ID) -> bool:
+        return await search_rules.delete_view(actor_of(info), decode_id(id, "SavedView", "id"))

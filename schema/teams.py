@@ -1,0 +1,130 @@
+"""Teams and their agents: teams, routing rules, an agent's capacity and skills, and presence
+(rules in resolvers/teams.py; who takes what in resolvers/assignment.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from strawberry.scalars import JSON
+
+from models import AssignmentStrategy as _AssignmentStrategy
+from models import Presence as _Presence
+from resolvers import teams as team_rules
+from resolvers.errors import BadInput
+from resolvers.shapes import user_view
+from schema.auth import User
+from schema.common import AgentPresence, AssignmentStrategy, Platform
+from schema.permissions import actor_of
+from schema.relay import Node, decode_id, to_global_id
+
+
+@strawberry.type
+class Team(Node):
+    id: strawberry.ID
+    name: str
+    strategy: AssignmentStrategy
+    sticky: bool
+    offline_grace_seconds: int
+    member_ids: list[strawberry.ID]
+
+    @classmethod
+    def from_view(cls, v: dict[str, Any]) -> Team:
+        return cls(
+            id=to_global_id("Team", v["id"]),
+            name=v["name"],
+            strategy=_AssignmentStrategy(v["strategy"]),
+            sticky=v["sticky"],
+            offline_grace_seconds=v["offline_grace_seconds"],
+            member_ids=[to_global_id("User", m) for m in v["member_ids"]],
+        )
+
+
+@strawberry.type
+class TeamQueries:
+    @strawberry.field
+    async def teams(self, info: strawberry.Info) -> list[Team]:
+        return [Team.from_view(v) for v in await team_rules.list_teams(actor_of(info))]
+
+
+@strawberry.type
+class TeamMutations:
+    @strawberry.mutation(
+        description="Supervisors: create (no teamId) or replace a team and its members (audited)."
+    )
+    async def save_team(
+        self,
+        info: strawberry.Info,
+        name: str,
+        member_ids: list[strawberry.ID],
+        strategy: AssignmentStrategy = AssignmentStrategy.LEAST_LOADED,  # type: ignore[assignment]
+        sticky: bool = True,
+        offline_grace_seconds: int = 300,
+        team_id: strawberry.ID | None = None,
+    ) -> Team:
+        view = await team_rules.save_team(
+            actor_of(info),
+            team_id=decode_id(team_id, "Team", "teamId") if team_id else None,
+            name=name,
+            strategy=strategy,
+            sticky=sticky,
+            offline_grace_seconds=offline_grace_seconds,
+            member_ids=[decode_id(m, "User", "memberIds") for m in member_ids],
+        )
+        return Team.from_view(view)
+
+    @strawberry.mutation(
+        description="Supervisors: route new conversations matching every given field to a team (audited)."
+    )
+    async def add_routing_rule(
+        self,
+        info: strawberry.Info,
+        team_id: strawberry.ID,
+        position: int = 0,
+        platform: Platform | None = None,
+        channel_id: strawberry.ID | None = None,
+        language: str | None = None,
+        topic: str | None = None,  # a label: unassigned conversations given it come to this team
+    ) -> strawberry.ID:
+        rule = await team_rules.add_routing_rule(
+            actor_of(info),
+            team_id=decode_id(team_id, "Team", "teamId"),
+            position=position,
+            platform=platform.value if platform else None,
+            channel_id=decode_id(channel_id, "Channel", "channelId") if channel_id else None,
+            language=language,
+            topic=topic,
+        )
+        return to_global_id("RoutingRule", rule["id"])
+
+    @strawberry.mutation(
+        description="Supervisors: an agent's capacity (overall and per platform) and skills."
+    )
+    async def update_agent(
+        self,
+        info: strawberry.Info,
+        user_id: strawberry.ID,
+        capacity: int | None = None,
+        platform_capacity: JSON | None = None,
+        skills: list[str] | None = None,
+    ) -> User:
+        if platform_capacity is not None and not isinstance(platform_capacity, dict):
+            raise BadInput(
+                'platformCapacity must be an object like {"whatsapp": 3}', field="platformCapacity"
+            )
+        user = await team_rules.update_agent(
+            actor_of(info),
+            decode_id(user_id, "User", "userId"),
+            capacity=capacity,
+            platform_capacity=platform_capacity,  # type: ignore[arg-type]
+            skills=skills,
+        )
+        return User.from_view(
+            {**user_view(user), "presence": user.presence, "capacity": user.capacity, "skills": user.skills}
+        )
+
+    @strawberry.mutation(
+        description="Online takes new conversations; away keeps yours but takes none; offline re-queues yours after the grace period."
+    )
+    async def set_my_presence(self, info: strawberry.Info, presence: AgentPresence) -> AgentPresence:
+        return _Presence(await team_rules.set_my_presence(actor_of(info), presence))  # type: ignore[return-value]
