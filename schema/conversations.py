@@ -11,7 +11,7 @@ from typing import Any
 import strawberry
 
 from connectors.base import Platform as _Platform
-from core.presence import Presence
+from core.viewers import ConversationViewers
 from models import ConversationStatus as _ConversationStatus
 from models import Priority as _Priority
 from resolvers import assignment as assignment_rules
@@ -305,6 +305,6 @@ class ConversationMutations:
         pk = conversation_pk(conversation_id)
         await conv.get_conversation(actor, pk)
         me = await auth_rules.get_active_user(auth_rules.require_user(actor))
-        presence = Presence(info.context.event_log.bus, info.context.settings.namespace)
+        presence = ConversationViewers(info.context.event_log.bus, info.context.settings.namespace)
         await presence.signal(pk, me.id, me.name, "typing" if typing else "stopped_typing")
         return True

@@ -12,7 +12,7 @@ from typing import Any
 import strawberry
 
 from core.events import INBOX, CursorExpired, conversation_stream, parse_cursor
-from core.presence import Presence
+from core.viewers import ConversationViewers
 from resolvers import auth as auth_rules
 from resolvers import conversations as conv
 from resolvers.assignment import request_drain, seen
@@ -181,7 +181,7 @@ class Subscription:
         pk = decode_id(conversation_id, "Conversation", "conversationId")
         await conv.get_conversation(actor, pk)
         me = await auth_rules.get_active_user(auth_rules.require_user(actor))
-        presence = Presence(info.context.event_log.bus, info.context.settings.namespace)
+        presence = ConversationViewers(info.context.event_log.bus, info.context.settings.namespace)
         async for viewers in presence.watch(pk, me.id, me.name):
             yield [Viewer.from_presence(v) for v in viewers]
 

@@ -1,8 +1,8 @@
 """Who is looking at a conversation and who is typing, so two agents don't answer one customer.
 
-Presence is ephemeral: nothing is stored. Each viewer's live subscription announces itself on the
-bus (`viewing`), repeats that every HEARTBEAT seconds, and says `left` when it ends; typing is a
-signal that lapses after TYPING_TTL unless repeated. A viewer that vanishes without a word (a
+(Not an agent's own presence, online/away/offline: that is `models.Presence`.) Nothing is stored.
+Each viewer's live subscription announces itself on the bus (`viewing`), repeats that every
+HEARTBEAT seconds, and says `left` when it ends; typing is a signal that lapses after TYPING_TTL unless repeated. A viewer that vanishes without a word (a
 killed process) drops out after EXPIRY. A newcomer asks (`hello`) and everyone answers at once,
 so the list is right from the first moment. The bus spans processes (Redis) in production.
 """
@@ -31,7 +31,7 @@ class Viewer:
     typing: bool
 
 
-class Presence:
+class ConversationViewers:
     def __init__(self, bus: EventBus, namespace: str):
         self.bus = bus
         self._prefix = f"{namespace}:presence:conversation:"
