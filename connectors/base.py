@@ -81,9 +81,13 @@ class WebhookRequest:
 
     method: str
     url: str
-    headers: Mapping[str, str]  # keys lower-case
+    headers: Mapping[str, str]  # keys lower-case: core/webhooks.py lower-cases them
     query: Mapping[str, str]
     body: bytes
+
+    def header(self, name: str) -> str | None:
+        """The header `name` (any case), or None."""
+        return self.headers.get(name.lower())
 
 
 @dataclass(frozen=True)

@@ -212,7 +212,7 @@ class EmailConnector:
         content_type = _content_type(request)
         if content_type == "application/json":
             return ParsedWebhook(statuses=tuple(_mailgun_event(_json_object(request.body))))
-        form = _parse_form(request.body, _header(request.headers, "content-type") or "")
+        form = _parse_form(request.body, request.header("content-type") or "")
         if "event-data" in form.fields:  # an event posted as a form: its JSON in one field
             try:
                 data = orjson.loads(form.text("event-data"))
@@ -961,7 +961,7 @@ def _signature_fields(request: WebhookRequest) -> tuple[str, str, str] | None:
             return None
         values = (signature.get("timestamp"), signature.get("token"), signature.get("signature"))
     elif content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
-        form = _parse_form(request.body, _header(request.headers, "content-type") or "")
+        form = _parse_form(request.body, request.header("content-type") or "")
         values = (form.text("timestamp"), form.text("token"), form.text("signature"))
     else:
         return None  # no content type: nothing says how to read the fields
@@ -1034,15 +1034,9 @@ def _secret(secrets: Mapping[str, str], name: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    value = headers.get(name)
-    if value is None:
-        value = next((v for k, v in headers.items() if k.lower() == name), None)
-    return value
-
 
 def _content_type(request: WebhookRequest) -> str:
-    return (_header(request.headers, "content-type") or "").split(";")[0].strip().lower()
+    return (request.header("content-type") or "").split(";")[0].strip().lower()
 
 
 def _json_object(body: bytes) -> dict[str, Any]:

@@ -208,8 +208,8 @@ class SlackConnector:
 
     def verify(self, request: WebhookRequest, channel: ChannelCredentials, *, now: float) -> bool:
         secret = channel.secrets.get("signing_secret") or ""
-        timestamp = (_header(request.headers, "x-slack-request-timestamp") or "").strip()
-        signature = (_header(request.headers, "x-slack-signature") or "").strip()
+        timestamp = (request.header("x-slack-request-timestamp") or "").strip()
+        signature = (request.header("x-slack-signature") or "").strip()
         if (
             not secret
             or not (timestamp.isascii() and timestamp.isdigit())
@@ -309,12 +309,6 @@ class _Context:
     bots: frozenset[str]  # our app's bot user ids: its own posts must never become customer messages
 
 
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    value = headers.get(name)
-    if value is None:  # tolerate callers that did not lower-case the keys
-        value = next((v for k, v in headers.items() if k.lower() == name), None)
-    return value
-
 
 def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
@@ -350,7 +344,7 @@ def _unescape(text: Any) -> str | None:
 
 
 def _is_form(request: WebhookRequest) -> bool:
-    content_type = (_header(request.headers, "content-type") or "").lower()
+    content_type = (request.header("content-type") or "").lower()
     if content_type.startswith("application/x-www-form-urlencoded"):
         return True
     # Without a content type, a body that is not a JSON object can only be a form.
@@ -639,7 +633,7 @@ def _command(fields: dict[str, str], request: WebhookRequest, channel: ChannelCr
         platform_message_id=f"command:{trigger_id}",  # one trigger per invocation
         sender_id=user_id,
         # A command carries no time of its own; the signed request timestamp is when it was sent.
-        sent_at=_sent_at(_header(request.headers, "x-slack-request-timestamp")),
+        sent_at=_sent_at(request.header("x-slack-request-timestamp")),
         kind=MessageKind.TEXT,
         text=f"{command} {arguments}".strip(),
         sender_name=fields.get("user_name") or None,

@@ -273,7 +273,7 @@ class TelegramConnector:
 
     def verify(self, request: WebhookRequest, channel: ChannelCredentials, *, now: float) -> bool:
         expected = channel.secrets.get("secret_token") or ""
-        given = _header(request.headers, SECRET_HEADER)
+        given = request.header(SECRET_HEADER)
         if not expected or given is None:
             return False
         # A plain shared secret, not an HMAC: compared in constant time over the bytes.
@@ -389,12 +389,6 @@ class TelegramConnector:
 
 # ---- parsing helpers ------------------------------------------------------------------------------
 
-
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    value = headers.get(name)
-    if value is None:  # tolerate callers that did not lower-case the keys
-        value = next((v for k, v in headers.items() if k.lower() == name), None)
-    return value
 
 
 def _bot_username(config: Mapping[str, Any]) -> str | None:

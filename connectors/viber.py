@@ -199,7 +199,7 @@ class ViberConnector:
     def verify(self, request: WebhookRequest, channel: ChannelCredentials, *, now: float) -> bool:
         token = channel.secrets.get("auth_token") or ""
         # The header is the documented place; Viber also appends `?sig=` to the URL it calls.
-        given = (request.headers.get("x-viber-content-signature") or request.query.get("sig") or "").strip()
+        given = (request.header("x-viber-content-signature") or request.query.get("sig") or "").strip()
         if not token or not _SIGNATURE_RE.match(given):
             return False
         expected = hmac.new(token.encode(), request.body, hashlib.sha256).hexdigest()

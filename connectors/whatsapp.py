@@ -35,15 +35,14 @@ from connectors.base import (
     StatusUpdate,
     WebhookRequest,
     nonempty_str,
-    retry_after_header,
 )
+from connectors.http import Reply, call
 
 log = logging.getLogger(__name__)
 
 DEFAULT_API_BASE = "https://graph.facebook.com"
 DEFAULT_API_VERSION = "v21.0"
 MAX_TEXT_LENGTH = 4096
-SEND_TIMEOUT = 15.0
 
 _VERSION_RE = re.compile(r"^v\d+\.\d+$")
 _SIGNATURE_RE = re.compile(r"^sha256=([0-9a-fA-F]{64})$")
@@ -157,7 +156,7 @@ class WhatsAppConnector:
 
     def verify(self, request: WebhookRequest, channel: ChannelCredentials, *, now: float) -> bool:
         secret = channel.secrets.get("app_secret") or ""
-        header = _header(request.headers, "x-hub-signature-256")
+        header = request.header("x-hub-signature-256")
         match = _SIGNATURE_RE.match(header.strip()) if header else None
         if not secret or match is None:
             return False
@@ -212,23 +211,13 @@ class WhatsAppConnector:
         api_base = str(config.get("api_base") or DEFAULT_API_BASE).rstrip("/")
         version = config.get("api_version") or DEFAULT_API_VERSION
         url = f"{api_base}/{version}/{config.get('phone_number_id')}/messages"
-        headers = {
-            "Authorization": f"Bearer {channel.secrets.get('access_token', '')}",
-            "Content-Type": "application/json",
-        }
+        auth = {"Authorization": f"Bearer {channel.secrets.get('access_token', '')}"}
+        reply = await call(http, "WhatsApp", url, json=payload, headers=auth)
+        if not reply.ok:
+            raise _send_error(reply, channel.channel_id)
         try:
-            response = await http.post(
-                url, content=orjson.dumps(payload), headers=headers, timeout=SEND_TIMEOUT
-            )
-        except httpx.TimeoutException as exc:
-            raise SendError("TIMEOUT", f"WhatsApp did not answer in time ({exc!r}).", retryable=True) from exc
-        except httpx.TransportError as exc:
-            raise SendError("NETWORK_ERROR", f"Could not reach WhatsApp ({exc!r}).", retryable=True) from exc
-        if not response.is_success:
-            raise _send_error(response, channel.channel_id)
-        try:
-            wamid = orjson.loads(response.content)["messages"][0]["id"]
-        except (orjson.JSONDecodeError, KeyError, IndexError, TypeError):
+            wamid = reply.data["messages"][0]["id"]
+        except (KeyError, IndexError, TypeError):
             wamid = None
         if not isinstance(wamid, str) or not wamid:
             # Accepted but unreadable: retrying could send the message twice.
@@ -241,13 +230,6 @@ class WhatsAppConnector:
 
 
 # ---- parsing helpers ------------------------------------------------------------------------------
-
-
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    value = headers.get(name)
-    if value is None:  # tolerate callers that did not lower-case the keys
-        value = next((v for k, v in headers.items() if k.lower() == name), None)
-    return value
 
 
 def _timestamp(value: Any) -> datetime | None:
@@ -558,13 +540,9 @@ def _template(template: Mapping[str, Any]) -> dict[str, Any]:
     return result
 
 
-def _send_error(response: httpx.Response, channel_id: int) -> SendError:
-    status = response.status_code
-    try:
-        data = orjson.loads(response.content)
-    except orjson.JSONDecodeError:
-        data = None
-    error = data.get("error") if isinstance(data, dict) else None
+def _send_error(reply: Reply, channel_id: int) -> SendError:
+    status = reply.status
+    error = reply.body.get("error")
     error = error if isinstance(error, dict) else {}
     code = error.get("code") if isinstance(error.get("code"), int) else None
     error_data = error.get("error_data") if isinstance(error.get("error_data"), dict) else {}
@@ -592,7 +570,7 @@ def _send_error(response: httpx.Response, channel_id: int) -> SendError:
         str(code) if code is not None else f"HTTP_{status}",
         reason,
         retryable=retryable,
-        retry_after=retry_after_header(response) if retryable else None,
+        retry_after=reply.retry_after() if retryable else None,
         affects_channel=code in _CHANNEL_CODES or status == 401,
     )
 
