@@ -41,8 +41,8 @@ from connectors.base import (
     SendResult,
     WebhookRequest,
     nonempty_str,
-    retry_after_header,
 )
+from connectors.http import Reply, call
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,6 @@ MAX_BUTTONS = 25  # elements in one actions block
 MAX_BUTTON_TITLE = 75
 MAX_BUTTON_VALUE = 2000
 REPLAY_WINDOW = 300  # seconds: Slack's documented limit
-SEND_TIMEOUT = 15.0
 
 _SIGNATURE_RE = re.compile(r"^v0=[0-9a-fA-F]{64}$")
 _TS_RE = re.compile(r"^\d{1,12}\.\d{1,6}$")
@@ -307,7 +306,6 @@ class _Context:
     channel_id: int
     event_id: str | None
     bots: frozenset[str]  # our app's bot user ids: its own posts must never become customer messages
-
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -769,42 +767,29 @@ async def _call(
         "Authorization": f"Bearer {token}",
         "Content-Type": "application/json; charset=utf-8",
     }
-    try:
-        response = await http.post(
-            f"{api_base}/api/{method}", content=orjson.dumps(body), headers=headers, timeout=SEND_TIMEOUT
-        )
-    except httpx.TimeoutException as exc:
-        raise SendError("timeout", f"Slack did not answer in time ({exc!r}).", retryable=True) from exc
-    except httpx.TransportError as exc:
-        raise SendError("network_error", f"Could not reach Slack ({exc!r}).", retryable=True) from exc
-    if response.status_code == 429:
+    reply = await call(http, "Slack", f"{api_base}/api/{method}", json=body, headers=headers)
+    if reply.status == 429:
         raise SendError(
-            "ratelimited", _ERRORS["ratelimited"][2], retryable=True, retry_after=retry_after_header(response)
+            "ratelimited", _ERRORS["ratelimited"][2], retryable=True, retry_after=reply.retry_after()
         )
-    if response.status_code >= 500:
+    if reply.status >= 500:
         raise SendError(
-            f"HTTP_{response.status_code}",
-            _TEMPORARY_REASON,
-            retryable=True,
-            retry_after=retry_after_header(response),
+            f"HTTP_{reply.status}", _TEMPORARY_REASON, retryable=True, retry_after=reply.retry_after()
         )
-    try:
-        data = orjson.loads(response.content)
-    except orjson.JSONDecodeError:
-        data = None
+    data = reply.data
     if not isinstance(data, dict):
         raise SendError(
-            f"HTTP_{response.status_code}" if not response.is_success else "invalid_response",
-            f"Slack answered {method} with something that is not a Web API response (HTTP {response.status_code}).",
+            f"HTTP_{reply.status}" if not reply.ok else "invalid_response",
+            f"Slack answered {method} with something that is not a Web API response (HTTP {reply.status}).",
             retryable=False,  # the message may have been posted: a retry could post it twice
         )
-    if data.get("ok") is True and response.is_success:
+    if data.get("ok") is True and reply.ok:
         return data
-    raise _api_error(data, response, method, channel.channel_id)
+    raise _api_error(data, reply, method, channel.channel_id)
 
 
-def _api_error(data: dict[str, Any], response: httpx.Response, method: str, channel_id: int) -> SendError:
-    error = nonempty_str(data.get("error")) or f"HTTP_{response.status_code}"
+def _api_error(data: dict[str, Any], reply: Reply, method: str, channel_id: int) -> SendError:
+    error = nonempty_str(data.get("error")) or f"HTTP_{reply.status}"
     retryable, affects_channel, reason = _ERRORS.get(
         error, (False, False, f"Slack refused the message ({error}).")
     )
@@ -819,14 +804,14 @@ def _api_error(data: dict[str, Any], response: httpx.Response, method: str, chan
             "channel_id": channel_id,
             "method": method,
             "error": error,
-            "http_status": response.status_code,
+            "http_status": reply.status,
         },
     )
     return SendError(
         error,
         reason,
         retryable=retryable,
-        retry_after=retry_after_header(response) if retryable else None,
+        retry_after=reply.retry_after() if retryable else None,
         affects_channel=affects_channel,
     )
 
