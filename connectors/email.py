@@ -64,6 +64,7 @@ from connectors.email_threading import (
     strip_reply,
     thread_refs,
 )
+from connectors.http import NETWORK_ERROR, TIMEOUT
 
 log = logging.getLogger(__name__)
 
@@ -266,7 +267,7 @@ class EmailConnector:
             raise _smtp_error(exc, channel.channel_id) from exc
         except OSError as exc:  # refused, unreachable, TLS handshake failures
             raise SendError(
-                "SMTP_UNREACHABLE",
+                TIMEOUT if isinstance(exc, TimeoutError) else NETWORK_ERROR,
                 f"Could not reach the SMTP server {host}:{port} ({exc!r}).",
                 retryable=True,
             ) from exc
@@ -375,9 +376,12 @@ def _smtp_error(exc: aiosmtplib.SMTPException, channel_id: int) -> SendError:
             retryable=False,
             affects_channel=True,
         )
-    # Timeouts, disconnects, connection failures: the same message can go through later.
+    # Timeouts, disconnects, connection failures: the same message can go through later. They
+    # carry the transport codes every HTTP connector uses, although SMTP is not HTTP.
     return SendError(
-        "SMTP_UNAVAILABLE", f"The SMTP server could not be reached or hung up ({exc}).", retryable=True
+        TIMEOUT if isinstance(exc, aiosmtplib.SMTPTimeoutError) else NETWORK_ERROR,
+        f"The SMTP server could not be reached or hung up ({exc}).",
+        retryable=True,
     )
 
 
@@ -1032,7 +1036,6 @@ def _event_time(value: Any) -> datetime:
 def _secret(secrets: Mapping[str, str], name: str) -> str:
     value = secrets.get(name)
     return value.strip() if isinstance(value, str) else ""
-
 
 
 def _content_type(request: WebhookRequest) -> str:
