@@ -40,7 +40,7 @@ from connectors.base import (
     WebhookRequest,
     nonempty_str,
 )
-from connectors.http import Reply, call
+from connectors.http import Reply, call, sent_id
 
 log = logging.getLogger(__name__)
 
@@ -244,15 +244,7 @@ class DiscordConnector:
                 reply = await post(f"/channels/{dm_id}/messages", payload)
         if not reply.ok:
             raise _send_error(reply, channel.channel_id)
-        message_id = reply.body.get("id")
-        if not isinstance(message_id, str) or not message_id:
-            # Accepted but unreadable: retrying could post the message twice.
-            raise SendError(
-                "INVALID_RESPONSE",
-                "Discord accepted the message but returned no message id.",
-                retryable=False,
-            )
-        return SendResult(platform_message_id=message_id)
+        return SendResult(platform_message_id=sent_id(reply.body.get("id"), "Discord", accepted="message"))
 
 
 # ---- the Gateway --------------------------------------------------------------------------------

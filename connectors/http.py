@@ -45,6 +45,11 @@ class Reply:
         return self.response.headers
 
     @property
+    def transient(self) -> bool:
+        """429 or 5xx: the platform asks us to come back later, whatever its envelope says."""
+        return self.status == 429 or self.status >= 500
+
+    @property
     def body(self) -> dict[str, Any]:
         """The decoded body when it is a JSON object, else empty: envelopes are read with .get."""
         return self.data if isinstance(self.data, dict) else {}
@@ -98,3 +103,36 @@ def _decode(content: bytes) -> Any:
         return orjson.loads(content)
     except orjson.JSONDecodeError:
         return None
+
+
+def refusal(
+    reply: Reply, code: str | int | None, reason: str, *, retryable: bool, affects_channel: bool = False
+) -> SendError:
+    """The platform's refusal as a SendError: its own code (`HTTP_<status>` when it gave none),
+    and the wait its Retry-After asks for when the send is worth retrying."""
+    return SendError(
+        str(code) if code is not None else f"HTTP_{reply.status}",
+        reason,
+        retryable=retryable,
+        retry_after=reply.retry_after() if retryable else None,
+        affects_channel=affects_channel,
+    )
+
+
+def overloaded(reply: Reply, platform: str) -> SendError:
+    """A transient answer (429, 5xx) from a platform whose error envelope is not worth reading."""
+    return refusal(
+        reply, None, f"{platform} is overloaded or limiting requests; it will be retried.", retryable=True
+    )
+
+
+def sent_id(value: Any, platform: str, *, accepted: str = "request", missing: str = "message id") -> str:
+    """`value` as the id of a message the platform accepted. Without one the send fails for good
+    (INVALID_RESPONSE): the message probably went out, so a retry could deliver it twice."""
+    if not isinstance(value, str) or not value:
+        raise SendError(
+            "INVALID_RESPONSE",
+            f"{platform} accepted the {accepted} but returned no {missing}.",
+            retryable=False,
+        )
+    return value

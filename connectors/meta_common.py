@@ -44,7 +44,7 @@ from connectors.base import (
     WebhookRequest,
     nonempty_str,
 )
-from connectors.http import Reply, call
+from connectors.http import Reply, call, sent_id
 
 log = logging.getLogger(__name__)
 
@@ -185,7 +185,7 @@ def graph_send_error(reply: Reply, name: str, channel_id: int) -> SendError:
         retryable, affects = False, False
         reason = f"{name} rejected a parameter of the message: {message or 'no details given'}"
     else:
-        retryable = error.get("is_transient") is True or status == 429 or status >= 500
+        retryable = error.get("is_transient") is True or reply.transient
         affects = status == 401
         reason = (
             f"{name} refused the message: {message}"
@@ -667,15 +667,7 @@ class MetaMessagingConnector:
         reply = await call(http, self.name, url, json=body, params=params, headers=headers)
         if not reply.ok:
             raise graph_send_error(reply, self.name, channel.channel_id)
-        message_id = reply.body.get("message_id")
-        if not isinstance(message_id, str) or not message_id:
-            # Accepted but unreadable: retrying could deliver the message twice.
-            raise SendError(
-                "INVALID_RESPONSE",
-                f"{self.name} accepted the request but returned no message id.",
-                retryable=False,
-            )
-        return message_id
+        return sent_id(reply.body.get("message_id"), self.name)
 
     def _auth(self, token: str) -> tuple[dict[str, str], dict[str, str]]:
         """(query parameters, headers) that carry the access token."""

@@ -42,7 +42,7 @@ from connectors.base import (
     WebhookRequest,
     nonempty_str,
 )
-from connectors.http import Reply, call
+from connectors.http import Reply, call, refusal
 
 log = logging.getLogger(__name__)
 
@@ -773,9 +773,7 @@ async def _call(
             "ratelimited", _ERRORS["ratelimited"][2], retryable=True, retry_after=reply.retry_after()
         )
     if reply.status >= 500:
-        raise SendError(
-            f"HTTP_{reply.status}", _TEMPORARY_REASON, retryable=True, retry_after=reply.retry_after()
-        )
+        raise refusal(reply, None, _TEMPORARY_REASON, retryable=True)
     data = reply.data
     if not isinstance(data, dict):
         raise SendError(
@@ -807,13 +805,7 @@ def _api_error(data: dict[str, Any], reply: Reply, method: str, channel_id: int)
             "http_status": reply.status,
         },
     )
-    return SendError(
-        error,
-        reason,
-        retryable=retryable,
-        retry_after=reply.retry_after() if retryable else None,
-        affects_channel=affects_channel,
-    )
+    return refusal(reply, error, reason, retryable=retryable, affects_channel=affects_channel)
 
 
 slack = SlackConnector()

@@ -38,7 +38,7 @@ from connectors.base import (
     StatusUpdate,
     WebhookRequest,
 )
-from connectors.http import Reply, call
+from connectors.http import Reply, call, refusal, sent_id
 
 log = logging.getLogger(__name__)
 
@@ -225,15 +225,7 @@ class SmsConnector:
         )
         if not reply.ok:
             raise _send_error(reply, channel.channel_id)
-        sid = reply.body.get("sid")
-        if not isinstance(sid, str) or not sid:
-            # Accepted but unreadable: retrying could send the message twice.
-            raise SendError(
-                "INVALID_RESPONSE",
-                "Twilio accepted the request but returned no message SID.",
-                retryable=False,
-            )
-        return SendResult(platform_message_id=sid)
+        return SendResult(platform_message_id=sent_id(reply.body.get("sid"), "Twilio", missing="message SID"))
 
 
 # ---- webhook helpers ------------------------------------------------------------------------------
@@ -459,7 +451,7 @@ def _send_error(reply: Reply, channel_id: int) -> SendError:
     if code in _PERMANENT_CODES:
         retryable = False
     else:
-        retryable = code in _RETRYABLE_CODES or status == 429 or status >= 500
+        retryable = code in _RETRYABLE_CODES or reply.transient
     reason = REASONS.get(code) if code is not None else None
     if reason is None:
         reason = (
@@ -479,12 +471,8 @@ def _send_error(reply: Reply, channel_id: int) -> SendError:
             "more_info": data.get("more_info"),
         },
     )
-    return SendError(
-        str(code) if code is not None else f"HTTP_{status}",
-        reason,
-        retryable=retryable,
-        retry_after=reply.retry_after() if retryable else None,
-        affects_channel=code in _CHANNEL_CODES or status == 401,
+    return refusal(
+        reply, code, reason, retryable=retryable, affects_channel=code in _CHANNEL_CODES or status == 401
     )
 
 

@@ -42,7 +42,7 @@ from connectors.base import (
     WebhookRequest,
     nonempty_str,
 )
-from connectors.http import call
+from connectors.http import call, overloaded, refusal
 
 log = logging.getLogger(__name__)
 
@@ -469,13 +469,8 @@ async def _call(
     api_base = str(channel.config.get("api_base") or DEFAULT_API_BASE).rstrip("/")
     auth = {"X-Viber-Auth-Token": channel.secrets.get("auth_token", "")}
     reply = await call(http, "Viber", f"{api_base}/pa/{method}", json=body, headers=auth)
-    if reply.status == 429 or reply.status >= 500:
-        raise SendError(
-            f"HTTP_{reply.status}",
-            "Viber is overloaded or limiting requests; it will be retried.",
-            retryable=True,
-            retry_after=reply.retry_after(),
-        )
+    if reply.transient:
+        raise overloaded(reply, "Viber")
     data = reply.body
     if not isinstance(data.get("status"), int) or isinstance(data.get("status"), bool):
         raise SendError(
@@ -495,13 +490,7 @@ async def _call(
         method,
         extra={"channel_id": channel.channel_id, "status": status, "status_message": message},
     )
-    raise SendError(
-        name,
-        reason,
-        retryable=retryable,
-        retry_after=reply.retry_after() if retryable else None,
-        affects_channel=affects,
-    )
+    raise refusal(reply, name, reason, retryable=retryable, affects_channel=affects)
 
 
 viber = ViberConnector()

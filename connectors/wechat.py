@@ -47,7 +47,7 @@ from connectors.base import (
     SendResult,
     WebhookRequest,
 )
-from connectors.http import call
+from connectors.http import call, overloaded
 
 log = logging.getLogger(__name__)
 
@@ -405,13 +405,8 @@ async def _request(http: httpx.AsyncClient, url: str, body: dict[str, Any] | Non
     """One call to WeChat's API (a POST of `body`, or a GET without one); its JSON answer. The URL
     holds the secret or the access token: `call` keeps it out of every reason."""
     reply = await call(http, "WeChat", url, method="GET" if body is None else "POST", json=body)
-    if reply.status == 429 or reply.status >= 500:
-        raise SendError(
-            f"HTTP_{reply.status}",
-            "WeChat is overloaded or limiting requests; it will be retried.",
-            retryable=True,
-            retry_after=reply.retry_after(),
-        )
+    if reply.transient:
+        raise overloaded(reply, "WeChat")
     if not isinstance(reply.data, dict):
         raise SendError(
             f"HTTP_{reply.status}",

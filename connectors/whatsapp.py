@@ -36,7 +36,7 @@ from connectors.base import (
     WebhookRequest,
     nonempty_str,
 )
-from connectors.http import Reply, call
+from connectors.http import Reply, call, refusal, sent_id
 
 log = logging.getLogger(__name__)
 
@@ -219,14 +219,7 @@ class WhatsAppConnector:
             wamid = reply.data["messages"][0]["id"]
         except (KeyError, IndexError, TypeError):
             wamid = None
-        if not isinstance(wamid, str) or not wamid:
-            # Accepted but unreadable: retrying could send the message twice.
-            raise SendError(
-                "INVALID_RESPONSE",
-                "WhatsApp accepted the request but returned no message id.",
-                retryable=False,
-            )
-        return SendResult(platform_message_id=wamid)
+        return SendResult(platform_message_id=sent_id(wamid, "WhatsApp"))
 
 
 # ---- parsing helpers ------------------------------------------------------------------------------
@@ -550,7 +543,7 @@ def _send_error(reply: Reply, channel_id: int) -> SendError:
     if code in PERMANENT_CODES:
         retryable = False
     else:
-        retryable = code in RETRYABLE_CODES or status == 429 or status >= 500
+        retryable = code in RETRYABLE_CODES or reply.transient
     reason = REASONS.get(code) if code is not None else None
     if reason is None:
         reason = details or f"WhatsApp refused the message (HTTP {status})."
@@ -566,12 +559,8 @@ def _send_error(reply: Reply, channel_id: int) -> SendError:
             "fbtrace_id": error.get("fbtrace_id"),
         },
     )
-    return SendError(
-        str(code) if code is not None else f"HTTP_{status}",
-        reason,
-        retryable=retryable,
-        retry_after=reply.retry_after() if retryable else None,
-        affects_channel=code in _CHANNEL_CODES or status == 401,
+    return refusal(
+        reply, code, reason, retryable=retryable, affects_channel=code in _CHANNEL_CODES or status == 401
     )
 
 
