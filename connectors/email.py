@@ -212,7 +212,7 @@ class EmailConnector:
     def parse(self, request: WebhookRequest, channel: ChannelCredentials) -> ParsedWebhook:
         content_type = _content_type(request)
         if content_type == "application/json":
-            return ParsedWebhook(statuses=tuple(_mailgun_event(_json_object(request.body))))
+            return ParsedWebhook(statuses=tuple(_mailgun_event(request.json_object())))
         form = _parse_form(request.body, request.header("content-type") or "")
         if "event-data" in form.fields:  # an event posted as a form: its JSON in one field
             try:
@@ -959,7 +959,7 @@ def _signature_fields(request: WebhookRequest) -> tuple[str, str, str] | None:
     body's `signature` object (event webhooks)."""
     content_type = _content_type(request)
     if content_type == "application/json":
-        data = _json_object(request.body)
+        data = request.json_object()
         signature = data.get("signature")
         if not isinstance(signature, dict):
             return None
@@ -1040,16 +1040,6 @@ def _secret(secrets: Mapping[str, str], name: str) -> str:
 
 def _content_type(request: WebhookRequest) -> str:
     return (request.header("content-type") or "").split(";")[0].strip().lower()
-
-
-def _json_object(body: bytes) -> dict[str, Any]:
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise MalformedPayload(f"body is not JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise MalformedPayload("body is not a JSON object")
-    return data
 
 
 def _port_problem(config: Mapping[str, Any], key: str, label: str) -> list[str]:

@@ -20,7 +20,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-import orjson
 
 from connectors.base import (
     Attachment,
@@ -160,12 +159,7 @@ class LineConnector:
         return hmac.compare_digest(given, expected)
 
     def parse(self, request: WebhookRequest, channel: ChannelCredentials) -> ParsedWebhook:
-        try:
-            data = orjson.loads(request.body)
-        except orjson.JSONDecodeError as exc:
-            raise MalformedPayload(f"body is not JSON: {exc}") from None
-        if not isinstance(data, dict):
-            raise MalformedPayload("body is not a JSON object")
+        data = request.json_object()
         events = data.get("events")
         if not isinstance(events, list):
             raise MalformedPayload("events must be a list")

@@ -328,12 +328,7 @@ class MetaMessagingConnector:
         return verify_hub_signature(request, channel.secrets.get("app_secret") or "")
 
     def parse(self, request: WebhookRequest, channel: ChannelCredentials) -> ParsedWebhook:
-        try:
-            data = orjson.loads(request.body)
-        except orjson.JSONDecodeError as exc:
-            raise MalformedPayload(f"body is not JSON: {exc}") from None
-        if not isinstance(data, dict):
-            raise MalformedPayload("body is not a JSON object")
+        data = request.json_object()
         if data.get("object") != self.object_name:
             raise MalformedPayload(f"object must be {self.object_name!r}, got {data.get('object')!r}")
         entries = data.get("entry")

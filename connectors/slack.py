@@ -224,12 +224,7 @@ class SlackConnector:
     def parse(self, request: WebhookRequest, channel: ChannelCredentials) -> ParsedWebhook:
         if _is_form(request):
             return _parse_form(request, channel)
-        try:
-            data = orjson.loads(request.body)
-        except orjson.JSONDecodeError as exc:
-            raise MalformedPayload(f"body is not JSON: {exc}") from None
-        if not isinstance(data, dict):
-            raise MalformedPayload("body is not a JSON object")
+        data = request.json_object()
         kind = data.get("type")
         if kind == "url_verification":
             challenge = data.get("challenge")

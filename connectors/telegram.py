@@ -279,12 +279,7 @@ class TelegramConnector:
         return hmac.compare_digest(given.encode(), expected.encode())
 
     def parse(self, request: WebhookRequest, channel: ChannelCredentials) -> ParsedWebhook:
-        try:
-            update = orjson.loads(request.body)
-        except orjson.JSONDecodeError as exc:
-            raise MalformedPayload(f"body is not JSON: {exc}") from None
-        if not isinstance(update, dict):
-            raise MalformedPayload("body is not a JSON object (a Telegram Update)")
+        update = request.json_object("a JSON object (a Telegram Update)")
         update_id = update.get("update_id")
         if not isinstance(update_id, int) or isinstance(update_id, bool):
             raise MalformedPayload("a Telegram Update needs an integer update_id")

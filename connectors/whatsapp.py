@@ -15,7 +15,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-import orjson
 
 from connectors.base import (
     Attachment,
@@ -164,12 +163,7 @@ class WhatsAppConnector:
         return hmac.compare_digest(match.group(1).lower(), expected)
 
     def parse(self, request: WebhookRequest, channel: ChannelCredentials) -> ParsedWebhook:
-        try:
-            data = orjson.loads(request.body)
-        except orjson.JSONDecodeError as exc:
-            raise MalformedPayload(f"body is not JSON: {exc}") from None
-        if not isinstance(data, dict):
-            raise MalformedPayload("body is not a JSON object")
+        data = request.json_object()
         if data.get("object") != "whatsapp_business_account":
             raise MalformedPayload(f"object must be 'whatsapp_business_account', got {data.get('object')!r}")
         entries = data.get("entry")
