@@ -15,6 +15,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
 
 import httpx
+import orjson
 
 from core.vocabulary import DeliveryStatus, MessageKind, Platform  # re-exported for connectors
 
@@ -25,9 +26,23 @@ class WebhookRequest:
 
     method: str
     url: str
-    headers: Mapping[str, str]  # keys lower-case
+    headers: Mapping[str, str]  # keys lower-case: core/webhooks.py lower-cases them
     query: Mapping[str, str]
     body: bytes
+
+    def header(self, name: str) -> str | None:
+        """The header `name` (any case), or None."""
+        return self.headers.get(name.lower())
+
+    def json_object(self, what: str = "a JSON object") -> dict[str, Any]:
+        """The body as a JSON object. Raises MalformedPayload (the webhook answers 400)."""
+        try:
+            data = orjson.loads(self.body)
+        except orjson.JSONDecodeError as exc:
+            raise MalformedPayload(f"body is not JSON: {exc}") from None
+        if not isinstance(data, dict):
+            raise MalformedPayload(f"body is not {what}")
+        return data
 
 
 @dataclass(frozen=True)

@@ -39,8 +39,8 @@ from connectors.base import (
     SendResult,
     WebhookRequest,
     nonempty_str,
-    retry_after_header,
 )
+from connectors.http import Reply, call, sent_id
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,6 @@ DEFAULT_API_BASE = "https://discord.com"
 DEFAULT_GATEWAY_URL = "wss://gateway.discord.gg"
 API_VERSION = "v10"
 MAX_TEXT_LENGTH = 2000
-SEND_TIMEOUT = 15.0
 REPLAY_WINDOW = 300  # seconds between X-Signature-Timestamp and now, either way
 DISCORD_EPOCH_MS = 1420070400000
 
@@ -167,8 +166,8 @@ class DiscordConnector:
 
     def verify(self, request: WebhookRequest, channel: ChannelCredentials, *, now: float) -> bool:
         key = _public_key(str(channel.config.get("public_key") or ""))
-        signature = _header(request.headers, "x-signature-ed25519") or ""
-        timestamp = _header(request.headers, "x-signature-timestamp") or ""
+        signature = request.header("x-signature-ed25519") or ""
+        timestamp = request.header("x-signature-timestamp") or ""
         if key is None or not _SIGNATURE_RE.match(signature) or not timestamp.isdigit():
             return False
         if abs(now - int(timestamp)) > REPLAY_WINDOW:
@@ -230,32 +229,22 @@ class DiscordConnector:
     ) -> SendResult:
         payload = _send_body(message)
         api = f"{_api_base(channel)}/api/{API_VERSION}"
-        headers = {
-            "Authorization": f"Bot {channel.secrets.get('bot_token', '')}",
-            "Content-Type": "application/json",
-        }
-        url = f"{api}/channels/{message.recipient_id}/messages"
-        response = await _post(http, url, payload, headers)
-        if _error_code(response) == 10003 and _SNOWFLAKE_RE.match(message.recipient_id):
+        auth = {"Authorization": f"Bot {channel.secrets.get('bot_token', '')}"}
+
+        async def post(path: str, body: dict[str, Any]) -> Reply:
+            return await call(http, "Discord", f"{api}{path}", json=body, headers=auth)
+
+        reply = await post(f"/channels/{message.recipient_id}/messages", payload)
+        if _error_code(reply) == 10003 and _SNOWFLAKE_RE.match(message.recipient_id):
             # The address may be a user rather than a channel (an identity known before its DM
             # channel was): open the DM channel and send there.
-            dm = await _post(
-                http, f"{api}/users/@me/channels", {"recipient_id": message.recipient_id}, headers
-            )
-            dm_id = _json(dm).get("id") if dm.is_success else None
+            dm = await post("/users/@me/channels", {"recipient_id": message.recipient_id})
+            dm_id = dm.body.get("id") if dm.ok else None
             if isinstance(dm_id, str) and dm_id:
-                response = await _post(http, f"{api}/channels/{dm_id}/messages", payload, headers)
-        if not response.is_success:
-            raise _send_error(response, channel.channel_id)
-        message_id = _json(response).get("id")
-        if not isinstance(message_id, str) or not message_id:
-            # Accepted but unreadable: retrying could post the message twice.
-            raise SendError(
-                "INVALID_RESPONSE",
-                "Discord accepted the message but returned no message id.",
-                retryable=False,
-            )
-        return SendResult(platform_message_id=message_id)
+                reply = await post(f"/channels/{dm_id}/messages", payload)
+        if not reply.ok:
+            raise _send_error(reply, channel.channel_id)
+        return SendResult(platform_message_id=sent_id(reply.body.get("id"), "Discord", accepted="message"))
 
 
 # ---- the Gateway --------------------------------------------------------------------------------
@@ -418,13 +407,6 @@ def _gateway_reaction(
 
 
 # ---- parsing helpers ------------------------------------------------------------------------------
-
-
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    value = headers.get(name)
-    if value is None:  # tolerate callers that did not lower-case the keys
-        value = next((v for k, v in headers.items() if k.lower() == name), None)
-    return value
 
 
 @functools.lru_cache(maxsize=256)
@@ -673,44 +655,24 @@ def _components(buttons: tuple[Button, ...]) -> list[dict[str, Any]]:
     return [{"type": 1, "components": rendered[i : i + 5]} for i in range(0, len(rendered), 5)]
 
 
-async def _post(
-    http: httpx.AsyncClient, url: str, payload: dict[str, Any], headers: dict[str, str]
-) -> httpx.Response:
-    try:
-        return await http.post(url, content=orjson.dumps(payload), headers=headers, timeout=SEND_TIMEOUT)
-    except httpx.TimeoutException as exc:
-        raise SendError("TIMEOUT", f"Discord did not answer in time ({exc!r}).", retryable=True) from exc
-    except httpx.TransportError as exc:
-        raise SendError("NETWORK_ERROR", f"Could not reach Discord ({exc!r}).", retryable=True) from exc
-
-
-def _json(response: httpx.Response) -> dict[str, Any]:
-    try:
-        data = orjson.loads(response.content)
-    except orjson.JSONDecodeError:
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _error_code(response: httpx.Response) -> int | None:
-    if response.is_success:
+def _error_code(reply: Reply) -> int | None:
+    if reply.ok:
         return None
-    code = _json(response).get("code")
+    code = reply.body.get("code")
     return code if isinstance(code, int) and not isinstance(code, bool) else None
 
 
-def _retry_after(response: httpx.Response) -> float | None:
+def _retry_after(reply: Reply) -> float | None:
     """Discord's JSON `retry_after` (float seconds) is more precise than the header; either will do."""
-    value = _json(response).get("retry_after")
+    value = reply.body.get("retry_after")
     if isinstance(value, int | float) and not isinstance(value, bool):
         return max(0.0, float(value))
-    return retry_after_header(response)
+    return reply.retry_after()
 
 
-def _send_error(response: httpx.Response, channel_id: int) -> SendError:
-    status = response.status_code
-    data = _json(response)
-    code = _error_code(response)
+def _send_error(reply: Reply, channel_id: int) -> SendError:
+    status, data = reply.status, reply.body
+    code = _error_code(reply)
     message = nonempty_str(data.get("message"))
     log.warning(
         "discord send failed",
@@ -722,7 +684,7 @@ def _send_error(response: httpx.Response, channel_id: int) -> SendError:
             "429",
             f"Discord is rate limiting {scope}; the message will be retried.",
             retryable=True,
-            retry_after=_retry_after(response),
+            retry_after=_retry_after(reply),
         )
     if status == 401:
         return SendError(
@@ -745,7 +707,7 @@ def _send_error(response: httpx.Response, channel_id: int) -> SendError:
         str(code) if code is not None else f"HTTP_{status}",
         reason,
         retryable=retryable,
-        retry_after=_retry_after(response) if retryable else None,
+        retry_after=_retry_after(reply) if retryable else None,
         affects_channel=code in _CHANNEL_CODES,
     )
 

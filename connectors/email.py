@@ -64,6 +64,7 @@ from connectors.email_threading import (
     strip_reply,
     thread_refs,
 )
+from connectors.http import NETWORK_ERROR, TIMEOUT
 
 log = logging.getLogger(__name__)
 
@@ -211,8 +212,8 @@ class EmailConnector:
     def parse(self, request: WebhookRequest, channel: ChannelCredentials) -> ParsedWebhook:
         content_type = _content_type(request)
         if content_type == "application/json":
-            return ParsedWebhook(statuses=tuple(_mailgun_event(_json_object(request.body))))
-        form = _parse_form(request.body, _header(request.headers, "content-type") or "")
+            return ParsedWebhook(statuses=tuple(_mailgun_event(request.json_object())))
+        form = _parse_form(request.body, request.header("content-type") or "")
         if "event-data" in form.fields:  # an event posted as a form: its JSON in one field
             try:
                 data = orjson.loads(form.text("event-data"))
@@ -266,7 +267,7 @@ class EmailConnector:
             raise _smtp_error(exc, channel.channel_id) from exc
         except OSError as exc:  # refused, unreachable, TLS handshake failures
             raise SendError(
-                "SMTP_UNREACHABLE",
+                TIMEOUT if isinstance(exc, TimeoutError) else NETWORK_ERROR,
                 f"Could not reach the SMTP server {host}:{port} ({exc!r}).",
                 retryable=True,
             ) from exc
@@ -375,9 +376,12 @@ def _smtp_error(exc: aiosmtplib.SMTPException, channel_id: int) -> SendError:
             retryable=False,
             affects_channel=True,
         )
-    # Timeouts, disconnects, connection failures: the same message can go through later.
+    # Timeouts, disconnects, connection failures: the same message can go through later. They
+    # carry the transport codes every HTTP connector uses, although SMTP is not HTTP.
     return SendError(
-        "SMTP_UNAVAILABLE", f"The SMTP server could not be reached or hung up ({exc}).", retryable=True
+        TIMEOUT if isinstance(exc, aiosmtplib.SMTPTimeoutError) else NETWORK_ERROR,
+        f"The SMTP server could not be reached or hung up ({exc}).",
+        retryable=True,
     )
 
 
@@ -955,13 +959,13 @@ def _signature_fields(request: WebhookRequest) -> tuple[str, str, str] | None:
     body's `signature` object (event webhooks)."""
     content_type = _content_type(request)
     if content_type == "application/json":
-        data = _json_object(request.body)
+        data = request.json_object()
         signature = data.get("signature")
         if not isinstance(signature, dict):
             return None
         values = (signature.get("timestamp"), signature.get("token"), signature.get("signature"))
     elif content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
-        form = _parse_form(request.body, _header(request.headers, "content-type") or "")
+        form = _parse_form(request.body, request.header("content-type") or "")
         values = (form.text("timestamp"), form.text("token"), form.text("signature"))
     else:
         return None  # no content type: nothing says how to read the fields
@@ -1034,25 +1038,8 @@ def _secret(secrets: Mapping[str, str], name: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    value = headers.get(name)
-    if value is None:
-        value = next((v for k, v in headers.items() if k.lower() == name), None)
-    return value
-
-
 def _content_type(request: WebhookRequest) -> str:
-    return (_header(request.headers, "content-type") or "").split(";")[0].strip().lower()
-
-
-def _json_object(body: bytes) -> dict[str, Any]:
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise MalformedPayload(f"body is not JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise MalformedPayload("body is not a JSON object")
-    return data
+    return (request.header("content-type") or "").split(";")[0].strip().lower()
 
 
 def _port_problem(config: Mapping[str, Any], key: str, label: str) -> list[str]:

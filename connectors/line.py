@@ -20,7 +20,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-import orjson
 
 from connectors.base import (
     Attachment,
@@ -39,8 +38,8 @@ from connectors.base import (
     SendResult,
     WebhookRequest,
     nonempty_str,
-    retry_after_header,
 )
+from connectors.http import Reply, call
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +47,6 @@ DEFAULT_API_BASE = "https://api.line.me"
 DEFAULT_API_DATA_BASE = "https://api-data.line.me"
 MAX_TEXT_LENGTH = 5000
 MAX_MESSAGES = 5
-SEND_TIMEOUT = 15.0
 # Template "buttons": at most 4 actions and 160 characters of text; quick replies: 13 items.
 MAX_TEMPLATE_ACTIONS = 4
 MAX_TEMPLATE_TEXT = 160
@@ -150,7 +148,7 @@ class LineConnector:
 
     def verify(self, request: WebhookRequest, channel: ChannelCredentials, *, now: float) -> bool:
         secret = channel.secrets.get("channel_secret") or ""
-        header = _header(request.headers, "x-line-signature")
+        header = request.header("x-line-signature")
         if not secret or not header:
             return False
         try:
@@ -161,12 +159,7 @@ class LineConnector:
         return hmac.compare_digest(given, expected)
 
     def parse(self, request: WebhookRequest, channel: ChannelCredentials) -> ParsedWebhook:
-        try:
-            data = orjson.loads(request.body)
-        except orjson.JSONDecodeError as exc:
-            raise MalformedPayload(f"body is not JSON: {exc}") from None
-        if not isinstance(data, dict):
-            raise MalformedPayload("body is not a JSON object")
+        data = request.json_object()
         events = data.get("events")
         if not isinstance(events, list):
             raise MalformedPayload("events must be a list")
@@ -233,29 +226,18 @@ class LineConnector:
         key = retry_key(message.idempotency_key)
         headers = {
             "Authorization": f"Bearer {channel.secrets.get('channel_access_token', '')}",
-            "Content-Type": "application/json",
             "X-Line-Retry-Key": key,
         }
-        try:
-            response = await http.post(
-                f"{api_base}/v2/bot/message/push",
-                content=orjson.dumps(payload),
-                headers=headers,
-                timeout=SEND_TIMEOUT,
-            )
-        except httpx.TimeoutException as exc:
-            # Safe to retry: the retry key turns a repeat of an accepted push into a 409.
-            raise SendError("TIMEOUT", f"LINE did not answer in time ({exc!r}).", retryable=True) from exc
-        except httpx.TransportError as exc:
-            raise SendError("NETWORK_ERROR", f"Could not reach LINE ({exc!r}).", retryable=True) from exc
-        data = _json(response)
-        if response.is_success or response.status_code == 409:
+        # A timeout is safe to retry: the retry key turns a repeat of an accepted push into a 409.
+        reply = await call(http, "LINE", f"{api_base}/v2/bot/message/push", json=payload, headers=headers)
+        data = reply.body
+        if reply.ok or reply.status == 409:
             sent = data.get("sentMessages")
             first = sent[0] if isinstance(sent, list) and sent and isinstance(sent[0], dict) else {}
             message_id = first.get("id")
             if isinstance(message_id, str | int) and str(message_id):
                 return SendResult(platform_message_id=str(message_id))
-            if response.status_code == 409:
+            if reply.status == 409:
                 # The earlier attempt was accepted (LINE says so) but its ids are not given back:
                 # the message went out; a stable stand-in id keeps it from being sent again.
                 log.warning("line 409 without sentMessages", extra={"channel_id": channel.channel_id})
@@ -263,17 +245,10 @@ class LineConnector:
             raise SendError(
                 "INVALID_RESPONSE", "LINE accepted the message but returned no message id.", retryable=False
             )
-        raise _send_error(response, data, channel.channel_id)
+        raise _send_error(reply, channel.channel_id)
 
 
 # ---- parsing helpers ------------------------------------------------------------------------------
-
-
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    value = headers.get(name)
-    if value is None:
-        value = next((v for k, v in headers.items() if k.lower() == name), None)
-    return value
 
 
 def _id(value: Any) -> str | None:
@@ -522,16 +497,8 @@ def _with_buttons(text: str, buttons: tuple[Button, ...]) -> dict[str, Any]:
     return {"type": "text", "text": text, "quickReply": {"items": items}}
 
 
-def _json(response: httpx.Response) -> dict[str, Any]:
-    try:
-        data = orjson.loads(response.content)
-    except orjson.JSONDecodeError:
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _send_error(response: httpx.Response, data: dict[str, Any], channel_id: int) -> SendError:
-    status = response.status_code
+def _send_error(reply: Reply, channel_id: int) -> SendError:
+    status, data = reply.status, reply.body
     message = nonempty_str(data.get("message"))
     details = [
         f"{d.get('property')}: {d.get('message')}" if d.get("property") else str(d.get("message"))
@@ -554,7 +521,7 @@ def _send_error(response: httpx.Response, data: dict[str, Any], channel_id: int)
             "RATE_LIMITED",
             "LINE is limiting how fast this channel sends; it will be retried shortly.",
             retryable=True,
-            retry_after=retry_after_header(response),
+            retry_after=reply.retry_after(),
         )
     if status >= 500:
         return SendError(f"HTTP_{status}", f"LINE had an error ({said}); it will be retried.", retryable=True)

@@ -43,13 +43,12 @@ from connectors.base import (
     StatusUpdate,
     WebhookRequest,
     nonempty_str,
-    retry_after_header,
 )
+from connectors.http import Reply, call, sent_id
 
 log = logging.getLogger(__name__)
 
 DEFAULT_API_VERSION = "v21.0"
-SEND_TIMEOUT = 15.0
 MAX_QUICK_REPLIES = 13
 MAX_BUTTON_TITLE = 20
 MAX_PAYLOAD = 1000
@@ -77,7 +76,7 @@ def hub_handshake(request: WebhookRequest, channel: ChannelCredentials) -> Hands
 
 def verify_hub_signature(request: WebhookRequest, app_secret: str) -> bool:
     """`X-Hub-Signature-256: sha256=<hex HMAC-SHA256(app_secret, raw body)>`, compared in constant time."""
-    header = _header(request.headers, "x-hub-signature-256")
+    header = request.header("x-hub-signature-256")
     match = _SIGNATURE_RE.match(header.strip()) if header else None
     if not app_secret or match is None:
         return False
@@ -166,15 +165,11 @@ _GRAPH_ERRORS: dict[tuple[int, int | None], tuple[bool, bool, str]] = {
 _DETAIL_CODES = frozenset({100})
 
 
-def graph_send_error(response: httpx.Response, name: str, channel_id: int) -> SendError:
+def graph_send_error(reply: Reply, name: str, channel_id: int) -> SendError:
     """A refused Send API call as a SendError: transient trouble (rate limits, 5xx, `is_transient`)
     is retryable with Meta's advised wait; refusals carry a reason an agent can act on."""
-    status = response.status_code
-    try:
-        data = orjson.loads(response.content)
-    except orjson.JSONDecodeError:
-        data = None
-    error = data.get("error") if isinstance(data, dict) else None
+    status = reply.status
+    error = reply.body.get("error")
     error = error if isinstance(error, dict) else {}
     code = error.get("code") if isinstance(error.get("code"), int) else None
     subcode = error.get("error_subcode") if isinstance(error.get("error_subcode"), int) else None
@@ -190,7 +185,7 @@ def graph_send_error(response: httpx.Response, name: str, channel_id: int) -> Se
         retryable, affects = False, False
         reason = f"{name} rejected a parameter of the message: {message or 'no details given'}"
     else:
-        retryable = error.get("is_transient") is True or status == 429 or status >= 500
+        retryable = error.get("is_transient") is True or reply.transient
         affects = status == 401
         reason = (
             f"{name} refused the message: {message}"
@@ -217,18 +212,18 @@ def graph_send_error(response: httpx.Response, name: str, channel_id: int) -> Se
         code_text,
         reason,
         retryable=retryable,
-        retry_after=retry_after(response) if retryable else None,
+        retry_after=retry_after(reply) if retryable else None,
         affects_channel=affects or status == 401,
     )
 
 
-def retry_after(response: httpx.Response) -> float | None:
+def retry_after(reply: Reply) -> float | None:
     """Seconds Meta asks us to wait: Retry-After when present, else the Business Use Case usage
     header's `estimated_time_to_regain_access` (minutes), which Graph sends with its throttles."""
-    header = retry_after_header(response)
+    header = reply.retry_after()
     if header is not None:
         return header
-    usage = response.headers.get("x-business-use-case-usage")
+    usage = reply.headers.get("x-business-use-case-usage")
     if usage:
         try:
             data = orjson.loads(usage)
@@ -333,12 +328,7 @@ class MetaMessagingConnector:
         return verify_hub_signature(request, channel.secrets.get("app_secret") or "")
 
     def parse(self, request: WebhookRequest, channel: ChannelCredentials) -> ParsedWebhook:
-        try:
-            data = orjson.loads(request.body)
-        except orjson.JSONDecodeError as exc:
-            raise MalformedPayload(f"body is not JSON: {exc}") from None
-        if not isinstance(data, dict):
-            raise MalformedPayload("body is not a JSON object")
+        data = request.json_object()
         if data.get("object") != self.object_name:
             raise MalformedPayload(f"object must be {self.object_name!r}, got {data.get('object')!r}")
         entries = data.get("entry")
@@ -668,38 +658,11 @@ class MetaMessagingConnector:
         version = config.get("api_version") or DEFAULT_API_VERSION
         token = channel.secrets.get(self.token_key) or ""
         params, headers = self._auth(token)
-        headers = {**headers, "Content-Type": "application/json"}
-        try:
-            response = await http.post(
-                f"{api_base}/{version}/me/messages",
-                content=orjson.dumps(body),
-                params=params,
-                headers=headers,
-                timeout=SEND_TIMEOUT,
-            )
-        except httpx.TimeoutException as exc:
-            raise SendError(
-                "TIMEOUT", f"{self.name} did not answer in time ({exc!r}).", retryable=True
-            ) from exc
-        except httpx.TransportError as exc:
-            raise SendError(
-                "NETWORK_ERROR", f"Could not reach {self.name} ({exc!r}).", retryable=True
-            ) from exc
-        if not response.is_success:
-            raise graph_send_error(response, self.name, channel.channel_id)
-        try:
-            data = orjson.loads(response.content)
-        except orjson.JSONDecodeError:
-            data = None
-        message_id = data.get("message_id") if isinstance(data, dict) else None
-        if not isinstance(message_id, str) or not message_id:
-            # Accepted but unreadable: retrying could deliver the message twice.
-            raise SendError(
-                "INVALID_RESPONSE",
-                f"{self.name} accepted the request but returned no message id.",
-                retryable=False,
-            )
-        return message_id
+        url = f"{api_base}/{version}/me/messages"
+        reply = await call(http, self.name, url, json=body, params=params, headers=headers)
+        if not reply.ok:
+            raise graph_send_error(reply, self.name, channel.channel_id)
+        return sent_id(reply.body.get("message_id"), self.name)
 
     def _auth(self, token: str) -> tuple[dict[str, str], dict[str, str]]:
         """(query parameters, headers) that carry the access token."""
@@ -767,10 +730,3 @@ def _id(value: Any) -> str | None:
     if isinstance(raw, int) and not isinstance(raw, bool):
         return str(raw)
     return nonempty_str(raw)
-
-
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    value = headers.get(name)
-    if value is None:  # tolerate callers that did not lower-case the keys
-        value = next((v for k, v in headers.items() if k.lower() == name), None)
-    return value

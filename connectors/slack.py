@@ -41,8 +41,8 @@ from connectors.base import (
     SendResult,
     WebhookRequest,
     nonempty_str,
-    retry_after_header,
 )
+from connectors.http import Reply, call, refusal
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,6 @@ MAX_BUTTONS = 25  # elements in one actions block
 MAX_BUTTON_TITLE = 75
 MAX_BUTTON_VALUE = 2000
 REPLAY_WINDOW = 300  # seconds: Slack's documented limit
-SEND_TIMEOUT = 15.0
 
 _SIGNATURE_RE = re.compile(r"^v0=[0-9a-fA-F]{64}$")
 _TS_RE = re.compile(r"^\d{1,12}\.\d{1,6}$")
@@ -208,8 +207,8 @@ class SlackConnector:
 
     def verify(self, request: WebhookRequest, channel: ChannelCredentials, *, now: float) -> bool:
         secret = channel.secrets.get("signing_secret") or ""
-        timestamp = (_header(request.headers, "x-slack-request-timestamp") or "").strip()
-        signature = (_header(request.headers, "x-slack-signature") or "").strip()
+        timestamp = (request.header("x-slack-request-timestamp") or "").strip()
+        signature = (request.header("x-slack-signature") or "").strip()
         if (
             not secret
             or not (timestamp.isascii() and timestamp.isdigit())
@@ -225,12 +224,7 @@ class SlackConnector:
     def parse(self, request: WebhookRequest, channel: ChannelCredentials) -> ParsedWebhook:
         if _is_form(request):
             return _parse_form(request, channel)
-        try:
-            data = orjson.loads(request.body)
-        except orjson.JSONDecodeError as exc:
-            raise MalformedPayload(f"body is not JSON: {exc}") from None
-        if not isinstance(data, dict):
-            raise MalformedPayload("body is not a JSON object")
+        data = request.json_object()
         kind = data.get("type")
         if kind == "url_verification":
             challenge = data.get("challenge")
@@ -309,13 +303,6 @@ class _Context:
     bots: frozenset[str]  # our app's bot user ids: its own posts must never become customer messages
 
 
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    value = headers.get(name)
-    if value is None:  # tolerate callers that did not lower-case the keys
-        value = next((v for k, v in headers.items() if k.lower() == name), None)
-    return value
-
-
 def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
@@ -350,7 +337,7 @@ def _unescape(text: Any) -> str | None:
 
 
 def _is_form(request: WebhookRequest) -> bool:
-    content_type = (_header(request.headers, "content-type") or "").lower()
+    content_type = (request.header("content-type") or "").lower()
     if content_type.startswith("application/x-www-form-urlencoded"):
         return True
     # Without a content type, a body that is not a JSON object can only be a form.
@@ -639,7 +626,7 @@ def _command(fields: dict[str, str], request: WebhookRequest, channel: ChannelCr
         platform_message_id=f"command:{trigger_id}",  # one trigger per invocation
         sender_id=user_id,
         # A command carries no time of its own; the signed request timestamp is when it was sent.
-        sent_at=_sent_at(_header(request.headers, "x-slack-request-timestamp")),
+        sent_at=_sent_at(request.header("x-slack-request-timestamp")),
         kind=MessageKind.TEXT,
         text=f"{command} {arguments}".strip(),
         sender_name=fields.get("user_name") or None,
@@ -775,42 +762,27 @@ async def _call(
         "Authorization": f"Bearer {token}",
         "Content-Type": "application/json; charset=utf-8",
     }
-    try:
-        response = await http.post(
-            f"{api_base}/api/{method}", content=orjson.dumps(body), headers=headers, timeout=SEND_TIMEOUT
-        )
-    except httpx.TimeoutException as exc:
-        raise SendError("timeout", f"Slack did not answer in time ({exc!r}).", retryable=True) from exc
-    except httpx.TransportError as exc:
-        raise SendError("network_error", f"Could not reach Slack ({exc!r}).", retryable=True) from exc
-    if response.status_code == 429:
+    reply = await call(http, "Slack", f"{api_base}/api/{method}", json=body, headers=headers)
+    if reply.status == 429:
         raise SendError(
-            "ratelimited", _ERRORS["ratelimited"][2], retryable=True, retry_after=retry_after_header(response)
+            "ratelimited", _ERRORS["ratelimited"][2], retryable=True, retry_after=reply.retry_after()
         )
-    if response.status_code >= 500:
-        raise SendError(
-            f"HTTP_{response.status_code}",
-            _TEMPORARY_REASON,
-            retryable=True,
-            retry_after=retry_after_header(response),
-        )
-    try:
-        data = orjson.loads(response.content)
-    except orjson.JSONDecodeError:
-        data = None
+    if reply.status >= 500:
+        raise refusal(reply, None, _TEMPORARY_REASON, retryable=True)
+    data = reply.data
     if not isinstance(data, dict):
         raise SendError(
-            f"HTTP_{response.status_code}" if not response.is_success else "invalid_response",
-            f"Slack answered {method} with something that is not a Web API response (HTTP {response.status_code}).",
+            f"HTTP_{reply.status}" if not reply.ok else "invalid_response",
+            f"Slack answered {method} with something that is not a Web API response (HTTP {reply.status}).",
             retryable=False,  # the message may have been posted: a retry could post it twice
         )
-    if data.get("ok") is True and response.is_success:
+    if data.get("ok") is True and reply.ok:
         return data
-    raise _api_error(data, response, method, channel.channel_id)
+    raise _api_error(data, reply, method, channel.channel_id)
 
 
-def _api_error(data: dict[str, Any], response: httpx.Response, method: str, channel_id: int) -> SendError:
-    error = nonempty_str(data.get("error")) or f"HTTP_{response.status_code}"
+def _api_error(data: dict[str, Any], reply: Reply, method: str, channel_id: int) -> SendError:
+    error = nonempty_str(data.get("error")) or f"HTTP_{reply.status}"
     retryable, affects_channel, reason = _ERRORS.get(
         error, (False, False, f"Slack refused the message ({error}).")
     )
@@ -825,16 +797,10 @@ def _api_error(data: dict[str, Any], response: httpx.Response, method: str, chan
             "channel_id": channel_id,
             "method": method,
             "error": error,
-            "http_status": response.status_code,
+            "http_status": reply.status,
         },
     )
-    return SendError(
-        error,
-        reason,
-        retryable=retryable,
-        retry_after=retry_after_header(response) if retryable else None,
-        affects_channel=affects_channel,
-    )
+    return refusal(reply, error, reason, retryable=retryable, affects_channel=affects_channel)
 
 
 slack = SlackConnector()

@@ -20,7 +20,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-import orjson
 
 from connectors.base import (
     Attachment,
@@ -38,8 +37,8 @@ from connectors.base import (
     SendResult,
     StatusUpdate,
     WebhookRequest,
-    retry_after_header,
 )
+from connectors.http import Reply, call, refusal, sent_id
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +46,6 @@ DEFAULT_API_BASE = "https://api.twilio.com"
 API_VERSION = "2010-04-01"
 MAX_TEXT_LENGTH = 1600
 MAX_MEDIA = 10
-SEND_TIMEOUT = 15.0
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 
 _ACCOUNT_SID_RE = re.compile(r"^AC[0-9a-fA-F]{32}$")
@@ -166,7 +164,7 @@ class SmsConnector:
         return None  # Twilio has no verification handshake
 
     def verify(self, request: WebhookRequest, channel: ChannelCredentials, *, now: float) -> bool:
-        header = _header(request.headers, "x-twilio-signature")
+        header = request.header("x-twilio-signature")
         tokens = [
             t for t in (channel.secrets.get("auth_token"), channel.secrets.get("secondary_auth_token")) if t
         ]
@@ -222,39 +220,15 @@ class SmsConnector:
         }
         # Twilio has no idempotency key for Messages: a timeout after Twilio accepted the request
         # can lead to a second copy on retry. Rare, and better than losing the reply.
-        try:
-            response = await http.post(
-                url, content=urllib.parse.urlencode(form).encode(), headers=headers, timeout=SEND_TIMEOUT
-            )
-        except httpx.TimeoutException as exc:
-            raise SendError("TIMEOUT", f"Twilio did not answer in time ({exc!r}).", retryable=True) from exc
-        except httpx.TransportError as exc:
-            raise SendError("NETWORK_ERROR", f"Could not reach Twilio ({exc!r}).", retryable=True) from exc
-        if not response.is_success:
-            raise _send_error(response, channel.channel_id)
-        try:
-            data = orjson.loads(response.content)
-        except orjson.JSONDecodeError:
-            data = None
-        sid = data.get("sid") if isinstance(data, dict) else None
-        if not isinstance(sid, str) or not sid:
-            # Accepted but unreadable: retrying could send the message twice.
-            raise SendError(
-                "INVALID_RESPONSE",
-                "Twilio accepted the request but returned no message SID.",
-                retryable=False,
-            )
-        return SendResult(platform_message_id=sid)
+        reply = await call(
+            http, "Twilio", url, content=urllib.parse.urlencode(form).encode(), headers=headers
+        )
+        if not reply.ok:
+            raise _send_error(reply, channel.channel_id)
+        return SendResult(platform_message_id=sent_id(reply.body.get("sid"), "Twilio", missing="message SID"))
 
 
 # ---- webhook helpers ------------------------------------------------------------------------------
-
-
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    value = headers.get(name)
-    if value is None:  # tolerate callers that did not lower-case the keys
-        value = next((v for k, v in headers.items() if k.lower() == name), None)
-    return value
 
 
 def _signed_payload(request: WebhookRequest) -> bytes | None:
@@ -469,19 +443,15 @@ def _send_form(message: OutboundMessage, config: Mapping[str, Any]) -> list[tupl
     return form
 
 
-def _send_error(response: httpx.Response, channel_id: int) -> SendError:
-    status = response.status_code
-    try:
-        data = orjson.loads(response.content)
-    except orjson.JSONDecodeError:
-        data = None
-    data = data if isinstance(data, dict) else {}
+def _send_error(reply: Reply, channel_id: int) -> SendError:
+    status = reply.status
+    data = reply.body
     code = data.get("code") if isinstance(data.get("code"), int) else None
     message = data.get("message") if isinstance(data.get("message"), str) else None
     if code in _PERMANENT_CODES:
         retryable = False
     else:
-        retryable = code in _RETRYABLE_CODES or status == 429 or status >= 500
+        retryable = code in _RETRYABLE_CODES or reply.transient
     reason = REASONS.get(code) if code is not None else None
     if reason is None:
         reason = (
@@ -501,12 +471,8 @@ def _send_error(response: httpx.Response, channel_id: int) -> SendError:
             "more_info": data.get("more_info"),
         },
     )
-    return SendError(
-        str(code) if code is not None else f"HTTP_{status}",
-        reason,
-        retryable=retryable,
-        retry_after=retry_after_header(response) if retryable else None,
-        affects_channel=code in _CHANNEL_CODES or status == 401,
+    return refusal(
+        reply, code, reason, retryable=retryable, affects_channel=code in _CHANNEL_CODES or status == 401
     )
 
 

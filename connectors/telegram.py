@@ -40,8 +40,8 @@ from connectors.base import (
     SendResult,
     WebhookRequest,
     nonempty_str,
-    retry_after_header,
 )
+from connectors.http import Reply, call
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,6 @@ MAX_TEXT_LENGTH = 4096
 MAX_CAPTION = 1024
 MAX_CALLBACK_DATA = 64  # bytes of UTF-8
 MAX_BUTTONS = 100
-SEND_TIMEOUT = 15.0
 SECRET_HEADER = "x-telegram-bot-api-secret-token"
 ALLOWED_UPDATES = ("message", "edited_message", "callback_query", "message_reaction")
 
@@ -273,19 +272,14 @@ class TelegramConnector:
 
     def verify(self, request: WebhookRequest, channel: ChannelCredentials, *, now: float) -> bool:
         expected = channel.secrets.get("secret_token") or ""
-        given = _header(request.headers, SECRET_HEADER)
+        given = request.header(SECRET_HEADER)
         if not expected or given is None:
             return False
         # A plain shared secret, not an HMAC: compared in constant time over the bytes.
         return hmac.compare_digest(given.encode(), expected.encode())
 
     def parse(self, request: WebhookRequest, channel: ChannelCredentials) -> ParsedWebhook:
-        try:
-            update = orjson.loads(request.body)
-        except orjson.JSONDecodeError as exc:
-            raise MalformedPayload(f"body is not JSON: {exc}") from None
-        if not isinstance(update, dict):
-            raise MalformedPayload("body is not a JSON object (a Telegram Update)")
+        update = request.json_object("a JSON object (a Telegram Update)")
         update_id = update.get("update_id")
         if not isinstance(update_id, int) or isinstance(update_id, bool):
             raise MalformedPayload("a Telegram Update needs an integer update_id")
@@ -388,13 +382,6 @@ class TelegramConnector:
 
 
 # ---- parsing helpers ------------------------------------------------------------------------------
-
-
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    value = headers.get(name)
-    if value is None:  # tolerate callers that did not lower-case the keys
-        value = next((v for k, v in headers.items() if k.lower() == name), None)
-    return value
 
 
 def _bot_username(config: Mapping[str, Any]) -> str | None:
@@ -883,34 +870,18 @@ async def _call(
             retryable=False,
             affects_channel=True,
         )
-    try:
-        response = await http.post(
-            f"{api_base}/bot{token}/{method}",
-            content=orjson.dumps(body),
-            headers={"Content-Type": "application/json"},
-            timeout=SEND_TIMEOUT,
-        )
-    except httpx.TimeoutException:
-        # The token is in the URL: never let it into the reason or the logs.
-        raise SendError("timeout", "Telegram did not answer in time.", retryable=True) from None
-    except httpx.HTTPError as exc:
-        raise SendError(
-            "network", f"Telegram could not be reached ({type(exc).__name__}).", retryable=True
-        ) from None
-    try:
-        data = orjson.loads(response.content)
-    except orjson.JSONDecodeError:
-        data = None
-    data = data if isinstance(data, dict) else {}
-    if response.is_success and data.get("ok") is True and "result" in data:
+    # The token is in the URL: `call` keeps URLs out of its reasons and logs.
+    reply = await call(http, "Telegram", f"{api_base}/bot{token}/{method}", json=body)
+    data = reply.body
+    if reply.ok and data.get("ok") is True and "result" in data:
         return data["result"]
-    error = _error(response, data)
+    error = _error(reply)
     log.warning(
         "telegram call failed",
         extra={
             "channel_id": channel.channel_id,
             "method": method,
-            "http_status": response.status_code,
+            "http_status": reply.status,
             "error_code": data.get("error_code"),
             "description": data.get("description"),
         },
@@ -918,8 +889,8 @@ async def _call(
     raise error
 
 
-def _error(response: httpx.Response, data: Mapping[str, Any]) -> Exception:
-    status = response.status_code
+def _error(reply: Reply) -> Exception:
+    status, data = reply.status, reply.body
     code = _int(data.get("error_code")) or status
     description = nonempty_str(data.get("description")) or f"HTTP {status}"
     lowered = description.lower()
@@ -927,7 +898,7 @@ def _error(response: httpx.Response, data: Mapping[str, Any]) -> Exception:
     if code == 429 or status == 429:
         retry_after = parameters.get("retry_after")
         if not isinstance(retry_after, int | float) or isinstance(retry_after, bool):
-            retry_after = retry_after_header(response)
+            retry_after = reply.retry_after()
         wait = f" for {int(retry_after)} seconds" if retry_after is not None else ""
         return SendError(
             "429",

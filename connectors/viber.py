@@ -41,8 +41,8 @@ from connectors.base import (
     StatusUpdate,
     WebhookRequest,
     nonempty_str,
-    retry_after_header,
 )
+from connectors.http import call, overloaded, refusal
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,6 @@ MAX_TEXT_LENGTH = 7000
 MAX_CAPTION = 768  # a picture's `text`
 MAX_SENDER_NAME = 28
 MAX_TRACKING_DATA = 4096
-SEND_TIMEOUT = 15.0
 # Callbacks we ask set_webhook for; `message`, `subscribed` and `conversation_started` always come.
 EVENT_TYPES = ("delivered", "seen", "failed", "subscribed", "unsubscribed", "conversation_started")
 
@@ -199,7 +198,7 @@ class ViberConnector:
     def verify(self, request: WebhookRequest, channel: ChannelCredentials, *, now: float) -> bool:
         token = channel.secrets.get("auth_token") or ""
         # The header is the documented place; Viber also appends `?sig=` to the URL it calls.
-        given = (request.headers.get("x-viber-content-signature") or request.query.get("sig") or "").strip()
+        given = (request.header("x-viber-content-signature") or request.query.get("sig") or "").strip()
         if not token or not _SIGNATURE_RE.match(given):
             return False
         expected = hmac.new(token.encode(), request.body, hashlib.sha256).hexdigest()
@@ -468,43 +467,15 @@ async def _call(
     http: httpx.AsyncClient, channel: ChannelCredentials, method: str, body: dict[str, Any]
 ) -> dict[str, Any]:
     api_base = str(channel.config.get("api_base") or DEFAULT_API_BASE).rstrip("/")
-    headers = {
-        "X-Viber-Auth-Token": channel.secrets.get("auth_token", ""),
-        "Content-Type": "application/json",
-    }
-    try:
-        response = await http.post(
-            f"{api_base}/pa/{method}", content=orjson.dumps(body), headers=headers, timeout=SEND_TIMEOUT
-        )
-    except httpx.TimeoutException:
+    auth = {"X-Viber-Auth-Token": channel.secrets.get("auth_token", "")}
+    reply = await call(http, "Viber", f"{api_base}/pa/{method}", json=body, headers=auth)
+    if reply.transient:
+        raise overloaded(reply, "Viber")
+    data = reply.body
+    if not isinstance(data.get("status"), int) or isinstance(data.get("status"), bool):
         raise SendError(
-            "timeout", "Viber did not answer in time; it will be retried.", retryable=True
-        ) from None
-    except httpx.HTTPError as exc:
-        raise SendError(
-            "network",
-            f"Viber could not be reached ({type(exc).__name__}); it will be retried.",
-            retryable=True,
-        ) from None
-    if response.status_code == 429 or response.status_code >= 500:
-        raise SendError(
-            f"HTTP_{response.status_code}",
-            "Viber is overloaded or limiting requests; it will be retried.",
-            retryable=True,
-            retry_after=retry_after_header(response),
-        )
-    try:
-        data = orjson.loads(response.content)
-    except orjson.JSONDecodeError:
-        data = None
-    if (
-        not isinstance(data, dict)
-        or isinstance(data.get("status"), bool)
-        or not isinstance(data.get("status"), int)
-    ):
-        raise SendError(
-            f"HTTP_{response.status_code}",
-            f"Viber answered {method} with something that is not its JSON reply (HTTP {response.status_code}).",
+            f"HTTP_{reply.status}",
+            f"Viber answered {method} with something that is not its JSON reply (HTTP {reply.status}).",
             retryable=False,
         )
     status = data["status"]
@@ -519,13 +490,7 @@ async def _call(
         method,
         extra={"channel_id": channel.channel_id, "status": status, "status_message": message},
     )
-    raise SendError(
-        name,
-        reason,
-        retryable=retryable,
-        retry_after=retry_after_header(response) if retryable else None,
-        affects_channel=affects,
-    )
+    raise refusal(reply, name, reason, retryable=retryable, affects_channel=affects)
 
 
 viber = ViberConnector()

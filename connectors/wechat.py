@@ -31,7 +31,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
-import orjson
 
 from connectors.base import (
     Attachment,
@@ -47,8 +46,8 @@ from connectors.base import (
     SendError,
     SendResult,
     WebhookRequest,
-    retry_after_header,
 )
+from connectors.http import call, overloaded
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +59,6 @@ DEFAULT_API_BASE = "https://api.weixin.qq.com"
 MAX_TEXT_LENGTH = 2000
 REPLAY_WINDOW = 300  # seconds between WeChat's timestamp and our clock
 TOKEN_MARGIN = 300  # refresh the access token five minutes before WeChat expires it
-SEND_TIMEOUT = 15.0
 ACK = HandshakeReply(200, "success")
 
 _SERVER_TOKEN_RE = re.compile(r"^[A-Za-z0-9]{3,32}$")  # WeChat's rule for the server-config token
@@ -403,55 +401,28 @@ def _api_base(channel: ChannelCredentials) -> str:
     return str(channel.config.get("api_base") or DEFAULT_API_BASE).rstrip("/")
 
 
-async def _request(
-    http: httpx.AsyncClient, method: str, url: str, body: bytes | None = None
-) -> dict[str, Any]:
-    """One call to WeChat's API; its JSON answer. Never puts the URL (it holds the secret or the
-    access token) into an error."""
-    try:
-        response = await http.request(
-            method,
-            url,
-            content=body,
-            headers={"Content-Type": "application/json"} if body is not None else None,
-            timeout=SEND_TIMEOUT,
-        )
-    except httpx.TimeoutException:
+async def _request(http: httpx.AsyncClient, url: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One call to WeChat's API (a POST of `body`, or a GET without one); its JSON answer. The URL
+    holds the secret or the access token: `call` keeps it out of every reason."""
+    reply = await call(http, "WeChat", url, method="GET" if body is None else "POST", json=body)
+    if reply.transient:
+        raise overloaded(reply, "WeChat")
+    if not isinstance(reply.data, dict):
         raise SendError(
-            "timeout", "WeChat did not answer in time; it will be retried.", retryable=True
-        ) from None
-    except httpx.HTTPError as exc:
-        raise SendError(
-            "network",
-            f"WeChat could not be reached ({type(exc).__name__}); it will be retried.",
-            retryable=True,
-        ) from None
-    if response.status_code == 429 or response.status_code >= 500:
-        raise SendError(
-            f"HTTP_{response.status_code}",
-            "WeChat is overloaded or limiting requests; it will be retried.",
-            retryable=True,
-            retry_after=retry_after_header(response),
-        )
-    try:
-        data = orjson.loads(response.content)
-    except orjson.JSONDecodeError:
-        data = None
-    if not isinstance(data, dict):
-        raise SendError(
-            f"HTTP_{response.status_code}",
-            f"WeChat answered with something that is not its JSON reply (HTTP {response.status_code}).",
+            f"HTTP_{reply.status}",
+            f"WeChat answered with something that is not its JSON reply (HTTP {reply.status}).",
             retryable=False,
         )
-    return data
+    return reply.data
 
 
 async def _send_with(
     http: httpx.AsyncClient, channel: ChannelCredentials, token: str, body: dict[str, Any]
 ) -> dict[str, Any]:
     url = f"{_api_base(channel)}/cgi-bin/message/custom/send?{urlencode({'access_token': token})}"
-    # ensure_ascii off (orjson's default): WeChat shows \uXXXX escapes literally in some clients.
-    return await _request(http, "POST", url, orjson.dumps(body))
+    # `call` encodes with orjson, which keeps non-ASCII as it is: WeChat shows \uXXXX escapes
+    # literally in some clients.
+    return await _request(http, url, body)
 
 
 def _errcode(data: dict[str, Any]) -> int:
@@ -524,7 +495,7 @@ async def access_token(
                 "secret": channel.secrets.get("app_secret") or "",
             }
         )
-        data = await _request(http, "GET", f"{_api_base(channel)}/cgi-bin/token?{query}")
+        data = await _request(http, f"{_api_base(channel)}/cgi-bin/token?{query}")
         value, expires_in = data.get("access_token"), data.get("expires_in", 7200)
         if not isinstance(value, str) or not value:
             code = _errcode(data)

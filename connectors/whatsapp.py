@@ -15,7 +15,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-import orjson
 
 from connectors.base import (
     Attachment,
@@ -35,15 +34,14 @@ from connectors.base import (
     StatusUpdate,
     WebhookRequest,
     nonempty_str,
-    retry_after_header,
 )
+from connectors.http import Reply, call, refusal, sent_id
 
 log = logging.getLogger(__name__)
 
 DEFAULT_API_BASE = "https://graph.facebook.com"
 DEFAULT_API_VERSION = "v21.0"
 MAX_TEXT_LENGTH = 4096
-SEND_TIMEOUT = 15.0
 
 _VERSION_RE = re.compile(r"^v\d+\.\d+$")
 _SIGNATURE_RE = re.compile(r"^sha256=([0-9a-fA-F]{64})$")
@@ -157,7 +155,7 @@ class WhatsAppConnector:
 
     def verify(self, request: WebhookRequest, channel: ChannelCredentials, *, now: float) -> bool:
         secret = channel.secrets.get("app_secret") or ""
-        header = _header(request.headers, "x-hub-signature-256")
+        header = request.header("x-hub-signature-256")
         match = _SIGNATURE_RE.match(header.strip()) if header else None
         if not secret or match is None:
             return False
@@ -165,12 +163,7 @@ class WhatsAppConnector:
         return hmac.compare_digest(match.group(1).lower(), expected)
 
     def parse(self, request: WebhookRequest, channel: ChannelCredentials) -> ParsedWebhook:
-        try:
-            data = orjson.loads(request.body)
-        except orjson.JSONDecodeError as exc:
-            raise MalformedPayload(f"body is not JSON: {exc}") from None
-        if not isinstance(data, dict):
-            raise MalformedPayload("body is not a JSON object")
+        data = request.json_object()
         if data.get("object") != "whatsapp_business_account":
             raise MalformedPayload(f"object must be 'whatsapp_business_account', got {data.get('object')!r}")
         entries = data.get("entry")
@@ -212,42 +205,18 @@ class WhatsAppConnector:
         api_base = str(config.get("api_base") or DEFAULT_API_BASE).rstrip("/")
         version = config.get("api_version") or DEFAULT_API_VERSION
         url = f"{api_base}/{version}/{config.get('phone_number_id')}/messages"
-        headers = {
-            "Authorization": f"Bearer {channel.secrets.get('access_token', '')}",
-            "Content-Type": "application/json",
-        }
+        auth = {"Authorization": f"Bearer {channel.secrets.get('access_token', '')}"}
+        reply = await call(http, "WhatsApp", url, json=payload, headers=auth)
+        if not reply.ok:
+            raise _send_error(reply, channel.channel_id)
         try:
-            response = await http.post(
-                url, content=orjson.dumps(payload), headers=headers, timeout=SEND_TIMEOUT
-            )
-        except httpx.TimeoutException as exc:
-            raise SendError("TIMEOUT", f"WhatsApp did not answer in time ({exc!r}).", retryable=True) from exc
-        except httpx.TransportError as exc:
-            raise SendError("NETWORK_ERROR", f"Could not reach WhatsApp ({exc!r}).", retryable=True) from exc
-        if not response.is_success:
-            raise _send_error(response, channel.channel_id)
-        try:
-            wamid = orjson.loads(response.content)["messages"][0]["id"]
-        except (orjson.JSONDecodeError, KeyError, IndexError, TypeError):
+            wamid = reply.data["messages"][0]["id"]
+        except (KeyError, IndexError, TypeError):
             wamid = None
-        if not isinstance(wamid, str) or not wamid:
-            # Accepted but unreadable: retrying could send the message twice.
-            raise SendError(
-                "INVALID_RESPONSE",
-                "WhatsApp accepted the request but returned no message id.",
-                retryable=False,
-            )
-        return SendResult(platform_message_id=wamid)
+        return SendResult(platform_message_id=sent_id(wamid, "WhatsApp"))
 
 
 # ---- parsing helpers ------------------------------------------------------------------------------
-
-
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    value = headers.get(name)
-    if value is None:  # tolerate callers that did not lower-case the keys
-        value = next((v for k, v in headers.items() if k.lower() == name), None)
-    return value
 
 
 def _timestamp(value: Any) -> datetime | None:
@@ -558,13 +527,9 @@ def _template(template: Mapping[str, Any]) -> dict[str, Any]:
     return result
 
 
-def _send_error(response: httpx.Response, channel_id: int) -> SendError:
-    status = response.status_code
-    try:
-        data = orjson.loads(response.content)
-    except orjson.JSONDecodeError:
-        data = None
-    error = data.get("error") if isinstance(data, dict) else None
+def _send_error(reply: Reply, channel_id: int) -> SendError:
+    status = reply.status
+    error = reply.body.get("error")
     error = error if isinstance(error, dict) else {}
     code = error.get("code") if isinstance(error.get("code"), int) else None
     error_data = error.get("error_data") if isinstance(error.get("error_data"), dict) else {}
@@ -572,7 +537,7 @@ def _send_error(response: httpx.Response, channel_id: int) -> SendError:
     if code in PERMANENT_CODES:
         retryable = False
     else:
-        retryable = code in RETRYABLE_CODES or status == 429 or status >= 500
+        retryable = code in RETRYABLE_CODES or reply.transient
     reason = REASONS.get(code) if code is not None else None
     if reason is None:
         reason = details or f"WhatsApp refused the message (HTTP {status})."
@@ -588,12 +553,8 @@ def _send_error(response: httpx.Response, channel_id: int) -> SendError:
             "fbtrace_id": error.get("fbtrace_id"),
         },
     )
-    return SendError(
-        str(code) if code is not None else f"HTTP_{status}",
-        reason,
-        retryable=retryable,
-        retry_after=retry_after_header(response) if retryable else None,
-        affects_channel=code in _CHANNEL_CODES or status == 401,
+    return refusal(
+        reply, code, reason, retryable=retryable, affects_channel=code in _CHANNEL_CODES or status == 401
     )
 
 

@@ -772,7 +772,7 @@ async def test_refused_before_any_http_call() -> None:
 
 @pytest.mark.parametrize(
     ("exc", "code"),
-    [(httpx.ConnectError("refused"), "network_error"), (httpx.ReadTimeout("slow"), "timeout")],
+    [(httpx.ConnectError("refused"), "NETWORK_ERROR"), (httpx.ReadTimeout("slow"), "TIMEOUT")],
 )
 async def test_transport_errors_are_retryable(exc: Exception, code: str) -> None:
     def broken(request: httpx.Request) -> httpx.Response:

@@ -812,7 +812,7 @@ async def test_a_refused_token_is_the_channel_s_problem(fake, http) -> None:  # 
 async def test_transport_errors_are_retryable(http) -> None:  # type: ignore[no-untyped-def]
     channel = ChannelCredentials(3, {"api_base": "http://127.0.0.1:9"}, CHANNEL.secrets)
     error = await _send_error(http, channel, _text(JANE))
-    assert (error.code, error.retryable) == ("network", True) and TOKEN not in str(error)
+    assert (error.code, error.retryable) == ("NETWORK_ERROR", True) and TOKEN not in str(error)
 
 
 async def test_fake_is_strict(fake, http) -> None:  # type: ignore[no-untyped-def]

@@ -455,7 +455,7 @@ async def test_transport_errors_are_retryable(http) -> None:  # type: ignore[no-
         9, {"sender_name": "A", "api_base": "http://127.0.0.1:9"}, {"auth_token": TOKEN}
     )
     error = await _error(http, closed, text())
-    assert (error.code, error.retryable) == ("network", True)
+    assert (error.code, error.retryable) == ("NETWORK_ERROR", True)
 
 
 async def test_fake_is_strict(fake, http) -> None:  # type: ignore[no-untyped-def]

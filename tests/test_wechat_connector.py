@@ -426,7 +426,7 @@ async def test_transport_errors_are_retryable(http) -> None:  # type: ignore[no-
         next(_channel_ids), {"app_id": APP_ID, "api_base": "http://127.0.0.1:9"}, {"app_secret": "s"}
     )
     error = await _error(http, closed, text())
-    assert (error.code, error.retryable) == ("network", True) and "127.0.0.1" not in error.reason
+    assert (error.code, error.retryable) == ("NETWORK_ERROR", True) and "127.0.0.1" not in error.reason
 
 
 async def test_fake_is_strict(fake, http) -> None:  # type: ignore[no-untyped-def]
