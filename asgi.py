@@ -20,7 +20,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from core import db, demo, http, metrics, tasks, webchat
+from core import db, demo, http, metrics, tasks
 from core.broker import broker
 from core.bus import EventBus
 from core.events import EventLog
@@ -28,8 +28,9 @@ from core.logging import configure as configure_logging
 from core.ratelimit import RateLimiter
 from core.settings import ROOT, get_settings
 from core.sql import fetchrow
-from core.webchat import webchat_routes
-from core.webhooks import webhook
+from ingress.webchat import routes as webchat
+from ingress.webchat.routes import webchat_routes
+from ingress.webhooks import webhook
 from jobs.inprocess import start_inprocess_worker, stop_inprocess_worker
 from schema import build_schema
 from schema.http import GraphQLEndpoint
@@ -155,7 +156,7 @@ def create_app() -> Starlette:
         gateways_stop = asyncio.Event()
         gateways = None
         if settings.embedded:  # one process does everything, Discord's gateway connections too
-            from core.gateway import run_gateways
+            from ingress.discord_gateway_runner import run_gateways
 
             gateways = asyncio.create_task(run_gateways(gateways_stop))
         log.info("PyTake ready", extra={"url": settings.public_url, "embedded": settings.embedded})

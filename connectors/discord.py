@@ -1,7 +1,7 @@
 """Discord: Interactions over HTTP (Ed25519), Gateway dispatches, sending over REST.
 
 Users' messages do not arrive by webhook: they come over the Gateway WebSocket, which
-`core/gateway.py` keeps open (with `connectors/discord_gateway.py`) and feeds through
+`ingress/discord_gateway_runner.py` keeps open (with `connectors/discord_gateway.py`) and feeds through
 `parse_gateway_dispatch`. Only interactions (slash commands, button presses) are POSTed to the
 webhook endpoint; Discord checks the endpoint with a PING and with deliberately forged signatures,
 so `verify` must refuse anything not signed by the application's key.

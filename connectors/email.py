@@ -1,5 +1,5 @@
 """E-mail: inbound parse webhooks (Mailgun routes, SendGrid Inbound Parse), Mailgun delivery
-events, plain mailboxes over IMAP (core/imap.py feeds `parse_raw_message`), and sending over SMTP.
+events, plain mailboxes over IMAP (ingress/mailbox_poller.py feeds `parse_raw_message`), and sending over SMTP.
 
 Every inbound path ends in the same `Mail` → `InboundMessage` step, so a message threads the same
 way whether a provider posted it or the poller fetched it: the platform id is the Message-ID, the

@@ -2,7 +2,7 @@
 stripping, auto-reply and bounce detection.
 
 Pure functions over strings and `email.message` objects, shared by the webhook parser and the
-IMAP poller (connectors/email.py, core/imap.py), so both paths thread a message the same way.
+IMAP poller (connectors/email.py, ingress/mailbox_poller.py), so both paths thread a message the same way.
 """
 
 from __future__ import annotations

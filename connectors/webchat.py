@@ -1,6 +1,6 @@
 """Webchat: our own channel, a chat widget embedded in the customer's website.
 
-There is no third-party platform. Visitors talk to `core/webchat.py` (`/webchat/...`) with a
+There is no third-party platform. Visitors talk to `ingress/webchat/` (`/webchat/...`) with a
 visitor token we sign ourselves; agent replies reach them through the conversation's own event
 stream (Server-Sent Events). So this connector is small: it refuses the generic webhook route,
 "sends" by acknowledging, and validates the widget's settings.

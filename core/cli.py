@@ -90,8 +90,8 @@ def cmd_gateway(_: argparse.Namespace) -> None:
 
     from core.bus import EventBus
     from core.events import EventLog
-    from core.gateway import run_gateways
     from core.logging import configure
+    from ingress.discord_gateway_runner import run_gateways
 
     settings = get_settings()
     configure(settings.log_level)

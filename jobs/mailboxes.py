@@ -1,8 +1,8 @@
 """Plain mailboxes over IMAP: polled by a job every API process enqueues on a timer.
 
-Two polls of one mailbox never run at once (core/imap.py takes a database lock per mailbox) and
-the last seen UID is stored, so N processes enqueueing the job costs N quick no-ops, never a
-message read twice.
+Two polls of one mailbox never run at once (ingress/mailbox_poller.py takes a database lock per
+mailbox) and the last seen UID is stored, so N processes enqueueing the job costs N quick no-ops,
+never a message read twice.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 from core import tasks
+from ingress.mailbox_poller import poll_mailbox
 from models import Channel
 
 log = logging.getLogger(__name__)
@@ -17,8 +18,6 @@ log = logging.getLogger(__name__)
 
 @tasks.POLL_MAILBOXES.actor(max_retries=0, time_limit=120_000)
 async def poll_mailboxes() -> None:
-    from core.imap import poll_mailbox
-
     for channel in await Channel.filter(platform="email", enabled=True):
         if not channel.config.get("imap_host"):
             continue

@@ -815,7 +815,7 @@ async def test_interactions_through_the_webhook_endpoint(server: str) -> None:
 
 @contextlib.asynccontextmanager
 async def runner(poll: float = 0.05) -> AsyncIterator[asyncio.Event]:
-    from core.gateway import run_gateways
+    from ingress.discord_gateway_runner import run_gateways
 
     stop = asyncio.Event()
     task = asyncio.create_task(run_gateways(stop, poll_interval=poll, client_options=FAST))

@@ -758,7 +758,7 @@ async def _cursor(channel_id: int, name: str) -> str | None:
 
 
 async def test_poller_reads_each_message_once(server: str, imap: FakeIMAP) -> None:
-    from core.imap import poll_mailbox
+    from ingress.mailbox_poller import poll_mailbox
     from models import Message
 
     tag = uuid.uuid4().hex[:8]
@@ -801,7 +801,7 @@ async def test_poller_reads_each_message_once(server: str, imap: FakeIMAP) -> No
 
 
 async def test_poller_survives_a_uidvalidity_change(server: str, imap: FakeIMAP, caplog: Any) -> None:
-    from core.imap import poll_mailbox
+    from ingress.mailbox_poller import poll_mailbox
     from models import Message
 
     tag = uuid.uuid4().hex[:8]
@@ -822,7 +822,7 @@ async def test_poller_survives_a_uidvalidity_change(server: str, imap: FakeIMAP,
 
 
 async def test_one_mailbox_is_polled_by_one_process_at_a_time(server: str, imap: FakeIMAP) -> None:
-    from core.imap import poll_mailbox
+    from ingress.mailbox_poller import poll_mailbox
 
     channel = await _mailbox_channel(imap)
     imap.append(_customer_mail(1, uuid.uuid4().hex[:8]))
@@ -841,7 +841,7 @@ async def test_one_mailbox_is_polled_by_one_process_at_a_time(server: str, imap:
 
 
 async def test_poller_reports_a_refused_login(server: str, imap: FakeIMAP) -> None:
-    from core.imap import MailboxError, poll_mailbox
+    from ingress.mailbox_poller import MailboxError, poll_mailbox
     from models import Channel
 
     channel = await _mailbox_channel(imap, password="wrong")
@@ -860,7 +860,7 @@ async def test_poller_reports_a_refused_login(server: str, imap: FakeIMAP) -> No
 
 
 async def test_run_mailboxes_polls_enabled_mailboxes_until_stopped(server: str, imap: FakeIMAP) -> None:
-    from core.imap import run_mailboxes
+    from ingress.mailbox_poller import run_mailboxes
     from models import Message
     from tests.helpers import eventually
 
@@ -1019,7 +1019,7 @@ def test_signed_route_request_helper_matches_verify() -> None:
 
 
 async def test_poller_opens_the_configured_folder(server: str) -> None:
-    from core.imap import MailboxError, poll_mailbox
+    from ingress.mailbox_poller import MailboxError, poll_mailbox
     from tests.helpers import make_channel
 
     fake = FakeIMAP(username=f"Support Team {uuid.uuid4().hex[:4]}", folder="Support Queue")

@@ -16,10 +16,14 @@ import httpx
 import jwt
 import pytest
 
-import core.webchat as webchat_api
 from connectors.base import ChannelCredentials, MessageKind, OutboundMessage, Platform, WebhookRequest
 from connectors.registry import get_connector
 from connectors.webchat import WebchatConnector, normalise_origin
+from ingress.webchat import errors as webchat_errors
+from ingress.webchat import routes as webchat_api
+from ingress.webchat import sites as webchat_sites
+from ingress.webchat import stream as webchat_stream
+from ingress.webchat import tokens as webchat_tokens
 from models import Channel, Customer, Message, Role
 from schema.relay import to_global_id
 from tests.helpers import eventually, gql, login, make_channel, make_user
@@ -480,9 +484,9 @@ async def test_errors_404_401_413_400(web: str) -> None:
         )
         bad = await c.get(f"{web}/webchat/{key}/messages", headers=bearer(forged))
         assert bad.status_code == 401 and bad.json()["error"]["code"] == "BAD_TOKEN"
-        site = await webchat_api._site(key)
-        old, _ = webchat_api.issue_visitor_token(
-            site, webchat_api.Visitor("v_old", None, None, None), now=int(time.time()) - 31 * 86400
+        site = await webchat_sites.find_site(key)
+        old, _ = webchat_tokens.issue_visitor_token(
+            site, webchat_tokens.Visitor("v_old", None, None, None), now=int(time.time()) - 31 * 86400
         )
         expired = await c.get(f"{web}/webchat/{key}/events", headers=bearer(old))
         assert expired.status_code == 401 and expired.json()["error"]["code"] == "TOKEN_EXPIRED"
@@ -691,10 +695,13 @@ async def test_connector_send_acknowledges_with_the_webchat_id() -> None:
 
 
 def test_cursor_round_trip() -> None:
-    assert webchat_api.encode_cursor({}) == "s"
-    assert webchat_api.decode_cursor("s") == {}
-    assert webchat_api.decode_cursor(webchat_api.encode_cursor({19: 400, 12: 345})) == {12: 345, 19: 400}
-    assert webchat_api.decode_cursor(None) is None
+    assert webchat_stream.encode_cursor({}) == "s"
+    assert webchat_stream.decode_cursor("s") == {}
+    assert webchat_stream.decode_cursor(webchat_stream.encode_cursor({19: 400, 12: 345})) == {
+        12: 345,
+        19: 400,
+    }
+    assert webchat_stream.decode_cursor(None) is None
     for bad in ("12", "s12", "s12.x", "sx.1"):
-        with pytest.raises(webchat_api.WebchatError):
-            webchat_api.decode_cursor(bad)
+        with pytest.raises(webchat_errors.WebchatError):
+            webchat_stream.decode_cursor(bad)

@@ -1,4 +1,4 @@
-/* PyTake webchat widget (plain JS, no build step). API: core/webchat.py.
+/* PyTake webchat widget (plain JS, no build step). API: ingress/webchat/routes.py.
    <script src="https://pytake.example/webchat/widget.js" data-key="wc_…" async></script> */
 (function () {
   "use strict";
