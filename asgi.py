@@ -1,5 +1,6 @@
 """The Starlette app. Routes and start-up only; what each route does lives in its own module:
-/graphql → schema/, /webhooks/… → core/webhooks.py (→ connectors/ → resolvers/), the rest below."""
+/graphql → schema/ (the agents' door); /webhooks/…, /webchat/… and the demo's fake WhatsApp →
+ingress/ (the platforms' door, ingress/mounts.py); health, metrics and the web app below."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from core import db, demo, http, metrics, tasks
+from core import db, http, metrics, tasks
 from core.broker import broker
 from core.bus import EventBus
 from core.events import EventLog
@@ -28,9 +29,7 @@ from core.logging import configure as configure_logging
 from core.ratelimit import RateLimiter
 from core.settings import ROOT, get_settings
 from core.sql import fetchrow
-from ingress.webchat import routes as webchat
-from ingress.webchat.routes import webchat_routes
-from ingress.webhooks import webhook
+from ingress.mounts import ingress_routes, ingress_running
 from jobs.inprocess import start_inprocess_worker, stop_inprocess_worker
 from schema import build_schema
 from schema.http import GraphQLEndpoint
@@ -150,43 +149,30 @@ def create_app() -> Starlette:
         worker = None
         if settings.inprocess_worker:
             worker = start_inprocess_worker(asyncio.get_running_loop())
-        if settings.demo:
-            await demo.start(app)
-        maintenance = asyncio.create_task(_maintenance())
-        gateways_stop = asyncio.Event()
-        gateways = None
-        if settings.embedded:  # one process does everything, Discord's gateway connections too
-            from ingress.discord_gateway_runner import run_gateways
-
-            gateways = asyncio.create_task(run_gateways(gateways_stop))
-        log.info("PyTake ready", extra={"url": settings.public_url, "embedded": settings.embedded})
         try:
-            yield
+            async with ingress_running(settings):  # the demo's fake numbers, gateways when embedded
+                maintenance = asyncio.create_task(_maintenance())
+                log.info("PyTake ready", extra={"url": settings.public_url, "embedded": settings.embedded})
+                try:
+                    yield
+                finally:
+                    maintenance.cancel()
         finally:
-            maintenance.cancel()
-            if gateways is not None:
-                gateways_stop.set()
-                with contextlib.suppress(Exception):
-                    await asyncio.wait_for(gateways, 10)
             if worker is not None:
                 await asyncio.to_thread(stop_inprocess_worker, worker)
-            await demo.stop()
             await event_log.stop()
             await bus.disconnect()
             await rate_limiter.close()
-            await webchat.close()
             await http.close()
             await db.close_orm()
 
     routes = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
-        Route("/webhooks/{platform}/{channel_id}", webhook, methods=["GET", "POST"]),
-        Mount("/webchat", routes=webchat_routes),  # the visitors' side of our own web chat
+        *ingress_routes(),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/metrics", metrics_endpoint),
-        Mount(demo.FAKE_MOUNT, app=demo.fake_app()),
     ]
     if (FRONTEND_DIST / "assets").is_dir():
         routes.append(Mount("/assets", app=StaticFiles(directory=Path(FRONTEND_DIST / "assets"))))

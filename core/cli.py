@@ -31,7 +31,7 @@ def cmd_migrate(_: argparse.Namespace) -> None:
 
 
 def cmd_seed(_: argparse.Namespace) -> None:
-    from core.seed import seed_demo
+    from ingress.seed import seed_demo
 
     creds = asyncio.run(_with_orm(seed_demo))
     _print_credentials(creds)

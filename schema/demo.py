@@ -1,12 +1,12 @@
 """Demo mode: the fake WhatsApp numbers a person can play the customer on, and the mutation
-that plays them (the demo itself lives in core/demo.py)."""
+that plays them (the demo's rules live in resolvers/demo.py)."""
 
 from __future__ import annotations
 
 import strawberry
 
-from core import demo
 from resolvers import auth as auth_rules
+from resolvers import demo
 from schema.channels import Channel
 from schema.permissions import actor_of
 from schema.relay import decode_id

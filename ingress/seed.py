@@ -1,5 +1,6 @@
-"""Demo data for the embedded default: an admin, two agents, a demo WhatsApp channel on the fake
-API, and a few customers writing in (through the real ingest path). Idempotent."""
+"""Demo data for the embedded default (`pytake seed`, `pytake run`): an admin, two agents, a demo
+WhatsApp channel on the fake API (ingress/demo.py), and a few customers writing in (through the
+real ingest path). Idempotent."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from connectors.base import InboundMessage, MessageKind, ParsedWebhook, Platform
 from core.auth import hash_password
 from core.crypto import encrypt_secrets
 from core.settings import get_settings
+from ingress.demo import fake_api_base
 from models import Channel, Role, User
 from resolvers.inbound import ingest
 
@@ -43,8 +45,6 @@ async def seed_demo() -> dict[str, str]:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(creds, indent=2))
     path.chmod(0o600)
-
-    from core.demo import fake_api_base
 
     channel = await Channel.filter(platform=Platform.WHATSAPP, name="Demo WhatsApp").first()
     if channel is None:

@@ -1,15 +1,15 @@
-"""Demo mode (the embedded default): a fake WhatsApp Cloud API inside the app at /_fake/whatsapp,
-so `make run` shows the whole loop (customer writes → agent sees it live → reply → ticks) with no
-Meta account. A person plays the customer through `simulateInboundMessage`."""
+"""Demo mode (the embedded default): a fake WhatsApp Cloud API stands in for Meta, so `make run`
+shows the whole loop (customer writes → agent sees it live → reply → ticks) with no Meta account.
+A person plays the customer through `simulateInboundMessage`.
+
+The rules live here: which channels are demo channels, registering their numbers with the fake,
+and a customer's message simulated through it. The fake's HTTP app is mounted by ingress/demo.py,
+and its webhooks come back through the real webhook route.
+"""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
-
-from starlette.applications import Starlette
-from starlette.responses import PlainTextResponse
-from starlette.routing import Route
 
 from connectors.base import Platform
 from connectors.fakes.whatsapp import FakeWhatsApp
@@ -21,33 +21,26 @@ from resolvers.auth import require_user
 from resolvers.channels import channel_view, webhook_url
 from resolvers.errors import BadInput, NotFound
 
-log = logging.getLogger(__name__)
-_fake: FakeWhatsApp | None = None
-FAKE_MOUNT = "/_fake/whatsapp"
+_fake: FakeWhatsApp | None = None  # one per app, created when the app mounts it (demo mode only)
 
 
 def enabled() -> bool:
     return get_settings().demo
 
 
-def fake_app() -> Any:
+def open_fake() -> FakeWhatsApp:
+    """The demo's fake WhatsApp, new for the app that mounts it."""
     global _fake
-    if not enabled():
-        return Starlette(routes=[Route("/{p:path}", lambda r: PlainTextResponse("not found", 404))])
     _fake = FakeWhatsApp()
     _fake.auto_statuses = ["delivered", "read"]  # the demo shows ticks moving
-    return _fake.app
-
-
-def fake_api_base() -> str:
-    return f"{get_settings().public_url}{FAKE_MOUNT}"
+    return _fake
 
 
 async def _demo_channels() -> list[Channel]:
     return [c for c in await Channel.filter(platform=Platform.WHATSAPP, enabled=True) if c.config.get("demo")]
 
 
-async def start(app: Any) -> None:
+async def register_numbers() -> None:
     """Register the demo channels' numbers with the fake (its webhooks come back to us)."""
     if _fake is None:
         return
@@ -61,7 +54,7 @@ async def start(app: Any) -> None:
         )
 
 
-async def stop() -> None:
+async def close_fake() -> None:
     if _fake is not None:
         await _fake.aclose()  # its webhook client
 
