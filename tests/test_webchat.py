@@ -522,7 +522,7 @@ async def test_errors_404_401_413_400(web: str) -> None:
             {"client_message_id": "e"},
         ):
             r = await c.post(f"{web}/webchat/{key}/messages", json=body, headers=bearer(token))
-            assert r.status_code == 400 and r.json()["error"]["code"] == "BAD_INPUT", body
+            assert r.status_code == 400 and r.json()["error"]["code"] == "BAD_USER_INPUT", body
         bad_cursor = await c.get(
             f"{web}/webchat/{key}/messages", params={"after": "42"}, headers=bearer(token)
         )

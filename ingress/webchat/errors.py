@@ -13,7 +13,8 @@ class WebchatError(Exception):
 
 
 def bad_input(message: str) -> WebchatError:
-    return WebchatError(400, "BAD_INPUT", message)
+    # The GraphQL API's code for the same refusal (resolvers/errors.py), so clients learn one name.
+    return WebchatError(400, "BAD_USER_INPUT", message)
 
 
 def error_response(exc: WebchatError, cors: dict[str, str]) -> JSONResponse:
