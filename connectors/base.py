@@ -26,7 +26,7 @@ class WebhookRequest:
 
     method: str
     url: str
-    headers: Mapping[str, str]  # keys lower-case: core/webhooks.py lower-cases them
+    headers: Mapping[str, str]  # keys lower-case: ingress/webhooks.py lower-cases them
     query: Mapping[str, str]
     body: bytes
 
