@@ -8,7 +8,10 @@ straight away, since it no longer holds their leases.
 
 The session (id, last sequence, resume URL) is kept in `channel_cursors`, so whoever holds the
 channel next resumes it and Discord replays what was missed; ingest dedupes on the message id, so
-a replay stores nothing twice.
+a replay stores nothing twice. A lock freed by a dead connection can be taken before its old
+holder has noticed; so a process that takes over a saved session waits a grace (two polls) before
+it connects, by which time the old holder has found its lease gone and closed its client: the
+channel is never held twice.
 """
 
 from __future__ import annotations
@@ -86,8 +89,11 @@ class GatewayRunner:
         # Channels not to retry: fatal refusals until their settings change, crashes for a while.
         self._refused: dict[int, str] = {}
         self._retry_at: dict[int, float] = {}
+        self._takeover_grace = 0.0
 
     async def run(self, stop: asyncio.Event, poll_interval: float) -> None:
+        # Long enough for an old holder to notice its lost lease: its next poll checks it.
+        self._takeover_grace = 2 * poll_interval + 0.5
         try:
             while not stop.is_set():
                 try:
@@ -185,12 +191,18 @@ class GatewayRunner:
             name=f"channel {channel.id}",
             **self.client_options,
         )
-        held.task = asyncio.create_task(self._run_client(held, client), name=f"gateway-{channel.id}")
+        grace = self._takeover_grace if session_id is not None else 0.0  # someone may hold it still
+        held.task = asyncio.create_task(self._run_client(held, client, grace), name=f"gateway-{channel.id}")
         self.held[channel.id] = held
         log.info("gateway holds channel", extra={"channel_id": channel.id, "resuming": client.can_resume})
 
-    async def _run_client(self, held: _Held, client: GatewayClient) -> None:
+    async def _run_client(self, held: _Held, client: GatewayClient, grace: float) -> None:
         try:
+            if grace:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(held.stop.wait(), grace)
+                if held.stop.is_set():
+                    return
             await client.run(held.stop)
         except GatewayFatal as exc:
             held.fatal = exc
