@@ -18,6 +18,7 @@ import hmac
 import logging
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -249,21 +250,27 @@ _ATTACHMENT_KINDS = {
     "video": MessageKind.VIDEO,
     "audio": MessageKind.AUDIO,
     "file": MessageKind.DOCUMENT,
+    "sticker": MessageKind.STICKER,  # Meta's own sticker type (2026), replacing image + sticker_id
     "ig_reel": MessageKind.VIDEO,
     "reel": MessageKind.VIDEO,
     "animated_image_share": MessageKind.IMAGE,
+    # A story that mentions the account is the customer's photo or video, not a file.
+    "story_mention": MessageKind.IMAGE,
 }
-# Attachments that point at content elsewhere (a shared post, a story that mentions the account):
-# kept as a link, with a readable line when the customer wrote nothing alongside.
+# Attachments that point at content elsewhere (a shared post, a link, a product): kept as a link
+# (a document with the URL, the title as its name), with a readable line when the customer wrote
+# nothing alongside.
 _SHARE_TEXT = {
     "share": "Shared a post",
     "ig_post": "Shared a post",
+    "post": "Shared a post",
     "story_mention": "Mentioned you in their story",
     "fallback": "Shared a link",
     "template": "Shared content",
     "ig_reel": "Shared a reel",
     "reel": "Shared a reel",
 }
+_VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".webm")
 _OUT_TYPES = {
     MessageKind.IMAGE: "image",
     MessageKind.STICKER: "image",
@@ -426,9 +433,7 @@ class MetaMessagingConnector:
         attachments: list[Attachment] = []
         metadata: dict[str, Any] = {}
         raw_types: list[str] = []
-        for item in message.get("attachments") or []:
-            if not isinstance(item, dict):
-                continue
+        for item in _without_transition_twins(message.get("attachments")):
             kind_name = str(item.get("type") or "")
             payload = item.get("payload") if isinstance(item.get("payload"), dict) else {}
             raw_types.append(kind_name)
@@ -436,23 +441,15 @@ class MetaMessagingConnector:
                 coords = payload["coordinates"]
                 metadata["location"] = {"latitude": coords.get("lat"), "longitude": coords.get("long")}
                 continue
-            kind = _ATTACHMENT_KINDS.get(kind_name, MessageKind.DOCUMENT)
-            if kind_name == "image" and payload.get("sticker_id"):
-                kind = MessageKind.STICKER  # Messenger's stickers (the thumbs-up) are images with an id
-                metadata["sticker_id"] = payload["sticker_id"]
-            if kind_name in ("ig_reel", "reel") and nonempty_str(payload.get("title")):
-                metadata["title"] = payload["title"]
-            attachments.append(
-                Attachment(
-                    kind=kind,
-                    url=nonempty_str(payload.get("url")),
-                    media_id=nonempty_str(payload.get("reel_video_id"))
-                    or nonempty_str(payload.get("attachment_id")),
-                    filename=nonempty_str(payload.get("title")) if kind is MessageKind.DOCUMENT else None,
-                )
-            )
+            attachment, extra = self._attachment(kind_name, item, payload)
+            attachments.append(attachment)
+            metadata.update(extra)
         if raw_types:
             metadata["attachment_types"] = raw_types
+        sticker_id = message.get("sticker_id")  # pre-v6 webhooks also name the sticker on the message
+        if sticker_id and "sticker_id" not in metadata and attachments:
+            metadata["sticker_id"] = sticker_id
+            attachments[0] = replace(attachments[0], kind=MessageKind.STICKER, media_id=str(sticker_id))
         kind = MessageKind.TEXT
         if "location" in metadata and not attachments:
             kind = MessageKind.LOCATION
@@ -460,7 +457,7 @@ class MetaMessagingConnector:
             text = text or f"Location: {loc['latitude']}, {loc['longitude']}"
         elif attachments and text is None:
             kind = attachments[0].kind
-            text = _SHARE_TEXT.get(raw_types[0]) if raw_types else None
+            text = _share_text(raw_types[0], metadata) if raw_types else None
         elif message.get("is_unsupported"):
             kind = MessageKind.UNSUPPORTED
             metadata["unsupported"] = True
@@ -485,6 +482,39 @@ class MetaMessagingConnector:
             attachments=tuple(attachments),
             metadata=metadata,
         )
+
+    def _attachment(
+        self, kind_name: str, item: dict[str, Any], payload: dict[str, Any]
+    ) -> tuple[Attachment, dict[str, Any]]:
+        """One attachment and what it adds to the message's metadata."""
+        extra: dict[str, Any] = {}
+        # Links shared since Graph v6 carry `title` and `url` on the attachment, older ones in
+        # `payload` (null for a fallback): either way the agent needs both.
+        url = nonempty_str(payload.get("url")) or nonempty_str(item.get("url"))
+        title = nonempty_str(payload.get("title")) or nonempty_str(item.get("title"))
+        if kind_name == "template":
+            title = title or _template_title(payload)
+        media_id = nonempty_str(payload.get("reel_video_id")) or nonempty_str(payload.get("attachment_id"))
+        if kind_name in _SHARE_TEXT:
+            kind = _ATTACHMENT_KINDS.get(kind_name, MessageKind.DOCUMENT)
+        else:
+            # A kind Meta adds tomorrow is still stored, as what it is: unknown.
+            kind = _ATTACHMENT_KINDS.get(kind_name, MessageKind.UNSUPPORTED)
+        sticker_id = payload.get("sticker_id")
+        if sticker_id and kind_name in ("image", "sticker"):
+            kind = MessageKind.STICKER  # the thumbs-up and friends: an image with a sticker id
+            extra["sticker_id"] = sticker_id
+            media_id = str(sticker_id)
+        if kind_name == "story_mention":
+            path = (url or "").split("?", 1)[0].lower()
+            kind = MessageKind.VIDEO if path.endswith(_VIDEO_SUFFIXES) else MessageKind.IMAGE
+            extra["story_mention"] = True
+        elif kind in (MessageKind.DOCUMENT, MessageKind.UNSUPPORTED) and (url or title):
+            extra["link"] = {k: v for k, v in (("url", url), ("title", title)) if v}
+        if kind_name in ("ig_reel", "reel") and title:
+            extra["title"] = title
+        filename = title if kind in (MessageKind.DOCUMENT, MessageKind.UNSUPPORTED) else None
+        return Attachment(kind=kind, url=url, media_id=media_id, filename=filename), extra
 
     def _postback(self, postback: dict[str, Any], sender: str, at: datetime, raw_ts: Any) -> InboundMessage:
         payload = postback.get("payload")
@@ -717,6 +747,38 @@ def parse_time(value: Any) -> datetime | None:
             return None
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     return None
+
+
+def _without_transition_twins(raw: Any) -> list[dict[str, Any]]:
+    """The message's attachments, less the `image` twin of a `sticker`: during Meta's sticker
+    transition one sticker arrives as both, and the customer sent one thing."""
+    items = [a for a in raw if isinstance(a, dict)] if isinstance(raw, list) else []
+    stickers = [a for a in items if a.get("type") == "sticker"]
+    if not stickers:
+        return items
+    return [a for a in items if a.get("type") != "image" or not _payload(a).get("sticker_id")]
+
+
+def _payload(item: dict[str, Any]) -> dict[str, Any]:
+    return item["payload"] if isinstance(item.get("payload"), dict) else {}
+
+
+def _template_title(payload: dict[str, Any]) -> str | None:
+    """The first element's title of a shared template (a product, a generic card)."""
+    product = payload.get("product") if isinstance(payload.get("product"), dict) else {}
+    for elements in (product.get("elements"), payload.get("elements")):
+        if isinstance(elements, list) and elements and isinstance(elements[0], dict):
+            return nonempty_str(elements[0].get("title"))
+    return None
+
+
+def _share_text(kind_name: str, metadata: Mapping[str, Any]) -> str | None:
+    """What the agent reads for a message that is only an attachment: the share and its title."""
+    line = _SHARE_TEXT.get(kind_name)
+    title = metadata.get("link", {}).get("title")
+    if line and title:
+        return f"{line}: {title}"
+    return line
 
 
 def _now() -> datetime:

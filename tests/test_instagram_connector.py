@@ -11,6 +11,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -37,6 +38,7 @@ from tests.fakes.messenger import FakeMetaGraph, envelope, graph_error, serialis
 from tests.helpers import ConnectorCase, connector_case
 
 IG = SAMPLES / "instagram"
+FIXTURES = Path(__file__).parent / "fixtures" / "instagram"  # beyond the samples, from Meta's reference
 ACCOUNT = "17841405309211844"  # the samples' Instagram professional account
 IGSID = "1234567890123456"  # the samples' customer
 MID_1 = "aWdfZAG1faXRlbToxOklHTWVzc2FnZAUlEOjE3ODQxNDA1MzA5MjExODQ0OjM0MDI4MjM2Njg0MTcxMDMwMTI0NDI1OTY2NzI5MTkxMjEyMTM0OTozMTk1MzM4NjQ2NjQwMDAwMDAwMDAwMDAwMDAwMDAwMAZDZD"
@@ -161,6 +163,35 @@ def test_every_webhook_sample_is_accounted_for() -> None:
 # ---- Instagram's other shapes ---------------------------------------------------------------------------
 
 
+def parse_fixture(name: str) -> ParsedWebhook:
+    return instagram.parse(_request((FIXTURES / name).read_bytes()), CHANNEL)
+
+
+def test_story_mention_is_the_story_image_marked_as_a_mention() -> None:
+    (m,) = parse_fixture("story_mention.json").messages
+    cdn = "https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=17895695668004550&signature=AbFAKE"
+    assert (m.kind, m.text, m.sender_id) == (MessageKind.IMAGE, "Mentioned you in their story", IGSID)
+    (a,) = m.attachments
+    assert (a.kind, a.url, a.filename) == (MessageKind.IMAGE, cdn, None)
+    assert m.metadata == {"attachment_types": ["story_mention"], "story_mention": True}
+    # A story that is a video shows as a video when its URL says so.
+    video = {"type": "story_mention", "payload": {"url": "https://x.cdninstagram.com/v/story.mp4?x=1"}}
+    (v,) = parse_events(event(message={"mid": "ig_v", "attachments": [video]})).messages
+    assert (v.kind, v.metadata["story_mention"]) == (MessageKind.VIDEO, True)
+
+
+def test_share_and_reel_from_the_reference() -> None:
+    share, reel = parse_fixture("share_and_reel.json").messages
+    assert (share.kind, share.text) == (MessageKind.DOCUMENT, "Shared a post")
+    assert share.metadata["link"]["url"].startswith("https://lookaside.fbsbx.com/")
+    assert (reel.kind, reel.text, reel.metadata["title"]) == (
+        MessageKind.VIDEO,
+        "Shared a reel",
+        "Our summer drop",
+    )
+    assert reel.attachments[0].media_id == "17962735411801566"
+
+
 def test_shares_story_mentions_reels_and_unsupported() -> None:
     share = {"type": "share", "payload": {"url": "https://www.instagram.com/p/FAKE/"}}
     mention = {
@@ -185,8 +216,12 @@ def test_shares_story_mentions_reels_and_unsupported() -> None:
     got = {m.platform_message_id: m for m in parsed.messages}
     assert (got["ig_1"].kind, got["ig_1"].text) == (MessageKind.DOCUMENT, "Shared a post")
     assert got["ig_1"].attachments[0].url == "https://www.instagram.com/p/FAKE/"
-    assert got["ig_1"].metadata == {"attachment_types": ["share"]}
-    assert (got["ig_2"].text, got["ig_2"].attachments[0].url) == (
+    assert got["ig_1"].metadata == {
+        "attachment_types": ["share"],
+        "link": {"url": "https://www.instagram.com/p/FAKE/"},
+    }
+    assert (got["ig_2"].kind, got["ig_2"].text, got["ig_2"].attachments[0].url) == (
+        MessageKind.IMAGE,
         "Mentioned you in their story",
         "https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=1",
     )

@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -38,6 +39,7 @@ from tests.fakes.messenger import FakeMetaGraph, envelope, graph_error, serialis
 from tests.helpers import ConnectorCase, connector_case
 
 MS = SAMPLES / "messenger"
+FIXTURES = Path(__file__).parent / "fixtures" / "messenger"  # beyond the samples, from Meta's reference
 PAGE = "108517771987654"  # the samples' page
 PSID = "7041234567890123"  # the samples' customer
 OUR_MID = "m_AG8Hz2Uq7tuwNEhXfYYKj8mJEM_QPpz5jdCK48PnKAjSdjfipqxqMvK8ma6AC8fplwlqLP_5cgXIbu7I3rBN0P"
@@ -221,6 +223,44 @@ def test_replies_stickers_locations_links_and_referrals() -> None:
     ]
     assert document.kind is MessageKind.DOCUMENT and document.attachments[0].url == "https://x/a.pdf"
     assert referral.metadata["referral"] == {"ref": "summer", "source": "ADS"}
+
+
+def parse_fixture(name: str) -> ParsedWebhook:
+    return messenger.parse(_request((FIXTURES / name).read_bytes()), CHANNEL)
+
+
+STICKER_URL = "https://scontent.xx.fbcdn.net/v/t39.1997-6/851557_369239266556155_759568595_n.png"
+
+
+@pytest.mark.parametrize("name", ["sticker_transition.json", "sticker.json"])
+def test_a_sticker_is_one_sticker_with_its_id_during_and_after_the_transition(name: str) -> None:
+    (m,) = parse_fixture(name).messages  # image + sticker twins are one message, not two
+    assert (m.kind, m.text, m.metadata["sticker_id"]) == (MessageKind.STICKER, None, 369239263222822)
+    (a,) = m.attachments
+    assert (a.kind, a.media_id, a.url) == (MessageKind.STICKER, "369239263222822", STICKER_URL)
+
+
+def test_a_shared_link_keeps_its_title_and_url_in_either_shape() -> None:
+    (on_attachment,) = parse_fixture("fallback_link.json").messages
+    title = "Dyon Enter 32 Pro 80 cm (31,5 Zoll) Fernseher"
+    url = "https://l.facebook.com/l.php?u=https%3A%2F%2Fwww.amazon.de%2Fdp%2FB01BDR9Q6W&h=AT0"
+    assert (on_attachment.kind, on_attachment.text) == (MessageKind.DOCUMENT, f"Shared a link: {title}")
+    assert on_attachment.metadata["link"] == {"url": url, "title": title}
+    (a,) = on_attachment.attachments
+    assert (a.url, a.filename) == (url, title)
+    in_payload = {"type": "fallback", "payload": {"url": "https://example.com/x", "title": "Example"}}
+    (old,) = parse_events(event(message={"mid": "m_old", "attachments": [in_payload]})).messages
+    assert old.text == "Shared a link: Example"
+    assert old.metadata["link"] == {"url": "https://example.com/x", "title": "Example"}
+
+
+def test_product_template_and_unknown_attachments_are_stored() -> None:
+    (product,) = parse_fixture("product_template.json").messages
+    assert (product.kind, product.text) == (MessageKind.DOCUMENT, "Shared content: Blue sneakers")
+    (unknown,) = parse_fixture("unknown_attachment.json").messages
+    assert (unknown.kind, unknown.attachments[0].kind) == (MessageKind.UNSUPPORTED, MessageKind.UNSUPPORTED)
+    assert unknown.metadata["attachment_types"] == ["appointment_booking"]
+    assert unknown.metadata["link"] == {"title": "Haircut, Friday 10:00"}
 
 
 def test_unreact_postback_without_mid_and_edits() -> None:
@@ -814,3 +854,30 @@ async def test_end_to_end(server, messenger_case) -> None:  # type: ignore[no-un
     read = await eventually(lambda: Message.filter(id=outbound.id, status="read").first(), timeout=10)
     assert read.read_at is not None and read.delivered_at is not None
     assert len(api.sent) == 1  # statuses sent nothing more
+
+
+async def test_reference_payloads_end_to_end(server, messenger_case) -> None:  # type: ignore[no-untyped-def]
+    """The sticker pair and the shared link, posted signed to the real app: each is answered 200
+    and stored as one message with what the agent needs (the sticker's id, the link's URL)."""
+    from models import Message
+
+    case = messenger_case
+    page_id, psid = case.channel.config["page_id"], str(uuid.uuid4().int)[:16]
+    stored_ids = {}
+    for name in ("sticker_transition.json", "fallback_link.json", "unknown_attachment.json"):
+        body = (FIXTURES / name).read_text().replace(PAGE, page_id).replace(PSID, psid)
+        mid = f"m_{uuid.uuid4().hex}"
+        body = body.replace('"mid": "', f'"mid": "{mid}', 1)
+        response = await case.fake.post_webhook(page_id, body.encode())
+        assert (response.status_code, response.text) == (200, "ok"), name
+        stored_ids[name] = mid
+    rows = {m.platform_message_id: m for m in await Message.filter(channel_id=case.channel.id)}
+    assert len(rows) == 3  # the image + sticker twins are one message
+    sticker = rows[next(k for k in rows if k.startswith(stored_ids["sticker_transition.json"]))]
+    assert (sticker.kind, sticker.metadata["sticker_id"]) == (MessageKind.STICKER, 369239263222822)
+    assert [a["kind"] for a in sticker.attachments] == ["sticker"]
+    link = rows[next(k for k in rows if k.startswith(stored_ids["fallback_link.json"]))]
+    assert link.text == "Shared a link: Dyon Enter 32 Pro 80 cm (31,5 Zoll) Fernseher"
+    assert link.metadata["link"]["url"].startswith("https://l.facebook.com/l.php?u=")
+    unknown = rows[next(k for k in rows if k.startswith(stored_ids["unknown_attachment.json"]))]
+    assert unknown.kind is MessageKind.UNSUPPORTED
