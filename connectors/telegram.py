@@ -130,7 +130,14 @@ _ENVELOPE_KEYS = frozenset(
         "forward_origin",
         "forward_from",
         "forward_from_chat",
+        "forward_from_message_id",
+        "forward_signature",
+        "forward_sender_name",
         "forward_date",
+        "is_from_offline",
+        "business_connection_id",
+        "sender_business_bot",
+        "paid_star_count",
         "is_topic_message",
         "is_automatic_forward",
         "has_protected_content",
@@ -463,6 +470,9 @@ def _message(raw: dict[str, Any], update_id: int, bot_username: str | None) -> I
         reply_id = None  # in a forum topic every message "replies" to the topic's opening service message
     if raw.get("forward_origin") is not None or raw.get("forward_date") is not None:
         metadata["forwarded"] = True
+        origin = _forward_origin(raw)
+        if origin:
+            metadata["forwarded_from"] = origin
     if nonempty_str(raw.get("media_group_id")):
         metadata["media_group_id"] = raw["media_group_id"]  # an album arrives as one message per item
     if _int(raw.get("message_thread_id")) is not None and raw.get("is_topic_message"):
@@ -481,6 +491,71 @@ def _message(raw: dict[str, Any], update_id: int, bot_username: str | None) -> I
         attachments=attachments,
         metadata={**_user_metadata(user, chat), **metadata},
     )
+
+
+def _forward_origin(raw: dict[str, Any]) -> dict[str, Any]:
+    """Whom a forwarded message came from, with a name an agent can read: Bot API 7.0's
+    `forward_origin` (user, hidden_user, chat, channel), else the fields it replaced."""
+    origin = raw.get("forward_origin")
+    if isinstance(origin, dict):
+        kind = origin.get("type")
+        user = origin.get("sender_user")
+        chat = origin.get("sender_chat") if kind == "chat" else origin.get("chat")
+        found: dict[str, Any] = {"type": kind} if nonempty_str(kind) else {}
+        if kind == "user" and isinstance(user, dict):
+            found.update(_origin_party(user))
+        elif kind == "hidden_user":
+            # The person hides their account: Telegram gives only the name they go by.
+            found["name"] = nonempty_str(origin.get("sender_user_name"))
+        elif kind in ("chat", "channel") and isinstance(chat, dict):
+            found.update(_origin_party(chat))
+            if _int(origin.get("message_id")) is not None:
+                found["message_id"] = origin["message_id"]
+        found["signature"] = nonempty_str(origin.get("author_signature"))
+        found["date"] = _iso(origin.get("date"))
+    elif isinstance(raw.get("forward_from"), dict):
+        found = {"type": "user", **_origin_party(raw["forward_from"]), "date": _iso(raw.get("forward_date"))}
+    elif isinstance(raw.get("forward_from_chat"), dict):
+        chat = raw["forward_from_chat"]
+        found = {
+            "type": "channel" if chat.get("type") == "channel" else "chat",
+            **_origin_party(chat),
+            "message_id": _int(raw.get("forward_from_message_id")),
+            "signature": nonempty_str(raw.get("forward_signature")),
+            "date": _iso(raw.get("forward_date")),
+        }
+    else:
+        found = {
+            "type": "hidden_user",
+            "name": nonempty_str(raw.get("forward_sender_name")),
+            "date": _iso(raw.get("forward_date")),
+        }
+    return {k: v for k, v in found.items() if v is not None}
+
+
+def _origin_party(party: Mapping[str, Any]) -> dict[str, Any]:
+    """A forward's author (a User or a Chat): its id, @username and a readable name."""
+    return {
+        "id": party.get("id") if _int(party.get("id")) is not None else None,
+        "name": _display_name(party),
+        "username": nonempty_str(party.get("username")),
+    }
+
+
+def _display_name(party: Mapping[str, Any]) -> str | None:
+    """A chat's title, a person's full name, else their @username."""
+    parts = [nonempty_str(party.get(k)) for k in ("first_name", "last_name")]
+    username = nonempty_str(party.get("username"))
+    return (
+        nonempty_str(party.get("title"))
+        or " ".join(p for p in parts if p)
+        or (f"@{username}" if username else None)
+    )
+
+
+def _iso(value: Any) -> str | None:
+    moment = _ts(value)
+    return moment.isoformat() if moment else None
 
 
 def _own_phone(raw: dict[str, Any], user: Mapping[str, Any]) -> str | None:
@@ -550,13 +625,65 @@ def _content(raw: dict[str, Any], user: Mapping[str, Any], bot_username: str | N
         return MessageKind.CONTACTS, text, (), metadata
     if isinstance(raw.get("dice"), dict):
         dice = raw["dice"]
-        return MessageKind.UNSUPPORTED, nonempty_str(dice.get("emoji")), (), {"raw_type": "dice", "raw": dice}
+        emoji, value = nonempty_str(dice.get("emoji")), _int(dice.get("value"))
+        text = f"{emoji} {value}" if emoji and value is not None else emoji
+        return MessageKind.UNSUPPORTED, text, (), {"raw_type": "dice", "raw": dice}
     if isinstance(raw.get("poll"), dict):
-        poll = raw["poll"]
-        question = nonempty_str(poll.get("question"))
-        return MessageKind.UNSUPPORTED, f"Poll: {question}" if question else None, (), {"raw_type": "poll"}
+        return MessageKind.UNSUPPORTED, _poll_text(raw["poll"]), (), {"raw_type": "poll"}
+    for key, describe in _DESCRIBED.items():
+        if isinstance(raw.get(key), dict):
+            line = describe(raw[key])
+            text = f"{line}\n{caption}" if caption else line
+            return MessageKind.UNSUPPORTED, text, (), {"raw_type": key}
     raw_type = next((k for k in raw if k not in _ENVELOPE_KEYS), None)
     return MessageKind.UNSUPPORTED, caption, (), {"raw_type": raw_type}
+
+
+def _poll_text(poll: Mapping[str, Any]) -> str | None:
+    question = nonempty_str(poll.get("question"))
+    options = poll.get("options") if isinstance(poll.get("options"), list) else []
+    lines = [f"- {o['text']}" for o in options if isinstance(o, dict) and nonempty_str(o.get("text"))]
+    if question is None:
+        return None
+    return "\n".join([f"Poll: {question}", *lines])
+
+
+def _chat_label(chat: Any) -> str:
+    return (_display_name(chat) if isinstance(chat, dict) else None) or "a chat"
+
+
+def _story_text(story: Mapping[str, Any]) -> str:
+    return f"Shared a story from {_chat_label(story.get('chat'))}"
+
+
+def _giveaway_text(giveaway: Mapping[str, Any]) -> str:
+    chats = giveaway.get("chats") if isinstance(giveaway.get("chats"), list) else []
+    names = ", ".join(_chat_label(c) for c in chats) or "a channel"
+    prize = nonempty_str(giveaway.get("prize_description"))
+    return f"Giveaway by {names}" + (f": {prize}" if prize else "")
+
+
+def _giveaway_winners_text(winners: Mapping[str, Any]) -> str:
+    people = winners.get("winners") if isinstance(winners.get("winners"), list) else []
+    names = ", ".join(n for n in (_display_name(p) for p in people if isinstance(p, dict)) if n)
+    return f"Giveaway winners in {_chat_label(winners.get('chat'))}" + (f": {names}" if names else "")
+
+
+def _paid_media_text(paid: Mapping[str, Any]) -> str:
+    items = paid.get("paid_media") if isinstance(paid.get("paid_media"), list) else []
+    stars = _int(paid.get("star_count"))
+    return f"Paid media ({len(items)} item{'s' if len(items) != 1 else ''}" + (
+        f", {stars} Telegram Stars)" if stars is not None else ")"
+    )
+
+
+# Content the bot cannot show but the agent should read about (Bot API 7.0+): a line each.
+_DESCRIBED = {
+    "story": _story_text,
+    "giveaway": _giveaway_text,
+    "giveaway_winners": _giveaway_winners_text,
+    "paid_media": _paid_media_text,
+}
 
 
 def _text_metadata(raw: dict[str, Any], bot_username: str | None) -> dict[str, Any]:

@@ -10,6 +10,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -40,6 +41,7 @@ from tests.fakes.telegram import FakeTelegram, error_body
 from tests.helpers import ConnectorCase, connector_case
 
 TG = SAMPLES / "telegram"
+FIXTURES = Path(__file__).parent / "fixtures" / "telegram"  # built from the Bot API reference
 VECTORS = [
     v for v in json.loads((SAMPLES / "signature_vectors.json").read_text()) if v["platform"] == "telegram"
 ]
@@ -423,6 +425,82 @@ def test_unknown_content_is_kept_as_unsupported() -> None:
         {"entities": [], "forward_origin": {"type": "hidden_user"}, "story": {"chat": {"id": 1}, "id": 3}}
     )
     assert (story.kind, story.metadata["raw_type"]) == (MessageKind.UNSUPPORTED, "story")
+    assert story.text == "Shared a story from a chat"
+
+
+def fixture_updates(name: str) -> list[dict[str, Any]]:
+    return json.loads((FIXTURES / name).read_text())
+
+
+def test_forwards_keep_whom_they_came_from() -> None:
+    got = [parse_update(u).messages[0] for u in fixture_updates("forwards.json")]
+    assert all(m.metadata["forwarded"] is True for m in got)
+    assert [m.metadata["forwarded_from"] for m in got] == [
+        {
+            "type": "user",
+            "id": 555000111,
+            "name": "Bob Stone",
+            "username": "bobstone",
+            "date": "2025-06-15T15:06:40+00:00",
+        },
+        {"type": "hidden_user", "name": "Carla M.", "date": "2025-06-15T15:06:40+00:00"},
+        {
+            "type": "chat",
+            "id": -1009876543210,
+            "name": "Acme Fans",
+            "signature": "Admin",
+            "date": "2025-06-15T15:06:40+00:00",
+        },
+        {
+            "type": "channel",
+            "id": -1001234567890,
+            "name": "Acme News",
+            "username": "acmenews",
+            "message_id": 77,
+            "signature": "Marketing",
+            "date": "2025-06-15T15:06:40+00:00",
+        },
+        {  # the fields Bot API 7.0 replaced, alone
+            "type": "channel",
+            "id": -1001234567890,
+            "name": "Acme News",
+            "username": "acmenews",
+            "message_id": 76,
+            "signature": "Marketing",
+            "date": "2025-06-15T12:20:00+00:00",
+        },
+    ]
+    assert got[0].text == "Is this still on sale?"
+    hidden_legacy = message({"text": "x", "forward_sender_name": "Carla M.", "forward_date": 1})
+    assert hidden_legacy.metadata["forwarded_from"]["name"] == "Carla M."
+
+
+def test_other_kinds_from_the_reference_are_stored_readably() -> None:
+    got = {m.platform_message_id: m for u in fixture_updates("kinds.json") for m in parse_update(u).messages}
+    by_mid = {int(k.split(":")[1]): m for k, m in got.items()}
+    assert len(by_mid) == 10  # every kind is stored, none dropped
+    expected = {
+        201: (MessageKind.UNSUPPORTED, "Shared a story from Acme News"),
+        202: (MessageKind.UNSUPPORTED, "Giveaway by Acme News: A year of free shipping"),
+        203: (MessageKind.UNSUPPORTED, "Giveaway winners in Acme News: Bob Stone"),
+        204: (MessageKind.UNSUPPORTED, "Paid media (1 item, 50 Telegram Stars)\nBehind the scenes"),
+        205: (MessageKind.UNSUPPORTED, "🎲 5"),
+        206: (MessageKind.UNSUPPORTED, "Poll: Which colour?\n- Blue\n- Red"),
+        207: (MessageKind.LOCATION, "Location: 38.722252, -9.139337"),
+        208: (MessageKind.LOCATION, "Location: Acme Store, Rua Augusta 1, Lisboa (38.7139, -9.1394)"),
+        209: (MessageKind.CONTACTS, "Shared contact: Bob Stone (+351912345678)"),
+        210: (MessageKind.UNSUPPORTED, None),
+    }
+    assert {mid: (m.kind, m.text) for mid, m in by_mid.items()} == expected
+    assert by_mid[201].metadata["forwarded_from"]["name"] == "Acme News"
+    assert by_mid[207].metadata["live_period"] == 900
+    assert [by_mid[mid].metadata["raw_type"] for mid in (201, 202, 203, 204, 210)] == [
+        "story",
+        "giveaway",
+        "giveaway_winners",
+        "paid_media",
+        "checklist",
+    ]
 
 
 def test_edits_without_text_and_live_locations() -> None:
@@ -1178,3 +1256,26 @@ async def test_created_channels_register_and_rotation_re_registers(server) -> No
         texts = [m.text for m in await Message.filter(channel_id=channel_id).order_by("id")]
         assert texts == ["Hello shop", "After rotation"]
         await Channel.filter(id=channel_id).update(enabled=False)
+
+
+async def test_reference_updates_end_to_end(server, live) -> None:  # type: ignore[no-untyped-def]
+    """Every update of both fixtures, posted to the real app with the secret header: each is
+    answered 200 and stored once, the forward with whom it came from, the unknown kind as
+    UNSUPPORTED."""
+    from models import Message
+
+    api, channel, token = live.fake, live.channel, live.secrets["bot_token"]
+    updates = fixture_updates("forwards.json") + fixture_updates("kinds.json")
+    for update in updates:
+        response = await api.post_update(token, update)
+        assert (response.status_code, response.text) == (200, "ok"), update["update_id"]
+    stored = {m.platform_message_id: m for m in await Message.filter(channel_id=channel.id)}
+    assert len(stored) == len(updates)
+    channel_forward = stored[f"{JANE}:104"]
+    assert channel_forward.metadata["forwarded_from"]["name"] == "Acme News"
+    assert channel_forward.metadata["forwarded_from"]["message_id"] == 77
+    assert (stored[f"{JANE}:210"].kind, stored[f"{JANE}:210"].metadata["raw_type"]) == (
+        MessageKind.UNSUPPORTED,
+        "checklist",
+    )
+    assert stored[f"{JANE}:206"].text == "Poll: Which colour?\n- Blue\n- Red"
