@@ -43,6 +43,8 @@ from connectors.base import (
     nonempty_str,
 )
 from connectors.http import Reply, call, refusal
+from connectors.slack_names import enrich as enrich_names
+from connectors.slack_text import mentioned_users, render
 
 log = logging.getLogger(__name__)
 
@@ -251,6 +253,13 @@ class SlackConnector:
         event_id = nonempty_str(data.get("event_id"))
         return _event(event, _Context(channel.channel_id, event_id, frozenset(bots)))
 
+    async def enrich(
+        self, http: httpx.AsyncClient, channel: ChannelCredentials, parsed: ParsedWebhook
+    ) -> ParsedWebhook:
+        """Run before storing: names for `<@U…>` mentions and nameless senders (users.info,
+        cached, within a time budget; the raw id stays when Slack does not answer in time)."""
+        return await enrich_names(http, channel, parsed)
+
     # ---- sending ------------------------------------------------------------------------------
 
     async def send(
@@ -327,13 +336,6 @@ def _sent_at(*values: Any) -> datetime:
             return moment
     log.warning("slack item without a usable timestamp; using now")
     return datetime.now(UTC)
-
-
-def _unescape(text: Any) -> str | None:
-    """Slack escapes &, < and > in message text; agents should read them as written."""
-    if not isinstance(text, str) or not text:
-        return None
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def _is_form(request: WebhookRequest) -> bool:
@@ -418,7 +420,8 @@ def _message(event: dict[str, Any], ctx: _Context) -> InboundMessage | None:
     attachments = tuple(
         _attachment(f) for f in (files if isinstance(files, list) else []) if isinstance(f, dict)
     )
-    text = _unescape(event.get("text"))
+    raw_text = event.get("text")
+    text = render(raw_text)
     if attachments:
         kind = attachments[0].kind  # the text rides along, as a caption does elsewhere
     elif text:
@@ -435,6 +438,9 @@ def _message(event: dict[str, Any], ctx: _Context) -> InboundMessage | None:
     ):
         if value:
             metadata[key] = value
+    mentions = mentioned_users(raw_text)
+    if mentions:
+        metadata["mentions"] = {user: None for user in mentions}  # names come from enrich()
     profile = _dict(event.get("user_profile"))
     return InboundMessage(
         # `message` and `app_mention` for the same ts share this id: stored once, whichever comes first.
@@ -480,7 +486,7 @@ def _changed(event: dict[str, Any], ctx: _Context) -> tuple[MessageEdit, ...]:
         return (MessageEdit(message_id, occurred_at, deleted=True),)
     if previous and previous.get("text") == current.get("text"):
         return ()  # a link preview or other decoration was added: the person changed nothing
-    return (MessageEdit(message_id, occurred_at, text=_unescape(current.get("text")) or ""),)
+    return (MessageEdit(message_id, occurred_at, text=render(current.get("text")) or ""),)
 
 
 def _deleted(event: dict[str, Any], ctx: _Context) -> tuple[MessageEdit, ...]:

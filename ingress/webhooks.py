@@ -20,6 +20,7 @@ from core import metrics
 from core.crypto import SecretsUnreadable
 from core.settings import get_settings
 from resolvers.channels import channel_for_webhook, note_rejected_webhook, record_webhook
+from resolvers.enrichment import enrich
 from resolvers.errors import NotFound
 from resolvers.inbound import ingest
 
@@ -105,6 +106,7 @@ async def _handle(request: Request, platform: Platform) -> Response:
     except MalformedPayload as exc:
         metrics.WEBHOOKS_REJECTED.labels(platform, "malformed").inc()
         return _error(400, "MALFORMED_PAYLOAD", str(exc))
+    parsed = await enrich(connector, creds, parsed)  # Slack's mention names; never fails
     result = await ingest(channel.id, platform.value, parsed)
     await record_webhook(channel.id)
     metrics.MESSAGES_IN.labels(platform).inc(result.stored)

@@ -10,17 +10,20 @@ import urllib.parse
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from connectors import slack_names
 from connectors.base import (
     Attachment,
     Button,
     ChannelCredentials,
     HandshakeReply,
     MalformedPayload,
+    MessageEdit,
     MessageKind,
     OutboundMessage,
     ParsedWebhook,
@@ -35,6 +38,7 @@ from tests.fakes.slack import FakeSlack, sign
 from tests.helpers import ConnectorCase, connector_case
 
 SL = SAMPLES / "slack"
+FIXTURES = Path(__file__).parent / "fixtures" / "slack"  # from Slack's Events API reference
 TEAM = "T0FAKE001"
 USER = "U0FAKEUSR1"
 DM = "D0FAKE001"
@@ -104,8 +108,10 @@ def test_app_mention_sample_and_its_message_twin_share_one_id() -> None:
     (mention,) = parse_sample("inbound_app_mention.json").messages
     assert mention.platform_message_id == "C0FAKECHN1:1750030070.000300"
     assert (mention.sender_id, mention.reply_address) == (USER, "C0FAKECHN1")
-    assert (mention.kind, mention.text) == (MessageKind.TEXT, "<@U0BOT0001> can you help?")
-    assert mention.metadata == {"event_id": "Ev0FAKE0002"} and mention.reply_to_platform_id is None
+    # Without anyone asking Slack for a name, a mention reads as the raw id (enrich() names it).
+    assert (mention.kind, mention.text) == (MessageKind.TEXT, "@U0BOT0001 can you help?")
+    assert mention.metadata == {"event_id": "Ev0FAKE0002", "mentions": {"U0BOT0001": None}}
+    assert mention.reply_to_platform_id is None
     # With message.channels subscribed, Slack sends the same message as a `message` event too.
     twin = sample("inbound_app_mention.json")["event"] | {"type": "message", "channel_type": "channel"}
     (message,) = parse_event(twin, event_id="Ev0FAKE0099").messages
@@ -991,3 +997,131 @@ async def test_end_to_end(server) -> None:  # type: ignore[no-untyped-def]
         assert (await api.post_event(echo)).status_code == 200
         assert await Message.filter(channel_id=channel.id, direction="inbound").count() == 3
         assert len([s for s in api.sent if s["channel"] == dm]) == 1
+
+
+# ---- Slack's text, and the names behind mentions ---------------------------------------------------
+
+REF_CHANNEL = ChannelCredentials(channel_id=5, config={"team_id": "T123ABC456"}, secrets=SECRETS)
+MENTIONS_TEXT = (
+    "Hey @{a}, @{w} said to ask in #general & #C0EMPTY01: @here the order <#42> is late, see "
+    "the tracking page (https://status.example.com/orders?id=42&x=1) or help@example.com. "
+    "cc @support-team, due Feb 18, 2014"
+)
+
+
+def parse_fixture(name: str, channel: ChannelCredentials = REF_CHANNEL) -> ParsedWebhook:
+    return slack.parse(_request((FIXTURES / name).read_bytes()), channel)
+
+
+def test_mrkdwn_tokens_read_as_the_slack_app_shows_them() -> None:
+    (m,) = parse_fixture("mentions.json").messages
+    assert m.text == MENTIONS_TEXT.format(a="U0G9QF9C6", w="W0ABCDEF1")
+    assert m.metadata["mentions"] == {"U0G9QF9C6": None, "W0ABCDEF1": None}
+    # A legacy mention carrying its own label, and text that only looks like a token.
+    (legacy,) = parse_event(text_event(text="<@U0LEGACY1|ana> &amp;lt;b&amp;gt; a&lt;b")).messages
+    assert legacy.text == "@ana &lt;b&gt; a<b"
+
+
+def test_thread_broadcast_me_message_and_file_share_from_the_reference() -> None:
+    (broadcast,) = parse_fixture("thread_broadcast.json").messages
+    assert (broadcast.text, broadcast.reply_to_platform_id, broadcast.metadata["subtype"]) == (
+        "broadcasting this reply",
+        "C123ABC456:1673464730.703009",
+        "thread_broadcast",
+    )
+    (me,) = parse_fixture("me_message.json").messages
+    assert (me.kind, me.text, me.metadata["subtype"]) == (
+        MessageKind.TEXT,
+        "is doing that thing",
+        "me_message",
+    )
+    (shared,) = parse_fixture("file_share.json").messages
+    assert (shared.kind, shared.text, shared.attachments[0].filename) == (
+        MessageKind.IMAGE,
+        "Here it is @U0G9QF9C6",
+        "tedair.gif",
+    )
+
+
+@pytest.fixture
+async def directory() -> AsyncIterator[tuple[FakeSlack, ChannelCredentials]]:
+    """A fake Slack that knows two people; a channel id of its own, so the name cache is fresh."""
+    api = FakeSlack(
+        bot_token=SECRETS["bot_token"], signing_secret=SECRETS["signing_secret"], team_id="T123ABC456"
+    )
+    api.add_profile("U0G9QF9C6", "Ana Souza", display_name="ana")
+    api.add_profile("W0ABCDEF1", "Bruno Lima")
+    api.add_profile("U123ABC456", "Carla Dias")
+    async with api.serve() as base_url:
+        channel_id = uuid.uuid4().int % 10**9
+        yield api, ChannelCredentials(channel_id, {"team_id": "T123ABC456", "api_base": base_url}, SECRETS)
+
+
+async def test_enrich_names_mentions_and_the_sender_once_then_from_the_cache(directory, http) -> None:  # type: ignore[no-untyped-def]
+    api, channel = directory
+    parsed = parse_fixture("mentions.json", channel)
+    (m,) = (await slack.enrich(http, channel, parsed)).messages
+    assert m.text == MENTIONS_TEXT.format(a="ana", w="Bruno Lima")
+    assert m.metadata["mentions"] == {"U0G9QF9C6": "ana", "W0ABCDEF1": "Bruno Lima"}
+    assert m.sender_name == "Carla Dias"  # the event had no user_profile
+    lookups = [r for r in api.requests if r["method"] == "users.info"]
+    assert sorted(r["body"]["user"] for r in lookups) == ["U0G9QF9C6", "U123ABC456", "W0ABCDEF1"]
+    assert {r["authorization"] for r in lookups} == {f"Bearer {SECRETS['bot_token']}"}
+    # The next message naming the same people asks Slack nothing.
+    (again,) = (await slack.enrich(http, channel, parse_fixture("file_share.json", channel))).messages
+    assert again.text == "Here it is @ana"
+    assert len([r for r in api.requests if r["method"] == "users.info"]) == 3
+    # An edit's text is named too.
+    edited = ParsedWebhook(edits=(MessageEdit("C1:1.2", datetime.now(UTC), text="ping @W0ABCDEF1"),))
+    assert (await slack.enrich(http, channel, edited)).edits[0].text == "ping @Bruno Lima"
+
+
+async def test_a_slow_or_refusing_slack_keeps_the_raw_ids(directory, http) -> None:  # type: ignore[no-untyped-def]
+    api, channel = directory
+    parsed = parse_fixture("mentions.json", channel)
+    api.users_delay = slack_names.LOOKUP_BUDGET + 1
+    started = datetime.now(UTC)
+    (slow,) = (await slack.enrich(http, channel, parsed)).messages
+    assert (datetime.now(UTC) - started).total_seconds() < slack_names.LOOKUP_BUDGET + 0.5
+    assert slow == parsed.messages[0]  # unchanged: stored with the raw ids, never lost
+    api.users_delay = 0
+    stranger = parse_event(text_event(text="hi <@U0NOBODY1>", user="U0NOBODY2"))
+    (refused,) = (await slack.enrich(http, channel, stranger)).messages
+    assert (refused.text, refused.sender_name) == ("hi @U0NOBODY1", None)
+    broken = ChannelCredentials(channel.channel_id + 1, {"api_base": "http://127.0.0.1:9"}, SECRETS)
+    (unreachable,) = (await slack.enrich(http, broken, stranger)).messages
+    assert unreachable.text == "hi @U0NOBODY1"
+
+
+async def test_mentions_end_to_end_named_or_raw_when_slack_is_slow(server) -> None:  # type: ignore[no-untyped-def]
+    """Through the real app: the stored message carries the names; when users.info is too slow
+    the webhook is still answered 200 in time and the message stored with the raw ids."""
+    from models import CustomerIdentity, Message
+
+    secret, token = uuid.uuid4().hex, f"xoxb-{uuid.uuid4().hex}"
+    api = FakeSlack(bot_token=token, signing_secret=secret)
+    customer = "U" + uuid.uuid4().hex[:9].upper()
+    api.add_profile(customer, "Carla Dias")
+    api.add_profile("U0G9QF9C6", "Ana Souza", display_name="ana")
+    dm = api.add_user(customer)
+
+    def wire(case: ConnectorCase) -> None:
+        api.webhook_url = case.webhook
+
+    secrets = {"signing_secret": secret, "bot_token": token}
+    async with connector_case(server, api, "slack", {"team_id": TEAM}, secrets, wire=wire) as case:
+        named = api.message_event(customer, dm, "ask <@U0G9QF9C6> &amp; <!here>")
+        assert (await api.post_event(named)).status_code == 200
+        api.users_delay = slack_names.LOOKUP_BUDGET + 2
+        raw = api.message_event(customer, dm, "and <@W0NOBODY1>?")
+        started = datetime.now(UTC)
+        answered = await api.post_event(raw)
+        assert (answered.status_code, answered.text) == (200, "ok")
+        assert (datetime.now(UTC) - started).total_seconds() < 3  # inside Slack's deadline
+        stored = {m.platform_message_id: m for m in await Message.filter(channel_id=case.channel.id)}
+        first, second = stored[f"{dm}:{named['ts']}"], stored[f"{dm}:{raw['ts']}"]
+        assert (first.text, first.metadata["mentions"]) == ("ask @ana & @here", {"U0G9QF9C6": "ana"})
+        assert (second.text, second.metadata["mentions"]) == ("and @W0NOBODY1?", {"W0NOBODY1": None})
+        # The sender, who came without a profile in the event, is known by name too.
+        identity = await CustomerIdentity.get(channel_id=case.channel.id, external_id=customer)
+        assert identity.display_name == "Carla Dias"

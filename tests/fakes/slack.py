@@ -1,7 +1,9 @@
 """A fake Slack: the Web API methods we call and the signed Events API posts Slack would make.
 
 Web API (`POST {base}/api/<method>`, JSON, `Authorization: Bearer xoxb-…`): chat.postMessage,
-chat.update and conversations.open, with Slack's habits: every refusal is HTTP 200 with
+chat.update and conversations.open; `users.info` (GET with `?user=`, Slack's preferred method for
+it) answering in Slack's real shape (`{"ok": true, "user": {…, "profile": {display_name, …}}}`),
+`user_not_found` for strangers, after `users_delay` seconds when a test wants Slack slow. With Slack's habits: every refusal is HTTP 200 with
 `{"ok": false, "error": "…"}` (invalid_auth, channel_not_found, not_in_channel, is_archived,
 msg_too_long, invalid_blocks with its messages, …), and only rate limits are HTTP 429 with
 Retry-After. Every call is recorded, refused or not.
@@ -12,6 +14,7 @@ presses (form-encoded), all signed v0 with a timestamp, posted to our webhook UR
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import itertools
@@ -96,13 +99,20 @@ class FakeSlack(FakeServer):
         self.webhook_url = webhook_url
         self.conversations: dict[str, _Conversation] = {}
         self.users: dict[str, str] = {}  # user id → their DM conversation with the app
+        self.profiles: dict[str, dict[str, Any]] = {}  # user id → users.info's `user` object
+        self.users_delay = 0.0  # seconds users.info takes (a slow Slack)
         self.requests: list[dict[str, Any]] = []  # every Web API call: method, headers, body
         self.sent: list[dict[str, Any]] = []  # accepted chat.postMessage bodies (+ "_ts")
         self.updates: list[dict[str, Any]] = []  # accepted chat.update bodies
         self.posted: dict[tuple[str, str], dict[str, Any]] = {}  # (channel, ts) → our message
         self.webhook_responses: deque[httpx.Response] = deque(maxlen=1000)
         self._failures: deque[_Failure] = deque()
-        self.app = Starlette(routes=[Route("/api/{method}", self._api, methods=["POST"])])
+        self.app = Starlette(
+            routes=[
+                Route("/api/users.info", self._users_info, methods=["GET", "POST"]),
+                Route("/api/{method}", self._api, methods=["POST"]),
+            ]
+        )
 
     # ---- set-up -----------------------------------------------------------------------------
 
@@ -115,6 +125,36 @@ class FakeSlack(FakeServer):
         self.users[user_id] = dm
         self.add_conversation(dm)
         return dm
+
+    def add_profile(self, user_id: str, real_name: str, display_name: str = "") -> dict[str, Any]:
+        """A member users.info can describe (Slack leaves display_name "" when never set)."""
+        handle = real_name.split()[0].lower() if real_name.split() else user_id.lower()
+        user = {
+            "id": user_id,
+            "team_id": self.team_id,
+            "name": handle,
+            "deleted": False,
+            "real_name": real_name,
+            "tz": "Europe/Lisbon",
+            "tz_label": "Western European Summer Time",
+            "tz_offset": 3600,
+            "profile": {
+                "real_name": real_name,
+                "real_name_normalized": real_name,
+                "display_name": display_name,
+                "display_name_normalized": display_name,
+                "avatar_hash": "ge3b51ca72de",
+                "image_24": "https://a.slack-edge.com/df10d/img/avatars/ava_0024-24.png",
+                "team": self.team_id,
+            },
+            "is_admin": False,
+            "is_owner": False,
+            "is_bot": False,
+            "is_app_user": False,
+            "updated": 1502138686,
+        }
+        self.profiles[user_id] = user
+        return user
 
     def fail_next(
         self,
@@ -177,6 +217,34 @@ class FakeSlack(FakeServer):
             payload.setdefault("response_metadata", {})["warnings"] = ["missing_charset"]
             return JSONResponse(payload)
         return response
+
+    async def _users_info(self, request: Request) -> JSONResponse:
+        form = dict(await request.form()) if request.method == "POST" else {}
+        user = request.query_params.get("user") or form.get("user")
+        self.requests.append(
+            {
+                "method": "users.info",
+                "authorization": request.headers.get("authorization"),
+                "content_type": request.headers.get("content-type", ""),
+                "body": {"user": user},
+            }
+        )
+        if self.users_delay:
+            await asyncio.sleep(self.users_delay)
+        if self._failures:
+            failure = self._failures.popleft()
+            return JSONResponse(failure.body, status_code=failure.status, headers=failure.headers)
+        token = request.headers.get("authorization", "")
+        if not token:
+            return _error("not_authed")
+        if not hmac.compare_digest(token.encode(), f"Bearer {self.bot_token}".encode()):
+            return _error("invalid_auth")
+        if not user:
+            return _error("user_not_found")  # Slack's answer to a missing user argument too
+        profile = self.profiles.get(str(user))
+        if profile is None:
+            return _error("user_not_found")
+        return JSONResponse({"ok": True, "user": profile})
 
     def _conversation_problem(self, conversation: Any) -> JSONResponse | None:
         known = self.conversations.get(conversation) if isinstance(conversation, str) else None
