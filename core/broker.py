@@ -16,8 +16,13 @@ from core.settings import get_settings
 def _build() -> dramatiq.Broker:
     settings = get_settings()
     if settings.redis_url:
-        # The namespace keeps separate deployments (and test runs) on one Redis apart.
-        return RedisBroker(url=settings.redis_url, namespace=settings.namespace)
+        # The namespace keeps separate deployments (and test runs) on one Redis apart. A worker
+        # silent for heartbeat_timeout is dead: the jobs it held go back on their queues.
+        return RedisBroker(
+            url=settings.redis_url,
+            namespace=settings.namespace,
+            heartbeat_timeout=int(settings.worker_heartbeat_timeout * 1000),
+        )
     return StubBroker()
 
 

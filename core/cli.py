@@ -66,9 +66,13 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
 
 def cmd_worker(args: argparse.Namespace) -> None:
-    if not get_settings().redis_url:
+    settings = get_settings()
+    if not settings.redis_url:
         sys.exit("workers need REDIS_URL (the broker); embedded mode runs jobs inside `pytake serve`")
-    os.execvp(
+    stop_timeout = settings.worker_stop_timeout if args.stop_timeout is None else args.stop_timeout
+    if stop_timeout <= 0:
+        sys.exit("--stop-timeout must be a positive number of seconds")
+    os.execvpe(
         sys.executable,
         [
             sys.executable,
@@ -79,7 +83,11 @@ def cmd_worker(args: argparse.Namespace) -> None:
             str(args.processes),
             "--threads",
             str(args.threads),
+            # Dramatiq's own wait for jobs (10 minutes by default) must not outlast ours.
+            "--worker-shutdown-timeout",
+            str(int(stop_timeout * 1000)),
         ],
+        {**os.environ, "WORKER_STOP_TIMEOUT": str(stop_timeout)},  # what jobs/stopping.py enforces
     )
 
 
@@ -171,6 +179,12 @@ def main(argv: list[str] | None = None) -> None:
     p = sub.add_parser("worker", help="run Dramatiq worker processes (production mode)")
     p.add_argument("--processes", type=int, default=2)
     p.add_argument("--threads", type=int, default=8)
+    p.add_argument(
+        "--stop-timeout",
+        type=float,
+        help="seconds a worker process takes at most to stop after SIGTERM: jobs still running "
+        "a few seconds before are interrupted and requeued (default: WORKER_STOP_TIMEOUT or 10)",
+    )
     p.set_defaults(fn=cmd_worker)
     sub.add_parser(
         "rotate-secrets", help="re-encrypt channel secrets with the first ENCRYPTION_KEYS key"

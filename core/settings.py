@@ -61,6 +61,8 @@ class Settings:
     login_rate_per_minute: int
     graphql_rate_per_minute: int  # per client address, HTTP requests to /graphql
     inprocess_worker: bool  # run Dramatiq jobs inside the API process (embedded mode, tests)
+    worker_stop_timeout: float  # seconds a stopping `pytake worker` process lives at most
+    worker_heartbeat_timeout: float  # seconds of silence after which a worker counts as dead
     event_retention_days: float
     namespace: str  # prefixes Redis keys, pub/sub channels and queues: deployments can share a Redis
 
@@ -110,6 +112,8 @@ def load_settings() -> Settings:
             "PYTAKE_INPROCESS_WORKER", "0" if os.environ.get("REDIS_URL") else "1"
         )
         == "1",
+        worker_stop_timeout=float(os.environ.get("WORKER_STOP_TIMEOUT", "10")),
+        worker_heartbeat_timeout=float(os.environ.get("WORKER_HEARTBEAT_TIMEOUT", "60")),
     )
 
 

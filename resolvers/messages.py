@@ -8,6 +8,7 @@ nothing), call the platform, record the outcome.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
@@ -303,6 +304,13 @@ async def deliver(message_id: int) -> str:
     )
     try:
         result = await connector.send(http.client(), credentials(channel), outbound)
+    except asyncio.CancelledError:
+        # The worker gave this attempt up (it is stopping; the job goes back on its queue): the
+        # next attempt may claim the message now rather than when the lease runs out.
+        await fetch(
+            "UPDATE messages SET sending_until = NULL WHERE id = $1 AND status = 'queued'", message_id
+        )
+        raise
     except SendError as exc:
         if exc.affects_channel:
             await record_channel_error(channel.id, f"sending failed: {exc.reason}")
