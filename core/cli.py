@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import logging
 import os
 import sys
 
@@ -91,6 +92,9 @@ def cmd_worker(args: argparse.Namespace) -> None:
     )
 
 
+GATEWAY_STOP_TIMEOUT = 10.0  # seconds the gateway's connections get to close once it is told to stop
+
+
 def cmd_gateway(_: argparse.Namespace) -> None:
     """Discord's Gateway: users' messages arrive over a WebSocket the bot keeps open. Run any
     number of these processes; each Discord channel is held by exactly one at a time."""
@@ -103,25 +107,52 @@ def cmd_gateway(_: argparse.Namespace) -> None:
 
     settings = get_settings()
     configure(settings.log_level)
+    log = logging.getLogger("pytake.gateway")
 
     async def go() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+
+        # signal.signal, not loop.add_signal_handler: asyncio removes its handlers when the loop
+        # closes, and a second TERM (a process-group TERM, systemd's stop) arriving during the
+        # exit would then kill the process by signal. Installed before start-up, so a TERM during
+        # it stops cleanly too.
+        def request_stop(signum: int, _frame: object) -> None:
+            if stop.is_set() or loop.is_closed():
+                log.warning("gateway already stopping", extra={"signal": signal.Signals(signum).name})
+                return
+            loop.call_soon_threadsafe(stop.set)
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, request_stop)
         await db.init_orm(await db.resolve_database_url(settings))
         bus = EventBus(settings.bus_url)
         await bus.connect()
         events = EventLog(bus, settings.namespace)  # publishes what the gateway ingests, after commit
         await events.start()
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
+        gateways = asyncio.create_task(run_gateways(stop))
+        log.info("gateway running")
         try:
-            await run_gateways(stop)
+            await asyncio.wait(
+                {gateways, asyncio.create_task(stop.wait())}, return_when=asyncio.FIRST_COMPLETED
+            )
+            try:
+                await asyncio.wait_for(gateways, GATEWAY_STOP_TIMEOUT)
+            except TimeoutError:
+                log.error(
+                    "gateway connections did not close in time; dropped",
+                    extra={"seconds": GATEWAY_STOP_TIMEOUT},
+                )
         finally:
             await events.stop()
             await bus.disconnect()
             await db.close_orm()
 
     asyncio.run(go())
+    # Stopped: later TERMs are moot. Ignored rather than left to our handler, because the
+    # interpreter's exit resets Python-level handlers to the default, which would die by signal.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
 
 
 def cmd_run(args: argparse.Namespace) -> None:
