@@ -96,9 +96,9 @@ class GraphQLEndpoint(GraphQL):
         request = Request(scope, receive)
         try:
             await self._admit(request)
-            if request.method == "POST":
-                receive = _replay(await self._read_body(request))
-            response = await self.run(Request(scope, receive))
+            # strawberry reads the body again from this receive: the copy already within the limit
+            body_receive = _replay(await self._read_body(request)) if request.method == "POST" else receive
+            response = await self.run(Request(scope, body_receive))
         except RequestRefused as refused:
             response = _refusal(refused, scope)
         except HTTPException as exc:  # strawberry's own refusals, in the same shape as ours

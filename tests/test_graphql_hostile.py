@@ -356,6 +356,14 @@ async def test_invalid_utf8_in_a_websocket_frame_closes_the_connection(server):
     assert code in (1007, 4400)
 
 
+async def test_a_binary_websocket_frame_closes_4400(server):
+    user = await make_user(Role.AGENT)
+    ws = await ws_session(server, user)
+    await ws.send(subscribe({"query": SAVE, "variables": {"name": "v"}}).encode())  # bytes: a binary frame
+    assert (await close_code(ws))[0] == 4400
+    assert await views_of(user) == 0
+
+
 async def test_an_oversized_websocket_message_closes_1009_and_stores_nothing(server):
     user = await make_user(Role.AGENT)
     ws = await ws_session(server, user)
