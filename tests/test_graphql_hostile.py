@@ -1,8 +1,9 @@
 """Hostile and sloppy requests to /graphql, over real HTTP and real graphql-transport-ws: each is
 refused with a named code (never a 500 or INTERNAL), and the mutation it carries stores nothing.
 
-Every request here carries a `saveView` mutation from a fresh agent, so "nothing stored" is a
-count of that agent's saved views."""
+Every request here carries a `saveView` mutation from one agent of this module, so "nothing
+stored" is that agent's count of saved views before and after (the ones stored have names of
+their own: saved views are unique by name)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+import pytest_asyncio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from websockets.asyncio.client import connect
@@ -33,10 +35,15 @@ async def views_of(user: User) -> int:
     return int(row["n"])
 
 
-async def agent(server: str) -> tuple[User, dict[str, str]]:
+@pytest_asyncio.fixture(scope="module")
+async def agent(server: str) -> tuple[User, str]:
+    """One agent for the module: logging in costs a password hash, and each test counts deltas."""
     user = await make_user(Role.AGENT)
-    token = await login(server, user)
-    return user, {
+    return user, await login(server, user)
+
+
+def headers_of(token: str) -> dict[str, str]:
+    return {
         "Authorization": f"Bearer {token}",
         "Accept": GRAPHQL_RESPONSE,
         "Content-Type": "application/json",
@@ -95,28 +102,31 @@ MALFORMED_BODIES = {
 
 
 @pytest.mark.parametrize("case", sorted(MALFORMED_BODIES))
-async def test_a_malformed_body_is_a_400_and_stores_nothing(server, case):
-    user, headers = await agent(server)
+async def test_a_malformed_body_is_a_400_and_stores_nothing(server, agent, case):
+    user, token = agent
+    headers, before = headers_of(token), await views_of(user)
     async with httpx.AsyncClient() as client:
         response = await client.post(f"{server}/graphql", content=MALFORMED_BODIES[case], headers=headers)
     assert refusal(response) == (400, "BAD_REQUEST")
     assert response.headers["content-type"].startswith(GRAPHQL_RESPONSE)
-    assert await views_of(user) == 0
+    assert await views_of(user) == before
 
 
-async def test_the_same_request_well_formed_is_stored(server):
+async def test_the_same_request_well_formed_is_stored(server, agent):
     """The control: the refusals above are about their defects, not about the mutation."""
-    user, headers = await agent(server)
+    user, token = agent
+    headers, before = headers_of(token), await views_of(user)
     async with httpx.AsyncClient() as client:
         response = await client.post(
             f"{server}/graphql", content=body_of(query=SAVE, variables={"name": "v"}), headers=headers
         )
     assert response.status_code == 200 and response.json()["data"]["saveView"]["name"] == "v"
-    assert await views_of(user) == 1
+    assert await views_of(user) == before + 1
 
 
-async def test_a_bad_query_string_is_a_400(server):
-    user, headers = await agent(server)
+async def test_a_bad_query_string_is_a_400(server, agent):
+    user, token = agent
+    headers, before = headers_of(token), await views_of(user)
     del headers["Content-Type"]
     async with httpx.AsyncClient() as client:
         bad_variables = await client.get(
@@ -138,11 +148,12 @@ async def test_a_bad_query_string_is_a_400(server):
         assert refusal(response) == (400, "BAD_REQUEST")
     assert refusal(mutation) == (405, "METHOD_NOT_ALLOWED")  # the spec: GET never runs a mutation
     assert mutation.headers["allow"] == "POST"
-    assert await views_of(user) == 0
+    assert await views_of(user) == before
 
 
-async def test_a_body_over_the_limit_is_refused_before_it_is_read(server):
-    user, headers = await agent(server)
+async def test_a_body_over_the_limit_is_refused_before_it_is_read(server, agent):
+    user, token = agent
+    headers, before = headers_of(token), await views_of(user)
     padded = body_of(query=SAVE + " " * LIMIT, variables={"name": "v"})
 
     async def chunked():  # no Content-Length: the count is made while the body streams in
@@ -160,11 +171,11 @@ async def test_a_body_over_the_limit_is_refused_before_it_is_read(server):
     assert refusal(declared) == (413, "PAYLOAD_TOO_LARGE")
     assert refusal(streamed) == (413, "PAYLOAD_TOO_LARGE")
     assert within.status_code == 200 and within.json()["data"]["saveView"]["name"] == "w"
-    assert await views_of(user) == 1  # only the one within the limit
+    assert await views_of(user) == before + 1  # only the one within the limit
 
 
-async def test_a_subscription_over_http_says_it_needs_the_websocket(server):
-    _, headers = await agent(server)
+async def test_a_subscription_over_http_says_it_needs_the_websocket(server, agent):
+    headers = headers_of(agent[1])
     query = {"query": "subscription { inboxEvents { __typename } }"}
     async with httpx.AsyncClient() as client:
         post = await client.post(f"{server}/graphql", json=query, headers=headers)
@@ -179,8 +190,9 @@ async def test_a_subscription_over_http_says_it_needs_the_websocket(server):
     assert refusal(legacy) == (200, "SUBSCRIPTION_NEEDS_WEBSOCKET")
 
 
-async def test_a_document_must_name_the_one_operation_to_run(server):
-    user, headers = await agent(server)
+async def test_a_document_must_name_the_one_operation_to_run(server, agent):
+    user, token = agent
+    headers, before = headers_of(token), await views_of(user)
     two = SAVE + ' mutation Other { saveView(name: "other") { name } }'
     requests = {
         "two operations, no name": {"query": two, "variables": {"name": "v"}},
@@ -195,12 +207,13 @@ async def test_a_document_must_name_the_one_operation_to_run(server):
             f"{server}/graphql", json={"query": two, "operationName": "Other"}, headers=headers
         )
     assert named.json()["data"]["saveView"]["name"] == "other"
-    assert await views_of(user) == 1  # only the one the request named
+    assert await views_of(user) == before + 1  # only the one the request named
 
 
-async def test_methods_media_types_and_persisted_queries_have_named_codes(server):
-    user, headers = await agent(server)
-    save = body_of(query=SAVE, variables={"name": "v"})
+async def test_methods_media_types_and_persisted_queries_have_named_codes(server, agent):
+    user, token = agent
+    headers, before = headers_of(token), await views_of(user)
+    save = body_of(query=SAVE, variables={"name": "media"})
     async with httpx.AsyncClient() as client:
         put = await client.put(f"{server}/graphql", content=save, headers=headers)
         head = await client.head(f"{server}/graphql", headers=headers)
@@ -233,11 +246,11 @@ async def test_methods_media_types_and_persisted_queries_have_named_codes(server
         persisted.json()["errors"][0]["message"] == "PersistedQueryNotSupported"
     )  # what Apollo's client looks for
     assert utf8.status_code == 200
-    assert await views_of(user) == 1  # the UTF-8 one
+    assert await views_of(user) == before + 1  # the UTF-8 one
 
 
-async def test_long_tokens_and_many_variables_are_answered_not_crashed(server):
-    _, headers = await agent(server)
+async def test_long_tokens_and_many_variables_are_answered_not_crashed(server, agent):
+    headers = headers_of(agent[1])
     async with httpx.AsyncClient() as client:
         long_name = await client.post(
             f"{server}/graphql", json={"query": "{ " + "a" * (LIMIT - 100) + " }"}, headers=headers
@@ -290,13 +303,13 @@ async def test_any_json_body_gets_an_answer_with_a_code(server, body):
 # ---- graphql-transport-ws ------------------------------------------------------------------------
 
 
-async def ws_session(server: str, user: User | None = None):  # type: ignore[no-untyped-def]
+async def ws_session(server: str, token: str | None = None):  # type: ignore[no-untyped-def]
     ws = await connect(
         server.replace("http", "ws", 1) + "/graphql", subprotocols=["graphql-transport-ws"], max_size=None
     )
     payload = {}
-    if user is not None:
-        payload = {"authorization": f"Bearer {await login(server, user)}"}
+    if token is not None:
+        payload = {"authorization": f"Bearer {token}"}
     await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
     assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "connection_ack"
     return ws
@@ -339,16 +352,17 @@ MALFORMED_MESSAGES = {
 
 
 @pytest.mark.parametrize("case", sorted(MALFORMED_MESSAGES))
-async def test_a_malformed_websocket_message_closes_4400_and_stores_nothing(server, case):
-    user = await make_user(Role.AGENT)
-    ws = await ws_session(server, user)
+async def test_a_malformed_websocket_message_closes_4400_and_stores_nothing(server, agent, case):
+    user, token = agent
+    before = await views_of(user)
+    ws = await ws_session(server, token)
     await ws.send(MALFORMED_MESSAGES[case])
     code, reason = await close_code(ws)
     assert code == 4400 and reason
-    assert await views_of(user) == 0
+    assert await views_of(user) == before
 
 
-async def test_invalid_utf8_in_a_websocket_frame_closes_the_connection(server):
+async def test_invalid_utf8_in_a_websocket_frame_closes_the_connection(server, agent):
     """A text frame must be UTF-8; the WebSocket layer itself refuses it (1007), before any handler."""
     ws = await ws_session(server)
     await ws.send(b'{"type": "ping", "payload": {"x": "\xff"}}', text=True)
@@ -356,27 +370,30 @@ async def test_invalid_utf8_in_a_websocket_frame_closes_the_connection(server):
     assert code in (1007, 4400)
 
 
-async def test_a_binary_websocket_frame_closes_4400(server):
-    user = await make_user(Role.AGENT)
-    ws = await ws_session(server, user)
+async def test_a_binary_websocket_frame_closes_4400(server, agent):
+    user, token = agent
+    before = await views_of(user)
+    ws = await ws_session(server, token)
     await ws.send(subscribe({"query": SAVE, "variables": {"name": "v"}}).encode())  # bytes: a binary frame
     assert (await close_code(ws))[0] == 4400
-    assert await views_of(user) == 0
+    assert await views_of(user) == before
 
 
-async def test_an_oversized_websocket_message_closes_1009_and_stores_nothing(server):
-    user = await make_user(Role.AGENT)
-    ws = await ws_session(server, user)
+async def test_an_oversized_websocket_message_closes_1009_and_stores_nothing(server, agent):
+    user, token = agent
+    before = await views_of(user)
+    ws = await ws_session(server, token)
     await ws.send(subscribe({"query": SAVE + " " * LIMIT, "variables": {"name": "v"}}))
     code, _ = await close_code(ws)
     assert code == 1009  # Message Too Big
-    assert await views_of(user) == 0
+    assert await views_of(user) == before
 
 
-async def test_a_well_formed_subscribe_with_a_bad_document_gets_an_error_message(server):
-    user = await make_user(Role.AGENT)
-    ws = await ws_session(server, user)
-    two = SAVE + ' mutation Other { saveView(name: "other") { name } }'
+async def test_a_well_formed_subscribe_with_a_bad_document_gets_an_error_message(server, agent):
+    user, token = agent
+    before = await views_of(user)
+    ws = await ws_session(server, token)
+    two = SAVE + ' mutation Other { saveView(name: "ws-other") { name } }'
     await ws.send(subscribe({"query": two, "variables": {"name": "v"}}, id="a"))
     await ws.send(subscribe({"query": SAVE, "variables": {"name": "v"}, "operationName": "Nope"}, id="b"))
     await ws.send(subscribe({"query": "subscription { inboxEvents(after: 1) { __typename } }"}, id="c"))
@@ -391,12 +408,12 @@ async def test_a_well_formed_subscribe_with_a_bad_document_gets_an_error_message
     assert answers["c"]["payload"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
     await ws.send(subscribe({"query": two, "operationName": "Other"}, id="d"))
     named = json.loads(await asyncio.wait_for(ws.recv(), 10))
-    assert named["type"] == "next" and named["payload"]["data"]["saveView"]["name"] == "other"
+    assert named["type"] == "next" and named["payload"]["data"]["saveView"]["name"] == "ws-other"
     await ws.close()
-    assert await views_of(user) == 1  # only the operation named
+    assert await views_of(user) == before + 1  # only the operation named
 
 
-async def test_the_legacy_graphql_ws_protocol_is_not_offered(server):
+async def test_the_legacy_graphql_ws_protocol_is_not_offered(server, agent):
     ws = await connect(server.replace("http", "ws", 1) + "/graphql", subprotocols=["graphql-ws"])
     code, _ = await close_code(ws)
     assert code == 4406
