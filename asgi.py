@@ -167,7 +167,7 @@ def create_app() -> Starlette:
             await db.close_orm()
 
     routes = [
-        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/graphql", graphql),  # every method: the endpoint answers the others with 405 and Allow
         WebSocketRoute("/graphql", graphql),
         *ingress_routes(),
         Route("/healthz", healthz),

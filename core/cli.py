@@ -63,6 +63,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
         log_level="warning",
         proxy_headers=True,
         ws="websockets-sansio",
+        ws_max_size=settings.max_graphql_body,  # refused while it arrives, not after it is held whole
     )
 
 

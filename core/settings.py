@@ -53,6 +53,7 @@ class Settings:
     access_token_ttl: int
     refresh_token_ttl: int
     max_webhook_body: int
+    max_graphql_body: int  # bytes: an HTTP body or one WebSocket message to /graphql
     demo: bool
     log_level: str
     graphql_max_depth: int
@@ -99,6 +100,7 @@ def load_settings() -> Settings:
         access_token_ttl=_env_int("ACCESS_TOKEN_TTL", 900),
         refresh_token_ttl=_env_int("REFRESH_TOKEN_TTL", 30 * 24 * 3600),
         max_webhook_body=_env_int("MAX_WEBHOOK_BODY", 2 * 1024 * 1024),
+        max_graphql_body=_env_int("MAX_GRAPHQL_BODY", 1024 * 1024),
         demo=os.environ.get("PYTAKE_DEMO", "1" if database_url is None else "0") == "1",
         log_level=os.environ.get("LOG_LEVEL", "INFO"),
         graphql_max_depth=_env_int("GRAPHQL_MAX_DEPTH", 10),

@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from connectors.base import MalformedPayload, Platform, WebhookRequest
 from connectors.registry import get_connector
 from core import metrics
+from core.body import BodyTooLarge, read_body
 from core.crypto import SecretsUnreadable
 from core.settings import get_settings
 from resolvers.channels import channel_for_webhook, note_rejected_webhook, record_webhook
@@ -25,23 +26,6 @@ from resolvers.errors import NotFound
 from resolvers.inbound import ingest
 
 log = logging.getLogger("pytake.webhooks")
-
-
-class BodyTooLarge(Exception):
-    pass
-
-
-async def _read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise BodyTooLarge
-    chunks, size = [], 0
-    async for chunk in request.stream():  # enforce the limit even without (or with a lying) Content-Length
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:
@@ -76,7 +60,7 @@ async def _handle(request: Request, platform: Platform) -> Response:
     try:
         # E-mail posts carry attachments: a connector may need more than the general limit.
         limit = max(get_settings().max_webhook_body, getattr(connector, "max_webhook_body", 0))
-        body = await _read_body(request, limit)
+        body = await read_body(request, limit)
     except BodyTooLarge:
         metrics.WEBHOOKS_REJECTED.labels(platform, "too_large").inc()
         return _error(413, "PAYLOAD_TOO_LARGE", "body exceeds the webhook size limit")

@@ -5,25 +5,44 @@ HTTP follows the GraphQL-over-HTTP specification: clients that accept
 request never executed: parse or validation errors); clients that accept only `application/json`
 get 200 for every GraphQL response, as the spec requires for that media type. WebSocket clients
 authenticate in `connection_init` with `{"authorization": "Bearer <token>"}`.
+
+Before strawberry sees a request, it is admitted here (method, media types, rate, a body within
+MAX_GRAPHQL_BODY read as it streams in) and checked by schema/graphql_request.py; refusals use the
+GraphQL-over-HTTP error shape with a named code. WebSocket messages get the same checks in
+schema/graphql_ws.py.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from starlette.requests import Request
+from cross_web import HTTPException
+from graphql import GraphQLError
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLHTTPResponse
-from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 
+from core.body import BodyTooLarge, read_body
 from core.events import EventLog
 from core.ratelimit import RateLimiter
 from core.settings import Settings
 from schema.context import Context
+from schema.graphql_request import (
+    OperationUnresolved,
+    RequestRefused,
+    bad_request,
+    choose_operation,
+    decode_json,
+    graphql_request,
+    graphql_request_from_params,
+)
+from schema.graphql_ws import CheckedTransportWSHandler, CheckedWebSocket
 from schema.permissions import authenticate
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -55,11 +74,16 @@ def _negotiate(accept: str | None) -> str | None:
 
 
 class GraphQLEndpoint(GraphQL):
+    websocket_adapter_class = CheckedWebSocket  # type: ignore[assignment]
+    graphql_transport_ws_handler_class = CheckedTransportWSHandler
+
     def __init__(self, schema: Any, *, event_log: EventLog, rate_limiter: RateLimiter, settings: Settings):
         super().__init__(
             schema,
             graphql_ide="graphiql",
-            subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL],
+            # Only graphql-transport-ws (what the README documents and the web app speaks); the
+            # legacy graphql-ws protocol had none of its checks and no client of ours uses it.
+            subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
             allow_queries_via_get=True,
         )
         self.event_log = event_log
@@ -67,56 +91,96 @@ class GraphQLEndpoint(GraphQL):
         self.settings = settings
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            request = Request(scope)
-            wants_html = request.method == "GET" and "text/html" in request.headers.get("accept", "")
-            if not wants_html:
-                media = _negotiate(request.headers.get("accept"))
-                if media is None:
-                    return await JSONResponse(
-                        {
-                            "errors": [
-                                {
-                                    "message": f"cannot answer with any of: {request.headers.get('accept')}; "
-                                    f"accept {GRAPHQL_RESPONSE} or {JSON}",
-                                    "extensions": {"code": "NOT_ACCEPTABLE"},
-                                }
-                            ]
-                        },
-                        status_code=406,
-                    )(scope, receive, send)
-                if request.method == "POST" and not request.headers.get("content-type", "").startswith(
-                    ("application/json", "multipart/form-data")
-                ):
-                    return await JSONResponse(
-                        {
-                            "errors": [
-                                {
-                                    "message": "send the request as application/json",
-                                    "extensions": {"code": "UNSUPPORTED_MEDIA_TYPE"},
-                                }
-                            ]
-                        },
-                        status_code=415,
-                    )(scope, receive, send)
-                scope.setdefault("state", {})["graphql_media_type"] = media
-            client = request.client.host if request.client else "unknown"
-            if not await self.rate_limiter.hit(
-                f"graphql:{client}", limit=self.settings.graphql_rate_per_minute, per=60
-            ):
-                return await JSONResponse(
-                    {
-                        "errors": [
-                            {
-                                "message": "too many requests from this address; retry in a minute",
-                                "extensions": {"code": "RATE_LIMITED"},
-                            }
-                        ]
-                    },
-                    status_code=429,
-                    headers={"Retry-After": "60"},
-                )(scope, receive, send)
-        await super().__call__(scope, receive, send)
+        if scope["type"] != "http":
+            return await super().__call__(scope, receive, send)
+        request = Request(scope, receive)
+        try:
+            await self._admit(request)
+            # strawberry reads the body again from this receive: the copy already within the limit
+            body_receive = _replay(await self._read_body(request)) if request.method == "POST" else receive
+            response = await self.run(Request(scope, body_receive))
+        except RequestRefused as refused:
+            response = _refusal(refused, scope)
+        except HTTPException as exc:  # strawberry's own refusals, in the same shape as ours
+            response = _refusal(RequestRefused(exc.status_code, "BAD_REQUEST", exc.reason), scope)
+        await response(scope, receive, send)
+
+    async def _admit(self, request: Request) -> None:
+        """Method, media types and rate, before the body is read."""
+        if request.method not in ("GET", "POST"):
+            raise RequestRefused(
+                405, "METHOD_NOT_ALLOWED", "/graphql takes GET and POST", {"Allow": "GET, POST"}
+            )
+        wants_ide = (
+            request.method == "GET"
+            and "query" not in request.query_params
+            and "text/html" in request.headers.get("accept", "")
+        )
+        if not wants_ide:
+            media = _negotiate(request.headers.get("accept"))
+            if media is None:
+                raise RequestRefused(
+                    406,
+                    "NOT_ACCEPTABLE",
+                    f"cannot answer with any of: {request.headers.get('accept')}; "
+                    f"accept {GRAPHQL_RESPONSE} or {JSON}",
+                )
+            request.scope.setdefault("state", {})["graphql_media_type"] = media
+            if request.method == "POST":
+                _check_content_type(request.headers.get("content-type", ""))
+        client = request.client.host if request.client else "unknown"
+        if not await self.rate_limiter.hit(
+            f"graphql:{client}", limit=self.settings.graphql_rate_per_minute, per=60
+        ):
+            raise RequestRefused(
+                429,
+                "RATE_LIMITED",
+                "too many requests from this address; retry in a minute",
+                {"Retry-After": "60"},
+            )
+
+    async def _read_body(self, request: Request) -> bytes:
+        limit = self.settings.max_graphql_body
+        try:
+            return await read_body(request, limit)
+        except BodyTooLarge:
+            raise RequestRefused(413, "PAYLOAD_TOO_LARGE", f"the body exceeds {limit} bytes") from None
+        except ClientDisconnect:
+            raise bad_request("the request body is incomplete") from None
+
+    async def parse_http_body(self, request: Any) -> GraphQLRequestData:
+        if request.method == "GET":
+            return graphql_request_from_params(request.query_params)
+        return graphql_request(decode_json(await request.get_body()))  # already within the limit
+
+    async def execute_single(  # type: ignore[override]
+        self,
+        request: Request,
+        request_adapter: Any,
+        sub_response: Response,
+        context: Context,
+        root_value: Any,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        try:
+            operation = choose_operation(
+                request_data.query,  # type: ignore[arg-type]
+                request_data.operation_name,
+                self.settings.graphql_max_tokens,
+            )
+        except OperationUnresolved as exc:
+            return _request_error(str(exc), "OPERATION_RESOLUTION_FAILURE")
+        if operation is OperationType.SUBSCRIPTION:
+            # Without this, strawberry runs it as a one-shot query and the stream field is null.
+            return _request_error(
+                "subscriptions need the WebSocket transport: graphql-transport-ws at /graphql",
+                "SUBSCRIPTION_NEEDS_WEBSOCKET",
+            )
+        if operation is OperationType.MUTATION and request.method == "GET":
+            raise RequestRefused(405, "METHOD_NOT_ALLOWED", "mutations are sent with POST", {"Allow": "POST"})
+        return await super().execute_single(
+            request, request_adapter, sub_response, context, root_value, request_data
+        )
 
     async def get_context(self, request: Request | WebSocket, response: Response | None = None) -> Context:
         actor, problem = authenticate(request.headers.get("authorization"))
@@ -149,7 +213,7 @@ class GraphQLEndpoint(GraphQL):
         )
         if never_executed:
             data.pop("data", None)  # the spec: no `data` when the request never executed
-            if request.state.graphql_media_type == GRAPHQL_RESPONSE:
+            if getattr(request.state, "graphql_media_type", JSON) == GRAPHQL_RESPONSE:
                 request.state.sub_response.status_code = 400
         return data
 
@@ -159,3 +223,40 @@ class GraphQLEndpoint(GraphQL):
         if media:
             response.headers["content-type"] = f"{media}; charset=utf-8"
         return response
+
+
+def _check_content_type(header: str) -> None:
+    media, *params = (part.strip().lower() for part in header.split(";"))
+    if media != JSON:  # multipart too: uploads are not enabled
+        raise RequestRefused(415, "UNSUPPORTED_MEDIA_TYPE", "send the request as application/json")
+    for param in params:
+        name, _, value = param.partition("=")
+        if name.strip() == "charset" and value.strip().strip('"') not in ("utf-8", "utf8"):
+            raise RequestRefused(415, "UNSUPPORTED_MEDIA_TYPE", "send the JSON body in UTF-8")
+
+
+def _refusal(refused: RequestRefused, scope: Scope) -> Response:
+    media = scope.get("state", {}).get("graphql_media_type", JSON)
+    response = JSONResponse(refused.body(), status_code=refused.status, headers=refused.headers)
+    response.headers["content-type"] = f"{media}; charset=utf-8"
+    return response
+
+
+def _request_error(message: str, code: str) -> ExecutionResult:
+    """A GraphQL request error (nothing executed): process_result gives it the spec's status."""
+    return ExecutionResult(data=None, errors=[GraphQLError(message, extensions={"code": code})])
+
+
+def _replay(body: bytes) -> Receive:
+    """A receive that hands strawberry the body already read (within the limit), then waits for
+    the disconnect like the server's own would."""
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return {"type": "http.disconnect"}
+
+    return receive

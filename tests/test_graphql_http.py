@@ -38,8 +38,10 @@ async def test_media_types_and_status_codes(server):
     assert not_acceptable.status_code == 406
     wrong_type = await _post(server, None, b"query=1", content_type="text/plain")
     assert wrong_type.status_code == 415
+    assert wrong_type.json()["errors"][0]["extensions"]["code"] == "UNSUPPORTED_MEDIA_TYPE"
     bad_json = await _post(server, None, b"{not json")
     assert bad_json.status_code == 400
+    assert bad_json.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
     async with httpx.AsyncClient() as client:
         page = await client.get(f"{server}/graphql", headers={"Accept": "text/html"})
     assert page.status_code == 200 and "graphiql" in page.text.lower()

@@ -1,0 +1,83 @@
+"""graphql-transport-ws at /graphql, with the same checks as HTTP.
+
+Each message is read with the size limit (1009, the WebSocket code for a message too big) and
+decoded as strictly as an HTTP body. A message that is not the protocol's (not an object, no
+string `type`, an `id` that is not a string, a subscribe payload whose fields have the wrong
+types) closes the connection with 4400, as the protocol says. A well-formed subscribe whose
+document does not name one operation is answered with an `error` message for that id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from typing import Any
+
+from starlette.websockets import WebSocketDisconnect, WebSocketState
+from strawberry.asgi import ASGIWebSocketAdapter
+from strawberry.http.exceptions import NonTextMessageReceived
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
+
+from schema.context import Context
+from schema.graphql_request import (
+    OperationUnresolved,
+    RequestRefused,
+    choose_operation,
+    decode_json,
+    graphql_request,
+)
+
+MESSAGE_TOO_BIG = 1009
+INVALID_MESSAGE = 4400
+CLOSE_REASON_BYTES = 123  # what a close frame can carry
+
+
+class CheckedWebSocket(ASGIWebSocketAdapter):
+    async def iter_json(self, *, ignore_parsing_errors: bool = False) -> AsyncGenerator[object, None]:
+        limit = self.view.settings.max_graphql_body  # type: ignore[attr-defined]
+        try:
+            while self.ws.application_state != WebSocketState.DISCONNECTED:
+                text = await self.ws.receive_text()  # KeyError: a binary frame
+                if len(text) > limit or len(text.encode("utf-8", "surrogatepass")) > limit:
+                    await self.close(MESSAGE_TOO_BIG, f"a message may be at most {limit} bytes")
+                    return
+                try:
+                    message = decode_json(text, "the message")
+                except RequestRefused as refused:
+                    await self.close(INVALID_MESSAGE, refused.message)
+                    return
+                yield message
+        except KeyError as exc:
+            raise NonTextMessageReceived from exc
+        except WebSocketDisconnect:
+            pass
+
+    async def close(self, code: int, reason: str) -> None:
+        reason = reason.encode()[:CLOSE_REASON_BYTES].decode(errors="ignore")
+        await super().close(code, reason)
+
+
+class CheckedTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
+    async def handle_message(self, message: Any) -> None:
+        if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+            await self.handle_invalid_message("a message is a JSON object with a string `type`")
+            return
+        if message["type"] in ("subscribe", "complete") and not isinstance(message.get("id"), str):
+            await self.handle_invalid_message(f"a {message['type']} message needs a string `id`")
+            return
+        await super().handle_message(message)
+
+    async def handle_subscribe(self, message: Any) -> None:
+        try:
+            request = graphql_request(message.get("payload"))
+        except RequestRefused as refused:
+            await self.handle_invalid_message(f"invalid subscribe payload: {refused.message}")
+            return
+        if self.connection_acknowledged and message["id"] not in self.operations:
+            try:
+                choose_operation(request.query, request.operation_name, self.view.settings.graphql_max_tokens)  # type: ignore[attr-defined, arg-type]
+            except OperationUnresolved as exc:
+                error = {"message": str(exc), "extensions": {"code": "OPERATION_RESOLUTION_FAILURE"}}
+                await self.send_message({"id": message["id"], "type": "error", "payload": [error]})  # type: ignore[typeddict-item]
+                return
+        # Unauthorised, duplicate ids and the rest are the base handler's (4401, 4409, …).
+        await super().handle_subscribe(message)
