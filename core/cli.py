@@ -64,6 +64,9 @@ def cmd_serve(args: argparse.Namespace) -> None:
         proxy_headers=True,
         ws="websockets-sansio",
         ws_max_size=settings.max_graphql_body,  # refused while it arrives, not after it is held whole
+        # A subscription that misses uvicorn's one close request (opened mid-shutdown) would keep a
+        # stopping process alive for good: past this, its task is cancelled.
+        timeout_graceful_shutdown=settings.shutdown_timeout,
     )
 
 

@@ -63,6 +63,7 @@ class Settings:
     graphql_rate_per_minute: int  # per client address, HTTP requests to /graphql
     inprocess_worker: bool  # run Dramatiq jobs inside the API process (embedded mode, tests)
     worker_stop_timeout: float  # seconds a stopping `pytake worker` process lives at most
+    shutdown_timeout: float  # seconds a stopping `pytake serve` waits for open connections
     worker_heartbeat_timeout: float  # seconds of silence after which a worker counts as dead
     event_retention_days: float
     namespace: str  # prefixes Redis keys, pub/sub channels and queues: deployments can share a Redis
@@ -115,6 +116,7 @@ def load_settings() -> Settings:
         )
         == "1",
         worker_stop_timeout=float(os.environ.get("WORKER_STOP_TIMEOUT", "10")),
+        shutdown_timeout=float(os.environ.get("SHUTDOWN_TIMEOUT", "8")),
         worker_heartbeat_timeout=float(os.environ.get("WORKER_HEARTBEAT_TIMEOUT", "60")),
     )
 
