@@ -459,7 +459,9 @@ async def list_templates(
     query = " ".join((query or "").split())
     if len(query) > 200:
         raise BadInput("a search is at most 200 characters", field="query")
-    args: list[Any] = [actor.user_id, query]
+    # $3: the query as a LIKE prefix, its wildcards escaped (typing "50%" means those characters).
+    escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    args: list[Any] = [actor.user_id, query, escaped]
     where = [await _visible_condition(actor, args)]
     if not (include_archived and actor.is_supervisor):
         where.append("t.archived_at IS NULL")
@@ -470,8 +472,8 @@ async def list_templates(
         args.append(orjson.dumps([tag.strip().lower()]).decode())
         where.append(f"t.tags @> ${len(args)}::jsonb")
     prefix = (
-        "(t.shortcut LIKE ('/' || ltrim(lower($2), '/') || '%') "
-        "OR (' ' || t.search_key) LIKE ('% ' || pytake_fold($2) || '%'))"
+        "(COALESCE(t.shortcut LIKE ('/' || ltrim(lower($3), '/') || '%'), false) "
+        "OR (' ' || t.search_key) LIKE ('% ' || pytake_fold($3) || '%'))"
     )
     if query:
         where.append(f"({prefix} OR t.search_tsv @@ {_TSQUERY})")
@@ -540,10 +542,13 @@ async def render_for_target(
     prompts = {p["name"] for p in content["prompts"]}
     text = render(variant.get("body", content["body"]), context, prompts, "body")
     subject = render(variant["subject"], context, prompts, "subject") if "subject" in variant else None
-    buttons = tuple(
-        Button(id=b["id"], title=b["title"], url=b.get("url"))
-        for b in variant.get("buttons", content["buttons"])
-    )
+    if "buttons" in variant:
+        raw_buttons = variant["buttons"]
+    elif variant and not get_connector(Platform(target.platform)).capabilities.buttons:
+        raw_buttons = []  # the platform's own variant, written for a platform without buttons
+    else:
+        raw_buttons = content["buttons"]
+    buttons = tuple(Button(id=b["id"], title=b["title"], url=b.get("url")) for b in raw_buttons)
     return Rendered(
         template_id=template_id,
         version=row["version"],
