@@ -13,6 +13,7 @@ from models.conversations import (
 from models.customers import Customer, CustomerIdentity
 from models.events import Event, EventOutbox, StreamHead
 from models.messages import Direction, Message, MessageStatus, MessageStatusChange, OrphanStatus
+from models.templates import ResponseTemplate, ResponseTemplateUsage, ResponseTemplateVersion
 from models.users import AssignmentStrategy, Presence, RefreshToken, Role, RoutingRule, Team, TeamMember, User
 
 __all__ = [
@@ -35,6 +36,9 @@ __all__ = [
     "Presence",
     "Priority",
     "RefreshToken",
+    "ResponseTemplate",
+    "ResponseTemplateUsage",
+    "ResponseTemplateVersion",
     "Role",
     "RoutingRule",
     "SlaPolicy",

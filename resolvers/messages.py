@@ -32,7 +32,7 @@ from core.auth import Actor
 from core.events import INBOX, committed, conversation_stream, emit
 from core.sql import fetch, in_transaction, retry_on_deadlock
 from models import Channel
-from resolvers import sla
+from resolvers import sla, templates
 from resolvers.auth import require_user
 from resolvers.channels import clear_channel_error, credentials, record_channel_error
 from resolvers.errors import BadInput, Conflict, NotFound
@@ -76,10 +76,13 @@ async def send_reply(
     attachments: list[Attachment] | None = None,
     buttons: list[Button] | None = None,
     template: dict[str, Any] | None = None,
+    response_template: dict[str, Any] | None = None,
 ) -> SendReplyResult:
     """Store an agent's reply and queue it. `channel_id` picks the platform (any channel the
     customer can be reached on, see resolvers/targets.py); by default, where they last wrote.
-    `attachments` go by URL (the platform fetches them); `buttons` where the platform has them."""
+    `attachments` go by URL (the platform fetches them); `buttons` where the platform has them.
+    `response_template` ({id, variables}: one of ours, resolvers/templates.py) brings the text and
+    buttons, rendered for the conversation in the variant of the platform the reply goes through."""
     actor = require_user(actor)
     attachments, buttons = list(attachments or ()), list(buttons or ())
     client_message_id = client_message_id.strip()
@@ -91,10 +94,18 @@ async def send_reply(
         if attachments or buttons:
             raise BadInput("a template carries its own media and buttons", field="template")
         text = text.strip() or f"[template {template['name']}]"
-    if not text.strip() and not attachments:
+    if response_template is not None:
+        if template is not None:
+            raise BadInput(
+                "send a WhatsApp template or a response template, not both", field="responseTemplate"
+            )
+        if text.strip() or buttons:
+            raise BadInput("a response template brings its own text and buttons", field="text")
+    elif not text.strip() and not attachments:
         raise BadInput("text must not be empty", field="text")
     _check_extras(attachments, buttons)
-    existing = await _existing_reply(actor.user_id, client_message_id, conversation_id, text)
+    template_id = response_template["id"] if response_template is not None else None
+    existing = await _existing_reply(actor.user_id, client_message_id, conversation_id, text, template_id)
     if existing is not None:  # the client retried: hand back what the first call stored, lock nothing
         return SendReplyResult(existing, created=False)
     convs = await fetch(f"SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = $1", conversation_id)
@@ -103,6 +114,23 @@ async def send_reply(
     conversation = convs[0]
     target = await resolve_target(conversation_id, channel_id, template=template is not None)
     connector = get_connector(Platform(target.platform))
+    extra_metadata: dict[str, Any] = {}
+    if response_template is not None:
+        rendered = await templates.render_for_target(
+            actor, response_template["id"], conversation_id, target, response_template.get("variables")
+        )
+        templates.require_send_allowed(rendered)  # the platform's limits, before anything is queued
+        text, buttons = rendered.text, list(rendered.buttons)
+        _check_extras(attachments, buttons)
+        extra_metadata = {
+            "response_template": {
+                "id": rendered.template_id,
+                "version": rendered.version,
+                "variant": rendered.variant,
+            }
+        }
+        if rendered.subject:
+            extra_metadata["subject"] = rendered.subject
     if template is not None and not connector.capabilities.templates:
         raise BadInput(f"{target.platform} has no message templates", field="template")
     if attachments and not connector.capabilities.media:
@@ -123,11 +151,19 @@ async def send_reply(
         )
     message = await retry_on_deadlock(
         lambda: _store_reply(
-            actor.user_id, conversation, target, client_message_id, text, attachments, buttons, template
+            actor.user_id,
+            conversation,
+            target,
+            client_message_id,
+            text,
+            attachments,
+            buttons,
+            template,
+            extra_metadata,
         )
     )
     if message is None:  # a concurrent retry stored it first
-        stored = await _existing_reply(actor.user_id, client_message_id, conversation_id, text)
+        stored = await _existing_reply(actor.user_id, client_message_id, conversation_id, text, template_id)
         assert stored is not None
         return SendReplyResult(stored, created=False)
     committed()
@@ -137,7 +173,7 @@ async def send_reply(
 
 
 async def _existing_reply(
-    sender_id: int, client_message_id: str, conversation_id: int, text: str
+    sender_id: int, client_message_id: str, conversation_id: int, text: str, template_id: int | None = None
 ) -> dict[str, Any] | None:
     rows = await fetch(
         f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE sender_id = $1 AND client_message_id = $2",
@@ -147,7 +183,14 @@ async def _existing_reply(
     if not rows:
         return None
     existing = message_view(rows[0])
-    if existing["conversation_id"] != conversation_id or existing["text"] != text:
+    # A templated reply is the same message when it came from the same template: its text was
+    # rendered from data that may have changed since.
+    same = (
+        (existing["metadata"] or {}).get("response_template", {}).get("id") == template_id
+        if template_id is not None
+        else existing["text"] == text
+    )
+    if existing["conversation_id"] != conversation_id or not same:
         raise Conflict("clientMessageId was already used for a different message", field="clientMessageId")
     return existing
 
@@ -183,6 +226,7 @@ async def _store_reply(
     attachments: list[Attachment],
     buttons: list[Button],
     template: dict[str, Any] | None = None,
+    extra_metadata: dict[str, Any] | None = None,
 ) -> dict[str, Any] | None:
     """Message row first, then the conversation row: the same lock order as inbound ingest."""
     async with in_transaction() as conn:
@@ -210,11 +254,14 @@ async def _store_reply(
                     {"template": template}
                     if template
                     else ({"buttons": [asdict(b) for b in buttons]} if buttons else {})
+                    | (extra_metadata or {})
                 ).decode(),
             ],
         )
         if not rows:
             return None
+        if extra_metadata and "response_template" in extra_metadata:
+            await templates.record_use(conn, sender_id, extra_metadata["response_template"]["id"])
         message = message_view(rows[0])
         conv_rows = await conn.execute_query_dict(
             "UPDATE conversations SET last_message_id = $2, last_message_at = $3, unread_count = 0, "
@@ -298,7 +345,13 @@ async def deliver(message_id: int) -> str:
         ),
         template=stored.get("template"),
         metadata={
-            **await _thread_context(row["conversation_id"], channel.id),
+            # A template's e-mail subject starts a thread; inside one, the thread's subject goes on.
+            **({"subject": stored["subject"]} if stored.get("subject") else {}),
+            **{
+                k: v
+                for k, v in (await _thread_context(row["conversation_id"], channel.id)).items()
+                if v is not None
+            },
             **_window_tag(connector.capabilities, row["last_inbound_at"]),
         },
     )

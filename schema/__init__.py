@@ -32,6 +32,7 @@ from schema.search import SearchMutations, SearchQueries
 from schema.sla import SlaMutations
 from schema.subscriptions import Subscription
 from schema.teams import TeamMutations, TeamQueries
+from schema.templates import TemplateMutations, TemplateQueries
 
 log = logging.getLogger("pytake.graphql")
 
@@ -49,6 +50,7 @@ with warnings.catch_warnings():
             TeamQueries,
             ChannelQueries,
             DemoQueries,
+            TemplateQueries,
         ),
     )
     Mutation = merge_types(
@@ -64,6 +66,7 @@ with warnings.catch_warnings():
             SearchMutations,
             CustomerMutations,
             DemoMutations,
+            TemplateMutations,
         ),
     )
 
