@@ -44,8 +44,8 @@ XML_TEXT = st.characters(exclude_categories=("Cs", "Cc", "Cn"), exclude_characte
 
 
 def _texts(chars: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
-    hostile = _HOSTILE.filter(lambda c: chars.filter(lambda x: x == c) is not None)
-    mixed = st.one_of(hostile, chars) if chars is ANY_TEXT else chars
+    # Where the wire carries everything, NUL and surrogates come often, not once in a thousand.
+    mixed = st.one_of(_HOSTILE, chars) if chars is ANY_TEXT else chars
     return st.text(mixed, min_size=1, max_size=30)
 
 
