@@ -88,6 +88,13 @@ async def test_nul_and_surrogates_in_text_names_and_metadata_are_stored(server: 
     assert (await _post_json(server, channel, secrets["app_secret"], text_body)).status_code == 200
     assert (await _stored(channel.id))[-1].text == "where is 😀 my \ufffdorder"
 
+    # NUL alone is valid JSON (orjson reads it as it is): only ingest's own step removes it.
+    nul_only = _wa_body(channel, name="Jo\x00ão", text="only\x00 NUL")
+    assert (await _post_json(server, channel, secrets["app_secret"], nul_only)).status_code == 200
+    last = (await _stored(channel.id))[-1]
+    assert last.text == "only NUL"
+    assert (await CustomerIdentity.get(id=last.identity_id)).display_name == "João"  # type: ignore[attr-defined]
+
 
 async def test_invalid_utf8_in_a_signed_json_body_is_stored_with_replacements(server: str, wa: Any) -> None:
     channel, secrets, _ = wa
