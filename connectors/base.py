@@ -17,7 +17,25 @@ from typing import Any, Protocol
 import httpx
 import orjson
 
+from core.storable import loads_lenient
 from core.vocabulary import DeliveryStatus, MessageKind, Platform  # re-exported for connectors
+
+
+def load_json(body: bytes | str) -> Any:
+    """A webhook body (or a JSON field in one) as JSON. Raises MalformedPayload (the webhook
+    answers 400), also for nesting orjson refuses (deeper than 1024).
+
+    A signed body whose text orjson refuses (invalid UTF-8, a lone surrogate escape) still carries
+    the customer's message: it is read leniently, with the replacements of core/storable.py,
+    rather than refused and lost."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        first = exc
+    try:
+        return loads_lenient(body)
+    except ValueError:
+        raise MalformedPayload(f"body is not JSON: {first}") from None
 
 
 @dataclass(frozen=True)
@@ -36,10 +54,7 @@ class WebhookRequest:
 
     def json_object(self, what: str = "a JSON object") -> dict[str, Any]:
         """The body as a JSON object. Raises MalformedPayload (the webhook answers 400)."""
-        try:
-            data = orjson.loads(self.body)
-        except orjson.JSONDecodeError as exc:
-            raise MalformedPayload(f"body is not JSON: {exc}") from None
+        data = load_json(self.body)
         if not isinstance(data, dict):
             raise MalformedPayload(f"body is not {what}")
         return data
@@ -59,6 +74,17 @@ class HandshakeReply:
     status: int
     body: str
     content_type: str = "text/plain"
+
+
+@dataclass(frozen=True)
+class ReplayNonce:
+    """What makes a signed request single-use where the signature covers a nonce but not the body
+    (Mailgun's token, WeChat's nonce): captured once, such a signature would pass on any body for
+    the whole window. ingress/webhooks.py refuses `key` seen with a different body within `window`
+    seconds; the same body again is the platform's own retry, which ingest dedupes."""
+
+    key: str
+    window: float  # seconds the signature stays acceptable: how long the key must be remembered
 
 
 @dataclass(frozen=True)
@@ -259,7 +285,12 @@ class Connector(Protocol):
 
     def verify(self, request: WebhookRequest, channel: ChannelCredentials, *, now: float) -> bool:
         """Is the request signed by the platform? Checked over the raw bytes, constant-time.
-        `now` (unix seconds) is for replay windows (Slack's 5 minutes, Discord's timestamp)."""
+        `now` (unix seconds) is for replay windows (Slack's 5 minutes, Discord's timestamp).
+        Where the signature travels inside the body (Mailgun's form fields), a body that does not
+        parse raises MalformedPayload (400): there is no signature to check.
+
+        Connectors whose signature leaves the body out also define
+        `replay_nonce(request, channel) -> ReplayNonce | None` (see ReplayNonce)."""
         ...
 
     def parse(self, request: WebhookRequest, channel: ChannelCredentials) -> ParsedWebhook:

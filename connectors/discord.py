@@ -38,6 +38,7 @@ from connectors.base import (
     SendError,
     SendResult,
     WebhookRequest,
+    load_json,
     nonempty_str,
 )
 from connectors.http import Reply, call, sent_id
@@ -179,10 +180,7 @@ class DiscordConnector:
         return True
 
     def parse(self, request: WebhookRequest, channel: ChannelCredentials) -> ParsedWebhook:
-        try:
-            data = orjson.loads(request.body)
-        except orjson.JSONDecodeError as exc:
-            raise MalformedPayload(f"body is not JSON: {exc}") from None
+        data = load_json(request.body)
         if (
             not isinstance(data, dict)
             or isinstance(data.get("type"), bool)

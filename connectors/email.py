@@ -6,7 +6,8 @@ way whether a provider posted it or the poller fetched it: the platform id is th
 customer is the From address, replies thread on In-Reply-To/References (connectors/email_threading.py).
 
 Mailgun signs `timestamp + token` (not the body) with the webhook signing key; requests older than
-five minutes are refused. SendGrid's Inbound Parse is unsigned, so its URL carries a secret
+five minutes are refused, and a token carries one body only (`replay_nonce`). A multipart post cut
+before its closing boundary is refused (400), never stored in part. SendGrid's Inbound Parse is unsigned, so its URL carries a secret
 (`?key=`), compared in constant time.
 """
 
@@ -46,6 +47,7 @@ from connectors.base import (
     OutboundMessage,
     ParsedWebhook,
     Platform,
+    ReplayNonce,
     SendError,
     SendResult,
     StatusUpdate,
@@ -193,10 +195,7 @@ class EmailConnector:
         key = _secret(channel.secrets, "mailgun_signing_key")
         if not key:
             return False
-        try:
-            fields = _signature_fields(request)
-        except MalformedPayload:
-            return False
+        fields = _signature_fields(request)  # MalformedPayload: a body cut short is a 400, not a 401
         if fields is None:
             return False
         timestamp, token, signature = fields
@@ -205,9 +204,17 @@ class EmailConnector:
         if not _HEX_RE.match(signature) or not token:
             return False
         expected = hmac.new(key.encode(), (timestamp + token).encode(), hashlib.sha256).hexdigest()
-        # The signature covers timestamp and token only (Mailgun's scheme): a replay inside the
-        # window stores nothing new because messages dedupe on Message-ID and statuses only advance.
+        # The signature covers timestamp and token only (Mailgun's scheme), not the body: see
+        # replay_nonce for what keeps a captured triple from carrying another e-mail.
         return hmac.compare_digest(signature.lower(), expected)
+
+    def replay_nonce(self, request: WebhookRequest, channel: ChannelCredentials) -> ReplayNonce | None:
+        """Mailgun's token, single-use (its documentation says to cache tokens against replay),
+        remembered for the whole span in which its timestamp passes `verify`."""
+        if channel.config.get("provider") != "mailgun":
+            return None  # SendGrid's URL key is the same on every post: there is no nonce
+        fields = _signature_fields(request)
+        return ReplayNonce(key=fields[1], window=2 * REPLAY_WINDOW) if fields else None
 
     def parse(self, request: WebhookRequest, channel: ChannelCredentials) -> ParsedWebhook:
         content_type = _content_type(request)
@@ -447,9 +454,9 @@ def _parsed(mail: Mail, channel: ChannelCredentials, source: str) -> ParsedWebho
     headers = mail.headers
     auto_reply = is_auto_reply(headers)
     bounce = is_bounce(mail.content_type, headers)
-    full = _clean(mail.body).replace("\r\n", "\n").replace("\r", "\n").strip()
-    text = _clean(mail.stripped).strip() if mail.stripped and mail.stripped.strip() else strip_reply(full)
-    subject = _clean(" ".join((mail.subject or "").split())) or None
+    full = mail.body.replace("\r\n", "\n").replace("\r", "\n").strip()
+    text = mail.stripped.strip() if mail.stripped and mail.stripped.strip() else strip_reply(full)
+    subject = " ".join((mail.subject or "").split()) or None
     metadata: dict[str, Any] = {"subject": subject, "source": source}
     if full and full != text:
         metadata["full_text"] = full[:FULL_TEXT_CAP]
@@ -482,7 +489,7 @@ def _parsed(mail: Mail, channel: ChannelCredentials, source: str) -> ParsedWebho
         sent_at=_sent_at(mail.date),
         kind=kind,
         text=text or None,
-        sender_name=_clean(from_name).strip() or None,
+        sender_name=from_name.strip() or None,
         sender_email=from_address,
         reply_to_platform_id=normalise_message_id(mail.in_reply_to),
         thread_refs=refs,
@@ -531,11 +538,6 @@ def _sent_at(value: str | None) -> datetime:
         if parsed is not None:
             return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     return datetime.now(UTC)
-
-
-def _clean(value: str | None) -> str:
-    """PostgreSQL text cannot hold NUL; some mailers put them in anyway."""
-    return (value or "").replace("\x00", "")
 
 
 # ---- inbound: raw RFC 5322 ------------------------------------------------------------------------------
@@ -784,7 +786,7 @@ def _parse_form(body: bytes, content_type_header: str) -> _Form:
 
 
 def _parse_multipart(body: bytes, boundary: bytes, form: _Form) -> None:
-    state: dict[str, Any] = {"headers": {}, "field": b"", "value": b"", "data": []}
+    state: dict[str, Any] = {"headers": {}, "field": b"", "value": b"", "data": [], "closed": False}
 
     def on_part_begin() -> None:
         state["headers"], state["data"] = {}, []
@@ -820,9 +822,13 @@ def _parse_multipart(body: bytes, boundary: bytes, form: _Form) -> None:
             if ctype_options.get(b"charset"):
                 form.part_charsets[name] = ctype_options[b"charset"].decode("latin-1")
 
+    def on_end() -> None:
+        state["closed"] = True
+
     parser = MultipartParser(
         boundary,
         {
+            "on_end": on_end,
             "on_part_begin": on_part_begin,
             "on_header_field": on_header_field,
             "on_header_value": on_header_value,
@@ -837,6 +843,10 @@ def _parse_multipart(body: bytes, boundary: bytes, form: _Form) -> None:
         parser.finalize()
     except Exception as exc:  # python-multipart raises its own parse errors
         raise MalformedPayload(f"the multipart body is malformed: {exc}") from None
+    if not state["closed"]:
+        # python-multipart's finalize() does not check this: a post cut short (a proxy, a
+        # timeout) would silently lose its last parts, and with them the text or the Message-Id.
+        raise MalformedPayload("the multipart body ends before its closing boundary: it was cut short")
 
 
 def _files_as_attachments(form: _Form, info: Mapping[str, Any] | None = None) -> list[Attachment]:

@@ -40,6 +40,7 @@ from connectors.base import (
     SendResult,
     StatusUpdate,
     WebhookRequest,
+    load_json,
     nonempty_str,
 )
 from connectors.http import call, overloaded, refusal
@@ -205,10 +206,7 @@ class ViberConnector:
         return hmac.compare_digest(given.lower(), expected)
 
     def parse(self, request: WebhookRequest, channel: ChannelCredentials) -> ParsedWebhook:
-        try:
-            data = orjson.loads(request.body)  # exact ints: message_token survives beyond 2^53
-        except orjson.JSONDecodeError as exc:
-            raise MalformedPayload(f"body is not JSON: {exc}") from None
+        data = load_json(request.body)  # exact ints: message_token survives beyond 2^53
         if not isinstance(data, dict) or not isinstance(data.get("event"), str):
             raise MalformedPayload("a Viber callback is a JSON object with an event")
         event = data["event"]

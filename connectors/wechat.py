@@ -3,7 +3,8 @@ replay window, messages and menu clicks in; Customer Service messages out.
 
 - Plaintext mode signs sha1(sorted([token, timestamp, nonce])) in the query string, not the body
   (WeChat's "safe mode" encrypts the body with AES instead; not supported here, see `parse`). The
-  5-minute timestamp window is what limits replays of a captured request.
+  5-minute timestamp window limits how long a captured signature lasts, and within it each nonce
+  carries one body only (`replay_nonce`, checked by ingress/webhooks.py).
 - Bodies are XML, parsed with ElementTree. It never resolves external entities, and bodies with a
   DTD are refused outright, so entity tricks (billion laughs) never reach the parser.
 - We always answer `success`: anything else (or silence for 5 s) makes WeChat retry 3 times and
@@ -43,6 +44,7 @@ from connectors.base import (
     OutboundMessage,
     ParsedWebhook,
     Platform,
+    ReplayNonce,
     SendError,
     SendResult,
     WebhookRequest,
@@ -186,6 +188,12 @@ class WeChatConnector:
         if not timestamp.isdigit() or abs(now - int(timestamp)) > REPLAY_WINDOW:
             return False
         return _signed(request, channel)
+
+    def replay_nonce(self, request: WebhookRequest, channel: ChannelCredentials) -> ReplayNonce | None:
+        """Plaintext mode signs token, timestamp and nonce, not the body: the (timestamp, nonce)
+        pair is single-use, remembered for the whole span in which the timestamp passes."""
+        timestamp, nonce = request.query.get("timestamp") or "", request.query.get("nonce") or ""
+        return ReplayNonce(key=f"{timestamp}:{nonce}", window=2 * REPLAY_WINDOW) if nonce else None
 
     def parse(self, request: WebhookRequest, channel: ChannelCredentials) -> ParsedWebhook:
         fields = _fields(request.body)

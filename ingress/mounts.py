@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from starlette.routing import BaseRoute, Mount, Route
 
 from core.settings import Settings
+from ingress import webhooks
 from ingress.demo import FAKE_MOUNT, fake_app
 from ingress.discord_gateway_runner import run_gateways
 from ingress.webchat import routes as webchat
@@ -49,3 +50,4 @@ async def ingress_running(settings: Settings) -> AsyncIterator[None]:
                 await asyncio.wait_for(gateways, GATEWAYS_STOP_TIMEOUT)
         await demo.close_fake()
         await webchat.close()
+        await webhooks.close()

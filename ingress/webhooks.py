@@ -1,31 +1,66 @@
 """The webhook endpoint every platform posts to: /webhooks/{platform}/{channel_id}.
 
 Order matters and is the product's promise: size limit → channel → signature over the raw bytes
-(nothing is parsed or stored before it passes) → parse → store in one transaction → 200. A platform
+(nothing is parsed or stored before it passes) → a nonce not used before on another body → parse
+→ store in one transaction → 200. A platform
 only gets its 2xx once the message is committed, so a crash before that means it retries, and the
 retry is deduplicated by the platform's message id.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
-from connectors.base import MalformedPayload, Platform, WebhookRequest
+from connectors.base import ChannelCredentials, Connector, MalformedPayload, Platform, WebhookRequest
 from connectors.registry import get_connector
 from core import metrics
 from core.body import BodyTooLarge, read_body
 from core.crypto import SecretsUnreadable
+from core.replay import NonceLedger
 from core.settings import get_settings
+from core.storable import storable
 from resolvers.channels import channel_for_webhook, note_rejected_webhook, record_webhook
 from resolvers.enrichment import enrich
 from resolvers.errors import NotFound
 from resolvers.inbound import ingest
 
 log = logging.getLogger("pytake.webhooks")
+
+
+_ledger: NonceLedger | None = None
+
+
+def _nonces() -> NonceLedger:
+    global _ledger
+    if _ledger is None:
+        settings = get_settings()
+        _ledger = NonceLedger(settings.redis_url, settings.namespace)
+    return _ledger
+
+
+async def close() -> None:
+    """Release the nonce ledger's Redis connections (at shutdown)."""
+    global _ledger
+    if _ledger is not None:
+        await _ledger.close()
+        _ledger = None
+
+
+async def _replayed(connector: Connector, hook: WebhookRequest, creds: ChannelCredentials) -> bool:
+    """Is this a signature already used on another body? Only for schemes whose signature leaves
+    the body out (connectors/base.py ReplayNonce); the others are bound to their body."""
+    nonce_of = getattr(connector, "replay_nonce", None)
+    nonce = nonce_of(hook, creds) if nonce_of is not None else None
+    if nonce is None:
+        return False
+    key = f"{connector.platform.value}:{creds.channel_id}:{nonce.key}"
+    fingerprint = hashlib.sha256(hook.body).hexdigest()
+    return not await _nonces().admit(key, fingerprint, nonce.window)
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:
@@ -78,7 +113,19 @@ async def _handle(request: Request, platform: Platform) -> Response:
         return Response(handshake.body, status_code=handshake.status, media_type=handshake.content_type)
     if request.method != "POST":
         return _error(405, "METHOD_NOT_ALLOWED", "webhooks are POSTed")
-    if not connector.verify(hook, creds, now=time.time()):
+    try:
+        signed = connector.verify(hook, creds, now=time.time())
+    except MalformedPayload as exc:  # the signature sits in a body that does not parse
+        metrics.WEBHOOKS_REJECTED.labels(platform, "malformed").inc()
+        return _error(400, "MALFORMED_PAYLOAD", str(exc))
+    if signed and await _replayed(connector, hook, creds):
+        metrics.WEBHOOKS_REJECTED.labels(platform, "replayed").inc()
+        log.warning(
+            "webhook signature replayed", extra={"channel_id": channel.id, "platform": platform.value}
+        )
+        await note_rejected_webhook(channel.id, "a webhook was refused: its signature was already used")
+        return _error(401, "REPLAYED_SIGNATURE", "this signature was already used on another request")
+    if not signed:
         metrics.WEBHOOKS_REJECTED.labels(platform, "bad_signature").inc()
         log.warning(
             "webhook signature rejected", extra={"channel_id": channel.id, "platform": platform.value}
@@ -107,7 +154,7 @@ async def _handle(request: Request, platform: Platform) -> Response:
         },
     )
     if parsed.reply is not None:
-        reply = parsed.reply
+        reply = storable(parsed.reply)  # echoed text (a challenge) must encode, whatever was sent
         return Response(reply.body, status_code=reply.status, media_type=reply.content_type)
     return PlainTextResponse("ok")
 

@@ -18,6 +18,7 @@ from core.events import INBOX, committed, conversation_stream
 from core.sql import db, in_transaction, retry_on_deadlock
 from resolvers import sla
 from resolvers.assignment import request_drain
+from resolvers.inbound_fit import fit_for_storage
 from resolvers.shapes import MESSAGE_COLUMNS
 from resolvers.statuses import apply_status, emit_message_updated
 
@@ -37,6 +38,9 @@ class IngestResult:
 
 
 async def ingest(channel_id: int, platform: str, parsed: ParsedWebhook) -> IngestResult:
+    # Whatever the platform put in (NUL, lone surrogates, absurd lengths) is made storable here,
+    # once for every inbound path, so no payload can fail the insert and lose the message.
+    parsed = fit_for_storage(parsed)
     result = IngestResult()
     items = len(parsed.messages) + len(parsed.statuses) + len(parsed.edits)
     if items == 1 and parsed.messages:

@@ -312,7 +312,8 @@ def test_forged_or_incomplete_signatures_are_refused() -> None:
     assert not email.verify(_route_urlencoded(fields), CHANNEL, now=now)  # unsigned
     body = urllib.parse.urlencode(good).encode()
     assert not email.verify(_request(body, None), CHANNEL, now=now)  # no content type
-    assert not email.verify(_request(b"\x00garbage", "multipart/form-data"), CHANNEL, now=now)
+    with pytest.raises(MalformedPayload):  # no signature can be read from it: a 400, not a 401
+        email.verify(_request(b"\x00garbage", "multipart/form-data"), CHANNEL, now=now)
     no_key = ChannelCredentials(7, CONFIG, {})
     assert not email.verify(_route_urlencoded(good), no_key, now=now)
     # A Mailgun signature means nothing to a SendGrid or mailbox-only channel, and vice versa.

@@ -15,17 +15,25 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
-from connectors.base import Attachment, DeliveryStatus, InboundMessage, MessageKind, ParsedWebhook
+from connectors.base import (
+    Attachment,
+    DeliveryStatus,
+    InboundMessage,
+    MalformedPayload,
+    MessageKind,
+    ParsedWebhook,
+    load_json,
+)
 from connectors.webchat import MAX_TEXT_LENGTH, normalise_origin, widget_config
 from core import metrics
 from core.events import CursorExpired, EventLog, conversation_stream
 from core.ratelimit import RateLimiter
 from core.settings import get_settings
+from core.storable import storable_text
 from ingress.webchat.errors import WebchatError, bad_input, error_response
 from ingress.webchat.sites import Site, find_site
 from ingress.webchat.stream import decode_cursor, encode_cursor, event_stream, replay, starting_points
@@ -139,8 +147,10 @@ async def _json_body(request: Request) -> dict[str, Any]:
     if not raw.strip():
         return {}
     try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError:
+        # Lenient about text (a browser's JSON.stringify writes a lone surrogate as "\ud800"): what
+        # the visitor typed is stored with core/storable.py's replacements, not refused.
+        data = load_json(raw)
+    except MalformedPayload:
         raise WebchatError(400, "BAD_JSON", "the body is not valid JSON") from None
     if not isinstance(data, dict):
         raise WebchatError(400, "BAD_JSON", "the body must be a JSON object")
@@ -194,7 +204,7 @@ def _text_field(data: dict[str, Any], key: str, limit: int) -> str | None:
         return None
     if not isinstance(value, str):
         raise bad_input(f"{key} must be a string")
-    value = value.strip()
+    value = storable_text(value).strip()  # the name goes into the visitor's token as stored
     if len(value) > limit:
         raise bad_input(f"{key} must be at most {limit} characters")
     return value or None

@@ -18,6 +18,7 @@ from typing import Any
 import jwt
 from starlette.requests import Request
 
+from core.storable import storable
 from ingress.webchat.errors import WebchatError, bad_input
 from ingress.webchat.sites import Site
 
@@ -128,6 +129,9 @@ def vouched_identity(site: Site, identity_token: Any) -> dict[str, str | None] |
         )
     except jwt.PyJWTError:
         raise WebchatError(401, "BAD_IDENTITY_TOKEN", "the identity token is not valid") from None
+    claims = storable(
+        claims
+    )  # the site's claims become stored names and hashed ids: no NUL, no lone surrogate
     email = claims.get("email")
     if not isinstance(email, str) or not EMAIL_RE.match(email.strip()):
         raise WebchatError(401, "BAD_IDENTITY_TOKEN", "the identity token carries no valid e-mail")
