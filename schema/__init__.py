@@ -28,6 +28,7 @@ from schema.errors import ErrorCodes, _is_expected
 from schema.lifecycle import LifecycleMutations
 from schema.messages import Message, MessageMutations
 from schema.node import NodeQueries
+from schema.permissions import access_of
 from schema.search import SearchMutations, SearchQueries
 from schema.sla import SlaMutations
 from schema.subscriptions import Subscription
@@ -69,6 +70,18 @@ with warnings.catch_warnings():
             TemplateMutations,
         ),
     )
+
+
+def _require_access_everywhere(*roots: type) -> None:
+    """Every root field says who may call it (schema/permissions.py): a field added without it
+    would leave the order of "who may ask" and "is the argument valid" to its resolver."""
+    for root in roots:
+        for field in root.__strawberry_definition__.fields:  # type: ignore[attr-defined]
+            if access_of(field) is None:
+                raise TypeError(f"{root.__name__}.{field.python_name} declares no Access (extensions=[...])")
+
+
+_require_access_everywhere(Query, Mutation, Subscription)
 
 
 class PyTakeSchema(strawberry.Schema):

@@ -12,7 +12,7 @@ from models import Role as _Role
 from resolvers import auth as auth_rules
 from resolvers.errors import RateLimited
 from schema.common import AgentPresence, Role
-from schema.permissions import actor_of
+from schema.permissions import ADMINS, ANYONE, SIGNED_IN, SUPERVISORS, actor_of
 from schema.relay import Node, to_global_id
 
 
@@ -68,19 +68,21 @@ def _session(session: auth_rules.Session) -> AuthPayload:
 
 @strawberry.type
 class AuthQueries:
-    @strawberry.field(description="The signed-in user.")
+    @strawberry.field(description="The signed-in user.", extensions=[SIGNED_IN])
     async def me(self, info: strawberry.Info) -> User:
         actor = auth_rules.require_user(actor_of(info))
         return User.from_view(await info.context.loaders.users.load(actor.user_id))
 
-    @strawberry.field
+    @strawberry.field(extensions=[SUPERVISORS])
     async def users(self, info: strawberry.Info) -> list[User]:
         return [User.from_view(v) for v in await auth_rules.list_users(actor_of(info))]
 
 
 @strawberry.type
 class AuthMutations:
-    @strawberry.mutation(description="Sign in: a short-lived access token and a rotating refresh token.")
+    @strawberry.mutation(
+        description="Sign in: a short-lived access token and a rotating refresh token.", extensions=[ANYONE]
+    )
     async def login(self, info: strawberry.Info, email: str, password: str) -> AuthPayload:
         settings_limit = info.context.settings.login_rate_per_minute
         limiter = info.context.rate_limiter
@@ -88,15 +90,18 @@ class AuthMutations:
             raise RateLimited("too many sign-in attempts; wait a minute", retry_after=60)
         return _session(await auth_rules.login(email, password))
 
-    @strawberry.mutation(description="Trade a refresh token for a new pair. Each refresh token works once.")
+    @strawberry.mutation(
+        description="Trade a refresh token for a new pair. Each refresh token works once.",
+        extensions=[ANYONE],
+    )
     async def refresh_token(self, refresh_token: str) -> AuthPayload:
         return _session(await auth_rules.refresh(refresh_token))
 
-    @strawberry.mutation
+    @strawberry.mutation(extensions=[ANYONE])
     async def logout(self, refresh_token: str) -> bool:
         return await auth_rules.logout(refresh_token)
 
-    @strawberry.mutation(description="Admins: add an agent, supervisor or admin.")
+    @strawberry.mutation(description="Admins: add an agent, supervisor or admin.", extensions=[ADMINS])
     async def create_user(self, info: strawberry.Info, input: CreateUserInput) -> User:
         view = await auth_rules.create_user(
             actor_of(info), email=input.email, name=input.name, password=input.password, role=input.role

@@ -14,7 +14,7 @@ from connectors.base import Platform as _Platform
 from resolvers import channels as channel_rules
 from resolvers.errors import BadInput
 from schema.common import Platform
-from schema.permissions import actor_of
+from schema.permissions import ADMINS, SIGNED_IN, actor_of
 from schema.relay import Node, decode_id, to_global_id
 
 
@@ -106,14 +106,14 @@ def _object(value: object, field: str) -> dict[str, object]:
 
 @strawberry.type
 class ChannelQueries:
-    @strawberry.field
+    @strawberry.field(extensions=[SIGNED_IN])
     async def channels(self, info: strawberry.Info) -> list[Channel]:
         return [Channel.from_view(v) for v in await channel_rules.list_channels(actor_of(info))]
 
 
 @strawberry.type
 class ChannelMutations:
-    @strawberry.mutation(description="Admins: connect a platform account.")
+    @strawberry.mutation(description="Admins: connect a platform account.", extensions=[ADMINS])
     async def create_channel(self, info: strawberry.Info, input: CreateChannelInput) -> Channel:
         view = await channel_rules.create_channel(
             actor_of(info),
@@ -124,7 +124,9 @@ class ChannelMutations:
         )
         return Channel.from_view(view)
 
-    @strawberry.mutation(description="Admins: change a channel; secrets given replace those keys only.")
+    @strawberry.mutation(
+        description="Admins: change a channel; secrets given replace those keys only.", extensions=[ADMINS]
+    )
     async def update_channel(self, info: strawberry.Info, input: UpdateChannelInput) -> Channel:
         view = await channel_rules.update_channel(
             actor_of(info),
@@ -137,8 +139,9 @@ class ChannelMutations:
         return Channel.from_view(view)
 
     @strawberry.mutation(
+        extensions=[ADMINS],
         description="Admins: regenerate the secrets we give the platform (verify token, Telegram's "
-        "secret_token) and re-register the webhook where the platform allows (audited)."
+        "secret_token) and re-register the webhook where the platform allows (audited).",
     )
     async def rotate_webhook_secret(self, info: strawberry.Info, channel_id: strawberry.ID) -> RotatedSecrets:
         view, fresh = await channel_rules.rotate_webhook_secret(

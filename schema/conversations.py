@@ -28,8 +28,8 @@ from schema.channels import Channel
 from schema.common import ConversationStatus, Platform, Priority, build_when_loaded, view_datetime
 from schema.customers import Customer
 from schema.messages import Message, MessageConnection, MessageEdge
-from schema.permissions import actor_of
-from schema.relay import Node, PageInfo, decode_id, to_global_id
+from schema.permissions import SIGNED_IN, actor_of
+from schema.relay import Node, PageInfo, decode_id, decode_optional_id, to_global_id
 from schema.sla import SlaTimer
 
 
@@ -214,14 +214,14 @@ class ConversationFilterInput:
     def to_rule(self) -> ConversationFilter:
         return ConversationFilter(
             statuses=tuple(self.status or ()),
-            assignee_id=decode_id(self.assignee_id, "User", "assigneeId") if self.assignee_id else None,
+            assignee_id=decode_optional_id(self.assignee_id, "User", "assigneeId"),
             unassigned=self.unassigned,
-            channel_id=decode_id(self.channel_id, "Channel", "channelId") if self.channel_id else None,
+            channel_id=decode_optional_id(self.channel_id, "Channel", "channelId"),
             platform=self.platform.value if self.platform else None,
             labels=tuple(self.labels or ()),
             priorities=tuple(p.value for p in self.priority or ()),
             escalated=self.escalated,
-            team_id=decode_id(self.team_id, "Team", "teamId") if self.team_id else None,
+            team_id=decode_optional_id(self.team_id, "Team", "teamId"),
             since=self.since,
             until=self.until,
             unanswered=self.unanswered,
@@ -235,7 +235,7 @@ def conversation_pk(conversation_id: strawberry.ID) -> int:
 
 @strawberry.type
 class ConversationQueries:
-    @strawberry.field
+    @strawberry.field(extensions=[SIGNED_IN])
     async def conversations(
         self,
         info: strawberry.Info,
@@ -270,7 +270,7 @@ class ConversationQueries:
             page_info=PageInfo.of(page.cursors, has_next=page.has_next, has_previous=page.has_previous),
         )
 
-    @strawberry.field
+    @strawberry.field(extensions=[SIGNED_IN])
     async def conversation(self, info: strawberry.Info, id: strawberry.ID) -> Conversation:
         return Conversation.from_view(
             await conv.get_conversation(actor_of(info), decode_id(id, "Conversation"))
@@ -279,18 +279,18 @@ class ConversationQueries:
 
 @strawberry.type
 class ConversationMutations:
-    @strawberry.mutation
+    @strawberry.mutation(extensions=[SIGNED_IN])
     async def assign_conversation(
         self, info: strawberry.Info, conversation_id: strawberry.ID, user_id: strawberry.ID | None = None
     ) -> Conversation:
         view = await conv.assign(
             actor_of(info),
             decode_id(conversation_id, "Conversation", "conversationId"),
-            decode_id(user_id, "User", "userId") if user_id else None,
+            decode_optional_id(user_id, "User", "userId"),
         )
         return Conversation.from_view(view)
 
-    @strawberry.mutation
+    @strawberry.mutation(extensions=[SIGNED_IN])
     async def mark_conversation_read(
         self, info: strawberry.Info, conversation_id: strawberry.ID
     ) -> Conversation:
@@ -299,7 +299,10 @@ class ConversationMutations:
         )
         return Conversation.from_view(view)
 
-    @strawberry.mutation(description="Tell the conversation's other viewers you are (or stopped) typing.")
+    @strawberry.mutation(
+        description="Tell the conversation's other viewers you are (or stopped) typing.",
+        extensions=[SIGNED_IN],
+    )
     async def set_typing(self, info: strawberry.Info, conversation_id: strawberry.ID, typing: bool) -> bool:
         actor = actor_of(info)
         pk = conversation_pk(conversation_id)

@@ -11,7 +11,7 @@ import strawberry
 from connectors.base import Platform as _Platform
 from resolvers import customers as customer_rules
 from schema.common import Platform
-from schema.permissions import actor_of
+from schema.permissions import SIGNED_IN, actor_of
 from schema.relay import Node, decode_id, to_global_id
 
 
@@ -66,8 +66,9 @@ class Customer(Node):
 @strawberry.type
 class CustomerMutations:
     @strawberry.mutation(
+        extensions=[SIGNED_IN],
         description="Merge two customers known on different platforms into one: identities and "
-        "conversations of `sourceId` move to `targetId` (audited; undo with splitIdentity)."
+        "conversations of `sourceId` move to `targetId` (audited; undo with splitIdentity).",
     )
     async def merge_customers(
         self, info: strawberry.Info, source_id: strawberry.ID, target_id: strawberry.ID
@@ -80,7 +81,8 @@ class CustomerMutations:
         return Customer.from_view(view)
 
     @strawberry.mutation(
-        description="Move one identity (and the conversations that started on it) to a new customer (audited)."
+        extensions=[SIGNED_IN],
+        description="Move one identity (and the conversations that started on it) to a new customer (audited).",
     )
     async def split_identity(self, info: strawberry.Info, identity_id: strawberry.ID) -> Customer:
         view = await customer_rules.split_identity(

@@ -8,7 +8,7 @@ import strawberry
 from resolvers import auth as auth_rules
 from resolvers import demo
 from schema.channels import Channel
-from schema.permissions import actor_of
+from schema.permissions import SIGNED_IN, actor_of
 from schema.relay import decode_id
 
 
@@ -27,7 +27,10 @@ class Demo:
 
 @strawberry.type
 class DemoQueries:
-    @strawberry.field(description="Demo mode: the fake WhatsApp numbers a person can play the customer on.")
+    @strawberry.field(
+        description="Demo mode: the fake WhatsApp numbers a person can play the customer on.",
+        extensions=[SIGNED_IN],
+    )
     async def demo(self, info: strawberry.Info) -> Demo:
         auth_rules.require_user(actor_of(info))
         channels = await demo.demo_channels()
@@ -47,7 +50,8 @@ class DemoQueries:
 @strawberry.type
 class DemoMutations:
     @strawberry.mutation(
-        description="Demo mode: play the customer; the fake WhatsApp posts a real signed webhook."
+        extensions=[SIGNED_IN],
+        description="Demo mode: play the customer; the fake WhatsApp posts a real signed webhook.",
     )
     async def simulate_inbound_message(
         self, info: strawberry.Info, channel_id: strawberry.ID, wa_id: str, name: str, text: str

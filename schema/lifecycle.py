@@ -11,8 +11,8 @@ from resolvers import lifecycle
 from schema.common import ConversationStatus, Priority
 from schema.conversations import Conversation, conversation_pk
 from schema.messages import Message
-from schema.permissions import actor_of
-from schema.relay import decode_id, to_global_id
+from schema.permissions import SIGNED_IN, actor_of
+from schema.relay import decode_id, decode_optional_id, to_global_id
 
 
 @strawberry.input
@@ -42,8 +42,9 @@ class BulkUpdateResult:
 @strawberry.type
 class LifecycleMutations:
     @strawberry.mutation(
+        extensions=[SIGNED_IN],
         description="Change a conversation's status (open/pending/snoozed/resolved/closed). SNOOZED "
-        "needs snoozedUntil; the conversation reopens itself then, or when the customer writes."
+        "needs snoozedUntil; the conversation reopens itself then, or when the customer writes.",
     )
     async def set_conversation_status(
         self,
@@ -62,7 +63,7 @@ class LifecycleMutations:
         )
         return Conversation.from_view(view)
 
-    @strawberry.mutation
+    @strawberry.mutation(extensions=[SIGNED_IN])
     async def set_conversation_priority(
         self, info: strawberry.Info, conversation_id: strawberry.ID, priority: Priority
     ) -> Conversation:
@@ -71,7 +72,8 @@ class LifecycleMutations:
         )
 
     @strawberry.mutation(
-        description="Add and/or remove labels (case-insensitive, at most 20 per conversation)."
+        extensions=[SIGNED_IN],
+        description="Add and/or remove labels (case-insensitive, at most 20 per conversation).",
     )
     async def change_conversation_labels(
         self,
@@ -86,7 +88,8 @@ class LifecycleMutations:
         return Conversation.from_view(view)
 
     @strawberry.mutation(
-        description="Hand the conversation to another agent, with a reason (in the timeline)."
+        extensions=[SIGNED_IN],
+        description="Hand the conversation to another agent, with a reason (in the timeline).",
     )
     async def transfer_conversation(
         self,
@@ -100,14 +103,15 @@ class LifecycleMutations:
             actor_of(info),
             conversation_pk(conversation_id),
             reason=reason,
-            to_user_id=decode_id(to_user_id, "User", "toUserId") if to_user_id else None,
-            to_team_id=decode_id(to_team_id, "Team", "toTeamId") if to_team_id else None,
+            to_user_id=decode_optional_id(to_user_id, "User", "toUserId"),
+            to_team_id=decode_optional_id(to_team_id, "Team", "toTeamId"),
         )
         return Conversation.from_view(view)
 
     @strawberry.mutation(
+        extensions=[SIGNED_IN],
         description="Escalate a tier with a reason: priority at least HIGH, to the given supervisor or "
-        "unassigned into the escalated queue (filter escalated: true)."
+        "unassigned into the escalated queue (filter escalated: true).",
     )
     async def escalate_conversation(
         self,
@@ -120,11 +124,13 @@ class LifecycleMutations:
             actor_of(info),
             conversation_pk(conversation_id),
             reason=reason,
-            to_user_id=decode_id(to_user_id, "User", "toUserId") if to_user_id else None,
+            to_user_id=decode_optional_id(to_user_id, "User", "toUserId"),
         )
         return Conversation.from_view(view)
 
-    @strawberry.mutation(description="An internal note for agents; never sent to the customer.")
+    @strawberry.mutation(
+        description="An internal note for agents; never sent to the customer.", extensions=[SIGNED_IN]
+    )
     async def add_note(
         self, info: strawberry.Info, conversation_id: strawberry.ID, client_message_id: str, text: str
     ) -> Message:
@@ -134,7 +140,8 @@ class LifecycleMutations:
         return Message.from_view(view)
 
     @strawberry.mutation(
-        description="The same change on up to 500 conversations; failures are listed, not fatal."
+        extensions=[SIGNED_IN],
+        description="The same change on up to 500 conversations; failures are listed, not fatal.",
     )
     async def bulk_update_conversations(
         self, info: strawberry.Info, input: BulkUpdateInput
@@ -143,7 +150,7 @@ class LifecycleMutations:
             actor_of(info),
             [decode_id(i, "Conversation", "conversationIds") for i in input.conversation_ids],
             status=input.status,
-            assignee_id=decode_id(input.assignee_id, "User", "assigneeId") if input.assignee_id else None,
+            assignee_id=decode_optional_id(input.assignee_id, "User", "assigneeId"),
             unassign=input.unassign,
             add_labels=input.add_labels or [],
             remove_labels=input.remove_labels or [],

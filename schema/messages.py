@@ -18,8 +18,8 @@ from models import MessageStatus as _MessageStatus
 from resolvers import messages as message_rules
 from schema.auth import User
 from schema.common import MessageDirection, MessageKind, MessageStatus, Platform, view_datetime
-from schema.permissions import actor_of
-from schema.relay import Node, PageInfo, decode_id, to_global_id
+from schema.permissions import SIGNED_IN, actor_of
+from schema.relay import Node, PageInfo, decode_id, decode_optional_id, to_global_id
 
 
 @strawberry.type
@@ -174,7 +174,8 @@ class SendMessageInput:
 @strawberry.type
 class MessageMutations:
     @strawberry.mutation(
-        description="Reply to a conversation. Retrying with the same clientMessageId is safe."
+        extensions=[SIGNED_IN],
+        description="Reply to a conversation. Retrying with the same clientMessageId is safe.",
     )
     async def send_message(self, info: strawberry.Info, input: SendMessageInput) -> Message:
         result = await message_rules.send_reply(
@@ -182,7 +183,7 @@ class MessageMutations:
             conversation_id=decode_id(input.conversation_id, "Conversation", "conversationId"),
             client_message_id=input.client_message_id,
             text=input.text,
-            channel_id=decode_id(input.channel_id, "Channel", "channelId") if input.channel_id else None,
+            channel_id=decode_optional_id(input.channel_id, "Channel", "channelId"),
             attachments=[
                 AttachmentValue(kind=a.kind, url=a.url, filename=a.filename, mime_type=a.mime_type)
                 for a in input.attachments or ()

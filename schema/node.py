@@ -14,13 +14,13 @@ from schema.channels import Channel
 from schema.conversations import Conversation
 from schema.customers import Customer
 from schema.messages import Message
-from schema.permissions import actor_of
+from schema.permissions import SIGNED_IN, actor_of
 from schema.relay import Node, parse_global_id
 
 
 @strawberry.type
 class NodeQueries:
-    @strawberry.field
+    @strawberry.field(extensions=[SIGNED_IN])
     async def node(self, info: strawberry.Info, id: strawberry.ID) -> Node | None:
         type_name, pk = parse_global_id(id)
         actor = auth_rules.require_user(actor_of(info))

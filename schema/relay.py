@@ -36,16 +36,31 @@ def to_global_id(type_name: str, pk: int | str) -> strawberry.ID:
     return strawberry.ID(base64.b64encode(f"{type_name}:{pk}".encode()).decode())
 
 
-def parse_global_id(global_id: str) -> tuple[str, int]:
+# Every table's id is a PostgreSQL `integer`: a larger number is not one of ours, and would fail
+# in the database (as INTERNAL) instead of here.
+_MAX_PK = 2**31 - 1
+
+
+def parse_global_id(global_id: str, field: str = "id") -> tuple[str, int]:
+    """(type name, database id) of an id this API issued, or BAD_USER_INPUT naming `field`."""
     try:
         type_name, _, pk = base64.b64decode(global_id.encode(), validate=True).decode().partition(":")
-        return type_name, int(pk)
-    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
-        raise BadInput(f"{global_id!r} is not an id this API issued", field="id") from exc
+    except (binascii.Error, UnicodeError, ValueError):
+        type_name, pk = "", ""
+    # int() would also take " 7", "+7", "7_0" and non-ASCII digits: none of those were issued by us.
+    if not (type_name and pk.isascii() and pk.isdigit() and 0 < int(pk) <= _MAX_PK):
+        raise BadInput(f"{global_id!r} is not an id this API issued", field=field)
+    return type_name, int(pk)
 
 
 def decode_id(global_id: str, expected: str, field: str = "id") -> int:
-    type_name, pk = parse_global_id(global_id)
+    type_name, pk = parse_global_id(global_id, field)
     if type_name != expected:
-        raise BadInput(f"expected a {expected} id, got a {type_name or 'malformed'} id", field=field)
+        raise BadInput(f"expected a {expected} id, got a {type_name} id", field=field)
     return pk
+
+
+def decode_optional_id(global_id: str | None, expected: str, field: str) -> int | None:
+    """None when the argument was left out; an empty string is a malformed id, not "none": read as
+    none it would unassign or unfilter without the client having asked to."""
+    return None if global_id is None else decode_id(global_id, expected, field)

@@ -12,7 +12,7 @@ from strawberry.scalars import JSON
 from resolvers import search as search_rules
 from schema.conversations import Conversation, ConversationFilterInput
 from schema.messages import Message
-from schema.permissions import actor_of
+from schema.permissions import SIGNED_IN, actor_of
 from schema.relay import PageInfo, decode_id, to_global_id
 
 
@@ -70,7 +70,7 @@ class SavedView:
 
 @strawberry.type
 class SearchQueries:
-    @strawberry.field(description="The inbox: newest activity first.")
+    @strawberry.field(description="The inbox: newest activity first.", extensions=[SIGNED_IN])
     async def search(
         self,
         info: strawberry.Info,
@@ -102,14 +102,16 @@ class SearchQueries:
             page_info=PageInfo.of(page.cursors, has_next=page.has_next, has_previous=bool(after)),
         )
 
-    @strawberry.field(description="Your saved views, each with its live count.")
+    @strawberry.field(description="Your saved views, each with its live count.", extensions=[SIGNED_IN])
     async def saved_views(self, info: strawberry.Info) -> list[SavedView]:
         return [SavedView.from_view(v) for v in await search_rules.list_views(actor_of(info))]
 
 
 @strawberry.type
 class SearchMutations:
-    @strawberry.mutation(description="Save a filter (and optional search text) as a named view.")
+    @strawberry.mutation(
+        description="Save a filter (and optional search text) as a named view.", extensions=[SIGNED_IN]
+    )
     async def save_view(
         self,
         info: strawberry.Info,
@@ -122,6 +124,6 @@ class SearchMutations:
         )
         return SavedView.from_view(view)
 
-    @strawberry.mutation
+    @strawberry.mutation(extensions=[SIGNED_IN])
     async def delete_view(self, info: strawberry.Info, id: strawberry.ID) -> bool:
         return await search_rules.delete_view(actor_of(info), decode_id(id, "SavedView", "id"))

@@ -12,8 +12,8 @@ from strawberry.scalars import JSON
 from resolvers import sla as sla_rules
 from resolvers.errors import BadInput
 from schema.common import Platform, Priority, view_datetime
-from schema.permissions import actor_of
-from schema.relay import decode_id, to_global_id
+from schema.permissions import SUPERVISORS, actor_of
+from schema.relay import decode_optional_id, to_global_id
 
 
 @strawberry.type
@@ -82,8 +82,9 @@ class CreateSlaPolicyInput:
 @strawberry.type
 class SlaMutations:
     @strawberry.mutation(
+        extensions=[SUPERVISORS],
         description="Supervisors: an SLA policy for a team/priority/platform (null: any), targets in seconds "
-        'of business hours ({"mon": [["09:00", "18:00"]], ...} in `timezone`; {} = around the clock).'
+        'of business hours ({"mon": [["09:00", "18:00"]], ...} in `timezone`; {} = around the clock).',
     )
     async def create_sla_policy(self, info: strawberry.Info, input: CreateSlaPolicyInput) -> SlaPolicy:
         if input.business_hours is not None and not isinstance(input.business_hours, dict):
@@ -92,7 +93,7 @@ class SlaMutations:
             actor_of(info),
             name=input.name,
             position=input.position,
-            team_id=decode_id(input.team_id, "Team", "teamId") if input.team_id else None,
+            team_id=decode_optional_id(input.team_id, "Team", "teamId"),
             priority=input.priority.value if input.priority else None,
             platform=input.platform.value if input.platform else None,
             first_response_seconds=input.first_response_seconds,

@@ -22,7 +22,7 @@ from resolvers.sla import SLA_STREAM
 from schema.activities import Activity
 from schema.conversations import Conversation
 from schema.messages import Message
-from schema.permissions import actor_of
+from schema.permissions import SIGNED_IN, SUPERVISORS, actor_of
 from schema.relay import decode_id, to_global_id
 from schema.sla import SlaTimer
 
@@ -106,7 +106,9 @@ def _cursor(after: str | None) -> int | None:
 
 @strawberry.type
 class Subscription:
-    @strawberry.subscription(description="Conversations created or changed, for the inbox list.")
+    @strawberry.subscription(
+        description="Conversations created or changed, for the inbox list.", extensions=[SIGNED_IN]
+    )
     async def inbox_events(
         self, info: strawberry.Info, after: str | None = None
     ) -> AsyncGenerator[InboxEvent, None]:
@@ -131,7 +133,8 @@ class Subscription:
             beat.cancel()
 
     @strawberry.subscription(
-        description="Your saved views' counts: now, then again whenever they change (at most once a second)."
+        extensions=[SIGNED_IN],
+        description="Your saved views' counts: now, then again whenever they change (at most once a second).",
     )
     async def saved_view_counts(self, info: strawberry.Info) -> AsyncGenerator[list[ViewCount], None]:
         actor = auth_rules.require_user(actor_of(info))
@@ -156,7 +159,9 @@ class Subscription:
         finally:
             watcher.cancel()
 
-    @strawberry.subscription(description="Supervisors: SLA warnings and breaches as they happen.")
+    @strawberry.subscription(
+        description="Supervisors: SLA warnings and breaches as they happen.", extensions=[SUPERVISORS]
+    )
     async def sla_events(
         self, info: strawberry.Info, after: str | None = None
     ) -> AsyncGenerator[SlaEvent, None]:
@@ -171,8 +176,9 @@ class Subscription:
             raise CursorExpiredError(str(exc)) from exc
 
     @strawberry.subscription(
+        extensions=[SIGNED_IN],
         description="Who else has this conversation open, and who is typing (you are announced as "
-        "viewing for as long as you subscribe)."
+        "viewing for as long as you subscribe).",
     )
     async def conversation_presence(
         self, info: strawberry.Info, conversation_id: strawberry.ID
@@ -186,7 +192,8 @@ class Subscription:
             yield [Viewer.from_presence(v) for v in viewers]
 
     @strawberry.subscription(
-        description="One conversation live: messages created or changed (statuses, edits) and its activities."
+        extensions=[SIGNED_IN],
+        description="One conversation live: messages created or changed (statuses, edits) and its activities.",
     )
     async def conversation_events(
         self, info: strawberry.Info, conversation_id: strawberry.ID, after: str | None = None

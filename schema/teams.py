@@ -15,8 +15,8 @@ from resolvers.errors import BadInput
 from resolvers.shapes import user_view
 from schema.auth import User
 from schema.common import AgentPresence, AssignmentStrategy, Platform
-from schema.permissions import actor_of
-from schema.relay import Node, decode_id, to_global_id
+from schema.permissions import SIGNED_IN, SUPERVISORS, actor_of
+from schema.relay import Node, decode_id, decode_optional_id, to_global_id
 
 
 @strawberry.type
@@ -42,7 +42,7 @@ class Team(Node):
 
 @strawberry.type
 class TeamQueries:
-    @strawberry.field
+    @strawberry.field(extensions=[SIGNED_IN])
     async def teams(self, info: strawberry.Info) -> list[Team]:
         return [Team.from_view(v) for v in await team_rules.list_teams(actor_of(info))]
 
@@ -50,7 +50,8 @@ class TeamQueries:
 @strawberry.type
 class TeamMutations:
     @strawberry.mutation(
-        description="Supervisors: create (no teamId) or replace a team and its members (audited)."
+        extensions=[SUPERVISORS],
+        description="Supervisors: create (no teamId) or replace a team and its members (audited).",
     )
     async def save_team(
         self,
@@ -64,7 +65,7 @@ class TeamMutations:
     ) -> Team:
         view = await team_rules.save_team(
             actor_of(info),
-            team_id=decode_id(team_id, "Team", "teamId") if team_id else None,
+            team_id=decode_optional_id(team_id, "Team", "teamId"),
             name=name,
             strategy=strategy,
             sticky=sticky,
@@ -74,7 +75,8 @@ class TeamMutations:
         return Team.from_view(view)
 
     @strawberry.mutation(
-        description="Supervisors: route new conversations matching every given field to a team (audited)."
+        extensions=[SUPERVISORS],
+        description="Supervisors: route new conversations matching every given field to a team (audited).",
     )
     async def add_routing_rule(
         self,
@@ -91,14 +93,15 @@ class TeamMutations:
             team_id=decode_id(team_id, "Team", "teamId"),
             position=position,
             platform=platform.value if platform else None,
-            channel_id=decode_id(channel_id, "Channel", "channelId") if channel_id else None,
+            channel_id=decode_optional_id(channel_id, "Channel", "channelId"),
             language=language,
             topic=topic,
         )
         return to_global_id("RoutingRule", rule["id"])
 
     @strawberry.mutation(
-        description="Supervisors: an agent's capacity (overall and per platform) and skills."
+        extensions=[SUPERVISORS],
+        description="Supervisors: an agent's capacity (overall and per platform) and skills.",
     )
     async def update_agent(
         self,
@@ -124,7 +127,8 @@ class TeamMutations:
         )
 
     @strawberry.mutation(
-        description="Online takes new conversations; away keeps yours but takes none; offline re-queues yours after the grace period."
+        extensions=[SIGNED_IN],
+        description="Online takes new conversations; away keeps yours but takes none; offline re-queues yours after the grace period.",
     )
     async def set_my_presence(self, info: strawberry.Info, presence: AgentPresence) -> AgentPresence:
         return _Presence(await team_rules.set_my_presence(actor_of(info), presence))  # type: ignore[return-value]

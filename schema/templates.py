@@ -15,8 +15,8 @@ from resolvers import templates as template_rules
 from resolvers.errors import BadInput
 from schema.common import Platform
 from schema.messages import ButtonInput
-from schema.permissions import actor_of
-from schema.relay import Node, PageInfo, decode_id, to_global_id
+from schema.permissions import SIGNED_IN, SUPERVISORS, actor_of
+from schema.relay import Node, PageInfo, decode_id, decode_optional_id, to_global_id
 
 
 @strawberry.type
@@ -266,8 +266,9 @@ def _button(b: ButtonInput) -> dict[str, Any]:
 @strawberry.type
 class TemplateQueries:
     @strawberry.field(
+        extensions=[SIGNED_IN],
         description="Response templates you can use. With `query`: shortcut and name by prefix, text by "
-        "full text (Portuguese and English), ranked by how often you used each."
+        "full text (Portuguese and English), ranked by how often you used each.",
     )
     async def templates(
         self,
@@ -296,14 +297,15 @@ class TemplateQueries:
             page_info=PageInfo.of(page.cursors, has_next=page.has_next, has_previous=bool(after)),
         )
 
-    @strawberry.field
+    @strawberry.field(extensions=[SIGNED_IN])
     async def template(self, info: strawberry.Info, id: strawberry.ID) -> ResponseTemplate:
         return ResponseTemplate.from_view(
             await template_rules.get_template(actor_of(info), decode_id(id, "ResponseTemplate"))
         )
 
     @strawberry.field(
-        description="A preview: what sendMessage would send with this template in this conversation."
+        extensions=[SIGNED_IN],
+        description="A preview: what sendMessage would send with this template in this conversation.",
     )
     async def render_template(
         self,
@@ -317,7 +319,7 @@ class TemplateQueries:
             actor_of(info),
             decode_id(id, "ResponseTemplate"),
             decode_id(conversation_id, "Conversation", "conversationId"),
-            decode_id(channel_id, "Channel", "channelId") if channel_id else None,
+            decode_optional_id(channel_id, "Channel", "channelId"),
             variables,
         )
         return RenderedTemplate(
@@ -336,24 +338,30 @@ class TemplateQueries:
 @strawberry.type
 class TemplateMutations:
     @strawberry.mutation(
-        description="Supervisors: create a template, or save a new version of one (audited)."
+        extensions=[SUPERVISORS],
+        description="Supervisors: create a template, or save a new version of one (audited).",
     )
     async def save_template(self, info: strawberry.Info, input: SaveTemplateInput) -> ResponseTemplate:
         row = await template_rules.save_template(
             actor_of(info),
-            template_id=decode_id(input.id, "ResponseTemplate") if input.id else None,
+            template_id=decode_optional_id(input.id, "ResponseTemplate", "id"),
             content=input.to_content(),
             note=input.note,
         )
         return ResponseTemplate.from_view(row)
 
-    @strawberry.mutation(description="Supervisors: hide a template from agents; its history stays (audited).")
+    @strawberry.mutation(
+        extensions=[SUPERVISORS],
+        description="Supervisors: hide a template from agents; its history stays (audited).",
+    )
     async def archive_template(self, info: strawberry.Info, id: strawberry.ID) -> ResponseTemplate:
         return ResponseTemplate.from_view(
             await template_rules.archive_template(actor_of(info), decode_id(id, "ResponseTemplate"))
         )
 
-    @strawberry.mutation(description="Supervisors: a new version equal to an old one (audited).")
+    @strawberry.mutation(
+        extensions=[SUPERVISORS], description="Supervisors: a new version equal to an old one (audited)."
+    )
     async def rollback_template(
         self, info: strawberry.Info, id: strawberry.ID, version: int
     ) -> ResponseTemplate:
