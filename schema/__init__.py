@@ -19,6 +19,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from core.settings import get_settings
+from schema.arguments import check_arguments_everywhere
 from schema.auth import AuthMutations, AuthQueries, User
 from schema.channels import Channel, ChannelMutations, ChannelQueries
 from schema.conversations import Conversation, ConversationMutations, ConversationQueries
@@ -32,7 +33,7 @@ from schema.permissions import access_of
 from schema.search import SearchMutations, SearchQueries
 from schema.sla import SlaMutations
 from schema.subscriptions import Subscription
-from schema.teams import TeamMutations, TeamQueries
+from schema.teams import Team, TeamMutations, TeamQueries
 from schema.templates import TemplateMutations, TemplateQueries
 
 log = logging.getLogger("pytake.graphql")
@@ -71,6 +72,8 @@ with warnings.catch_warnings():
         ),
     )
 
+NODE_TYPES = (Conversation, Message, User, Channel, Customer, Team)
+
 
 def _require_access_everywhere(*roots: type) -> None:
     """Every root field says who may call it (schema/permissions.py): a field added without it
@@ -82,6 +85,7 @@ def _require_access_everywhere(*roots: type) -> None:
 
 
 _require_access_everywhere(Query, Mutation, Subscription)
+check_arguments_everywhere((Query, Mutation, Subscription, *NODE_TYPES))
 
 
 class PyTakeSchema(strawberry.Schema):
@@ -100,7 +104,7 @@ def build_schema(max_depth: int | None = None) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        types=[Conversation, Message, User, Channel, Customer],
+        types=list(NODE_TYPES),
         extensions=[
             lambda: QueryDepthLimiter(max_depth=max_depth or settings.graphql_max_depth),
             lambda: MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
