@@ -123,3 +123,12 @@ async def get_active_user(actor: Actor) -> User:
 async def list_users(actor: Actor | None) -> list[dict[str, Any]]:
     require_supervisor(actor)
     return [user_view(u) for u in await User.all().order_by("id")]
+
+
+def may_see_user(actor: Actor | None, user_id: int) -> Actor:
+    """Another user's e-mail and role are for supervisors (as `users` lists them); anyone may see
+    themselves (as `me`). A look-up by id answers the same, so it cannot go round `users`."""
+    actor = require_user(actor)
+    if user_id != actor.user_id and not actor.is_supervisor:
+        raise Forbidden("only supervisors and admins may look up other users")
+    return actor

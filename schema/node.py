@@ -1,13 +1,20 @@
-"""`node(id:)`: any object by its global id (Relay), whichever domain it belongs to."""
+"""`node(id:)`: any object by its global id (Relay), whichever domain it belongs to, answered
+under the same rule as the typed field that returns that object: a User is another's only for
+supervisors (as `users`), a Team or Channel for anyone signed in (as `teams`, `channels`), a
+Conversation by `conversation(id:)`'s rule, its Messages and Customer with it."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 import strawberry
 
-from models import Channel as ChannelModel
+from core.auth import Actor
 from resolvers import auth as auth_rules
 from resolvers import channels as channel_rules
 from resolvers import conversations as conv
+from resolvers import teams as team_rules
 from resolvers.errors import NotFound
 from schema.auth import User
 from schema.channels import Channel
@@ -16,6 +23,50 @@ from schema.customers import Customer
 from schema.messages import Message
 from schema.permissions import SIGNED_IN, actor_of
 from schema.relay import Node, parse_global_id
+from schema.teams import Team
+
+Lookup = Callable[[strawberry.Info, Actor, int], Awaitable[Node | None]]
+
+
+async def _conversation(info: strawberry.Info, actor: Actor, pk: int) -> Node | None:
+    return Conversation.from_view(await conv.get_conversation(actor, pk))
+
+
+async def _message(info: strawberry.Info, actor: Actor, pk: int) -> Node | None:
+    row = await info.context.loaders.messages.load(pk)
+    return Message.from_view(row) if row else None
+
+
+async def _user(info: strawberry.Info, actor: Actor, pk: int) -> Node | None:
+    auth_rules.may_see_user(actor, pk)
+    row = await info.context.loaders.users.load(pk)
+    return User.from_view(row) if row else None
+
+
+async def _channel(info: strawberry.Info, actor: Actor, pk: int) -> Node | None:
+    channel = await info.context.loaders.channels.load(pk)
+    return Channel.from_view(channel_rules.channel_view(channel)) if channel else None
+
+
+async def _customer(info: strawberry.Info, actor: Actor, pk: int) -> Node | None:
+    row = await info.context.loaders.customers.load(pk)
+    return Customer.from_view(row) if row else None
+
+
+async def _team(info: strawberry.Info, actor: Actor, pk: int) -> Node | None:
+    view: dict[str, Any] | None = next((t for t in await team_rules.list_teams(actor) if t["id"] == pk), None)
+    return Team.from_view(view) if view else None
+
+
+# One entry per type implementing Node (tests/test_node_permissions.py walks them from the schema).
+LOOKUPS: dict[str, Lookup] = {
+    "Conversation": _conversation,
+    "Message": _message,
+    "User": _user,
+    "Channel": _channel,
+    "Customer": _customer,
+    "Team": _team,
+}
 
 
 @strawberry.type
@@ -23,20 +74,7 @@ class NodeQueries:
     @strawberry.field(extensions=[SIGNED_IN])
     async def node(self, info: strawberry.Info, id: strawberry.ID) -> Node | None:
         type_name, pk = parse_global_id(id)
-        actor = auth_rules.require_user(actor_of(info))
-        loaders = info.context.loaders
-        if type_name == "Conversation":
-            return Conversation.from_view(await conv.get_conversation(actor, pk))
-        if type_name == "Message":
-            row = await loaders.messages.load(pk)
-            return Message.from_view(row) if row else None
-        if type_name == "User":
-            row = await loaders.users.load(pk)
-            return User.from_view(row) if row else None
-        if type_name == "Channel":
-            channel = await ChannelModel.get_or_none(id=pk)
-            return Channel.from_view(channel_rules.channel_view(channel)) if channel else None
-        if type_name == "Customer":
-            row = await loaders.customers.load(pk)
-            return Customer.from_view(row) if row else None
-        raise NotFound(f"no object type {type_name!r}")
+        lookup = LOOKUPS.get(type_name)
+        if lookup is None:
+            raise NotFound(f"no object type {type_name!r}")
+        return await lookup(info, auth_rules.require_user(actor_of(info)), pk)
