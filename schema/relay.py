@@ -36,9 +36,10 @@ def to_global_id(type_name: str, pk: int | str) -> strawberry.ID:
     return strawberry.ID(base64.b64encode(f"{type_name}:{pk}".encode()).decode())
 
 
-# Every table's id is a PostgreSQL `integer`: a larger number is not one of ours, and would fail
-# in the database (as INTERNAL) instead of here.
+# Ids are PostgreSQL `integer`s, `bigint` for the tables that grow without bound: a larger number
+# is not one of ours, and would fail in the database (as INTERNAL) instead of here.
 _MAX_PK = 2**31 - 1
+_MAX_BIG_PK = {"Message": 2**63 - 1, "Activity": 2**63 - 1, "SlaTimer": 2**63 - 1}
 
 
 def parse_global_id(global_id: str, field: str = "id") -> tuple[str, int]:
@@ -48,7 +49,9 @@ def parse_global_id(global_id: str, field: str = "id") -> tuple[str, int]:
     except (binascii.Error, UnicodeError, ValueError):
         type_name, pk = "", ""
     # int() would also take " 7", "+7", "7_0" and non-ASCII digits: none of those were issued by us.
-    if not (type_name and pk.isascii() and pk.isdigit() and 0 < int(pk) <= _MAX_PK):
+    if not (
+        type_name and pk.isascii() and pk.isdigit() and 0 < int(pk) <= _MAX_BIG_PK.get(type_name, _MAX_PK)
+    ):
         raise BadInput(f"{global_id!r} is not an id this API issued", field=field)
     return type_name, int(pk)
 
