@@ -6,7 +6,6 @@ in literals, over HTTP and over the WebSocket."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from typing import Any
@@ -278,7 +277,8 @@ async def test_other_scalars_each_get_a_named_code(server, wa):
     _refused(await _raw(server, assign, {"c": cid, "u": ""}, admin), "userId")
     await conversation.refresh_from_db()
     assert conversation.assignee_id is not None  # type: ignore[attr-defined]
-    # JSON has no NaN or Infinity: a number that large parses to inf, and jsonb refuses it.
+    # JSON has no NaN or Infinity, and jsonb refuses them: the body parser refuses a number too
+    # large for a float (schema/arguments.py refuses a non-finite one that got past a transport).
     name = f"inf-{uuid.uuid4()}"
     document = json.dumps(CREATE_CHANNEL)
     content = (
@@ -291,7 +291,5 @@ async def test_other_scalars_each_get_a_named_code(server, wa):
             content=content,
             headers={"Content-Type": "application/json", "Authorization": f"Bearer {admin}"},
         )
-    assert response.status_code < 500
-    _refused({**response.json(), "_status": response.status_code}, "input.config.x")
+    assert response.status_code == 400 and error_code(response.json()) in ("BAD_REQUEST", "BAD_USER_INPUT")
     assert not await Channel.filter(name=name).exists()
-    await asyncio.sleep(0)
