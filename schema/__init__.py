@@ -34,7 +34,7 @@ from schema.search import SearchMutations, SearchQueries
 from schema.sla import SlaMutations
 from schema.subscriptions import Subscription
 from schema.teams import Team, TeamMutations, TeamQueries
-from schema.templates import TemplateMutations, TemplateQueries
+from schema.templates import ResponseTemplate, TemplateMutations, TemplateQueries
 
 log = logging.getLogger("pytake.graphql")
 
@@ -72,7 +72,7 @@ with warnings.catch_warnings():
         ),
     )
 
-NODE_TYPES = (Conversation, Message, User, Channel, Customer, Team)
+NODE_TYPES = (Conversation, Message, User, Channel, Customer, Team, ResponseTemplate)
 
 
 def _require_access_everywhere(*roots: type) -> None:

@@ -1,7 +1,8 @@
 """`node(id:)`: any object by its global id (Relay), whichever domain it belongs to, answered
 under the same rule as the typed field that returns that object: a User is another's only for
 supervisors (as `users`), a Team or Channel for anyone signed in (as `teams`, `channels`), a
-Conversation by `conversation(id:)`'s rule, its Messages and Customer with it."""
+Conversation by `conversation(id:)`'s rule (its Messages and Customer with it), a ResponseTemplate
+by `template(id:)`'s (archived or another team's only where that field shows it)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from resolvers import auth as auth_rules
 from resolvers import channels as channel_rules
 from resolvers import conversations as conv
 from resolvers import teams as team_rules
+from resolvers import templates as template_rules
 from resolvers.errors import NotFound
 from schema.auth import User
 from schema.channels import Channel
@@ -24,6 +26,7 @@ from schema.messages import Message
 from schema.permissions import SIGNED_IN, actor_of
 from schema.relay import Node, parse_global_id
 from schema.teams import Team
+from schema.templates import ResponseTemplate
 
 Lookup = Callable[[strawberry.Info, Actor, int], Awaitable[Node | None]]
 
@@ -58,6 +61,10 @@ async def _team(info: strawberry.Info, actor: Actor, pk: int) -> Node | None:
     return Team.from_view(view) if view else None
 
 
+async def _template(info: strawberry.Info, actor: Actor, pk: int) -> Node | None:
+    return ResponseTemplate.from_view(await template_rules.get_template(actor, pk))
+
+
 # One entry per type implementing Node (tests/test_node_permissions.py walks them from the schema).
 LOOKUPS: dict[str, Lookup] = {
     "Conversation": _conversation,
@@ -66,6 +73,7 @@ LOOKUPS: dict[str, Lookup] = {
     "Channel": _channel,
     "Customer": _customer,
     "Team": _team,
+    "ResponseTemplate": _template,
 }
 
 
