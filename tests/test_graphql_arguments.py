@@ -41,6 +41,7 @@ ID_TYPES = {
     "memberIds": "User",
     "channelId": "Channel",
     "teamId": "Team",
+    "teamIds": "Team",
     "toTeamId": "Team",
     "identityId": "Identity",
     "sourceId": "Customer",
@@ -51,6 +52,12 @@ ID_OF_FIELD = {
     "conversation": "Conversation",
     "deleteView": "SavedView",
     "updateChannel": "Channel",
+    "template": "ResponseTemplate",
+    "renderTemplate": "ResponseTemplate",
+    "saveTemplate": "ResponseTemplate",
+    "archiveTemplate": "ResponseTemplate",
+    "rollbackTemplate": "ResponseTemplate",
+    "sendMessage": "ResponseTemplate",  # input.responseTemplate.id
 }
 
 

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from models import Conversation, Message, Role, Team
-from schema.relay import to_global_id
+from schema.relay import parse_global_id, to_global_id
 from tests.helpers import error_code, gql, login, make_user, post_webhook, wa_text_payload
 from tests.schema_walk import Schema
 
@@ -27,8 +27,14 @@ def _outcome(body: dict[str, Any], ids: list[str] | None, wanted: str) -> str | 
 def _typed_answers(server: str, conversation_id: str) -> dict[str, Typed]:
     """How each node type is reached without node(id:): the field that lists or returns it."""
 
-    async def listed(query: str, pick: Callable[[dict[str, Any]], list[str]], wanted: str, token: str | None):
-        body = await gql(server, query, {"c": conversation_id}, token)
+    async def listed(
+        query: str,
+        pick: Callable[[dict[str, Any]], list[str]],
+        wanted: str,
+        token: str | None,
+        variables: dict[str, Any] | None = None,
+    ) -> str | None:
+        body = await gql(server, query, variables or {"c": conversation_id}, token)
         return _outcome(body, pick(body["data"]) if body.get("data") else None, wanted)
 
     in_conversation = "query($c: ID!) { conversation(id: $c) { id customer { id } messages(first: 50) { edges { node { id } } } } }"
@@ -60,6 +66,13 @@ def _typed_answers(server: str, conversation_id: str) -> dict[str, Typed]:
             "{ teams { id } }", lambda d: [t["id"] for t in d["teams"]], wanted, token
         ),
         "User": user,
+        "ResponseTemplate": lambda wanted, token: listed(
+            "query($t: ID!) { template(id: $t) { id } }",
+            lambda d: [d["template"]["id"]],
+            wanted,
+            token,
+            {"t": wanted},
+        ),
     }
 
 
@@ -74,6 +87,11 @@ async def test_node_answers_as_the_typed_field_for_every_type_and_role(server, w
     users = {role: await make_user(role) for role in (Role.ADMIN, Role.SUPERVISOR, Role.AGENT)}
     tokens: dict[str, str | None] = {role.value: await login(server, u) for role, u in users.items()}
     tokens["anonymous"] = None
+    save = "mutation($i: SaveTemplateInput!) { saveTemplate(input: $i) { id } }"
+    saved = await gql(
+        server, save, {"i": {"name": f"node-{uuid.uuid4().hex[:8]}", "body": "Hello"}}, tokens["supervisor"]
+    )
+    template_pk = parse_global_id(saved["data"]["saveTemplate"]["id"])[1]
 
     objects = {
         "Conversation": [conversation.id],
@@ -81,6 +99,7 @@ async def test_node_answers_as_the_typed_field_for_every_type_and_role(server, w
         "Customer": [conversation.customer_id],  # type: ignore[attr-defined]
         "Channel": [channel.id],
         "Team": [team.id],
+        "ResponseTemplate": [template_pk],
         # Someone else, and (below, per role) the one asking.
         "User": [users[Role.ADMIN].id],
     }
