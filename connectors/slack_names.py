@@ -33,10 +33,13 @@ LOOKUP_BUDGET = 1.5  # seconds for every lookup of one webhook: half of Slack's 
 MAX_LOOKUPS = 20  # per webhook: a message naming a hundred people still answers in time
 NAME_TTL = 3600.0
 REFUSED_TTL = 300.0  # user_not_found, missing_scope: asking again at once would not help
+UNRESPONSIVE_PAUSE = 30.0  # Slack slow or unreachable: stop asking for a while, not on every webhook
 CACHE_SIZE = 10_000
 
 # (channel id, user id) → (monotonic expiry, name or None for "Slack said no").
 _cache: OrderedDict[tuple[int, str], tuple[float, str | None]] = OrderedDict()
+# channel id → monotonic time before which lookups are skipped (Slack did not answer in time).
+_paused_until: dict[int, float] = {}
 
 
 async def enrich(
@@ -113,12 +116,15 @@ async def user_names(
         else:
             missing.append(user)
     token = (channel.secrets.get("bot_token") or "").strip()
-    if not missing or not token:
-        return found
+    if not missing or not token or _paused_until.get(channel.channel_id, 0.0) > now:
+        return found  # a slow Slack costs one budget per pause, not one per webhook
     lookups = [asyncio.ensure_future(_lookup(http, channel, token, u)) for u in missing[:MAX_LOOKUPS]]
     done, pending = await asyncio.wait(lookups, timeout=LOOKUP_BUDGET)
     for task in pending:
         task.cancel()  # Slack is slow: the raw ids stay, the message is not held up
+    unanswered = len(pending) + sum(1 for t in done if t.result()[2] is None)
+    if unanswered:
+        _paused_until[channel.channel_id] = time.monotonic() + UNRESPONSIVE_PAUSE
     if pending:
         log.warning(
             "slack users.info too slow; raw ids kept",

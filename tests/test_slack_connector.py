@@ -1084,6 +1084,14 @@ async def test_a_slow_or_refusing_slack_keeps_the_raw_ids(directory, http) -> No
     (slow,) = (await slack.enrich(http, channel, parsed)).messages
     assert (datetime.now(UTC) - started).total_seconds() < slack_names.LOOKUP_BUDGET + 0.5
     assert slow == parsed.messages[0]  # unchanged: stored with the raw ids, never lost
+    # Slack did not answer in time: the next webhooks do not wait for it again, nor ask it.
+    asked = len([r for r in api.requests if r["method"] == "users.info"])
+    started = datetime.now(UTC)
+    (paused,) = (await slack.enrich(http, channel, parse_fixture("mentions.json", channel))).messages
+    assert (datetime.now(UTC) - started).total_seconds() < 0.5
+    assert paused == parsed.messages[0]
+    assert len([r for r in api.requests if r["method"] == "users.info"]) == asked
+    slack_names._paused_until.clear()  # the pause is over
     api.users_delay = 0
     stranger = parse_event(text_event(text="hi <@U0NOBODY1>", user="U0NOBODY2"))
     (refused,) = (await slack.enrich(http, channel, stranger)).messages
