@@ -18,8 +18,11 @@ Every other character, control characters included, is kept as sent.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal
 from enum import Enum
 from typing import Any
 
@@ -30,6 +33,8 @@ def storable_text(value: str) -> str:
     """`value` by the rule above; the same string object when there is nothing to change."""
     if "\x00" in value:
         value = value.replace("\x00", "")
+    if value.isascii():  # the common case, and no surrogate is ASCII
+        return value
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
@@ -42,21 +47,42 @@ def storable_text(value: str) -> str:
 def storable(value: Any) -> Any:
     """`value` with every string in it made storable: through dataclasses (frozen ones are
     rebuilt), mappings (keys too: jsonb keys cannot hold NUL either), lists and tuples. Enums,
-    numbers, dates and None are returned as they are."""
-    if isinstance(value, Enum):  # str-valued enums are names, not text from outside
-        return value
-    if isinstance(value, str):
+    numbers, dates and None are returned as they are. What needs no change is returned as the
+    same object, so the usual clean webhook costs a walk and no copies (it runs on every one)."""
+    kind = type(value)
+    if kind is str:
         return storable_text(value)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        changes = {f.name: storable(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init}
-        return dataclasses.replace(value, **changes)
-    if isinstance(value, Mapping):
-        return {storable(k): storable(v) for k, v in value.items()}
-    if isinstance(value, tuple):
-        return tuple(storable(v) for v in value)
-    if isinstance(value, list):
-        return [storable(v) for v in value]
+    if kind in _ATOMS or isinstance(value, Enum):  # str-valued enums are names, not outside text
+        return value
+    if kind is dict or isinstance(value, Mapping):
+        pairs = [(k, v, storable(k), storable(v)) for k, v in value.items()]
+        if all(nk is k and nv is v for k, v, nk, nv in pairs):
+            return value
+        return {nk: nv for _, _, nk, nv in pairs}
+    if kind is tuple or kind is list:
+        items = [storable(v) for v in value]
+        if all(new is old for new, old in zip(items, value, strict=True)):
+            return value
+        return tuple(items) if kind is tuple else items
+    if hasattr(kind, "__dataclass_fields__"):
+        changes = {}
+        for name in _init_fields(kind):
+            old = getattr(value, name)
+            new = storable(old)
+            if new is not old:
+                changes[name] = new
+        return dataclasses.replace(value, **changes) if changes else value
+    if isinstance(value, str):  # a str subclass
+        return storable_text(value)
     return value
+
+
+_ATOMS = frozenset({int, float, bool, type(None), datetime, date, Decimal, bytes})
+
+
+@functools.cache
+def _init_fields(kind: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(kind) if f.init)
 
 
 def loads_lenient(data: bytes | str) -> Any:

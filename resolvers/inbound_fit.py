@@ -40,12 +40,23 @@ _DIGEST_MARK = "~sha256:"
 
 def fit_for_storage(parsed: ParsedWebhook) -> ParsedWebhook:
     parsed = storable(parsed)
-    return dataclasses.replace(
-        parsed,
-        messages=tuple(_fit_message(m) for m in parsed.messages),
-        statuses=tuple(_fit_status(s) for s in parsed.statuses),
-        edits=tuple(_fit_edit(e) for e in parsed.edits),
-    )
+    messages = tuple(_fit_message(m) for m in parsed.messages)
+    statuses = tuple(_fit_status(s) for s in parsed.statuses)
+    edits = tuple(_fit_edit(e) for e in parsed.edits)
+    if _same(messages, parsed.messages) and _same(statuses, parsed.statuses) and _same(edits, parsed.edits):
+        return parsed  # the usual webhook: nothing to fit, nothing copied
+    return dataclasses.replace(parsed, messages=messages, statuses=statuses, edits=edits)
+
+
+def _same(new: tuple[object, ...], old: tuple[object, ...]) -> bool:
+    return all(a is b for a, b in zip(new, old, strict=True))
+
+
+def _replaced(obj, **fields):  # type: ignore[no-untyped-def]
+    """`obj` with `fields`, or `obj` itself when every field already holds that very value."""
+    if all(getattr(obj, name) is value for name, value in fields.items()):
+        return obj
+    return dataclasses.replace(obj, **fields)
 
 
 def fit_id(value: str, limit: int) -> str:
@@ -58,6 +69,11 @@ def fit_id(value: str, limit: int) -> str:
 
 def _fit_optional_id(value: str | None, limit: int) -> str | None:
     return fit_id(value, limit) if value is not None else None
+
+
+def _fit_ids(values: tuple[str, ...], limit: int) -> tuple[str, ...]:
+    fitted = tuple(fit_id(v, limit) for v in values)
+    return values if _same(fitted, values) else fitted
 
 
 def _within(value: str | None, limit: int) -> str | None:
@@ -73,7 +89,7 @@ def _fit_text(value: str | None) -> tuple[str | None, bool]:
 def _fit_message(msg: InboundMessage) -> InboundMessage:
     text, cut = _fit_text(msg.text)
     metadata = {**msg.metadata, "text_truncated": True} if cut else msg.metadata
-    return dataclasses.replace(
+    return _replaced(
         msg,
         platform_message_id=fit_id(msg.platform_message_id, MESSAGE_ID_MAX),
         sender_id=fit_id(msg.sender_id, EXTERNAL_ID_MAX),
@@ -83,13 +99,13 @@ def _fit_message(msg: InboundMessage) -> InboundMessage:
         sender_email=_within(msg.sender_email, EMAIL_MAX),
         reply_address=_within(msg.reply_address, REPLY_ADDRESS_MAX),
         reply_to_platform_id=_fit_optional_id(msg.reply_to_platform_id, MESSAGE_ID_MAX),
-        thread_refs=tuple(fit_id(r, MESSAGE_ID_MAX) for r in msg.thread_refs),
+        thread_refs=_fit_ids(msg.thread_refs, MESSAGE_ID_MAX),
         metadata=metadata,
     )
 
 
 def _fit_status(status: StatusUpdate) -> StatusUpdate:
-    return dataclasses.replace(
+    return _replaced(
         status,
         platform_message_id=fit_id(status.platform_message_id, MESSAGE_ID_MAX),
         recipient_id=_fit_optional_id(status.recipient_id, EXTERNAL_ID_MAX),
@@ -99,6 +115,4 @@ def _fit_status(status: StatusUpdate) -> StatusUpdate:
 
 def _fit_edit(edit: MessageEdit) -> MessageEdit:
     text, _ = _fit_text(edit.text)
-    return dataclasses.replace(
-        edit, platform_message_id=fit_id(edit.platform_message_id, MESSAGE_ID_MAX), text=text
-    )
+    return _replaced(edit, platform_message_id=fit_id(edit.platform_message_id, MESSAGE_ID_MAX), text=text)
