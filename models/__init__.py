@@ -12,6 +12,7 @@ from models.conversations import (
 )
 from models.customers import Customer, CustomerIdentity
 from models.events import Event, EventOutbox, StreamHead
+from models.flows import Flow, FlowVersion
 from models.messages import Direction, Message, MessageStatus, MessageStatusChange, OrphanStatus
 from models.templates import ResponseTemplate, ResponseTemplateUsage, ResponseTemplateVersion
 from models.users import AssignmentStrategy, Presence, RefreshToken, Role, RoutingRule, Team, TeamMember, User
@@ -29,6 +30,8 @@ __all__ = [
     "Direction",
     "Event",
     "EventOutbox",
+    "Flow",
+    "FlowVersion",
     "Message",
     "MessageStatus",
     "MessageStatusChange",

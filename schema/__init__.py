@@ -26,6 +26,7 @@ from schema.conversations import Conversation, ConversationMutations, Conversati
 from schema.customers import Customer, CustomerMutations
 from schema.demo import DemoMutations, DemoQueries
 from schema.errors import ErrorCodes, _is_expected
+from schema.flows import FlowMutations, FlowQueries
 from schema.lifecycle import LifecycleMutations
 from schema.messages import Message, MessageMutations
 from schema.node import NodeQueries
@@ -53,6 +54,7 @@ with warnings.catch_warnings():
             ChannelQueries,
             DemoQueries,
             TemplateQueries,
+            FlowQueries,
         ),
     )
     Mutation = merge_types(
@@ -69,6 +71,7 @@ with warnings.catch_warnings():
             CustomerMutations,
             DemoMutations,
             TemplateMutations,
+            FlowMutations,
         ),
     )
 

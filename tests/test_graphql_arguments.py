@@ -46,6 +46,7 @@ ID_TYPES = {
     "identityId": "Identity",
     "sourceId": "Customer",
     "targetId": "Customer",
+    "flowId": "Flow",
 }
 ID_OF_FIELD = {
     "node": "User",
@@ -58,6 +59,10 @@ ID_OF_FIELD = {
     "archiveTemplate": "ResponseTemplate",
     "rollbackTemplate": "ResponseTemplate",
     "sendMessage": "ResponseTemplate",  # input.responseTemplate.id
+    "flow": "Flow",
+    "saveFlow": "Flow",
+    "publishFlow": "Flow",
+    "unpublishFlow": "Flow",
 }
 
 
