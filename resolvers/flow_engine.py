@@ -23,6 +23,8 @@ from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
+import regex
+
 # The nodes that stop and wait for the outside world: a loop must pass through one of them.
 WAITING_TYPES = frozenset({"ask", "buttons", "wait", "http_request"})
 INPUT_WAITING_TYPES = frozenset({"ask", "buttons", "wait"})  # an HTTP call is not a pause for loops
@@ -36,6 +38,11 @@ PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-
 CONTEXT_REFERENCES = frozenset({"platform", "message.text"})
 CUSTOMER_PREFIX = "customer."
 
+# Patterns come from supervisors and text from customers: a pattern that backtracks for ever
+# (`(a+)+$`) must fail closed in bounded time rather than hold a worker or the API process.
+REGEX_TIMEOUT = 0.05
+# Answers stored as numbers stay exact in JSON and in PostgreSQL's jsonb (no 1e999999).
+MAX_NUMBER = Decimal(10) ** 15
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y")
 
@@ -103,6 +110,16 @@ def advance(definition: dict[str, Any], state: dict[str, Any], event: Event) -> 
     elif not run.resume():
         return Outcome(state)
     return Outcome(run.state, run.actions)
+
+
+def pattern_matches(pattern: str, text: str, *, whole: bool = False) -> bool:
+    """A supervisor's regular expression against a customer's text; False when it runs too long."""
+    try:
+        if whole:
+            return regex.fullmatch(pattern, text, timeout=REGEX_TIMEOUT) is not None
+        return regex.search(pattern, text, flags=regex.IGNORECASE, timeout=REGEX_TIMEOUT) is not None
+    except TimeoutError:
+        return False
 
 
 def trigger_matches(config: dict[str, Any], text: str) -> bool:
@@ -376,7 +393,7 @@ def fold(text: str) -> str:
 
 def _holds_text(condition: dict[str, Any], text: str) -> bool:
     if "regex" in condition:
-        return bool(re.search(condition["regex"], text, re.IGNORECASE))
+        return pattern_matches(condition["regex"], text)
     folded = fold(text)
     return any(re.search(rf"(?<!\w){re.escape(fold(k))}(?!\w)", folded) for k in condition["keyword"])
 
@@ -415,11 +432,9 @@ def validate_answer(validation: dict[str, Any], text: str) -> Any:
         return answer
     if kind == "number":
         number = _number(answer.replace(",", ".") if answer.count(",") == 1 and "." not in answer else answer)
-        return (
-            None
-            if number is None
-            else (int(number) if number == number.to_integral_value() else float(number))
-        )
+        if number is None or abs(number) > MAX_NUMBER:
+            return None
+        return int(number) if number == number.to_integral_value() else float(number)
     if kind == "email":
         return answer.lower() if EMAIL.match(answer) else None
     if kind == "phone":
@@ -429,7 +444,7 @@ def validate_answer(validation: dict[str, Any], text: str) -> Any:
         return _date(answer)
     if kind == "one_of":
         return next((o for o in validation["options"] if fold(o) == fold(answer)), None)
-    return answer if re.fullmatch(validation["pattern"], answer) else None
+    return answer if pattern_matches(validation["pattern"], answer, whole=True) else None
 
 
 def choose_button(buttons: list[dict[str, Any]], text: str) -> dict[str, Any] | None:

@@ -12,6 +12,9 @@ from datetime import time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import regex
+
+from connectors.base import Platform
 from resolvers.errors import BadInput
 from resolvers.flow_engine import (
     CONTEXT_REFERENCES,
@@ -28,6 +31,9 @@ MAX_TEXT = 4096
 MAX_ATTEMPTS = 10
 MAX_WAIT_SECONDS = 30 * 24 * 3600
 MAX_HTTP_TIMEOUT = 30
+HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$")
+LINE_BREAK = re.compile(r"[\r\n]")
+PLATFORMS = frozenset(p.value for p in Platform)
 NODE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 NAME = re.compile(r"^[a-z_][a-z0-9_]{0,39}$")  # variables, attributes, labels, ports
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
@@ -106,6 +112,8 @@ def _clean_node(raw: dict[str, Any], index: int) -> dict[str, Any]:
     if node_type not in NODE_TYPES:
         raise Problem(node_id, f"unknown node type {node_type!r} (one of {', '.join(NODE_TYPES)})")
     position = raw.get("position") or {}
+    if not isinstance(position, dict):
+        raise Problem(node_id, "position is {x, y} numbers")
     try:
         x, y = float(position.get("x", 0)), float(position.get("y", 0))
     except (TypeError, ValueError):
@@ -149,8 +157,8 @@ def _regex(pattern: Any, key: str) -> str:
     if not isinstance(pattern, str) or not 1 <= len(pattern) <= 200:
         raise Problem(None, f"config.{key} is a regular expression of 1 to 200 characters")
     try:
-        re.compile(pattern)
-    except re.error as exc:
+        regex.compile(pattern)  # the engine's dialect (resolvers/flow_engine.pattern_matches)
+    except (regex.error, ValueError) as exc:
         raise Problem(None, f"config.{key} is not a regular expression ({exc})") from None
     return pattern
 
@@ -177,9 +185,10 @@ def _config_send_message(config: dict[str, Any]) -> dict[str, Any]:
         raise Problem(None, "send_message has a text or a template (one of them)")
     if not template:
         return {"text": _text(config, "text")}
-    variables = template.get("variables") or {} if isinstance(template, dict) else None
+    variables = (template.get("variables") or {}) if isinstance(template, dict) else None
     if not isinstance(variables, dict) or not all(isinstance(v, str) for v in variables.values()):
         raise Problem(None, "config.template is {id, variables: {name: text}}")
+    assert isinstance(template, dict)
     return {"template": {"id": _id(template.get("id"), "template.id"), "variables": variables}}
 
 
@@ -255,8 +264,8 @@ def clean_condition(when: Any) -> dict[str, Any]:
             return {subject: _name(when, subject), "op": op, "value": when.get("value")}
     if "platform" in when:
         platforms = when["platform"]
-        if not isinstance(platforms, list) or not platforms or not all(isinstance(p, str) for p in platforms):
-            raise Problem(None, "platform is a list of platforms")
+        if not isinstance(platforms, list) or not platforms or not all(p in PLATFORMS for p in platforms):
+            raise Problem(None, f"platform is a list of platforms ({', '.join(sorted(PLATFORMS))})")
         return {"platform": platforms}
     if "label" in when:
         return {"label": _name(when, "label")}
@@ -322,8 +331,11 @@ def _config_http_request(config: dict[str, Any]) -> dict[str, Any]:
     if not re.match(r"^https?://[^/{}\s]+(/|$)", url or ""):
         raise Problem(None, "config.url starts with http:// or https:// and a literal host")
     headers = config.get("headers") or {}
-    if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
-        raise Problem(None, "config.headers is {name: text}")
+    # A line break in a header would let a variable (or a typo) add headers of its own.
+    if not isinstance(headers, dict) or not all(
+        HEADER_NAME.match(k) and isinstance(v, str) and not LINE_BREAK.search(v) for k, v in headers.items()
+    ):
+        raise Problem(None, "config.headers is {name: text on one line}")
     response_map = config.get("response_map") or {}
     if not isinstance(response_map, dict) or not all(
         NAME.match(k) and isinstance(v, str) and v for k, v in response_map.items()
@@ -536,13 +548,14 @@ def _reads_before_set(
     everything = set().union(*(_sets(n, p) for n in nodes for p in ports_of(n) | {DEFAULT_PORT}))
     known: dict[str, set[str]] = {n: set(everything) for n in reachable}
     known[trigger] = set()
+    into: dict[str, list[dict[str, Any]]] = {n: [] for n in reachable}
+    for e in edges:
+        into[e["to"]].append(e)
     changed = True
     while changed:
         changed = False
         for node_id in reachable - {trigger}:
-            incoming = [
-                known[e["from"]] | _sets(by_id[e["from"]], e["port"]) for e in edges if e["to"] == node_id
-            ]
+            incoming = [known[e["from"]] | _sets(by_id[e["from"]], e["port"]) for e in into[node_id]]
             now = set.intersection(*incoming) if incoming else set()
             if now != known[node_id]:
                 known[node_id], changed = now, True

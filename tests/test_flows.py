@@ -4,6 +4,7 @@ nothing stored when refused), and the issue's example simulated end to end."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -326,6 +327,27 @@ def test_any_messages_leave_a_storable_state(messages: list[str]) -> None:
     assert isinstance(state["variables"].get("n", 0), int | float)
 
 
+def test_a_pattern_that_backtracks_for_ever_fails_closed_in_bounded_time() -> None:
+    definition = flow(
+        node("q", "ask", text="Código?", variable="code", validation={"kind": "regex", "pattern": "(a+)+$"}),
+        node("c", "condition", branches=[{"port": "yes", "when": {"regex": "^(a|aa)+b$"}}]),
+        node("s", "send_message", text="sim"),
+        edges=[edge("q", "c"), edge("c", "s", "yes")],
+    )
+    started = time.monotonic()
+    state, actions = run(definition, say("oi"), say("a" * 40 + "!"), say("a" * 40))
+    assert time.monotonic() - started < 2
+    assert texts(actions[1]) == ["Código?"]  # the pathological answer is refused, not hung on
+    assert actions[2] == [] and state["variables"] == {"code": "a" * 40}  # and the branch says no
+
+
+@pytest.mark.parametrize("answer", ["1e999999", "-9" * 30, "NaN", "Infinity"])
+def test_numbers_too_large_for_json_are_asked_again(answer: str) -> None:
+    definition = flow(node("q", "ask", text="N?", variable="n", validation={"kind": "number"}), edges=[])
+    state, actions = run(definition, say("oi"), say(answer))
+    assert texts(actions[1]) == ["N?"] and state["variables"] == {}
+
+
 # ---- validation names the node ------------------------------------------------------------------
 
 
@@ -350,6 +372,31 @@ def _problems(definition: dict[str, Any]) -> list[dict[str, Any]]:
         ([node("h", "http_request", url="ftp://x")], [edge("t", "h")], "h", "literal host"),
         ([node("h", "http_request", url="https://{{host}}/x")], [edge("t", "h")], "h", "literal host"),
         ([node("w", "wait")], [edge("t", "w")], "w", "config.seconds"),
+        (
+            [node("s", "send_message", template="UmVzcG9uc2VUZW1wbGF0ZTox")],
+            [edge("t", "s")],
+            "s",
+            "config.template is",
+        ),
+        (
+            [node("h", "http_request", url="https://x.example/", headers={"X-A": "1\r\nX-B: 2"})],
+            [edge("t", "h")],
+            "h",
+            "text on one line",
+        ),
+        (
+            [node("q", "ask", text="?", variable="v", validation={"kind": "regex", "pattern": "(("})],
+            [edge("t", "q")],
+            "q",
+            "not a regular expression",
+        ),
+        (
+            [node("c", "condition", branches=[{"port": "p", "when": {"platform": ["myspace"]}}])],
+            [edge("t", "c")],
+            "c",
+            "platform is a list of platforms",
+        ),
+        ([{"id": "s", "type": "end", "position": "top"}], [edge("t", "s")], "s", "position is"),
         ([node("x", "transfer")], [edge("t", "x")], "x", "team_id or an agent_id"),
         ([node("z", "teleport")], [edge("t", "z")], "z", "unknown node type"),
         (
