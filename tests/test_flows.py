@@ -348,6 +348,27 @@ def test_numbers_too_large_for_json_are_asked_again(answer: str) -> None:
     assert texts(actions[1]) == ["N?"] and state["variables"] == {}
 
 
+def test_a_graph_that_never_waits_stops_after_a_bounded_number_of_steps() -> None:
+    """Validation refuses such loops; the engine still stops if one reaches it some other way."""
+    looping = {
+        "nodes": [
+            {"id": "t", "type": "trigger", "position": {"x": 0, "y": 0}, "config": {"keywords": ["oi"]}},
+            {
+                "id": "a",
+                "type": "set",
+                "position": {"x": 0, "y": 0},
+                "config": {"variable": "x", "value": "1"},
+            },
+        ],
+        "edges": [
+            {"from": "t", "to": "a", "port": "next", "condition": None},
+            {"from": "a", "to": "a", "port": "next", "condition": None},
+        ],
+    }
+    state, actions = run(looping, say("oi"))
+    assert state["status"] == "failed" and "without waiting" in state["reason"] and actions == [[]]
+
+
 # ---- validation names the node ------------------------------------------------------------------
 
 
@@ -669,6 +690,19 @@ async def test_an_invalid_flow_is_refused_naming_the_node_and_nothing_is_stored(
         server, SAVE, {"input": {"name": "x", "definition": _graph_input(nowhere)}}, supervisor
     )
     assert missing_team["errors"][0]["extensions"]["node"] == "to_team"
+    no_such_flow = await gql(
+        server,
+        SAVE,
+        {
+            "input": {
+                "id": to_global_id("Flow", 2_000_000_000),
+                "name": "x",
+                "definition": _graph_input(_example(await _team())),
+            }
+        },
+        supervisor,
+    )
+    assert error_code(no_such_flow) == "NOT_FOUND"
     assert (await Flow.all().count(), await FlowVersion.all().count()) == before
 
 
