@@ -832,6 +832,9 @@ async def test_an_unsaved_flow_simulates_with_the_platform_fallbacks_and_failure
         supervisor,
     )
     assert error_code(both) == "BAD_USER_INPUT"
+    for bad in ({"script": []}, {"http": [{"status": 99}]}, {"script": ["x"] * 51}):
+        variables = {"definition": buttons, "script": ["menu"], "platform": "SMS", **bad}
+        assert error_code(await gql(server, SIMULATE, variables, supervisor)) == "BAD_USER_INPUT", bad
     agent = await login(server, await make_user(Role.AGENT))
     refused = await gql(
         server, SIMULATE, {"definition": buttons, "script": ["menu"], "platform": "SMS"}, agent
