@@ -14,7 +14,12 @@ from models.customers import Customer, CustomerIdentity
 from models.events import Event, EventOutbox, StreamHead
 from models.flows import Flow, FlowVersion
 from models.messages import Direction, Message, MessageStatus, MessageStatusChange, OrphanStatus
-from models.templates import ResponseTemplate, ResponseTemplateUsage, ResponseTemplateVersion
+from models.templates import (
+    ResponseTemplate,
+    ResponseTemplateExperiment,
+    ResponseTemplateUsage,
+    ResponseTemplateVersion,
+)
 from models.users import AssignmentStrategy, Presence, RefreshToken, Role, RoutingRule, Team, TeamMember, User
 
 __all__ = [
@@ -40,6 +45,7 @@ __all__ = [
     "Priority",
     "RefreshToken",
     "ResponseTemplate",
+    "ResponseTemplateExperiment",
     "ResponseTemplateUsage",
     "ResponseTemplateVersion",
     "Role",

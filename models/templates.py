@@ -56,3 +56,24 @@ class ResponseTemplateUsage(Model):
     class Meta:
         table = "response_template_usage"
         unique_together = (("user", "template"),)
+
+
+class ResponseTemplateExperiment(Model):
+    """An A/B test between bodies of one template. The arms are fixed at start; which arm a send
+    came from is in the message's metadata.response_template (resolvers/template_experiments.py)."""
+
+    id = fields.IntField(primary_key=True)
+    template = fields.ForeignKeyField("models.ResponseTemplate", related_name="experiments")
+    version = fields.IntField()  # the template's version when it started (saves wait for the stop)
+    arms = fields.JSONField()  # [{"name", "body", "weight"}, ...]; the first is the control
+    alpha = fields.FloatField()  # the decision's error rate, however often it is looked at
+    mixing_variance = fields.FloatField()  # the mSPRT's normal mixture over the difference
+    started_by = fields.ForeignKeyField("models.User", related_name="experiments_started", null=True)
+    started_at = fields.DatetimeField(auto_now_add=True)
+    stopped_by = fields.ForeignKeyField("models.User", related_name="experiments_stopped", null=True)
+    stopped_at = fields.DatetimeField(null=True)
+    promoted_arm = fields.CharField(max_length=40, null=True)
+    promoted_version = fields.IntField(null=True)
+
+    class Meta:
+        table = "response_template_experiments"

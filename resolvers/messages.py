@@ -122,13 +122,7 @@ async def send_reply(
         templates.require_send_allowed(rendered)  # the platform's limits, before anything is queued
         text, buttons = rendered.text, list(rendered.buttons)
         _check_extras(attachments, buttons)
-        extra_metadata = {
-            "response_template": {
-                "id": rendered.template_id,
-                "version": rendered.version,
-                "variant": rendered.variant,
-            }
-        }
+        extra_metadata = {"response_template": rendered.metadata()}
         if rendered.subject:
             extra_metadata["subject"] = rendered.subject
     if template is not None and not connector.capabilities.templates:

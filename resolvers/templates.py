@@ -29,6 +29,7 @@ from resolvers import audit
 from resolvers.auth import require_supervisor, require_user
 from resolvers.errors import BadInput, Conflict, NotFound
 from resolvers.targets import ReplyTarget, resolve_target
+from resolvers.template_arms import running_arm
 from resolvers.template_rendering import (
     PROMPT_NAME,
     RESERVED,
@@ -64,6 +65,15 @@ class Rendered:
     subject: str | None
     buttons: tuple[Button, ...]
     problems: tuple[str, ...]  # the platform's limits this text breaks (a send refuses on them)
+    experiment_id: int | None = None  # the running experiment this send is part of, and its arm
+    arm: str | None = None
+
+    def metadata(self) -> dict[str, Any]:
+        """What a sent message records in metadata.response_template (experiments count from it)."""
+        recorded: dict[str, Any] = {"id": self.template_id, "version": self.version, "variant": self.variant}
+        if self.experiment_id is not None:
+            recorded |= {"experiment": self.experiment_id, "arm": self.arm}
+        return recorded
 
 
 @dataclass
@@ -147,6 +157,11 @@ def _clean_prompts(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return prompts
 
 
+def check_body(text: str, prompts: set[str], field: str) -> None:
+    """A body as a save checks it: not empty, not too long, only known variables and these prompts."""
+    _check_text(text, prompts, field, required=True)
+
+
 def _check_text(text: str, prompts: set[str], field: str, *, required: bool) -> None:
     if required and not text.strip():
         raise BadInput(f"{field} must not be empty", field=field)
@@ -224,7 +239,7 @@ async def save_template(
         if template_id is None:
             row = await _insert_template(conn, actor, cleaned)
         else:
-            row = await _new_version(conn, actor, template_id, cleaned, note)
+            row = await new_version(conn, actor, template_id, cleaned, note)
         await audit.record(
             conn,
             actor,
@@ -247,7 +262,7 @@ async def _insert_template(conn: BaseDBAsyncClient, actor: Actor, content: dict[
     return rows[0]
 
 
-async def _new_version(
+async def new_version(
     conn: BaseDBAsyncClient, actor: Actor, template_id: int, content: dict[str, Any], note: str | None
 ) -> dict[str, Any]:
     # The row lock orders concurrent saves: each gets the next version number, none is lost.
@@ -258,6 +273,7 @@ async def _new_version(
         raise NotFound(f"template {template_id} does not exist", field="id")
     if locked[0]["archived_at"] is not None:
         raise Conflict("the template is archived", field="id")
+    await refuse_while_experimenting(conn, template_id)
     await _shortcut_free(conn, content["shortcut"], template_id)
     version = locked[0]["version"] + 1
     rows = await conn.execute_query_dict(
@@ -267,6 +283,20 @@ async def _new_version(
     )
     await _insert_version(conn, actor, template_id, version, content, note)
     return rows[0]
+
+
+async def refuse_while_experimenting(conn: BaseDBAsyncClient, template_id: int) -> None:
+    """A running experiment's arms were checked against this version's prompts and its outcomes
+    compare sends of one version: a new version (or archiving) waits until it is stopped."""
+    running = await conn.execute_query_dict(
+        "SELECT 1 FROM response_template_experiments WHERE template_id = $1 AND stopped_at IS NULL",
+        [template_id],
+    )
+    if running:
+        raise Conflict(
+            "an experiment is running on this template: stop it or promote an arm first",
+            field="id",
+        )
 
 
 async def _shortcut_free(conn: BaseDBAsyncClient, shortcut: str | None, template_id: int | None) -> None:
@@ -317,7 +347,7 @@ async def rollback_template(actor: Actor | None, template_id: int, version: int)
     actor = require_supervisor(actor)
     old = await get_version(actor, template_id, version)
     async with in_transaction() as conn:
-        row = await _new_version(conn, actor, template_id, old["content"], f"rollback to version {version}")
+        row = await new_version(conn, actor, template_id, old["content"], f"rollback to version {version}")
         await audit.record(
             conn,
             actor,
@@ -333,6 +363,7 @@ async def archive_template(actor: Actor | None, template_id: int) -> dict[str, A
     """Hidden from agents and searches; its versions and the messages sent from it stay."""
     actor = require_supervisor(actor)
     async with in_transaction() as conn:
+        await refuse_while_experimenting(conn, template_id)
         rows = await conn.execute_query_dict(
             f"UPDATE response_templates SET archived_at = now(), updated_at = now() WHERE id = $1 "
             f"AND archived_at IS NULL RETURNING {COLUMNS}",
@@ -540,7 +571,11 @@ async def render_for_target(
     )
     variant = content["variants"].get(target.platform, {})
     prompts = {p["name"] for p in content["prompts"]}
-    text = render(variant.get("body", content["body"]), context, prompts, "body")
+    # An experiment's arms replace the universal body; where the platform's variant brings its own
+    # body, that body goes and the send is outside the experiment (it tests wording, not platforms).
+    arm = None if "body" in variant else await running_arm(template_id, conversation_id)
+    source = arm.body if arm is not None else variant.get("body", content["body"])
+    text = render(source, context, prompts, "body")
     subject = render(variant["subject"], context, prompts, "subject") if "subject" in variant else None
     if "buttons" in variant:
         raw_buttons = variant["buttons"]
@@ -558,6 +593,8 @@ async def render_for_target(
         subject=subject,
         buttons=buttons,
         problems=tuple(limit_problems(Platform(target.platform), text, buttons)),
+        experiment_id=arm.experiment_id if arm is not None else None,
+        arm=arm.arm if arm is not None else None,
     )
 
 

@@ -35,6 +35,7 @@ from schema.search import SearchMutations, SearchQueries
 from schema.sla import SlaMutations
 from schema.subscriptions import Subscription
 from schema.teams import Team, TeamMutations, TeamQueries
+from schema.template_experiments import TemplateExperimentMutations, TemplateExperimentQueries
 from schema.templates import ResponseTemplate, TemplateMutations, TemplateQueries
 
 log = logging.getLogger("pytake.graphql")
@@ -55,6 +56,7 @@ with warnings.catch_warnings():
             DemoQueries,
             TemplateQueries,
             FlowQueries,
+            TemplateExperimentQueries,
         ),
     )
     Mutation = merge_types(
@@ -72,6 +74,7 @@ with warnings.catch_warnings():
             DemoMutations,
             TemplateMutations,
             FlowMutations,
+            TemplateExperimentMutations,
         ),
     )
 

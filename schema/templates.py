@@ -195,6 +195,9 @@ class RenderedTemplate:
     problems: list[str] = strawberry.field(
         description="The platform's limits this text breaks; sendMessage refuses it while any remain."
     )
+    arm: str | None = strawberry.field(
+        default=None, description="The arm of the running experiment this conversation gets, if any."
+    )
 
 
 @strawberry.input
@@ -332,6 +335,7 @@ class TemplateQueries:
             subject=rendered.subject,
             buttons=[TemplateButton(id=b.id, title=b.title, url=b.url) for b in rendered.buttons],
             problems=list(rendered.problems),
+            arm=rendered.arm,
         )
 
 

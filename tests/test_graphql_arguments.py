@@ -47,6 +47,7 @@ ID_TYPES = {
     "sourceId": "Customer",
     "targetId": "Customer",
     "flowId": "Flow",
+    "templateId": "ResponseTemplate",
 }
 ID_OF_FIELD = {
     "node": "User",
@@ -63,6 +64,9 @@ ID_OF_FIELD = {
     "saveFlow": "Flow",
     "publishFlow": "Flow",
     "unpublishFlow": "Flow",
+    "templateExperiment": "TemplateExperiment",
+    "stopTemplateExperiment": "TemplateExperiment",
+    "promoteTemplateVariant": "TemplateExperiment",
 }
 
 
