@@ -5,6 +5,7 @@ independently of the closed form in resolvers/template_stats.py."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import random
@@ -182,7 +183,11 @@ def test_looking_every_day_keeps_the_false_winner_rate_under_alpha() -> None:
 
 
 async def _scripted(
-    channel_id: int, template_pk: int, experiment_pk: int, plan: dict[str, list[tuple[bool, bool]]]
+    channel_id: int,
+    template_pk: int,
+    experiment_pk: int,
+    plan: dict[str, list[tuple[bool, bool]]],
+    send_status: str = "sent",
 ) -> None:
     """Conversations as the database would hold them after sends from the experiment: per arm,
     (the customer replied after it, the conversation is resolved now)."""
@@ -221,7 +226,9 @@ async def _scripted(
                     "arm": arm,
                 }
             }
-            messages = [("outbound", "sent", metadata)] + ([("inbound", "received", {})] if replied else [])
+            messages = [("outbound", send_status, metadata)] + (
+                [("inbound", "received", {})] if replied else []
+            )
             for direction, status, meta in messages:
                 await fetch(
                     "INSERT INTO messages (conversation_id, channel_id, identity_id, platform, direction, kind, text, "
@@ -248,12 +255,16 @@ async def test_the_report_decides_as_the_independent_computation_does(
         server, supervisor, template["id"], {"name": "A"}, {"name": "B", "body": CHALLENGER}
     )
     plan = {name: [(i < x, i % 3 == 0) for i in range(n)] for name, (x, n) in (("A", control), ("B", arm))}
+    template_pk = decode_id(template["id"], "ResponseTemplate")
+    experiment_pk = decode_id(experiment_id, "TemplateExperiment")
     await _scripted(
         channel.id,
-        decode_id(template["id"], "ResponseTemplate"),
-        decode_id(experiment_id, "TemplateExperiment"),
+        template_pk,
+        experiment_pk,
         plan,
     )
+    # A send that failed reached nobody: its conversation is not counted, whatever followed.
+    await _scripted(channel.id, template_pk, experiment_pk, {"A": [(True, True)]}, send_status="failed")
 
     report = (await _ok(server, REPORT, {"id": experiment_id}, supervisor))["templateExperiment"]
     assert report["winner"] == winner and "mSPRT" in report["method"], report["arms"]
@@ -390,11 +401,22 @@ async def test_who_may_start_stop_and_promote_and_what_each_leaves(server, super
         supervisor,
     )
     assert error_code(missing) == "NOT_FOUND"
+    nowhere = to_global_id("TemplateExperiment", 2_000_000_000)
+    for document, variables in ((STOP, {"id": nowhere}), (REPORT, {"id": nowhere})):
+        assert error_code(await gql(server, document, variables, supervisor)) == "NOT_FOUND"
+    assert error_code(await gql(server, PROMOTE, {"id": nowhere, "arm": "A"}, admin)) == "NOT_FOUND"
     assert await ResponseTemplateExperiment.filter(template_id=template_pk).count() == 0
 
-    experiment_id = await _start(server, supervisor, template["id"], *arms)
-    twice = await gql(server, START, {"input": {"templateId": template["id"], "arms": arms}}, supervisor)
-    assert error_code(twice) == "CONFLICT"
+    # Two starts at once: the template's row lock lets one through; the other hears CONFLICT.
+    racing = await asyncio.gather(
+        *(
+            gql(server, START, {"input": {"templateId": template["id"], "arms": arms}}, supervisor)
+            for _ in range(2)
+        )
+    )
+    assert sorted(str(error_code(r)) for r in racing) == ["CONFLICT", "None"]
+    assert await ResponseTemplateExperiment.filter(template_id=template_pk).count() == 1
+    experiment_id = next(r for r in racing if not r.get("errors"))["data"]["startTemplateExperiment"]["id"]
     # The template stays as the arms were written for it until the experiment ends.
     saving = await gql(
         server, SAVE, {"input": {"id": template["id"], "name": template["name"], "body": "Novo"}}, supervisor
@@ -446,3 +468,32 @@ async def test_who_may_start_stop_and_promote_and_what_each_leaves(server, super
         supervisor,
     )
     assert listed["templateExperiments"] == [{"id": experiment_id, "running": False}]
+
+
+async def test_a_platform_variant_with_its_own_body_is_sent_outside_the_experiment(server, wa, supervisor):
+    """Arms replace the universal body; WhatsApp's own body goes as it is, and that send is not
+    counted in any arm (the experiment compares wordings, not platforms)."""
+    name = f"Variant {uuid.uuid4().hex[:6]}"
+    variant = "WhatsApp: {{nome}}, algo mais?"
+    saved = await _ok(
+        server,
+        SAVE,
+        {"input": {"name": name, "body": CONTROL, "variants": [{"platform": "WHATSAPP", "body": variant}]}},
+        supervisor,
+    )
+    template_id = saved["saveTemplate"]["id"]
+    experiment_id = await _start(
+        server, supervisor, template_id, {"name": "A"}, {"name": "B", "body": CHALLENGER}
+    )
+    agent = await login(server, await make_user(Role.AGENT))
+    conversation, _ = await _new_conversation(server, wa)
+    preview = await _ok(
+        server, RENDER, {"id": template_id, "c": to_global_id("Conversation", conversation.id)}, agent
+    )
+    assert preview["renderTemplate"] == {"text": "WhatsApp: Ana Souza, algo mais?", "arm": None}
+    sent = await _send(server, agent, template_id, conversation.id)
+    assert sent["text"] == "WhatsApp: Ana Souza, algo mais?"
+    assert sent["metadata"]["response_template"]["variant"] == "whatsapp"
+    assert "arm" not in sent["metadata"]["response_template"]
+    report = (await _ok(server, REPORT, {"id": experiment_id}, supervisor))["templateExperiment"]
+    assert [a["conversations"] for a in report["arms"]] == [0, 0]
