@@ -142,13 +142,12 @@ async def promote_arm(
     actor: Actor | None, experiment_id: int, arm: str
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Admins: the arm's body becomes the template's body in a new version (the rest of the
-    content as it was); a running experiment stops first. (experiment, template)."""
+    current content as it is); a running experiment stops first. (experiment, template)."""
     actor = require_admin(actor)
     experiment = await _get_row(experiment_id)
     chosen = next((a for a in parse_arms(experiment["arms"]) if a["name"] == arm), None)
     if chosen is None:
         raise NotFound(f"the experiment has no arm named {arm!r}", field="arm")
-    content = (await get_version(actor, experiment["template_id"], experiment["version"]))["content"]
     report = await experiment_report(actor, experiment_id)
     async with in_transaction() as conn:
         # The row lock makes a second promotion wait, then see the first and refuse.
@@ -160,6 +159,16 @@ async def promote_arm(
             raise Conflict(f"arm {locked[0]['promoted_arm']!r} was already promoted", field="id")
         if locked[0]["stopped_at"] is None:
             await _stop(conn, actor, experiment_id)
+        # The current version (it may have been saved since the stop), read under its row lock so a
+        # save meanwhile is not undone: only the body changes, and it must fit that version's prompts.
+        current = await conn.execute_query_dict(
+            "SELECT v.content FROM response_templates t JOIN response_template_versions v "
+            "ON v.template_id = t.id AND v.version = t.version WHERE t.id = $1 FOR UPDATE OF t",
+            [experiment["template_id"]],
+        )
+        content = current[0]["content"]
+        content = orjson.loads(content) if isinstance(content, str) else content
+        check_body(chosen["body"], {p["name"] for p in content["prompts"]}, "arm")
         note = f"arm {arm} of experiment {experiment_id} promoted"
         template = await new_version(
             conn, actor, experiment["template_id"], {**content, "body": chosen["body"]}, note

@@ -457,17 +457,44 @@ async def test_who_may_start_stop_and_promote_and_what_each_leaves(server, super
         "template.experiment.start",
     ]
 
-    # A stopped experiment's template saves again; a new experiment can start.
-    await _ok(
-        server, SAVE, {"input": {"id": template["id"], "name": template["name"], "body": CONTROL}}, supervisor
+    # A stopped experiment's template saves again; a new experiment can start, and an arm promoted
+    # after a later save keeps that save (only the body changes) or, not fitting it, changes nothing.
+    with_prompt = {
+        "id": template["id"],
+        "name": template["name"],
+        "body": CONTROL,
+        "prompts": [{"name": "pedido"}],
+    }
+    await _ok(server, SAVE, {"input": with_prompt}, supervisor)
+    second = await _start(
+        server,
+        supervisor,
+        template["id"],
+        {"name": "A"},
+        {"name": "B", "body": "Oi {{nome}}, e o {{pedido}}?"},
     )
+    await _ok(server, STOP, {"id": second}, supervisor)
+    renamed = f"{template['name']} (v4)"
+    await _ok(server, SAVE, {"input": {"id": template["id"], "name": renamed, "body": CONTROL}}, supervisor)
+    unfit = await gql(server, PROMOTE, {"id": second, "arm": "B"}, admin)
+    assert error_code(unfit) == "BAD_USER_INPUT" and "pedido" in unfit["errors"][0]["message"]
+    assert (await ResponseTemplate.get(id=template_pk)).version == 4
+    assert (
+        await ResponseTemplateExperiment.get(id=decode_id(second, "TemplateExperiment"))
+    ).promoted_arm is None
+    promoted_a = (await _ok(server, PROMOTE, {"id": second, "arm": "A"}, admin))["promoteTemplateVariant"]
+    assert promoted_a["template"] == {"version": 5, "body": CONTROL}
+    assert (await ResponseTemplate.get(id=template_pk)).name == renamed
     listed = await _ok(
         server,
         "query($t: ID!) { templateExperiments(templateId: $t) { id running } }",
         {"t": template["id"]},
         supervisor,
     )
-    assert listed["templateExperiments"] == [{"id": experiment_id, "running": False}]
+    assert listed["templateExperiments"] == [
+        {"id": second, "running": False},
+        {"id": experiment_id, "running": False},
+    ]
 
 
 async def test_a_platform_variant_with_its_own_body_is_sent_outside_the_experiment(server, wa, supervisor):
