@@ -26,6 +26,7 @@ from core.broker import broker
 from core.bus import EventBus
 from core.events import EventLog
 from core.logging import configure as configure_logging
+from core.outage import ServiceUnavailable
 from core.ratelimit import RateLimiter
 from core.settings import ROOT, get_settings
 from core.sql import fetchrow
@@ -177,7 +178,14 @@ def create_app() -> Starlette:
     if (FRONTEND_DIST / "assets").is_dir():
         routes.append(Mount("/assets", app=StaticFiles(directory=Path(FRONTEND_DIST / "assets"))))
     routes.append(Route("/{path:path}", spa))
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(RequestLog)])
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[
+            Middleware(RequestLog),
+            Middleware(ServiceUnavailable),
+        ],  # 503, not 500, while PostgreSQL is down
+    )
     app.state.bus = bus
     app.state.event_log = event_log
     return app
