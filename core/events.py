@@ -8,7 +8,7 @@ The path of every real-time update (Zulip's model, see ../shared/ARCHITECTURE.md
    Each event also records `prev_seq`, the previous event of its stream.
 3. The events are published on the bus (channel = stream).
 4. `follow()` subscribes first, replays from the database after the client's cursor, then goes
-   live. A live event whose `prev_seq` is not the subscriber's cursor means something was missed
+   live; while the database is unreachable its reads wait and retry (the subscription stays open). A live event whose `prev_seq` is not the subscriber's cursor means something was missed
    (another process published out of order, Redis reconnected, a queue overflowed): it re-reads
    the gap from the database. So the bus may lose messages without a client ever missing one.
 Any process can sequence (API, worker); a crash between commit and sequencing is picked up by the
@@ -22,12 +22,14 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import orjson
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from core.bus import RESYNC, EventBus
+from core.outage import patiently
 from core.sql import fetch, fetchrow
 
 log = logging.getLogger(__name__)
@@ -191,10 +193,12 @@ class EventLog:
 
     async def follow(self, stream: str, after: int | None) -> AsyncIterator[EventRecord]:
         async with self.bus.subscribe(self._prefix + stream) as live:
+            # Every read below waits out a database outage (core/outage.py): the subscriber gets
+            # its events late rather than an error that ends its subscription.
             if after is None:
-                cursor = await self.head(stream)
+                cursor = await patiently(lambda: self.head(stream), f"head of {stream}")
             else:
-                await self.check_retained(stream, after)
+                await patiently(lambda: self.check_retained(stream, after), f"cursor on {stream}")
                 cursor = after
             async for event in self._catch_up(stream, cursor):
                 cursor = event.seq
@@ -239,7 +243,7 @@ class EventLog:
 
     async def _catch_up(self, stream: str, cursor: int) -> AsyncIterator[EventRecord]:
         while True:
-            batch = await self.replay(stream, cursor)
+            batch = await patiently(partial(self.replay, stream, cursor), f"replay of {stream}")
             for record in batch:
                 cursor = record.seq
                 yield record

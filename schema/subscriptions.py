@@ -12,6 +12,7 @@ from typing import Any
 import strawberry
 
 from core.events import INBOX, CursorExpired, conversation_stream, parse_cursor
+from core.outage import patiently
 from core.viewers import ConversationViewers
 from resolvers import auth as auth_rules
 from resolvers import conversations as conv
@@ -97,6 +98,11 @@ async def _presence_heartbeat(user_id: int) -> None:
         await asyncio.sleep(HEARTBEAT)
 
 
+async def _view_counts(actor: Any) -> list[tuple[int, int]]:
+    views = await list_views(actor)
+    return [(v["id"], await count_conversations(v["rule"], v["query"])) for v in views]
+
+
 def _cursor(after: str | None) -> int | None:
     try:
         return parse_cursor(after)
@@ -148,8 +154,7 @@ class Subscription:
         last: list[tuple[int, int]] | None = None
         try:
             while True:
-                views = await list_views(actor)
-                counts = [(v["id"], await count_conversations(v["rule"], v["query"])) for v in views]
+                counts = await patiently(lambda: _view_counts(actor), "savedViewCounts")
                 if counts != last:
                     last = counts
                     yield [ViewCount(view_id=to_global_id("SavedView", i), count=n) for i, n in counts]
@@ -200,7 +205,8 @@ class Subscription:
     ) -> AsyncGenerator[ConversationEvent, None]:
         actor = actor_of(info)
         pk = decode_id(conversation_id, "Conversation", "conversationId")
-        await conv.get_conversation(actor, pk)  # exists, and the actor may read it
+        # exists, and the actor may read it; a re-subscribe during an outage waits for the answer
+        await patiently(lambda: conv.get_conversation(actor, pk), "conversationEvents access")
         cursor = _cursor(after)
         try:
             async for event in info.context.event_log.follow(conversation_stream(pk), cursor):
