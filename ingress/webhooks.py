@@ -2,7 +2,8 @@
 
 Order matters and is the product's promise: size limit → channel → signature over the raw bytes
 (nothing is parsed or stored before it passes) → a nonce not used before on another body → parse
-→ store in one transaction → 200. A platform
+→ store in one transaction → 200. While PostgreSQL is unreachable the answer is 503 with
+Retry-After (core/outage.py, around every route), so the platform retries. A platform
 only gets its 2xx once the message is committed, so a crash before that means it retries, and the
 retry is deduplicated by the platform's message id.
 """
@@ -18,7 +19,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from connectors.base import ChannelCredentials, Connector, MalformedPayload, Platform, WebhookRequest
 from connectors.registry import get_connector
-from core import metrics
+from core import metrics, tasks
 from core.body import BodyTooLarge, read_body
 from core.crypto import SecretsUnreadable
 from core.replay import NonceLedger
@@ -140,6 +141,9 @@ async def _handle(request: Request, platform: Platform) -> Response:
     parsed = await enrich(connector, creds, parsed)  # Slack's mention names; never fails
     result = await ingest(channel.id, platform.value, parsed)
     await record_webhook(channel.id)
+    # Tasks the broker refused after the commit (Redis down) are in PostgreSQL before the 2xx:
+    # the platform's retry would be deduplicated and never ask for them again.
+    await tasks.outbox_settled()
     metrics.MESSAGES_IN.labels(platform).inc(result.stored)
     metrics.MESSAGES_DUPLICATE.labels(platform).inc(result.duplicates)
     metrics.STATUSES_IN.labels(platform).inc(result.statuses)

@@ -24,6 +24,12 @@ async def requeue_stale_sends() -> None:
         log.warning("re-enqueued stale sends", extra={"count": len(ids)})
 
 
+@tasks.FLUSH_TASK_OUTBOX.actor(max_retries=0)
+async def flush_task_outbox() -> None:
+    """Tasks parked in PostgreSQL while Redis was unreachable go to the broker (core/tasks.py)."""
+    await tasks.flush_outbox()
+
+
 @tasks.PRUNE_HISTORY.actor(max_retries=0)
 async def prune_history() -> None:
     """The event log keeps EVENT_RETENTION_DAYS; parked statuses nobody claimed go after a week."""

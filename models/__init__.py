@@ -14,6 +14,7 @@ from models.customers import Customer, CustomerIdentity
 from models.events import Event, EventOutbox, StreamHead
 from models.flows import Flow, FlowVersion
 from models.messages import Direction, Message, MessageStatus, MessageStatusChange, OrphanStatus
+from models.tasks import TaskOutbox
 from models.templates import (
     ResponseTemplate,
     ResponseTemplateExperiment,
@@ -53,6 +54,7 @@ __all__ = [
     "SlaPolicy",
     "SlaTimer",
     "StreamHead",
+    "TaskOutbox",
     "Team",
     "TeamMember",
     "User",
