@@ -2,8 +2,10 @@
 Retry-After over HTTP, SERVICE_UNAVAILABLE in GraphQL) in one log line instead of a 500 and a
 traceback, and let long-lived readers (subscriptions) wait and retry rather than end.
 
-`database_unavailable` decides, in one place, which exceptions mean "the database cannot be
-reached" as opposed to a bug: a refused or reset connection, a server shutting down or starting up.
+`unavailable` decides, in one place, which exceptions mean "PostgreSQL (or Redis) cannot be
+reached" as opposed to a bug: a refused or reset connection, a server shutting down or starting
+up. Where Redis has a fallback (rate limits, the task outbox) it is used before it comes to this;
+what remains (e.g. the single-use nonces of Mailgun and WeChat) is a 503 the platform retries.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from typing import TypeVar
 
 import asyncpg
 import orjson
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tortoise.exceptions import BaseORMException, DBConnectionError
 
@@ -34,6 +38,14 @@ _UNREACHABLE = (
 )
 
 T = TypeVar("T")
+
+
+def unavailable(exc: BaseException) -> str | None:
+    """Which server this error says cannot be reached right now ("database", "Redis"), or None
+    when it is not an outage (a bug stays a bug)."""
+    if isinstance(exc, (RedisConnectionError, RedisTimeoutError)):
+        return "Redis"
+    return "database" if database_unavailable(exc) else None
 
 
 def database_unavailable(exc: BaseException) -> bool:
@@ -111,7 +123,7 @@ logging.getLogger("asyncpg.pool").addFilter(_OutageWithoutTraceback())
 
 
 class ServiceUnavailable:
-    """Every HTTP route: a request that fails because PostgreSQL is unreachable is answered 503
+    """Every HTTP route: a request that fails because PostgreSQL or Redis is unreachable is answered 503
     with Retry-After (platforms retry that; a 500 they may not) and one log line, not a traceback."""
 
     def __init__(self, app: ASGIApp):
@@ -131,16 +143,16 @@ class ServiceUnavailable:
         try:
             await self.app(scope, receive, tracked)
         except Exception as exc:
-            if started or not database_unavailable(exc):
+            down = unavailable(exc)
+            if started or down is None:
                 raise  # a response already begun cannot be replaced; a bug stays a bug
-            _http_outage.warning("database unavailable: answered 503", path=scope["path"], error=repr(exc))
-            await _answer_503(send)
+            _http_outage.warning(f"{down} unavailable: answered 503", path=scope["path"], error=repr(exc))
+            await _answer_503(send, down)
 
 
-async def _answer_503(send: Send) -> None:
-    body = orjson.dumps(
-        {"error": {"code": "SERVICE_UNAVAILABLE", "message": "the database is unavailable; retry shortly"}}
-    )
+async def _answer_503(send: Send, down: str) -> None:
+    message = f"{down} is unavailable; retry shortly"
+    body = orjson.dumps({"error": {"code": "SERVICE_UNAVAILABLE", "message": message}})
     await send(
         {
             "type": "http.response.start",

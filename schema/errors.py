@@ -8,7 +8,7 @@ import logging
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 
-from core.outage import database_unavailable
+from core.outage import unavailable
 from resolvers.errors import DomainError
 
 log = logging.getLogger("pytake.graphql")
@@ -41,11 +41,12 @@ class ErrorCodes(MaskErrors):
         )
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
-        if error.original_error is not None and database_unavailable(error.original_error):
+        down = unavailable(error.original_error) if error.original_error is not None else None
+        if down is not None:
             # An outage, not a bug: one line, no traceback, and a code a client can retry on.
-            log.warning("database unavailable in %s: %r", error.path, error.original_error)
+            log.warning("%s unavailable in %s: %r", down, error.path, error.original_error)
             masked = super().anonymise_error(error)
-            masked.message = "the database is unavailable; retry shortly"
+            masked.message = f"{down} is unavailable; retry shortly"
             masked.extensions = {"code": "SERVICE_UNAVAILABLE"}
             return masked
         log.error("unexpected error in %s", error.path, exc_info=error.original_error)
