@@ -25,16 +25,21 @@ from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 from tortoise.context import TortoiseContext
 
+from connectors.base import Platform
+from connectors.fakes.signing import sign_webhook
 from core import db as core_db
 from core import outage, tasks
 from core.bus import EventBus
 from core.events import EventLog
 from core.ratelimit import RateLimiter
+from core.replay import NonceLedger
 from core.settings import get_settings
 from core.sql import fetch
+from ingress import webhooks
 from models import Message
 from tests.conftest import DATABASE_URL, free_port
-from tests.helpers import login, make_user, make_whatsapp_channel, post_webhook, wa_text_payload
+from tests.helpers import login, make_channel, make_user, make_whatsapp_channel, post_webhook, wa_text_payload
+from tests.test_webchat import ORIGIN, make_webchat
 
 GRAPHQL_HEADERS = {"Accept": "application/graphql-response+json"}
 
@@ -279,3 +284,46 @@ def _messages(stub: StubBroker, queue: str) -> list:
         while q is not None and not q.empty():
             found.append(DramatiqMessage.decode(q.get_nowait()))
     return found
+
+
+async def test_webchat_while_postgres_is_down_is_503_and_stores_nothing(
+    server: str, pg_proxy: TcpProxy
+) -> None:
+    """The same answer on the visitors' door (ingress/webchat): it comes from around every route."""
+    _, key = await make_webchat()
+    identities = await _count_raw("SELECT count(*) FROM customer_identities")
+    await pg_proxy.stop()
+    async with _app_client() as client:
+        down = await client.post(f"/webchat/{key}/sessions", json={"name": "Ana"}, headers={"Origin": ORIGIN})
+    assert down.status_code == 503 and down.headers["retry-after"] == str(outage.RETRY_AFTER_SECONDS)
+    assert down.json()["error"]["code"] == "SERVICE_UNAVAILABLE"
+    assert await _count_raw("SELECT count(*) FROM customer_identities") == identities
+
+
+async def test_a_nonce_ledger_without_redis_answers_503_and_the_retry_is_stored_once(
+    server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """WeChat's nonce must be checked in Redis before anything is stored: while Redis is down the
+    platform is told to retry (503), not 500, and nothing is stored until it can be checked."""
+    token = "outageToken" + uuid.uuid4().hex[:8]
+    channel = await make_channel(
+        "wechat", {"app_id": "wx0123456789abcdef"}, {"token": token, "app_secret": "s"}
+    )
+    url = f"{server}/webhooks/wechat/{channel.id}"
+    openid = "o" + uuid.uuid4().hex[:27]
+    body = (
+        f"<xml><ToUserName>gh_1</ToUserName><FromUserName>{openid}</FromUserName>"
+        f"<CreateTime>{int(time.time())}</CreateTime><MsgType>text</MsgType>"
+        f"<Content><![CDATA[during the outage]]></Content><MsgId>7</MsgId></xml>"
+    ).encode()
+    signed = sign_webhook(Platform.WECHAT, body, token, time.time(), url)
+    monkeypatch.setattr(webhooks, "_ledger", NonceLedger(f"redis://127.0.0.1:{free_port()}/0", "dead"))
+    async with httpx.AsyncClient(timeout=20) as client:
+        down = await client.post(url, params=signed.query, content=body, headers=signed.headers)
+        assert await Message.filter(channel_id=channel.id).count() == 0
+        monkeypatch.setattr(webhooks, "_ledger", None)  # Redis is back (the app's own ledger)
+        up = await client.post(url, params=signed.query, content=body, headers=signed.headers)
+    assert down.status_code == 503 and down.json()["error"]["code"] == "SERVICE_UNAVAILABLE"
+    assert "Redis" in down.json()["error"]["message"]
+    assert (up.status_code, up.text) == (200, "success")
+    assert [m.text for m in await Message.filter(channel_id=channel.id)] == ["during the outage"]
