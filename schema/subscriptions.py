@@ -12,7 +12,7 @@ from typing import Any
 import strawberry
 
 from core.events import INBOX, CursorExpired, conversation_stream, parse_cursor
-from core.outage import patiently
+from core.outage import patiently, unavailable
 from core.viewers import ConversationViewers
 from resolvers import auth as auth_rules
 from resolvers import conversations as conv
@@ -93,8 +93,10 @@ async def _presence_heartbeat(user_id: int) -> None:
             if came_online or first:
                 request_drain()
             first = False
-        except Exception:
-            log.warning("presence heartbeat failed", exc_info=True)
+        except Exception as exc:
+            # An outage is one line per beat, not a traceback per subscriber every 30 s.
+            down = unavailable(exc)
+            log.warning("presence heartbeat failed", exc_info=down is None, extra={"unavailable": down})
         await asyncio.sleep(HEARTBEAT)
 
 
