@@ -36,9 +36,17 @@ from core.replay import NonceLedger
 from core.settings import get_settings
 from core.sql import fetch
 from ingress import webhooks
-from models import Message
+from models import Message, Role
 from tests.conftest import DATABASE_URL, free_port
-from tests.helpers import login, make_channel, make_user, make_whatsapp_channel, post_webhook, wa_text_payload
+from tests.helpers import (
+    Subscriber,
+    login,
+    make_channel,
+    make_user,
+    make_whatsapp_channel,
+    post_webhook,
+    wa_text_payload,
+)
 from tests.test_webchat import ORIGIN, make_webchat
 
 GRAPHQL_HEADERS = {"Accept": "application/graphql-response+json"}
@@ -327,3 +335,52 @@ async def test_a_nonce_ledger_without_redis_answers_503_and_the_retry_is_stored_
     assert "Redis" in down.json()["error"]["message"]
     assert (up.status_code, up.text) == (200, "success")
     assert [m.text for m in await Message.filter(channel_id=channel.id)] == ["during the outage"]
+
+
+@pytest_asyncio.fixture
+async def proxied_server(server: str, pg_proxy: TcpProxy) -> AsyncIterator[str]:
+    """The app under uvicorn once more, started inside the proxied context: its connections (and
+    their subscriptions) read PostgreSQL through the proxy. The session server runs its lifespan."""
+    import uvicorn
+
+    from asgi import app
+
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    uv = uvicorn.Server(config)
+    task = asyncio.create_task(uv.serve())
+    while not uv.started:
+        assert not task.done(), "the proxied server did not start"
+        await asyncio.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    uv.should_exit = True
+    await asyncio.wait_for(task, 10)
+
+
+async def test_a_subscription_resubscribing_during_the_outage_waits_and_then_replays(
+    server: str, proxied_server: str, pg_proxy: TcpProxy, wa, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The case measured in production: a client re-subscribes with its cursor while PostgreSQL is
+    down. It got INTERNAL and `complete`; now it waits, and replays once the database is back."""
+    channel, secrets, _ = wa
+    agent = await make_user(Role.SUPERVISOR)
+    token = await login(server, agent)
+    cursor = str(await _count_raw("SELECT COALESCE(max(seq), 0) FROM events"))
+    await pg_proxy.stop()
+    subscriber = await Subscriber.open(
+        proxied_server,
+        token,
+        "subscription($a:String){ inboxEvents(after:$a){ cursor type conversation { id } } }",
+        {"a": cursor},
+    )
+    try:
+        await asyncio.sleep(0.5)  # its cursor check has failed a few times by now
+        phone = f"55119{uuid.uuid4().int % 10**8:08d}"
+        body = wa_text_payload(channel.config["phone_number_id"], phone, "while you were away")
+        assert (await post_webhook(server, channel, secrets["app_secret"], body)).status_code == 200
+        await pg_proxy.start()
+        event = await subscriber.next_where(lambda d: d["inboxEvents"]["type"] == "CONVERSATION_CREATED")
+        assert int(event["inboxEvents"]["cursor"]) > int(cursor)
+        assert not [r for r in caplog.records if r.exc_info]  # the outage logged no traceback
+    finally:
+        await subscriber.close()
