@@ -53,8 +53,8 @@ class Task:
         except (RedisError, OSError) as exc:
             _park(self, list(args), delay_ms, exc)
             return
-        if _outbox_used:
-            _start(_flush_quietly())  # the broker answers again: what waits goes now
+        if _outbox_used and _loop() is not None:
+            _flush_soon()  # the broker answers again: what waits goes now
 
     def actor(self, **options: Any) -> Callable[[Callable[..., Any]], dramatiq.Actor]:
         """Declare the function that runs this task (retries, backoff, time limit in `options`)."""
@@ -69,14 +69,19 @@ def _enqueue(queue: str, actor: str, args: list[Any], delay_ms: int | None) -> N
 
 def _park(task: Task, args: list[Any], delay_ms: int | None, exc: BaseException) -> None:
     global _outbox_used
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        raise exc from None  # no loop to write from (a bare script): the caller hears it
+    if _loop() is None:
+        raise exc  # no loop to write from (a bare script): the caller hears it
     _outbox_used = True
     _refused.warning("broker unreachable: tasks kept in task_outbox", error=repr(exc))
     not_before = datetime.now(UTC) + timedelta(milliseconds=delay_ms) if delay_ms else None
     _start(_write(task, args, not_before))
+
+
+def _loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 def _start(work: Any) -> None:
@@ -106,15 +111,16 @@ async def _write(task: Task, args: list[Any], not_before: datetime | None) -> No
 
 async def outbox_settled() -> None:
     """Wait until every task this process parked is written (a webhook answers 2xx only then)."""
-    while _writes:
-        await asyncio.gather(*list(_writes), return_exceptions=True)
+    loop = asyncio.get_running_loop()
+    # A worker thread's loop parks its own tasks; only this loop's can be awaited here.
+    while mine := [job for job in list(_writes) if job.get_loop() is loop]:
+        await asyncio.gather(*mine, return_exceptions=True)
 
 
 async def flush_outbox() -> int:
     """Hand parked tasks to the broker; returns how many. Rows leave the table in the same
     transaction as their enqueue succeeds, so a broker still down keeps them for the next sweep;
     SKIP LOCKED lets every process sweep at once without enqueuing one row twice."""
-    global _outbox_used
     total = 0
     while True:
         async with in_transaction() as conn:
@@ -131,16 +137,24 @@ async def flush_outbox() -> int:
                 _enqueue(row["queue_name"], row["actor_name"], orjson.loads(row["args"]), delay or None)
         total += len(rows)
         if len(rows) < _FLUSH_BATCH:
-            _outbox_used = False
             if total:
                 log.info("enqueued parked tasks", extra={"count": total})
             return total
 
 
+def _flush_soon() -> None:
+    """One flush per recovery, not one per send of the burst that follows it."""
+    global _outbox_used
+    _outbox_used = False
+    _start(_flush_quietly())
+
+
 async def _flush_quietly() -> None:
+    global _outbox_used
     try:
         await flush_outbox()
-    except Exception as exc:  # still down, or the database is: the upkeep sweep tries again
+    except Exception as exc:  # still down, or the database is: try on the next success, and sweep
+        _outbox_used = True
         _refused.warning("parked tasks not flushed yet", error=repr(exc))
 
 
