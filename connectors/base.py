@@ -147,10 +147,23 @@ class StatusUpdate:
 
 
 @dataclass(frozen=True)
+class TemplateStatusChange:
+    """The platform's review changed an approved-template's status (WhatsApp's
+    message_template_status_update): APPROVED, REJECTED, PAUSED, DISABLED, ... with its reason."""
+
+    name: str
+    language: str
+    status: str
+    platform_template_id: str | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
 class ParsedWebhook:
     messages: tuple[InboundMessage, ...] = ()
     statuses: tuple[StatusUpdate, ...] = ()
     edits: tuple[MessageEdit, ...] = ()
+    template_statuses: tuple[TemplateStatusChange, ...] = ()
     # What to answer once everything is committed, when the platform expects more than "200 ok":
     # Slack's url_verification challenge, Discord's PONG, Twilio's empty TwiML, ...
     reply: HandshakeReply | None = None

@@ -32,6 +32,7 @@ from connectors.base import (
     SendError,
     SendResult,
     StatusUpdate,
+    TemplateStatusChange,
     WebhookRequest,
     nonempty_str,
 )
@@ -44,6 +45,27 @@ DEFAULT_API_VERSION = "v21.0"
 MAX_TEXT_LENGTH = 4096
 
 _VERSION_RE = re.compile(r"^v\d+\.\d+$")
+TEMPLATE_STATUS_FIELD = "message_template_status_update"
+TEMPLATE_FIELDS = "id,name,language,category,status,rejected_reason,parameter_format,components"
+TEMPLATE_PAGE_SIZE = 100
+MAX_TEMPLATE_PAGES = 50
+# Review events that set a status of their own; the others (FLAGGED: a quality warning on a
+# template still sendable) change nothing that decides a send.
+_TEMPLATE_EVENTS = {
+    "APPROVED": "APPROVED",
+    "REINSTATED": "APPROVED",
+    "UNARCHIVED": "APPROVED",
+    "REJECTED": "REJECTED",
+    "PAUSED": "PAUSED",
+    "DISABLED": "DISABLED",
+    "PENDING": "PENDING",
+    "IN_APPEAL": "IN_APPEAL",
+    "PENDING_DELETION": "PENDING_DELETION",
+    "DELETED": "DELETED",
+    "ARCHIVED": "ARCHIVED",
+    "LIMIT_EXCEEDED": "LIMIT_EXCEEDED",
+}
+TEMPLATE_STATUSES = frozenset(_TEMPLATE_EVENTS.values()) | {"UNKNOWN"}
 _SIGNATURE_RE = re.compile(r"^sha256=([0-9a-fA-F]{64})$")
 
 _MEDIA_KINDS = {
@@ -170,16 +192,29 @@ class WhatsAppConnector:
         if not isinstance(entries, list):
             raise MalformedPayload("entry must be a list")
         own_number = str(channel.config.get("phone_number_id") or "")
+        own_account = str(channel.config.get("waba_id") or "")
         messages: list[InboundMessage] = []
         statuses: list[StatusUpdate] = []
+        template_statuses: list[TemplateStatusChange] = []
         for entry in entries:
             if not isinstance(entry, dict) or not isinstance(entry.get("changes"), list):
                 raise MalformedPayload("every entry must be an object with a changes list")
             for change in entry["changes"]:
                 if not isinstance(change, dict):
                     raise MalformedPayload("every change must be an object")
+                if change.get("field") == TEMPLATE_STATUS_FIELD:
+                    # Template reviews are the business account's, so the entry id names it.
+                    account = str(entry.get("id") or "")
+                    if own_account and account != own_account:
+                        log.warning(
+                            "whatsapp template update for another business account skipped",
+                            extra={"channel_id": channel.channel_id, "waba_id": account},
+                        )
+                        continue
+                    template_statuses.extend(_template_status(change.get("value"), channel.channel_id))
+                    continue
                 if change.get("field") != "messages":
-                    continue  # account/template updates: not conversations
+                    continue  # account updates: not conversations
                 value = change.get("value")
                 if not isinstance(value, dict):
                     raise MalformedPayload("a messages change must carry a value object")
@@ -193,7 +228,9 @@ class WhatsAppConnector:
                     continue
                 messages.extend(_messages(value, channel.channel_id))
                 statuses.extend(_statuses(value, channel.channel_id))
-        return ParsedWebhook(messages=tuple(messages), statuses=tuple(statuses))
+        return ParsedWebhook(
+            messages=tuple(messages), statuses=tuple(statuses), template_statuses=tuple(template_statuses)
+        )
 
     # ---- sending ------------------------------------------------------------------------------
 
@@ -214,6 +251,54 @@ class WhatsAppConnector:
         except (KeyError, IndexError, TypeError):
             wamid = None
         return SendResult(platform_message_id=sent_id(wamid, "WhatsApp"))
+
+    # ---- the approved-template catalogue ------------------------------------------------------
+
+    async def fetch_templates(
+        self, http: httpx.AsyncClient, channel: ChannelCredentials
+    ) -> list[dict[str, Any]]:
+        """Every message template of the channel's business account (GET /{waba_id}/message_templates,
+        followed page by page through `paging.cursors.after`), each as {platform_template_id, name,
+        language, category, status, reason, parameter_format, components}. Raises SendError when
+        WhatsApp refuses or cannot be reached (the catalogue is then left as it was)."""
+        config = channel.config
+        waba_id = str(config.get("waba_id") or "")
+        if not waba_id.isdigit():
+            raise SendError(
+                "NO_WABA_ID", "The channel has no business account ID (waba_id).", retryable=False
+            )
+        api_base = str(config.get("api_base") or DEFAULT_API_BASE).rstrip("/")
+        version = config.get("api_version") or DEFAULT_API_VERSION
+        url = f"{api_base}/{version}/{waba_id}/message_templates"
+        auth = {"Authorization": f"Bearer {channel.secrets.get('access_token', '')}"}
+        templates: list[dict[str, Any]] = []
+        after: str | None = None
+        seen: set[str] = set()
+        for _ in range(MAX_TEMPLATE_PAGES):
+            params = {"fields": TEMPLATE_FIELDS, "limit": str(TEMPLATE_PAGE_SIZE)}
+            if after:
+                params["after"] = after
+            reply = await call(http, "WhatsApp", url, method="GET", headers=auth, params=params)
+            if not reply.ok:
+                raise _send_error(reply, channel.channel_id)
+            page = reply.body
+            data = page.get("data")
+            if not isinstance(data, list):
+                raise SendError("BAD_RESPONSE", "WhatsApp answered without a template list.", retryable=True)
+            templates.extend(t for t in (_catalogue_entry(raw) for raw in data) if t is not None)
+            paging = page.get("paging") if isinstance(page.get("paging"), dict) else {}
+            cursors = paging.get("cursors") if isinstance(paging.get("cursors"), dict) else {}
+            after = nonempty_str(cursors.get("after"))
+            # Meta keeps `cursors.after` on the last page too; only `next` says there is more. A
+            # cursor seen before would loop forever, so it ends the walk as well.
+            if not paging.get("next") or after is None or after in seen:
+                return templates
+            seen.add(after)
+        raise SendError(
+            "TOO_MANY_TEMPLATES",
+            f"The business account lists more than {MAX_TEMPLATE_PAGES * TEMPLATE_PAGE_SIZE} templates.",
+            retryable=False,
+        )
 
 
 # ---- parsing helpers ------------------------------------------------------------------------------
@@ -416,6 +501,52 @@ def _statuses(value: dict[str, Any], channel_id: int) -> list[StatusUpdate]:
             )
         )
     return result
+
+
+def _catalogue_entry(raw: Any) -> dict[str, Any] | None:
+    if not isinstance(raw, dict):
+        return None
+    name, language = nonempty_str(raw.get("name")), nonempty_str(raw.get("language"))
+    if name is None or language is None:
+        return None
+    status = str(raw.get("status") or "").upper()
+    components = raw.get("components")
+    reason = nonempty_str(raw.get("rejected_reason"))
+    return {
+        "platform_template_id": nonempty_str(str(raw["id"])) if raw.get("id") is not None else None,
+        "name": name,
+        "language": language,
+        "category": nonempty_str(raw.get("category")),
+        "status": status if status in TEMPLATE_STATUSES else "UNKNOWN",
+        "reason": None if reason == "NONE" else reason,
+        "parameter_format": "NAMED" if raw.get("parameter_format") == "NAMED" else "POSITIONAL",
+        "components": [c for c in components if isinstance(c, dict)] if isinstance(components, list) else [],
+    }
+
+
+def _template_status(value: Any, channel_id: int) -> list[TemplateStatusChange]:
+    value = value if isinstance(value, dict) else {}
+    event = str(value.get("event") or "").upper()
+    name = nonempty_str(value.get("message_template_name"))
+    language = nonempty_str(value.get("message_template_language"))
+    if event not in _TEMPLATE_EVENTS or name is None or language is None:
+        log.info("whatsapp template update skipped", extra={"channel_id": channel_id, "event": event})
+        return []
+    template_id = value.get("message_template_id")
+    reason = nonempty_str(value.get("reason"))
+    other = value.get("other_info") if isinstance(value.get("other_info"), dict) else {}
+    detail = nonempty_str(other.get("description")) or nonempty_str(other.get("title"))
+    if reason == "NONE":
+        reason = None
+    return [
+        TemplateStatusChange(
+            name=name,
+            language=language,
+            status=_TEMPLATE_EVENTS[event],
+            platform_template_id=str(template_id) if template_id is not None else None,
+            reason=f"{reason}: {detail}" if reason and detail else (reason or detail),
+        )
+    ]
 
 
 # ---- sending helpers ------------------------------------------------------------------------------

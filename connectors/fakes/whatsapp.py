@@ -132,6 +132,18 @@ def inbound_text_payload(
     }
 
 
+def _cursor(index: int) -> str:
+    return base64.urlsafe_b64encode(f"fake-cursor:{index}".encode()).decode()
+
+
+def _cursor_index(cursor: str) -> int | None:
+    try:
+        prefix, _, index = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return int(index) if prefix == "fake-cursor" and index.isdigit() else None
+
+
 def sign(app_secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
 
@@ -151,10 +163,13 @@ class FakeWhatsApp(FakeServer):
         self.webhook_responses: deque[httpx.Response] = deque(maxlen=1000)
         self._failures: deque[_Failure] = deque()
         self._recipients: dict[str, tuple[str, bool]] = {}  # wamid → (recipient, was a template)
+        self.templates: dict[str, list[dict[str, Any]]] = {}  # waba_id → its templates, in order
+        self.template_requests: list[dict[str, str]] = []  # the query of each catalogue page asked for
         self.app = Starlette(
             routes=[
                 Route("/_simulate/{phone_number_id}/inbound", self._simulate, methods=["POST"]),
                 Route("/{version}/{phone_number_id}/messages", self._messages, methods=["POST"]),
+                Route("/{version}/{waba_id}/message_templates", self._message_templates, methods=["GET"]),
             ]
         )
 
@@ -188,6 +203,59 @@ class FakeWhatsApp(FakeServer):
             body = graph_error(code, f"(#{code}) {_ERROR_TITLES[code]}", details=_ERROR_DETAILS[code])
         for _ in range(times):
             self._failures.append(_Failure(status, body, dict(headers or {})))
+
+    def add_template(
+        self,
+        waba_id: str,
+        name: str,
+        *,
+        language: str = "en_US",
+        components: list[dict[str, Any]] | None = None,
+        category: str = "UTILITY",
+        status: str = "APPROVED",
+        parameter_format: str = "POSITIONAL",
+    ) -> dict[str, Any]:
+        """A template of the business account, as the catalogue lists it."""
+        template = {
+            "name": name,
+            "parameter_format": parameter_format,
+            "components": components or [{"type": "BODY", "text": f"{name}"}],
+            "language": language,
+            "status": status,
+            "category": category,
+            "rejected_reason": "NONE",
+            "id": str(uuid.uuid4().int % 10**16),
+        }
+        self.templates.setdefault(waba_id, []).append(template)
+        return template
+
+    async def set_template_status(
+        self, phone_number_id: str, name: str, language: str, event: str, *, reason: str = "NONE"
+    ) -> httpx.Response:
+        """Meta's review changed a template: the listing says so from now on, and a signed
+        message_template_status_update webhook (its real shape) goes to the number's URL."""
+        number = self._number(phone_number_id)
+        template = next(
+            t
+            for t in self.templates.get(number.waba_id, [])
+            if (t["name"], t["language"]) == (name, language)
+        )
+        template["status"] = event
+        template["rejected_reason"] = reason if event == "REJECTED" else "NONE"
+        value = {
+            "event": event,
+            "message_template_id": int(template["id"]),
+            "message_template_name": name,
+            "message_template_language": language,
+            "reason": reason,
+            "message_template_category": template["category"],
+        }
+        change = {"value": value, "field": "message_template_status_update"}
+        payload = {
+            "entry": [{"id": number.waba_id, "time": int(time.time()), "changes": [change]}],
+            "object": "whatsapp_business_account",
+        }
+        return await self.post_webhook(phone_number_id, payload)
 
     def close_window(self, wa_id: str) -> None:
         """Free-form sends to `wa_id` now fail with 131047, as 24 h after the customer's last message."""
@@ -244,6 +312,55 @@ class FakeWhatsApp(FakeServer):
             "messages": [{"id": wamid, "message_status": "accepted"} if is_template else {"id": wamid}],
         }
         return JSONResponse(response)
+
+    async def _message_templates(self, request: Request) -> JSONResponse:
+        """GET /{version}/{waba_id}/message_templates: the business account's templates, a page at
+        a time (`limit`, then `after` = the previous page's paging.cursors.after), only the
+        `fields` asked for (and id). The token must be one of that account's numbers'."""
+        version, waba_id = request.path_params["version"], request.path_params["waba_id"]
+        if not _VERSION_RE.match(version):
+            return JSONResponse(
+                graph_error(2500, "Unknown path components: /message_templates"), status_code=400
+            )
+        tokens = [n.access_token for n in self.numbers.values() if n.waba_id == waba_id]
+        if not tokens:
+            message = (
+                f"Unsupported get request. Object with ID '{waba_id}' does not exist, cannot be loaded due "
+                "to missing permissions, or does not support this operation."
+            )
+            return JSONResponse(graph_error(100, message), status_code=400)
+        given = request.headers.get("authorization", "").encode()
+        if not any(hmac.compare_digest(given, f"Bearer {t}".encode()) for t in tokens):
+            return JSONResponse(
+                graph_error(190, "Invalid OAuth access token - Cannot parse access token"), status_code=401
+            )
+        query = dict(request.query_params)
+        self.template_requests.append({"waba_id": waba_id, **query})
+        limit_text = query.get("limit", "25")
+        if not limit_text.isdigit() or not 1 <= int(limit_text) <= 1000:
+            return _param_error("Param limit must be a positive integer.")
+        start = 0
+        if "after" in query:
+            start = _cursor_index(query["after"])
+            if start is None:
+                return _param_error("Invalid cursor: after.")
+        everything = self.templates.get(waba_id, [])
+        page = everything[start : start + int(limit_text)]
+        fields = [f for f in query.get("fields", "").split(",") if f] or [
+            "name",
+            "language",
+            "status",
+            "category",
+            "id",
+        ]
+        data = [{k: t[k] for k in t if k in fields or k == "id"} for t in page]
+        end = start + len(page)
+        body: dict[str, Any] = {"data": data}
+        if page:
+            body["paging"] = {"cursors": {"before": _cursor(start), "after": _cursor(end)}}
+            if end < len(everything):  # Meta gives `next` only while there is more
+                body["paging"]["next"] = str(request.url.include_query_params(after=_cursor(end)))
+        return JSONResponse(body)
 
     async def _simulate(self, request: Request) -> JSONResponse:
         """A person plays the customer: {wa_id, name, text} becomes a signed inbound webhook."""
