@@ -169,6 +169,7 @@ POLL_MAILBOXES = Task("poll_mailboxes", "maintenance")
 REQUEUE_STALE_SENDS = Task("requeue_stale_sends", "maintenance")
 PRUNE_HISTORY = Task("prune_history", "maintenance")
 FLUSH_TASK_OUTBOX = Task("flush_task_outbox", "maintenance")
+SYNC_WHATSAPP_TEMPLATES = Task("sync_whatsapp_templates", "maintenance")
 
 # What every API process enqueues on its upkeep timer (the jobs are idempotent, so N processes
 # doing it costs N quick no-ops). PRUNE_HISTORY runs about hourly, apart from these.
@@ -179,5 +180,6 @@ UPKEEP = (
     WAKE_DUE_SNOOZES,
     PRESENCE_UPKEEP,
     SLA_CHECK,
+    SYNC_WHATSAPP_TEMPLATES,  # each channel about hourly (resolvers/whatsapp_templates.SYNC_EVERY)
     DRAIN_ASSIGNMENT_QUEUE,  # the safety net; drains are requested on every change
 )

@@ -29,6 +29,7 @@ from resolvers.channels import channel_for_webhook, note_rejected_webhook, recor
 from resolvers.enrichment import enrich
 from resolvers.errors import NotFound
 from resolvers.inbound import ingest
+from resolvers.whatsapp_templates import apply_status_changes
 
 log = logging.getLogger("pytake.webhooks")
 
@@ -140,6 +141,8 @@ async def _handle(request: Request, platform: Platform) -> Response:
         return _error(400, "MALFORMED_PAYLOAD", str(exc))
     parsed = await enrich(connector, creds, parsed)  # Slack's mention names; never fails
     result = await ingest(channel.id, platform.value, parsed)
+    if parsed.template_statuses:  # WhatsApp's template reviews, for the approved-template catalogue
+        await apply_status_changes(channel.id, parsed.template_statuses)
     await record_webhook(channel.id)
     # Tasks the broker refused after the commit (Redis down) are in PostgreSQL before the 2xx:
     # the platform's retry would be deduplicated and never ask for them again.

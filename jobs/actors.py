@@ -1,3 +1,3 @@
 """Imports every actor module, so a worker knows all actors."""
 
-from jobs import assignment, lifecycle, mailboxes, maintenance, outbound, sla  # noqa: F401
+from jobs import assignment, lifecycle, mailboxes, maintenance, outbound, sla, whatsapp_templates  # noqa: F401

@@ -22,6 +22,7 @@ from models.templates import (
     ResponseTemplateVersion,
 )
 from models.users import AssignmentStrategy, Presence, RefreshToken, Role, RoutingRule, Team, TeamMember, User
+from models.whatsapp_templates import WhatsappTemplate, WhatsappTemplateSync
 
 __all__ = [
     "AssignmentStrategy",
@@ -58,4 +59,6 @@ __all__ = [
     "Team",
     "TeamMember",
     "User",
+    "WhatsappTemplate",
+    "WhatsappTemplateSync",
 ]

@@ -32,7 +32,7 @@ from core.auth import Actor
 from core.events import INBOX, committed, conversation_stream, emit
 from core.sql import fetch, in_transaction, retry_on_deadlock
 from models import Channel
-from resolvers import sla, templates
+from resolvers import sla, templates, whatsapp_templates
 from resolvers.auth import require_user
 from resolvers.channels import clear_channel_error, credentials, record_channel_error
 from resolvers.errors import BadInput, Conflict, NotFound
@@ -127,6 +127,9 @@ async def send_reply(
             extra_metadata["subject"] = rendered.subject
     if template is not None and not connector.capabilities.templates:
         raise BadInput(f"{target.platform} has no message templates", field="template")
+    if template is not None:  # in the catalogue, approved, its parameters exactly (before storing)
+        filled = await whatsapp_templates.check_template_send(target.channel_id, template)
+        template = {**template, "text": filled} if filled else template  # what the customer reads
     if attachments and not connector.capabilities.media:
         raise BadInput(f"{target.platform} does not take attachments", field="attachments")
     if len(attachments) > connector.capabilities.max_attachments:

@@ -37,6 +37,7 @@ from schema.subscriptions import Subscription
 from schema.teams import Team, TeamMutations, TeamQueries
 from schema.template_experiments import TemplateExperimentMutations, TemplateExperimentQueries
 from schema.templates import ResponseTemplate, TemplateMutations, TemplateQueries
+from schema.whatsapp_templates import WhatsappTemplateMutations, WhatsappTemplateQueries
 
 log = logging.getLogger("pytake.graphql")
 
@@ -57,6 +58,7 @@ with warnings.catch_warnings():
             TemplateQueries,
             FlowQueries,
             TemplateExperimentQueries,
+            WhatsappTemplateQueries,
         ),
     )
     Mutation = merge_types(
@@ -75,6 +77,7 @@ with warnings.catch_warnings():
             TemplateMutations,
             FlowMutations,
             TemplateExperimentMutations,
+            WhatsappTemplateMutations,
         ),
     )
 

@@ -1,0 +1,17 @@
+"""Keeping WhatsApp's approved-template catalogues current (rules in resolvers/whatsapp_templates.py)."""
+
+from __future__ import annotations
+
+from core import tasks
+from resolvers import whatsapp_templates
+
+
+@tasks.SYNC_WHATSAPP_TEMPLATES.actor(max_retries=0)
+async def sync_whatsapp_templates(channel_id: int | None = None) -> None:
+    """Without a channel: the periodic sync of every channel due (the upkeep timer of every API
+    process enqueues it; a claimed channel is synced once). With one: a status webhook named a
+    template the catalogue does not hold yet. Both are idempotent, so a duplicate job is harmless."""
+    if channel_id is None:
+        await whatsapp_templates.sync_due_channels()
+    else:
+        await whatsapp_templates.sync_requested(channel_id)
