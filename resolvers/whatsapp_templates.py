@@ -194,14 +194,7 @@ async def sync_due_channels() -> list[int]:
     )
     synced = []
     for row in due:
-        claimed = await fetch(
-            "INSERT INTO whatsapp_template_syncs (channel_id, attempted_at) VALUES ($1, now()) "
-            "ON CONFLICT (channel_id) DO UPDATE SET attempted_at = now() "
-            "WHERE whatsapp_template_syncs.attempted_at < $2 RETURNING channel_id",
-            row["id"],
-            datetime.now(UTC) - SYNC_EVERY,
-        )
-        if claimed and await _sync_quietly(row["id"]):
+        if await _claim(row["id"], before=datetime.now(UTC) - SYNC_EVERY) and await _sync_quietly(row["id"]):
             synced.append(row["id"])
     return synced
 
@@ -216,9 +209,25 @@ async def _sync_quietly(channel_id: int) -> bool:
     return True
 
 
-async def sync_requested(channel_id: int) -> bool:
-    """A sync asked for by a status webhook about a template the catalogue does not hold yet."""
+async def sync_requested(channel_id: int, requested_at: datetime) -> bool:
+    """A sync asked for by a status webhook about a template the catalogue does not hold yet. Skipped
+    when a sync was tried since the request: a burst of such webhooks becomes one listing, not one
+    each (Meta rate-limits the business account's calls)."""
+    if not await _claim(channel_id, before=requested_at):
+        return False
     return await _sync_quietly(channel_id)
+
+
+async def _claim(channel_id: int, *, before: datetime) -> bool:
+    """Move the channel's attempted_at to now unless someone tried it at `before` or later."""
+    claimed = await fetch(
+        "INSERT INTO whatsapp_template_syncs (channel_id, attempted_at) VALUES ($1, now()) "
+        "ON CONFLICT (channel_id) DO UPDATE SET attempted_at = now() "
+        "WHERE whatsapp_template_syncs.attempted_at < $2 RETURNING channel_id",
+        channel_id,
+        before,
+    )
+    return bool(claimed)
 
 
 # ---- status webhooks ------------------------------------------------------------------------------
@@ -242,9 +251,16 @@ async def apply_status_changes(channel_id: int, changes: Sequence[TemplateStatus
         )
         changed += len(rows)
         unknown = unknown or not rows
-    if unknown:
-        tasks.SYNC_WHATSAPP_TEMPLATES.send(channel_id)
+    if unknown and await _has_business_account(channel_id):
+        asked = await fetchrow("SELECT now()::text AS at")  # the database's clock, as attempted_at's
+        assert asked is not None
+        tasks.SYNC_WHATSAPP_TEMPLATES.send(channel_id, asked["at"])
     return changed
+
+
+async def _has_business_account(channel_id: int) -> bool:
+    row = await fetchrow("SELECT config->>'waba_id' AS waba_id FROM channels WHERE id = $1", channel_id)
+    return bool(row and (row["waba_id"] or "").isdigit())
 
 
 # ---- the send check ---------------------------------------------------------------------------------

@@ -249,6 +249,8 @@ async def test_the_workers_sync_due_channels_once(server, fake_whatsapp):
     assert asked == 1
     # Enqueued again (another process's timer): the channel is not due, nothing is fetched.
     assert channel.id not in await whatsapp_templates.sync_due_channels()
+    # A webhook's request made before that sync ran is answered by it: no second listing.
+    assert not await whatsapp_templates.sync_requested(channel.id, datetime.now(UTC) - timedelta(seconds=30))
     assert len([r for r in fake.template_requests if r["waba_id"] == waba_id]) == asked
 
 
@@ -313,12 +315,14 @@ async def test_signed_status_webhooks_change_the_status_and_forged_ones_change_n
 
     # A template created since the last sync: its approval brings a sync that adds it.
     fake.add_template(waba_id, "fresh", status="PENDING")
+    listings = len([r for r in fake.template_requests if r["waba_id"] == waba_id])
     await fake.set_template_status(phone, "fresh", "en_US", "APPROVED")
 
     async def added():  # type: ignore[no-untyped-def]
         return await WhatsappTemplate.get_or_none(channel_id=channel.id, name="fresh", status="APPROVED")
 
     await eventually(added, timeout=20)
+    assert len([r for r in fake.template_requests if r["waba_id"] == waba_id]) == listings + 1
 
 
 async def test_outside_the_window_the_right_parameters_reach_whatsapp_once(server, fake_whatsapp):
@@ -354,6 +358,36 @@ async def test_outside_the_window_the_right_parameters_reach_whatsapp_once(serve
     )
     await asyncio.sleep(0.5)  # a duplicate send would have gone by now
     assert len(_template_sends(fake, wa_id)) == 1
+
+
+async def test_named_parameters_are_matched_by_name(server, fake_whatsapp):
+    fake, base_url = fake_whatsapp
+    channel, secrets, waba_id = await _catalogue_channel(server, fake, base_url)
+    body = {"type": "BODY", "text": "Order {{order_id}} for {{first_name}} ships today."}
+    fake.add_template(waba_id, "shipping", components=[body], parameter_format="NAMED")
+    await whatsapp_templates.sync_channel(channel.id)
+    agent = await login(server, await make_user(Role.AGENT))
+    wa_id, conversation = await _outside_window(server, channel, secrets)
+
+    def named(**values: str) -> dict[str, Any]:
+        parameters = [{"type": "text", "parameter_name": k, "text": v} for k, v in values.items()]
+        return {
+            "name": "shipping",
+            "language": "en_US",
+            "components": [{"type": "body", "parameters": parameters}],
+        }
+
+    wrong = await _send(server, agent, conversation, named(order_id="A-7", name="Ana"))
+    assert wrong["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "missing parameter {{first_name}}" in wrong["errors"][0]["message"]
+    assert not await Message.filter(channel_id=channel.id, direction="outbound").exists()
+
+    client_id = str(uuid.uuid4())
+    sent = await _send(server, agent, conversation, named(first_name="Ana", order_id="A-7"), client_id)
+    assert sent.get("errors") is None, sent
+    await eventually(lambda: _async(_template_sends(fake, wa_id)), timeout=20)
+    stored = await Message.get(client_message_id=client_id)
+    assert stored.metadata["template"]["text"] == "Order A-7 for Ana ships today."
 
 
 async def _async(value: Any) -> Any:
