@@ -507,21 +507,28 @@ def _catalogue_entry(raw: Any) -> dict[str, Any] | None:
     if not isinstance(raw, dict):
         return None
     name, language = nonempty_str(raw.get("name")), nonempty_str(raw.get("language"))
-    if name is None or language is None:
+    # Meta's names are at most 512 characters and its languages codes like "en_US": anything
+    # else cannot be sent, so it is left out rather than failing the whole catalogue.
+    if name is None or language is None or len(name) > 512 or len(language) > 20:
         return None
     status = str(raw.get("status") or "").upper()
     components = raw.get("components")
     reason = nonempty_str(raw.get("rejected_reason"))
     return {
-        "platform_template_id": nonempty_str(str(raw["id"])) if raw.get("id") is not None else None,
+        "platform_template_id": _template_id(raw.get("id")),
         "name": name,
         "language": language,
-        "category": nonempty_str(raw.get("category")),
+        "category": (nonempty_str(raw.get("category")) or "")[:40] or None,
         "status": status if status in TEMPLATE_STATUSES else "UNKNOWN",
         "reason": None if reason == "NONE" else reason,
         "parameter_format": "NAMED" if raw.get("parameter_format") == "NAMED" else "POSITIONAL",
         "components": [c for c in components if isinstance(c, dict)] if isinstance(components, list) else [],
     }
+
+
+def _template_id(value: Any) -> str | None:
+    text = str(value) if isinstance(value, int | str) else ""
+    return text if text and len(text) <= 64 else None
 
 
 def _template_status(value: Any, channel_id: int) -> list[TemplateStatusChange]:
@@ -543,7 +550,7 @@ def _template_status(value: Any, channel_id: int) -> list[TemplateStatusChange]:
             name=name,
             language=language,
             status=_TEMPLATE_EVENTS[event],
-            platform_template_id=str(template_id) if template_id is not None else None,
+            platform_template_id=_template_id(template_id),
             reason=f"{reason}: {detail}" if reason and detail else (reason or detail),
         )
     ]

@@ -22,6 +22,7 @@ from connectors.whatsapp import TEMPLATE_STATUSES, whatsapp
 from core import http, tasks
 from core.auth import Actor
 from core.sql import fetch, fetchrow, in_transaction
+from core.storable import storable
 from models import Channel
 from resolvers import audit
 from resolvers import whatsapp_template_parameters as parameters
@@ -104,7 +105,8 @@ async def sync_channel(channel_id: int, *, actor: Actor | None = None) -> dict[s
         )
     started = datetime.now(UTC)
     try:
-        listed = await whatsapp.fetch_templates(http.client(), credentials(channel))
+        # NUL and lone surrogates cannot be stored (text or jsonb): cleaned as inbound text is.
+        listed = storable(await whatsapp.fetch_templates(http.client(), credentials(channel)))
     except SendError as exc:
         await _record_attempt(channel_id, error=exc.reason)
         raise PlatformUnavailable(f"WhatsApp did not list the templates: {exc.reason}") from None
@@ -237,7 +239,7 @@ async def apply_status_changes(channel_id: int, changes: Sequence[TemplateStatus
     """Apply verified template status webhooks; returns how many catalogue rows changed. A template
     the catalogue does not hold yet (created since the last sync) asks for a sync instead."""
     changed, unknown = 0, False
-    for change in changes:
+    for change in storable(tuple(changes)):
         rows = await fetch(
             "UPDATE whatsapp_templates SET status = $4, status_reason = $5, status_changed_at = now(), "
             "platform_template_id = COALESCE(platform_template_id, $6) "

@@ -195,7 +195,7 @@ async def test_sync_follows_the_pages_and_the_catalogue_answers_by_status_and_la
     assert before == after and len(after) == 4
 
 
-async def test_a_refused_sync_keeps_the_catalogue_and_says_why(server, fake_whatsapp):
+async def test_odd_listings_are_stored_cleaned_and_a_refused_sync_keeps_the_catalogue(server, fake_whatsapp):
     fake, base_url = fake_whatsapp
     channel, _, waba_id = await _catalogue_channel(server, fake, base_url)
     fake.add_template(waba_id, "order_update", components=ORDER_UPDATE)
@@ -203,7 +203,23 @@ async def test_a_refused_sync_keeps_the_catalogue_and_says_why(server, fake_what
     cid = to_global_id("Channel", channel.id)
     assert (await gql(server, SYNC, {"c": cid}, supervisor)).get("errors") is None
 
-    fake.numbers[channel.config["phone_number_id"]].access_token = "rotated-at-meta"
+    # What PostgreSQL cannot hold (NUL in text and jsonb) is cleaned as inbound text is; a name no
+    # send could use (over Meta's 512 characters) is left out; neither fails the sync.
+    fake.add_template(waba_id, "bad\x00name", components=[{"type": "BODY", "text": "Hi\x00 {{1}}"}])
+    fake.add_template(waba_id, "x" * 600)
+    hostile = await gql(server, SYNC, {"c": cid}, supervisor)
+    assert hostile["data"]["syncWhatsappTemplates"]["count"] == 2, hostile
+    cleaned = await WhatsappTemplate.get(channel_id=channel.id, name="badname")
+    assert cleaned.components == [{"type": "BODY", "text": "Hi {{1}}"}]
+    assert await WhatsappTemplate.filter(channel_id=channel.id).count() == 2
+    phone = channel.config["phone_number_id"]
+    response = await fake.set_template_status(phone, "order_update", "en_US", "REJECTED", reason="SCAM\x00")
+    assert response.status_code == 200
+    assert (await WhatsappTemplate.get(channel_id=channel.id, name="order_update")).status_reason == "SCAM"
+    fake.templates[waba_id] = fake.templates[waba_id][:1]
+    assert (await gql(server, SYNC, {"c": cid}, supervisor))["data"]["syncWhatsappTemplates"]["removed"] == 1
+
+    fake.numbers[phone].access_token = "rotated-at-meta"
     refused = await gql(server, SYNC, {"c": cid}, supervisor)
     assert refused["errors"][0]["extensions"]["code"] == "PLATFORM_ERROR"
     assert "access token" in refused["errors"][0]["message"]
