@@ -9,12 +9,7 @@ import warnings
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import (
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    QueryDepthLimiter,
-    ValidationCache,
-)
+from strawberry.extensions import MaxTokensLimiter
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
@@ -25,6 +20,7 @@ from schema.channels import Channel, ChannelMutations, ChannelQueries
 from schema.conversations import Conversation, ConversationMutations, ConversationQueries
 from schema.customers import Customer, CustomerMutations
 from schema.demo import DemoMutations, DemoQueries
+from schema.document_cache import CachedDocuments, DocumentCache
 from schema.errors import ErrorCodes, _is_expected
 from schema.flows import FlowMutations, FlowQueries
 from schema.lifecycle import LifecycleMutations
@@ -109,17 +105,19 @@ class PyTakeSchema(strawberry.Schema):
 
 def build_schema(max_depth: int | None = None) -> strawberry.Schema:
     settings = get_settings()
+    # Agents' screens send the same few documents all day: parse and validate each once, with
+    # the depth and alias limits' rules built here, once (schema/document_cache.py).
+    documents = DocumentCache(
+        max_depth=max_depth or settings.graphql_max_depth, max_aliases=settings.graphql_max_aliases
+    )
     return PyTakeSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         types=list(NODE_TYPES),
         extensions=[
-            lambda: QueryDepthLimiter(max_depth=max_depth or settings.graphql_max_depth),
-            lambda: MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
             lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
-            # Agents' screens send the same few documents all day: validate each once.
-            lambda: ValidationCache(maxsize=256),
+            lambda: CachedDocuments(documents),
             ErrorCodes,
         ],
     )
