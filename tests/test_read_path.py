@@ -4,10 +4,13 @@ the same documents with the same errors), and no reset query on every pooled con
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 import schema.document_cache as document_cache
-from core.sql import fetch
+from core.sql import db, fetch
 from models import Role
 from schema.document_cache import DocumentCache
 from tests.helpers import error_code, gql, login, make_user
@@ -106,3 +109,163 @@ def test_the_cache_is_bounded_and_keeps_only_short_documents():
     assert len(cache) == 2 and cache.get(keys[0]) is None and cache.get(keys[2]) is not None
     assert cache.key("{ " + "a " * 10_000 + "}", options) is None  # parsed each time, never held
     assert cache.key("{ a0 }", {"max_tokens": 5}) != keys[0]  # another token limit, another entry
+
+
+# --- the pool's release: no reset query, and no session state to reset -----------------------
+
+MARKER = "SELECT 'read path: last statement before release'"
+
+
+async def _last_statement_of(pid: int) -> str:
+    """What the backend ran last, seen from another connection (pg_stat_activity)."""
+    import asyncpg
+
+    from core.db import asyncpg_dsn
+    from core.settings import get_settings
+
+    observer = await asyncpg.connect(asyncpg_dsn(get_settings().database_url or ""))
+    try:
+        return await observer.fetchval("SELECT query FROM pg_stat_activity WHERE pid = $1", pid)
+    finally:
+        await observer.close()
+
+
+async def test_a_released_connection_gets_no_reset_query(server):
+    pool = db()._pool
+    async with pool.acquire() as conn:
+        pid = conn.get_server_pid()
+        await conn.fetchval(MARKER)
+    # asyncpg's default release would have sent "SELECT pg_advisory_unlock_all(); CLOSE ALL; …".
+    assert await _last_statement_of(pid) == MARKER
+
+
+async def test_a_reported_setting_changed_on_a_pooled_connection_does_not_leak(server):
+    """Should anything ever SET what PostgreSQL reports back (time zone, role, date style…), the
+    release notices without a round trip and runs the full reset."""
+    pool = db()._pool
+    async with pool.acquire() as conn:
+        pid = conn.get_server_pid()
+        zone = await conn.fetchval("SHOW TimeZone")
+        await conn.execute("SET TIME ZONE 'Asia/Tokyo'; SET application_name = 'leaky'")
+    assert "RESET ALL" in await _last_statement_of(pid)
+    held = [await pool.acquire() for _ in range(pool.get_size())]  # the same backend among them
+    try:
+        same = [c for c in held if c.get_server_pid() == pid]
+        assert same, "the connection was closed instead of reset"
+        assert await same[0].fetchval("SHOW TimeZone") == zone
+        assert await same[0].fetchval("SHOW application_name") != "leaky"
+    finally:
+        for conn in held:
+            await pool.release(conn)
+
+
+async def test_after_real_traffic_no_pooled_connection_carries_session_state(server, wa):
+    """A webhook ingested (with the ingest function's transaction-level locks), the inbox read:
+    then every connection in the pool looks as a fresh one does (no session settings, advisory locks, LISTEN, cursors, temp tables)."""
+    from tests.helpers import post_webhook, wa_text_payload
+
+    channel, secrets, _fake = wa
+    user = await make_user(Role.SUPERVISOR)
+    token = await login(server, user)
+    payload = wa_text_payload(channel.config["phone_number_id"], "5511900000042", "does state leak?")
+    assert (await post_webhook(server, channel, secrets["app_secret"], payload)).status_code == 200
+    stored = await fetch("SELECT 1 FROM messages WHERE text = 'does state leak?'")
+    assert len(stored) == 1
+    assert "errors" not in await gql(server, INBOX, token=token)
+    pool = db()._pool
+    held = [await pool.acquire() for _ in range(pool.get_size())]
+    try:
+        for conn in held:
+            state = await conn.fetchrow(SESSION_STATE)
+            assert dict(state) == {"settings": [], "locks": 0, "listening": 0, "cursors": 0, "temp": 0}
+            assert not conn.is_in_transaction()
+    finally:
+        for conn in held:
+            await pool.release(conn)
+
+
+SESSION_STATE = """SELECT
+  array(SELECT name FROM pg_settings WHERE source = 'session' AND setting IS DISTINCT FROM reset_val
+        ORDER BY name) AS settings,
+  (SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid())::int AS locks,
+  (SELECT count(*) FROM pg_listening_channels())::int AS listening,
+  (SELECT count(*) FROM pg_cursors WHERE name <> '')::int AS cursors,  -- '': this query's own
+  (SELECT count(*) FROM pg_class WHERE relpersistence = 't' AND pg_table_is_visible(oid))::int AS temp"""
+
+# Statements that leave state on the session (not the transaction) they run in. SQL keywords are
+# upper case here (the code's convention), so prose in comments does not match; a bare SET is only
+# looked for where a statement starts in Python strings, since in the .sql files SET mostly
+# continues an UPDATE.
+SESSION_STATEMENTS = re.compile(
+    r"""(?x)
+    set_config \s* \( [^)]* , \s* false \s* \)
+    | pg_(try_)?advisory_lock(_shared)? \s* \(                    # session-level locks
+    | (^|[;"'])\s* (UN)?LISTEN \s | add_listener
+    | DECLARE \s+ \w+ \s+ [A-Z\s]* CURSOR \s+ WITH \s+ HOLD
+    | CREATE \s+ (GLOBAL\s+|LOCAL\s+)? TEMP(ORARY)? \s
+    | (^|[;"'])\s* PREPARE \s+ \w+ \s+ AS
+    | (^|[;"'])\s* RESET \s
+    """
+)
+SESSION_SET = re.compile(r"""[;"']\s*SET\s+(SESSION\s+)?(?!LOCAL\b|TRANSACTION\b|CONSTRAINTS\b)\w+""")
+
+
+def _sets_session_state(line: str, sql_file: bool) -> bool:
+    return bool(SESSION_STATEMENTS.search(line) or (not sql_file and SESSION_SET.search(line)))
+
+
+# The Discord gateway holds its channels' leases as session locks on a connection of its own.
+OWN_CONNECTION = {"ingress/discord_gateway_runner.py"}
+
+
+def test_no_code_sets_session_state_on_a_pooled_connection():
+    root = Path(__file__).resolve().parents[1]
+    files = [
+        *(
+            p
+            for d in ("core", "resolvers", "schema", "ingress", "jobs", "connectors", "models")
+            for p in (root / d).rglob("*.py")
+        ),
+        root / "asgi.py",
+        *(root / "migrations" / "functions").glob("*.sql"),
+    ]
+    found = []
+    for path in files:
+        name = path.relative_to(root).as_posix()
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if _sets_session_state(line, path.suffix == ".sql") and name not in OWN_CONNECTION:
+                found.append(f"{name}:{number}: {line.strip()}")
+    assert not found, "session state on a pooled connection (the pool no longer resets it):\n" + "\n".join(
+        found
+    )
+    gateway = (root / "ingress/discord_gateway_runner.py").read_text(encoding="utf-8")
+    assert "asyncpg.connect(" in gateway  # its session lock is on its own connection, not the pool's
+
+
+def test_the_pattern_catches_each_kind_of_session_statement():
+    for statement in (
+        '"SET statement_timeout = 0"',
+        "'SET SESSION search_path TO x'",
+        "SELECT 1; SET work_mem = '1GB'",
+        "\"SET TIME ZONE 'UTC'\"",
+        '"RESET ALL"',
+        "SELECT set_config('app.user', '1', false)",
+        "SELECT pg_advisory_lock(1)",
+        "SELECT pg_try_advisory_lock(1)",
+        '"LISTEN events"',
+        "conn.add_listener('x', cb)",
+        "DECLARE c CURSOR WITH HOLD FOR SELECT 1",
+        "CREATE TEMP TABLE t (x int)",
+        '"PREPARE q AS SELECT 1"',
+    ):
+        assert _sets_session_state(statement, sql_file=False), statement
+    for harmless in (
+        "\"UPDATE conversations SET status = 'open'\"",
+        "# a comment: set it and reset it, listen to this",
+        "INSERT … ON CONFLICT DO UPDATE SET value = EXCLUDED.value",
+        '"SET LOCAL statement_timeout = 0"',
+        "SELECT set_config('app.user', '1', true)",
+        "SELECT pg_advisory_xact_lock(1)",
+        "SELECT pg_try_advisory_xact_lock(1)",
+    ):
+        assert not _sets_session_state(harmless, sql_file=False), harmless
