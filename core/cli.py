@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import getpass
 import logging
 import os
@@ -48,6 +49,9 @@ def _print_credentials(creds: dict[str, str]) -> None:
 
 def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    from core.reuseport import PortReservation
 
     settings = get_settings()
     workers = args.workers
@@ -55,8 +59,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
         sys.exit(
             "embedded mode runs one process (in-memory pub/sub); set DATABASE_URL and REDIS_URL to scale out"
         )
-    uvicorn.run(
-        "asgi:app",
+    options = dict(
         host=args.host or settings.host,
         port=args.port or settings.port,
         workers=workers,
@@ -68,6 +71,18 @@ def cmd_serve(args: argparse.Namespace) -> None:
         # stopping process alive for good: past this, its task is cancelled.
         timeout_graceful_shutdown=settings.shutdown_timeout,
     )
+    if workers == 1:
+        uvicorn.run("asgi:app", **options)  # type: ignore[arg-type]
+        return
+    config = uvicorn.Config("asgi:app", **options)  # type: ignore[arg-type]
+    # uvicorn's own multiprocess mode shares one socket, and one worker often takes every
+    # connection: each worker listens on its own (core/reuseport.py); uvicorn still supervises.
+    try:
+        reservation = PortReservation.bind_to(config.host, config.port)
+    except OSError as exc:
+        sys.exit(f"cannot listen on {config.host}:{config.port}: {exc}")
+    with reservation, contextlib.suppress(KeyboardInterrupt):  # as uvicorn.run does
+        Multiprocess(config, sockets=[reservation]).run()
 
 
 def cmd_worker(args: argparse.Namespace) -> None:

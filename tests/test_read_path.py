@@ -4,7 +4,11 @@ the same documents with the same errors), and no reset query on every pooled con
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import os
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,7 +17,9 @@ import schema.document_cache as document_cache
 from core.sql import db, fetch
 from models import Role
 from schema.document_cache import DocumentCache
-from tests.helpers import error_code, gql, login, make_user
+from tests.conftest import REDIS_URL, free_port, requires_redis
+from tests.helpers import error_code, eventually, gql, login, make_user
+from tests.test_production import _processes, _wait_healthy
 
 INBOX = """query { conversations(first: 5) { edges { cursor node { id status unreadCount
   customer { name } assignee { name } lastMessage { text } } } pageInfo { hasNextPage } } }"""
@@ -269,3 +275,78 @@ def test_the_pattern_catches_each_kind_of_session_statement():
         "SELECT pg_try_advisory_xact_lock(1)",
     ):
         assert not _sets_session_state(harmless, sql_file=False), harmless
+
+
+# --- connections spread over the API processes -----------------------------------------------
+
+
+def _sockets_on(port: int, state: str) -> set[str]:
+    """Inodes of this machine's IPv4 TCP sockets on a local port in a state (0A listen, 01 open)."""
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if int(fields[1].split(":")[1], 16) == port and fields[3] == state:
+            inodes.add(fields[9])
+    return inodes
+
+
+def _socket_inodes_of(pid: int) -> set[str]:
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    return inodes
+
+
+def _children_of(pid: int) -> list[int]:
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                children.append(int(stat.parent.name))
+    return children
+
+
+@requires_redis
+async def test_each_api_process_listens_on_its_own_socket_and_connections_spread(database):
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database,
+        "REDIS_URL": REDIS_URL or "",
+        "PYTAKE_NAMESPACE": f"{os.environ['PYTAKE_NAMESPACE']}-spread",
+        "PYTAKE_INPROCESS_WORKER": "0",
+        "PUBLIC_URL": base,
+    }
+    serve = [str(Path(sys.executable).parent / "pytake"), "serve", "--host", "127.0.0.1", "--port", str(port)]
+    with _processes(env, [*serve, "--workers", "2"]) as (supervisor,):
+        await _wait_healthy(base, supervisor)
+
+        def listeners() -> dict[int, set[str]]:  # worker pid → its listening sockets
+            listening = _sockets_on(port, "0A")
+            return {w: _socket_inodes_of(w) & listening for w in _children_of(supervisor.pid)}
+
+        async def both_listening() -> bool:  # the second worker may still be starting
+            return len([w for w, inodes in listeners().items() if inodes]) == 2
+
+        await eventually(both_listening, timeout=20, interval=0.1)
+        # One socket per worker (uvicorn alone shares one), none in the supervisor.
+        workers = [w for w, inodes in listeners().items() if inodes]
+        assert sorted(len(inodes) for inodes in listeners().values() if inodes) == [1, 1]
+        assert len(_sockets_on(port, "0A")) == 2
+        assert not _socket_inodes_of(supervisor.pid) & _sockets_on(port, "0A")
+        lanes = [await asyncio.open_connection("127.0.0.1", port) for _ in range(32)]
+        try:
+            for reader, writer in lanes:  # each answered, so each accepted by some worker
+                writer.write(f"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
+                assert (await reader.readline()).startswith(b"HTTP/1.1 200")
+            accepted = _sockets_on(port, "01")
+            per_worker = [len(_socket_inodes_of(w) & accepted) for w in workers]
+            # The kernel's hash spreads 32 connections over both (all on one: 1 in 2^31).
+            assert sum(per_worker) == 32 and min(per_worker) > 0, per_worker
+        finally:
+            for _, writer in lanes:
+                writer.close()
