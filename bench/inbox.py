@@ -12,6 +12,7 @@ import json
 import os
 import time
 import uuid
+from pathlib import Path
 
 import asyncpg
 import httpx
@@ -87,7 +88,40 @@ RAW_SQL = [
 ]
 
 
-async def measure(label: str, concurrency: int, one) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def api_pids(port: int) -> list[int]:
+    """The `pytake serve` on this port and its workers, found in /proc (bench/common starts them)."""
+    parents: dict[int, int] = {}
+    supervisor = None
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            parents[int(proc.name)] = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+        except (OSError, ValueError, IndexError):
+            continue
+        if b"serve" in argv and b"--port" in argv and argv[argv.index(b"--port") + 1] == str(port).encode():
+            supervisor = int(proc.name)
+    return (
+        [supervisor, *(pid for pid, parent in parents.items() if parent == supervisor)] if supervisor else []
+    )
+
+
+def cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """User + system CPU of each process so far."""
+    used = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        used[pid] = (int(fields[11]) + int(fields[12])) / TICKS
+    return used
+
+
+async def measure(label: str, concurrency: int, one, pids: list[int] = ()) -> tuple[float, float]:  # type: ignore[no-untyped-def,assignment]
+    cpu_before = cpu_seconds(list(pids))
     latencies: list[float] = []
     stop = time.perf_counter() + SECONDS
 
@@ -104,6 +138,14 @@ async def measure(label: str, concurrency: int, one) -> tuple[float, float]:  # 
     print(
         f"  {label:38} c={concurrency:<3} {rps:8.0f} req/s   p50 {percentile(latencies, 50) * 1000:6.1f} ms   p99 {p99:6.1f} ms"
     )
+    if pids:
+        # Per process, so a load that lands on one of the two shows (the machine's other load does not).
+        used = {pid: cpu_seconds([pid]).get(pid, 0.0) - before for pid, before in cpu_before.items()}
+        share = " / ".join(f"{seconds:.1f}" for seconds in used.values())
+        print(
+            f"  {'  API CPU per request, CPU s per process':38}       "
+            f"{sum(used.values()) / len(latencies) * 1000:8.1f} ms   ({share})"
+        )
     return rps, p99
 
 
@@ -146,9 +188,10 @@ async def main() -> None:
                     idle.append(lane)
                     assert status == 200
 
+                pids = api_pids(int(base.rsplit(":", 1)[1]))
                 for c in (4, 50):
                     raw_rps, _ = await measure("raw asyncpg (same 4 statements)", c, raw)
-                    gql_rps, _ = await measure("GraphQL inbox over HTTP (2 processes)", c, inbox)
+                    gql_rps, _ = await measure("GraphQL inbox over HTTP (2 processes)", c, inbox, pids)
                     print(f"  {'ratio GraphQL / raw':38} c={c:<3} {gql_rps / raw_rps:8.0%}")
         await pool.close()
 
