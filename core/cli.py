@@ -8,6 +8,7 @@ import contextlib
 import getpass
 import logging
 import os
+import signal
 import sys
 
 from core import db
@@ -83,6 +84,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
         sys.exit(f"cannot listen on {config.host}:{config.port}: {exc}")
     with reservation, contextlib.suppress(KeyboardInterrupt):  # as uvicorn.run does
         Multiprocess(config, sockets=[reservation]).run()
+    _ignore_late_signals()
 
 
 def cmd_worker(args: argparse.Namespace) -> None:
@@ -117,7 +119,6 @@ GATEWAY_STOP_TIMEOUT = 10.0  # seconds the gateway's connections get to close on
 def cmd_gateway(_: argparse.Namespace) -> None:
     """Discord's Gateway: users' messages arrive over a WebSocket the bot keeps open. Run any
     number of these processes; each Discord channel is held by exactly one at a time."""
-    import signal
 
     from core.bus import EventBus
     from core.events import EventLog
@@ -168,8 +169,13 @@ def cmd_gateway(_: argparse.Namespace) -> None:
             await db.close_orm()
 
     asyncio.run(go())
-    # Stopped: later TERMs are moot. Ignored rather than left to our handler, because the
-    # interpreter's exit resets Python-level handlers to the default, which would die by signal.
+    _ignore_late_signals()
+
+
+def _ignore_late_signals() -> None:
+    """The process has stopped: later TERMs are moot (a process-group TERM arrives more than
+    once). Ignored rather than left to a Python handler, because the interpreter's exit resets
+    those to the default, and the process would die by signal instead of exiting 0."""
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, signal.SIG_IGN)
 
