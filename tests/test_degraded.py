@@ -15,7 +15,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import asyncpg
 import httpx
@@ -55,8 +55,9 @@ GRAPHQL_HEADERS = {"Accept": "application/graphql-response+json"}
 class TcpProxy:
     """Loopback port → PostgreSQL. `stop()` aborts every connection and closes the port."""
 
-    def __init__(self, host: str, port: int):
+    def __init__(self, host: str, port: int, unix_socket: str | None = None):
         self.target = (host, port)
+        self.unix_socket = unix_socket  # the embedded PostgreSQL listens on a Unix socket only
         self.port = free_port()
         self._server: asyncio.Server | None = None
         self._streams: set[asyncio.StreamWriter] = set()
@@ -74,7 +75,10 @@ class TcpProxy:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
-            up_reader, up_writer = await asyncio.open_connection(*self.target)
+            if self.unix_socket:
+                up_reader, up_writer = await asyncio.open_unix_connection(self.unix_socket)
+            else:
+                up_reader, up_writer = await asyncio.open_connection(*self.target)
         except OSError:
             writer.transport.abort()
             return
@@ -94,9 +98,13 @@ async def _pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> Non
 async def pg_proxy(database: str) -> AsyncIterator[TcpProxy]:
     """This test task (and what it calls in-process) reaches PostgreSQL through the proxy."""
     parts = urlsplit(database)
-    proxy = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 5432)
+    socket_dir = parse_qs(parts.query).get("host", [None])[0]  # embedded: ?host=<socket folder>
+    unix_socket = f"{socket_dir}/.s.PGSQL.{parts.port or 5432}" if socket_dir else None
+    proxy = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 5432, unix_socket)
     await proxy.start()
-    proxied = database.replace(parts.netloc, f"{parts.username or 'postgres'}@127.0.0.1:{proxy.port}", 1)
+    proxied = urlunsplit(
+        parts._replace(netloc=f"{parts.username or 'postgres'}@127.0.0.1:{proxy.port}", query="")
+    )
     assert "@" in parts.netloc, "the test database URL names its user"
     async with TortoiseContext() as ctx:
         await ctx.init(config=core_db.tortoise_config(proxied))
