@@ -30,6 +30,7 @@ from connectors.base import (
 )
 from connectors.webchat import MAX_TEXT_LENGTH, normalise_origin, widget_config
 from core import metrics
+from core.body import BodyTooLarge, read_body
 from core.events import CursorExpired, EventLog, conversation_stream
 from core.ratelimit import RateLimiter
 from core.settings import get_settings
@@ -131,19 +132,12 @@ def _client_ip(request: Request) -> str:
 
 
 async def _json_body(request: Request) -> dict[str, Any]:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_BODY:
-        raise WebchatError(413, "PAYLOAD_TOO_LARGE", f"the body exceeds {MAX_BODY} bytes")
-    chunks, size = [], 0
     try:
-        async for chunk in request.stream():  # the limit holds without (or with a lying) Content-Length
-            size += len(chunk)
-            if size > MAX_BODY:
-                raise WebchatError(413, "PAYLOAD_TOO_LARGE", f"the body exceeds {MAX_BODY} bytes")
-            chunks.append(chunk)
+        raw = await read_body(request, MAX_BODY)  # the limit holds without (or with a lying) Content-Length
+    except BodyTooLarge:
+        raise WebchatError(413, "PAYLOAD_TOO_LARGE", f"the body exceeds {MAX_BODY} bytes") from None
     except ClientDisconnect:
         raise WebchatError(400, "CLIENT_DISCONNECTED", "the request body is incomplete") from None
-    raw = b"".join(chunks)
     if not raw.strip():
         return {}
     try:
