@@ -10,11 +10,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+from collections import deque
 from collections.abc import AsyncIterator, Coroutine
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import httpx
 import uvicorn
+from starlette.responses import JSONResponse
 
 
 @contextlib.asynccontextmanager
@@ -43,6 +46,15 @@ async def serve_app(app: Any, host: str = "127.0.0.1", port: int = 0) -> AsyncIt
             sock.close()
 
 
+@dataclass
+class Failure:
+    """One queued answer in the platform's own error shape, given instead of the real work."""
+
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str]
+
+
 class FakeServer:
     """A fake platform API: subclasses build `self.app` (a Starlette app) after `super().__init__()`
     and say how the platform's own webhook client looks (timeout, User-Agent)."""
@@ -54,6 +66,21 @@ class FakeServer:
     def __init__(self) -> None:
         self._tasks: set[asyncio.Task[None]] = set()
         self._client: httpx.AsyncClient | None = None
+        self._failures: deque[Failure] = deque()
+
+    def queue_failures(
+        self, status: int, body: dict[str, Any], times: int = 1, headers: dict[str, str] | None = None
+    ) -> None:
+        """The next `times` calls of the failing endpoint answer `status` with `body`, in order."""
+        for _ in range(times):
+            self._failures.append(Failure(status, body, dict(headers or {})))
+
+    def next_failure(self) -> JSONResponse | None:
+        """The queued failure to answer with now, if any (the endpoint then does nothing else)."""
+        if not self._failures:
+            return None
+        failure = self._failures.popleft()
+        return JSONResponse(failure.body, status_code=failure.status, headers=failure.headers)
 
     @contextlib.asynccontextmanager
     async def serve(self, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:

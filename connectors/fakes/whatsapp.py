@@ -77,13 +77,6 @@ class _Number:
     display_phone_number: str
 
 
-@dataclass
-class _Failure:
-    status: int
-    body: dict[str, Any]
-    headers: dict[str, str]
-
-
 def graph_error(code: int, message: str, *, details: str | None = None) -> dict[str, Any]:
     """A Graph API error body, shaped like send_error_*.json."""
     error: dict[str, Any] = {"message": message, "type": "OAuthException", "code": code}
@@ -161,7 +154,6 @@ class FakeWhatsApp(FakeServer):
         self.closed_windows: set[str] = set()
         # What the receiver answered to each webhook, in order (bounded: the demo runs for days).
         self.webhook_responses: deque[httpx.Response] = deque(maxlen=1000)
-        self._failures: deque[_Failure] = deque()
         self._recipients: dict[str, tuple[str, bool]] = {}  # wamid → (recipient, was a template)
         self.templates: dict[str, list[dict[str, Any]]] = {}  # waba_id → its templates, in order
         self.template_requests: list[dict[str, str]] = []  # the query of each catalogue page asked for
@@ -201,8 +193,7 @@ class FakeWhatsApp(FakeServer):
         if body is None:  # the error Meta gives with that status
             code = {429: 130429, 401: 190}.get(status, 131000 if status >= 500 else 100)
             body = graph_error(code, f"(#{code}) {_ERROR_TITLES[code]}", details=_ERROR_DETAILS[code])
-        for _ in range(times):
-            self._failures.append(_Failure(status, body, dict(headers or {})))
+        self.queue_failures(status, body, times, headers)
 
     def add_template(
         self,
@@ -267,9 +258,8 @@ class FakeWhatsApp(FakeServer):
     # ---- the send endpoint --------------------------------------------------------------------
 
     async def _messages(self, request: Request) -> JSONResponse:
-        if self._failures:
-            failure = self._failures.popleft()
-            return JSONResponse(failure.body, status_code=failure.status, headers=failure.headers)
+        if (failure := self.next_failure()) is not None:
+            return failure
         version = request.path_params["version"]
         phone_number_id = request.path_params["phone_number_id"]
         if not _VERSION_RE.match(version):

@@ -18,7 +18,6 @@ import json
 import logging
 import time
 import uuid
-from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -167,13 +166,6 @@ def attachment_object(filename: str, content_type: str, channel_id: str, size: i
 
 
 @dataclass
-class _Failure:
-    status: int
-    body: dict[str, Any]
-    headers: dict[str, str]
-
-
-@dataclass
 class _Channel:
     id: str
     guild_id: str | None = None
@@ -214,7 +206,6 @@ class FakeDiscord(FakeServer):
         self.sent: list[dict[str, Any]] = []
         self.dm_opens: list[str] = []
         self.requests = 0
-        self._failures: deque[_Failure] = deque()
         self.app = Starlette(
             routes=[
                 Route("/api/v10/channels/{channel_id}/messages", self._create_message, methods=["POST"]),
@@ -268,16 +259,14 @@ class FakeDiscord(FakeServer):
                 "X-RateLimit-Scope": "user",
                 "X-RateLimit-Bucket": "fake",
             }
-        for _ in range(times):
-            self._failures.append(_Failure(status, body, dict(headers or {})))
+        self.queue_failures(status, body, times, headers)
 
     # ---- REST endpoints ----------------------------------------------------------------------------
 
     def _auth_error(self, request: Request) -> JSONResponse | None:
         self.requests += 1
-        if self._failures:
-            failure = self._failures.popleft()
-            return JSONResponse(failure.body, status_code=failure.status, headers=failure.headers)
+        if (failure := self.next_failure()) is not None:
+            return failure
         given = request.headers.get("authorization", "")
         if not hmac.compare_digest(given.encode(), f"Bot {self.bot_token}".encode()):
             return JSONResponse(discord_error(0, "401: Unauthorized"), status_code=401)

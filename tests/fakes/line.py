@@ -68,13 +68,6 @@ class _Channel:
     bot_user_id: str
 
 
-@dataclass
-class _Failure:
-    status: int
-    body: dict[str, Any]
-    headers: dict[str, str]
-
-
 class FakeLine(FakeServer):
     def __init__(self) -> None:
         super().__init__()
@@ -85,7 +78,6 @@ class FakeLine(FakeServer):
         self.quota: int | None = None  # messages left this month; None = unlimited
         self.webhook_responses: deque[httpx.Response] = deque(maxlen=1000)
         self._retry_keys: dict[tuple[str, str], list[dict[str, str]]] = {}
-        self._failures: deque[_Failure] = deque()
         self.app = Starlette(routes=[Route("/v2/bot/message/push", self._push, methods=["POST"])])
 
     # ---- set-up -----------------------------------------------------------------------------
@@ -114,16 +106,14 @@ class FakeLine(FakeServer):
                 401: AUTH_FAILED,
                 500: {"message": "Internal Server Error"},
             }.get(status, {"message": "Failed to send messages"})
-        for _ in range(times):
-            self._failures.append(_Failure(status, body, dict(headers or {})))
+        self.queue_failures(status, body, times, headers)
 
     # ---- the push endpoint --------------------------------------------------------------------
 
     async def _push(self, request: Request) -> JSONResponse:
         self.requests += 1
-        if self._failures:
-            failure = self._failures.popleft()
-            return JSONResponse(failure.body, status_code=failure.status, headers=failure.headers)
+        if (failure := self.next_failure()) is not None:
+            return failure
         auth = request.headers.get("authorization", "")
         token = auth[7:] if auth.startswith("Bearer ") else ""
         channel = next(

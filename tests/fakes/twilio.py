@@ -91,13 +91,6 @@ class _Account:
 
 
 @dataclass
-class _Failure:
-    status: int
-    body: dict[str, Any]
-    headers: dict[str, str]
-
-
-@dataclass
 class _Sent:
     sid: str
     account_sid: str
@@ -122,7 +115,6 @@ class FakeTwilio(FakeServer):
         self.landlines: set[str] = set()  # sends answer 21614
         self.webhook_responses: deque[httpx.Response] = deque(maxlen=1000)
         self._messages: dict[str, _Sent] = {}
-        self._failures: deque[_Failure] = deque()
         self.app = Starlette(
             routes=[
                 Route(
@@ -156,8 +148,7 @@ class FakeTwilio(FakeServer):
         if body is None:
             code = {429: 20429, 401: 20003, 404: 20404}.get(status, 20500 if status >= 500 else 21211)
             body = twilio_error(code, status, to="", path="")
-        for _ in range(times):
-            self._failures.append(_Failure(status, body, dict(headers or {})))
+        self.queue_failures(status, body, times, headers)
 
     def reply_stop(self, number: str) -> None:
         """The customer texted STOP: Twilio refuses further sends to them with 21610."""
@@ -169,9 +160,8 @@ class FakeTwilio(FakeServer):
     # ---- the Messages endpoint ----------------------------------------------------------------
 
     async def _create(self, request: Request) -> JSONResponse:
-        if self._failures:
-            failure = self._failures.popleft()
-            return JSONResponse(failure.body, status_code=failure.status, headers=failure.headers)
+        if (failure := self.next_failure()) is not None:
+            return failure
         account_sid = request.path_params["account_sid"]
         account = self.accounts.get(account_sid)
         if account is None or not _basic_auth_ok(request.headers.get("authorization"), account_sid, account):
