@@ -14,6 +14,7 @@ from models.customers import Customer, CustomerIdentity
 from models.events import Event, EventOutbox, StreamHead
 from models.flows import Flow, FlowVersion
 from models.messages import Direction, Message, MessageStatus, MessageStatusChange, OrphanStatus
+from models.privacy import CustomerErasure, CustomerExport, ExportStatus, RetentionPolicy, ScheduledRun
 from models.tasks import TaskOutbox
 from models.templates import (
     ResponseTemplate,
@@ -33,10 +34,13 @@ __all__ = [
     "ConversationActivity",
     "ConversationStatus",
     "Customer",
+    "CustomerErasure",
+    "CustomerExport",
     "CustomerIdentity",
     "Direction",
     "Event",
     "EventOutbox",
+    "ExportStatus",
     "Flow",
     "FlowVersion",
     "Message",
@@ -50,8 +54,10 @@ __all__ = [
     "ResponseTemplateExperiment",
     "ResponseTemplateUsage",
     "ResponseTemplateVersion",
+    "RetentionPolicy",
     "Role",
     "RoutingRule",
+    "ScheduledRun",
     "SlaPolicy",
     "SlaTimer",
     "StreamHead",

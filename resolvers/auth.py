@@ -10,7 +10,7 @@ from typing import Any
 from core import auth
 from core.auth import Actor
 from core.settings import get_settings
-from core.sql import in_transaction
+from core.sql import db, in_transaction
 from models import RefreshToken, Role, User
 from resolvers import audit
 from resolvers.errors import BadInput, Conflict, Forbidden, Unauthenticated
@@ -36,10 +36,20 @@ async def _issue(user: User, family: uuid.UUID) -> Session:
 async def login(email: str, password: str) -> Session:
     user = await User.get_or_none(email=email.strip().lower())
     if not auth.verify_password(user.password_hash if user else None, password) or user is None:
+        await _audit_failed_login(email, user, "wrong e-mail or password")
         raise Unauthenticated("wrong e-mail or password")
     if not user.is_active:
+        await _audit_failed_login(email, user, "account disabled")
         raise Unauthenticated("this account is disabled")
-    return await _issue(user, uuid.uuid4())
+    session = await _issue(user, uuid.uuid4())
+    await audit.record(db(), Actor(user.id, Role(user.role)), "user.login", "User", user.id)
+    return session
+
+
+async def _audit_failed_login(email: str, user: User | None, reason: str) -> None:
+    # The e-mail as typed (cut short): who was tried matters even when no such user exists.
+    details = {"email": email.strip().lower()[:254], "reason": reason}
+    await audit.record(db(), None, "user.login_failed", "User", user.id if user else None, details)
 
 
 async def refresh(token: str) -> Session:
@@ -58,6 +68,8 @@ async def refresh(token: str) -> Session:
             await row.save(update_fields=["used_at"])
             reuse_detected = False
     if reuse_detected:
+        user_id = row.user_id  # type: ignore[attr-defined]
+        await audit.record(db(), None, "user.refresh_reused", "User", user_id, {"family": str(row.family)})
         # Raised outside the transaction so the revocation commits.
         raise Unauthenticated("refresh token was already used; all sessions of this login are revoked")
     user = await User.get(id=row.user_id)  # type: ignore[attr-defined]
@@ -71,6 +83,9 @@ async def logout(token: str) -> bool:
     if row is None:
         return False
     await RefreshToken.filter(family=row.family, revoked_at__isnull=True).update(revoked_at=datetime.now(UTC))
+    user = await User.get_or_none(id=row.user_id)  # type: ignore[attr-defined]
+    if user is not None:
+        await audit.record(db(), Actor(user.id, Role(user.role)), "user.logout", "User", user.id)
     return True
 
 

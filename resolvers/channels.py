@@ -94,7 +94,12 @@ async def create_channel(
             "channel.create",
             "Channel",
             channel.id,
-            {"platform": platform.value, "name": name, "config": config, "secrets_set": sorted(secrets)},
+            {
+                "platform": platform.value,
+                "name": name,
+                "config": audit.masked(config),
+                "secrets_set": sorted(secrets),
+            },
         )
     await register_webhook(channel)
     return channel_view(channel)
@@ -182,6 +187,7 @@ async def update_channel(
         if channel is None:
             raise NotFound(f"channel {channel_id} does not exist")
         current = decrypt_secrets(channel.secrets_encrypted)
+        before = {"name": channel.name, "enabled": channel.enabled, "config": channel.config}
         new_config = {**channel.config, **(config or {})}
         new_secrets = {**current, **(secrets or {})}
         _validate(Platform(channel.platform), new_config, new_secrets)
@@ -200,7 +206,12 @@ async def update_channel(
             "channel.update",
             "Channel",
             channel.id,
-            {"name": name, "enabled": enabled, "config": config, "secrets_changed": sorted(secrets or {})},
+            {
+                **audit.before_after(
+                    before, {"name": channel.name, "enabled": channel.enabled, "config": channel.config}
+                ),
+                "secrets_changed": sorted(secrets or {}),
+            },
         )
     return channel_view(channel)
 

@@ -11,6 +11,7 @@ from core.auth import Actor
 from core.events import INBOX, committed, emit
 from core.sql import fetch, in_transaction
 from models import ConversationStatus, User
+from resolvers import audit
 from resolvers.activities import record_activity
 from resolvers.assignment import request_drain
 from resolvers.auth import require_user
@@ -246,10 +247,26 @@ async def assign(actor: Actor | None, conversation_id: int, user_id: int | None)
                 "assigned" if user_id is not None else "unassigned",
                 {"from_user_id": previous, "to_user_id": user_id, "strategy": "manual"},
             )
+            if _overrides(actor, previous, user_id):
+                await audit.record(
+                    conn,
+                    actor,
+                    "conversation.assign",
+                    "Conversation",
+                    conversation_id,
+                    {"from_user_id": previous, "to_user_id": user_id},
+                )
         await emit(conn, INBOX, "CONVERSATION_UPDATED", {"conversation": conversation})
     committed()
     request_drain()  # capacity moved: someone may take a queued conversation now
     return conversation
+
+
+def _overrides(actor: Actor, previous: int | None, assignee: int | None) -> bool:
+    """A supervisor's hand on someone else's assignment (not taking or leaving one's own)."""
+    return previous != assignee and (
+        assignee not in (None, actor.user_id) or previous not in (None, actor.user_id)
+    )
 
 
 async def mark_read(actor: Actor | None, conversation_id: int) -> dict[str, Any]:

@@ -70,7 +70,11 @@ async def merge_customers(actor: Actor | None, *, source_id: int, target_id: int
                     "source_id": source_id,
                     "identities": [r["id"] for r in identities],
                     "conversations": [r["id"] for r in moved],
-                    "source": {k: source[k] for k in ("name", "phone", "email")},
+                    # Which contact details the target took from the source, never their values:
+                    # the log names customers by id only, so erasing one leaves it untouched.
+                    "filled_from_source": [
+                        k for k in ("name", "phone", "email") if target[k] is None and source[k] is not None
+                    ],
                 },
             )
             await _announce(conn, moved, merged)

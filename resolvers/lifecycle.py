@@ -22,7 +22,7 @@ from core.auth import Actor
 from core.events import INBOX, committed, conversation_stream, emit
 from core.sql import fetch, in_transaction, retry_on_deadlock
 from models import ConversationStatus, Priority, Role
-from resolvers import assignment, conversations, sla
+from resolvers import assignment, audit, conversations, sla
 from resolvers.activities import record_activity
 from resolvers.auth import require_user
 from resolvers.errors import BadInput, DomainError, Forbidden, NotFound
@@ -290,6 +290,15 @@ async def transfer(
             "from_team_id": current["team_id"],
             "reason": reason.strip()[:500],
         }
+        if current["assignee_id"] not in (None, actor.user_id):  # a supervisor overriding an assignment
+            await audit.record(
+                conn,
+                actor,
+                "conversation.transfer",
+                "Conversation",
+                current["id"],
+                {"from_user_id": current["assignee_id"], "to_user_id": to_user_id, "to_team_id": to_team_id},
+            )
         if to_user_id is not None:
             if current["assignee_id"] == to_user_id:
                 raise BadInput("the conversation is already assigned to that user", field="toUserId")

@@ -13,6 +13,7 @@ import strawberry
 from strawberry.extensions import FieldExtension
 
 from core.auth import Actor, InvalidToken, bearer_token, decode_access_token
+from resolvers import audit
 from resolvers import auth as auth_rules
 from resolvers.errors import Unauthenticated
 
@@ -49,6 +50,8 @@ class Access(FieldExtension):
         self.rule = rule
 
     def _admit(self, info: strawberry.Info) -> None:
+        # Every root field passes here first: the audit log learns the caller's address once.
+        audit.CLIENT_ADDRESS.set(info.context.ip)
         if self.rule is not None:
             self.rule(actor_of(info))
 
