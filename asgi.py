@@ -33,6 +33,7 @@ from core.sql import fetchrow
 from ingress.mounts import ingress_routes, ingress_running
 from jobs.inprocess import start_inprocess_worker, stop_inprocess_worker
 from schema import build_schema
+from schema.downloads import download_routes
 from schema.http import GraphQLEndpoint
 
 log = logging.getLogger("pytake")
@@ -171,6 +172,7 @@ def create_app() -> Starlette:
         Route("/graphql", graphql),  # every method: the endpoint answers the others with 405 and Allow
         WebSocketRoute("/graphql", graphql),
         *ingress_routes(),
+        *download_routes(),  # signed links to exports (schema/downloads.py)
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/metrics", metrics_endpoint),

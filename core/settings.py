@@ -67,6 +67,9 @@ class Settings:
     worker_heartbeat_timeout: float  # seconds of silence after which a worker counts as dead
     event_retention_days: float
     namespace: str  # prefixes Redis keys, pub/sub channels and queues: deployments can share a Redis
+    privacy_upkeep_interval: float = 3600.0  # seconds between retention runs (one per period, any workers)
+    export_retention_days: float = 7.0  # built customer exports are kept this long
+    download_link_ttl: int = 900  # seconds a signed download link works
 
     @property
     def embedded(self) -> bool:
@@ -118,6 +121,9 @@ def load_settings() -> Settings:
         worker_stop_timeout=float(os.environ.get("WORKER_STOP_TIMEOUT", "10")),
         shutdown_timeout=float(os.environ.get("SHUTDOWN_TIMEOUT", "8")),
         worker_heartbeat_timeout=float(os.environ.get("WORKER_HEARTBEAT_TIMEOUT", "60")),
+        privacy_upkeep_interval=float(os.environ.get("PRIVACY_UPKEEP_INTERVAL", "3600")),
+        export_retention_days=float(os.environ.get("EXPORT_RETENTION_DAYS", "7")),
+        download_link_ttl=_env_int("DOWNLOAD_LINK_TTL", 900),
     )
 
 

@@ -170,6 +170,8 @@ REQUEUE_STALE_SENDS = Task("requeue_stale_sends", "maintenance")
 PRUNE_HISTORY = Task("prune_history", "maintenance")
 FLUSH_TASK_OUTBOX = Task("flush_task_outbox", "maintenance")
 SYNC_WHATSAPP_TEMPLATES = Task("sync_whatsapp_templates", "maintenance")
+BUILD_CUSTOMER_EXPORT = Task("build_customer_export", "maintenance")
+PRIVACY_UPKEEP = Task("privacy_upkeep", "maintenance")
 
 # What every API process enqueues on its upkeep timer (the jobs are idempotent, so N processes
 # doing it costs N quick no-ops). PRUNE_HISTORY runs about hourly, apart from these.
@@ -182,4 +184,5 @@ UPKEEP = (
     SLA_CHECK,
     SYNC_WHATSAPP_TEMPLATES,  # each channel about hourly (resolvers/whatsapp_templates.SYNC_EVERY)
     DRAIN_ASSIGNMENT_QUEUE,  # the safety net; drains are requested on every change
+    PRIVACY_UPKEEP,  # message retention, export expiry: runs once per PRIVACY_UPKEEP_INTERVAL whoever asks
 )

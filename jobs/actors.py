@@ -1,3 +1,4 @@
 """Imports every actor module, so a worker knows all actors."""
 
+import jobs.privacy  # noqa: F401  (customer exports, retention)
 from jobs import assignment, lifecycle, mailboxes, maintenance, outbound, sla, whatsapp_templates  # noqa: F401

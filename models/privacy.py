@@ -13,6 +13,7 @@ class ExportStatus(enum.StrEnum):
     PENDING = "pending"
     READY = "ready"
     FAILED = "failed"
+    EXPIRED = "expired"  # built files are kept EXPORT_RETENTION_DAYS
     ERASED = "erased"  # the customer was erased afterwards: the file is gone with their data
 
 

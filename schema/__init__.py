@@ -15,6 +15,7 @@ from strawberry.types import ExecutionContext
 
 from core.settings import get_settings
 from schema.arguments import check_arguments_everywhere
+from schema.audit import AuditQueries
 from schema.auth import AuthMutations, AuthQueries, User
 from schema.channels import Channel, ChannelMutations, ChannelQueries
 from schema.conversations import Conversation, ConversationMutations, ConversationQueries
@@ -27,6 +28,7 @@ from schema.lifecycle import LifecycleMutations
 from schema.messages import Message, MessageMutations
 from schema.node import NodeQueries
 from schema.permissions import access_of
+from schema.privacy import PrivacyMutations, PrivacyQueries
 from schema.search import SearchMutations, SearchQueries
 from schema.sla import SlaMutations
 from schema.subscriptions import Subscription
@@ -55,6 +57,8 @@ with warnings.catch_warnings():
             FlowQueries,
             TemplateExperimentQueries,
             WhatsappTemplateQueries,
+            AuditQueries,
+            PrivacyQueries,
         ),
     )
     Mutation = merge_types(
@@ -74,6 +78,7 @@ with warnings.catch_warnings():
             FlowMutations,
             TemplateExperimentMutations,
             WhatsappTemplateMutations,
+            PrivacyMutations,
         ),
     )
 
