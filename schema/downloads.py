@@ -43,13 +43,21 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def signed_link(kind: str, object_id: int, user_id: int) -> tuple[str, datetime]:
-    """(URL, expiry) of a link to the file `kind`/`object_id`, for `user_id`."""
+def link_base(request: Request | None) -> str:
+    """PUBLIC_URL when configured, else the address the asking client used to reach us."""
+    settings = get_settings()
+    if settings.public_url_configured or request is None:
+        return settings.public_url
+    return str(request.base_url).rstrip("/")
+
+
+def signed_link(kind: str, object_id: int, user_id: int, base: str) -> tuple[str, datetime]:
+    """(URL under `base`, expiry) of a link to the file `kind`/`object_id`, for `user_id`."""
     settings = get_settings()
     expires = int(time.time()) + settings.download_link_ttl
     body = _b64(orjson.dumps({"k": kind, "i": object_id, "u": user_id, "e": expires}))
     signature = _b64(hmac.new(_key(), body.encode(), hashlib.sha256).digest())
-    return f"{settings.public_url}{PATH}/{body}.{signature}", datetime.fromtimestamp(expires, UTC)
+    return f"{base}{PATH}/{body}.{signature}", datetime.fromtimestamp(expires, UTC)
 
 
 def _verify(token: str) -> dict[str, object] | str:
@@ -82,7 +90,9 @@ async def download(request: Request) -> Response:
     audit.CLIENT_ADDRESS.set(request.client.host if request.client else None)
     found = await FILES[str(claims["k"])](int(claims["i"]), int(claims["u"]))  # type: ignore[call-overload]
     if found is None:
-        return _error(404, "NOT_FOUND", "nothing to download here (not ready, expired, or not yours any more)")
+        return _error(
+            404, "NOT_FOUND", "nothing to download here (not ready, expired, or not yours any more)"
+        )
     name, content = found
     return Response(
         content,

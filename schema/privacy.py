@@ -11,7 +11,7 @@ from typing import Any
 import strawberry
 
 from resolvers import erasure, privacy, retention
-from schema.downloads import signed_link
+from schema.downloads import link_base, signed_link
 from schema.permissions import ADMINS, actor_of
 from schema.relay import decode_id, to_global_id
 
@@ -40,9 +40,11 @@ class CustomerExport:
     download_expires_at: datetime | None
 
     @classmethod
-    def from_row(cls, row: dict[str, Any], user_id: int) -> CustomerExport:
+    def from_row(cls, row: dict[str, Any], user_id: int, request: Any) -> CustomerExport:
         url, expires = (
-            signed_link("customer_export", row["id"], user_id) if row["status"] == "ready" else (None, None)
+            signed_link("customer_export", row["id"], user_id, link_base(request))
+            if row["status"] == "ready"
+            else (None, None)
         )
         return cls(
             id=to_global_id("CustomerExport", row["id"]),
@@ -88,7 +90,7 @@ class PrivacyQueries:
     async def customer_export(self, info: strawberry.Info, id: strawberry.ID) -> CustomerExport:
         actor = actor_of(info)
         row = await privacy.get_export(actor, decode_id(id, "CustomerExport"))
-        return CustomerExport.from_row(row, actor.user_id)  # type: ignore[union-attr]
+        return CustomerExport.from_row(row, actor.user_id, info.context.request)  # type: ignore[union-attr]
 
     @strawberry.field(extensions=[ADMINS], description="Admins: the channels that have a retention policy.")
     async def retention_policies(self, info: strawberry.Info) -> list[RetentionPolicy]:
@@ -108,7 +110,7 @@ class PrivacyMutations:
     ) -> CustomerExport:
         actor = actor_of(info)
         row = await privacy.request_export(actor, decode_id(customer_id, "Customer", "customerId"))
-        return CustomerExport.from_row(row, actor.user_id)  # type: ignore[union-attr]
+        return CustomerExport.from_row(row, actor.user_id, info.context.request)  # type: ignore[union-attr]
 
     @strawberry.mutation(
         extensions=[ADMINS],
