@@ -138,7 +138,7 @@ class PrivacyMutations:
         description="Admins: keep this channel's message bodies `messageBodyDays` days (null: for ever) (audited).",
     )
     async def set_channel_retention(
-        self, info: strawberry.Info, channel_id: strawberry.ID, message_body_days: int | None
+        self, info: strawberry.Info, channel_id: strawberry.ID, message_body_days: int | None = None
     ) -> RetentionPolicy:
         row = await retention.set_retention(
             actor_of(info), decode_id(channel_id, "Channel", "channelId"), message_body_days

@@ -48,6 +48,8 @@ ID_TYPES = {
     "targetId": "Customer",
     "flowId": "Flow",
     "templateId": "ResponseTemplate",
+    "customerId": "Customer",
+    "actor": "User",  # auditLog(filter: {actor})
 }
 ID_OF_FIELD = {
     "node": "User",
@@ -67,6 +69,7 @@ ID_OF_FIELD = {
     "templateExperiment": "TemplateExperiment",
     "stopTemplateExperiment": "TemplateExperiment",
     "promoteTemplateVariant": "TemplateExperiment",
+    "customerExport": "CustomerExport",
 }
 
 
