@@ -20,6 +20,8 @@ LOGOUT = """mutation($t:String!){ logout(refreshToken:$t) }"""
 CREATE_CHANNEL = """mutation($input: CreateChannelInput!) { createChannel(input: $input) { id } }"""
 UPDATE_CHANNEL = """mutation($input: UpdateChannelInput!) { updateChannel(input: $input) { id name } }"""
 ASSIGN = """mutation($c: ID!, $u: ID) { assignConversation(conversationId: $c, userId: $u) { id } }"""
+TRANSFER = """mutation($c: ID!, $u: ID, $r: String!) {
+  transferConversation(conversationId: $c, toUserId: $u, reason: $r) { id } }"""
 AUDIT_LOG = """query($f: AuditLogFilter, $first: Int, $after: String) {
   auditLog(filter: $f, first: $first, after: $after) {
     edges { cursor node { id action targetType targetId details ip actorId apiKeyId createdAt actor { email } } }
@@ -170,6 +172,23 @@ async def test_a_supervisor_overriding_an_assignment_is_audited_taking_ones_own_
         supervisor.id,
         "Conversation",
         {"from_user_id": agent.id, "to_user_id": other.id},
+    )
+
+    # The assignee handing it on is their own business; a supervisor moving it is an override.
+    handed = await gql(
+        server,
+        TRANSFER,
+        {"c": conv, "u": to_global_id("User", agent.id), "r": "shift"},
+        await login(server, other),
+    )
+    assert handed.get("errors") is None, handed
+    assert await _entries(action="conversation.transfer", target_id=str(conversation.id)) == []
+    back = {"c": conv, "u": to_global_id("User", other.id), "r": "back to you"}
+    assert (await gql(server, TRANSFER, back, supervisor_token)).get("errors") is None
+    (transfer,) = await _entries(action="conversation.transfer", target_id=str(conversation.id))
+    assert (transfer.actor_id, transfer.details) == (
+        supervisor.id,
+        {"from_user_id": agent.id, "to_user_id": other.id, "to_team_id": None},
     )
 
 

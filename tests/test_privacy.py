@@ -309,6 +309,17 @@ async def test_erasure_leaves_no_trace_in_any_table_or_the_event_log(server, wa,
     assert photo.attachments == [{"kind": "image", "mime_type": "image/jpeg", "size": None}]
     assert photo.metadata == {"body_removed": "erased"} and photo.text is None
 
+    # Writing again from the erased number starts a stranger: nothing joins it to the old record.
+    channel, secrets, _ = wa
+    again = inbound_text_payload(
+        channel.config["phone_number_id"], wa_id=s["phone"], name="New", text="hello again"
+    )
+    assert (
+        await post_webhook(server, channel, secrets["app_secret"], json.dumps(again).encode())
+    ).status_code == 200
+    newcomer = await CustomerIdentity.get(channel_id=channel.id, external_id=s["phone"])
+    assert newcomer.customer_id not in (s["customer_id"], s["tombstone_id"])
+
 
 async def _traces(values: list[str]) -> list[tuple[str, str, str]]:
     """(table, column, value) for every erased value still found in any text-like column of any
