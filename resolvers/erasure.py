@@ -35,6 +35,7 @@ ERASED = "[erased]"
 # for, and longer ones: "Al" would be replaced inside every other customer's text.
 _MIN_OWN_MATCH = 4
 _MIN_FOREIGN_MATCH = 5
+_MIN_LEAD = 8
 
 
 async def erase_customer(actor: Actor | None, customer_id: int, reason: str) -> dict[str, Any]:
@@ -82,7 +83,8 @@ async def erase_customer(actor: Actor | None, customer_id: int, reason: str) -> 
 
 async def _personal_values(conn: BaseDBAsyncClient, ids: set[int]) -> tuple[list[str], list[str]]:
     """(contact details: names, phones, e-mails, handles; content: what they, or agents to them,
-    wrote and sent), each longest first so a body containing the name is replaced whole."""
+    wrote and sent, and what leads to their files), each longest first so a body containing the
+    name is replaced whole."""
     rows = await conn.execute_query_dict(
         "SELECT unnest(ARRAY[name, phone, email]) AS v FROM customers WHERE id = ANY($1::int[]) "
         "UNION SELECT unnest(ARRAY[external_id, display_name, phone, email, reply_address]) "
@@ -97,10 +99,11 @@ async def _personal_values(conn: BaseDBAsyncClient, ids: set[int]) -> tuple[list
     ):
         if row["text"]:
             content.add(row["text"])
+        # What leads to the files (ids, URLs, names); short strings there are vocabulary, not data.
+        # Metadata is not searched for: it is emptied where it is kept (rows and message shapes).
         kept = strip_attachments(orjson.loads(row["a"]))
-        content.update(_strings(orjson.loads(row["a"])) - _strings(kept))
-        metadata = orjson.loads(row["m"])
-        content.update(_strings(metadata) - _strings(kept_metadata(metadata, "")))
+        leads = _strings(orjson.loads(row["a"])) - _strings(kept)
+        content.update(v for v in leads if len(v) >= _MIN_LEAD)
 
     def ordered(values: set[str]) -> list[str]:
         return sorted((v for v in values if v.strip() and v != ERASED), key=len, reverse=True)
@@ -253,18 +256,19 @@ async def _scrub_event_log(
     return changed
 
 
-def _anonymised(payload: Any, ids: set[int], conversation_ids: set[int]) -> Any:
-    """Message and customer shapes inside an event, emptied the way their rows were."""
+def _anonymised(payload: Any, ids: set[int], conversation_ids: set[int], key: str = "") -> Any:
+    """Message shapes of their conversations, and customer shapes (under "customer") of them,
+    inside an event, emptied the way their rows were."""
     if isinstance(payload, list):
         return [_anonymised(v, ids, conversation_ids) for v in payload]
     if not isinstance(payload, dict):
         return payload
-    out = {k: _anonymised(v, ids, conversation_ids) for k, v in payload.items()}
+    out = {k: _anonymised(v, ids, conversation_ids, k) for k, v in payload.items()}
     if out.get("conversation_id") in conversation_ids and "text" in out and "direction" in out:
         out["text"] = None
         out["attachments"] = strip_attachments(out.get("attachments") or [])
         out["metadata"] = kept_metadata(out.get("metadata") or {}, "erased")
-    if out.get("id") in ids and {"name", "phone", "email"} & out.keys():
+    if key == "customer" and out.get("id") in ids:
         out.update({k: None for k in ("name", "phone", "email") if k in out})
     return out
 
@@ -284,9 +288,16 @@ async def _announce(conn: BaseDBAsyncClient, ids: set[int]) -> None:
         )
 
 
+# Values under these keys are our own vocabulary (statuses, platforms, kinds) or times:
+# never personal data, and a body that happens to read "open" must not turn a status into "[erased]".
+_STRUCTURAL_KEYS = frozenset(
+    {"status", "platform", "direction", "kind", "priority", "type", "strategy", "stream"}
+)
+
+
 def scrub(value: Any, values: list[str]) -> Any:
     """`value` with every occurrence of each of `values` replaced by "[erased]", in every string
-    value at any depth (keys are our own names, never data)."""
+    value at any depth, except under structural keys (keys are our own names, never data)."""
     if isinstance(value, str):
         for v in values:
             if v in value:
@@ -295,8 +306,12 @@ def scrub(value: Any, values: list[str]) -> Any:
     if isinstance(value, list):
         return [scrub(v, values) for v in value]
     if isinstance(value, dict):
-        return {k: scrub(v, values) for k, v in value.items()}
+        return {k: v if _structural(k) else scrub(v, values) for k, v in value.items()}
     return value
+
+
+def _structural(key: str) -> bool:
+    return key in _STRUCTURAL_KEYS or key.endswith("_at")  # times: a body "2026" is not in them
 
 
 def _strings(value: Any) -> set[str]:

@@ -396,3 +396,51 @@ async def test_retention_removes_old_bodies_keeps_the_rows_and_runs_once_per_per
         "UPDATE scheduled_runs SET last_started_at = now() - interval '6 minutes' WHERE name = $1", name
     )
     assert await retention.claim_run(name, timedelta(minutes=5)) is True  # the next period has come
+
+
+def test_scrubbing_keeps_the_shapes_vocabulary_and_times():
+    from resolvers.erasure import _anonymised, scrub
+
+    event = {
+        "conversation": {
+            "id": 7,
+            "customer_id": 3,
+            "status": "open",
+            "platform": "whatsapp",
+            "labels": ["open"],
+        },
+        "customer": {"id": 3, "name": "Open Door", "phone": "5511", "email": None},
+        "last_message": {
+            "id": 9,
+            "conversation_id": 7,
+            "direction": "inbound",
+            "kind": "text",
+            "text": "open 2026",
+            "attachments": [{"kind": "image", "url": "https://x/y", "media_id": "m1", "size": 3}],
+            "metadata": {"edits": ["opne"], "response_template": {"id": 1}},
+            "created_at": "2026-12-04T10:00:00Z",
+        },
+        "assignee": {"id": 3, "name": "An agent whose id is the customer's"},
+    }
+    out = scrub(_anonymised(event, {3}, {7}), ["open 2026", "open", "2026", "Open Door"])
+    assert out == {
+        "conversation": {
+            "id": 7,
+            "customer_id": 3,
+            "status": "open",
+            "platform": "whatsapp",
+            "labels": ["[erased]"],
+        },
+        "customer": {"id": 3, "name": None, "phone": None, "email": None},
+        "last_message": {
+            "id": 9,
+            "conversation_id": 7,
+            "direction": "inbound",
+            "kind": "text",
+            "text": None,
+            "attachments": [{"kind": "image", "size": 3}],
+            "metadata": {"response_template": {"id": 1}, "body_removed": "erased"},
+            "created_at": "2026-12-04T10:00:00Z",
+        },
+        "assignee": {"id": 3, "name": "An agent whose id is the customer's"},
+    }
