@@ -60,9 +60,8 @@ async def erase_customer(actor: Actor | None, customer_id: int, reason: str) -> 
                 )
             counts = await _erase_rows(conn, ids, contact, content)
             await conn.execute_query(
-                "INSERT INTO customer_erasures (customer_id, erased_by_id, erased_at) "
-                "SELECT unnest($1::int[]), $2, now() ON CONFLICT (customer_id) DO UPDATE "
-                "SET erased_by_id = EXCLUDED.erased_by_id, erased_at = EXCLUDED.erased_at",
+                "INSERT INTO customer_erasures (customer_id, erased_by_id, erased_at) SELECT unnest($1::int[]), "
+                "$2, now() ON CONFLICT (customer_id) DO UPDATE SET erased_by_id = $2, erased_at = now()",
                 [sorted(ids), actor.user_id],
             )
             await audit.record(

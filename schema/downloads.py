@@ -72,6 +72,8 @@ def _verify(token: str) -> dict[str, object] | str:
         return "INVALID_LINK"
     if not isinstance(claims, dict) or claims.get("k") not in FILES:
         return "INVALID_LINK"
+    if not all(type(claims.get(k)) is int for k in ("i", "u")):  # only we sign, but never a 500
+        return "INVALID_LINK"
     if not isinstance(claims.get("e"), int) or claims["e"] < time.time():
         return "LINK_EXPIRED"
     return claims
@@ -88,7 +90,7 @@ async def download(request: Request) -> Response:
             return _error(410, claims, "this link has expired; ask the API for a new one")
         return _error(403, claims, "this link is not one this server signed")
     audit.CLIENT_ADDRESS.set(request.client.host if request.client else None)
-    found = await FILES[str(claims["k"])](int(claims["i"]), int(claims["u"]))  # type: ignore[call-overload]
+    found = await FILES[str(claims["k"])](claims["i"], claims["u"])  # type: ignore[arg-type]
     if found is None:
         return _error(
             404, "NOT_FOUND", "nothing to download here (not ready, expired, or not yours any more)"
