@@ -20,8 +20,8 @@ async def record(
     ip: str | None = None,
 ) -> None:
     await conn.execute_query(
-        "INSERT INTO audit_log (actor_id, action, target_type, target_id, details, ip, created_at) "
-        "VALUES ($1, $2, $3, $4, $5::jsonb, $6, now())",
+        "INSERT INTO audit_log (actor_id, action, target_type, target_id, details, ip, created_at, api_key_id) "
+        "VALUES ($1, $2, $3, $4, $5::jsonb, $6, now(), $7)",
         [
             actor.user_id if actor else None,
             action,
@@ -29,5 +29,6 @@ async def record(
             None if target_id is None else str(target_id),
             orjson.dumps(details or {}).decode(),
             ip,
+            actor.api_key_id if actor else None,  # an action by an API key is audited as that key
         ],
     )

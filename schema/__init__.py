@@ -14,10 +14,12 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from core.settings import get_settings
+from schema.api_keys import ApiKeyMutations, ApiKeyQueries
 from schema.arguments import check_arguments_everywhere
 from schema.auth import AuthMutations, AuthQueries, User
 from schema.channels import Channel, ChannelMutations, ChannelQueries
 from schema.conversations import Conversation, ConversationMutations, ConversationQueries
+from schema.cost import CostPlans, QueryCost
 from schema.customers import Customer, CustomerMutations
 from schema.demo import DemoMutations, DemoQueries
 from schema.document_cache import CachedDocuments, DocumentCache
@@ -55,6 +57,7 @@ with warnings.catch_warnings():
             FlowQueries,
             TemplateExperimentQueries,
             WhatsappTemplateQueries,
+            ApiKeyQueries,
         ),
     )
     Mutation = merge_types(
@@ -74,6 +77,7 @@ with warnings.catch_warnings():
             FlowMutations,
             TemplateExperimentMutations,
             WhatsappTemplateMutations,
+            ApiKeyMutations,
         ),
     )
 
@@ -110,6 +114,7 @@ def build_schema(max_depth: int | None = None) -> strawberry.Schema:
     documents = DocumentCache(
         max_depth=max_depth or settings.graphql_max_depth, max_aliases=settings.graphql_max_aliases
     )
+    plans = CostPlans()  # each document's cost plan, built once (schema/cost.py)
     return PyTakeSchema(
         query=Query,
         mutation=Mutation,
@@ -118,6 +123,7 @@ def build_schema(max_depth: int | None = None) -> strawberry.Schema:
         extensions=[
             lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
             lambda: CachedDocuments(documents),
+            lambda: QueryCost(plans),  # after CachedDocuments: sees its validation errors
             ErrorCodes,
         ],
     )
