@@ -61,7 +61,7 @@ class Access(FieldExtension):
             self.rule(actor_of(info))
         actor = info.context.actor
         if actor is not None and actor.is_api_key:
-            _admit_key(actor, info.parent_type.name, info.field_name)
+            _admit_key(actor, info.path.typename, info.field_name)
 
     def resolve(self, next_: Callable[..., Any], source: Any, info: strawberry.Info, **kwargs: Any) -> Any:
         self._admit(info)
@@ -74,10 +74,14 @@ class Access(FieldExtension):
         actor = info.context.actor
         key_id = actor.api_key_id if actor is not None else None
         result = next_(source, info, **kwargs)
-        # A subscription's resolver is an async generator: hand it on, do not await it.
-        if inspect.isasyncgen(result):
-            return result if key_id is None else _while_key_active(result, key_id)
-        if key_id is None or info.parent_type.name != "Mutation":
+        # A subscription's resolver is an async generator (or a coroutine giving one): hand it on.
+        if key_id is None:
+            return result if inspect.isasyncgen(result) else await result
+        root = info.path.typename
+        if root == "Subscription":
+            events = result if inspect.isasyncgen(result) else await result
+            return _while_key_active(events, key_id) if inspect.isasyncgen(events) else events
+        if root != "Mutation":
             return await result
         try:
             value = await result
