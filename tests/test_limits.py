@@ -6,14 +6,21 @@ limits (the shared test server's are set out of reach in conftest)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import re
 import time
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Any
 
 import httpx
 import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.routing import Route, WebSocketRoute
+from websockets.asyncio.client import connect
 
 from core.bus import EventBus
 from core.events import EventLog
@@ -22,7 +29,7 @@ from core.settings import get_settings
 from models import Role
 from schema import build_schema
 from schema.http import GraphQLEndpoint
-from tests.conftest import NAMESPACE, REDIS_URL, requires_redis
+from tests.conftest import NAMESPACE, REDIS_URL, free_port, requires_redis
 from tests.helpers import (
     PASSWORD,
     gql,
@@ -121,6 +128,45 @@ async def test_user_role_and_key_limits_hold_across_two_app_instances_on_one_red
     alone = [endpoint(shared=False, **limits), endpoint(shared=False, **limits)]
     other = await login(server, await make_user(Role.AGENT))
     assert (await _statuses(alone, other, 10)).count(200) == 8
+
+
+@contextlib.asynccontextmanager
+async def serving(app: Starlette) -> AsyncIterator[str]:
+    port = free_port()
+    uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    task = asyncio.create_task(uv.serve())
+    try:
+        for _ in range(200):
+            if uv.started:
+                break
+            await asyncio.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        uv.should_exit = True
+        await asyncio.wait_for(task, 15)
+
+
+async def test_each_websocket_subscribe_counts_as_a_request(server):
+    graphql = endpoint(user_rate_per_minute=2)
+    app = Starlette(routes=[Route("/graphql", graphql), WebSocketRoute("/graphql", graphql)])
+    token = await login(server, await make_user(Role.AGENT))
+    await within_one_window()
+    async with serving(app) as base:
+        ws = await connect(base.replace("http", "ws", 1) + "/graphql", subprotocols=["graphql-transport-ws"])
+        try:
+            await ws.send(
+                json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
+            )
+            assert json.loads(await ws.recv())["type"] == "connection_ack"
+            for n in "123":
+                query = "subscription { inboxEvents { type } }"
+                await ws.send(json.dumps({"id": n, "type": "subscribe", "payload": {"query": query}}))
+            refusal = json.loads(await asyncio.wait_for(ws.recv(), 10))
+        finally:
+            await ws.close()
+    assert refusal["id"] == "3" and refusal["type"] == "error"
+    assert refusal["payload"][0]["extensions"]["code"] == "RATE_LIMITED"
+    assert 1 <= refusal["payload"][0]["extensions"]["retryAfter"] <= 60
 
 
 async def _attempt(app: GraphQLEndpoint, email: str, password: str, ip: str = "127.0.0.1") -> dict[str, Any]:

@@ -4,22 +4,17 @@ Apollo-style `extensions.persistedQuery` requests run a registered or previously
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hashlib
 import json
-from collections.abc import AsyncIterator
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.routing import Route, WebSocketRoute
 
 from models import Role
 from schema.persisted import load_manifest
-from tests.conftest import free_port
 from tests.helpers import PASSWORD, Subscriber, SubscriptionError, gql, login, make_user
 from tests.test_frontend_contract import _documents
-from tests.test_limits import client, code, endpoint
+from tests.test_limits import client, code, endpoint, serving
 
 ME = "query { me { id name email role } }"  # the web app's (frontend/src/api/operations.ts)
 LOGIN = (
@@ -108,27 +103,11 @@ async def test_apq_requests_run_registered_or_previously_sent_documents(server):
     assert code(malformed) == "BAD_REQUEST"
 
 
-@contextlib.asynccontextmanager
-async def _serving(app: Starlette) -> AsyncIterator[str]:
-    port = free_port()
-    uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
-    task = asyncio.create_task(uv.serve())
-    try:
-        for _ in range(200):
-            if uv.started:
-                break
-            await asyncio.sleep(0.05)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        uv.should_exit = True
-        await asyncio.wait_for(task, 15)
-
-
 async def test_allow_list_mode_applies_to_subscriptions(server):
     graphql = endpoint(graphql_allowlist=True)
     app = Starlette(routes=[Route("/graphql", graphql), WebSocketRoute("/graphql", graphql)])
     token = await login(server, await make_user(Role.AGENT))
-    async with _serving(app) as base:
+    async with serving(app) as base:
         subscriber = await Subscriber.open(base, token, "subscription { inboxEvents { type } }")
         try:
             await subscriber.next()
