@@ -3,7 +3,8 @@
 On top of the depth, alias and token limits. Each field that returns an object costs 1 (a root
 mutation field 10, search 10), scalars cost nothing, and a field's cost is multiplied by how many
 times it can run: the product of the list sizes above it. A list's size is its `first`/`last`
-argument (a literal or a variable; else the argument's default), a connection without one counts
+argument (a literal or a variable; else the argument's default; at most MAX_PAGE, the most any
+list answers: a larger page is the resolver's BAD_USER_INPUT, not a cost), a connection without one counts
 DEFAULT_PAGE, a plain list DEFAULT_LIST; the `edges` of a connection add nothing more (the
 connection's size already counts them). So `conversations(first: 50) { edges { node { customer
 { name } } } }` costs 1 + 50 × (1 + 1 + 1) = 151.
@@ -49,6 +50,7 @@ from core.settings import get_settings
 from schema.graphql_request import CACHED_DOCUMENT_LENGTH
 
 DEFAULT_PAGE = 50
+MAX_PAGE = 100  # no list answers more (the resolvers refuse larger pages), so none costs more
 DEFAULT_LIST = 20
 ROOT_MUTATION_COST = 10
 FIELD_COSTS = {"Query.search": 10}
@@ -76,7 +78,11 @@ def _value(factor: Factor, variables: dict[str, Any]) -> int:
         return factor
     name, default = factor
     value = variables.get(name)
-    return max(1, value) if isinstance(value, int) and not isinstance(value, bool) else default
+    return _page(value) if isinstance(value, int) and not isinstance(value, bool) else default
+
+
+def _page(size: int) -> int:
+    return min(max(1, size), MAX_PAGE)
 
 
 def plan_of(schema: GraphQLSchema, document: DocumentNode, operation_name: str | None) -> Plan:
@@ -154,7 +160,7 @@ class _Walk:
         for name in paged:
             given = arguments.get(name)
             if isinstance(given, IntValueNode):
-                return max(1, int(given.value))
+                return _page(int(given.value))
             if isinstance(given, VariableNode):
                 return (given.name.value, self.defaults.get(given.name.value, _default(definition, name)))
         if paged:

@@ -29,6 +29,7 @@ def test_cost_is_page_sizes_times_the_objects_under_them():
     assert _cost(INBOX, {"n": 50}) == 1 + 50 * 4
     assert _cost(INBOX, {"n": 10}) == 1 + 10 * 4
     assert _cost(INBOX, {}) == 1 + 50 * 4  # the argument's default (50)
+    assert _cost(INBOX, {"n": 10**9}) == 1 + 100 * 4  # no page is larger: the resolver refuses it
     # 1 + 20 × (edges, node, messages) + 20 × 30 × (edges, node, sender)
     assert _cost(NESTED) == 1 + 20 * 3 + 20 * 30 * 3
     assert _cost("{ me { id name } }") == 1 and _cost("{ __typename }") == 0
