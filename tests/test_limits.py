@@ -189,7 +189,8 @@ async def test_sign_in_locks_an_account_with_a_growing_lock_that_reveals_nothing
     real, unknown = await run(user.email), await run(nobody)
     assert [a["code"] for a in real] == ["UNAUTHENTICATED"] * 3 + ["RATE_LIMITED"]  # even the right password
     assert _shape(real) == _shape(unknown)  # the same answers whether or not the e-mail exists
-    assert "try again in 30 s" in real[3]["message"] or "try again in 29 s" in real[3]["message"]
+    waited = int(re.search(r"try again in (\d+) s", real[3]["message"]).group(1))  # type: ignore[union-attr]
+    assert 20 <= waited <= 30  # the first lock, 30 s, less the time the attempts took
 
     # A success forgives the account's failures.
     other = await make_user(Role.AGENT)
@@ -209,7 +210,7 @@ async def test_the_lock_doubles_with_each_further_failure_up_to_the_cap():
     limiter = RateLimiter(REDIS_URL, f"{NAMESPACE}:lock-{uuid.uuid4().hex[:6]}")
     locks = [await limiter.fail("acct", free=2, base=30, cap=200) for _ in range(7)]
     assert locks == [0, 0, 30, 60, 120, 200, 200]
-    assert 199 <= await limiter.locked_for("acct") <= 200
+    assert 190 <= await limiter.locked_for("acct") <= 200
     await limiter.forgive("acct")
     assert await limiter.locked_for("acct") == 0
     assert await limiter.fail("acct", free=2, base=30, cap=200) == 0
