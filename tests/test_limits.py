@@ -8,11 +8,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import re
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -247,3 +250,26 @@ async def test_webhooks_are_limited_per_channel(server, fake_whatsapp, monkeypat
     )
     body = wa_text_payload(quiet.config["phone_number_id"], f"5541{uuid.uuid4().int % 10**8}", "fine")
     assert (await post_webhook(server, quiet, quiet_secrets["app_secret"], body)).status_code == 200
+
+
+@requires_redis
+async def test_a_users_limit_holds_across_two_pytake_serve_processes(server, database):
+    from tests.test_production import _processes, _wait_healthy
+
+    ports = [free_port(), free_port()]
+    bases = [f"http://127.0.0.1:{p}" for p in ports]
+    env = {
+        **os.environ,
+        "DATABASE_URL": database,
+        "REDIS_URL": REDIS_URL or "",
+        "PYTAKE_NAMESPACE": f"{NAMESPACE}-limits",
+        "PYTAKE_INPROCESS_WORKER": "0",
+        "USER_RATE_PER_MINUTE": "5",
+    }
+    serve = [str(Path(sys.executable).parent / "pytake"), "serve", "--host", "127.0.0.1", "--port"]
+    with _processes(env, [*serve, str(ports[0])], [*serve, str(ports[1])]) as procs:
+        await asyncio.gather(*(_wait_healthy(b, p) for b, p in zip(bases, procs, strict=True)))
+        token = await login(bases[0], await make_user(Role.AGENT))
+        await within_one_window()
+        statuses = [(await gql(bases[i % 2], ME, token=token))["_status"] for i in range(10)]
+    assert statuses == [200] * 5 + [429] * 5
