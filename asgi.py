@@ -30,6 +30,7 @@ from core.outage import ServiceUnavailable
 from core.ratelimit import RateLimiter
 from core.settings import ROOT, get_settings
 from core.sql import fetchrow
+from core.web_security import security_middleware
 from ingress.mounts import ingress_routes, ingress_running
 from jobs.inprocess import start_inprocess_worker, stop_inprocess_worker
 from schema import build_schema
@@ -184,6 +185,7 @@ def create_app() -> Starlette:
         routes=routes,
         lifespan=lifespan,
         middleware=[
+            *security_middleware(settings),  # client address from trusted proxies, headers, CORS
             Middleware(RequestLog),
             Middleware(ServiceUnavailable),
         ],  # 503, not 500, while PostgreSQL is down

@@ -41,10 +41,17 @@ class Role(enum.StrEnum):
 
 @dataclass(frozen=True)
 class Actor:
-    """Who is asking: built from a verified access token."""
+    """Who is asking: built from a verified access token, or from an API key. A key acts for the
+    admin who created it (user_id, with that user's current role) and only within its scopes."""
 
     user_id: int
     role: Role
+    api_key_id: int | None = None
+    scopes: frozenset[str] = frozenset()
+
+    @property
+    def is_api_key(self) -> bool:
+        return self.api_key_id is not None
 
     @property
     def is_admin(self) -> bool:
@@ -99,6 +106,25 @@ def new_refresh_token() -> tuple[str, str]:
 
 def hash_refresh_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+API_KEY_PREFIX = "pk_"
+
+
+def new_api_key() -> tuple[str, str]:
+    """(key for the integrator, sha256 hex for the database). 32 random bytes: far too many to
+    guess, so one fast unsalted hash is enough (a slow password hash only helps low-entropy
+    secrets), and it lets a request find its key by an indexed equality look-up."""
+    token = API_KEY_PREFIX + secrets.token_urlsafe(32)
+    return token, hash_api_key(token)
+
+
+def hash_api_key(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def is_api_key(token: str) -> bool:
+    return token.startswith(API_KEY_PREFIX)
 
 
 def bearer_token(header_value: str | None) -> str | None:

@@ -65,7 +65,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
         port=args.port or settings.port,
         workers=workers,
         log_level="warning",
-        proxy_headers=True,
+        proxy_headers=False,  # the app believes forwarded headers from TRUSTED_PROXIES only (core/web_security.py)
         ws="websockets-sansio",
         ws_max_size=settings.max_graphql_body,  # refused while it arrives, not after it is held whole
         # A subscription that misses uvicorn's one close request (opened mid-shutdown) would keep a

@@ -24,6 +24,16 @@ def _env_int(name: str, default: int) -> int:
     return int(raw) if raw else default
 
 
+def _env_list(name: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in os.environ.get(name, "").split(",") if item.strip())
+
+
+def _env_role_rates(name: str) -> tuple[tuple[str, int], ...]:
+    """`admin=1200,supervisor=900` → (("admin", 1200), ("supervisor", 900))."""
+    pairs = (item.partition("=") for item in _env_list(name))
+    return tuple((role.strip(), int(rate)) for role, _, rate in pairs)
+
+
 def _persistent_secrets(data_dir: Path) -> dict[str, str]:
     """Secrets generated on first start for embedded mode (never used when the env provides them)."""
     path = data_dir / "secrets.json"
@@ -67,6 +77,21 @@ class Settings:
     worker_heartbeat_timeout: float  # seconds of silence after which a worker counts as dead
     event_retention_days: float
     namespace: str  # prefixes Redis keys, pub/sub channels and queues: deployments can share a Redis
+    # Abuse limits (core/ratelimit.py, schema/http.py, schema/cost.py, resolvers/login_limits.py)
+    user_rate_per_minute: int  # GraphQL requests per signed-in user
+    role_rate_per_minute: tuple[tuple[str, int], ...]  # per-role overrides of the above
+    api_key_rate_per_minute: int  # GraphQL requests per API key
+    webhook_rate_per_minute: int  # per channel: platforms retry a 429, so it is generous
+    graphql_max_cost: int  # one operation's computed cost
+    graphql_cost_per_minute: int  # cost budget per user, per key (and per address, anonymous)
+    login_free_failures: int  # per account, before it is locked
+    login_free_failures_per_address: int
+    login_lockout_seconds: int  # the first lock; doubles with each further failure
+    login_lockout_max_seconds: int
+    graphql_allowlist: bool  # browser sessions may send only the web app's registered documents
+    cors_origins: tuple[str, ...]  # origins allowed to call /graphql from a browser ("*": any)
+    trusted_proxies: tuple[str, ...]  # addresses/CIDRs whose X-Forwarded-For/-Proto are believed
+    hsts_max_age: int  # sent on HTTPS responses (directly or via a trusted proxy)
     privacy_upkeep_interval: float = 3600.0  # seconds between retention runs (one per period, any workers)
     export_retention_days: float = 7.0  # built customer exports are kept this long
     download_link_ttl: int = 900  # seconds a signed download link works
@@ -124,6 +149,20 @@ def load_settings() -> Settings:
         privacy_upkeep_interval=float(os.environ.get("PRIVACY_UPKEEP_INTERVAL", "3600")),
         export_retention_days=float(os.environ.get("EXPORT_RETENTION_DAYS", "7")),
         download_link_ttl=_env_int("DOWNLOAD_LINK_TTL", 900),
+        user_rate_per_minute=_env_int("USER_RATE_PER_MINUTE", 600),
+        role_rate_per_minute=_env_role_rates("ROLE_RATE_PER_MINUTE"),
+        api_key_rate_per_minute=_env_int("API_KEY_RATE_PER_MINUTE", 600),
+        webhook_rate_per_minute=_env_int("WEBHOOK_RATE_PER_MINUTE", 6000),
+        graphql_max_cost=_env_int("GRAPHQL_MAX_COST", 5000),
+        graphql_cost_per_minute=_env_int("GRAPHQL_COST_PER_MINUTE", 50_000),
+        login_free_failures=_env_int("LOGIN_FREE_FAILURES", 5),
+        login_free_failures_per_address=_env_int("LOGIN_FREE_FAILURES_PER_ADDRESS", 20),
+        login_lockout_seconds=_env_int("LOGIN_LOCKOUT_SECONDS", 30),
+        login_lockout_max_seconds=_env_int("LOGIN_LOCKOUT_MAX_SECONDS", 3600),
+        graphql_allowlist=os.environ.get("GRAPHQL_ALLOWLIST", "0") == "1",
+        cors_origins=_env_list("CORS_ORIGINS"),
+        trusted_proxies=_env_list("TRUSTED_PROXIES"),
+        hsts_max_age=_env_int("HSTS_MAX_AGE", 31_536_000),
     )
 
 

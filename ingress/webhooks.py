@@ -22,6 +22,7 @@ from connectors.registry import get_connector
 from core import metrics, tasks
 from core.body import BodyTooLarge, read_body
 from core.crypto import SecretsUnreadable
+from core.ratelimit import RateLimiter
 from core.replay import NonceLedger
 from core.settings import get_settings
 from core.storable import storable
@@ -35,6 +36,17 @@ log = logging.getLogger("pytake.webhooks")
 
 
 _ledger: NonceLedger | None = None
+_limiter: RateLimiter | None = None
+
+
+async def _channel_wait(channel_id: str) -> int:
+    """Seconds to wait when a channel's webhooks pass WEBHOOK_RATE_PER_MINUTE (0: go on). Generous
+    by default: a platform retries a 429, so this only stops a flood, never loses a message."""
+    global _limiter
+    settings = get_settings()
+    if _limiter is None:
+        _limiter = RateLimiter(settings.redis_url, settings.namespace)
+    return await _limiter.take(f"webhook:{channel_id}", limit=settings.webhook_rate_per_minute, per=60)
 
 
 def _nonces() -> NonceLedger:
@@ -47,10 +59,13 @@ def _nonces() -> NonceLedger:
 
 async def close() -> None:
     """Release the nonce ledger's Redis connections (at shutdown)."""
-    global _ledger
+    global _ledger, _limiter
     if _ledger is not None:
         await _ledger.close()
         _ledger = None
+    if _limiter is not None:
+        await _limiter.close()
+        _limiter = None
 
 
 async def _replayed(connector: Connector, hook: WebhookRequest, creds: ChannelCredentials) -> bool:
@@ -82,6 +97,12 @@ async def webhook(request: Request) -> Response:
 
 
 async def _handle(request: Request, platform: Platform) -> Response:
+    wait = await _channel_wait(request.path_params["channel_id"])
+    if wait:
+        metrics.WEBHOOKS_REJECTED.labels(platform, "rate_limited").inc()
+        response = _error(429, "RATE_LIMITED", f"too many webhooks for this channel; retry in {wait} s")
+        response.headers["Retry-After"] = str(wait)
+        return response
     try:
         channel, creds = await channel_for_webhook(int(request.path_params["channel_id"]))
     except (NotFound, ValueError):

@@ -1,5 +1,6 @@
 """Tortoise models: the tables. No network calls and no business rules here (see resolvers/)."""
 
+from models.api_keys import ApiKey
 from models.audit import AuditLog
 from models.channels import Channel, ChannelCursor
 from models.conversations import (
@@ -26,6 +27,7 @@ from models.users import AssignmentStrategy, Presence, RefreshToken, Role, Routi
 from models.whatsapp_templates import WhatsappTemplate, WhatsappTemplateSync
 
 __all__ = [
+    "ApiKey",
     "AssignmentStrategy",
     "AuditLog",
     "Channel",

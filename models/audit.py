@@ -21,6 +21,9 @@ class AuditLog(Model):
     target_id = fields.CharField(max_length=64, null=True)
     details = fields.JSONField(default=dict)
     ip = fields.CharField(max_length=64, null=True)
+    api_key = fields.ForeignKeyField(  # the key the action was taken with (the actor is its creator)
+        "models.ApiKey", related_name="audit_entries", null=True, on_delete=fields.RESTRICT
+    )
     created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
 
     class Meta:

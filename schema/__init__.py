@@ -14,11 +14,13 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from core.settings import get_settings
+from schema.api_keys import ApiKeyMutations, ApiKeyQueries
 from schema.arguments import check_arguments_everywhere
 from schema.audit import AuditQueries
 from schema.auth import AuthMutations, AuthQueries, User
 from schema.channels import Channel, ChannelMutations, ChannelQueries
 from schema.conversations import Conversation, ConversationMutations, ConversationQueries
+from schema.cost import CostPlans, QueryCost
 from schema.customers import Customer, CustomerMutations
 from schema.demo import DemoMutations, DemoQueries
 from schema.document_cache import CachedDocuments, DocumentCache
@@ -59,6 +61,7 @@ with warnings.catch_warnings():
             WhatsappTemplateQueries,
             AuditQueries,
             PrivacyQueries,
+            ApiKeyQueries,
         ),
     )
     Mutation = merge_types(
@@ -79,6 +82,7 @@ with warnings.catch_warnings():
             TemplateExperimentMutations,
             WhatsappTemplateMutations,
             PrivacyMutations,
+            ApiKeyMutations,
         ),
     )
 
@@ -115,6 +119,7 @@ def build_schema(max_depth: int | None = None) -> strawberry.Schema:
     documents = DocumentCache(
         max_depth=max_depth or settings.graphql_max_depth, max_aliases=settings.graphql_max_aliases
     )
+    plans = CostPlans()  # each document's cost plan, built once (schema/cost.py)
     return PyTakeSchema(
         query=Query,
         mutation=Mutation,
@@ -123,6 +128,7 @@ def build_schema(max_depth: int | None = None) -> strawberry.Schema:
         extensions=[
             lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
             lambda: CachedDocuments(documents),
+            lambda: QueryCost(plans),  # after CachedDocuments: sees its validation errors
             ErrorCodes,
         ],
     )

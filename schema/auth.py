@@ -10,7 +10,8 @@ import strawberry
 from models import Presence as _Presence
 from models import Role as _Role
 from resolvers import auth as auth_rules
-from resolvers.errors import RateLimited
+from resolvers import login_limits
+from resolvers.errors import RateLimited, Unauthenticated
 from schema.common import AgentPresence, Role
 from schema.permissions import ADMINS, ANYONE, SIGNED_IN, SUPERVISORS, actor_of
 from schema.relay import Node, to_global_id
@@ -84,11 +85,18 @@ class AuthMutations:
         description="Sign in: a short-lived access token and a rotating refresh token.", extensions=[ANYONE]
     )
     async def login(self, info: strawberry.Info, email: str, password: str) -> AuthPayload:
-        settings_limit = info.context.settings.login_rate_per_minute
-        limiter = info.context.rate_limiter
-        if not await limiter.hit(f"login:{info.context.ip}:{email.lower()}", limit=settings_limit, per=60):
-            raise RateLimited("too many sign-in attempts; wait a minute", retry_after=60)
-        return _session(await auth_rules.login(email, password))
+        settings, limiter, ip = info.context.settings, info.context.rate_limiter, info.context.ip
+        wait = await limiter.take(f"login:{ip}:{email.lower()}", limit=settings.login_rate_per_minute, per=60)
+        if wait:
+            raise RateLimited("too many sign-in attempts; wait a minute", retryAfter=wait)
+        await login_limits.ensure_not_locked(limiter, email, ip)
+        try:
+            session = await auth_rules.login(email, password)
+        except Unauthenticated:
+            await login_limits.failed(limiter, settings, email, ip)
+            raise
+        await login_limits.succeeded(limiter, email)
+        return _session(session)
 
     @strawberry.mutation(
         description="Trade a refresh token for a new pair. Each refresh token works once.",

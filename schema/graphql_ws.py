@@ -17,6 +17,7 @@ from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.http.exceptions import NonTextMessageReceived
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
 
+from core.ratelimit import principal_key, requests_per_minute
 from schema.context import Context
 from schema.graphql_request import (
     OperationUnresolved,
@@ -67,6 +68,17 @@ class CheckedTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         await super().handle_message(message)
 
     async def handle_subscribe(self, message: Any) -> None:
+        if self.connection_acknowledged and message["id"] not in self.operations:
+            try:  # the same persisted-query rules and request limit as HTTP (schema/http.py)
+                payload = self.view.persisted.resolve(message.get("payload"), self.context.actor)  # type: ignore[attr-defined]
+                await self._within_limit()
+            except RequestRefused as refused:
+                error: dict[str, Any] = {"message": refused.message, "extensions": {"code": refused.code}}
+                if "Retry-After" in refused.headers:
+                    error["extensions"]["retryAfter"] = int(refused.headers["Retry-After"])
+                await self.send_message({"id": message["id"], "type": "error", "payload": [error]})  # type: ignore[typeddict-item]
+                return
+            message = {**message, "payload": payload}
         try:
             request = graphql_request(message.get("payload"))
         except RequestRefused as refused:
@@ -81,3 +93,18 @@ class CheckedTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
                 return
         # Unauthorised, duplicate ids and the rest are the base handler's (4401, 4409, …).
         await super().handle_subscribe(message)
+
+    async def _within_limit(self) -> None:
+        """Each subscribe counts as a request of its key or user."""
+        actor, settings = self.context.actor, self.view.settings  # type: ignore[attr-defined]
+        if actor is None:
+            return
+        wait = await self.view.rate_limiter.take(  # type: ignore[attr-defined]
+            f"graphql:{principal_key(actor, self.context.ip)}",
+            limit=requests_per_minute(settings, actor),
+            per=60,
+        )
+        if wait:
+            raise RequestRefused(
+                429, "RATE_LIMITED", f"too many requests; retry in {wait} s", {"Retry-After": str(wait)}
+            )

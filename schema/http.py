@@ -30,7 +30,7 @@ from strawberry.types.graphql import OperationType
 
 from core.body import BodyTooLarge, read_body
 from core.events import EventLog
-from core.ratelimit import RateLimiter
+from core.ratelimit import RateLimiter, principal_key, requests_per_minute
 from core.settings import Settings
 from schema.context import Context
 from schema.graphql_request import (
@@ -40,10 +40,10 @@ from schema.graphql_request import (
     choose_operation,
     decode_json,
     graphql_request,
-    graphql_request_from_params,
 )
 from schema.graphql_ws import CheckedTransportWSHandler, CheckedWebSocket
 from schema.permissions import authenticate
+from schema.persisted import PersistedQueries
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
@@ -77,7 +77,15 @@ class GraphQLEndpoint(GraphQL):
     websocket_adapter_class = CheckedWebSocket  # type: ignore[assignment]
     graphql_transport_ws_handler_class = CheckedTransportWSHandler
 
-    def __init__(self, schema: Any, *, event_log: EventLog, rate_limiter: RateLimiter, settings: Settings):
+    def __init__(
+        self,
+        schema: Any,
+        *,
+        event_log: EventLog,
+        rate_limiter: RateLimiter,
+        settings: Settings,
+        persisted: PersistedQueries | None = None,
+    ):
         super().__init__(
             schema,
             graphql_ide="graphiql",
@@ -89,6 +97,7 @@ class GraphQLEndpoint(GraphQL):
         self.event_log = event_log
         self.rate_limiter = rate_limiter
         self.settings = settings
+        self.persisted = persisted or PersistedQueries(allowlist=settings.graphql_allowlist)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -96,6 +105,7 @@ class GraphQLEndpoint(GraphQL):
         request = Request(scope, receive)
         try:
             await self._admit(request)
+            await self._authenticate(request)
             # strawberry reads the body again from this receive: the copy already within the limit
             body_receive = _replay(await self._read_body(request)) if request.method == "POST" else receive
             response = await self.run(Request(scope, body_receive))
@@ -129,14 +139,25 @@ class GraphQLEndpoint(GraphQL):
             if request.method == "POST":
                 _check_content_type(request.headers.get("content-type", ""))
         client = request.client.host if request.client else "unknown"
-        if not await self.rate_limiter.hit(
+        wait = await self.rate_limiter.take(
             f"graphql:{client}", limit=self.settings.graphql_rate_per_minute, per=60
-        ):
-            raise RequestRefused(
-                429,
-                "RATE_LIMITED",
-                "too many requests from this address; retry in a minute",
-                {"Retry-After": "60"},
+        )
+        if wait:
+            raise _rate_limited("too many requests from this address", wait)
+
+    async def _authenticate(self, request: Request) -> None:
+        """Who is asking (an API key is a database look-up), then their own request limit."""
+        ip = request.client.host if request.client else None
+        actor, problem = await authenticate(request.headers.get("authorization"), ip)
+        request.state.auth = (actor, problem)
+        if actor is None:
+            return  # anonymous: the address's limit above is theirs
+        wait = await self.rate_limiter.take(
+            f"graphql:{principal_key(actor, ip)}", limit=requests_per_minute(self.settings, actor), per=60
+        )
+        if wait:
+            raise _rate_limited(
+                f"too many requests from this {'API key' if actor.is_api_key else 'user'}", wait
             )
 
     async def _read_body(self, request: Request) -> bytes:
@@ -150,8 +171,11 @@ class GraphQLEndpoint(GraphQL):
 
     async def parse_http_body(self, request: Any) -> GraphQLRequestData:
         if request.method == "GET":
-            return graphql_request_from_params(request.query_params)
-        return graphql_request(decode_json(await request.get_body()))  # already within the limit
+            data = _params_data(request.query_params)
+        else:
+            data = decode_json(await request.get_body())  # already within the limit
+        actor, _ = request._request.state.auth  # set by _authenticate, before strawberry ran
+        return graphql_request(self.persisted.resolve(data, actor))  # registered documents, allow-list
 
     async def execute_single(  # type: ignore[override]
         self,
@@ -183,7 +207,7 @@ class GraphQLEndpoint(GraphQL):
         )
 
     async def get_context(self, request: Request | WebSocket, response: Response | None = None) -> Context:
-        actor, problem = authenticate(request.headers.get("authorization"))
+        actor, problem = getattr(request.state, "auth", (None, None))  # WebSocket: on_ws_connect
         if response is not None:
             request.state.sub_response = response
             response.graphql_media_type = getattr(request.state, "graphql_media_type", JSON)  # type: ignore[attr-defined]
@@ -202,7 +226,7 @@ class GraphQLEndpoint(GraphQL):
         params = context.connection_params or {}
         header = params.get("authorization") or params.get("Authorization")
         if header is not None:
-            actor, problem = authenticate(str(header))
+            actor, problem = await authenticate(str(header), context.ip)
             context.actor, context.auth_problem = actor, problem
         return None
 
@@ -215,6 +239,10 @@ class GraphQLEndpoint(GraphQL):
             data.pop("data", None)  # the spec: no `data` when the request never executed
             if getattr(request.state, "graphql_media_type", JSON) == GRAPHQL_RESPONSE:
                 request.state.sub_response.status_code = 400
+            retry_after = _retry_after(result)
+            if retry_after:  # the cost budget (schema/cost.py): a 429 like the request limits'
+                request.state.sub_response.status_code = 429
+                request.state.sub_response.headers["Retry-After"] = str(retry_after)
         return data
 
     def create_response(self, response_data: Any, sub_response: Response) -> Response:
@@ -235,9 +263,33 @@ def _check_content_type(header: str) -> None:
             raise RequestRefused(415, "UNSUPPORTED_MEDIA_TYPE", "send the JSON body in UTF-8")
 
 
+def _rate_limited(message: str, wait: int) -> RequestRefused:
+    return RequestRefused(429, "RATE_LIMITED", f"{message}; retry in {wait} s", {"Retry-After": str(wait)})
+
+
+def _retry_after(result: ExecutionResult) -> int | None:
+    for error in result.errors or ():
+        extensions = error.extensions or {}
+        if extensions.get("code") == "RATE_LIMITED" and isinstance(extensions.get("retryAfter"), int):
+            return extensions["retryAfter"]
+    return None
+
+
+def _params_data(params: Any) -> dict[str, Any]:
+    """A GET request: `variables` and `extensions` are JSON inside the query string."""
+    data: dict[str, Any] = {"query": params.get("query"), "operationName": params.get("operationName")}
+    for name in ("variables", "extensions"):
+        if params.get(name):
+            data[name] = decode_json(params[name], f"the `{name}` parameter")
+    return data
+
+
 def _refusal(refused: RequestRefused, scope: Scope) -> Response:
     media = scope.get("state", {}).get("graphql_media_type", JSON)
-    response = JSONResponse(refused.body(), status_code=refused.status, headers=refused.headers)
+    body = refused.body()
+    if "Retry-After" in refused.headers:  # GraphQL clients read it from the error too
+        body["errors"][0]["extensions"]["retryAfter"] = int(refused.headers["Retry-After"])
+    response = JSONResponse(body, status_code=refused.status, headers=refused.headers)
     response.headers["content-type"] = f"{media}; charset=utf-8"
     return response
 

@@ -6,25 +6,33 @@ admits the caller (build_schema refuses a root field that declares none)."""
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import AsyncGenerator, Callable
 from typing import Any
 
 import strawberry
 from strawberry.extensions import FieldExtension
 
-from core.auth import Actor, InvalidToken, bearer_token, decode_access_token
+from core.auth import Actor, InvalidToken, bearer_token, decode_access_token, is_api_key
+from resolvers import api_keys as key_rules
 from resolvers import audit
 from resolvers import auth as auth_rules
-from resolvers.errors import Unauthenticated
+from resolvers.errors import Forbidden, Unauthenticated
+from schema.key_scopes import NO_KEYS, scope_for
 
 
-def authenticate(authorization: str | None) -> tuple[Actor | None, str | None]:
-    """(actor, problem). No header → anonymous; a bad one → a problem to report when used."""
+async def authenticate(authorization: str | None, ip: str | None = None) -> tuple[Actor | None, str | None]:
+    """(actor, problem). No header → anonymous; a bad one → a problem to report when used.
+    `Bearer pk_…` is an API key (looked up in the database); anything else an access token."""
     token = bearer_token(authorization)
     if authorization and token is None:
-        return None, "Authorization must be `Bearer <access token>`"
+        return None, "Authorization must be `Bearer <access token>` or `Bearer <API key>`"
     if token is None:
         return None, None
+    if is_api_key(token):
+        try:
+            return await key_rules.actor_for_key(token, ip), None
+        except Unauthenticated as exc:
+            return None, f"API key rejected: {exc.message}"
     try:
         return decode_access_token(token), None
     except InvalidToken as exc:
@@ -54,6 +62,9 @@ class Access(FieldExtension):
         audit.CLIENT_ADDRESS.set(info.context.ip)
         if self.rule is not None:
             self.rule(actor_of(info))
+        actor = info.context.actor
+        if actor is not None and actor.is_api_key:
+            _admit_key(actor, info.path.typename, info.field_name)
 
     def resolve(self, next_: Callable[..., Any], source: Any, info: strawberry.Info, **kwargs: Any) -> Any:
         self._admit(info)
@@ -63,12 +74,47 @@ class Access(FieldExtension):
         self, next_: Callable[..., Any], source: Any, info: strawberry.Info, **kwargs: Any
     ) -> Any:
         self._admit(info)
+        actor = info.context.actor
+        key_id = actor.api_key_id if actor is not None else None
         result = next_(source, info, **kwargs)
-        # A subscription's resolver is an async generator: hand it on, do not await it.
-        return result if inspect.isasyncgen(result) else await result
+        # A subscription's resolver is an async generator (or a coroutine giving one): hand it on.
+        if key_id is None:
+            return result if inspect.isasyncgen(result) else await result
+        root = info.path.typename
+        if root == "Subscription":
+            events = result if inspect.isasyncgen(result) else await result
+            return _while_key_active(events, key_id) if inspect.isasyncgen(events) else events
+        if root != "Mutation":
+            return await result
+        try:
+            value = await result
+        except Exception:
+            await key_rules.record_use(actor, info.field_name, False, info.context.ip)  # type: ignore[arg-type]
+            raise
+        await key_rules.record_use(actor, info.field_name, True, info.context.ip)  # type: ignore[arg-type]
+        return value
 
     def __repr__(self) -> str:
         return f"Access({self.name})"
+
+
+def _admit_key(actor: Actor, root: str, field: str) -> None:
+    scope = scope_for(root, field)
+    if scope is NO_KEYS:
+        raise Forbidden(f"API keys cannot call {root}.{field}; sign in as a user", field=field)
+    if scope not in actor.scopes:
+        raise Forbidden(f"this API key lacks the `{scope}` scope that {field} needs", scope=scope)
+
+
+async def _while_key_active(events: AsyncGenerator[Any, None], key_id: int) -> AsyncGenerator[Any, None]:
+    """A subscription opened with a key ends with UNAUTHENTICATED at the first event after the
+    key is revoked (one primary-key look-up per event; keys hold few subscriptions)."""
+    try:
+        async for event in events:
+            await key_rules.ensure_key_active(key_id)
+            yield event
+    finally:
+        await events.aclose()
 
 
 # Anyone: signing in and refreshing (a stale Authorization header must not stop a new login).

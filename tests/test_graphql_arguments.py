@@ -55,6 +55,7 @@ ID_OF_FIELD = {
     "node": "User",
     "conversation": "Conversation",
     "deleteView": "SavedView",
+    "revokeApiKey": "ApiKey",
     "updateChannel": "Channel",
     "template": "ResponseTemplate",
     "renderTemplate": "ResponseTemplate",

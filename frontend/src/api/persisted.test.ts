@@ -1,0 +1,22 @@
+import { describe, expect, it } from "vitest";
+import * as operations from "./operations";
+
+// The server's allow-list (GRAPHQL_ALLOWLIST=1) admits only the documents in this manifest: an
+// operation added or edited without `npm run build` would be refused in production.
+const files = import.meta.glob("../../persisted-operations.json", { eager: true, import: "default" });
+
+async function sha256(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+describe("persisted-operations.json", () => {
+  it("registers every document the app sends, by the sha256 of its exact text", async () => {
+    const manifest = Object.values(files)[0];
+    const documents = Object.entries(operations).filter(([, text]) => /^\s*(query|mutation|subscription)\b/.test(text));
+    expect(documents.length).toBeGreaterThan(10);
+    const expected: Record<string, { name: string; query: string }> = {};
+    for (const [name, query] of documents) expected[await sha256(query)] = { name, query };
+    expect(manifest).toEqual(expected);
+  });
+});
