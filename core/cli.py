@@ -215,7 +215,8 @@ def cmd_rotate_secrets(_: argparse.Namespace) -> None:
     print(f"re-encrypted the secrets of {count} channels with the first key of ENCRYPTION_KEYS")
 
 
-def main(argv: list[str] | None = None) -> None:
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line; deploy/ and the Dockerfile are checked against it in the tests."""
     parser = argparse.ArgumentParser(prog="pytake", description="PyTake omnichannel inbox")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(fn=cmd_migrate)
@@ -250,7 +251,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--name", required=True)
     p.add_argument("--role", choices=["admin", "supervisor", "agent"], default="admin")
     p.set_defaults(fn=cmd_create_user)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
     args.fn(args)
 
 
