@@ -65,7 +65,9 @@ def test_hadolint_finds_nothing() -> None:
 def test_hadolint_would_catch_a_bad_instruction(tmp_path: Path) -> None:
     """The lint is live: the same file with a classic mistake (an unpinned `latest` base) fails."""
     bad = tmp_path / "Dockerfile"
-    bad.write_text(DOCKERFILE.read_text().replace("FROM ${PYTHON_IMAGE} AS runtime", "FROM python:latest AS runtime"))
+    bad.write_text(
+        DOCKERFILE.read_text().replace("FROM ${PYTHON_IMAGE} AS runtime", "FROM python:latest AS runtime")
+    )
     result = subprocess.run([HADOLINT, "--no-color", str(bad)], capture_output=True, text=True)
     assert result.returncode != 0 and "DL3007" in result.stdout
 

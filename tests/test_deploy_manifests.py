@@ -45,7 +45,9 @@ def test_compose_runs_every_process_type(compose: dict[str, Any]) -> None:
         assert pytake_command(services[name]["command"]).fn is fn, name
     assert services["api"]["deploy"]["replicas"] == 2  # two API processes
     assert services["worker"]["deploy"]["replicas"] >= 1
-    assert services["postgres"]["image"].startswith("postgres:") and services["redis"]["image"].startswith("redis:")
+    assert services["postgres"]["image"].startswith("postgres:") and services["redis"]["image"].startswith(
+        "redis:"
+    )
 
 
 def test_compose_migrates_once_before_anything_starts(compose: dict[str, Any]) -> None:
@@ -64,7 +66,9 @@ def test_compose_settings_are_real_and_documented(compose: dict[str, Any]) -> No
         check_settings(set(env), f"compose service {name}")
     # Secrets are required from the operator, never defaulted in the file.
     api = compose["services"]["api"]["environment"]
-    assert api["JWT_SECRET"].startswith("${JWT_SECRET:?") and api["ENCRYPTION_KEYS"].startswith("${ENCRYPTION_KEYS:?")
+    assert api["JWT_SECRET"].startswith("${JWT_SECRET:?") and api["ENCRYPTION_KEYS"].startswith(
+        "${ENCRYPTION_KEYS:?"
+    )
 
 
 def test_compose_stops_later_than_the_processes_own_timeouts(compose: dict[str, Any]) -> None:
@@ -134,7 +138,11 @@ def test_the_api_probes_scaling_and_disruption_budget() -> None:
     labels = api["spec"]["selector"]["matchLabels"]
     assert api["spec"]["template"]["metadata"]["labels"].items() >= labels.items()
     hpa = by_kind("HorizontalPodAutoscaler")["pytake-api"]
-    assert hpa["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "pytake-api"}
+    assert hpa["spec"]["scaleTargetRef"] == {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "name": "pytake-api",
+    }
     assert 2 <= hpa["spec"]["minReplicas"] < hpa["spec"]["maxReplicas"]
     budgets = by_kind("PodDisruptionBudget")
     assert budgets["pytake-api"]["spec"]["selector"]["matchLabels"] == labels

@@ -60,7 +60,9 @@ def test_the_scrape_config_parses_and_loads_the_rules() -> None:
     relabel = jobs["pytake"]["relabel_configs"]
     # What deploy/k8s puts on the pods is what the scrape keeps.
     api = yaml.safe_load_all((ROOT / "deploy" / "k8s" / "api.yaml").read_text())
-    annotations = next(d for d in api if d["kind"] == "Deployment")["spec"]["template"]["metadata"]["annotations"]
+    annotations = next(d for d in api if d["kind"] == "Deployment")["spec"]["template"]["metadata"][
+        "annotations"
+    ]
     assert annotations["prometheus.io/scrape"] == "true"
     keeps = {r["source_labels"][0]: r["regex"] for r in relabel if r.get("action") == "keep"}
     assert keeps["__meta_kubernetes_pod_annotation_prometheus_io_scrape"] == "true"
@@ -71,7 +73,9 @@ def test_every_alert_is_well_formed() -> None:
     found = rules()
     assert len(found) >= 5
     for rule in found:
-        assert rule["alert"] and rule["expr"].strip() and rule["labels"]["severity"] in ("warning", "critical")
+        assert (
+            rule["alert"] and rule["expr"].strip() and rule["labels"]["severity"] in ("warning", "critical")
+        )
         assert rule["annotations"]["summary"]
         assert rule["expr"].count("(") == rule["expr"].count(")"), rule["alert"]
 

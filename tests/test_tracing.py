@@ -1,0 +1,191 @@
+"""Tracing: one trace from a platform's webhook, through the Dramatiq job it asked for, to the
+platform API call that job made, with SQL and HTTP spans, recorded by an in-memory exporter; log
+lines carry the trace id; secrets in URLs stay out of spans; and with no endpoint set, tracing is
+not even imported.
+
+The traced app is the session's app (same ORM, bus and in-process worker, which consumes the same
+broker as in production), served by a second uvicorn wrapped exactly as asgi.py wraps it."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest_asyncio
+import uvicorn
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
+
+from core import http as core_http
+from core import tracing
+from core.logging import JsonFormatter
+from tests.conftest import free_port
+from tests.helpers import eventually
+from tests.test_whatsapp_templates import ORDER_UPDATE, _catalogue_channel
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest_asyncio.fixture
+async def traced(server: str) -> AsyncIterator[tuple[str, InMemorySpanExporter]]:
+    """(base URL of the traced app, the spans it and the jobs recorded); tracing off afterwards."""
+    import asgi
+
+    exporter = InMemorySpanExporter()
+    assert tracing.configure(exporter)
+    # The loop's pooled client predates the instrumentation (in production tracing starts at import,
+    # before any client exists): a new one is made on the next call, and again after the test.
+    await core_http.close()
+    try:
+        app = tracing.asgi(asgi.app)
+        assert app is not asgi.app
+        port = free_port()
+        config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
+        uv = uvicorn.Server(config)
+        serving = asyncio.create_task(uv.serve())
+        await eventually(lambda: _true(uv.started), timeout=20)
+        try:
+            yield f"http://127.0.0.1:{port}", exporter
+        finally:
+            uv.should_exit = True
+            await asyncio.wait_for(serving, 15)
+    finally:
+        tracing.shutdown()
+        await core_http.close()
+
+
+async def _true(value: bool) -> bool:
+    return value
+
+
+def ancestors(span: ReadableSpan, by_id: dict[int, ReadableSpan]) -> list[ReadableSpan]:
+    chain = []
+    while span.parent is not None and span.parent.span_id in by_id:
+        span = by_id[span.parent.span_id]
+        chain.append(span)
+    return chain
+
+
+def attribute_values(span: ReadableSpan) -> str:
+    return " ".join(str(v) for v in (span.attributes or {}).values())
+
+
+async def test_one_trace_from_the_webhook_through_the_job_to_the_platform_call(traced, fake_whatsapp):
+    api, exporter = traced
+    fake, fake_base = fake_whatsapp
+    channel, secrets, waba_id = await _catalogue_channel(api, fake, fake_base)
+    phone = channel.config["phone_number_id"]
+    # A template the catalogue does not hold yet: its status webhook asks the workers for a sync,
+    # which lists the business account's templates from the platform.
+    fake.add_template(waba_id, "traced", status="PENDING", components=ORDER_UPDATE)
+    exporter.clear()
+    response = await fake.set_template_status(phone, "traced", "en_US", "APPROVED")
+    assert response.status_code == 200
+
+    def job_spans() -> list[ReadableSpan]:
+        return [
+            s
+            for s in exporter.get_finished_spans()
+            if s.kind == SpanKind.CONSUMER and s.name == "job sync_whatsapp_templates"
+        ]
+
+    await eventually(lambda: _true(bool(job_spans())), timeout=30)
+    spans = exporter.get_finished_spans()
+    by_id = {s.context.span_id: s for s in spans}
+    path = f"/webhooks/whatsapp/{channel.id}"
+    (webhook,) = [
+        s for s in spans if s.kind == SpanKind.SERVER and path in attribute_values(s) and "POST" in s.name
+    ]
+    (job,) = [s for s in job_spans() if webhook in ancestors(s, by_id)]  # the job the webhook asked for
+    assert job.attributes["messaging.destination.name"] == "maintenance"
+    calls = [s for s in spans if s.kind == SpanKind.CLIENT and job in ancestors(s, by_id)]
+    platform_calls = [s for s in calls if fake_base.rstrip("/") in attribute_values(s)]
+    assert platform_calls, [(s.name, s.attributes) for s in calls]
+    assert any(
+        s.attributes.get("http.response.status_code", s.attributes.get("http.status_code")) == 200
+        for s in platform_calls
+    )
+    # SQL under both halves: the webhook's ingest and the job's catalogue writes.
+    sql = [
+        s
+        for s in spans
+        if (s.attributes or {}).get("db.system", (s.attributes or {}).get("db.system.name")) == "postgresql"
+    ]
+    assert any(webhook in ancestors(s, by_id) for s in sql)
+    assert any(job in ancestors(s, by_id) for s in sql)
+    # One trace from end to end.
+    assert {s.context.trace_id for s in (webhook, job, *platform_calls)} == {webhook.context.trace_id}
+    # The platform call's URL is cut to its host: paths and queries carry ids and tokens.
+    for span in spans:
+        values = attribute_values(span)
+        assert secrets["access_token"] not in values
+        assert "message_templates" not in values, span.attributes
+
+
+async def test_log_lines_carry_the_trace_id(traced) -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger("pytake.tracing-test")
+    logger.addHandler(handler)
+    try:
+        tracer = tracing._state.provider.get_tracer("test")  # type: ignore[union-attr]
+        with tracer.start_as_current_span("work") as span:
+            logger.warning("inside")
+        logger.warning("outside")
+    finally:
+        logger.removeHandler(handler)
+    inside, outside = (json.loads(line) for line in stream.getvalue().splitlines())
+    assert inside["trace_id"] == format(span.get_span_context().trace_id, "032x")
+    assert inside["span_id"] == format(span.get_span_context().span_id, "016x")
+    assert "trace_id" not in outside
+
+
+def test_the_job_message_carries_the_trace_context_only_while_tracing_is_on() -> None:
+    assert not tracing.enabled()
+    assert tracing.job_options() == {}
+    sentinel = object()
+    assert tracing.asgi(sentinel) is sentinel
+
+
+def _tracing_in_a_fresh_process(**env: str) -> dict[str, Any]:
+    """What importing the app's task module does to tracing in a new process with `env`."""
+    code = (
+        "import json, sys, core.tasks, core.tracing; "
+        "print(json.dumps({'on': core.tracing.enabled(), 'loaded': sorted(m for m in sys.modules if m.startswith(('opentelemetry.instrumentation', "
+        "'opentelemetry.exporter'))), "
+        "'middleware': [type(m).__name__ for m in core.tasks.broker.middleware]}))"
+    )
+    base = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_tracing_is_off_and_not_imported_unless_an_endpoint_is_set() -> None:
+    # (redis-py imports the OpenTelemetry SDK for its own optional metrics; the instrumentation
+    # and the exporter are what tracing adds.)
+    off = _tracing_in_a_fresh_process()
+    assert not off["on"] and off["loaded"] == [] and "_JobSpans" not in off["middleware"]
+    on = _tracing_in_a_fresh_process(OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:9")
+    assert on["on"] and "_JobSpans" in on["middleware"]
+    assert {"opentelemetry.instrumentation.asyncpg", "opentelemetry.instrumentation.httpx"} <= set(
+        on["loaded"]
+    )
+    assert any(m.startswith("opentelemetry.exporter.otlp") for m in on["loaded"])
