@@ -31,13 +31,16 @@ def pytake_command(argv: list[str]) -> argparse.Namespace:
 
 
 def settings_read_by_the_code() -> set[str]:
-    """Every environment variable the app reads (os.environ / getenv / _env_int with a literal)."""
-    pattern = re.compile(r"""(?:environ\.get|environ\[|getenv|_env_int)\(?\s*["']([A-Z][A-Z0-9_]+)["']""")
+    """Every environment variable the app reads: os.environ / getenv / _env_int with a literal, or
+    a module constant named `*_VAR` (core/tracing.py's)."""
+    read = re.compile(r"""(?:environ\.get|environ\[|getenv|_env_int)\(?\s*["']([A-Z][A-Z0-9_]+)["']""")
+    constant = re.compile(r"""^[A-Z_]+_VAR\s*=\s*["']([A-Z][A-Z0-9_]+)["']""", re.MULTILINE)
     names: set[str] = set()
     for source in APP_SOURCES:
         path = ROOT / source
         for file in [path] if path.is_file() else path.rglob("*.py"):
-            names.update(pattern.findall(file.read_text()))
+            text = file.read_text()
+            names.update(read.findall(text), constant.findall(text))
     return names
 
 
