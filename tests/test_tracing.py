@@ -3,8 +3,9 @@ platform API call that job made, with SQL and HTTP spans, recorded by an in-memo
 lines carry the trace id; secrets in URLs stay out of spans; and with no endpoint set, tracing is
 not even imported.
 
-The traced app is the session's app (same ORM, bus and in-process worker, which consumes the same
-broker as in production), served by a second uvicorn wrapped exactly as asgi.py wraps it."""
+In-process, the traced app is the session's app (same ORM, bus and in-process worker, which consumes
+the same broker as in production), served by a second uvicorn wrapped exactly as asgi.py wraps it.
+Across processes, a real `pytake serve` and `pytake worker` export to a small OTLP collector."""
 
 from __future__ import annotations
 
@@ -21,18 +22,24 @@ from typing import Any
 
 import pytest_asyncio
 import uvicorn
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.trace.v1.trace_pb2 import Span as ProtoSpan
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
+from connectors.fakes.server import serve_app
 from core import http as core_http
 from core import tracing
 from core.logging import JsonFormatter
-from tests.conftest import free_port
+from tests.conftest import REDIS_URL, free_port, requires_redis
 from tests.helpers import eventually
+from tests.test_production import _wait_healthy
 from tests.test_whatsapp_templates import ORDER_UPDATE, _catalogue_channel
+from tests.test_worker_signals import started
 
 ROOT = Path(__file__).resolve().parents[1]
+SERVER, CLIENT = ProtoSpan.SpanKind.SPAN_KIND_SERVER, ProtoSpan.SpanKind.SPAN_KIND_CLIENT
 
 
 @pytest_asyncio.fixture
@@ -189,3 +196,116 @@ def test_tracing_is_off_and_not_imported_unless_an_endpoint_is_set() -> None:
         on["loaded"]
     )
     assert any(m.startswith("opentelemetry.exporter.otlp") for m in on["loaded"])
+
+
+class Collector:
+    """An OTLP/HTTP trace receiver (POST /v1/traces, protobuf): every span exported to it, with the
+    service that sent it."""
+
+    def __init__(self) -> None:
+        self.spans: list[dict[str, Any]] = []
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        body, more = b"", True
+        while more:
+            event = await receive()
+            body, more = body + event.get("body", b""), event.get("more_body", False)
+        request = ExportTraceServiceRequest()
+        request.ParseFromString(body)
+        for batch in request.resource_spans:
+            resource = {a.key: a.value.string_value for a in batch.resource.attributes}
+            for scoped in batch.scope_spans:
+                for span in scoped.spans:
+                    attributes = {
+                        a.key: getattr(a.value, a.value.WhichOneof("value")) for a in span.attributes
+                    }
+                    self.spans.append(
+                        {
+                            "service": resource.get("service.name"),
+                            "name": span.name,
+                            "kind": span.kind,
+                            "trace_id": span.trace_id.hex(),
+                            "span_id": span.span_id.hex(),
+                            "parent_id": span.parent_span_id.hex(),
+                            "attributes": attributes,
+                        }
+                    )
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"application/x-protobuf")],
+            }
+        )
+        await send({"type": "http.response.body", "body": b""})
+
+
+@requires_redis
+async def test_real_processes_export_one_trace_across_the_api_and_a_worker(database, server, fake_whatsapp):
+    """`pytake serve` and `pytake worker` as separate processes with only the endpoint set: the
+    trace crosses Redis inside the job's message and reaches the collector from both processes."""
+    fake, fake_base = fake_whatsapp
+    collector = Collector()
+    async with serve_app(collector) as collector_base:
+        port = free_port()
+        api = f"http://127.0.0.1:{port}"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+        env.update(
+            DATABASE_URL=database,
+            REDIS_URL=REDIS_URL or "",
+            PYTAKE_NAMESPACE=f"{os.environ['PYTAKE_NAMESPACE']}-trace",
+            PYTAKE_INPROCESS_WORKER="0",
+            PUBLIC_URL=api,
+            OTEL_EXPORTER_OTLP_ENDPOINT=collector_base,
+            OTEL_BSP_SCHEDULE_DELAY="200",  # ms between exports (5 s by default)
+        )
+        with (
+            started(env, "serve", "--host", "127.0.0.1", "--port", str(port)) as (serve, _),
+            started(env, "worker", "--processes", "1", "--threads", "2"),
+        ):
+            await _wait_healthy(api, serve)
+            channel, _, waba_id = await _catalogue_channel(api, fake, fake_base)
+            fake.add_template(waba_id, "across", status="PENDING", components=ORDER_UPDATE)
+            response = await fake.set_template_status(
+                channel.config["phone_number_id"], "across", "en_US", "APPROVED"
+            )
+            assert response.status_code == 200
+            path = f"/webhooks/whatsapp/{channel.id}"
+
+            def chain() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]] | None:
+                spans = list(collector.spans)
+                webhooks = [
+                    s
+                    for s in spans
+                    if s["service"] == "pytake-api"
+                    and s["kind"] == SERVER
+                    and path in str(s["attributes"].values())
+                ]
+                for webhook in webhooks:
+                    trace = [s for s in spans if s["trace_id"] == webhook["trace_id"]]
+                    jobs = [
+                        s
+                        for s in trace
+                        if s["service"] == "pytake-worker" and s["name"] == "job sync_whatsapp_templates"
+                    ]
+                    calls = [
+                        s
+                        for s in trace
+                        if s["service"] == "pytake-worker"
+                        and s["kind"] == CLIENT
+                        and fake_base.rstrip("/") in str(s["attributes"].values())
+                    ]
+                    if jobs and calls:
+                        return webhook, jobs[0], calls[0]
+                return None
+
+            await eventually(lambda: _true(chain() is not None), timeout=60, interval=0.2)
+    webhook, job, call = chain()  # type: ignore[misc]
+    by_id = {s["span_id"]: s for s in collector.spans}
+    lineage, span = [], call
+    while span["parent_id"] in by_id:
+        span = by_id[span["parent_id"]]
+        lineage.append(span["span_id"])
+    assert job["span_id"] in lineage and webhook["span_id"] in lineage  # call ← job ← … ← webhook
