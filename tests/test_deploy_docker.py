@@ -5,7 +5,9 @@ The helpers below are shared with the other deploy tests."""
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -15,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from core.cli import build_parser, cmd_gateway, cmd_migrate, cmd_serve, cmd_worker
+from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCKERFILE = ROOT / "Dockerfile"
@@ -117,3 +120,17 @@ def test_the_image_gets_every_package_of_the_app() -> None:
     lines = (ROOT / ".dockerignore").read_text().splitlines()
     ignored = {line.strip().rstrip("/") for line in lines if line.strip() and not line.startswith("#")}
     assert not ignored & {*APP_SOURCES, "migrations", "frontend"}
+
+
+async def test_the_healthcheck_command_passes_on_a_live_api_and_fails_on_a_dead_one(server: str) -> None:
+    (health,) = [a for k, a in instructions(DOCKERFILE.read_text()) if k == "HEALTHCHECK"]
+    command = json.loads(health.split(" CMD ", 1)[1])
+    assert command[0] == "python"
+    live_port = server.rsplit(":", 1)[1]
+    for port, healthy in ((live_port, True), (str(free_port()), False)):
+        # Not subprocess.run: the session's API answers from this event loop, which must keep running.
+        check = await asyncio.create_subprocess_exec(
+            sys.executable, *command[1:], env={**os.environ, "PORT": port}, stderr=asyncio.subprocess.PIPE
+        )
+        _, stderr = await asyncio.wait_for(check.communicate(), 30)
+        assert (check.returncode == 0) is healthy, (port, stderr[-500:])
