@@ -100,7 +100,10 @@ class _Tracing:
         from core.broker import broker
 
         service = os.environ.get(SERVICE_VAR) or "pytake"
-        self.provider: TracerProvider = TracerProvider(resource=Resource.create({"service.name": service}))
+        configured = TracerProvider().sampler  # what OTEL_TRACES_SAMPLER asks for (parent-based by default)
+        self.provider: TracerProvider = TracerProvider(
+            resource=Resource.create({"service.name": service}), sampler=_sql_in_context(configured)
+        )
         if exporter is None:
             from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
@@ -180,6 +183,30 @@ class _JobSpans(Middleware):
             span.set_status(Status(StatusCode.ERROR, type(exception).__name__))
         span.end()
         context.detach(token)
+
+
+def _sql_in_context(configured: Any) -> Any:
+    """The configured sampler, except that a SQL statement outside any request or job (the event
+    sequencer, presence heartbeats, the gateway's lease polls) starts no trace of its own: those
+    would be most of the traces, and say nothing."""
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace.sampling import Decision, Sampler, SamplingResult
+
+    class SqlInContext(Sampler):
+        def should_sample(
+            self, parent_context, trace_id, name, kind=None, attributes=None, links=None, trace_state=None
+        ):  # type: ignore[no-untyped-def]
+            orphan = not trace.get_current_span(parent_context).get_span_context().is_valid
+            if orphan and attributes and ("db.system" in attributes or "db.system.name" in attributes):
+                return SamplingResult(Decision.DROP)
+            return configured.should_sample(
+                parent_context, trace_id, name, kind, attributes, links, trace_state
+            )
+
+        def get_description(self) -> str:
+            return f"SqlInContext({configured.get_description()})"
+
+    return SqlInContext()
 
 
 def _with_trace_ids(factory: Any) -> Any:

@@ -309,3 +309,21 @@ async def test_real_processes_export_one_trace_across_the_api_and_a_worker(datab
         span = by_id[span["parent_id"]]
         lineage.append(span["span_id"])
     assert job["span_id"] in lineage and webhook["span_id"] in lineage  # call ← job ← … ← webhook
+
+
+async def test_sql_outside_any_request_or_job_starts_no_trace(traced) -> None:
+    from core.sql import fetchrow
+
+    _, exporter = traced
+    exporter.clear()
+    await fetchrow("SELECT 1 AS orphan")
+    tracer = tracing._state.provider.get_tracer("test")  # type: ignore[union-attr]
+    with tracer.start_as_current_span("a job"):
+        await fetchrow("SELECT 2 AS inside")
+    statements = [
+        s.attributes.get("db.statement", s.attributes.get("db.query.text"))
+        for s in exporter.get_finished_spans()
+        if "db.system" in s.attributes or "db.system.name" in s.attributes
+    ]
+    assert "SELECT 2 AS inside" in statements  # (jobs of other tests may add their own)
+    assert "SELECT 1 AS orphan" not in statements
