@@ -100,7 +100,8 @@ class _Tracing:
         from core.broker import broker
 
         service = os.environ.get(SERVICE_VAR) or "pytake"
-        configured = TracerProvider().sampler  # what OTEL_TRACES_SAMPLER asks for (parent-based by default)
+        # What OTEL_TRACES_SAMPLER asks for (parent-based, always on, by default).
+        configured = TracerProvider(shutdown_on_exit=False).sampler
         self.provider: TracerProvider = TracerProvider(
             resource=Resource.create({"service.name": service}), sampler=_sql_in_context(configured)
         )
