@@ -16,6 +16,7 @@ import logging
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -32,8 +33,10 @@ from connectors.fakes.server import serve_app
 from core import http as core_http
 from core import tracing
 from core.logging import JsonFormatter
+from models import Message, Role
+from schema.relay import to_global_id
 from tests.conftest import REDIS_URL, free_port, requires_redis
-from tests.helpers import eventually
+from tests.helpers import SEND, eventually, gql, login, make_user, post_webhook, wa_text_payload
 from tests.test_production import _wait_healthy
 from tests.test_whatsapp_templates import ORDER_UPDATE, _catalogue_channel
 from tests.test_worker_signals import started
@@ -136,6 +139,45 @@ async def test_one_trace_from_the_webhook_through_the_job_to_the_platform_call(t
         values = attribute_values(span)
         assert secrets["access_token"] not in values
         assert "message_templates" not in values, span.attributes
+
+
+async def test_an_agents_reply_is_one_trace_from_graphql_through_the_send_job_to_the_platform(
+    traced, fake_whatsapp
+):
+    api, exporter = traced
+    fake, fake_base = fake_whatsapp
+    channel, secrets, _ = await _catalogue_channel(api, fake, fake_base)
+    wa_id = f"5541{uuid.uuid4().int % 10**9:09d}"
+    body = wa_text_payload(channel.config["phone_number_id"], wa_id, "a question")
+    assert (await post_webhook(api, channel, secrets["app_secret"], body)).status_code == 200
+    question = await Message.get(channel_id=channel.id, text="a question")
+    token = await login(api, await make_user(Role.AGENT))
+    exporter.clear()
+    reply = {
+        "conversationId": to_global_id("Conversation", question.conversation_id),
+        "clientMessageId": str(uuid.uuid4()),
+        "text": "a traced answer",
+    }
+    answer = await gql(api, SEND, {"input": reply}, token)
+    assert answer.get("errors") is None, answer
+
+    def send_jobs() -> list[ReadableSpan]:
+        return [s for s in exporter.get_finished_spans() if s.name == "job send_message"]
+
+    await eventually(lambda: _true(bool(send_jobs())), timeout=30)
+    spans = exporter.get_finished_spans()
+    by_id = {s.context.span_id: s for s in spans}
+    (mutation,) = [s for s in spans if s.kind == SpanKind.SERVER and "/graphql" in attribute_values(s)]
+    (job,) = [s for s in send_jobs() if mutation in ancestors(s, by_id)]
+    sends = [
+        s
+        for s in spans
+        if s.kind == SpanKind.CLIENT
+        and job in ancestors(s, by_id)
+        and fake_base.rstrip("/") in attribute_values(s)
+    ]
+    assert len(sends) == 1 and sends[0].context.trace_id == mutation.context.trace_id
+    assert [s for s in fake.sent if s.get("to") == wa_id]
 
 
 async def test_log_lines_carry_the_trace_id(traced) -> None:
