@@ -4,6 +4,9 @@ valid against the Kubernetes schemas (kubernetes-validate, strict: an unknown fi
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +22,7 @@ COMPOSE = ROOT / "deploy" / "compose.yaml"
 K8S = ROOT / "deploy" / "k8s"
 KUBERNETES_VERSION = "1.30.0"  # the oldest still supported upstream when this was written
 SECRET_NAME = "pytake-secrets"  # created by the operator (README "Deploying"), never checked in
+CHECK_JSONSCHEMA = shutil.which("check-jsonschema") or str(Path(sys.executable).parent / "check-jsonschema")
 SECRET_KEYS = {"DATABASE_URL", "REDIS_URL", "JWT_SECRET", "ENCRYPTION_KEYS"}
 
 
@@ -35,6 +39,22 @@ def check_settings(names: set[str], where: str) -> None:
 @pytest.fixture(scope="module")
 def compose() -> dict[str, Any]:
     return yaml.safe_load(COMPOSE.read_text())
+
+
+def check_compose_schema(path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [CHECK_JSONSCHEMA, "--builtin-schema", "vendor.compose-spec", str(path)],
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_compose_follows_the_compose_specification(tmp_path: Path) -> None:
+    result = check_compose_schema(COMPOSE)
+    assert result.returncode == 0, result.stdout + result.stderr
+    misspelt = tmp_path / "compose.yaml"  # the check is live: an unknown key fails it
+    misspelt.write_text(COMPOSE.read_text().replace("stop_grace_period:", "stop_grace_priod:"))
+    assert check_compose_schema(misspelt).returncode != 0
 
 
 def test_compose_runs_every_process_type(compose: dict[str, Any]) -> None:
