@@ -21,7 +21,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from core import db, http, metrics, tasks
+from core import db, http, metrics, tasks, tracing
 from core.broker import broker
 from core.bus import EventBus
 from core.events import EventLog
@@ -195,4 +195,4 @@ def create_app() -> Starlette:
     return app
 
 
-app = create_app()
+app = tracing.asgi(create_app())  # a span per request when tracing is on (core/tracing.py)

@@ -55,6 +55,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     from core.reuseport import PortReservation
 
     settings = get_settings()
+    os.environ.setdefault("OTEL_SERVICE_NAME", "pytake-api")  # names this process type's spans
     workers = args.workers
     if settings.embedded and workers > 1:
         sys.exit(
@@ -109,7 +110,11 @@ def cmd_worker(args: argparse.Namespace) -> None:
             "--worker-shutdown-timeout",
             str(int(stop_timeout * 1000)),
         ],
-        {**os.environ, "WORKER_STOP_TIMEOUT": str(stop_timeout)},  # what jobs/stopping.py enforces
+        {
+            "OTEL_SERVICE_NAME": "pytake-worker",  # names this process type's spans, unless set
+            **os.environ,
+            "WORKER_STOP_TIMEOUT": str(stop_timeout),  # what jobs/stopping.py enforces
+        },
     )
 
 
@@ -119,6 +124,7 @@ GATEWAY_STOP_TIMEOUT = 10.0  # seconds the gateway's connections get to close on
 def cmd_gateway(_: argparse.Namespace) -> None:
     """Discord's Gateway: users' messages arrive over a WebSocket the bot keeps open. Run any
     number of these processes; each Discord channel is held by exactly one at a time."""
+    os.environ.setdefault("OTEL_SERVICE_NAME", "pytake-gateway")  # before core.tasks starts tracing
 
     from core.bus import EventBus
     from core.events import EventLog
@@ -215,7 +221,8 @@ def cmd_rotate_secrets(_: argparse.Namespace) -> None:
     print(f"re-encrypted the secrets of {count} channels with the first key of ENCRYPTION_KEYS")
 
 
-def main(argv: list[str] | None = None) -> None:
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line; deploy/ and the Dockerfile are checked against it in the tests."""
     parser = argparse.ArgumentParser(prog="pytake", description="PyTake omnichannel inbox")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(fn=cmd_migrate)
@@ -250,7 +257,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--name", required=True)
     p.add_argument("--role", choices=["admin", "supervisor", "agent"], default="admin")
     p.set_defaults(fn=cmd_create_user)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
     args.fn(args)
 
 

@@ -28,6 +28,16 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(data, default=str).decode()
 
 
+class _ClosedSocketFilter(logging.Filter):
+    """Strawberry logs a subscription's send to a WebSocket already closed (the agent left, or the
+    process is stopping and closed it) as an exception with a traceback; it is how a subscription
+    normally ends. Matched by name: core/ does not import strawberry."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return type(error).__name__ != "WebSocketDisconnected"
+
+
 def configure(level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
@@ -38,3 +48,6 @@ def configure(level: str = "INFO") -> None:
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
     # Strawberry logs every error with a traceback; schema/errors.py logs the unexpected ones.
     logging.getLogger("strawberry.execution").setLevel(logging.CRITICAL)
+    task_log = logging.getLogger("strawberry.ws.task")
+    if not any(isinstance(f, _ClosedSocketFilter) for f in task_log.filters):
+        task_log.addFilter(_ClosedSocketFilter())

@@ -26,6 +26,7 @@ import dramatiq
 import orjson
 from redis.exceptions import RedisError
 
+from core import tracing
 from core.broker import broker
 from core.outage import Throttled
 from core.sql import fetch, in_transaction
@@ -63,7 +64,9 @@ class Task:
 
 def _enqueue(queue: str, actor: str, args: list[Any], delay_ms: int | None) -> None:
     broker.declare_queue(queue)  # idempotent; the in-memory broker refuses unknown queues
-    message = dramatiq.Message(queue_name=queue, actor_name=actor, args=tuple(args), kwargs={}, options={})
+    message = dramatiq.Message(
+        queue_name=queue, actor_name=actor, args=tuple(args), kwargs={}, options=tracing.job_options()
+    )
     broker.enqueue(message, delay=delay_ms)
 
 
@@ -157,6 +160,10 @@ async def _flush_quietly() -> None:
         _outbox_used = True
         _refused.warning("parked tasks not flushed yet", error=repr(exc))
 
+
+# Every process type imports this module (API, workers, gateway): tracing starts with it, when
+# OTEL_EXPORTER_OTLP_ENDPOINT is set, so that the job middleware is on the broker before any worker.
+tracing.configure()
 
 SEND_MESSAGE = Task("send_message", "outbound")
 DRAIN_ASSIGNMENT_QUEUE = Task("drain_assignment_queue", "assignment")
