@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -37,7 +38,10 @@ RESYNC: Final[str] = "\x00pytake-bus:resync"
 """Delivered in place of messages that may have been lost: re-read from the database."""
 
 BACKOFF_MIN: Final = 0.05
-BACKOFF_MAX: Final = 2.0
+# Live views wait for the link, so its reconnect must notice Redis' return well under a second. A
+# refused connection costs the server nothing and an unreachable one is bounded by CONNECT_TIMEOUT,
+# so a short cap is cheap; the jitter keeps many processes from reconnecting in lockstep.
+BACKOFF_MAX: Final = 0.25
 CONNECT_TIMEOUT: Final = 2.0  # TCP connect + handshake of the pub/sub link
 SUBSCRIBE_TIMEOUT: Final = 2.0  # longest subscribe() waits for the server's confirmation
 PUBLISH_TIMEOUT: Final = 1.0  # connect and reply timeout of each PUBLISH attempt
@@ -55,7 +59,7 @@ class RedisPubSubBackend(BroadcastBackend):
       afterwards is delivered. If the link is down (or no confirmation comes within
       SUBSCRIBE_TIMEOUT) it returns anyway and the channel gets RESYNC once it is subscribed.
     - A reader task owns the link. On any error, or a PING left unanswered, it reconnects with
-      exponential backoff (BACKOFF_MIN doubling to BACKOFF_MAX), re-SUBSCRIBEs every current
+      exponential backoff (BACKOFF_MIN doubling to BACKOFF_MAX, jittered), re-SUBSCRIBEs every current
       channel and emits `Event(channel, RESYNC)` for each as its confirmation arrives: after it, so
       a subscriber re-reading the database cannot miss a message published in between.
     - `publish()` goes through a separate small pool (a subscribed RESP2 connection cannot PUBLISH).
@@ -205,7 +209,7 @@ class RedisPubSubBackend(BroadcastBackend):
         delay = BACKOFF_MIN
         failures = 0
         while True:
-            await asyncio.sleep(delay)
+            await asyncio.sleep(delay * random.uniform(0.5, 1.0))
             try:
                 conn = await self._open()
             except Exception as exc:  # RedisError, OSError, TimeoutError: keep trying whatever it is
