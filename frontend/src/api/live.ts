@@ -32,7 +32,17 @@ export class CursorTracker {
   }
 }
 
-/** Subscribe, and on every (re)connection resubscribe from the last applied cursor. */
+/** Errors that a new subscription would only get again: give up on these, say why. */
+const PERMANENT = new Set(["FORBIDDEN", "NOT_FOUND", "BAD_USER_INPUT", "GRAPHQL_VALIDATION_FAILED"]);
+export const RESUBSCRIBE_MIN_MS = 500;
+export const RESUBSCRIBE_MAX_MS = 30_000;
+
+type GraphQLErrorLike = { message: string; extensions?: { code?: unknown } };
+
+/** Subscribe, and whenever the subscription ends for any reason but ours (the server completed it,
+ * it failed, the socket dropped) subscribe again after the last applied cursor, backing off from
+ * RESUBSCRIBE_MIN_MS doubling to RESUBSCRIBE_MAX_MS: an agent's screen must never silently stop
+ * updating. The backoff starts over once an event arrives. */
 export function follow<E extends { cursor: string }>(
   client: Client,
   query: string,
@@ -44,25 +54,63 @@ export function follow<E extends { cursor: string }>(
   const tracker = new CursorTracker((variables.after as string | undefined) ?? null);
   let stop: (() => void) | null = null;
   let closed = false;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  let delay = RESUBSCRIBE_MIN_MS;
+  let generation = 0; // a late callback from a subscription already replaced is ignored
+
+  const again = (mine: number) => {
+    if (closed || mine !== generation || timer !== null) return;
+    generation += 1; // this subscription is over: nothing more from it counts
+    stop?.();
+    const wait = delay * (0.5 + Math.random() / 2);
+    delay = Math.min(delay * 2, RESUBSCRIBE_MAX_MS);
+    timer = setTimeout(() => {
+      timer = null;
+      start();
+    }, wait);
+  };
   const start = () => {
-    stop = client.subscribe<Record<string, E>>(
+    if (closed) return;
+    const mine = generation;
+    let ended = false;
+    const dispose = client.subscribe<Record<string, E>>(
       { query, variables: { ...variables, after: tracker.after } },
       {
         next: (result) => {
-          if (result.errors?.length) return onError(result.errors[0].message);
+          if (mine !== generation) return;
+          const errors = (result.errors ?? []) as GraphQLErrorLike[];
+          if (errors.length) {
+            onError(errors[0].message);
+            const code = errors[0].extensions?.code;
+            if (typeof code === "string" && PERMANENT.has(code)) {
+              closed = true; // resubscribing would be refused the same way
+              return;
+            }
+            return again(mine); // e.g. SERVICE_UNAVAILABLE: try again after the cursor
+          }
           const event = result.data?.[field];
+          if (event) delay = RESUBSCRIBE_MIN_MS;
           if (event && tracker.advance(event.cursor)) onEvent(event);
         },
         error: () => {
-          if (!closed) setTimeout(start, 1000); // resume after the last cursor
+          ended = true;
+          again(mine);
         },
-        complete: () => undefined,
+        complete: () => {
+          ended = true;
+          again(mine);
+        },
       },
     );
+    stop = () => {
+      if (!ended) dispose();
+    };
   };
   start();
   return () => {
     closed = true;
+    if (timer !== null) clearTimeout(timer);
+    timer = null;
     stop?.();
   };
 }
