@@ -144,6 +144,10 @@ class StatusUpdate:
     error_title: str | None = None
     error_detail: str | None = None
     up_to: datetime | None = None
+    # The OutboundMessage.idempotency_key the message was sent with, where the platform echoes a
+    # tag of ours (WhatsApp's biz_opaque_callback_data): it names our message even when the send's
+    # own commit (which records platform_message_id) was lost.
+    idempotency_key: str | None = None
 
 
 @dataclass(frozen=True)

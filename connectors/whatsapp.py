@@ -43,6 +43,12 @@ log = logging.getLogger(__name__)
 DEFAULT_API_BASE = "https://graph.facebook.com"
 DEFAULT_API_VERSION = "v21.0"
 MAX_TEXT_LENGTH = 4096
+# Each send carries our message id as biz_opaque_callback_data, which Meta echoes in the message's
+# status webhooks: an accepted send is then known even if the worker died before recording it.
+SEND_TAG_PREFIX = "pytake:"
+# How long after an attempt died its "sent" status may still arrive; only then is it sent again
+# (resolvers/send_lease.py). Meta's status webhooks usually come within seconds of the send.
+STATUS_ECHO_GRACE = timedelta(seconds=15)
 
 _VERSION_RE = re.compile(r"^v\d+\.\d+$")
 TEMPLATE_STATUS_FIELD = "message_template_status_update"
@@ -498,6 +504,7 @@ def _statuses(value: dict[str, Any], channel_id: int) -> list[StatusUpdate]:
                 error_code=str(error["code"]) if error.get("code") is not None else None,
                 error_title=nonempty_str(error.get("title")),
                 error_detail=nonempty_str(error_data.get("details")) or nonempty_str(error.get("message")),
+                idempotency_key=_echoed_key(raw),
             )
         )
     return result
@@ -593,7 +600,16 @@ def _send_body(message: OutboundMessage) -> dict[str, Any]:
         )
     if message.reply_to_platform_id:
         body["context"] = {"message_id": message.reply_to_platform_id}
+    body["biz_opaque_callback_data"] = SEND_TAG_PREFIX + message.idempotency_key
     return body
+
+
+def _echoed_key(raw: dict[str, Any]) -> str | None:
+    """Our idempotency key from a status's biz_opaque_callback_data, when the tag is ours."""
+    tag = nonempty_str(raw.get("biz_opaque_callback_data"))
+    if tag is None or not tag.startswith(SEND_TAG_PREFIX):
+        return None  # another app's tag, or a message sent outside PyTake
+    return tag[len(SEND_TAG_PREFIX) :] or None
 
 
 _CAPTIONED = {MessageKind.IMAGE, MessageKind.VIDEO, MessageKind.DOCUMENT}

@@ -17,3 +17,15 @@ STATUSES_IN = Counter("pytake_statuses_in_total", "Delivery statuses that change
 MESSAGES_OUT = Counter("pytake_messages_out_total", "Messages the platform accepted from us", ["platform"])
 WEBHOOKS_REJECTED = Counter("pytake_webhooks_rejected_total", "Webhooks refused", ["platform", "reason"])
 JOB_OUTCOMES = Counter("pytake_job_outcomes_total", "Dramatiq job outcomes", ["actor", "outcome"])
+# Worker processes (`pytake worker` serves these on WORKER_METRICS_PORT, summed over its processes).
+SENDS = Counter("pytake_sends_total", "Send attempts by platform and outcome", ["platform", "outcome"])
+SENDS_TAKEN_BACK = Counter(
+    "pytake_sends_taken_back_total", "Queued sends the stale-send sweep enqueued again"
+)
+WORKER_JOBS = Counter("pytake_worker_jobs_total", "Jobs run by worker processes", ["actor", "outcome"])
+WORKER_JOB_SECONDS = Histogram(
+    "pytake_worker_job_seconds",
+    "Time a worker spent on one job",
+    ["actor"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)

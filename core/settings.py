@@ -95,6 +95,9 @@ class Settings:
     privacy_upkeep_interval: float = 3600.0  # seconds between retention runs (one per period, any workers)
     export_retention_days: float = 7.0  # built customer exports are kept this long
     download_link_ttl: int = 900  # seconds a signed download link works
+    send_lease: float = 6.0  # seconds a send attempt's claim lasts unless renewed while in flight
+    send_sweep_interval: float = 2.0  # seconds between the workers' sweeps for sends to take back
+    worker_metrics_port: int = 9191  # `pytake worker` serves Prometheus /metrics here (0: off)
 
     @property
     def embedded(self) -> bool:
@@ -145,7 +148,7 @@ def load_settings() -> Settings:
         == "1",
         worker_stop_timeout=float(os.environ.get("WORKER_STOP_TIMEOUT", "10")),
         shutdown_timeout=float(os.environ.get("SHUTDOWN_TIMEOUT", "8")),
-        worker_heartbeat_timeout=float(os.environ.get("WORKER_HEARTBEAT_TIMEOUT", "60")),
+        worker_heartbeat_timeout=float(os.environ.get("WORKER_HEARTBEAT_TIMEOUT", "15")),
         privacy_upkeep_interval=float(os.environ.get("PRIVACY_UPKEEP_INTERVAL", "3600")),
         export_retention_days=float(os.environ.get("EXPORT_RETENTION_DAYS", "7")),
         download_link_ttl=_env_int("DOWNLOAD_LINK_TTL", 900),
@@ -163,6 +166,9 @@ def load_settings() -> Settings:
         cors_origins=_env_list("CORS_ORIGINS"),
         trusted_proxies=_env_list("TRUSTED_PROXIES"),
         hsts_max_age=_env_int("HSTS_MAX_AGE", 31_536_000),
+        send_lease=float(os.environ.get("SEND_LEASE", "6")),
+        send_sweep_interval=float(os.environ.get("SEND_SWEEP_INTERVAL", "2")),
+        worker_metrics_port=_env_int("WORKER_METRICS_PORT", 9191),
     )
 
 

@@ -8,20 +8,16 @@ from core import tasks
 from core.events import prune_events
 from core.settings import get_settings
 from core.sql import fetch
-from resolvers.messages import stale_queued
+from jobs.outbound import sweep_stale_sends
 
 log = logging.getLogger(__name__)
 
 
 @tasks.REQUEUE_STALE_SENDS.actor(max_retries=0)
 async def requeue_stale_sends() -> None:
-    """Queued replies whose enqueue was lost (a crash between commit and enqueue) are sent now;
-    the send lease makes a duplicate job harmless."""
-    ids = await stale_queued()
-    for message_id in ids:
-        tasks.SEND_MESSAGE.send(message_id)
-    if ids:
-        log.warning("re-enqueued stale sends", extra={"count": len(ids)})
+    """The API processes' slower safety net for the workers' own sweep (jobs/outbound.py): queued
+    replies whose job was lost or whose attempt died are sent again."""
+    await sweep_stale_sends()
 
 
 @tasks.FLUSH_TASK_OUTBOX.actor(max_retries=0)

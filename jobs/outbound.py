@@ -1,4 +1,6 @@
-"""Sending to platforms. The actor is thin: the rules are in resolvers/messages.py."""
+"""Sending to platforms. The actor is thin: the rules are in resolvers/messages.py and
+resolvers/send_lease.py. The stale-send sweep lives here too: every worker process runs it every
+SEND_SWEEP_INTERVAL seconds (jobs/worker.py), one at a time across the deployment."""
 
 from __future__ import annotations
 
@@ -6,11 +8,20 @@ import logging
 import time
 
 import dramatiq
+from dramatiq.brokers.redis import RedisBroker
+from dramatiq.brokers.stub import StubBroker
 
 from core import metrics, tasks
-from resolvers.messages import MAX_SEND_ATTEMPTS, TransientSendFailure, deliver
+from core.broker import broker
+from core.settings import get_settings
+from resolvers.messages import MAX_SEND_ATTEMPTS, TransientSendFailure, deliver, stale_queued
 
 log = logging.getLogger(__name__)
+
+# With more sends than this waiting on the queue, a message nobody claimed yet is probably waiting
+# its turn, not lost: the sweep then leaves those alone (re-enqueueing a backlog would double it)
+# and takes back only sends whose attempt died.
+BACKLOG_GATE = 100
 
 
 @tasks.SEND_MESSAGE.actor(max_retries=MAX_SEND_ATTEMPTS, min_backoff=500, max_backoff=60_000)
@@ -31,3 +42,34 @@ async def send_message(message_id: int) -> None:
             "ms": round((time.perf_counter() - started) * 1000, 1),
         },
     )
+
+
+async def sweep_stale_sends() -> int:
+    """Enqueue again the queued replies nobody is sending (resolvers/send_lease.stale_sends): a send
+    job that finds its message claimed or done does nothing, so a spare job is harmless."""
+    ids = await stale_queued(include_unclaimed=outbound_backlog() < BACKLOG_GATE)
+    for message_id in ids:
+        tasks.SEND_MESSAGE.send(message_id)
+    if ids:
+        metrics.SENDS_TAKEN_BACK.inc(len(ids))
+        log.warning("re-enqueued stale sends", extra={"count": len(ids)})
+    return len(ids)
+
+
+def outbound_backlog() -> int:
+    """Send jobs waiting on the queue (not the delayed ones: those are retries biding their time)."""
+    queue = tasks.SEND_MESSAGE.queue
+    if isinstance(broker, RedisBroker):
+        return int(broker.client.llen(f"{broker.namespace}:{queue}"))
+    if isinstance(broker, StubBroker) and queue in broker.queues:
+        return broker.queues[queue].qsize()
+    return 0
+
+
+def take_sweep_turn(interval: float) -> bool:
+    """True for one caller per `interval` across every worker process (a Redis key that expires);
+    without Redis (embedded: one process) always."""
+    if not isinstance(broker, RedisBroker):
+        return True
+    key = f"{broker.namespace}:send-sweep"
+    return bool(broker.client.set(key, get_settings().namespace, nx=True, px=max(1, int(interval * 1000))))

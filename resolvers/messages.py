@@ -2,8 +2,9 @@
 
 `send_reply` stores the message as `queued` (deduplicated on the client's id, so a retried
 mutation neither stores nor sends twice) and enqueues the send job after commit. `deliver` is what
-the job does: claim the message with a lease (a re-delivered job finds it claimed or done and does
-nothing), call the platform, record the outcome.
+the job does: claim the message with a lease kept alive while the platform call is in flight (a
+re-delivered job finds it claimed or done and does nothing; resolvers/send_lease.py says when a
+claim lapses and a message is sent again), call the platform, record the outcome.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -32,7 +33,7 @@ from core.auth import Actor
 from core.events import INBOX, committed, conversation_stream, emit
 from core.sql import fetch, in_transaction, retry_on_deadlock
 from models import Channel
-from resolvers import sla, templates, whatsapp_templates
+from resolvers import send_lease, sla, templates, whatsapp_templates
 from resolvers.auth import require_user
 from resolvers.channels import clear_channel_error, credentials, record_channel_error
 from resolvers.errors import BadInput, Conflict, NotFound
@@ -43,7 +44,6 @@ from resolvers.targets import ReplyTarget, resolve_target
 log = logging.getLogger(__name__)
 
 MAX_SEND_ATTEMPTS = 6
-SEND_LEASE = timedelta(seconds=60)  # longer than the HTTP timeout: a live attempt is never overtaken
 MAX_CLIENT_ID = 64
 
 
@@ -300,18 +300,21 @@ async def deliver(message_id: int) -> str:
     """Send one queued message. Returns what happened: sent / failed / skipped. Raises
     TransientSendFailure when the job should retry."""
     now = datetime.now(UTC)
+    free, graces = send_lease.claimable_sql("$4")
     claimed = await fetch(
         "UPDATE messages m SET sending_until = $2, send_attempts = send_attempts + 1 "
         "FROM customer_identities i "
-        "WHERE m.id = $1 AND i.id = m.identity_id AND m.direction = 'outbound' AND m.status = 'queued' "
-        "AND (m.sending_until IS NULL OR m.sending_until < $3) "
+        "WHERE m.id = $3 AND i.id = m.identity_id AND m.direction = 'outbound' AND m.status = 'queued' "
+        f"AND {free} "
         "RETURNING m.id, m.conversation_id, m.channel_id, m.kind, m.text, m.reply_to_platform_id, m.metadata, m.attachments, "
         "m.send_attempts, COALESCE(i.reply_address, i.external_id) AS recipient, i.last_inbound_at",
+        graces,
+        now + send_lease.lease(),
         message_id,
-        now + SEND_LEASE,
         now,
     )
     if not claimed:
+        await _unless_waiting_for_an_echo(message_id)
         return "skipped"  # already sent, failed, or another attempt holds the lease
     row = claimed[0]
     channel = await Channel.get(id=row["channel_id"])
@@ -353,7 +356,8 @@ async def deliver(message_id: int) -> str:
         },
     )
     try:
-        result = await connector.send(http.client(), credentials(channel), outbound)
+        async with send_lease.held(message_id, row["send_attempts"]):
+            result = await connector.send(http.client(), credentials(channel), outbound)
     except asyncio.CancelledError:
         # The worker gave this attempt up (it is stopping; the job goes back on its queue): the
         # next attempt may claim the message now rather than when the lease runs out.
@@ -370,8 +374,9 @@ async def deliver(message_id: int) -> str:
             await fetch(
                 "UPDATE messages SET sending_until = $2 WHERE id = $1",
                 message_id,
-                datetime.now(UTC) + timedelta(seconds=delay),
+                send_lease.retry_reservation(channel.platform, exc.code, delay),
             )
+            metrics.SENDS.labels(channel.platform, "retry").inc()
             raise TransientSendFailure(exc.reason, delay) from exc
         reason = (
             exc.reason
@@ -389,18 +394,24 @@ async def deliver(message_id: int) -> str:
                 reason,
             )
         committed()
+        metrics.SENDS.labels(channel.platform, "failed").inc()
         return "failed"
     async with in_transaction() as conn:
-        await conn.execute_query(
-            "UPDATE messages SET platform_message_id = $2 WHERE id = $1",
+        # The platform's status echo may have recorded it first (resolvers/statuses.py), and moved
+        # it past `sent` already: the transition starts from where it is.
+        current = await conn.execute_query_dict(
+            "UPDATE messages SET platform_message_id = $2 WHERE id = $1 RETURNING status",
             [message_id, result.platform_message_id],
         )
-        await transition(conn, message_id, DeliveryStatus.QUEUED, DeliveryStatus.SENT, datetime.now(UTC))
+        await transition(
+            conn, message_id, DeliveryStatus(current[0]["status"]), DeliveryStatus.SENT, datetime.now(UTC)
+        )
         await apply_orphans(conn, channel.id, result.platform_message_id)
     committed()
     if channel.last_error_at is not None and (channel.last_error or "").startswith("sending failed"):
         await clear_channel_error(channel.id)  # the channel can send again
     metrics.MESSAGES_OUT.labels(channel.platform).inc()
+    metrics.SENDS.labels(channel.platform, "sent").inc()
     return "sent"
 
 
@@ -432,14 +443,20 @@ async def _thread_context(conversation_id: int, channel_id: int) -> dict[str, An
     }
 
 
-async def stale_queued(older_than: timedelta = timedelta(seconds=30)) -> list[int]:
-    """Queued messages nobody is working on: their enqueue may have been lost in a crash."""
+async def stale_queued(*, include_unclaimed: bool = True) -> list[int]:
+    """Queued messages nobody is working on: their attempt died or their job was lost."""
+    return await send_lease.stale_sends(include_unclaimed=include_unclaimed)
+
+
+async def _unless_waiting_for_an_echo(message_id: int) -> None:
+    """A job that finds its message's last attempt dead but the platform's echo of it still due
+    comes back when the grace ends (TransientSendFailure), rather than leave it to the sweep."""
     rows = await fetch(
-        "SELECT id FROM messages WHERE direction = 'outbound' AND status = 'queued' AND created_at < $1 "
-        "AND (sending_until IS NULL OR sending_until < now()) ORDER BY id LIMIT 1000",
-        datetime.now(UTC) - older_than,
+        "SELECT platform, sending_until FROM messages WHERE id = $1 AND status = 'queued'", message_id
     )
-    return [r["id"] for r in rows]
+    wait = send_lease.grace_left(rows[0]["platform"], rows[0]["sending_until"]) if rows else 0.0
+    if wait > 0:
+        raise TransientSendFailure("waiting for the platform's status echo of the last attempt", wait)
 
 
 def _attachment_json(a: Attachment) -> dict[str, Any]:

@@ -2,7 +2,10 @@
 
 Statuses only move forward (`core.vocabulary.advances`); each reported status is kept once in
 `message_status_changes`; a status for a message whose platform id is not recorded yet is parked
-in `orphan_statuses` and applied when the send job records the id.
+in `orphan_statuses` and applied when the send job records the id. A status that names our
+message by the tag it was sent with (`StatusUpdate.idempotency_key`, WhatsApp's echo) records that
+id itself: the platform accepted the message even if the send job died before its commit, and a
+message recorded as accepted is never sent again (resolvers/send_lease.py).
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ async def apply_status(conn: BaseDBAsyncClient, channel_id: int, update: StatusU
         "SELECT id, status FROM messages WHERE channel_id = $1 AND platform_message_id = $2 FOR UPDATE",
         [channel_id, update.platform_message_id],
     )
+    if not rows and update.idempotency_key is not None:
+        rows = await _adopt_echoed_send(conn, channel_id, update)
     if not rows:
         await conn.execute_query(
             "INSERT INTO orphan_statuses (channel_id, platform_message_id, status, occurred_at, error_code, "
@@ -55,6 +60,22 @@ async def apply_status(conn: BaseDBAsyncClient, channel_id: int, update: StatusU
         update.occurred_at,
         update.error_code,
         _reason(update),
+    )
+
+
+async def _adopt_echoed_send(
+    conn: BaseDBAsyncClient, channel_id: int, update: StatusUpdate
+) -> list[dict[str, Any]]:
+    """Record the platform's id on the outbound message the status names by our tag, when none is
+    recorded yet; its status then moves like any other (queued → sent, delivered, read or failed).
+    A message recorded under another id (it was accepted twice) keeps it: this status is parked."""
+    key = update.idempotency_key or ""
+    if not key.isdigit() or len(key) > 18:
+        return []
+    return await conn.execute_query_dict(
+        "UPDATE messages SET platform_message_id = $3 WHERE id = $1 AND channel_id = $2 "
+        "AND direction = 'outbound' AND platform_message_id IS NULL RETURNING id, status",
+        [int(key), channel_id, update.platform_message_id],
     )
 
 

@@ -155,6 +155,7 @@ class FakeWhatsApp(FakeServer):
         # What the receiver answered to each webhook, in order (bounded: the demo runs for days).
         self.webhook_responses: deque[httpx.Response] = deque(maxlen=1000)
         self._recipients: dict[str, tuple[str, bool]] = {}  # wamid → (recipient, was a template)
+        self._callback_data: dict[str, str] = {}  # wamid → the send's biz_opaque_callback_data
         self.templates: dict[str, list[dict[str, Any]]] = {}  # waba_id → its templates, in order
         self.template_requests: list[dict[str, str]] = []  # the query of each catalogue page asked for
         self.app = Starlette(
@@ -294,6 +295,8 @@ class FakeWhatsApp(FakeServer):
         wamid = _new_wamid()
         self.sent.append({**body, "_fake": {"phone_number_id": phone_number_id, "wamid": wamid}})
         self._recipients[wamid] = (to, is_template)
+        if isinstance(body.get("biz_opaque_callback_data"), str):
+            self._callback_data[wamid] = body["biz_opaque_callback_data"]  # echoed in its statuses
         if self.auto_statuses and number.webhook_url:
             self._spawn(self._post_auto_statuses(phone_number_id, wamid, list(self.auto_statuses)))
         response: dict[str, Any] = {
@@ -415,6 +418,8 @@ class FakeWhatsApp(FakeServer):
             "timestamp": str(now),
             "recipient_id": recipient,
         }
+        if wamid in self._callback_data:
+            entry["biz_opaque_callback_data"] = self._callback_data[wamid]
         if status == "sent":
             origin = "utility" if is_template else "service"
             entry["conversation"] = {
@@ -489,6 +494,9 @@ def _validate(body: dict[str, Any]) -> str | None:
     kind = body.get("type", "text")
     if kind not in _MESSAGE_TYPES:
         return f"Param type must be one of {{{', '.join(sorted(t.upper() for t in _MESSAGE_TYPES))}}}."
+    tag = body.get("biz_opaque_callback_data")
+    if tag is not None and not (isinstance(tag, str) and len(tag) <= 512):
+        return "Param biz_opaque_callback_data must be a string of at most 512 characters."
     context = body.get("context")
     if context is not None and not (isinstance(context, dict) and isinstance(context.get("message_id"), str)):
         return "The parameter context['message_id'] is required."
