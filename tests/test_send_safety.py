@@ -12,6 +12,7 @@ last kills a real `pytake worker` process in the middle of two sends."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import time
@@ -24,7 +25,7 @@ import pytest
 
 import core.tasks
 from connectors import whatsapp
-from connectors.base import MessageKind, OutboundMessage
+from connectors.base import ChannelCredentials, MessageKind, OutboundMessage, WebhookRequest
 from connectors.fakes.server import serve_app
 from connectors.fakes.whatsapp import FakeWhatsApp
 from core.auth import Actor
@@ -34,7 +35,7 @@ from resolvers.channels import credentials
 from resolvers.messages import TransientSendFailure, deliver, send_reply
 from resolvers.send_lease import RETRY_MARGIN, stale_sends
 from schema.relay import to_global_id
-from tests.conftest import REDIS_URL, free_port, requires_redis
+from tests.conftest import REDIS_URL, SAMPLES, free_port, requires_redis
 from tests.helpers import (
     eventually,
     gql,
@@ -106,6 +107,18 @@ async def _send_as_the_dead_worker_did(http: httpx.AsyncClient, wa: Any, message
 
 def _sent(fake: FakeWhatsApp, text: str) -> list[dict[str, Any]]:
     return [s for s in fake.sent if s.get("text", {}).get("body") == text]
+
+
+@pytest.mark.parametrize(("tag", "key"), [("pytake:123", "123"), ("someone-else:9", None), (None, None)])
+def test_a_status_sample_echoing_our_tag_names_our_message(tag: str | None, key: str | None) -> None:
+    payload = json.loads((SAMPLES / "whatsapp" / "status_sent.json").read_text())
+    status = payload["entry"][0]["changes"][0]["value"]["statuses"][0]
+    if tag is not None:
+        status["biz_opaque_callback_data"] = tag  # Meta echoes what the send carried
+    channel = ChannelCredentials(channel_id=1, config={"phone_number_id": "106540352242922"}, secrets={})
+    request = WebhookRequest(method="POST", url="/", headers={}, query={}, body=json.dumps(payload).encode())
+    (update,) = whatsapp.whatsapp.parse(request, channel).statuses
+    assert update.idempotency_key == key
 
 
 async def test_every_whatsapp_send_is_tagged_with_our_message_id(server, wa, monkeypatch, http) -> None:

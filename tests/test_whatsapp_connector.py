@@ -376,6 +376,8 @@ async def test_send_text_and_template_bodies_match_the_samples(fake, http) -> No
     assert result.platform_message_id.startswith("wamid.")
     recorded = api.sent[-1]
     assert recorded.pop("_fake") == {"phone_number_id": PN, "wamid": result.platform_message_id}
+    # Our message id rides along for Meta to echo in the statuses (resolvers/send_lease.py).
+    assert recorded.pop("biz_opaque_callback_data") == "pytake:42"
     assert recorded == json.loads((WA / "send_text_request.json").read_text())
 
     expected = json.loads((WA / "send_template_request.json").read_text())
@@ -387,7 +389,10 @@ async def test_send_text_and_template_bodies_match_the_samples(fake, http) -> No
     )
     second = await _send(http, channel, template)
     assert second.platform_message_id != result.platform_message_id
-    assert {k: v for k, v in api.sent[-1].items() if k != "_fake"} == expected
+    assert {k: v for k, v in api.sent[-1].items() if k != "_fake"} == {
+        **expected,
+        "biz_opaque_callback_data": "pytake:43",
+    }
 
     await _send(http, channel, text("re", to=WA_ID, reply_to_platform_id="wamid.PREV"))
     assert api.sent[-1]["context"] == {"message_id": "wamid.PREV"} and api.sent[-1]["to"] == WA_ID
