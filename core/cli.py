@@ -95,27 +95,12 @@ def cmd_worker(args: argparse.Namespace) -> None:
     stop_timeout = settings.worker_stop_timeout if args.stop_timeout is None else args.stop_timeout
     if stop_timeout <= 0:
         sys.exit("--stop-timeout must be a positive number of seconds")
-    os.execvpe(
-        sys.executable,
-        [
-            sys.executable,
-            "-m",
-            "dramatiq",
-            "jobs.worker",
-            "--processes",
-            str(args.processes),
-            "--threads",
-            str(args.threads),
-            # Dramatiq's own wait for jobs (10 minutes by default) must not outlast ours.
-            "--worker-shutdown-timeout",
-            str(int(stop_timeout * 1000)),
-        ],
-        {
-            "OTEL_SERVICE_NAME": "pytake-worker",  # names this process type's spans, unless set
-            **os.environ,
-            "WORKER_STOP_TIMEOUT": str(stop_timeout),  # what jobs/stopping.py enforces
-        },
-    )
+    from core.logging import configure
+    from core.worker_supervisor import supervise
+
+    configure(settings.log_level)
+    # Each worker process in a slot of its own, replaced when it dies (core/worker_supervisor.py).
+    sys.exit(supervise(args.processes, args.threads, stop_timeout, settings.worker_metrics_port))
 
 
 GATEWAY_STOP_TIMEOUT = 10.0  # seconds the gateway's connections get to close once it is told to stop

@@ -26,6 +26,7 @@ import pytest_asyncio
 
 from connectors.fakes.server import serve_app
 from connectors.fakes.whatsapp import FakeWhatsApp
+from connectors.whatsapp import STATUS_ECHO_GRACE
 from models import Message, Role
 from schema.relay import to_global_id
 from tests.conftest import REDIS_URL, free_port, requires_redis
@@ -258,9 +259,11 @@ async def test_the_job_of_a_killed_worker_comes_back_to_the_next_one(stage: Stag
         first.wait(timeout=10)
     killed_at = time.monotonic()
     assert stage.sent_to(message) == [] and (await status_of(message))[1] is not None
-    # The attempt holding the send's lease died with the process; the lease (60 s, longer than any
-    # HTTP timeout) is made to have run out, as it has by the time a real heartbeat times out.
-    await Message.filter(id=message.id).update(sending_until=datetime.now(UTC) - timedelta(seconds=1))
+    # The attempt holding the send's lease died with the process; the lease and WhatsApp's grace
+    # for a status echo (resolvers/send_lease.py, timed in tests/test_send_safety.py) are made to
+    # have run out.
+    lapsed = STATUS_ECHO_GRACE + timedelta(seconds=1)
+    await Message.filter(id=message.id).update(sending_until=datetime.now(UTC) - lapsed)
     await asyncio.sleep(max(0.0, killed_at + 1.6 - time.monotonic()))  # the heartbeat timed out
 
     stage.front.holding = False

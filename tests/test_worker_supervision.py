@@ -1,18 +1,30 @@
-"""Workers never die for good and never hang: the broker gives up on a Redis that does not answer
+"""Workers never die for good and never hang: `pytake worker` replaces a worker process that was
+killed, and serves every process's metrics; the broker gives up on a Redis that does not answer
 within its socket timeouts."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import signal
 import time
+import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import dramatiq
+import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from redis.exceptions import RedisError
 
 from core.broker import CONNECT_TIMEOUT, SOCKET_TIMEOUT, redis_broker
+from core.tasks import SEND_MESSAGE
+from tests.conftest import REDIS_URL, free_port, requires_redis
+from tests.helpers import eventually
+from tests.test_send_safety import _held_back_reply
+from tests.test_worker_signals import exited_within, read, signal_group, started
 
 # A read that times out is not retried; one second of slack for a loaded machine. (redis-py's own
 # default would be 5 s per command, and a client built without timeouts would wait forever.)
@@ -62,3 +74,100 @@ async def test_a_workers_fetch_from_a_silent_redis_fails_in_bounded_time() -> No
         took = await _gives_up(lambda: next(consumer))
         broker.close()
     assert took < GIVE_UP_BOUND
+
+
+# ---- a real `pytake worker`: its process killed, replaced, still sending; its /metrics -------------
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _worker_processes(supervisor: int) -> list[int]:
+    """The Dramatiq worker processes under `pytake worker`: its slots' children."""
+    return [child for slot in _children(supervisor) for child in _children(slot)]
+
+
+async def _scrape(port: int) -> str:
+    async with httpx.AsyncClient(timeout=10) as client:
+        response = await client.get(f"http://127.0.0.1:{port}/metrics")
+    assert response.status_code == 200
+    return response.text
+
+
+def _sample(text: str, name: str, **labels: str) -> float | None:
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
+                return sample.value
+    return None
+
+
+@requires_redis
+async def test_a_killed_worker_process_is_replaced_and_the_new_one_sends_and_is_counted(
+    server, wa, monkeypatch
+) -> None:
+    message = await _held_back_reply(
+        server, wa, monkeypatch, f"sent by the replacement {uuid.uuid4().hex[:6]}"
+    )
+    namespace = f"{os.environ['PYTAKE_NAMESPACE']}-supervised"
+    metrics_port = free_port()
+    env = {
+        **os.environ,
+        "REDIS_URL": REDIS_URL or "",
+        "PYTAKE_NAMESPACE": namespace,
+        "PYTAKE_INPROCESS_WORKER": "0",
+        "LOG_LEVEL": "INFO",
+        "WORKER_METRICS_PORT": str(metrics_port),
+    }
+    with started(env, "worker", "--processes", "1", "--threads", "2") as (supervisor, log):
+
+        async def one_worker_ready() -> list[int]:
+            return _worker_processes(supervisor.pid) if read(log).count("worker ready") == 1 else []
+
+        (first,) = await eventually(one_worker_ready, timeout=60, interval=0.1)
+        os.kill(first, signal.SIGKILL)
+
+        async def replaced() -> list[int]:
+            workers = _worker_processes(supervisor.pid)
+            return workers if read(log).count("worker ready") == 2 and first not in workers else []
+
+        (second,) = await eventually(replaced, timeout=60, interval=0.1)
+        assert supervisor.poll() is None, read(log)[-3000:]
+        assert "worker process died; replacing it" in read(log)
+
+        broker = redis_broker(REDIS_URL or "", namespace, heartbeat_timeout=60)
+        broker.enqueue(
+            dramatiq.Message(
+                queue_name=SEND_MESSAGE.queue,
+                actor_name=SEND_MESSAGE.name,
+                args=(message.id,),
+                kwargs={},
+                options={},
+            )
+        )
+        broker.close()
+
+        async def sent() -> bool:
+            await message.refresh_from_db()
+            return message.status == "sent"
+
+        await eventually(sent, timeout=30)
+        text = await _scrape(metrics_port)
+        # Counted by the replacement process (the only one that ran the job), served by `pytake worker`.
+        assert _sample(text, "pytake_sends_total", platform="whatsapp", outcome="sent") == 1
+        assert (_sample(text, "pytake_worker_jobs_total", actor="send_message", outcome="ok") or 0) >= 1
+        assert _sample(text, "pytake_queue_jobs", queue="outbound", state="ready") == 0
+        assert second in _worker_processes(supervisor.pid)
+
+        since = await signal_group(supervisor)
+        await exited_within(supervisor, since, 20)
+    assert supervisor.returncode == 0
