@@ -192,8 +192,10 @@ class Subscription:
     ) -> AsyncGenerator[list[Viewer], None]:
         actor = actor_of(info)
         pk = decode_id(conversation_id, "Conversation", "conversationId")
-        await conv.get_conversation(actor, pk)
-        me = await auth_rules.get_active_user(auth_rules.require_user(actor))
+        # Like the event streams: a (re)subscribe during a database outage waits for its answers.
+        await patiently(lambda: conv.get_conversation(actor, pk), "conversationPresence access")
+        user = auth_rules.require_user(actor)
+        me = await patiently(lambda: auth_rules.get_active_user(user), "conversationPresence user")
         presence = ConversationViewers(info.context.event_log.bus, info.context.settings.namespace)
         async for viewers in presence.watch(pk, me.id, me.name):
             yield [Viewer.from_presence(v) for v in viewers]
