@@ -29,6 +29,7 @@ from connectors.base import ChannelCredentials, MessageKind, OutboundMessage, We
 from connectors.fakes.server import serve_app
 from connectors.fakes.whatsapp import FakeWhatsApp
 from core.auth import Actor
+from core.settings import get_settings
 from jobs import outbound
 from models import Conversation, Message, Role
 from resolvers import send_lease
@@ -48,7 +49,7 @@ from tests.helpers import (
 )
 from tests.test_production import _wait_healthy
 from tests.test_story import SEND
-from tests.test_worker_signals import started
+from tests.test_worker_signals import read, started
 
 GRACE = whatsapp.STATUS_ECHO_GRACE
 
@@ -319,19 +320,21 @@ async def test_a_killed_worker_s_sends_are_recorded_from_the_echo_or_sent_again_
             killed_at = time.monotonic()
             front.hanging = False
             accepted, lost = messages
-            with started(env, "worker", "--processes", "1", "--threads", "2"):
+            with started(env, "worker", "--processes", "1", "--threads", "2") as (_, second_log):
 
                 async def lost_one_sent() -> bool:
                     await lost.refresh_from_db()
                     return lost.status == "sent"
 
-                await eventually(lost_one_sent, timeout=60, interval=0.2)
+                try:
+                    await eventually(lost_one_sent, timeout=60, interval=0.2)
+                except AssertionError as exc:
+                    state = (lost.status, lost.send_attempts, lost.sending_until)
+                    raise AssertionError(f"not resent: {state}\n{read(second_log)[-4000:]}") from exc
                 recovered_in = time.monotonic() - killed_at
                 print(f"lost send recovered {recovered_in:.1f} s after the kill")  # the README's figure
-                # Past the point where the accepted one would have been sent again without its echo.
-                await asyncio.sleep(
-                    max(0.0, killed_at + 2 * send_lease.lease().total_seconds() - time.monotonic())
-                )
+                # A sweep or two more: the accepted one, were it not recorded, would be resent by now.
+                await asyncio.sleep(3 * get_settings().send_sweep_interval)
             await accepted.refresh_from_db()
             assert accepted.status == "delivered" and accepted.platform_message_id is not None
             assert len(_sent(front.fake, texts[0])) == 1
