@@ -98,6 +98,7 @@ class Settings:
     send_lease: float = 6.0  # seconds a send attempt's claim lasts unless renewed while in flight
     send_sweep_interval: float = 2.0  # seconds between the workers' sweeps for sends to take back
     worker_metrics_port: int = 9191  # `pytake worker` serves Prometheus /metrics here (0: off)
+    webhook_allow_private_urls: bool = False  # outgoing webhooks may reach private addresses (closed networks)
 
     @property
     def embedded(self) -> bool:
@@ -169,6 +170,7 @@ def load_settings() -> Settings:
         send_lease=float(os.environ.get("SEND_LEASE", "6")),
         send_sweep_interval=float(os.environ.get("SEND_SWEEP_INTERVAL", "2")),
         worker_metrics_port=_env_int("WORKER_METRICS_PORT", 9191),
+        webhook_allow_private_urls=os.environ.get("WEBHOOK_ALLOW_PRIVATE_URLS", "0") == "1",
     )
 
 

@@ -179,6 +179,8 @@ FLUSH_TASK_OUTBOX = Task("flush_task_outbox", "maintenance")
 SYNC_WHATSAPP_TEMPLATES = Task("sync_whatsapp_templates", "maintenance")
 BUILD_CUSTOMER_EXPORT = Task("build_customer_export", "maintenance")
 PRIVACY_UPKEEP = Task("privacy_upkeep", "maintenance")
+WEBHOOKS_TICK = Task("webhooks_tick", "webhooks")  # outgoing webhooks: fan out the event log, start sends
+DELIVER_WEBHOOKS = Task("deliver_webhooks", "webhooks")  # one endpoint's due deliveries
 
 # What every API process enqueues on its upkeep timer (the jobs are idempotent, so N processes
 # doing it costs N quick no-ops). PRUNE_HISTORY runs about hourly, apart from these.
@@ -192,4 +194,5 @@ UPKEEP = (
     SYNC_WHATSAPP_TEMPLATES,  # each channel about hourly (resolvers/whatsapp_templates.SYNC_EVERY)
     DRAIN_ASSIGNMENT_QUEUE,  # the safety net; drains are requested on every change
     PRIVACY_UPKEEP,  # message retention, export expiry: runs once per PRIVACY_UPKEEP_INTERVAL whoever asks
+    WEBHOOKS_TICK,  # restarts the outgoing webhooks' one-second tick if its chain was lost
 )

@@ -15,6 +15,7 @@ from models.customers import Customer, CustomerIdentity
 from models.events import Event, EventOutbox, StreamHead
 from models.flows import Flow, FlowVersion
 from models.messages import Direction, Message, MessageStatus, MessageStatusChange, OrphanStatus
+from models.modules import ModuleConfiguration, ModuleState
 from models.privacy import CustomerErasure, CustomerExport, ExportStatus, RetentionPolicy, ScheduledRun
 from models.tasks import TaskOutbox
 from models.templates import (
@@ -24,6 +25,7 @@ from models.templates import (
     ResponseTemplateVersion,
 )
 from models.users import AssignmentStrategy, Presence, RefreshToken, Role, RoutingRule, Team, TeamMember, User
+from models.webhooks import WebhookAttempt, WebhookDelivery, WebhookDispatcher, WebhookEndpoint
 from models.whatsapp_templates import WhatsappTemplate, WhatsappTemplateSync
 
 __all__ = [
@@ -48,6 +50,8 @@ __all__ = [
     "Message",
     "MessageStatus",
     "MessageStatusChange",
+    "ModuleConfiguration",
+    "ModuleState",
     "OrphanStatus",
     "Presence",
     "Priority",
@@ -67,6 +71,10 @@ __all__ = [
     "Team",
     "TeamMember",
     "User",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookDispatcher",
+    "WebhookEndpoint",
     "WhatsappTemplate",
     "WhatsappTemplateSync",
 ]

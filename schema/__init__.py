@@ -29,6 +29,7 @@ from schema.flows import FlowMutations, FlowQueries
 from schema.lifecycle import LifecycleMutations
 from schema.messages import Message, MessageMutations
 from schema.node import NodeQueries
+from schema.outgoing_webhooks import OutgoingWebhookMutations, OutgoingWebhookQueries
 from schema.permissions import access_of
 from schema.privacy import PrivacyMutations, PrivacyQueries
 from schema.search import SearchMutations, SearchQueries
@@ -62,6 +63,7 @@ with warnings.catch_warnings():
             AuditQueries,
             PrivacyQueries,
             ApiKeyQueries,
+            OutgoingWebhookQueries,
         ),
     )
     Mutation = merge_types(
@@ -83,6 +85,7 @@ with warnings.catch_warnings():
             WhatsappTemplateMutations,
             PrivacyMutations,
             ApiKeyMutations,
+            OutgoingWebhookMutations,
         ),
     )
 
