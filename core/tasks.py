@@ -179,7 +179,7 @@ FLUSH_TASK_OUTBOX = Task("flush_task_outbox", "maintenance")
 SYNC_WHATSAPP_TEMPLATES = Task("sync_whatsapp_templates", "maintenance")
 BUILD_CUSTOMER_EXPORT = Task("build_customer_export", "maintenance")
 PRIVACY_UPKEEP = Task("privacy_upkeep", "maintenance")
-WEBHOOKS_TICK = Task("webhooks_tick", "webhooks")  # outgoing webhooks: fan out the event log, start sends
+WEBHOOKS_TICK = Task("webhooks_tick", "webhooks")  # event log → outgoing webhooks and modules; starts sends
 DELIVER_WEBHOOKS = Task("deliver_webhooks", "webhooks")  # one endpoint's due deliveries
 
 # What every API process enqueues on its upkeep timer (the jobs are idempotent, so N processes

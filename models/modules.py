@@ -11,6 +11,7 @@ class ModuleState(Model):
     name = fields.CharField(max_length=80, primary_key=True)  # the entry point's name
     enabled = fields.BooleanField(default=False)
     failed_reason = fields.CharField(max_length=500, null=True)  # set when loading or running it failed
+    cursor = fields.BigIntField(default=0)  # the last event-log seq its event handlers were given
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import regex
 
 from connectors.base import Platform
+from core.extensions import ConfigProblem, registry
 from resolvers.errors import BadInput
 from resolvers.flow_engine import (
     CONTEXT_REFERENCES,
@@ -109,8 +110,10 @@ def _clean_node(raw: dict[str, Any], index: int) -> dict[str, Any]:
     if not NODE_ID.match(node_id):
         raise Problem(node_id or f"#{index}", "a node id is 1 to 64 letters, digits, - or _")
     node_type = raw.get("type")
-    if node_type not in NODE_TYPES:
-        raise Problem(node_id, f"unknown node type {node_type!r} (one of {', '.join(NODE_TYPES)})")
+    contributed = _module_node_type(node_type)
+    if node_type not in NODE_TYPES and contributed is None:
+        known = ", ".join([*NODE_TYPES, *registry.node_type_names()])
+        raise Problem(node_id, f"unknown node type {node_type!r} (one of {known})")
     position = raw.get("position") or {}
     if not isinstance(position, dict):
         raise Problem(node_id, "position is {x, y} numbers")
@@ -122,9 +125,9 @@ def _clean_node(raw: dict[str, Any], index: int) -> dict[str, Any]:
     if not isinstance(config, dict):
         raise Problem(node_id, "config is an object")
     try:
-        cleaned = globals()[f"_config_{node_type}"](config)
-    except Problem as problem:
-        raise Problem(node_id, problem.message) from None
+        cleaned = contributed.validate(config) if contributed else globals()[f"_config_{node_type}"](config)
+    except (Problem, ConfigProblem) as problem:
+        raise Problem(node_id, getattr(problem, "message", str(problem))) from None
     return {"id": node_id, "type": node_type, "position": {"x": x, "y": y}, "config": cleaned}
 
 
@@ -380,8 +383,16 @@ def _config_end(config: dict[str, Any]) -> dict[str, Any]:
 # ---- the graph --------------------------------------------------------------------------------------
 
 
+def _module_node_type(node_type: Any) -> Any:
+    """A node type an enabled module contributes (core/extensions.py), or None."""
+    found = registry.node_type(node_type) if isinstance(node_type, str) and node_type not in NODE_TYPES else None
+    return found[0] if found else None
+
+
 def ports_of(node: dict[str, Any]) -> set[str]:
     config = node["config"]
+    if (contributed := _module_node_type(node["type"])) is not None:
+        return set(contributed.ports(config))
     if node["type"] in TERMINAL_TYPES:
         return set()
     if node["type"] == "condition":
@@ -530,6 +541,8 @@ def _reads(node: dict[str, Any]) -> set[str]:
 
 def _sets(node: dict[str, Any], port: str) -> set[str]:
     config = node["config"]
+    if (contributed := _module_node_type(node["type"])) is not None:
+        return set(contributed.sets(config, port))
     if node["type"] in ("ask", "buttons") and port != "invalid" and config.get("variable"):
         return {config["variable"]}
     if node["type"] == "set" and "variable" in config:

@@ -17,7 +17,7 @@ from core import tasks
 from core.auth import Actor
 from core.crypto import decrypt_secrets, encrypt_secrets
 from core.sql import fetch, fetchrow, in_transaction
-from resolvers import audit, ssrf
+from resolvers import audit, modules, ssrf
 from resolvers.auth import require_admin
 from resolvers.errors import BadInput, NotFound
 from resolvers.webhook_delivery import clock, deliver_next, endpoints_with_due_deliveries
@@ -325,19 +325,22 @@ async def list_deliveries(
 
 
 async def tick(token: str | None = None) -> None:
-    """Fan out new events, start the sends that are due, and schedule the next tick: one chain
-    across every process (`webhook_dispatcher.armed_until` is the chain's token; the upkeep sweep
-    starts a new chain when the last one was lost). Runs only while an endpoint is enabled."""
+    """Fan out new events (to webhook endpoints and to modules' event handlers), start the sends
+    that are due, and schedule the next tick: one chain across every process
+    (`webhook_dispatcher.armed_until` is the chain's token; the upkeep sweep starts a new chain
+    when the last one was lost). It runs while an endpoint or a module is enabled."""
     await dispatch()
+    await modules.dispatch_events()  # the same log, for the enabled modules' event handlers
     for endpoint_id in await endpoints_with_due_deliveries():
         tasks.DELIVER_WEBHOOKS.send(endpoint_id)
     now = datetime.now(UTC)  # wall time, not `clock`: this paces real messages
     armed = now + TICK_EVERY * 5
-    # A chain that finds no enabled endpoint ends and says so (-infinity), so the next save starts
-    # a new one at once instead of waiting for the upkeep sweep.
+    # A chain that finds nothing enabled ends and says so (-infinity), so the next save starts a
+    # new one at once instead of waiting for the upkeep sweep.
     row = await fetchrow(
-        "UPDATE webhook_dispatcher SET armed_until = CASE WHEN EXISTS "
-        "(SELECT 1 FROM webhook_endpoints WHERE enabled) THEN $1::timestamptz ELSE '-infinity'::timestamptz END "
+        "UPDATE webhook_dispatcher SET armed_until = CASE WHEN EXISTS (SELECT 1 FROM webhook_endpoints WHERE enabled) "
+        "OR EXISTS (SELECT 1 FROM modules WHERE enabled AND failed_reason IS NULL) "
+        "THEN $1::timestamptz ELSE '-infinity'::timestamptz END "
         "WHERE id = 1 AND (armed_until <= $2 OR armed_until = $3) RETURNING armed_until",
         armed,
         now,

@@ -28,6 +28,7 @@ from schema.errors import ErrorCodes, _is_expected
 from schema.flows import FlowMutations, FlowQueries
 from schema.lifecycle import LifecycleMutations
 from schema.messages import Message, MessageMutations
+from schema.modules import ModuleMutations, ModuleQueries
 from schema.node import NodeQueries
 from schema.outgoing_webhooks import OutgoingWebhookMutations, OutgoingWebhookQueries
 from schema.permissions import access_of
@@ -64,6 +65,7 @@ with warnings.catch_warnings():
             PrivacyQueries,
             ApiKeyQueries,
             OutgoingWebhookQueries,
+            ModuleQueries,
         ),
     )
     Mutation = merge_types(
@@ -86,6 +88,7 @@ with warnings.catch_warnings():
             PrivacyMutations,
             ApiKeyMutations,
             OutgoingWebhookMutations,
+            ModuleMutations,
         ),
     )
 

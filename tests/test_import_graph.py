@@ -4,7 +4,8 @@ import is still a dependency); tests, benchmarks and migrations are left out.
 
 Floors, top to bottom (a package may import its own floor or any floor below):
     asgi.py, jobs/                 entry points (the API app, the worker's actors)
-    schema/ | ingress/             the agents' door | the platforms' door (never each other)
+    schema/ | ingress/ | modules/  the agents' door | the platforms' door | extension packages
+                                   (none imports another; modules are loaded by entry point)
     resolvers/                     the rules
     models/, connectors/           tables | platform knowledge
     core/                          settings, database, auth, events, tasks (core/cli.py aside)
@@ -19,7 +20,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("core", "models", "connectors", "resolvers", "schema", "ingress", "jobs")
+PACKAGES = ("core", "models", "connectors", "resolvers", "schema", "ingress", "jobs", "modules")
 FLOOR = {
     "core": 0,
     "models": 1,
@@ -27,6 +28,7 @@ FLOOR = {
     "resolvers": 2,
     "schema": 3,
     "ingress": 3,
+    "modules": 3,  # built on the rules and core/extensions.py, like the two doors
     "jobs": 4,
     "asgi": 4,
 }
@@ -36,6 +38,10 @@ SIDE_BY_SIDE = {
     ("ingress", "schema"),
     ("models", "connectors"),
     ("connectors", "models"),
+    ("modules", "schema"),
+    ("modules", "ingress"),
+    ("schema", "modules"),
+    ("ingress", "modules"),
 }
 
 

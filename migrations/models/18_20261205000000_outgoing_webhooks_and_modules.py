@@ -74,6 +74,7 @@ CREATE TABLE IF NOT EXISTS "modules" (
     "name" VARCHAR(80) PRIMARY KEY,
     "enabled" BOOL NOT NULL DEFAULT FALSE,
     "failed_reason" VARCHAR(500),
+    "cursor" BIGINT NOT NULL DEFAULT 0,
     "updated_at" TIMESTAMPTZ NOT NULL DEFAULT now()
 );
 
