@@ -204,6 +204,10 @@ def cmd_rotate_secrets(_: argparse.Namespace) -> None:
 
     count = asyncio.run(_with_orm(reencrypt_all_secrets))
     print(f"re-encrypted the secrets of {count} channels with the first key of ENCRYPTION_KEYS")
+    from resolvers.outgoing_webhooks import reencrypt_all_secrets as reencrypt_webhook_secrets
+
+    count = asyncio.run(_with_orm(reencrypt_webhook_secrets))
+    print(f"re-encrypted the signing secrets of {count} outgoing webhook endpoints")
 
 
 def build_parser() -> argparse.ArgumentParser:

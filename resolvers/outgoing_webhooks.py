@@ -15,7 +15,7 @@ import orjson
 from connectors.base import Platform
 from core import tasks
 from core.auth import Actor
-from core.crypto import decrypt_secrets, encrypt_secrets
+from core.crypto import decrypt_secrets, encrypt_secrets, rotate
 from core.sql import fetch, fetchrow, in_transaction
 from resolvers import audit, modules, ssrf
 from resolvers.auth import require_admin
@@ -319,6 +319,19 @@ async def list_deliveries(
     for attempt in attempts:
         by_delivery.setdefault(attempt["delivery_id"], []).append(attempt)
     return [{**r, "attempt_log": by_delivery.get(r["id"], [])} for r in rows]
+
+
+async def reencrypt_all_secrets() -> int:
+    """`pytake rotate-secrets`: every endpoint's signing secrets under the first ENCRYPTION_KEYS key."""
+    rows = await fetch("SELECT id, secrets_encrypted FROM webhook_endpoints")
+    for row in rows:
+        await fetch(
+            "UPDATE webhook_endpoints SET secrets_encrypted = $2 WHERE id = $1 AND secrets_encrypted = $3",
+            row["id"],
+            rotate(row["secrets_encrypted"]),
+            row["secrets_encrypted"],
+        )
+    return len(rows)
 
 
 # ---- keeping deliveries moving (called by jobs/outgoing_webhooks.py) --------------------------------

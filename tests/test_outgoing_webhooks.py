@@ -12,21 +12,25 @@ import json
 import random
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import pytest_asyncio
+from cryptography.fernet import Fernet
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from connectors.fakes.server import serve_app
+from core import crypto
+from core.settings import get_settings
 from core.sql import fetch, fetchrow
 from models import AuditLog, Role, WebhookDelivery, WebhookEndpoint
 from resolvers import ssrf
+from resolvers.outgoing_webhooks import reencrypt_all_secrets
 from resolvers.webhook_delivery import clock
 from schema.relay import parse_global_id, to_global_id
 from tests.helpers import error_code, eventually, gql, login, make_user, post_webhook, wa_text_payload
@@ -428,3 +432,22 @@ async def test_only_admins_manage_webhooks(server, admin):
     body = await gql(server, SAVE, {"input": {"url": "https://example.com", "events": ["*"]}}, agent)
     assert error_code(body) == "FORBIDDEN"
     assert await fetchrow("SELECT 1 FROM webhook_endpoints") is None
+
+
+async def test_signing_secrets_follow_an_encryption_key_rotation(server, wa, admin, monkeypatch):
+    token, _ = admin
+    endpoint, secret = await save_endpoint(server, token, "http://127.0.0.1:9/hook", wa[0].id)
+    configured = get_settings().encryption_keys[0]
+    new = Fernet.generate_key().decode()
+
+    def use_keys(*keys: str) -> None:
+        settings = replace(get_settings(), encryption_keys=keys)
+        monkeypatch.setattr(crypto, "get_settings", lambda: settings)
+
+    use_keys(new, configured)
+    assert await reencrypt_all_secrets() >= 1
+    use_keys(new)  # the configured key retired: the secret still reads, under the new key alone
+    row = await WebhookEndpoint.get(id=parse_global_id(endpoint)[1])
+    assert crypto.decrypt_secrets(row.secrets_encrypted)["current"] == secret
+    use_keys(configured, new)  # back under the suite's key
+    await reencrypt_all_secrets()
