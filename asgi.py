@@ -33,6 +33,7 @@ from core.sql import fetchrow
 from core.web_security import security_middleware
 from ingress.mounts import ingress_routes, ingress_running
 from jobs.inprocess import start_inprocess_worker, stop_inprocess_worker
+from resolvers import modules as module_rules
 from schema import build_schema
 from schema.downloads import download_routes
 from schema.http import GraphQLEndpoint
@@ -155,11 +156,13 @@ def create_app() -> Starlette:
         try:
             async with ingress_running(settings):  # the demo's fake numbers, gateways when embedded
                 maintenance = asyncio.create_task(_maintenance())
+                modules_in_step = asyncio.create_task(module_rules.keep_in_step())  # core/extensions.py
                 log.info("PyTake ready", extra={"url": settings.public_url, "embedded": settings.embedded})
                 try:
                     yield
                 finally:
                     maintenance.cancel()
+                    modules_in_step.cancel()
         finally:
             if worker is not None:
                 await asyncio.to_thread(stop_inprocess_worker, worker)

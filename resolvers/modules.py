@@ -103,6 +103,20 @@ async def sync(force: bool = False) -> None:
     _synced_version = version
 
 
+async def keep_in_step(every: float = 5.0) -> None:
+    """Each API process runs this: a module enabled, configured or failed in another process
+    reaches this one's registry (and its flow validation) within `every` seconds, and a process
+    that just started has the enabled modules before its first request needs them."""
+    while True:
+        try:
+            await sync()
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the database is down, say: keep what we have and try again
+            log.warning("modules: could not read their state", exc_info=True)
+        await asyncio.sleep(every)
+
+
 async def list_modules(actor: Actor | None) -> list[dict[str, Any]]:
     require_admin(actor)
     await sync()
