@@ -47,6 +47,9 @@ ID_TYPES = {
     "sourceId": "Customer",
     "targetId": "Customer",
     "flowId": "Flow",
+    "endpointId": "WebhookEndpoint",
+    "deliveryId": "WebhookDelivery",  # a UUID, not a global id: malformed either way here
+    "channelIds": "Channel",
     "templateId": "ResponseTemplate",
     "customerId": "Customer",
     "actor": "User",  # auditLog(filter: {actor})
@@ -71,6 +74,9 @@ ID_OF_FIELD = {
     "stopTemplateExperiment": "TemplateExperiment",
     "promoteTemplateVariant": "TemplateExperiment",
     "customerExport": "CustomerExport",
+    "saveWebhookEndpoint": "WebhookEndpoint",
+    "deleteWebhookEndpoint": "WebhookEndpoint",
+    "rotateWebhookEndpointSecret": "WebhookEndpoint",
 }
 
 
