@@ -30,8 +30,9 @@ from core.settings import get_settings
 from core.sql import fetch, fetchrow
 from models import AuditLog, Role, WebhookDelivery, WebhookEndpoint
 from resolvers import ssrf
-from resolvers.outgoing_webhooks import reencrypt_all_secrets
+from resolvers.outgoing_webhooks import deliver, reencrypt_all_secrets
 from resolvers.webhook_delivery import clock
+from resolvers.webhook_dispatch import dispatch
 from schema.relay import parse_global_id, to_global_id
 from tests.helpers import error_code, eventually, gql, login, make_user, post_webhook, wa_text_payload
 
@@ -54,9 +55,12 @@ class Receiver:
     answer: Callable[[dict[str, Any]], int] = lambda body: 200
     requests: list[Received] = field(default_factory=list)
     url: str = ""
+    delay: float = 0.0
 
     async def handle(self, request: Request) -> PlainTextResponse:
         raw = await request.body()
+        if self.delay:
+            await asyncio.sleep(self.delay)
         status = self.answer(json.loads(raw))
         self.requests.append(Received({k.lower(): v for k, v in request.headers.items()}, raw, status))
         return PlainTextResponse("ok" if status < 300 else "no", status_code=status)
@@ -451,3 +455,25 @@ async def test_signing_secrets_follow_an_encryption_key_rotation(server, wa, adm
     assert crypto.decrypt_secrets(row.secrets_encrypted)["current"] == secret
     use_keys(configured, new)  # back under the suite's key
     await reencrypt_all_secrets()
+
+
+async def test_concurrent_workers_send_each_delivery_once_and_in_order(server, wa, receiver, admin):
+    """Several fan-outs and senders at once (besides the tick): row locks and leases keep every
+    event to one delivery, sent once, each conversation's in order."""
+    token, _ = admin
+    receiver.delay = 0.05  # widens the window in which two senders could collide
+    endpoint, _ = await save_endpoint(server, token, receiver.url, wa[0].id)
+    endpoint_id = parse_global_id(endpoint)[1]
+    phones = [f"5541{random.randrange(10**9):09d}" for _ in range(3)]
+    for n in range(4):
+        await asyncio.gather(*(customer_writes(server, wa, f"{p}:{n}", phone=p) for p in phones))
+        await asyncio.gather(dispatch(), dispatch(), *(deliver(endpoint_id) for _ in range(4)))
+    await eventually(lambda: _at_least(receiver.accepted, 12), timeout=60)
+    await asyncio.gather(dispatch(), *(deliver(endpoint_id) for _ in range(3)))
+    await asyncio.sleep(1.5)  # a tick or so: anything doubled would arrive by now
+
+    got = [r.json["data"]["message"]["text"] for r in receiver.accepted()]
+    assert sorted(got) == sorted(f"{p}:{n}" for p in phones for n in range(4))  # each exactly once
+    assert len({r.headers["pytake-delivery"] for r in receiver.requests}) == len(receiver.requests)
+    for phone in phones:
+        assert [t for t in got if t.startswith(phone)] == [f"{phone}:{n}" for n in range(4)]
