@@ -171,9 +171,10 @@ def _client() -> httpx.AsyncClient:
 async def _record(claimed: dict[str, Any], outcome: Outcome) -> None:
     now = clock.now()
     async with in_transaction() as conn:
-        await conn.execute_query(
+        # The endpoint may have been deleted while this was in flight: then there is nothing to record.
+        recorded = await conn.execute_query_dict(
             "INSERT INTO webhook_attempts (delivery_id, started_at, duration_ms, status_code, error, succeeded) "
-            "VALUES ($1, $2, $3, $4, $5, $6)",
+            "SELECT $1, $2, $3, $4, $5, $6 WHERE EXISTS (SELECT 1 FROM webhook_deliveries WHERE id = $1) RETURNING id",
             [
                 claimed["id"],
                 outcome.started_at,
@@ -183,6 +184,8 @@ async def _record(claimed: dict[str, Any], outcome: Outcome) -> None:
                 outcome.succeeded,
             ],
         )
+        if not recorded:
+            return
         if outcome.succeeded:
             await conn.execute_query(
                 "UPDATE webhook_deliveries SET status = 'succeeded', delivered_at = $2, lease_until = NULL, "
