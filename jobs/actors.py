@@ -1,5 +1,5 @@
 """Imports every actor module, so a worker knows all actors."""
 
-import jobs.outgoing_webhooks  # noqa: F401  (signed outgoing webhooks)
+import jobs.outgoing_webhooks  # signed outgoing webhooks
 import jobs.privacy  # noqa: F401  (customer exports, retention)
 from jobs import assignment, lifecycle, mailboxes, maintenance, outbound, sla, whatsapp_templates  # noqa: F401

@@ -38,12 +38,17 @@ _BY_SCOPE: dict[Scope | None, str] = {
     Scope.TEAMS_MANAGE: "saveTeam addRoutingRule updateAgent createSlaPolicy",
     Scope.USERS_READ: "users",
     Scope.AUDIT_READ: "auditLog",
+    Scope.WEBHOOKS_MANAGE: (
+        "webhookEndpoints webhookDeliveries saveWebhookEndpoint deleteWebhookEndpoint "
+        "rotateWebhookEndpointSecret replayWebhookDeliveries"
+    ),
     Scope.PRIVACY_MANAGE: (
         "customerExport retentionPolicies requestCustomerExport eraseCustomer setChannelRetention"
     ),
     NO_KEYS: (
         "login refreshToken logout createUser setMyPresence demo simulateInboundMessage "
         "apiKeys createApiKey revokeApiKey"
+        " modules enableModule disableModule configureModule"  # installing code's behaviour: people only
     ),
 }
 
