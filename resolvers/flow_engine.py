@@ -180,7 +180,13 @@ class _Run:
             self.finish("failed", f"more than {MAX_STEPS_PER_EVENT} steps without waiting (at {node['id']})")
             return
         self.state.update(node=node["id"], status="running", waiting_for=None, attempts=0)
-        getattr(self, f"_enter_{node['type']}")(node, node["config"])
+        enter = getattr(self, f"_enter_{node['type']}", None)
+        if enter is None:
+            # A node type an enabled module adds (core/extensions.py): validation accepts it, but
+            # running it (NodeType.run, then the port it returns) is not wired into the engine yet.
+            self.finish("failed", f"{node['id']}: node type {node['type']!r} comes from a module and cannot run here yet")
+            return
+        enter(node, node["config"])
 
     def _enter_trigger(self, node: dict[str, Any], config: dict[str, Any]) -> None:
         self.follow(node, DEFAULT_PORT)

@@ -30,6 +30,8 @@ CONFIGURE = """mutation($n: String!, $c: JSON!) { configureModule(name: $n, conf
 ENABLE = "mutation($n: String!) { enableModule(name: $n) { name status enabled failedReason } }"
 DISABLE = "mutation($n: String!) { disableModule(name: $n) { name status enabled } }"
 SAVE_FLOW = "mutation($input: SaveFlowInput!) { saveFlow(input: $input) { id version } }"
+SIMULATE = """mutation($definition: FlowDefinitionInput, $script: [String!]!) {
+  simulateFlow(definition: $definition, script: $script, platform: WHATSAPP) { status node } }"""
 
 
 def flow(notify_config: dict[str, Any]) -> dict[str, Any]:
@@ -142,6 +144,18 @@ async def test_a_module_enabled_at_run_time_adds_a_flow_node_type(server, admin,
     assert (
         wrong["errors"][0]["extensions"]["node"] == "tell" and "config.text" in wrong["errors"][0]["message"]
     )
+
+    # The flow engine does not run module nodes yet: a simulation ends there, failed and saying
+    # why, rather than erroring.
+    simulated = await gql(
+        server,
+        SIMULATE,
+        {"definition": flow({"text": "Cliente urgente!"})["definition"], "script": ["urgente"]},
+        supervisor,
+    )
+    assert "errors" not in simulated, simulated
+    result = simulated["data"]["simulateFlow"]
+    assert result["status"] == "failed" and result["node"] == "tell"
 
     await gql(server, DISABLE, {"n": "slack_alerts"}, admin)
     after = await gql(server, SAVE_FLOW, {"input": flow({"text": "Cliente urgente!"})}, supervisor)
