@@ -29,6 +29,7 @@ COPY resolvers/ resolvers/
 COPY schema/ schema/
 COPY ingress/ ingress/
 COPY jobs/ jobs/
+COPY modules/ modules/
 COPY migrations/ migrations/
 # Editable: the code finds its migrations and the web app beside it (core/settings.ROOT is /app),
 # not inside site-packages.

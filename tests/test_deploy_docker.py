@@ -22,7 +22,7 @@ from tests.conftest import free_port
 ROOT = Path(__file__).resolve().parents[1]
 DOCKERFILE = ROOT / "Dockerfile"
 HADOLINT = shutil.which("hadolint") or str(Path(sys.executable).parent / "hadolint")
-APP_SOURCES = ("asgi.py", "core", "connectors", "models", "resolvers", "schema", "ingress", "jobs")
+APP_SOURCES = ("asgi.py", "core", "connectors", "models", "resolvers", "schema", "ingress", "jobs", "modules")
 
 
 def pytake_command(argv: list[str]) -> argparse.Namespace:
