@@ -236,7 +236,8 @@ async def configure(actor: Actor | None, name: str, config: Any) -> list[dict[st
 
 async def mark_failed(name: str, reason: str) -> None:
     log.error(
-        "module failed; disabled until an admin enables it again", extra={"module_name": name, "reason": reason}
+        "module failed; disabled until an admin enables it again",
+        extra={"module_name": name, "reason": reason},
     )
     await fetch(
         "UPDATE modules SET failed_reason = $2, updated_at = clock_timestamp() WHERE name = $1",
@@ -283,28 +284,8 @@ async def _dispatch_one(name: str) -> int:
         )
         failure = None
         for event in events:
-            found = outgoing(event["type"], orjson.loads(event["payload"]))
-            if found is not None:
-                kind, conversation_id, data, _ = found
-                payload = {
-                    "event_id": str(event["seq"]),
-                    "type": kind,
-                    "created_at": event["created_at"].isoformat(),
-                    "conversation_id": conversation_id,
-                    "data": data,
-                }
-                for handler in entry.module.event_handlers:
-                    if kind not in handler.events and "*" not in handler.events:
-                        continue
-                    try:
-                        await asyncio.wait_for(handler.handle(payload, entry.config), HANDLER_TIMEOUT)
-                        calls += 1
-                    except Exception as exc:
-                        failure = (
-                            f"handler failed on event {event['seq']} ({kind}): {type(exc).__name__}: {exc}"
-                        )
-                        log.exception("module handler failed", extra={"module_name": name, "event": event["seq"]})
-                        break
+            given, failure = await _give(entry, event)
+            calls += given
             if failure:
                 break  # the cursor stays before it: re-enabling the module tries this event again
             cursor = event["seq"]
@@ -312,3 +293,31 @@ async def _dispatch_one(name: str) -> int:
     if failure:
         await mark_failed(name, failure)
     return calls
+
+
+async def _give(entry: Active, event: dict[str, Any]) -> tuple[int, str | None]:
+    """Hand one log event to the module's handlers that want it: (calls made, why it failed)."""
+    found = outgoing(event["type"], orjson.loads(event["payload"]))
+    if found is None:
+        return 0, None
+    kind, conversation_id, data, _ = found
+    payload = {
+        "event_id": str(event["seq"]),
+        "type": kind,
+        "created_at": event["created_at"].isoformat(),
+        "conversation_id": conversation_id,
+        "data": data,
+    }
+    calls = 0
+    for handler in entry.module.event_handlers:
+        if kind not in handler.events and "*" not in handler.events:
+            continue
+        try:
+            await asyncio.wait_for(handler.handle(payload, entry.config), HANDLER_TIMEOUT)
+        except Exception as exc:  # isolated: this module is marked failed, nothing else is touched
+            log.exception(
+                "module handler failed", extra={"module_name": entry.module.name, "event": event["seq"]}
+            )
+            return calls, f"handler failed on event {event['seq']} ({kind}): {type(exc).__name__}: {exc}"
+        calls += 1
+    return calls, None
