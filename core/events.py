@@ -182,11 +182,18 @@ class EventLog:
     async def check_retained(self, stream: str, after: int) -> None:
         """A cursor older than the retained log cannot be replayed exactly: say so (the client
         reloads) rather than replay with a silent hole."""
+        # One statement, so one snapshot: read apart, an event committed between the two reads
+        # made an up-to-date cursor look expired (a live view resubscribing under load).
         row = await fetchrow(
-            "SELECT prev_seq FROM events WHERE stream = $1 AND seq > $2 ORDER BY seq LIMIT 1", stream, after
+            "SELECT EXISTS (SELECT 1 FROM events WHERE stream = $1 AND seq > $2) AS newer, "
+            "(SELECT prev_seq FROM events WHERE stream = $1 AND seq > $2 ORDER BY seq LIMIT 1) AS prev_seq, "
+            "COALESCE((SELECT last_seq FROM stream_heads WHERE stream = $1), 0) AS head",
+            stream,
+            after,
         )
-        if row is None:
-            if await self.head(stream) > after:  # events happened after the cursor, none is left
+        assert row is not None
+        if not row["newer"]:
+            if row["head"] > after:  # events happened after the cursor, none is left
                 raise CursorExpired(f"events after {after} on this stream are no longer retained")
         elif row["prev_seq"] is not None and row["prev_seq"] > after:
             raise CursorExpired(f"events after {after} on this stream are no longer retained")
