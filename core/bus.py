@@ -106,7 +106,14 @@ class RedisPubSubBackend(BroadcastBackend):
         return self._conn is not None
 
     async def connect(self) -> None:
-        conn = await self._open()
+        conn: AbstractConnection | None
+        try:
+            conn = await self._open()
+        except (RedisError, OSError, TimeoutError) as exc:
+            # A process starting while Redis is down starts anyway (reads and webhooks need only
+            # PostgreSQL; live events catch up from the log) and links up when Redis answers.
+            log.warning("Redis unreachable at start (%r); linking up when it answers", exc)
+            conn = None
         self._reader = asyncio.create_task(self._run(conn), name="redis-bus-reader")
         self._reader.add_done_callback(self._reader_done)
 
@@ -193,7 +200,9 @@ class RedisPubSubBackend(BroadcastBackend):
             entry.resync = True  # whatever was published until the re-SUBSCRIBE is gone
             entry.settled.set()  # a subscribe() waiting for confirmation returns now
 
-    async def _run(self, conn: AbstractConnection) -> None:
+    async def _run(self, conn: AbstractConnection | None) -> None:
+        if conn is None:
+            conn = await self._reconnect()
         while True:
             try:
                 await self._read(conn)
