@@ -7,7 +7,7 @@ FRONTEND_STAMP := frontend/node_modules/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint bench bench-ingest bench-mixed bench-inbox bench-search frontend clean serve worker migrate
+.PHONY: faults soak run test lint bench bench-ingest bench-mixed bench-inbox bench-search frontend clean serve worker migrate
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -56,6 +56,14 @@ serve: $(STAMP)
 	$(VENV)/bin/pytake serve --workers $${WORKERS:-2}
 worker: $(STAMP)
 	$(VENV)/bin/pytake worker
+
+## The fault suite: private PostgreSQL + Redis, 2 API + 2 worker processes, killed under load (README "Faults").
+faults: $(STAMP)
+	$(VENV)/bin/pytest -q -s --confcutdir=tests/faults tests/faults
+
+## Soak (not in CI): steady load for SOAK_MINUTES (30), RSS and table sizes every minute.
+soak: $(STAMP)
+	$(PY) -m bench.soak
 
 clean:
 	rm -rf $(VENV) frontend/node_modules frontend/dist .pytake

@@ -1,0 +1,185 @@
+"""The fault suite's world: a private PostgreSQL and Redis, two `pytake serve` processes, two
+`pytake worker` processes, the platform fakes, channels and agents. Run by `make faults`, never by
+`make test` (pyproject's norecursedirs; `--confcutdir` keeps tests/conftest.py's own set-up out).
+
+The environment is fixed here, before any app module reads settings. Sizes come from FAULTS_* (see
+README "Faults")."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import secrets
+import shutil
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from tests.faults.cluster import Cluster, PrivatePostgres, PrivateRedis, Service, free_port, make_root
+
+ROOT_DIR = make_root()
+os.environ.update(
+    {
+        "PYTAKE_DATA_DIR": str(ROOT_DIR / "data"),
+        "PYTAKE_DEMO": "0",
+        "PYTAKE_INPROCESS_WORKER": "0",
+        "LOG_LEVEL": "WARNING",
+        "JWT_SECRET": secrets.token_urlsafe(32),
+        "ENCRYPTION_KEYS": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+    }
+)
+os.environ.pop("DATABASE_URL", None)
+os.environ.pop("REDIS_URL", None)
+
+PASSWORD = "fault suite password"
+
+
+def setting(name: str, default: int) -> int:
+    return int(os.environ.get(name) or default)
+
+
+@dataclass
+class World:
+    cluster: Cluster
+    fakes: dict[str, Any]
+    channels: dict[str, Any]  # platform → Channel row
+    secrets: dict[str, dict[str, str]]  # platform → the channel's secrets
+    agents: list[str] = field(default_factory=list)  # e-mails
+
+    @property
+    def bases(self) -> list[str]:
+        return self.cluster.bases
+
+
+def _service_env(db_url: str, redis_url: str, public_url: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DATABASE_URL": db_url,
+        "REDIS_URL": redis_url,
+        "PYTAKE_NAMESPACE": "faults",
+        "PUBLIC_URL": public_url,
+        "GRAPHQL_RATE_PER_MINUTE": "100000000",  # the load generator is one address
+        "LOGIN_RATE_PER_MINUTE": "100000",
+        # A killed worker's jobs come back after this many seconds (production: 60).
+        "WORKER_HEARTBEAT_TIMEOUT": os.environ.get("FAULTS_HEARTBEAT_TIMEOUT", "10"),
+        "WORKER_STOP_TIMEOUT": "5",
+        "SHUTDOWN_TIMEOUT": "3",
+        "DB_POOL_SIZE": "15",
+    }
+
+
+async def _seed(
+    db_url: str, fakes: dict[str, Any], bases: list[str]
+) -> tuple[dict[str, Any], dict[str, dict[str, str]], list[str]]:
+    from core.db import close_orm, init_orm
+    from models import Role
+    from tests.helpers import make_channel, make_user
+
+    await init_orm(db_url)
+    try:
+        channels: dict[str, Any] = {}
+        all_secrets: dict[str, dict[str, str]] = {}
+        wa_secrets = {"app_secret": uuid.uuid4().hex, "access_token": uuid.uuid4().hex, "verify_token": "v"}
+        phone_id = "1065403522"
+        channels["whatsapp"] = await make_channel(
+            "whatsapp",
+            {"phone_number_id": phone_id, "api_base": fakes["whatsapp"].base, "api_version": "v21.0"},
+            wa_secrets,
+        )
+        fakes["whatsapp"].add_number(
+            phone_id, access_token=wa_secrets["access_token"], app_secret=wa_secrets["app_secret"]
+        )
+        line_secrets = {"channel_secret": uuid.uuid4().hex, "channel_access_token": uuid.uuid4().hex}
+        channels["line"] = await make_channel("line", {"api_base": fakes["line"].base}, line_secrets)
+        fakes["line"].add_channel(
+            line_secrets["channel_access_token"], channel_secret=line_secrets["channel_secret"]
+        )
+        bot_token = f"{700000 + secrets.randbelow(99999)}:{uuid.uuid4().hex}"
+        tg_secrets = {"bot_token": bot_token, "secret_token": uuid.uuid4().hex}
+        channels["telegram"] = await make_channel(
+            "telegram", {"api_base": fakes["telegram"].base}, tg_secrets
+        )
+        fakes["telegram"].add_bot(bot_token)
+        all_secrets.update(whatsapp=wa_secrets, line=line_secrets, telegram=tg_secrets)
+        agents = []
+        import tests.helpers as helpers
+
+        helpers.PASSWORD = PASSWORD  # make_user hashes this one
+        for _ in range(setting("FAULTS_AGENTS", 4)):
+            user = await make_user(Role.AGENT)
+            agents.append(user.email)
+        admin = await make_user(Role.ADMIN)
+        agents.insert(0, admin.email)
+        return channels, all_secrets, agents
+    finally:
+        await close_orm()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def world() -> AsyncIterator[World]:
+    if shutil.which("redis-server") is None:
+        pytest.skip(
+            "redis-server is not installed: the fault suite starts its own Redis (apt-get install redis-server)"
+        )
+    from connectors.fakes.whatsapp import FakeWhatsApp
+    from core import db as core_db
+    from tests.fakes.line import FakeLine
+    from tests.fakes.telegram import FakeTelegram
+
+    postgres = PrivatePostgres(ROOT_DIR)
+    await asyncio.to_thread(postgres.init)
+    await asyncio.to_thread(postgres.start)
+    redis = PrivateRedis(ROOT_DIR)
+    await asyncio.to_thread(redis.start)
+    db_url = core_db.with_database(postgres.url, "pytake_faults")
+    await core_db.ensure_database(postgres.url, "pytake_faults")
+    await core_db.migrate(db_url)
+
+    fakes: dict[str, Any] = {
+        "whatsapp": FakeWhatsApp(),
+        "line": FakeLine(),
+        "telegram": FakeTelegram(require_https=False),
+    }
+    contexts = {name: fake.serve() for name, fake in fakes.items()}
+    for name, ctx in contexts.items():
+        fakes[name].base = await ctx.__aenter__()
+        fakes[name].auto_statuses = []  # statuses are posted by the scenarios that want them
+
+    ports = [free_port(), free_port()]
+    bases = [f"http://127.0.0.1:{p}" for p in ports]
+    env = _service_env(db_url, redis.url, bases[0])
+    apis = [
+        Service(
+            f"api{i}",
+            ["serve", "--host", "127.0.0.1", "--port", str(p), "--workers", "1"],
+            env,
+            ROOT_DIR / f"api{i}.log",
+        )
+        for i, p in enumerate(ports)
+    ]
+    workers = [
+        Service(
+            f"worker{i}", ["worker", "--processes", "1", "--threads", "8"], env, ROOT_DIR / f"worker{i}.log"
+        )
+        for i in range(2)
+    ]
+    cluster = Cluster(ROOT_DIR, postgres, redis, db_url, apis, workers, bases)
+    channels, all_secrets, agents = await _seed(db_url, fakes, bases)
+    try:
+        for service in [*apis, *workers]:
+            service.start()
+        await cluster.wait_ready()
+        yield World(cluster, fakes, channels, all_secrets, agents)
+    finally:
+        await asyncio.to_thread(cluster.stop)
+        for ctx in contexts.values():
+            await ctx.__aexit__(None, None, None)
+        if not os.environ.get("FAULTS_KEEP"):
+            shutil.rmtree(ROOT_DIR, ignore_errors=True)
+        else:
+            print(f"fault suite logs kept in {ROOT_DIR}")
