@@ -31,7 +31,7 @@ from connectors.registry import get_connector
 from core import http, metrics, tasks
 from core.auth import Actor
 from core.events import INBOX, committed, conversation_stream, emit
-from core.sql import fetch, in_transaction, retry_on_deadlock
+from core.sql import fetch, fetchrow, in_transaction, retry_on_deadlock
 from models import Channel
 from resolvers import send_lease, sla, templates, whatsapp_templates
 from resolvers.auth import require_user
@@ -306,6 +306,10 @@ async def deliver(message_id: int) -> str:
         "FROM customer_identities i "
         "WHERE m.id = $3 AND i.id = m.identity_id AND m.direction = 'outbound' AND m.status = 'queued' "
         f"AND {free} "
+        # In order per conversation: an earlier reply still queued goes first; when it is sent or
+        # has failed, `_send_next` enqueues this one again.
+        "AND NOT EXISTS (SELECT 1 FROM messages e WHERE e.conversation_id = m.conversation_id "
+        "AND e.direction = 'outbound' AND e.status = 'queued' AND e.id < m.id) "
         "RETURNING m.id, m.conversation_id, m.channel_id, m.kind, m.text, m.reply_to_platform_id, m.metadata, m.attachments, "
         "m.send_attempts, COALESCE(i.reply_address, i.external_id) AS recipient, i.last_inbound_at",
         graces,
@@ -315,7 +319,7 @@ async def deliver(message_id: int) -> str:
     )
     if not claimed:
         await _unless_waiting_for_an_echo(message_id)
-        return "skipped"  # already sent, failed, or another attempt holds the lease
+        return "skipped"  # already sent, failed, another attempt holds the lease, or an earlier reply waits
     row = claimed[0]
     channel = await Channel.get(id=row["channel_id"])
     connector = get_connector(Platform(channel.platform))
@@ -395,6 +399,7 @@ async def deliver(message_id: int) -> str:
             )
         committed()
         metrics.SENDS.labels(channel.platform, "failed").inc()
+        await _send_next(row["conversation_id"], message_id)
         return "failed"
     async with in_transaction() as conn:
         # The platform's status echo may have recorded it first (resolvers/statuses.py), and moved
@@ -408,11 +413,33 @@ async def deliver(message_id: int) -> str:
         )
         await apply_orphans(conn, channel.id, result.platform_message_id)
     committed()
+    await _send_next(row["conversation_id"], message_id)
     if channel.last_error_at is not None and (channel.last_error or "").startswith("sending failed"):
         await clear_channel_error(channel.id)  # the channel can send again
     metrics.MESSAGES_OUT.labels(channel.platform).inc()
     metrics.SENDS.labels(channel.platform, "sent").inc()
     return "sent"
+
+
+async def _send_next(conversation_id: int, after_id: int) -> None:
+    """The conversation's next queued reply, which waited for this one (see `deliver`)."""
+    row = await fetchrow(
+        "SELECT id FROM messages WHERE conversation_id = $1 AND direction = 'outbound' "
+        "AND status = 'queued' AND id > $2 ORDER BY id LIMIT 1",
+        conversation_id,
+        after_id,
+    )
+    if row is not None:
+        tasks.SEND_MESSAGE.send(row["id"])
+
+
+async def send_platform(message_id: int) -> str | None:
+    """The platform a queued reply goes to (None when it is no longer queued)."""
+    row = await fetchrow(
+        "SELECT platform FROM messages WHERE id = $1 AND direction = 'outbound' AND status = 'queued'",
+        message_id,
+    )
+    return row["platform"] if row else None
 
 
 def _window_tag(caps: Any, last_inbound_at: datetime | None) -> dict[str, str]:
