@@ -12,6 +12,7 @@ import base64
 import os
 import secrets
 import shutil
+import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+from starlette.responses import JSONResponse
 
 from tests.faults.cluster import Cluster, PrivatePostgres, PrivateRedis, Service, free_port, make_root
 
@@ -41,6 +43,36 @@ PASSWORD = "fault suite password"
 
 def setting(name: str, default: int) -> int:
     return int(os.environ.get(name) or default)
+
+
+class Delayed:
+    """An ASGI wrapper answering every HTTP request `delay` seconds late: a platform under load,
+    or (with a delay past our HTTP timeout) one that does not answer at all."""
+
+    def __init__(self, app: Any):
+        self.app = app
+        self.delay = 0.0
+        # A platform's throughput limit: past `rate_limit` calls in one second, 429 with Meta's
+        # throughput error (130429) and a Retry-After of a second.
+        self.rate_limit = 0
+        self.throttled = 0
+        self._window = (0, 0)  # (second, calls in it)
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and self.delay:
+            await asyncio.sleep(self.delay)
+        if scope["type"] == "http" and self.rate_limit and scope["method"] == "POST":
+            second = int(time.time())
+            calls = self._window[1] + 1 if self._window[0] == second else 1
+            self._window = (second, calls)
+            if calls > self.rate_limit:
+                self.throttled += 1
+                body = {
+                    "error": {"message": "(#130429) Rate limit hit", "type": "OAuthException", "code": 130429}
+                }
+                await JSONResponse(body, status_code=429, headers={"Retry-After": "1"})(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 @dataclass
@@ -145,6 +177,8 @@ async def world() -> AsyncIterator[World]:
         "line": FakeLine(),
         "telegram": FakeTelegram(require_https=False),
     }
+    for fake in fakes.values():
+        fake.app = Delayed(fake.app)  # scenarios slow a platform down by setting fake.app.delay
     contexts = {name: fake.serve() for name, fake in fakes.items()}
     for name, ctx in contexts.items():
         fakes[name].base = await ctx.__aenter__()

@@ -16,8 +16,8 @@ from tests.faults.conftest import PASSWORD, World, setting
 from tests.faults.load import LiveView, deliver_webhooks, login
 from tests.faults.platforms import inbound
 
-WEBHOOKS = setting("FAULTS_WEBHOOKS", 3000)
-CUSTOMERS = setting("FAULTS_CUSTOMERS", 300)
+WEBHOOKS = setting("FAULTS_WEBHOOKS", 2000)
+CUSTOMERS = setting("FAULTS_CUSTOMERS", 200)
 SUBSCRIBERS = setting("FAULTS_SUBSCRIBERS", 20)
 CONCURRENCY = setting("FAULTS_CONCURRENCY", 24)
 
