@@ -278,6 +278,7 @@ async def main() -> int:
             "PUBLIC_URL": bases[0],
             "GRAPHQL_RATE_PER_MINUTE": "100000000",
             "LOGIN_RATE_PER_MINUTE": "100000",
+            "ACCESS_TOKEN_TTL": str(int(MINUTES * 60 + 3600)),  # the agents stay signed in throughout
         }
         apis = [
             Service(

@@ -144,3 +144,6 @@ async def test_replies_reach_platforms_once_through_worker_and_redis_kills(world
     )
     for fake in ("whatsapp", "line"):
         world.fakes[fake].app.delay = 0.0
+    # Only a send in flight when its worker died can be doubled: at most one worker's WhatsApp
+    # slots (jobs/outbound.SENDS_PER_PLATFORM) for the one kill.
+    assert wa_dupes <= 4, f"{wa_dupes} WhatsApp duplicates: more than the sends one worker had in flight"
