@@ -155,6 +155,7 @@ async def _seed(
 @pytest_asyncio.fixture(scope="session")
 async def world() -> AsyncIterator[World]:
     if shutil.which("redis-server") is None:
+        shutil.rmtree(ROOT_DIR, ignore_errors=True)
         pytest.skip(
             "redis-server is not installed: the fault suite starts its own Redis (apt-get install redis-server)"
         )
