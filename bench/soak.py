@@ -278,6 +278,10 @@ async def main() -> int:
             "PUBLIC_URL": bases[0],
             "GRAPHQL_RATE_PER_MINUTE": "100000000",
             "LOGIN_RATE_PER_MINUTE": "100000",
+            # The load generators are one address, one agent and one channel at hundreds a second.
+            "USER_RATE_PER_MINUTE": "100000000",
+            "WEBHOOK_RATE_PER_MINUTE": "100000000",
+            "GRAPHQL_COST_PER_MINUTE": "1000000000",
             "ACCESS_TOKEN_TTL": str(int(MINUTES * 60 + 3600)),  # the agents stay signed in throughout
         }
         apis = [

@@ -97,6 +97,10 @@ def _service_env(db_url: str, redis_url: str, public_url: str) -> dict[str, str]
         "PUBLIC_URL": public_url,
         "GRAPHQL_RATE_PER_MINUTE": "100000000",  # the load generator is one address
         "LOGIN_RATE_PER_MINUTE": "100000",
+        # The load generators are one address, one agent and one channel at hundreds a second.
+        "USER_RATE_PER_MINUTE": "100000000",
+        "WEBHOOK_RATE_PER_MINUTE": "100000000",
+        "GRAPHQL_COST_PER_MINUTE": "1000000000",
         # A killed worker's jobs come back after this many seconds (production: 60).
         "WORKER_HEARTBEAT_TIMEOUT": os.environ.get("FAULTS_HEARTBEAT_TIMEOUT", "10"),
         "WORKER_STOP_TIMEOUT": "5",
