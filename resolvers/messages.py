@@ -33,7 +33,7 @@ from core.auth import Actor
 from core.events import INBOX, committed, conversation_stream, emit
 from core.sql import fetch, in_transaction, retry_on_deadlock
 from models import Channel
-from resolvers import send_lease, sla, templates, whatsapp_templates
+from resolvers import flow_hooks, send_lease, sla, templates, whatsapp_templates
 from resolvers.auth import require_user
 from resolvers.channels import clear_channel_error, credentials, record_channel_error
 from resolvers.errors import BadInput, Conflict, NotFound
@@ -166,7 +166,32 @@ async def send_reply(
     committed()
     tasks.SEND_MESSAGE.send(message["id"])  # jobs/outbound.py → deliver() below
     await sla.request_sync([conversation_id])  # a reply meets response targets
+    await flow_hooks.hand_off(conversation_id, actor.user_id, "agent_replied")  # the bot steps back
     return SendReplyResult(message, created=True)
+
+
+async def store_bot_reply(
+    conversation: dict[str, Any],
+    target: ReplyTarget,
+    client_message_id: str,
+    text: str,
+    buttons: list[Button],
+    metadata: dict[str, Any],
+) -> dict[str, Any] | None:
+    """A flow's message (resolvers/flow_actions.py), stored as an agent's reply is but with no
+    sender, so it assigns nobody. The caller checked the platform's limits, deduplicates on
+    `client_message_id` and sends SEND_MESSAGE after its own commit."""
+    return await _store_reply(
+        None,  # type: ignore[arg-type]
+        conversation,
+        target,
+        client_message_id,
+        text,
+        [],
+        buttons,
+        None,
+        metadata,
+    )
 
 
 async def _existing_reply(
