@@ -228,7 +228,8 @@ async def run_schedules(now: datetime | None = None) -> int:
         if now - slot > SCHEDULE_LOOKBACK:
             continue
         conversations = await fetch(
-            "SELECT id FROM conversations WHERE status IN ('open', 'pending') AND $1 = ANY(labels) "
+            "SELECT id FROM conversations WHERE status IN ('open', 'pending') "
+            "AND EXISTS (SELECT 1 FROM unnest(labels) AS l WHERE lower(l) = $1) "
             "ORDER BY id LIMIT $2",
             schedule["label"],
             MAX_STARTS_PER_SWEEP,

@@ -25,6 +25,7 @@ from connectors.fakes.whatsapp import FakeWhatsApp
 from models import (
     Conversation,
     ConversationActivity,
+    Flow,
     FlowExecution,
     FlowInboundCursor,
     Message,
@@ -35,7 +36,7 @@ from models import (
 from resolvers.flow_actions import Effects
 from resolvers.flow_engine import Event
 from resolvers.flow_executions import flow_info, start
-from schema.relay import to_global_id
+from schema.relay import decode_id, to_global_id
 from tests.conftest import REDIS_URL, free_port, requires_redis
 from tests.helpers import (
     Subscriber,
@@ -111,6 +112,7 @@ class Stage:
     agent_token: str
     agent_name: str
     customers: list[str] = field(default_factory=list)
+    flows: list[str] = field(default_factory=list)  # published here; unpublished when the module ends
 
     def customer(self) -> str:
         wa_id = "5521" + str(uuid.uuid4().int)[:9]
@@ -145,6 +147,7 @@ class Stage:
         )
         assert "errors" not in saved, saved
         flow_id = saved["data"]["saveFlow"]["id"]
+        self.flows.append(flow_id)
         published = await gql(self.api, PUBLISH, {"id": flow_id}, self.supervisor)
         assert "errors" not in published, published
         return flow_id
@@ -251,7 +254,7 @@ async def stage(server: str, database: str) -> AsyncIterator[Stage]:
         with started(env, "serve", "--host", "127.0.0.1", "--port", str(port)) as (proc, _):
             await _wait_healthy(api, proc)
             supervisor = await login(api, await make_user(Role.SUPERVISOR))
-            yield Stage(
+            staged = Stage(
                 env,
                 api,
                 fake,
@@ -264,6 +267,13 @@ async def stage(server: str, database: str) -> AsyncIterator[Stage]:
                 await login(api, agent),
                 agent.name,
             )
+            try:
+                yield staged
+            finally:
+                # Later modules' customers must not meet these bots.
+                await Flow.filter(id__in=[decode_id(f, "Flow") for f in staged.flows]).update(
+                    published_version=None
+                )
         await fake.aclose()
 
 
@@ -276,11 +286,12 @@ async def _conversation(wa_id: str) -> Conversation:
 
 
 async def test_a_keyword_runs_the_flow_to_a_team_through_real_workers(stage: Stage) -> None:
-    flow_id = await stage.flow(order_flow(stage, "pedido"))
+    keyword = f"pedido{uuid.uuid4().hex[:4]}"  # whole words, case folded; unique to this run
+    flow_id = await stage.flow(order_flow(stage, keyword))
     wa_id = stage.customer()
     inbox = await Subscriber.open(stage.api, stage.agent_token, TEAM_SUB)  # online: the team's agent
     with worker(stage.env):
-        await stage.say(wa_id, "Oi, sobre meu PEDIDO")
+        await stage.say(wa_id, f"Oi, sobre meu {keyword.upper()}!")
         assert await stage.bot_said(wa_id, 1) == ["Qual o número do pedido?"]
         await stage.say(wa_id, "não sei")
         assert (await stage.bot_said(wa_id, 2))[1] == "Só o número, por favor."
@@ -326,11 +337,12 @@ async def test_a_keyword_runs_the_flow_to_a_team_through_real_workers(stage: Sta
 
 
 async def test_a_worker_killed_in_the_middle_of_a_step_resumes_and_sends_nothing_twice(stage: Stage) -> None:
-    flow_id = await stage.flow(order_flow(stage, "rastreio"))
+    keyword = f"rastreio{uuid.uuid4().hex[:4]}"
+    flow_id = await stage.flow(order_flow(stage, keyword))
     wa_id = stage.customer()
     stage.orders.hold, stage.orders.arrived, stage.orders.release = True, asyncio.Event(), asyncio.Event()
     with worker(stage.env) as first:
-        await stage.say(wa_id, "rastreio")
+        await stage.say(wa_id, keyword)
         await stage.bot_said(wa_id, 1)
         await stage.say(wa_id, "777")
         await asyncio.wait_for(stage.orders.arrived.wait(), 30)  # the HTTP step is under way
@@ -361,10 +373,11 @@ async def test_a_worker_killed_in_the_middle_of_a_step_resumes_and_sends_nothing
 
 
 async def test_a_two_second_wait_survives_a_worker_restart(stage: Stage) -> None:
+    keyword = f"espera{uuid.uuid4().hex[:4]}"
     await stage.flow(
         {
             "nodes": [
-                node("start", "trigger", keywords=["espera"]),
+                node("start", "trigger", keywords=[keyword]),
                 node("hello", "send_message", text="Um momento…"),
                 node("pause", "wait", seconds=2),
                 node("back", "send_message", text="Voltei!"),
@@ -374,7 +387,7 @@ async def test_a_two_second_wait_survives_a_worker_restart(stage: Stage) -> None
     )
     wa_id = stage.customer()
     with worker(stage.env) as first:
-        await stage.say(wa_id, "espera")
+        await stage.say(wa_id, keyword)
         await stage.bot_said(wa_id, 1)
         os.killpg(first.pid, signal.SIGKILL)  # the timer's delayed message is in Redis, or in its hands
         first.wait(timeout=10)
@@ -396,11 +409,12 @@ async def test_a_two_second_wait_survives_a_worker_restart(stage: Stage) -> None
 
 
 async def test_two_copies_of_the_trigger_start_one_run_and_an_agent_takes_over(stage: Stage) -> None:
-    flow_id = await stage.flow(order_flow(stage, "entrega"))
+    keyword = f"entrega{uuid.uuid4().hex[:4]}"
+    flow_id = await stage.flow(order_flow(stage, keyword))
     wa_id = stage.customer()
     wamid = f"wamid.{uuid.uuid4().hex}"
     with worker(stage.env):
-        await asyncio.gather(stage.say(wa_id, "entrega", wamid), stage.say(wa_id, "entrega", wamid))
+        await asyncio.gather(stage.say(wa_id, keyword, wamid), stage.say(wa_id, keyword, wamid))
         await stage.bot_said(wa_id, 1)
         conversation = await _conversation(wa_id)
         # The same trigger firing again (a job run twice, another process): the key holds.
@@ -412,7 +426,7 @@ async def test_two_copies_of_the_trigger_start_one_run_and_an_agent_takes_over(s
             conversation.id,
             "keyword",
             f"message:{flow.id}:{trigger.id}",
-            Event("message", trigger.created_at, text="entrega"),
+            Event("message", trigger.created_at, text=keyword),
             Effects(),
         )
         assert again is None
@@ -436,7 +450,10 @@ async def test_two_copies_of_the_trigger_start_one_run_and_an_agent_takes_over(s
         )
         assert answer is not None and answer.text == "123"
         await eventually(lambda: _seen_by_flows(conversation.id, answer.id), timeout=20)
-    assert stage.bot_texts(wa_id) == ["Qual o número do pedido?", "Oi, sou a Ana"]
+        # A bot step would have stored its message in the transaction that moved the cursor.
+        outbound = await Message.filter(conversation_id=conversation.id, direction="outbound").order_by("id")
+        assert [m.text for m in outbound] == ["Qual o número do pedido?", "Oi, sou a Ana"]
+        assert await stage.bot_said(wa_id, 2) == ["Qual o número do pedido?", "Oi, sou a Ana"]
     [still] = await stage.executions(flow_id)
     assert still["status"] == "paused" and still["currentNode"] == "ask_order"
 
