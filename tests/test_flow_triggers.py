@@ -13,7 +13,16 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from models import AuditLog, Conversation, Flow, FlowExecution, Message, Role
+from models import (
+    AuditLog,
+    Conversation,
+    ConversationActivity,
+    Flow,
+    FlowExecution,
+    FlowInboundCursor,
+    Message,
+    Role,
+)
 from resolvers.errors import BadInput
 from resolvers.flow_engine import Event, advance, initial_state
 from resolvers.flow_triggers import on_event, run_schedules, run_silences
@@ -29,6 +38,7 @@ EXECUTIONS = """query($flow: ID, $conversation: ID, $status: String) {
     id status flowVersion currentNode trigger reason variables history { action outcome } } }"""
 CANCEL = "mutation($id: ID!) { cancelFlowExecution(id: $id) { id status reason } }"
 STATUS = "mutation($id: ID!, $s: ConversationStatus!) { setConversationStatus(conversationId: $id, status: $s) { status } }"
+TAKE = "mutation($id: ID!, $user: ID) { assignConversation(conversationId: $id, userId: $user) { id } }"
 LABELS = "mutation($id: ID!, $add: [String!]) { changeConversationLabels(conversationId: $id, add: $add) { labels } }"
 
 
@@ -250,6 +260,44 @@ async def test_the_sweep_expires_runs_nobody_answered(server: str, wa: Any, flow
     assert (await sweep())["expired"] >= 1
     [run] = await flows.runs(flow=flow_id)
     assert run["status"] == "cancelled"
+
+
+async def test_an_agent_taking_the_conversation_pauses_the_bot_until_it_is_resolved(
+    server: str, wa: Any, flows: Flows
+) -> None:
+    keyword = f"humano{uuid.uuid4().hex[:4]}"
+    flow_id = await flows.publish(ask_flow(keyword))
+    wa_id = phone()
+    conversation = await customer_says(server, wa, wa_id, keyword)
+    await bot_said(wa, wa_id, 1)
+    gid = to_global_id("Conversation", conversation.id)
+    agent = await make_user(Role.AGENT)
+    token = await login(server, agent)
+    taken = await gql(server, TAKE, {"id": gid, "user": to_global_id("User", agent.id)}, token)
+    assert "errors" not in taken, taken
+    [run] = await flows.runs(flow=flow_id)
+    assert run["status"] == "paused"
+    activity = await ConversationActivity.get(conversation_id=conversation.id, type="flow_handed_off")
+    assert (activity.actor_id, activity.data["why"]) == (agent.id, "agent_took")
+    again = await customer_says(server, wa, wa_id, keyword)  # no new run while the agent has it
+    last = await Message.filter(conversation_id=again.id, direction="inbound").order_by("-id").first()
+    assert last is not None
+
+    async def seen() -> bool:
+        cursor = await FlowInboundCursor.get_or_none(conversation_id=again.id)
+        return cursor is not None and cursor.last_message_id >= last.id
+
+    await eventually(seen, timeout=20)
+    assert len(await flows.runs(flow=flow_id)) == 1
+    assert "errors" not in await gql(server, STATUS, {"id": gid, "s": "RESOLVED"}, token)
+
+    async def ended() -> list[dict[str, Any]] | None:
+        runs = await flows.runs(flow=flow_id)
+        return runs if runs[0]["status"] == "cancelled" else None
+
+    [run] = await eventually(ended, timeout=20)
+    assert "resolved" in run["reason"]
+    assert bot_texts(wa, wa_id) == ["Qual o pedido?"]
 
 
 # ---- versions, supervisors ------------------------------------------------------------------------------
