@@ -106,7 +106,14 @@ async def _take_messages(conversation_id: int, first_id: int) -> tuple[Effects, 
 
 async def _on_message(conversation_id: int, message: dict[str, Any], effects: Effects) -> None:
     event = Event(kind="message", at=message["created_at"], text=message["text"] or "")
-    waiting = await _waiting_for_reply(conversation_id) or await _returning_customer(conversation_id)
+    first = not await fetch(
+        "SELECT 1 AS one FROM messages WHERE conversation_id = $1 AND direction = 'inbound' AND id < $2 LIMIT 1",
+        conversation_id,
+        message["id"],
+    )
+    waiting = await _waiting_for_reply(conversation_id)
+    if not waiting and first:  # a customer whose closed conversation led to this new one
+        waiting = await _returning_customer(conversation_id)
     fed = False
     for execution in waiting:
         flow = await flow_info(execution["flow_id"], execution["flow_version"])
@@ -116,31 +123,27 @@ async def _on_message(conversation_id: int, message: dict[str, Any], effects: Ef
         fed = await step(execution, flow, event, effects) or fed
     if fed:
         return
-    first = not await fetch(
-        "SELECT 1 AS one FROM messages WHERE conversation_id = $1 AND direction = 'inbound' AND id < $2 LIMIT 1",
-        conversation_id,
-        message["id"],
-    )
-    handed_off = await fetch(
-        "SELECT 1 AS one FROM flow_executions WHERE conversation_id = $1 AND status = 'paused' LIMIT 1",
-        conversation_id,
-    )
-    keyword_started = bool(handed_off)
+    keyword_started = False
     for flow in await published_flows():
         trigger = await trigger_of(flow)
         if first and trigger.get("event") == "conversation_created":
-            start_event = Event(kind="start", at=message["created_at"])
-            await start(
-                flow,
-                conversation_id,
-                "conversation_created",
-                f"created:{flow.id}:{conversation_id}",
-                start_event,
-                effects,
-            )
+            key = f"created:{flow.id}:{conversation_id}"
+            await start(flow, conversation_id, "conversation_created", key, Event("start", event.at), effects)
         elif not keyword_started and trigger_matches(trigger, event.text or ""):
+            if await _handed_off(conversation_id):
+                keyword_started = True  # the agent is talking: no keyword bot now
+                continue
             key = f"message:{flow.id}:{message['id']}"
             keyword_started = await start(flow, conversation_id, "keyword", key, event, effects) is not None
+
+
+async def _handed_off(conversation_id: int) -> bool:
+    return bool(
+        await fetch(
+            "SELECT 1 AS one FROM flow_executions WHERE conversation_id = $1 AND status = 'paused' LIMIT 1",
+            conversation_id,
+        )
+    )
 
 
 async def _waiting_for_reply(conversation_id: int) -> list[dict[str, Any]]:
