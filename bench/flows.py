@@ -207,7 +207,7 @@ async def stage(db_url: str, namespace: str) -> AsyncIterator[tuple[str, Arrival
     await conn.close()
 
 
-async def conversations_phase(lanes: Lanes, arrivals: Arrivals, conn: asyncpg.Connection) -> None:
+async def conversations_phase(lanes: Lanes, arrivals: Arrivals, conn: asyncpg.Connection, pgid: int) -> None:
     keyword = f"bench{uuid.uuid4().hex[:4]}"
     await save_and_publish(conn, three_steps(keyword))
     latencies: list[float] = []
@@ -221,9 +221,9 @@ async def conversations_phase(lanes: Lanes, arrivals: Arrivals, conn: asyncpg.Co
             await lanes.post(body, headers)
             latencies.append(await asyncio.wait_for(answered, 300) - posted)
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), group_cpu_seconds(pgid)
     await asyncio.gather(*(customer(i) for i in range(RUNS)))
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, group_cpu_seconds(pgid) - cpu
     steps = await conn.fetchval("SELECT count(*) FROM flow_execution_steps WHERE action LIKE 'event:%'")
     done = await conn.fetchval("SELECT count(*) FROM flow_executions WHERE status = 'completed'")
     print(f"\nbench/flows  runs={RUNS} (3 steps: question, answer, reply) webhook connections={CONCURRENCY}")
@@ -233,6 +233,8 @@ async def conversations_phase(lanes: Lanes, arrivals: Arrivals, conn: asyncpg.Co
         f"   p99 {percentile(latencies, 99) * 1000:.0f} ms"
     )
     print(f"  steps: {steps} in {seconds:.1f} s = {steps / seconds:.0f} steps/s with 2 worker processes")
+    # On a shared, loaded machine the rate follows the neighbours' load; CPU per step much less.
+    print(f"  worker CPU per step (sends included): {cpu / steps * 1000:.1f} ms")
     # Where the time goes: the customer's message stored → its step → the bot's message sent.
     split = await conn.fetchrow(
         "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM o.created_at - m.created_at)) AS queued, "
@@ -287,7 +289,7 @@ async def main() -> None:
         lanes = Lanes(base, path)
         with workers(db_url, namespace) as proc:
             await asyncio.sleep(3)  # the worker processes boot
-            await conversations_phase(lanes, arrivals, conn)
+            await conversations_phase(lanes, arrivals, conn, proc.pid)
             await waiting_phase(lanes, conn, proc.pid)
         await lanes.close()
 

@@ -81,6 +81,7 @@ class FlowExecution(Model):
 
     class Meta:
         table = "flow_executions"
+        indexes = (("flow_id", "id"), ("conversation_id", "id"))
 
 
 class FlowExecutionStep(Model):

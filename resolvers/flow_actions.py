@@ -46,6 +46,13 @@ class Effects:
     conversations: set[int] = field(default_factory=set)  # changed: SLA timers may move
     drain: bool = False
 
+    def merge(self, other: Effects) -> None:
+        self.messages += other.messages
+        self.http += other.http
+        self.wakes += other.wakes
+        self.conversations |= other.conversations
+        self.drain = self.drain or other.drain
+
     async def run(self) -> None:
         committed()
         for message_id in self.messages:

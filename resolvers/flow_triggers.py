@@ -13,10 +13,12 @@ keyword flow: the agent is talking."""
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import asyncpg
 from croniter import croniter
 
 from core.sql import fetch, fetchrow, in_transaction, retry_on_deadlock
@@ -34,6 +36,15 @@ from resolvers.flow_executions import (
     step,
 )
 
+log = logging.getLogger(__name__)
+TRANSIENT = (
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.DeadlockDetectedError,
+    asyncpg.exceptions.SerializationError,
+    asyncpg.exceptions.QueryCanceledError,
+)
 BATCH = 20  # messages of one conversation per transaction
 # A conversation the triggers have not seen yet starts from the messages that brought it here and
 # any of the last minutes (a concurrent job for a later message must not skip an earlier one).
@@ -94,7 +105,7 @@ async def _take_messages(conversation_id: int, first_id: int) -> tuple[Effects, 
             BATCH,
         )
         for message in messages:
-            await _on_message(conversation_id, message, effects)
+            await _handle(conversation_id, message, effects)
         if messages:
             await fetch(
                 "UPDATE flow_inbound_cursors SET last_message_id = $2 WHERE conversation_id = $1",
@@ -102,6 +113,31 @@ async def _take_messages(conversation_id: int, first_id: int) -> tuple[Effects, 
                 messages[-1]["id"],
             )
     return effects, len(messages) == BATCH
+
+
+async def _handle(conversation_id: int, message: dict[str, Any], effects: Effects) -> None:
+    """One message in a savepoint of its own. A failure that running it again cannot mend (a bug,
+    a definition the engine trips on) is logged and the message passed over, so it cannot hold up
+    every later message of the conversation; losing the database or a deadlock rolls the whole
+    batch back for the job's retry."""
+    mine = Effects()
+    try:
+        async with in_transaction():
+            await _on_message(conversation_id, message, mine)
+    except Exception as exc:
+        if _transient(exc):
+            raise
+        log.exception(
+            "a flow step failed: the message is passed over",
+            extra={"conversation_id": conversation_id, "message_id": message["id"]},
+        )
+        return
+    effects.merge(mine)
+
+
+def _transient(exc: BaseException) -> bool:
+    cause = exc.__cause__ or exc
+    return isinstance(cause, TRANSIENT) or isinstance(exc, TRANSIENT)
 
 
 async def _on_message(conversation_id: int, message: dict[str, Any], effects: Effects) -> None:

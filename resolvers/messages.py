@@ -286,7 +286,9 @@ async def _store_reply(
             await templates.record_use(conn, sender_id, extra_metadata["response_template"]["id"])
         message = message_view(rows[0])
         conv_rows = await conn.execute_query_dict(
-            "UPDATE conversations SET last_message_id = $2, last_message_at = $3, unread_count = 0, "
+            "UPDATE conversations SET last_message_id = $2, last_message_at = $3, "
+            # A flow's message (no sender) leaves the customer's messages unread for the agents.
+            "unread_count = CASE WHEN $4::int IS NULL THEN unread_count ELSE 0 END, "
             "assignee_id = COALESCE(assignee_id, $4), updated_at = now() "
             f"WHERE id = $1 RETURNING {CONVERSATION_COLUMNS}",
             [conversation["id"], message["id"], message["created_at"], sender_id],

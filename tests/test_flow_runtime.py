@@ -330,6 +330,8 @@ async def test_a_keyword_runs_the_flow_to_a_team_through_real_workers(stage: Sta
     bot = await Message.filter(conversation_id=conversation.id, direction="outbound").order_by("id")
     assert [m.metadata["flow"]["node"] for m in bot] == ["ask_order", "ask_order", "tell"]
     assert all(m.sender_id is None for m in bot)  # the bot's, assigning nobody
+    await conversation.refresh_from_db()
+    assert conversation.unread_count == 3  # the bot answered; no agent has read them yet
     transferred = await ConversationActivity.filter(
         conversation_id=conversation.id, type="transferred"
     ).count()

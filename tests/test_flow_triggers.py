@@ -23,6 +23,7 @@ from models import (
     Message,
     Role,
 )
+from resolvers import flow_triggers
 from resolvers.errors import BadInput
 from resolvers.flow_engine import Event, advance, initial_state
 from resolvers.flow_triggers import on_event, run_schedules, run_silences
@@ -298,6 +299,25 @@ async def test_an_agent_taking_the_conversation_pauses_the_bot_until_it_is_resol
     [run] = await eventually(ended, timeout=20)
     assert "resolved" in run["reason"]
     assert bot_texts(wa, wa_id) == ["Qual o pedido?"]
+
+
+async def test_a_message_a_step_fails_on_is_passed_over_not_blocking_the_next(
+    server: str, wa: Any, flows: Flows, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keyword = f"depois{uuid.uuid4().hex[:4]}"
+    await flows.publish(say_flow({"keywords": [keyword]}, "Cheguei."))
+    original = flow_triggers._on_message
+
+    async def trips(conversation_id: int, message: dict[str, Any], effects: Any) -> None:
+        if message["text"] == "boom":
+            raise ValueError("a bug in a step")
+        await original(conversation_id, message, effects)
+
+    monkeypatch.setattr(flow_triggers, "_on_message", trips)
+    wa_id = phone()
+    await customer_says(server, wa, wa_id, "boom")
+    await customer_says(server, wa, wa_id, keyword)
+    assert await bot_said(wa, wa_id, 1) == ["Cheguei."]
 
 
 # ---- versions, supervisors ------------------------------------------------------------------------------

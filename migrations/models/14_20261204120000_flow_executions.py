@@ -43,6 +43,7 @@ CREATE INDEX IF NOT EXISTS "idx_flow_executions_wake"
 CREATE INDEX IF NOT EXISTS "idx_flow_executions_unfinished"
     ON "flow_executions" ("status", "updated_at") WHERE "status" IN ('running', 'waiting');
 CREATE INDEX IF NOT EXISTS "idx_flow_executions_flow" ON "flow_executions" ("flow_id", "id");
+CREATE INDEX IF NOT EXISTS "idx_flow_executions_conversation" ON "flow_executions" ("conversation_id", "id");
 
 CREATE TABLE IF NOT EXISTS "flow_execution_steps" (
     "id" BIGSERIAL PRIMARY KEY,
