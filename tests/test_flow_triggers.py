@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
+from connectors.fakes.server import serve_app
 from models import (
     AuditLog,
     Conversation,
@@ -318,6 +319,64 @@ async def test_a_message_a_step_fails_on_is_passed_over_not_blocking_the_next(
     await customer_says(server, wa, wa_id, "boom")
     await customer_says(server, wa, wa_id, keyword)
     assert await bot_said(wa, wa_id, 1) == ["Cheguei."]
+
+
+async def test_buttons_http_errors_escalation_and_closing_run_for_real(
+    server: str, wa: Any, flows: Flows
+) -> None:
+    async def failing(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 503, "headers": []})
+        await send({"type": "http.response.body", "body": b"down"})
+
+    keyword = f"menu{uuid.uuid4().hex[:4]}"
+    async with serve_app(failing) as shop:
+        buttons = [{"id": "status", "title": "Meu pedido"}, {"id": "human", "title": "Atendente"}]
+        await flows.publish(
+            {
+                "nodes": [
+                    node("start", "trigger", keywords=[keyword]),
+                    node("menu", "buttons", text="Como posso ajudar?", buttons=buttons, variable="choice"),
+                    node("lookup", "http_request", url=shop + "/orders", timeout_seconds=5),
+                    node("sorry", "send_message", text="Sistema fora do ar ({{http_error}})."),
+                    node("up", "escalate", reason="cliente pediu {{choice}}"),
+                    node("bye", "close"),
+                ],
+                "edges": [
+                    edge("start", "menu"),
+                    edge("menu", "lookup", "status"),
+                    edge("menu", "up", "human"),
+                    edge("lookup", "bye"),
+                    edge("lookup", "sorry", "error"),
+                    edge("sorry", "up"),
+                    edge("up", "bye"),
+                ],
+            }
+        )
+        wa_id = phone()
+        conversation = await customer_says(server, wa, wa_id, keyword)
+
+        async def offered() -> dict[str, Any] | None:
+            sent = [s for s in wa[2].sent if s.get("to") == wa_id and s.get("type") == "interactive"]
+            return sent[0] if sent else None
+
+        menu = await eventually(offered, timeout=20)
+        assert [b["reply"]["title"] for b in menu["interactive"]["action"]["buttons"]] == [
+            "Meu pedido",
+            "Atendente",
+        ]
+        await customer_says(server, wa, wa_id, "1")  # the first button, by its number
+        assert await bot_said(wa, wa_id, 1) == ["Sistema fora do ar (HTTP 503)."]
+
+        async def closed() -> Conversation | None:
+            current = await Conversation.get(id=conversation.id)
+            return current if current.status == "resolved" else None
+
+        resolved = await eventually(closed, timeout=20)
+    assert resolved.escalation_level == 1 and resolved.priority == "high"
+    [run] = await flows.runs(conversation=to_global_id("Conversation", conversation.id))
+    assert run["status"] == "completed" and run["variables"]["choice"] == "status"
+    outcomes = [(h["action"], h["outcome"]) for h in run["history"]]
+    assert ("escalate", "escalated") in outcomes and ("close", "resolved") in outcomes
 
 
 # ---- versions, supervisors ------------------------------------------------------------------------------
