@@ -379,6 +379,32 @@ async def test_buttons_http_errors_escalation_and_closing_run_for_real(
     assert ("escalate", "escalated") in outcomes and ("close", "resolved") in outcomes
 
 
+async def test_a_wait_for_a_reply_takes_its_timeout_branch_when_nobody_answers(
+    server: str, wa: Any, flows: Flows
+) -> None:
+    keyword = f"aguarda{uuid.uuid4().hex[:4]}"
+    await flows.publish(
+        {
+            "nodes": [
+                node("start", "trigger", keywords=[keyword]),
+                node("hello", "send_message", text="Me conta mais?"),
+                node("listen", "wait", until_reply=True, timeout_seconds=1),
+                node("nudge", "send_message", text="Ainda aí?"),
+                node("glad", "send_message", text="Que bom!"),
+            ],
+            "edges": [
+                edge("start", "hello"),
+                edge("hello", "listen"),
+                edge("listen", "glad"),
+                edge("listen", "nudge", "timeout"),
+            ],
+        }
+    )
+    wa_id = phone()
+    await customer_says(server, wa, wa_id, keyword)
+    assert await bot_said(wa, wa_id, 2) == ["Me conta mais?", "Ainda aí?"]
+
+
 # ---- versions, supervisors ------------------------------------------------------------------------------
 
 
