@@ -45,6 +45,7 @@ class Effects:
     wakes: list[tuple[int, int, int]] = field(default_factory=list)  # (execution, step, delay ms)
     conversations: set[int] = field(default_factory=set)  # changed: SLA timers may move
     drain: bool = False
+    emitted: bool = False  # events were written: wake the sequencer (not for every message seen)
 
     def merge(self, other: Effects) -> None:
         self.messages += other.messages
@@ -52,9 +53,11 @@ class Effects:
         self.wakes += other.wakes
         self.conversations |= other.conversations
         self.drain = self.drain or other.drain
+        self.emitted = self.emitted or other.emitted
 
     async def run(self) -> None:
-        committed()
+        if self.emitted:
+            committed()
         for message_id in self.messages:
             tasks.SEND_MESSAGE.send(message_id)
         for execution_id, step in self.http:
@@ -86,7 +89,9 @@ async def perform(context: Context, index: int, action: dict[str, Any]) -> str:
         return "scheduled"  # the runtime keeps these on the execution row
     try:
         async with in_transaction():  # a savepoint: a refused action leaves nothing behind
-            return await _ACTIONS[kind](context, index, action)
+            outcome = await _ACTIONS[kind](context, index, action)
+        context.effects.emitted = True  # messages and conversation changes come with events
+        return outcome
     except DomainError as exc:
         return f"failed: {exc}"[:200]
 
