@@ -7,7 +7,7 @@ FRONTEND_STAMP := frontend/node_modules/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: faults soak run test lint bench bench-ingest bench-mixed bench-inbox bench-search frontend clean serve worker migrate
+.PHONY: faults soak run test lint bench bench-ingest bench-mixed bench-inbox bench-search bench-flows frontend clean serve worker migrate
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,8 @@ bench-mixed: $(STAMP)
 	$(PY) -m bench.ingest_mixed
 bench-search: $(STAMP)
 	$(PY) -m bench.search
+bench-flows: $(STAMP)
+	$(PY) -m bench.flows
 
 ## Production mode pieces (DATABASE_URL and REDIS_URL set)
 migrate: $(STAMP)

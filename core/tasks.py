@@ -181,6 +181,11 @@ BUILD_CUSTOMER_EXPORT = Task("build_customer_export", "maintenance")
 PRIVACY_UPKEEP = Task("privacy_upkeep", "maintenance")
 WEBHOOKS_TICK = Task("webhooks_tick", "webhooks")  # event log → outgoing webhooks and modules; starts sends
 DELIVER_WEBHOOKS = Task("deliver_webhooks", "webhooks")  # one endpoint's due deliveries
+FLOW_INBOUND = Task("flow_inbound", "flows")  # stored customer messages → waiting runs, triggers
+FLOW_EVENT = Task("flow_event", "flows")  # a conversation event → event triggers
+FLOW_HTTP = Task("flow_http", "flows")  # an execution's HTTP node
+FLOW_WAKE = Task("flow_wake", "flows")  # an execution's timer (delayed until it is due)
+FLOW_SWEEP = Task("flow_sweep", "maintenance")  # due timers, lost HTTP calls, schedules, no-reply
 
 # What every API process enqueues on its upkeep timer (the jobs are idempotent, so N processes
 # doing it costs N quick no-ops). PRUNE_HISTORY runs about hourly, apart from these.
@@ -195,4 +200,5 @@ UPKEEP = (
     DRAIN_ASSIGNMENT_QUEUE,  # the safety net; drains are requested on every change
     PRIVACY_UPKEEP,  # message retention, export expiry: runs once per PRIVACY_UPKEEP_INTERVAL whoever asks
     WEBHOOKS_TICK,  # restarts the outgoing webhooks' one-second tick if its chain was lost
+    FLOW_SWEEP,  # timers whose delayed message was lost, schedule slots, no agent reply in time
 )

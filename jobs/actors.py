@@ -2,4 +2,4 @@
 
 import jobs.outgoing_webhooks  # signed outgoing webhooks
 import jobs.privacy  # noqa: F401  (customer exports, retention)
-from jobs import assignment, lifecycle, mailboxes, maintenance, outbound, sla, whatsapp_templates  # noqa: F401
+from jobs import assignment, flows, lifecycle, mailboxes, maintenance, outbound, sla, whatsapp_templates  # noqa: F401

@@ -13,7 +13,15 @@ from models.conversations import (
 )
 from models.customers import Customer, CustomerIdentity
 from models.events import Event, EventOutbox, StreamHead
-from models.flows import Flow, FlowVersion
+from models.flows import (
+    CustomerAttribute,
+    ExecutionStatus,
+    Flow,
+    FlowExecution,
+    FlowExecutionStep,
+    FlowInboundCursor,
+    FlowVersion,
+)
 from models.messages import Direction, Message, MessageStatus, MessageStatusChange, OrphanStatus
 from models.modules import ModuleConfiguration, ModuleState
 from models.privacy import CustomerErasure, CustomerExport, ExportStatus, RetentionPolicy, ScheduledRun
@@ -38,14 +46,19 @@ __all__ = [
     "ConversationActivity",
     "ConversationStatus",
     "Customer",
+    "CustomerAttribute",
     "CustomerErasure",
     "CustomerExport",
     "CustomerIdentity",
     "Direction",
     "Event",
     "EventOutbox",
+    "ExecutionStatus",
     "ExportStatus",
     "Flow",
+    "FlowExecution",
+    "FlowExecutionStep",
+    "FlowInboundCursor",
     "FlowVersion",
     "Message",
     "MessageStatus",

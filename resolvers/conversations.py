@@ -11,7 +11,7 @@ from core.auth import Actor
 from core.events import INBOX, committed, emit
 from core.sql import fetch, in_transaction
 from models import ConversationStatus, User
-from resolvers import audit
+from resolvers import audit, flow_hooks
 from resolvers.activities import record_activity
 from resolvers.assignment import request_drain
 from resolvers.auth import require_user
@@ -259,6 +259,8 @@ async def assign(actor: Actor | None, conversation_id: int, user_id: int | None)
         await emit(conn, INBOX, "CONVERSATION_UPDATED", {"conversation": conversation})
     committed()
     request_drain()  # capacity moved: someone may take a queued conversation now
+    if user_id is not None and previous != user_id:
+        await flow_hooks.hand_off(conversation_id, actor.user_id, "agent_took")  # the bot steps back
     return conversation
 
 

@@ -50,7 +50,7 @@ DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y")
 @dataclass(frozen=True)
 class Event:
     """What happened: a customer `message` (text), an `http_response` (status, body), an
-    `http_error` (error), or a `timer` firing. `at` is when, for business hours."""
+    `http_error` (error), a `timer` firing, or `start` (a schedule or event trigger fired). `at` is when, for business hours."""
 
     kind: str
     at: datetime
@@ -99,13 +99,12 @@ def advance(definition: dict[str, Any], state: dict[str, Any], event: Event) -> 
         return Outcome(state)
     if run.state["status"] == "idle":
         trigger = graph.trigger
-        if (
-            event.kind != "message"
-            or trigger is None
-            or not trigger_matches(trigger["config"], event.text or "")
-        ):
+        if trigger is None:
             return Outcome(state)
-        run.state["last_message"] = event.text
+        if event.kind == "message" and trigger_matches(trigger["config"], event.text or ""):
+            run.state["last_message"] = event.text
+        elif event.kind != "start":  # `start`: a schedule or an event trigger fired for this run
+            return Outcome(state)
         run.follow(trigger, DEFAULT_PORT)
     elif not run.resume():
         return Outcome(state)
@@ -123,10 +122,12 @@ def pattern_matches(pattern: str, text: str, *, whole: bool = False) -> bool:
 
 
 def trigger_matches(config: dict[str, Any], text: str) -> bool:
-    """The trigger has keywords or a regex (validation sees to one of them)."""
+    """A keyword or regex trigger matching the text; schedule and event triggers never do."""
     if config.get("keywords"):
         return _holds_text({"keyword": config["keywords"]}, text)
-    return _holds_text({"regex": config["regex"]}, text)
+    if config.get("regex"):
+        return _holds_text({"regex": config["regex"]}, text)
+    return False
 
 
 # ---- the graph -----------------------------------------------------------------------------------

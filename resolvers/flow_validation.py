@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import regex
+from croniter import croniter
 
 from connectors.base import Platform
 from core.extensions import ConfigProblem, registry
@@ -40,6 +41,8 @@ NAME = re.compile(r"^[a-z_][a-z0-9_]{0,39}$")  # variables, attributes, labels, 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 VALIDATIONS = ("text", "number", "email", "phone", "date", "one_of", "regex")
 OPERATORS = ("equals", "not_equals", "contains", "gt", "gte", "lt", "lte", "exists", "not_exists")
+# What an event trigger may wait for (resolvers/flow_triggers.py fires them).
+TRIGGER_EVENTS = ("conversation_created", "no_agent_reply", "label_added", "conversation_resolved")
 NODE_TYPES = (
     "trigger",
     "send_message",
@@ -173,13 +176,43 @@ def _id(value: Any, key: str) -> str:
 
 
 def _config_trigger(config: dict[str, Any]) -> dict[str, Any]:
+    kinds = [k for k in ("keywords", "regex", "schedule", "event") if config.get(k)]
+    if len(kinds) != 1:
+        raise Problem(None, "a trigger has keywords, a regex, a schedule or an event (one of them)")
+    if kinds[0] == "schedule":
+        return {"schedule": _schedule(config["schedule"])}
+    if kinds[0] == "event":
+        return _trigger_event(config)
     keywords = config.get("keywords") or []
     if not isinstance(keywords, list) or not all(isinstance(k, str) and k.strip() for k in keywords):
         raise Problem(None, "config.keywords is a list of words")
     regex = _regex(config["regex"], "regex") if config.get("regex") else None
-    if bool(keywords) == bool(regex):
-        raise Problem(None, "a trigger has keywords or a regex (one of them)")
     return {"keywords": [k.strip() for k in keywords]} if keywords else {"regex": regex}
+
+
+def _schedule(schedule: Any) -> dict[str, Any]:
+    """A cron expression in a time zone, run for each open conversation carrying `label`."""
+    if not isinstance(schedule, dict):
+        raise Problem(None, "config.schedule is {cron, time_zone, label}")
+    cron = schedule.get("cron")
+    if not isinstance(cron, str) or len(cron) > 100 or not croniter.is_valid(cron):
+        raise Problem(None, "config.schedule.cron is a cron expression (e.g. 0 9 * * 1-5)")
+    try:
+        ZoneInfo(str(schedule.get("time_zone") or "UTC"))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise Problem(None, "config.schedule.time_zone is a time zone (e.g. America/Sao_Paulo)") from None
+    return {"cron": cron, "time_zone": schedule.get("time_zone") or "UTC", "label": _name(schedule, "label")}
+
+
+def _trigger_event(config: dict[str, Any]) -> dict[str, Any]:
+    event = config["event"]
+    if event not in TRIGGER_EVENTS:
+        raise Problem(None, f"config.event is one of {', '.join(TRIGGER_EVENTS)}")
+    if event == "no_agent_reply":
+        return {"event": event, "minutes": _int(config, "minutes", 1, 7 * 24 * 60)}
+    if event == "label_added" and config.get("label"):
+        return {"event": event, "label": _name(config, "label")}
+    return {"event": event}
 
 
 def _config_send_message(config: dict[str, Any]) -> dict[str, Any]:

@@ -28,9 +28,13 @@ from resolvers.errors import BadInput, NotFound
 from resolvers.flow_engine import Event, advance, initial_state
 from resolvers.flow_validation import clean_definition
 
-FLOW_COLUMNS = "id, name, version, published_version, published_at, created_at, updated_at"
+FLOW_COLUMNS = (
+    "id, name, version, published_version, published_at, resume_within_seconds, created_at, updated_at"
+)
 VERSION_COLUMNS = "version, definition, note, created_by_id, created_at"
 MAX_SCRIPT = 50
+DEFAULT_RESUME = 24 * 3600  # a customer who went quiet may carry on within a day
+MIN_RESUME, MAX_RESUME = 60, 30 * 24 * 3600
 MAX_HTTP_ANSWERS = 50
 MAX_SCRIPT_MESSAGE = 4096
 # Duration waits pass at once in a simulation: a loop through one must still stop.
@@ -53,26 +57,34 @@ async def save_flow(
     name: str,
     definition: dict[str, Any],
     note: str | None = None,
+    resume_within_seconds: int | None = None,
 ) -> dict[str, Any]:
-    """Create a flow (flow_id None) or save a new version of it; the graph is validated first."""
+    """Create a flow (flow_id None) or save a new version of it; the graph is validated first.
+    `resume_within_seconds`: how long an unfinished run waits for a customer who went quiet."""
     actor = require_supervisor(actor)
     name = " ".join(name.split())
     if not 1 <= len(name) <= 120:
         raise BadInput("a flow's name is 1 to 120 characters", field="name")
+    if resume_within_seconds is not None and not MIN_RESUME <= resume_within_seconds <= MAX_RESUME:
+        raise BadInput(
+            f"resumeWithinMinutes is {MIN_RESUME // 60} to {MAX_RESUME // 60}", field="resumeWithinMinutes"
+        )
     cleaned = clean_definition(definition)
     await _config_ids_exist(cleaned)
     async with in_transaction() as conn:
         if flow_id is None:
             rows = await conn.execute_query_dict(
-                "INSERT INTO flows (name, version, created_by_id, created_at, updated_at) "
-                f"VALUES ($1, 1, $2, now(), now()) RETURNING {FLOW_COLUMNS}",
-                [name, actor.user_id],
+                "INSERT INTO flows (name, version, created_by_id, resume_within_seconds, created_at, updated_at) "
+                f"VALUES ($1, 1, $2, COALESCE($3, {DEFAULT_RESUME}), now(), now()) RETURNING {FLOW_COLUMNS}",
+                [name, actor.user_id, resume_within_seconds],
             )
         else:
             # The row lock orders concurrent saves: each gets the next version number, none is lost.
             rows = await conn.execute_query_dict(
-                f"UPDATE flows SET name = $1, version = version + 1, updated_at = now() WHERE id = $2 RETURNING {FLOW_COLUMNS}",
-                [name, flow_id],
+                "UPDATE flows SET name = $1, version = version + 1, updated_at = now(), "
+                "resume_within_seconds = COALESCE($3, resume_within_seconds) "
+                f"WHERE id = $2 RETURNING {FLOW_COLUMNS}",
+                [name, flow_id, resume_within_seconds],
             )
             if not rows:
                 raise NotFound(f"flow {flow_id} does not exist", field="id")

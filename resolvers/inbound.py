@@ -16,7 +16,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from connectors.base import InboundMessage, MessageEdit, ParsedWebhook
 from core.events import INBOX, committed, conversation_stream
 from core.sql import db, in_transaction, retry_on_deadlock
-from resolvers import sla
+from resolvers import flow_hooks, sla
 from resolvers.assignment import request_drain
 from resolvers.inbound_fit import fit_for_storage
 from resolvers.shapes import MESSAGE_COLUMNS
@@ -62,6 +62,7 @@ async def ingest(channel_id: int, platform: str, parsed: ParsedWebhook) -> Inges
         request_drain()
     if result.stored:
         await sla.request_sync(result.conversations)
+        flow_hooks.inbound_stored(channel_id, (m.platform_message_id for m in parsed.messages))
     return result
 
 

@@ -22,7 +22,7 @@ from core.auth import Actor
 from core.events import INBOX, committed, conversation_stream, emit
 from core.sql import fetch, in_transaction, retry_on_deadlock
 from models import ConversationStatus, Priority, Role
-from resolvers import assignment, audit, conversations, sla
+from resolvers import assignment, audit, conversations, flow_hooks, sla
 from resolvers.activities import record_activity
 from resolvers.auth import require_user
 from resolvers.errors import BadInput, DomainError, Forbidden, NotFound
@@ -148,6 +148,7 @@ async def set_status(
     conversation = await _apply(actor, conversation_id, change)
     if status in (ConversationStatus.RESOLVED, ConversationStatus.CLOSED):
         _capacity_freed()
+        flow_hooks.conversation_event(conversation_id, "conversation_resolved")
     if status is ConversationStatus.SNOOZED and snoozed_until is not None:
         _schedule_wake(conversation_id, snoozed_until)
     return conversation
@@ -249,6 +250,8 @@ async def change_labels(
         return "labels = {}::text[]", [labels], "labels_changed", {"added": added, "removed": removed}
 
     conversation = await _apply(actor, conversation_id, change)
+    if to_add:
+        flow_hooks.conversation_event(conversation_id, "label_added", to_add)
     if to_add and conversation["assignee_id"] is None:
         if await assignment.route_by_topic(conversation_id):
             _capacity_freed()

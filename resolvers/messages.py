@@ -33,7 +33,7 @@ from core.auth import Actor
 from core.events import INBOX, committed, conversation_stream, emit
 from core.sql import fetch, fetchrow, in_transaction, retry_on_deadlock
 from models import Channel
-from resolvers import send_lease, sla, templates, whatsapp_templates
+from resolvers import flow_hooks, send_lease, sla, templates, whatsapp_templates
 from resolvers.auth import require_user
 from resolvers.channels import clear_channel_error, credentials, record_channel_error
 from resolvers.errors import BadInput, Conflict, NotFound
@@ -166,7 +166,32 @@ async def send_reply(
     committed()
     tasks.SEND_MESSAGE.send(message["id"])  # jobs/outbound.py → deliver() below
     await sla.request_sync([conversation_id])  # a reply meets response targets
+    await flow_hooks.hand_off(conversation_id, actor.user_id, "agent_replied")  # the bot steps back
     return SendReplyResult(message, created=True)
+
+
+async def store_bot_reply(
+    conversation: dict[str, Any],
+    target: ReplyTarget,
+    client_message_id: str,
+    text: str,
+    buttons: list[Button],
+    metadata: dict[str, Any],
+) -> dict[str, Any] | None:
+    """A flow's message (resolvers/flow_actions.py), stored as an agent's reply is but with no
+    sender, so it assigns nobody. The caller checked the platform's limits, deduplicates on
+    `client_message_id` and sends SEND_MESSAGE after its own commit."""
+    return await _store_reply(
+        None,  # type: ignore[arg-type]
+        conversation,
+        target,
+        client_message_id,
+        text,
+        [],
+        buttons,
+        None,
+        metadata,
+    )
 
 
 async def _existing_reply(
@@ -261,7 +286,9 @@ async def _store_reply(
             await templates.record_use(conn, sender_id, extra_metadata["response_template"]["id"])
         message = message_view(rows[0])
         conv_rows = await conn.execute_query_dict(
-            "UPDATE conversations SET last_message_id = $2, last_message_at = $3, unread_count = 0, "
+            "UPDATE conversations SET last_message_id = $2, last_message_at = $3, "
+            # A flow's message (no sender) leaves the customer's messages unread for the agents.
+            "unread_count = CASE WHEN $4::int IS NULL THEN unread_count ELSE 0 END, "
             "assignee_id = COALESCE(assignee_id, $4), updated_at = now() "
             f"WHERE id = $1 RETURNING {CONVERSATION_COLUMNS}",
             [conversation["id"], message["id"], message["created_at"], sender_id],

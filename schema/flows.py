@@ -5,12 +5,13 @@ button. Rules in resolvers/flows.py; node configs in resolvers/flow_validation.p
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.scalars import JSON
 
 from connectors.base import Platform as _Platform
+from resolvers import flow_monitoring
 from resolvers import flows as flow_rules
 from schema.common import Platform
 from schema.permissions import SIGNED_IN, SUPERVISORS, actor_of
@@ -83,6 +84,9 @@ class Flow:
     version: int = strawberry.field(description="The latest saved version.")
     published_version: int | None = strawberry.field(description="What triggers run; null: unpublished.")
     published_at: datetime | None
+    resume_within_minutes: int = strawberry.field(
+        description="A customer who went quiet carries on an unfinished run within this long; after, it expires."
+    )
     created_at: datetime
     updated_at: datetime
     pk: strawberry.Private[int]
@@ -95,6 +99,7 @@ class Flow:
             version=row["version"],
             published_version=row["published_version"],
             published_at=row["published_at"],
+            resume_within_minutes=row["resume_within_seconds"] // 60,
             created_at=row["created_at"],
             updated_at=row["updated_at"],
             pk=row["id"],
@@ -161,6 +166,9 @@ class SaveFlowInput:
     name: str
     definition: FlowDefinitionInput
     note: str | None = strawberry.field(default=None, description="Kept with the version.")
+    resume_within_minutes: int | None = strawberry.field(
+        default=None, description="1 to 43200; null keeps the flow's (a day for a new flow)."
+    )
 
 
 @strawberry.input
@@ -206,6 +214,69 @@ class FlowSimulation:
 
 
 @strawberry.type
+class FlowExecutionStep:
+    step: int
+    node: str | None
+    action: str = strawberry.field(
+        description="event:message / event:timer / event:http_response / event:start …, or the action: "
+        "send_text, send_buttons, http_request, transfer, … , cancelled."
+    )
+    outcome: str = strawberry.field(description="received, sent, transferred, failed: <why>, …")
+    detail: JSON
+    at: datetime
+
+
+@strawberry.type
+class FlowExecution:
+    id: strawberry.ID
+    flow_id: strawberry.ID
+    flow_version: int = strawberry.field(description="The version it started on and keeps.")
+    conversation_id: strawberry.ID
+    status: str = strawberry.field(
+        description="running (an HTTP call out), waiting (for the customer or a timer), paused (handed off "
+        "to an agent), completed, cancelled or failed."
+    )
+    current_node: str | None
+    waiting_for: str | None = strawberry.field(description="reply, timer, reply_or_timer or http.")
+    variables: JSON
+    state: JSON = strawberry.field(description="The engine's whole state.")
+    wake_at: datetime | None
+    trigger: str
+    reason: str | None
+    handed_off_at: datetime | None
+    started_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None
+    pk: strawberry.Private[int]
+
+    @classmethod
+    def from_view(cls, v: dict[str, Any]) -> FlowExecution:
+        return cls(
+            id=to_global_id("FlowExecution", v["id"]),
+            flow_id=to_global_id("Flow", v["flow_id"]),
+            flow_version=v["flow_version"],
+            conversation_id=to_global_id("Conversation", v["conversation_id"]),
+            status=v["status"],
+            current_node=v["node"],
+            waiting_for=v["waiting_for"],
+            variables=v["variables"],
+            state=v["state"],
+            wake_at=v["wake_at"],
+            trigger=v["trigger"],
+            reason=v["reason"],
+            handed_off_at=v["handed_off_at"],
+            started_at=v["started_at"],
+            updated_at=v["updated_at"],
+            finished_at=v["finished_at"],
+            pk=v["id"],
+        )
+
+    @strawberry.field(description="Every event fed in and every action taken, in order.")
+    async def history(self) -> list[FlowExecutionStep]:
+        return [FlowExecutionStep(**h) for h in await flow_monitoring.history(self.pk)]
+
+
+@strawberry.type
 class FlowQueries:
     @strawberry.field(extensions=[SIGNED_IN], description="Every flow, by name.")
     async def flows(self, info: strawberry.Info, published_only: bool = False) -> list[Flow]:
@@ -217,6 +288,30 @@ class FlowQueries:
     @strawberry.field(extensions=[SIGNED_IN])
     async def flow(self, info: strawberry.Info, id: strawberry.ID) -> Flow:
         return Flow.from_row(await flow_rules.get_flow(actor_of(info), decode_id(id, "Flow")))
+
+    @strawberry.field(
+        extensions=[SUPERVISORS],
+        description="Supervisors: flow runs, newest first, with their state and history.",
+    )
+    async def flow_executions(
+        self,
+        info: strawberry.Info,
+        flow_id: strawberry.ID | None = None,
+        conversation_id: strawberry.ID | None = None,
+        status: Annotated[
+            str | None,
+            strawberry.argument(description="running, waiting, paused, completed, cancelled or failed."),
+        ] = None,
+        first: int = 50,
+    ) -> list[FlowExecution]:
+        rows = await flow_monitoring.list_executions(
+            actor_of(info),
+            flow_id=decode_optional_id(flow_id, "Flow", "flowId"),
+            conversation_id=decode_optional_id(conversation_id, "Conversation", "conversationId"),
+            status=status,
+            limit=first,
+        )
+        return [FlowExecution.from_view(r) for r in rows]
 
 
 @strawberry.type
@@ -233,6 +328,9 @@ class FlowMutations:
             name=input.name,
             definition=input.definition.to_definition(),
             note=input.note,
+            resume_within_seconds=None
+            if input.resume_within_minutes is None
+            else input.resume_within_minutes * 60,
         )
         return Flow.from_row(row)
 
@@ -250,6 +348,14 @@ class FlowMutations:
     )
     async def unpublish_flow(self, info: strawberry.Info, id: strawberry.ID) -> Flow:
         return Flow.from_row(await flow_rules.unpublish_flow(actor_of(info), decode_id(id, "Flow")))
+
+    @strawberry.mutation(
+        extensions=[SUPERVISORS],
+        description="Supervisors: stop an unfinished run (audited); CONFLICT when it has finished already.",
+    )
+    async def cancel_flow_execution(self, info: strawberry.Info, id: strawberry.ID) -> FlowExecution:
+        row = await flow_monitoring.cancel_execution(actor_of(info), decode_id(id, "FlowExecution"))
+        return FlowExecution.from_view(row)
 
     @strawberry.mutation(
         extensions=[SUPERVISORS],

@@ -30,8 +30,8 @@ _BY_SCOPE: dict[Scope | None, str] = {
         "promoteTemplateVariant syncWhatsappTemplates"
     ),
     Scope.METRICS_READ: "templateExperiments templateExperiment Subscription.slaEvents",
-    Scope.FLOWS_READ: "flows flow simulateFlow",
-    Scope.FLOWS_MANAGE: "saveFlow publishFlow unpublishFlow",
+    Scope.FLOWS_READ: "flows flow simulateFlow flowExecutions",
+    Scope.FLOWS_MANAGE: "saveFlow publishFlow unpublishFlow cancelFlowExecution",
     Scope.CHANNELS_READ: "channels",
     Scope.CHANNELS_MANAGE: "createChannel updateChannel rotateWebhookSecret",
     Scope.TEAMS_READ: "teams",

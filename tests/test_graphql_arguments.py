@@ -70,6 +70,7 @@ ID_OF_FIELD = {
     "saveFlow": "Flow",
     "publishFlow": "Flow",
     "unpublishFlow": "Flow",
+    "cancelFlowExecution": "FlowExecution",
     "templateExperiment": "TemplateExperiment",
     "stopTemplateExperiment": "TemplateExperiment",
     "promoteTemplateVariant": "TemplateExperiment",
