@@ -12,6 +12,7 @@ from models import Role as _Role
 from resolvers import auth as auth_rules
 from resolvers import login_limits
 from resolvers.errors import RateLimited, Unauthenticated
+from resolvers.visibility import is_key
 from schema.common import AgentPresence, Role
 from schema.permissions import ADMINS, ANYONE, SIGNED_IN, SUPERVISORS, actor_of
 from schema.relay import Node, to_global_id
@@ -20,26 +21,50 @@ from schema.relay import Node, to_global_id
 @strawberry.type
 class User(Node):
     id: strawberry.ID
-    email: str
     name: str
-    role: Role
     is_active: bool
     presence: AgentPresence | None = None
     capacity: int | None = None
     skills: list[str] | None = None
+    pk: strawberry.Private[int] = 0
+    private_email: strawberry.Private[str] = ""
+    private_role: strawberry.Private[str] = ""
+    private_sees_all: strawberry.Private[bool | None] = None
 
     @classmethod
     def from_view(cls, v: Any) -> User:
         return cls(
             id=to_global_id("User", v["id"]),
-            email=v["email"],
+            pk=v["id"],
+            private_email=v["email"],
+            private_role=v["role"],
+            private_sees_all=v.get("sees_all_conversations"),
             name=v["name"],
-            role=_Role(v["role"]),
             is_active=v["is_active"],
             presence=_Presence(v["presence"]) if v.get("presence") else None,
             capacity=v.get("capacity"),
             skills=list(v["skills"]) if v.get("skills") is not None else None,
         )
+
+    def _shown(self, info: strawberry.Info) -> bool:
+        """Another user's e-mail and role are for supervisors and admins (an agent sees a
+        teammate's name, presence and avatar on assignees, senders and activities)."""
+        actor = info.context.actor
+        return actor is not None and (actor.user_id == self.pk or actor.is_supervisor or is_key(actor))
+
+    @strawberry.field(description="Yourself, or anyone for supervisors and admins; else null.")
+    def email(self, info: strawberry.Info) -> str | None:
+        return self.private_email if self._shown(info) else None
+
+    @strawberry.field(description="Yourself, or anyone for supervisors and admins; else null.")
+    def role(self, info: strawberry.Info) -> Role | None:
+        return _Role(self.private_role) if self._shown(info) else None
+
+    @strawberry.field(
+        description="Sees every conversation, not only their teams' and their own (an admin's grant)."
+    )
+    def sees_all_conversations(self, info: strawberry.Info) -> bool | None:
+        return self.private_sees_all if self._shown(info) else None
 
 
 @strawberry.type
