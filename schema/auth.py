@@ -3,6 +3,7 @@ logout and `createUser` (rules in resolvers/auth.py)."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import strawberry
@@ -30,6 +31,7 @@ class User(Node):
     private_email: strawberry.Private[str] = ""
     private_role: strawberry.Private[str] = ""
     private_sees_all: strawberry.Private[bool | None] = None
+    own: strawberry.Private[bool] = False  # the session's own user (login, refresh): always shown
 
     @classmethod
     def from_view(cls, v: Any) -> User:
@@ -50,6 +52,8 @@ class User(Node):
         """Another user's e-mail and role are for supervisors and admins (an agent sees a
         teammate's name, presence and avatar on assignees, senders and activities)."""
         actor = info.context.actor
+        if self.own:
+            return True
         return actor is not None and (actor.user_id == self.pk or actor.is_supervisor or is_key(actor))
 
     @strawberry.field(description="Yourself, or anyone for supervisors and admins; else null.")
@@ -88,7 +92,7 @@ def _session(session: auth_rules.Session) -> AuthPayload:
         access_token=session.access_token,
         refresh_token=session.refresh_token,
         expires_in=session.expires_in,
-        user=User.from_view(session.user),
+        user=dataclasses.replace(User.from_view(session.user), own=True),
     )
 
 
