@@ -19,11 +19,13 @@ from typing import Any, TypeVar
 
 from core.auth import Actor
 from core.events import EventLog
+from core.outage import patiently
 from core.sql import fetch
 from resolvers.errors import Unauthenticated
-from resolvers.visibility import Scope, access_stream, is_key, scope_of
+from resolvers.visibility import Scope, access_stream, is_key, read_scope
 
 T = TypeVar("T")
+NOTHING = Scope(user_id=None, everything=False, team_ids=frozenset(), role=None)
 
 
 class AccessRevoked(Unauthenticated):
@@ -48,7 +50,7 @@ class AccessWatch:
         """Read the scope and begin watching (raises UNAUTHENTICATED when already refused)."""
         # The stream's head before the scope: a change committed in between is replayed.
         cursor = None if is_key(self.actor) else await self._event_log.head(access_stream(self.actor.user_id))
-        self.scope = await scope_of(self.actor)
+        self.scope = await read_scope(self.actor)
         self._revoked = asyncio.get_running_loop().create_future()
         if self.actor.expires_at is not None:
             self._tasks.append(asyncio.create_task(self._expire(self.actor.expires_at)))
@@ -64,15 +66,22 @@ class AccessWatch:
             self._revoked.exception()  # retrieved: no "never retrieved" warning
 
     async def current(self) -> Scope:
-        """The scope to check the next event against: re-read when a change was announced."""
+        """The scope to check the next event against: re-read when a change was announced. Once
+        access is revoked it admits nothing (and `guard` ends the stream at its next step)."""
+        if self._revoked is not None and self._revoked.done():
+            return NOTHING
         if self._stale or self.scope is None:
+            try:
+                self.scope = await self._reread()
+            except AccessRevoked:
+                return NOTHING
             self._stale = False
-            self.scope = await self._reread()
         return self.scope
 
     async def _reread(self) -> Scope:
         try:
-            return await scope_of(self.actor)
+            # A live view waits out a database outage rather than end (core/outage.py).
+            return await patiently(lambda: read_scope(self.actor), "subscription access")
         except Unauthenticated as exc:
             self._revoke(AccessRevoked(str(exc), expired=False))
             raise AccessRevoked(str(exc), expired=False) from exc
@@ -144,8 +153,11 @@ class ConversationAccess:
             return True
         now = time.monotonic()
         if self._row is None or now - self._read_at > self.REREAD:
-            rows = await fetch(
-                "SELECT team_id, assignee_id FROM conversations WHERE id = $1", self.conversation_id
+            rows = await patiently(
+                lambda: fetch(
+                    "SELECT team_id, assignee_id FROM conversations WHERE id = $1", self.conversation_id
+                ),
+                "conversation access",
             )
             self._row, self._read_at = (dict(rows[0]) if rows else {}), now
         return bool(self._row) and scope.admits(self._row)

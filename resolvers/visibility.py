@@ -18,6 +18,7 @@ whose role is no longer the user's is refused. Long subscriptions hold an `Acces
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,9 +68,26 @@ def is_key(actor: Actor) -> bool:
     return getattr(actor, "api_key_id", None) is not None
 
 
+# The scope read by the Access gate for this HTTP request, so the fields it admits do not read it
+# again; only for that very Actor object (one per request). Subscriptions never use it.
+_request_scope: ContextVar[tuple[Actor, Scope] | None] = ContextVar("pytake_request_scope", default=None)
+
+
+def remember_for_request(actor: Actor, scope: Scope) -> None:
+    _request_scope.set((actor, scope))
+
+
 async def scope_of(actor: Actor | None) -> Scope:
-    """The actor's scope now; refuses a token whose user was deactivated, whose role changed or
-    that was issued before the user's tokens were revoked."""
+    """The actor's scope now (read once per HTTP request; see read_scope)."""
+    remembered = _request_scope.get()
+    if remembered is not None and remembered[0] is actor:
+        return remembered[1]
+    return await read_scope(actor)
+
+
+async def read_scope(actor: Actor | None) -> Scope:
+    """The actor's scope, read from the database; refuses a token whose user was deactivated,
+    whose role changed or that was issued before the user's tokens were revoked."""
     actor = require_user(actor)
     if is_key(actor):
         return Scope(user_id=None, everything=True, team_ids=frozenset(), role=None)
@@ -96,10 +114,9 @@ async def scope_of(actor: Actor | None) -> Scope:
     )
 
 
-async def check_standing(actor: Actor | None) -> None:
-    """For fields that read no conversation: the token is still good (see scope_of)."""
-    if actor is not None:
-        await scope_of(actor)
+async def check_standing(actor: Actor | None) -> Scope | None:
+    """The token is still good (see read_scope); its scope, None without a token."""
+    return None if actor is None else await read_scope(actor)
 
 
 async def visible_conversation(
