@@ -128,6 +128,12 @@ async def visible_conversation(
         raise NotFound(f"conversation {pk} does not exist", **({"field": field} if field else {}))
 
 
+async def check_conversation(actor: Actor | None, pk: int, field: str | None = "conversationId") -> None:
+    """visible_conversation for a caller that has not read the row."""
+    rows = await fetch("SELECT team_id, assignee_id FROM conversations WHERE id = $1", pk)
+    await visible_conversation(actor, rows[0] if rows else None, pk, field)
+
+
 async def visible_customer(actor: Actor | None, customer_id: int) -> None:
     """A customer is seen by whoever may see one of their conversations."""
     scope = await scope_of(actor)

@@ -111,10 +111,13 @@ async def test_each_agent_reads_only_their_teams_conversations(server, wa, sides
     by_customer = await gql(server, search, {"q": b.wa_id}, a.token)  # a match on the customer's phone
     assert by_customer["data"]["search"]["edges"] == []
 
-    # Saved views count what their owner may see.
+    # Saved views count what their owner may see, live too.
     save = "mutation($n: String!, $c: ID!) { saveView(name: $n, filter: {channelId: $c}) { count } }"
     assert (await gql(server, save, {"n": "a", "c": channel}, a.token))["data"]["saveView"]["count"] == 1
     assert (await gql(server, save, {"n": "a", "c": channel}, admin))["data"]["saveView"]["count"] >= 2
+    counts = await Subscriber.open(server, a.token, "subscription { savedViewCounts { count } }")
+    assert (await counts.next())["savedViewCounts"] == [{"count": 1}]
+    await counts.close()
 
     # Acting on it is refused the same way.
     send = "mutation($i: SendMessageInput!) { sendMessage(input: $i) { id } }"
@@ -124,6 +127,13 @@ async def test_each_agent_reads_only_their_teams_conversations(server, wa, sides
     assert error_code(sent) == "NOT_FOUND", sent
     status = "mutation($id: ID!) { setConversationStatus(conversationId: $id, status: PENDING) { id } }"
     assert error_code(await gql(server, status, {"id": b.gid}, a.token)) == "NOT_FOUND"
+    typing = "mutation($id: ID!) { setTyping(conversationId: $id, typing: true) }"
+    assert error_code(await gql(server, typing, {"id": b.gid}, a.token)) == "NOT_FOUND"
+    render = "query($t: ID!, $c: ID!) { renderTemplate(id: $t, conversationId: $c) { text } }"
+    rendered = await gql(server, render, {"t": to_global_id("ResponseTemplate", 1), "c": b.gid}, a.token)
+    assert error_code(rendered) == "NOT_FOUND" and "conversation" in rendered["errors"][0]["message"], (
+        rendered
+    )
     merge = "mutation($s: ID!, $t: ID!) { mergeCustomers(sourceId: $s, targetId: $t) { id } }"
     mine_customer = to_global_id("Customer", a.conversation.customer_id)  # type: ignore[attr-defined]
     assert error_code(await gql(server, merge, {"s": customer, "t": mine_customer}, a.token)) == "NOT_FOUND"
@@ -182,11 +192,13 @@ async def test_subscriptions_never_carry_another_teams_events(server, wa, sides)
     admin = await login(server, await make_user(Role.ADMIN))
     inbox_a = await Subscriber.open(server, a.token, INBOX)
     inbox_b = await Subscriber.open(server, b.token, INBOX)
-    refused = await Subscriber.open(server, a.token, CONVERSATION_EVENTS, {"id": b.gid})
-    with pytest.raises(SubscriptionError) as denied:
-        await refused.next()
-    assert denied.value.code == "NOT_FOUND"
-    await refused.close()
+    presence = "subscription($id: ID!) { conversationPresence(conversationId: $id) { name } }"
+    for document in (CONVERSATION_EVENTS, presence):
+        refused = await Subscriber.open(server, a.token, document, {"id": b.gid})
+        with pytest.raises(SubscriptionError) as denied:
+            await refused.next()
+        assert denied.value.code == "NOT_FOUND"
+        await refused.close()
     events_a = await Subscriber.open(server, a.token, CONVERSATION_EVENTS, {"id": a.gid})
     await asyncio.sleep(0.5)  # subscribed (the replay-then-live handover is the event log's own test)
     try:
