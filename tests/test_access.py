@@ -8,27 +8,34 @@ from __future__ import annotations
 import asyncio
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 
-from models import AssignmentStrategy, Conversation, Message, Role, Team, TeamMember, User
+from models import AssignmentStrategy, Conversation, Message, Role, SlaTimer, Team, TeamMember, User
+from resolvers import sla
 from schema.relay import to_global_id
 from tests.helpers import (
     Subscriber,
     SubscriptionError,
     error_code,
+    eventually,
     gql,
     login,
     make_user,
     post_webhook,
     wa_text_payload,
 )
+from tests.test_assignment import _arrive, _team
 
 INBOX = "subscription { inboxEvents { cursor type conversation { id } } }"
 CONVERSATION_EVENTS = (
     "subscription($id: ID!) { conversationEvents(conversationId: $id) { type message { text } } }"
 )
 LIST = "query($c: ID!) { conversations(first: 50, filter: {channelId: $c}) { edges { node { id } } } }"
+SLA_POLICY = """mutation($name: String!, $team: ID, $first: Int) { createSlaPolicy(input: {name: $name,
+  teamId: $team, timezone: "UTC", businessHours: {}, firstResponseSeconds: $first, warnBeforeSeconds: 30}) { id } }"""
+SLA_EVENTS = "subscription { slaEvents { type timer { conversationId } } }"
 UPDATE_USER = "mutation($u: ID!, $i: UpdateUserInput!) { updateUser(userId: $u, input: $i) { id } }"
 
 
@@ -241,3 +248,41 @@ async def test_a_conversation_moved_to_another_team_ends_its_subscription(server
         assert ended.value.code == "NOT_FOUND"
     finally:
         await events_a.close()
+
+
+async def test_sla_events_reach_only_supervisors_who_see_the_conversation(server):
+    """Two supervisors, each of one team with its own channel and SLA policy: each breach reaches
+    the supervisor of its team only."""
+    supervisors, conversations = [], []
+    for label, seconds in (("A", 3600), ("B", 60)):  # B's due long before A's
+        supervisor = await make_user(Role.SUPERVISOR, name=f"Supervisor {label}", sees_all=False)
+        team, channel = await _team("manual", [supervisor])
+        policy = {
+            "name": f"p-{uuid.uuid4().hex[:6]}",
+            "team": to_global_id("Team", team.id),
+            "first": seconds,
+        }
+        created = await gql(server, SLA_POLICY, policy, await login(server, await make_user(Role.ADMIN)))
+        assert created.get("errors") is None, created
+        supervisors.append(await login(server, supervisor))
+        conversations.append(await _arrive(channel))
+    live = [await Subscriber.open(server, token, SLA_EVENTS) for token in supervisors]
+    await asyncio.sleep(0.5)
+    try:
+        for conversation in reversed(conversations):  # B's breach first: had it leaked, A would see it first
+            (timer,) = await eventually(
+                lambda c=conversation: SlaTimer.filter(conversation_id=c.id, kind="first_response"),
+                timeout=15,
+            )
+            fired = await sla.check(now=timer.due_at + timedelta(seconds=1))
+            assert "SLA_BREACHED" in [event for _, event in fired]
+        for subscriber, conversation in zip(live, conversations, strict=True):
+            event = await subscriber.next_where(
+                lambda d: d["slaEvents"]["type"] == "SLA_BREACHED", timeout=20
+            )
+            assert event["slaEvents"]["timer"]["conversationId"] == to_global_id(
+                "Conversation", conversation.id
+            )
+    finally:
+        for subscriber in live:
+            await subscriber.close()
