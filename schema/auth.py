@@ -50,7 +50,7 @@ class User(Node):
 
     def _shown(self, info: strawberry.Info) -> bool:
         """Another user's e-mail and role are for supervisors and admins (an agent sees a
-        teammate's name, presence and avatar on assignees, senders and activities)."""
+        teammate's name and presence on assignees, senders and activities)."""
         actor = info.context.actor
         if self.own:
             return True

@@ -125,3 +125,17 @@ async def test_subscriptions_over_websocket_admit_whom_the_table_says(server):
             assert code not in REFUSED, (name, role, code)
         else:
             assert code == _refusal(role), (name, role, code)
+
+
+def test_every_root_field_is_async_so_the_gate_checks_the_tokens_standing():
+    """The Access gate reads the token's user (active, same role, not revoked) in its async path
+    only: a synchronous root field would skip that read."""
+    from schema import Mutation, Query, Subscription
+
+    sync = [
+        f"{root.__name__}.{field.python_name}"
+        for root in (Query, Mutation, Subscription)
+        for field in root.__strawberry_definition__.fields  # type: ignore[attr-defined]
+        if not field.is_async
+    ]
+    assert sync == [], f"make these resolvers `async def`: {sync}"

@@ -9,7 +9,10 @@ RUN_IN_TRANSACTION = True
 
 async def upgrade(db: BaseDBAsyncClient) -> str:
     return """
-ALTER TABLE "users" ADD COLUMN IF NOT EXISTS "sees_all_conversations" BOOL NOT NULL DEFAULT FALSE;
+-- Users who exist now saw every conversation before teams limited it: they keep doing so until an
+-- admin narrows it (updateUser); users created from now on see their teams' only.
+ALTER TABLE "users" ADD COLUMN IF NOT EXISTS "sees_all_conversations" BOOL NOT NULL DEFAULT TRUE;
+ALTER TABLE "users" ALTER COLUMN "sees_all_conversations" SET DEFAULT FALSE;
 ALTER TABLE "users" ADD COLUMN IF NOT EXISTS "tokens_valid_after" TIMESTAMPTZ;
 CREATE TABLE IF NOT EXISTS "user_tokens" (
     "id" SERIAL PRIMARY KEY,
