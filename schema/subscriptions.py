@@ -147,6 +147,16 @@ async def _guarded(info: strawberry.Info, watch: AccessWatch, source: AsyncItera
         raise
 
 
+async def _start(info: strawberry.Info, stream: str, after: str | None) -> int:
+    """Where the stream starts for this subscriber: after its cursor, else at the head read now,
+    before the access checks, so an event committed while they run is replayed, not missed."""
+    cursor = _cursor(after)
+    if cursor is not None:
+        return cursor
+    event_log = info.context.event_log
+    return await patiently(lambda: event_log.head(stream), f"head of {stream}")
+
+
 def _cursor(after: str | None) -> int | None:
     try:
         return parse_cursor(after)
@@ -163,7 +173,7 @@ class Subscription:
         self, info: strawberry.Info, after: str | None = None
     ) -> AsyncGenerator[InboxEvent, None]:
         actor = auth_rules.require_user(actor_of(info))
-        cursor = _cursor(after)
+        cursor = await _start(info, INBOX, after)
         async with _watching(actor, info.context.event_log) as watch:
             beat = asyncio.create_task(
                 _presence_heartbeat(actor.user_id)
@@ -223,7 +233,7 @@ class Subscription:
         self, info: strawberry.Info, after: str | None = None
     ) -> AsyncGenerator[SlaEvent, None]:
         actor = auth_rules.require_supervisor(actor_of(info))
-        cursor = _cursor(after)
+        cursor = await _start(info, SLA_STREAM, after)
         async with _watching(actor, info.context.event_log) as watch:
             try:
                 async for event in _guarded(info, watch, info.context.event_log.follow(SLA_STREAM, cursor)):
@@ -266,7 +276,7 @@ class Subscription:
         pk = decode_id(conversation_id, "Conversation", "conversationId")
         # exists, and the actor may read it; a re-subscribe during an outage waits for the answer
         await patiently(lambda: conv.get_conversation(actor, pk), "conversationEvents access")
-        cursor = _cursor(after)
+        cursor = await _start(info, conversation_stream(pk), after)
         async with _watching(actor, info.context.event_log) as watch:
             seen = ConversationAccess(pk)
             try:
