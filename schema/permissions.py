@@ -15,11 +15,10 @@ from starlette.websockets import WebSocket
 from strawberry.extensions import FieldExtension
 
 from core.auth import Actor, InvalidToken, bearer_token, decode_access_token, is_api_key
-from resolvers import api_keys as key_rules
-from resolvers import audit
 from core.outage import patiently
+from resolvers import api_keys as key_rules
+from resolvers import audit, visibility
 from resolvers import auth as auth_rules
-from resolvers import visibility
 from resolvers.errors import Forbidden, Unauthenticated
 from schema.key_scopes import NO_KEYS, scope_for
 
