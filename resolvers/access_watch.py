@@ -22,7 +22,7 @@ from core.events import EventLog
 from core.outage import patiently
 from core.sql import fetch
 from resolvers.errors import Unauthenticated
-from resolvers.visibility import Scope, access_stream, is_key, read_scope
+from resolvers.visibility import RoleChanged, Scope, access_stream, is_key, read_scope
 
 T = TypeVar("T")
 NOTHING = Scope(user_id=None, everything=False, team_ids=frozenset(), role=None)
@@ -83,8 +83,10 @@ class AccessWatch:
             # A live view waits out a database outage rather than end (core/outage.py).
             return await patiently(lambda: read_scope(self.actor), "subscription access")
         except Unauthenticated as exc:
-            self._revoke(AccessRevoked(str(exc), expired=False))
-            raise AccessRevoked(str(exc), expired=False) from exc
+            # A new role is had by refreshing, like an expired token; anything else ends the login.
+            revoked = AccessRevoked(str(exc), expired=isinstance(exc, RoleChanged))
+            self._revoke(revoked)
+            raise revoked from exc
 
     def _revoke(self, error: AccessRevoked) -> None:
         if self._revoked is not None and not self._revoked.done():

@@ -31,6 +31,10 @@ from resolvers.auth import require_user
 from resolvers.errors import NotFound, Unauthenticated
 
 
+class RoleChanged(Unauthenticated):
+    """The token carries a role the user no longer has: a refresh brings the new one."""
+
+
 @dataclass(frozen=True)
 class Scope:
     """What one principal may see, as read from the database just now."""
@@ -105,7 +109,7 @@ async def read_scope(actor: Actor | None) -> Scope:
         raise Unauthenticated("this access token was revoked; sign in again")
     role = Role(row["role"])
     if role is not actor.role:
-        raise Unauthenticated("your role changed; refresh your token")
+        raise RoleChanged("your role changed; refresh your token")
     return Scope(
         user_id=actor.user_id,
         everything=role is Role.ADMIN or row["sees_all_conversations"],

@@ -89,10 +89,12 @@ async def test_a_new_role_refuses_the_old_token_and_a_refresh_carries_it(server)
         {"e": agent.email, "p": PASSWORD},
     )
     access, refresh = pair["data"]["login"]["accessToken"], pair["data"]["login"]["refreshToken"]
+    live = await Subscriber.open(server, access, INBOX)
     update = "mutation($u: ID!) { updateUser(userId: $u, input: {role: SUPERVISOR}) { role } }"
     body = await gql(server, update, {"u": to_global_id("User", agent.id)}, admin)
     assert body["data"]["updateUser"]["role"] == "SUPERVISOR", body
     assert error_code(await gql(server, "{ users { id } }", None, access)) == "UNAUTHENTICATED"
+    assert await _closed_with(live) == 4401  # refresh and reconnect, as for an expired token
     renewed = await gql(
         server,
         "mutation($r: String!) { refreshToken(refreshToken: $r) { accessToken user { role } } }",
