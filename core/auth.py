@@ -48,6 +48,10 @@ class Actor:
     role: Role
     api_key_id: int | None = None
     scopes: frozenset[str] = frozenset()
+    # From the token: a long subscription ends when it expires; a token issued before the user's
+    # `tokens_valid_after` is refused (resolvers/visibility.py).
+    issued_at: float | None = None
+    expires_at: int | None = None
 
     @property
     def is_api_key(self) -> bool:
@@ -68,9 +72,11 @@ class InvalidToken(Exception):
 
 def issue_access_token(user_id: int, role: Role) -> tuple[str, int]:
     settings = get_settings()
-    now = int(time.time())
+    exact = time.time()
+    now = int(exact)
     ttl = settings.access_token_ttl
     claims = {
+        "iat_ms": int(exact * 1000),  # revocation compares instants finer than `iat`'s seconds
         "sub": str(user_id),  # PyJWT requires a string subject
         "role": role.value,
         "iss": ISSUER,
@@ -93,7 +99,12 @@ def decode_access_token(token: str) -> Actor:
             options={"require": ["exp", "sub", "aud", "iss"]},
             leeway=5,
         )
-        return Actor(user_id=int(claims["sub"]), role=Role(claims["role"]))
+        return Actor(
+            user_id=int(claims["sub"]),
+            role=Role(claims["role"]),
+            issued_at=claims.get("iat_ms", claims.get("iat", 0) * 1000) / 1000,
+            expires_at=int(claims["exp"]),
+        )
     except (jwt.PyJWTError, KeyError, ValueError) as exc:
         raise InvalidToken(str(exc)) from exc
 

@@ -99,6 +99,8 @@ class Settings:
     send_sweep_interval: float = 2.0  # seconds between the workers' sweeps for sends to take back
     worker_metrics_port: int = 9191  # `pytake worker` serves Prometheus /metrics here (0: off)
     webhook_allow_private_urls: bool = False  # outgoing webhooks may reach private addresses (closed networks)
+    smtp_url: str | None = None  # invitations and password resets: smtp[s]://user:pass@host:port
+    mail_from: str = "PyTake <no-reply@pytake.local>"
 
     @property
     def embedded(self) -> bool:
@@ -171,6 +173,8 @@ def load_settings() -> Settings:
         send_sweep_interval=float(os.environ.get("SEND_SWEEP_INTERVAL", "2")),
         worker_metrics_port=_env_int("WORKER_METRICS_PORT", 9191),
         webhook_allow_private_urls=os.environ.get("WEBHOOK_ALLOW_PRIVATE_URLS", "0") == "1",
+        smtp_url=os.environ.get("SMTP_URL") or None,
+        mail_from=os.environ.get("MAIL_FROM", "PyTake <no-reply@pytake.local>"),
     )
 
 

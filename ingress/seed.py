@@ -41,7 +41,13 @@ async def seed_demo() -> dict[str, str]:
     for email, name, role in _PEOPLE:
         if not await User.filter(email=email).exists():
             creds[email] = creds.get(email) or secrets.token_urlsafe(9)
-            await User.create(email=email, name=name, role=role, password_hash=hash_password(creds[email]))
+            await User.create(
+                email=email,
+                name=name,
+                role=role,
+                password_hash=hash_password(creds[email]),
+                sees_all_conversations=True,  # the demo has no teams: its agents answer every conversation
+            )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(creds, indent=2))
     path.chmod(0o600)

@@ -32,7 +32,17 @@ from models.templates import (
     ResponseTemplateUsage,
     ResponseTemplateVersion,
 )
-from models.users import AssignmentStrategy, Presence, RefreshToken, Role, RoutingRule, Team, TeamMember, User
+from models.users import (
+    AssignmentStrategy,
+    Presence,
+    RefreshToken,
+    Role,
+    RoutingRule,
+    Team,
+    TeamMember,
+    User,
+    UserToken,
+)
 from models.webhooks import WebhookAttempt, WebhookDelivery, WebhookDispatcher, WebhookEndpoint
 from models.whatsapp_templates import WhatsappTemplate, WhatsappTemplateSync
 
@@ -84,6 +94,7 @@ __all__ = [
     "Team",
     "TeamMember",
     "User",
+    "UserToken",
     "WebhookAttempt",
     "WebhookDelivery",
     "WebhookDispatcher",

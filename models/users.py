@@ -32,11 +32,32 @@ class User(Model):
     platform_capacity = fields.JSONField(default=dict)  # optional per-platform maxima {"whatsapp": 3}
     skills = ArrayField("text", default=list)  # languages, topics
     last_assigned_at = fields.DatetimeField(null=True)  # round-robin order
+    # Who sees what (resolvers/visibility.py): an admin may let an agent or supervisor see every
+    # conversation, not only their teams' and their own.
+    sees_all_conversations = fields.BooleanField(default=False)
+    # Access tokens issued before this are refused (password changed or reset, deactivated).
+    tokens_valid_after = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
         table = "users"
+
+
+class UserToken(Model):
+    """A single-use, expiring token sent by e-mail: an invitation to set a first password, or a
+    password reset. Only its sha256 is stored; using it stamps `used_at`."""
+
+    id = fields.IntField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField("models.User", related_name="tokens")
+    purpose = fields.CharField(max_length=16)  # invite, reset
+    token_hash = fields.CharField(max_length=64, unique=True)
+    expires_at = fields.DatetimeField()
+    used_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "user_tokens"
 
 
 class RefreshToken(Model):

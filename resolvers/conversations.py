@@ -17,6 +17,7 @@ from resolvers.assignment import request_drain
 from resolvers.auth import require_user
 from resolvers.errors import BadInput, Forbidden, NotFound
 from resolvers.shapes import CONVERSATION_COLUMNS, MESSAGE_COLUMNS, conversation_view, message_view
+from resolvers.visibility import scope_of, visible_conversation
 
 MAX_PAGE = 100
 
@@ -138,11 +139,15 @@ def _page_size(first: int | None) -> int:
 async def list_conversations(
     actor: Actor | None, *, first: int | None, after: str | None, filter: ConversationFilter
 ) -> Page:
-    """Newest activity first; keyset pagination on (last_message_at, id)."""
-    require_user(actor)
+    """Newest activity first; keyset pagination on (last_message_at, id). Only what the actor
+    may see (resolvers/visibility.py)."""
+    scope = await scope_of(actor)
     size = _page_size(first)
     args: list[Any] = []
     where = ["TRUE", *filter_sql(filter, args, "conversations")]
+    visible = scope.sql(args, "conversations")
+    if visible:
+        where.append(visible)
 
     def arg(value: object) -> str:
         args.append(value)
@@ -170,10 +175,9 @@ async def list_conversations(
 
 
 async def get_conversation(actor: Actor | None, conversation_id: int) -> dict[str, Any]:
-    require_user(actor)
+    """One conversation the actor may see; NOT_FOUND as well for one they may not."""
     rows = await fetch(f"SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = $1", conversation_id)
-    if not rows:
-        raise NotFound(f"conversation {conversation_id} does not exist")
+    await visible_conversation(actor, rows[0] if rows else None, conversation_id, field=None)
     return conversation_view(rows[0])
 
 
@@ -222,8 +226,7 @@ async def assign(actor: Actor | None, conversation_id: int, user_id: int | None)
         rows = await conn.execute_query_dict(
             f"SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = $1 FOR UPDATE", [conversation_id]
         )
-        if not rows:
-            raise NotFound(f"conversation {conversation_id} does not exist")
+        await visible_conversation(actor, rows[0] if rows else None, conversation_id, field=None)
         if (
             not actor.is_supervisor
             and user_id is None
@@ -272,7 +275,7 @@ def _overrides(actor: Actor, previous: int | None, assignee: int | None) -> bool
 
 
 async def mark_read(actor: Actor | None, conversation_id: int) -> dict[str, Any]:
-    require_user(actor)
+    await get_conversation(actor, conversation_id)  # one the actor may see
     async with in_transaction() as conn:
         rows = await conn.execute_query_dict(
             f"UPDATE conversations SET unread_count = 0 WHERE id = $1 RETURNING {CONVERSATION_COLUMNS}",

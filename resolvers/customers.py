@@ -19,6 +19,7 @@ from resolvers import audit
 from resolvers.auth import require_user
 from resolvers.errors import BadInput, Conflict, NotFound
 from resolvers.shapes import CONVERSATION_COLUMNS, conversation_view
+from resolvers.visibility import visible_customer
 
 CUSTOMER_COLUMNS = "id, name, phone, email, merged_into_id"
 
@@ -29,6 +30,8 @@ async def merge_customers(actor: Actor | None, *, source_id: int, target_id: int
     actor = require_user(actor)
     if source_id == target_id:
         raise BadInput("a customer cannot be merged into itself", field="sourceId")
+    for customer_id in (source_id, target_id):  # both seen by the actor (NOT_FOUND otherwise)
+        await visible_customer(actor, customer_id)
 
     async def run() -> dict[str, Any]:
         async with in_transaction() as conn:
@@ -100,6 +103,10 @@ async def split_identity(actor: Actor | None, *, identity_id: int) -> dict[str, 
                 raise NotFound(f"identity {identity_id} does not exist", field="identityId")
             identity = rows[0]
             old_id = identity["customer_id"]
+            try:
+                await visible_customer(actor, old_id)
+            except NotFound:
+                raise NotFound(f"identity {identity_id} does not exist", field="identityId") from None
             await _lock_customers(conn, [old_id])
             others = await conn.execute_query_dict(
                 "SELECT count(*) AS n FROM customer_identities WHERE customer_id = $1 AND id <> $2",

@@ -22,7 +22,7 @@ from core.auth import Actor
 from core.events import INBOX, committed, conversation_stream, emit
 from core.sql import fetch, in_transaction, retry_on_deadlock
 from models import ConversationStatus, Priority, Role
-from resolvers import assignment, audit, conversations, flow_hooks, sla
+from resolvers import assignment, audit, conversations, flow_hooks, sla, visibility
 from resolvers.activities import record_activity
 from resolvers.auth import require_user
 from resolvers.errors import BadInput, DomainError, Forbidden, NotFound
@@ -78,8 +78,7 @@ async def _apply(actor: Actor, conversation_id: int, change: Change) -> dict[str
                 f"SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = $1 FOR UPDATE",
                 [conversation_id],
             )
-            if not rows:
-                raise NotFound(f"conversation {conversation_id} does not exist", field="conversationId")
+            await visibility.visible_conversation(actor, rows[0] if rows else None, conversation_id)
             current = conversation_view(dict(rows[0]))
             decided = await change(conn, current)
             if decided is None:
@@ -388,10 +387,10 @@ async def add_note(
         raise BadInput("clientMessageId must be 1 to 64 characters", field="clientMessageId")
     async with in_transaction() as conn:
         conv = await conn.execute_query_dict(
-            "SELECT id, channel_id, platform FROM conversations WHERE id = $1", [conversation_id]
+            "SELECT id, channel_id, platform, team_id, assignee_id FROM conversations WHERE id = $1",
+            [conversation_id],
         )
-        if not conv:
-            raise NotFound(f"conversation {conversation_id} does not exist", field="conversationId")
+        await visibility.visible_conversation(actor, conv[0] if conv else None, conversation_id)
         rows = await conn.execute_query_dict(
             "INSERT INTO messages (conversation_id, channel_id, platform, direction, kind, text, status, client_message_id, "
             "sender_id, attachments, metadata, created_at, send_attempts) "

@@ -34,7 +34,8 @@ async def identities_by_customer(ids: list[int]) -> list[list[dict[str, Any]]]:
 
 async def users_by_id(ids: list[int]) -> list[dict[str, Any] | None]:
     rows = await fetch(
-        "SELECT id, email, name, role, is_active, presence, capacity, skills FROM users WHERE id = ANY($1::int[])",
+        "SELECT id, email, name, role, is_active, presence, capacity, skills, sees_all_conversations "
+        "FROM users WHERE id = ANY($1::int[])",
         ids,
     )
     found = {r["id"]: r for r in rows}

@@ -33,10 +33,10 @@ from core.auth import Actor
 from core.events import INBOX, committed, conversation_stream, emit
 from core.sql import fetch, fetchrow, in_transaction, retry_on_deadlock
 from models import Channel
-from resolvers import flow_hooks, send_lease, sla, templates, whatsapp_templates
+from resolvers import flow_hooks, send_lease, sla, templates, visibility, whatsapp_templates
 from resolvers.auth import require_user
 from resolvers.channels import clear_channel_error, credentials, record_channel_error
-from resolvers.errors import BadInput, Conflict, NotFound
+from resolvers.errors import BadInput, Conflict
 from resolvers.shapes import CONVERSATION_COLUMNS, MESSAGE_COLUMNS, conversation_view, message_view
 from resolvers.statuses import apply_orphans, transition
 from resolvers.targets import ReplyTarget, resolve_target
@@ -109,8 +109,7 @@ async def send_reply(
     if existing is not None:  # the client retried: hand back what the first call stored, lock nothing
         return SendReplyResult(existing, created=False)
     convs = await fetch(f"SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = $1", conversation_id)
-    if not convs:
-        raise NotFound(f"conversation {conversation_id} does not exist")
+    await visibility.visible_conversation(actor, convs[0] if convs else None, conversation_id, field=None)
     conversation = convs[0]
     target = await resolve_target(conversation_id, channel_id, template=template is not None)
     connector = get_connector(Platform(target.platform))

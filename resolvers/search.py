@@ -22,6 +22,7 @@ from resolvers.auth import require_user
 from resolvers.conversations import ConversationFilter, filter_from_json, filter_sql, filter_to_json
 from resolvers.errors import BadInput, Conflict, NotFound
 from resolvers.shapes import conversation_columns, conversation_view
+from resolvers.visibility import Scope, scope_of
 
 MAX_QUERY = 200
 MAX_PAGE = 100
@@ -55,7 +56,7 @@ async def search(
     first: int = 20,
     after: str | None = None,
 ) -> SearchPage:
-    require_user(actor)
+    scope = await scope_of(actor)
     text = " ".join(text.split())
     if not text:
         raise BadInput("say what to search for", field="query")
@@ -67,6 +68,9 @@ async def search(
     pattern = f"%{_like_escape(text)}%" if len(text) >= 3 else None  # LIKE NULL matches nothing
     args: list[Any] = [text, pattern]
     where = filter_sql(filter, args)
+    visible = scope.sql(args, "c")
+    if visible:  # applied to the common-word window too, so it holds only visible conversations
+        where.append(visible)
     order = "c.last_message_at DESC, c.id DESC" if by_recency else "h.rank DESC, c.id DESC"
     cursor_condition = None
     if after:
@@ -212,10 +216,14 @@ async def list_views(actor: Actor | None) -> list[dict[str, Any]]:
     return [view_row(r) for r in rows]
 
 
-async def count_conversations(filter: ConversationFilter, query: str | None) -> int:
-    """How many conversations a view shows right now (a search view: how many match)."""
+async def count_conversations(scope: Scope, filter: ConversationFilter, query: str | None) -> int:
+    """How many conversations a view shows right now (a search view: how many match), of those
+    `scope` may see."""
     args: list[Any] = []
     where = filter_sql(filter, args)
+    visible = scope.sql(args, "c")
+    if visible:
+        where.append(visible)
     condition = " AND ".join(where) if where else "TRUE"
     if query:
         args += [query, f"%{_like_escape(query)}%"]

@@ -75,6 +75,9 @@ def user_view(row: Any) -> dict[str, Any]:
         "presence": _str(get("presence")) if _has(row, "presence") else None,
         "capacity": get("capacity") if _has(row, "capacity") else None,
         "skills": list(get("skills") or ()) if _has(row, "skills") else None,
+        "sees_all_conversations": get("sees_all_conversations")
+        if _has(row, "sees_all_conversations")
+        else None,
     }
 
 

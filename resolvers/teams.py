@@ -6,12 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 from core.auth import Actor
+from core.events import committed
 from core.sql import fetch, in_transaction
 from models import AssignmentStrategy, Presence, RoutingRule, Team, TeamMember, User
 from resolvers import audit
 from resolvers.assignment import request_drain, set_presence
 from resolvers.auth import require_supervisor, require_user
 from resolvers.errors import BadInput, Conflict, NotFound
+from resolvers.visibility import access_changed
 
 MAX_SKILLS = 30
 
@@ -73,9 +75,12 @@ async def save_team(
             team.name, team.strategy, team.sticky = name.strip(), strategy, sticky
             team.offline_grace_seconds = offline_grace_seconds
             await team.save()
+        previous = await TeamMember.filter(team_id=team.id).values_list("user_id", flat=True)
         await TeamMember.filter(team_id=team.id).delete()
         for user_id in member_ids:
             await TeamMember.create(team_id=team.id, user_id=user_id)
+        # Who sees the team's conversations changed: their live subscriptions re-read it.
+        await access_changed(conn, set(previous) ^ set(member_ids), "teams_changed")  # type: ignore[arg-type]
         await audit.record(
             conn,
             actor,
@@ -84,6 +89,7 @@ async def save_team(
             team.id,
             {"name": team.name, "strategy": strategy.value, "sticky": sticky, "members": member_ids},
         )
+    committed()
     request_drain()  # new members or a new strategy may take queued conversations
     return team_view(team, member_ids)
 

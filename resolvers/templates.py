@@ -40,6 +40,7 @@ from resolvers.template_rendering import (
     valid_locale,
     valid_time_zone,
 )
+from resolvers.visibility import check_conversation
 
 MAX_BODY = 10_000
 MAX_BUTTONS = 10
@@ -606,7 +607,7 @@ async def preview(
     variables: dict[str, Any] | None,
 ) -> tuple[Rendered, ReplyTarget]:
     """What sendMessage would send with this template now, through the same target it would pick."""
-    require_user(actor)
+    await check_conversation(actor, conversation_id)  # one the actor may see (it shows the customer)
     target = await resolve_target(conversation_id, channel_id)
     return await render_for_target(actor, template_id, conversation_id, target, variables), target
 

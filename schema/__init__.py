@@ -39,6 +39,7 @@ from schema.subscriptions import Subscription
 from schema.teams import Team, TeamMutations, TeamQueries
 from schema.template_experiments import TemplateExperimentMutations, TemplateExperimentQueries
 from schema.templates import ResponseTemplate, TemplateMutations, TemplateQueries
+from schema.users import UserMutations
 from schema.whatsapp_templates import WhatsappTemplateMutations, WhatsappTemplateQueries
 
 log = logging.getLogger("pytake.graphql")
@@ -89,6 +90,7 @@ with warnings.catch_warnings():
             ApiKeyMutations,
             OutgoingWebhookMutations,
             ModuleMutations,
+            UserMutations,
         ),
     )
 

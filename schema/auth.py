@@ -3,6 +3,7 @@ logout and `createUser` (rules in resolvers/auth.py)."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import strawberry
@@ -12,6 +13,7 @@ from models import Role as _Role
 from resolvers import auth as auth_rules
 from resolvers import login_limits
 from resolvers.errors import RateLimited, Unauthenticated
+from resolvers.visibility import is_key
 from schema.common import AgentPresence, Role
 from schema.permissions import ADMINS, ANYONE, SIGNED_IN, SUPERVISORS, actor_of
 from schema.relay import Node, to_global_id
@@ -20,26 +22,53 @@ from schema.relay import Node, to_global_id
 @strawberry.type
 class User(Node):
     id: strawberry.ID
-    email: str
     name: str
-    role: Role
     is_active: bool
     presence: AgentPresence | None = None
     capacity: int | None = None
     skills: list[str] | None = None
+    pk: strawberry.Private[int] = 0
+    private_email: strawberry.Private[str] = ""
+    private_role: strawberry.Private[str] = ""
+    private_sees_all: strawberry.Private[bool | None] = None
+    own: strawberry.Private[bool] = False  # the session's own user (login, refresh): always shown
 
     @classmethod
     def from_view(cls, v: Any) -> User:
         return cls(
             id=to_global_id("User", v["id"]),
-            email=v["email"],
+            pk=v["id"],
+            private_email=v["email"],
+            private_role=v["role"],
+            private_sees_all=v.get("sees_all_conversations"),
             name=v["name"],
-            role=_Role(v["role"]),
             is_active=v["is_active"],
             presence=_Presence(v["presence"]) if v.get("presence") else None,
             capacity=v.get("capacity"),
             skills=list(v["skills"]) if v.get("skills") is not None else None,
         )
+
+    def _shown(self, info: strawberry.Info) -> bool:
+        """Another user's e-mail and role are for supervisors and admins (an agent sees a
+        teammate's name and presence on assignees, senders and activities)."""
+        actor = info.context.actor
+        if self.own:
+            return True
+        return actor is not None and (actor.user_id == self.pk or actor.is_supervisor or is_key(actor))
+
+    @strawberry.field(description="Yourself, or anyone for supervisors and admins; else null.")
+    def email(self, info: strawberry.Info) -> str | None:
+        return self.private_email if self._shown(info) else None
+
+    @strawberry.field(description="Yourself, or anyone for supervisors and admins; else null.")
+    def role(self, info: strawberry.Info) -> Role | None:
+        return _Role(self.private_role) if self._shown(info) else None
+
+    @strawberry.field(
+        description="Sees every conversation, not only their teams' and their own (an admin's grant)."
+    )
+    def sees_all_conversations(self, info: strawberry.Info) -> bool | None:
+        return self.private_sees_all if self._shown(info) else None
 
 
 @strawberry.type
@@ -63,7 +92,7 @@ def _session(session: auth_rules.Session) -> AuthPayload:
         access_token=session.access_token,
         refresh_token=session.refresh_token,
         expires_in=session.expires_in,
-        user=User.from_view(session.user),
+        user=dataclasses.replace(User.from_view(session.user), own=True),
     )
 
 

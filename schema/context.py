@@ -39,6 +39,7 @@ class Context:
     connection_params: dict[str, Any] | None = None  # set by strawberry on WebSocket connection_init
     auth_problem: str | None = None
     ip: str | None = None
+    standing_checked: bool = False  # HTTP: the token's user was found active this request (permissions.py)
 
     def fresh_loaders(self) -> None:
         """Subscriptions live for hours: each event is resolved with fresh loaders, not stale caches."""

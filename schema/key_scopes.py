@@ -49,6 +49,9 @@ _BY_SCOPE: dict[Scope | None, str] = {
         "login refreshToken logout createUser setMyPresence demo simulateInboundMessage "
         "apiKeys createApiKey revokeApiKey"
         " modules enableModule disableModule configureModule"  # installing code's behaviour: people only
+        # managing people and one's own account: people only
+        " inviteUser deactivateUser reactivateUser updateUser updateMyProfile changeMyPassword"
+        " acceptInvitation requestPasswordReset resetPassword"
     ),
 }
 

@@ -2,7 +2,8 @@
 under the same rule as the typed field that returns that object: a User is another's only for
 supervisors (as `users`), a Team or Channel for anyone signed in (as `teams`, `channels`), a
 Conversation by `conversation(id:)`'s rule (its Messages and Customer with it), a ResponseTemplate
-by `template(id:)`'s (archived or another team's only where that field shows it)."""
+by `template(id:)`'s (archived or another team's only where that field shows it). Who sees which
+conversation, and so which message and customer, is resolvers/visibility.py's rule."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from resolvers import channels as channel_rules
 from resolvers import conversations as conv
 from resolvers import teams as team_rules
 from resolvers import templates as template_rules
+from resolvers import visibility
 from resolvers.errors import NotFound
 from schema.auth import User
 from schema.channels import Channel
@@ -37,7 +39,13 @@ async def _conversation(info: strawberry.Info, actor: Actor, pk: int) -> Node | 
 
 async def _message(info: strawberry.Info, actor: Actor, pk: int) -> Node | None:
     row = await info.context.loaders.messages.load(pk)
-    return Message.from_view(row) if row else None
+    if row is None:
+        return None
+    try:  # seen with its conversation; one not seen is answered as one that does not exist
+        await conv.get_conversation(actor, row["conversation_id"])
+    except NotFound:
+        return None
+    return Message.from_view(row)
 
 
 async def _user(info: strawberry.Info, actor: Actor, pk: int) -> Node | None:
@@ -53,7 +61,13 @@ async def _channel(info: strawberry.Info, actor: Actor, pk: int) -> Node | None:
 
 async def _customer(info: strawberry.Info, actor: Actor, pk: int) -> Node | None:
     row = await info.context.loaders.customers.load(pk)
-    return Customer.from_view(row) if row else None
+    if row is None:
+        return None
+    try:  # seen with one of their conversations; otherwise as one that does not exist
+        await visibility.visible_customer(actor, pk)
+    except NotFound:
+        return None
+    return Customer.from_view(row)
 
 
 async def _team(info: strawberry.Info, actor: Actor, pk: int) -> Node | None:

@@ -10,11 +10,14 @@ from collections.abc import AsyncGenerator, Callable
 from typing import Any
 
 import strawberry
+from graphql import OperationType
+from starlette.websockets import WebSocket
 from strawberry.extensions import FieldExtension
 
 from core.auth import Actor, InvalidToken, bearer_token, decode_access_token, is_api_key
+from core.outage import patiently
 from resolvers import api_keys as key_rules
-from resolvers import audit
+from resolvers import audit, visibility
 from resolvers import auth as auth_rules
 from resolvers.errors import Forbidden, Unauthenticated
 from schema.key_scopes import NO_KEYS, scope_for
@@ -73,6 +76,8 @@ class Access(FieldExtension):
     async def resolve_async(
         self, next_: Callable[..., Any], source: Any, info: strawberry.Info, **kwargs: Any
     ) -> Any:
+        if self.rule is not None and info.context.actor is not None:
+            await _check_standing(info)  # first: a token with an outdated role is told to refresh
         self._admit(info)
         actor = info.context.actor
         key_id = actor.api_key_id if actor is not None else None
@@ -96,6 +101,22 @@ class Access(FieldExtension):
 
     def __repr__(self) -> str:
         return f"Access({self.name})"
+
+
+async def _check_standing(info: strawberry.Info) -> None:
+    """Once per HTTP request, and for each operation on a WebSocket (whose context lives as long as
+    the socket): the token's user is still active, its role still theirs and the token not
+    revoked (resolvers/visibility.py), so a deactivation refuses the very next request."""
+    ctx = info.context
+    if info.operation.operation is OperationType.SUBSCRIPTION:
+        return  # checked by its AccessWatch, after the stream's head is read (schema/subscriptions.py)
+    if isinstance(ctx.request, WebSocket):  # a query over the socket waits out an outage, as replays do
+        await patiently(lambda: visibility.check_standing(ctx.actor), "subscription access")
+    elif not ctx.standing_checked:
+        scope = await visibility.check_standing(ctx.actor)
+        if scope is not None:
+            ctx.standing_checked = True
+            visibility.remember_for_request(ctx.actor, scope)
 
 
 def _admit_key(actor: Actor, root: str, field: str) -> None:

@@ -10,6 +10,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from resolvers import search as search_rules
+from resolvers import visibility
 from schema.conversations import Conversation, ConversationFilterInput
 from schema.messages import Message
 from schema.permissions import SIGNED_IN, actor_of
@@ -64,8 +65,9 @@ class SavedView:
         )
 
     @strawberry.field(description="Conversations in the view now (live: `savedViewCounts`).")
-    async def count(self) -> int:
-        return await search_rules.count_conversations(self.filter_rule, self.query)
+    async def count(self, info: strawberry.Info) -> int:
+        scope = await visibility.scope_of(actor_of(info))
+        return await search_rules.count_conversations(scope, self.filter_rule, self.query)
 
 
 @strawberry.type

@@ -1,25 +1,36 @@
 """Live views. Each subscription replays what the client missed (after its cursor) from the
-event log, then streams live events (core/events.py explains why nothing is lost)."""
+event log, then streams live events (core/events.py explains why nothing is lost).
+
+Every subscription holds an AccessWatch (resolvers/access_watch.py): each event is checked against
+the user's current scope (re-read when their teams, role or grant change), so nobody receives an
+event of a conversation they cannot see; when the token expires or the account is deactivated the
+WebSocket is closed (4401: refresh and reconnect; 4403: the account may no longer sign in)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
+import functools
 import logging
-from collections.abc import AsyncGenerator
-from typing import Any
+from collections.abc import AsyncGenerator, AsyncIterator
+from typing import Any, TypeVar
 
 import strawberry
+from starlette.websockets import WebSocket, WebSocketState
 
-from core.events import INBOX, CursorExpired, conversation_stream, parse_cursor
+from core.auth import Actor
+from core.events import INBOX, CursorExpired, EventLog, conversation_stream, parse_cursor
 from core.outage import patiently, unavailable
 from core.viewers import ConversationViewers
 from resolvers import auth as auth_rules
 from resolvers import conversations as conv
+from resolvers.access_watch import AccessRevoked, AccessWatch, ConversationAccess, timer_visible
 from resolvers.assignment import request_drain, seen
-from resolvers.errors import BadInput, CursorExpiredError
+from resolvers.errors import BadInput, CursorExpiredError, NotFound
 from resolvers.search import count_conversations, list_views
 from resolvers.sla import SLA_STREAM
+from resolvers.visibility import Scope
 from schema.activities import Activity
 from schema.conversations import Conversation
 from schema.messages import Message
@@ -28,7 +39,11 @@ from schema.relay import decode_id, to_global_id
 from schema.sla import SlaTimer
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 HEARTBEAT = 30.0  # well inside jobs/assignment.PRESENCE_SILENCE
+TOKEN_EXPIRED = 4401  # graphql-ws clients reconnect, sending a fresh token in connection_init
+ACCESS_REVOKED = 4403
+CLOSE_GRACE = 10.0  # seconds to wait for the connection to go after closing it
 
 
 @strawberry.enum
@@ -100,9 +115,46 @@ async def _presence_heartbeat(user_id: int) -> None:
         await asyncio.sleep(HEARTBEAT)
 
 
-async def _view_counts(actor: Any) -> list[tuple[int, int]]:
+async def _view_counts(actor: Any, scope: Scope) -> list[tuple[int, int]]:
     views = await list_views(actor)
-    return [(v["id"], await count_conversations(v["rule"], v["query"])) for v in views]
+    return [(v["id"], await count_conversations(scope, v["rule"], v["query"])) for v in views]
+
+
+@contextlib.asynccontextmanager
+async def _watching(actor: Actor, event_log: EventLog) -> AsyncIterator[AccessWatch]:
+    watch = AccessWatch(actor, event_log)
+    await patiently(watch.start, "subscription access")
+    try:
+        yield watch
+    finally:
+        await watch.stop()
+
+
+async def _guarded(info: strawberry.Info, watch: AccessWatch, source: AsyncIterator[T]) -> AsyncIterator[T]:
+    """`source` until access is revoked; then the socket is closed for every subscription on it
+    (they share its token), or, outside a WebSocket, the error ends this one."""
+    try:
+        async for item in watch.guard(source):
+            yield item
+    except AccessRevoked as revoked:
+        socket = info.context.request
+        if not isinstance(socket, WebSocket) or socket.application_state == WebSocketState.DISCONNECTED:
+            raise
+        code = TOKEN_EXPIRED if revoked.expired else ACCESS_REVOKED
+        with contextlib.suppress(Exception):
+            await socket.close(code, revoked.message[:120])
+        await asyncio.sleep(CLOSE_GRACE)  # the closed connection cancels this operation first
+        raise
+
+
+async def _start(info: strawberry.Info, stream: str, after: str | None) -> int:
+    """Where the stream starts for this subscriber: after its cursor, else at the head read now,
+    before the access checks, so an event committed while they run is replayed, not missed."""
+    cursor = _cursor(after)
+    if cursor is not None:
+        return cursor
+    event_log = info.context.event_log
+    return await patiently(lambda: event_log.head(stream), f"head of {stream}")
 
 
 def _cursor(after: str | None) -> int | None:
@@ -121,24 +173,27 @@ class Subscription:
         self, info: strawberry.Info, after: str | None = None
     ) -> AsyncGenerator[InboxEvent, None]:
         actor = auth_rules.require_user(actor_of(info))
-        cursor = _cursor(after)
-        beat = asyncio.create_task(
-            _presence_heartbeat(actor.user_id)
-        )  # an agent with the inbox open is online
-        try:
-            async for event in info.context.event_log.follow(INBOX, cursor):
-                info.context.fresh_loaders()
-                payload = event.payload
-                prefilled = {k: payload[k] for k in ("customer", "last_message") if k in payload}
-                yield InboxEvent(
-                    cursor=str(event.seq),
-                    type=InboxEventType(event.type),
-                    conversation=Conversation.from_view(payload["conversation"], **prefilled),
-                )
-        except CursorExpired as exc:
-            raise CursorExpiredError(str(exc)) from exc
-        finally:
-            beat.cancel()
+        cursor = await _start(info, INBOX, after)
+        async with _watching(actor, info.context.event_log) as watch:
+            beat = asyncio.create_task(
+                _presence_heartbeat(actor.user_id)
+            )  # an agent with the inbox open is online
+            try:
+                async for event in _guarded(info, watch, info.context.event_log.follow(INBOX, cursor)):
+                    payload = event.payload
+                    if not (await watch.current()).admits(payload["conversation"]):
+                        continue
+                    info.context.fresh_loaders()
+                    prefilled = {k: payload[k] for k in ("customer", "last_message") if k in payload}
+                    yield InboxEvent(
+                        cursor=str(event.seq),
+                        type=InboxEventType(event.type),
+                        conversation=Conversation.from_view(payload["conversation"], **prefilled),
+                    )
+            except CursorExpired as exc:
+                raise CursorExpiredError(str(exc)) from exc
+            finally:
+                beat.cancel()
 
     @strawberry.subscription(
         extensions=[SIGNED_IN],
@@ -148,23 +203,28 @@ class Subscription:
         actor = auth_rules.require_user(actor_of(info))
         changed = asyncio.Event()
 
-        async def watch() -> None:
+        async def inbox_changes() -> None:
             async for _ in info.context.event_log.follow(INBOX, None):
                 changed.set()
 
-        watcher = asyncio.create_task(watch())
-        last: list[tuple[int, int]] | None = None
-        try:
+        async def recounts() -> AsyncIterator[list[tuple[int, int]]]:
             while True:
-                counts = await patiently(lambda: _view_counts(actor), "savedViewCounts")
-                if counts != last:
-                    last = counts
-                    yield [ViewCount(view_id=to_global_id("SavedView", i), count=n) for i, n in counts]
+                scope = await access.current()  # counts of what the user may see now
+                yield await patiently(functools.partial(_view_counts, actor, scope), "savedViewCounts")
                 await changed.wait()  # something in the inbox changed
                 await asyncio.sleep(1.0)  # a burst of changes costs one recount per second
                 changed.clear()
-        finally:
-            watcher.cancel()
+
+        async with _watching(actor, info.context.event_log) as access:
+            watcher = asyncio.create_task(inbox_changes())
+            last: list[tuple[int, int]] | None = None
+            try:
+                async for counts in _guarded(info, access, recounts()):
+                    if counts != last:
+                        last = counts
+                        yield [ViewCount(view_id=to_global_id("SavedView", i), count=n) for i, n in counts]
+            finally:
+                watcher.cancel()
 
     @strawberry.subscription(
         description="Supervisors: SLA warnings and breaches as they happen.", extensions=[SUPERVISORS]
@@ -172,15 +232,17 @@ class Subscription:
     async def sla_events(
         self, info: strawberry.Info, after: str | None = None
     ) -> AsyncGenerator[SlaEvent, None]:
-        auth_rules.require_supervisor(actor_of(info))
-        cursor = _cursor(after)
-        try:
-            async for event in info.context.event_log.follow(SLA_STREAM, cursor):
-                yield SlaEvent(
-                    cursor=str(event.seq), type=event.type, timer=SlaTimer.from_view(event.payload["timer"])
-                )
-        except CursorExpired as exc:
-            raise CursorExpiredError(str(exc)) from exc
+        actor = auth_rules.require_supervisor(actor_of(info))
+        cursor = await _start(info, SLA_STREAM, after)
+        async with _watching(actor, info.context.event_log) as watch:
+            try:
+                async for event in _guarded(info, watch, info.context.event_log.follow(SLA_STREAM, cursor)):
+                    timer = event.payload["timer"]
+                    if not await timer_visible(watch, timer["conversation_id"]):
+                        continue
+                    yield SlaEvent(cursor=str(event.seq), type=event.type, timer=SlaTimer.from_view(timer))
+            except CursorExpired as exc:
+                raise CursorExpiredError(str(exc)) from exc
 
     @strawberry.subscription(
         extensions=[SIGNED_IN],
@@ -190,15 +252,18 @@ class Subscription:
     async def conversation_presence(
         self, info: strawberry.Info, conversation_id: strawberry.ID
     ) -> AsyncGenerator[list[Viewer], None]:
-        actor = actor_of(info)
+        actor = auth_rules.require_user(actor_of(info))
         pk = decode_id(conversation_id, "Conversation", "conversationId")
         # Like the event streams: a (re)subscribe during a database outage waits for its answers.
         await patiently(lambda: conv.get_conversation(actor, pk), "conversationPresence access")
-        user = auth_rules.require_user(actor)
-        me = await patiently(lambda: auth_rules.get_active_user(user), "conversationPresence user")
+        me = await patiently(lambda: auth_rules.get_active_user(actor), "conversationPresence user")
         presence = ConversationViewers(info.context.event_log.bus, info.context.settings.namespace)
-        async for viewers in presence.watch(pk, me.id, me.name):
-            yield [Viewer.from_presence(v) for v in viewers]
+        async with _watching(actor, info.context.event_log) as watch:
+            seen = ConversationAccess(pk)
+            async for viewers in _guarded(info, watch, presence.watch(pk, me.id, me.name)):
+                if not await seen.admits(watch):
+                    raise NotFound(f"conversation {pk} does not exist")  # moved out of the user's sight
+                yield [Viewer.from_presence(v) for v in viewers]
 
     @strawberry.subscription(
         extensions=[SIGNED_IN],
@@ -207,20 +272,27 @@ class Subscription:
     async def conversation_events(
         self, info: strawberry.Info, conversation_id: strawberry.ID, after: str | None = None
     ) -> AsyncGenerator[ConversationEvent, None]:
-        actor = actor_of(info)
+        actor = auth_rules.require_user(actor_of(info))
         pk = decode_id(conversation_id, "Conversation", "conversationId")
         # exists, and the actor may read it; a re-subscribe during an outage waits for the answer
         await patiently(lambda: conv.get_conversation(actor, pk), "conversationEvents access")
-        cursor = _cursor(after)
-        try:
-            async for event in info.context.event_log.follow(conversation_stream(pk), cursor):
-                info.context.fresh_loaders()
-                payload = event.payload
-                yield ConversationEvent(
-                    cursor=str(event.seq),
-                    type=ConversationEventType(event.type),
-                    message=Message.from_view(payload["message"]) if "message" in payload else None,
-                    activity=Activity.from_view(payload["activity"]) if "activity" in payload else None,
-                )
-        except CursorExpired as exc:
-            raise CursorExpiredError(str(exc)) from exc
+        cursor = await _start(info, conversation_stream(pk), after)
+        async with _watching(actor, info.context.event_log) as watch:
+            seen = ConversationAccess(pk)
+            try:
+                source = info.context.event_log.follow(conversation_stream(pk), cursor)
+                async for event in _guarded(info, watch, source):
+                    if event.type == "ACTIVITY_ADDED":
+                        seen.stale()  # a transfer or (un)assignment may have moved it out of sight
+                    if not await seen.admits(watch):
+                        raise NotFound(f"conversation {pk} does not exist")
+                    info.context.fresh_loaders()
+                    payload = event.payload
+                    yield ConversationEvent(
+                        cursor=str(event.seq),
+                        type=ConversationEventType(event.type),
+                        message=Message.from_view(payload["message"]) if "message" in payload else None,
+                        activity=Activity.from_view(payload["activity"]) if "activity" in payload else None,
+                    )
+            except CursorExpired as exc:
+                raise CursorExpiredError(str(exc)) from exc

@@ -45,12 +45,18 @@ def error_code(body: dict[str, Any]) -> str | None:
     return errors[0]["extensions"]["code"] if errors else None
 
 
-async def make_user(role: Role = Role.AGENT, name: str | None = None) -> User:
+async def make_user(role: Role = Role.AGENT, name: str | None = None, *, sees_all: bool = True) -> User:
+    """A user who, unless `sees_all=False`, sees every conversation: tests of other things than
+    who sees what (tests/test_access*.py) need not put everyone in the conversation's team."""
     if PASSWORD not in _hash_cache:
         _hash_cache[PASSWORD] = hash_password(PASSWORD)
     email = f"{role.value}-{uuid.uuid4().hex[:8]}@test.local"
     return await User.create(
-        email=email, name=name or email.split("@")[0], role=role, password_hash=_hash_cache[PASSWORD]
+        email=email,
+        name=name or email.split("@")[0],
+        role=role,
+        password_hash=_hash_cache[PASSWORD],
+        sees_all_conversations=sees_all,
     )
 
 
