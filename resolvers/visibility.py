@@ -93,7 +93,10 @@ async def read_scope(actor: Actor | None) -> Scope:
     """The actor's scope, read from the database; refuses a token whose user was deactivated,
     whose role changed or that was issued before the user's tokens were revoked."""
     actor = require_user(actor)
-    if is_key(actor):
+    # A key is installation-wide; an actor with no user is the system acting for a rule a
+    # supervisor approved (a published flow: resolvers/flow_actions.bot_actor). Tokens always
+    # carry a user, so no caller from outside can be either without a key.
+    if is_key(actor) or actor.user_id is None:
         return Scope(user_id=None, everything=True, team_ids=frozenset(), role=None)
     rows = await fetch(
         "SELECT u.is_active, u.role, u.sees_all_conversations, "
