@@ -11,6 +11,7 @@ from models.conversations import (
     SlaPolicy,
     SlaTimer,
 )
+from models.csat import CsatAnswer, CsatSettings, CsatSurvey
 from models.customers import Customer, CustomerIdentity
 from models.events import Event, EventOutbox, StreamHead
 from models.flows import (
@@ -24,6 +25,7 @@ from models.flows import (
 )
 from models.messages import Direction, Message, MessageStatus, MessageStatusChange, OrphanStatus
 from models.modules import ModuleConfiguration, ModuleState
+from models.prices import Conversion, ConversionLabel, PlatformPrice
 from models.privacy import CustomerErasure, CustomerExport, ExportStatus, RetentionPolicy, ScheduledRun
 from models.tasks import TaskOutbox
 from models.templates import (
@@ -55,6 +57,11 @@ __all__ = [
     "Conversation",
     "ConversationActivity",
     "ConversationStatus",
+    "Conversion",
+    "ConversionLabel",
+    "CsatAnswer",
+    "CsatSettings",
+    "CsatSurvey",
     "Customer",
     "CustomerAttribute",
     "CustomerErasure",
@@ -76,6 +83,7 @@ __all__ = [
     "ModuleConfiguration",
     "ModuleState",
     "OrphanStatus",
+    "PlatformPrice",
     "Presence",
     "Priority",
     "RefreshToken",

@@ -16,7 +16,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from connectors.base import InboundMessage, MessageEdit, ParsedWebhook
 from core.events import INBOX, committed, conversation_stream
 from core.sql import db, in_transaction, retry_on_deadlock
-from resolvers import flow_hooks, sla
+from resolvers import csat, flow_hooks, sla
 from resolvers.assignment import request_drain
 from resolvers.inbound_fit import fit_for_storage
 from resolvers.shapes import MESSAGE_COLUMNS
@@ -41,6 +41,8 @@ async def ingest(channel_id: int, platform: str, parsed: ParsedWebhook) -> Inges
     # Whatever the platform put in (NUL, lone surrogates, absurd lengths) is made storable here,
     # once for every inbound path, so no payload can fail the insert and lose the message.
     parsed = fit_for_storage(parsed)
+    # Answers to a satisfaction survey are stored as answers, so they do not reopen the conversation.
+    parsed, _answers = await csat.take_answers(channel_id, parsed)
     result = IngestResult()
     items = len(parsed.messages) + len(parsed.statuses) + len(parsed.edits)
     if items == 1 and parsed.messages:

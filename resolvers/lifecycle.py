@@ -22,7 +22,7 @@ from core.auth import Actor
 from core.events import INBOX, committed, conversation_stream, emit
 from core.sql import fetch, in_transaction, retry_on_deadlock
 from models import ConversationStatus, Priority, Role
-from resolvers import assignment, audit, conversations, flow_hooks, sla, visibility
+from resolvers import assignment, audit, conversations, csat, flow_hooks, roi, sla, visibility
 from resolvers.activities import record_activity
 from resolvers.auth import require_user
 from resolvers.errors import BadInput, DomainError, Forbidden, NotFound
@@ -148,6 +148,8 @@ async def set_status(
     if status in (ConversationStatus.RESOLVED, ConversationStatus.CLOSED):
         _capacity_freed()
         flow_hooks.conversation_event(conversation_id, "conversation_resolved")
+    if status is ConversationStatus.RESOLVED:
+        await csat.schedule_survey(conversation_id)  # when the channel asks for one
     if status is ConversationStatus.SNOOZED and snoozed_until is not None:
         _schedule_wake(conversation_id, snoozed_until)
     return conversation
@@ -251,6 +253,7 @@ async def change_labels(
     conversation = await _apply(actor, conversation_id, change)
     if to_add:
         flow_hooks.conversation_event(conversation_id, "label_added", to_add)
+    await roi.labels_added(conversation_id, to_add)  # labels configured as conversions
     if to_add and conversation["assignee_id"] is None:
         if await assignment.route_by_topic(conversation_id):
             _capacity_freed()

@@ -21,6 +21,7 @@ from schema.auth import AuthMutations, AuthQueries, User
 from schema.channels import Channel, ChannelMutations, ChannelQueries
 from schema.conversations import Conversation, ConversationMutations, ConversationQueries
 from schema.cost import CostPlans, QueryCost
+from schema.csat import CsatMutations, CsatQueries
 from schema.customers import Customer, CustomerMutations
 from schema.demo import DemoMutations, DemoQueries
 from schema.document_cache import CachedDocuments, DocumentCache
@@ -33,6 +34,7 @@ from schema.node import NodeQueries
 from schema.outgoing_webhooks import OutgoingWebhookMutations, OutgoingWebhookQueries
 from schema.permissions import access_of
 from schema.privacy import PrivacyMutations, PrivacyQueries
+from schema.roi import RoiMutations, RoiQueries
 from schema.search import SearchMutations, SearchQueries
 from schema.sla import SlaMutations
 from schema.subscriptions import Subscription
@@ -67,6 +69,8 @@ with warnings.catch_warnings():
             ApiKeyQueries,
             OutgoingWebhookQueries,
             ModuleQueries,
+            CsatQueries,
+            RoiQueries,
         ),
     )
     Mutation = merge_types(
@@ -91,6 +95,8 @@ with warnings.catch_warnings():
             OutgoingWebhookMutations,
             ModuleMutations,
             UserMutations,
+            CsatMutations,
+            RoiMutations,
         ),
     )
 

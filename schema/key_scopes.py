@@ -21,7 +21,7 @@ _WRITE_CONVERSATIONS = (
 )
 _BY_SCOPE: dict[Scope | None, str] = {
     Scope.CONVERSATIONS_READ: _READ_CONVERSATIONS,
-    Scope.CONVERSATIONS_WRITE: _WRITE_CONVERSATIONS,
+    Scope.CONVERSATIONS_WRITE: f"{_WRITE_CONVERSATIONS} recordConversion",
     Scope.MESSAGES_SEND: "sendMessage",
     Scope.CUSTOMERS_WRITE: "mergeCustomers splitIdentity",
     Scope.TEMPLATES_READ: "templates template renderTemplate whatsappTemplates",
@@ -29,11 +29,16 @@ _BY_SCOPE: dict[Scope | None, str] = {
         "saveTemplate archiveTemplate rollbackTemplate startTemplateExperiment stopTemplateExperiment "
         "promoteTemplateVariant syncWhatsappTemplates"
     ),
-    Scope.METRICS_READ: "templateExperiments templateExperiment Subscription.slaEvents",
+    Scope.METRICS_READ: (
+        "templateExperiments templateExperiment Subscription.slaEvents "
+        "csatResponses csatSummary platformPrices platformCosts"
+    ),
     Scope.FLOWS_READ: "flows flow simulateFlow flowExecutions",
     Scope.FLOWS_MANAGE: "saveFlow publishFlow unpublishFlow cancelFlowExecution",
     Scope.CHANNELS_READ: "channels",
-    Scope.CHANNELS_MANAGE: "createChannel updateChannel rotateWebhookSecret",
+    Scope.CHANNELS_MANAGE: (
+        "createChannel updateChannel rotateWebhookSecret saveCsatSettings savePlatformPrices saveConversionLabels"
+    ),
     Scope.TEAMS_READ: "teams",
     Scope.TEAMS_MANAGE: "saveTeam addRoutingRule updateAgent createSlaPolicy",
     Scope.USERS_READ: "users",

@@ -1,0 +1,288 @@
+"""CSAT through the real doors: an agent resolves, the worker sends the survey on the customer's
+platform (buttons on Telegram, "reply 1–5" by SMS), the customer answers by signed webhook, and
+the answer is stored, shown in the timeline and announced, without reopening the conversation.
+Repeated answers: the last within the window counts; late ones are kept apart."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import orjson
+import pytest
+
+from connectors.telegram import telegram
+from core.sql import fetch
+from models import Conversation, ConversationActivity, CsatSurvey, Message, Role
+from resolvers.channels import credentials
+from schema.relay import to_global_id
+from tests.fakes.telegram import FakeTelegram
+from tests.fakes.twilio import FakeTwilio
+from tests.helpers import ConnectorCase, connector_case, error_code, eventually, gql, login, make_user
+
+SETTINGS = """mutation($c: ID!, $on: Boolean!, $delay: Int!, $window: Int!) {
+  saveCsatSettings(channelId: $c, enabled: $on, delaySeconds: $delay, windowSeconds: $window, commentSeconds: 600) {
+    channelId enabled delaySeconds question windowSeconds commentSeconds } }"""
+RESOLVE = """mutation($id: ID!) { setConversationStatus(conversationId: $id, status: RESOLVED) { status } }"""
+RESPONSES = """query($f: CsatFilter) { csatResponses(filter: $f, first: 10) {
+  edges { node { score comment platform agentId conversationId } } pageInfo { hasNextPage } } }"""
+SUMMARY = """query($f: CsatFilter, $g: CsatGroup) { csatSummary(filter: $f, groupBy: $g) {
+  key responses average satisfiedShare distribution } }"""
+
+
+async def _admin(server: str) -> str:
+    return await login(server, await make_user(Role.ADMIN))
+
+
+async def _enable(server: str, channel_id: int, *, delay: int = 0, window: int = 3600) -> dict:
+    body = await gql(
+        server,
+        SETTINGS,
+        {"c": to_global_id("Channel", channel_id), "on": True, "delay": delay, "window": window},
+        await _admin(server),
+    )
+    assert body.get("errors") is None, body
+    return body["data"]["saveCsatSettings"]
+
+
+async def _resolve(case: ConnectorCase, conversation_id: int) -> None:
+    body = await gql(
+        case.server, RESOLVE, {"id": to_global_id("Conversation", conversation_id)}, await case.access()
+    )
+    assert body["data"]["setConversationStatus"]["status"] == "RESOLVED", body
+
+
+async def _survey(conversation_id: int) -> CsatSurvey:
+    async def sent() -> CsatSurvey | None:
+        return await CsatSurvey.get_or_none(conversation_id=conversation_id, status="sent")
+
+    return await eventually(sent, timeout=30)
+
+
+async def _activities(conversation_id: int, type_: str) -> list[dict]:
+    rows = await ConversationActivity.filter(conversation_id=conversation_id, type=type_).order_by("id")
+    return [r.data for r in rows]
+
+
+async def _status(conversation_id: int) -> str:
+    return str((await Conversation.get(id=conversation_id)).status.value)
+
+
+@pytest.fixture
+async def tg(server: str) -> AsyncIterator[ConnectorCase]:
+    token = f"{7_000_000_000 + uuid.uuid4().int % 10**9}:AA{uuid.uuid4().hex}"
+    api = FakeTelegram(require_https=False)
+    api.add_bot(token)
+
+    async def wire(case: ConnectorCase) -> None:
+        async with httpx.AsyncClient() as client:
+            await telegram.register_webhook(client, credentials(case.channel), case.webhook)
+
+    secrets = {"bot_token": token, "secret_token": uuid.uuid4().hex}
+    async with connector_case(
+        server, api, "telegram", {"bot_username": "acme_support_bot"}, secrets, wire=wire
+    ) as case:
+        yield case
+
+
+async def test_telegram_buttons_round_trip_last_answer_counts_late_press_kept_apart(server, tg) -> None:
+    api, channel, token = tg.fake, tg.channel, tg.secrets["bot_token"]
+    settings = await _enable(server, channel.id)
+    assert settings["enabled"] and settings["windowSeconds"] == 3600 and settings["question"]
+    user_id = 100_000_000 + uuid.uuid4().int % 10**8
+    api.start_chat(user_id, "Jane", "Roe")
+    assert (await api.post_update(token, api.text_update(user_id, "My parcel is late"))).status_code == 200
+    (question,) = await Message.filter(channel_id=channel.id, direction="inbound")
+    cid = question.conversation_id
+    _, client_id = await tg.reply(cid, "Found it, it arrives tomorrow")
+    await tg.wait_for(client_id)
+    await _resolve(tg, cid)
+
+    # The survey goes out through the send path with an inline keyboard of five ratings.
+    survey = await _survey(cid)
+
+    async def keyboard() -> dict | None:
+        return next((s for s in api.sent if s.get("reply_markup") and s["_chat_id"] == user_id), None)
+
+    request = await eventually(keyboard, timeout=30)
+    buttons = [b for row in request["reply_markup"]["inline_keyboard"] for b in row]
+    assert [b["callback_data"] for b in buttons] == [f"csat:{survey.id}:{n}" for n in range(1, 6)]
+    survey_message = await Message.get(id=survey.message_id)
+    assert survey_message.sender_id is None and survey_message.metadata["automated"] is True
+    assert await _status(cid) == "resolved"  # the survey reopens nothing
+
+    # A press, Telegram's redelivery of it, then a change of mind, then a comment.
+    press = api.callback_update(user_id, request, f"csat:{survey.id}:4")
+    assert (await api.post_update(token, press)).status_code == 200
+    assert (await api.post_update(token, press)).status_code == 200
+    assert (
+        await api.post_update(token, api.callback_update(user_id, request, f"csat:{survey.id}:5"))
+    ).status_code == 200
+    comment = api.text_update(user_id, "Quick and kind, thanks")
+    assert (await api.post_update(token, comment)).status_code == 200
+
+    survey = await CsatSurvey.get(id=survey.id)
+    assert (survey.score, survey.comment) == (5, "Quick and kind, thanks")
+    answers = await fetch(
+        "SELECT kind, source, score FROM csat_answers WHERE survey_id = $1 ORDER BY id", survey.id
+    )
+    assert [(a["kind"], a["source"], a["score"]) for a in answers] == [
+        ("score", "button", 4),
+        ("score", "button", 5),
+        ("comment", "text", None),
+    ]
+    assert await _status(cid) == "resolved"
+    assert (
+        await Message.filter(conversation_id=cid, direction="inbound").count() == 1
+    )  # answers are not messages
+    timeline = await _activities(cid, "csat_received")
+    assert [(a["score"], a.get("comment")) for a in timeline] == [
+        (4, None),
+        (5, None),
+        (5, "Quick and kind, thanks"),
+    ]
+    events = await fetch(
+        "SELECT payload FROM events WHERE stream = 'csat' AND type = 'CSAT_RECEIVED' AND (payload->>'conversation_id')::int = $1 "
+        "ORDER BY seq",
+        cid,
+    )
+    payloads = [orjson.loads(e["payload"]) if isinstance(e["payload"], str) else e["payload"] for e in events]
+    assert [(p["score"], p["answer"], p["platform"]) for p in payloads] == [
+        (4, "score", "telegram"),
+        (5, "score", "telegram"),
+        (5, "comment", "telegram"),
+    ]
+
+    supervisor = await login(server, await make_user(Role.SUPERVISOR))
+    listed = await gql(
+        server, RESPONSES, {"f": {"conversationId": to_global_id("Conversation", cid)}}, supervisor
+    )
+    (node,) = [e["node"] for e in listed["data"]["csatResponses"]["edges"]]
+    assert (node["score"], node["comment"], node["platform"]) == (5, "Quick and kind, thanks", "TELEGRAM")
+
+    # After the window: a press is kept (not counted) and still reopens nothing; a typed number is
+    # an ordinary message again.
+    await CsatSurvey.filter(id=survey.id).update(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+    assert (
+        await api.post_update(token, api.callback_update(user_id, request, f"csat:{survey.id}:1"))
+    ).status_code == 200
+    assert (await CsatSurvey.get(id=survey.id)).score == 5
+    assert await _activities(cid, "csat_late_answer") == [{"survey_id": survey.id, "score": 1}]
+    assert await _status(cid) == "resolved"
+    assert (await api.post_update(token, api.text_update(user_id, "2"))).status_code == 200
+    assert await Message.filter(conversation_id=cid, direction="inbound", text="2").count() == 1
+    assert await _status(cid) == "open"
+
+
+@pytest.fixture
+async def sms(server: str) -> AsyncIterator[ConnectorCase]:
+    twilio = FakeTwilio()
+    account_sid, auth_token, number = (
+        "AC" + uuid.uuid4().hex,
+        uuid.uuid4().hex,
+        "+1555" + str(uuid.uuid4().int)[:7],
+    )
+
+    def wire(case: ConnectorCase) -> None:
+        twilio.add_account(account_sid, auth_token=auth_token, numbers=[number], sms_url=case.webhook)
+
+    config = {"account_sid": account_sid, "from_number": number}
+    async with connector_case(server, twilio, "sms", config, {"auth_token": auth_token}, wire=wire) as case:
+        yield case
+
+
+async def test_sms_typed_numbers_and_a_comment(server, sms) -> None:
+    twilio, channel = sms.fake, sms.channel
+    account_sid, our_number = channel.config["account_sid"], channel.config["from_number"]
+    await _enable(server, channel.id)
+    phone = "+1555" + str(uuid.uuid4().int)[:7]
+
+    async def text(body: str, sid: str | None = None) -> None:
+        reply = await twilio.post_inbound(account_sid, from_=phone, to=our_number, body=body, sid=sid)
+        assert reply.status_code == 200, reply.text
+
+    await text("Can I change my address?")
+    (first,) = await Message.filter(channel_id=channel.id, direction="inbound")
+    cid = first.conversation_id
+    _, client_id = await sms.reply(cid, "Done")
+    await sms.wait_for(client_id)
+    await _resolve(sms, cid)
+    survey = await _survey(cid)
+
+    async def asked() -> list:
+        return [s for s in twilio.sent if "Reply with a number from 1 to 5." in str(s.get("Body"))]
+
+    (request,) = await eventually(asked, timeout=30)
+    assert request["To"] == phone
+
+    sid = "SM" + uuid.uuid4().hex
+    await text("3", sid=sid)
+    await text("3", sid=sid)  # Twilio's retry
+    await text(" 5/5 ")
+    await text("A bit slow, but fine")
+    await text("And another question")  # past the comment: an ordinary message, which reopens
+
+    survey = await CsatSurvey.get(id=survey.id)
+    assert (survey.score, survey.comment) == (5, "A bit slow, but fine")
+    answers = await fetch(
+        "SELECT kind, source, score FROM csat_answers WHERE survey_id = $1 ORDER BY id", survey.id
+    )
+    assert [(a["kind"], a["source"], a["score"]) for a in answers] == [
+        ("score", "text", 3),
+        ("score", "text", 5),
+        ("comment", "text", None),
+    ]
+    inbound = [m.text for m in await Message.filter(conversation_id=cid, direction="inbound").order_by("id")]
+    assert inbound == ["Can I change my address?", "And another question"]
+    assert await _status(cid) == "open"
+
+    # The survey went out as an automated message: not the agent's, so no response metric or SLA
+    # timer takes it for a reply.
+    survey_message = await Message.get(id=survey.message_id)
+    assert (survey_message.sender_id, survey_message.metadata.get("automated")) == (None, True)
+
+    agent = await sms.access()
+    mine = await gql(
+        server, SUMMARY, {"f": {"channelId": to_global_id("Channel", channel.id)}, "g": "AGENT"}, agent
+    )
+    (row,) = mine["data"]["csatSummary"]
+    assert (row["responses"], row["average"], row["distribution"]) == (1, 5.0, [0, 0, 0, 0, 1])
+    stranger = await login(server, await make_user(Role.AGENT))
+    theirs = await gql(server, SUMMARY, {"f": {"channelId": to_global_id("Channel", channel.id)}}, stranger)
+    assert theirs["data"]["csatSummary"] == []  # agents see only the ratings about themselves
+
+
+async def test_a_survey_waits_its_delay_and_is_cancelled_when_the_customer_writes(server, sms) -> None:
+    twilio, channel = sms.fake, sms.channel
+    account_sid, our_number = channel.config["account_sid"], channel.config["from_number"]
+    await _enable(server, channel.id, delay=2)
+    phone = "+1555" + str(uuid.uuid4().int)[:7]
+    await twilio.post_inbound(account_sid, from_=phone, to=our_number, body="Hello")
+    (first,) = await Message.filter(channel_id=channel.id, direction="inbound")
+    await _resolve(sms, first.conversation_id)
+    (survey,) = await CsatSurvey.filter(conversation_id=first.conversation_id)
+    assert survey.status == "scheduled" and survey.due_at > survey.resolved_at
+    await twilio.post_inbound(account_sid, from_=phone, to=our_number, body="Wait, one more thing")
+
+    async def closed() -> CsatSurvey | None:
+        found = await CsatSurvey.get(id=survey.id)
+        return found if found.status != "scheduled" else None
+
+    assert (await eventually(closed, timeout=30)).status == "cancelled"
+    assert not [s for s in twilio.sent if "1 to 5" in str(s.get("Body"))]
+
+
+async def test_settings_are_for_admins_and_checked(server, sms) -> None:
+    channel = to_global_id("Channel", sms.channel.id)
+    variables = {"c": channel, "on": True, "delay": 0, "window": 3600}
+    agent = await login(server, await make_user(Role.AGENT))
+    assert error_code(await gql(server, SETTINGS, variables, agent)) == "FORBIDDEN"
+    admin = await _admin(server)
+    for bad in ({"window": 10}, {"delay": -1}, {"window": 10**9}):
+        assert error_code(await gql(server, SETTINGS, {**variables, **bad}, admin)) == "BAD_USER_INPUT"
+    gone = {**variables, "c": to_global_id("Channel", 2_000_000_000)}
+    assert error_code(await gql(server, SETTINGS, gone, admin)) == "NOT_FOUND"
+    summary = await gql(server, SUMMARY, {"f": {"channelId": channel}, "g": "NOPE"}, admin)
+    assert summary["errors"] and summary.get("data") is None
