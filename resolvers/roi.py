@@ -156,7 +156,7 @@ async def labels_added(conversation_id: int, labels: list[str]) -> int:
         return 0
     rows = await fetch(
         "INSERT INTO conversions (conversation_id, value, currency, source, dedupe_key, created_at) "
-        "SELECT $1, l.value, l.currency, 'label', 'label:' || $1 || ':' || l.label, now() "
+        "SELECT $1::int, l.value, l.currency, 'label', 'label:' || $1::int || ':' || l.label, now() "
         "FROM conversion_labels l WHERE l.label = ANY($2::text[]) ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
         conversation_id,
         [label.lower() for label in labels],

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
@@ -194,14 +194,17 @@ class RoiMutations:
         conversation_id: strawberry.ID,
         value: str,
         currency: str,
-        source: str = "manual",
+        # `source` is the GraphQL name; the Python one must not shadow the field extensions' own.
+        origin: Annotated[
+            str, strawberry.argument(name="source", description="Where it came from: checkout, crm, ...")
+        ] = "manual",
     ) -> Conversion:
         row = await roi_rules.record_conversion(
             actor_of(info),
             decode_id(conversation_id, "Conversation", "conversationId"),
             value,
             currency,
-            source,
+            origin,
         )
         return Conversion(
             id=to_global_id("Conversion", row["id"]),
