@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
+from tortoise.backends.base.client import BaseDBAsyncClient
 
 from connectors.base import InboundMessage, ParsedWebhook, Platform
 from connectors.registry import get_connector
@@ -326,6 +327,31 @@ async def _record(
         await emit(conn, CSAT_STREAM, "CSAT_RECEIVED", {**view, "answer": kind})
     committed()
     return True
+
+
+async def erase_answers(conn: BaseDBAsyncClient, conversation_ids: list[int]) -> None:
+    """A customer's erasure (resolvers/erasure.py, in its transaction): their comments and typed
+    answers go from the surveys, the answers, the timeline and the event log; the ratings stay."""
+    ids = [conversation_ids]
+    await conn.execute_query(
+        "UPDATE csat_surveys SET comment = NULL WHERE conversation_id = ANY($1::int[])", ids
+    )
+    await conn.execute_query(
+        "UPDATE csat_answers SET text = NULL WHERE survey_id IN "
+        "(SELECT id FROM csat_surveys WHERE conversation_id = ANY($1::int[]))",
+        ids,
+    )
+    await conn.execute_query(
+        "UPDATE conversation_activities SET data = data - 'comment' WHERE conversation_id = ANY($1::int[]) "
+        "AND type = 'csat_received' AND data ? 'comment'",
+        ids,
+    )
+    for table in ("events", "event_outbox"):
+        await conn.execute_query(
+            f"UPDATE {table} SET payload = jsonb_set(payload, '{{comment}}', 'null') WHERE stream = '{CSAT_STREAM}' "
+            "AND (payload->>'conversation_id')::int = ANY($1::int[]) AND payload->>'comment' IS NOT NULL",
+            ids,
+        )
 
 
 # ---- reading --------------------------------------------------------------------------------

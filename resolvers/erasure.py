@@ -23,7 +23,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from core.auth import Actor
 from core.events import INBOX, committed, conversation_stream, emit
 from core.sql import in_transaction, retry_on_deadlock
-from resolvers import audit
+from resolvers import audit, csat
 from resolvers.auth import require_admin
 from resolvers.errors import BadInput
 from resolvers.privacy import customer_family, kept_metadata, strip_attachments
@@ -164,6 +164,7 @@ async def _erase_rows(
         "SELECT id FROM conversations WHERE customer_id = ANY($1::int[])", [members]
     )
     conversation_ids = [r["id"] for r in conversations]
+    await csat.erase_answers(conn, conversation_ids)  # survey comments live outside messages
     events = await _scrub_event_log(conn, ids, conversation_ids, own, foreign)
     exports = await conn.execute_query_dict(
         "UPDATE customer_exports SET content = NULL, status = 'erased' WHERE customer_id = ANY($1::int[]) "

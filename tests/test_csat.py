@@ -28,6 +28,7 @@ SETTINGS = """mutation($c: ID!, $on: Boolean!, $delay: Int!, $window: Int!) {
 RESOLVE = """mutation($id: ID!) { setConversationStatus(conversationId: $id, status: RESOLVED) { status } }"""
 RESPONSES = """query($f: CsatFilter) { csatResponses(filter: $f, first: 10) {
   edges { node { score comment platform agentId conversationId } } pageInfo { hasNextPage } } }"""
+ERASE = """mutation($c: ID!, $r: String!) { eraseCustomer(customerId: $c, reason: $r) { customerId } }"""
 SUMMARY = """query($f: CsatFilter, $g: CsatGroup) { csatSummary(filter: $f, groupBy: $g) {
   key responses average satisfiedShare distribution } }"""
 
@@ -252,6 +253,21 @@ async def test_sms_typed_numbers_and_a_comment(server, sms) -> None:
     stranger = await login(server, await make_user(Role.AGENT))
     theirs = await gql(server, SUMMARY, {"f": {"channelId": to_global_id("Channel", channel.id)}}, stranger)
     assert theirs["data"]["csatSummary"] == []  # agents see only the ratings about themselves
+
+    # Erasing the customer takes their comment everywhere it was kept; the rating stays.
+    customer = to_global_id("Customer", (await Conversation.get(id=cid)).customer_id)  # type: ignore[attr-defined]
+    erased = await gql(server, ERASE, {"c": customer, "r": "asked by the customer"}, await _admin(server))
+    assert erased.get("errors") is None, erased
+    survey = await CsatSurvey.get(id=survey.id)
+    assert (survey.score, survey.comment) == (5, None)
+    kept = await fetch("SELECT text FROM csat_answers WHERE survey_id = $1 AND text IS NOT NULL", survey.id)
+    assert kept == []
+    assert all("comment" not in a for a in await _activities(cid, "csat_received"))
+    logged = await fetch(
+        "SELECT payload::text AS p FROM events WHERE stream = 'csat' AND (payload->>'conversation_id')::int = $1",
+        cid,
+    )
+    assert logged and not any("A bit slow" in e["p"] for e in logged)
 
 
 async def test_a_survey_waits_its_delay_and_is_cancelled_when_the_customer_writes(server, sms) -> None:
