@@ -18,7 +18,6 @@ in the timeline and announced (`CSAT_RECEIVED`).
 from __future__ import annotations
 
 import dataclasses
-import logging
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -37,8 +36,6 @@ from resolvers.auth import require_admin, require_user
 from resolvers.errors import BadInput, DomainError, NotFound
 from resolvers.shapes import MESSAGE_COLUMNS, message_view
 from resolvers.targets import reply_targets, resolve_target
-
-log = logging.getLogger(__name__)
 
 CSAT_STREAM = "csat"  # CSAT_RECEIVED events (outgoing webhooks and flows read the log)
 DEFAULT_QUESTION = (
@@ -254,18 +251,20 @@ async def _take(channel_id: int, msg: InboundMessage) -> bool:
             return False  # not this customer's survey: an ordinary message
         late = survey["expires_at"] <= datetime.now(UTC)
         return await _record(survey, msg, "score", "button", int(button[2]), None, counted=not late)
+    if msg.kind.value != "text" or not (msg.text or "").strip():
+        return False  # a photo, a location...: never a rating or a comment (and no look-up)
     survey = await fetchrow(
         _SURVEY_OF_SENDER + "AND s.expires_at > now() ORDER BY s.id DESC LIMIT 1", channel_id, msg.sender_id
     )
     if survey is None:
         return False
     typed = _TYPED.match(msg.text or "")
-    if typed and msg.kind.value == "text":
+    if typed:
         return await _record(survey, msg, "score", "text", int(typed[1]), None, counted=True)
     waiting = survey["comment_until"] is not None and survey["comment_until"] > datetime.now(UTC)
-    if waiting and survey["comment"] is None and msg.kind.value == "text" and (msg.text or "").strip():
+    if waiting and survey["comment"] is None:
         return await _record(
-            survey, msg, "comment", "text", None, msg.text.strip()[:MAX_COMMENT], counted=True
+            survey, msg, "comment", "text", None, (msg.text or "").strip()[:MAX_COMMENT], counted=True
         )
     return False
 

@@ -13,6 +13,7 @@ import httpx
 import orjson
 import pytest
 
+from connectors.fakes.whatsapp import inbound_text_payload
 from connectors.telegram import telegram
 from core.sql import fetch
 from models import Conversation, ConversationActivity, CsatSurvey, Message, Role
@@ -20,7 +21,17 @@ from resolvers.channels import credentials
 from schema.relay import to_global_id
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.twilio import FakeTwilio
-from tests.helpers import ConnectorCase, connector_case, error_code, eventually, gql, login, make_user
+from tests.helpers import (
+    ConnectorCase,
+    connector_case,
+    error_code,
+    eventually,
+    gql,
+    login,
+    make_user,
+    post_webhook,
+    wa_text_payload,
+)
 
 SETTINGS = """mutation($c: ID!, $on: Boolean!, $delay: Int!, $window: Int!) {
   saveCsatSettings(channelId: $c, enabled: $on, delaySeconds: $delay, windowSeconds: $window, commentSeconds: 600) {
@@ -302,3 +313,51 @@ async def test_settings_are_for_admins_and_checked(server, sms) -> None:
     assert error_code(await gql(server, SETTINGS, gone, admin)) == "NOT_FOUND"
     summary = await gql(server, SUMMARY, {"f": {"channelId": channel}, "g": "NOPE"}, admin)
     assert summary["errors"] and summary.get("data") is None
+
+
+def _wa_list_reply(phone_number_id: str, wa_id: str, row_id: str, title: str) -> bytes:
+    """The customer chose a row of an interactive list (WhatsApp shows more than 3 buttons so)."""
+    payload = inbound_text_payload(phone_number_id, wa_id=wa_id, name="Ana", text="-")
+    message = payload["entry"][0]["changes"][0]["value"]["messages"][0]
+    message.pop("text")
+    message.update(
+        type="interactive", interactive={"type": "list_reply", "list_reply": {"id": row_id, "title": title}}
+    )
+    return orjson.dumps(payload)
+
+
+async def test_whatsapp_list_reply_and_no_answering_someone_else_s_survey(server, wa) -> None:
+    channel, secrets, fake = wa
+    await _enable(server, channel.id)
+    phone_id, wa_id, other = (
+        channel.config["phone_number_id"],
+        "5511" + str(uuid.uuid4().int)[:9],
+        "5521" + str(uuid.uuid4().int)[:9],
+    )
+    assert (
+        await post_webhook(server, channel, secrets["app_secret"], wa_text_payload(phone_id, wa_id, "Hi"))
+    ).status_code == 200
+    (first,) = await Message.filter(channel_id=channel.id, direction="inbound")
+    cid = first.conversation_id
+    token = await login(server, await make_user(Role.AGENT))
+    resolved = await gql(server, RESOLVE, {"id": to_global_id("Conversation", cid)}, token)
+    assert resolved.get("errors") is None, resolved
+    survey = await _survey(cid)
+
+    async def listed() -> dict | None:
+        return next((s for s in fake.sent if s.get("to") == wa_id and s.get("type") == "interactive"), None)
+
+    sent = await eventually(listed, timeout=30)
+    rows = sent["interactive"]["action"]["sections"][0]["rows"]
+    assert [r["id"] for r in rows] == [f"csat:{survey.id}:{n}" for n in range(1, 6)]
+
+    # Another customer sending this survey's payload answers nothing: an ordinary message of theirs.
+    spoof = _wa_list_reply(phone_id, other, f"csat:{survey.id}:1", "1 Very bad")
+    assert (await post_webhook(server, channel, secrets["app_secret"], spoof)).status_code == 200
+    assert (await CsatSurvey.get(id=survey.id)).score is None
+    assert await Message.filter(channel_id=channel.id, direction="inbound", kind="interactive").count() == 1
+
+    press = _wa_list_reply(phone_id, wa_id, f"csat:{survey.id}:2", "2 Bad")
+    assert (await post_webhook(server, channel, secrets["app_secret"], press)).status_code == 200
+    assert (await CsatSurvey.get(id=survey.id)).score == 2
+    assert await _status(cid) == "resolved"
