@@ -215,6 +215,12 @@ function describe(a: Activity): string {
       return `SLA warning: ${d.kind} due soon`;
     case "sla_breached":
       return `SLA breached: ${d.kind}`;
+    case "csat_sent":
+      return "Satisfaction survey sent";
+    case "csat_received":
+      return d.comment ? `Customer's comment on the survey: ${d.comment}` : `Customer rated ${d.score}/5`;
+    case "csat_late_answer":
+      return `Late rating ${d.score}/5 (after the survey closed; not counted)`;
     default:
       return `${who}: ${a.type}`;
   }
