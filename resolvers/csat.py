@@ -77,9 +77,9 @@ async def save_settings(
         raise NotFound(f"channel {channel_id} does not exist", field="channelId")
     row = await fetchrow(
         "INSERT INTO csat_settings (channel_id, enabled, delay_seconds, question, window_seconds, "
-        "comment_seconds, updated_at) VALUES ($1, $2, $3, $4, $5, $6, now()) ON CONFLICT (channel_id) DO UPDATE "
-        "SET enabled = $2, delay_seconds = $3, question = $4, window_seconds = $5, comment_seconds = $6, "
-        "updated_at = now() RETURNING *",
+        "comment_seconds, updated_at) VALUES ($1, $2, $3, $4, $5, $6, now()) "
+        "ON CONFLICT (channel_id) DO UPDATE SET enabled = $2, delay_seconds = $3, question = $4, "
+        "window_seconds = $5, comment_seconds = $6, updated_at = now() RETURNING *",
         channel_id,
         enabled,
         delay_seconds,
