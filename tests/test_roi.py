@@ -31,7 +31,15 @@ async def _conversation(channel: Any, platform: str) -> Conversation:
     identity = await CustomerIdentity.create(
         customer=customer, channel=channel, platform=platform, external_id=uuid.uuid4().hex
     )
-    return await Conversation.create(channel=channel, customer=customer, identity=identity, platform=platform)
+    # Inboxes list conversations by their last message: a scripted one has one, like a real one.
+    return await Conversation.create(
+        channel=channel,
+        customer=customer,
+        identity=identity,
+        platform=platform,
+        last_message_at=datetime.now(UTC),
+        status="resolved",
+    )
 
 
 async def _messages(conversation: Conversation, *specs: tuple[str, str, str, dict | None]) -> None:
