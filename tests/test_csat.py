@@ -12,13 +12,18 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import orjson
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
 
+from connectors.fakes.server import serve_app
 from connectors.fakes.whatsapp import inbound_text_payload
 from connectors.telegram import telegram
 from core.sql import fetch
-from models import Conversation, ConversationActivity, CsatSurvey, Message, Role
+from models import Conversation, ConversationActivity, CsatSurvey, Message, Role, WebhookEndpoint
 from resolvers.channels import credentials
-from schema.relay import to_global_id
+from schema.relay import parse_global_id, to_global_id
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.twilio import FakeTwilio
 from tests.helpers import (
@@ -40,6 +45,9 @@ RESOLVE = """mutation($id: ID!) { setConversationStatus(conversationId: $id, sta
 RESPONSES = """query($f: CsatFilter) { csatResponses(filter: $f, first: 10) {
   edges { node { score comment platform agentId conversationId } } pageInfo { hasNextPage } } }"""
 ERASE = """mutation($c: ID!, $r: String!) { eraseCustomer(customerId: $c, reason: $r) { customerId } }"""
+HOOK = (
+    """mutation($input: WebhookEndpointInput!) { saveWebhookEndpoint(input: $input) { endpoint { id } } }"""
+)
 SUMMARY = """query($f: CsatFilter, $g: CsatGroup) { csatSummary(filter: $f, groupBy: $g) {
   key responses average satisfiedShare distribution } }"""
 
@@ -361,3 +369,46 @@ async def test_whatsapp_list_reply_and_no_answering_someone_else_s_survey(server
     assert (await post_webhook(server, channel, secrets["app_secret"], press)).status_code == 200
     assert (await CsatSurvey.get(id=survey.id)).score == 2
     assert await _status(cid) == "resolved"
+
+
+async def test_an_answer_reaches_outgoing_webhooks_as_csat_received(server, wa) -> None:
+    channel, secrets, _ = wa
+    received: list[dict] = []
+
+    async def hook(request: Request) -> PlainTextResponse:
+        received.append(orjson.loads(await request.body()))
+        return PlainTextResponse("ok")
+
+    async with serve_app(Starlette(routes=[Route("/hook", hook, methods=["POST"])])) as base:
+        saved = await gql(
+            server,
+            HOOK,
+            {"input": {"url": f"{base}/hook", "events": ["csat.received"], "allowPrivateNetwork": True}},
+            await _admin(server),
+        )
+        assert "errors" not in saved, saved
+        endpoint = parse_global_id(saved["data"]["saveWebhookEndpoint"]["endpoint"]["id"])[1]
+        try:
+            await _enable(server, channel.id)
+            phone_id, wa_id = channel.config["phone_number_id"], "5531" + str(uuid.uuid4().int)[:9]
+            body = wa_text_payload(phone_id, wa_id, "Is the shop open today?")
+            assert (await post_webhook(server, channel, secrets["app_secret"], body)).status_code == 200
+            (first,) = await Message.filter(channel_id=channel.id, direction="inbound")
+            token = await login(server, await make_user(Role.AGENT))
+            await gql(server, RESOLVE, {"id": to_global_id("Conversation", first.conversation_id)}, token)
+            survey = await _survey(first.conversation_id)
+            answer = wa_text_payload(phone_id, wa_id, "4")
+            assert (await post_webhook(server, channel, secrets["app_secret"], answer)).status_code == 200
+
+            async def delivered() -> list[dict]:
+                return [r for r in received if r["type"] == "csat.received"]
+
+            (event,) = await eventually(delivered, timeout=60)
+            assert (event["data"]["survey_id"], event["data"]["score"], event["data"]["platform"]) == (
+                survey.id,
+                4,
+                "whatsapp",
+            )
+            assert event["data"]["conversation_id"] == first.conversation_id
+        finally:
+            await WebhookEndpoint.filter(id=endpoint).delete()
