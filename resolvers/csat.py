@@ -32,7 +32,7 @@ from core.auth import Actor
 from core.events import committed, conversation_stream, emit
 from core.sql import fetch, fetchrow, in_transaction
 from resolvers.activities import record_activity
-from resolvers.auth import require_admin, require_user
+from resolvers.auth import require_admin, require_supervisor, require_user
 from resolvers.errors import BadInput, DomainError, NotFound
 from resolvers.shapes import MESSAGE_COLUMNS, message_view
 from resolvers.targets import reply_targets, resolve_target
@@ -89,6 +89,22 @@ async def save_settings(
     )
     assert row is not None
     return row
+
+
+async def get_settings(actor: Actor | None, channel_id: int) -> dict[str, Any]:
+    """A channel's CSAT settings; the defaults (off) for a channel never configured."""
+    require_supervisor(actor)
+    if not await fetch("SELECT 1 FROM channels WHERE id = $1", channel_id):
+        raise NotFound(f"channel {channel_id} does not exist", field="channelId")
+    row = await fetchrow("SELECT * FROM csat_settings WHERE channel_id = $1", channel_id)
+    return row or {
+        "channel_id": channel_id,
+        "enabled": False,
+        "delay_seconds": 0,
+        "question": DEFAULT_QUESTION,
+        "window_seconds": 86_400,
+        "comment_seconds": 600,
+    }
 
 
 # ---- the survey -----------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import strawberry
 from resolvers import csat as csat_rules
 from resolvers.errors import BadInput
 from schema.common import Platform, view_datetime
-from schema.permissions import ADMINS, SIGNED_IN, actor_of
+from schema.permissions import ADMINS, SIGNED_IN, SUPERVISORS, actor_of
 from schema.relay import PageInfo, decode_id, decode_optional_id, to_global_id
 
 
@@ -117,8 +117,25 @@ class CsatSummaryRow:
     distribution: list[int] = strawberry.field(description="How many 1s, 2s, 3s, 4s and 5s.")
 
 
+def _settings(row: dict[str, Any]) -> CsatSettings:
+    return CsatSettings(
+        channel_id=to_global_id("Channel", row["channel_id"]),
+        enabled=row["enabled"],
+        delay_seconds=row["delay_seconds"],
+        question=row["question"],
+        window_seconds=row["window_seconds"],
+        comment_seconds=row["comment_seconds"],
+    )
+
+
 @strawberry.type
 class CsatQueries:
+    @strawberry.field(extensions=[SUPERVISORS], description="Supervisors: a channel's survey settings.")
+    async def csat_settings(self, info: strawberry.Info, channel_id: strawberry.ID) -> CsatSettings:
+        return _settings(
+            await csat_rules.get_settings(actor_of(info), decode_id(channel_id, "Channel", "channelId"))
+        )
+
     @strawberry.field(
         extensions=[SIGNED_IN],
         description="Survey answers, newest first. Agents see the ones about themselves.",
@@ -185,11 +202,4 @@ class CsatMutations:
             window_seconds=window_seconds,
             comment_seconds=comment_seconds,
         )
-        return CsatSettings(
-            channel_id=to_global_id("Channel", row["channel_id"]),
-            enabled=row["enabled"],
-            delay_seconds=row["delay_seconds"],
-            question=row["question"],
-            window_seconds=row["window_seconds"],
-            comment_seconds=row["comment_seconds"],
-        )
+        return _settings(row)

@@ -48,6 +48,7 @@ ERASE = """mutation($c: ID!, $r: String!) { eraseCustomer(customerId: $c, reason
 HOOK = (
     """mutation($input: WebhookEndpointInput!) { saveWebhookEndpoint(input: $input) { endpoint { id } } }"""
 )
+READ_SETTINGS = """query($c: ID!) { csatSettings(channelId: $c) { enabled delaySeconds windowSeconds } }"""
 SUMMARY = """query($f: CsatFilter, $g: CsatGroup) { csatSummary(filter: $f, groupBy: $g) {
   key responses average satisfiedShare distribution } }"""
 
@@ -314,7 +315,13 @@ async def test_settings_are_for_admins_and_checked(server, sms) -> None:
     variables = {"c": channel, "on": True, "delay": 0, "window": 3600}
     agent = await login(server, await make_user(Role.AGENT))
     assert error_code(await gql(server, SETTINGS, variables, agent)) == "FORBIDDEN"
+    assert error_code(await gql(server, READ_SETTINGS, {"c": channel}, agent)) == "FORBIDDEN"
     admin = await _admin(server)
+    before = (await gql(server, READ_SETTINGS, {"c": channel}, admin))["data"]["csatSettings"]
+    assert (before["enabled"], before["windowSeconds"]) == (False, 86400)  # never configured: off
+    await gql(server, SETTINGS, {**variables, "delay": 30}, admin)
+    after = (await gql(server, READ_SETTINGS, {"c": channel}, admin))["data"]["csatSettings"]
+    assert (after["enabled"], after["delaySeconds"], after["windowSeconds"]) == (True, 30, 3600)
     for bad in ({"window": 10}, {"delay": -1}, {"window": 10**9}):
         assert error_code(await gql(server, SETTINGS, {**variables, **bad}, admin)) == "BAD_USER_INPUT"
     gone = {**variables, "c": to_global_id("Channel", 2_000_000_000)}
