@@ -31,6 +31,7 @@ from core import tasks
 from core.auth import Actor
 from core.events import committed, conversation_stream, emit
 from core.sql import fetch, fetchrow, in_transaction
+from resolvers import flow_hooks
 from resolvers.activities import record_activity
 from resolvers.auth import require_admin, require_supervisor, require_user
 from resolvers.errors import BadInput, DomainError, NotFound
@@ -341,6 +342,8 @@ async def _record(
         await record_activity(conn, survey["conversation_id"], None, "csat_received", data)
         await emit(conn, CSAT_STREAM, "CSAT_RECEIVED", {**view, "answer": kind})
     committed()
+    if kind == "score":  # flows whose trigger is the event `csat_received` (detail: the score)
+        flow_hooks.conversation_event(survey["conversation_id"], "csat_received", [str(score)])
     return True
 
 

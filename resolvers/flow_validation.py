@@ -42,7 +42,13 @@ METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 VALIDATIONS = ("text", "number", "email", "phone", "date", "one_of", "regex")
 OPERATORS = ("equals", "not_equals", "contains", "gt", "gte", "lt", "lte", "exists", "not_exists")
 # What an event trigger may wait for (resolvers/flow_triggers.py fires them).
-TRIGGER_EVENTS = ("conversation_created", "no_agent_reply", "label_added", "conversation_resolved")
+TRIGGER_EVENTS = (
+    "conversation_created",
+    "no_agent_reply",
+    "label_added",
+    "conversation_resolved",
+    "csat_received",  # a customer rated a survey (resolvers/csat.py)
+)
 NODE_TYPES = (
     "trigger",
     "send_message",

@@ -21,9 +21,9 @@ from connectors.fakes.server import serve_app
 from connectors.fakes.whatsapp import inbound_text_payload
 from connectors.telegram import telegram
 from core.sql import fetch
-from models import Conversation, ConversationActivity, CsatSurvey, Message, Role, WebhookEndpoint
+from models import Conversation, ConversationActivity, CsatSurvey, Flow, Message, Role, WebhookEndpoint
 from resolvers.channels import credentials
-from schema.relay import parse_global_id, to_global_id
+from schema.relay import decode_id, parse_global_id, to_global_id
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.twilio import FakeTwilio
 from tests.helpers import (
@@ -37,6 +37,7 @@ from tests.helpers import (
     post_webhook,
     wa_text_payload,
 )
+from tests.test_flow_triggers import Flows, bot_said, say_flow
 
 SETTINGS = """mutation($c: ID!, $on: Boolean!, $delay: Int!, $window: Int!) {
   saveCsatSettings(channelId: $c, enabled: $on, delaySeconds: $delay, windowSeconds: $window, commentSeconds: 600) {
@@ -378,8 +379,19 @@ async def test_whatsapp_list_reply_and_no_answering_someone_else_s_survey(server
     assert await _status(cid) == "resolved"
 
 
-async def test_an_answer_reaches_outgoing_webhooks_as_csat_received(server, wa) -> None:
+@pytest.fixture
+async def flows(server: str) -> AsyncIterator[Flows]:
+    """Flows published for one test, unpublished after it (a published flow fires for everyone)."""
+    published = Flows(server, await login(server, await make_user(Role.SUPERVISOR)))
+    try:
+        yield published
+    finally:
+        await Flow.filter(id__in=[decode_id(i, "Flow") for i in published.ids]).update(published_version=None)
+
+
+async def test_an_answer_reaches_outgoing_webhooks_and_starts_csat_received_flows(server, wa, flows) -> None:
     channel, secrets, _ = wa
+    thanks = await flows.publish(say_flow({"event": "csat_received"}, "Thank you for rating us!"))
     received: list[dict] = []
 
     async def hook(request: Request) -> PlainTextResponse:
@@ -417,5 +429,7 @@ async def test_an_answer_reaches_outgoing_webhooks_as_csat_received(server, wa) 
                 "whatsapp",
             )
             assert event["data"]["conversation_id"] == first.conversation_id
+            assert await bot_said(wa, wa_id, 1) == ["Thank you for rating us!"]
+            assert [r["trigger"] for r in await flows.runs(flow=thanks)] == ["csat_received"]
         finally:
             await WebhookEndpoint.filter(id=endpoint).delete()
