@@ -452,7 +452,7 @@ async def test_runs_keep_their_version_and_supervisors_watch_and_cancel(
         {"schedule": {"cron": "every day", "time_zone": "UTC", "label": "x"}},
         {"schedule": {"cron": "0 9 * * *", "time_zone": "Mars/Olympus", "label": "x"}},
         {"schedule": {"cron": "0 9 * * *"}},
-        {"event": "csat_received"},
+        {"event": "customer_birthday"},  # not an event (csat_received is one now)
         {"event": "no_agent_reply"},
         {"keywords": ["oi"], "event": "conversation_created"},
     ],
