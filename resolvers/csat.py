@@ -31,7 +31,7 @@ from core import tasks
 from core.auth import Actor
 from core.events import committed, conversation_stream, emit
 from core.sql import fetch, fetchrow, in_transaction
-from resolvers import flow_hooks
+from resolvers import flow_hooks, visibility
 from resolvers.activities import record_activity
 from resolvers.auth import require_admin, require_supervisor, require_user
 from resolvers.errors import BadInput, DomainError, NotFound
@@ -391,8 +391,9 @@ def response_view(row: dict[str, Any]) -> dict[str, Any]:
     return view
 
 
-def _where(actor: Actor, filter_: dict[str, Any]) -> tuple[str, list[Any]]:
-    """Answered surveys matching the filter; agents see only those about themselves."""
+async def _where(actor: Actor, filter_: dict[str, Any]) -> tuple[str, list[Any]]:
+    """Answered surveys matching the filter: agents see those about themselves, supervisors those
+    of the conversations they may see (resolvers/visibility.py), admins all."""
     clauses, args = ["s.score IS NOT NULL"], []
 
     def add(sql: str, value: Any) -> None:
@@ -401,6 +402,12 @@ def _where(actor: Actor, filter_: dict[str, Any]) -> tuple[str, list[Any]]:
 
     if actor.role.value == "agent":
         add("s.agent_id = {}", actor.user_id)
+    else:
+        seen = (await visibility.scope_of(actor)).sql(args, "c")
+        if seen:
+            clauses.append(
+                f"EXISTS (SELECT 1 FROM conversations c WHERE c.id = s.conversation_id AND {seen})"
+            )
     for key, sql in (
         ("platform", "s.platform = {}"),
         ("channel_id", "s.channel_id = {}"),
@@ -422,7 +429,7 @@ async def list_responses(
     actor = require_user(actor)
     if not 1 <= first <= 100:
         raise BadInput("first is 1 to 100", field="first")
-    where, args = _where(actor, filter_)
+    where, args = await _where(actor, filter_)
     if after is not None:
         args.append(after)
         where += f" AND s.id < ${len(args)}"
@@ -451,7 +458,7 @@ async def csat_summary(
     actor = require_user(actor)
     if group_by is not None and group_by not in GROUPS:
         raise BadInput(f"groupBy is one of {', '.join(GROUPS)}", field="groupBy")
-    where, args = _where(actor, filter_)
+    where, args = await _where(actor, filter_)
     key = GROUPS[group_by] if group_by else "NULL::text"
     join = (
         " CROSS JOIN LATERAL jsonb_array_elements_text(s.template_ids) AS t(template_id)"

@@ -177,12 +177,13 @@ async def test_telegram_buttons_round_trip_last_answer_counts_late_press_kept_ap
         (5, "comment", "telegram"),
     ]
 
-    supervisor = await login(server, await make_user(Role.SUPERVISOR))
-    listed = await gql(
-        server, RESPONSES, {"f": {"conversationId": to_global_id("Conversation", cid)}}, supervisor
-    )
+    # Admins see every answer; a supervisor only those of conversations they may see (their teams').
+    where = {"f": {"conversationId": to_global_id("Conversation", cid)}}
+    listed = await gql(server, RESPONSES, where, await _admin(server))
     (node,) = [e["node"] for e in listed["data"]["csatResponses"]["edges"]]
     assert (node["score"], node["comment"], node["platform"]) == (5, "Quick and kind, thanks", "TELEGRAM")
+    supervisor = await login(server, await make_user(Role.SUPERVISOR, sees_all=False))  # of no team
+    assert (await gql(server, RESPONSES, where, supervisor))["data"]["csatResponses"]["edges"] == []
 
     # After the window: a press is kept (not counted) and still reopens nothing; a typed number is
     # an ordinary message again.
