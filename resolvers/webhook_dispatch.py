@@ -70,7 +70,9 @@ def outgoing(
             name = "conversation.resolved"
         return name, activity["conversation_id"], {"activity": activity}, {}
     if log_type in _PASSED_THROUGH:
-        return _PASSED_THROUGH[log_type], payload.get("conversation_id"), payload, {}
+        # Their payloads carry channel_id/platform when they know them, so endpoint filters apply.
+        where = {key: payload[key] for key in ("channel_id", "platform") if payload.get(key) is not None}
+        return _PASSED_THROUGH[log_type], payload.get("conversation_id"), payload, where
     return None
 
 
