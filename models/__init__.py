@@ -25,6 +25,7 @@ from models.flows import (
 from models.messages import Direction, Message, MessageStatus, MessageStatusChange, OrphanStatus
 from models.modules import ModuleConfiguration, ModuleState
 from models.privacy import CustomerErasure, CustomerExport, ExportStatus, RetentionPolicy, ScheduledRun
+from models.reports import Report, ReportFrequency, ReportKind, ReportSchedule, ReportStatus
 from models.tasks import TaskOutbox
 from models.templates import (
     ResponseTemplate,
@@ -79,6 +80,11 @@ __all__ = [
     "Presence",
     "Priority",
     "RefreshToken",
+    "Report",
+    "ReportFrequency",
+    "ReportKind",
+    "ReportSchedule",
+    "ReportStatus",
     "ResponseTemplate",
     "ResponseTemplateExperiment",
     "ResponseTemplateUsage",

@@ -33,6 +33,7 @@ from schema.node import NodeQueries
 from schema.outgoing_webhooks import OutgoingWebhookMutations, OutgoingWebhookQueries
 from schema.permissions import access_of
 from schema.privacy import PrivacyMutations, PrivacyQueries
+from schema.reports import ReportMutations, ReportQueries
 from schema.search import SearchMutations, SearchQueries
 from schema.sla import SlaMutations
 from schema.subscriptions import Subscription
@@ -64,6 +65,7 @@ with warnings.catch_warnings():
             WhatsappTemplateQueries,
             AuditQueries,
             PrivacyQueries,
+            ReportQueries,
             ApiKeyQueries,
             OutgoingWebhookQueries,
             ModuleQueries,
@@ -87,6 +89,7 @@ with warnings.catch_warnings():
             TemplateExperimentMutations,
             WhatsappTemplateMutations,
             PrivacyMutations,
+            ReportMutations,
             ApiKeyMutations,
             OutgoingWebhookMutations,
             ModuleMutations,
