@@ -176,8 +176,9 @@ def load_settings() -> Settings:
         hsts_max_age=_env_int("HSTS_MAX_AGE", 31_536_000),
         reports_dir=Path(os.environ.get("REPORTS_DIR") or data_dir / "reports").resolve(),
         report_max_days=_env_int("REPORT_MAX_DAYS", 400),
-        report_smtp_url=os.environ.get("REPORT_SMTP_URL") or None,
-        report_mail_from=os.environ.get("REPORT_MAIL_FROM", "reports@localhost"),
+        # The server people's mail goes through (SMTP_URL, MAIL_FROM) unless reports have their own.
+        report_smtp_url=os.environ.get("REPORT_SMTP_URL") or os.environ.get("SMTP_URL") or None,
+        report_mail_from=os.environ.get("REPORT_MAIL_FROM") or os.environ.get("MAIL_FROM") or "reports@localhost",
         send_lease=float(os.environ.get("SEND_LEASE", "6")),
         send_sweep_interval=float(os.environ.get("SEND_SWEEP_INTERVAL", "2")),
         worker_metrics_port=_env_int("WORKER_METRICS_PORT", 9191),

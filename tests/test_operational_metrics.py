@@ -1,4 +1,5 @@
-"""Operational counters on /metrics: a real webhook and a real send move them; the alert gauge
+"""Operational counters on /metrics: a real webhook and a real send move them, so do SLA
+warnings and breaches; the alert gauge
 keeps the latest value across worker processes; the Grafana dashboard queries only metrics the
 processes export (and shows each kind the operators need)."""
 
@@ -10,18 +11,20 @@ import subprocess
 import sys
 import tempfile
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
-from prometheus_client import CollectorRegistry
+from prometheus_client import REGISTRY, CollectorRegistry
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 
 from core.worker_supervisor import QueueLengths
-from models import Conversation, Message, Role
+from models import Conversation, Customer, CustomerIdentity, Message, Role, SlaPolicy, SlaTimer
+from resolvers import sla
 from schema.relay import to_global_id
 from tests.conftest import requires_redis
-from tests.helpers import eventually, gql, login, make_user, post_webhook, wa_text_payload
+from tests.helpers import eventually, gql, login, make_channel, make_user, post_webhook, wa_text_payload
 from tests.test_deploy_prometheus import exported_samples, metrics_in
 from tests.test_story import SEND
 
@@ -75,6 +78,37 @@ async def test_a_real_webhook_and_a_real_send_are_counted(server, wa):
     await eventually(accepted_by_platform, timeout=30)
     # The in-process worker counts in this process's registry: the API's /metrics shows it.
     assert await _sample(server, "pytake_sends_total", platform="whatsapp", outcome="sent") == sent + 1
+
+
+async def test_sla_warnings_and_breaches_are_counted(server):
+    """Timers from 2001: the clock (a parameter) reaches only them, not other tests' timers."""
+    t0 = datetime(2001, 1, 1, tzinfo=UTC)
+    channel = await make_channel("telegram", {}, {}, name="SLA metrics")
+    customer = await Customer.create(name="SLA metrics")
+    identity = await CustomerIdentity.create(
+        customer=customer, channel=channel, platform="telegram", external_id=uuid.uuid4().hex
+    )
+    conversation = await Conversation.create(
+        channel=channel, customer=customer, identity=identity, platform="telegram", last_message_at=t0
+    )
+    policy = await SlaPolicy.create(name=f"metrics-{uuid.uuid4().hex[:6]}", first_response_seconds=3600)
+    await SlaTimer.create(
+        conversation=conversation, policy=policy, kind="first_response", started_at=t0,
+        due_at=t0 + timedelta(hours=1), warn_at=t0 + timedelta(minutes=55),
+    )  # fmt: skip
+
+    def count(event: str) -> float:
+        return (
+            REGISTRY.get_sample_value("pytake_sla_events_total", {"kind": "first_response", "event": event})
+            or 0
+        )
+
+    warned, breached = count("warning"), count("breached")
+    assert [e for _, e in await sla.check(now=t0 + timedelta(minutes=56))] == ["SLA_WARNING"]
+    assert (count("warning"), count("breached")) == (warned + 1, breached)
+    assert [e for _, e in await sla.check(now=t0 + timedelta(minutes=61))] == ["SLA_BREACHED"]
+    assert await sla.check(now=t0 + timedelta(minutes=62)) == []
+    assert (count("warning"), count("breached")) == (warned + 1, breached + 1)
 
 
 _SET_GAUGE = """

@@ -36,7 +36,7 @@ from tests.fakes.email import FakeSMTP
 from tests.helpers import error_code, eventually, gql, login, make_channel, make_user
 
 ZONE = "America/Sao_Paulo"  # UTC-3 all year since 2019
-FROM, TO = "2031-03-01T00:00:00-03:00", "2031-03-08T00:00:00-03:00"
+FROM, TO = "2021-03-01T00:00:00-03:00", "2021-03-08T00:00:00-03:00"
 REQUEST = """mutation($kind: ReportKind!, $from: DateTime!, $to: DateTime!, $tz: String!, $f: ReportFilterInput) {
   requestReport(kind: $kind, from: $from, to: $to, timezone: $tz, filters: $f) { id status } }"""
 REPORT = """query($id: ID!) { reports(id: $id) { id kind status rowsTotal rowsDone progress error
@@ -66,6 +66,7 @@ async def _conversation(channel: Channel, when: str, **fields: Any) -> Conversat
         customer=customer,
         identity=identity,
         platform=channel.platform,
+        last_message_at=at(when),  # as ingest sets it: the inbox orders by it
         **fields,
     )
     conversation.identity = identity  # type: ignore[attr-defined]
@@ -88,7 +89,7 @@ async def _message(c: Conversation, when: str, direction: str, status: str, **fi
 
 
 async def _scenario() -> dict[str, Any]:
-    """Two conversations in the week of 2031-03-01 (São Paulo), one just after it."""
+    """Two conversations in the week of 2021-03-01 (São Paulo), one just after it."""
     suffix = uuid.uuid4().hex[:6]
     team = await Team.create(name=f"Reports team {suffix}")
     ana = await make_user(Role.AGENT, name=f"Ana {suffix}")
@@ -97,30 +98,30 @@ async def _scenario() -> dict[str, Any]:
     telegram = await make_channel("telegram", {}, {}, name=f"TG {suffix}")
 
     # 1: WhatsApp, team, Ana; a note and an automated message are no response; resolved after an hour.
-    one = await _conversation(whatsapp, "2031-03-03T11:00:00", team=team, assignee=ana, status="resolved")
-    await _message(one, "2031-03-03T11:00:00", "inbound", "received")
-    await _message(one, "2031-03-03T11:01:00", "note", "posted", sender=ana)
-    await _message(one, "2031-03-03T11:01:30", "outbound", "sent", sender=ana, metadata={"automated": True})
-    await _message(one, "2031-03-03T11:05:00", "outbound", "read", sender=ana)
+    one = await _conversation(whatsapp, "2021-03-03T11:00:00", team=team, assignee=ana, status="resolved")
+    await _message(one, "2021-03-03T11:00:00", "inbound", "received")
+    await _message(one, "2021-03-03T11:01:00", "note", "posted", sender=ana)
+    await _message(one, "2021-03-03T11:01:30", "outbound", "sent", sender=ana, metadata={"automated": True})
+    await _message(one, "2021-03-03T11:05:00", "outbound", "read", sender=ana)
     await _timed(
-        ConversationActivity, "2031-03-03T12:00:00", conversation=one, actor=ana, type="status_changed",
+        ConversationActivity, "2021-03-03T12:00:00", conversation=one, actor=ana, type="status_changed",
         data={"from": "open", "to": "resolved"},
     )  # fmt: skip
-    await _message(one, "2031-03-05T14:00:00", "inbound", "received")  # a later day, no reply
+    await _message(one, "2021-03-05T14:00:00", "inbound", "received")  # a later day, no reply
     # 2: Telegram, no team, Bruno; 23:30 local is still the 3rd; a bot spoke, then handed off at
     # 02:40, a failed reply is no response; Bruno replies two minutes after the hand-off.
-    two = await _conversation(telegram, "2031-03-04T02:30:00", assignee=bruno)
-    await _message(two, "2031-03-04T02:30:00", "inbound", "received")
-    await _message(two, "2031-03-04T02:30:10", "outbound", "sent", metadata={"flow": {"node": "welcome"}})
+    two = await _conversation(telegram, "2021-03-04T02:30:00", assignee=bruno)
+    await _message(two, "2021-03-04T02:30:00", "inbound", "received")
+    await _message(two, "2021-03-04T02:30:10", "outbound", "sent", metadata={"flow": {"node": "welcome"}})
     await _timed(
-        ConversationActivity, "2031-03-04T02:40:00", conversation=two, type="flow_handed_off", data={}
+        ConversationActivity, "2021-03-04T02:40:00", conversation=two, type="flow_handed_off", data={}
     )
-    await _message(two, "2031-03-04T02:41:00", "outbound", "failed", sender=bruno)
-    await _message(two, "2031-03-04T02:42:00", "outbound", "delivered", sender=bruno)
+    await _message(two, "2021-03-04T02:41:00", "outbound", "failed", sender=bruno)
+    await _message(two, "2021-03-04T02:42:00", "outbound", "delivered", sender=bruno)
     # 3: 00:30 local on the 8th: outside [FROM, TO).
-    three = await _conversation(whatsapp, "2031-03-08T03:30:00", team=team, assignee=ana)
-    await _message(three, "2031-03-08T03:30:00", "inbound", "received")
-    await _message(three, "2031-03-08T03:31:00", "outbound", "sent", sender=ana)
+    three = await _conversation(whatsapp, "2021-03-08T03:30:00", team=team, assignee=ana)
+    await _message(three, "2021-03-08T03:30:00", "inbound", "received")
+    await _message(three, "2021-03-08T03:31:00", "outbound", "sent", sender=ana)
     return {"team": team, "ana": ana, "bruno": bruno, "wa": whatsapp, "tg": telegram, "one": one, "two": two}
 
 
@@ -168,13 +169,13 @@ async def test_conversations_report_files_hold_exactly_the_scenario(server, scen
     one, two = s["one"], s["two"]
     expected_rows = [
         [
-            one.id, "2031-03-03T08:00:00-03:00", "2031-03-03T08:00:00-03:00", "whatsapp", s["wa"].name,
-            s["team"].name, s["ana"].name, "resolved", "2031-03-03T08:05:00-03:00", 300,
-            "2031-03-03T09:00:00-03:00", 3600,
+            one.id, "2021-03-03T08:00:00-03:00", "2021-03-03T08:00:00-03:00", "whatsapp", s["wa"].name,
+            s["team"].name, s["ana"].name, "resolved", "2021-03-03T08:05:00-03:00", 300,
+            "2021-03-03T09:00:00-03:00", 3600,
         ],
         [
-            two.id, "2031-03-03T23:30:00-03:00", "2031-03-03T23:30:00-03:00", "telegram", s["tg"].name,
-            None, s["bruno"].name, "open", "2031-03-03T23:42:00-03:00", 120, None, None,
+            two.id, "2021-03-03T23:30:00-03:00", "2021-03-03T23:30:00-03:00", "telegram", s["tg"].name,
+            None, s["bruno"].name, "open", "2021-03-03T23:42:00-03:00", 120, None, None,
         ],
     ]  # fmt: skip
     header = (
@@ -196,8 +197,8 @@ async def test_conversations_report_files_hold_exactly_the_scenario(server, scen
         "report": {
             "id": parse_global_id(report_id)[1],
             "kind": "conversations",
-            "from": "2031-03-01T03:00:00+00:00",
-            "to": "2031-03-08T03:00:00+00:00",
+            "from": "2021-03-01T03:00:00+00:00",
+            "to": "2021-03-08T03:00:00+00:00",
             "timezone": ZONE,
             "filters": {},
         },
@@ -213,9 +214,9 @@ async def test_volume_and_agent_reports_and_a_supervisors_team_scope(server, sce
     text = (await _download(volume["csvUrl"])).text
     assert list(csv.reader(io.StringIO(text))) == [
         ["day", "platform", "inbound", "outbound", "agent_replies"],
-        ["2031-03-03", "telegram", "1", "3", "1"],  # the bot's, the failed one, Bruno's
-        ["2031-03-03", "whatsapp", "1", "2", "1"],  # the automated one, Ana's; the note is no message out
-        ["2031-03-05", "whatsapp", "1", "0", "0"],
+        ["2021-03-03", "telegram", "1", "3", "1"],  # the bot's, the failed one, Bruno's
+        ["2021-03-03", "whatsapp", "1", "2", "1"],  # the automated one, Ana's; the note is no message out
+        ["2021-03-05", "whatsapp", "1", "0", "0"],
     ]
     agents = await _ready(server, admin_token, await _request(server, admin_token, "AGENTS"))
     assert (await _download(agents["jsonUrl"])).json()["rows"] == [
@@ -267,15 +268,16 @@ async def test_progress_is_visible_while_a_report_is_built(server, monkeypatch):
 
     await fetch(
         "INSERT INTO conversations (channel_id, customer_id, identity_id, platform, status, unread_count, "
-        "priority, escalation_level, created_at, updated_at) SELECT $1, $2, $3, 'telegram', 'open', 0, "
-        "'normal', 0, '2032-01-01T00:00:00Z'::timestamptz + n * interval '1 minute', now() "
-        "FROM generate_series(1, 450) n",
+        "priority, escalation_level, created_at, last_message_at, updated_at) SELECT $1, $2, $3, 'telegram', "
+        "'open', 0, 'normal', 0, t, t, now() "
+        "FROM generate_series(1, 450) n, "
+        "LATERAL (SELECT '2022-01-01T00:00:00Z'::timestamptz + n * interval '1 minute' AS t) x",
         channel.id,
         customer.id,
         identity.id,
     )
     created = await reports.create_report(
-        reports.ReportRequest("conversations", at("2032-01-01T00:00:00"), at("2032-01-02T00:00:00"),
+        reports.ReportRequest("conversations", at("2022-01-01T00:00:00"), at("2022-01-02T00:00:00"),
                               channel_id=channel.id),
         None, requested_by=admin.id, schedule_id=None,
     )  # fmt: skip
@@ -349,15 +351,15 @@ async def test_a_weekly_schedule_builds_the_week_and_emails_it(server, scenario,
         try:
             schedule = await report_schedules.schedule_report(
                 admin_actor(admin), "conversations", "weekly", ZONE, ["boss@example.com"],
-                {"channel_id": s["wa"].id}, now=at("2031-03-05T12:00:00"),
+                {"channel_id": s["wa"].id}, now=at("2021-03-05T12:00:00"),
             )  # fmt: skip
-            # Monday 2031-03-10 00:00 in São Paulo.
-            assert schedule["next_run_at"] == at("2031-03-10T03:00:00")
-            assert await report_schedules.run_due_schedules(at("2031-03-10T02:59:59")) == []
-            created = await report_schedules.run_due_schedules(at("2031-03-10T03:00:05"))
+            # Monday 2021-03-08 00:00 in São Paulo.
+            assert schedule["next_run_at"] == at("2021-03-08T03:00:00")
+            assert await report_schedules.run_due_schedules(at("2021-03-08T02:59:59")) == []
+            created = await report_schedules.run_due_schedules(at("2021-03-08T03:00:05"))
             assert len(created) == 1
             assert (
-                await report_schedules.run_due_schedules(at("2031-03-10T03:00:06")) == []
+                await report_schedules.run_due_schedules(at("2021-03-08T03:00:06")) == []
             )  # once per period
 
             async def mailed() -> Any:
@@ -369,22 +371,22 @@ async def test_a_weekly_schedule_builds_the_week_and_emails_it(server, scenario,
             get_settings.cache_clear()
     assert mail.rcpt_tos == ["boss@example.com"]
     message = message_from_bytes(mail.data, policy=default_policy)
-    assert message["Subject"] == "PyTake conversations report, 2031-03-03 – 2031-03-10"
+    assert message["Subject"] == "PyTake conversations report, 2021-03-01 – 2021-03-08"
     attachments = {part.get_filename(): part.get_content() for part in message.iter_attachments()}
     report_id = created[0]
     csv_text = attachments[f"pytake-conversations-report-{report_id}.csv"]
-    # The week before Monday the 10th ([3rd 00:00, 10th 00:00) local), WhatsApp only: conversations
-    # 1 (the 3rd, 08:00) and 3 (the 8th, 00:30), not Telegram's 2.
+    # The week before Monday the 8th ([1st 00:00, 8th 00:00) local), WhatsApp only: conversation 1
+    # (the 3rd, 08:00), not Telegram's 2, nor 3 (the 8th, 00:30 local).
     ids = [int(line.split(",")[0]) for line in csv_text.replace("\r\n", "\n").splitlines()[1:]]
-    assert ids == sorted(c.id for c in await Conversation.filter(channel_id=s["wa"].id)) and len(ids) == 2
+    assert ids == [s["one"].id]
     report = await _ready(server, token, to_global_id("Report", report_id))
     assert report["scheduled"] is True
     assert json.loads(attachments[f"pytake-conversations-report-{report_id}.json"])["report"]["from"] == (
-        "2031-03-03T03:00:00+00:00"
+        "2021-03-01T03:00:00+00:00"
     )
     # The schedule moved on to the next Monday, and the report is not mailed twice.
     nxt = await report_schedules.list_schedules(admin_actor(admin))
-    assert [x["next_run_at"] for x in nxt if x["id"] == schedule["id"]] == [at("2031-03-17T03:00:00")]
+    assert [x["next_run_at"] for x in nxt if x["id"] == schedule["id"]] == [at("2021-03-15T03:00:00")]
     assert await report_schedules.email_report(report_id) is False
 
 
