@@ -32,6 +32,9 @@ from resolvers.errors import BadInput
 log = logging.getLogger(__name__)
 
 MAX_RECIPIENTS = 20
+# Mail servers refuse large messages (25 MB is common, base64 adds a third): a larger file is not
+# attached, and the mail says where to get it.
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 SCHEDULE_COLUMNS = (
     "id, kind, frequency, timezone, filters::text AS filters, recipients::text AS recipients, "
     "created_by_id, next_run_at, last_run_at, created_at"
@@ -200,17 +203,21 @@ async def email_report(report_id: int) -> bool:
     message["From"] = get_settings().report_mail_from
     message["To"] = ", ".join(orjson.loads(row["recipients"]))
     message["Subject"] = f"PyTake {row['kind'].replace('_', ' ')} report, {period}"
+    paths = {extension: reports.file_path(report_id, extension) for extension in ("csv", "json")}
+    attach = all(path.stat().st_size <= MAX_ATTACHMENT_BYTES for path in paths.values())
     message.set_content(
-        f"The {row['kind'].replace('_', ' ')} report for {period} ({row['timezone']}): "
-        f"{row['rows_total']} rows, attached as CSV and JSON.\n"
+        f"The {row['kind'].replace('_', ' ')} report for {period} ({row['timezone']}): {row['rows_total']} rows, "
+        + (
+            "attached as CSV and JSON.\n"
+            if attach
+            else f"too large to attach: download it from PyTake (Reports, report {report_id}).\n"
+        )
     )
-    for extension, subtype in (("csv", "csv"), ("json", "json")):
-        path = reports.file_path(report_id, extension)
-        maintype = "text" if extension == "csv" else "application"
+    for extension, path in paths.items() if attach else ():
         message.add_attachment(
             path.read_bytes(),
-            maintype=maintype,
-            subtype=subtype,
+            maintype="text" if extension == "csv" else "application",
+            subtype=extension,
             filename=f"pytake-{row['kind']}-report-{report_id}.{extension}",
         )
     await aiosmtplib.send(message, timeout=30, **_smtp())
