@@ -95,7 +95,7 @@ class Settings:
     # Reports (resolvers/reports.py): files on a directory every API and worker process shares.
     reports_dir: Path | None = None  # default: DATA_DIR/reports
     report_max_days: int = 400  # the longest range one report may cover
-    report_smtp_url: str | None = None  # smtp://user:pass@host:587 (STARTTLS) or smtps://… ; scheduled reports
+    report_smtp_url: str | None = None  # smtp://user:pass@host:587 or smtps://…: scheduled reports
     report_mail_from: str = "reports@localhost"
     privacy_upkeep_interval: float = 3600.0  # seconds between retention runs (one per period, any workers)
     export_retention_days: float = 7.0  # built customer exports are kept this long
