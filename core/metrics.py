@@ -1,6 +1,6 @@
 """Prometheus metrics, exposed at /metrics."""
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 HTTP_REQUESTS = Counter("pytake_http_requests_total", "HTTP requests", ["route", "method", "status"])
 HTTP_LATENCY = Histogram(
@@ -29,3 +29,14 @@ WORKER_JOB_SECONDS = Histogram(
     ["actor"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
+# Operational counters for the Grafana dashboard (deploy/grafana/pytake.json). Counters are summed
+# over a worker's processes; a gauge needs its own rule for that (multiprocess_mode).
+WEBHOOKS_ACCEPTED = Counter(
+    "pytake_webhooks_accepted_total",
+    "Webhooks verified and ingested (rejections: webhooks_rejected)",
+    ["platform"],
+)
+SLA_EVENTS = Counter("pytake_sla_events_total", "SLA timers warned or breached", ["kind", "event"])
+# Set by the alert evaluator to the number of open alerts per severity; among processes the last
+# value written wins (its evaluation is the latest).
+ALERTS_OPEN = Gauge("pytake_alerts_open", "Alerts open now", ["severity"], multiprocess_mode="mostrecent")

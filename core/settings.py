@@ -92,6 +92,11 @@ class Settings:
     cors_origins: tuple[str, ...]  # origins allowed to call /graphql from a browser ("*": any)
     trusted_proxies: tuple[str, ...]  # addresses/CIDRs whose X-Forwarded-For/-Proto are believed
     hsts_max_age: int  # sent on HTTPS responses (directly or via a trusted proxy)
+    # Reports (resolvers/reports.py): files on a directory every API and worker process shares.
+    reports_dir: Path | None = None  # default: DATA_DIR/reports
+    report_max_days: int = 400  # the longest range one report may cover
+    report_smtp_url: str | None = None  # smtp://user:pass@host:587 or smtps://…: scheduled reports
+    report_mail_from: str = "reports@localhost"
     privacy_upkeep_interval: float = 3600.0  # seconds between retention runs (one per period, any workers)
     export_retention_days: float = 7.0  # built customer exports are kept this long
     download_link_ttl: int = 900  # seconds a signed download link works
@@ -169,6 +174,11 @@ def load_settings() -> Settings:
         cors_origins=_env_list("CORS_ORIGINS"),
         trusted_proxies=_env_list("TRUSTED_PROXIES"),
         hsts_max_age=_env_int("HSTS_MAX_AGE", 31_536_000),
+        reports_dir=Path(os.environ.get("REPORTS_DIR") or data_dir / "reports").resolve(),
+        report_max_days=_env_int("REPORT_MAX_DAYS", 400),
+        # The server people's mail goes through (SMTP_URL, MAIL_FROM) unless reports have their own.
+        report_smtp_url=os.environ.get("REPORT_SMTP_URL") or os.environ.get("SMTP_URL") or None,
+        report_mail_from=os.environ.get("REPORT_MAIL_FROM") or os.environ.get("MAIL_FROM") or "reports@localhost",
         send_lease=float(os.environ.get("SEND_LEASE", "6")),
         send_sweep_interval=float(os.environ.get("SEND_SWEEP_INTERVAL", "2")),
         worker_metrics_port=_env_int("WORKER_METRICS_PORT", 9191),

@@ -188,6 +188,9 @@ FLOW_WAKE = Task("flow_wake", "flows")  # an execution's timer (delayed until it
 FLOW_SWEEP = Task("flow_sweep", "maintenance")  # due timers, lost HTTP calls, schedules, no-reply
 SEND_CSAT_SURVEY = Task("send_csat_survey", "outbound")
 SEND_DUE_CSAT_SURVEYS = Task("send_due_csat_surveys", "maintenance")
+BUILD_REPORT = Task("build_report", "reports")
+EMAIL_REPORT = Task("email_report", "reports")
+RUN_REPORT_SCHEDULES = Task("run_report_schedules", "maintenance")
 
 # What every API process enqueues on its upkeep timer (the jobs are idempotent, so N processes
 # doing it costs N quick no-ops). PRUNE_HISTORY runs about hourly, apart from these.
@@ -201,6 +204,7 @@ UPKEEP = (
     SYNC_WHATSAPP_TEMPLATES,  # each channel about hourly (resolvers/whatsapp_templates.SYNC_EVERY)
     DRAIN_ASSIGNMENT_QUEUE,  # the safety net; drains are requested on every change
     SEND_DUE_CSAT_SURVEYS,  # surveys whose delayed job was lost
+    RUN_REPORT_SCHEDULES,  # weekly/monthly reports that are due; each schedule claimed by one worker
     PRIVACY_UPKEEP,  # message retention, export expiry: runs once per PRIVACY_UPKEEP_INTERVAL whoever asks
     WEBHOOKS_TICK,  # restarts the outgoing webhooks' one-second tick if its chain was lost
     FLOW_SWEEP,  # timers whose delayed message was lost, schedule slots, no agent reply in time

@@ -168,6 +168,7 @@ async def _handle(request: Request, platform: Platform) -> Response:
     # Tasks the broker refused after the commit (Redis down) are in PostgreSQL before the 2xx:
     # the platform's retry would be deduplicated and never ask for them again.
     await tasks.outbox_settled()
+    metrics.WEBHOOKS_ACCEPTED.labels(platform).inc()
     metrics.MESSAGES_IN.labels(platform).inc(result.stored)
     metrics.MESSAGES_DUPLICATE.labels(platform).inc(result.duplicates)
     metrics.STATUSES_IN.labels(platform).inc(result.statuses)

@@ -2,5 +2,6 @@
 
 import jobs.csat  # satisfaction surveys
 import jobs.outgoing_webhooks  # signed outgoing webhooks
-import jobs.privacy  # noqa: F401  (customer exports, retention)
+import jobs.privacy  # customer exports, retention
+import jobs.reports  # noqa: F401  (report files, scheduled reports)
 from jobs import assignment, flows, lifecycle, mailboxes, maintenance, outbound, sla, whatsapp_templates  # noqa: F401

@@ -27,6 +27,7 @@ from models.messages import Direction, Message, MessageStatus, MessageStatusChan
 from models.modules import ModuleConfiguration, ModuleState
 from models.prices import Conversion, ConversionLabel, PlatformPrice
 from models.privacy import CustomerErasure, CustomerExport, ExportStatus, RetentionPolicy, ScheduledRun
+from models.reports import Report, ReportFrequency, ReportKind, ReportSchedule, ReportStatus
 from models.tasks import TaskOutbox
 from models.templates import (
     ResponseTemplate,
@@ -87,6 +88,11 @@ __all__ = [
     "Presence",
     "Priority",
     "RefreshToken",
+    "Report",
+    "ReportFrequency",
+    "ReportKind",
+    "ReportSchedule",
+    "ReportStatus",
     "ResponseTemplate",
     "ResponseTemplateExperiment",
     "ResponseTemplateUsage",

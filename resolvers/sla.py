@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import orjson
 
-from core import tasks
+from core import metrics, tasks
 from core.auth import Actor
 from core.events import committed, emit
 from core.sql import fetch, in_transaction
@@ -283,6 +283,7 @@ async def check(now: datetime | None = None) -> list[tuple[int, str]]:
                 {"kind": timer["kind"], "due_at": timer["due_at"].isoformat()},
             )
         fired.append((row["id"], event))
+        metrics.SLA_EVENTS.labels(timer["kind"], "breached" if event == "SLA_BREACHED" else "warning").inc()
     if fired:
         committed()
     return fired

@@ -34,6 +34,7 @@ from schema.node import NodeQueries
 from schema.outgoing_webhooks import OutgoingWebhookMutations, OutgoingWebhookQueries
 from schema.permissions import access_of
 from schema.privacy import PrivacyMutations, PrivacyQueries
+from schema.reports import ReportMutations, ReportQueries
 from schema.roi import RoiMutations, RoiQueries
 from schema.search import SearchMutations, SearchQueries
 from schema.sla import SlaMutations
@@ -66,6 +67,7 @@ with warnings.catch_warnings():
             WhatsappTemplateQueries,
             AuditQueries,
             PrivacyQueries,
+            ReportQueries,
             ApiKeyQueries,
             OutgoingWebhookQueries,
             ModuleQueries,
@@ -91,6 +93,7 @@ with warnings.catch_warnings():
             TemplateExperimentMutations,
             WhatsappTemplateMutations,
             PrivacyMutations,
+            ReportMutations,
             ApiKeyMutations,
             OutgoingWebhookMutations,
             ModuleMutations,

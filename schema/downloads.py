@@ -1,5 +1,5 @@
 """Signed, expiring download links for files built for agents and admins (a customer's data
-export now; reports later): `GET /exports/{token}`, mounted by asgi.py.
+export, reports as CSV and JSON): `GET /exports/{token}`, mounted by asgi.py.
 
 A link is its own credential, so a browser can follow it without the API's bearer header: the
 token says what (kind and id), for whom (the user it was made for, checked again on download) and
@@ -15,20 +15,25 @@ import hmac
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
 import orjson
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from core.settings import get_settings
-from resolvers import audit, privacy
+from resolvers import audit, privacy, reports
 
 PATH = "/exports"
-# kind → (object id, user id) → (file name, JSON text), or None when there is nothing to give.
-FILES: dict[str, Callable[[int, int], Awaitable[tuple[str, str] | None]]] = {
+# kind → (object id, user id) → (file name, JSON text or the path of a file streamed from disk),
+# or None when there is nothing to give.
+FILES: dict[str, Callable[[int, int], Awaitable[tuple[str, str | Path] | None]]] = {
     "customer_export": privacy.export_file,
+    "report_csv": reports.report_csv,
+    "report_json": reports.report_json,
 }
+_MEDIA_TYPES = {".csv": "text/csv; charset=utf-8", ".json": "application/json"}
 
 
 def _key() -> bytes:
@@ -96,15 +101,15 @@ async def download(request: Request) -> Response:
             404, "NOT_FOUND", "nothing to download here (not ready, expired, or not yours any more)"
         )
     name, content = found
-    return Response(
-        content,
-        media_type="application/json",
-        headers={
-            "Content-Disposition": f'attachment; filename="{name}"',
-            "Cache-Control": "no-store",
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
+    headers = {
+        "Content-Disposition": f'attachment; filename="{name}"',
+        "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff",
+    }
+    media_type = _MEDIA_TYPES.get(Path(name).suffix, "application/octet-stream")
+    if isinstance(content, Path):  # a report: sent in chunks, however large
+        return FileResponse(content, media_type=media_type, headers=headers)
+    return Response(content, media_type=media_type, headers=headers)
 
 
 def download_routes() -> list[Route]:

@@ -57,6 +57,8 @@ _BY_SCOPE: dict[Scope | None, str] = {
         # managing people and one's own account: people only
         " inviteUser deactivateUser reactivateUser updateUser updateMyProfile changeMyPassword"
         " acceptInvitation requestPasswordReset resetPassword"
+        # Report files are handed out by links signed for a person, and schedules e-mail anyone.
+        " reports reportSchedules requestReport scheduleReport"
     ),
 }
 

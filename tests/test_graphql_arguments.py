@@ -53,6 +53,7 @@ ID_TYPES = {
     "templateId": "ResponseTemplate",
     "customerId": "Customer",
     "actor": "User",  # auditLog(filter: {actor})
+    "agentId": "User",  # requestReport(filters: {agentId})
 }
 ID_OF_FIELD = {
     "node": "User",
@@ -78,6 +79,7 @@ ID_OF_FIELD = {
     "saveWebhookEndpoint": "WebhookEndpoint",
     "deleteWebhookEndpoint": "WebhookEndpoint",
     "rotateWebhookEndpointSecret": "WebhookEndpoint",
+    "reports": "Report",
 }
 
 
