@@ -23,6 +23,7 @@ from models.flows import (
     FlowVersion,
 )
 from models.messages import Direction, Message, MessageStatus, MessageStatusChange, OrphanStatus
+from models.metrics import MetricCursor, MetricFact, MetricRollup
 from models.modules import ModuleConfiguration, ModuleState
 from models.privacy import CustomerErasure, CustomerExport, ExportStatus, RetentionPolicy, ScheduledRun
 from models.tasks import TaskOutbox
@@ -73,6 +74,9 @@ __all__ = [
     "Message",
     "MessageStatus",
     "MessageStatusChange",
+    "MetricCursor",
+    "MetricFact",
+    "MetricRollup",
     "ModuleConfiguration",
     "ModuleState",
     "OrphanStatus",
