@@ -186,6 +186,7 @@ FLOW_EVENT = Task("flow_event", "flows")  # a conversation event → event trigg
 FLOW_HTTP = Task("flow_http", "flows")  # an execution's HTTP node
 FLOW_WAKE = Task("flow_wake", "flows")  # an execution's timer (delayed until it is due)
 FLOW_SWEEP = Task("flow_sweep", "maintenance")  # due timers, lost HTTP calls, schedules, no-reply
+METRICS_ROLLUP = Task("metrics_rollup", "maintenance")
 
 # What every API process enqueues on its upkeep timer (the jobs are idempotent, so N processes
 # doing it costs N quick no-ops). PRUNE_HISTORY runs about hourly, apart from these.
@@ -198,6 +199,7 @@ UPKEEP = (
     SLA_CHECK,
     SYNC_WHATSAPP_TEMPLATES,  # each channel about hourly (resolvers/whatsapp_templates.SYNC_EVERY)
     DRAIN_ASSIGNMENT_QUEUE,  # the safety net; drains are requested on every change
+    METRICS_ROLLUP,  # folds new events into the dashboards' roll-ups (one worker at a time)
     PRIVACY_UPKEEP,  # message retention, export expiry: runs once per PRIVACY_UPKEEP_INTERVAL whoever asks
     WEBHOOKS_TICK,  # restarts the outgoing webhooks' one-second tick if its chain was lost
     FLOW_SWEEP,  # timers whose delayed message was lost, schedule slots, no agent reply in time
