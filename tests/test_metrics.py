@@ -135,6 +135,7 @@ async def test_known_answers_through_the_api(server):
     ana, bruno = await world.agent(), await world.agent()
     await SlaPolicy.create(
         name="metrics",
+        position=-1000,  # before any catch-all policy another test created
         team=world.team,
         first_response_seconds=3600,
         timezone="America/Sao_Paulo",
