@@ -29,7 +29,9 @@ _BY_SCOPE: dict[Scope | None, str] = {
         "saveTemplate archiveTemplate rollbackTemplate startTemplateExperiment stopTemplateExperiment "
         "promoteTemplateVariant syncWhatsappTemplates"
     ),
-    Scope.METRICS_READ: "templateExperiments templateExperiment Subscription.slaEvents",
+    Scope.METRICS_READ: (
+        "templateExperiments templateExperiment Subscription.slaEvents metrics dashboard metricDefinitions"
+    ),
     Scope.FLOWS_READ: "flows flow simulateFlow flowExecutions",
     Scope.FLOWS_MANAGE: "saveFlow publishFlow unpublishFlow cancelFlowExecution",
     Scope.CHANNELS_READ: "channels",

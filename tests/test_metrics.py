@@ -48,8 +48,8 @@ class World:
         )
         rows = await fetch(
             "INSERT INTO conversations (channel_id, customer_id, identity_id, platform, status, unread_count, priority, "
-            "labels, escalation_level, team_id, created_at, updated_at) VALUES ($1, $2, $3, $4, 'open', 0, 'normal', "
-            "$5::text[], 0, $6, now(), now()) RETURNING id",
+            "labels, escalation_level, team_id, last_message_at, created_at, updated_at) VALUES ($1, $2, $3, $4, 'open', 0, 'normal', "
+            "$5::text[], 0, $6, now(), now(), now()) RETURNING id",  # listed like any inbox row
             channel.id,
             customer.id,
             identity.id,
