@@ -33,7 +33,7 @@ class MetricRollup(Model):
     """The sum of the facts of one metric in one hour ('h') or UTC day ('d'). "Full" rows carry
     every dimension; "marginal" rows carry at most one (the others are '*' / -1) so that totals and
     one-dimension groupings read a handful of rows. `label` '' is any label. Histograms are
-    little-endian int64 counts per log-scale bin (resolvers/metrics_histogram.py), mergeable by sum."""
+    sparse (bin, count) pairs over log-scale bins (resolvers/metrics_histogram.py), mergeable by sum."""
 
     id = fields.BigIntField(primary_key=True)
     metric = fields.CharField(max_length=40)

@@ -348,7 +348,7 @@ async def _read(plan: _Plan, wanted: MetricFilter) -> dict[tuple, dict[str, Any]
 def _merge(parts: list[bytes] | None) -> np.ndarray | None:
     if not parts:
         return None
-    return np.frombuffer(b"".join(parts), dtype="<i8").reshape(len(parts), histogram.BINS).sum(axis=0)
+    return histogram.merge(parts)
 
 
 def _duration_row(acc: dict[str, Any]) -> dict[str, Any]:

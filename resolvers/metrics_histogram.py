@@ -46,12 +46,26 @@ def of_values(values: Iterable[float]) -> np.ndarray:
     return counts
 
 
-def from_bytes(data: bytes | None) -> np.ndarray:
-    return empty() if not data else np.frombuffer(data, dtype="<i8").copy()
+# Stored sparse: (bin, count) pairs for the non-empty bins, so an hour with a handful of values
+# takes a few dozen bytes, and any number of stored histograms merge in one bincount.
+_PAIR = np.dtype([("bin", "<u2"), ("count", "<i8")])
 
 
 def to_bytes(counts: np.ndarray) -> bytes:
-    return counts.astype("<i8").tobytes()
+    (bins,) = np.nonzero(counts)
+    pairs = np.empty(len(bins), dtype=_PAIR)
+    pairs["bin"], pairs["count"] = bins, counts[bins]
+    return pairs.tobytes()
+
+
+def from_bytes(data: bytes | None) -> np.ndarray:
+    return empty() if not data else merge([data])
+
+
+def merge(parts: list[bytes]) -> np.ndarray:
+    """The sum of stored histograms."""
+    pairs = np.frombuffer(b"".join(parts), dtype=_PAIR)
+    return np.bincount(pairs["bin"], weights=pairs["count"], minlength=BINS).astype("<i8")
 
 
 def rank_bin(counts: np.ndarray, fraction: float) -> int | None:
