@@ -52,8 +52,10 @@ class MetricRollup(Model):
 
     class Meta:
         table = "metric_rollups"
+        # The bucket last: a read names every other column exactly (or excludes one sentinel), so
+        # its range scan covers only the rows it returns.
         unique_together = (
-            ("metric", "grain", "bucket", "platform", "channel_id", "team_id", "agent_id", "label"),
+            ("metric", "grain", "platform", "channel_id", "team_id", "agent_id", "label", "bucket"),
         )
 
 

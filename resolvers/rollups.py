@@ -267,7 +267,7 @@ async def _apply(conn: BaseDBAsyncClient, changes: dict[Key, Delta]) -> None:
         "INSERT INTO metric_rollups (metric, grain, bucket, platform, channel_id, team_id, agent_id, label, n, total, "
         "total_business, hist, hist_business) SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], "
         "$4::text[], $5::int[], $6::int[], $7::int[], $8::text[], $9::bigint[], $10::float8[], $11::float8[], "
-        "$12::bytea[], $13::bytea[]) ON CONFLICT (metric, grain, bucket, platform, channel_id, team_id, agent_id, label) "
+        "$12::bytea[], $13::bytea[]) ON CONFLICT (metric, grain, platform, channel_id, team_id, agent_id, label, bucket) "
         "DO UPDATE SET n = excluded.n, total = excluded.total, total_business = excluded.total_business, "
         "hist = excluded.hist, hist_business = excluded.hist_business",
         values,

@@ -38,7 +38,7 @@ CREATE TABLE IF NOT EXISTS "metric_rollups" (
     "total_business" DOUBLE PRECISION NOT NULL DEFAULT 0,
     "hist" BYTEA,
     "hist_business" BYTEA,
-    CONSTRAINT "uid_metric_rollups_key" UNIQUE ("metric", "grain", "bucket", "platform", "channel_id", "team_id", "agent_id", "label")
+    CONSTRAINT "uid_metric_rollups_key" UNIQUE ("metric", "grain", "platform", "channel_id", "team_id", "agent_id", "label", "bucket")
 );
 CREATE TABLE IF NOT EXISTS "metric_cursors" (
     "name" VARCHAR(40) PRIMARY KEY,
