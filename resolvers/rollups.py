@@ -302,7 +302,8 @@ async def catch_up(batch: int = BATCH) -> int | None:
             if not rows:
                 return None if done == 0 else done
             events = await fetch(
-                "SELECT seq, stream, (payload->'conversation'->>'id')::int AS conversation_id FROM events "
+                "SELECT seq, stream, CASE WHEN payload->'conversation'->>'id' ~ '^[0-9]{1,9}$' "
+                "THEN (payload->'conversation'->>'id')::int END AS conversation_id FROM events "
                 "WHERE seq > $1 ORDER BY seq LIMIT $2",
                 rows[0]["last_seq"],
                 batch,
