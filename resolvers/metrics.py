@@ -294,18 +294,22 @@ def _fixed_utc(zone: ZoneInfo) -> bool:
     return zone.key in ("UTC", "Etc/UTC", "Etc/GMT", "GMT", "Universal", "Zulu")
 
 
-def _bucket_key(plan: _Plan, at: datetime) -> datetime | int | None:
+def _bucket_sql(plan: _Plan, args: list[Any]) -> str:
+    """The bucket of a roll-up row, computed by PostgreSQL so that only groups travel back."""
     if plan.bucket is None:
-        return None
-    local = at.astimezone(plan.zone)
-    if plan.bucket == "hour_of_day":
-        return local.hour
+        return "NULL::int"
     if plan.bucket == "hour":
-        return at.astimezone(UTC)
-    day = local.replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
-    if plan.bucket == "week":
-        day -= timedelta(days=day.weekday())
-    return day.replace(tzinfo=plan.zone)
+        return "bucket"
+    args.append(plan.zone.key)
+    zone = f"${len(args)}::text"
+    if plan.bucket == "hour_of_day":
+        return f"extract(hour FROM bucket AT TIME ZONE {zone})::int"
+    unit = "day" if plan.bucket == "day" else "week"  # weeks start on Monday, as ISO's
+    return f"date_trunc('{unit}', bucket AT TIME ZONE {zone}) AT TIME ZONE {zone}"
+
+
+def _shown(plan: _Plan, bucket: Any) -> Any:
+    return bucket.astimezone(plan.zone) if isinstance(bucket, datetime) else bucket
 
 
 async def _read(plan: _Plan, wanted: MetricFilter) -> dict[tuple, dict[str, Any]]:
@@ -322,19 +326,25 @@ async def _read(plan: _Plan, wanted: MetricFilter) -> dict[tuple, dict[str, Any]
             "bucket < $4",
             *_where(plan, wanted, args),
         ]
-        select = ", ".join(
-            ["metric", "bucket", *group_cols, "n", "total", "total_business", "hist", "hist_business"]
+        bucket = _bucket_sql(plan, args)
+        positions = ", ".join(str(i) for i in range(1, 3 + len(group_cols)))
+        rows = await fetch(
+            f"SELECT metric, {bucket} AS b, {''.join(c + ', ' for c in group_cols)}sum(n)::bigint AS n, "
+            "sum(total) AS total, sum(total_business) AS business, "
+            "array_agg(hist) FILTER (WHERE hist IS NOT NULL) AS hists, "
+            "array_agg(hist_business) FILTER (WHERE hist IS NOT NULL) AS hists_b "
+            f"FROM metric_rollups WHERE {' AND '.join(conds)} GROUP BY {positions}",
+            *args,
         )
-        rows = await fetch(f"SELECT {select} FROM metric_rollups WHERE {' AND '.join(conds)}", *args)
         for row in rows:
-            key = (row["metric"], _bucket_key(plan, row["bucket"]), *(row[c] for c in group_cols))
+            key = (row["metric"], _shown(plan, row["b"]), *(row[c] for c in group_cols))
             acc = sums.setdefault(key, {"n": 0, "total": 0.0, "business": 0.0})
             acc["n"] += row["n"]
             acc["total"] += row["total"]
-            acc["business"] += row["total_business"]
-            if row["hist"]:
-                hists[key].append(row["hist"])
-                hists_b[key].append(row["hist_business"])
+            acc["business"] += row["business"]
+            if row["hists"]:
+                hists[key].extend(row["hists"])
+                hists_b[key].extend(row["hists_b"])
         if len(sums) > MAX_ROWS * len(plan.base):
             raise BadInput(
                 f"the answer would exceed {MAX_ROWS} rows; narrow the range or the grouping", field="groupBy"
