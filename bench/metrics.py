@@ -24,6 +24,7 @@ import asyncpg
 import numpy as np
 
 from bench.common import KeepAliveClient, api_processes, bench_database, percentile, require_production_env
+from bench.inbox import api_pids, cpu_seconds
 from resolvers import metrics_histogram as histogram
 
 SIZES = [int(s) for s in os.environ.get("BENCH_SIZES", "1000000,10000000").split(",")]
@@ -242,18 +243,25 @@ async def dashboards(
         }
         week = {"from": (END - timedelta(days=7)).isoformat(), "to": END.isoformat()}
         variables = {"r": {"from": START.isoformat(), "to": END.isoformat()}, "w": week}
+        pids = api_pids(int(base.rsplit(":", 1)[1]))
         for name, query in QUERIES.items():
             used = {k: v for k, v in variables.items() if f"${k}:" in query}
             payload = json.dumps({"query": query, "variables": used}).encode()
             latencies = []
-            for i in range(ROUNDS + 3):
+            for _ in range(3):  # warm-up
+                await client.post("/graphql", payload, headers)
+            cpu_before = sum(cpu_seconds(pids).values())
+            for _ in range(ROUNDS):
                 t = time.perf_counter()
                 status, answer = await client.post("/graphql", payload, headers)
-                if i >= 3:  # warm-up
-                    latencies.append((time.perf_counter() - t) * 1000)
+                latencies.append((time.perf_counter() - t) * 1000)
                 assert status == 200 and b'"errors"' not in answer, answer[:300]
+            cpu = (sum(cpu_seconds(pids).values()) - cpu_before) / ROUNDS * 1000
             results[name] = (percentile(latencies, 50), percentile(latencies, 95))
-            print(f"  {name:<40} p50 {results[name][0]:6.1f} ms   p95 {results[name][1]:6.1f} ms")
+            print(
+                f"  {name:<40} p50 {results[name][0]:6.1f} ms   p95 {results[name][1]:6.1f} ms   "
+                f"API CPU {cpu:5.1f} ms/request"
+            )
         await client.close()
     return results
 
