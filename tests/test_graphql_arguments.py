@@ -53,6 +53,8 @@ ID_TYPES = {
     "templateId": "ResponseTemplate",
     "customerId": "Customer",
     "actor": "User",  # auditLog(filter: {actor})
+    "channelIds": "Channel",  # metrics(filter: {channelIds})
+    "agentIds": "User",  # metrics(filter: {agentIds})
 }
 ID_OF_FIELD = {
     "node": "User",
