@@ -53,7 +53,6 @@ ID_TYPES = {
     "templateId": "ResponseTemplate",
     "customerId": "Customer",
     "actor": "User",  # auditLog(filter: {actor})
-    "channelIds": "Channel",  # metrics(filter: {channelIds})
     "agentIds": "User",  # metrics(filter: {agentIds})
 }
 ID_OF_FIELD = {
