@@ -27,10 +27,10 @@ import numpy as np
 from core.auth import Actor, Role
 from core.sql import fetch
 from resolvers import metrics_histogram as histogram
-from resolvers.auth import require_user
 from resolvers.errors import BadInput, Forbidden
 from resolvers.metrics_facts import COUNTS, DURATIONS
 from resolvers.rollups import ANY_ID, ANY_PLATFORM
+from resolvers.visibility import scope_of
 
 DIMENSIONS = ("platform", "channel", "team", "agent", "label")
 BUCKETS = ("hour", "day", "week", "hour_of_day")
@@ -151,19 +151,19 @@ _ANY = {"platform": ANY_PLATFORM, "channel": ANY_ID, "team": ANY_ID, "agent": AN
 
 
 async def scoped(actor: Actor | None, wanted: MetricFilter) -> MetricFilter:
-    """Agents see their own numbers, supervisors their teams', admins everything."""
-    actor = require_user(actor)
-    if actor.role is Role.ADMIN:
+    """Agents see their own numbers, supervisors their teams', admins (and API keys and users
+    granted every conversation: resolvers/visibility.py) everything."""
+    scope = await scope_of(actor)
+    if scope.everything:
         return wanted
-    if actor.role is Role.SUPERVISOR:
-        rows = await fetch("SELECT team_id FROM team_members WHERE user_id = $1", actor.user_id)
-        mine = {r["team_id"] for r in rows}
+    if scope.role is Role.SUPERVISOR:
+        mine = set(scope.team_ids)
         if wanted.team_ids and not set(wanted.team_ids) <= mine:
             raise Forbidden("supervisors see the numbers of their own teams only", field="filter.teamIds")
         return _replace(wanted, team_ids=sorted(wanted.team_ids or mine) or [_NO_TEAM])
-    if wanted.agent_ids and set(wanted.agent_ids) != {actor.user_id}:
+    if wanted.agent_ids and set(wanted.agent_ids) != {scope.user_id}:
         raise Forbidden("agents see their own numbers only", field="filter.agentIds")
-    return _replace(wanted, agent_ids=[actor.user_id])
+    return _replace(wanted, agent_ids=[scope.user_id])
 
 
 def _replace(f: MetricFilter, **changes: Any) -> MetricFilter:

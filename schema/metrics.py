@@ -178,7 +178,7 @@ class MetricQueries:
     @strawberry.field(
         extensions=[SIGNED_IN], description="Every metric `metrics` knows, with its definition."
     )
-    def metric_definitions(self) -> list[MetricDefinition]:
+    async def metric_definitions(self) -> list[MetricDefinition]:
         return [
             MetricDefinition(name=d.name, kind=d.kind, description=d.description)
             for d in metric_rules.REGISTRY.values()

@@ -36,7 +36,7 @@ class World:
         return self
 
     async def agent(self, role: Role = Role.AGENT) -> Any:
-        user = await make_user(role)
+        user = await make_user(role, sees_all=False)  # scoped like a real agent or supervisor
         await TeamMember.create(team=self.team, user=user)
         return user
 
@@ -235,7 +235,7 @@ async def test_known_answers_through_the_api(server):
         ana_token,
     )
     assert error_code(refused) == "FORBIDDEN"
-    outsider = await login(server, await make_user(Role.SUPERVISOR))
+    outsider = await login(server, await make_user(Role.SUPERVISOR, sees_all=False))
     nothing = await gql(
         server, METRICS, {"names": ["agent_replies"], "range": window(FRIDAY_1730), "filter": mine}, outsider
     )
