@@ -7,7 +7,7 @@ FRONTEND_STAMP := frontend/node_modules/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: faults soak run test lint bench bench-ingest bench-mixed bench-inbox bench-search bench-flows frontend clean serve worker migrate
+.PHONY: faults soak run test lint bench bench-ingest bench-mixed bench-inbox bench-search bench-flows bench-metrics frontend clean serve worker migrate
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -69,3 +69,5 @@ soak: $(STAMP)
 
 clean:
 	rm -rf $(VENV) frontend/node_modules frontend/dist .pytake
+bench-metrics: $(STAMP)
+	$(PY) -m bench.metrics

@@ -191,6 +191,7 @@ SEND_DUE_CSAT_SURVEYS = Task("send_due_csat_surveys", "maintenance")
 BUILD_REPORT = Task("build_report", "reports")
 EMAIL_REPORT = Task("email_report", "reports")
 RUN_REPORT_SCHEDULES = Task("run_report_schedules", "maintenance")
+METRICS_ROLLUP = Task("metrics_rollup", "maintenance")
 
 # What every API process enqueues on its upkeep timer (the jobs are idempotent, so N processes
 # doing it costs N quick no-ops). PRUNE_HISTORY runs about hourly, apart from these.
@@ -205,6 +206,7 @@ UPKEEP = (
     DRAIN_ASSIGNMENT_QUEUE,  # the safety net; drains are requested on every change
     SEND_DUE_CSAT_SURVEYS,  # surveys whose delayed job was lost
     RUN_REPORT_SCHEDULES,  # weekly/monthly reports that are due; each schedule claimed by one worker
+    METRICS_ROLLUP,  # folds new events into the dashboards' roll-ups (one worker at a time)
     PRIVACY_UPKEEP,  # message retention, export expiry: runs once per PRIVACY_UPKEEP_INTERVAL whoever asks
     WEBHOOKS_TICK,  # restarts the outgoing webhooks' one-second tick if its chain was lost
     FLOW_SWEEP,  # timers whose delayed message was lost, schedule slots, no agent reply in time

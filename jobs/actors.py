@@ -1,6 +1,7 @@
 """Imports every actor module, so a worker knows all actors."""
 
 import jobs.csat  # satisfaction surveys
+import jobs.metrics  # roll-ups for the dashboards
 import jobs.outgoing_webhooks  # signed outgoing webhooks
 import jobs.privacy  # customer exports, retention
 import jobs.reports  # noqa: F401  (report files, scheduled reports)

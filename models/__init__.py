@@ -24,6 +24,7 @@ from models.flows import (
     FlowVersion,
 )
 from models.messages import Direction, Message, MessageStatus, MessageStatusChange, OrphanStatus
+from models.metrics import MetricCursor, MetricFact, MetricRollup
 from models.modules import ModuleConfiguration, ModuleState
 from models.prices import Conversion, ConversionLabel, PlatformPrice
 from models.privacy import CustomerErasure, CustomerExport, ExportStatus, RetentionPolicy, ScheduledRun
@@ -81,6 +82,9 @@ __all__ = [
     "Message",
     "MessageStatus",
     "MessageStatusChange",
+    "MetricCursor",
+    "MetricFact",
+    "MetricRollup",
     "ModuleConfiguration",
     "ModuleState",
     "OrphanStatus",

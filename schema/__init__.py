@@ -29,6 +29,7 @@ from schema.errors import ErrorCodes, _is_expected
 from schema.flows import FlowMutations, FlowQueries
 from schema.lifecycle import LifecycleMutations
 from schema.messages import Message, MessageMutations
+from schema.metrics import MetricQueries
 from schema.modules import ModuleMutations, ModuleQueries
 from schema.node import NodeQueries
 from schema.outgoing_webhooks import OutgoingWebhookMutations, OutgoingWebhookQueries
@@ -73,6 +74,7 @@ with warnings.catch_warnings():
             ModuleQueries,
             CsatQueries,
             RoiQueries,
+            MetricQueries,
         ),
     )
     Mutation = merge_types(

@@ -31,7 +31,7 @@ _BY_SCOPE: dict[Scope | None, str] = {
     ),
     Scope.METRICS_READ: (
         "templateExperiments templateExperiment Subscription.slaEvents "
-        "csatResponses csatSummary csatSettings platformPrices platformCosts"
+        "csatResponses csatSummary csatSettings platformPrices platformCosts metrics dashboard metricDefinitions"
     ),
     Scope.FLOWS_READ: "flows flow simulateFlow flowExecutions",
     Scope.FLOWS_MANAGE: "saveFlow publishFlow unpublishFlow cancelFlowExecution",

@@ -232,7 +232,11 @@ def test_every_sample_is_accepted_and_parsed(platform: Platform, name: str) -> N
         assert not parsed.messages and not parsed.statuses and not parsed.edits, parsed
     elif "unsend" in stem:  # named inbound_ by Meta, but it takes a message back
         assert parsed.edits and parsed.edits[0].deleted, f"{name} should carry an unsend"
-    elif stem.startswith("inbound_") or stem.startswith("gateway_message_create") or platform is Platform.WECHAT:
+    elif (
+        stem.startswith("inbound_")
+        or stem.startswith("gateway_message_create")
+        or platform is Platform.WECHAT
+    ):
         assert parsed.messages, f"{name} should carry a message"
         for message in parsed.messages:
             assert message.platform_message_id and message.sender_id

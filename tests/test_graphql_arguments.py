@@ -54,6 +54,7 @@ ID_TYPES = {
     "customerId": "Customer",
     "actor": "User",  # auditLog(filter: {actor})
     "agentId": "User",  # requestReport(filters: {agentId})
+    "agentIds": "User",  # metrics(filter: {agentIds})
 }
 ID_OF_FIELD = {
     "node": "User",

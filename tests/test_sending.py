@@ -52,7 +52,10 @@ async def test_transient_errors_are_retried_then_sent_once(server, wa):
     reply = await _reply(server, token, conversation, "after two failures")
     message = await _final(reply["clientMessageId"], "sent")
     assert message.send_attempts == 3
-    assert len([s for s in fake.sent[sent_before:] if s.get("text", {}).get("body") == "after two failures"]) == 1
+    assert (
+        len([s for s in fake.sent[sent_before:] if s.get("text", {}).get("body") == "after two failures"])
+        == 1
+    )
 
 
 async def test_outside_window_fails_with_code_and_reason(server, wa):

@@ -1,0 +1,289 @@
+"""What each metric measures, derived from one conversation's raw rows (its messages, activities
+and current dimensions) by one pure function, `facts_of`. The roll-up job stores its output and
+the tests compare the roll-ups with it; the README's "Metrics" section states the same rules.
+
+A *care cycle* starts with a customer message while no cycle is open (the first one, or the first
+after a resolution: a reopening) and ends when the conversation is resolved or closed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import orjson
+
+from resolvers.sla import BusinessHours
+
+DURATIONS = (
+    "first_response_time",
+    "next_response_time",
+    "reaction_time",
+    "resolution_time",
+    "inbound_latency",
+    "outbound_accept_latency",
+    "outbound_delivery_latency",
+    "outbound_read_latency",
+)
+COUNTS = (
+    "messages_in",
+    "messages_out",
+    "agent_replies",
+    "conversations_started",
+    "cycles_started",
+    "reopenings",
+    "resolutions",
+    "first_contact_resolutions",
+    "transfers",
+    "escalations",
+    "sends_ok",
+    "sends_failed",
+)
+_ENDS_CYCLE = ("resolved", "closed")
+
+
+@dataclass(frozen=True)
+class Fact:
+    metric: str
+    at: datetime
+    n: int = 1
+    value: float | None = None
+    business: float | None = None
+    platform: str = ""
+    channel_id: int = 0
+    team_id: int = 0
+    agent_id: int = 0
+    labels: tuple[str, ...] = ()
+
+
+def business_seconds(calendar: BusinessHours | None, start: datetime, end: datetime) -> float:
+    """Seconds of `[start, end)` inside the calendar's open hours (no calendar: wall clock)."""
+    if end <= start:
+        return 0.0
+    if calendar is None or not calendar.week:
+        return (end - start).total_seconds()
+    total = 0.0
+    day = start.astimezone(calendar.zone).date()
+    last = end.astimezone(calendar.zone).date()
+    while day <= last:
+        if day not in calendar.holidays:
+            for opens, closes in calendar.week.get(day.weekday(), ()):
+                begin = max(datetime.combine(day, opens, calendar.zone), start)
+                finish = min(datetime.combine(day, closes, calendar.zone), end)
+                if finish > begin:
+                    total += (finish - begin).total_seconds()
+        day += timedelta(days=1)
+    return total
+
+
+def _meta(message: Mapping[str, Any]) -> dict[str, Any]:
+    metadata = message.get("metadata") or {}
+    return orjson.loads(metadata) if isinstance(metadata, str | bytes) else dict(metadata)
+
+
+def _data(activity: Mapping[str, Any]) -> dict[str, Any]:
+    data = activity.get("data") or {}
+    return orjson.loads(data) if isinstance(data, str | bytes) else dict(data)
+
+
+def is_agent_reply(message: Mapping[str, Any]) -> bool:
+    """A public reply a person wrote: not a note, not a bot's or an automated message, not failed."""
+    if message["direction"] != "outbound" or message.get("sender_id") is None:
+        return False
+    if message.get("status") == "failed":
+        return False
+    if "automated" in message:  # the roll-up job reads it in SQL rather than every metadata
+        return not message["automated"]
+    metadata = _meta(message)
+    return "flow" not in metadata and not metadata.get("automated")
+
+
+@dataclass
+class _Cycle:
+    start: datetime
+    index: int
+    bot_spoke: bool = False
+    handed_off_at: datetime | None = None
+    responded: bool = False
+    waiting_since: datetime | None = None
+    transfers: int = 0
+
+
+@dataclass
+class _Walk:
+    conversation: Mapping[str, Any]
+    calendar: BusinessHours | None
+    facts: list[Fact] = field(default_factory=list)
+    cycle: _Cycle | None = None
+    cycles: int = 0
+    assignee: int | None = None
+    awaiting_reaction: tuple[int, datetime] | None = None
+    first_cycle_fcr: tuple[datetime, int | None] | None = None
+
+    def add(
+        self,
+        metric: str,
+        at: datetime,
+        *,
+        agent: int | None = None,
+        start: datetime | None = None,
+        n: int = 1,
+        message: Mapping[str, Any] | None = None,
+    ) -> None:
+        source = message or self.conversation
+        value = business = None
+        if start is not None:
+            value = max(0.0, (at - start).total_seconds())
+            business = business_seconds(self.calendar, start, at)
+        self.facts.append(
+            Fact(
+                metric,
+                at,
+                n,
+                value,
+                business,
+                str(source["platform"]),
+                int(source["channel_id"]),
+                int(self.conversation.get("team_id") or 0),
+                int(agent or 0),
+                tuple(sorted(self.conversation.get("labels") or ())),
+            )
+        )
+
+    # -- what happens ---------------------------------------------------------------------------
+    def inbound(self, message: Mapping[str, Any]) -> None:
+        at = message["created_at"]
+        self.add("messages_in", at, agent=self.assignee, message=message)
+        sent = message.get("sent_at")
+        if sent is not None:
+            self.add("inbound_latency", at, agent=self.assignee, start=min(sent, at), message=message)
+        if self.cycle is None:
+            self.open_cycle(at)
+        elif self.cycle.responded and self.cycle.waiting_since is None:
+            self.cycle.waiting_since = at
+
+    def open_cycle(self, at: datetime) -> None:
+        self.cycles += 1
+        self.cycle = _Cycle(at, self.cycles)
+        self.add("cycles_started", at, agent=self.assignee)
+        self.add("conversations_started" if self.cycles == 1 else "reopenings", at, agent=self.assignee)
+        if self.cycles == 2:
+            self.first_cycle_fcr = None  # it came back: the first contact did not resolve it
+
+    def outbound(self, message: Mapping[str, Any]) -> None:
+        at = message["created_at"]
+        sender = message.get("sender_id")
+        self.add("messages_out", at, agent=sender, message=message)
+        self._delivery(message)
+        if not is_agent_reply(message):
+            if sender is None and self.cycle is not None and not self.cycle.responded:
+                self.cycle.bot_spoke = True
+            return
+        self.add("agent_replies", at, agent=sender, message=message)
+        if self.awaiting_reaction and self.awaiting_reaction[0] == sender:
+            self.add("reaction_time", at, agent=sender, start=self.awaiting_reaction[1])
+            self.awaiting_reaction = None
+        cycle = self.cycle
+        if cycle is None:
+            return
+        if not cycle.responded:
+            start = cycle.start
+            if cycle.bot_spoke and cycle.handed_off_at is not None:
+                start = max(start, cycle.handed_off_at)  # bot time is not held against agents
+            self.add("first_response_time", at, agent=sender, start=start)
+            cycle.responded = True
+        elif cycle.waiting_since is not None:
+            self.add("next_response_time", at, agent=sender, start=cycle.waiting_since)
+            cycle.waiting_since = None
+
+    def _delivery(self, message: Mapping[str, Any]) -> None:
+        queued = message["created_at"]
+        agent = message.get("sender_id")
+        if message.get("status") == "failed":
+            self.add("sends_failed", queued, agent=agent, message=message)
+            return
+        for metric, column in (
+            ("outbound_accept_latency", "sent_at"),
+            ("outbound_delivery_latency", "delivered_at"),
+            ("outbound_read_latency", "read_at"),
+        ):
+            if message.get(column) is not None:
+                self.facts.append(self._latency(metric, message, column))
+        if message.get("sent_at") is not None:
+            self.add("sends_ok", queued, agent=agent, message=message)
+
+    def _latency(self, metric: str, message: Mapping[str, Any], column: str) -> Fact:
+        queued, reached = message["created_at"], message[column]
+        value = max(0.0, (reached - queued).total_seconds())
+        return Fact(
+            metric,
+            queued,
+            1,
+            value,
+            value,
+            str(message["platform"]),
+            int(message["channel_id"]),
+            int(self.conversation.get("team_id") or 0),
+            int(message.get("sender_id") or 0),
+            tuple(sorted(self.conversation.get("labels") or ())),
+        )
+
+    def activity(self, activity: Mapping[str, Any]) -> None:
+        at, kind, data = activity["created_at"], activity["type"], _data(activity)
+        if kind in ("assigned", "unassigned", "transferred") and "to_user_id" in data:
+            self.assignee = data.get("to_user_id")
+            self.awaiting_reaction = (self.assignee, at) if self.assignee else None
+        elif kind == "transferred" and data.get("to_team_id") is not None:
+            self.assignee, self.awaiting_reaction = None, None
+        if kind == "transferred":
+            self.add("transfers", at, agent=activity.get("actor_id"))
+            if self.cycle is not None:
+                self.cycle.transfers += 1
+        elif kind == "escalated":
+            self.add("escalations", at, agent=self.assignee)
+        elif kind == "flow_handed_off":
+            if self.cycle is not None and self.cycle.handed_off_at is None:
+                self.cycle.handed_off_at = at
+        elif kind == "status_changed" and data.get("to") in _ENDS_CYCLE and self.cycle is not None:
+            self.resolve(at)
+
+    def resolve(self, at: datetime) -> None:
+        cycle = self.cycle
+        assert cycle is not None
+        self.add("resolution_time", at, agent=self.assignee, start=cycle.start)
+        self.add("resolutions", at, agent=self.assignee)
+        if cycle.index == 1 and cycle.transfers == 0:
+            self.first_cycle_fcr = (at, self.assignee)
+        self.cycle = None
+
+
+def facts_of(
+    conversation: Mapping[str, Any],
+    messages: Iterable[Mapping[str, Any]],
+    activities: Iterable[Mapping[str, Any]],
+    calendar: BusinessHours | None = None,
+) -> list[Fact]:
+    """Every fact of one conversation. Messages and activities are walked in time order; at the
+    same instant an activity goes first (an assignment is recorded before the reply it allows)."""
+    walk = _Walk(conversation, calendar)
+    timeline: list[tuple[datetime, int, int, str, Mapping[str, Any]]] = []
+    for activity in activities:
+        timeline.append((activity["created_at"], 0, int(activity["id"]), "activity", activity))
+    for message in messages:
+        if message["direction"] != "note":
+            timeline.append(
+                (message["created_at"], 1, int(message["id"]), str(message["direction"]), message)
+            )
+    for _at, _order, _id, kind, row in sorted(timeline, key=lambda item: item[:3]):
+        if kind == "activity":
+            walk.activity(row)
+        elif kind == "inbound":
+            walk.inbound(row)
+        else:
+            walk.outbound(row)
+    if walk.first_cycle_fcr is not None:
+        at, agent = walk.first_cycle_fcr
+        walk.add("first_contact_resolutions", at, agent=agent)
+    return walk.facts
