@@ -26,6 +26,7 @@ from schema.customers import Customer, CustomerMutations
 from schema.demo import DemoMutations, DemoQueries
 from schema.document_cache import CachedDocuments, DocumentCache
 from schema.errors import ErrorCodes, _is_expected
+from schema.execution import PerEventExecutionContext
 from schema.flows import FlowMutations, FlowQueries
 from schema.lifecycle import LifecycleMutations
 from schema.messages import Message, MessageMutations
@@ -150,4 +151,5 @@ def build_schema(max_depth: int | None = None) -> strawberry.Schema:
             lambda: QueryCost(plans),  # after CachedDocuments: sees its validation errors
             ErrorCodes,
         ],
+        execution_context_class=PerEventExecutionContext,  # live views must not grow per event
     )

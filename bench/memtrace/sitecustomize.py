@@ -1,0 +1,34 @@
+"""Where does a soak's memory go? Not imported by PyTake: only a process started with this folder
+on PYTHONPATH loads it (Python imports `sitecustomize` at start-up), and only with
+SOAK_TRACEMALLOC_DIR set, and only in `pytake serve`:
+
+    PYTHONPATH=bench/memtrace SOAK_TRACEMALLOC_DIR=/tmp/tm SOAK_MINUTES=6 make soak
+
+After SOAK_TRACEMALLOC_DELAY seconds (150: start-up and warm-up are not traced, and tracing from
+the start slows a busy machine past the soak's 90 s readiness wait) it starts tracemalloc with
+SOAK_TRACEMALLOC_FRAMES (4) frames, then every SOAK_TRACEMALLOC_EVERY seconds (60) dumps a
+snapshot to `serve-<pid>-<n>.snap`. Compare two with `tracemalloc.Snapshot.load(...)` and
+`compare_to(earlier, "traceback")`.
+"""
+
+import os
+import sys
+import threading
+import time
+import tracemalloc
+
+_DIR = os.environ.get("SOAK_TRACEMALLOC_DIR")
+
+
+def _dump_forever(folder: str) -> None:
+    time.sleep(float(os.environ.get("SOAK_TRACEMALLOC_DELAY", "150")))
+    tracemalloc.start(int(os.environ.get("SOAK_TRACEMALLOC_FRAMES", "4")))
+    n = 0
+    while True:
+        time.sleep(float(os.environ.get("SOAK_TRACEMALLOC_EVERY", "60")))
+        n += 1
+        tracemalloc.take_snapshot().dump(os.path.join(folder, f"serve-{os.getpid()}-{n:03d}.snap"))
+
+
+if _DIR and "serve" in sys.argv[1:2]:
+    threading.Thread(target=_dump_forever, args=(_DIR,), daemon=True, name="tracemalloc-dump").start()
