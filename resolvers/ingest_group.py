@@ -22,6 +22,9 @@ from core.group_commit import GroupCommit
 from core.sql import db, retry_on_deadlock
 
 GROUP_MAX = 32  # messages per statement: enough to amortise the commit, small enough to stay short
+# Groups running at once per process: while they commit, the next group fills. More would spread
+# the same work over more connections (and lock conflicts) without fewer commits.
+GROUP_INFLIGHT = 2
 
 Item = tuple[int, str, InboundMessage]  # channel id, platform, message
 Stored = tuple[int, int | None]  # outcome (0 duplicate, 1 stored, 2 in a new conversation), conversation
@@ -36,7 +39,7 @@ async def store_message(channel_id: int, platform: str, msg: InboundMessage) -> 
     if group is None:
         for old in [old for old in _groups if old.is_closed()]:
             del _groups[old]
-        group = _groups[loop] = GroupCommit(store_group, max_size=GROUP_MAX)
+        group = _groups[loop] = GroupCommit(store_group, max_size=GROUP_MAX, max_inflight=GROUP_INFLIGHT)
     return await group.submit((channel_id, platform, msg))
 
 
