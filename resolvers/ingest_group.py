@@ -15,6 +15,7 @@ from datetime import UTC
 from typing import Any
 
 import orjson
+from tortoise.backends.base.client import TransactionalDBClient
 
 from connectors.base import InboundMessage
 from core.events import INBOX, conversation_stream
@@ -33,7 +34,11 @@ _groups: dict[asyncio.AbstractEventLoop, GroupCommit[Item, Stored]] = {}
 
 
 async def store_message(channel_id: int, platform: str, msg: InboundMessage) -> Stored:
-    """Store one inbound message with whatever else arrives at the same time; returns after commit."""
+    """Store one inbound message with whatever else arrives at the same time; returns after commit.
+    A caller already inside a transaction keeps the message in it (and its all-or-nothing)."""
+    conn = db()
+    if isinstance(conn, TransactionalDBClient):
+        return await store_alone(channel_id, platform, msg, conn)
     loop = asyncio.get_running_loop()
     group = _groups.get(loop)
     if group is None:

@@ -11,7 +11,7 @@ import pytest
 
 from connectors.base import InboundMessage, MessageKind, ParsedWebhook
 from core.group_commit import GroupCommit
-from core.sql import fetch
+from core.sql import fetch, in_transaction
 from models import Conversation, Message
 from resolvers.inbound import ingest
 from resolvers.ingest_group import current_group, store_group, store_message
@@ -143,3 +143,27 @@ async def test_webhooks_posted_at_once_are_each_answered_after_their_commit(serv
         # A 200 means committed: every message is readable the moment its answer arrived.
         texts = set(await Message.filter(channel_id=channel.id).values_list("text", flat=True))
         assert {f"posted {r}.{i}" for i in range(10)} <= texts
+
+
+async def test_a_caller_inside_a_transaction_keeps_its_message_there_and_out_of_the_groups(
+    database, server
+) -> None:
+    channel, _ = await make_whatsapp_channel("http://127.0.0.1:9")
+    outside = [_message(f"55119777{i:04d}", f"outside {i}") for i in range(6)]
+    go = asyncio.Event()
+
+    async def arrive_outside() -> list[tuple[int, int | None]]:
+        await go.wait()
+        return await asyncio.gather(*(store_message(channel.id, "whatsapp", m) for m in outside))
+
+    others = asyncio.create_task(arrive_outside())  # created outside the transaction below
+    with pytest.raises(RuntimeError):
+        async with in_transaction():
+            go.set()
+            outcome, _ = await store_message(channel.id, "whatsapp", _message("5511977776666", "inside"))
+            assert outcome == 2
+            assert [o for o, _ in await others] == [2] * 6
+            raise RuntimeError("the caller fails after storing")
+    # The caller's message went with its transaction; nobody else's was carried into it.
+    stored = await Message.filter(channel_id=channel.id).values_list("text", flat=True)
+    assert sorted(stored) == sorted(m.text for m in outside)
