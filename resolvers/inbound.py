@@ -7,18 +7,17 @@ webhook is answered only after it commits. Platform retries are absorbed by the 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import dataclass, field
 
-import orjson
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from connectors.base import InboundMessage, MessageEdit, ParsedWebhook
-from core.events import INBOX, committed, conversation_stream
-from core.sql import db, in_transaction, retry_on_deadlock
+from core.events import committed
+from core.sql import in_transaction, retry_on_deadlock
 from resolvers import csat, flow_hooks, sla
 from resolvers.assignment import request_drain
 from resolvers.inbound_fit import fit_for_storage
+from resolvers.ingest_group import store_alone, store_message
 from resolvers.shapes import MESSAGE_COLUMNS
 from resolvers.statuses import apply_status, emit_message_updated
 
@@ -46,8 +45,11 @@ async def ingest(channel_id: int, platform: str, parsed: ParsedWebhook) -> Inges
     result = IngestResult()
     items = len(parsed.messages) + len(parsed.statuses) + len(parsed.edits)
     if items == 1 and parsed.messages:
-        # The common case, one message: one statement, atomic on its own, one round trip.
-        outcome = await _store_message(db(), channel_id, platform, parsed.messages[0], result.conversations)
+        # The common case, one message: stored in one statement with the other webhooks arriving
+        # at the same moment (resolvers/ingest_group.py), answered after that shared commit.
+        outcome, conversation_id = await store_message(channel_id, platform, parsed.messages[0])
+        if conversation_id is not None:
+            result.conversations.add(conversation_id)
         result.stored, result.duplicates, result.new_conversations = (
             int(outcome > 0),
             int(outcome == 0),
@@ -103,40 +105,10 @@ async def _store_message(
     - bumps the conversation's last message and unread count;
     - writes MESSAGE_CREATED on the conversation's stream and CONVERSATION_CREATED/UPDATED on the inbox.
     """
-    rows = await conn.execute_query_dict(
-        "SELECT out_outcome, out_conversation_id FROM pytake_ingest_message($1, $2, $3, $4, $5, $6, $7, $8, $9, "
-        "$10, $11, $12, $13, $14::jsonb, $15::jsonb, $16, $17, $18)",
-        [
-            channel_id,
-            platform,
-            msg.platform_message_id,
-            msg.sender_id,
-            msg.sender_name,
-            msg.sender_phone,
-            msg.sender_email.lower() if msg.sender_email else None,
-            msg.reply_address,
-            msg.kind.value,
-            msg.text,
-            msg.reply_to_platform_id,
-            list(msg.thread_refs),
-            msg.new_thread,
-            orjson.dumps([_attachment(a) for a in msg.attachments]).decode(),
-            orjson.dumps(dict(msg.metadata)).decode(),
-            msg.sent_at,
-            INBOX,
-            conversation_stream(""),
-        ],
-    )
-    outcome, conversation_id = rows[0]["out_outcome"], rows[0]["out_conversation_id"]
+    outcome, conversation_id = await store_alone(channel_id, platform, msg, conn)
     if conversation_id is not None:
         touched.add(conversation_id)
     return outcome  # 0 duplicate, 1 stored, 2 stored in a new conversation
-
-
-def _attachment(a: Any) -> dict[str, Any]:
-    data = asdict(a)
-    data["kind"] = a.kind.value
-    return data
 
 
 async def apply_edit(conn: BaseDBAsyncClient, channel_id: int, edit: MessageEdit) -> bool:

@@ -12,7 +12,6 @@ CREATE OR REPLACE FUNCTION pytake_ingest_message(
 ) RETURNS TABLE (out_outcome integer, out_conversation_id integer) LANGUAGE plpgsql AS $fn$
 DECLARE
     v_identity integer;
-    v_display text;
     v_customer jsonb;
     v_customer_id integer;
     v_conversation_id integer;
@@ -32,7 +31,7 @@ BEGIN
         RETURN;
     END IF;
 
-    SELECT i.id, i.display_name, i.customer_id INTO v_identity, v_display, v_customer_id
+    SELECT i.id, i.customer_id INTO v_identity, v_customer_id
       FROM customer_identities i WHERE i.channel_id = p_channel_id AND i.external_id = p_sender_id;
     IF v_identity IS NULL THEN
         -- A verified phone/e-mail already known on another platform is the same person. The lock
@@ -57,18 +56,21 @@ BEGIN
              WHERE id = v_customer_id;
         END IF;
         INSERT INTO customer_identities (customer_id, channel_id, platform, external_id, display_name, phone, email,
-                                         reply_address, created_at)
+                                         reply_address, last_inbound_at, created_at)
             VALUES (v_customer_id, p_channel_id, p_platform, p_sender_id, p_sender_name, p_sender_phone,
-                    p_sender_email, p_reply_address, now())
+                    p_sender_email, p_reply_address, p_sent_at, now())
             RETURNING id INTO v_identity;
-    ELSIF (p_sender_name IS NOT NULL AND p_sender_name IS DISTINCT FROM v_display)
-          OR p_reply_address IS NOT NULL THEN
+    ELSE
+        -- One write of the identity per message (name, reply address and the reply window's
+        -- clock together), and none when nothing in it would change (an older redelivery).
         UPDATE customer_identities SET display_name = COALESCE(p_sender_name, display_name),
-               reply_address = COALESCE(p_reply_address, reply_address)
-         WHERE id = v_identity;
+               reply_address = COALESCE(p_reply_address, reply_address),
+               last_inbound_at = GREATEST(COALESCE(last_inbound_at, p_sent_at), p_sent_at)
+         WHERE id = v_identity
+           AND (display_name IS DISTINCT FROM COALESCE(p_sender_name, display_name)
+                OR reply_address IS DISTINCT FROM COALESCE(p_reply_address, reply_address)
+                OR last_inbound_at IS DISTINCT FROM GREATEST(COALESCE(last_inbound_at, p_sent_at), p_sent_at));
     END IF;
-    UPDATE customer_identities SET last_inbound_at = GREATEST(COALESCE(last_inbound_at, p_sent_at), p_sent_at)
-        WHERE id = v_identity;
     -- The customer's conversations are shared by all their identities: serialise on the customer
     -- too, so messages arriving on two platforms at once agree on one conversation.
     PERFORM pg_advisory_xact_lock(hashtextextended('customer:' || v_customer_id, 0));
@@ -129,5 +131,47 @@ BEGIN
     out_outcome := CASE WHEN v_created THEN 2 ELSE 1 END;  -- 2: a new conversation
     out_conversation_id := v_conversation_id;
     RETURN NEXT;
+END;
+$fn$;
+
+-- Ingest in groups (resolvers/ingest_group.py): many webhooks' messages in one statement, so one
+-- round trip and one commit. Messages are taken in a fixed order (channel, sender, then arrival)
+-- so two groups lock senders in the same order. Each message runs in its own subtransaction: one
+-- that fails comes back with outcome -1 and its error while the others are stored; a deadlock or
+-- serialisation failure fails the whole group instead, which the caller runs again.
+-- Each element: channel_id, platform, platform_message_id, sender_id, sender_name, sender_phone,
+-- sender_email, reply_address, kind, text, reply_to, thread_refs, new_thread, attachments,
+-- metadata, sent_at (the arguments of pytake_ingest_message).
+CREATE OR REPLACE FUNCTION pytake_ingest_messages(
+    p_messages jsonb, p_inbox_stream text, p_conversation_stream_prefix text
+) RETURNS TABLE (out_index integer, out_outcome integer, out_conversation_id integer, out_error text)
+LANGUAGE plpgsql AS $fn$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN SELECT e.m, e.idx::integer AS idx FROM jsonb_array_elements(p_messages) WITH ORDINALITY AS e(m, idx)
+             ORDER BY (e.m->>'channel_id')::integer, e.m->>'sender_id', e.idx LOOP
+        out_index := r.idx - 1;
+        out_error := NULL;
+        BEGIN
+            SELECT i.out_outcome, i.out_conversation_id INTO out_outcome, out_conversation_id
+              FROM pytake_ingest_message(
+                (r.m->>'channel_id')::integer, r.m->>'platform', r.m->>'platform_message_id', r.m->>'sender_id',
+                r.m->>'sender_name', r.m->>'sender_phone', r.m->>'sender_email', r.m->>'reply_address',
+                r.m->>'kind', r.m->>'text', r.m->>'reply_to',
+                ARRAY(SELECT jsonb_array_elements_text(COALESCE(r.m->'thread_refs', '[]'::jsonb))),
+                COALESCE((r.m->>'new_thread')::boolean, false), COALESCE(r.m->'attachments', '[]'::jsonb),
+                COALESCE(r.m->'metadata', '{}'::jsonb), (r.m->>'sent_at')::timestamptz,
+                p_inbox_stream, p_conversation_stream_prefix) AS i;
+        EXCEPTION
+            WHEN deadlock_detected OR serialization_failure OR lock_not_available THEN
+                RAISE;
+            WHEN OTHERS THEN
+                out_outcome := -1;
+                out_conversation_id := NULL;
+                out_error := SQLSTATE || ': ' || SQLERRM;
+        END;
+        RETURN NEXT;
+    END LOOP;
 END;
 $fn$;

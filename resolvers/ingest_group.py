@@ -1,0 +1,144 @@
+"""Ingest in groups: single-message webhooks arriving together are stored by one statement.
+
+`pytake_ingest_messages` (migrations/functions/30_ingest_message.sql) runs the same
+`pytake_ingest_message` for each of them, in one transaction and one round trip, sorted by
+(channel, sender) so concurrent groups lock in the same order. Every webhook of the group is
+answered after that one commit. A message that fails in the database comes back marked and is run
+again on its own, so it gets its real error while the rest of the group is already stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import asdict
+from datetime import UTC
+from typing import Any
+
+import orjson
+from tortoise.backends.base.client import TransactionalDBClient
+
+from connectors.base import InboundMessage
+from core.events import INBOX, conversation_stream
+from core.group_commit import GroupCommit
+from core.sql import db, retry_on_deadlock
+
+GROUP_MAX = 32  # messages per statement: enough to amortise the commit, small enough to stay short
+# Groups running at once per process: while they commit, the next group fills. More would spread
+# the same work over more connections (and lock conflicts) without fewer commits.
+GROUP_INFLIGHT = 2
+
+Item = tuple[int, str, InboundMessage]  # channel id, platform, message
+Stored = tuple[int, int | None]  # outcome (0 duplicate, 1 stored, 2 in a new conversation), conversation
+
+_groups: dict[asyncio.AbstractEventLoop, GroupCommit[Item, Stored]] = {}
+
+
+async def store_message(channel_id: int, platform: str, msg: InboundMessage) -> Stored:
+    """Store one inbound message with whatever else arrives at the same time; returns after commit.
+    A caller already inside a transaction keeps the message in it (and its all-or-nothing)."""
+    conn = db()
+    if isinstance(conn, TransactionalDBClient):
+        return await store_alone(channel_id, platform, msg, conn)
+    loop = asyncio.get_running_loop()
+    group = _groups.get(loop)
+    if group is None:
+        for old in [old for old in _groups if old.is_closed()]:
+            del _groups[old]
+        group = _groups[loop] = GroupCommit(store_group, max_size=GROUP_MAX, max_inflight=GROUP_INFLIGHT)
+    return await group.submit((channel_id, platform, msg))
+
+
+def current_group() -> GroupCommit[Item, Stored] | None:
+    return _groups.get(asyncio.get_running_loop())
+
+
+def message_params(channel_id: int, platform: str, msg: InboundMessage) -> dict[str, Any]:
+    """The arguments of `pytake_ingest_message`, by name."""
+    sent_at = msg.sent_at if msg.sent_at.tzinfo else msg.sent_at.replace(tzinfo=UTC)
+    return {
+        "channel_id": channel_id,
+        "platform": platform,
+        "platform_message_id": msg.platform_message_id,
+        "sender_id": msg.sender_id,
+        "sender_name": msg.sender_name,
+        "sender_phone": msg.sender_phone,
+        "sender_email": msg.sender_email.lower() if msg.sender_email else None,
+        "reply_address": msg.reply_address,
+        "kind": msg.kind.value,
+        "text": msg.text,
+        "reply_to": msg.reply_to_platform_id,
+        "thread_refs": list(msg.thread_refs),
+        "new_thread": msg.new_thread,
+        "attachments": [_attachment(a) for a in msg.attachments],
+        "metadata": dict(msg.metadata),
+        "sent_at": sent_at,
+    }
+
+
+def _attachment(a: Any) -> dict[str, Any]:
+    data = asdict(a)
+    data["kind"] = a.kind.value
+    return data
+
+
+async def store_alone(channel_id: int, platform: str, msg: InboundMessage, conn: Any = None) -> Stored:
+    """One message, one statement (atomic on its own); the caller's transaction when `conn` is given."""
+    p = message_params(channel_id, platform, msg)
+    rows = await (conn or db()).execute_query_dict(
+        "SELECT out_outcome, out_conversation_id FROM pytake_ingest_message($1, $2, $3, $4, $5, $6, $7, $8, $9, "
+        "$10, $11, $12, $13, $14::jsonb, $15::jsonb, $16, $17, $18)",
+        [
+            p["channel_id"],
+            p["platform"],
+            p["platform_message_id"],
+            p["sender_id"],
+            p["sender_name"],
+            p["sender_phone"],
+            p["sender_email"],
+            p["reply_address"],
+            p["kind"],
+            p["text"],
+            p["reply_to"],
+            p["thread_refs"],
+            p["new_thread"],
+            orjson.dumps(p["attachments"]).decode(),
+            orjson.dumps(p["metadata"]).decode(),
+            p["sent_at"],
+            INBOX,
+            conversation_stream(""),
+        ],
+    )
+    return rows[0]["out_outcome"], rows[0]["out_conversation_id"]
+
+
+async def store_group(items: list[Item]) -> list[Stored | BaseException]:
+    """One statement for all of `items`; each answered with its outcome or its own error."""
+    if len(items) == 1:
+        return [await store_alone(*items[0])]
+    answers: list[Stored | BaseException | None] = [None] * len(items)
+    encoded: list[bytes] = []
+    positions: list[int] = []
+    for i, item in enumerate(items):
+        try:
+            encoded.append(orjson.dumps(message_params(*item)))
+            positions.append(i)
+        except (TypeError, ValueError) as exc:  # not encodable: this message alone fails
+            answers[i] = exc
+    if encoded:
+        rows = await retry_on_deadlock(
+            lambda: db().execute_query_dict(
+                "SELECT out_index, out_outcome, out_conversation_id FROM pytake_ingest_messages($1::jsonb, $2, $3)",
+                [(b"[" + b",".join(encoded) + b"]").decode(), INBOX, conversation_stream("")],
+            )
+        )
+        for row in rows:
+            position = positions[row["out_index"]]
+            if row["out_outcome"] >= 0:
+                answers[position] = (row["out_outcome"], row["out_conversation_id"])
+    for i, answer in enumerate(answers):
+        if answer is None:  # failed inside the group (rolled back alone): again on its own, for its error
+            try:
+                answers[i] = await store_alone(*items[i])
+            except Exception as exc:
+                answers[i] = exc
+    return answers  # type: ignore[return-value]
