@@ -10,10 +10,10 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from core.sql import fetch
-from models import Alert, AlertEvaluation, AlertTransition, Conversation, Message, Role
-from resolvers import alert_conditions, alerts
+from models import Alert, AlertEvaluation, AlertTransition, Conversation, Message, Notification, Role
+from resolvers import alert_conditions, alerts, notifications
 from schema.relay import to_global_id
-from tests.helpers import Subscriber, error_code, gql, login, make_user
+from tests.helpers import Subscriber, error_code, eventually, gql, login, make_user
 from tests.test_assignment import _arrive, _team
 
 SAVE = """mutation($input: SaveAlertRuleInput!) { saveAlertRule(input: $input) { id kind scope scopeValue condition } }"""
@@ -94,6 +94,7 @@ async def test_alert_opens_dedupes_is_acknowledged_and_resolves_by_itself(server
         assert (await alerts.evaluate(T0 + timedelta(seconds=60)))[rule_id] == "opened"
         opened = await live.next_where(lambda d: d["alertEvents"]["type"] == "ALERT_OPENED", timeout=20)
         assert opened["alertEvents"]["alert"]["value"] == 2.0
+        await _told(supervisor, rule_id)  # supervisors are notified of the opening, once
         assert rule_id not in await alerts.evaluate(T0 + timedelta(seconds=61))  # same period: done already
         assert rule_id not in await alerts.evaluate(T0)  # an older period: the state only moves forward
         assert (await alerts.evaluate(T0 + timedelta(seconds=120)))[rule_id] == "deduplicated"
@@ -129,6 +130,26 @@ async def test_alert_opens_dedupes_is_acknowledged_and_resolves_by_itself(server
     ]  # fmt: skip
     agent = await login(server, await make_user(Role.AGENT))
     assert error_code(await gql(server, ALERTS, None, agent)) == "FORBIDDEN"
+
+
+async def _told(supervisor, rule_id: int) -> None:  # type: ignore[no-untyped-def]
+    async def found() -> list[Notification]:
+        await notifications.notify_from_events()
+        return await Notification.filter(
+            user_id=supervisor.id, kind="alert", data__contains={"rule_id": rule_id}
+        )
+
+    told = await eventually(found, timeout=20, interval=0.2)
+    await notifications.notify_from_events()
+    assert (
+        len(
+            await Notification.filter(
+                user_id=supervisor.id, kind="alert", data__contains={"rule_id": rule_id}
+            )
+        )
+        == 1
+    )
+    assert told[0].title.startswith("Alert: rule-") and "(critical)" in told[0].title
 
 
 async def test_concurrent_evaluations_fire_once(server):
