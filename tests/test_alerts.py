@@ -6,15 +6,21 @@ server's own upkeep, which evaluates at the real time, never takes one of these 
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import dramatiq
+
+from core.broker import redis_broker
 from core.sql import fetch
 from models import Alert, AlertEvaluation, AlertTransition, Conversation, Message, Notification, Role
 from resolvers import alert_conditions, alerts, notifications
 from schema.relay import to_global_id
+from tests.conftest import REDIS_URL, requires_redis
 from tests.helpers import Subscriber, error_code, eventually, gql, login, make_user
 from tests.test_assignment import _arrive, _team
+from tests.test_worker_signals import WORKER, read, started
 
 SAVE = """mutation($input: SaveAlertRuleInput!) { saveAlertRule(input: $input) { id kind scope scopeValue condition } }"""
 ACK = """mutation($id: ID!) { acknowledgeAlert(id: $id) { id state acknowledgedAt } }"""
@@ -165,7 +171,11 @@ async def test_concurrent_evaluations_fire_once(server):
     results = await asyncio.gather(*(alerts.evaluate(moment) for _ in range(4)))
     assert [r.get(rule_id) for r in results].count("opened") == 1
     assert sum(rule_id in r for r in results) == 1
-    assert await AlertEvaluation.filter(rule_id=rule_id).count() == 1
+    # Dozens of jobs (and the test server's own upkeep) over a minute or so: one evaluation per
+    # period, one alert, opened once and then deduplicated.
+    evaluations = await AlertEvaluation.filter(rule_id=rule_id)
+    assert evaluations and all(e.firing for e in evaluations)
+    assert len({e.period_start for e in evaluations}) == len(evaluations)
     assert await Alert.filter(rule_id=rule_id).count() == 1
     assert await AlertTransition.filter(alert__rule_id=rule_id).count() == 1
 
@@ -205,3 +215,53 @@ async def test_volume_spike_against_the_same_hour_in_past_weeks_and_send_latency
     assert (
         abs(await alert_conditions.send_latency(latency, now) - 11.1) < 1e-6
     )  # p90, interpolated: 9 + 0.1 × 21
+
+
+@requires_redis
+async def test_two_worker_processes_fire_once(server, database):
+    """Real `pytake worker` processes on their own queues: many evaluation jobs, run by both,
+    open one alert."""
+    boss = await login(server, await make_user(Role.SUPERVISOR))
+    team, channel = await _team("manual", [])
+    await _rule(
+        boss, server, kind="queue_length", scope="team", scopeValue=to_global_id("Team", team.id), threshold=0
+    )
+    rule_id = int((await fetch("SELECT max(id) AS id FROM alert_rules"))[0]["id"])
+    await _arrive(channel)
+    namespace = f"{os.environ['PYTAKE_NAMESPACE']}-alerts"
+    env = {
+        **os.environ, "DATABASE_URL": database, "REDIS_URL": REDIS_URL or "", "PYTAKE_NAMESPACE": namespace,
+        "PYTAKE_INPROCESS_WORKER": "0", "WORKER_METRICS_PORT": "0", "LOG_LEVEL": "INFO",
+    }  # fmt: skip
+    broker = redis_broker(REDIS_URL or "", namespace, 60)
+    try:
+        with started(env, *WORKER) as (_, first_log), started(env, *WORKER) as (_, second_log):
+
+            async def both_ready() -> bool:
+                return all("worker ready" in read(log) for log in (first_log, second_log))
+
+            await eventually(both_ready, timeout=120, interval=0.2)
+
+            async def both_evaluated() -> bool:
+                """Jobs go in small rounds until each worker has run some (one idle worker could
+                otherwise take a whole burst)."""
+                for _ in range(4):
+                    broker.enqueue(dramatiq.Message(queue_name="maintenance", actor_name="evaluate_alerts",
+                                                    args=(), kwargs={}, options={}))  # fmt: skip
+                return all("alert rules evaluated" in read(log) for log in (first_log, second_log))
+
+            try:
+                await eventually(both_evaluated, timeout=120, interval=0.3)
+            except AssertionError:
+                raise AssertionError(
+                    read(first_log)[-3000:] + "\n----\n" + read(second_log)[-3000:]
+                ) from None
+    finally:
+        broker.close()
+    # Dozens of jobs (and the test server's own upkeep) over a minute or so: one evaluation per
+    # period, one alert, opened once and then deduplicated.
+    evaluations = await AlertEvaluation.filter(rule_id=rule_id)
+    assert evaluations and all(e.firing for e in evaluations)
+    assert len({e.period_start for e in evaluations}) == len(evaluations)
+    assert await Alert.filter(rule_id=rule_id).count() == 1
+    assert await AlertTransition.filter(alert__rule_id=rule_id).count() == 1
