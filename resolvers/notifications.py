@@ -10,6 +10,10 @@ notification is unique per (user, event), so reading an event twice tells nobody
 Each notification is in the user's in-app list (`notifications`, `notificationEvents`); e-mail
 and Slack deliveries follow the user's preferences: muted kinds are not notified at all, and
 quiet hours (in the user's time zone) hold e-mail and Slack until they end.
+
+A notification names what happened and where (conversation and message ids), never what was
+said: the customer's words and notes stay in the conversation, where erasure and retention reach
+them; a sent e-mail or Slack post cannot be taken back.
 """
 
 from __future__ import annotations
@@ -260,7 +264,7 @@ async def _recipients(
         )
         if not rows or rows[0]["assignee_id"] is None:
             return []
-        body = text[:500] or "(an attachment)"
+        body = f"Conversation {cid} has a new message from the customer."
         return [
             (
                 rows[0]["assignee_id"],
@@ -274,7 +278,7 @@ async def _recipients(
                 {
                     "kind": "mention",
                     "title": f"{author} mentioned you in a note",
-                    "body": text[:500],
+                    "body": f"You were mentioned in a note on conversation {cid}.",
                     "data": data,
                 },
             )

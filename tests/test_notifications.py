@@ -110,14 +110,16 @@ async def test_mentions_in_notes_and_customer_replies(server):
     )  # fmt: skip
     tasks.NOTIFY_FROM_EVENTS.send()  # the job's own path, on the server's worker
     mention = (await _notified(anabela, "mention"))[0]
-    assert mention.title == f"writer{suffix} mentioned you in a note" and "can you look" in mention.body
+    assert mention.title == f"writer{suffix} mentioned you in a note"
+    assert mention.body == f"You were mentioned in a note on conversation {conversation.id}."  # no content
+    assert mention.data["conversation_id"] == conversation.id
     assert await Notification.filter(user_id=ana.id).count() == 0  # @ana… is not @anabela
     assert await Notification.filter(user_id=writer.id).count() == 0  # not told of one's own note
 
     await _assign(server, conversation.id, agent)
     await _arrive(channel, sender=sender)  # the customer writes again
     reply = (await _notified(agent, "customer_reply"))[0]
-    assert reply.data["conversation_id"] == conversation.id and reply.body == "hi"
+    assert reply.data["conversation_id"] == conversation.id and "hi" not in reply.body
 
     token = await login(server, agent)
     saved = await gql(server, PREFS, {"input": {"mutedKinds": ["customer_reply"]}}, token)
@@ -218,7 +220,11 @@ async def test_email_and_slack_deliveries_and_quiet_hours(server, monkeypatch):
         assert [m.rcpt_tos for m in smtp.received] == [[agent.email]]
         mail = smtp.received[0].message
         assert mail["Subject"] == "The customer wrote" and mail["From"] == "alerts@pytake.test"
-        assert hook.posts == [{"text": "*The customer wrote*\nhi"}]
+        assert hook.posts == [
+            {
+                "text": f"*The customer wrote*\nConversation {conversation.id} has a new message from the customer."
+            }
+        ]
 
         # Quiet hours around the present moment in Tokyo: e-mail and Slack wait for their end.
         now = datetime.now(UTC)
