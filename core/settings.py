@@ -106,6 +106,15 @@ class Settings:
     webhook_allow_private_urls: bool = False  # outgoing webhooks may reach private addresses (closed networks)
     smtp_url: str | None = None  # invitations and password resets: smtp[s]://user:pass@host:port
     mail_from: str = "PyTake <no-reply@pytake.local>"
+    # Alerts and notifications (resolvers/alerts.py, resolvers/notifications.py)
+    alert_evaluation_seconds: float = 60.0  # each rule is evaluated once per this period
+    notify_smtp_host: str | None = None  # notification e-mail; unset: e-mail deliveries fail
+    notify_smtp_port: int = 587
+    notify_smtp_username: str | None = None
+    notify_smtp_password: str | None = None
+    notify_smtp_starttls: bool = True
+    notify_smtp_ssl: bool = False
+    notify_mail_from: str = "pytake@localhost"
 
     @property
     def embedded(self) -> bool:
@@ -160,6 +169,14 @@ def load_settings() -> Settings:
         privacy_upkeep_interval=float(os.environ.get("PRIVACY_UPKEEP_INTERVAL", "3600")),
         export_retention_days=float(os.environ.get("EXPORT_RETENTION_DAYS", "7")),
         download_link_ttl=_env_int("DOWNLOAD_LINK_TTL", 900),
+        alert_evaluation_seconds=float(os.environ.get("ALERT_EVALUATION_SECONDS", "60")),
+        notify_smtp_host=os.environ.get("NOTIFY_SMTP_HOST") or None,
+        notify_smtp_port=_env_int("NOTIFY_SMTP_PORT", 587),
+        notify_smtp_username=os.environ.get("NOTIFY_SMTP_USERNAME") or None,
+        notify_smtp_password=os.environ.get("NOTIFY_SMTP_PASSWORD") or None,
+        notify_smtp_starttls=os.environ.get("NOTIFY_SMTP_STARTTLS", "1") == "1",
+        notify_smtp_ssl=os.environ.get("NOTIFY_SMTP_SSL", "0") == "1",
+        notify_mail_from=os.environ.get("NOTIFY_MAIL_FROM", "pytake@localhost"),
         user_rate_per_minute=_env_int("USER_RATE_PER_MINUTE", 600),
         role_rate_per_minute=_env_role_rates("ROLE_RATE_PER_MINUTE"),
         api_key_rate_per_minute=_env_int("API_KEY_RATE_PER_MINUTE", 600),

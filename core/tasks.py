@@ -192,6 +192,9 @@ BUILD_REPORT = Task("build_report", "reports")
 EMAIL_REPORT = Task("email_report", "reports")
 RUN_REPORT_SCHEDULES = Task("run_report_schedules", "maintenance")
 METRICS_ROLLUP = Task("metrics_rollup", "maintenance")
+EVALUATE_ALERTS = Task("evaluate_alerts", "maintenance")
+NOTIFY_FROM_EVENTS = Task("notify_from_events", "maintenance")
+DELIVER_NOTIFICATION = Task("deliver_notification", "notifications")
 
 # What every API process enqueues on its upkeep timer (the jobs are idempotent, so N processes
 # doing it costs N quick no-ops). PRUNE_HISTORY runs about hourly, apart from these.
@@ -207,6 +210,8 @@ UPKEEP = (
     SEND_DUE_CSAT_SURVEYS,  # surveys whose delayed job was lost
     RUN_REPORT_SCHEDULES,  # weekly/monthly reports that are due; each schedule claimed by one worker
     METRICS_ROLLUP,  # folds new events into the dashboards' roll-ups (one worker at a time)
+    EVALUATE_ALERTS,  # each rule once per ALERT_EVALUATION_SECONDS, whoever asks
+    NOTIFY_FROM_EVENTS,  # notifications from the event log, and e-mail/Slack held by quiet hours
     PRIVACY_UPKEEP,  # message retention, export expiry: runs once per PRIVACY_UPKEEP_INTERVAL whoever asks
     WEBHOOKS_TICK,  # restarts the outgoing webhooks' one-second tick if its chain was lost
     FLOW_SWEEP,  # timers whose delayed message was lost, schedule slots, no agent reply in time

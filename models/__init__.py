@@ -1,5 +1,6 @@
 """Tortoise models: the tables. No network calls and no business rules here (see resolvers/)."""
 
+from models.alerts import Alert, AlertEvaluation, AlertRule, AlertTransition
 from models.api_keys import ApiKey
 from models.audit import AuditLog
 from models.channels import Channel, ChannelCursor
@@ -26,6 +27,7 @@ from models.flows import (
 from models.messages import Direction, Message, MessageStatus, MessageStatusChange, OrphanStatus
 from models.metrics import MetricCursor, MetricFact, MetricRollup
 from models.modules import ModuleConfiguration, ModuleState
+from models.notifications import Notification, NotificationDelivery, NotificationPreference, NotifierCursor
 from models.prices import Conversion, ConversionLabel, PlatformPrice
 from models.privacy import CustomerErasure, CustomerExport, ExportStatus, RetentionPolicy, ScheduledRun
 from models.reports import Report, ReportFrequency, ReportKind, ReportSchedule, ReportStatus
@@ -51,6 +53,10 @@ from models.webhooks import WebhookAttempt, WebhookDelivery, WebhookDispatcher, 
 from models.whatsapp_templates import WhatsappTemplate, WhatsappTemplateSync
 
 __all__ = [
+    "Alert",
+    "AlertEvaluation",
+    "AlertRule",
+    "AlertTransition",
     "ApiKey",
     "AssignmentStrategy",
     "AuditLog",
@@ -87,6 +93,10 @@ __all__ = [
     "MetricRollup",
     "ModuleConfiguration",
     "ModuleState",
+    "Notification",
+    "NotificationDelivery",
+    "NotificationPreference",
+    "NotifierCursor",
     "OrphanStatus",
     "PlatformPrice",
     "Presence",

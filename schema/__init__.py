@@ -14,6 +14,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from core.settings import get_settings
+from schema.alerts import AlertMutations, AlertQueries, AlertSubscriptions
 from schema.api_keys import ApiKeyMutations, ApiKeyQueries
 from schema.arguments import check_arguments_everywhere
 from schema.audit import AuditQueries
@@ -23,6 +24,7 @@ from schema.conversations import Conversation, ConversationMutations, Conversati
 from schema.cost import CostPlans, QueryCost
 from schema.csat import CsatMutations, CsatQueries
 from schema.customers import Customer, CustomerMutations
+from schema.dashboard_live import DashboardSubscriptions
 from schema.demo import DemoMutations, DemoQueries
 from schema.document_cache import CachedDocuments, DocumentCache
 from schema.errors import ErrorCodes, _is_expected
@@ -33,6 +35,7 @@ from schema.messages import Message, MessageMutations
 from schema.metrics import MetricQueries
 from schema.modules import ModuleMutations, ModuleQueries
 from schema.node import NodeQueries
+from schema.notifications import NotificationMutations, NotificationQueries, NotificationSubscriptions
 from schema.outgoing_webhooks import OutgoingWebhookMutations, OutgoingWebhookQueries
 from schema.permissions import access_of
 from schema.privacy import PrivacyMutations, PrivacyQueries
@@ -76,6 +79,8 @@ with warnings.catch_warnings():
             CsatQueries,
             RoiQueries,
             MetricQueries,
+            AlertQueries,
+            NotificationQueries,
         ),
     )
     Mutation = merge_types(
@@ -103,7 +108,13 @@ with warnings.catch_warnings():
             UserMutations,
             CsatMutations,
             RoiMutations,
+            AlertMutations,
+            NotificationMutations,
         ),
+    )
+    # Live views of their own domains join the conversation ones (schema/subscriptions.py).
+    Subscription = merge_types(
+        "Subscription", (Subscription, AlertSubscriptions, NotificationSubscriptions, DashboardSubscriptions)
     )
 
 NODE_TYPES = (Conversation, Message, User, Channel, Customer, Team, ResponseTemplate)

@@ -32,6 +32,7 @@ _BY_SCOPE: dict[Scope | None, str] = {
     Scope.METRICS_READ: (
         "templateExperiments templateExperiment Subscription.slaEvents "
         "csatResponses csatSummary csatSettings platformPrices platformCosts metrics dashboard metricDefinitions"
+        " alertRules alerts Subscription.alertEvents Subscription.dashboardUpdates"
     ),
     Scope.FLOWS_READ: "flows flow simulateFlow flowExecutions",
     Scope.FLOWS_MANAGE: "saveFlow publishFlow unpublishFlow cancelFlowExecution",
@@ -59,6 +60,9 @@ _BY_SCOPE: dict[Scope | None, str] = {
         " acceptInvitation requestPasswordReset resetPassword"
         # Report files are handed out by links signed for a person, and schedules e-mail anyone.
         " reports reportSchedules requestReport scheduleReport"
+        # alert rules and acknowledgements are a supervisor's decisions; notifications are personal
+        " saveAlertRule deleteAlertRule acknowledgeAlert notifications notificationPreferences"
+        " markNotificationsRead saveNotificationPreferences Subscription.notificationEvents"
     ),
 }
 

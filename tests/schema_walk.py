@@ -59,6 +59,7 @@ class Schema:
             "ID": lambda: make_id(name),
             "String": lambda: "x",
             "Int": lambda: 1,
+            "Float": lambda: 1.0,
             "Boolean": lambda: False,
             "DateTime": lambda: "2030-01-01T00:00:00+00:00",
             "Date": lambda: "2030-01-01",

@@ -55,6 +55,7 @@ ID_TYPES = {
     "actor": "User",  # auditLog(filter: {actor})
     "agentId": "User",  # requestReport(filters: {agentId})
     "agentIds": "User",  # metrics(filter: {agentIds})
+    "ids": "Notification",  # markNotificationsRead(ids:)
 }
 ID_OF_FIELD = {
     "node": "User",
@@ -81,6 +82,9 @@ ID_OF_FIELD = {
     "deleteWebhookEndpoint": "WebhookEndpoint",
     "rotateWebhookEndpointSecret": "WebhookEndpoint",
     "reports": "Report",
+    "saveAlertRule": "AlertRule",
+    "deleteAlertRule": "AlertRule",
+    "acknowledgeAlert": "Alert",
 }
 
 

@@ -1,0 +1,20 @@
+"""Notifications: read the event log and notify (upkeep timer, and after alert evaluations), and
+send each e-mail/Slack delivery; a failed send retries with backoff (resolvers/notifications.py
+keeps the state, so a retry or a duplicate job sends at most once per claim)."""
+
+from __future__ import annotations
+
+from core import tasks
+from resolvers import notifications
+
+
+@tasks.NOTIFY_FROM_EVENTS.actor(max_retries=0)
+async def notify_from_events() -> None:
+    due = await notifications.notify_from_events()
+    for delivery_id in [*due, *await notifications.due_deliveries()]:
+        tasks.DELIVER_NOTIFICATION.send(delivery_id)
+
+
+@tasks.DELIVER_NOTIFICATION.actor(max_retries=4, min_backoff=2000, max_backoff=60000)
+async def deliver_notification(delivery_id: int) -> None:
+    await notifications.deliver(delivery_id)
