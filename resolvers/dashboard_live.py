@@ -6,7 +6,7 @@ coalesces bursts to one recount a second per subscriber). The metrics service's 
 KPIs can be added to the snapshot the same way.
 
 Who sees what: admins everything; anyone else the conversations of their teams and those
-assigned to them (the rule resolvers/visibility.py states; `_visible` is its SQL form here).
+assigned to them, or everything for those an admin granted it (resolvers/visibility.py).
 Alerts are counted for supervisors and admins only (agents cannot list them).
 """
 
@@ -17,6 +17,7 @@ from typing import Any
 from core.auth import Actor
 from core.events import INBOX
 from core.sql import fetch, fetchrow
+from resolvers import visibility
 from resolvers.alerts import ALERTS_STREAM
 from resolvers.auth import require_user
 from resolvers.sla import SLA_STREAM
@@ -26,18 +27,11 @@ WATCHED_STREAMS = (INBOX, SLA_STREAM, ALERTS_STREAM)
 _OPEN = "('open', 'pending')"
 
 
-def _visible(actor: Actor, args: list[Any]) -> str:
-    if actor.is_admin:
-        return "TRUE"
-    args.append(actor.user_id)
-    n = len(args)
-    return f"(c.team_id IN (SELECT team_id FROM team_members WHERE user_id = ${n}) OR c.assignee_id = ${n})"
-
-
 async def snapshot(actor: Actor | None) -> dict[str, Any]:
     actor = require_user(actor)
     args: list[Any] = []
-    visible = _visible(actor, args)
+    # The one rule of who sees what (teams, assignment, an admin's "see all"), as SQL.
+    visible = (await visibility.scope_of(actor)).sql(args, "c") or "TRUE"
     teams = await fetch(
         "SELECT c.team_id, t.name AS team_name, count(*) AS open, "
         "count(*) FILTER (WHERE c.queued_at IS NOT NULL AND c.assignee_id IS NULL) AS queued, "

@@ -13,7 +13,9 @@ from datetime import UTC, datetime, timedelta
 import dramatiq
 
 from core.broker import redis_broker
+from core.metrics import ALERTS_OPEN
 from core.sql import fetch
+from jobs.alerts import export_open_alerts
 from models import Alert, AlertEvaluation, AlertTransition, Conversation, Message, Notification, Role
 from resolvers import alert_conditions, alerts, notifications
 from schema.relay import to_global_id
@@ -105,6 +107,10 @@ async def test_alert_opens_dedupes_is_acknowledged_and_resolves_by_itself(server
         assert rule_id not in await alerts.evaluate(T0)  # an older period: the state only moves forward
         assert (await alerts.evaluate(T0 + timedelta(seconds=120)))[rule_id] == "deduplicated"
         assert await Alert.filter(rule_id=rule_id).count() == 1
+        await export_open_alerts()  # what the evaluation job ends with: the Prometheus gauge
+        open_critical = await Alert.filter(severity="critical").exclude(state="resolved").count()
+        assert open_critical >= 1
+        assert ALERTS_OPEN.labels("critical")._value.get() == open_critical
 
         alert = await Alert.get(rule_id=rule_id)
         acked = await gql(server, ACK, {"id": to_global_id("Alert", alert.id)}, boss)

@@ -27,7 +27,7 @@ async def test_dashboard_updates_after_a_webhook_coalesced_and_scoped(server, wa
     await RoutingRule.create(team_id=team.id, channel_id=channel.id)
     supervisor = await make_user(Role.SUPERVISOR)
     await TeamMember.create(team_id=team.id, user_id=supervisor.id)
-    outsider = await make_user(Role.AGENT)
+    outsider = await make_user(Role.AGENT, sees_all=False)
     team_gid = to_global_id("Team", team.id)
 
     live = await Subscriber.open(server, await login(server, supervisor), DASHBOARD)
