@@ -23,7 +23,8 @@ import orjson
 
 from connectors.base import Platform
 from connectors.registry import get_connector
-from core.sql import fetch, fetchrow, in_transaction, retry_on_deadlock
+from core.events import conversation_stream, emit
+from core.sql import db, fetch, fetchrow, in_transaction, retry_on_deadlock
 from resolvers.flow_actions import Context, Effects, perform
 from resolvers.flow_engine import Event, advance, initial_state
 
@@ -165,6 +166,9 @@ async def step(execution: dict[str, Any], flow: FlowInfo, event: Event, effects:
         state["reason"],
     )
     await _record(execution["id"], history)
+    if status in ("completed", "failed"):
+        await _finished(execution, status, state["reason"])
+        effects.emitted = True
     return True
 
 
@@ -172,7 +176,8 @@ async def finish(execution_id: int, status: str, reason: str, *, only: tuple[str
     """Cancel (or fail) a run that is not finished yet, saying why in its history."""
     rows = await fetch(
         "UPDATE flow_executions SET status = $2, reason = $3, wake_at = NULL, finished_at = now(), "
-        "updated_at = now() WHERE id = $1 AND status = ANY($4::text[]) RETURNING step, node",
+        "updated_at = now() WHERE id = $1 AND status = ANY($4::text[]) "
+        "RETURNING id, step, node, flow_id, flow_version, conversation_id",
         execution_id,
         status,
         reason,
@@ -180,7 +185,31 @@ async def finish(execution_id: int, status: str, reason: str, *, only: tuple[str
     )
     if rows:
         await _record(execution_id, [_entry(rows[0]["step"], rows[0]["node"], status, reason[:200], {})])
+        await _finished(rows[0], status, reason)
     return bool(rows)
+
+
+async def _finished(execution: dict[str, Any], status: str, reason: str | None) -> None:
+    """FLOW_FINISHED in the run's conversation stream, in the transaction that finished it: what
+    outgoing webhooks deliver as `flow.finished` (resolvers/webhook_dispatch.py). No variables: an
+    integrator reads those through the API, with its scopes."""
+    where = await fetchrow(
+        "SELECT channel_id, platform FROM conversations WHERE id = $1", execution["conversation_id"]
+    )
+    await emit(
+        db(),
+        conversation_stream(execution["conversation_id"]),
+        "FLOW_FINISHED",
+        {
+            "conversation_id": execution["conversation_id"],
+            **(where or {}),
+            "execution_id": execution["id"],
+            "flow_id": execution["flow_id"],
+            "flow_version": execution["flow_version"],
+            "status": status,
+            "reason": reason,
+        },
+    )
 
 
 async def _initial_state(conversation_id: int) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 
 from core.auth import Actor
+from core.events import committed
 from core.sql import fetch, in_transaction
 from resolvers import audit
 from resolvers.auth import require_supervisor
@@ -88,4 +89,5 @@ async def cancel_execution(actor: Actor | None, execution_id: int) -> dict[str, 
             },
         )
         updated = await fetch(f"SELECT {EXECUTION_COLUMNS} FROM flow_executions WHERE id = $1", execution_id)
+    committed()  # FLOW_FINISHED was written: publish it now
     return execution_view(updated[0])
