@@ -696,11 +696,14 @@ def limit_problems(platform: Platform, text: str, buttons: tuple[Button, ...]) -
     return problems
 
 
-async def record_use(conn: BaseDBAsyncClient, user_id: int, template_id: int) -> None:
-    """Count a send from the template, in the send's own transaction (a retried send is not counted)."""
+async def record_use(conn: BaseDBAsyncClient, user_id: int | None, template_id: int) -> None:
+    """Count a send from the template, in the send's own transaction (a retried send is not counted).
+    A flow's send (no user) counts for the template, not for anyone's own ranking."""
     await conn.execute_query(
         "UPDATE response_templates SET usage_count = usage_count + 1 WHERE id = $1", [template_id]
     )
+    if user_id is None:
+        return
     await conn.execute_query(
         "INSERT INTO response_template_usage (user_id, template_id, uses, last_used_at) VALUES ($1, $2, 1, now()) "
         "ON CONFLICT (user_id, template_id) DO UPDATE SET uses = response_template_usage.uses + 1, last_used_at = now()",
