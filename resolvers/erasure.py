@@ -165,6 +165,7 @@ async def _erase_rows(
     )
     conversation_ids = [r["id"] for r in conversations]
     await csat.erase_answers(conn, conversation_ids)  # survey comments live outside messages
+    flow_runs = await _erase_flow_data(conn, members, conversation_ids, own)
     events = await _scrub_event_log(conn, ids, conversation_ids, own, foreign)
     exports = await conn.execute_query_dict(
         "UPDATE customer_exports SET content = NULL, status = 'erased' WHERE customer_id = ANY($1::int[]) "
@@ -180,7 +181,39 @@ async def _erase_rows(
         "messages": len(messages),
         "events": events,
         "exports": len(exports),
+        "flow_executions": flow_runs,
     }
+
+
+async def _erase_flow_data(
+    conn: BaseDBAsyncClient, members: list[int], conversation_ids: list[int], own: list[str]
+) -> int:
+    """What flows learnt and kept: the customer's attributes go; their conversations' runs lose
+    their variables, the engine state's copies of them and of the customer, and an HTTP call's
+    pending request; the runs' history keeps its steps, nodes and actions, not their details.
+    A run still going would act on data that is gone: it is cancelled (the flow can start again
+    if they write again, as the stranger they now are)."""
+    await conn.execute_query("DELETE FROM customer_attributes WHERE customer_id = ANY($1::int[])", [members])
+    runs = await conn.execute_query_dict(
+        "UPDATE flow_executions SET variables = '{}'::jsonb, pending = NULL, "
+        "state = state || jsonb_build_object('variables', '{}'::jsonb, 'customer', '{}'::jsonb, 'last_message', NULL), "
+        "status = CASE WHEN status IN ('running', 'waiting', 'paused') THEN 'cancelled' ELSE status END, "
+        "reason = CASE WHEN status IN ('running', 'waiting', 'paused') THEN 'the customer was erased' "
+        "ELSE reason END, finished_at = COALESCE(finished_at, now()), wake_at = NULL, updated_at = now() "
+        "WHERE conversation_id = ANY($1::int[]) RETURNING id",
+        [conversation_ids],
+    )
+    run_ids = [r["id"] for r in runs]
+    await conn.execute_query(
+        "UPDATE flow_execution_steps SET detail = '{}'::jsonb WHERE execution_id = ANY($1::bigint[])",
+        [run_ids],
+    )
+    for column in ("outcome", "reason"):
+        table, key = (
+            ("flow_execution_steps", "execution_id") if column == "outcome" else ("flow_executions", "id")
+        )
+        await _scrub_column(conn, table, "id", column, f"{key} = ANY($1::bigint[])", [run_ids], own)
+    return len(run_ids)
 
 
 def _quotes(column: str, n: int) -> str:

@@ -144,6 +144,17 @@ async def export_document(conn: BaseDBAsyncClient, customer_id: int) -> dict[str
         "OR (target_type = 'Conversation' AND target_id = ANY($2::text[])) ORDER BY id",
         [[str(i) for i in ids], [str(i) for i in conversation_ids]],
     )
+    attributes = await conn.execute_query_dict(
+        "SELECT customer_id, name, value, updated_at FROM customer_attributes "
+        "WHERE customer_id = ANY($1::int[]) ORDER BY customer_id, name",
+        [ids],
+    )
+    runs = await conn.execute_query_dict(
+        "SELECT id, flow_id, flow_version, conversation_id, status, node, variables::text AS variables, "
+        "trigger, reason, started_at, finished_at FROM flow_executions "
+        "WHERE conversation_id = ANY($1::int[]) ORDER BY id",
+        [conversation_ids],
+    )
     return _jsonable(
         {
             "format": FORMAT,
@@ -156,6 +167,8 @@ async def export_document(conn: BaseDBAsyncClient, customer_id: int) -> dict[str
                 {"message_id": m["id"], **a} for m in messages for a in (m.get("attachments") or [])
             ],
             "csat": await _csat(conn, conversation_ids),
+            "attributes": attributes,
+            "flow_executions": [{**r, "variables": orjson.loads(r["variables"])} for r in runs],
             "audit": [{**e, "details": orjson.loads(e["details"])} for e in entries],
         }
     )

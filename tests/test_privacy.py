@@ -32,7 +32,10 @@ from tests.helpers import (
     make_whatsapp_channel,
     post_webhook,
 )
+from tests.test_flow_triggers import Flows, bot_said, bot_texts, edge, flows, node
 from tests.test_story import SEND
+
+__all__ = ["flows"]  # a fixture
 
 MERGE = """mutation($s: ID!, $t: ID!) { mergeCustomers(sourceId: $s, targetId: $t) { id } }"""
 REQUEST_EXPORT = """mutation($c: ID!) { requestCustomerExport(customerId: $c) { id status customerId } }"""
@@ -249,13 +252,47 @@ async def test_export_holds_exactly_the_customers_data_behind_a_signed_expiring_
         assert (await client.get(export["downloadUrl"])).status_code == 404
 
 
-async def test_erasure_leaves_no_trace_in_any_table_or_the_event_log(server, wa, fake_whatsapp):
+async def _flow_story(server: str, wa: Any, flows: Flows, s: dict[str, Any]) -> None:
+    """The customer talks to a flow that keeps what they answer in a variable, the engine's state,
+    its history and a customer attribute."""
+    channel, secrets, _ = wa
+    keyword = f"cadastro{s['tag']}"
+    await flows.publish(
+        {
+            "nodes": [
+                node("start", "trigger", keywords=[keyword]),
+                node("ask", "ask", text="Seu e-mail?", variable="mail", validation={"kind": "email"}),
+                node("keep", "set", attribute="email_cadastro", value="{{mail}}"),
+                node("say", "send_message", text="Anotado: {{customer.email_cadastro}}"),
+            ],
+            "edges": [edge("start", "ask"), edge("ask", "keep"), edge("keep", "say")],
+        }
+    )
+    s["flow_mail"] = f"fluxo.{s['tag']}@example.net"
+    pid = channel.config["phone_number_id"]
+    before = len(bot_texts(wa, s["phone"]))  # the agent's reply
+    for number, text in enumerate((keyword, s["flow_mail"])):
+        body = json.dumps(inbound_text_payload(pid, wa_id=s["phone"], name=s["name"], text=text)).encode()
+        assert (await post_webhook(server, channel, secrets["app_secret"], body)).status_code == 200
+        await bot_said(wa, s["phone"], before + number + 1)
+    assert (await bot_said(wa, s["phone"], before + 2))[-1] == f"Anotado: {s['flow_mail']}"
+
+
+async def test_erasure_leaves_no_trace_in_any_table_or_the_event_log(server, wa, fake_whatsapp, flows):
     s = await _story(server, wa, fake_whatsapp)
+    await _flow_story(server, wa, flows, s)
     admin = await make_user(Role.ADMIN)
     token = await login(server, admin)
     customer = to_global_id("Customer", s["customer_id"])
     requested = await gql(server, REQUEST_EXPORT, {"c": customer}, token)
-    await _wait_ready(server, token, requested["data"]["requestCustomerExport"]["id"])
+    export_id = requested["data"]["requestCustomerExport"]["id"]
+    await _wait_ready(server, token, export_id)
+    (exported,) = await fetch(
+        "SELECT content FROM customer_exports WHERE customer_id = $1 AND status = 'ready'", s["customer_id"]
+    )
+    document = json.loads(exported["content"])
+    assert [(a["name"], a["value"]) for a in document["attributes"]] == [("email_cadastro", s["flow_mail"])]
+    assert [r["variables"] for r in document["flow_executions"]] == [{"mail": s["flow_mail"]}]
     conversation_ids = [c.id for c in await Conversation.filter(customer_id=s["customer_id"])]
     before = await _statistics(conversation_ids)
     erased = [
@@ -273,10 +310,14 @@ async def test_erasure_leaves_no_trace_in_any_table_or_the_event_log(server, wa,
         )
     ]
     erased += [f"zelda.{s['tag']}@example.org", f"ORD-{s['tag']}", f"xq{s['tag']}", f"xw{s['tag']}"]
+    erased.append(s["flow_mail"])
     stored = await _traces(erased)
     assert {value for _, _, value in stored} == set(erased), "the story did not store what the test looks for"
     assert {"events", "customers", "customer_identities", "messages", "customer_exports"} <= {
         t for t, _, _ in stored
+    }
+    assert {"flow_executions", "flow_execution_steps", "customer_attributes"} <= {
+        t for t, _, value in stored if value == s["flow_mail"]
     }
 
     quoting = await gql(server, ERASE, {"c": customer, "r": f"asked by {s['name']} on the phone"}, token)
@@ -291,7 +332,7 @@ async def test_erasure_leaves_no_trace_in_any_table_or_the_event_log(server, wa,
     assert (result["conversations"], result["identities"], result["messages"], result["exports"]) == (
         len(conversation_ids),
         2,
-        4,
+        8,  # the story's four, the flow's question and answer, and the customer's two
         1,
     )
     assert result["events"] > 0
