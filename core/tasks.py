@@ -184,6 +184,7 @@ DELIVER_WEBHOOKS = Task("deliver_webhooks", "webhooks")  # one endpoint's due de
 FLOW_INBOUND = Task("flow_inbound", "flows")  # stored customer messages → waiting runs, triggers
 FLOW_EVENT = Task("flow_event", "flows")  # a conversation event → event triggers
 FLOW_HTTP = Task("flow_http", "flows")  # an execution's HTTP node
+FLOW_MODULE = Task("flow_module", "flows")  # an execution's node from a module
 FLOW_WAKE = Task("flow_wake", "flows")  # an execution's timer (delayed until it is due)
 FLOW_SWEEP = Task("flow_sweep", "maintenance")  # due timers, lost HTTP calls, schedules, no-reply
 SEND_CSAT_SURVEY = Task("send_csat_survey", "outbound")

@@ -24,6 +24,11 @@ async def flow_http(execution_id: int, step: int) -> None:
     await flow_waits.call_http(execution_id, step)
 
 
+@tasks.FLOW_MODULE.actor(max_retries=5, min_backoff=500, max_backoff=30_000)
+async def flow_module(execution_id: int, step: int) -> None:
+    await flow_waits.run_module_node(execution_id, step)
+
+
 @tasks.FLOW_WAKE.actor(max_retries=10, min_backoff=200, max_backoff=30_000)
 async def flow_wake(execution_id: int, step: int) -> None:
     await flow_waits.wake(execution_id, step)

@@ -42,6 +42,7 @@ class Effects:
 
     messages: list[int] = field(default_factory=list)
     http: list[tuple[int, int]] = field(default_factory=list)  # (execution, step)
+    modules: list[tuple[int, int]] = field(default_factory=list)  # (execution, step): module nodes
     wakes: list[tuple[int, int, int]] = field(default_factory=list)  # (execution, step, delay ms)
     conversations: set[int] = field(default_factory=set)  # changed: SLA timers may move
     drain: bool = False
@@ -50,6 +51,7 @@ class Effects:
     def merge(self, other: Effects) -> None:
         self.messages += other.messages
         self.http += other.http
+        self.modules += other.modules
         self.wakes += other.wakes
         self.conversations |= other.conversations
         self.drain = self.drain or other.drain
@@ -62,6 +64,8 @@ class Effects:
             tasks.SEND_MESSAGE.send(message_id)
         for execution_id, step in self.http:
             tasks.FLOW_HTTP.send(execution_id, step)
+        for execution_id, step in self.modules:
+            tasks.FLOW_MODULE.send(execution_id, step)
         for execution_id, step, delay_ms in self.wakes:
             tasks.FLOW_WAKE.send(execution_id, step, delay_ms=delay_ms)
         if self.drain:
@@ -85,7 +89,7 @@ class Context:
 async def perform(context: Context, index: int, action: dict[str, Any]) -> str:
     """Carry out one action; returns the outcome for the history ("sent", "failed: …")."""
     kind = action["type"]
-    if kind in ("schedule_wake", "http_request"):
+    if kind in ("schedule_wake", "http_request", "module_node"):
         return "scheduled"  # the runtime keeps these on the execution row
     try:
         async with in_transaction():  # a savepoint: a refused action leaves nothing behind

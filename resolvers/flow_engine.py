@@ -50,7 +50,9 @@ DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y")
 @dataclass(frozen=True)
 class Event:
     """What happened: a customer `message` (text), an `http_response` (status, body), an
-    `http_error` (error), a `timer` firing, or `start` (a schedule or event trigger fired). `at` is when, for business hours."""
+    `http_error` (error), a `timer` firing, `start` (a schedule or event trigger fired), or a
+    module node's `module_result` (port, body: the variables it sets) / `module_error` (error).
+    `at` is when, for business hours."""
 
     kind: str
     at: datetime
@@ -58,6 +60,7 @@ class Event:
     status: int | None = None
     body: Any = None
     error: str | None = None
+    port: str | None = None
 
 
 @dataclass
@@ -183,11 +186,15 @@ class _Run:
         self.state.update(node=node["id"], status="running", waiting_for=None, attempts=0)
         enter = getattr(self, f"_enter_{node['type']}", None)
         if enter is None:
-            # A node type an enabled module adds (core/extensions.py): validation accepts it, but
-            # running it (NodeType.run, then the port it returns) is not wired into the engine yet.
-            self.finish("failed", f"{node['id']}: node type {node['type']!r} comes from a module and cannot run here yet")
+            self._enter_module_node(node, node["config"])
             return
         enter(node, node["config"])
+
+    def _enter_module_node(self, node: dict[str, Any], config: dict[str, Any]) -> None:
+        """A node type an enabled module adds (core/extensions.py): the runtime runs it as a job
+        of its own (like an HTTP node) and feeds back the port it chose, or its error."""
+        self.act(node, "module_node", node_type=node["type"], config=self.interpolate_json(config))
+        self.wait(node, "module")
 
     def _enter_trigger(self, node: dict[str, Any], config: dict[str, Any]) -> None:
         self.follow(node, DEFAULT_PORT)
@@ -301,7 +308,23 @@ class _Run:
         if kind in ("http_response", "http_error") and waiting_for == "http":
             self._http_answered(node, node["config"])
             return True
+        if kind in ("module_result", "module_error") and waiting_for == "module":
+            self._module_answered(node)
+            return True
         return False
+
+    def _module_answered(self, node: dict[str, Any]) -> None:
+        event = self.event
+        if event.kind == "module_result":
+            if isinstance(event.body, dict):
+                self.state["variables"].update(event.body)
+            self.follow(node, event.port or DEFAULT_PORT)
+            return
+        self.state["variables"]["module_error"] = event.error or "failed"
+        if self.graph.edges_from(node["id"], "error"):
+            self.follow(node, "error")
+        else:
+            self.finish("failed", f"{node['id']}: {event.error}"[:300])
 
     def _answer(self, node: dict[str, Any], config: dict[str, Any], text: str) -> None:
         if node["type"] == "ask":

@@ -143,12 +143,15 @@ async def step(execution: dict[str, Any], flow: FlowInfo, event: Event, effects:
         if action["type"] == "http_request":
             pending = details
             effects.http.append((execution["id"], number))
+        elif action["type"] == "module_node":
+            pending = details
+            effects.modules.append((execution["id"], number))
         elif action["type"] == "schedule_wake":
             wake_at = datetime.now(UTC) + timedelta(seconds=action["seconds"])
             effects.wakes.append((execution["id"], number, action["seconds"] * 1000))
     state = outcome.state
     status = {"ended": "completed", "failed": "failed"}.get(state["status"], "waiting")
-    if status == "waiting" and state["waiting_for"] == "http":
+    if status == "waiting" and state["waiting_for"] in ("http", "module"):
         status = "running"  # working on its own: not waiting for the customer
     await fetch(
         "UPDATE flow_executions SET state = $2::jsonb, variables = $3::jsonb, status = $4, node = $5, "
@@ -246,6 +249,8 @@ def _event_detail(event: Event) -> dict[str, Any]:
         return {"status": event.status}
     if event.kind == "http_error":
         return {"error": event.error}
+    if event.kind in ("module_result", "module_error"):
+        return {"port": event.port, "error": event.error}
     return {}
 
 

@@ -1,4 +1,4 @@
-"""An execution's waits: timers and HTTP calls.
+"""An execution's waits: timers, HTTP calls and modules' nodes.
 
 A timer is a Dramatiq message delayed until `wake_at` (Redis keeps delayed messages across
 restarts of every process) plus the sweep, which wakes any run whose `wake_at` has passed in case
@@ -6,10 +6,15 @@ that message was lost. An HTTP node's call is a job of its own, made outside any
 whose answer is fed back as the next step; a call whose job was lost is made again by the sweep.
 A worker killed during the call makes it again when the job comes back: HTTP nodes are at least
 once, so each request carries an `Idempotency-Key` (execution and step) the other side can use.
+A module's node (core/extensions.py `NodeType.run`) runs the same way, at least once, isolated: an
+exception, a timeout or a disabled module is fed back as `module_error` (the node's `error` port,
+else the run fails with the reason), never a crashed worker.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,7 +22,9 @@ import httpx
 import orjson
 
 from core import http, tasks
+from core.extensions import registry
 from core.sql import fetch, fetchrow
+from resolvers import modules
 from resolvers.flow_engine import Event
 from resolvers.flow_executions import feed, finish
 from resolvers.flow_triggers import run_schedules, run_silences
@@ -25,6 +32,8 @@ from resolvers.flow_triggers import run_schedules, run_silences
 MAX_RESPONSE = 1024 * 1024  # bytes of an HTTP node's answer that are read
 LOST_HTTP_AFTER = timedelta(minutes=2)  # longer than any node's timeout (30 s) and a retry
 SWEEP_BATCH = 500
+MODULE_NODE_TIMEOUT = 30.0  # seconds a module's node may take
+log = logging.getLogger(__name__)
 
 
 async def wake(execution_id: int, step_number: int) -> bool:
@@ -54,6 +63,62 @@ async def call_http(execution_id: int, step_number: int) -> bool:
     request = orjson.loads(pending) if isinstance(pending, str) else pending
     answer = await _request(request, f"flow-{execution_id}-{step_number}")
     return await feed(execution_id, answer, step_number=step_number, waiting_for=("http",))
+
+
+async def run_module_node(execution_id: int, step_number: int) -> bool:
+    row = await fetchrow(
+        "SELECT status, step, waiting_for, pending, state, conversation_id FROM flow_executions WHERE id = $1",
+        execution_id,
+    )
+    if (
+        row is None
+        or row["status"] != "running"
+        or row["step"] != step_number
+        or row["waiting_for"] != "module"
+    ):
+        return False
+    pending, state = (orjson.loads(v) if isinstance(v, str) else v for v in (row["pending"], row["state"]))
+    context = {
+        "execution_id": execution_id,
+        "conversation_id": row["conversation_id"],
+        "platform": state.get("platform"),
+        "variables": dict(state.get("variables") or {}),
+        "customer": dict(state.get("customer") or {}),
+    }
+    answer = await _run_module_node(pending["node_type"], pending.get("config") or {}, context)
+    return await feed(execution_id, answer, step_number=step_number, waiting_for=("module",))
+
+
+async def _run_module_node(node_type: str, config: dict[str, Any], context: dict[str, Any]) -> Event:
+    await modules.sync()  # an admin may have enabled or disabled the module since this process looked
+    found = registry.node_type(node_type)
+    if found is None:
+        return Event(
+            kind="module_error", at=datetime.now(UTC), error=f"the module adding {node_type!r} is not enabled"
+        )
+    kind, entry = found
+    try:
+        result = await asyncio.wait_for(kind.run(config, context, entry.config), MODULE_NODE_TIMEOUT)
+    except TimeoutError:
+        return Event(
+            kind="module_error",
+            at=datetime.now(UTC),
+            error=f"{node_type} took over {MODULE_NODE_TIMEOUT:.0f} s",
+        )
+    except Exception as exc:  # a module's bug must not take the worker (or the run's job) down
+        log.warning("a module's flow node raised", extra={"node_type": node_type}, exc_info=True)
+        return Event(
+            kind="module_error", at=datetime.now(UTC), error=f"{node_type}: {type(exc).__name__}: {exc}"[:300]
+        )
+    try:
+        port, variables = str(result.port), orjson.loads(orjson.dumps(dict(result.variables)))
+    except (AttributeError, TypeError, orjson.JSONEncodeError) as exc:
+        return Event(
+            kind="module_error",
+            at=datetime.now(UTC),
+            error=f"{node_type} returned no NodeResult: {exc}"[:300],
+        )
+    return Event(kind="module_result", at=datetime.now(UTC), port=port, body=variables)
 
 
 async def _request(request: dict[str, Any], idempotency_key: str) -> Event:
@@ -89,13 +154,13 @@ async def sweep() -> dict[str, int]:
     ):
         woken += await wake(row["id"], row["step"])
     lost = await fetch(
-        "SELECT id, step FROM flow_executions WHERE status = 'running' AND waiting_for = 'http' "
-        "AND updated_at < now() - $1::interval ORDER BY updated_at LIMIT $2",
+        "SELECT id, step, waiting_for FROM flow_executions WHERE status = 'running' "
+        "AND waiting_for IN ('http', 'module') AND updated_at < now() - $1::interval ORDER BY updated_at LIMIT $2",
         LOST_HTTP_AFTER,
         SWEEP_BATCH,
     )
     for row in lost:
-        tasks.FLOW_HTTP.send(row["id"], row["step"])
+        (tasks.FLOW_HTTP if row["waiting_for"] == "http" else tasks.FLOW_MODULE).send(row["id"], row["step"])
     expired = 0
     for row in await fetch(
         "SELECT e.id FROM flow_executions e JOIN flows f ON f.id = e.flow_id WHERE e.status = 'waiting' "

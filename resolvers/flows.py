@@ -300,6 +300,8 @@ def _run_script(
             break
         if waiting_for == "http":
             event = http.pop(0) if http else Event(kind="http_error", at=at, error="no scripted answer left")
+        elif waiting_for == "module":  # a module's node is not run: it takes its default port
+            event = Event(kind="module_result", at=at, port="next")
         elif waiting_for == "timer" or (waiting_for == "reply_or_timer" and not messages):
             event = Event(kind="timer", at=at)
         elif messages:
@@ -344,4 +346,6 @@ def _describe(event: Event) -> dict[str, Any]:
         return {"type": "http_response", "status": event.status, "body": event.body}
     if event.kind == "http_error":
         return {"type": "http_error", "error": event.error}
+    if event.kind in ("module_result", "module_error"):
+        return {"type": event.kind, "port": event.port, "error": event.error}
     return {"type": "timer"}

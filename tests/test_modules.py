@@ -20,7 +20,9 @@ from starlette.routing import Route
 
 from connectors.fakes.server import serve_app
 from core.extensions import EventHandler, Module
-from models import AuditLog, ModuleState, Role
+from core.sql import fetch
+from models import AuditLog, Flow, ModuleState, Role
+from modules import slack_alerts
 from resolvers import modules as module_rules
 from tests.helpers import error_code, eventually, gql, login, make_user, post_webhook, wa_text_payload
 
@@ -145,8 +147,7 @@ async def test_a_module_enabled_at_run_time_adds_a_flow_node_type(server, admin,
         wrong["errors"][0]["extensions"]["node"] == "tell" and "config.text" in wrong["errors"][0]["message"]
     )
 
-    # The flow engine does not run module nodes yet: a simulation ends there, failed and saying
-    # why, rather than erroring.
+    # A simulation runs no module: the node takes its default port.
     simulated = await gql(
         server,
         SIMULATE,
@@ -155,7 +156,7 @@ async def test_a_module_enabled_at_run_time_adds_a_flow_node_type(server, admin,
     )
     assert "errors" not in simulated, simulated
     result = simulated["data"]["simulateFlow"]
-    assert result["status"] == "failed" and result["node"] == "tell"
+    assert result["status"] == "ended" and result["node"] == "done"
 
     await gql(server, DISABLE, {"n": "slack_alerts"}, admin)
     after = await gql(server, SAVE_FLOW, {"input": flow({"text": "Cliente urgente!"})}, supervisor)
@@ -240,3 +241,80 @@ async def _posted(slack: Slack, text: str) -> bool:
 @pytest.mark.parametrize("name", ["", "x" * 200])
 async def test_unknown_module_names_are_not_found(server, admin, name):
     assert error_code(await gql(server, ENABLE, {"n": name}, admin)) == "NOT_FOUND"
+
+
+PUBLISH = "mutation($id: ID!) { publishFlow(id: $id) { publishedVersion } }"
+
+
+async def _run_notify_flow(server: str, wa: Any, supervisor: str, keyword: str, text: str) -> None:
+    """Publish a slack_notify flow on `keyword` and have a customer write it."""
+    definition = flow({"text": text})
+    definition["definition"]["nodes"][0]["config"]["keywords"] = [keyword]
+    saved = await gql(server, SAVE_FLOW, {"input": definition}, supervisor)
+    assert "errors" not in saved, saved
+    flow_id = saved["data"]["saveFlow"]["id"]
+    assert "errors" not in await gql(server, PUBLISH, {"id": flow_id}, supervisor)
+    channel, secrets, _ = wa
+    phone = f"5521{random.randrange(10**9):09d}"
+    body = wa_text_payload(channel.config["phone_number_id"], phone, keyword)
+    assert (await post_webhook(server, channel, secrets["app_secret"], body)).status_code == 200
+
+
+async def _finished_run(keyword: str) -> dict[str, Any]:
+    async def finished() -> dict[str, Any] | None:
+        rows = await fetch(
+            "SELECT e.status, e.reason, e.variables::text AS variables FROM flow_executions e "
+            "JOIN flow_versions v ON v.flow_id = e.flow_id AND v.version = e.flow_version "
+            "WHERE v.definition::text LIKE '%' || $1 || '%' AND e.status IN ('completed', 'failed')",
+            keyword,
+        )
+        return rows[0] if rows else None
+
+    return await eventually(finished, timeout=30, interval=0.1)
+
+
+async def test_a_flow_run_through_a_module_node_posts_to_slack(server, admin, slack, wa):
+    await gql(
+        server,
+        CONFIGURE,
+        {"n": "slack_alerts", "c": {"webhook_url": slack.url, "events": [], "allow_private_network": True}},
+        admin,
+    )
+    assert (await gql(server, ENABLE, {"n": "slack_alerts"}, admin))["data"]["enableModule"]["enabled"]
+    supervisor = await login(server, await make_user(Role.SUPERVISOR))
+    keyword = f"alerta{random.randrange(10**6)}"
+    try:
+        await _run_notify_flow(server, wa, supervisor, keyword, "Cliente {{platform}} pediu ajuda")
+        await eventually(lambda: _posted(slack, "Cliente whatsapp pediu ajuda"), timeout=30, interval=0.1)
+        run = await _finished_run(keyword)
+        assert run["status"] == "completed", run
+    finally:  # no later test's customer meets it
+        await Flow.filter(name__startswith="notify ").update(published_version=None)
+
+
+async def test_a_module_node_that_raises_takes_its_error_port_not_the_worker(
+    server, admin, slack, wa, monkeypatch
+):
+    async def broken(config: Any, text: str) -> None:
+        raise RuntimeError("the module has a bug")
+
+    monkeypatch.setattr(slack_alerts, "post", broken)
+    await gql(
+        server,
+        CONFIGURE,
+        {"n": "slack_alerts", "c": {"webhook_url": slack.url, "events": [], "allow_private_network": True}},
+        admin,
+    )
+    assert (await gql(server, ENABLE, {"n": "slack_alerts"}, admin))["data"]["enableModule"]["enabled"]
+    supervisor = await login(server, await make_user(Role.SUPERVISOR))
+    keyword = f"falha{random.randrange(10**6)}"
+    try:
+        await _run_notify_flow(server, wa, supervisor, keyword, "nunca chega")
+        run = await _finished_run(keyword)
+        assert run["status"] == "completed", run  # through `oops`, the error port
+        assert "RuntimeError: the module has a bug" in json.loads(run["variables"])["module_error"]
+        sent = await fetch("SELECT text FROM messages WHERE text LIKE 'Slack said%' ORDER BY id DESC LIMIT 1")
+        assert sent, "the error port's message was not sent"
+    finally:  # no later test's customer meets it
+        await Flow.filter(name__startswith="notify ").update(published_version=None)
+    assert slack.posts == []
