@@ -237,7 +237,9 @@ class FlowExecution:
         "to an agent), completed, cancelled or failed."
     )
     current_node: str | None
-    waiting_for: str | None = strawberry.field(description="reply, timer, reply_or_timer, http or module (a module's node running).")
+    waiting_for: str | None = strawberry.field(
+        description="reply, timer, reply_or_timer, http or module (a module's node running)."
+    )
     variables: JSON
     state: JSON = strawberry.field(description="The engine's whole state.")
     wake_at: datetime | None
