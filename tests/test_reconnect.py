@@ -51,7 +51,14 @@ async def test_subscription_without_cursor_starts_live_and_inbox_replays(server,
     channel, secrets, _ = wa
     pn = channel.config["phone_number_id"]
     token = await login(server, await make_user(Role.AGENT))
+    # "before" must be published before the cursorless subscription starts (events are published
+    # by the sequencer, which lags under load): a witness subscribed first sees it go by.
+    witness = await Subscriber.open(server, token, INBOX_SUB)
     await post_webhook(server, channel, secrets["app_secret"], wa_text_payload(pn, "5511900002222", "before"))
+    await witness.next_where(
+        lambda d: d["inboxEvents"]["conversation"]["customer"]["phone"] == "5511900002222"
+    )
+    await witness.close()
     sub = await Subscriber.open(server, token, INBOX_SUB)
     await asyncio.sleep(
         0.2
