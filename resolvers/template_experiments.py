@@ -5,8 +5,11 @@ audited. While one runs, each templated send picks the conversation's arm (resol
 and records it in metadata.response_template ({experiment, arm}). The report counts outcomes from
 the database, per conversation exposed (its first send from the experiment, failed sends aside):
 the customer replied (an inbound message stored after it), the time to that reply, and the
-conversation resolved (its status now is resolved or closed). CSAT is not collected yet, so it is
-not an outcome yet. Rates, intervals and the decision: resolvers/template_stats.py.
+conversation resolved (its status now is resolved or closed), and CSAT: a conversation is rated when
+a survey sent after the exposure (resolvers/csat.py) has a score, which is the answer that counts
+(the last inside the window; late presses are never counted); with several, the latest survey's.
+Per arm: conversations rated, their mean score, and the satisfied share (4 or 5) as a rate over the
+rated conversations. Rates, intervals and the decision: resolvers/template_stats.py.
 """
 
 from __future__ import annotations
@@ -224,7 +227,8 @@ async def get_experiment(actor: Actor | None, experiment_id: int) -> dict[str, A
 
 
 # Per conversation exposed: its first send from the experiment (a failed send reached nobody),
-# the first customer message stored after it, and the conversation's status now.
+# the first customer message stored after it, the conversation's status now, and the score of the
+# latest answered CSAT survey sent after it (csat_surveys.score holds only the counted answer).
 _OUTCOMES = """
 WITH exposed AS (
     SELECT DISTINCT ON (m.conversation_id) m.conversation_id, m.id, m.created_at,
@@ -234,7 +238,7 @@ WITH exposed AS (
       AND m.direction = 'outbound' AND m.status <> 'failed'
     ORDER BY m.conversation_id, m.id
 ), outcomes AS (
-    SELECT e.arm, c.status IN ('resolved', 'closed') AS resolved,
+    SELECT e.arm, c.status IN ('resolved', 'closed') AS resolved, q.score,
            -- now() is each transaction's start, so a reply stored after the send may carry an
            -- instant before it: such a reply took 0 s. (GREATEST alone would also make "no reply" 0.)
            CASE WHEN r.first_reply IS NOT NULL
@@ -245,26 +249,34 @@ WITH exposed AS (
         SELECT min(i.created_at) AS first_reply FROM messages i
         WHERE i.conversation_id = e.conversation_id AND i.direction = 'inbound' AND i.id > e.id
     ) r ON true
+    LEFT JOIN LATERAL (
+        SELECT s.score FROM csat_surveys s
+        WHERE s.conversation_id = e.conversation_id AND s.score IS NOT NULL AND s.message_id > e.id
+        ORDER BY s.id DESC LIMIT 1
+    ) q ON true
 )
 SELECT arm, count(*) AS conversations, count(reply_seconds) AS replied,
        count(*) FILTER (WHERE resolved) AS resolved,
        avg(reply_seconds)::float8 AS mean_reply_seconds,
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY reply_seconds)::float8 AS median_reply_seconds
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY reply_seconds)::float8 AS median_reply_seconds,
+       count(score) AS rated, count(*) FILTER (WHERE score >= 4) AS satisfied,
+       avg(score)::float8 AS mean_score
 FROM outcomes GROUP BY arm
 """
 
 
 async def experiment_report(actor: Actor | None, experiment_id: int) -> dict[str, Any]:
     """Each arm's outcomes with always-valid intervals, each arm against the control (the first)
-    on reply and resolution rates, and the winner on the reply rate when the test finds one."""
+    on reply, resolution and satisfied (CSAT 4–5, over the rated conversations) rates, and the
+    winner on the reply rate when the test finds one."""
     experiment = await get_experiment(actor, experiment_id)
     counted = {r["arm"]: r for r in await fetch(_OUTCOMES, str(experiment_id))}
     tau2, arms = experiment["mixing_variance"], experiment["arms"]
     alpha = stats.bonferroni(experiment["alpha"], len(arms))
 
-    def outcome(arm: dict[str, Any], key: str) -> tuple[int, int]:
+    def outcome(arm: dict[str, Any], key: str, units: str = "conversations") -> tuple[int, int]:
         row = counted.get(arm["name"])
-        return (row[key], row["conversations"]) if row else (0, 0)
+        return (row[key], row[units]) if row else (0, 0)
 
     control = arms[0]
     report_arms = []
@@ -284,6 +296,14 @@ async def experiment_report(actor: Actor | None, experiment_id: int) -> dict[str
                 "resolved_vs_control": None
                 if arm is control
                 else stats.compare(outcome(control, "resolved"), outcome(arm, "resolved"), tau2, alpha),
+                "rated": row.get("rated", 0),
+                "mean_score": row.get("mean_score"),
+                "satisfied": stats.rate(*outcome(arm, "satisfied", "rated"), tau2, alpha),
+                "satisfied_vs_control": None
+                if arm is control
+                else stats.compare(
+                    outcome(control, "satisfied", "rated"), outcome(arm, "satisfied", "rated"), tau2, alpha
+                ),
             }
         )
     return {**experiment, "arms": report_arms, "winner": _winner(report_arms), "method": METHOD}

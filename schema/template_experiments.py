@@ -65,6 +65,15 @@ class ExperimentArm:
     median_reply_seconds: float | None
     replied_vs_control: ExperimentComparison | None = strawberry.field(description="Null on the control.")
     resolved_vs_control: ExperimentComparison | None
+    rated: int = strawberry.field(
+        description="Conversations with a CSAT score from a survey sent after this arm's message "
+        "(the answer that counts; with several surveys, the latest)."
+    )
+    mean_score: float | None = strawberry.field(description="Mean CSAT score (1–5); null while none rated.")
+    satisfied: ExperimentRate = strawberry.field(
+        description="CSAT 4 or 5, over the rated conversations (its `conversations` is the rated count)."
+    )
+    satisfied_vs_control: ExperimentComparison | None = strawberry.field(description="Null on the control.")
 
 
 @strawberry.type
@@ -124,6 +133,10 @@ class TemplateExperimentReport(TemplateExperiment):
                     median_reply_seconds=a["median_reply_seconds"],
                     replied_vs_control=ExperimentComparison.of(a["replied_vs_control"]),
                     resolved_vs_control=ExperimentComparison.of(a["resolved_vs_control"]),
+                    rated=a["rated"],
+                    mean_score=a["mean_score"],
+                    satisfied=ExperimentRate.of(a["satisfied"]),
+                    satisfied_vs_control=ExperimentComparison.of(a["satisfied_vs_control"]),
                 )
                 for a in r["arms"]
             ],

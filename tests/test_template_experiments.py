@@ -13,17 +13,19 @@ import time
 import uuid
 from typing import Any
 
+import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from connectors.fakes.whatsapp import inbound_text_payload
 from core.sql import fetch
-from models import AuditLog, Conversation, ResponseTemplate, ResponseTemplateVersion, Role
+from models import AuditLog, Conversation, CsatSurvey, ResponseTemplate, ResponseTemplateVersion, Role
 from models.templates import ResponseTemplateExperiment
 from resolvers import template_stats
 from resolvers.template_arms import assign_arm
 from schema.relay import decode_id, to_global_id
-from tests.helpers import error_code, gql, login, make_user, post_webhook, wa_text_payload
+from tests.helpers import error_code, eventually, gql, login, make_user, post_webhook, wa_text_payload
 
 START = """mutation($input: StartTemplateExperimentInput!) { startTemplateExperiment(input: $input) {
   id running version } }"""
@@ -35,10 +37,14 @@ REPORT = """query($id: ID!) { templateExperiment(id: $id) { running winner metho
     replied { successes conversations rate low high }
     resolved { successes conversations rate low high }
     repliedVsControl { difference low high likelihoodRatio pValue significant }
-    resolvedVsControl { difference significant } } } }"""
+    resolvedVsControl { difference significant }
+    rated meanScore satisfied { successes conversations rate low high }
+    satisfiedVsControl { difference likelihoodRatio significant } } } }"""
 SAVE = "mutation($input: SaveTemplateInput!) { saveTemplate(input: $input) { id version name } }"
 SEND = "mutation($input: SendMessageInput!) { sendMessage(input: $input) { id text metadata } }"
 RENDER = "query($id: ID!, $c: ID!) { renderTemplate(id: $id, conversationId: $c) { text arm } }"
+CSAT_ON = """mutation($c: ID!) { saveCsatSettings(channelId: $c, enabled: true, delaySeconds: 0,
+  windowSeconds: 3600, commentSeconds: 0) { enabled } }"""
 STATUS = """mutation($c: ID!) { setConversationStatus(conversationId: $c, status: RESOLVED) { status } }"""
 
 CONTROL = "Olá {{nome}}, posso ajudar em algo mais?"
@@ -132,6 +138,34 @@ def _independent(control: tuple[int, int], arm: tuple[int, int], tau2: float, al
         return (near + far) / 2
 
     return {"difference": d, "ratio": ratio, "low": edge(-1), "high": edge(+1)}
+
+
+def _independent_rate(x: int, n: int, tau2: float, alpha: float) -> tuple[float, float, float] | None:
+    """One rate's always-valid interval by definition: the θ0 where the integrated Λ(θ0) reaches
+    1/alpha on each side of x/n (bisection), clipped to [0, 1]; None with no units."""
+    if n == 0:
+        return None
+    d, v = x / n, _variance(x, n)
+
+    def edge(direction: int) -> float:
+        near, far = d, d + 2 * direction
+        for _ in range(40):
+            mid = (near + far) / 2
+            near, far = (mid, far) if _integrated_ratio(d, v, tau2, mid) < 1 / alpha else (near, mid)
+        return (near + far) / 2
+
+    return d, max(0.0, edge(-1)), min(1.0, edge(+1))
+
+
+def _wa_button(phone_number_id: str, wa_id: str, row_id: str) -> bytes:
+    """The customer chose a row of the survey's interactive list."""
+    payload = inbound_text_payload(phone_number_id, wa_id=wa_id, name="Ana Souza", text="-")
+    message = payload["entry"][0]["changes"][0]["value"]["messages"][0]
+    message.pop("text")
+    message.update(
+        type="interactive", interactive={"type": "list_reply", "list_reply": {"id": row_id, "title": "x"}}
+    )
+    return orjson.dumps(payload)
 
 
 def _two_sided_z_p(control: tuple[int, int], arm: tuple[int, int]) -> float:
@@ -315,6 +349,8 @@ async def test_outcomes_are_counted_per_arm_from_scripted_conversations(server, 
     )
     experiment_pk = decode_id(experiment_id, "TemplateExperiment")
     agent = await login(server, await make_user(Role.AGENT))
+    admin = await login(server, await make_user(Role.ADMIN))
+    await _ok(server, CSAT_ON, {"c": to_global_id("Channel", channel.id)}, admin)  # surveys on resolve
     began = time.monotonic()
 
     # Conversations until each arm has three; each gets its arm in the preview and the send.
@@ -341,14 +377,41 @@ async def test_outcomes_are_counted_per_arm_from_scripted_conversations(server, 
 
     # The script: who replies after the send (everyone wrote once before it: that does not count),
     # and which conversations are resolved.
+    phone = channel.config["phone_number_id"]
     replies = {i for i in range(len(script)) if i % 2 == 0}
-    resolved = {i for i in range(len(script)) if i % 3 == 0}
+    resolved = {i for i in range(len(script)) if i % 3 != 1}
     for i, (conversation, wa_id, _) in enumerate(script):
         if i in replies:
-            body = wa_text_payload(channel.config["phone_number_id"], wa_id, "Obrigada!", name="Ana Souza")
+            body = wa_text_payload(phone, wa_id, "Obrigada!", name="Ana Souza")
             assert (await post_webhook(server, channel, secrets["app_secret"], body)).status_code == 200
         if i in resolved:
             await _ok(server, STATUS, {"c": to_global_id("Conversation", conversation.id)}, agent)
+
+    # CSAT: each resolution sends a survey; the customers answer (typed 1–5). One changes their mind
+    # (the last answer counts), one presses a button after the window (kept, never counted), the
+    # last resolved one never answers. `rated` is what should count, worked out here.
+    rated: dict[int, int] = {}
+    for k, i in enumerate(sorted(resolved)):
+        conversation, wa_id, _ = script[i]
+
+        async def sent(cid: int = conversation.id) -> CsatSurvey | None:
+            return await CsatSurvey.get_or_none(conversation_id=cid, status="sent")
+
+        survey = await eventually(sent, timeout=30)
+        if i == max(resolved):
+            continue
+        typed = [["2", "5"], ["3"], ["4"], ["1"]][k % 4]
+        for score in typed:
+            body = wa_text_payload(phone, wa_id, score, name="Ana Souza")
+            assert (await post_webhook(server, channel, secrets["app_secret"], body)).status_code == 200
+        rated[i] = int(typed[-1])
+        if k % 4 == 2:
+            await fetch(
+                "UPDATE csat_surveys SET expires_at = now() - interval '1 second' WHERE id = $1", survey.id
+            )
+            late = _wa_button(phone, wa_id, f"csat:{survey.id}:1")
+            assert (await post_webhook(server, channel, secrets["app_secret"], late)).status_code == 200
+        assert (await CsatSurvey.get(id=survey.id)).score == rated[i]
 
     report = (await _ok(server, REPORT, {"id": experiment_id}, supervisor))["templateExperiment"]
     elapsed = time.monotonic() - began
@@ -364,6 +427,31 @@ async def test_outcomes_are_counted_per_arm_from_scripted_conversations(server, 
             )
         else:
             assert arm["meanReplySeconds"] is None
+        scores = [rated[i] for i in mine if i in rated]
+        satisfied = sum(score >= 4 for score in scores)
+        assert arm["rated"] == len(scores)
+        assert arm["meanScore"] == (pytest.approx(sum(scores) / len(scores)) if scores else None)
+        assert (arm["satisfied"]["successes"], arm["satisfied"]["conversations"]) == (satisfied, len(scores))
+        interval = _independent_rate(
+            satisfied, len(scores), template_stats.MIXING_VARIANCE, template_stats.ALPHA
+        )
+        if interval is None:
+            assert arm["satisfied"]["rate"] is arm["satisfied"]["low"] is arm["satisfied"]["high"] is None
+        else:
+            assert (arm["satisfied"]["rate"], arm["satisfied"]["low"], arm["satisfied"]["high"]) == (
+                pytest.approx(interval, abs=1e-6)
+            )
+    assert sum(a["rated"] for a in report["arms"]) == len(rated) >= 2
+    a, b = report["arms"]
+    assert a["satisfiedVsControl"] is None
+    units = [(a["satisfied"]["successes"], a["rated"]), (b["satisfied"]["successes"], b["rated"])]
+    if a["rated"] and b["rated"]:
+        expected = _independent(*units, template_stats.MIXING_VARIANCE, template_stats.ALPHA)
+        assert b["satisfiedVsControl"]["difference"] == pytest.approx(expected["difference"])
+        assert b["satisfiedVsControl"]["likelihoodRatio"] == pytest.approx(expected["ratio"], rel=1e-6)
+        assert b["satisfiedVsControl"]["significant"] is False  # under 10 rated per arm
+    else:
+        assert b["satisfiedVsControl"] == {"difference": None, "likelihoodRatio": None, "significant": False}
     assert report["winner"] is None  # a handful of conversations decides nothing
 
     # Stopped: new sends are outside the experiment, and the report stays as it was.
