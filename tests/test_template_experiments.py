@@ -398,6 +398,12 @@ async def test_outcomes_are_counted_per_arm_from_scripted_conversations(server, 
             return await CsatSurvey.get_or_none(conversation_id=cid, status="sent")
 
         survey = await eventually(sent, timeout=30)
+
+        async def delivered(message_id: int | None = survey.message_id) -> bool:
+            rows = await fetch("SELECT status FROM messages WHERE id = $1", message_id)
+            return bool(rows) and rows[0]["status"] != "queued"
+
+        await eventually(delivered, timeout=30)  # the customer has the question before answering
         if i == max(resolved):
             continue
         typed = [["2", "5"], ["3"], ["4"], ["1"]][k % 4]
