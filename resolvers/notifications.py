@@ -222,7 +222,9 @@ async def _recipients(
     conn: BaseDBAsyncClient, type_: str, payload: dict[str, Any]
 ) -> list[tuple[int, dict[str, Any]]]:
     if type_ == "ACTIVITY_ADDED":
-        activity = payload["activity"]
+        activity = payload.get("activity")
+        if not isinstance(activity, dict):
+            return []
         to = (activity.get("data") or {}).get("to_user_id")
         if activity["type"] != "assigned" or to is None or to == activity.get("actor_id"):
             return []
@@ -250,7 +252,11 @@ async def _recipients(
             "data": {"alert_id": alert["id"], "rule_id": alert["rule_id"]},
         }
         return [(p["id"], content) for p in people]
-    message = payload["message"]
+    message = payload.get("message")
+    if not isinstance(message, dict):
+        # An event of another shape (a hand-written one, an erased payload): nobody to notify. It
+        # must not raise: the cursor would stop on it and every later notification with it.
+        return []
     cid, text = message["conversation_id"], message.get("text") or ""
     data = {"conversation_id": cid, "message_id": message["id"]}
     if message["direction"] == "inbound":

@@ -19,7 +19,9 @@ from starlette.routing import Route
 from connectors.fakes.server import serve_app
 from connectors.notify_channels import DeliveryFailed
 from core import tasks
+from core.events import committed, conversation_stream, emit
 from core.settings import get_settings
+from core.sql import in_transaction
 from models import Notification, NotificationDelivery, Role, User
 from resolvers import notifications
 from schema.relay import to_global_id
@@ -253,3 +255,17 @@ async def test_email_and_slack_deliveries_and_quiet_hours(server, monkeypatch):
 
 async def _all_sent(user: User) -> bool:
     return all(d.state == "sent" for d in await _deliveries(user))
+
+
+async def test_an_event_of_another_shape_does_not_stop_the_notifier(server):
+    """The notifier reads the whole log after one cursor: an event it cannot read (a hand-written
+    one, an erased payload) is passed over, and the assignment after it is still notified."""
+    agent = await _agent()
+    _, channel = await _team("manual", [agent])
+    conversation = await _arrive(channel)
+    async with in_transaction() as conn:
+        await emit(conn, conversation_stream(conversation.id), "MESSAGE_CREATED", {"erased": True})
+        await emit(conn, conversation_stream(conversation.id), "ACTIVITY_ADDED", {})
+    committed()
+    await _assign(server, conversation.id, agent)
+    await _notified(agent, "assignment")
