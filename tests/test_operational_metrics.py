@@ -20,7 +20,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 
 from core.worker_supervisor import QueueLengths
-from models import Conversation, Customer, CustomerIdentity, Message, Role, SlaPolicy, SlaTimer
+from models import Conversation, Customer, CustomerIdentity, Message, Role, SlaPolicy, SlaTimer, Team
 from resolvers import sla
 from schema.relay import to_global_id
 from tests.conftest import requires_redis
@@ -91,7 +91,12 @@ async def test_sla_warnings_and_breaches_are_counted(server):
     conversation = await Conversation.create(
         channel=channel, customer=customer, identity=identity, platform="telegram", last_message_at=t0
     )
-    policy = await SlaPolicy.create(name=f"metrics-{uuid.uuid4().hex[:6]}", first_response_seconds=3600)
+    # A team of its own: a catch-all policy would outrank the policies later tests create in this
+    # shared database (policies are picked by position, then id) and hand them its timers.
+    team = await Team.create(name=f"sla-metrics-{uuid.uuid4().hex[:6]}")
+    policy = await SlaPolicy.create(
+        name=f"metrics-{uuid.uuid4().hex[:6]}", team=team, first_response_seconds=3600
+    )
     await SlaTimer.create(
         conversation=conversation, policy=policy, kind="first_response", started_at=t0,
         due_at=t0 + timedelta(hours=1), warn_at=t0 + timedelta(minutes=55),
