@@ -61,25 +61,18 @@ async def record(
     details: dict[str, Any] | None = None,
     ip: str | None = None,
 ) -> None:
-    columns = ["actor_id", "action", "target_type", "target_id", "details", "ip"]
-    values: list[Any] = [
-        actor.user_id if actor else None,
-        action,
-        target_type,
-        None if target_id is None else str(target_id),
-        orjson.dumps(details or {}).decode(),
-        ip or CLIENT_ADDRESS.get(),
-    ]
-    # An API key acting (core/auth.Actor.api_key_id, where keys exist) is recorded as that key.
-    api_key_id = getattr(actor, "api_key_id", None)
-    if api_key_id is not None:
-        columns.append("api_key_id")
-        values.append(api_key_id)
-    placeholders = ", ".join(
-        f"${i}" + ("::jsonb" if c == "details" else "") for i, c in enumerate(columns, 1)
-    )
     await conn.execute_query(
-        f"INSERT INTO audit_log ({', '.join(columns)}, created_at) VALUES ({placeholders}, now())", values
+        "INSERT INTO audit_log (actor_id, api_key_id, action, target_type, target_id, details, ip, created_at) "
+        "VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, now())",
+        [
+            actor.user_id if actor else None,
+            actor.api_key_id if actor else None,  # an action by an API key is audited as that key
+            action,
+            target_type,
+            None if target_id is None else str(target_id),
+            orjson.dumps(details or {}).decode(),
+            ip or CLIENT_ADDRESS.get(),
+        ],
     )
 
 
@@ -139,8 +132,7 @@ async def list_entries(
     if filter.actor_user_id is not None:
         where.append(f"a.actor_id = {arg(filter.actor_user_id)}")
     if filter.actor_api_key_id is not None:
-        # Read through to_jsonb: the api_key_id column exists only where API keys do.
-        where.append(f"(to_jsonb(a) ->> 'api_key_id') = {arg(str(filter.actor_api_key_id))}")
+        where.append(f"a.api_key_id = {arg(filter.actor_api_key_id)}")
     if filter.action:
         if filter.action.endswith("."):
             where.append(f"starts_with(a.action, {arg(filter.action)})")
@@ -155,7 +147,7 @@ async def list_entries(
     if filter.until is not None:
         where.append(f"a.created_at < {arg(filter.until)}")
     rows = await fetch(
-        "SELECT a.id, a.actor_id, (to_jsonb(a) ->> 'api_key_id')::bigint AS api_key_id, a.action, "
+        "SELECT a.id, a.actor_id, a.api_key_id, a.action, "
         "a.target_type, a.target_id, a.details::text AS details, a.ip, a.created_at "
         f"FROM audit_log a WHERE {' AND '.join(where)} ORDER BY a.id DESC LIMIT {arg(size + 1)}",
         *args,
