@@ -58,7 +58,14 @@ os.environ.update(
 for name in ("DATABASE_URL", "REDIS_URL"):
     os.environ.pop(name, None)
 
-from tests.faults.cluster import Cluster, PrivatePostgres, PrivateRedis, Service, free_port, make_root  # noqa: E402
+from tests.faults.cluster import (  # noqa: E402
+    Cluster,
+    PrivatePostgres,
+    PrivateRedis,
+    api_and_worker_services,
+    free_port,
+    make_root,
+)
 
 
 def rss_kib(pids: list[int]) -> int:
@@ -284,21 +291,7 @@ async def main() -> int:
             "GRAPHQL_COST_PER_MINUTE": "1000000000",
             "ACCESS_TOKEN_TTL": str(int(MINUTES * 60 + 3600)),  # the agents stay signed in throughout
         }
-        apis = [
-            Service(
-                f"api{i}",
-                ["serve", "--host", "127.0.0.1", "--port", str(p), "--workers", "1"],
-                env,
-                root / f"api{i}.log",
-            )
-            for i, p in enumerate(ports)
-        ]
-        workers = [
-            Service(
-                f"worker{i}", ["worker", "--processes", "1", "--threads", "8"], env, root / f"worker{i}.log"
-            )
-            for i in range(2)
-        ]
+        apis, workers = api_and_worker_services(root, env, ports)
         cluster = Cluster(root, postgres, redis, db_url, apis, workers, bases)
         stop = asyncio.Event()
         try:

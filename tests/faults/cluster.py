@@ -268,5 +268,26 @@ class Cluster:
         )
 
 
+def api_and_worker_services(
+    root: Path, env: dict[str, str], ports: list[int], workers: int = 2
+) -> tuple[list[Service], list[Service]]:
+    """The deployment the fault suite and the soak run: one `pytake serve` per port (one process
+    each, so a SIGKILL takes down exactly one) and `workers` `pytake worker` processes."""
+    apis = [
+        Service(
+            f"api{i}",
+            ["serve", "--host", "127.0.0.1", "--port", str(p), "--workers", "1"],
+            env,
+            root / f"api{i}.log",
+        )
+        for i, p in enumerate(ports)
+    ]
+    worker_services = [
+        Service(f"worker{i}", ["worker", "--processes", "1", "--threads", "8"], env, root / f"worker{i}.log")
+        for i in range(workers)
+    ]
+    return apis, worker_services
+
+
 def make_root() -> Path:
     return Path(tempfile.mkdtemp(prefix="pytake-faults-"))

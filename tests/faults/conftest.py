@@ -22,7 +22,14 @@ import pytest
 import pytest_asyncio
 from starlette.responses import JSONResponse
 
-from tests.faults.cluster import Cluster, PrivatePostgres, PrivateRedis, Service, free_port, make_root
+from tests.faults.cluster import (
+    Cluster,
+    PrivatePostgres,
+    PrivateRedis,
+    api_and_worker_services,
+    free_port,
+    make_root,
+)
 
 ROOT_DIR = make_root()
 os.environ.update(
@@ -192,21 +199,7 @@ async def world() -> AsyncIterator[World]:
     ports = [free_port(), free_port()]
     bases = [f"http://127.0.0.1:{p}" for p in ports]
     env = _service_env(db_url, redis.url, bases[0])
-    apis = [
-        Service(
-            f"api{i}",
-            ["serve", "--host", "127.0.0.1", "--port", str(p), "--workers", "1"],
-            env,
-            ROOT_DIR / f"api{i}.log",
-        )
-        for i, p in enumerate(ports)
-    ]
-    workers = [
-        Service(
-            f"worker{i}", ["worker", "--processes", "1", "--threads", "8"], env, ROOT_DIR / f"worker{i}.log"
-        )
-        for i in range(2)
-    ]
+    apis, workers = api_and_worker_services(ROOT_DIR, env, ports)
     cluster = Cluster(ROOT_DIR, postgres, redis, db_url, apis, workers, bases)
     channels, all_secrets, agents = await _seed(db_url, fakes, bases)
     try:
