@@ -80,6 +80,27 @@ def rss_kib(pids: list[int]) -> int:
     return total
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time a group of processes has used so far (with their waited-for children,
+    so a uvicorn or Dramatiq worker that was replaced still counts)."""
+    ticks = 0
+    for pid in pids:
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            # Fields after the command name (which may hold spaces): utime, stime, cutime, cstime are 14-17.
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += sum(int(f) for f in fields[11:15])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine since boot, all cores, from /proc/stat."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    total = sum(values[:8])  # steal included, guest already counted in user
+    hz = os.sysconf("SC_CLK_TCK")
+    return (total - idle) / hz, total / hz
+
+
 def postgres_pids(data_dir: Path) -> list[int]:
     """The postmaster (first line of postmaster.pid) and its children."""
     with contextlib.suppress(OSError, ValueError):
@@ -323,6 +344,15 @@ async def main() -> int:
                     }
                 views.append(asyncio.create_task(follow(bases[n % 2], token, q, v, seen, stop)))
             samples: list[dict[str, int]] = []
+            cpu: list[dict[str, float]] = []  # CPU share of one core per process group, per interval
+            groups = {
+                **{s.name: s.pids for s in [*apis, *workers]},
+                "postgres": lambda: postgres_pids(postgres.data),
+                "redis": lambda: [redis.proc.pid] if redis.proc else [],
+                "soak (load)": lambda: [os.getpid()],
+            }
+            last_cpu = {name: cpu_seconds(pids()) for name, pids in groups.items()}
+            last_machine, last_at = machine_busy(), time.monotonic()
             sizes: list[dict[str, tuple[int, int, int]]] = []
             until = time.monotonic() + MINUTES * 60
             steady = asyncio.create_task(load.steady(tokens[0], until))
@@ -334,6 +364,14 @@ async def main() -> int:
                 sample["redis"] = rss_kib([redis.proc.pid] if redis.proc else [])
                 sample["soak (load)"] = rss_kib([os.getpid()])
                 samples.append(sample)
+                now_cpu = {name: cpu_seconds(pids()) for name, pids in groups.items()}
+                now_machine, now_at = machine_busy(), time.monotonic()
+                interval = now_at - last_at
+                share = {n: (now_cpu[n] - last_cpu[n]) / interval for n in groups}
+                busy, total = (now_machine[i] - last_machine[i] for i in (0, 1))
+                share["machine busy"] = busy / total * (os.cpu_count() or 1) if total else 0.0
+                cpu.append(share)
+                last_cpu, last_machine, last_at = now_cpu, now_machine, now_at
                 table = await cluster.sql(
                     "SELECT c.relname AS name, pg_relation_size(c.oid) AS heap, pg_indexes_size(c.oid) AS idx, "
                     "COALESCE(s.n_dead_tup, 0) AS dead FROM pg_class c LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid "
@@ -352,7 +390,7 @@ async def main() -> int:
             for view in views:
                 view.cancel()
             await asyncio.gather(*views, return_exceptions=True)
-            return report(samples, sizes, load, seen, time.monotonic() - started)
+            return report(samples, sizes, cpu, load, seen, time.monotonic() - started)
         finally:
             cluster.stop()
             if not os.environ.get("SOAK_KEEP"):
@@ -362,6 +400,7 @@ async def main() -> int:
 def report(
     samples: list[dict[str, int]],
     sizes: list[dict[str, tuple[int, int, int]]],
+    cpu: list[dict[str, float]],
     load: Load,
     seen: Counter[str],
     seconds: float,
@@ -377,6 +416,13 @@ def report(
     print("\n  RSS (MB) per minute\n  min  " + " ".join(f"{n:>12}" for n in names))
     for minute, sample in enumerate(samples, 1):
         print(f"  {minute:3d}  " + " ".join(f"{sample[n] / 1024:12.0f}" for n in names))
+    cores = os.cpu_count() or 1
+    print(
+        f"\n  CPU (cores used, of {cores}) per minute: where the time went, and whether the machine was the limit"
+        "\n  min  " + " ".join(f"{n:>12}" for n in (cpu[0] if cpu else {}))
+    )
+    for minute, share in enumerate(cpu, 1):
+        print(f"  {minute:3d}  " + " ".join(f"{v:12.2f}" for v in share.values()))
     print("\n  PostgreSQL heap / indexes (MB), dead tuples\n  min  " + " ".join(f"{t:>24}" for t in TABLES))
     for minute, size in enumerate(sizes, 1):
         cells = (

@@ -29,10 +29,11 @@ import orjson
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from core.bus import RESYNC, EventBus
-from core.outage import patiently
+from core.outage import Throttled, patiently, unavailable
 from core.sql import fetch, fetchrow
 
 log = logging.getLogger(__name__)
+_flush_outage = Throttled(log, every=30.0)
 
 INBOX = "inbox"
 _BATCH = 1000
@@ -131,8 +132,15 @@ class EventLog:
                 await self.flush()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("event flush failed; retrying on the next sweep")
+            except Exception as exc:
+                server = unavailable(exc)
+                if server is None:
+                    log.exception("event flush failed; retrying on the next sweep")
+                else:  # an outage fails every sweep: one line per 30 s, no traceback
+                    _flush_outage.warning(
+                        f"event flush waiting for {server}; retrying on the next sweep",
+                        error=repr(exc),
+                    )
 
     async def flush(self) -> int:
         """Sequence and publish every committed outbox row. Returns how many were published."""
