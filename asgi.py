@@ -102,8 +102,17 @@ async def readyz(request: Request) -> Response:
             checks["broker"] = bool(await asyncio.to_thread(broker.client.ping))  # type: ignore[attr-defined]
         except Exception:
             checks["broker"] = False
-    ready = all(checks.values())
-    return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+    # Ready means "send me traffic": true while PostgreSQL answers. Without Redis this process still
+    # serves reads and accepts webhooks (rate limits per process, tasks kept in the task outbox), so
+    # a Redis outage is reported as degraded, not unready: a load balancer that dropped every pod
+    # would answer the platforms itself, without PyTake's Retry-After and without storing anything.
+    for server, ok in checks.items():
+        metrics.DEPENDENCY_UP.labels(server).set(1 if ok else 0)
+    ready = checks["database"]
+    degraded = sorted(name for name, ok in checks.items() if not ok and name != "database")
+    return JSONResponse(
+        {"ready": ready, "degraded": degraded, "checks": checks}, status_code=200 if ready else 503
+    )
 
 
 async def metrics_endpoint(request: Request) -> Response:

@@ -40,3 +40,11 @@ SLA_EVENTS = Counter("pytake_sla_events_total", "SLA timers warned or breached",
 # Set by the alert evaluator to the number of open alerts per severity; among processes the last
 # value written wins (its evaluation is the latest).
 ALERTS_OPEN = Gauge("pytake_alerts_open", "Alerts open now", ["severity"], multiprocess_mode="mostrecent")
+# Set on every /readyz probe: 1 while the process reaches that server (database, bus, broker), 0 not.
+# The lowest value among live processes counts: one process cut off is an outage to look at.
+DEPENDENCY_UP = Gauge(
+    "pytake_dependency_up",
+    "Whether this process reaches the server at its last readiness probe",
+    ["server"],
+    multiprocess_mode="livemin",
+)

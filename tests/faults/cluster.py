@@ -241,7 +241,8 @@ class Cluster:
             for base, api in zip(self.bases, self.apis, strict=True):
                 while True:
                     with contextlib.suppress(httpx.HTTPError):
-                        if (await client.get(f"{base}/readyz")).status_code == 200:
+                        ready = await client.get(f"{base}/readyz")
+                        if ready.status_code == 200 and all(ready.json()["checks"].values()):
                             break
                     if api.proc is not None and api.proc.poll() is not None:
                         raise RuntimeError(f"{api.name} exited: {api.log.read_text()[-3000:]}")

@@ -98,6 +98,9 @@ async def test_redis_down_serves_reads_and_webhooks_and_jobs_resume(world: World
                 assert r.status_code == 200, (base, r.status_code, r.text[:300])
                 status, body = await graphql(client, base, READ, {}, token)
                 assert status == 200 and "errors" not in body, (base, body)
+                # Still ready (it serves), reported degraded: a probe must not drop every pod now.
+                ready = await client.get(f"{base}/readyz")
+                assert ready.status_code == 200 and "bus" in ready.json()["degraded"], ready.text
             reply = {"conversationId": conversation, "clientMessageId": f"{run}-r", "text": f"{run} reply"}
             status, body = await graphql(client, world.bases[0], SEND, {"input": reply}, token)
             assert status == 200 and body["data"]["sendMessage"]["status"] == "QUEUED", body
