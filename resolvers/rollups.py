@@ -29,7 +29,11 @@ from resolvers.sla import BusinessHours
 log = logging.getLogger(__name__)
 
 CURSOR = "rollups"
-BATCH = 500
+# Events per transaction. A conversation named by many events in one batch is re-derived once, and
+# re-deriving is what costs (it reads the conversation whole), so a busy log is read in large
+# batches; the conversations are then refreshed CHUNK at a time to bound the rows held in memory.
+BATCH = 5000
+CHUNK = 200
 ANY_PLATFORM, ANY_ID, ANY_LABEL = "*", -1, ""
 GRAINS = ("h", "d")
 ACTIVITY_TYPES = ("assigned", "unassigned", "transferred", "escalated", "flow_handed_off", "status_changed")
@@ -145,14 +149,33 @@ async def current_facts(conn: BaseDBAsyncClient, ids: list[int]) -> dict[int, li
     }
 
 
-async def _stored_facts(conn: BaseDBAsyncClient, ids: list[int]) -> list[Fact]:
+async def _stored_facts(conn: BaseDBAsyncClient, ids: list[int]) -> list[tuple[int, int, Fact]]:
+    """(row id, conversation id, fact) of every stored fact of these conversations."""
     rows = await fetch(
-        "SELECT metric, at, n, value, business, platform, channel_id, team_id, agent_id, labels "
-        "FROM metric_facts WHERE conversation_id = ANY($1::int[])",
+        "SELECT id, conversation_id, metric, at, n, value, business, platform, channel_id, team_id, agent_id, "
+        "labels FROM metric_facts WHERE conversation_id = ANY($1::int[])",
         ids,
         conn=conn,
     )
-    return [Fact(**{**r, "labels": tuple(r["labels"])}) for r in rows]
+    return [
+        (
+            r["id"],
+            r["conversation_id"],
+            Fact(
+                r["metric"],
+                r["at"],
+                r["n"],
+                r["value"],
+                r["business"],
+                r["platform"],
+                r["channel_id"],
+                r["team_id"],
+                r["agent_id"],
+                tuple(r["labels"]),
+            ),
+        )
+        for r in rows
+    ]
 
 
 # ---- writing ------------------------------------------------------------------------------------
@@ -162,15 +185,28 @@ async def refresh(conn: BaseDBAsyncClient, ids: Iterable[int]) -> int:
     """Bring the facts and roll-ups of these conversations up to date (inside the caller's
     transaction, which must hold the cursor's lock). Returns how many roll-up rows changed."""
     ids = sorted(set(ids))
-    if not ids:
-        return 0
+    return sum([await _refresh_chunk(conn, ids[i : i + CHUNK]) for i in range(0, len(ids), CHUNK)])
+
+
+async def _refresh_chunk(conn: BaseDBAsyncClient, ids: list[int]) -> int:
     new = await current_facts(conn, ids)
-    old = await _stored_facts(conn, ids)
-    fresh = [(cid, f) for cid, facts in new.items() for f in facts]
-    changes = deltas(old, (f for _, f in fresh))
-    if Counter(old) != Counter(f for _, f in fresh):
-        await conn.execute_query("DELETE FROM metric_facts WHERE conversation_id = ANY($1::int[])", [ids])
-        await _insert_facts(conn, fresh)
+    # Match the stored facts against the fresh ones: only those that no longer hold are deleted
+    # and only the new ones inserted (a new message adds a few facts to a long conversation; it
+    # does not rewrite all of them).
+    unmatched = Counter((cid, f) for cid, facts in new.items() for f in facts)
+    gone_ids: list[int] = []
+    gone: list[Fact] = []
+    for row_id, cid, fact in await _stored_facts(conn, ids):
+        if unmatched[(cid, fact)] > 0:
+            unmatched[(cid, fact)] -= 1
+        else:
+            gone_ids.append(row_id)
+            gone.append(fact)
+    added = [(cid, f) for (cid, f), times in unmatched.items() for _ in range(times)]
+    if gone_ids:
+        await conn.execute_query("DELETE FROM metric_facts WHERE id = ANY($1::bigint[])", [gone_ids])
+    await _insert_facts(conn, added)
+    changes = deltas(gone, (f for _, f in added))
     await _apply(conn, changes)
     return len(changes)
 
