@@ -26,6 +26,7 @@ from models.flows import (
 )
 from models.messages import Direction, Message, MessageStatus, MessageStatusChange, OrphanStatus
 from models.metrics import MetricCursor, MetricFact, MetricRollup
+from models.metrics_history import AgentStatusLog, ConversationStateLog, ConversationWorkLog
 from models.modules import ModuleConfiguration, ModuleState
 from models.notifications import Notification, NotificationDelivery, NotificationPreference, NotifierCursor
 from models.prices import Conversion, ConversionLabel, PlatformPrice
@@ -53,6 +54,7 @@ from models.webhooks import WebhookAttempt, WebhookDelivery, WebhookDispatcher, 
 from models.whatsapp_templates import WhatsappTemplate, WhatsappTemplateSync
 
 __all__ = [
+    "AgentStatusLog",
     "Alert",
     "AlertEvaluation",
     "AlertRule",
@@ -64,7 +66,9 @@ __all__ = [
     "ChannelCursor",
     "Conversation",
     "ConversationActivity",
+    "ConversationStateLog",
     "ConversationStatus",
+    "ConversationWorkLog",
     "Conversion",
     "ConversionLabel",
     "CsatAnswer",

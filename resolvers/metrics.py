@@ -27,6 +27,7 @@ import numpy as np
 from core.auth import Actor, Role
 from core.sql import fetch
 from resolvers import metrics_histogram as histogram
+from resolvers import metrics_presence
 from resolvers.errors import BadInput, Forbidden
 from resolvers.metrics_facts import COUNTS, DURATIONS
 from resolvers.rollups import ANY_ID, ANY_PLATFORM
@@ -45,10 +46,15 @@ _NO_TEAM = -2  # a supervisor in no team: a team id no row has
 @dataclass(frozen=True)
 class MetricDefinition:
     name: str
-    kind: str  # duration, count, ratio
+    kind: str  # duration, count, ratio, sum (seconds: the total is the value)
     description: str
     numerator: str | None = None
     denominator: tuple[str, ...] = ()
+    # Ratios of recorded time (resolvers/metrics_presence.py): what each side adds up, "n" (the
+    # count) or "total" (the summed seconds); COVERED is the seconds of the bucket within the range.
+    numerator_of: str = "n"
+    denominator_of: str = "n"
+    scale: float = 1.0
 
 
 def _d(
@@ -104,6 +110,87 @@ REGISTRY: dict[str, MetricDefinition] = {
     )
 }
 assert set(DURATIONS) | set(COUNTS) <= set(REGISTRY)
+
+COVERED = "@covered"  # a ratio's denominator: the seconds of the bucket within the range
+
+
+def _h(name: str, description: str) -> MetricDefinition:
+    return MetricDefinition(name, "duration", description)
+
+
+def _per(
+    name: str, description: str, top: str, of: str, bottom: tuple[str, ...], under: str, scale: float = 1.0
+) -> MetricDefinition:
+    return MetricDefinition(name, "ratio", description, top, bottom, of, under, scale)
+
+
+# Handling time, productivity, load and queue wait, from recorded history (resolvers/metrics_presence.py).
+REGISTRY.update(
+    (m.name, m)
+    for m in (
+        _h("handling_time", "an agent's active time on an ended care cycle (open and typing or replying)"),
+        _h("handling_time_short", "handling time of cycles with at most 5 messages and no transfer"),
+        _h("handling_time_medium", "handling time of cycles with 6 to 20 messages and no transfer"),
+        _h("handling_time_long", "handling time of cycles with more than 20 messages and no transfer"),
+        _h("handling_time_transferred", "handling time of cycles with a transfer"),
+        _h("queue_wait_time", "entering a team's queue → assigned to an agent"),
+        MetricDefinition("open_seconds", "sum", "seconds conversations were open or pending"),
+        MetricDefinition("queued_seconds", "sum", "seconds conversations waited in a queue"),
+        MetricDefinition("assigned_seconds", "sum", "seconds conversations were open and assigned"),
+        MetricDefinition("online_seconds", "sum", "seconds agents were online"),
+        MetricDefinition("away_seconds", "sum", "seconds agents were away"),
+        MetricDefinition("capacity_seconds", "sum", "capacity × seconds agents were online or away"),
+        _per(
+            "load_open", "open conversations at a time, on average", "open_seconds", "total", (COVERED,), "n"
+        ),
+        _per(
+            "load_queued",
+            "queued conversations at a time, on average",
+            "queued_seconds",
+            "total",
+            (COVERED,),
+            "n",
+        ),
+        _per(
+            "load_assigned",
+            "assigned conversations at a time, on average",
+            "assigned_seconds",
+            "total",
+            (COVERED,),
+            "n",
+        ),
+        _per(
+            "utilisation",
+            "assigned conversation-seconds / capacity × connected seconds",
+            "assigned_seconds",
+            "total",
+            ("capacity_seconds",),
+            "total",
+        ),
+        _per(
+            "messages_per_active_hour",
+            "agent replies / hours online or away",
+            "agent_replies",
+            "n",
+            ("online_seconds", "away_seconds"),
+            "total",
+            3600.0,
+        ),
+        MetricDefinition("open_now", "now", "open or pending conversations now"),
+        MetricDefinition("queued_now", "now", "conversations in a team's queue now"),
+        MetricDefinition("assigned_now", "now", "open or pending conversations with an assignee now"),
+        _per(
+            "resolutions_per_day",
+            "resolutions / days in the bucket",
+            "resolutions",
+            "n",
+            (COVERED,),
+            "n",
+            86400.0,
+        ),
+    )
+)
+assert set(metrics_presence.DURATIONS) | set(metrics_presence.SUMS) <= set(REGISTRY)
 
 DASHBOARD = (
     "first_response_time",
@@ -221,7 +308,7 @@ def _plan(
     for name in names:
         d = REGISTRY[name]
         for b in (name,) if d.kind != "ratio" else (d.numerator, *d.denominator):
-            if b not in base:
+            if b not in base and b != COVERED and d.kind != "now":
                 base.append(b)  # type: ignore[arg-type]
     hour = timedelta(hours=1)
     floor = start.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
@@ -385,6 +472,7 @@ async def compute(
     plan = _plan(names, range_, group_by, bucket, tz)
     wanted = await scoped(actor, filter_ or MetricFilter())
     sums = await _read(plan, wanted)
+    covered = _covered(plan) if any(COVERED in REGISTRY[n].denominator for n in plan.names) else {}
     groups = sorted({k[1:] for k in sums}, key=lambda k: tuple((x is None, str(x)) for x in k))
     rows = []
     for name in plan.names:
@@ -395,7 +483,24 @@ async def compute(
                 "bucket": group[0],
                 "group": {g: v for g, v in zip(plan.group_by, group[1:], strict=True)},
             }
-            if definition.kind == "ratio":
+            if definition.kind == "ratio" and COVERED in definition.denominator:
+                if (definition.numerator, *group) not in sums:
+                    continue
+                row.update(_per_time(definition, sums, group, covered))
+            elif definition.kind == "ratio" and "total" in (
+                definition.numerator_of,
+                definition.denominator_of,
+            ):
+                top = sums.get((definition.numerator, *group), {}).get(definition.numerator_of, 0)
+                bottom = sum(
+                    sums.get((d, *group), {}).get(definition.denominator_of, 0)
+                    for d in definition.denominator
+                )
+                if not bottom and not top:
+                    continue
+                value = top / bottom * definition.scale if bottom else None
+                row.update(count=round(bottom), numerator=round(top), denominator=bottom, value=value)
+            elif definition.kind == "ratio":
                 top = sums.get((definition.numerator, *group), {}).get("n", 0)
                 bottom = sum(sums.get((d, *group), {}).get("n", 0) for d in definition.denominator)
                 if not bottom and not top:
@@ -403,17 +508,72 @@ async def compute(
                 row.update(
                     count=bottom, numerator=top, denominator=bottom, value=top / bottom if bottom else None
                 )
+            elif definition.kind == "sum":
+                acc = sums.get((name, *group))
+                if acc is None or acc["n"] == 0:
+                    continue
+                row.update(count=acc["n"], value=acc["total"])
             else:
                 acc = sums.get((name, *group))
                 if acc is None or acc["n"] == 0:
                     continue
                 row.update(_duration_row(acc) if definition.kind == "duration" else {"count": acc["n"]})
             rows.append(row)
+    now = [n for n in plan.names if REGISTRY[n].kind == "now"]
+    if now:  # counted in the conversations now, whatever the range and bucket
+        for name, key, n in await metrics_presence.load_now(
+            now,
+            wanted.platforms,
+            wanted.channel_ids,
+            wanted.team_ids,
+            wanted.agent_ids,
+            wanted.label,
+            plan.group_by,
+        ):
+            rows.append(
+                {
+                    "metric": name,
+                    "bucket": None,
+                    "group": dict(zip(plan.group_by, key, strict=True)),
+                    "count": n,
+                }
+            )
     if len(rows) > MAX_ROWS:
         raise BadInput(
             f"the answer would exceed {MAX_ROWS} rows; narrow the range or the grouping", field="groupBy"
         )
     return rows
+
+
+def _covered(plan: _Plan) -> dict[Any, float]:
+    """Seconds of each bucket within the range (the hours starting in it), keyed as `_read` keys
+    the buckets: the denominator of averages over time and of rates per day."""
+    out: dict[Any, float] = defaultdict(float)
+    hour = plan.start
+    while hour < plan.end:
+        local = hour.astimezone(plan.zone)
+        if plan.bucket is None:
+            key: Any = None
+        elif plan.bucket == "hour":
+            key = hour.astimezone(plan.zone)
+        elif plan.bucket == "hour_of_day":
+            key = local.hour
+        else:
+            day = local.date() if plan.bucket == "day" else local.date() - timedelta(days=local.weekday())
+            key = datetime(day.year, day.month, day.day, tzinfo=plan.zone)
+        out[key] += 3600.0
+        hour += timedelta(hours=1)
+    return out
+
+
+def _per_time(
+    definition: MetricDefinition, sums: dict[tuple, dict[str, Any]], group: tuple, covered: dict[Any, float]
+) -> dict[str, Any]:
+    """A quantity per second of the bucket (an average level), scaled (e.g. per day)."""
+    top = sums[(definition.numerator, *group)][definition.numerator_of]
+    seconds = covered.get(group[0], 0.0)
+    value = top / seconds * definition.scale if seconds else None
+    return {"count": round(seconds), "numerator": round(top), "denominator": seconds, "value": value}
 
 
 async def dashboard(

@@ -109,6 +109,8 @@ class _Cycle:
     responded: bool = False
     waiting_since: datetime | None = None
     transfers: int = 0
+    messages: int = 0  # customer messages and messages out (not notes) while the cycle was open
+    end: datetime | None = None
 
 
 @dataclass
@@ -121,6 +123,7 @@ class _Walk:
     assignee: int | None = None
     awaiting_reaction: tuple[int, datetime] | None = None
     first_cycle_fcr: tuple[datetime, int | None] | None = None
+    cycles_seen: list[_Cycle] = field(default_factory=list)
 
     def add(
         self,
@@ -163,10 +166,12 @@ class _Walk:
             self.open_cycle(at)
         elif self.cycle.responded and self.cycle.waiting_since is None:
             self.cycle.waiting_since = at
+        self.cycle.messages += 1  # type: ignore[union-attr]
 
     def open_cycle(self, at: datetime) -> None:
         self.cycles += 1
         self.cycle = _Cycle(at, self.cycles)
+        self.cycles_seen.append(self.cycle)
         self.add("cycles_started", at, agent=self.assignee)
         self.add("conversations_started" if self.cycles == 1 else "reopenings", at, agent=self.assignee)
         if self.cycles == 2:
@@ -176,6 +181,8 @@ class _Walk:
         at = message["created_at"]
         sender = message.get("sender_id")
         self.add("messages_out", at, agent=sender, message=message)
+        if self.cycle is not None:
+            self.cycle.messages += 1
         self._delivery(message)
         if not is_agent_reply(message):
             if sender is None and self.cycle is not None and not self.cycle.responded:
@@ -256,17 +263,16 @@ class _Walk:
         self.add("resolutions", at, agent=self.assignee)
         if cycle.index == 1 and cycle.transfers == 0:
             self.first_cycle_fcr = (at, self.assignee)
+        cycle.end = at
         self.cycle = None
 
 
-def facts_of(
+def _walked(
     conversation: Mapping[str, Any],
     messages: Iterable[Mapping[str, Any]],
     activities: Iterable[Mapping[str, Any]],
-    calendar: BusinessHours | None = None,
-) -> list[Fact]:
-    """Every fact of one conversation. Messages and activities are walked in time order; at the
-    same instant an activity goes first (an assignment is recorded before the reply it allows)."""
+    calendar: BusinessHours | None,
+) -> _Walk:
     walk = _Walk(conversation, calendar)
     timeline: list[tuple[datetime, int, int, str, Mapping[str, Any]]] = []
     for activity in activities:
@@ -283,7 +289,41 @@ def facts_of(
             walk.inbound(row)
         else:
             walk.outbound(row)
+    return walk
+
+
+def facts_of(
+    conversation: Mapping[str, Any],
+    messages: Iterable[Mapping[str, Any]],
+    activities: Iterable[Mapping[str, Any]],
+    calendar: BusinessHours | None = None,
+) -> list[Fact]:
+    """Every fact of one conversation. Messages and activities are walked in time order; at the
+    same instant an activity goes first (an assignment is recorded before the reply it allows)."""
+    walk = _walked(conversation, messages, activities, calendar)
     if walk.first_cycle_fcr is not None:
         at, agent = walk.first_cycle_fcr
         walk.add("first_contact_resolutions", at, agent=agent)
     return walk.facts
+
+
+@dataclass(frozen=True)
+class CareCycle:
+    """One care cycle as the walk above sees it: when it started and ended (None: still open),
+    how many messages (in and out, not notes) and transfers it had."""
+
+    index: int
+    start: datetime
+    end: datetime | None
+    messages: int
+    transfers: int
+
+
+def care_cycles(
+    conversation: Mapping[str, Any],
+    messages: Iterable[Mapping[str, Any]],
+    activities: Iterable[Mapping[str, Any]],
+) -> list[CareCycle]:
+    """The conversation's care cycles, by the same walk as `facts_of` (one definition of a cycle)."""
+    walk = _walked(conversation, messages, activities, None)
+    return [CareCycle(c.index, c.start, c.end, c.messages, c.transfers) for c in walk.cycles_seen]

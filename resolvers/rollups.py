@@ -23,6 +23,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from core.sql import fetch, in_transaction
 from resolvers import metrics_histogram as histogram
+from resolvers import metrics_presence
 from resolvers.metrics_facts import Fact, facts_of
 from resolvers.sla import BusinessHours
 
@@ -81,6 +82,8 @@ class Delta:
         business = fact.business if fact.business is not None else fact.value
         self.total += sign * fact.value
         self.business += sign * business
+        if fact.metric in metrics_presence.SUMS:
+            return  # a sum of seconds: the total is the answer, no histogram
         if self.hist is None:
             self.hist, self.hist_business = histogram.empty(), histogram.empty()
         self.hist[histogram.bin_of(fact.value)] += sign
@@ -141,12 +144,20 @@ def calendar_for(conversation: dict[str, Any], policies: list[dict[str, Any]]) -
 
 
 async def current_facts(conn: BaseDBAsyncClient, ids: list[int]) -> dict[int, list[Fact]]:
-    """The facts the definitions give now, from the raw rows (the direct computation)."""
-    conversations, messages, activities, policies = await _raw(conn, ids)
-    return {
-        c["id"]: facts_of(c, messages[c["id"]], activities[c["id"]], calendar_for(c, policies))
+    """The facts the definitions give now, from the raw rows (the direct computation). Ids are
+    conversations; minus a user's id is that agent's own history (resolvers/metrics_presence.py)."""
+    conversations, messages, activities, policies = await _raw(conn, [i for i in ids if i > 0])
+    calendars = {c["id"]: calendar_for(c, policies) for c in conversations}
+    out = {
+        c["id"]: facts_of(c, messages[c["id"]], activities[c["id"]], calendars[c["id"]])
         for c in conversations
     }
+    recorded = await metrics_presence.facts_for(
+        conn, conversations, messages, activities, calendars, [-i for i in ids if i < 0]
+    )
+    for subject, facts in recorded.items():
+        out.setdefault(subject, []).extend(facts)
+    return out
 
 
 async def _stored_facts(conn: BaseDBAsyncClient, ids: list[int]) -> list[tuple[int, int, Fact]]:
@@ -176,6 +187,44 @@ async def _stored_facts(conn: BaseDBAsyncClient, ids: list[int]) -> list[tuple[i
         )
         for r in rows
     ]
+
+
+async def refresh_running(conn: BaseDBAsyncClient, ids: Iterable[int]) -> int:
+    """The hourly horizon moved (resolvers/metrics_presence.tick): re-derive only what it feeds,
+    the facts of the state and presence histories, so the hourly pass over every open
+    conversation reads no messages. Same rules as `refresh`; returns the roll-up rows changed."""
+    ids = sorted(set(ids))
+    if not ids:
+        return 0
+    conversations = await fetch(
+        "SELECT id, platform, channel_id, team_id, assignee_id, labels, priority FROM conversations WHERE id = ANY($1::int[])",
+        [i for i in ids if i > 0],
+        conn=conn,
+    )
+    policies = await fetch("SELECT * FROM sla_policies ORDER BY position, id", conn=conn)
+    calendars = {c["id"]: calendar_for(c, policies) for c in conversations}
+    new = await metrics_presence.facts_for(
+        conn, conversations, {}, {}, calendars, [-i for i in ids if i < 0], running_only=True
+    )
+    running = list(metrics_presence.RUNNING)
+    old = await fetch(
+        "SELECT metric, at, n, value, business, platform, channel_id, team_id, agent_id, labels "
+        "FROM metric_facts WHERE conversation_id = ANY($1::int[]) AND metric = ANY($2::text[])",
+        ids,
+        running,
+        conn=conn,
+    )
+    before = [Fact(**{**r, "labels": tuple(r["labels"])}) for r in old]
+    fresh = [(cid, f) for cid, facts in new.items() for f in facts]
+    changes = deltas(before, (f for _, f in fresh))
+    if Counter(before) != Counter(f for _, f in fresh):
+        await conn.execute_query(
+            "DELETE FROM metric_facts WHERE conversation_id = ANY($1::int[]) AND metric = ANY($2::text[])",
+            [ids, running],
+        )
+        await _insert_facts(conn, fresh)
+    await _apply(conn, changes)
+    return len(changes)
 
 
 # ---- writing ------------------------------------------------------------------------------------
@@ -319,6 +368,8 @@ def _conversations_in(events: list[dict[str, Any]]) -> set[int]:
         stream = event["stream"]
         if stream.startswith("conversation:"):
             ids.add(int(stream.split(":", 1)[1]))
+        elif stream.startswith("access:"):  # teams changed: the agent's own facts carry their team
+            ids.add(-int(stream.split(":", 1)[1]))
         elif event["conversation_id"] is not None:
             ids.add(int(event["conversation_id"]))
     return ids
@@ -337,6 +388,10 @@ async def catch_up(batch: int = BATCH) -> int | None:
             )
             if not rows:
                 return None if done == 0 else done
+            # Recorded history with no event (work sessions, presence) and, once an hour, whatever
+            # is still running (resolvers/metrics_presence.py).
+            recorded = await metrics_presence.dirty(conn, batch)
+            running = await metrics_presence.tick(conn)
             events = await fetch(
                 "SELECT seq, stream, CASE WHEN payload->'conversation'->>'id' ~ '^[0-9]{1,9}$' "
                 "THEN (payload->'conversation'->>'id')::int END AS conversation_id FROM events "
@@ -345,13 +400,16 @@ async def catch_up(batch: int = BATCH) -> int | None:
                 batch,
                 conn=conn,
             )
-            if not events:
+            if not events and not recorded and not running:
                 return done
-            await refresh(conn, _conversations_in(events))
-            await conn.execute_query(
-                "UPDATE metric_cursors SET last_seq = $2 WHERE name = $1", [CURSOR, events[-1]["seq"]]
-            )
-            done += len(events)
+            touched = _conversations_in(events) | recorded
+            await refresh(conn, touched)
+            await refresh_running(conn, running - touched)
+            if events:
+                await conn.execute_query(
+                    "UPDATE metric_cursors SET last_seq = $2 WHERE name = $1", [CURSOR, events[-1]["seq"]]
+                )
+            done += len(events) + len(recorded) + len(running)
 
 
 async def rebuild(conversation_ids: Iterable[int]) -> int:

@@ -18,6 +18,7 @@ from resolvers import assignment as assignment_rules
 from resolvers import auth as auth_rules
 from resolvers import channels as channel_rules
 from resolvers import conversations as conv
+from resolvers import metrics_presence
 from resolvers import targets as target_rules
 from resolvers.activities import list_activities
 from resolvers.conversations import ConversationFilter
@@ -310,4 +311,6 @@ class ConversationMutations:
         me = await auth_rules.get_active_user(auth_rules.require_user(actor))
         presence = ConversationViewers(info.context.event_log.bus, info.context.settings.namespace)
         await presence.signal(pk, me.id, me.name, "typing" if typing else "stopped_typing")
+        if typing:
+            await metrics_presence.typed(pk, me.id)  # coalesced: a row at most every 30 s
         return True

@@ -93,7 +93,9 @@ class MetricRow:
     p90: float | None = None
     p95: float | None = None
     business: DurationStats | None = strawberry.field(default=None, description="Seconds in business hours.")
-    value: float | None = strawberry.field(default=None, description="Ratios: numerator / denominator.")
+    value: float | None = strawberry.field(
+        default=None, description="Ratios: numerator / denominator; sums: the seconds."
+    )
     numerator: int | None = None
 
     @classmethod
@@ -131,7 +133,7 @@ class MetricRow:
 @strawberry.type
 class MetricDefinition:
     name: str
-    kind: str = strawberry.field(description="duration, count or ratio")
+    kind: str = strawberry.field(description="duration, count, ratio, sum (seconds, in value) or now")
     description: str
 
 

@@ -25,6 +25,7 @@ from core.outage import patiently, unavailable
 from core.viewers import ConversationViewers
 from resolvers import auth as auth_rules
 from resolvers import conversations as conv
+from resolvers import metrics_presence
 from resolvers.access_watch import AccessRevoked, AccessWatch, ConversationAccess, timer_visible
 from resolvers.assignment import request_drain, seen
 from resolvers.errors import BadInput, CursorExpiredError, NotFound
@@ -258,7 +259,11 @@ class Subscription:
         await patiently(lambda: conv.get_conversation(actor, pk), "conversationPresence access")
         me = await patiently(lambda: auth_rules.get_active_user(actor), "conversationPresence user")
         presence = ConversationViewers(info.context.event_log.bus, info.context.settings.namespace)
-        async with _watching(actor, info.context.event_log) as watch:
+        # While they watch, the user has it open: a work session (handling time, metrics_presence).
+        async with (
+            _watching(actor, info.context.event_log) as watch,
+            metrics_presence.work_session(pk, me.id),
+        ):
             seen = ConversationAccess(pk)
             async for viewers in _guarded(info, watch, presence.watch(pk, me.id, me.name)):
                 if not await seen.admits(watch):
