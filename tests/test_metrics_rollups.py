@@ -20,26 +20,114 @@ from core.sql import fetch, in_transaction
 from models import Role
 from resolvers import metrics, rollups
 from resolvers import metrics_histogram as histogram
-from tests.helpers import make_channel, make_user
+from tests.helpers import eventually, make_channel, make_user
 from tests.test_metrics import World, announce, settle
 
-BASE = datetime(2026, 10, 5, 6, 0, tzinfo=UTC)
+
+def _monday_before(moment: datetime) -> datetime:
+    day = moment.astimezone(UTC).replace(hour=6, minute=0, second=0, microsecond=0)
+    return day - timedelta(days=day.weekday())
+
+
+# Recent enough that a state still running (counted up to the job's hourly horizon, about now)
+# spans days, not months; every scenario instant stays in the past.
+BASE = _monday_before(datetime.now(UTC) - timedelta(days=16))
+
+
+class _History:
+    """A conversation's state history (conversation_state_log), written at the scenario's instants."""
+
+    def __init__(self, conversation: int, team: int | None):
+        self.conversation, self.team = conversation, team
+        self.status, self.assignee = "open", None
+
+    async def write(
+        self, at: datetime, status: str | None = None, *, assignee: Any = "same", queued: bool = False
+    ) -> None:
+        self.status = status or self.status
+        if assignee != "same":
+            self.assignee = assignee
+        await fetch(
+            "INSERT INTO conversation_state_log (conversation_id, at, status, team_id, assignee_id, queued) "
+            "VALUES ($1, $2, $3, $4, $5, $6)",
+            self.conversation,
+            at,
+            self.status,
+            self.team,
+            self.assignee,
+            queued and self.team is not None and self.assignee is None,
+        )
+
+
+async def _work_session(rng: random.Random, conversation: int, agent: int, at: datetime) -> None:
+    """An agent opens the conversation, maybe types, and closes it (or their process dies)."""
+    rows = await fetch(
+        "INSERT INTO conversation_work_log (conversation_id, user_id, kind, at) VALUES ($1, $2, 'open', $3) RETURNING id",
+        conversation,
+        agent,
+        at,
+    )
+    for k in range(rng.randint(0, 4)):
+        await fetch(
+            "INSERT INTO conversation_work_log (conversation_id, user_id, kind, at) VALUES ($1, $2, 'typing', $3)",
+            conversation,
+            agent,
+            at + timedelta(seconds=30 * (k + 1) + rng.randint(0, 200)),
+        )
+    if rng.random() < 0.8:
+        await fetch(
+            "INSERT INTO conversation_work_log (conversation_id, user_id, kind, session_id, at) "
+            "VALUES ($1, $2, 'close', $3, $4)",
+            conversation,
+            agent,
+            rows[0]["id"],
+            at + timedelta(seconds=rng.choice([20, 90, 400, 2000])),
+        )
+
+
+async def _random_presence(rng: random.Random, agent: int) -> None:
+    """An agent's presence and capacity over the scenario's days; sometimes still online."""
+    await fetch("DELETE FROM agent_status_log WHERE user_id = $1", agent)
+    at = BASE
+    for _ in range(rng.randint(2, 14)):
+        at += timedelta(seconds=rng.randint(60, 20 * 3600))
+        await fetch(
+            "INSERT INTO agent_status_log (user_id, at, presence, capacity) VALUES ($1, $2, $3, $4)",
+            agent,
+            at,
+            rng.choice(["online", "online", "away", "offline"]),
+            rng.choice([2, 5, 10]),
+        )
+    if rng.random() < 0.7:
+        await fetch(
+            "INSERT INTO agent_status_log (user_id, at, presence, capacity) VALUES ($1, $2, 'offline', 5)",
+            agent,
+            at + timedelta(hours=1),
+        )
 
 
 async def _random_conversation(world: World, rng: random.Random, channel: Any, agents: list[Any]) -> int:
     conversation = await world.conversation(
         labels=tuple(rng.sample(["a", "b", "c"], rng.randint(0, 2))), team=rng.random() < 0.7, channel=channel
     )
+    team = (await fetch("SELECT team_id FROM conversations WHERE id = $1", conversation))[0]["team_id"]
+    await fetch(
+        "DELETE FROM conversation_state_log WHERE conversation_id = $1", conversation
+    )  # the trigger's
     at = BASE + timedelta(minutes=rng.randint(0, 3 * 24 * 60))
+    history = _History(conversation, team)
+    await history.write(at, "open", queued=rng.random() < 0.6)
     assignee = None
     for _ in range(rng.randint(1, 12)):
         at += timedelta(seconds=rng.choice([5, 40, 300, 1800, 4 * 3600, 20 * 3600]) * rng.random())
         roll = rng.random()
-        if roll < 0.35:
+        if roll < 0.3:
             await world.message(
                 conversation, "inbound", at, sent_at=at - timedelta(seconds=rng.randint(0, 30))
             )
-        elif roll < 0.6:
+            if history.status == "resolved":  # the customer wrote again: it reopens
+                await history.write(at, "open", queued=rng.random() < 0.5)
+        elif roll < 0.5:
             agent = assignee or rng.choice(agents)
             status = rng.choice(["sent", "sent", "delivered", "read", "failed"])
             await world.message(
@@ -53,22 +141,34 @@ async def _random_conversation(world: World, rng: random.Random, channel: Any, a
                 else None,
                 read_at=at + timedelta(seconds=rng.randint(600, 9000)) if status == "read" else None,
             )
-        elif roll < 0.67:
+        elif roll < 0.6:
+            agent = assignee or rng.choice(agents)
+            await _work_session(rng, conversation, agent.id, at)
+            if rng.random() < 0.5:
+                await world.message(conversation, "note", at + timedelta(seconds=rng.randint(1, 300)), agent)
+        elif roll < 0.65:
             await world.message(conversation, "outbound", at, None, metadata={"flow": {"id": 1}})
-        elif roll < 0.72:
+        elif roll < 0.7:
             await world.activity(conversation, at, "flow_handed_off")
-        elif roll < 0.8:
+            await history.write(at, queued=True)
+        elif roll < 0.78:
             assignee = rng.choice(agents)
             await world.activity(conversation, at, "assigned", None, to_user_id=assignee.id)
-        elif roll < 0.85:
+            await history.write(at, assignee=assignee.id)
+        elif roll < 0.84:
             assignee = rng.choice(agents)
             await world.activity(conversation, at, "transferred", None, to_user_id=assignee.id)
-        elif roll < 0.88:
+            await history.write(at, assignee=assignee.id)
+        elif roll < 0.87:
             await world.activity(conversation, at, "escalated", None, level=1)
         else:
-            await world.activity(
-                conversation, at, "status_changed", None, to=rng.choice(["resolved", "closed"])
-            )
+            to = rng.choice(["resolved", "closed"])
+            await world.activity(conversation, at, "status_changed", None, to=to)
+            await history.write(at, to)
+    if rng.random() < 0.7 and history.status not in ("resolved", "closed"):
+        at += timedelta(minutes=rng.randint(1, 600))
+        await world.activity(conversation, at, "status_changed", None, to="resolved")
+        await history.write(at, "resolved")
     return conversation
 
 
@@ -96,6 +196,7 @@ async def _direct(
     bucket: str | None,
     tz: str,
     label: str | None,
+    agents: list[int] | None = None,
 ) -> dict[tuple, dict[str, Any]]:
     async with in_transaction() as conn:
         facts = [f for fs in (await rollups.current_facts(conn, ids)).values() for f in fs]
@@ -104,6 +205,8 @@ async def _direct(
     for fact in facts:
         hour = fact.at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
         if not start <= hour < end or (label and label not in fact.labels):
+            continue
+        if agents is not None and fact.agent_id not in agents:
             continue
         labels = fact.labels if "label" in group_by else (None,)
         for each in labels:
@@ -115,7 +218,9 @@ async def _direct(
             continue
         n = sum(f.n for f in members)
         row: dict[str, Any] = {"count": n}
-        if members[0].value is not None:
+        if metrics.REGISTRY[key[0]].kind == "sum":
+            row["value"] = sum(f.value for f in members)
+        elif members[0].value is not None:
             values = [f.value for f in members]
             business = [f.business for f in members]
             row["avg"] = sum(values) / n
@@ -131,6 +236,8 @@ def _from_rollups(rows: list[dict[str, Any]], group_by: list[str]) -> dict[tuple
     out = {}
     for r in rows:
         row: dict[str, Any] = {"count": r["count"]}
+        if "value" in r:  # sums
+            row["value"] = r["value"]
         if "avg" in r:
             row["avg"] = r["avg"]
             row["business_avg"] = r["business"]["avg"]
@@ -168,22 +275,50 @@ QUESTIONS = [
 ]
 
 
-async def _compare(ids: list[int], channels: list[int], context: str, admin: Actor) -> int:
-    names = [n for n in metrics.REGISTRY if metrics.REGISTRY[n].kind != "ratio"]
+# The agents' own facts (time online, away, capacity) have no channel: asked by agent instead.
+AGENT_QUESTIONS = [
+    ([], None, "UTC", None),
+    (["agent"], "day", "America/Sao_Paulo", None),
+    (["team"], "hour", "UTC", None),
+    (["platform", "agent"], "week", "UTC", None),
+]
+
+
+async def _horizon() -> int:
+    rows = await fetch("SELECT last_seq FROM metric_cursors WHERE name = 'hourly_tick'")
+    return rows[0]["last_seq"] if rows else 0
+
+
+async def _compare(ids: list[int], channels: list[int], context: str, admin: Actor, agents: list[int]) -> int:
+    """Every question's answer from the roll-ups against the direct computation. Should the job
+    move its hourly horizon meanwhile (an hour began), everything is folded again and re-asked."""
+    for _attempt in range(3):
+        horizon = await _horizon()
+        checked = await _compare_once(ids, channels, context, admin, agents)
+        if await _horizon() == horizon:
+            return checked
+        await settle()
+        await rollups.catch_up()
+    raise AssertionError("the horizon kept moving")
+
+
+async def _compare_once(
+    ids: list[int], channels: list[int], context: str, admin: Actor, agents: list[int]
+) -> int:
+    names = [n for n in metrics.REGISTRY if metrics.REGISTRY[n].kind not in ("ratio", "now")]
     start, end = BASE + timedelta(hours=5), BASE + timedelta(days=5, hours=7)
     checked = 0
-    for group_by, bucket, tz, label in QUESTIONS:
-        rows = await metrics.compute(
-            admin,
-            names,
-            (start, end),
-            metrics.MetricFilter(channel_ids=channels, label=label),
-            group_by,
-            bucket,
-            tz,
-        )
-        direct = await _direct(ids, names, start, end, group_by, bucket, tz, label)
-        _same(direct, _from_rollups(rows, group_by), f"{context} {group_by} {bucket} {tz} {label}")
+    subjects = ids + [-a for a in agents]
+    asked = [(q, metrics.MetricFilter(channel_ids=channels, label=q[3]), None) for q in QUESTIONS]
+    asked += [(q, metrics.MetricFilter(agent_ids=agents), agents) for q in AGENT_QUESTIONS]
+    for (group_by, bucket, tz, label), wanted, by_agent in asked:
+        rows = []
+        for at in range(0, len(names), metrics.MAX_NAMES):  # asked in as many questions as the limit needs
+            chunk = names[at : at + metrics.MAX_NAMES]
+            rows += await metrics.compute(admin, chunk, (start, end), wanted, group_by, bucket, tz)
+        who = subjects if by_agent else ids  # the agents' own facts have no channel
+        direct = await _direct(who, names, start, end, group_by, bucket, tz, label, by_agent)
+        _same(direct, _from_rollups(rows, group_by), f"{context} {group_by} {bucket} {tz} {label} {by_agent}")
         checked += len(direct)
     return checked
 
@@ -198,11 +333,17 @@ async def test_rollups_equal_the_direct_computation(server):
     ids = [
         await _random_conversation(world, rng, rng.choice([world.channel, second]), agents) for _ in range(40)
     ]
+    for agent in agents:
+        await _random_presence(rng, agent.id)
+    agent_ids = [a.id for a in agents]
     await announce(*ids)
     await asyncio.gather(rollups.catch_up(batch=7), rollups.catch_up(batch=7))  # two workers at once
     await settle()
+    await _folded()
     channels = [world.channel.id, second.id]
-    assert await _compare(ids, channels, f"seed {seed}", admin) > 50
+    assert await _compare(ids, channels, f"seed {seed}", admin, agent_ids) > 50
+    seen = {m for (m, *_rest) in await _direct_keys(ids, agent_ids)}  # the scenario reaches every source
+    assert {"handling_time", "queue_wait_time", "open_seconds", "assigned_seconds", "online_seconds"} <= seen
 
     # Hours later: statuses arrive, customers write again, labels and teams change.
     changed = rng.sample(ids, 15)
@@ -221,8 +362,43 @@ async def test_rollups_equal_the_direct_computation(server):
                 "UPDATE conversations SET labels = ARRAY['a', 'c'], team_id = NULL WHERE id = $1",
                 conversation,
             )
+        if rng.random() < 0.3:  # an agent opens it again hours later and types
+            await _work_session(
+                rng,
+                conversation,
+                rng.choice(agents).id,
+                BASE + timedelta(days=2, minutes=rng.randint(0, 900)),
+            )
+    late = rng.choice(agents).id  # a presence row backfilled in the middle of an agent's history
+    await fetch(
+        "INSERT INTO agent_status_log (user_id, at, presence, capacity) VALUES ($1, $2, 'away', 3)",
+        late,
+        BASE + timedelta(days=1, hours=3),
+    )
     await announce(*changed, type_="MESSAGE_UPDATED")
     await settle()
-    assert await _compare(ids, channels, f"seed {seed}, after changes", admin) > 50
+    await _folded()
+    assert await _compare(ids, channels, f"seed {seed}, after changes", admin, agent_ids) > 50
     stored = await fetch("SELECT count(*) AS n FROM metric_rollups WHERE n < 0")
     assert stored[0]["n"] == 0
+
+
+async def _folded() -> None:
+    """Every recorded history row (work sessions, presence) folded, by us or the server's job."""
+
+    async def done() -> bool:
+        await rollups.catch_up()
+        rows = await fetch(
+            "SELECT (SELECT count(*) FROM conversation_work_log WHERE NOT folded) + "
+            "(SELECT count(*) FROM agent_status_log WHERE NOT folded) AS n"
+        )
+        return rows[0]["n"] == 0
+
+    await eventually(done, timeout=60, interval=0.1)
+
+
+async def _direct_keys(ids: list[int], agents: list[int]) -> list[tuple]:
+    start, end = BASE, BASE + timedelta(days=30)
+    return list(
+        await _direct(ids + [-a for a in agents], list(metrics.REGISTRY), start, end, [], None, "UTC", None)
+    )
