@@ -160,12 +160,17 @@ async def current_facts(conn: BaseDBAsyncClient, ids: list[int]) -> dict[int, li
     return out
 
 
-async def _stored_facts(conn: BaseDBAsyncClient, ids: list[int]) -> list[tuple[int, int, Fact]]:
-    """(row id, conversation id, fact) of every stored fact of these conversations."""
+async def _stored_facts(
+    conn: BaseDBAsyncClient, ids: list[int], metrics: Iterable[str] | None = None
+) -> list[tuple[int, int, Fact]]:
+    """(row id, conversation id, fact) of every stored fact of these conversations (of these
+    metrics only, when given)."""
     rows = await fetch(
         "SELECT id, conversation_id, metric, at, n, value, business, platform, channel_id, team_id, agent_id, "
-        "labels FROM metric_facts WHERE conversation_id = ANY($1::int[])",
+        "labels FROM metric_facts WHERE conversation_id = ANY($1::int[]) "
+        "AND ($2::text[] IS NULL OR metric = ANY($2::text[]))",
         ids,
+        None if metrics is None else list(metrics),
         conn=conn,
     )
     return [
@@ -189,13 +194,9 @@ async def _stored_facts(conn: BaseDBAsyncClient, ids: list[int]) -> list[tuple[i
     ]
 
 
-async def refresh_running(conn: BaseDBAsyncClient, ids: Iterable[int]) -> int:
-    """The hourly horizon moved (resolvers/metrics_presence.tick): re-derive only what it feeds,
-    the facts of the state and presence histories, so the hourly pass over every open
-    conversation reads no messages. Same rules as `refresh`; returns the roll-up rows changed."""
-    ids = sorted(set(ids))
-    if not ids:
-        return 0
+async def _running_facts(conn: BaseDBAsyncClient, ids: list[int]) -> dict[int, list[Fact]]:
+    """Only the facts of the state and presence histories (metrics_presence.RUNNING): all that a
+    move of the hourly horizon changes. Reads no message."""
     conversations = await fetch(
         "SELECT id, platform, channel_id, team_id, assignee_id, labels, priority FROM conversations WHERE id = ANY($1::int[])",
         [i for i in ids if i > 0],
@@ -203,28 +204,18 @@ async def refresh_running(conn: BaseDBAsyncClient, ids: Iterable[int]) -> int:
     )
     policies = await fetch("SELECT * FROM sla_policies ORDER BY position, id", conn=conn)
     calendars = {c["id"]: calendar_for(c, policies) for c in conversations}
-    new = await metrics_presence.facts_for(
+    return await metrics_presence.facts_for(
         conn, conversations, {}, {}, calendars, [-i for i in ids if i < 0], running_only=True
     )
-    running = list(metrics_presence.RUNNING)
-    old = await fetch(
-        "SELECT metric, at, n, value, business, platform, channel_id, team_id, agent_id, labels "
-        "FROM metric_facts WHERE conversation_id = ANY($1::int[]) AND metric = ANY($2::text[])",
-        ids,
-        running,
-        conn=conn,
+
+
+async def refresh_running(conn: BaseDBAsyncClient, ids: Iterable[int]) -> int:
+    """The hourly horizon moved (resolvers/metrics_presence.tick): re-derive only what it feeds,
+    so the hourly pass over every open conversation reads no messages. Same rules as `refresh`."""
+    ids = sorted(set(ids))
+    return sum(
+        [await _refresh_chunk(conn, ids[i : i + CHUNK], running=True) for i in range(0, len(ids), CHUNK)]
     )
-    before = [Fact(**{**r, "labels": tuple(r["labels"])}) for r in old]
-    fresh = [(cid, f) for cid, facts in new.items() for f in facts]
-    changes = deltas(before, (f for _, f in fresh))
-    if Counter(before) != Counter(f for _, f in fresh):
-        await conn.execute_query(
-            "DELETE FROM metric_facts WHERE conversation_id = ANY($1::int[]) AND metric = ANY($2::text[])",
-            [ids, running],
-        )
-        await _insert_facts(conn, fresh)
-    await _apply(conn, changes)
-    return len(changes)
 
 
 # ---- writing ------------------------------------------------------------------------------------
@@ -237,15 +228,15 @@ async def refresh(conn: BaseDBAsyncClient, ids: Iterable[int]) -> int:
     return sum([await _refresh_chunk(conn, ids[i : i + CHUNK]) for i in range(0, len(ids), CHUNK)])
 
 
-async def _refresh_chunk(conn: BaseDBAsyncClient, ids: list[int]) -> int:
-    new = await current_facts(conn, ids)
+async def _refresh_chunk(conn: BaseDBAsyncClient, ids: list[int], running: bool = False) -> int:
+    new = await (_running_facts(conn, ids) if running else current_facts(conn, ids))
     # Match the stored facts against the fresh ones: only those that no longer hold are deleted
     # and only the new ones inserted (a new message adds a few facts to a long conversation; it
     # does not rewrite all of them).
     unmatched = Counter((cid, f) for cid, facts in new.items() for f in facts)
     gone_ids: list[int] = []
     gone: list[Fact] = []
-    for row_id, cid, fact in await _stored_facts(conn, ids):
+    for row_id, cid, fact in await _stored_facts(conn, ids, metrics_presence.RUNNING if running else None):
         if unmatched[(cid, fact)] > 0:
             unmatched[(cid, fact)] -= 1
         else:
