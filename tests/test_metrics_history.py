@@ -296,12 +296,20 @@ async def test_a_running_state_counts_up_to_the_hour_the_job_last_ticked(server)
     admin = await login(server, await make_user(Role.ADMIN))
     window = {"from": (hour - timedelta(hours=5)).isoformat(), "to": (hour + timedelta(hours=2)).isoformat()}
     channel = {"channelIds": [to_global_id("Channel", world.channel.id)]}
-    body = await gql(
-        server, METRICS, {"names": ["assigned_seconds"], "range": window, "filter": channel}, admin
-    )
+
+    async def horizon() -> datetime:
+        rows = await fetch("SELECT last_seq FROM metric_cursors WHERE name = 'hourly_tick'")
+        return datetime.fromtimestamp(rows[0]["last_seq"], UTC)
+
+    for _attempt in range(3):  # should an hour begin meanwhile, the job moves the horizon: ask again
+        before = await horizon()
+        body = await gql(
+            server, METRICS, {"names": ["assigned_seconds"], "range": window, "filter": channel}, admin
+        )
+        if await horizon() == before:
+            break
+        await settle_history()
     (row,) = body["data"]["metrics"]
     # Still open: 3.5 hours up to the start of this hour, the horizon the job set on its first run in it.
-    horizon = await fetch("SELECT last_seq FROM metric_cursors WHERE name = 'hourly_tick'")
-    assert horizon[0]["last_seq"] >= int(hour.timestamp())
-    expected = (datetime.fromtimestamp(horizon[0]["last_seq"], UTC) - hour).total_seconds() + 3.5 * 3600
-    assert row["value"] == expected
+    assert before >= hour
+    assert row["value"] == (before - hour).total_seconds() + 3.5 * 3600
