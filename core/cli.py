@@ -208,6 +208,10 @@ def cmd_rotate_secrets(_: argparse.Namespace) -> None:
 
     count = asyncio.run(_with_orm(reencrypt_webhook_secrets))
     print(f"re-encrypted the signing secrets of {count} outgoing webhook endpoints")
+    from resolvers.sealed import rotate_sealed
+
+    count = asyncio.run(_with_orm(rotate_sealed))
+    print(f"re-encrypted {count} sealed message and webhook delivery bodies")
 
 
 def build_parser() -> argparse.ArgumentParser:

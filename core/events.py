@@ -29,6 +29,7 @@ import orjson
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from core.bus import RESYNC, EventBus
+from core.crypto import open_payload, seal_payload
 from core.outage import Throttled, patiently, unavailable
 from core.sql import fetch, fetchrow
 
@@ -70,8 +71,14 @@ async def emit(conn: BaseDBAsyncClient, stream: str, type_: str, payload: dict[s
     """Record an event inside the caller's transaction (`conn`)."""
     await conn.execute_query(
         "INSERT INTO event_outbox (stream, type, payload, created_at) VALUES ($1, $2, $3::jsonb, now())",
-        [stream, type_, orjson.dumps(payload).decode()],
+        [stream, type_, orjson.dumps(seal_payload(payload)).decode()],
     )
+
+
+def load_payload(payload_json: str | bytes) -> dict[str, Any]:
+    """An event's payload as stored in the log, its message bodies opened: the one way to read one
+    (the log holds them sealed when message bodies are encrypted at rest, core/crypto.py)."""
+    return open_payload(orjson.loads(payload_json))
 
 
 def _wire(seq: int, prev: int | None, stream: str, type_: str, payload_json: str) -> str:
@@ -81,7 +88,7 @@ def _wire(seq: int, prev: int | None, stream: str, type_: str, payload_json: str
 
 def _from_wire(message: str) -> EventRecord:
     data = orjson.loads(message)
-    return EventRecord(data["seq"], data["prev"], data["stream"], data["type"], data["payload"])
+    return EventRecord(data["seq"], data["prev"], data["stream"], data["type"], open_payload(data["payload"]))
 
 
 _process_log: EventLog | None = None
@@ -183,7 +190,7 @@ class EventLog:
             limit,
         )
         return [
-            EventRecord(r["seq"], r["prev_seq"], r["stream"], r["type"], orjson.loads(r["payload"]))
+            EventRecord(r["seq"], r["prev_seq"], r["stream"], r["type"], load_payload(r["payload"]))
             for r in rows
         ]
 

@@ -115,6 +115,9 @@ class Settings:
     notify_smtp_starttls: bool = True
     notify_smtp_ssl: bool = False
     notify_mail_from: str = "pytake@localhost"
+    # Integrators and compliance (core/crypto.py bodies, resolvers/webhook_delivery.py upkeep)
+    encrypt_message_bodies: bool = False  # message bodies stored sealed with ENCRYPTION_KEYS
+    webhook_delivery_retention_days: float = 30.0  # finished outgoing webhook deliveries are kept this long
 
     @property
     def embedded(self) -> bool:
@@ -202,6 +205,8 @@ def load_settings() -> Settings:
         webhook_allow_private_urls=os.environ.get("WEBHOOK_ALLOW_PRIVATE_URLS", "0") == "1",
         smtp_url=os.environ.get("SMTP_URL") or None,
         mail_from=os.environ.get("MAIL_FROM", "PyTake <no-reply@pytake.local>"),
+        encrypt_message_bodies=os.environ.get("ENCRYPT_MESSAGE_BODIES", "0") == "1",
+        webhook_delivery_retention_days=float(os.environ.get("WEBHOOK_DELIVERY_RETENTION_DAYS", "30")),
     )
 
 

@@ -9,8 +9,11 @@ from core.events import prune_events
 from core.settings import get_settings
 from core.sql import fetch
 from jobs.outbound import sweep_stale_sends
+from resolvers.sealed import rotate_sealed
+from resolvers.webhook_delivery import prune_deliveries
 
 log = logging.getLogger(__name__)
+ROTATION_SLICE = 30.0  # seconds of re-encrypting old bodies per run (about hourly)
 
 
 @tasks.REQUEUE_STALE_SENDS.actor(max_retries=0)
@@ -28,10 +31,23 @@ async def flush_task_outbox() -> None:
 
 @tasks.PRUNE_HISTORY.actor(max_retries=0)
 async def prune_history() -> None:
-    """The event log keeps EVENT_RETENTION_DAYS; parked statuses nobody claimed go after a week."""
-    pruned = await prune_events(get_settings().event_retention_days)
+    """The event log keeps EVENT_RETENTION_DAYS; parked statuses nobody claimed go after a week;
+    finished outgoing webhook deliveries after WEBHOOK_DELIVERY_RETENTION_DAYS. Then a slice of
+    the sealed bodies' key rotation (resolvers/sealed.py)."""
+    settings = get_settings()
+    pruned = await prune_events(settings.event_retention_days)
     orphans = await fetch(
         "WITH gone AS (DELETE FROM orphan_statuses WHERE created_at < now() - interval '7 days' RETURNING 1) "
         "SELECT count(*) AS n FROM gone"
     )
-    log.info("pruned history", extra={"events": pruned, "orphan_statuses": orphans[0]["n"]})
+    deliveries = await prune_deliveries(settings.webhook_delivery_retention_days)
+    resealed = await rotate_sealed(budget_seconds=ROTATION_SLICE)
+    log.info(
+        "pruned history",
+        extra={
+            "events": pruned,
+            "orphan_statuses": orphans[0]["n"],
+            "webhook_deliveries": deliveries,
+            "resealed_bodies": resealed,
+        },
+    )

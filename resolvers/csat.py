@@ -29,6 +29,7 @@ from connectors.base import InboundMessage, ParsedWebhook, Platform
 from connectors.registry import get_connector
 from core import tasks
 from core.auth import Actor
+from core.crypto import body_for_write
 from core.events import committed, conversation_stream, emit
 from core.sql import fetch, fetchrow, in_transaction
 from resolvers import flow_hooks, visibility
@@ -190,7 +191,7 @@ async def send_survey(survey_id: int) -> str:
                 target.channel_id,
                 target.identity_id,
                 target.platform,
-                text,
+                body_for_write(text),
                 f"csat:{survey_id}",
                 orjson.dumps(metadata).decode(),
             ],

@@ -21,6 +21,7 @@ import orjson
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from core.auth import Actor
+from core.crypto import open_body
 from core.events import INBOX, committed, conversation_stream, emit
 from core.sql import in_transaction, retry_on_deadlock
 from resolvers import audit, csat
@@ -97,7 +98,8 @@ async def _personal_values(conn: BaseDBAsyncClient, ids: set[int]) -> tuple[list
         [sorted(ids)],
     ):
         if row["text"]:
-            content.add(row["text"])
+            content.add(row["text"])  # as stored (sealed, when bodies are encrypted at rest)
+            content.add(open_body(row["text"]) or row["text"])  # and as quoted elsewhere (flow state…)
         # What leads to the files (ids, URLs, names); short strings there are vocabulary, not data.
         # Metadata is not searched for: it is emptied where it is kept (rows and message shapes).
         kept = strip_attachments(orjson.loads(row["a"]))

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 from croniter import croniter
 
+from core.crypto import open_body
 from core.sql import fetch, fetchrow, in_transaction, retry_on_deadlock
 from resolvers.flow_actions import Effects
 from resolvers.flow_engine import Event, trigger_matches
@@ -141,7 +142,7 @@ def _transient(exc: BaseException) -> bool:
 
 
 async def _on_message(conversation_id: int, message: dict[str, Any], effects: Effects) -> None:
-    event = Event(kind="message", at=message["created_at"], text=message["text"] or "")
+    event = Event(kind="message", at=message["created_at"], text=open_body(message["text"]) or "")
     first = not await fetch(
         "SELECT 1 AS one FROM messages WHERE conversation_id = $1 AND direction = 'inbound' AND id < $2 LIMIT 1",
         conversation_id,

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from connectors.base import InboundMessage, MessageEdit, ParsedWebhook
+from core.crypto import body_for_write, open_body, seal_body
 from core.events import committed
 from core.sql import in_transaction, retry_on_deadlock
 from resolvers import csat, flow_hooks, sla
@@ -121,7 +122,7 @@ async def apply_edit(conn: BaseDBAsyncClient, channel_id: int, edit: MessageEdit
             f"AND direction = 'inbound' AND deleted_at IS NULL RETURNING {MESSAGE_COLUMNS}",
             [channel_id, edit.platform_message_id, edit.occurred_at],
         )
-    else:
+    elif (written := body_for_write(edit.text)) == edit.text:
         rows = await conn.execute_query_dict(
             "UPDATE messages SET text = $3, edited_at = $4, metadata = jsonb_set(metadata, '{edits}', "
             "COALESCE(metadata->'edits', '[]'::jsonb) || jsonb_build_array(jsonb_build_object("
@@ -129,6 +130,21 @@ async def apply_edit(conn: BaseDBAsyncClient, channel_id: int, edit: MessageEdit
             "WHERE channel_id = $1 AND platform_message_id = $2 AND direction = 'inbound' "
             f"AND text IS DISTINCT FROM $3 RETURNING {MESSAGE_COLUMNS}",
             [channel_id, edit.platform_message_id, edit.text, edit.occurred_at],
+        )
+    else:  # sealed at rest: two tokens of one text differ, so compare the plaintext here
+        current = await conn.execute_query_dict(
+            "SELECT id, text FROM messages WHERE channel_id = $1 AND platform_message_id = $2 "
+            "AND direction = 'inbound' FOR UPDATE",
+            [channel_id, edit.platform_message_id],
+        )
+        if not current or open_body(current[0]["text"]) == edit.text:
+            return False
+        rows = await conn.execute_query_dict(
+            "UPDATE messages SET text = $2, edited_at = $3, metadata = jsonb_set(metadata, '{edits}', "
+            "COALESCE(metadata->'edits', '[]'::jsonb) || jsonb_build_array(jsonb_build_object("
+            "'text', $4::text, 'replaced_at', $3::timestamptz))) "
+            f"WHERE id = $1 RETURNING {MESSAGE_COLUMNS}",
+            [current[0]["id"], written, edit.occurred_at, seal_body(open_body(current[0]["text"]))],
         )
     if not rows:
         return False

@@ -18,6 +18,7 @@ import orjson
 from tortoise.backends.base.client import TransactionalDBClient
 
 from connectors.base import InboundMessage
+from core.crypto import body_for_write
 from core.events import INBOX, conversation_stream
 from core.group_commit import GroupCommit
 from core.sql import db, retry_on_deadlock
@@ -65,7 +66,7 @@ def message_params(channel_id: int, platform: str, msg: InboundMessage) -> dict[
         "sender_email": msg.sender_email.lower() if msg.sender_email else None,
         "reply_address": msg.reply_address,
         "kind": msg.kind.value,
-        "text": msg.text,
+        "text": body_for_write(msg.text),  # sealed at rest when ENCRYPT_MESSAGE_BODIES (core/crypto.py)
         "reply_to": msg.reply_to_platform_id,
         "thread_refs": list(msg.thread_refs),
         "new_thread": msg.new_thread,

@@ -19,6 +19,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from core import tasks
 from core.auth import Actor
+from core.crypto import body_for_write
 from core.events import INBOX, committed, conversation_stream, emit
 from core.sql import fetch, in_transaction, retry_on_deadlock
 from models import ConversationStatus, Priority, Role
@@ -403,7 +404,7 @@ async def add_note(
                 conversation_id,
                 conv[0]["channel_id"],
                 conv[0]["platform"],
-                text,
+                body_for_write(text),
                 client_message_id.strip(),
                 actor.user_id,
             ],

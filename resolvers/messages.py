@@ -30,6 +30,7 @@ from connectors.base import (
 from connectors.registry import get_connector
 from core import http, metrics, tasks
 from core.auth import Actor
+from core.crypto import body_for_write, open_body
 from core.events import INBOX, committed, conversation_stream, emit
 from core.sql import fetch, fetchrow, in_transaction, retry_on_deadlock
 from models import Channel
@@ -264,7 +265,7 @@ async def _store_reply(
                 target.channel_id,
                 identity_id,
                 target.platform,
-                text,
+                body_for_write(text),
                 client_message_id,
                 sender_id,
                 MessageKind.TEMPLATE.value
@@ -359,7 +360,7 @@ async def deliver(message_id: int) -> str:
         recipient_id=row["recipient"],
         kind=MessageKind(row["kind"]),
         idempotency_key=str(message_id),
-        text=row["text"],
+        text=open_body(row["text"]),
         reply_to_platform_id=row["reply_to_platform_id"],
         attachments=tuple(
             Attachment(

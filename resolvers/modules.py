@@ -20,8 +20,10 @@ import orjson
 
 from core import tasks
 from core.auth import Actor
+from core.events import load_payload
 from core.extensions import Active, Module, registry
 from core.sql import fetch, fetchrow, in_transaction
+from core.vocabulary import Platform
 from resolvers import audit
 from resolvers.auth import require_admin
 from resolvers.errors import BadInput, NotFound
@@ -56,6 +58,9 @@ def load(name: str) -> Module | str:
         if module.name != name:
             raise ValueError(f"the module calls itself {module.name!r}, its entry point {name!r}")
         jsonschema.validators.validator_for(module.config_schema).check_schema(module.config_schema)
+        for platform, connector in module.connectors.items():
+            if getattr(connector, "platform", None) != Platform(platform):  # a name of the vocabulary
+                raise ValueError(f"its connector for {platform!r} says it speaks for {connector.platform!r}")
         _loaded[name] = module
     except Exception as exc:  # a broken package must not break the app: report it instead
         log.exception("module failed to load", extra={"module_name": name})
@@ -297,7 +302,7 @@ async def _dispatch_one(name: str) -> int:
 
 async def _give(entry: Active, event: dict[str, Any]) -> tuple[int, str | None]:
     """Hand one log event to the module's handlers that want it: (calls made, why it failed)."""
-    found = outgoing(event["type"], orjson.loads(event["payload"]))
+    found = outgoing(event["type"], load_payload(event["payload"]))
     if found is None:
         return 0, None
     kind, conversation_id, data, _ = found

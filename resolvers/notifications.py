@@ -28,7 +28,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from connectors.notify_channels import DeliveryFailed, MailServer, post_slack, send_email
 from core.auth import Actor
-from core.events import committed, emit
+from core.events import committed, emit, load_payload
 from core.settings import get_settings
 from core.sql import fetch, fetchrow, in_transaction
 from resolvers.auth import require_user
@@ -205,7 +205,7 @@ async def notify_from_events(now: datetime | None = None) -> list[int]:
             )
             for event in events:
                 for user_id, content in await _recipients(
-                    conn, event["type"], orjson.loads(event["payload"])
+                    conn, event["type"], load_payload(event["payload"])
                 ):
                     due += await _notify(conn, user_id, f"event:{event['seq']}", content, now)
             if events:

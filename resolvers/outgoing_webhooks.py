@@ -15,7 +15,7 @@ import orjson
 from connectors.base import Platform
 from core import tasks
 from core.auth import Actor
-from core.crypto import decrypt_secrets, encrypt_secrets, rotate
+from core.crypto import decrypt_secrets, encrypt_secrets, open_body, rotate
 from core.sql import fetch, fetchrow, in_transaction
 from resolvers import audit, modules, ssrf
 from resolvers.auth import require_admin
@@ -318,7 +318,9 @@ async def list_deliveries(
     by_delivery: dict[int, list[dict[str, Any]]] = {}
     for attempt in attempts:
         by_delivery.setdefault(attempt["delivery_id"], []).append(attempt)
-    return [{**r, "attempt_log": by_delivery.get(r["id"], [])} for r in rows]
+    return [
+        {**r, "body": open_body(r["body"]) or "", "attempt_log": by_delivery.get(r["id"], [])} for r in rows
+    ]
 
 
 async def reencrypt_all_secrets() -> int:

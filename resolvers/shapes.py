@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from core.crypto import map_bodies, open_body
 from core.db import FUNCTIONS_DIR
 
 SHAPES_SQL = FUNCTIONS_DIR / "20_shapes.sql"
@@ -51,7 +52,13 @@ def message_view(row: Any) -> dict[str, Any]:
             view[key] = orjson.loads(view[key])
     for key in ("direction", "kind", "status", "platform"):
         view[key] = str(view[key].value if hasattr(view[key], "value") else view[key])
-    return view
+    return open_message(view)
+
+
+def open_message(view: dict[str, Any]) -> dict[str, Any]:
+    """A message's shape with its body (and the earlier bodies of an edited one) in plaintext,
+    whether they are stored sealed or not (core/crypto.py): every reader of a row goes through here."""
+    return map_bodies(view, open_body)
 
 
 def conversation_view(row: Any) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from connectors.base import DeliveryStatus, StatusUpdate
+from core.crypto import open_body
 from core.events import committed
 from core.sql import fetch, fetchrow, in_transaction
 from resolvers.shapes import MESSAGE_COLUMNS
@@ -182,7 +183,7 @@ def visitor_view(
         "conversation_id": message["conversation_id"],
         "direction": message["direction"],
         "kind": message.get("kind") or "text",
-        "text": message.get("text"),
+        "text": open_body(message.get("text")),  # rows read here are not through message_view
         "attachments": attachments,
         "status": message.get("status"),
         "created_at": _iso(message.get("created_at")),

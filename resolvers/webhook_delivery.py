@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from core.crypto import decrypt_secrets
+from core.crypto import decrypt_secrets, open_body
 from core.sql import fetch, fetchrow, in_transaction
 from resolvers import audit, ssrf
 
@@ -123,13 +123,16 @@ async def deliver_next(endpoint_id: int) -> bool:
 
 
 async def _send(claimed: dict[str, Any], now: datetime) -> Outcome:
-    body = claimed["body"].encode()
+    plain = open_body(claimed["body"])  # sealed at rest when message bodies are (core/crypto.py)
+    body = (plain or "").encode()
     started = clock.now()
     began = time.perf_counter()
 
     def done(status: int | None, error: str | None) -> Outcome:
         return Outcome(status, error, started, int((time.perf_counter() - began) * 1000))
 
+    if plain is None:
+        return done(None, "the body is sealed with a key no longer in ENCRYPTION_KEYS")
     try:  # checked again at every attempt: the name may resolve elsewhere by now
         target = await ssrf.check(claimed["url"], allow_private=claimed["allow_private_network"])
     except ssrf.UnsafeUrl as exc:
@@ -254,3 +257,25 @@ async def endpoints_with_due_deliveries() -> list[int]:
         now,
     )
     return [r["endpoint_id"] for r in rows]
+
+
+PRUNE_BATCH = 5000
+
+
+async def prune_deliveries(retain_days: float) -> int:
+    """Delete finished deliveries (succeeded or failed) made more than `retain_days` ago, with their
+    attempts; pending ones stay whatever their age. Batched, so one run never holds locks for long.
+    The maintenance job runs it (WEBHOOK_DELIVERY_RETENTION_DAYS)."""
+    cutoff = clock.now() - timedelta(days=retain_days)
+    pruned = 0
+    while True:
+        rows = await fetch(
+            "WITH gone AS (DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM webhook_deliveries "
+            "WHERE status <> 'pending' AND created_at < $1 ORDER BY created_at LIMIT $2) RETURNING 1) "
+            "SELECT count(*) AS n FROM gone",
+            cutoff,
+            PRUNE_BATCH,
+        )
+        pruned += rows[0]["n"]
+        if rows[0]["n"] < PRUNE_BATCH:
+            return pruned

@@ -17,6 +17,8 @@ from typing import Any
 
 import orjson
 
+from core.crypto import seal_body
+from core.events import load_payload
 from core.sql import fetch, in_transaction
 from resolvers.webhook_delivery import clock
 
@@ -120,7 +122,7 @@ async def _fan_out(endpoint_id: int) -> tuple[int, bool]:
             return 0, False
         picked = []
         for event in events:
-            found = outgoing(event["type"], orjson.loads(event["payload"]))
+            found = outgoing(event["type"], load_payload(event["payload"]))
             if found is not None:
                 picked.append((event, *found))
         places = await _conversation_places(conn, {p[2] for p in picked if p[2] is not None})
@@ -143,7 +145,7 @@ async def _fan_out(endpoint_id: int) -> tuple[int, bool]:
                 "INSERT INTO webhook_deliveries (delivery_id, endpoint_id, event_seq, event_type, conversation_id, "
                 "body, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) "
                 "ON CONFLICT (endpoint_id, event_seq) WHERE replay_of_id IS NULL AND event_seq IS NOT NULL DO NOTHING RETURNING id",
-                [uuid.uuid4(), endpoint_id, event["seq"], name, conversation_id, body, now],
+                [uuid.uuid4(), endpoint_id, event["seq"], name, conversation_id, seal_body(body), now],
             )
             made += len(inserted)
         await conn.execute_query(
