@@ -10,7 +10,8 @@ the registry only:
   its ports, the variables it sets, and how it runs);
 - the module event dispatcher: `registry.handlers()` (each `EventHandler` gets the outgoing
   webhook events it names, e.g. "conversation.created", with the module's configuration);
-- connectors: `registry.connector(platform)`.
+- connectors: `registry.connector(platform)` (connectors/registry.get_connector asks it first: an
+  enabled module's connector takes its platform over from the built-in one).
 
 Nothing here touches the database or the network, so any floor may consult it.
 """
@@ -68,7 +69,8 @@ class Module:
     config_schema: Mapping[str, Any] = field(default_factory=lambda: {"type": "object"})  # JSON Schema
     node_types: tuple[NodeType, ...] = ()
     event_handlers: tuple[EventHandler, ...] = ()
-    connectors: Mapping[str, Any] = field(default_factory=dict)  # platform name -> connector class
+    # platform name (core/vocabulary.Platform) -> connector class or instance (connectors/base.Connector)
+    connectors: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

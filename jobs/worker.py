@@ -37,6 +37,7 @@ class PyTakeRuntime(Middleware):
         self.bus: EventBus | None = None
         self.events: EventLog | None = None
         self.sweeper: asyncio.Task[None] | None = None
+        self.modules: asyncio.Task[None] | None = None
 
     async def _start(self) -> None:
         settings = get_settings()
@@ -46,11 +47,16 @@ class PyTakeRuntime(Middleware):
         self.events = EventLog(self.bus, settings.namespace)
         await self.events.start()
         self.sweeper = asyncio.create_task(_sweep_forever(settings.send_sweep_interval))
+        # Enabled modules' connectors and node types reach this process's registry within 5 s.
+        from resolvers.modules import keep_in_step  # with the actors' imports, not before the broker
+
+        self.modules = asyncio.create_task(keep_in_step())
 
     async def _stop(self) -> None:
-        if self.sweeper:
-            self.sweeper.cancel()
-            await asyncio.gather(self.sweeper, return_exceptions=True)
+        for task in (self.sweeper, self.modules):
+            if task:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
         if self.events:
             await self.events.stop()
         if self.bus:
@@ -97,7 +103,9 @@ class JobMetrics(Middleware):
     def before_process_message(self, broker: Any, message: Any) -> None:
         self._started[message.message_id] = time.perf_counter()
 
-    def after_process_message(self, broker: Any, message: Any, *, result: Any = None, exception: Any = None) -> None:
+    def after_process_message(
+        self, broker: Any, message: Any, *, result: Any = None, exception: Any = None
+    ) -> None:
         started = self._started.pop(message.message_id, None)
         if started is not None:
             metrics.WORKER_JOB_SECONDS.labels(message.actor_name).observe(time.perf_counter() - started)
