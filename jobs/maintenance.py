@@ -9,6 +9,7 @@ from core.events import prune_events
 from core.settings import get_settings
 from core.sql import fetch
 from jobs.outbound import sweep_stale_sends
+from resolvers.api_keys import prune_read_marks
 from resolvers.sealed import rotate_sealed
 from resolvers.webhook_delivery import prune_deliveries
 
@@ -41,6 +42,7 @@ async def prune_history() -> None:
         "SELECT count(*) AS n FROM gone"
     )
     deliveries = await prune_deliveries(settings.webhook_delivery_retention_days)
+    await prune_read_marks()
     resealed = await rotate_sealed(budget_seconds=ROTATION_SLICE)
     log.info(
         "pruned history",

@@ -11,6 +11,8 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 from core import auth
 from core.auth import Actor, Role
 from core.sql import fetch, fetchrow, in_transaction
@@ -144,3 +146,51 @@ async def record_use(actor: Actor, field: str, ok: bool, ip: str | None) -> None
     audits itself."""
     async with in_transaction() as conn:
         await audit.record(conn, actor, "api_key.use", "Mutation", field, {"field": field, "ok": ok}, ip)
+
+
+_reads_recorded: dict[tuple[int, str], int] = {}  # (key, operation) -> the minute this process recorded
+_READS_REMEMBERED = 10_000
+
+
+def read_label(operation: str | None, fields: list[str]) -> str:
+    """What a read is audited under: its operation name, else its root fields (`{a,b}`)."""
+    return (operation or "{" + ",".join(sorted(set(fields))) + "}")[:200]
+
+
+async def record_read(
+    actor: Actor, root: str, operation: str | None, fields: list[str], ip: str | None
+) -> None:
+    """Reads by a key are in the audit log as that key too, kept readable: one `api_key.read` entry
+    per key, operation and minute (the minute's first call, with its root fields), however many
+    calls and API processes. `api_key_reads` marks each (key, operation, minute) across processes;
+    this process remembers what it marked, so a busy key costs one statement a minute per operation."""
+    assert actor.api_key_id is not None
+    label = read_label(operation, fields)
+    minute = int(time.time() // 60)
+    if _reads_recorded.get((actor.api_key_id, label)) == minute:
+        return
+    if len(_reads_recorded) >= _READS_REMEMBERED:
+        _reads_recorded.clear()
+    _reads_recorded[(actor.api_key_id, label)] = minute
+    await fetch(
+        "WITH mark AS (INSERT INTO api_key_reads (api_key_id, operation, minute) "
+        "VALUES ($1, $2, date_trunc('minute', now())) ON CONFLICT DO NOTHING RETURNING 1) "
+        "INSERT INTO audit_log (actor_id, api_key_id, action, target_type, target_id, details, ip, created_at) "
+        "SELECT $3, $1, 'api_key.read', $7, $4, $5::jsonb, $6, now() FROM mark",
+        actor.api_key_id,
+        label,
+        actor.user_id,
+        label[:64],
+        orjson.dumps({"operation": operation, "fields": sorted(set(fields))}).decode(),
+        ip,
+        root,
+    )
+
+
+async def prune_read_marks() -> int:
+    """The marks only need to outlive their minute (the maintenance job drops older ones)."""
+    rows = await fetch(
+        "WITH gone AS (DELETE FROM api_key_reads WHERE minute < now() - interval '10 minutes' RETURNING 1) "
+        "SELECT count(*) AS n FROM gone"
+    )
+    return rows[0]["n"]

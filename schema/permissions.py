@@ -10,7 +10,7 @@ from collections.abc import AsyncGenerator, Callable
 from typing import Any
 
 import strawberry
-from graphql import OperationType
+from graphql import FieldNode, OperationType
 from starlette.websockets import WebSocket
 from strawberry.extensions import FieldExtension
 
@@ -81,11 +81,14 @@ class Access(FieldExtension):
         self._admit(info)
         actor = info.context.actor
         key_id = actor.api_key_id if actor is not None else None
+        root = info.path.typename
+        if key_id is not None and root != "Mutation":  # a key's reads are audited too: once a minute each
+            operation = info.operation.name.value if info.operation.name else None
+            await key_rules.record_read(actor, root, operation, _root_fields(info), info.context.ip)  # type: ignore[arg-type]
         result = next_(source, info, **kwargs)
         # A subscription's resolver is an async generator (or a coroutine giving one): hand it on.
         if key_id is None:
             return result if inspect.isasyncgen(result) else await result
-        root = info.path.typename
         if root == "Subscription":
             events = result if inspect.isasyncgen(result) else await result
             return _while_key_active(events, key_id) if inspect.isasyncgen(events) else events
@@ -117,6 +120,10 @@ async def _check_standing(info: strawberry.Info) -> None:
         if scope is not None:
             ctx.standing_checked = True
             visibility.remember_for_request(ctx.actor, scope)
+
+
+def _root_fields(info: strawberry.Info) -> list[str]:
+    return [s.name.value for s in info.operation.selection_set.selections if isinstance(s, FieldNode)]
 
 
 def _admit_key(actor: Actor, root: str, field: str) -> None:
