@@ -178,6 +178,7 @@ def create_app() -> Starlette:
             await event_log.stop()
             await bus.disconnect()
             await rate_limiter.close()
+            await graphql.persisted.close()
             await http.close()
             await db.close_orm()
 

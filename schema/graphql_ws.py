@@ -70,7 +70,7 @@ class CheckedTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     async def handle_subscribe(self, message: Any) -> None:
         if self.connection_acknowledged and message["id"] not in self.operations:
             try:  # the same persisted-query rules and request limit as HTTP (schema/http.py)
-                payload = self.view.persisted.resolve(message.get("payload"), self.context.actor)  # type: ignore[attr-defined]
+                payload = await self.view.persisted.resolve(message.get("payload"), self.context.actor)  # type: ignore[attr-defined]
                 await self._within_limit()
             except RequestRefused as refused:
                 error: dict[str, Any] = {"message": refused.message, "extensions": {"code": refused.code}}

@@ -97,7 +97,9 @@ class GraphQLEndpoint(GraphQL):
         self.event_log = event_log
         self.rate_limiter = rate_limiter
         self.settings = settings
-        self.persisted = persisted or PersistedQueries(allowlist=settings.graphql_allowlist)
+        self.persisted = persisted or PersistedQueries(
+            allowlist=settings.graphql_allowlist, redis_url=settings.redis_url, namespace=settings.namespace
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -175,7 +177,7 @@ class GraphQLEndpoint(GraphQL):
         else:
             data = decode_json(await request.get_body())  # already within the limit
         actor, _ = request._request.state.auth  # set by _authenticate, before strawberry ran
-        return graphql_request(self.persisted.resolve(data, actor))  # registered documents, allow-list
+        return graphql_request(await self.persisted.resolve(data, actor))  # registered documents, allow-list
 
     async def execute_single(  # type: ignore[override]
         self,
