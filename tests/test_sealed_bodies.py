@@ -6,17 +6,30 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import replace
+from datetime import UTC, datetime
 
 import pytest
 from cryptography.fernet import Fernet
 
+from connectors.base import InboundMessage, MessageEdit, MessageKind, ParsedWebhook
 from core import crypto
 from core.settings import get_settings
 from core.sql import fetch
 from models import Conversation, Role
+from resolvers.inbound import ingest
 from resolvers.sealed import rotate_sealed
+from resolvers.shapes import message_view
 from schema.relay import to_global_id
-from tests.helpers import Subscriber, eventually, gql, login, make_user, post_webhook, wa_text_payload
+from tests.helpers import (
+    Subscriber,
+    eventually,
+    gql,
+    login,
+    make_channel,
+    make_user,
+    post_webhook,
+    wa_text_payload,
+)
 from tests.test_sending import _reply
 
 MESSAGES = """query($id: ID!) { conversation(id: $id) { messages(first: 20) { edges { node { text direction } } } } }"""
@@ -166,3 +179,41 @@ async def test_off_bodies_are_stored_as_written_and_a_lookalike_cannot_pass_for_
     assert crypto.CUT not in stored[0] and "hidden" not in stored[0]
     body = await gql(server, MESSAGES, {"id": to_global_id("Conversation", conversation.id)}, token)
     assert body["data"]["conversation"]["messages"]["edges"][0]["node"]["text"] == lookalike
+
+
+async def test_an_edit_of_a_sealed_body_is_sealed_indexed_and_a_redelivery_changes_nothing(server, sealing):
+    channel = await make_channel("telegram", {}, {})
+    word, new_word = f"tapir{uuid.uuid4().hex[:8]}", f"ibis{uuid.uuid4().hex[:8]}"
+    pmid = f"tg-{uuid.uuid4().hex}"
+    first = InboundMessage(
+        platform_message_id=pmid,
+        sender_id=f"tg-user-{uuid.uuid4().hex[:8]}",
+        sent_at=datetime.now(UTC),
+        kind=MessageKind.TEXT,
+        text=f"first {word}",
+    )
+    await ingest(channel.id, "telegram", ParsedWebhook(messages=(first,)))
+    edit = MessageEdit(platform_message_id=pmid, occurred_at=datetime.now(UTC), text=f"second {new_word}")
+    assert (await ingest(channel.id, "telegram", ParsedWebhook(edits=(edit,)))).edits == 1
+    assert (
+        await ingest(channel.id, "telegram", ParsedWebhook(edits=(edit,)))
+    ).edits == 0  # the same text again
+
+    rows = await fetch(
+        "SELECT conversation_id, text, metadata::text AS m FROM messages WHERE channel_id = $1", channel.id
+    )
+    assert (
+        rows[0]["text"].startswith(crypto.SEALED)
+        and word not in rows[0]["m"]
+        and new_word not in rows[0]["text"]
+    )
+    token = await login(server, await make_user(Role.AGENT))
+    gid = to_global_id("Conversation", rows[0]["conversation_id"])
+    body = await gql(server, MESSAGES, {"id": gid}, token)
+    assert body["data"]["conversation"]["messages"]["edges"][0]["node"]["text"] == f"second {new_word}"
+    edits = message_view(dict((await fetch("SELECT * FROM messages WHERE channel_id = $1", channel.id))[0]))
+    assert [e["text"] for e in edits["metadata"]["edits"]] == [f"first {word}"]  # the earlier text, opened
+    assert (await gql(server, SEARCH, {"q": new_word}, token))["data"]["search"]["edges"]
+    assert not (await gql(server, SEARCH, {"q": word}, token))["data"]["search"][
+        "edges"
+    ]  # words follow the edit
