@@ -163,6 +163,12 @@ def primary_key_opens(stored: str) -> bool:
     return True
 
 
+def resealing_possible() -> bool:
+    """Can any stored body need rewriting? Not with one key and sealing off: every sealed body is
+    under that key (or no key opens it) and plaintext ones stay as they are."""
+    return sealing_bodies() or len(get_settings().encryption_keys) > 1
+
+
 def primary_key_fingerprint() -> str:
     """Names the newest key without revealing it (rotation remembers which key it finished with)."""
     return hashlib.sha256(get_settings().encryption_keys[0].encode()).hexdigest()[:16]

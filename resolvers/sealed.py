@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 
-from core.crypto import primary_key_fingerprint, reseal_body, sealing_bodies
+from core.crypto import primary_key_fingerprint, reseal_body, resealing_possible, sealing_bodies
 from core.sql import in_transaction
 
 COLUMNS = {
@@ -32,6 +32,8 @@ def _target() -> str:
 async def rotate_sealed(budget_seconds: float | None = None) -> int:
     """Walk every sealed column (until done, or for about `budget_seconds`); how many rows were
     rewritten. `pytake rotate-secrets` runs it to the end; the maintenance job a slice at a time."""
+    if not resealing_possible():
+        return 0
     deadline = None if budget_seconds is None else time.monotonic() + budget_seconds
     rewritten = 0
     for name, (table, column) in COLUMNS.items():
