@@ -72,7 +72,10 @@ class PersistedQueries:
         self.allowlist = allowlist
         self.registered = load_manifest() if manifest is None else manifest
         self._automatic: OrderedDict[str, str] = OrderedDict()
-        self._redis = redis.from_url(redis_url) if redis_url else None
+        # Short timeouts: a silent Redis costs a request a second, then the process's memory answers.
+        self._redis = (
+            redis.from_url(redis_url, socket_connect_timeout=1, socket_timeout=1) if redis_url else None
+        )
         self._prefix = f"{namespace}:apq"
         self._redis_down_until = 0.0
         self._warn = Throttled(log, every=30.0)

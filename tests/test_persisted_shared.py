@@ -73,3 +73,20 @@ async def test_shared_registrations_are_bounded(server, monkeypatch):
     assert [d.decode() for d in stored] == digests[2:]  # the newest three; the big one stayed local
     assert await registry._redis.get(f"{namespace}:apq:{digests[0]}") is None  # type: ignore[union-attr]
     await registry.close()
+
+
+async def test_without_redis_a_process_registers_in_its_own_memory(server):
+    from tests.conftest import free_port
+
+    unreachable = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    registry = PersistedQueries(allowlist=False, manifest={}, redis_url=unreachable, namespace="none")
+    app = endpoint(persisted=registry)
+    token = await login(server, await make_user(Role.AGENT))
+    query = f"query Local{uuid.uuid4().hex[:8]} {{ me {{ name }} }}"
+    registered = await _post(app, {"query": query, "extensions": _ext(query)}, token)
+    assert "errors" not in registered.json(), registered.json()
+    by_hash = await _post(app, {"extensions": _ext(query)}, token)
+    assert by_hash.status_code == 200 and by_hash.json()["data"] == registered.json()["data"]
+    unknown = "{ me { id } }"
+    assert code(await _post(app, {"extensions": _ext(unknown)}, token)) == "PERSISTED_QUERY_NOT_FOUND"
+    await registry.close()
