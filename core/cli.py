@@ -1,4 +1,4 @@
-"""`pytake` command line: migrate, seed, serve, worker, gateway, run (embedded all-in-one), create-user."""
+"""`pytake` command line: migrate, seed, serve, worker, gateway, run (embedded all-in-one), create-user, sdl."""
 
 from __future__ import annotations
 
@@ -214,6 +214,23 @@ def cmd_rotate_secrets(_: argparse.Namespace) -> None:
     print(f"re-encrypted {count} sealed message and webhook delivery bodies")
 
 
+def schema_sdl() -> str:
+    """The GraphQL schema as SDL: what the web app's types are generated from (frontend/schema.graphql)."""
+    from schema import build_schema
+
+    return build_schema().as_str() + "\n"
+
+
+def cmd_sdl(args: argparse.Namespace) -> None:
+    sdl = schema_sdl()
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as f:
+            f.write(sdl)
+        print(f"wrote {args.output}")
+    else:
+        sys.stdout.write(sdl)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The whole command line; deploy/ and the Dockerfile are checked against it in the tests."""
     parser = argparse.ArgumentParser(prog="pytake", description="PyTake omnichannel inbox")
@@ -250,6 +267,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", required=True)
     p.add_argument("--role", choices=["admin", "supervisor", "agent"], default="admin")
     p.set_defaults(fn=cmd_create_user)
+    p = sub.add_parser("sdl", help="print the GraphQL schema (SDL); the web app's types are generated from it")
+    p.add_argument("--output", "-o", help="write to this file instead of standard output")
+    p.set_defaults(fn=cmd_sdl)
     return parser
 
 

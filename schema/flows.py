@@ -373,13 +373,14 @@ class FlowMutations:
         definition: FlowDefinitionInput | None = None,
         http_answers: list[HttpAnswerInput] | None = None,
         platform: Platform = _Platform.WHATSAPP,
-        customer: JSON | None = strawberry.field(
-            default=None, description="The customer's attributes: {name, …}."
-        ),
+        customer: Annotated[
+            JSON | None, strawberry.argument(description="The customer's attributes: {name, …}.")
+        ] = None,
         labels: list[str] | None = None,
-        at: datetime | None = strawberry.field(
-            default=None, description="The time the script runs at (business hours); now."
-        ),
+        at: Annotated[
+            datetime | None,
+            strawberry.argument(description="The time the script runs at (business hours); now."),
+        ] = None,
     ) -> FlowSimulation:
         simulation = await flow_rules.simulate(
             actor_of(info),
