@@ -7,7 +7,7 @@ FRONTEND_STAMP := frontend/node_modules/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: faults soak run test lint bench bench-ingest bench-mixed bench-inbox bench-search bench-flows bench-metrics frontend clean serve worker migrate
+.PHONY: faults soak run test e2e sdl lint bench bench-ingest bench-mixed bench-inbox bench-search bench-flows bench-metrics frontend clean serve worker migrate
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,7 +19,7 @@ $(FRONTEND_STAMP): frontend/package.json frontend/package-lock.json
 	cd frontend && npm ci --no-audit --no-fund --loglevel=error
 	touch $(FRONTEND_STAMP)
 
-frontend/dist/index.html: $(FRONTEND_STAMP) $(shell find frontend/src frontend/index.html -type f 2>/dev/null)
+frontend/dist/index.html: $(FRONTEND_STAMP) $(shell find frontend/src frontend/scripts frontend/index.html frontend/schema.graphql frontend/vite.config.ts frontend/codegen.ts -type f 2>/dev/null)
 	cd frontend && npm run build --silent
 
 frontend: frontend/dist/index.html
@@ -32,7 +32,16 @@ run: $(STAMP) frontend
 test: $(STAMP) $(FRONTEND_STAMP)
 	$(VENV)/bin/ruff check .
 	cd frontend && npm test --silent
+	$(MAKE) --no-print-directory e2e
 	$(VENV)/bin/pytest -q
+
+## The web app in headless Chromium against a real embedded backend (skipped, saying why, without /usr/bin/chromium).
+e2e: $(STAMP) frontend
+	cd frontend && node e2e/run.mjs
+
+## The GraphQL schema the web app's types are generated from (tests/test_sdl.py checks it is current).
+sdl: $(STAMP)
+	$(VENV)/bin/pytake sdl -o frontend/schema.graphql
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

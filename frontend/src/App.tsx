@@ -1,45 +1,84 @@
-import { useEffect, useMemo, useState } from "react";
+import { Provider as UrqlProvider } from "urql";
+import { lazy, Suspense, useEffect, useMemo, useSyncExternalStore } from "react";
+import { BrowserRouter, Navigate, Route, Routes, useLocation } from "react-router";
+import { makeClient } from "./api/client";
 import { liveClient } from "./api/live";
-import { Session, type Tokens } from "./api/session";
-import { ConversationView } from "./components/ConversationView";
-import { DemoPanel } from "./components/DemoPanel";
-import { ErrorBanner } from "./components/ErrorBanner";
-import { Inbox } from "./components/Inbox";
-import { Login } from "./components/Login";
+import { Session } from "./api/session";
+import { TooltipProvider } from "./components/ui/tooltip";
+import { PageSpinner } from "./components/PageSpinner";
+import { ServicesContext, type Services } from "./services";
+import { useUi } from "./state/ui";
+
+// Each screen is its own chunk, loaded when first shown: the first load stays small.
+const LoginPage = lazy(() => import("./routes/LoginPage"));
+const AppShell = lazy(() => import("./routes/AppShell"));
+const InboxPage = lazy(() => import("./routes/InboxPage"));
+
+const session = new Session((url, init) => fetch(url, init), localStorage);
+
+function useTokens() {
+  return useSyncExternalStore(
+    (notify) => session.subscribe(notify),
+    () => session.current,
+  );
+}
+
+function SignedIn() {
+  const tokens = useTokens();
+  const userId = tokens?.user.id;
+  const services = useMemo<Services | null>(() => {
+    if (!tokens) return null;
+    return { session, client: makeClient(session), live: liveClient(session, useUi.getState().setLink), me: tokens.user };
+    // one set of connections per user: a refreshed token keeps them
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [userId]);
+  useEffect(() => {
+    if (!services) return;
+    session.startSilentRefresh();
+    return () => {
+      session.stopSilentRefresh();
+      void services.live.dispose();
+    };
+  }, [services]);
+  const location = useLocation();
+  if (!services) return <Navigate to="/login" replace state={{ from: location.pathname }} />;
+  return (
+    <ServicesContext.Provider value={services}>
+      <UrqlProvider value={services.client}>
+        <Suspense fallback={<PageSpinner />}>
+          <AppShell>
+            <Routes>
+              <Route path="inbox/:id?" element={<InboxPage />} />
+              <Route path="*" element={<Navigate to="/inbox" replace />} />
+            </Routes>
+          </AppShell>
+        </Suspense>
+      </UrqlProvider>
+    </ServicesContext.Provider>
+  );
+}
+
+function Login() {
+  const tokens = useTokens();
+  const location = useLocation();
+  if (tokens) {
+    const from = (location.state as { from?: string } | null)?.from;
+    return <Navigate to={from && from !== "/login" ? from : "/inbox"} replace />;
+  }
+  return <LoginPage session={session} />;
+}
 
 export function App() {
-  const session = useMemo(() => new Session((url, init) => fetch(url, init), localStorage), []);
-  const [tokens, setTokens] = useState<Tokens | null>(session.current);
-  const [error, setError] = useState<string | null>(null);
-  const [openId, setOpenId] = useState<string | null>(null);
-  const live = useMemo(() => (tokens ? liveClient(session) : null), [session, tokens?.user.id]);
-
-  useEffect(() => {
-    session.onChange = setTokens;
-  }, [session]);
-  useEffect(() => {
-    return () => void live?.dispose();
-  }, [live]);
-
-  if (!tokens || !live) return <Login session={session} onError={setError} error={error} />;
-  const report = (e: unknown) => setError(e instanceof Error ? `${e.message}${"code" in e && e.code ? ` (${e.code})` : ""}` : String(e));
   return (
-    <div className="app">
-      <header>
-        <strong>PyTake</strong>
-        <span className="me">{tokens.user.name}</span>
-        <button onClick={() => void session.logout()}>Sign out</button>
-      </header>
-      <ErrorBanner message={error} onDismiss={() => setError(null)} />
-      <main>
-        <Inbox session={session} live={live} me={tokens.user} openId={openId} onOpen={setOpenId} onError={report} />
-        {openId ? (
-          <ConversationView key={openId} id={openId} session={session} live={live} me={tokens.user} onError={report} />
-        ) : (
-          <section className="empty">Pick a conversation</section>
-        )}
-      </main>
-      <DemoPanel session={session} onError={report} />
-    </div>
+    <TooltipProvider delayDuration={300}>
+      <BrowserRouter>
+        <Suspense fallback={<PageSpinner />}>
+          <Routes>
+            <Route path="/login" element={<Login />} />
+            <Route path="/*" element={<SignedIn />} />
+          </Routes>
+        </Suspense>
+      </BrowserRouter>
+    </TooltipProvider>
   );
 }

@@ -2,7 +2,10 @@ import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { App } from "./App";
 import { ErrorBoundary } from "./components/ErrorBoundary";
+import { setupI18n } from "./i18n";
 import "./styles.css";
+
+setupI18n();
 
 createRoot(document.getElementById("root")!).render(
   <StrictMode>

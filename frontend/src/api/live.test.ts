@@ -121,3 +121,24 @@ describe("follow", () => {
     expect(second.subs).toHaveLength(1);
   });
 });
+
+describe("follow after an expired cursor", () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it("goes on live from now and asks the screen to reload, instead of retrying the dead cursor", () => {
+    const { client, subs } = fakeClient();
+    let gaps = 0;
+    const seen: string[] = [];
+    follow<{ cursor: string }>(client, "subscription", { after: "12" }, (e) => seen.push(e.cursor), () => undefined, "inboxEvents", () => {
+      gaps += 1;
+    });
+    subs[0].sink.next({ errors: [{ message: "too old", extensions: { code: "CURSOR_EXPIRED" } }] });
+    expect(gaps).toBe(1);
+    vi.advanceTimersByTime(RESUBSCRIBE_MIN_MS);
+    expect(subs).toHaveLength(2);
+    expect(subs[1].variables.after).toBeNull();
+    subs[1].sink.next(event("3")); // a new stream position, lower than the dead cursor: applied
+    expect(seen).toEqual(["3"]);
+  });
+});

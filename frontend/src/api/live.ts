@@ -3,15 +3,28 @@
 import { createClient, type Client } from "graphql-ws";
 import type { Session } from "./session";
 
-export function liveClient(session: Session): Client {
+export type LinkState = "connecting" | "online" | "offline";
+
+export function liveClient(session: Session, onState: (state: LinkState) => void = () => {}): Client {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   return createClient({
     url: `${scheme}://${location.host}/graphql`,
     retryAttempts: Infinity,
     shouldRetry: () => true,
+    retryWait: async (retries) => {
+      // 0.5 s doubling to 10 s, with jitter: a restarted server is not hit by every agent at once
+      const base = Math.min(500 * 2 ** retries, 10_000);
+      await new Promise((resolve) => setTimeout(resolve, base * (0.5 + Math.random() / 2)));
+    },
+    keepAlive: 10_000, // a ping every 10 s: a dead link is noticed, and the socket re-opened
     connectionParams: async () => {
       const token = await session.accessToken();
       return token ? { authorization: `Bearer ${token}` } : {};
+    },
+    on: {
+      connecting: () => onState("connecting"),
+      connected: () => onState("online"),
+      closed: () => onState("offline"),
     },
   });
 }
@@ -30,6 +43,10 @@ export class CursorTracker {
   get after(): string | null {
     return this.cursor;
   }
+  /** Forget the cursor: the next subscription starts live from now. */
+  reset(): void {
+    this.cursor = null;
+  }
 }
 
 /** Errors that a new subscription would only get again: give up on these, say why. */
@@ -38,6 +55,10 @@ export const RESUBSCRIBE_MIN_MS = 500;
 export const RESUBSCRIBE_MAX_MS = 30_000;
 
 type GraphQLErrorLike = { message: string; extensions?: { code?: unknown } };
+
+/** The server no longer holds the events after our cursor: go on live from now, and let the
+ * screen load its state afresh (onGap) instead of retrying a cursor that will never work. */
+const GAP = "CURSOR_EXPIRED";
 
 /** Subscribe, and whenever the subscription ends for any reason but ours (the server completed it,
  * it failed, the socket dropped) subscribe again after the last applied cursor, backing off from
@@ -50,6 +71,7 @@ export function follow<E extends { cursor: string }>(
   onEvent: (event: E) => void,
   onError: (message: string) => void,
   field: string,
+  onGap: () => void = () => {},
 ): () => void {
   const tracker = new CursorTracker((variables.after as string | undefined) ?? null);
   let stop: (() => void) | null = null;
@@ -85,6 +107,10 @@ export function follow<E extends { cursor: string }>(
             if (typeof code === "string" && PERMANENT.has(code)) {
               closed = true; // resubscribing would be refused the same way
               return;
+            }
+            if (code === GAP) {
+              tracker.reset();
+              onGap();
             }
             return again(mine); // e.g. SERVICE_UNAVAILABLE: try again after the cursor
           }

@@ -1,9 +1,17 @@
-// Every GraphQL document the app sends, in one place.
-const CONVERSATION_FIELDS = `id status platform unreadCount lastMessageAt priority labels snoozedUntil
-  customer { id name phone } assignee { id name }
-  lastMessage { id text kind direction status createdAt }`;
-const MESSAGE_FIELDS = `id conversationId platform channelId direction kind text status errorCode errorReason clientMessageId
-  createdAt editedAt deletedAt sender { id name } attachments { kind filename mimeType url }`;
+// Every GraphQL document the app sends, in one place, as plain string constants: the build
+// registers each by the sha256 of its exact text (persisted-operations.json, the server's
+// allow-list) and names it for graphql-codegen (src/api/graphql.generated.ts). Every selection set
+// below the root lists __typename, so the normalised cache (Graphcache) needs to add nothing and
+// the text the app sends is exactly the registered one (src/api/registry.ts checks it). A fields
+// constant may be used inside a document, not inside another fields constant (the Python tests
+// resolve one level).
+const CONVERSATION_FIELDS = `__typename id status platform unreadCount lastMessageAt priority labels snoozedUntil queuedAt
+  customer { __typename id name phone } assignee { __typename id name }
+  lastMessage { __typename id text kind direction status createdAt }
+  slaTimers { __typename id kind dueAt warnAt metAt breachedAt cancelledAt }`;
+const MESSAGE_FIELDS = `__typename id conversationId platform channelId direction kind text status errorCode errorReason clientMessageId
+  createdAt editedAt deletedAt sender { __typename id name } attachments { __typename kind filename mimeType url }`;
+const ACTIVITY_FIELDS = `__typename id type data createdAt actor { __typename id name }`;
 
 export const LOGIN = `mutation($email: String!, $password: String!) {
   login(email: $email, password: $password) { accessToken refreshToken expiresIn user { id name email role } } }`;
@@ -11,28 +19,32 @@ export const REFRESH = `mutation($token: String!) {
   refreshToken(refreshToken: $token) { accessToken refreshToken expiresIn user { id name email role } } }`;
 export const LOGOUT = `mutation($token: String!) { logout(refreshToken: $token) }`;
 export const ME = `query { me { id name email role } }`;
-export const INBOX = `query($filter: ConversationFilter) { conversations(first: 50, filter: $filter) {
-  edges { node { ${CONVERSATION_FIELDS} } } } }`;
-export const MESSAGES = `query($id: ID!, $before: String) { conversation(id: $id) { id
-  messages(last: 50, before: $before) { edges { cursor node { ${MESSAGE_FIELDS} } } pageInfo { hasPreviousPage } } } }`;
-export const REPLY_TARGETS = `query($id: ID!) { conversation(id: $id) { id
-  replyTargets { channelId channelName platform address available reason requiresTemplate isDefault } } }`;
+export const INBOX = `query($filter: ConversationFilter, $after: String) { conversations(first: 50, after: $after, filter: $filter) {
+  __typename edges { __typename node { ${CONVERSATION_FIELDS} } } pageInfo { __typename hasNextPage endCursor } } }`;
+export const CONVERSATION = `query($id: ID!) { conversation(id: $id) { ${CONVERSATION_FIELDS} queuePosition
+  customer { __typename id name phone email identities { __typename id platform externalId displayName } } } }`;
+export const MESSAGES = `query($id: ID!, $before: String) { conversation(id: $id) { __typename id
+  messages(last: 50, before: $before) { __typename edges { __typename cursor node { ${MESSAGE_FIELDS} } }
+  pageInfo { __typename hasPreviousPage } } } }`;
+export const REPLY_TARGETS = `query($id: ID!) { conversation(id: $id) { __typename id
+  replyTargets { __typename channelId channelName platform address available reason requiresTemplate isDefault } } }`;
 export const SEND = `mutation($input: SendMessageInput!) { sendMessage(input: $input) { ${MESSAGE_FIELDS} } }`;
 export const ASSIGN = `mutation($id: ID!, $user: ID) { assignConversation(conversationId: $id, userId: $user) { ${CONVERSATION_FIELDS} } }`;
 export const MARK_READ = `mutation($id: ID!) { markConversationRead(conversationId: $id) { ${CONVERSATION_FIELDS} } }`;
-export const DEMO = `query { demo { enabled channels { channelId name phoneNumberId } } }`;
+export const DEMO = `query { demo { __typename enabled channels { __typename channelId name phoneNumberId } } }`;
 export const SIMULATE = `mutation($channel: ID!, $waId: String!, $name: String!, $text: String!) {
   simulateInboundMessage(channelId: $channel, waId: $waId, name: $name, text: $text) }`;
-export const INBOX_EVENTS = `subscription($after: String) { inboxEvents(after: $after) { cursor type
+export const INBOX_EVENTS = `subscription($after: String) { inboxEvents(after: $after) { __typename cursor type
   conversation { ${CONVERSATION_FIELDS} } } }`;
-const ACTIVITY_FIELDS = `id type data createdAt actor { id name }`;
 export const CONVERSATION_EVENTS = `subscription($id: ID!, $after: String) {
-  conversationEvents(conversationId: $id, after: $after) { cursor type message { ${MESSAGE_FIELDS} }
+  conversationEvents(conversationId: $id, after: $after) { __typename cursor type message { ${MESSAGE_FIELDS} }
   activity { ${ACTIVITY_FIELDS} } } }`;
-export const ACTIVITIES = `query($id: ID!) { conversation(id: $id) { id status activities { ${ACTIVITY_FIELDS} } } }`;
+export const ACTIVITIES = `query($id: ID!) { conversation(id: $id) { __typename id status activities { ${ACTIVITY_FIELDS} } } }`;
 export const SET_STATUS = `mutation($id: ID!, $status: ConversationStatus!, $until: DateTime) {
   setConversationStatus(conversationId: $id, status: $status, snoozedUntil: $until) { ${CONVERSATION_FIELDS} } }`;
+export const SET_PRIORITY = `mutation($id: ID!, $priority: Priority!) {
+  setConversationPriority(conversationId: $id, priority: $priority) { ${CONVERSATION_FIELDS} } }`;
 export const ADD_NOTE = `mutation($id: ID!, $clientMessageId: String!, $text: String!) {
   addNote(conversationId: $id, clientMessageId: $clientMessageId, text: $text) { ${MESSAGE_FIELDS} } }`;
 export const SET_TYPING = `mutation($id: ID!, $typing: Boolean!) { setTyping(conversationId: $id, typing: $typing) }`;
-export const PRESENCE = `subscription($id: ID!) { conversationPresence(conversationId: $id) { userId name typing } }`;
+export const PRESENCE = `subscription($id: ID!) { conversationPresence(conversationId: $id) { __typename userId name typing } }`;

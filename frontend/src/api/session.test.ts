@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { CursorTracker } from "./live";
 import { GraphQLRequestError, Session, type Storage } from "./session";
 
@@ -80,5 +80,49 @@ describe("CursorTracker", () => {
     expect(tracker.advance("40")).toBe(false);
     expect(tracker.advance("100")).toBe(true);
     expect(tracker.after).toBe("100");
+  });
+});
+
+describe("Session, silent refresh and logout", () => {
+  it("refreshes by itself a minute before the access token expires", async () => {
+    vi.useFakeTimers();
+    try {
+      const server = fakeServer();
+      const session = new Session(server.fetcher, new MemoryStorage());
+      await session.login("a@b.c", "pw");
+      session.startSilentRefresh();
+      await vi.advanceTimersByTimeAsync(900_000 - 61_000);
+      expect(session.current?.refreshToken).toBe("refresh-1");
+      await vi.advanceTimersByTimeAsync(2_000);
+      expect(session.current?.refreshToken).toBe("refresh-2");
+      await vi.advanceTimersByTimeAsync(900_000);
+      expect(session.current?.refreshToken).toBe("refresh-3"); // and again for the new token
+      session.stopSilentRefresh();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("revokes the refresh token on the server before forgetting the session", async () => {
+    const server = fakeServer();
+    const storage = new MemoryStorage();
+    const session = new Session(server.fetcher, storage);
+    await session.login("a@b.c", "pw");
+    await session.logout();
+    const logout = server.calls.find((c) => c.query.includes("logout("));
+    expect(logout?.variables.token).toBe("refresh-1");
+    expect(session.current).toBeNull();
+    expect(storage.data.size).toBe(0);
+  });
+
+  it("keeps the session when a refresh cannot reach the server", async () => {
+    const server = fakeServer();
+    let offline = false;
+    const fetcher = (url: string, init: RequestInit) => (offline ? Promise.reject(new TypeError("Failed to fetch")) : server.fetcher(url, init));
+    const session = new Session(fetcher, new MemoryStorage());
+    await session.login("a@b.c", "pw");
+    offline = true;
+    expect(await session.refresh()).toBeNull();
+    expect(session.current?.refreshToken).toBe("refresh-1");
   });
 });

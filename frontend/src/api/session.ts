@@ -15,10 +15,13 @@ export class GraphQLRequestError extends Error {
 
 type Fetch = (input: string, init: RequestInit) => Promise<Response>;
 const KEY = "pytake.session";
+export const SILENT_REFRESH_LEAD_MS = 60_000;
 
 export class Session {
   private tokens: Tokens | null;
   private refreshing: Promise<Tokens | null> | null = null;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private listeners = new Set<(tokens: Tokens | null) => void>();
   onChange: (tokens: Tokens | null) => void = () => {};
 
   constructor(private fetcher: Fetch, private store: Storage, private endpoint = "/graphql", private now = () => Date.now()) {
@@ -34,7 +37,48 @@ export class Session {
     this.tokens = tokens;
     if (tokens) this.store.setItem(KEY, JSON.stringify(tokens));
     else this.store.removeItem(KEY);
+    if (this.timer !== null) this.stopSilentRefresh();
+    if (tokens && this.silent) this.scheduleRefresh();
     this.onChange(tokens);
+    for (const listener of this.listeners) listener(tokens);
+  }
+
+  /** Be told of every sign-in, refresh and sign-out; returns the way to stop. */
+  subscribe(listener: (tokens: Tokens | null) => void): () => void {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
+  }
+
+  private silent = false;
+
+  /** Silent refresh: trade the refresh token a minute before the access token expires, so the
+   * agent is never signed out while the app is open (a refused refresh signs out). */
+  startSilentRefresh(): void {
+    this.silent = true;
+    this.scheduleRefresh();
+  }
+
+  stopSilentRefresh(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private retrySoon(): void {
+    this.stopSilentRefresh();
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.refresh();
+    }, 5_000);
+  }
+
+  private scheduleRefresh(): void {
+    this.stopSilentRefresh();
+    if (!this.tokens) return;
+    const wait = Math.max(0, this.tokens.expiresAt - this.now() - SILENT_REFRESH_LEAD_MS);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.refresh();
+    }, wait);
   }
 
   private async raw<T>(query: string, variables: object, token?: string): Promise<T> {
@@ -64,10 +108,12 @@ export class Session {
     return this.store_(data.login);
   }
 
+  /** Revoke the refresh token on the server, then forget the session here (even when the server
+   * cannot be reached: the token then expires on its own). */
   async logout(): Promise<void> {
     const token = this.tokens?.refreshToken;
-    this.save(null);
     if (token) await this.raw(LOGOUT, { token }).catch(() => undefined);
+    this.save(null);
   }
 
   /** Trade the refresh token once; concurrent callers share the one attempt. */
@@ -79,8 +125,9 @@ export class Session {
         try {
           const data = await this.raw<{ refreshToken: Parameters<Session["store_"]>[0] }>(REFRESH, { token });
           return this.store_(data.refreshToken);
-        } catch {
-          this.save(null); // refresh refused: sign in again
+        } catch (error) {
+          if (error instanceof GraphQLRequestError) this.save(null); // refused: sign in again
+          else if (this.silent) this.retrySoon(); // offline: keep the session, try again
           return null;
         }
       })().finally(() => {

@@ -1,40 +1,45 @@
-import { useEffect, useState } from "react";
-import { DEMO, SIMULATE } from "../api/operations";
-import type { Session } from "../api/session";
+import { FlaskConical, Send } from "lucide-react";
+import { useState } from "react";
+import { useTranslation } from "react-i18next";
+import { useMutation, useQuery } from "urql";
+import { explain } from "@/api/errors";
+import { DEMO, SIMULATE } from "@/api/operations";
+import { useUi } from "@/state/ui";
+import { Button } from "./ui/button";
+import { Input } from "./ui/input";
 
 interface DemoChannel { channelId: string; name: string; phoneNumberId: string }
 
 /** Demo mode only: play the customer through the fake WhatsApp, which posts a real signed webhook. */
-export function DemoPanel({ session, onError }: { session: Session; onError: (e: unknown) => void }) {
-  const [channels, setChannels] = useState<DemoChannel[]>([]);
+export function DemoPanel() {
+  const { t } = useTranslation();
+  const [{ data }] = useQuery<{ demo: { enabled: boolean; channels: DemoChannel[] } }>({ query: DEMO });
+  const [, simulate] = useMutation(SIMULATE);
+  const showError = useUi((s) => s.showError);
   const [waId, setWaId] = useState("5511999990001");
   const [name, setName] = useState("Demo Customer");
   const [text, setText] = useState("");
-
-  useEffect(() => {
-    session
-      .request<{ demo: { enabled: boolean; channels: DemoChannel[] } }>(DEMO)
-      .then((data) => setChannels(data.demo.enabled ? data.demo.channels : []))
-      .catch(() => setChannels([]));
-  }, [session]);
-
-  if (channels.length === 0) return null;
+  const channel = data?.demo.enabled ? data.demo.channels[0] : undefined;
+  if (!channel) return null;
   const send = async () => {
     if (!text.trim()) return;
-    try {
-      await session.request(SIMULATE, { channel: channels[0].channelId, waId, name, text });
-      setText("");
-    } catch (e) {
-      onError(e);
-    }
+    const result = await simulate({ channel: channel.channelId, waId, name, text });
+    if (result.error) {
+      const e = explain(result.error, t);
+      showError(e.message, e.code);
+    } else setText("");
   };
   return (
-    <footer className="demo">
-      <strong>Play the customer</strong> on {channels[0].name}:
-      <input value={waId} onChange={(e) => setWaId(e.target.value)} size={14} title="WhatsApp number (digits)" />
-      <input value={name} onChange={(e) => setName(e.target.value)} size={14} />
-      <input value={text} onChange={(e) => setText(e.target.value)} onKeyDown={(e) => e.key === "Enter" && void send()} placeholder="Customer says…" />
-      <button onClick={() => void send()}>Send as customer</button>
-    </footer>
+    <section aria-label={t("demo.title")} className="flex items-center gap-2 border-t border-amber-200 bg-amber-50 px-4 py-2 text-sm">
+      <FlaskConical className="size-4 text-amber-700" aria-hidden />
+      <strong className="whitespace-nowrap font-medium text-amber-900">{t("demo.title")}</strong>
+      <span className="whitespace-nowrap text-amber-800">{t("demo.on", { channel: channel.name })}</span>
+      <Input value={waId} onChange={(e) => setWaId(e.target.value)} className="h-8 w-36 bg-white" aria-label={t("demo.number")} />
+      <Input value={name} onChange={(e) => setName(e.target.value)} className="h-8 w-36 bg-white" aria-label={t("demo.name")} />
+      <Input value={text} onChange={(e) => setText(e.target.value)} onKeyDown={(e) => e.key === "Enter" && void send()} placeholder={t("demo.says")} aria-label={t("demo.says")} className="h-8 flex-1 bg-white" />
+      <Button size="sm" variant="outline" className="bg-white" onClick={() => void send()}>
+        <Send aria-hidden /> {t("demo.send")}
+      </Button>
+    </section>
   );
 }

@@ -11,9 +11,12 @@ export class ErrorBoundary extends Component<{ children: ReactNode }, { error: E
   render() {
     if (!this.state.error) return this.props.children;
     return (
-      <div className="error" role="alert">
-        Something went wrong: {this.state.error.message}{" "}
-        <button onClick={() => this.setState({ error: null })}>Try again</button>
+      <div role="alert" className="m-8 rounded-lg border border-red-200 bg-red-50 p-4 text-sm text-red-900">
+        <p className="font-semibold">Something went wrong</p>
+        <p className="mt-1">{this.state.error.message}</p>
+        <button className="mt-3 rounded-md border border-red-300 bg-white px-3 py-1" onClick={() => this.setState({ error: null })}>
+          Try again
+        </button>
       </div>
     );
   }

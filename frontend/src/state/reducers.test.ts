@@ -1,14 +1,12 @@
 import { describe, expect, it } from "vitest";
-import type { Conversation, Message } from "../api/types";
+import type { Message } from "../api/types";
+import { conversation, message } from "../test/fixtures";
 import { applyInboxEvent, applyMessage, mergeStatus } from "./reducers";
 
-const conv = (id: string, at: string, unread = 0): Conversation => ({
-  id, status: "OPEN", platform: "WHATSAPP", unreadCount: unread, lastMessageAt: at,
-  customer: { name: id, phone: null }, assignee: null, lastMessage: null,
-});
-const msg = (id: string, status: Message["status"], clientMessageId: string | null = null, at = "2026-01-01T00:00:00Z"): Message => ({
-  id, direction: "OUTBOUND", kind: "TEXT", text: "hi", status, clientMessageId, createdAt: at,
-});
+const conv = (id: string, at: string, unread = 0) =>
+  conversation({ id, lastMessageAt: at, unreadCount: unread, customer: { __typename: "Customer", id, name: id, phone: null } });
+const msg = (id: string, status: Message["status"], clientMessageId: string | null = null, at = "2026-01-01T00:00:00Z") =>
+  message({ id, text: "hi", status, clientMessageId, createdAt: at });
 
 describe("applyInboxEvent", () => {
   it("upserts by id and keeps newest activity first", () => {

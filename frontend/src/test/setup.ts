@@ -1,0 +1,3 @@
+import { setupI18n } from "../i18n";
+
+setupI18n("en");
