@@ -66,9 +66,17 @@ export async function startBackend({ log = () => {}, bulk = 0 } = {}) {
   log(`backend ready at ${base} (data ${dataDir})`);
   const stop = async () => {
     if (child.exitCode === null) {
-      process.kill(-child.pid, "SIGTERM"); // its process group: uvicorn and the embedded PostgreSQL
-      await Promise.race([new Promise((r) => child.once("exit", r)), new Promise((r) => setTimeout(r, 15_000))]);
-      if (child.exitCode === null) process.kill(-child.pid, "SIGKILL");
+      const signal = (name) => {
+        try {
+          process.kill(-child.pid, name); // its process group: uvicorn and the embedded PostgreSQL
+        } catch {
+          /* already gone */
+        }
+      };
+      const exited = new Promise((r) => child.once("exit", r));
+      signal("SIGTERM");
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
+      if (child.exitCode === null && child.signalCode === null) signal("SIGKILL");
     }
     rmSync(dataDir, { recursive: true, force: true });
   };

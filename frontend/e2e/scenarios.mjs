@@ -10,7 +10,7 @@ async function axe(page, axeSource, name) {
   const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
   const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
   if (bad.length) {
-    const detail = bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ")}`);
+    const detail = bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => `${n.target.join(" ")} ${n.html.slice(0, 160)}`).join(", ")}`);
     throw new Error(`axe-core on ${name}: ${detail.join("; ")}`);
   }
   return result.violations.length;
@@ -178,9 +178,13 @@ export const scenarios = [
       const [email, password] = agent(backend);
       await signIn(page, backend.base, email, password);
       await page.goto(`${backend.base}/inbox`); // a cold start with the session stored
-      await page.waitForFunction(() => document.querySelectorAll("[data-conversation]").length >= 8, null, { polling: "raf" });
-      const ms = await page.evaluate(() => performance.now()); // since the navigation started
-      log(`first page of the inbox (${backend.bulk} + demo conversations) rendered ${ms.toFixed(0)} ms after navigation`);
+      // the time the page itself reads when the rows are there: since the navigation started
+      const ms = await (await page.waitForFunction(() => document.querySelectorAll("[data-conversation]").length >= 8 && performance.now(), null, { polling: "raf" })).jsonValue();
+      const timings = await page.evaluate(() => [
+        ...performance.getEntriesByType("mark").filter((e) => e.name.startsWith("pytake:")).map((e) => `${e.name} ${e.startTime.toFixed(0)}`),
+        ...performance.getEntriesByType("resource").filter((e) => e.name.endsWith("/graphql")).map((e) => `POST /graphql ${e.startTime.toFixed(0)}-${e.responseEnd.toFixed(0)}`),
+      ]);
+      log(`first page of the inbox (${backend.bulk} + demo conversations) rendered ${ms.toFixed(0)} ms after navigation; ${timings.join(", ")}`);
       expectTrue(ms < 1000, `first page took ${ms.toFixed(0)} ms`);
       const scroller = page.getByTestId("inbox-scroller");
       for (let i = 0; i < 4; i += 1) {

@@ -51,7 +51,8 @@ export function Composer({ targets, onSend, onTyping }: ComposerProps) {
 
   return (
     <div className={cn("rounded-xl border bg-background shadow-sm focus-within:ring-2 focus-within:ring-ring/40", note && "border-amber-300 bg-amber-50/60")}>
-      <div className="flex items-center gap-1 border-b px-2 pt-1.5" role="tablist" aria-label={t("composer.label")}>
+      <div className="flex items-center gap-1 border-b px-2 pt-1.5">
+        <div role="tablist" aria-label={t("composer.label")} className="flex items-center gap-1">
         {(["reply", "note"] as const).map((m) => (
           <button
             key={m}
@@ -67,11 +68,15 @@ export function Composer({ targets, onSend, onTyping }: ComposerProps) {
             {t(m === "reply" ? "composer.reply" : "composer.note")}
           </button>
         ))}
+        </div>
         {!note && targets.length > 0 && (
           <div className="ml-auto flex items-center gap-1.5 pb-1.5 text-xs text-muted-foreground">
-            <span id="reply-via">{t("composer.via")}</span>
             <Select value={target ?? undefined} onValueChange={setTarget}>
-              <SelectTrigger className="h-7 w-auto min-w-44 max-w-72 border-transparent bg-muted/60" aria-labelledby="reply-via">
+              <SelectTrigger
+                className="h-7 w-auto min-w-44 max-w-80 border-transparent bg-muted/60"
+                aria-label={`${t("composer.via")} ${targets.find((x) => x.channelId === target)?.channelName ?? ""}`}
+              >
+                <span className="shrink-0 text-muted-foreground">{t("composer.via")}</span>
                 <SelectValue />
               </SelectTrigger>
               <SelectContent align="end" className="w-80">

@@ -11,7 +11,7 @@ import { listTime } from "@/lib/time";
 import { cn } from "@/lib/utils";
 import { useServices } from "@/services";
 import { matches, serverFilter, type Tab } from "@/state/filters";
-import { useInbox } from "@/state/inbox";
+import { takeFirstPage, useInbox } from "@/state/inbox";
 import { useUi } from "@/state/ui";
 import { ErrorState } from "./ErrorState";
 import { PlatformIcon } from "./PlatformIcon";
@@ -42,11 +42,16 @@ function useInboxFeed() {
     () => async (after: string | null, mine: number) => {
       const store = useInbox.getState();
       store.setLoading(true);
-      const result = await client.query<Page>(INBOX, { filter: server, after }, { requestPolicy: "network-only" }).toPromise();
+      if (!after) performance.mark("pytake:inbox-requested");
+      const early = after ? null : takeFirstPage(JSON.stringify(server));
+      const result = early
+        ? await early.then((data) => ({ data, error: undefined }), (error: unknown) => ({ data: undefined, error }))
+        : await client.query<Page>(INBOX, { filter: server, after }, { requestPolicy: "network-only" }).toPromise();
       if (mine !== generation.current) return;
       if (result.error || !result.data) return useInbox.getState().setError(result.error ?? new Error("no data"));
       const page = result.data.conversations;
       useInbox.getState().loaded(page.edges.map((e) => e.node), page.pageInfo.endCursor, page.pageInfo.hasNextPage, keep);
+      if (!after) performance.mark("pytake:inbox-loaded");
     },
     [client, server, keep],
   );
@@ -163,7 +168,7 @@ export function ConversationRow({ c, selected, now }: { c: Conversation; selecte
         selected && "border-l-primary bg-secondary/70 hover:bg-secondary/70",
       )}
     >
-      <span className="relative mt-0.5">
+      <span className="relative mt-0.5 block size-9 shrink-0">
         <Avatar name={name} />
         <PlatformIcon platform={c.platform} className="absolute -bottom-0.5 -right-1" />
       </span>
@@ -226,7 +231,7 @@ export function ConversationList({ visible, selectedId }: { visible: Conversatio
     <aside aria-label={t("inbox.title")} className="flex w-[22rem] shrink-0 flex-col border-r bg-background">
       <header className="flex items-baseline justify-between px-3 pb-2 pt-3">
         <h1 className="text-base font-semibold">{t("inbox.title")}</h1>
-        <span className="text-xs text-muted-foreground" aria-live="polite" data-testid="inbox-count">{t("inbox.count", { count: visible.length })}</span>
+        <span className="text-xs text-muted-foreground" aria-live="polite" data-testid="inbox-count">{t(hasMore ? "inbox.countMore" : "inbox.count", { count: visible.length })}</span>
       </header>
       <Filters />
       {error && visible.length === 0 ? (

@@ -33,6 +33,7 @@ export const en = {
     unassignedShort: "Unassigned",
     count_one: "{{count}} conversation",
     count_other: "{{count}} conversations",
+    countMore: "{{count}}+ conversations",
     loadingMore: "Loading more…",
     unread_one: "{{count}} unread message",
     unread_other: "{{count}} unread messages",

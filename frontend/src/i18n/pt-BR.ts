@@ -35,6 +35,7 @@ export const ptBR: Messages = {
     unassignedShort: "Sem responsável",
     count_one: "{{count}} conversa",
     count_other: "{{count}} conversas",
+    countMore: "{{count}}+ conversas",
     loadingMore: "Carregando mais…",
     unread_one: "{{count}} mensagem não lida",
     unread_other: "{{count}} mensagens não lidas",

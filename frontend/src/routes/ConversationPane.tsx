@@ -117,19 +117,19 @@ function Header({ c, detail, viewers }: { c: Conversation; detail: ConversationD
   return (
     <header className="flex items-center gap-3 border-b bg-background px-5 py-3">
       <Avatar name={name} className="size-10" />
-      <div className="min-w-0">
-        <h2 className="flex items-center gap-2 truncate text-base font-semibold">
-          {name}
+      <div className="min-w-0 flex-1">
+        <h2 className="flex items-center gap-2 text-base font-semibold">
+          <span className="truncate">{name}</span>
           <Badge variant={closed ? "secondary" : c.status === "OPEN" ? "success" : "warning"} data-status={c.status}>{t(`status.${c.status}`)}</Badge>
         </h2>
-        <p className="flex items-center gap-1.5 text-xs text-muted-foreground">
+        <p className="flex items-center gap-1.5 truncate whitespace-nowrap text-xs text-muted-foreground">
           <PlatformIcon platform={c.platform} className="ring-0" /> {platformLabel(c.platform)}
           {c.customer.phone && <span>· {c.customer.phone}</span>}
           {c.assignee && <span>· {t("conversation.assignedTo", { name: c.assignee.name })}</span>}
           {detail?.queuePosition ? <span>· {t("inbox.queued", { position: detail.queuePosition })}</span> : null}
         </p>
       </div>
-      <div className="ml-2 flex items-center gap-2">
+      <div className="flex shrink-0 items-center gap-2">
         <SlaBadge timers={c.slaTimers} now={now} />
         {others.length > 0 && (
           <span className="rounded-full bg-amber-50 px-2 py-0.5 text-xs text-amber-900" role="status">
@@ -137,7 +137,7 @@ function Header({ c, detail, viewers }: { c: Conversation; detail: ConversationD
           </span>
         )}
       </div>
-      <div className="ml-auto flex items-center gap-2">
+      <div className="flex shrink-0 items-center gap-2">
         {c.assignee?.id !== me.id && (
           <Button variant="outline" size="sm" onClick={() => void run(ASSIGN, { id: c.id, user: me.id })}>
             <UserPlus aria-hidden /> {t("conversation.assignMe")}
@@ -145,8 +145,9 @@ function Header({ c, detail, viewers }: { c: Conversation; detail: ConversationD
         )}
         <DropdownMenu>
           <DropdownMenuTrigger asChild>
-            <Button variant="outline" size="sm" aria-label={t("conversation.more")}>
-              <Flag aria-hidden /> {t(`priority.${c.priority}`)} <ChevronDown aria-hidden />
+            <Button variant="outline" size="sm" title={t("conversation.more")}>
+              <Flag aria-hidden /> <span className="sr-only">{t("conversation.setPriority")}: </span>
+              {t(`priority.${c.priority}`)} <ChevronDown aria-hidden />
             </Button>
           </DropdownMenuTrigger>
           <DropdownMenuContent align="end">

@@ -47,3 +47,19 @@ export const useInbox = create<InboxState>((set) => ({
   setLoading: (loading) => set({ loading }),
   setError: (error) => set({ error, loading: false }),
 }));
+
+/** Render as you fetch: a signed-in start asks for the inbox's first page before React has even
+ * rendered; the list takes that answer instead of asking again (once, for the same filter). */
+type FirstPage = { conversations: { edges: { node: Conversation }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } };
+let early: { key: string; page: Promise<FirstPage> } | null = null;
+
+export function prefetchFirstPage(key: string, load: () => Promise<FirstPage>): void {
+  early = { key, page: load() };
+  early.page.catch(() => undefined); // a failure is the list's to report when it takes the page
+}
+
+export function takeFirstPage(key: string): Promise<FirstPage> | null {
+  const found = early && early.key === key ? early.page : null;
+  early = null;
+  return found;
+}

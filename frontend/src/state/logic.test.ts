@@ -66,3 +66,15 @@ describe("the inbox store", () => {
     expect(s.loading).toBe(false);
   });
 });
+
+describe("the early first page", () => {
+  it("is taken once, and only for the filter it was asked with", async () => {
+    const { prefetchFirstPage, takeFirstPage } = await import("./inbox");
+    const page = { conversations: { edges: [], pageInfo: { hasNextPage: false, endCursor: null } } };
+    prefetchFirstPage('{"status":["OPEN"]}', async () => page);
+    expect(takeFirstPage('{"status":["PENDING"]}')).toBeNull();
+    prefetchFirstPage('{"status":["OPEN"]}', async () => page);
+    expect(await takeFirstPage('{"status":["OPEN"]}')).toBe(page);
+    expect(takeFirstPage('{"status":["OPEN"]}')).toBeNull();
+  });
+});
