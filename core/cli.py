@@ -267,7 +267,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", required=True)
     p.add_argument("--role", choices=["admin", "supervisor", "agent"], default="admin")
     p.set_defaults(fn=cmd_create_user)
-    p = sub.add_parser("sdl", help="print the GraphQL schema (SDL); the web app's types are generated from it")
+    p = sub.add_parser(
+        "sdl", help="print the GraphQL schema (SDL); the web app's types are generated from it"
+    )
     p.add_argument("--output", "-o", help="write to this file instead of standard output")
     p.set_defaults(fn=cmd_sdl)
     return parser

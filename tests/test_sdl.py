@@ -30,7 +30,9 @@ def test_checked_in_sdl_is_the_servers():
                 )
             )[:60]
         )
-        raise AssertionError(f"frontend/schema.graphql is stale: run `make sdl`, then rebuild the web app\n{diff}")
+        raise AssertionError(
+            f"frontend/schema.graphql is stale: run `make sdl`, then rebuild the web app\n{diff}"
+        )
 
 
 def test_sdl_is_a_complete_schema():

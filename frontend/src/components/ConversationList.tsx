@@ -228,7 +228,7 @@ export function ConversationList({ visible, selectedId }: { visible: Conversatio
   }, [selectedId]); // eslint-disable-line react-hooks/exhaustive-deps
 
   return (
-    <aside aria-label={t("inbox.title")} className="flex w-[22rem] shrink-0 flex-col border-r bg-background">
+    <aside aria-label={t("inbox.title")} className="flex w-80 shrink-0 flex-col border-r bg-background">
       <header className="flex items-baseline justify-between px-3 pb-2 pt-3">
         <h1 className="text-base font-semibold">{t("inbox.title")}</h1>
         <span className="text-xs text-muted-foreground" aria-live="polite" data-testid="inbox-count">{t(hasMore ? "inbox.countMore" : "inbox.count", { count: visible.length })}</span>

@@ -185,7 +185,7 @@ function Details({ c, detail }: { c: Conversation; detail: ConversationDetail | 
   const { t, i18n } = useTranslation();
   const name = c.customer.name || c.customer.phone || "—";
   return (
-    <aside aria-label={t("conversation.details")} className="hidden w-72 shrink-0 flex-col gap-5 overflow-y-auto border-l bg-background p-5 xl:flex">
+    <aside aria-label={t("conversation.details")} className="hidden w-64 shrink-0 flex-col gap-5 overflow-y-auto border-l bg-background p-4 xl:flex">
       <div className="flex flex-col items-center gap-2 text-center">
         <Avatar name={name} className="size-14 text-base" />
         <div>
