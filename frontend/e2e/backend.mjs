@@ -3,7 +3,7 @@
 // and REDIS_URL are dropped so CI's services are not used. GRAPHQL_ALLOWLIST=1: the browser may
 // send only the registered documents, so the run also proves the persisted operations are right.
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -77,6 +77,18 @@ export async function startBackend({ log = () => {}, bulk = 0 } = {}) {
       signal("SIGTERM");
       await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
       if (child.exitCode === null && child.signalCode === null) signal("SIGKILL");
+    }
+    // the embedded PostgreSQL stops with the backend; should it outlive it, stop it here
+    const pgdata = join(dataDir, "pgdata");
+    const pidFile = join(pgdata, "postmaster.pid");
+    if (existsSync(pidFile)) {
+      const pid = Number(readFileSync(pidFile, "utf8").split("\n")[0]);
+      try {
+        process.kill(pid, "SIGINT"); // PostgreSQL's fast shutdown
+        for (let i = 0; i < 50 && existsSync(pidFile); i += 1) await new Promise((r) => setTimeout(r, 100));
+      } catch {
+        /* not running: a stale pid file */
+      }
     }
     rmSync(dataDir, { recursive: true, force: true });
   };
