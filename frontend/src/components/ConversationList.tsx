@@ -101,7 +101,7 @@ function Filters() {
             aria-selected={filter.tab === tab}
             onClick={() => setFilter({ tab })}
             className={cn(
-              "flex-1 rounded-md px-2 py-1 text-xs font-medium text-muted-foreground transition-colors focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-ring",
+              "flex-1 whitespace-nowrap rounded-md px-2 py-1 text-xs font-medium text-muted-foreground transition-colors focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-ring",
               filter.tab === tab && "bg-background text-foreground shadow-sm",
             )}
           >

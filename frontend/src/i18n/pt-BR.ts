@@ -18,7 +18,7 @@ export const ptBR: Messages = {
   inbox: {
     title: "Conversas",
     mine: "Minhas",
-    unassigned: "Sem responsável",
+    unassigned: "Sem agente",
     all: "Todas",
     status: "Status",
     anyStatus: "Qualquer status",
