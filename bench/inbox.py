@@ -1,6 +1,8 @@
 """bench/inbox: the agent's inbox query (50 conversations with customer, assignee and last message)
 on 10,000 conversations × 20 messages, at 4 and 50 concurrent connections; baseline is the same
-data fetched with raw asyncpg in the same run (the SQL the server runs, without GraphQL).
+data fetched with raw asyncpg in the same run (the SQL the server runs, without GraphQL). The API
+runs twice, with the general executor (GRAPHQL_PLANNER=0) and with the read path planner
+(schema/planner/), each beside its own raw baseline; both must answer the inbox byte for byte alike.
 
     DATABASE_URL=… REDIS_URL=… make bench-inbox   (BENCH_CONVERSATIONS, BENCH_MESSAGES, BENCH_SECONDS)
 """
@@ -149,6 +151,48 @@ async def measure(label: str, concurrency: int, one, pids: list[int] = ()) -> tu
     return rps, p99
 
 
+async def _serve_and_measure(db_url: str, planner: str, raw) -> dict[int, tuple[float, float]]:  # type: ignore[no-untyped-def]
+    """One pair of API processes with GRAPHQL_PLANNER=`planner`: req/s and the raw baseline's req/s
+    measured just before, at 4 and 50 connections."""
+    os.environ["GRAPHQL_PLANNER"] = planner  # api_processes hands the environment on
+    label = "planner" if planner == "1" else "general executor"
+    found: dict[int, tuple[float, float]] = {}
+    async with api_processes(db_url, workers=2, namespace=f"bench-{uuid.uuid4().hex[:6]}") as base:
+        async with httpx.AsyncClient(limits=httpx.Limits(max_connections=64), timeout=30) as client:
+            login = await client.post(
+                f"{base}/graphql",
+                json={
+                    "query": 'mutation { login(email: "agent1@bench", password: "bench-password") { accessToken } }'
+                },
+            )
+            token = login.json()["data"]["login"]["accessToken"]
+            headers = {"Authorization": f"Bearer {token}"}
+            check = await client.post(f"{base}/graphql", json={"query": INBOX}, headers=headers)
+            assert len(check.json()["data"]["conversations"]["edges"]) == 50, check.text[:500]
+            _ANSWERS[planner] = check.content
+
+            body = json.dumps({"query": INBOX}).encode()
+            wire_headers = {**headers, "Content-Type": "application/json"}
+            idle: list[KeepAliveClient] = []
+
+            async def inbox() -> None:
+                lane = idle.pop() if idle else KeepAliveClient(base)  # one connection per concurrent lane
+                status, _ = await lane.post("/graphql", body, wire_headers)
+                idle.append(lane)
+                assert status == 200
+
+            pids = api_pids(int(base.rsplit(":", 1)[1]))
+            for c in (4, 50):
+                raw_rps, _ = await measure("raw asyncpg (same 4 statements)", c, raw)
+                gql_rps, _ = await measure(f"GraphQL inbox, {label}", c, inbox, pids)
+                print(f"  {'ratio GraphQL / raw':38} c={c:<3} {gql_rps / raw_rps:8.0%}")
+                found[c] = (gql_rps, raw_rps)
+    return found
+
+
+_ANSWERS: dict[str, bytes] = {}
+
+
 async def main() -> None:
     require_production_env()
     async with bench_database() as db_url:
@@ -165,34 +209,16 @@ async def main() -> None:
                 await c.fetch(RAW_SQL[3], [r["last_message_id"] for r in rows])
 
         print(f"\nbench/inbox  {CONVERSATIONS} conversations × {MESSAGES} messages, {SECONDS:.0f} s per row")
-        async with api_processes(db_url, workers=2, namespace=f"bench-{uuid.uuid4().hex[:6]}") as base:
-            async with httpx.AsyncClient(limits=httpx.Limits(max_connections=64), timeout=30) as client:
-                login = await client.post(
-                    f"{base}/graphql",
-                    json={
-                        "query": 'mutation { login(email: "agent1@bench", password: "bench-password") { accessToken } }'
-                    },
-                )
-                token = login.json()["data"]["login"]["accessToken"]
-                headers = {"Authorization": f"Bearer {token}"}
-                check = await client.post(f"{base}/graphql", json={"query": INBOX}, headers=headers)
-                assert len(check.json()["data"]["conversations"]["edges"]) == 50, check.text[:500]
-
-                body = json.dumps({"query": INBOX}).encode()
-                wire_headers = {**headers, "Content-Type": "application/json"}
-                idle: list[KeepAliveClient] = []
-
-                async def inbox() -> None:
-                    lane = idle.pop() if idle else KeepAliveClient(base)  # one connection per concurrent lane
-                    status, _ = await lane.post("/graphql", body, wire_headers)
-                    idle.append(lane)
-                    assert status == 200
-
-                pids = api_pids(int(base.rsplit(":", 1)[1]))
-                for c in (4, 50):
-                    raw_rps, _ = await measure("raw asyncpg (same 4 statements)", c, raw)
-                    gql_rps, _ = await measure("GraphQL inbox over HTTP (2 processes)", c, inbox, pids)
-                    print(f"  {'ratio GraphQL / raw':38} c={c:<3} {gql_rps / raw_rps:8.0%}")
+        # The same inbox with the general executor (GRAPHQL_PLANNER=0) and with the read path
+        # planner, one after the other against the same database, each beside its raw baseline.
+        general = await _serve_and_measure(db_url, "0", raw)
+        planned = await _serve_and_measure(db_url, "1", raw)
+        assert _ANSWERS["0"] == _ANSWERS["1"], "the planner answered the inbox differently"
+        for c in (4, 50):
+            print(
+                f"  {'planner / general executor':38} c={c:<3} {planned[c][0] / general[c][0]:8.2f}x"
+                f"   (raw baselines {general[c][1]:.0f} / {planned[c][1]:.0f} req/s)"
+            )
         await pool.close()
 
 

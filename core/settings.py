@@ -118,6 +118,7 @@ class Settings:
     # Integrators and compliance (core/crypto.py bodies, resolvers/webhook_delivery.py upkeep)
     encrypt_message_bodies: bool = False  # message bodies stored sealed with ENCRYPTION_KEYS
     webhook_delivery_retention_days: float = 30.0  # finished outgoing webhook deliveries are kept this long
+    graphql_planner: bool = True  # HTTP queries over the hot types run their plan (schema/planner/)
 
     @property
     def embedded(self) -> bool:
@@ -207,6 +208,7 @@ def load_settings() -> Settings:
         mail_from=os.environ.get("MAIL_FROM", "PyTake <no-reply@pytake.local>"),
         encrypt_message_bodies=os.environ.get("ENCRYPT_MESSAGE_BODIES", "0") == "1",
         webhook_delivery_retention_days=float(os.environ.get("WEBHOOK_DELIVERY_RETENTION_DAYS", "30")),
+        graphql_planner=os.environ.get("GRAPHQL_PLANNER", "1") != "0",
     )
 
 

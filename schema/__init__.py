@@ -28,7 +28,6 @@ from schema.dashboard_live import DashboardSubscriptions
 from schema.demo import DemoMutations, DemoQueries
 from schema.document_cache import CachedDocuments, DocumentCache
 from schema.errors import ErrorCodes, _is_expected
-from schema.execution import PerEventExecutionContext
 from schema.flows import FlowMutations, FlowQueries
 from schema.lifecycle import LifecycleMutations
 from schema.messages import Message, MessageMutations
@@ -38,6 +37,7 @@ from schema.node import NodeQueries
 from schema.notifications import NotificationMutations, NotificationQueries, NotificationSubscriptions
 from schema.outgoing_webhooks import OutgoingWebhookMutations, OutgoingWebhookQueries
 from schema.permissions import access_of
+from schema.planner import PlannedExecutionContext
 from schema.privacy import PrivacyMutations, PrivacyQueries
 from schema.reports import ReportMutations, ReportQueries
 from schema.roi import RoiMutations, RoiQueries
@@ -162,5 +162,7 @@ def build_schema(max_depth: int | None = None) -> strawberry.Schema:
             lambda: QueryCost(plans),  # after CachedDocuments: sees its validation errors
             ErrorCodes,
         ],
-        execution_context_class=PerEventExecutionContext,  # live views must not grow per event
+        # Live views must not grow per event (schema/execution.py); HTTP queries over the hot types
+        # run their plan, the rest the general executor (schema/planner/).
+        execution_context_class=PlannedExecutionContext,
     )
