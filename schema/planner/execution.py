@@ -95,6 +95,11 @@ class PlannedExecutionContext(PerEventExecutionContext):
         except Exception as exc:  # answered by the general executor, with its own errors
             STATS[f"fallback: {type(exc).__name__}"] += 1
             log.debug("planner fell back: %r", exc)
+            # Fresh loaders: a load that failed here (say, no connection to be had) is tried
+            # again rather than answered from the loaders' cache.
+            fresh = getattr(self.context_value, "fresh_loaders", None)
+            if fresh is not None:
+                fresh()
             result = super().execute_operation(serially)
             return await result if self.is_awaitable(result) else result
         STATS["planned"] += 1
