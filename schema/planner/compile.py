@@ -36,7 +36,7 @@ from schema.permissions import Access
 DEFINITION = "strawberry-definition"
 
 # Root query fields the planner runs (their resolvers, after their Access gate): the hot read path.
-ROOTS = frozenset({"conversations", "conversation", "search"})
+ROOTS = frozenset({"conversations", "conversation", "search", "channels", "me", "users"})
 
 # The object types a plan may reach. Fields without a resolver are plain attributes of the object
 # the schema's own code built; the resolvers a plan may call are listed below.
