@@ -7,7 +7,7 @@ FRONTEND_STAMP := frontend/node_modules/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: faults soak run test e2e sdl lint bench bench-ingest bench-mixed bench-inbox bench-search bench-flows bench-metrics frontend clean serve worker migrate
+.PHONY: faults soak run test e2e sdl lint bench bench-ingest bench-mixed bench-inbox bench-search bench-flows bench-metrics bench-peer frontend clean serve worker migrate
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -48,7 +48,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 
 ## Benchmarks (production mode: needs DATABASE_URL and REDIS_URL). Not part of `make test`.
-bench: bench-ingest bench-mixed bench-inbox bench-search
+bench: bench-ingest bench-mixed bench-inbox bench-search bench-peer
 bench-ingest: $(STAMP)
 	$(PY) -m bench.ingest
 bench-inbox: $(STAMP)
@@ -59,6 +59,9 @@ bench-search: $(STAMP)
 	$(PY) -m bench.search
 bench-flows: $(STAMP)
 	$(PY) -m bench.flows
+## PostGraphile 5 on the same inbox (installs it into .bench-peer/; needs npm and wrk)
+bench-peer: $(STAMP)
+	$(PY) -m bench.peer
 
 ## Production mode pieces (DATABASE_URL and REDIS_URL set)
 migrate: $(STAMP)

@@ -55,7 +55,9 @@ async def bench_database() -> AsyncIterator[str]:
 
 
 @contextlib.asynccontextmanager
-async def api_processes(db_url: str, *, workers: int, namespace: str) -> AsyncIterator[str]:
+async def api_processes(
+    db_url: str, *, workers: int, namespace: str, env: dict[str, str] | None = None
+) -> AsyncIterator[str]:
     port = free_port()
     env = {
         **os.environ,
@@ -64,8 +66,14 @@ async def api_processes(db_url: str, *, workers: int, namespace: str) -> AsyncIt
         "PYTAKE_INPROCESS_WORKER": "0",
         "PYTAKE_DEMO": "0",
         "LOG_LEVEL": "WARNING",
-        "GRAPHQL_RATE_PER_MINUTE": "100000000",  # the load generator is one address
+        # The load generator is one address, one user and one channel: the limits are still
+        # counted on every request (their cost is measured), never reached.
+        "GRAPHQL_RATE_PER_MINUTE": "100000000",
+        "USER_RATE_PER_MINUTE": "100000000",
+        "GRAPHQL_COST_PER_MINUTE": "100000000000",
+        "WEBHOOK_RATE_PER_MINUTE": "100000000",
         "PUBLIC_URL": f"http://127.0.0.1:{port}",
+        **(env or {}),
     }
     cmd = [
         str(Path(sys.executable).parent / "pytake"),
