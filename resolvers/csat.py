@@ -17,13 +17,14 @@ in the timeline and announced (`CSAT_RECEIVED`).
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
-from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.backends.base.client import BaseDBAsyncClient, TransactionalDBClient
 
 from connectors.base import InboundMessage, ParsedWebhook, Platform
 from connectors.registry import get_connector
@@ -31,7 +32,8 @@ from core import tasks
 from core.auth import Actor
 from core.crypto import body_for_write
 from core.events import committed, conversation_stream, emit
-from core.sql import fetch, fetchrow, in_transaction
+from core.group_commit import GroupCommit
+from core.sql import db, fetch, fetchrow, in_transaction
 from resolvers import flow_hooks, visibility
 from resolvers.activities import record_activity
 from resolvers.auth import require_admin, require_supervisor, require_user
@@ -271,6 +273,8 @@ async def _take(channel_id: int, msg: InboundMessage) -> bool:
         return await _record(survey, msg, "score", "button", int(button[2]), None, counted=not late)
     if msg.kind.value != "text" or not (msg.text or "").strip():
         return False  # a photo, a location...: never a rating or a comment (and no look-up)
+    if not await _may_be_surveyed(channel_id, msg.sender_id):
+        return False
     survey = await fetchrow(
         _SURVEY_OF_SENDER + "AND s.expires_at > now() ORDER BY s.id DESC LIMIT 1", channel_id, msg.sender_id
     )
@@ -285,6 +289,37 @@ async def _take(channel_id: int, msg: InboundMessage) -> bool:
             survey, msg, "comment", "text", None, (msg.text or "").strip()[:MAX_COMMENT], counted=True
         )
     return False
+
+
+_survey_checks: dict[asyncio.AbstractEventLoop, GroupCommit[tuple[int, str], bool]] = {}
+
+
+async def _may_be_surveyed(channel_id: int, sender_id: str) -> bool:
+    """Has this sender a survey waiting for an answer? Almost never: the text messages arriving
+    together ask in one statement (core/group_commit.py) instead of one each. Inside a caller's
+    transaction the exact look-up below answers alone."""
+    if isinstance(db(), TransactionalDBClient):
+        return True
+    loop = asyncio.get_running_loop()
+    checks = _survey_checks.get(loop)
+    if checks is None:
+        for old in [old for old in _survey_checks if old.is_closed()]:
+            del _survey_checks[old]
+        checks = _survey_checks[loop] = GroupCommit(_senders_surveyed, max_size=64, max_inflight=2)
+    return await checks.submit((channel_id, sender_id))
+
+
+async def _senders_surveyed(senders: list[tuple[int, str]]) -> list[bool | BaseException]:
+    rows = await fetch(
+        "SELECT DISTINCT i.channel_id, i.external_id FROM customer_identities i "
+        "JOIN csat_surveys s ON s.identity_id = i.id "
+        "WHERE (i.channel_id, i.external_id) IN (SELECT * FROM unnest($1::int[], $2::text[])) "
+        "AND s.status = 'sent' AND s.expires_at > now()",
+        [channel for channel, _ in senders],
+        [sender for _, sender in senders],
+    )
+    surveyed = {(r["channel_id"], r["external_id"]) for r in rows}
+    return [sender in surveyed for sender in senders]
 
 
 async def _record(

@@ -18,7 +18,7 @@ from core.sql import in_transaction, retry_on_deadlock
 from resolvers import csat, flow_hooks, sla
 from resolvers.assignment import request_drain
 from resolvers.inbound_fit import fit_for_storage
-from resolvers.ingest_group import store_alone, store_message
+from resolvers.ingest_group import Item, Stored, store_alone, store_message
 from resolvers.shapes import MESSAGE_COLUMNS
 from resolvers.statuses import apply_status, emit_message_updated
 
@@ -47,8 +47,11 @@ async def ingest(channel_id: int, platform: str, parsed: ParsedWebhook) -> Inges
     items = len(parsed.messages) + len(parsed.statuses) + len(parsed.edits)
     if items == 1 and parsed.messages:
         # The common case, one message: stored in one statement with the other webhooks arriving
-        # at the same moment (resolvers/ingest_group.py), answered after that shared commit.
-        outcome, conversation_id = await store_message(channel_id, platform, parsed.messages[0])
+        # at the same moment (resolvers/ingest_group.py), answered after that shared commit and
+        # after what follows it, done once for the whole group (`_after_group`).
+        outcome, conversation_id = await store_message(
+            channel_id, platform, parsed.messages[0], after_commit=_after_group
+        )
         if conversation_id is not None:
             result.conversations.add(conversation_id)
         result.stored, result.duplicates, result.new_conversations = (
@@ -56,7 +59,8 @@ async def ingest(channel_id: int, platform: str, parsed: ParsedWebhook) -> Inges
             int(outcome == 0),
             int(outcome == 2),
         )
-    elif items:
+        return result
+    if items:
         counts = await retry_on_deadlock(
             lambda: _store_batch(channel_id, platform, parsed, result.conversations)
         )
@@ -69,6 +73,26 @@ async def ingest(channel_id: int, platform: str, parsed: ParsedWebhook) -> Inges
         await sla.request_sync(result.conversations)
         flow_hooks.inbound_stored(channel_id, (m.platform_message_id for m in parsed.messages))
     return result
+
+
+async def _after_group(items: list[Item], answers: list[Stored | BaseException]) -> None:
+    """What follows the commit of a group of single-message webhooks, once for the group: wake
+    the event log, ask for an assignment pass if a conversation is new, sync SLA timers of the
+    conversations that received a message, and hand the stored messages to flows, one job per
+    channel (a job takes many messages), instead of once per webhook."""
+    stored = [(item, answer) for item, answer in zip(items, answers, strict=True)
+              if not isinstance(answer, BaseException) and answer[0] > 0]  # fmt: skip
+    if not stored:
+        return
+    committed()
+    if any(outcome == 2 for _, (outcome, _) in stored):
+        request_drain()
+    await sla.request_sync({conversation for _, (_, conversation) in stored if conversation is not None})
+    by_channel: dict[int, list[str | None]] = {}
+    for (channel_id, _, msg), _ in stored:
+        by_channel.setdefault(channel_id, []).append(msg.platform_message_id)
+    for channel_id, ids in by_channel.items():
+        flow_hooks.inbound_stored(channel_id, ids)
 
 
 async def _store_batch(

@@ -10,8 +10,10 @@ again on its own, so it gets its real error while the rest of the group is alrea
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from datetime import UTC
+from functools import partial
 from typing import Any
 
 import orjson
@@ -30,27 +32,56 @@ GROUP_INFLIGHT = 2
 
 Item = tuple[int, str, InboundMessage]  # channel id, platform, message
 Stored = tuple[int, int | None]  # outcome (0 duplicate, 1 stored, 2 in a new conversation), conversation
+# What follows a commit (wake the event log, enqueue the jobs the messages ask for), run once for
+# the whole group before any of its callers is answered.
+AfterCommit = Callable[[list[Item], list["Stored | BaseException"]], Awaitable[None]]
 
-_groups: dict[asyncio.AbstractEventLoop, GroupCommit[Item, Stored]] = {}
+_groups: dict[tuple[asyncio.AbstractEventLoop, AfterCommit | None], GroupCommit[Item, Stored]] = {}
+_recent: dict[asyncio.AbstractEventLoop, GroupCommit[Item, Stored]] = {}
 
 
-async def store_message(channel_id: int, platform: str, msg: InboundMessage) -> Stored:
-    """Store one inbound message with whatever else arrives at the same time; returns after commit.
-    A caller already inside a transaction keeps the message in it (and its all-or-nothing)."""
+async def store_message(
+    channel_id: int, platform: str, msg: InboundMessage, *, after_commit: AfterCommit | None = None
+) -> Stored:
+    """Store one inbound message with whatever else arrives at the same time; returns after commit
+    and after `after_commit` ran for the group. A caller already inside a transaction keeps the
+    message in it (and its all-or-nothing); `after_commit` then runs for this message alone."""
     conn = db()
     if isinstance(conn, TransactionalDBClient):
-        return await store_alone(channel_id, platform, msg, conn)
+        item = (channel_id, platform, msg)
+        answer = await store_alone(channel_id, platform, msg, conn)
+        if after_commit is not None:
+            await after_commit([item], [answer])
+        return answer
     loop = asyncio.get_running_loop()
-    group = _groups.get(loop)
+    group = _groups.get((loop, after_commit))
     if group is None:
-        for old in [old for old in _groups if old.is_closed()]:
+        for old in [old for old in _groups if old[0].is_closed()]:
+            _recent.pop(old[0], None)
             del _groups[old]
-        group = _groups[loop] = GroupCommit(store_group, max_size=GROUP_MAX, max_inflight=GROUP_INFLIGHT)
+        run = store_group if after_commit is None else partial(_store_then, after_commit)
+        group = _groups[(loop, after_commit)] = GroupCommit(
+            run, max_size=GROUP_MAX, max_inflight=GROUP_INFLIGHT
+        )
+    _recent[loop] = group
     return await group.submit((channel_id, platform, msg))
 
 
 def current_group() -> GroupCommit[Item, Stored] | None:
-    return _groups.get(asyncio.get_running_loop())
+    """The group this event loop used last (tests and benchmarks read its counters)."""
+    return _recent.get(asyncio.get_running_loop())
+
+
+async def _store_then(after_commit: AfterCommit, items: list[Item]) -> list[Stored | BaseException]:
+    answers = await store_group(items)
+    try:
+        await after_commit(items, answers)
+    except Exception as exc:
+        # Stored, but what should follow did not happen: each caller hears it (the webhook is not
+        # answered 2xx), as when one webhook's own follow-up failed. Not raised: the group is not
+        # to be run again, its messages are committed.
+        return [a if isinstance(a, BaseException) else exc for a in answers]
+    return answers
 
 
 def message_params(channel_id: int, platform: str, msg: InboundMessage) -> dict[str, Any]:
@@ -85,7 +116,8 @@ def _attachment(a: Any) -> dict[str, Any]:
 async def store_alone(channel_id: int, platform: str, msg: InboundMessage, conn: Any = None) -> Stored:
     """One message, one statement (atomic on its own); the caller's transaction when `conn` is given."""
     p = message_params(channel_id, platform, msg)
-    rows = await (conn or db()).execute_query_dict(
+    rows = await _fetch(
+        conn or db(),
         "SELECT out_outcome, out_conversation_id FROM pytake_ingest_message($1, $2, $3, $4, $5, $6, $7, $8, $9, "
         "$10, $11, $12, $13, $14::jsonb, $15::jsonb, $16, $17, $18)",
         [
@@ -112,6 +144,13 @@ async def store_alone(channel_id: int, platform: str, msg: InboundMessage, conn:
     return rows[0]["out_outcome"], rows[0]["out_conversation_id"]
 
 
+async def _fetch(client: Any, sql: str, args: list[Any]) -> list[Any]:
+    """The hot statements straight on asyncpg's connection (the pool's, or the caller's
+    transaction's): no ORM layer between, rows as asyncpg returns them."""
+    async with client.acquire_connection() as conn:
+        return await conn.fetch(sql, *args)
+
+
 async def store_group(items: list[Item]) -> list[Stored | BaseException]:
     """One statement for all of `items`; each answered with its outcome or its own error."""
     if len(items) == 1:
@@ -127,7 +166,8 @@ async def store_group(items: list[Item]) -> list[Stored | BaseException]:
             answers[i] = exc
     if encoded:
         rows = await retry_on_deadlock(
-            lambda: db().execute_query_dict(
+            lambda: _fetch(
+                db(),
                 "SELECT out_index, out_outcome, out_conversation_id FROM pytake_ingest_messages($1::jsonb, $2, $3)",
                 [(b"[" + b",".join(encoded) + b"]").decode(), INBOX, conversation_stream("")],
             )
