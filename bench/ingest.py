@@ -13,6 +13,8 @@ import hmac
 import json
 import multiprocessing
 import os
+import queue
+import resource
 import time
 import uuid
 from typing import Any
@@ -30,6 +32,7 @@ from bench.common import (
     require_production_env,
     run_load,
 )
+from bench.inbox import api_pids, cpu_seconds
 from connectors.fakes.whatsapp import inbound_text_payload
 
 N = int(os.environ.get("BENCH_N", "5000"))
@@ -51,7 +54,7 @@ def webhook_body(i: int, run: str) -> bytes:
     return json.dumps(payload).encode()
 
 
-async def raw_baseline(db_url: str, redis_url: str, bodies: list[bytes]) -> float:
+async def raw_baseline(db_url: str, redis_url: str, bodies: list[bytes]) -> tuple[float, dict[str, float]]:
     """The floor: store each row and publish it, with nothing else."""
     from core.db import asyncpg_dsn
 
@@ -67,13 +70,16 @@ async def raw_baseline(db_url: str, redis_url: str, bodies: list[bytes]) -> floa
         )
         await r.publish("bench:raw", bodies[i])
 
+    meter = CpuMeter(db_url, redis_url, [], None)
+    await meter.start()
     seconds, _ = await run_load(len(bodies), CONCURRENCY, one)
+    spent = await meter.stop()
     await pool.close()
     await r.aclose()
-    return len(bodies) / seconds
+    return len(bodies) / seconds, spent
 
 
-async def _subscribe(base: str, token: str, expected: int, out: Any) -> None:
+async def _subscribe(base: str, token: str, expected: int, out: Any, stop: Any) -> None:
     received: dict[str, float] = {}
     async with connect(
         base.replace("http", "ws", 1) + "/graphql", subprotocols=["graphql-transport-ws"], max_queue=None
@@ -91,7 +97,7 @@ async def _subscribe(base: str, token: str, expected: int, out: Any) -> None:
             try:
                 raw = await asyncio.wait_for(ws.recv(), 1.0)
             except TimeoutError:
-                if not out.empty():  # the load is over and the parent gave up waiting
+                if stop.is_set():  # the load is over and the parent gave up waiting
                     break
                 continue
             msg = json.loads(raw)
@@ -101,9 +107,67 @@ async def _subscribe(base: str, token: str, expected: int, out: Any) -> None:
     out.put(received)
 
 
-def subscriber_process(base: str, token: str, expected: int, out: Any) -> None:
+class CpuMeter:
+    """CPU seconds spent during the load by each party: the API processes, the PostgreSQL backends
+    of the bench database, Redis, the load generator (this process) and the live subscriber."""
+
+    def __init__(self, db_url: str, redis_url: str, api: list[int], subscriber: int | None):
+        self.db_url, self.redis_url, self.api, self.subscriber = db_url, redis_url, api, subscriber
+        self._before: dict[str, float] = {}
+        self._backends: list[int] = []
+        self._redis: list[int] = []
+
+    async def _pids(self) -> tuple[list[int], list[int]]:
+        from core.db import asyncpg_dsn
+
+        conn = await asyncpg.connect(asyncpg_dsn(self.db_url))
+        try:
+            rows = await conn.fetch(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        finally:
+            await conn.close()
+        r = redis.from_url(self.redis_url)
+        try:
+            server = [int((await r.info("server"))["process_id"])]
+        except Exception:
+            server = []
+        finally:
+            await r.aclose()
+        return [row["pid"] for row in rows], server
+
+    def _read(self, backends: list[int], redis_pid: list[int]) -> dict[str, float]:
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        return {
+            "API": sum(cpu_seconds(self.api).values()),
+            "PostgreSQL": sum(cpu_seconds(backends).values()),
+            "Redis": sum(cpu_seconds(redis_pid).values()),
+            "load generator": own.ru_utime + own.ru_stime,
+            "subscriber": sum(cpu_seconds([self.subscriber] if self.subscriber else []).values()),
+        }
+
+    async def start(self) -> None:
+        self._backends, self._redis = await self._pids()
+        self._before = self._read(self._backends, self._redis)
+
+    async def stop(self) -> dict[str, float]:
+        backends, _ = await self._pids()
+        # Backends opened during the load spent all their CPU in it; closed ones are not counted.
+        after = self._read(sorted(set(backends) | set(self._backends)), self._redis)
+        return {k: after[k] - self._before[k] for k in after}
+
+    @staticmethod
+    def describe(spent: dict[str, float], n: int) -> str:
+        total = sum(spent.values())
+        parts = "  ".join(f"{k} {v / n * 1000:.3f}" for k, v in spent.items())
+        return (
+            f"{parts}  total {total / n * 1000:.3f} (= {n / total if total else 0:.0f} msgs per CPU second)"
+        )
+
+
+def subscriber_process(base: str, token: str, expected: int, out: Any, stop: Any) -> None:
     """The agent's live view, in its own process: the load generator must not delay it."""
-    asyncio.run(_subscribe(base, token, expected, out))
+    asyncio.run(_subscribe(base, token, expected, out, stop))
 
 
 async def main() -> None:
@@ -132,7 +196,7 @@ async def main() -> None:
 
         bodies = [webhook_body(i, run) for i in range(N)]
         signatures = ["sha256=" + hmac.new(secret.encode(), b, hashlib.sha256).hexdigest() for b in bodies]
-        raw_rate = await raw_baseline(db_url, redis_url, bodies)
+        raw_rate, raw_spent = await raw_baseline(db_url, redis_url, bodies)
 
         async with api_processes(db_url, workers=API_WORKERS, namespace=f"bench-{run}") as base:
             async with httpx.AsyncClient(limits=httpx.Limits(max_connections=CONCURRENCY)) as client:
@@ -145,7 +209,8 @@ async def main() -> None:
                 token = login.json()["data"]["login"]["accessToken"]
                 sent_at: dict[str, float] = {}
                 results: Any = multiprocessing.Queue()
-                sub = multiprocessing.Process(target=subscriber_process, args=(base, token, N, results))
+                stop = multiprocessing.Event()
+                sub = multiprocessing.Process(target=subscriber_process, args=(base, token, N, results, stop))
                 sub.start()
                 assert await asyncio.to_thread(results.get, True, 30) == "ready"
                 await asyncio.sleep(0.3)
@@ -168,10 +233,18 @@ async def main() -> None:
                     if status != 200:
                         failures += 1
 
+                pids = api_pids(int(base.rsplit(":", 1)[1]))
+                cpu = CpuMeter(db_url, redis_url, pids, sub.pid)
+                await cpu.start()
                 seconds, latencies = await run_load(N, CONCURRENCY, one)
+                spent = await cpu.stop()
                 for lane in lanes:
                     await lane.close()
-                received: dict[str, float] = await asyncio.to_thread(results.get, True, 120)
+                try:
+                    received: dict[str, float] = await asyncio.to_thread(results.get, True, 60)
+                except queue.Empty:  # still behind a minute after the load: report what it saw
+                    stop.set()
+                    received = await asyncio.to_thread(results.get, True, 30)
                 sub.join(10)
         e2e = [received[k] - sent_at[k] for k in received if k in sent_at]
         rate = N / seconds
@@ -179,6 +252,7 @@ async def main() -> None:
             f"\nbench/ingest  N={N} concurrency={CONCURRENCY} customers={CUSTOMERS} api_workers={API_WORKERS}"
         )
         print(f"  raw baseline (asyncpg INSERT ON CONFLICT + Redis PUBLISH): {raw_rate:8.0f} msgs/s")
+        print("  raw baseline CPU per message (ms): " + CpuMeter.describe(raw_spent, N))
         print(f"  PyTake webhooks (signed, stored, sequenced, published):     {rate:8.0f} msgs/s")
         print(f"  ratio PyTake / raw: {rate / raw_rate:.0%}   failures: {failures}")
         print(
@@ -188,6 +262,7 @@ async def main() -> None:
             f"  webhook→subscriber p50 {percentile(e2e, 50) * 1000:.1f} ms   p99 {percentile(e2e, 99) * 1000:.1f} ms"
             f"   ({len(received)}/{N} seen live)"
         )
+        print("  CPU per message (ms), all on the same cores: " + CpuMeter.describe(spent, N))
 
 
 if __name__ == "__main__":

@@ -231,7 +231,9 @@ async def main() -> None:
             path = f"/webhooks/{platform.value}/{channels[platform]}"
             requests.append((platform, path, body, {}))
         # The floor stores each body as a JSON value (forms and XML as JSON strings) and publishes it.
-        raw_rate = await raw_baseline(db_url, redis_url, [json.dumps(r[2].decode()).encode() for r in requests])
+        raw_rate = await raw_baseline(
+            db_url, redis_url, [json.dumps(r[2].decode()).encode() for r in requests]
+        )
 
         async with api_processes(db_url, workers=API_WORKERS, namespace=f"bench-{run}") as base:
             signed_requests = []
