@@ -190,7 +190,7 @@ async def main() -> None:
             ),
         )
         await User.create(
-            email="bench@local", name="Bench", role=Role.AGENT, password_hash=hash_password("bench-password")
+            email="bench@local", name="Bench", role=Role.ADMIN, password_hash=hash_password("bench-password")
         )
         await close_orm()
 
