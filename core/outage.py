@@ -34,6 +34,7 @@ _UNREACHABLE = (
     asyncpg.CannotConnectNowError,  # 57P03: starting up, shutting down, in recovery
     asyncpg.OperatorInterventionError,  # 57P01 admin shutdown (stopped in immediate/fast mode)
     asyncpg.InterfaceError,  # "connection is closed" / "pool is closing" from the client side
+    asyncpg.TooManyConnectionsError,  # 53300: the server's connection slots are full, for now
     DBConnectionError,
 )
 

@@ -402,3 +402,14 @@ def _stopped_loop(record: logging.LogRecord) -> bool:
     error = record.exc_info[1] if record.exc_info else None
     return isinstance(error, RuntimeError) and str(error) == "Event loop is not running."
 
+
+def test_a_full_connection_table_counts_as_the_database_being_away() -> None:
+    """PostgreSQL refusing a connection because its slots are full (53300, asyncpg's
+    TooManyConnectionsError) is answered like the outage (503 + Retry-After, which platforms
+    retry), not as a bug's 500; a constraint violation stays a bug."""
+    import asyncpg
+
+    assert (
+        outage.unavailable(asyncpg.TooManyConnectionsError("sorry, too many clients already")) == "database"
+    )
+    assert outage.unavailable(asyncpg.UniqueViolationError("duplicate key")) is None
