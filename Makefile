@@ -48,7 +48,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 
 ## Benchmarks (production mode: needs DATABASE_URL and REDIS_URL). Not part of `make test`.
-bench: bench-ingest bench-mixed bench-inbox bench-search bench-peer
+bench: bench-ingest bench-mixed bench-inbox bench-search bench-peer bench-fanout
 bench-ingest: $(STAMP)
 	$(PY) -m bench.ingest
 bench-inbox: $(STAMP)
@@ -83,3 +83,5 @@ clean:
 	rm -rf $(VENV) frontend/node_modules frontend/dist .pytake
 bench-metrics: $(STAMP)
 	$(PY) -m bench.metrics
+bench-fanout: $(STAMP)
+	$(PY) -m bench.fanout

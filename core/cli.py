@@ -68,6 +68,10 @@ def cmd_serve(args: argparse.Namespace) -> None:
         log_level="warning",
         proxy_headers=False,  # the app believes forwarded headers from TRUSTED_PROXIES only (core/web_security.py)
         ws="websockets-sansio",
+        # No permessage-deflate: a live event is encoded once and the same frame goes to every
+        # subscriber (schema/fanout.py); compression would cost a zlib stream per connection (tens
+        # of KB each) and a deflate per subscriber per event, for ~1 KB JSON frames.
+        ws_per_message_deflate=False,
         ws_max_size=settings.max_graphql_body,  # refused while it arrives, not after it is held whole
         # A subscription that misses uvicorn's one close request (opened mid-shutdown) would keep a
         # stopping process alive for good: past this, its task is cancelled.

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
 
 from core.auth import Actor
@@ -45,6 +45,10 @@ class AccessWatch:
         self._stale = False
         self._revoked: asyncio.Future[None] | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._expiry: asyncio.TimerHandle | None = None
+        # Told (old scope, new scope) when a change was re-read, e.g. to tell a live inbox which
+        # conversations left the user's sight (schema/fanout.py).
+        self.on_change: Callable[[Scope, Scope], None] | None = None
 
     async def start(self) -> Scope:
         """Read the scope and begin watching (raises UNAUTHENTICATED when already refused)."""
@@ -53,12 +57,16 @@ class AccessWatch:
         self.scope = await read_scope(self.actor)
         self._revoked = asyncio.get_running_loop().create_future()
         if self.actor.expires_at is not None:
-            self._tasks.append(asyncio.create_task(self._expire(self.actor.expires_at)))
+            # A timer, not a task sleeping until then: thousands of idle subscriptions hold one each.
+            delay = max(0.0, self.actor.expires_at - time.time())
+            self._expiry = asyncio.get_running_loop().call_later(delay, self._expire)
         if cursor is not None:
             self._tasks.append(asyncio.create_task(self._follow(cursor)))
         return self.scope
 
     async def stop(self) -> None:
+        if self._expiry is not None:
+            self._expiry.cancel()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -78,6 +86,13 @@ class AccessWatch:
             self._stale = False
         return self.scope
 
+    def settled(self) -> Scope | None:
+        """The scope to check the next event against when that must not wait: None while a
+        change is being re-read or once access is revoked (then `current()` says what holds)."""
+        if self._stale or (self._revoked is not None and self._revoked.done()):
+            return None
+        return self.scope
+
     async def _reread(self) -> Scope:
         try:
             # A live view waits out a database outage rather than end (core/outage.py).
@@ -92,8 +107,7 @@ class AccessWatch:
         if self._revoked is not None and not self._revoked.done():
             self._revoked.set_exception(error)
 
-    async def _expire(self, expires_at: int) -> None:
-        await asyncio.sleep(max(0.0, expires_at - time.time()))
+    def _expire(self) -> None:
         self._revoke(AccessRevoked("your access token expired; refresh it and subscribe again", expired=True))
 
     async def _follow(self, cursor: int) -> None:
@@ -101,11 +115,14 @@ class AccessWatch:
             await self._changed()
 
     async def _changed(self) -> None:
+        before = self.scope
         self._stale = True
         # Read now rather than at the next event: a deactivated user's idle subscription closes.
         with contextlib.suppress(AccessRevoked):
             self.scope = await self._reread()
             self._stale = False
+            if self.on_change is not None and before is not None and before != self.scope:
+                self.on_change(before, self.scope)
 
     async def guard(self, source: AsyncIterator[T]) -> AsyncIterator[T]:
         """`source`'s items until it ends or access is revoked (then AccessRevoked is raised)."""

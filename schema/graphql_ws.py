@@ -19,6 +19,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import Bas
 
 from core.ratelimit import principal_key, requests_per_minute
 from schema.context import Context
+from schema.fanout import CURRENT_OPERATION, Origin, Outbox
 from schema.graphql_request import (
     OperationUnresolved,
     RequestRefused,
@@ -58,6 +59,22 @@ class CheckedWebSocket(ASGIWebSocketAdapter):
 
 
 class CheckedTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
+    # Frames the shared fan-out queued for this connection (schema/fanout.py); created with the
+    # first subscription it serves.
+    fanout_outbox: Outbox | None = None
+
+    async def run_operation(self, operation: Any) -> None:
+        # The operation's own task: its resolver learns which connection and id it serves.
+        CURRENT_OPERATION.set(Origin(self, operation.id))
+        await super().run_operation(operation)
+
+    async def send_message(self, message: Any) -> None:
+        # After the frames already queued, so an operation's `complete` or error never
+        # overtakes its events.
+        if self.fanout_outbox is not None:
+            await self.fanout_outbox.drain()
+        await super().send_message(message)
+
     async def handle_message(self, message: Any) -> None:
         if not isinstance(message, dict) or not isinstance(message.get("type"), str):
             await self.handle_invalid_message("a message is a JSON object with a string `type`")

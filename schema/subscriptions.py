@@ -20,7 +20,7 @@ import strawberry
 from starlette.websockets import WebSocket, WebSocketState
 
 from core.auth import Actor
-from core.events import INBOX, CursorExpired, EventLog, conversation_stream, parse_cursor
+from core.events import INBOX, CursorExpired, EventLog, EventRecord, conversation_stream, parse_cursor
 from core.outage import patiently, unavailable
 from core.viewers import ConversationViewers
 from resolvers import auth as auth_rules
@@ -34,6 +34,7 @@ from resolvers.sla import SLA_STREAM
 from resolvers.visibility import Scope
 from schema.activities import Activity
 from schema.conversations import Conversation
+from schema.fanout import REMOVED, join_shared
 from schema.messages import Message
 from schema.permissions import SIGNED_IN, SUPERVISORS, actor_of
 from schema.relay import decode_id, to_global_id
@@ -45,12 +46,14 @@ HEARTBEAT = 30.0  # well inside jobs/assignment.PRESENCE_SILENCE
 TOKEN_EXPIRED = 4401  # graphql-ws clients reconnect, sending a fresh token in connection_init
 ACCESS_REVOKED = 4403
 CLOSE_GRACE = 10.0  # seconds to wait for the connection to go after closing it
+DRAIN_COALESCE = 0.1
 
 
 @strawberry.enum
 class InboxEventType(enum.Enum):
     CONVERSATION_CREATED = "CONVERSATION_CREATED"
     CONVERSATION_UPDATED = "CONVERSATION_UPDATED"
+    CONVERSATION_REMOVED = "CONVERSATION_REMOVED"  # it left your sight (another team, unassigned, ...)
 
 
 @strawberry.enum
@@ -99,6 +102,26 @@ class Viewer:
         return cls(user_id=to_global_id("User", v.user_id), name=v.name, typing=v.typing)
 
 
+_drain_soon: asyncio.TimerHandle | None = None
+
+
+def _request_drain_soon() -> None:
+    """request_drain() within DRAIN_COALESCE seconds, once for every inbox opened meanwhile (a
+    thousand agents reconnecting at once is one enqueue, not a thousand on the event loop)."""
+    global _drain_soon
+    if _drain_soon is None:
+
+        def drain() -> None:
+            global _drain_soon
+            _drain_soon = None
+            try:
+                request_drain()
+            except Exception:
+                log.warning("could not request an assignment drain", exc_info=True)
+
+        _drain_soon = asyncio.get_running_loop().call_later(DRAIN_COALESCE, drain)
+
+
 async def _presence_heartbeat(user_id: int) -> None:
     """While the inbox is open the agent counts as connected (offline → online, which may let
     them take queued conversations); silence makes them offline (jobs/assignment.py)."""
@@ -107,7 +130,7 @@ async def _presence_heartbeat(user_id: int) -> None:
         try:
             came_online = await seen(user_id)
             if came_online or first:
-                request_drain()
+                _request_drain_soon()
             first = False
         except Exception as exc:
             # An outage is one line per beat, not a traceback per subscriber every 30 s.
@@ -165,6 +188,34 @@ def _cursor(after: str | None) -> int | None:
         raise BadInput(str(exc), field="after") from exc
 
 
+def _inbox_event(event: EventRecord, type_: str) -> InboxEvent:
+    payload = event.payload
+    prefilled = {k: payload[k] for k in ("customer", "last_message") if k in payload}
+    return InboxEvent(
+        cursor=str(event.seq),
+        type=InboxEventType(type_),
+        conversation=Conversation.from_view(payload["conversation"], **prefilled),
+    )
+
+
+async def _inbox_follow(info: strawberry.Info, watch: AccessWatch, cursor: int) -> AsyncIterator[InboxEvent]:
+    """One subscriber following the log on its own (outside the shared fan-out)."""
+    placed: dict[int, dict[str, Any]] = {}  # each conversation's team and assignee at its last event
+    async for event in info.context.event_log.follow(INBOX, cursor):
+        conversation = event.payload["conversation"]
+        before = placed.get(conversation["id"])
+        placed[conversation["id"]] = {k: conversation.get(k) for k in ("team_id", "assignee_id")}
+        scope = await watch.current()
+        if scope.admits(conversation):
+            type_ = event.type
+        elif before is not None and scope.admits(before):
+            type_ = REMOVED  # it left their sight with this event
+        else:
+            continue
+        info.context.fresh_loaders()
+        yield _inbox_event(event, type_)
+
+
 @strawberry.type
 class Subscription:
     @strawberry.subscription(
@@ -180,17 +231,12 @@ class Subscription:
                 _presence_heartbeat(actor.user_id)
             )  # an agent with the inbox open is online
             try:
-                async for event in _guarded(info, watch, info.context.event_log.follow(INBOX, cursor)):
-                    payload = event.payload
-                    if not (await watch.current()).admits(payload["conversation"]):
-                        continue
-                    info.context.fresh_loaders()
-                    prefilled = {k: payload[k] for k in ("customer", "last_message") if k in payload}
-                    yield InboxEvent(
-                        cursor=str(event.seq),
-                        type=InboxEventType(event.type),
-                        conversation=Conversation.from_view(payload["conversation"], **prefilled),
-                    )
+                # Over graphql-transport-ws the process's shared fan-out sends the frames itself
+                # (schema/fanout.py); elsewhere (in-process `schema.subscribe`) this follows the log.
+                shared = join_shared(info, watch, cursor, _inbox_event)
+                source = shared if shared is not None else _inbox_follow(info, watch, cursor)
+                async for event in _guarded(info, watch, source):
+                    yield event  # type: ignore[misc]
             except CursorExpired as exc:
                 raise CursorExpiredError(str(exc)) from exc
             finally:

@@ -223,9 +223,11 @@ async def test_subscriptions_never_carry_another_teams_events(server, wa, sides)
         await _say(server, wa, b, "now A sees this")
         assert await _next_conversation(inbox_a) == b.gid
 
-        # And leaves it again: B's events stop at once.
+        # And leaves it again: B's conversation is removed from A's inbox, and its events stop.
         only_a = [to_global_id("Team", a.team.id)]
         assert "errors" not in await gql(server, UPDATE_USER, {"u": agent_a, "i": {"teamIds": only_a}}, admin)
+        removed = (await inbox_a.next(timeout=20))["inboxEvents"]
+        assert (removed["conversation"]["id"], removed["type"]) == (b.gid, "CONVERSATION_REMOVED")
         await _say(server, wa, b, "hidden again")
         await _say(server, wa, a, "still mine")
         assert await _next_conversation(inbox_a) == a.gid
