@@ -63,7 +63,8 @@ function useInboxFeed() {
       live,
       INBOX_EVENTS,
       {},
-      (event) => useInbox.getState().apply(event.conversation, keep),
+      // A conversation that left this agent's sight (moved to another team, access narrowed) goes.
+      (event) => useInbox.getState().apply(event.conversation, event.type === "CONVERSATION_REMOVED" ? () => false : keep),
       () => undefined, // a failing stream retries by itself; the link dot shows the state
       "inboxEvents",
       () => void loadPage(null, mine), // the stream lost its place: load the list afresh
