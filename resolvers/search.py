@@ -5,11 +5,26 @@ Text matches (PostgreSQL full-text, Portuguese and English stemming, accents fol
 migrations/models/8_*) rank by `ts_rank_cd`; a match on the customer's name, phone, e-mail or a
 platform identity (substring, trigram-indexed where pg_trgm exists) ranks above any text match:
 someone typing a name or number means that person.
+
+What is ranked, at any size of the messages table: the newest CANDIDATES matching messages in the
+conversations the filters and the agent's visibility admit (for most searches that is every
+match; for a word in many messages, the recent ones, which is what agents want). Newest first
+is exact. How the matches are found depends on how common the text is, which one cheap
+statement tells from the newest PROBE_ROWS messages:
+
+- a common word is in most messages: walking the newest messages (or, newest first, the newest
+  conversations) in index order finds what the page needs after a few hundred rows, where the
+  GIN index would hand over millions;
+- anything else goes through the GIN index, id ranges newest first, so a word in thousands of
+  messages reads the rows of its newest CANDIDATES matches, not all of them.
+
+Then one statement joins the candidates with the people matches, the filters and the cursor.
 """
 
 from __future__ import annotations
 
 import base64
+import itertools
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -66,65 +81,69 @@ async def search(
         raise BadInput(f"page size must be between 1 and {MAX_PAGE}", field="first")
     # Substring matching on people needs three characters: fewer matches everyone and no index helps.
     pattern = f"%{_like_escape(text)}%" if len(text) >= 3 else None  # LIKE NULL matches nothing
-    args: list[Any] = [text, pattern]
-    where = filter_sql(filter, args)
-    visible = scope.sql(args, "c")
-    if visible:  # applied to the common-word window too, so it holds only visible conversations
-        where.append(visible)
-    order = "c.last_message_at DESC, c.id DESC" if by_recency else "h.rank DESC, c.id DESC"
-    cursor_condition = None
+    key: tuple[Any, int] | None = None
     if after:
-        key = _uncursor(after)
+        parts = _uncursor(after)
         try:
-            if by_recency:
-                args += [datetime.fromisoformat(key[0]), int(key[1])]
-                cursor_condition = f"(c.last_message_at, c.id) < (${len(args) - 1}, ${len(args)})"
-            else:
-                args += [float(key[0]), int(key[1])]
-                cursor_condition = f"(h.rank, c.id) < (${len(args) - 1}::real, ${len(args)})"
+            key = (datetime.fromisoformat(parts[0]) if by_recency else float(parts[0]), int(parts[1]))
         except (IndexError, TypeError, ValueError) as exc:
             raise BadInput("cursor is not one this API returned", field="after") from exc
-    if await _is_common(text):
-        # A word in a good share of all messages: ranking every match would read them all. Look
-        # in the newest WIDE_WINDOW conversations that pass the filters instead, message by
-        # message through the (conversation_id, id) index (for recency that is exact; for
-        # relevance it ranks the recent ones, which is what agents want).
-        window_where = list(where) + ([cursor_condition] if by_recency and cursor_condition else [])
-        # (OFFSET 0 keeps PostgreSQL from flattening the per-conversation lookup into one big
-        # scan of every match, which is the very thing this path avoids.)
-        message_hits = (
-            f"SELECT m.conversation_id, ts_rank_cd(m.search_tsv, {_TSQUERY.format('$1')}) AS rank, m.id AS message_id "
-            "FROM (SELECT c.id FROM conversations c "
-            f"{'WHERE ' + ' AND '.join(window_where) if window_where else ''} "
-            f"ORDER BY c.last_message_at DESC, c.id DESC LIMIT {WIDE_WINDOW}) w "
-            "JOIN LATERAL (SELECT m.id, m.conversation_id, m.search_tsv FROM messages m "
-            "WHERE m.conversation_id = w.id OFFSET 0) m ON true "
-            f"WHERE m.search_tsv @@ {_TSQUERY.format('$1')}"
-        )
+    probe = (await fetch(_PROBE, text))[0]
+    common = probe["recent"] >= COMMON_HITS
+    args: list[Any] = []
+    where = filter_sql(filter, args)
+    visible = scope.sql(args, "c")
+    if visible:  # in every candidate set too, so each holds only visible conversations
+        where.append(visible)
+    if by_recency and key:  # in the order conversations are walked in: it bounds the walk too
+        args += list(key)
+        where.append(f"(c.last_message_at, c.id) < (${len(args) - 1}, ${len(args)})")
+    # The tsquery, parsed once (a generic plan would otherwise parse the text on every row); last
+    # of the arguments `where` needs, so a statement without it passes args[:-1].
+    args.append(probe["query"])
+    q = f"${len(args)}::tsquery"
+    if by_recency:
+        candidates = await _newest_candidates(q, where, list(args), first, common)
+        order = "c.last_message_at DESC, c.id DESC"
+        final_where = where
     else:
-        message_hits = (
-            f"SELECT m.conversation_id, ts_rank_cd(m.search_tsv, {_TSQUERY.format('$1')}) AS rank, m.id AS message_id "
-            f"FROM messages m WHERE m.search_tsv @@ {_TSQUERY.format('$1')}"
+        candidates = await _relevant_candidates(q, where, list(args), probe["top"] or 0, common)
+        order = "h.rank DESC, c.id DESC"
+        final_where = list(where)
+    if isinstance(candidates, list):  # rows found by a statement of their own: passed back in
+        args.pop()  # (instead of the tsquery, which the final statement then does not use)
+        args += [
+            [r["conversation_id"] for r in candidates],
+            [r["rank"] for r in candidates],
+            [r["message_id"] for r in candidates],
+        ]
+        n = len(args)
+        candidates = (
+            f"candidates AS (SELECT * FROM unnest(${n - 2}::int[], ${n - 1}::real[], ${n}::bigint[]) "
+            "AS t(conversation_id, rank, message_id))"
         )
-    if cursor_condition:
-        where.append(cursor_condition)
-    columns = conversation_columns("c")
+    if key and not by_recency:  # in rank order: for the final statement only
+        args += list(key)
+        final_where.append(f"(h.rank, c.id) < (${len(args) - 1}::real, ${len(args)})")
+    args.append(pattern)
+    people = f"pytake_fold(${len(args)}::text)"
     rows = await fetch(
         f"""
-        WITH hits AS (
-            {message_hits}
+        WITH {candidates},
+        hits AS (
+            SELECT conversation_id, rank, message_id FROM candidates
             UNION ALL
             SELECT c.id, {IDENTITY_RANK}::real, NULL FROM customers cu JOIN conversations c ON c.customer_id = cu.id
-             WHERE cu.search_text LIKE pytake_fold($2)
+             WHERE cu.search_text LIKE {people}
             UNION ALL
             SELECT c.id, {IDENTITY_RANK}::real, NULL FROM customer_identities i
               JOIN conversations c ON c.customer_id = i.customer_id
-             WHERE i.search_text LIKE pytake_fold($2)
+             WHERE i.search_text LIKE {people}
         ), h AS (
             SELECT conversation_id, max(rank)::real AS rank, max(message_id) AS message_id FROM hits GROUP BY conversation_id
         )
-        SELECT {columns}, h.rank, h.message_id FROM h JOIN conversations c ON c.id = h.conversation_id
-        {"WHERE " + " AND ".join(where) if where else ""}
+        SELECT {conversation_columns("c")}, h.rank, h.message_id FROM h JOIN conversations c ON c.id = h.conversation_id
+        {"WHERE " + " AND ".join(final_where) if final_where else ""}
         ORDER BY {order} LIMIT {first + 1}
         """,
         *args,
@@ -140,19 +159,142 @@ async def search(
 
 
 _TSQUERY = "(websearch_to_tsquery('portuguese', pytake_fold({0})) || websearch_to_tsquery('english', pytake_fold({0})))"
-COMMON_MATCHES = 2000  # more messages than this match: search the newest conversations only
-WIDE_WINDOW = 1000
 
 
-async def _is_common(text: str) -> bool:
-    """Does the text match more than COMMON_MATCHES messages? Counting stops at the threshold, so
-    this costs the same for a word in every message as for one in two thousand."""
-    rows = await fetch(
-        f"SELECT count(*) AS n FROM (SELECT 1 FROM messages WHERE search_tsv @@ {_TSQUERY.format('$1')} "
-        f"LIMIT {COMMON_MATCHES + 1}) x",
-        text,
+def _walked(q: str) -> str:
+    """The text test where the GIN index must not be used: a walk in index order that stops
+    early reads far fewer rows than the index would hand over for a word in many messages."""
+    return f"coalesce(m.search_tsv, ''::tsvector) @@ {q}"
+
+
+# The tsquery; how common it is (matches among the newest PROBE_ROWS messages); the newest id.
+PROBE_ROWS = 1000
+COMMON_HITS = 20  # 2 %: a word this common is found sooner by walking than through the index
+_PROBE = (
+    f"WITH q AS MATERIALIZED (SELECT {_TSQUERY.format('$1')} AS q) "
+    "SELECT q.q::text AS query, (SELECT max(id) FROM messages) AS top, (SELECT count(*) FROM "
+    f"(SELECT m.search_tsv FROM messages m ORDER BY m.id DESC LIMIT {PROBE_ROWS}) m "
+    "WHERE m.search_tsv @@ q.q) AS recent FROM q"
+)
+# Relevance ranks the newest CANDIDATES matching messages (of conversations the filters admit):
+# all of them for most searches, the recent ones for a word in many messages.
+CANDIDATES = 500
+WALK_ROWS = 20_000  # a common word: its candidates among the newest messages, walked...
+MIN_WALK_HITS = 100  # ...unless the filters admit so few of them that the walk finds fewer:
+WIDE_WINDOW = 1000  # then among the newest conversations the filters admit.
+# Any other text: through the index, newest id ranges first, so a word in thousands of messages
+# reads the heap rows of its newest CANDIDATES matches only.
+LADDER = (50_000, 400_000, 3_200_000)
+RECENT_CONVERSATIONS = 2000  # newest-first order walks this many conversations at most
+
+
+def _admitted(where: list[str]) -> str:
+    """A lateral join keeping messages whose conversation passes `where` (one primary key
+    lookup per message; OFFSET 0 keeps it a nested loop that preserves the walk's order)."""
+    if not where:
+        return ""
+    return (
+        "CROSS JOIN LATERAL (SELECT 1 FROM conversations c WHERE c.id = m.conversation_id AND "
+        f"{' AND '.join(where)} OFFSET 0) admitted"
     )
-    return rows[0]["n"] > COMMON_MATCHES
+
+
+def _ranked(q: str, found: str) -> str:
+    """Rows (conversation_id, rank, message_id) of the messages `found` selects, ranked only
+    once chosen."""
+    return (
+        f"SELECT f.conversation_id, ts_rank_cd(f.search_tsv, {q})::real AS rank, f.id AS message_id "
+        f"FROM ({found}) f"
+    )
+
+
+async def _relevant_candidates(
+    q: str, where: list[str], args: list[Any], top: int, common: bool
+) -> list[dict[str, Any]]:
+    """The newest CANDIDATES matching messages in conversations `where` admits, ranked: all the
+    matches for most searches, the recent ones for a word in many messages."""
+    args.append(top)
+    newest = f"${len(args)}::bigint"
+    if common:
+        rows = await fetch(
+            _ranked(
+                q,
+                f"/* newest matches walked */ SELECT m.id, m.conversation_id, m.search_tsv FROM messages m {_admitted(where)} "
+                f"WHERE m.id > {newest} - {WALK_ROWS} AND {_walked(q)} ORDER BY m.id DESC LIMIT {CANDIDATES}",
+            ),
+            *args,
+        )
+        if len(rows) >= MIN_WALK_HITS:
+            return rows
+        # The filters admit few of the newest messages' conversations: search the newest
+        # conversations they admit instead, each one's messages through (conversation_id, id).
+        # (OFFSET 0 keeps PostgreSQL from flattening that into one scan of every match.)
+        args.pop()  # (no newest id in this one)
+        conversations = f"WHERE {' AND '.join(where)}" if where else ""
+        return await fetch(
+            _ranked(
+                q,
+                "/* newest conversations */ SELECT m.id, m.conversation_id, m.search_tsv "
+                f"FROM (SELECT c.id FROM conversations c {conversations} "
+                f"ORDER BY c.last_message_at DESC, c.id DESC LIMIT {WIDE_WINDOW}) w "
+                "CROSS JOIN LATERAL (SELECT m.id, m.conversation_id, m.search_tsv FROM messages m "
+                "WHERE m.conversation_id = w.id OFFSET 0) m "
+                f"WHERE {_walked(q)} ORDER BY m.id DESC LIMIT {CANDIDATES}",
+            ),
+            *args,
+        )
+    bounds = [f"m.id > {newest} - {LADDER[0]}"]
+    bounds += [
+        f"m.id <= {newest} - {newer} AND m.id > {newest} - {older}"
+        for newer, older in itertools.pairwise(LADDER)
+    ]
+    bounds.append(f"m.id <= {newest} - {LADDER[-1]}")
+    # Each range sorted on its own, newest range first: the append stops once it has CANDIDATES.
+    # (id + 0: the order must not come from walking the primary key, which for a rare word
+    # would read the whole table.)
+    ranges = " UNION ALL ".join(
+        f"(SELECT m.id, m.conversation_id, m.search_tsv FROM messages m {_admitted(where)} "
+        f"WHERE m.search_tsv @@ {q} AND {bound} ORDER BY m.id + 0 DESC)"
+        for bound in bounds
+    )
+    return await fetch(
+        _ranked(q, f"/* id ranges */ SELECT * FROM ({ranges}) ranges LIMIT {CANDIDATES}"), *args
+    )
+
+
+async def _newest_candidates(
+    q: str, where: list[str], args: list[Any], first: int, common: bool
+) -> list[dict[str, Any]] | str:
+    """The first + 1 newest conversations `where` admits with a matching message, with their
+    best rank and newest matching message: found by a statement of their own (rows), or a CTE for
+    the final statement that finds every matching conversation (exact either way)."""
+    every = (
+        "candidates AS MATERIALIZED (/* every match */ SELECT m.conversation_id, "
+        f"max(ts_rank_cd(m.search_tsv, {q}))::real AS rank, max(m.id) AS message_id "
+        f"FROM messages m {_admitted(where)} WHERE m.search_tsv @@ {q} GROUP BY m.conversation_id)"
+    )
+    if not common:
+        return every
+    # A common word: walk the conversations newest first, each one's messages through the
+    # (conversation_id, id) index, and stop at first + 1.
+    conversations = f"WHERE {' AND '.join(where)}" if where else ""
+    rows = await fetch(
+        "/* conversations walked */ SELECT r.id AS conversation_id, hit.rank, hit.message_id "
+        f"FROM (SELECT c.id, c.last_message_at FROM conversations c {conversations} "
+        f"ORDER BY c.last_message_at DESC, c.id DESC LIMIT {RECENT_CONVERSATIONS}) r "
+        f"CROSS JOIN LATERAL (SELECT max(ts_rank_cd(m.search_tsv, {q}))::real AS rank, max(m.id) AS message_id "
+        f"FROM messages m WHERE m.conversation_id = r.id AND {_walked(q)}) hit "
+        f"WHERE hit.message_id IS NOT NULL ORDER BY r.last_message_at DESC, r.id DESC LIMIT {first + 1}",
+        *args,
+    )
+    if len(rows) > first:
+        return rows
+    # Fewer: exact if the walk saw every conversation the filters admit; else every match.
+    walked = await fetch(
+        f"SELECT count(*) AS n FROM (SELECT 1 FROM conversations c {conversations} LIMIT {RECENT_CONVERSATIONS}) s",
+        *args[:-1],  # (not the tsquery)
+    )
+    return rows if walked[0]["n"] < RECENT_CONVERSATIONS else every
 
 
 def _like_escape(text: str) -> str:
