@@ -88,7 +88,7 @@ async def search(
             key = (datetime.fromisoformat(parts[0]) if by_recency else float(parts[0]), int(parts[1]))
         except (IndexError, TypeError, ValueError) as exc:
             raise BadInput("cursor is not one this API returned", field="after") from exc
-    probe = (await fetch(_PROBE, text))[0]
+    probe = (await fetch(_PROBE, text, " or ".join(text.split())))[0]
     common = probe["recent"] >= COMMON_HITS
     args: list[Any] = []
     where = filter_sql(filter, args)
@@ -107,7 +107,9 @@ async def search(
         order = "c.last_message_at DESC, c.id DESC"
         final_where = where
     else:
-        candidates = await _relevant_candidates(q, where, list(args), probe["top"] or 0, common)
+        candidates = await _relevant_candidates(
+            q, where, list(args), probe["top"] or 0, common, probe["touched"] >= COMMON_HITS
+        )
         order = "h.rank DESC, c.id DESC"
         final_where = list(where)
     if isinstance(candidates, list):  # rows found by a statement of their own: passed back in
@@ -167,21 +169,24 @@ def _walked(q: str) -> str:
     return f"coalesce(m.search_tsv, ''::tsvector) @@ {q}"
 
 
-# The tsquery; how common it is (matches among the newest PROBE_ROWS messages); the newest id.
+# The tsquery, and how common it is among the newest PROBE_ROWS messages: how many match it, and
+# how many contain any of its words (what the GIN index would read for it is as long as the
+# lists of its words); and the newest id.
 PROBE_ROWS = 1000
 COMMON_HITS = 20  # 2 %: a word this common is found sooner by walking than through the index
 _PROBE = (
-    f"WITH q AS MATERIALIZED (SELECT {_TSQUERY.format('$1')} AS q) "
-    "SELECT q.q::text AS query, (SELECT max(id) FROM messages) AS top, (SELECT count(*) FROM "
-    f"(SELECT m.search_tsv FROM messages m ORDER BY m.id DESC LIMIT {PROBE_ROWS}) m "
-    "WHERE m.search_tsv @@ q.q) AS recent FROM q"
+    f"WITH q AS MATERIALIZED (SELECT {_TSQUERY.format('$1')} AS q, {_TSQUERY.format('$2')} AS loose) "
+    "SELECT q.q::text AS query, (SELECT max(id) FROM messages) AS top, n.recent, n.touched FROM q "
+    "CROSS JOIN LATERAL (SELECT count(*) FILTER (WHERE m.search_tsv @@ q.q) AS recent, "
+    "count(*) FILTER (WHERE m.search_tsv @@ q.loose) AS touched "
+    f"FROM (SELECT m.search_tsv FROM messages m ORDER BY m.id DESC LIMIT {PROBE_ROWS}) m) n"
 )
 # Relevance ranks the newest CANDIDATES matching messages (of conversations the filters admit):
 # all of them for most searches, the recent ones for a word in many messages.
 CANDIDATES = 500
-WALK_ROWS = 20_000  # a common word: its candidates among the newest messages, walked...
-MIN_WALK_HITS = 100  # ...unless the filters admit so few of them that the walk finds fewer:
-WIDE_WINDOW = 1000  # then among the newest conversations the filters admit.
+WALK_ROWS = 30_000  # text of common words: its candidates among the newest messages, walked...
+MIN_WALK_HITS = 21  # ...unless that finds fewer: a common text (the filters admit few) is then
+WIDE_WINDOW = 1000  # looked for in the newest conversations the filters admit, a rare one by id.
 # Any other text: through the index, newest id ranges first, so a word in thousands of messages
 # reads the heap rows of its newest CANDIDATES matches only.
 LADDER = (50_000, 400_000, 3_200_000)
@@ -209,13 +214,14 @@ def _ranked(q: str, found: str) -> str:
 
 
 async def _relevant_candidates(
-    q: str, where: list[str], args: list[Any], top: int, common: bool
+    q: str, where: list[str], args: list[Any], top: int, common: bool, common_words: bool
 ) -> list[dict[str, Any]]:
     """The newest CANDIDATES matching messages in conversations `where` admits, ranked: all the
-    matches for most searches, the recent ones for a word in many messages."""
+    matches for most searches, the recent ones for a text in many messages (its matches among
+    the newest WALK_ROWS messages, when the text's words are common but it finds enough there)."""
     args.append(top)
     newest = f"${len(args)}::bigint"
-    if common:
+    if common_words:
         rows = await fetch(
             _ranked(
                 q,
@@ -226,6 +232,7 @@ async def _relevant_candidates(
         )
         if len(rows) >= MIN_WALK_HITS:
             return rows
+    if common:
         # The filters admit few of the newest messages' conversations: search the newest
         # conversations they admit instead, each one's messages through (conversation_id, id).
         # (OFFSET 0 keeps PostgreSQL from flattening that into one scan of every match.)

@@ -73,7 +73,7 @@ def statements(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 def _went(statements: list[str], marker: str) -> bool:
     """Did the last search (its probe, candidates and final statement) go that way?"""
-    last = max(i for i, sql in enumerate(statements) if "AS recent FROM q" in sql)
+    last = max(i for i, sql in enumerate(statements) if "AS touched" in sql)
     return any(marker in sql for sql in statements[last:])
 
 
@@ -97,8 +97,9 @@ async def test_common_word_walked_newest_first(server, statements, monkeypatch):
     token = await login(server, await make_user(Role.AGENT))
     everyone = {_gid(c) for c in said}
 
-    # 24 of the newest messages say it: a common word. Fewer than MIN_WALK_HITS: the newest
-    # conversations are searched instead, and hold them all.
+    # 24 of the newest messages say it: a common word. With fewer than MIN_WALK_HITS found by the
+    # walk, the newest conversations are searched instead, and hold them all.
+    monkeypatch.setattr(search_rules, "MIN_WALK_HITS", 50)
     found = _ids(await gql(server, SEARCH, {"q": word, "first": 50}, token))
     assert _went(statements, "/* newest conversations */") and set(found) == everyone
     assert found[0] == _gid(said[0])  # three times the word: the best rank
@@ -136,6 +137,14 @@ async def test_rare_text_through_the_index_newest_ranges_first(server, statement
         monkeypatch.setattr(search_rules, "CANDIDATES", size)
         found = _ids(await gql(server, SEARCH, {"q": word, "first": 50}, token))
         assert set(found) == {_gid(c) for c in said[-size:]}, size
+    # Common words, a rare text: walked first, and when that finds too few, by id range.
+    monkeypatch.setattr(search_rules, "COMMON_HITS", 5)
+    monkeypatch.setattr(search_rules, "CANDIDATES", 12)
+    found = _ids(await gql(server, SEARCH, {"q": f"{word} fiscal 3", "first": 50}, token))
+    assert found == [_gid(said[3])]
+    assert _went(statements, "/* newest matches walked */") and _went(statements, "/* id ranges */")
+    monkeypatch.setattr(search_rules, "COMMON_HITS", 20)
+
     monkeypatch.setattr(search_rules, "CANDIDATES", 5)
     open_only = _ids(await gql(server, SEARCH, {"q": word, "first": 50, "f": {"status": ["OPEN"]}}, token))
     assert set(open_only) == {_gid(c) for c in said[-6:] if c.id != said[-2].id}
