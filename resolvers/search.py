@@ -183,7 +183,7 @@ _PROBE = (
 )
 # Relevance ranks the newest CANDIDATES matching messages (of conversations the filters admit):
 # all of them for most searches, the recent ones for a word in many messages.
-CANDIDATES = 500
+CANDIDATES = 200
 WALK_ROWS = 30_000  # text of common words: its candidates among the newest messages, walked...
 MIN_WALK_HITS = 21  # ...unless that finds fewer: a common text (the filters admit few) is then
 WIDE_WINDOW = 1000  # looked for in the newest conversations the filters admit, a rare one by id.
