@@ -69,7 +69,7 @@ async def _run(
 async def _survey(conversation: int, agent: Any, score: int | None, answered: datetime | None) -> None:
     await fetch(
         "INSERT INTO csat_surveys (conversation_id, channel_id, platform, status, agent_id, resolved_at, due_at, "
-        "sent_at, expires_at, score, answered_at) SELECT id, channel_id, platform, 'sent', $2, $3, $3, $3, "
+        "sent_at, expires_at, score, answered_at) SELECT id, channel_id, platform, 'sent', $2, $3::timestamptz, $3, $3, "
         "$3 + interval '1 day', $4, $5 FROM conversations WHERE id = $1",
         conversation,
         getattr(agent, "id", agent),
