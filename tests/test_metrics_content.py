@@ -1,8 +1,8 @@
 """Template and flow performance, CSAT and webhook availability in the metrics service, with known
 answers: templated sends (two versions, an experiment's arms, a failed send) with replies and a
 resolution; flow runs completed, handed off, dropped at a node, still going; answered and
-unanswered surveys; webhooks accepted and refused on a channel of their own. All read through
-`metrics` from the roll-ups."""
+unanswered surveys; webhooks accepted, refused and failed (our side broken) on a channel of their
+own. All read through `metrics` from the roll-ups."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from core.sql import fetch
+from ingress import webhooks as ingress_webhooks
 from models import Role
 from resolvers import webhook_availability
 from schema.relay import to_global_id
@@ -228,13 +229,21 @@ async def test_template_and_flow_performance_known_answers(server):
     assert error_code(await gql(server, METRICS, variables, token)) == "BAD_USER_INPUT"
 
 
-async def test_webhook_availability_per_channel(server):
+async def test_webhook_availability_per_channel(server, monkeypatch):
     channel, secrets = await make_whatsapp_channel("http://127.0.0.1:9")
     for _ in range(3):
         body = wa_text_payload(channel.config["phone_number_id"], "4420" + str(uuid.uuid4().int)[:8], "hi")
         assert (await post_webhook(server, channel, secrets["app_secret"], body)).status_code == 200
     body = wa_text_payload(channel.config["phone_number_id"], "44209", "forged")
     assert (await post_webhook(server, channel, "not-the-secret", body)).status_code == 401
+
+    async def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("storage broke")
+
+    monkeypatch.setattr(ingress_webhooks, "ingest", broken)  # verified, then our side fails
+    body = wa_text_payload(channel.config["phone_number_id"], "4420" + str(uuid.uuid4().int)[:8], "lost?")
+    assert (await post_webhook(server, channel, secrets["app_secret"], body)).status_code >= 500
+    monkeypatch.undo()
     await webhook_availability.flush()  # what the process does every second
 
     token = await login(server, await make_user(Role.ADMIN))
@@ -252,9 +261,10 @@ async def test_webhook_availability_per_channel(server):
     assert body.get("errors") is None, body
     cid = to_global_id("Channel", channel.id)
     assert _table(body["data"]["metrics"], "channelId") == {
-        ("webhook_availability", cid): (4, 3, 0.75),
+        ("webhook_availability", cid): (5, 3, 0.6),
         ("webhooks_accepted", cid): (3, None, None),
         ("webhooks_refused", cid): (1, None, None),
+        ("webhooks_failed", cid): (1, None, None),
     }
     # Per platform too, from the same rows (other tests' WhatsApp webhooks count there as well).
     variables = {**variables, "filter": {"platforms": ["WHATSAPP"]}, "groupBy": ["PLATFORM"]}
