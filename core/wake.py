@@ -24,9 +24,10 @@ _failed = Throttled(log, every=30.0)
 
 INTERVAL = 0.25  # seconds between two wake-ups sent by one process
 WOKEN = (tasks.NOTIFY_FROM_EVENTS, tasks.METRICS_ROLLUP)
-# Streams the woken jobs write themselves (notifications, the roll-ups' change notice): their
-# events need nobody woken again, else each run would wake the next.
-_QUIET_PREFIXES = ("notifications:", "metrics")
+# The streams those jobs read: conversations (messages, activities, statuses), the inbox and alerts.
+# Others (the jobs' own notifications and roll-up notices, access, SLA, CSAT's copy) wake nobody,
+# so a run never wakes the next one.
+_WAKING = ("conversation:", "inbox", "alerts")
 
 _last_sent = float("-inf")
 _pending: asyncio.TimerHandle | None = None
@@ -36,7 +37,7 @@ _pending_loop: asyncio.AbstractEventLoop | None = None
 def events_published(streams: Iterable[str]) -> None:
     """After a flush published events on `streams` (call from the event loop)."""
     global _pending, _pending_loop
-    if all(s.startswith(_QUIET_PREFIXES) for s in streams):
+    if not any(s.startswith(_WAKING) for s in streams):
         return
     try:
         loop = asyncio.get_running_loop()
