@@ -345,6 +345,10 @@ def _plan(
     if bad:
         known = ", ".join((*DIMENSIONS, *content.DIMENSIONS))
         raise BadInput(f"cannot group by {bad[0]!r}; dimensions: {known}", field="groupBy")
+    if any(g in content.DIMENSIONS for g in group_by) and any(REGISTRY[n].kind == "now" for n in names):
+        raise BadInput(
+            "metrics counted now cannot be grouped by template, arm, flow or node", field="groupBy"
+        )
     if len({g for g in group_by if g in content.DIMENSIONS} | ({"label"} & set(group_by))) > 1:
         raise BadInput(
             f"group by at most one of label, {', '.join(content.DIMENSIONS)} (they share a column)",

@@ -24,9 +24,8 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from core import cursors
 from core.events import committed, emit
 from core.sql import fetch, in_transaction
-from resolvers import metrics_content
+from resolvers import metrics_content, metrics_presence
 from resolvers import metrics_histogram as histogram
-from resolvers import metrics_presence
 from resolvers.metrics_facts import Fact, facts_of
 from resolvers.sla import BusinessHours
 
