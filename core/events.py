@@ -28,6 +28,7 @@ from typing import Any
 import orjson
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from core import wake
 from core.bus import RESYNC, EventBus
 from core.crypto import open_payload, seal_payload
 from core.outage import Throttled, patiently, unavailable
@@ -167,6 +168,7 @@ class EventLog:
                 # Stored and sequenced already: subscribers catch up from the database.
                 log.warning("publish failed", extra={"events": len(batch)}, exc_info=True)
             total += len(batch)
+            wake.events_published({stream for _, _, stream, _, _ in batch})  # core/wake.py
             if len(batch) < _BATCH:
                 return total
 

@@ -97,13 +97,16 @@ class Settings:
     report_max_days: int = 400  # the longest range one report may cover
     report_smtp_url: str | None = None  # smtp://user:pass@host:587 or smtps://…: scheduled reports
     report_mail_from: str = "reports@localhost"
+    report_ttl: int = 7 * 86400  # seconds a built report's files are kept (and its links work)
     privacy_upkeep_interval: float = 3600.0  # seconds between retention runs (one per period, any workers)
     export_retention_days: float = 7.0  # built customer exports are kept this long
     download_link_ttl: int = 900  # seconds a signed download link works
     send_lease: float = 6.0  # seconds a send attempt's claim lasts unless renewed while in flight
     send_sweep_interval: float = 2.0  # seconds between the workers' sweeps for sends to take back
     worker_metrics_port: int = 9191  # `pytake worker` serves Prometheus /metrics here (0: off)
-    webhook_allow_private_urls: bool = False  # outgoing webhooks may reach private addresses (closed networks)
+    webhook_allow_private_urls: bool = (
+        False  # outgoing webhooks may reach private addresses (closed networks)
+    )
     smtp_url: str | None = None  # invitations and password resets: smtp[s]://user:pass@host:port
     mail_from: str = "PyTake <no-reply@pytake.local>"
     # Alerts and notifications (resolvers/alerts.py, resolvers/notifications.py)
@@ -199,7 +202,10 @@ def load_settings() -> Settings:
         report_max_days=_env_int("REPORT_MAX_DAYS", 400),
         # The server people's mail goes through (SMTP_URL, MAIL_FROM) unless reports have their own.
         report_smtp_url=os.environ.get("REPORT_SMTP_URL") or os.environ.get("SMTP_URL") or None,
-        report_mail_from=os.environ.get("REPORT_MAIL_FROM") or os.environ.get("MAIL_FROM") or "reports@localhost",
+        report_mail_from=os.environ.get("REPORT_MAIL_FROM")
+        or os.environ.get("MAIL_FROM")
+        or "reports@localhost",
+        report_ttl=_env_int("REPORT_TTL", 7 * 86400),
         send_lease=float(os.environ.get("SEND_LEASE", "6")),
         send_sweep_interval=float(os.environ.get("SEND_SWEEP_INTERVAL", "2")),
         worker_metrics_port=_env_int("WORKER_METRICS_PORT", 9191),

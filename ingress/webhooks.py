@@ -33,6 +33,8 @@ from resolvers.channels import channel_for_webhook, note_rejected_webhook, recor
 from resolvers.enrichment import enrich
 from resolvers.errors import NotFound
 from resolvers.inbound import ingest
+from resolvers.webhook_availability import close as close_outcomes
+from resolvers.webhook_availability import count as count_outcome
 from resolvers.whatsapp_templates import apply_status_changes
 
 log = logging.getLogger("pytake.webhooks")
@@ -90,6 +92,7 @@ async def close() -> None:
         await _limiter.close()
         _limiter = None
     _channel_counts.clear()
+    await close_outcomes()  # the webhook outcomes this process counted (resolvers/webhook_availability.py)
 
 
 async def _replayed(connector: Connector, hook: WebhookRequest, creds: ChannelCredentials) -> bool:
@@ -145,6 +148,7 @@ async def _handle(request: Request, platform: Platform) -> Response:
         body = await read_body(request, limit)
     except BodyTooLarge:
         metrics.WEBHOOKS_REJECTED.labels(platform, "too_large").inc()
+        count_outcome(platform.value, channel.id, "refused")
         return _error(413, "PAYLOAD_TOO_LARGE", "body exceeds the webhook size limit")
     except ClientDisconnect:
         return _error(400, "CLIENT_DISCONNECTED", "request body incomplete")
@@ -164,9 +168,11 @@ async def _handle(request: Request, platform: Platform) -> Response:
         signed = connector.verify(hook, creds, now=time.time())
     except MalformedPayload as exc:  # the signature sits in a body that does not parse
         metrics.WEBHOOKS_REJECTED.labels(platform, "malformed").inc()
+        count_outcome(platform.value, channel.id, "refused")
         return _error(400, "MALFORMED_PAYLOAD", str(exc))
     if signed and await _replayed(connector, hook, creds):
         metrics.WEBHOOKS_REJECTED.labels(platform, "replayed").inc()
+        count_outcome(platform.value, channel.id, "refused")
         log.warning(
             "webhook signature replayed", extra={"channel_id": channel.id, "platform": platform.value}
         )
@@ -174,6 +180,7 @@ async def _handle(request: Request, platform: Platform) -> Response:
         return _error(401, "REPLAYED_SIGNATURE", "this signature was already used on another request")
     if not signed:
         metrics.WEBHOOKS_REJECTED.labels(platform, "bad_signature").inc()
+        count_outcome(platform.value, channel.id, "refused")
         log.warning(
             "webhook signature rejected", extra={"channel_id": channel.id, "platform": platform.value}
         )
@@ -183,16 +190,22 @@ async def _handle(request: Request, platform: Platform) -> Response:
         parsed = connector.parse(hook, creds)
     except MalformedPayload as exc:
         metrics.WEBHOOKS_REJECTED.labels(platform, "malformed").inc()
+        count_outcome(platform.value, channel.id, "refused")
         return _error(400, "MALFORMED_PAYLOAD", str(exc))
-    parsed = await enrich(connector, creds, parsed)  # Slack's mention names; never fails
-    result = await ingest(channel.id, platform.value, parsed)
-    if parsed.template_statuses:  # WhatsApp's template reviews, for the approved-template catalogue
-        await apply_status_changes(channel.id, parsed.template_statuses)
+    try:
+        parsed = await enrich(connector, creds, parsed)  # Slack's mention names; never fails
+        result = await ingest(channel.id, platform.value, parsed)
+        if parsed.template_statuses:  # WhatsApp's template reviews, for the approved-template catalogue
+            await apply_status_changes(channel.id, parsed.template_statuses)
+    except Exception:
+        count_outcome(platform.value, channel.id, "failed")  # a 5xx the platform retries
+        raise
     await record_webhook(channel.id)
     # Tasks the broker refused after the commit (Redis down) are in PostgreSQL before the 2xx:
     # the platform's retry would be deduplicated and never ask for them again.
     await tasks.outbox_settled()
     metrics.WEBHOOKS_ACCEPTED.labels(platform).inc()
+    count_outcome(platform.value, channel.id, "accepted")
     metrics.MESSAGES_IN.labels(platform).inc(result.stored)
     metrics.MESSAGES_DUPLICATE.labels(platform).inc(result.duplicates)
     metrics.STATUSES_IN.labels(platform).inc(result.statuses)

@@ -12,7 +12,8 @@ log = logging.getLogger(__name__)
 
 
 @tasks.METRICS_ROLLUP.actor(max_retries=3, min_backoff=1000, max_backoff=30_000)
-async def metrics_rollup() -> None:
-    folded = await rollups.catch_up()
+async def metrics_rollup(wait: bool = False) -> None:
+    """`wait`: woken by new events (core/wake.py), so wait for a cursor another worker holds."""
+    folded = await rollups.catch_up(wait=wait)
     if folded:
         log.info("metrics roll-up", extra={"events": folded})

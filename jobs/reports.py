@@ -15,8 +15,10 @@ async def build_report(report_id: int) -> None:
 
 @tasks.RUN_REPORT_SCHEDULES.actor(max_retries=0)
 async def run_report_schedules() -> None:
-    """Enqueued by every API process on its upkeep timer; each due schedule is claimed once."""
+    """Enqueued by every API process on its upkeep timer; each due schedule is claimed once.
+    Reports past REPORT_TTL lose their files here too."""
     await report_schedules.run_due_schedules()
+    await reports.expire_reports()
 
 
 @tasks.EMAIL_REPORT.actor(max_retries=8, min_backoff=5_000, max_backoff=600_000)

@@ -20,6 +20,7 @@ class ReportStatus(enum.StrEnum):
     RUNNING = "running"
     READY = "ready"
     FAILED = "failed"
+    EXPIRED = "expired"  # built more than REPORT_TTL ago: its files are deleted
 
 
 class ReportFrequency(enum.StrEnum):

@@ -424,7 +424,9 @@ def _config_end(config: dict[str, Any]) -> dict[str, Any]:
 
 def _module_node_type(node_type: Any) -> Any:
     """A node type an enabled module contributes (core/extensions.py), or None."""
-    found = registry.node_type(node_type) if isinstance(node_type, str) and node_type not in NODE_TYPES else None
+    found = (
+        registry.node_type(node_type) if isinstance(node_type, str) and node_type not in NODE_TYPES else None
+    )
     return found[0] if found else None
 
 

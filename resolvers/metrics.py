@@ -26,6 +26,7 @@ import numpy as np
 
 from core.auth import Actor, Role
 from core.sql import fetch
+from resolvers import metrics_content as content
 from resolvers import metrics_histogram as histogram
 from resolvers import metrics_presence
 from resolvers.errors import BadInput, Forbidden
@@ -109,7 +110,61 @@ REGISTRY: dict[str, MetricDefinition] = {
         ),
     )
 }
-assert set(DURATIONS) | set(COUNTS) <= set(REGISTRY)
+# Platform availability on the inbound side (resolvers/webhook_availability.py) and template and
+# flow performance (resolvers/metrics_content.py).
+for _m in (
+    _d("webhooks_accepted", "count", "webhooks verified and stored"),
+    _d("webhooks_refused", "count", "webhooks refused: bad or replayed signature, malformed, too large"),
+    _d(
+        "webhooks_failed",
+        "count",
+        "webhooks verified but not stored (an error of ours; the platform retries)",
+    ),
+    _d(
+        "webhook_availability",
+        "ratio",
+        "accepted webhooks / all webhooks to a known channel",
+        "webhooks_accepted",
+        "webhooks_accepted",
+        "webhooks_refused",
+        "webhooks_failed",
+    ),
+    _d("template_uses", "count", "sends from a response template that did not fail"),
+    _d("template_replies", "count", "template uses the customer wrote after"),
+    _d("template_resolutions", "count", "template uses the conversation was resolved after"),
+    _d("template_reply_rate", "ratio", "template replies / uses", "template_replies", "template_uses"),
+    _d(
+        "template_resolution_rate",
+        "ratio",
+        "template resolutions / uses",
+        "template_resolutions",
+        "template_uses",
+    ),
+    _d("flow_runs_started", "count", "flow runs started"),
+    _d("flow_runs_completed", "count", "flow runs that reached the end of the flow"),
+    _d("flow_runs_handed_off", "count", "flow runs handed to an agent"),
+    _d(
+        "flow_runs_dropped",
+        "count",
+        "flow runs cancelled or failed without a hand-off (group by node: where)",
+    ),
+    _d("flow_completion_rate", "ratio", "completed / started", "flow_runs_completed", "flow_runs_started"),
+    _d("flow_handoff_rate", "ratio", "handed off / started", "flow_runs_handed_off", "flow_runs_started"),
+    _d("flow_drop_rate", "ratio", "dropped / started", "flow_runs_dropped", "flow_runs_started"),
+    _d("csat_responses", "count", "CSAT surveys answered (the counted score)"),
+    _d("csat_points", "count", "the sum of the counted CSAT scores (1-5)"),
+    _d("csat_satisfied", "count", "CSAT answers of 4 or 5"),
+    _d("csat_average", "ratio", "mean CSAT score: points / responses", "csat_points", "csat_responses"),
+    _d(
+        "csat_satisfaction",
+        "ratio",
+        "share of 4s and 5s: satisfied / responses",
+        "csat_satisfied",
+        "csat_responses",
+    ),
+):
+    REGISTRY[_m.name] = _m
+assert set(DURATIONS) | set(COUNTS) | set(content.COUNTS) <= set(REGISTRY)
 
 COVERED = "@covered"  # a ratio's denominator: the seconds of the bucket within the range
 
@@ -230,6 +285,7 @@ _COLUMN = {
     "team": "team_id",
     "agent": "agent_id",
     "label": "label",
+    **dict.fromkeys(content.DIMENSIONS, "label"),
 }
 _ANY = {"platform": ANY_PLATFORM, "channel": ANY_ID, "team": ANY_ID, "agent": ANY_ID}
 
@@ -285,9 +341,19 @@ def _plan(
     unknown = [n for n in names if n not in REGISTRY]
     if unknown:
         raise BadInput(f"unknown metric {unknown[0]!r}; known: {', '.join(REGISTRY)}", field="names")
-    bad = [g for g in group_by if g not in DIMENSIONS]
+    bad = [g for g in group_by if g not in DIMENSIONS and g not in content.DIMENSIONS]
     if bad:
-        raise BadInput(f"cannot group by {bad[0]!r}; dimensions: {', '.join(DIMENSIONS)}", field="groupBy")
+        known = ", ".join((*DIMENSIONS, *content.DIMENSIONS))
+        raise BadInput(f"cannot group by {bad[0]!r}; dimensions: {known}", field="groupBy")
+    if any(g in content.DIMENSIONS for g in group_by) and any(REGISTRY[n].kind == "now" for n in names):
+        raise BadInput(
+            "metrics counted now cannot be grouped by template, arm, flow or node", field="groupBy"
+        )
+    if len({g for g in group_by if g in content.DIMENSIONS} | ({"label"} & set(group_by))) > 1:
+        raise BadInput(
+            f"group by at most one of label, {', '.join(content.DIMENSIONS)} (they share a column)",
+            field="groupBy",
+        )
     if len(set(group_by)) > MAX_GROUP_BY:
         raise BadInput(f"group by at most {MAX_GROUP_BY} dimensions", field="groupBy")
     if bucket is not None and bucket not in BUCKETS:
@@ -343,11 +409,20 @@ def _where(plan: _Plan, wanted: MetricFilter, args: list[Any]) -> list[str]:
         elif not marginal or dim in asked:
             args.append(_ANY[dim])
             conds.append(f"{col} <> ${len(args)}")
-    if wanted.label:
+    marked = [g for g in plan.group_by if g in content.DIMENSIONS]
+    if marked and wanted.label:
+        raise BadInput(
+            f"grouping by {marked[0]} cannot be combined with a label filter", field="filter.label"
+        )
+    if marked:  # template, arm, flow or node: labels under their mark (resolvers/metrics_content.py)
+        args.append(content.prefix_of(marked[0]) + "%")
+        conds.append(f"label LIKE ${len(args)}")
+    elif wanted.label:
         args.append(wanted.label)
         conds.append(f"label = ${len(args)}")
     elif "label" in plan.group_by:
-        conds.append("label <> ''")
+        args.append(content.LABEL_MARK)
+        conds.append(f"label <> '' AND left(label, 1) <> ${len(args)}")
     else:
         conds.append("label = ''")
     return conds
@@ -481,7 +556,10 @@ async def compute(
             row = {
                 "metric": name,
                 "bucket": group[0],
-                "group": {g: v for g, v in zip(plan.group_by, group[1:], strict=True)},
+                "group": {
+                    g: content.value_of(g, v) if g in content.DIMENSIONS else v
+                    for g, v in zip(plan.group_by, group[1:], strict=True)
+                },
             }
             if definition.kind == "ratio" and COVERED in definition.denominator:
                 if (definition.numerator, *group) not in sums:

@@ -27,10 +27,12 @@ import orjson
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from connectors.notify_channels import DeliveryFailed, MailServer, post_slack, send_email
+from core import cursors
 from core.auth import Actor
 from core.events import committed, emit, load_payload
 from core.settings import get_settings
 from core.sql import fetch, fetchrow, in_transaction
+from resolvers import visibility
 from resolvers.auth import require_user
 from resolvers.errors import BadInput
 
@@ -185,24 +187,27 @@ _RELEVANT = (
 )
 
 
-async def notify_from_events(now: datetime | None = None) -> list[int]:
+_CURSOR = "SELECT last_seq FROM notifier_cursors WHERE name = 'notifications' FOR UPDATE"
+
+
+async def notify_from_events(now: datetime | None = None, wait: bool = False) -> list[int]:
     """Read the next events after the cursor and notify; returns the e-mail/Slack deliveries due
     now (the job sends them; those held by quiet hours are found later by `due_deliveries`).
-    Returns [] at once if another worker holds the cursor."""
+    Returns [] at once if another worker holds the cursor, unless `wait` (a run woken by new
+    events, core/wake.py): then one such run waits for the holder to finish (core/cursors.py),
+    since the holder may have read its batch before those events committed."""
     now = now or datetime.now(UTC)
     due: list[int] = []
     while True:
         async with in_transaction() as conn:
-            cursor = await conn.execute_query_dict(
-                "SELECT last_seq FROM notifier_cursors WHERE name = 'notifications' FOR UPDATE SKIP LOCKED"
-            )
-            if not cursor:
-                return due
-            events = await conn.execute_query_dict(
-                f"SELECT e.seq, e.stream, e.type, e.payload::text AS payload FROM events e "
-                f"WHERE e.seq > $1 AND ({_RELEVANT}) ORDER BY e.seq LIMIT {_BATCH}",
-                [cursor[0]["last_seq"]],
-            )
+            cursor = await conn.execute_query_dict(_CURSOR + " SKIP LOCKED")
+            events = []
+            if cursor:
+                events = await conn.execute_query_dict(
+                    f"SELECT e.seq, e.stream, e.type, e.payload::text AS payload FROM events e "
+                    f"WHERE e.seq > $1 AND ({_RELEVANT}) ORDER BY e.seq LIMIT {_BATCH}",
+                    [cursor[0]["last_seq"]],
+                )
             for event in events:
                 for user_id, content in await _recipients(
                     conn, event["type"], load_payload(event["payload"])
@@ -213,6 +218,12 @@ async def notify_from_events(now: datetime | None = None) -> list[int]:
                     "UPDATE notifier_cursors SET last_seq = $1 WHERE name = 'notifications'",
                     [events[-1]["seq"]],
                 )
+        if not cursor:  # another worker has it
+            if wait and await cursors.wait_turn(_CURSOR, [], "notifications"):
+                wait = False
+                continue
+            return due
+        wait = False  # in once: the cursor is ours to the end of the log
         committed()
         if len(events) < _BATCH:
             return due
@@ -278,6 +289,9 @@ async def _recipients(
             )
         ]
     if message["direction"] == "note" and "@" in text:
+        named = await _mentioned(conn, text, message.get("sender_id"))
+        # Only those who may open the conversation are told (a note is no way around who sees what).
+        allowed = await visibility.users_who_see(conn, cid, (user_id for user_id, _ in named))
         return [
             (
                 user_id,
@@ -288,7 +302,8 @@ async def _recipients(
                     "data": data,
                 },
             )
-            for user_id, author in await _mentioned(conn, text, message.get("sender_id"))
+            for user_id, author in named
+            if user_id in allowed
         ]
     return []
 

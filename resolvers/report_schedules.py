@@ -27,7 +27,7 @@ from core.sql import fetch, fetchrow, in_transaction
 from models.reports import ReportFrequency
 from resolvers import reports
 from resolvers.auth import require_supervisor
-from resolvers.errors import BadInput
+from resolvers.errors import BadInput, NotFound
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +123,21 @@ async def list_schedules(actor: Actor | None) -> list[dict[str, Any]]:
         actor.user_id,
     )
     return [schedule_view(r) for r in rows]
+
+
+async def delete_schedule(actor: Actor | None, schedule_id: int) -> bool:
+    """Stop a schedule: its creator or an admin (NOT_FOUND for anyone else, as for one that does
+    not exist). Reports it already built stay (no longer marked scheduled)."""
+    actor = require_supervisor(actor)
+    rows = await fetch(
+        "DELETE FROM report_schedules WHERE id = $1 AND ($2 OR created_by_id = $3) RETURNING id",
+        schedule_id,
+        actor.role.value == "admin",
+        actor.user_id,
+    )
+    if not rows:
+        raise NotFound(f"report schedule {schedule_id} does not exist or is not yours", field="id")
+    return True
 
 
 async def run_due_schedules(now: datetime | None = None) -> list[int]:

@@ -15,7 +15,7 @@ import os
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
@@ -129,7 +129,40 @@ async def create_report(
 
 
 def _view(row: dict[str, Any]) -> dict[str, Any]:
-    return {**row, "filters": orjson.loads(row["filters"])}
+    return {**row, "filters": orjson.loads(row["filters"]), "expires_at": expires_at(row)}
+
+
+def expires_at(row: dict[str, Any]) -> datetime | None:
+    """When a ready report's files are deleted (REPORT_TTL after it was built); its links never
+    outlive it."""
+    if row["status"] != "ready" or row["finished_at"] is None:
+        return None
+    return row["finished_at"] + timedelta(seconds=get_settings().report_ttl)
+
+
+async def expire_reports(now: datetime | None = None) -> list[int]:
+    """Delete the files of reports built more than REPORT_TTL ago and mark them `expired` (the
+    row stays in the list, without links). Files go first: a crash in between leaves a ready
+    report without files (its link answers 404) that the next run marks."""
+    now = now or datetime.now(UTC)
+    due = await fetch(
+        "SELECT id FROM reports WHERE status = 'ready' AND finished_at < $1 ORDER BY id LIMIT 500",
+        now - timedelta(seconds=get_settings().report_ttl),
+    )
+    ids = [r["id"] for r in due]
+    for report_id in ids:
+        directory = file_path(report_id, "csv").parent
+        for leftover in directory.glob(f"report-{report_id}.*"):  # the files and any stale .part
+            leftover.unlink(missing_ok=True)
+    if not ids:
+        return []
+    rows = await fetch(
+        "UPDATE reports SET status = 'expired' WHERE id = ANY($1::bigint[]) AND status = 'ready' RETURNING id",
+        ids,
+    )
+    if rows:
+        log.info("reports expired", extra={"count": len(rows)})
+    return [r["id"] for r in rows]
 
 
 async def list_reports(actor: Actor | None, report_id: int | None, first: int) -> list[dict[str, Any]]:
@@ -293,10 +326,13 @@ async def report_file(report_id: int, user_id: int, extension: str) -> tuple[str
     if user is None or not user["is_active"] or user["role"] == Role.AGENT.value:
         return None
     row = await fetchrow(
-        "SELECT kind, requested_by_id FROM reports WHERE id = $1 AND status = 'ready'", report_id
+        "SELECT kind, requested_by_id, status, finished_at FROM reports WHERE id = $1 AND status = 'ready'",
+        report_id,
     )
     if row is None or (user["role"] != Role.ADMIN.value and row["requested_by_id"] != user_id):
         return None
+    if (until := expires_at(row)) is not None and until <= datetime.now(UTC):
+        return None  # expired; the upkeep deletes its files
     path = file_path(report_id, extension)
     if not path.exists():
         return None

@@ -21,15 +21,19 @@ from typing import Any
 import numpy as np
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from core import cursors
+from core.events import committed, emit
 from core.sql import fetch, in_transaction
+from resolvers import metrics_content, metrics_presence
 from resolvers import metrics_histogram as histogram
-from resolvers import metrics_presence
 from resolvers.metrics_facts import Fact, facts_of
 from resolvers.sla import BusinessHours
 
 log = logging.getLogger(__name__)
 
 CURSOR = "rollups"
+_CURSOR_SQL = "SELECT last_seq FROM metric_cursors WHERE name = $1 FOR UPDATE"
+METRICS_STREAM = "metrics"  # METRICS_CHANGED: a batch changed the roll-ups (live dashboards recount)
 # Events per transaction. A conversation named by many events in one batch is re-derived once, and
 # re-deriving is what costs (it reads the conversation whole), so a busy log is read in large
 # batches; the conversations are then refreshed CHUNK at a time to bound the rows held in memory.
@@ -148,8 +152,13 @@ async def current_facts(conn: BaseDBAsyncClient, ids: list[int]) -> dict[int, li
     conversations; minus a user's id is that agent's own history (resolvers/metrics_presence.py)."""
     conversations, messages, activities, policies = await _raw(conn, [i for i in ids if i > 0])
     calendars = {c["id"]: calendar_for(c, policies) for c in conversations}
+    # Templates, flows and CSAT (resolvers/metrics_content.py).
+    templated, runs, rated = await metrics_content.raw(conn, [i for i in ids if i > 0])
     out = {
         c["id"]: facts_of(c, messages[c["id"]], activities[c["id"]], calendars[c["id"]])
+        + metrics_content.facts_of(
+            c, messages[c["id"]], activities[c["id"]], templated[c["id"]], runs[c["id"]], rated[c["id"]]
+        )
         for c in conversations
     }
     recorded = await metrics_presence.facts_for(
@@ -366,41 +375,56 @@ def _conversations_in(events: list[dict[str, Any]]) -> set[int]:
     return ids
 
 
-async def catch_up(batch: int = BATCH) -> int | None:
-    """Fold every new event into the roll-ups. None when another worker holds the cursor."""
+async def catch_up(batch: int = BATCH, wait: bool = False) -> int | None:
+    """Fold every new event into the roll-ups. None when another worker holds the cursor, unless
+    `wait` (a run woken by new events, core/wake.py): then one such run waits for the holder to
+    finish (core/cursors.py), since the holder may have read its batch before those events
+    committed. A batch that changed the roll-ups emits METRICS_CHANGED on METRICS_STREAM in the
+    same transaction, so live dashboards (`dashboardUpdates`) recount when there is something new."""
     await fetch("INSERT INTO metric_cursors (name, last_seq) VALUES ($1, 0) ON CONFLICT DO NOTHING", CURSOR)
     done = 0
     while True:
+        changed = 0
         async with in_transaction() as conn:
-            rows = await fetch(
-                "SELECT last_seq FROM metric_cursors WHERE name = $1 FOR UPDATE SKIP LOCKED",
-                CURSOR,
-                conn=conn,
-            )
-            if not rows:
-                return None if done == 0 else done
-            # Recorded history with no event (work sessions, presence) and, once an hour, whatever
-            # is still running (resolvers/metrics_presence.py).
-            recorded = await metrics_presence.dirty(conn, batch)
-            running = await metrics_presence.tick(conn)
-            events = await fetch(
-                "SELECT seq, stream, CASE WHEN payload->'conversation'->>'id' ~ '^[0-9]{1,9}$' "
-                "THEN (payload->'conversation'->>'id')::int END AS conversation_id FROM events "
-                "WHERE seq > $1 ORDER BY seq LIMIT $2",
-                rows[0]["last_seq"],
-                batch,
-                conn=conn,
-            )
-            if not events and not recorded and not running:
-                return done
-            touched = _conversations_in(events) | recorded
-            await refresh(conn, touched)
-            await refresh_running(conn, running - touched)
-            if events:
-                await conn.execute_query(
-                    "UPDATE metric_cursors SET last_seq = $2 WHERE name = $1", [CURSOR, events[-1]["seq"]]
+            rows = await fetch(_CURSOR_SQL + " SKIP LOCKED", CURSOR, conn=conn)
+            events: list[dict[str, Any]] = []
+            recorded: set[int] = set()
+            running: set[int] = set()
+            if rows:
+                # Recorded history with no event (work sessions, presence) and, once an hour,
+                # whatever is still running (resolvers/metrics_presence.py).
+                recorded = await metrics_presence.dirty(conn, batch)
+                running = await metrics_presence.tick(conn)
+                events = await fetch(
+                    "SELECT seq, stream, CASE WHEN payload->'conversation'->>'id' ~ '^[0-9]{1,9}$' "
+                    "THEN (payload->'conversation'->>'id')::int END AS conversation_id FROM events "
+                    "WHERE seq > $1 ORDER BY seq LIMIT $2",
+                    rows[0]["last_seq"],
+                    batch,
+                    conn=conn,
                 )
-            done += len(events) + len(recorded) + len(running)
+            if events or recorded or running:
+                touched = _conversations_in(events) | recorded
+                changed = await refresh(conn, touched)
+                changed += await refresh_running(conn, running - touched)
+                if changed:
+                    through = events[-1]["seq"] if events else rows[0]["last_seq"]
+                    await emit(conn, METRICS_STREAM, "METRICS_CHANGED", {"through_seq": through})
+                if events:
+                    await conn.execute_query(
+                        "UPDATE metric_cursors SET last_seq = $2 WHERE name = $1", [CURSOR, events[-1]["seq"]]
+                    )
+                done += len(events) + len(recorded) + len(running)
+        if not rows:  # another worker has it
+            if wait and await cursors.wait_turn(_CURSOR_SQL, [CURSOR], CURSOR):
+                wait = False
+                continue
+            return None if done == 0 else done
+        wait = False  # in once: the cursor is ours to the end of the log
+        if changed:
+            committed()
+        if not events and not recorded and not running:
+            return done
 
 
 async def rebuild(conversation_ids: Iterable[int]) -> int:

@@ -155,6 +155,22 @@ async def visible_customer(actor: Actor | None, customer_id: int) -> None:
         raise NotFound(f"customer {customer_id} does not exist")
 
 
+async def users_who_see(conn: BaseDBAsyncClient, conversation_id: int, user_ids: Iterable[int]) -> set[int]:
+    """Of these users, the active ones who may see the conversation now: the rule above (admins,
+    "see all" users, its team's members, its assignee), as one query for jobs that act for others
+    (a note's @mentions are told only to those who may open it)."""
+    wanted = sorted(set(user_ids))
+    if not wanted:
+        return set()
+    rows = await conn.execute_query_dict(
+        "SELECT u.id FROM users u JOIN conversations c ON c.id = $1 WHERE u.id = ANY($2::int[]) AND u.is_active "
+        "AND (u.role = 'admin' OR u.sees_all_conversations OR c.assignee_id = u.id "
+        "OR EXISTS (SELECT 1 FROM team_members m WHERE m.user_id = u.id AND m.team_id = c.team_id))",
+        [conversation_id, wanted],
+    )
+    return {r["id"] for r in rows}
+
+
 def access_stream(user_id: int) -> str:
     """The event stream a user's live subscriptions watch for changes to what they may see."""
     return f"access:{user_id}"

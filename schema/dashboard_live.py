@@ -1,4 +1,6 @@
-"""`dashboardUpdates`: the dashboard's KPIs pushed when they change (resolvers/dashboard_live.py)."""
+"""`dashboardUpdates`: the dashboard's KPIs pushed when they change (resolvers/dashboard_live.py):
+the live counts and the metrics service's KPIs, recounted when the inbox, SLA, alert, roll-up or
+CSAT streams move."""
 
 from __future__ import annotations
 
@@ -29,11 +31,55 @@ class TeamLoad:
 
 
 @strawberry.type
+class DurationKpi:
+    count: int
+    avg: float | None = strawberry.field(description="Seconds, wall clock.")
+    median: float | None
+    p90: float | None
+    p95: float | None
+
+
+@strawberry.type
+class DashboardKpis:
+    since: datetime = strawberry.field(description="The first whole hour counted (the last 7 days).")
+    first_response_time: DurationKpi
+    resolution_time: DurationKpi
+    resolutions: int
+    resolution_rate: float | None = strawberry.field(description="Resolutions / care cycles started.")
+    messages_in: int
+    messages_out: int
+    conversations_started: int
+    csat_responses: int
+    csat_average: float | None = strawberry.field(description="Mean score, 1 to 5.")
+    csat_satisfied_share: float | None = strawberry.field(description="Share of 4s and 5s.")
+
+    @classmethod
+    def of(cls, k: dict[str, Any]) -> DashboardKpis:
+        return cls(
+            since=k["since"],
+            first_response_time=DurationKpi(**k["first_response_time"]),
+            resolution_time=DurationKpi(**k["resolution_time"]),
+            resolutions=k["resolutions"],
+            resolution_rate=k["resolution_rate"],
+            messages_in=k["messages_in"],
+            messages_out=k["messages_out"],
+            conversations_started=k["conversations_started"],
+            csat_responses=k["csat_responses"],
+            csat_average=k["csat_average"],
+            csat_satisfied_share=k["csat_satisfaction"],
+        )
+
+
+@strawberry.type
 class DashboardUpdate:
     at: datetime
     teams: list[TeamLoad]
     sla_breaches: int = strawberry.field(description="breached SLA timers on open conversations, not yet met")
     alerts_open: int | None = strawberry.field(description="open or acknowledged alerts (supervisors only)")
+    kpis: DashboardKpis = strawberry.field(
+        description="The metrics service's KPIs over the last 7 days, over what you may see (agents: "
+        "their own numbers; supervisors: their teams'), from the roll-ups."
+    )
 
     @classmethod
     def from_snapshot(cls, s: dict[str, Any]) -> DashboardUpdate:
@@ -48,7 +94,11 @@ class DashboardUpdate:
             for t in s["teams"]
         ]
         return cls(
-            at=datetime.now(UTC), teams=teams, sla_breaches=s["sla_breaches"], alerts_open=s["alerts_open"]
+            at=datetime.now(UTC),
+            teams=teams,
+            sla_breaches=s["sla_breaches"],
+            alerts_open=s["alerts_open"],
+            kpis=DashboardKpis.of(s["kpis"]),
         )
 
 

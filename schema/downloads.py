@@ -56,10 +56,15 @@ def link_base(request: Request | None) -> str:
     return str(request.base_url).rstrip("/")
 
 
-def signed_link(kind: str, object_id: int, user_id: int, base: str) -> tuple[str, datetime]:
-    """(URL under `base`, expiry) of a link to the file `kind`/`object_id`, for `user_id`."""
+def signed_link(
+    kind: str, object_id: int, user_id: int, base: str, until: datetime | None = None
+) -> tuple[str, datetime]:
+    """(URL under `base`, expiry) of a link to the file `kind`/`object_id`, for `user_id`; never
+    past `until` (when the file itself expires)."""
     settings = get_settings()
     expires = int(time.time()) + settings.download_link_ttl
+    if until is not None:
+        expires = min(expires, int(until.timestamp()))
     body = _b64(orjson.dumps({"k": kind, "i": object_id, "u": user_id, "e": expires}))
     signature = _b64(hmac.new(_key(), body.encode(), hashlib.sha256).digest())
     return f"{base}{PATH}/{body}.{signature}", datetime.fromtimestamp(expires, UTC)

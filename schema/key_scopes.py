@@ -59,7 +59,7 @@ _BY_SCOPE: dict[Scope | None, str] = {
         " inviteUser deactivateUser reactivateUser updateUser updateMyProfile changeMyPassword"
         " acceptInvitation requestPasswordReset resetPassword"
         # Report files are handed out by links signed for a person, and schedules e-mail anyone.
-        " reports reportSchedules requestReport scheduleReport"
+        " reports reportSchedules requestReport scheduleReport deleteReportSchedule"
         # alert rules and acknowledgements are a supervisor's decisions; notifications are personal
         " saveAlertRule deleteAlertRule acknowledgeAlert notifications notificationPreferences"
         " markNotificationsRead saveNotificationPreferences Subscription.notificationEvents"

@@ -23,6 +23,10 @@ class MetricDimension(enum.Enum):
     TEAM = "team"
     AGENT = "agent"
     LABEL = "label"
+    TEMPLATE = "template"
+    ARM = "arm"
+    FLOW = "flow"
+    NODE = "node"
 
 
 @strawberry.enum
@@ -69,6 +73,16 @@ class MetricGroup:
     team_id: strawberry.ID | None = strawberry.field(default=None, description="Null: in no team.")
     agent_id: strawberry.ID | None = strawberry.field(default=None, description="Null: nobody (a User id).")
     label: str | None = None
+    template: str | None = strawberry.field(
+        default=None, description='Template metrics: "<template id>@<version>" (database ids).'
+    )
+    arm: str | None = strawberry.field(
+        default=None, description='Template metrics: "<experiment id>:<arm name>" (A/B experiments).'
+    )
+    flow: str | None = strawberry.field(default=None, description='Flow metrics: "<flow id>@<version>".')
+    node: str | None = strawberry.field(
+        default=None, description='flow_runs_dropped: "<flow id>@<version>:<node id>", where runs stopped.'
+    )
 
 
 @strawberry.type
@@ -118,6 +132,10 @@ class MetricRow:
                 team_id=gid("Team", "team"),
                 agent_id=gid("User", "agent"),
                 label=group.get("label"),
+                template=group.get("template"),
+                arm=group.get("arm"),
+                flow=group.get("flow"),
+                node=group.get("node"),
             ),
             count=row["count"],
             avg=row.get("avg"),

@@ -16,7 +16,7 @@ from resolvers import report_schedules, reports
 from schema.common import Platform
 from schema.downloads import link_base, signed_link
 from schema.permissions import SUPERVISORS, actor_of
-from schema.relay import decode_optional_id, to_global_id
+from schema.relay import decode_id, decode_optional_id, to_global_id
 
 ReportKind = strawberry.enum(_Kind, name="ReportKind")
 ReportFrequency = strawberry.enum(_Frequency, name="ReportFrequency")
@@ -28,6 +28,7 @@ class ReportStatus(enum.Enum):
     RUNNING = "running"
     READY = "ready"
     FAILED = "failed"
+    EXPIRED = "expired"
 
 
 @strawberry.type
@@ -72,14 +73,19 @@ class Report:
     )
     json_url: str | None
     download_expires_at: datetime | None
+    expires_at: datetime | None = strawberry.field(
+        description="While READY: when the files are deleted (REPORT_TTL after the build; the report "
+        "is then EXPIRED, without links)."
+    )
 
     @classmethod
     def from_row(cls, row: dict[str, Any], user_id: int, request: Any) -> Report:
         csv_url = json_url = expires = None
         if row["status"] == "ready":
             base = link_base(request)
-            csv_url, expires = signed_link("report_csv", row["id"], user_id, base)
-            json_url, _ = signed_link("report_json", row["id"], user_id, base)
+            until = row.get("expires_at")
+            csv_url, expires = signed_link("report_csv", row["id"], user_id, base, until)
+            json_url, _ = signed_link("report_json", row["id"], user_id, base, until)
         total = row["rows_total"]
         done = row["rows_done"]
         progress = 1.0 if row["status"] == "ready" else (min(done / total, 1.0) if total else 0.0)
@@ -101,6 +107,7 @@ class Report:
             csv_url=csv_url,
             json_url=json_url,
             download_expires_at=expires,
+            expires_at=row.get("expires_at"),
         )
 
 
@@ -209,3 +216,10 @@ class ReportMutations:
             actor_of(info), kind.value, frequency.value, timezone, recipients, _filters(filters)
         )
         return ReportSchedule.from_row(row)
+
+    @strawberry.mutation(
+        extensions=[SUPERVISORS],
+        description="Stop a scheduled report (its creator, or an admin). Reports it built stay.",
+    )
+    async def delete_report_schedule(self, info: strawberry.Info, id: strawberry.ID) -> bool:
+        return await report_schedules.delete_schedule(actor_of(info), decode_id(id, "ReportSchedule", "id"))

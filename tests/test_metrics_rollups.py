@@ -19,6 +19,7 @@ from core.auth import Actor
 from core.sql import fetch, in_transaction
 from models import Role
 from resolvers import metrics, rollups
+from resolvers import metrics_content as content
 from resolvers import metrics_histogram as histogram
 from tests.helpers import eventually, make_channel, make_user
 from tests.test_metrics import World, announce, settle
@@ -106,7 +107,38 @@ async def _random_presence(rng: random.Random, agent: int) -> None:
         )
 
 
-async def _random_conversation(world: World, rng: random.Random, channel: Any, agents: list[Any]) -> int:
+TEMPLATES = [
+    {"id": 1, "version": 1},
+    {"id": 1, "version": 2, "experiment": 3, "arm": "A"},
+    {"id": 1, "version": 2, "experiment": 3, "arm": "B"},
+    {"id": 2, "version": 5},
+]
+
+
+async def _random_runs(rng: random.Random, conversation: int, flow: int, at: datetime) -> None:
+    """Flow runs of every ending; at most one unfinished per conversation (as the engine keeps)."""
+    statuses = ["completed", "cancelled", "failed", "waiting", "paused"]
+    for i in range(rng.randint(0, 3)):
+        status = rng.choice(statuses if i == 0 else statuses[:3])
+        started = at + timedelta(minutes=rng.randint(0, 3000))
+        handed = started + timedelta(minutes=2) if status == "paused" or rng.random() < 0.2 else None
+        await fetch(
+            "INSERT INTO flow_executions (flow_id, flow_version, conversation_id, status, node, state, trigger, "
+            "trigger_key, started_at, handed_off_at) VALUES ($1, $2, $3, $4, $5, '{}'::jsonb, 'keyword', $6, $7, $8)",
+            flow,
+            rng.choice([1, 2]),
+            conversation,
+            status,
+            rng.choice(["ask", "menu", None]),
+            f"{conversation}:{i}:{rng.random()}",
+            started,
+            handed,
+        )
+
+
+async def _random_conversation(
+    world: World, rng: random.Random, channel: Any, agents: list[Any], flow: int | None = None
+) -> int:
     conversation = await world.conversation(
         labels=tuple(rng.sample(["a", "b", "c"], rng.randint(0, 2))), team=rng.random() < 0.7, channel=channel
     )
@@ -135,6 +167,7 @@ async def _random_conversation(world: World, rng: random.Random, channel: Any, a
                 "outbound",
                 at,
                 agent,
+                metadata={"response_template": rng.choice(TEMPLATES)} if rng.random() < 0.4 else {},
                 status=status,
                 delivered_at=at + timedelta(seconds=rng.randint(1, 600))
                 if status in ("delivered", "read")
@@ -169,6 +202,20 @@ async def _random_conversation(world: World, rng: random.Random, channel: Any, a
         at += timedelta(minutes=rng.randint(1, 600))
         await world.activity(conversation, at, "status_changed", None, to="resolved")
         await history.write(at, "resolved")
+    if flow is not None:
+        await _random_runs(rng, conversation, flow, BASE)
+    if rng.random() < 0.4:  # an answered CSAT survey (or one nobody answered)
+        score = rng.choice([1, 2, 3, 4, 5, None])
+        await fetch(
+            "INSERT INTO csat_surveys (conversation_id, channel_id, platform, status, agent_id, resolved_at, due_at, "
+            "score, answered_at) SELECT id, channel_id, platform, 'sent', $2, $3, $3, $4, $5 FROM conversations "
+            "WHERE id = $1",
+            conversation,
+            rng.choice(agents).id,
+            BASE,
+            score,
+            None if score is None else at + timedelta(minutes=rng.randint(1, 600)),
+        )
     return conversation
 
 
@@ -208,9 +255,15 @@ async def _direct(
             continue
         if agents is not None and fact.agent_id not in agents:
             continue
-        labels = fact.labels if "label" in group_by else (None,)
+        marked = [g for g in group_by if g in content.DIMENSIONS]
+        if marked:  # template, arm, flow, node: the values under their mark
+            labels = tuple(v for x in fact.labels if (v := content.value_of(marked[0], x)) is not None)
+        elif "label" in group_by:
+            labels = tuple(x for x in fact.labels if not content.is_marked(x))
+        else:
+            labels = (None,)
         for each in labels:
-            dims = tuple(each if g == "label" else getattr(fact, _FIELD[g]) for g in group_by)
+            dims = tuple(each if g in ("label", *marked) else getattr(fact, _FIELD[g]) for g in group_by)
             groups[(fact.metric, _bucket(hour, bucket, zone), *dims)].append(fact)
     out = {}
     for key, members in groups.items():
@@ -272,6 +325,10 @@ QUESTIONS = [
     (["team"], "week", "America/Sao_Paulo", "a"),
     (["channel"], "hour_of_day", "America/Sao_Paulo", None),
     ([], "day", "UTC", "b"),
+    (["template"], "day", "UTC", None),  # template and flow performance (resolvers/metrics_content.py)
+    (["agent", "arm"], None, "UTC", None),
+    (["flow"], "hour", "UTC", None),
+    (["node"], "week", "America/Sao_Paulo", None),
 ]
 
 
@@ -330,8 +387,14 @@ async def test_rollups_equal_the_direct_computation(server):
     second = await make_channel("telegram", {}, {}, name="metrics telegram")
     agents = [await world.agent() for _ in range(3)]
     admin = Actor(user_id=(await make_user(Role.ADMIN)).id, role=Role.ADMIN)
+    flow = (
+        await fetch(
+            "INSERT INTO flows (name, version, created_at, updated_at) VALUES ('rollups', 2, now(), now()) RETURNING id"
+        )
+    )[0]["id"]
     ids = [
-        await _random_conversation(world, rng, rng.choice([world.channel, second]), agents) for _ in range(40)
+        await _random_conversation(world, rng, rng.choice([world.channel, second]), agents, flow)
+        for _ in range(40)
     ]
     for agent in agents:
         await _random_presence(rng, agent.id)
