@@ -103,9 +103,7 @@ class FlowInboundCursor(Model):
     """The last inbound message of a conversation that triggers and waiting runs have seen:
     messages are taken in order, each once."""
 
-    conversation = fields.OneToOneField(
-        "models.Conversation", related_name="flow_cursor", primary_key=True
-    )
+    conversation = fields.OneToOneField("models.Conversation", related_name="flow_cursor", primary_key=True)
     last_message_id = fields.BigIntField()
 
     class Meta:
