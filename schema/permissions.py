@@ -73,18 +73,26 @@ class Access(FieldExtension):
         self._admit(info)
         return next_(source, info, **kwargs)
 
-    async def resolve_async(
-        self, next_: Callable[..., Any], source: Any, info: strawberry.Info, **kwargs: Any
-    ) -> Any:
+    async def admit_async(self, info: strawberry.Info) -> None:
+        """Everything that happens before an async root field runs, in the general executor and in
+        the read path planner alike: standing, the rule, the key's scope, the key's read audit."""
         if self.rule is not None and info.context.actor is not None:
             await _check_standing(info)  # first: a token with an outdated role is told to refresh
         self._admit(info)
         actor = info.context.actor
+        root = info.path.typename
+        if actor is not None and actor.api_key_id is not None and root != "Mutation":
+            # A key's reads are audited too: once a minute each.
+            operation = info.operation.name.value if info.operation.name else None
+            await key_rules.record_read(actor, root, operation, _root_fields(info), info.context.ip)
+
+    async def resolve_async(
+        self, next_: Callable[..., Any], source: Any, info: strawberry.Info, **kwargs: Any
+    ) -> Any:
+        await self.admit_async(info)
+        actor = info.context.actor
         key_id = actor.api_key_id if actor is not None else None
         root = info.path.typename
-        if key_id is not None and root != "Mutation":  # a key's reads are audited too: once a minute each
-            operation = info.operation.name.value if info.operation.name else None
-            await key_rules.record_read(actor, root, operation, _root_fields(info), info.context.ip)  # type: ignore[arg-type]
         result = next_(source, info, **kwargs)
         # A subscription's resolver is an async generator (or a coroutine giving one): hand it on.
         if key_id is None:

@@ -82,6 +82,7 @@ ID_OF_FIELD = {
     "deleteWebhookEndpoint": "WebhookEndpoint",
     "rotateWebhookEndpointSecret": "WebhookEndpoint",
     "reports": "Report",
+    "deleteReportSchedule": "ReportSchedule",
     "saveAlertRule": "AlertRule",
     "deleteAlertRule": "AlertRule",
     "acknowledgeAlert": "Alert",

@@ -24,7 +24,6 @@ from graphql import Undefined
 from graphql.execution.values import get_argument_values
 from strawberry.schema.schema_converter import get_arguments
 
-from schema.permissions import _check_standing
 from schema.planner.compile import Out, PlannedField, Selection
 
 
@@ -85,9 +84,7 @@ class _Run:
         """A root field as the general executor runs it: Access, then the argument checks."""
         access = f.access
         assert access is not None
-        if access.rule is not None and self.context.actor is not None:
-            await _check_standing(info)  # type: ignore[arg-type]
-        access._admit(info)  # type: ignore[arg-type]
+        await access.admit_async(info)  # type: ignore[arg-type]
         self._check(f, kwargs)
         return await f.sfield.base_resolver(*((source,) if f.takes_self else ()), **kwargs)
 
