@@ -109,8 +109,8 @@ async def _random_presence(rng: random.Random, agent: int) -> None:
 
 TEMPLATES = [
     {"id": 1, "version": 1},
-    {"id": 1, "version": 2, "experiment": 3, "arm": "A"},
-    {"id": 1, "version": 2, "experiment": 3, "arm": "B"},
+    {"id": 1, "version": 2, "experiment": 2_000_000_003, "arm": "A"},
+    {"id": 1, "version": 2, "experiment": 2_000_000_003, "arm": "B"},
     {"id": 2, "version": 5},
 ]
 
