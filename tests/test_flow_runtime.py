@@ -242,10 +242,12 @@ async def stage(server: str, database: str) -> AsyncIterator[Stage]:
     fake, orders = FakeWhatsApp(), OrderService()
     async with serve_app(fake.app) as fake_base, serve_app(orders) as orders_url:
         channel, secrets = await make_whatsapp_channel(fake_base)
+        webhook = f"{api}/webhooks/whatsapp/{channel.id}"  # where Meta posts statuses
         fake.add_number(
             channel.config["phone_number_id"],
             access_token=secrets["access_token"],
             app_secret=secrets["app_secret"],
+            webhook_url=webhook,
         )
         fake.auto_statuses = []
         team = await Team.create(name=f"orders-{uuid.uuid4().hex[:6]}")
@@ -388,15 +390,27 @@ async def test_a_two_second_wait_survives_a_worker_restart(stage: Stage) -> None
         }
     )
     wa_id = stage.customer()
-    # Meta's status webhooks echo each send's tag: a kill between WhatsApp's accept and our commit
-    # is then recorded from the echo instead of resent (README "Sends under failure").
+    # The worker dies between WhatsApp's accept and our commit: WhatsApp holds its answer, so the
+    # kill always lands there. Meta's status webhook echoes the send's tag, and the message is
+    # recorded from the echo instead of resent (README "Sends under failure").
     stage.fake.auto_statuses = ["sent"]
-    with worker(stage.env) as first:
-        await stage.say(wa_id, keyword)
-        await stage.bot_said(wa_id, 1)
-        os.killpg(first.pid, signal.SIGKILL)  # the timer's delayed message is in Redis, or in its hands
-        first.wait(timeout=10)
+    stage.fake.response_delay = 10
+    try:
+        with worker(stage.env) as first:
+            await stage.say(wa_id, keyword)
+            await stage.bot_said(wa_id, 1)
+            os.killpg(first.pid, signal.SIGKILL)  # the timer's delayed message is in Redis, or in its hands
+            first.wait(timeout=10)
+    finally:
+        stage.fake.response_delay = 0
     killed_at = time.monotonic()
+    hello = await Message.get(conversation_id=(await _conversation(wa_id)).id, direction="outbound")
+
+    async def echoed() -> bool:
+        await hello.refresh_from_db()
+        return hello.status == "sent" and hello.platform_message_id is not None
+
+    await eventually(echoed, timeout=10)
     await asyncio.sleep(2.5)
     assert stage.bot_texts(wa_id) == ["Um momento…"]  # nobody ran the timer while no worker ran
     run = await FlowExecution.get(conversation_id=(await _conversation(wa_id)).id)

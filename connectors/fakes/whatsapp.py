@@ -151,6 +151,9 @@ class FakeWhatsApp(FakeServer):
         self.sent: list[dict[str, Any]] = []
         self.auto_statuses: list[str] = []
         self.auto_status_delay = 0.05  # Meta's statuses come after the send response, not with it
+        # Seconds an accepted send waits before its answer: a sender killed meanwhile never learns
+        # the id, the window in which only the status echo records the message.
+        self.response_delay = 0.0
         self.closed_windows: set[str] = set()
         # What the receiver answered to each webhook, in order (bounded: the demo runs for days).
         self.webhook_responses: deque[httpx.Response] = deque(maxlen=1000)
@@ -299,6 +302,8 @@ class FakeWhatsApp(FakeServer):
             self._callback_data[wamid] = body["biz_opaque_callback_data"]  # echoed in its statuses
         if self.auto_statuses and number.webhook_url:
             self._spawn(self._post_auto_statuses(phone_number_id, wamid, list(self.auto_statuses)))
+        if self.response_delay:
+            await asyncio.sleep(self.response_delay)
         response: dict[str, Any] = {
             "messaging_product": "whatsapp",
             "contacts": [{"input": body["to"], "wa_id": to}],
