@@ -10,20 +10,24 @@ from graphql import parse, validate
 
 from schema import build_schema
 
-OPERATIONS = Path(__file__).resolve().parents[1] / "frontend" / "src" / "api" / "operations.ts"
+API = Path(__file__).resolve().parents[1] / "frontend" / "src" / "api"
+# operations.ts and one self-contained file per screen (src/api/ops/*.ts).
+SOURCES = [
+    API / "operations.ts",
+    *sorted(p for p in (API / "ops").glob("*.ts") if not p.name.endswith(".test.ts")),
+]
 
 
 def _documents() -> dict[str, str]:
-    source = OPERATIONS.read_text()
-    constants = dict(re.findall(r"(?:export )?const (\w+) = `([^`]*)`;", source, flags=re.S))
-    resolved = {}
-    for name, text in constants.items():
-        resolved[name] = re.sub(r"\$\{(\w+)\}", lambda m: constants[m.group(1)], text)
-    return {
-        name: text
-        for name, text in resolved.items()
-        if text.lstrip().startswith(("query", "mutation", "subscription"))
-    }
+    documents: dict[str, str] = {}
+    for path in SOURCES:
+        constants = dict(re.findall(r"(?:export )?const (\w+) = `([^`]*)`;", path.read_text(), flags=re.S))
+        for name, text in constants.items():
+            text = re.sub(r"\$\{(\w+)\}", lambda m, c=constants: c[m.group(1)], text)
+            if text.lstrip().startswith(("query", "mutation", "subscription")):
+                assert name not in documents, f"{path.name}: {name} names two documents"
+                documents[name] = text
+    return documents
 
 
 def test_every_frontend_operation_validates_against_the_schema():

@@ -1,10 +1,16 @@
 // End-to-end tests in a real browser: Debian's Chromium driven by playwright-core, against a real
 // backend (e2e/backend.mjs). Skipped, saying why, when Chromium is missing. Screenshots of every
 // screen go to E2E_SCREENSHOTS (default frontend/e2e/screenshots), printed at the end.
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { startBackend } from "./backend.mjs";
-import { scenarios } from "./scenarios.mjs";
+import { scenarios as core } from "./scenarios.mjs";
+
+// The inbox's scenarios, then each screen's (e2e/scenarios/<screen>.mjs, `export const scenarios`).
+const folder = new URL("./scenarios/", import.meta.url);
+const screens = existsSync(folder) ? readdirSync(folder).filter((f) => f.endsWith(".mjs")).sort() : [];
+const scenarios = [...core];
+for (const file of screens) scenarios.push(...(await import(new URL(file, folder).href)).scenarios);
 
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const SHOTS = process.env.E2E_SCREENSHOTS || new URL("./screenshots/", import.meta.url).pathname;

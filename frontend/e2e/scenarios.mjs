@@ -1,11 +1,11 @@
 // The end-to-end scenarios (run by e2e/run.mjs), each in a fresh browser context at 1280 × 720.
 import { gql, operation, startProxy } from "./backend.mjs";
 
-const expectTrue = (ok, message) => {
+export const expectTrue = (ok, message) => {
   if (!ok) throw new Error(message);
 };
 
-async function axe(page, axeSource, name) {
+export async function axe(page, axeSource, name) {
   await page.evaluate(axeSource);
   const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
   const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
@@ -16,7 +16,7 @@ async function axe(page, axeSource, name) {
   return result.violations.length;
 }
 
-async function signIn(page, base, email, password) {
+export async function signIn(page, base, email, password) {
   await page.goto(`${base}/`);
   await page.getByLabel(/e-mail/i).fill(email);
   await page.getByLabel(/password|senha/i).fill(password);
@@ -26,11 +26,11 @@ async function signIn(page, base, email, password) {
 }
 
 /** A customer writes in: the demo's fake WhatsApp posts a signed webhook to the backend. */
-async function customerWrites(backend, waId, name, text) {
+export async function customerWrites(backend, waId, name, text) {
   return (await customerWritesTo(backend, waId, name, text)).channel;
 }
 
-async function customerWritesTo(backend, waId, name, text) {
+export async function customerWritesTo(backend, waId, name, text) {
   if (!backend.customerSide) {
     const [email, password] = Object.entries(backend.credentials)[0];
     const login = await gql(backend.base, operation("LOGIN"), { email, password });

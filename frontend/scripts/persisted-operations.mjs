@@ -5,12 +5,30 @@
 // Also writes src/api/documents.generated.graphql: the same documents, each named after its
 // constant, for graphql-codegen (the names exist only there; the app sends the anonymous text).
 import { createHash } from "node:crypto";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 
 const here = new URL("..", import.meta.url);
-const source = readFileSync(new URL("src/api/operations.ts", here), "utf8");
-const names = [...source.matchAll(/^(?:export )?const (\w+) =/gm)].map((m) => m[1]);
-const values = new Function(`${source.replace(/^export /gm, "")}\nreturn { ${names.join(", ")} };`)();
+// src/api/operations.ts (sign-in, inbox, conversation) and one file per screen in src/api/ops/,
+// each self-contained (its fields constants are its own); a document's name is unique across all.
+const files = [
+  "src/api/operations.ts",
+  ...readdirSync(new URL("src/api/ops/", here))
+    .filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts"))
+    .sort()
+    .map((f) => `src/api/ops/${f}`),
+];
+const values = {};
+for (const file of files) {
+  const source = readFileSync(new URL(file, here), "utf8");
+  const found = [...source.matchAll(/^(?:export )?const (\w+) =/gm)].map((m) => m[1]);
+  const evaluated = new Function(`${source.replace(/^export /gm, "")}\nreturn { ${found.join(", ")} };`)();
+  for (const [name, text] of Object.entries(evaluated)) {
+    if (!/^\s*(query|mutation|subscription)\b/.test(text)) continue;
+    if (name in values) throw new Error(`${file}: ${name} is already a document's name`);
+    values[name] = text;
+  }
+}
+const names = Object.keys(values);
 
 const manifest = {};
 const named = [];

@@ -11,14 +11,14 @@ import { ServicesContext, type Services } from "./services";
 import { DEFAULT_FILTER, serverFilter } from "./state/filters";
 import { prefetchFirstPage } from "./state/inbox";
 import { useUi } from "./state/ui";
+import { loadInbox, SCREENS, screensFor } from "./routes/screens";
 
 // Each screen is its own chunk, loaded when first shown: the first load stays small. A signed-in
 // start fetches the inbox's chunks at once, side by side, instead of one after the other.
 const loadShell = () => import("./routes/AppShell");
-const loadInbox = () => import("./routes/InboxPage");
 const LoginPage = lazy(() => import("./routes/LoginPage"));
 const AppShell = lazy(loadShell);
-const InboxPage = lazy(loadInbox);
+const PAGES = new Map(SCREENS.map((s) => [s.path, lazy(s.load)]));
 
 const session = new Session((url, init) => fetch(url, init), localStorage);
 if (session.current && location.pathname.startsWith("/inbox")) {
@@ -60,7 +60,10 @@ function SignedIn() {
         <Suspense fallback={<PageSpinner />}>
           <AppShell>
             <Routes>
-              <Route path="inbox/:id?" element={<InboxPage />} />
+              {screensFor(services.me.role).map((screen) => {
+                const Page = PAGES.get(screen.path)!;
+                return <Route key={screen.path} path={screen.path} element={<Page />} />;
+              })}
               <Route path="*" element={<Navigate to="/inbox" replace />} />
             </Routes>
           </AppShell>

@@ -44,6 +44,7 @@ export type ConversationStatus =
 
 export type InboxEventType =
   | 'CONVERSATION_CREATED'
+  | 'CONVERSATION_REMOVED'
   | 'CONVERSATION_UPDATED';
 
 export type MessageDirection =

@@ -4,9 +4,13 @@ import { parse, print } from "@0no-co/graphql.web";
 import * as operations from "./operations";
 
 const normal = (text: string) => print(parse(text));
+// Each screen's documents (src/api/ops/*.ts): a few kilobytes of text, so all are known up front.
+const screens = import.meta.glob<Record<string, unknown>>("./ops/*.ts", { eager: true });
 
 export const documents: Record<string, string> = Object.fromEntries(
-  Object.entries(operations).filter(([, text]) => /^\s*(query|mutation|subscription)\b/.test(text)),
+  [operations as Record<string, unknown>, ...Object.values(screens)]
+    .flatMap((module) => Object.entries(module))
+    .filter((entry): entry is [string, string] => typeof entry[1] === "string" && /^\s*(query|mutation|subscription)\b/.test(entry[1])),
 );
 
 /** Sent by the session itself (src/api/session.ts), never through the cache. */

@@ -11,7 +11,7 @@ export const en = {
     hint: "`make run` prints the demo logins.",
     tagline: "Answer WhatsApp, Telegram, Instagram and more from one live inbox.",
   },
-  nav: { inbox: "Inbox", signOut: "Sign out", language: "Language", account: "Account", shortcuts: "Keyboard shortcuts" },
+  nav: { inbox: "Inbox", admin: "Settings", signOut: "Sign out", language: "Language", account: "Account", shortcuts: "Keyboard shortcuts" },
   link: { connecting: "Connecting…", offline: "Offline — reconnecting; nothing will be missed", online: "Live" },
   inbox: {
     title: "Conversations",

@@ -1,7 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { en } from "./en";
-import i18n, { pickLanguage, switchLanguage } from "./index";
-import { ptBR } from "./pt-BR";
+import i18n, { en, pickLanguage, ptBR, switchLanguage } from "./index";
 
 function keys(o: object, prefix = ""): string[] {
   return Object.entries(o).flatMap(([k, v]) => (v && typeof v === "object" ? keys(v, `${prefix}${k}.`) : [`${prefix}${k}`]));

@@ -2,8 +2,17 @@
 // visit (pickLanguage), the switcher changes it, and the choice is kept (localStorage "pytake.lang").
 import i18n from "i18next";
 import { initReactI18next } from "react-i18next";
-import { en } from "./en";
-import { ptBR } from "./pt-BR";
+import { en as baseEn } from "./en";
+import { ptBR as basePtBR } from "./pt-BR";
+
+// Each screen keeps its strings in src/i18n/screens/<screen>.ts (`export const en`, `export const
+// ptBR`, the same keys), under the key <screen>: t("dashboard.title") is screens/dashboard.ts.
+type Strings = Record<string, unknown>;
+const screens = import.meta.glob<{ en: Strings; ptBR: Strings }>("./screens/*.ts", { eager: true });
+const screenStrings = (lang: "en" | "ptBR") =>
+  Object.fromEntries(Object.entries(screens).map(([path, module]) => [path.replace(/^.*\/|\.ts$/g, ""), module[lang]]));
+export const en = { ...screenStrings("en"), ...baseEn };
+export const ptBR = { ...screenStrings("ptBR"), ...basePtBR };
 
 export const LANGUAGES = [
   { code: "en", label: "English" },

@@ -13,7 +13,7 @@ export const ptBR: Messages = {
     hint: "`make run` mostra os logins de demonstração.",
     tagline: "Responda WhatsApp, Telegram, Instagram e mais em uma caixa de entrada ao vivo.",
   },
-  nav: { inbox: "Caixa de entrada", signOut: "Sair", language: "Idioma", account: "Conta", shortcuts: "Atalhos de teclado" },
+  nav: { inbox: "Caixa de entrada", admin: "Configurações", signOut: "Sair", language: "Idioma", account: "Conta", shortcuts: "Atalhos de teclado" },
   link: { connecting: "Conectando…", offline: "Sem conexão — reconectando; nada será perdido", online: "Ao vivo" },
   inbox: {
     title: "Conversas",

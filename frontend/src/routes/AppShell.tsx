@@ -1,4 +1,4 @@
-import { Inbox, Keyboard, LogOut, MessagesSquare } from "lucide-react";
+import { Keyboard, LogOut, MessagesSquare } from "lucide-react";
 import type { ReactNode } from "react";
 import { useTranslation } from "react-i18next";
 import { NavLink } from "react-router";
@@ -21,6 +21,7 @@ import { Tooltip } from "@/components/ui/tooltip";
 import { cn } from "@/lib/utils";
 import { useServices } from "@/services";
 import { useUi } from "@/state/ui";
+import { screensFor } from "./screens";
 
 function LinkDot() {
   const { t } = useTranslation();
@@ -50,15 +51,19 @@ export default function AppShell({ children }: { children: ReactNode }) {
           <div className="mb-3 flex size-9 items-center justify-center rounded-lg bg-primary text-white" aria-hidden>
             <MessagesSquare className="size-5" />
           </div>
-          <Tooltip content={t("nav.inbox")}>
-            <NavLink
-              to="/inbox"
-              aria-label={t("nav.inbox")}
-              className={({ isActive }) => cn("flex size-9 items-center justify-center rounded-lg hover:bg-white/10", isActive && "bg-white/15 text-white")}
-            >
-              <Inbox className="size-5" aria-hidden />
-            </NavLink>
-          </Tooltip>
+          {screensFor(me.role)
+            .filter((screen) => screen.nav)
+            .map(({ nav, label, icon: Icon }) => (
+              <Tooltip key={nav} content={t(label)}>
+                <NavLink
+                  to={nav!}
+                  aria-label={t(label)}
+                  className={({ isActive }) => cn("flex size-9 items-center justify-center rounded-lg hover:bg-white/10", isActive && "bg-white/15 text-white")}
+                >
+                  <Icon className="size-5" aria-hidden />
+                </NavLink>
+              </Tooltip>
+            ))}
           <div className="mt-auto flex flex-col items-center gap-1">
             <LinkDot />
             <Tooltip content={t("nav.shortcuts")}>

@@ -1,0 +1,45 @@
+// Every signed-in screen in one list: its route, its place in the side navigation and who may
+// open it. App.tsx makes the routes (each screen its own lazily loaded chunk) and AppShell the
+// navigation from this list; a screen a role may not open is neither linked nor routed (the
+// server refuses its data anyway: schema/permissions.py).
+import { Inbox, Settings, type LucideIcon } from "lucide-react";
+import type { ComponentType } from "react";
+
+export type Role = "ADMIN" | "SUPERVISOR" | "AGENT";
+export const STAFF: readonly Role[] = ["ADMIN", "SUPERVISOR", "AGENT"];
+export const LEADS: readonly Role[] = ["ADMIN", "SUPERVISOR"];
+export const ADMINS: readonly Role[] = ["ADMIN"];
+
+export interface Screen {
+  /** The route below the signed-in shell, e.g. "inbox/:id?" or "admin/users/*". */
+  path: string;
+  /** Where the navigation link points; no link when absent. */
+  nav?: string;
+  /** i18n key of the link's label. */
+  label: string;
+  icon: LucideIcon;
+  roles: readonly Role[];
+  load: () => Promise<{ default: ComponentType }>;
+  /** Admin sections: listed on /admin and in AdminFrame's side list instead of the main navigation. */
+  admin?: { section: string; description: string };
+}
+
+export const loadInbox = () => import("./InboxPage");
+
+export const SCREENS: Screen[] = [
+  { path: "inbox/:id?", nav: "/inbox", label: "nav.inbox", icon: Inbox, roles: STAFF, load: loadInbox },
+  // The admin hub: a card per admin section below (entries with `admin`), each its own route.
+  { path: "admin", nav: "/admin", label: "nav.admin", icon: Settings, roles: LEADS, load: () => import("./admin/AdminHome") },
+  // Admin sections (each: path "admin/<name>/*", no nav, admin: { section, description } i18n keys).
+];
+
+export function screensFor(role: string | null | undefined): Screen[] {
+  return SCREENS.filter((s) => s.roles.includes(role as Role));
+}
+
+/** The admin sections a role may open, in list order, with the link each has. */
+export function adminSectionsFor(role: string | null | undefined): (Screen & { href: string })[] {
+  return screensFor(role)
+    .filter((s) => s.admin)
+    .map((s) => ({ ...s, href: `/${s.path.replace(/\/\*$|\/:[^/]+\??$/g, "")}` }));
+}
