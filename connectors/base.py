@@ -262,6 +262,9 @@ class SendError(Exception):
 
     `affects_channel` marks trouble with the channel itself (revoked token, suspended account), as
     opposed to this one recipient: it shows on the channel's health for admins.
+
+    `throttled` marks the platform limiting our pace (HTTP 429): the message is fine, only early, so
+    it does not spend the attempts a failing message is given (resolvers/messages.py).
     """
 
     def __init__(
@@ -272,6 +275,7 @@ class SendError(Exception):
         retryable: bool,
         retry_after: float | None = None,
         affects_channel: bool = False,
+        throttled: bool = False,
     ):
         super().__init__(f"{code}: {reason}")
         self.code = code
@@ -279,6 +283,7 @@ class SendError(Exception):
         self.retryable = retryable
         self.retry_after = retry_after
         self.affects_channel = affects_channel
+        self.throttled = throttled
 
 
 class Connector(Protocol):

@@ -683,6 +683,7 @@ def _send_error(reply: Reply, channel_id: int) -> SendError:
             f"Discord is rate limiting {scope}; the message will be retried.",
             retryable=True,
             retry_after=_retry_after(reply),
+            throttled=True,
         )
     if status == 401:
         return SendError(

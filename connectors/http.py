@@ -106,16 +106,24 @@ def _decode(content: bytes) -> Any:
 
 
 def refusal(
-    reply: Reply, code: str | int | None, reason: str, *, retryable: bool, affects_channel: bool = False
+    reply: Reply,
+    code: str | int | None,
+    reason: str,
+    *,
+    retryable: bool,
+    affects_channel: bool = False,
+    throttled: bool = False,
 ) -> SendError:
     """The platform's refusal as a SendError: its own code (`HTTP_<status>` when it gave none),
-    and the wait its Retry-After asks for when the send is worth retrying."""
+    and the wait its Retry-After asks for when the send is worth retrying. Throttled: a 429, or
+    a code the caller knows means "too fast" (some platforms say it with a 400)."""
     return SendError(
         str(code) if code is not None else f"HTTP_{reply.status}",
         reason,
         retryable=retryable,
         retry_after=reply.retry_after() if retryable else None,
         affects_channel=affects_channel,
+        throttled=retryable and (throttled or reply.status == 429),
     )
 
 

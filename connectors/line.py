@@ -522,6 +522,7 @@ def _send_error(reply: Reply, channel_id: int) -> SendError:
             "LINE is limiting how fast this channel sends; it will be retried shortly.",
             retryable=True,
             retry_after=reply.retry_after(),
+            throttled=True,
         )
     if status >= 500:
         return SendError(f"HTTP_{status}", f"LINE had an error ({said}); it will be retried.", retryable=True)

@@ -215,6 +215,8 @@ def graph_send_error(reply: Reply, name: str, channel_id: int) -> SendError:
         retryable=retryable,
         retry_after=retry_after(reply) if retryable else None,
         affects_channel=affects or status == 401,
+        # Graph's call-rate limits (app, user, page, custom) and a 429: "too fast", not "no".
+        throttled=retryable and (status == 429 or code in (4, 17, 32, 613)),
     )
 
 

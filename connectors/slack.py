@@ -771,7 +771,11 @@ async def _call(
     reply = await call(http, "Slack", f"{api_base}/api/{method}", json=body, headers=headers)
     if reply.status == 429:
         raise SendError(
-            "ratelimited", _ERRORS["ratelimited"][2], retryable=True, retry_after=reply.retry_after()
+            "ratelimited",
+            _ERRORS["ratelimited"][2],
+            retryable=True,
+            retry_after=reply.retry_after(),
+            throttled=True,
         )
     if reply.status >= 500:
         raise refusal(reply, None, _TEMPORARY_REASON, retryable=True)

@@ -472,7 +472,12 @@ def _send_error(reply: Reply, channel_id: int) -> SendError:
         },
     )
     return refusal(
-        reply, code, reason, retryable=retryable, affects_channel=code in _CHANNEL_CODES or status == 401
+        reply,
+        code,
+        reason,
+        retryable=retryable,
+        affects_channel=code in _CHANNEL_CODES or status == 401,
+        throttled=code == 20429,
     )
 
 

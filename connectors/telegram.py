@@ -1032,6 +1032,7 @@ def _error(reply: Reply) -> Exception:
             f"Telegram is limiting how fast this bot sends{wait}; it will be retried.",
             retryable=True,
             retry_after=float(retry_after) if retry_after is not None else None,
+            throttled=True,
         )
     if code >= 500 or status >= 500:
         return SendError(

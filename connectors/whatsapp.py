@@ -91,6 +91,8 @@ _STATUSES = {
 
 # Transient on Meta's side: the same request can succeed later.
 RETRYABLE_CODES = frozenset({130429, 131000, 131048, 131056, 4, 80007})
+# Of those, the ones that mean "too fast" (throughput, pair rate, app and account call limits).
+THROTTLE_CODES = frozenset({130429, 131048, 131056, 4, 80007})
 # Explicit refusals: retrying the same request can never succeed, whatever the HTTP status.
 PERMANENT_CODES = frozenset(
     {131047, 131026, 131049, 131050, 132000, 132001, 132015, 132016, 131008, 131009, 133010, 100, 190, 368}
@@ -708,7 +710,12 @@ def _send_error(reply: Reply, channel_id: int) -> SendError:
         },
     )
     return refusal(
-        reply, code, reason, retryable=retryable, affects_channel=code in _CHANNEL_CODES or status == 401
+        reply,
+        code,
+        reason,
+        retryable=retryable,
+        affects_channel=code in _CHANNEL_CODES or status == 401,
+        throttled=code in THROTTLE_CODES,
     )
 
 

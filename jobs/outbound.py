@@ -21,7 +21,13 @@ from dramatiq.brokers.stub import StubBroker
 from core import metrics, tasks
 from core.broker import broker
 from core.settings import get_settings
-from resolvers.messages import MAX_SEND_ATTEMPTS, TransientSendFailure, deliver, send_platform, stale_queued
+from resolvers.messages import (
+    MAX_THROTTLED_ATTEMPTS,
+    TransientSendFailure,
+    deliver,
+    send_platform,
+    stale_queued,
+)
 
 log = logging.getLogger(__name__)
 SENDS_PER_PLATFORM = int(os.environ.get("SENDS_PER_PLATFORM") or 4)
@@ -36,7 +42,9 @@ _in_flight: Counter[str] = Counter()
 BACKLOG_GATE = 100
 
 
-@tasks.SEND_MESSAGE.actor(max_retries=MAX_SEND_ATTEMPTS, min_backoff=500, max_backoff=60_000)
+# Retries are decided by `deliver` (fewer for a failing message than for a throttled one); the
+# actor's own limit only has to be the larger of the two.
+@tasks.SEND_MESSAGE.actor(max_retries=MAX_THROTTLED_ATTEMPTS, min_backoff=500, max_backoff=60_000)
 async def send_message(message_id: int) -> None:
     started = time.perf_counter()
     platform = await send_platform(message_id)

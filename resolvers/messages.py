@@ -45,6 +45,10 @@ from resolvers.targets import ReplyTarget, resolve_target
 log = logging.getLogger(__name__)
 
 MAX_SEND_ATTEMPTS = 6
+# A platform limiting our pace (429) says "later", not "no": a backlog draining against a platform's
+# throughput limit meets it many times per message, so throttled attempts have a larger budget
+# (with the backoff capped at a minute, about half an hour of being throttled).
+MAX_THROTTLED_ATTEMPTS = 40
 MAX_CLIENT_ID = 64
 
 
@@ -323,20 +327,52 @@ async def _first_contact_identity(conn: BaseDBAsyncClient, customer_id: int, tar
     return rows[0]["id"]
 
 
+# Replies one send job makes down a conversation's lane before it gives its place back to the
+# queue (enqueueing the next): a backlog drains at the platform's pace instead of one reply per trip
+# through the whole queue, and one busy conversation does not hold a worker for long.
+LANE_BUDGET = 20
+
+
 async def deliver(message_id: int) -> str:
-    """Send one queued message. Returns what happened: sent / failed / skipped. Raises
-    TransientSendFailure when the job should retry."""
+    """Send the queued replies of `message_id`'s conversation, in order, from the earliest
+    (`message_id` itself or one queued before it). Returns what happened to the first: sent /
+    failed / skipped. Raises TransientSendFailure when the job should retry that first one."""
+    outcome, conversation_id = await _deliver_head(message_id)
+    for _ in range(LANE_BUDGET - 1):
+        if outcome not in ("sent", "failed") or conversation_id is None:
+            return outcome
+        following = await _next_queued(conversation_id)
+        if following is None:
+            return outcome
+        try:
+            step, conversation_id = await _deliver_head(following)
+        except TransientSendFailure as exc:  # its own job retries it when the platform allows
+            tasks.SEND_MESSAGE.send(following, delay_ms=int(exc.retry_after * 1000) + 50)
+            return outcome
+        if step not in ("sent", "failed"):
+            return outcome  # another attempt holds it, and goes on down the lane itself
+    if outcome in ("sent", "failed") and conversation_id is not None:
+        following = await _next_queued(conversation_id)
+        if following is not None:
+            tasks.SEND_MESSAGE.send(following)  # the budget is spent: the rest waits its turn
+    return outcome
+
+
+async def _deliver_head(message_id: int) -> tuple[str, int | None]:
+    """Send the earliest queued reply of `message_id`'s conversation, when no attempt holds it.
+    Returns (outcome, conversation id when something was sent or failed)."""
     now = datetime.now(UTC)
     free, graces = send_lease.claimable_sql("$4")
     claimed = await fetch(
         "UPDATE messages m SET sending_until = $2, send_attempts = send_attempts + 1 "
         "FROM customer_identities i "
-        "WHERE m.id = $3 AND i.id = m.identity_id AND m.direction = 'outbound' AND m.status = 'queued' "
+        # In order per conversation: the lane's head goes first, whichever of its replies' jobs
+        # comes; the job that sends it goes on down the lane (`deliver`).
+        "WHERE m.id = (SELECT e.id FROM messages e WHERE e.conversation_id = "
+        "(SELECT conversation_id FROM messages WHERE id = $3) "
+        "AND e.direction = 'outbound' AND e.status = 'queued' ORDER BY e.id LIMIT 1) "
+        "AND i.id = m.identity_id AND m.direction = 'outbound' AND m.status = 'queued' "
         f"AND {free} "
-        # In order per conversation: an earlier reply still queued goes first; when it is sent or
-        # has failed, `_send_next` enqueues this one again.
-        "AND NOT EXISTS (SELECT 1 FROM messages e WHERE e.conversation_id = m.conversation_id "
-        "AND e.direction = 'outbound' AND e.status = 'queued' AND e.id < m.id) "
         "RETURNING m.id, m.conversation_id, m.channel_id, m.kind, m.text, m.reply_to_platform_id, m.metadata, m.attachments, "
         "m.send_attempts, COALESCE(i.reply_address, i.external_id) AS recipient, i.last_inbound_at",
         graces,
@@ -346,8 +382,9 @@ async def deliver(message_id: int) -> str:
     )
     if not claimed:
         await _unless_waiting_for_an_echo(message_id)
-        return "skipped"  # already sent, failed, another attempt holds the lease, or an earlier reply waits
+        return "skipped", None  # sent, failed, another attempt holds the lane's head, or it waits for an echo
     row = claimed[0]
+    message_id = row["id"]  # the lane's head: `message_id` itself or a reply queued before it
     channel = await Channel.get(id=row["channel_id"])
     connector = get_connector(Platform(channel.platform))
     stored = row["metadata"] if isinstance(row["metadata"], dict) else orjson.loads(row["metadata"] or "{}")
@@ -399,7 +436,8 @@ async def deliver(message_id: int) -> str:
     except SendError as exc:
         if exc.affects_channel:
             await record_channel_error(channel.id, f"sending failed: {exc.reason}")
-        if exc.retryable and row["send_attempts"] < MAX_SEND_ATTEMPTS:
+        budget = MAX_THROTTLED_ATTEMPTS if exc.throttled else MAX_SEND_ATTEMPTS
+        if exc.retryable and row["send_attempts"] < budget:
             # Keep the lease until the retry is due, so the stale-queue sweep leaves it alone.
             delay = exc.retry_after if exc.retry_after is not None else retry_backoff(row["send_attempts"])
             await fetch(
@@ -426,8 +464,7 @@ async def deliver(message_id: int) -> str:
             )
         committed()
         metrics.SENDS.labels(channel.platform, "failed").inc()
-        await _send_next(row["conversation_id"], message_id)
-        return "failed"
+        return "failed", row["conversation_id"]
     async with in_transaction() as conn:
         # The platform's status echo may have recorded it first (resolvers/statuses.py), and moved
         # it past `sent` already: the transition starts from where it is.
@@ -440,24 +477,21 @@ async def deliver(message_id: int) -> str:
         )
         await apply_orphans(conn, channel.id, result.platform_message_id)
     committed()
-    await _send_next(row["conversation_id"], message_id)
     if channel.last_error_at is not None and (channel.last_error or "").startswith("sending failed"):
         await clear_channel_error(channel.id)  # the channel can send again
     metrics.MESSAGES_OUT.labels(channel.platform).inc()
     metrics.SENDS.labels(channel.platform, "sent").inc()
-    return "sent"
+    return "sent", row["conversation_id"]
 
 
-async def _send_next(conversation_id: int, after_id: int) -> None:
-    """The conversation's next queued reply, which waited for this one (see `deliver`)."""
+async def _next_queued(conversation_id: int) -> int | None:
+    """The conversation's earliest queued reply: the next in its lane (see `deliver`)."""
     row = await fetchrow(
         "SELECT id FROM messages WHERE conversation_id = $1 AND direction = 'outbound' "
-        "AND status = 'queued' AND id > $2 ORDER BY id LIMIT 1",
+        "AND status = 'queued' ORDER BY id LIMIT 1",
         conversation_id,
-        after_id,
     )
-    if row is not None:
-        tasks.SEND_MESSAGE.send(row["id"])
+    return None if row is None else row["id"]
 
 
 async def send_platform(message_id: int) -> str | None:

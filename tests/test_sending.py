@@ -213,3 +213,60 @@ async def test_media_and_buttons_go_out_in_the_platforms_shape(server, wa):
     assert (await gql(server, SEND_RICH, {"input": not_a_url}, token))["errors"][0]["extensions"][
         "code"
     ] == "BAD_USER_INPUT"
+
+
+async def _queued(conversation: Conversation, sender_id: int, texts: list[str]) -> list[Message]:
+    """Replies stored as queued with no send job (as if every worker were down)."""
+    return [
+        await Message.create(
+            conversation_id=conversation.id,
+            channel_id=conversation.channel_id,
+            identity_id=conversation.identity_id,
+            platform="whatsapp",
+            direction="outbound",
+            kind="text",
+            text=text,
+            status="queued",
+            client_message_id=str(uuid.uuid4()),
+            sender_id=sender_id,
+        )
+        for text in texts
+    ]
+
+
+async def test_one_job_drains_its_conversations_lane_in_order(server, wa):
+    """Whichever reply's job comes first sends the lane's head and goes on down the lane: a backlog
+    drains at the platform's pace, not one reply per trip through the whole queue."""
+    _, _, fake = wa
+    conversation = await _conversation(server, wa, "5511911110009")
+    agent = await make_user(Role.AGENT)
+    run = uuid.uuid4().hex[:6]
+    texts = [f"{run} lane {n}" for n in range(4)]
+    queued = await _queued(conversation, agent.id, texts)
+    assert await deliver(queued[-1].id) == "sent"  # the last reply's job: it starts at the head
+    assert [
+        s["text"]["body"] for s in fake.sent if s.get("text", {}).get("body", "").startswith(run)
+    ] == texts
+    assert {m.status for m in await Message.filter(id__in=[m.id for m in queued])} == {"sent"}
+    assert await deliver(queued[0].id) == "skipped"  # the head's own job, redelivered: nothing left
+
+
+async def test_a_lane_longer_than_the_budget_hands_the_rest_back_to_the_queue(server, wa, monkeypatch):
+    from resolvers import messages
+
+    _, _, fake = wa
+    monkeypatch.setattr(messages, "LANE_BUDGET", 2)
+    conversation = await _conversation(server, wa, "5511911110010")
+    agent = await make_user(Role.AGENT)
+    run = uuid.uuid4().hex[:6]
+    texts = [f"{run} budget {n}" for n in range(5)]
+    queued = await _queued(conversation, agent.id, texts)
+    assert await deliver(queued[0].id) == "sent"
+    assert len(await Message.filter(id__in=[m.id for m in queued], status="sent")) >= 2
+
+    async def all_sent() -> bool:
+        return await Message.filter(id__in=[m.id for m in queued], status="sent").count() == len(texts)
+
+    await eventually(all_sent, timeout=20)  # the job it enqueued (run by the test's worker) goes on
+    bodies = [s["text"]["body"] for s in fake.sent if s.get("text", {}).get("body", "").startswith(run)]
+    assert bodies == texts
