@@ -116,9 +116,15 @@ async def stale_sends(*, include_unclaimed: bool = True, limit: int = 1000) -> l
     if include_unclaimed:
         unclaimed = "OR (m.sending_until IS NULL AND m.created_at < now() - $3::interval)"
         params.append(UNCLAIMED_AFTER)
+    # Lane heads only (the earliest queued reply of each conversation): the job that sends a head
+    # goes on down its lane (resolvers/messages.deliver), and a reply behind a head that waits out
+    # its echo grace is not worth a job every sweep.
     rows = await fetch(
         "SELECT m.id FROM messages m WHERE m.direction = 'outbound' AND m.status = 'queued' "
-        f"AND (({_FREE_FROM}) < now() - $2::interval {unclaimed}) ORDER BY m.id LIMIT {int(limit)}",
+        f"AND (({_FREE_FROM}) < now() - $2::interval {unclaimed}) "
+        "AND NOT EXISTS (SELECT 1 FROM messages e WHERE e.conversation_id = m.conversation_id "
+        "AND e.direction = 'outbound' AND e.status = 'queued' AND e.id < m.id) "
+        f"ORDER BY m.id LIMIT {int(limit)}",
         *params,
     )
     return [r["id"] for r in rows]
