@@ -261,6 +261,20 @@ async def seen(user_id: int) -> bool:
     return bool(rows) and rows[0]["was"] == "offline"
 
 
+async def seen_many(user_ids: list[int]) -> bool:
+    """`seen` for every user with a live connection in a process, in one statement (ids in order,
+    so concurrent beats from several processes lock the rows in the same order). True when that
+    brought anyone online."""
+    rows = await fetch(
+        "UPDATE users u SET last_seen_at = now(), presence = CASE WHEN u.presence = 'offline' THEN 'online' ELSE u.presence END, "
+        "presence_changed_at = CASE WHEN u.presence = 'offline' THEN now() ELSE u.presence_changed_at END "
+        "FROM (SELECT o.id, o.presence FROM users o WHERE o.id = ANY($1::bigint[]) ORDER BY o.id FOR UPDATE) old "
+        "WHERE u.id = old.id RETURNING old.presence AS was",
+        sorted(set(user_ids)),
+    )
+    return any(r["was"] == "offline" for r in rows)
+
+
 async def expire_presence(silence: timedelta) -> list[int]:
     """Agents whose live connection went quiet for `silence` are offline."""
     rows = await fetch(

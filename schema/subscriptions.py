@@ -21,13 +21,12 @@ from starlette.websockets import WebSocket, WebSocketState
 
 from core.auth import Actor
 from core.events import INBOX, CursorExpired, EventLog, EventRecord, conversation_stream, parse_cursor
-from core.outage import patiently, unavailable
+from core.outage import patiently
 from core.viewers import ConversationViewers
 from resolvers import auth as auth_rules
 from resolvers import conversations as conv
 from resolvers import metrics_presence
 from resolvers.access_watch import AccessRevoked, AccessWatch, ConversationAccess, timer_visible
-from resolvers.assignment import request_drain, seen
 from resolvers.errors import BadInput, CursorExpiredError, NotFound
 from resolvers.search import count_conversations, list_views
 from resolvers.sla import SLA_STREAM
@@ -37,16 +36,15 @@ from schema.conversations import Conversation
 from schema.fanout import REMOVED, join_shared
 from schema.messages import Message
 from schema.permissions import SIGNED_IN, SUPERVISORS, actor_of
+from schema.presence_beats import inbox_open
 from schema.relay import decode_id, to_global_id
 from schema.sla import SlaTimer
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-HEARTBEAT = 30.0  # well inside jobs/assignment.PRESENCE_SILENCE
 TOKEN_EXPIRED = 4401  # graphql-ws clients reconnect, sending a fresh token in connection_init
 ACCESS_REVOKED = 4403
 CLOSE_GRACE = 10.0  # seconds to wait for the connection to go after closing it
-DRAIN_COALESCE = 0.1
 
 
 @strawberry.enum
@@ -100,43 +98,6 @@ class Viewer:
     @classmethod
     def from_presence(cls, v: Any) -> Viewer:
         return cls(user_id=to_global_id("User", v.user_id), name=v.name, typing=v.typing)
-
-
-_drain_soon: asyncio.TimerHandle | None = None
-
-
-def _request_drain_soon() -> None:
-    """request_drain() within DRAIN_COALESCE seconds, once for every inbox opened meanwhile (a
-    thousand agents reconnecting at once is one enqueue, not a thousand on the event loop)."""
-    global _drain_soon
-    if _drain_soon is None:
-
-        def drain() -> None:
-            global _drain_soon
-            _drain_soon = None
-            try:
-                request_drain()
-            except Exception:
-                log.warning("could not request an assignment drain", exc_info=True)
-
-        _drain_soon = asyncio.get_running_loop().call_later(DRAIN_COALESCE, drain)
-
-
-async def _presence_heartbeat(user_id: int) -> None:
-    """While the inbox is open the agent counts as connected (offline → online, which may let
-    them take queued conversations); silence makes them offline (jobs/assignment.py)."""
-    first = True
-    while True:
-        try:
-            came_online = await seen(user_id)
-            if came_online or first:
-                _request_drain_soon()
-            first = False
-        except Exception as exc:
-            # An outage is one line per beat, not a traceback per subscriber every 30 s.
-            down = unavailable(exc)
-            log.warning("presence heartbeat failed", exc_info=down is None, extra={"unavailable": down})
-        await asyncio.sleep(HEARTBEAT)
 
 
 async def _view_counts(actor: Any, scope: Scope) -> list[tuple[int, int]]:
@@ -226,10 +187,8 @@ class Subscription:
     ) -> AsyncGenerator[InboxEvent, None]:
         actor = auth_rules.require_user(actor_of(info))
         cursor = await _start(info, INBOX, after)
-        async with _watching(actor, info.context.event_log) as watch:
-            beat = asyncio.create_task(
-                _presence_heartbeat(actor.user_id)
-            )  # an agent with the inbox open is online
+        # An agent with the inbox open is online (one heartbeat per user per process).
+        async with _watching(actor, info.context.event_log) as watch, inbox_open(actor.user_id):
             try:
                 # Over graphql-transport-ws the process's shared fan-out sends the frames itself
                 # (schema/fanout.py); elsewhere (in-process `schema.subscribe`) this follows the log.
@@ -239,8 +198,6 @@ class Subscription:
                     yield event  # type: ignore[misc]
             except CursorExpired as exc:
                 raise CursorExpiredError(str(exc)) from exc
-            finally:
-                beat.cancel()
 
     @strawberry.subscription(
         extensions=[SIGNED_IN],
