@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -10,7 +11,7 @@ from typing import Any
 from core import auth
 from core.auth import Actor
 from core.settings import get_settings
-from core.sql import db, in_transaction
+from core.sql import db, fetch, in_transaction
 from models import RefreshToken, Role, User
 from resolvers import audit
 from resolvers.errors import BadInput, Conflict, Forbidden, Unauthenticated
@@ -135,9 +136,38 @@ async def get_active_user(actor: Actor) -> User:
     return user
 
 
+# Each user with their teams, when a live subscription last saw them and, while an invitation
+# is not yet accepted (no invite link of theirs used), when its newest link expires.
+_USERS = """
+SELECT u.id, u.email, u.name, u.role, u.is_active, u.presence, u.capacity, u.platform_capacity,
+       u.skills, u.sees_all_conversations, u.last_seen_at,
+       coalesce((SELECT array_agg(tm.team_id ORDER BY tm.team_id) FROM team_members tm
+                 WHERE tm.user_id = u.id), '{}') AS team_ids,
+       (SELECT max(t.expires_at) FROM user_tokens t WHERE t.user_id = u.id AND t.purpose = 'invite'
+         HAVING bool_and(t.used_at IS NULL)) AS invited_until
+FROM users u ORDER BY u.id
+"""
+
+
 async def list_users(actor: Actor | None) -> list[dict[str, Any]]:
     require_supervisor(actor)
-    return [user_view(u) for u in await User.all().order_by("id")]
+    rows = await fetch(_USERS)
+    return [
+        {
+            **user_view(r),
+            "team_ids": list(r["team_ids"]),
+            "last_seen_at": r["last_seen_at"],
+            "invited_until": r["invited_until"],
+            "platform_capacity": _json_object(r["platform_capacity"]),
+        }
+        for r in rows
+    ]
+
+
+def _json_object(value: Any) -> dict[str, Any]:
+    if isinstance(value, str):
+        value = json.loads(value)
+    return value if isinstance(value, dict) else {}
 
 
 def may_see_user(actor: Actor | None, user_id: int) -> Actor:

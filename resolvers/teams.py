@@ -3,15 +3,16 @@ and admins manage them; every change is audited."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from core.auth import Actor
 from core.events import committed
-from core.sql import fetch, in_transaction
+from core.sql import fetch, fetchrow, in_transaction
 from models import AssignmentStrategy, Presence, RoutingRule, Team, TeamMember, User
 from resolvers import audit
 from resolvers.assignment import request_drain, set_presence
-from resolvers.auth import require_supervisor, require_user
+from resolvers.auth import require_admin, require_supervisor, require_user
 from resolvers.errors import BadInput, Conflict, NotFound
 from resolvers.visibility import access_changed
 
@@ -166,6 +167,82 @@ async def update_agent(
         )
     request_drain()
     return user
+
+
+# What still points at a team, each a count (resolvers/teams.delete_team refuses while any is > 0).
+# Conversations still being worked (open, pending, snoozed) are the team's queue and its agents'
+# work; routing rules and SLA policies would vanish with the team (their rows cascade); an alert
+# rule scoped to it would watch nothing; a template shared only with it would leave its readers.
+_TEAM_USES = """
+SELECT
+  (SELECT count(*) FROM conversations WHERE team_id = $1
+     AND status IN ('open', 'pending', 'snoozed')) AS conversations,
+  (SELECT count(*) FROM routing_rules WHERE team_id = $1) AS routing_rules,
+  (SELECT count(*) FROM sla_policies WHERE team_id = $1) AS sla_policies,
+  (SELECT count(*) FROM alert_rules WHERE scope_type = 'team' AND scope_value = $1::text) AS alert_rules,
+  (SELECT count(*) FROM response_templates WHERE archived_at IS NULL AND team_ids @> $2::jsonb)
+     AS templates
+"""
+
+
+async def team_uses(team_id: int, conn: Any = None) -> dict[str, int]:
+    row = await fetchrow(_TEAM_USES, team_id, json.dumps([team_id]), conn=conn)
+    return {k: int(v) for k, v in (row or {}).items()}
+
+
+async def delete_team(actor: Actor | None, team_id: int, ip: str | None = None) -> int:
+    """Delete a team nothing live points at. Refused (CONFLICT, reason TEAM_IN_USE, with the
+    counts in `uses`) while it has open/pending/snoozed conversations, routing rules, SLA policies,
+    alert rules scoped to it or templates shared with it: each is a decision a person makes
+    (move the work, re-point the rule), never a silent side effect. What is left is history:
+    its resolved and closed conversations and CSAT surveys keep no team (the metrics already
+    rolled up keep its numbers), its members simply leave it (what they see follows at once)."""
+    actor = require_admin(actor)
+    async with in_transaction() as conn:
+        team = await Team.filter(id=team_id).using_db(conn).select_for_update().first()
+        if team is None:
+            raise NotFound(f"team {team_id} does not exist", field="teamId")
+        uses = {k: v for k, v in (await team_uses(team_id, conn)).items() if v}
+        if uses:
+            what = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in uses.items())
+            raise Conflict(
+                f"team {team.name!r} is still in use ({what}); move or remove them first",
+                field="teamId",
+                reason="TEAM_IN_USE",
+                uses=uses,
+            )
+        members = await TeamMember.filter(team_id=team_id).using_db(conn).values_list("user_id", flat=True)
+        detached = await fetchrow(
+            "SELECT count(*) AS n FROM conversations WHERE team_id = $1", team_id, conn=conn
+        )
+        await Team.filter(id=team_id).using_db(conn).delete()  # members cascade; history: SET NULL
+        await access_changed(conn, members, "teams_changed")  # type: ignore[arg-type]
+        await audit.record(
+            conn,
+            actor,
+            "team.delete",
+            "Team",
+            team_id,
+            {
+                "name": team.name,
+                "members": sorted(members),
+                "detached_conversations": detached["n"] if detached else 0,
+            },  # type: ignore[type-var]
+            ip,
+        )
+    committed()
+    return team_id
+
+
+async def known_skills(actor: Actor | None) -> list[str]:
+    """Skills agents already have and the topics routing rules use, for autocompletion."""
+    require_supervisor(actor)
+    rows = await fetch(
+        "SELECT DISTINCT s FROM (SELECT unnest(skills) AS s FROM users "
+        "UNION SELECT lower(topic) FROM routing_rules WHERE topic IS NOT NULL) k "
+        "WHERE s <> '' ORDER BY s LIMIT 500"
+    )
+    return [r["s"] for r in rows]
 
 
 async def set_my_presence(actor: Actor | None, presence: Presence) -> str:

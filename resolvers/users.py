@@ -162,7 +162,11 @@ async def invite_user(
                 f"This link works once, for {INVITE_TTL.days} days.\n",
             )
         )
-    return user_view(user)
+    return {
+        **user_view(user),
+        "team_ids": sorted(set(team_ids)),
+        "invited_until": datetime.now(UTC) + INVITE_TTL,
+    }
 
 
 async def set_active(
@@ -225,7 +229,7 @@ async def update_user(
                 conn, actor, "user.update", "User", user_id, {"before": before, "after": after}, ip
             )
     committed()
-    return user_view(user)
+    return {**user_view(user), "team_ids": after["teams"]}
 
 
 # ---- oneself ------------------------------------------------------------------------------------

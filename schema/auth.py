@@ -4,9 +4,11 @@ logout and `createUser` (rules in resolvers/auth.py)."""
 from __future__ import annotations
 
 import dataclasses
+from datetime import datetime
 from typing import Any
 
 import strawberry
+from strawberry.scalars import JSON
 
 from models import Presence as _Presence
 from models import Role as _Role
@@ -32,6 +34,10 @@ class User(Node):
     private_role: strawberry.Private[str] = ""
     private_sees_all: strawberry.Private[bool | None] = None
     own: strawberry.Private[bool] = False  # the session's own user (login, refresh): always shown
+    private_team_ids: strawberry.Private[list[int] | None] = None
+    private_last_seen_at: strawberry.Private[datetime | None] = None
+    private_invited_until: strawberry.Private[datetime | None] = None
+    private_platform_capacity: strawberry.Private[dict[str, Any] | None] = None
 
     @classmethod
     def from_view(cls, v: Any) -> User:
@@ -46,6 +52,10 @@ class User(Node):
             presence=_Presence(v["presence"]) if v.get("presence") else None,
             capacity=v.get("capacity"),
             skills=list(v["skills"]) if v.get("skills") is not None else None,
+            private_team_ids=v.get("team_ids"),
+            private_last_seen_at=v.get("last_seen_at"),
+            private_invited_until=v.get("invited_until"),
+            private_platform_capacity=v.get("platform_capacity"),
         )
 
     def _shown(self, info: strawberry.Info) -> bool:
@@ -69,6 +79,27 @@ class User(Node):
     )
     def sees_all_conversations(self, info: strawberry.Info) -> bool | None:
         return self.private_sees_all if self._shown(info) else None
+
+    @strawberry.field(description="The user's teams (as `users` and `inviteUser` answer; else null).")
+    def team_ids(self, info: strawberry.Info) -> list[strawberry.ID] | None:
+        if self.private_team_ids is None or not self._shown(info):
+            return None
+        return [strawberry.ID(to_global_id("Team", t)) for t in self.private_team_ids]
+
+    @strawberry.field(description="When a live connection of theirs was last seen (as `users` answers).")
+    def last_seen_at(self, info: strawberry.Info) -> datetime | None:
+        return self.private_last_seen_at if self._shown(info) else None
+
+    @strawberry.field(
+        description="Invited and not yet signed up: when the newest invitation link expires (in "
+        "the past: expired, invite again); null once accepted (as `users` and `inviteUser` answer)."
+    )
+    def invited_until(self, info: strawberry.Info) -> datetime | None:
+        return self.private_invited_until if self._shown(info) else None
+
+    @strawberry.field(description='Per-platform capacities, e.g. {"whatsapp": 3} (as `users` answers).')
+    def platform_capacity(self, info: strawberry.Info) -> JSON | None:
+        return self.private_platform_capacity if self._shown(info) else None  # type: ignore[return-value]
 
 
 @strawberry.type

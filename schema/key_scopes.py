@@ -40,8 +40,8 @@ _BY_SCOPE: dict[Scope | None, str] = {
     Scope.CHANNELS_MANAGE: (
         "createChannel updateChannel rotateWebhookSecret saveCsatSettings savePlatformPrices saveConversionLabels"
     ),
-    Scope.TEAMS_READ: "teams",
-    Scope.TEAMS_MANAGE: "saveTeam addRoutingRule updateAgent createSlaPolicy",
+    Scope.TEAMS_READ: "teams knownSkills",
+    Scope.TEAMS_MANAGE: "saveTeam deleteTeam addRoutingRule updateAgent createSlaPolicy",
     Scope.USERS_READ: "users",
     Scope.AUDIT_READ: "auditLog",
     Scope.WEBHOOKS_MANAGE: (

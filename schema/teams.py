@@ -15,7 +15,7 @@ from resolvers.errors import BadInput
 from resolvers.shapes import user_view
 from schema.auth import User
 from schema.common import AgentPresence, AssignmentStrategy, Platform
-from schema.permissions import SIGNED_IN, SUPERVISORS, actor_of
+from schema.permissions import ADMINS, SIGNED_IN, SUPERVISORS, actor_of
 from schema.relay import Node, decode_id, decode_optional_id, to_global_id
 
 
@@ -46,6 +46,13 @@ class TeamQueries:
     async def teams(self, info: strawberry.Info) -> list[Team]:
         return [Team.from_view(v) for v in await team_rules.list_teams(actor_of(info))]
 
+    @strawberry.field(
+        extensions=[SUPERVISORS],
+        description="Skills agents already have and routing rules' topics, for autocompletion (lower case, sorted).",
+    )
+    async def known_skills(self, info: strawberry.Info) -> list[str]:
+        return await team_rules.known_skills(actor_of(info))
+
 
 @strawberry.type
 class TeamMutations:
@@ -73,6 +80,17 @@ class TeamMutations:
             member_ids=[decode_id(m, "User", "memberIds") for m in member_ids],
         )
         return Team.from_view(view)
+
+    @strawberry.mutation(
+        extensions=[ADMINS],
+        description="Admins: delete a team nothing live points at; refused (CONFLICT, reason TEAM_IN_USE, "
+        "`uses` counts) while it has open/pending/snoozed conversations, routing rules, SLA policies, "
+        "alert rules or templates; its history keeps no team (audited). Answers the deleted id.",
+    )
+    async def delete_team(self, info: strawberry.Info, id: strawberry.ID) -> strawberry.ID:
+        pk = decode_id(id, "Team", "id")
+        await team_rules.delete_team(actor_of(info), pk, ip=info.context.ip)
+        return id
 
     @strawberry.mutation(
         extensions=[SUPERVISORS],

@@ -86,6 +86,7 @@ ID_OF_FIELD = {
     "saveAlertRule": "AlertRule",
     "deleteAlertRule": "AlertRule",
     "acknowledgeAlert": "Alert",
+    "deleteTeam": "Team",
 }
 
 
