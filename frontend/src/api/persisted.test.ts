@@ -4,6 +4,8 @@ import * as operations from "./operations";
 // The server's allow-list (GRAPHQL_ALLOWLIST=1) admits only the documents in this manifest: an
 // operation added or edited without `npm run build` would be refused in production.
 const files = import.meta.glob("../../persisted-operations.json", { eager: true, import: "default" });
+// Each screen's documents (src/api/ops/<screen>.ts) are registered too.
+const screens = import.meta.glob<Record<string, string>>(["./ops/*.ts", "!./ops/*.test.ts"], { eager: true });
 
 async function sha256(text: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
@@ -13,7 +15,8 @@ async function sha256(text: string): Promise<string> {
 describe("persisted-operations.json", () => {
   it("registers every document the app sends, by the sha256 of its exact text", async () => {
     const manifest = Object.values(files)[0];
-    const documents = Object.entries(operations).filter(([, text]) => /^\s*(query|mutation|subscription)\b/.test(text));
+    const all = [operations, ...Object.values(screens)].flatMap((module) => Object.entries(module));
+    const documents = all.filter(([, text]) => typeof text === "string" && /^\s*(query|mutation|subscription)\b/.test(text));
     expect(documents.length).toBeGreaterThan(10);
     const expected: Record<string, { name: string; query: string }> = {};
     for (const [name, query] of documents) expected[await sha256(query)] = { name, query };
