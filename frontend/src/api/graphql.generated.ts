@@ -2,6 +2,16 @@
 type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
+export type AgentPresence =
+  | 'AWAY'
+  | 'OFFLINE'
+  | 'ONLINE';
+
+export type AssignmentStrategy =
+  | 'LEAST_LOADED'
+  | 'MANUAL'
+  | 'ROUND_ROBIN';
+
 export type ButtonInput = {
   /** Comes back as the customer's POSTBACK payload. */
   id: string;
@@ -46,6 +56,13 @@ export type InboxEventType =
   | 'CONVERSATION_CREATED'
   | 'CONVERSATION_REMOVED'
   | 'CONVERSATION_UPDATED';
+
+export type InviteUserInput = {
+  email: string;
+  name: string;
+  role: Role;
+  teamIds?: Array<string>;
+};
 
 export type MessageDirection =
   | 'INBOUND'
@@ -142,6 +159,14 @@ export type TemplateInput = {
   name: string;
 };
 
+export type UpdateUserInput = {
+  role?: Role | null | undefined;
+  /** See every conversation, not only their teams' and their own. */
+  seesAllConversations?: boolean | null | undefined;
+  /** Replaces the user's teams (what they see follows at once). */
+  teamIds?: Array<string> | null | undefined;
+};
+
 export type ActivitiesQueryVariables = Exact<{
   id: string;
 }>;
@@ -235,6 +260,88 @@ export type MessagesQueryVariables = Exact<{
 
 
 export type MessagesQuery = { __typename: 'Query', conversation: { __typename: 'Conversation', id: string, messages: { __typename: 'MessageConnection', edges: Array<{ __typename: 'MessageEdge', cursor: string, node: { __typename: 'Message', id: string, conversationId: string, platform: Platform, channelId: string, direction: MessageDirection, kind: MessageKind, text: string | null, status: MessageStatus, errorCode: string | null, errorReason: string | null, clientMessageId: string | null, createdAt: string, editedAt: string | null, deletedAt: string | null, sender: { __typename: 'User', id: string, name: string } | null, attachments: Array<{ __typename: 'Attachment', kind: MessageKind, filename: string | null, mimeType: string | null, url: string | null }> } }>, pageInfo: { __typename: 'PageInfo', hasPreviousPage: boolean } } } };
+
+export type PeopleDeactivateMutationVariables = Exact<{
+  userId: string;
+}>;
+
+
+export type PeopleDeactivateMutation = { __typename: 'Mutation', deactivateUser: { __typename: 'User', id: string, isActive: boolean } };
+
+export type PeopleDeleteTeamMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type PeopleDeleteTeamMutation = { __typename: 'Mutation', deleteTeam: string };
+
+export type PeopleE2ETransferMutationVariables = Exact<{
+  id: string;
+  teamId: string;
+  reason: string;
+}>;
+
+
+export type PeopleE2ETransferMutation = { __typename: 'Mutation', transferConversation: { __typename: 'Conversation', id: string } };
+
+export type PeopleInviteMutationVariables = Exact<{
+  input: InviteUserInput;
+}>;
+
+
+export type PeopleInviteMutation = { __typename: 'Mutation', inviteUser: { __typename: 'User', id: string, name: string, email: string | null, role: Role | null, isActive: boolean, teamIds: Array<string> | null, invitedUntil: string | null } };
+
+export type PeopleKnownSkillsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type PeopleKnownSkillsQuery = { __typename: 'Query', knownSkills: Array<string> };
+
+export type PeopleReactivateMutationVariables = Exact<{
+  userId: string;
+}>;
+
+
+export type PeopleReactivateMutation = { __typename: 'Mutation', reactivateUser: { __typename: 'User', id: string, isActive: boolean } };
+
+export type PeopleSaveTeamMutationVariables = Exact<{
+  teamId?: string | null | undefined;
+  name: string;
+  memberIds: Array<string> | string;
+  strategy: AssignmentStrategy;
+  sticky: boolean;
+  offlineGraceSeconds: number;
+}>;
+
+
+export type PeopleSaveTeamMutation = { __typename: 'Mutation', saveTeam: { __typename: 'Team', id: string, name: string, strategy: AssignmentStrategy, sticky: boolean, offlineGraceSeconds: number, memberIds: Array<string> } };
+
+export type PeopleTeamsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type PeopleTeamsQuery = { __typename: 'Query', teams: Array<{ __typename: 'Team', id: string, name: string, strategy: AssignmentStrategy, sticky: boolean, offlineGraceSeconds: number, memberIds: Array<string> }>, users: Array<{ __typename: 'User', id: string, name: string, email: string | null, role: Role | null, isActive: boolean, presence: AgentPresence | null }> };
+
+export type PeopleUpdateAgentMutationVariables = Exact<{
+  userId: string;
+  capacity?: number | null | undefined;
+  platformCapacity?: Record<string, unknown> | null | undefined;
+  skills?: Array<string> | string | null | undefined;
+}>;
+
+
+export type PeopleUpdateAgentMutation = { __typename: 'Mutation', updateAgent: { __typename: 'User', id: string, capacity: number | null, skills: Array<string> | null } };
+
+export type PeopleUpdateUserMutationVariables = Exact<{
+  userId: string;
+  input: UpdateUserInput;
+}>;
+
+
+export type PeopleUpdateUserMutation = { __typename: 'Mutation', updateUser: { __typename: 'User', id: string, role: Role | null, seesAllConversations: boolean | null, teamIds: Array<string> | null } };
+
+export type PeopleUsersQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type PeopleUsersQuery = { __typename: 'Query', users: Array<{ __typename: 'User', id: string, name: string, email: string | null, role: Role | null, isActive: boolean, presence: AgentPresence | null, capacity: number | null, platformCapacity: Record<string, unknown> | null, skills: Array<string> | null, seesAllConversations: boolean | null, teamIds: Array<string> | null, lastSeenAt: string | null, invitedUntil: string | null }>, teams: Array<{ __typename: 'Team', id: string, name: string, strategy: AssignmentStrategy, sticky: boolean, offlineGraceSeconds: number, memberIds: Array<string> }> };
 
 export type PresenceSubscriptionVariables = Exact<{
   id: string;
