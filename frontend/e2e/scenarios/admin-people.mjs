@@ -110,6 +110,7 @@ export const scenarios = [
       await page.getByRole("menuitem", { name: "Deactivate" }).click();
       await page.getByRole("alertdialog", { name: "Deactivate Nina Novak?" }).getByRole("button", { name: "Deactivate" }).click();
       await row.locator('[data-status="deactivated"]').waitFor();
+      await page.screenshot({ path: `${shots}/admin-people-users-after.png` });
 
       // Teams: create one with a member, see it listed; delete it.
       await page.getByRole("link", { name: "Teams" }).click();
@@ -173,6 +174,30 @@ export const scenarios = [
       } finally {
         await call(backend, token, "PEOPLE_UPDATE_USER", { userId: alex.id, input: { seesAllConversations: true, teamIds: [] } });
       }
+    },
+  },
+  {
+    name: "admin-people: deleting a team still in use is refused in words",
+    async run({ page, backend, shots, axeSource }) {
+      const token = await adminToken(backend);
+      const n = unique();
+      const team = (await call(backend, token, "PEOPLE_SAVE_TEAM", { name: `Returns ${n}`, memberIds: [], strategy: "MANUAL", sticky: true, offlineGraceSeconds: 300 })).saveTeam;
+      const id = await conversationOf(backend, token, `Rita Returns ${n}`, "I want to return my shoes");
+      await call(backend, token, "PEOPLE_E2E_TRANSFER", { id, teamId: team.id, reason: "returns" });
+      const admin = emailOf(backend, "admin");
+      await signIn(page, backend.base, admin, backend.credentials[admin]);
+      await page.goto(`${backend.base}/admin/teams`);
+      await page.getByRole("button", { name: `Actions for ${team.name}` }).click();
+      await page.getByRole("menuitem", { name: "Delete" }).click();
+      const dialog = page.getByRole("alertdialog", { name: `Delete ${team.name}?` });
+      await dialog.getByRole("button", { name: "Delete team" }).click();
+      await dialog.getByText("This team is still in use").waitFor();
+      await dialog.getByText("1 conversation still being worked (open, pending or snoozed)").waitFor();
+      expectTrue(await dialog.getByRole("button", { name: "Delete team" }).isDisabled(), "delete stays enabled while in use");
+      await page.screenshot({ path: `${shots}/admin-people-team-in-use.png` });
+      await axe(page, axeSource, "team in use");
+      await dialog.getByRole("button", { name: "Cancel" }).click();
+      await page.locator(`[data-team="${team.name}"]`).waitFor();
     },
   },
 ];
