@@ -7,10 +7,44 @@ export type AgentPresence =
   | 'OFFLINE'
   | 'ONLINE';
 
+export type ApiKeyScope =
+  | 'AUDIT_READ'
+  | 'CHANNELS_MANAGE'
+  | 'CHANNELS_READ'
+  | 'CONVERSATIONS_READ'
+  | 'CONVERSATIONS_WRITE'
+  | 'CUSTOMERS_WRITE'
+  | 'FLOWS_MANAGE'
+  | 'FLOWS_READ'
+  | 'MESSAGES_SEND'
+  | 'METRICS_READ'
+  | 'PRIVACY_MANAGE'
+  | 'TEAMS_MANAGE'
+  | 'TEAMS_READ'
+  | 'TEMPLATES_MANAGE'
+  | 'TEMPLATES_READ'
+  | 'USERS_READ'
+  | 'WEBHOOKS_MANAGE';
+
 export type AssignmentStrategy =
   | 'LEAST_LOADED'
   | 'MANUAL'
   | 'ROUND_ROBIN';
+
+export type AuditLogFilter = {
+  /** Exact, or a prefix ending in "." ("channel." for every channel action). */
+  action?: string | null | undefined;
+  /** A User or an ApiKey id. */
+  actor?: string | null | undefined;
+  /** At or after. */
+  from?: string | null | undefined;
+  /** The target's id: the API's global id, or the database id with targetType. */
+  targetId?: string | null | undefined;
+  /** e.g. "Channel", "Customer". */
+  targetType?: string | null | undefined;
+  /** Before. */
+  to?: string | null | undefined;
+};
 
 export type ButtonInput = {
   /** Comes back as the customer's POSTBACK payload. */
@@ -93,6 +127,12 @@ export type MessageStatus =
   | 'RECEIVED'
   | 'SENT';
 
+/** FAILED: it failed to load, or a handler failed; enabling it again retries. */
+export type ModuleStatus =
+  | 'DISABLED'
+  | 'ENABLED'
+  | 'FAILED';
+
 export type OutboundAttachmentInput = {
   filename?: string | null | undefined;
   /** IMAGE, AUDIO, VIDEO, DOCUMENT or STICKER */
@@ -134,6 +174,25 @@ export type Role =
   | 'AGENT'
   | 'SUPERVISOR';
 
+export type SaveAlertRuleInput = {
+  /** above or below; null: the kind's usual */
+  condition?: string | null | undefined;
+  cooldownSeconds?: number;
+  enabled?: boolean;
+  /** Set to replace a rule */
+  id?: string | null | undefined;
+  kind: string;
+  name: string;
+  /** volume_spike: {"weeks": 4} */
+  params?: Record<string, unknown> | null | undefined;
+  scope?: string | null | undefined;
+  /** A platform name (scope platform) or a Channel/Team/User id */
+  scopeValue?: string | null | undefined;
+  severity?: string;
+  threshold: number;
+  windowSeconds?: number;
+};
+
 export type SendMessageInput = {
   attachments?: Array<OutboundAttachmentInput> | null | undefined;
   buttons?: Array<ButtonInput> | null | undefined;
@@ -167,6 +226,25 @@ export type UpdateUserInput = {
   teamIds?: Array<string> | null | undefined;
 };
 
+/** pending: not yet delivered (retrying); succeeded; failed: given up after a day. */
+export type WebhookDeliveryStatus =
+  | 'FAILED'
+  | 'PENDING'
+  | 'SUCCEEDED';
+
+export type WebhookEndpointInput = {
+  allowPrivateNetwork?: boolean;
+  /** Only events of these channels (none: every channel). */
+  channelIds?: Array<string>;
+  description?: string;
+  enabled?: boolean;
+  /** Event names (README "Outgoing webhooks"), or ["*"]. */
+  events: Array<string>;
+  /** Only events of these platforms (none: every platform). */
+  platforms?: Array<Platform>;
+  url: string;
+};
+
 export type ActivitiesQueryVariables = Exact<{
   id: string;
 }>;
@@ -182,6 +260,132 @@ export type AddNoteMutationVariables = Exact<{
 
 
 export type AddNoteMutation = { __typename: 'Mutation', addNote: { __typename: 'Message', id: string, conversationId: string, platform: Platform, channelId: string, direction: MessageDirection, kind: MessageKind, text: string | null, status: MessageStatus, errorCode: string | null, errorReason: string | null, clientMessageId: string | null, createdAt: string, editedAt: string | null, deletedAt: string | null, sender: { __typename: 'User', id: string, name: string } | null, attachments: Array<{ __typename: 'Attachment', kind: MessageKind, filename: string | null, mimeType: string | null, url: string | null }> } };
+
+export type AdminAlertRulesQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type AdminAlertRulesQuery = { __typename: 'Query', alertRules: Array<{ __typename: 'AlertRule', id: string, name: string, kind: string, scope: string | null, scopeValue: string | null, condition: string, threshold: number, windowSeconds: number, severity: string, cooldownSeconds: number, params: Record<string, unknown>, enabled: boolean }>, channels: Array<{ __typename: 'Channel', id: string, name: string, platform: Platform }>, teams: Array<{ __typename: 'Team', id: string, name: string }>, users: Array<{ __typename: 'User', id: string, name: string }> };
+
+export type AdminApiKeysQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type AdminApiKeysQuery = { __typename: 'Query', apiKeys: Array<{ __typename: 'ApiKey', id: string, name: string, prefix: string, scopes: Array<ApiKeyScope>, createdById: string, createdAt: string, revokedAt: string | null, lastUsedAt: string | null, lastUsedIp: string | null }>, users: Array<{ __typename: 'User', id: string, name: string }> };
+
+export type AdminAuditActorsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type AdminAuditActorsQuery = { __typename: 'Query', users: Array<{ __typename: 'User', id: string, name: string }>, apiKeys: Array<{ __typename: 'ApiKey', id: string, name: string, prefix: string }> };
+
+export type AdminAuditLogQueryVariables = Exact<{
+  filter?: AuditLogFilter | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type AdminAuditLogQuery = { __typename: 'Query', auditLog: { __typename: 'AuditEntryConnection', edges: Array<{ __typename: 'AuditEntryEdge', cursor: string, node: { __typename: 'AuditEntry', id: string, action: string, targetType: string, targetId: string | null, details: Record<string, unknown>, ip: string | null, createdAt: string, actorId: string | null, apiKeyId: string | null, actor: { __typename: 'User', id: string, name: string } | null } }>, pageInfo: { __typename: 'PageInfo', hasNextPage: boolean, endCursor: string | null } } };
+
+export type AdminConfigureModuleMutationVariables = Exact<{
+  name: string;
+  config: Record<string, unknown>;
+}>;
+
+
+export type AdminConfigureModuleMutation = { __typename: 'Mutation', configureModule: { __typename: 'PytakeModule', name: string, title: string, description: string, version: string | null, enabled: boolean, status: ModuleStatus, failedReason: string | null, configSchema: Record<string, unknown> | null, config: Record<string, unknown>, nodeTypes: Array<string> } };
+
+export type AdminCreateApiKeyMutationVariables = Exact<{
+  name: string;
+  scopes: Array<ApiKeyScope> | ApiKeyScope;
+}>;
+
+
+export type AdminCreateApiKeyMutation = { __typename: 'Mutation', createApiKey: { __typename: 'CreatedApiKey', token: string, key: { __typename: 'ApiKey', id: string, name: string, prefix: string, scopes: Array<ApiKeyScope>, createdById: string, createdAt: string, revokedAt: string | null, lastUsedAt: string | null, lastUsedIp: string | null } } };
+
+export type AdminDeleteAlertRuleMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type AdminDeleteAlertRuleMutation = { __typename: 'Mutation', deleteAlertRule: boolean };
+
+export type AdminDeleteWebhookEndpointMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type AdminDeleteWebhookEndpointMutation = { __typename: 'Mutation', deleteWebhookEndpoint: boolean };
+
+export type AdminDisableModuleMutationVariables = Exact<{
+  name: string;
+}>;
+
+
+export type AdminDisableModuleMutation = { __typename: 'Mutation', disableModule: { __typename: 'PytakeModule', name: string, title: string, description: string, version: string | null, enabled: boolean, status: ModuleStatus, failedReason: string | null, configSchema: Record<string, unknown> | null, config: Record<string, unknown>, nodeTypes: Array<string> } };
+
+export type AdminEnableModuleMutationVariables = Exact<{
+  name: string;
+}>;
+
+
+export type AdminEnableModuleMutation = { __typename: 'Mutation', enableModule: { __typename: 'PytakeModule', name: string, title: string, description: string, version: string | null, enabled: boolean, status: ModuleStatus, failedReason: string | null, configSchema: Record<string, unknown> | null, config: Record<string, unknown>, nodeTypes: Array<string> } };
+
+export type AdminModulesQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type AdminModulesQuery = { __typename: 'Query', modules: Array<{ __typename: 'PytakeModule', name: string, title: string, description: string, version: string | null, enabled: boolean, status: ModuleStatus, failedReason: string | null, configSchema: Record<string, unknown> | null, config: Record<string, unknown>, nodeTypes: Array<string> }> };
+
+export type AdminReplayWebhookDeliveriesMutationVariables = Exact<{
+  deliveryId?: string | null | undefined;
+  endpointId?: string | null | undefined;
+  since?: string | null | undefined;
+  until?: string | null | undefined;
+}>;
+
+
+export type AdminReplayWebhookDeliveriesMutation = { __typename: 'Mutation', replayWebhookDeliveries: number };
+
+export type AdminRevokeApiKeyMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type AdminRevokeApiKeyMutation = { __typename: 'Mutation', revokeApiKey: { __typename: 'ApiKey', id: string, name: string, prefix: string, scopes: Array<ApiKeyScope>, createdById: string, createdAt: string, revokedAt: string | null, lastUsedAt: string | null, lastUsedIp: string | null } };
+
+export type AdminRotateWebhookEndpointSecretMutationVariables = Exact<{
+  id: string;
+  previousValidSeconds: number;
+}>;
+
+
+export type AdminRotateWebhookEndpointSecretMutation = { __typename: 'Mutation', rotateWebhookEndpointSecret: { __typename: 'WebhookEndpointWithSecret', secret: string | null, endpoint: { __typename: 'WebhookEndpoint', id: string, url: string, description: string, events: Array<string>, channelIds: Array<string>, platforms: Array<Platform>, enabled: boolean, allowPrivateNetwork: boolean, disabledReason: string | null, disabledAt: string | null, failingSince: string | null, previousSecretValidUntil: string | null, createdAt: string } } };
+
+export type AdminSaveAlertRuleMutationVariables = Exact<{
+  input: SaveAlertRuleInput;
+}>;
+
+
+export type AdminSaveAlertRuleMutation = { __typename: 'Mutation', saveAlertRule: { __typename: 'AlertRule', id: string, name: string, kind: string, scope: string | null, scopeValue: string | null, condition: string, threshold: number, windowSeconds: number, severity: string, cooldownSeconds: number, params: Record<string, unknown>, enabled: boolean } };
+
+export type AdminSaveWebhookEndpointMutationVariables = Exact<{
+  input: WebhookEndpointInput;
+  id?: string | null | undefined;
+}>;
+
+
+export type AdminSaveWebhookEndpointMutation = { __typename: 'Mutation', saveWebhookEndpoint: { __typename: 'WebhookEndpointWithSecret', secret: string | null, endpoint: { __typename: 'WebhookEndpoint', id: string, url: string, description: string, events: Array<string>, channelIds: Array<string>, platforms: Array<Platform>, enabled: boolean, allowPrivateNetwork: boolean, disabledReason: string | null, disabledAt: string | null, failingSince: string | null, previousSecretValidUntil: string | null, createdAt: string } } };
+
+export type AdminWebhookDeliveriesQueryVariables = Exact<{
+  endpointId: string;
+  status?: WebhookDeliveryStatus | null | undefined;
+  before?: string | null | undefined;
+}>;
+
+
+export type AdminWebhookDeliveriesQuery = { __typename: 'Query', webhookDeliveries: Array<{ __typename: 'WebhookDelivery', id: string, cursor: string, endpointId: string, eventId: string | null, eventType: string, conversationId: string | null, body: string, status: WebhookDeliveryStatus, attempts: number, nextAttemptAt: string | null, lastStatusCode: number | null, lastError: string | null, replayOf: string | null, createdAt: string, deliveredAt: string | null, attemptLog: Array<{ __typename: 'WebhookAttempt', startedAt: string, durationMs: number, statusCode: number | null, error: string | null, succeeded: boolean }> }> };
+
+export type AdminWebhookEndpointsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type AdminWebhookEndpointsQuery = { __typename: 'Query', webhookEndpoints: Array<{ __typename: 'WebhookEndpoint', id: string, url: string, description: string, events: Array<string>, channelIds: Array<string>, platforms: Array<Platform>, enabled: boolean, allowPrivateNetwork: boolean, disabledReason: string | null, disabledAt: string | null, failingSince: string | null, previousSecretValidUntil: string | null, createdAt: string }>, channels: Array<{ __typename: 'Channel', id: string, name: string, platform: Platform }> };
 
 export type AssignMutationVariables = Exact<{
   id: string;

@@ -2,7 +2,7 @@
 // open it. App.tsx makes the routes (each screen its own lazily loaded chunk) and AppShell the
 // navigation from this list; a screen a role may not open is neither linked nor routed (the
 // server refuses its data anyway: schema/permissions.py).
-import { Inbox, Settings, Users, UsersRound, type LucideIcon } from "lucide-react";
+import { Inbox, KeyRound, ScrollText, Settings, Users, UsersRound, type LucideIcon } from "lucide-react";
 import type { ComponentType } from "react";
 
 export type Role = "ADMIN" | "SUPERVISOR" | "AGENT";
@@ -33,6 +33,8 @@ export const SCREENS: Screen[] = [
   // Admin sections (each: path "admin/<name>/*", no nav, admin: { section, description } i18n keys).
   { path: "admin/users/*", label: "people.users.nav", icon: Users, roles: ADMINS, load: () => import("./admin-people/UsersPage"), admin: { section: "people", description: "people.users.description" } },
   { path: "admin/teams/*", label: "people.teams.nav", icon: UsersRound, roles: LEADS, load: () => import("./admin-people/TeamsPage"), admin: { section: "people", description: "people.teams.description" } },
+  { path: "admin/api-keys/*", label: "integrations.nav.apiKeys", icon: KeyRound, roles: ADMINS, load: () => import("./integrations/api-keys/ApiKeysPage"), admin: { section: "integrations", description: "integrations.hub.apiKeys" } },
+  { path: "admin/audit/*", label: "integrations.nav.audit", icon: ScrollText, roles: ADMINS, load: () => import("./integrations/audit/AuditPage"), admin: { section: "integrations", description: "integrations.hub.audit" } },
 ];
 
 export function screensFor(role: string | null | undefined): Screen[] {

@@ -1,0 +1,96 @@
+// Parts the integrations sections share: dates in the reader's language, a copy button, the
+// "shown once" secret panel, a table skeleton and a passing error toast.
+import { AlertTriangle, Check, Copy } from "lucide-react";
+import { useCallback, useEffect, useState } from "react";
+import { useTranslation } from "react-i18next";
+import { explain } from "@/api/errors";
+import { Toast } from "@/components/ErrorState";
+import { Button } from "@/components/ui/button";
+import { Skeleton } from "@/components/ui/misc";
+
+/** "5 Dec 2026, 21:30" in the current language; "—" for nothing. */
+export function useFormatDate() {
+  const { i18n } = useTranslation();
+  return useCallback(
+    (iso: string | null | undefined, withTime = true) => {
+      if (!iso) return "—";
+      const d = new Date(iso);
+      if (Number.isNaN(d.getTime())) return "—";
+      return new Intl.DateTimeFormat(i18n.language, withTime ? { dateStyle: "medium", timeStyle: "short" } : { dateStyle: "medium" }).format(d);
+    },
+    [i18n.language],
+  );
+}
+
+export function CopyButton({ value, label }: { value: string; label: string }) {
+  const { t } = useTranslation();
+  const [copied, setCopied] = useState(false);
+  useEffect(() => {
+    if (!copied) return;
+    const timer = setTimeout(() => setCopied(false), 2000);
+    return () => clearTimeout(timer);
+  }, [copied]);
+  return (
+    <Button
+      type="button"
+      variant="outline"
+      size="sm"
+      onClick={() => {
+        void navigator.clipboard?.writeText(value).then(() => setCopied(true), () => setCopied(false));
+      }}
+    >
+      {copied ? <Check aria-hidden /> : <Copy aria-hidden />}
+      {copied ? t("integrations.common.copied") : label}
+    </Button>
+  );
+}
+
+/** A secret the server returns this once: the value, a copy button and why it must be kept now. */
+export function OneTimeSecret({ value, label, warning }: { value: string; label: string; warning: string }) {
+  const { t } = useTranslation();
+  return (
+    <div className="space-y-3">
+      <div className="flex items-start gap-2 rounded-lg border border-amber-300 bg-amber-50 p-3 text-sm text-amber-900">
+        <AlertTriangle className="mt-0.5 size-4 shrink-0" aria-hidden />
+        <p>{warning}</p>
+      </div>
+      <div>
+        <p className="mb-1.5 text-sm font-medium">{label}</p>
+        <div className="flex items-center gap-2">
+          <code data-secret className="min-w-0 flex-1 break-all rounded-md border border-border bg-muted/50 px-3 py-2 font-mono text-xs">
+            {value}
+          </code>
+          <CopyButton value={value} label={t("integrations.common.copy")} />
+        </div>
+      </div>
+    </div>
+  );
+}
+
+export function TableSkeleton({ rows = 4 }: { rows?: number }) {
+  return (
+    <div className="space-y-2 rounded-lg border border-border bg-background p-4" aria-busy="true">
+      {Array.from({ length: rows }, (_, i) => (
+        <Skeleton key={i} className="h-9 w-full" />
+      ))}
+    </div>
+  );
+}
+
+/** A refused action's error, shown as a toast until dismissed. */
+export function useActionError() {
+  const { t } = useTranslation();
+  const [error, setError] = useState<unknown>(null);
+  const toast = error ? (() => {
+    const e = explain(error, t);
+    return <Toast message={e.detail ? `${e.message} ${e.detail}` : e.message} code={e.code} onDismiss={() => setError(null)} />;
+  })() : null;
+  return { setError, toast };
+}
+
+/** The first problem the server named for a form (BAD_USER_INPUT's message), or null. */
+export function serverProblem(error: unknown, t: (k: string) => string): string | null {
+  if (!error) return null;
+  const e = explain(error, t as never);
+  return e.detail ? `${e.message} — ${e.detail}` : e.message;
+}
