@@ -1,12 +1,15 @@
 // Parts the integrations sections share: dates in the reader's language, a copy button, the
 // "shown once" secret panel, a table skeleton and a passing error toast.
 import { AlertTriangle, Check, Copy } from "lucide-react";
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useId, useState, type ReactNode } from "react";
 import { useTranslation } from "react-i18next";
 import { explain } from "@/api/errors";
 import { Toast } from "@/components/ErrorState";
 import { Button } from "@/components/ui/button";
+import { Checkbox } from "@/components/ui/checkbox";
 import { Skeleton } from "@/components/ui/misc";
+import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from "@/components/ui/select";
+import { cn } from "@/lib/utils";
 
 /** "5 Dec 2026, 21:30" in the current language; "—" for nothing. */
 export function useFormatDate() {
@@ -93,4 +96,91 @@ export function serverProblem(error: unknown, t: (k: string) => string): string 
   if (!error) return null;
   const e = explain(error, t as never);
   return e.detail ? `${e.message} — ${e.detail}` : e.message;
+}
+
+/** A labelled set of checkboxes over a list of values (events, platforms, channels). */
+export function CheckboxGroup({
+  idPrefix,
+  items,
+  value,
+  onChange,
+  columns = 2,
+  mono = false,
+}: {
+  idPrefix: string;
+  items: { value: string; label: string }[];
+  value: string[];
+  onChange: (next: string[]) => void;
+  columns?: 2 | 3 | 4;
+  mono?: boolean;
+}) {
+  const cols = { 2: "grid-cols-2", 3: "grid-cols-3", 4: "grid-cols-4" }[columns];
+  return (
+    <ul className={`grid ${cols} gap-x-4 gap-y-2`}>
+      {items.map((item) => {
+        const id = `${idPrefix}-${item.value}`;
+        return (
+          <li key={item.value} className="flex items-center gap-2">
+            <Checkbox id={id} checked={value.includes(item.value)} onCheckedChange={(on) => onChange(on ? [...value, item.value] : value.filter((v) => v !== item.value))} />
+            <label htmlFor={id} className={mono ? "font-mono text-xs" : "text-sm"}>
+              {item.label}
+            </label>
+          </li>
+        );
+      })}
+    </ul>
+  );
+}
+
+/** A labelled Radix select (Field labels its direct child, which a Select root cannot take). */
+export function SelectField({
+  label,
+  hint,
+  error,
+  value,
+  onChange,
+  items,
+  placeholder,
+  className,
+}: {
+  label: ReactNode;
+  hint?: string | null;
+  error?: string;
+  value: string;
+  onChange: (v: string) => void;
+  items: { value: string; label: string }[];
+  placeholder?: string;
+  className?: string;
+}) {
+  const id = useId();
+  const described = [hint && !error ? `${id}-hint` : null, error ? `${id}-error` : null].filter(Boolean).join(" ") || undefined;
+  return (
+    <div className={cn("space-y-1.5", className)}>
+      <label htmlFor={id} className="block text-sm font-medium">
+        {label}
+      </label>
+      <Select value={value || undefined} onValueChange={onChange}>
+        <SelectTrigger id={id} className="h-9 text-sm" aria-invalid={error ? true : undefined} aria-describedby={described}>
+          <SelectValue placeholder={placeholder} />
+        </SelectTrigger>
+        <SelectContent>
+          {items.map((i) => (
+            <SelectItem key={i.value} value={i.value}>
+              {i.label}
+            </SelectItem>
+          ))}
+        </SelectContent>
+      </Select>
+      {hint && !error && (
+        <p id={`${id}-hint`} className="text-xs text-muted-foreground">
+          {hint}
+        </p>
+      )}
+      {error && (
+        <p id={`${id}-error`} role="alert" className="text-xs font-medium text-destructive">
+          {error}
+        </p>
+      )}
+    </div>
+  );
 }

@@ -135,7 +135,7 @@ export default function AuditPage() {
                     {expanded && (
                       <tr className="bg-muted/20">
                         <td />
-                        <td colSpan={5} className="px-3 pb-4 pt-1">
+                        <td colSpan={5} className="max-w-0 px-3 pb-4 pt-1">
                           {rows.length === 0 ? (
                             <p className="text-sm text-muted-foreground">{t("integrations.audit.noDetails")}</p>
                           ) : (
