@@ -227,4 +227,22 @@ scenarios.push(
       }
     },
   },
+  {
+    name: "admin integrations in Portuguese: the hub and the audit log",
+    locale: "pt-BR",
+    async run({ page, backend, shots, axeSource }) {
+      const [email, password] = admin(backend);
+      await signIn(page, backend.base, email, password);
+      await page.goto(`${backend.base}/admin`);
+      for (const section of ["Chaves de API", "Webhooks", "Módulos", "Regras de alerta", "Registro de auditoria"]) {
+        await page.getByRole("main").getByRole("link", { name: new RegExp(section) }).waitFor();
+      }
+      await page.screenshot({ path: `${shots}/admin-integrations-hub-pt.png`, animations: "disabled" });
+      await page.getByRole("main").getByRole("link", { name: /Registro de auditoria/ }).click();
+      await page.getByRole("heading", { name: "Registro de auditoria", level: 1 }).waitFor();
+      await page.locator("[data-audit-action]").first().waitFor();
+      await page.screenshot({ path: `${shots}/admin-audit-pt.png`, animations: "disabled" });
+      await axe(page, axeSource, "audit log (pt-BR)");
+    },
+  },
 );

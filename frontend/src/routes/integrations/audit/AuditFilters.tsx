@@ -26,7 +26,7 @@ export function AuditFilters({ actors, value, onApply }: { actors: AdminAuditAct
     onApply({ ...draft, action: draft.action.trim(), targetType: draft.targetType.trim() });
   };
   return (
-    <form onSubmit={submit} className="mb-4 grid grid-cols-[repeat(5,minmax(0,1fr))_auto] items-start gap-3 rounded-xl border border-border bg-muted/30 p-3" aria-label={t("integrations.audit.filters")}>
+    <form onSubmit={submit} className="mb-4 grid grid-cols-[minmax(0,1.4fr)_repeat(4,minmax(0,1fr))_auto] items-start gap-3 rounded-xl border border-border bg-muted/30 p-3" aria-label={t("integrations.audit.filters")}>
       <div className="space-y-1">
         <Label htmlFor="audit-actor" className="text-xs">{t("integrations.audit.actor")}</Label>
         <Select value={draft.actor || ANYONE} onValueChange={(v) => set({ actor: v === ANYONE ? "" : v })}>
