@@ -156,6 +156,21 @@ scenarios.push(
         while (hook.got.length === before && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
         expectTrue(hook.got.length > before, "the replay never arrived");
         expectTrue(JSON.parse(hook.got.at(-1).body).event_id === JSON.parse(hook.got[0].body).event_id, "the replay is another event");
+
+        // rotate the secret (the old one keeps signing for the overlap), then delete the endpoint
+        await page.getByRole("link", { name: "Endpoints" }).click();
+        await row.getByRole("button", { name: `More actions for ${hook.url}` }).click();
+        await page.getByRole("menuitem", { name: "Rotate secret" }).click();
+        await page.getByRole("alertdialog").getByRole("button", { name: "Rotate secret" }).click();
+        const rotated = page.getByRole("dialog", { name: "Signing secret" });
+        const next = (await rotated.locator("[data-secret]").textContent()).trim();
+        expectTrue(next.startsWith("whsec_") && next !== secret, "the rotation gave no new secret");
+        await rotated.getByRole("button", { name: "I have copied it" }).click();
+        await row.getByText(/Old secret signs until/).waitFor();
+        await row.getByRole("button", { name: `More actions for ${hook.url}` }).click();
+        await page.getByRole("menuitem", { name: "Delete" }).click();
+        await page.getByRole("alertdialog").getByRole("button", { name: "Delete" }).click();
+        await row.waitFor({ state: "detached" });
       } finally {
         await hook.close();
       }
