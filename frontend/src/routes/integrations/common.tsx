@@ -25,6 +25,32 @@ export function useFormatDate() {
   );
 }
 
+/** The clipboard API where the page may use it (HTTPS, localhost), else the old copy command. */
+export async function copyText(text: string): Promise<boolean> {
+  try {
+    if (navigator.clipboard && window.isSecureContext) {
+      await navigator.clipboard.writeText(text);
+      return true;
+    }
+  } catch {
+    /* refused: try the old way */
+  }
+  const area = document.createElement("textarea");
+  area.value = text;
+  area.setAttribute("readonly", "");
+  area.style.position = "fixed";
+  area.style.opacity = "0";
+  document.body.appendChild(area);
+  area.select();
+  try {
+    return document.execCommand("copy");
+  } catch {
+    return false;
+  } finally {
+    area.remove();
+  }
+}
+
 export function CopyButton({ value, label }: { value: string; label: string }) {
   const { t } = useTranslation();
   const [copied, setCopied] = useState(false);
@@ -39,7 +65,7 @@ export function CopyButton({ value, label }: { value: string; label: string }) {
       variant="outline"
       size="sm"
       onClick={() => {
-        void navigator.clipboard?.writeText(value).then(() => setCopied(true), () => setCopied(false));
+        void copyText(value).then(setCopied);
       }}
     >
       {copied ? <Check aria-hidden /> : <Copy aria-hidden />}
