@@ -177,7 +177,7 @@ export function Composer({ targets, onSend, onTyping, conversationId }: Composer
               </span>
             ),
             secondary: m.body,
-            aside: t("templates.composer.used", { count: m.myUsageCount }),
+            aside: m.myUsageCount > 0 ? t("templates.composer.used", { count: m.myUsageCount }) : undefined,
           }))}
           active={suggestions.active}
           onPick={pick}

@@ -79,11 +79,11 @@ export function TemplateList() {
                   aria-pressed={category === name}
                   onClick={() => setCategory(name)}
                   className={cn(
-                    "flex w-full items-center justify-between rounded-md px-2 py-1.5 text-left text-sm capitalize transition hover:bg-accent focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-ring",
+                    "flex w-full items-center justify-between rounded-md px-2 py-1.5 text-left text-sm transition hover:bg-accent focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-ring",
                     category === name && "bg-background font-medium shadow-sm ring-1 ring-border",
                   )}
                 >
-                  <span className="truncate">{name ?? t("templates.allCategories")}</span>
+                  <span className={cn("truncate", name && "capitalize")}>{name ?? t("templates.allCategories")}</span>
                   <span className="text-xs tabular-nums text-muted-foreground">{count}</span>
                 </button>
               </li>

@@ -99,7 +99,8 @@ export function Versions({ template, canRollback, onChanged }: { template: Templ
                   setFrom(Math.max(1, v.version - 1));
                 }}
                 className="min-w-0 flex-1 text-left focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-ring"
-                aria-label={t("templates.versions.show", { version: v.version })}
+                aria-pressed={v.version === to}
+                title={t("templates.versions.show", { version: v.version })}
               >
                 <span className="flex items-center gap-2 text-sm font-medium">
                   v{v.version}
