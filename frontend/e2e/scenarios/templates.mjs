@@ -94,7 +94,27 @@ export const scenarios = [
 
       await page.getByRole("tab", { name: "Experiments" }).click();
       await page.getByText("No experiments yet").waitFor();
-      await axe(page, axeSource, "template experiments");
+      await page.getByRole("button", { name: "Start experiment" }).click();
+      const dialog = page.getByRole("dialog", { name: "Start an experiment" });
+      await dialog.getByRole("textbox", { name: "Text of arm B" }).fill("Oi {{customer.first_name}}, o pedido {{pedido}} está a caminho!");
+      await dialog.getByRole("button", { name: "Start" }).click();
+      await page.locator("[data-verdict=collecting]").waitFor();
+      await page.locator("[data-arm=B]").waitFor();
+      await page.screenshot({ path: `${shots}/templates-experiment.png` });
+      await axe(page, axeSource, "template experiment");
+      await page.getByRole("button", { name: "Promote arm B" }).click();
+      await page.getByRole("alertdialog").getByRole("button", { name: "Promote" }).click();
+      await page.getByText("Arm B was promoted to version 4.").waitFor();
+      await page.getByRole("tab", { name: "Versions (4)" }).waitFor();
+
+      await page.getByRole("link", { name: "All templates" }).click();
+      await page.getByRole("link", { name: "WhatsApp approved" }).click();
+      await page.getByRole("combobox", { name: "WhatsApp channel" }).waitFor();
+      await page.getByText("No templates in this channel's catalogue").waitFor();
+      await page.screenshot({ path: `${shots}/templates-whatsapp.png` });
+      await axe(page, axeSource, "whatsapp templates");
+      await page.getByRole("button", { name: "Sync from WhatsApp" }).first().click();
+      await page.getByRole("alert").filter({ hasText: "waba_id" }).waitFor(); // the demo channel has no business account: said, not a 500
     },
   },
   {

@@ -1,6 +1,6 @@
 // A template body's text box: typing `{{` proposes the known variables (the built-in ones and the
 // template's prompts), ↑/↓ and Enter or Tab put one in, closed with `}}`.
-import { forwardRef, useId, useImperativeHandle, useRef, useState } from "react";
+import { forwardRef, useId, useImperativeHandle, useLayoutEffect, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Textarea } from "@/components/ui/input";
 import { insertVariable, matchVariables, openPlaceholder, SAMPLE_VALUES, type Token } from "./logic";
@@ -34,10 +34,19 @@ export const VariableTextarea = forwardRef<HTMLTextAreaElement, VariableTextarea
     const el = box.current;
     if (!name || !token || !el) return;
     const next = insertVariable(value, el.selectionStart, token, name);
+    caret.current = next.caret;
     onChange(next.text);
     setToken(null);
-    requestAnimationFrame(() => el.setSelectionRange(next.caret, next.caret));
   };
+  // After the new value is in the box (not a frame later: typing goes on at once), the caret goes
+  // after the inserted variable.
+  const caret = useRef<number | null>(null);
+  useLayoutEffect(() => {
+    if (caret.current !== null && box.current) {
+      box.current.setSelectionRange(caret.current, caret.current);
+      caret.current = null;
+    }
+  }, [value]);
   const { active, setActive, onKey } = useSuggestions(matches.length, token !== null, pick, () => setToken(null));
   const track = (el: HTMLTextAreaElement) => setToken(openPlaceholder(el.value, el.selectionStart));
 
