@@ -165,6 +165,19 @@ export const scenarios = [
       await bubble.locator("[data-tick=READ]").waitFor({ timeout: 20_000 }); // the fake WhatsApp reads it: ✓✓
       await page.getByRole("textbox", { name: "Reply" }).waitFor(); // the composer is back to free text
       await page.screenshot({ path: `${shots}/templates-composer-read.png` });
+
+      // agents read templates: the use is counted, nothing to edit
+      await page.getByRole("link", { name: "Templates" }).click();
+      await page.getByRole("heading", { name: "Templates", level: 1 }).waitFor();
+      const row = page.locator(`[data-template="Status do pedido ${u}"]`);
+      await row.and(page.locator('[data-uses="1"][data-mine="1"]')).waitFor(); // counted, for me too
+      await row.click();
+      await page.getByText("Used once").waitFor();
+      await page.getByRole("tab", { name: "Content" }).waitFor();
+      expectTrue((await page.getByRole("tab", { name: "Experiments" }).count()) === 0, "an agent sees the experiments tab");
+      expectTrue((await page.getByRole("button", { name: "Archive" }).count()) === 0, "an agent may archive");
+      expectTrue(await page.getByRole("textbox", { name: "Universal text" }).isDisabled(), "an agent may edit");
+      await axe(page, axeSource, "template, read-only");
     },
   },
 ];

@@ -68,7 +68,7 @@ export function TemplateDetail() {
           </span>
         </>
       }
-      subtitle={t("templates.usage", { count: x.usageCount, mine: x.myUsageCount.toLocaleString(i18n.language) })}
+      subtitle={t("templates.usage", { count: x.usageCount, formatted: x.usageCount.toLocaleString(i18n.language) })}
       actions={
         editor && !x.archivedAt && (
           <AlertDialog>

@@ -163,7 +163,7 @@ export function TemplateList() {
               </THead>
               <TBody>
                 {rows.map((x) => (
-                  <Tr key={x.id} className="cursor-pointer" onClick={() => navigate(`/templates/${x.id}`)} data-template={x.name}>
+                  <Tr key={x.id} className="cursor-pointer" onClick={() => navigate(`/templates/${x.id}`)} data-template={x.name} data-uses={x.usageCount} data-mine={x.myUsageCount}>
                     <Td className="max-w-0 w-[45%]">
                       <div className="flex items-center gap-2">
                         <Link to={`/templates/${x.id}`} className="truncate font-medium hover:underline focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-ring" onClick={(e) => e.stopPropagation()}>
