@@ -115,6 +115,17 @@ export const scenarios = [
       await axe(page, axeSource, "whatsapp templates");
       await page.getByRole("button", { name: "Sync from WhatsApp" }).first().click();
       await page.getByRole("alert").filter({ hasText: "waba_id" }).waitFor(); // the demo channel has no business account: said, not a 500
+
+      // a refused save names its field: a shortcut already taken
+      await page.getByRole("link", { name: "Response templates" }).click();
+      await page.getByRole("link", { name: "New template" }).click();
+      const again = page.getByRole("form", { name: "Template editor" });
+      await again.getByLabel("Name").fill(`Outro ${u}`);
+      await again.getByLabel("Shortcut").fill(`/horario${u}`);
+      await again.getByRole("textbox", { name: "Universal text" }).fill("Abrimos às 9h.");
+      await again.getByRole("button", { name: "Create template" }).click();
+      await again.getByRole("alert").filter({ hasText: "is taken by another template" }).waitFor();
+      expectTrue(await again.getByLabel("Shortcut").evaluate((el) => el.getAttribute("aria-invalid") === "true"), "the shortcut is not marked invalid");
     },
   },
   {

@@ -7,10 +7,9 @@ import { explain } from "@/api/errors";
 import type { TplSaveMutation, TplSaveMutationVariables } from "@/api/graphql.generated";
 import { TPL_SAVE } from "@/api/ops/templates";
 import { EmptyState } from "@/components/ui/card";
-import { useUi } from "@/state/ui";
 import { PageFrame, useCanEdit } from "./common";
 import { toForm, toInput } from "./schema";
-import { TemplateForm } from "./TemplateForm";
+import { saveProblem, TemplateForm } from "./TemplateForm";
 
 export function BackLink() {
   const { t } = useTranslation();
@@ -25,7 +24,6 @@ export function NewTemplate() {
   const { t } = useTranslation();
   const client = useClient();
   const navigate = useNavigate();
-  const showError = useUi((s) => s.showError);
   const editor = useCanEdit();
   return (
     <PageFrame sections={false} title={<><BackLink /><span className="block">{t("templates.newTitle")}</span></>} subtitle={t("templates.newSubtitle")}>
@@ -35,10 +33,7 @@ export function NewTemplate() {
           saveLabel={t("templates.create")}
           onSave={async (form) => {
             const r = await client.mutation<TplSaveMutation, TplSaveMutationVariables>(TPL_SAVE, { input: toInput(form, null, null) }).toPromise();
-            if (r.error || !r.data) {
-              const e = explain(r.error, t);
-              return showError(e.detail ?? e.message, e.code);
-            }
+            if (r.error || !r.data) return saveProblem(r.error, explain(r.error, t).message);
             navigate(`/templates/${r.data.saveTemplate.id}`, { replace: true });
           }}
         />

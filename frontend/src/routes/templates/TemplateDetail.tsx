@@ -19,7 +19,7 @@ import { PageFrame, useCanEdit } from "./common";
 import { Experiments } from "./Experiments";
 import { BackLink } from "./NewTemplate";
 import { toForm, toInput } from "./schema";
-import { TemplateForm } from "./TemplateForm";
+import { saveProblem, TemplateForm } from "./TemplateForm";
 import { Versions } from "./Versions";
 
 export function TemplateDetail() {
@@ -100,10 +100,7 @@ export function TemplateDetail() {
             saveLabel={t("templates.saveVersion", { version: x.version + 1 })}
             onSave={async (form) => {
               const r = await client.mutation<TplSaveMutation, TplSaveMutationVariables>(TPL_SAVE, { input: toInput(form, x.id, x.content) }).toPromise();
-              if (r.error || !r.data) {
-                const e = explain(r.error, t);
-                return showError(e.detail ?? e.message, e.code);
-              }
+              if (r.error || !r.data) return saveProblem(r.error, explain(r.error, t).message);
               reload();
             }}
           />

@@ -22,15 +22,29 @@ export function useErrorText() {
   const { t } = useTranslation();
   return (message: string | undefined) => {
     if (!message) return undefined;
+    if (!message.startsWith("templates.")) return message; // the server's own words
     const [key, name] = message.split("|");
     return t(key, { name, defaultValue: message });
   };
 }
 
-export function TemplateForm({ initial, onSave, saveLabel, readOnly = false }: { initial: Form; onSave: (form: Form) => Promise<void>; saveLabel: string; readOnly?: boolean }) {
+/** A refused save: the server's message, and the form field it names (extensions.field). */
+export interface SaveProblem { field: string | null; message: string }
+
+const FORM_FIELDS = new Set(["name", "shortcut", "category", "tags", "body"]);
+
+/** What saveTemplate refused, from urql's error: extensions.field and the raw message. */
+export function saveProblem(error: unknown, fallback: string): SaveProblem {
+  const first = (error as { graphQLErrors?: { message: string; extensions?: { field?: unknown } }[] } | null)?.graphQLErrors?.[0];
+  const field = typeof first?.extensions?.field === "string" ? first.extensions.field : null;
+  return { field, message: first?.message ?? fallback };
+}
+
+export function TemplateForm({ initial, onSave, saveLabel, readOnly = false }: { initial: Form; onSave: (form: Form) => Promise<SaveProblem | null | void>; saveLabel: string; readOnly?: boolean }) {
   const { t, i18n } = useTranslation();
   const errorText = useErrorText();
-  const { register, control, handleSubmit, formState, setValue } = useForm<Form>({ resolver: zodResolver(templateSchema), defaultValues: initial, mode: "onBlur" });
+  const [problem, setProblem] = useState<string | null>(null);
+  const { register, control, handleSubmit, formState, setValue, setError } = useForm<Form>({ resolver: zodResolver(templateSchema), defaultValues: initial, mode: "onBlur" });
   const variants = useFieldArray({ control, name: "variants" });
   const watched = useWatch({ control }) as Form;
   const body = watched.body ?? "";
@@ -42,7 +56,13 @@ export function TemplateForm({ initial, onSave, saveLabel, readOnly = false }: {
 
   return (
     <form
-      onSubmit={handleSubmit(async (form) => onSave(form))}
+      onSubmit={handleSubmit(async (form) => {
+        setProblem(null);
+        const refused = await onSave(form);
+        if (!refused) return;
+        if (refused.field && FORM_FIELDS.has(refused.field)) setError(refused.field as keyof Form, { message: refused.message }, { shouldFocus: true });
+        else setProblem(refused.message);
+      })}
       className="grid grid-cols-1 items-start gap-6 lg:grid-cols-[minmax(0,1fr)_22rem]"
       aria-label={t("templates.editor.title")}
       noValidate
@@ -179,6 +199,9 @@ export function TemplateForm({ initial, onSave, saveLabel, readOnly = false }: {
           </CardBody>
         </Card>
 
+        {problem && (
+          <p role="alert" className="rounded-md border border-destructive/30 bg-danger-soft px-3 py-2 text-sm text-danger-strong">{problem}</p>
+        )}
         {!readOnly && (
           <div className="flex items-end gap-3">
             <Field label={t("templates.field.note")} hint={t("templates.field.noteHint")} className="flex-1">
