@@ -70,7 +70,7 @@ function Comparison({ c }: { c: Report["arms"][number]["repliedVsControl"] }) {
   );
 }
 
-function Verdict({ report, onPromote, admin }: { report: Report; onPromote: (arm: string) => void; admin: boolean }) {
+export function Verdict({ report, onPromote, admin }: { report: Report; onPromote: (arm: string) => void; admin: boolean }) {
   const { t } = useTranslation();
   if (report.promotedArm)
     return (
