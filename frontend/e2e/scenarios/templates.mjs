@@ -113,7 +113,7 @@ export const scenarios = [
       await page.getByText("No templates in this channel's catalogue").waitFor();
       await page.screenshot({ path: `${shots}/templates-whatsapp.png` });
       await axe(page, axeSource, "whatsapp templates");
-      await page.getByRole("button", { name: "Sync from WhatsApp" }).first().click();
+      await page.getByRole("button", { name: "Sync from WhatsApp" }).click();
       await page.getByRole("alert").filter({ hasText: "waba_id" }).waitFor(); // the demo channel has no business account: said, not a 500
 
       // a refused save names its field: a shortcut already taken

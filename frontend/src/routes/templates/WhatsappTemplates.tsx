@@ -75,7 +75,7 @@ export function WhatsappTemplates() {
       title={t("templates.title")}
       subtitle={t("templates.subtitle")}
       actions={
-        editor && channel && (
+        editor && channel && rows.length > 0 && (
           <Button variant="outline" onClick={() => void sync()} disabled={syncing}>
             <RefreshCw className={syncing ? "animate-spin" : undefined} aria-hidden /> {t("templates.whatsapp.sync")}
           </Button>
