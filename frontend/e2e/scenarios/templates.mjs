@@ -191,4 +191,25 @@ export const scenarios = [
       await axe(page, axeSource, "template, read-only");
     },
   },
+  {
+    name: "templates: in Portuguese, the list and the editor's variable suggestions",
+    locale: "pt-BR",
+    async run({ page, backend, shots, axeSource }) {
+      const u = unique();
+      await saveTemplate(backend, { name: `Troca ${u}`, shortcut: `/troca${u}`, category: "trocas", tags: ["devolucao"], body: "Olá {{nome}}! A troca do pedido {{pedido}} foi aprovada.", prompts: [{ name: "pedido", label: "Número do pedido" }] });
+      const [email, password] = login(backend, "admin");
+      await signIn(page, backend.base, email, password);
+      await page.getByRole("link", { name: "Modelos" }).click();
+      await page.getByRole("heading", { name: "Modelos", level: 1 }).waitFor();
+      await page.locator(`[data-template="Troca ${u}"]`).click();
+      await page.getByRole("tab", { name: "Editor" }).waitFor();
+      const body = page.getByRole("form", { name: "Editor de modelo" }).getByRole("textbox", { name: "Texto universal" });
+      await body.click();
+      await page.keyboard.press("End");
+      await page.keyboard.type(" {{ped");
+      await page.getByRole("listbox", { name: "Variáveis" }).getByRole("option", { name: /pedido/ }).waitFor();
+      await page.screenshot({ path: `${shots}/templates-editor-pt-BR.png` });
+      await axe(page, axeSource, "template editor pt-BR");
+    },
+  },
 ];
