@@ -10,6 +10,10 @@ import type { Session } from "./session";
 const EMBEDDED = [
   "ReplyTarget", "Attachment", "PageInfo", "ConversationConnection", "ConversationEdge",
   "MessageConnection", "MessageEdge", "Demo", "DemoChannel", "Viewer", "InboxEvent", "ConversationEvent",
+  // templates (src/api/ops/templates.ts)
+  "ResponseTemplateConnection", "ResponseTemplateEdge", "TemplateContent", "TemplateButton", "TemplateVariant", "TemplatePrompt",
+  "TemplateVersion", "TemplateDiff", "RenderedTemplate", "ExperimentArm", "ExperimentRate", "ExperimentComparison",
+  "WhatsappTemplate", "WhatsappTemplateParameter", "WhatsappTemplateSync", "PromotedVariant",
 ];
 
 export function graphcache() {

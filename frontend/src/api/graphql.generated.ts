@@ -86,6 +86,15 @@ export type ConversationStatus =
   | 'RESOLVED'
   | 'SNOOZED';
 
+export type ExperimentArmInput = {
+  /** Null: the template's current body. */
+  body?: string | null | undefined;
+  /** A, B, … when left out. */
+  name?: string | null | undefined;
+  /** Share of conversations, 1 to 1000. */
+  weight?: number;
+};
+
 export type InboxEventType =
   | 'CONVERSATION_CREATED'
   | 'CONVERSATION_REMOVED'
@@ -193,6 +202,29 @@ export type SaveAlertRuleInput = {
   windowSeconds?: number;
 };
 
+export type SaveTemplateInput = {
+  /** The universal body: {{nome}}, {{customer.first_name | "cliente"}}, … */
+  body: string;
+  buttons?: Array<ButtonInput> | null | undefined;
+  category?: string | null | undefined;
+  /** Null creates a template. */
+  id?: string | null | undefined;
+  /** When the conversation's is unknown; pt_BR. */
+  locale?: string | null | undefined;
+  name: string;
+  /** Kept with the version. */
+  note?: string | null | undefined;
+  prompts?: Array<TemplatePromptInput> | null | undefined;
+  /** e.g. /entrega */
+  shortcut?: string | null | undefined;
+  tags?: Array<string> | null | undefined;
+  /** Empty: every agent. */
+  teamIds?: Array<string> | null | undefined;
+  /** For dates; America/Sao_Paulo. */
+  timeZone?: string | null | undefined;
+  variants?: Array<TemplateVariantInput> | null | undefined;
+};
+
 export type SendMessageInput = {
   attachments?: Array<OutboundAttachmentInput> | null | undefined;
   buttons?: Array<ButtonInput> | null | undefined;
@@ -209,6 +241,12 @@ export type SendMessageInput = {
   text?: string;
 };
 
+export type StartTemplateExperimentInput = {
+  /** 2 to 10; the first is the control. */
+  arms: Array<ExperimentArmInput>;
+  templateId: string;
+};
+
 export type TemplateInput = {
   /** Header/body/button parameters, as the platform takes them. */
   components?: Record<string, unknown> | null | undefined;
@@ -216,6 +254,20 @@ export type TemplateInput = {
   language: string;
   /** An approved template's name (WhatsApp). */
   name: string;
+};
+
+export type TemplatePromptInput = {
+  label?: string | null | undefined;
+  name: string;
+};
+
+export type TemplateVariantInput = {
+  body?: string | null | undefined;
+  /** Only on platforms with buttons; null keeps the universal ones. */
+  buttons?: Array<ButtonInput> | null | undefined;
+  platform: Platform;
+  /** E-mail only. */
+  subject?: string | null | undefined;
 };
 
 export type UpdateUserInput = {
@@ -244,6 +296,20 @@ export type WebhookEndpointInput = {
   platforms?: Array<Platform>;
   url: string;
 };
+
+/** A template's review status at Meta; only APPROVED ones can be sent. */
+export type WhatsappTemplateStatus =
+  | 'APPROVED'
+  | 'ARCHIVED'
+  | 'DELETED'
+  | 'DISABLED'
+  | 'IN_APPEAL'
+  | 'LIMIT_EXCEEDED'
+  | 'PAUSED'
+  | 'PENDING'
+  | 'PENDING_DELETION'
+  | 'REJECTED'
+  | 'UNKNOWN';
 
 export type ActivitiesQueryVariables = Exact<{
   id: string;
@@ -609,3 +675,125 @@ export type SimulateMutationVariables = Exact<{
 
 
 export type SimulateMutation = { __typename: 'Mutation', simulateInboundMessage: boolean };
+
+export type TplArchiveMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type TplArchiveMutation = { __typename: 'Mutation', archiveTemplate: { __typename: 'ResponseTemplate', id: string, name: string, shortcut: string | null, category: string | null, tags: Array<string>, body: string, version: number, usageCount: number, myUsageCount: number, archivedAt: string | null, updatedAt: string } };
+
+export type TplChannelsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type TplChannelsQuery = { __typename: 'Query', channels: Array<{ __typename: 'Channel', id: string, platform: Platform, name: string, enabled: boolean }> };
+
+export type TplDetailQueryVariables = Exact<{
+  id: string;
+}>;
+
+
+export type TplDetailQuery = { __typename: 'Query', template: { __typename: 'ResponseTemplate', id: string, name: string, shortcut: string | null, category: string | null, tags: Array<string>, body: string, version: number, usageCount: number, myUsageCount: number, archivedAt: string | null, updatedAt: string, createdAt: string, content: { __typename: 'TemplateContent', name: string, shortcut: string | null, category: string | null, tags: Array<string>, teamIds: Array<string>, locale: string, timeZone: string, body: string, buttons: Array<{ __typename: 'TemplateButton', id: string, title: string, url: string | null }>, variants: Array<{ __typename: 'TemplateVariant', platform: Platform, body: string | null, subject: string | null, buttons: Array<{ __typename: 'TemplateButton', id: string, title: string, url: string | null }> | null }>, prompts: Array<{ __typename: 'TemplatePrompt', name: string, label: string }> }, versions: Array<{ __typename: 'TemplateVersion', version: number, note: string | null, createdAt: string, createdById: string | null, content: { __typename: 'TemplateContent', name: string, shortcut: string | null, category: string | null, tags: Array<string>, teamIds: Array<string>, locale: string, timeZone: string, body: string, buttons: Array<{ __typename: 'TemplateButton', id: string, title: string, url: string | null }>, variants: Array<{ __typename: 'TemplateVariant', platform: Platform, body: string | null, subject: string | null, buttons: Array<{ __typename: 'TemplateButton', id: string, title: string, url: string | null }> | null }>, prompts: Array<{ __typename: 'TemplatePrompt', name: string, label: string }> } }> } };
+
+export type TplDiffQueryVariables = Exact<{
+  id: string;
+  from: number;
+  to: number;
+}>;
+
+
+export type TplDiffQuery = { __typename: 'Query', template: { __typename: 'ResponseTemplate', id: string, diff: { __typename: 'TemplateDiff', fromVersion: number, toVersion: number, changedFields: Array<string>, unified: string } } };
+
+export type TplExperimentsQueryVariables = Exact<{
+  templateId: string;
+}>;
+
+
+export type TplExperimentsQuery = { __typename: 'Query', templateExperiments: Array<{ __typename: 'TemplateExperiment', id: string, templateId: string, version: number, startedAt: string, stoppedAt: string | null, running: boolean, alpha: number, promotedArm: string | null, promotedVersion: number | null }> };
+
+export type TplExperimentReportQueryVariables = Exact<{
+  id: string;
+}>;
+
+
+export type TplExperimentReportQuery = { __typename: 'Query', templateExperiment: { __typename: 'TemplateExperimentReport', id: string, templateId: string, version: number, startedAt: string, stoppedAt: string | null, running: boolean, alpha: number, promotedArm: string | null, promotedVersion: number | null, winner: string | null, method: string, arms: Array<{ __typename: 'ExperimentArm', name: string, body: string, weight: number, conversations: number, meanReplySeconds: number | null, replied: { __typename: 'ExperimentRate', successes: number, conversations: number, rate: number | null, low: number | null, high: number | null }, resolved: { __typename: 'ExperimentRate', successes: number, conversations: number, rate: number | null, low: number | null, high: number | null }, repliedVsControl: { __typename: 'ExperimentComparison', difference: number | null, low: number | null, high: number | null, pValue: number | null, significant: boolean } | null, resolvedVsControl: { __typename: 'ExperimentComparison', difference: number | null, low: number | null, high: number | null, pValue: number | null, significant: boolean } | null }> } };
+
+export type TplListQueryVariables = Exact<{
+  query?: string | null | undefined;
+  category?: string | null | undefined;
+  tag?: string | null | undefined;
+  archived: boolean;
+  after?: string | null | undefined;
+}>;
+
+
+export type TplListQuery = { __typename: 'Query', templates: { __typename: 'ResponseTemplateConnection', edges: Array<{ __typename: 'ResponseTemplateEdge', cursor: string, node: { __typename: 'ResponseTemplate', id: string, name: string, shortcut: string | null, category: string | null, tags: Array<string>, body: string, version: number, usageCount: number, myUsageCount: number, archivedAt: string | null, updatedAt: string } }>, pageInfo: { __typename: 'PageInfo', hasNextPage: boolean, endCursor: string | null } } };
+
+export type TplPickQueryVariables = Exact<{
+  query?: string | null | undefined;
+}>;
+
+
+export type TplPickQuery = { __typename: 'Query', templates: { __typename: 'ResponseTemplateConnection', edges: Array<{ __typename: 'ResponseTemplateEdge', node: { __typename: 'ResponseTemplate', id: string, name: string, shortcut: string | null, body: string, usageCount: number, myUsageCount: number, content: { __typename: 'TemplateContent', prompts: Array<{ __typename: 'TemplatePrompt', name: string, label: string }> } } }> } };
+
+export type TplPromoteMutationVariables = Exact<{
+  id: string;
+  arm: string;
+}>;
+
+
+export type TplPromoteMutation = { __typename: 'Mutation', promoteTemplateVariant: { __typename: 'PromotedVariant', experiment: { __typename: 'TemplateExperiment', id: string, templateId: string, version: number, startedAt: string, stoppedAt: string | null, running: boolean, alpha: number, promotedArm: string | null, promotedVersion: number | null }, template: { __typename: 'ResponseTemplate', id: string, name: string, shortcut: string | null, category: string | null, tags: Array<string>, body: string, version: number, usageCount: number, myUsageCount: number, archivedAt: string | null, updatedAt: string } } };
+
+export type TplRenderQueryVariables = Exact<{
+  id: string;
+  conversationId: string;
+  channelId?: string | null | undefined;
+  variables?: Record<string, unknown> | null | undefined;
+}>;
+
+
+export type TplRenderQuery = { __typename: 'Query', renderTemplate: { __typename: 'RenderedTemplate', templateId: string, version: number, variant: string, platform: Platform, channelId: string, text: string, subject: string | null, problems: Array<string>, arm: string | null, buttons: Array<{ __typename: 'TemplateButton', id: string, title: string, url: string | null }> } };
+
+export type TplRollbackMutationVariables = Exact<{
+  id: string;
+  version: number;
+}>;
+
+
+export type TplRollbackMutation = { __typename: 'Mutation', rollbackTemplate: { __typename: 'ResponseTemplate', id: string, name: string, shortcut: string | null, category: string | null, tags: Array<string>, body: string, version: number, usageCount: number, myUsageCount: number, archivedAt: string | null, updatedAt: string, content: { __typename: 'TemplateContent', name: string, shortcut: string | null, category: string | null, tags: Array<string>, teamIds: Array<string>, locale: string, timeZone: string, body: string, buttons: Array<{ __typename: 'TemplateButton', id: string, title: string, url: string | null }>, variants: Array<{ __typename: 'TemplateVariant', platform: Platform, body: string | null, subject: string | null, buttons: Array<{ __typename: 'TemplateButton', id: string, title: string, url: string | null }> | null }>, prompts: Array<{ __typename: 'TemplatePrompt', name: string, label: string }> } } };
+
+export type TplSaveMutationVariables = Exact<{
+  input: SaveTemplateInput;
+}>;
+
+
+export type TplSaveMutation = { __typename: 'Mutation', saveTemplate: { __typename: 'ResponseTemplate', id: string, name: string, shortcut: string | null, category: string | null, tags: Array<string>, body: string, version: number, usageCount: number, myUsageCount: number, archivedAt: string | null, updatedAt: string, content: { __typename: 'TemplateContent', name: string, shortcut: string | null, category: string | null, tags: Array<string>, teamIds: Array<string>, locale: string, timeZone: string, body: string, buttons: Array<{ __typename: 'TemplateButton', id: string, title: string, url: string | null }>, variants: Array<{ __typename: 'TemplateVariant', platform: Platform, body: string | null, subject: string | null, buttons: Array<{ __typename: 'TemplateButton', id: string, title: string, url: string | null }> | null }>, prompts: Array<{ __typename: 'TemplatePrompt', name: string, label: string }> } } };
+
+export type TplStartExperimentMutationVariables = Exact<{
+  input: StartTemplateExperimentInput;
+}>;
+
+
+export type TplStartExperimentMutation = { __typename: 'Mutation', startTemplateExperiment: { __typename: 'TemplateExperiment', id: string, templateId: string, version: number, startedAt: string, stoppedAt: string | null, running: boolean, alpha: number, promotedArm: string | null, promotedVersion: number | null } };
+
+export type TplStopExperimentMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type TplStopExperimentMutation = { __typename: 'Mutation', stopTemplateExperiment: { __typename: 'TemplateExperiment', id: string, templateId: string, version: number, startedAt: string, stoppedAt: string | null, running: boolean, alpha: number, promotedArm: string | null, promotedVersion: number | null } };
+
+export type TplWhatsappQueryVariables = Exact<{
+  channelId: string;
+  status?: WhatsappTemplateStatus | null | undefined;
+}>;
+
+
+export type TplWhatsappQuery = { __typename: 'Query', whatsappTemplates: Array<{ __typename: 'WhatsappTemplate', channelId: string, name: string, language: string, category: string | null, status: WhatsappTemplateStatus, statusReason: string | null, statusChangedAt: string, parameterFormat: string, components: Record<string, unknown>, syncedAt: string, parameters: Array<{ __typename: 'WhatsappTemplateParameter', part: string, type: string, name: string, optional: boolean }> }> };
+
+export type TplWhatsappSyncMutationVariables = Exact<{
+  channelId: string;
+}>;
+
+
+export type TplWhatsappSyncMutation = { __typename: 'Mutation', syncWhatsappTemplates: { __typename: 'WhatsappTemplateSync', channelId: string, count: number, removed: number, syncedAt: string } };

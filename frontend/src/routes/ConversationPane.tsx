@@ -6,7 +6,7 @@ import { explain } from "@/api/errors";
 import { follow } from "@/api/live";
 import { ACTIVITIES, ADD_NOTE, ASSIGN, CONVERSATION, CONVERSATION_EVENTS, MARK_READ, MESSAGES, PRESENCE, REPLY_TARGETS, SEND, SET_PRIORITY, SET_STATUS, SET_TYPING } from "@/api/operations";
 import type { Activity, Conversation, ConversationDetail, ConversationEvent, Message, ReplyTarget, Viewer } from "@/api/types";
-import { Composer } from "@/components/Composer";
+import { Composer, type SendExtra } from "@/components/Composer";
 import { ErrorState } from "@/components/ErrorState";
 import { PlatformIcon, platformLabel } from "@/components/PlatformIcon";
 import { SlaBadge } from "@/components/SlaBadge";
@@ -245,7 +245,7 @@ export default function ConversationPane({ id }: { id: string }) {
     bottom.current?.scrollIntoView({ block: "end" });
   }, [items.length]);
 
-  const onSend = async (text: string, mode: "reply" | "note", channelId: string | null): Promise<boolean> => {
+  const onSend = async (text: string, mode: "reply" | "note", channelId: string | null, extra?: SendExtra): Promise<boolean> => {
     // One client id per composed message, reused if the send is retried: the server stores it once.
     if (!pending.current || pending.current.text !== text) pending.current = { text, clientMessageId: crypto.randomUUID() };
     const { clientMessageId } = pending.current;
@@ -257,7 +257,7 @@ export default function ConversationPane({ id }: { id: string }) {
     const r =
       mode === "note"
         ? await client.mutation<{ addNote: Message }>(ADD_NOTE, { id, clientMessageId, text }).toPromise()
-        : await client.mutation<{ sendMessage: Message }>(SEND, { input: { conversationId: id, clientMessageId, text, ...(channelId ? { channelId } : {}) } }).toPromise();
+        : await client.mutation<{ sendMessage: Message }>(SEND, { input: { conversationId: id, clientMessageId, text: extra?.responseTemplate ? "" : text, ...(channelId ? { channelId } : {}), ...extra } }).toPromise();
     if (r.error || !r.data) {
       const e = explain(r.error, t);
       showError(e.message, e.code); // the draft and its client id stay: sending again is safe
@@ -309,7 +309,7 @@ export default function ConversationPane({ id }: { id: string }) {
           <div ref={bottom} />
         </div>
         <div className="border-t bg-canvas px-5 pb-4 pt-3">
-          <Composer targets={targetData?.conversation.replyTargets ?? []} onSend={onSend} onTyping={onTyping} />
+          <Composer targets={targetData?.conversation.replyTargets ?? []} onSend={onSend} onTyping={onTyping} conversationId={id} />
         </div>
       </section>
       <Details c={c} detail={detail} />
