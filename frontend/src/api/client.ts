@@ -14,6 +14,8 @@ const EMBEDDED = [
   "ResponseTemplateConnection", "ResponseTemplateEdge", "TemplateContent", "TemplateButton", "TemplateVariant", "TemplatePrompt",
   "TemplateVersion", "TemplateDiff", "RenderedTemplate", "ExperimentArm", "ExperimentRate", "ExperimentComparison",
   "WhatsappTemplate", "WhatsappTemplateParameter", "WhatsappTemplateSync", "PromotedVariant",
+  // settings: integrations (src/api/ops/integrations.ts)
+  "PytakeModule", "AuditEntryConnection", "AuditEntryEdge", "WebhookAttempt", "CreatedApiKey", "WebhookEndpointWithSecret",
 ];
 
 export function graphcache() {

@@ -24,7 +24,9 @@ export function liveClient(session: Session, onState: (state: LinkState) => void
     on: {
       connecting: () => onState("connecting"),
       connected: () => onState("online"),
-      closed: () => onState("offline"),
+      // 1000 is the client's own lazy close when no screen subscribes (settings, templates): the
+      // link is fine, just idle. Anything else (1006 dropped, 1012 restart, 44xx) is offline.
+      closed: (event) => onState((event as { code?: number } | undefined)?.code === 1000 ? "online" : "offline"),
     },
   });
 }
