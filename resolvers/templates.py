@@ -24,7 +24,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from connectors.base import Button, Platform
 from connectors.registry import get_connector
 from core.auth import Actor
-from core.sql import fetch, in_transaction
+from core.sql import fetch, fetchrow, in_transaction
 from resolvers import audit
 from resolvers.auth import require_supervisor, require_user
 from resolvers.errors import BadInput, Conflict, NotFound
@@ -410,7 +410,14 @@ async def _get_row(template_id: int, actor: Actor) -> dict[str, Any]:
 
 
 async def get_template(actor: Actor | None, template_id: int) -> dict[str, Any]:
-    return template_view(await _get_row(template_id, require_user(actor)))
+    user = require_user(actor)
+    row = await _get_row(template_id, user)
+    uses = await fetchrow(
+        "SELECT uses FROM response_template_usage WHERE template_id = $1 AND user_id = $2",
+        template_id,
+        user.user_id,
+    )
+    return template_view(row) | {"my_uses": uses["uses"] if uses else 0}
 
 
 async def get_version(actor: Actor | None, template_id: int, version: int | None = None) -> dict[str, Any]:

@@ -412,9 +412,13 @@ async def test_a_templated_reply_reaches_whatsapp_and_sms_in_each_platforms_vari
     template = await ResponseTemplate.get(name=saved["name"])
     assert template.usage_count == 2  # the retry was not counted
     mine = await gql(
-        server, "query($id: ID!) { template(id: $id) { usageCount } }", {"id": saved["id"]}, token
+        server,
+        "query($id: ID!) { template(id: $id) { usageCount myUsageCount } }",
+        {"id": saved["id"]},
+        token,
     )
     assert mine["data"]["template"]["usageCount"] == 2
+    assert mine["data"]["template"]["myUsageCount"] == 2  # both sends were this agent's
 
     # Over SMS's limit: refused before anything is queued, nothing sent.
     stored_before = await Message.filter(conversation_id=conversation.id).count()
