@@ -54,6 +54,13 @@ export type ButtonInput = {
   url?: string | null | undefined;
 };
 
+/** A channel's connection health, from its last webhook and last error. */
+export type ChannelHealth =
+  | 'DISABLED'
+  | 'ERROR'
+  | 'OK'
+  | 'WAITING';
+
 export type ConversationEventType =
   | 'ACTIVITY_ADDED'
   | 'MESSAGE_CREATED'
@@ -85,6 +92,15 @@ export type ConversationStatus =
   | 'PENDING'
   | 'RESOLVED'
   | 'SNOOZED';
+
+export type CreateChannelInput = {
+  /** Public settings, e.g. {phone_number_id, api_base, api_version}. */
+  config: Record<string, unknown>;
+  name: string;
+  platform: Platform;
+  /** Write-only, encrypted at rest, e.g. {app_secret, access_token, verify_token}. */
+  secrets: Record<string, unknown>;
+};
 
 export type ExperimentArmInput = {
   /** Null: the template's current body. */
@@ -270,6 +286,15 @@ export type TemplateVariantInput = {
   subject?: string | null | undefined;
 };
 
+export type UpdateChannelInput = {
+  config?: Record<string, unknown> | null | undefined;
+  enabled?: boolean | null | undefined;
+  id: string;
+  name?: string | null | undefined;
+  /** Only the keys given are replaced. */
+  secrets?: Record<string, unknown> | null | undefined;
+};
+
 export type UpdateUserInput = {
   role?: Role | null | undefined;
   /** See every conversation, not only their teams' and their own. */
@@ -350,6 +375,11 @@ export type AdminAuditLogQueryVariables = Exact<{
 
 export type AdminAuditLogQuery = { __typename: 'Query', auditLog: { __typename: 'AuditEntryConnection', edges: Array<{ __typename: 'AuditEntryEdge', cursor: string, node: { __typename: 'AuditEntry', id: string, action: string, targetType: string, targetId: string | null, details: Record<string, unknown>, ip: string | null, createdAt: string, actorId: string | null, apiKeyId: string | null, actor: { __typename: 'User', id: string, name: string } | null } }>, pageInfo: { __typename: 'PageInfo', hasNextPage: boolean, endCursor: string | null } } };
 
+export type AdminChannelsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type AdminChannelsQuery = { __typename: 'Query', channels: Array<{ __typename: 'Channel', id: string, platform: Platform, name: string, enabled: boolean, webhookUrl: string, config: Record<string, unknown>, secretsSet: Array<string>, lastWebhookAt: string | null, lastError: string | null, lastErrorAt: string | null, health: ChannelHealth, createdAt: string }>, retentionPolicies: Array<{ __typename: 'RetentionPolicy', channelId: string, messageBodyDays: number | null }> };
+
 export type AdminConfigureModuleMutationVariables = Exact<{
   name: string;
   config: Record<string, unknown>;
@@ -365,6 +395,13 @@ export type AdminCreateApiKeyMutationVariables = Exact<{
 
 
 export type AdminCreateApiKeyMutation = { __typename: 'Mutation', createApiKey: { __typename: 'CreatedApiKey', token: string, key: { __typename: 'ApiKey', id: string, name: string, prefix: string, scopes: Array<ApiKeyScope>, createdById: string, createdAt: string, revokedAt: string | null, lastUsedAt: string | null, lastUsedIp: string | null } } };
+
+export type AdminCreateChannelMutationVariables = Exact<{
+  input: CreateChannelInput;
+}>;
+
+
+export type AdminCreateChannelMutation = { __typename: 'Mutation', createChannel: { __typename: 'Channel', id: string, platform: Platform, name: string, enabled: boolean, webhookUrl: string, config: Record<string, unknown>, secretsSet: Array<string>, lastWebhookAt: string | null, lastError: string | null, lastErrorAt: string | null, health: ChannelHealth, createdAt: string } };
 
 export type AdminDeleteAlertRuleMutationVariables = Exact<{
   id: string;
@@ -424,6 +461,13 @@ export type AdminRotateWebhookEndpointSecretMutationVariables = Exact<{
 
 export type AdminRotateWebhookEndpointSecretMutation = { __typename: 'Mutation', rotateWebhookEndpointSecret: { __typename: 'WebhookEndpointWithSecret', secret: string | null, endpoint: { __typename: 'WebhookEndpoint', id: string, url: string, description: string, events: Array<string>, channelIds: Array<string>, platforms: Array<Platform>, enabled: boolean, allowPrivateNetwork: boolean, disabledReason: string | null, disabledAt: string | null, failingSince: string | null, previousSecretValidUntil: string | null, createdAt: string } } };
 
+export type AdminRotateWebhookSecretMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type AdminRotateWebhookSecretMutation = { __typename: 'Mutation', rotateWebhookSecret: { __typename: 'RotatedSecrets', secrets: Record<string, unknown>, channel: { __typename: 'Channel', id: string, platform: Platform, name: string, enabled: boolean, webhookUrl: string, config: Record<string, unknown>, secretsSet: Array<string>, lastWebhookAt: string | null, lastError: string | null, lastErrorAt: string | null, health: ChannelHealth, createdAt: string } } };
+
 export type AdminSaveAlertRuleMutationVariables = Exact<{
   input: SaveAlertRuleInput;
 }>;
@@ -438,6 +482,21 @@ export type AdminSaveWebhookEndpointMutationVariables = Exact<{
 
 
 export type AdminSaveWebhookEndpointMutation = { __typename: 'Mutation', saveWebhookEndpoint: { __typename: 'WebhookEndpointWithSecret', secret: string | null, endpoint: { __typename: 'WebhookEndpoint', id: string, url: string, description: string, events: Array<string>, channelIds: Array<string>, platforms: Array<Platform>, enabled: boolean, allowPrivateNetwork: boolean, disabledReason: string | null, disabledAt: string | null, failingSince: string | null, previousSecretValidUntil: string | null, createdAt: string } } };
+
+export type AdminSetChannelRetentionMutationVariables = Exact<{
+  id: string;
+  days?: number | null | undefined;
+}>;
+
+
+export type AdminSetChannelRetentionMutation = { __typename: 'Mutation', setChannelRetention: { __typename: 'RetentionPolicy', channelId: string, messageBodyDays: number | null } };
+
+export type AdminUpdateChannelMutationVariables = Exact<{
+  input: UpdateChannelInput;
+}>;
+
+
+export type AdminUpdateChannelMutation = { __typename: 'Mutation', updateChannel: { __typename: 'Channel', id: string, platform: Platform, name: string, enabled: boolean, webhookUrl: string, config: Record<string, unknown>, secretsSet: Array<string>, lastWebhookAt: string | null, lastError: string | null, lastErrorAt: string | null, health: ChannelHealth, createdAt: string } };
 
 export type AdminWebhookDeliveriesQueryVariables = Exact<{
   endpointId: string;

@@ -2,7 +2,7 @@
 // open it. App.tsx makes the routes (each screen its own lazily loaded chunk) and AppShell the
 // navigation from this list; a screen a role may not open is neither linked nor routed (the
 // server refuses its data anyway: schema/permissions.py).
-import { BellRing, FileText, Inbox, KeyRound, Puzzle, ScrollText, Settings, Users, UsersRound, Webhook, type LucideIcon } from "lucide-react";
+import { BellRing, FileText, Inbox, KeyRound, Puzzle, Radio, ScrollText, Settings, Users, UsersRound, Webhook, type LucideIcon } from "lucide-react";
 import type { ComponentType } from "react";
 
 export type Role = "ADMIN" | "SUPERVISOR" | "AGENT";
@@ -35,6 +35,7 @@ export const SCREENS: Screen[] = [
   // Admin sections (each: path "admin/<name>/*", no nav, admin: { section, description } i18n keys).
   { path: "admin/users/*", label: "people.users.nav", icon: Users, roles: ADMINS, load: () => import("./admin-people/UsersPage"), admin: { section: "people", description: "people.users.description" } },
   { path: "admin/teams/*", label: "people.teams.nav", icon: UsersRound, roles: LEADS, load: () => import("./admin-people/TeamsPage"), admin: { section: "people", description: "people.teams.description" } },
+  { path: "admin/channels/*", label: "admin-channels.nav", icon: Radio, roles: ADMINS, load: () => import("./admin-channels"), admin: { section: "channels", description: "admin-channels.description" } },
   { path: "admin/api-keys/*", label: "integrations.nav.apiKeys", icon: KeyRound, roles: ADMINS, load: () => import("./integrations/api-keys/ApiKeysPage"), admin: { section: "integrations", description: "integrations.hub.apiKeys" } },
   { path: "admin/webhooks/*", label: "integrations.nav.webhooks", icon: Webhook, roles: ADMINS, load: () => import("./integrations/webhooks/WebhooksPage"), admin: { section: "integrations", description: "integrations.hub.webhooks" } },
   { path: "admin/modules/*", label: "integrations.nav.modules", icon: Puzzle, roles: ADMINS, load: () => import("./integrations/modules/ModulesPage"), admin: { section: "integrations", description: "integrations.hub.modules" } },
