@@ -28,26 +28,50 @@ export function ChannelFields({ spec, form, mode, secretsSet = [] }: { spec: Pla
   const secrets = fields.filter((f) => f.in === "secrets");
   const advanced = fields.filter((f) => f.advanced);
   const one = (f: FieldSpec) => <OneField key={f.key} spec={spec} field={f} form={form} mode={mode} isSet={secretsSet.includes(f.key)} />;
+  // Telegram, LINE, Viber…: when no setting is required, the secret the platform gave comes first.
+  const secretsFirst = !config.some((f) => f.required);
+  const secretsBlock = secrets.length > 0 && (
+    <fieldset className="rounded-lg border border-border bg-muted/30 p-4">
+      <legend className="sr-only">{`${t("admin-channels.form.secrets")}: ${t("admin-channels.form.secretsHelp")}`}</legend>
+      <p className="mb-4 flex items-center gap-1.5 text-xs text-muted-foreground" aria-hidden>
+        <Lock className="size-3.5" />
+        <span className="font-semibold uppercase tracking-wide">{t("admin-channels.form.secrets")}</span>
+        <span>· {t("admin-channels.form.secretsHelp")}</span>
+      </p>
+      <div className="grid grid-cols-1 gap-4 md:grid-cols-2">{secrets.map(one)}</div>
+    </fieldset>
+  );
+  const groups = [...new Set(fields.filter((f) => f.group).map((f) => f.group!))];
+  const nameField = (
+    <Field label={t("admin-channels.form.name")} hint={t("admin-channels.form.nameHelp")} error={translate(t, message(form, "name"))}>
+      <Input autoComplete="off" {...form.register("name")} />
+    </Field>
+  );
+  if (groups.length)
+    return (
+      <div className="space-y-6">
+        {nameField}
+        {groups.map((g) => (
+          <fieldset key={g} className="space-y-3 border-t border-border pt-5">
+            <legend className="float-left mb-3 w-full text-xs font-semibold uppercase tracking-wide text-muted-foreground">{t(`admin-channels.groups.${g}`)}</legend>
+            <div className="clear-both grid grid-cols-1 gap-4 md:grid-cols-2">{fields.filter((f) => f.group === g).map(one)}</div>
+          </fieldset>
+        ))}
+      </div>
+    );
   return (
     <div className="space-y-6">
-      <Field label={t("admin-channels.form.name")} hint={t("admin-channels.form.nameHelp")} error={message(form, "name")}>
+      <Field label={t("admin-channels.form.name")} hint={t("admin-channels.form.nameHelp")} error={translate(t, message(form, "name"))}>
         <Input autoComplete="off" {...form.register("name")} />
       </Field>
+      {secretsFirst ? secretsBlock : null}
       {config.length > 0 && (
-        <fieldset className="space-y-4">
+        <fieldset className="space-y-3">
           <legend className="mb-3 text-xs font-semibold uppercase tracking-wide text-muted-foreground">{t("admin-channels.form.settings")}</legend>
           <div className="grid grid-cols-1 gap-4 md:grid-cols-2">{config.map(one)}</div>
         </fieldset>
       )}
-      {secrets.length > 0 && (
-        <fieldset className="space-y-4 rounded-lg border border-border bg-muted/30 p-4">
-          <legend className="flex items-center gap-1.5 px-1 text-xs font-semibold uppercase tracking-wide text-muted-foreground">
-            <Lock className="size-3.5" aria-hidden /> {t("admin-channels.form.secrets")}
-          </legend>
-          <p className="-mt-2 text-xs text-muted-foreground">{t("admin-channels.form.secretsHelp")}</p>
-          <div className="grid grid-cols-1 gap-4 md:grid-cols-2">{secrets.map(one)}</div>
-        </fieldset>
-      )}
+      {secretsFirst ? null : secretsBlock}
       {advanced.length > 0 && (
         <details className="group rounded-lg border border-border px-4 py-3">
           <summary className="cursor-pointer text-sm font-medium text-muted-foreground hover:text-foreground">{t("admin-channels.form.advanced")}</summary>
@@ -56,6 +80,10 @@ export function ChannelFields({ spec, form, mode, secretsSet = [] }: { spec: Pla
       )}
     </div>
   );
+}
+
+function translate(t: (key: string) => string, key: string | undefined): string | undefined {
+  return key ? t(key) : undefined;
 }
 
 function message(form: Form, key: string): string | undefined {
@@ -70,6 +98,7 @@ function OneField({ spec, field: f, form, mode, isSet }: { spec: PlatformSpec; f
   const optional = !f.required && !f.generated && f.kind !== "choice";
   const label = (
     <span className="flex items-center gap-1.5">
+      {f.kind === "secret" && spec.fields.some((x) => x.group) && <Lock className="size-3.5 text-muted-foreground" aria-hidden />}
       {text(spec.platform, f.key, "label")}
       {optional && <span className="text-xs font-normal text-muted-foreground">({t("admin-channels.form.optional")})</span>}
     </span>
@@ -80,26 +109,26 @@ function OneField({ spec, field: f, form, mode, isSet }: { spec: PlatformSpec; f
   if (f.kind === "secret") return <SecretField spec={spec} field={f} form={form} label={label} hint={hint} error={translated} isSet={isSet && mode === "edit"} />;
   if (f.kind === "choice")
     return (
-      <Field label={label} hint={hint} error={translated}>
-        <Controller
-          control={form.control}
-          name={f.key}
-          render={({ field }) => (
-            <Select value={field.value} onValueChange={field.onChange}>
-              <SelectTrigger className="h-9 text-sm">
+      <Controller
+        control={form.control}
+        name={f.key}
+        render={({ field }) => (
+          <Select value={field.value} onValueChange={field.onChange}>
+            <Field label={label} hint={hint} error={translated}>
+              <SelectTrigger className="h-9 text-sm" onBlur={field.onBlur}>
                 <SelectValue />
               </SelectTrigger>
-              <SelectContent>
-                {f.choices!.map((c) => (
-                  <SelectItem key={c} value={c} className="text-sm">
-                    {t(`admin-channels.choice.${c}`)}
-                  </SelectItem>
-                ))}
-              </SelectContent>
-            </Select>
-          )}
-        />
-      </Field>
+            </Field>
+            <SelectContent>
+              {f.choices!.map((c) => (
+                <SelectItem key={c} value={c} className="text-sm">
+                  {t(`admin-channels.choice.${c}`)}
+                </SelectItem>
+              ))}
+            </SelectContent>
+          </Select>
+        )}
+      />
     );
   return (
     <Field label={label} hint={hint} error={translated} className={f.kind === "lines" ? "md:col-span-2" : undefined}>

@@ -41,9 +41,16 @@ export function CopyField({ label, value, multiline = false, className }: { labe
         ) : (
           <input ref={box} id={id} readOnly value={value} className={cn(control, "h-9")} onFocus={(e) => e.currentTarget.select()} />
         )}
-        <Button type="button" variant={state === "copied" ? "success" : "outline"} onClick={() => void copy()} aria-label={t("admin-channels.setup.copyLabel", { what: label })} className="w-24 shrink-0">
+        <Button
+          type="button"
+          variant="outline"
+          onClick={() => void copy()}
+          data-copy-state={state}
+          className={cn("w-24 shrink-0", state === "copied" && "border-emerald-600 bg-success-soft text-success-strong hover:bg-success-soft hover:text-success-strong")}
+        >
           {state === "copied" ? <Check aria-hidden /> : <Copy aria-hidden />}
           {state === "copied" ? t("admin-channels.setup.copied") : t("admin-channels.setup.copy")}
+          <span className="sr-only"> {label}</span>
         </Button>
       </div>
       <p role="status" aria-live="polite" className={cn("text-xs", state === "failed" ? "text-destructive" : "sr-only")}>

@@ -1,7 +1,7 @@
 // Step 2 of a new channel: the form with exactly the platform's fields; on success, the channel's
 // page with its webhook URL and the tokens we made up (shown once).
 import { zodResolver } from "@hookform/resolvers/zod";
-import { ArrowLeft } from "lucide-react";
+import { ArrowLeft, ShieldCheck } from "lucide-react";
 import { useMemo } from "react";
 import { useForm } from "react-hook-form";
 import { useTranslation } from "react-i18next";
@@ -16,6 +16,7 @@ import { Card, CardBody } from "@/components/ui/card";
 import { ChannelFields } from "./ChannelFields";
 import { channelSchema, initialValues, PLATFORMS, toInput, type FormValues, type PlatformSpec } from "./platforms";
 import { ServerProblems } from "./ServerProblems";
+import { SetupSteps } from "./SetupCard";
 import type { CreatedState } from "./types";
 
 export function NewChannel({ onCreated }: { onCreated: () => void }) {
@@ -31,6 +32,7 @@ function NewChannelForm({ spec, onCreated }: { spec: PlatformSpec; onCreated: ()
   const label = platformLabel(spec.platform);
   const schema = useMemo(() => channelSchema(spec), [spec]);
   const form = useForm<FormValues>({ resolver: zodResolver(schema), defaultValues: initialValues(spec) });
+  const inbound = form.watch("inbound");
   const [result, create] = useMutation<AdminCreateChannelMutation>(ADMIN_CREATE_CHANNEL);
 
   const submit = form.handleSubmit(async (values) => {
@@ -55,29 +57,38 @@ function NewChannelForm({ spec, onCreated }: { spec: PlatformSpec; onCreated: ()
         </Button>
       }
     >
-      <form onSubmit={(e) => void submit(e)} noValidate className="mx-auto max-w-3xl">
-        <Card>
-          <div className="flex items-center gap-3 border-b border-border px-5 py-4">
-            <PlatformIcon platform={spec.platform} className="size-9 text-xs ring-0" />
-            <div>
-              <p className="font-medium">{label}</p>
-              <p className="text-sm text-muted-foreground">{t(`admin-channels.about.${spec.platform}`)}</p>
+      <div className="grid grid-cols-1 items-start gap-5 lg:grid-cols-[minmax(0,1fr)_18rem]">
+        <form onSubmit={(e) => void submit(e)} noValidate className="min-w-0">
+          <Card>
+            <div className="flex items-center gap-3 border-b border-border px-5 py-4">
+              <PlatformIcon platform={spec.platform} className="size-9 text-xs ring-0" />
+              <div>
+                <p className="font-medium">{label}</p>
+                <p className="text-sm text-muted-foreground">{t(`admin-channels.about.${spec.platform}`)}</p>
+              </div>
             </div>
-          </div>
-          <CardBody className="space-y-6 p-5">
-            <ChannelFields spec={spec} form={form} mode="create" />
-            <ServerProblems error={result.error} />
-          </CardBody>
-          <div className="flex justify-end gap-2 border-t border-border bg-muted/30 px-5 py-3">
-            <Button asChild variant="outline">
-              <Link to="/admin/channels">{t("admin-channels.form.cancel")}</Link>
-            </Button>
-            <Button type="submit" disabled={result.fetching}>
-              {result.fetching ? t("admin-channels.form.creating") : t("admin-channels.form.create")}
-            </Button>
-          </div>
-        </Card>
-      </form>
+            <CardBody className="space-y-6 p-5">
+              <ChannelFields spec={spec} form={form} mode="create" />
+              <ServerProblems error={result.error} />
+            </CardBody>
+            <div className="flex justify-end gap-2 border-t border-border bg-muted/30 px-5 py-3">
+              <Button asChild variant="outline">
+                <Link to="/admin/channels">{t("admin-channels.form.cancel")}</Link>
+              </Button>
+              <Button type="submit" disabled={result.fetching}>
+                {result.fetching ? t("admin-channels.form.creating") : t("admin-channels.form.create")}
+              </Button>
+            </div>
+          </Card>
+        </form>
+        <aside className="space-y-3 rounded-xl border border-border bg-muted/30 p-4 lg:sticky lg:top-0">
+          <h2 className="text-sm font-semibold">{t("admin-channels.form.next")}</h2>
+          <SetupSteps steps={t(`admin-channels.steps.${spec.platform === "EMAIL" ? `EMAIL_${inbound || "mailgun"}` : spec.platform}`, { returnObjects: true }) as string[]} />
+          <p className="flex items-start gap-2 border-t border-border pt-3 text-xs text-muted-foreground">
+            <ShieldCheck className="mt-0.5 size-3.5 shrink-0" aria-hidden /> {t("admin-channels.form.secretsHelp")}
+          </p>
+        </aside>
+      </div>
     </AdminFrame>
   );
 }

@@ -80,18 +80,24 @@ export function SetupCard({ channel, generated, justCreated }: { channel: AdminC
             </div>
           )
         )}
-        <ol className="space-y-2.5">
-          {steps.map((step, i) => (
-            <li key={step} className="flex gap-3 text-sm">
-              <span className="flex size-6 shrink-0 items-center justify-center rounded-full bg-primary/10 text-xs font-semibold text-primary" aria-hidden>
-                {i + 1}
-              </span>
-              <span className="pt-0.5">{step}</span>
-            </li>
-          ))}
-        </ol>
+        <SetupSteps steps={steps} />
         <ShownOnce channel={channel} secrets={generated} />
       </CardBody>
     </Card>
+  );
+}
+
+export function SetupSteps({ steps }: { steps: string[] }) {
+  return (
+    <ol className="space-y-2.5">
+      {steps.map((step, i) => (
+        <li key={step} className="flex gap-3 text-sm">
+          <span className="flex size-6 shrink-0 items-center justify-center rounded-full bg-primary/10 text-xs font-semibold text-primary" aria-hidden>
+            {i + 1}
+          </span>
+          <span className="pt-0.5">{step}</span>
+        </li>
+      ))}
+    </ol>
   );
 }

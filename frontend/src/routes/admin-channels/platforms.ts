@@ -25,6 +25,8 @@ export interface FieldSpec {
   /** The key is read with a default (config.get(key, DEFAULT)): never sent as null. */
   hasDefault?: boolean;
   check?: (value: string) => string | null;
+  /** Platforms with many settings (e-mail) show them in groups, secrets beside their settings. */
+  group?: string;
 }
 
 export type FormValues = Record<string, string>;
@@ -187,22 +189,22 @@ export const PLATFORMS: PlatformSpec[] = [
     webhook: "paste",
     rotates: ["inbound_key"],
     fields: [
-      { key: "address", in: "config", kind: "text", required: true, placeholder: "support@example.com", check: matches(ADDRESS, "email") },
-      { key: "display_name", in: "config", kind: "text", placeholder: "Acme Support" },
+      { group: "sender", key: "address", in: "config", kind: "text", required: true, placeholder: "support@example.com", check: matches(ADDRESS, "email") },
+      { group: "sender", key: "display_name", in: "config", kind: "text", placeholder: "Acme Support" },
       // Not a key of its own: picks `provider` (mailgun, sendgrid) or a mailbox to poll (imap_*).
-      { key: "inbound", in: "config", kind: "choice", choices: ["mailgun", "sendgrid", "imap"] },
-      { key: "mailgun_signing_key", in: "secrets", kind: "secret", required: true, when: byInbound("mailgun") },
-      { key: "inbound_key", in: "secrets", kind: "secret", generated: true, when: byInbound("sendgrid") },
-      { key: "imap_host", in: "config", kind: "text", required: true, placeholder: "imap.example.com", when: byInbound("imap"), check: matches(HOST, "host") },
-      { key: "imap_port", in: "config", kind: "port", placeholder: "993", when: byInbound("imap"), check: port },
-      { key: "imap_username", in: "config", kind: "text", required: true, when: byInbound("imap") },
-      { key: "imap_password", in: "secrets", kind: "secret", required: true, when: byInbound("imap") },
-      { key: "smtp_host", in: "config", kind: "text", required: true, placeholder: "smtp.example.com", check: matches(HOST, "host") },
-      { key: "smtp_port", in: "config", kind: "port", placeholder: "587", check: port },
+      { group: "receiving", key: "inbound", in: "config", kind: "choice", choices: ["mailgun", "sendgrid", "imap"] },
+      { group: "receiving", key: "mailgun_signing_key", in: "secrets", kind: "secret", required: true, when: byInbound("mailgun") },
+      { group: "receiving", key: "inbound_key", in: "secrets", kind: "secret", generated: true, when: byInbound("sendgrid") },
+      { group: "receiving", key: "imap_host", in: "config", kind: "text", required: true, placeholder: "imap.example.com", when: byInbound("imap"), check: matches(HOST, "host") },
+      { group: "receiving", key: "imap_port", in: "config", kind: "port", placeholder: "993", when: byInbound("imap"), check: port },
+      { group: "receiving", key: "imap_username", in: "config", kind: "text", required: true, when: byInbound("imap") },
+      { group: "receiving", key: "imap_password", in: "secrets", kind: "secret", required: true, when: byInbound("imap") },
+      { group: "sending", key: "smtp_host", in: "config", kind: "text", required: true, placeholder: "smtp.example.com", check: matches(HOST, "host") },
+      { group: "sending", key: "smtp_port", in: "config", kind: "port", placeholder: "587", check: port },
       // Not a key of its own either: smtp_starttls / smtp_ssl.
-      { key: "smtp_security", in: "config", kind: "choice", choices: ["starttls", "ssl", "none"] },
-      { key: "smtp_username", in: "config", kind: "text" },
-      { key: "smtp_password", in: "secrets", kind: "secret" },
+      { group: "sending", key: "smtp_security", in: "config", kind: "choice", choices: ["starttls", "ssl", "none"] },
+      { group: "sending", key: "smtp_username", in: "config", kind: "text" },
+      { group: "sending", key: "smtp_password", in: "secrets", kind: "secret" },
     ],
     across: (v, set) => (v.smtp_username && !v.smtp_password && !set.includes("smtp_password") ? [["smtp_password", "smtpPassword"]] : []),
   },

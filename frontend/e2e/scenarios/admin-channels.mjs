@@ -1,0 +1,130 @@
+// Admin → Channels: an admin creates a Telegram channel through the guided form and copies its
+// webhook URL; the clipboard holds exactly the URL the API reports for that channel. A fake Bot
+// API (the channel's advanced "API base URL") answers setWebhook, so we also see PyTake register
+// that URL with a secret token, and register it again, with a new token, on rotation.
+import { createServer } from "node:http";
+import { randomUUID } from "node:crypto";
+import { gql, operation } from "../backend.mjs";
+import { axe, expectTrue, signIn } from "../scenarios.mjs";
+
+async function fakeTelegram() {
+  const calls = [];
+  const server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (d) => (body += d));
+    req.on("end", () => {
+      const method = req.url.split("/").pop();
+      calls.push({ method, body: body ? JSON.parse(body) : {} });
+      res.writeHead(200, { "Content-Type": "application/json" });
+      res.end(JSON.stringify({ ok: true, result: method === "getMe" ? { id: 1, is_bot: true, username: "acme_e2e_bot" } : true }));
+    });
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  return { base: `http://127.0.0.1:${server.address().port}`, calls, close: () => new Promise((r) => server.close(r)) };
+}
+
+export const scenarios = [
+  {
+    name: "admin channels: an admin creates a Telegram channel and copies its webhook URL",
+    async run({ page, context, backend, shots, axeSource }) {
+      const telegram = await fakeTelegram();
+      try {
+        await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: backend.base });
+        const email = Object.keys(backend.credentials).find((e) => e.startsWith("admin"));
+        const password = backend.credentials[email];
+        await signIn(page, backend.base, email, password);
+
+        // Settings → Channels (the admin hub lists the section).
+        await page.goto(`${backend.base}/admin`);
+        await page.getByRole("link", { name: /Channels/ }).first().click();
+        await page.waitForURL(/\/admin\/channels$/);
+        await page.getByRole("heading", { name: "Channels" }).waitFor();
+        await page.locator("[data-channel]").first().waitFor(); // the demo's WhatsApp channel
+        await axe(page, axeSource, "channels list");
+
+        // Guided creation: pick Telegram, get exactly its fields.
+        await page.getByRole("link", { name: "Connect a channel" }).click();
+        await page.getByRole("heading", { name: "Connect a channel" }).waitFor();
+        await page.screenshot({ path: `${shots}/admin-channels-pick.png` });
+        await axe(page, axeSource, "channels: pick a platform");
+        await page.locator('[data-platform="TELEGRAM"]').click();
+        await page.getByRole("heading", { name: "Connect Telegram" }).waitFor();
+        expectTrue((await page.getByLabel(/Phone number ID/).count()) === 0, "a WhatsApp field on the Telegram form");
+
+        // The form's own checks (the connector's rules) before the server's.
+        await page.getByRole("button", { name: "Create channel" }).click();
+        await page.getByText("Required.").first().waitFor();
+        const tokenBox = page.getByLabel("Bot token", { exact: true });
+        await tokenBox.fill("not-a-token");
+        await page.getByRole("button", { name: "Create channel" }).click();
+        await page.getByText("Does not look like a @BotFather token").waitFor();
+
+        const name = `Telegram e2e ${randomUUID().slice(0, 8)}`;
+        const token = `123456789:AAH${randomUUID().replace(/-/g, "")}`;
+        await page.getByLabel("Channel name").fill(name);
+        await tokenBox.fill(token);
+        await page.getByLabel(/Bot username/).fill("@acme_e2e_bot");
+        await page.locator("main").evaluate((m) => m.scrollTo(0, 0));
+        await page.screenshot({ path: `${shots}/admin-channels-form.png` });
+        await page.getByText("Advanced").click();
+        await page.getByLabel(/API base URL/).fill(telegram.base);
+        await axe(page, axeSource, "channels: Telegram form");
+        await page.getByRole("button", { name: "Create channel" }).click();
+
+        // The channel's page: the webhook URL to copy, and the steps.
+        await page.waitForURL(/\/admin\/channels\/(?!new)[^/]+$/);
+        await page.getByText(`${name} is connected.`).waitFor();
+        await page.getByRole("button", { name: "Copy Webhook URL" }).click();
+        await page.getByRole("button", { name: "Copied Webhook URL" }).waitFor();
+        await axe(page, axeSource, "channel page, just copied");
+        const copied = await page.evaluate(() => navigator.clipboard.readText());
+
+        const login = await gql(backend.base, operation("LOGIN"), { email, password });
+        const list = await gql(backend.base, operation("ADMIN_CHANNELS"), {}, login.data.login.accessToken);
+        const channel = list.data.channels.find((c) => c.name === name);
+        expectTrue(channel && channel.platform === "TELEGRAM", `the API does not list ${name}: ${JSON.stringify(list).slice(0, 300)}`);
+        expectTrue(copied === channel.webhookUrl, `clipboard ${JSON.stringify(copied)} is not the API's webhookUrl ${channel.webhookUrl}`);
+        expectTrue(page.url().endsWith(`/admin/channels/${encodeURIComponent(channel.id)}`), `on ${page.url()}, not the channel's page`);
+        expectTrue(JSON.stringify(channel.secretsSet) === JSON.stringify(["bot_token", "secret_token"]), `secrets set: ${channel.secretsSet}`);
+
+        // PyTake handed Telegram that very URL with a secret token (setWebhook).
+        const registered = telegram.calls.filter((c) => c.method === "setWebhook");
+        expectTrue(registered.length === 1 && registered[0].body.url === channel.webhookUrl && registered[0].body.secret_token, `setWebhook calls: ${JSON.stringify(telegram.calls)}`);
+
+        // Secrets are write-only: the token is nowhere on the page, only "Set".
+        await page.locator('[data-secret-set="bot_token"]').waitFor();
+        expectTrue(!(await page.content()).includes(token.split(":")[1]), "the bot token is shown on the page");
+        await page.screenshot({ path: `${shots}/admin-channels.png`, fullPage: false });
+        await axe(page, axeSource, "channel page");
+
+        // Rotation: a new secret_token, registered again; the page says when the old one stopped.
+        await page.getByRole("button", { name: "Rotate secret" }).click();
+        await page.getByRole("alertdialog").getByRole("button", { name: "Rotate" }).click();
+        await page.locator("[data-rotated]").getByText(/The previous secret stopped being accepted at/).waitFor();
+        await page.locator("main").evaluate((m) => m.scrollTo(0, m.scrollHeight));
+        await page.screenshot({ path: `${shots}/admin-channels-detail-lower.png` });
+        const again = telegram.calls.filter((c) => c.method === "setWebhook");
+        expectTrue(again.length === 2 && again[1].body.secret_token && again[1].body.secret_token !== again[0].body.secret_token, "rotation did not register a new secret_token");
+
+        // Back on the list: the new channel, waiting for its first message.
+        await page.getByRole("link", { name: "All channels" }).click();
+        const row = page.locator(`[data-channel="${channel.id}"]`);
+        await row.locator('[data-health="WAITING"]').waitFor();
+        await page.screenshot({ path: `${shots}/admin-channels-list.png` });
+
+        // Another platform's form has its own fields: e-mail read from a mailbox asks for IMAP's.
+        await page.goto(`${backend.base}/admin/channels/new/email`);
+        await page.getByRole("heading", { name: "Connect E-mail" }).waitFor();
+        expectTrue((await page.getByLabel(/IMAP server/).count()) === 0, "IMAP fields before choosing a mailbox");
+        await page.getByRole("combobox", { name: "How e-mail arrives" }).click();
+        await page.getByRole("option", { name: "Poll a mailbox (IMAP)" }).click();
+        await page.getByLabel(/IMAP server/).waitFor();
+        expectTrue((await page.getByLabel(/Mailgun webhook signing key/).count()) === 0, "Mailgun's key on a mailbox form");
+        await page.screenshot({ path: `${shots}/admin-channels-email.png` });
+        await axe(page, axeSource, "channels: e-mail form");
+      } finally {
+        await telegram.close();
+      }
+    },
+  },
+];
