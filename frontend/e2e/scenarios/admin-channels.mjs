@@ -106,11 +106,37 @@ export const scenarios = [
         const again = telegram.calls.filter((c) => c.method === "setWebhook");
         expectTrue(again.length === 2 && again[1].body.secret_token && again[1].body.secret_token !== again[0].body.secret_token, "rotation did not register a new secret_token");
 
-        // Back on the list: the new channel, waiting for its first message.
+        // Retention: message bodies removed after 30 days.
+        await page.getByLabel("Remove after").check();
+        await page.getByLabel("Days to keep message bodies").fill("0");
+        await page.getByRole("button", { name: "Save retention" }).click();
+        await page.getByText("A whole number of days from 1 to 36500.").waitFor();
+        await page.getByLabel("Days to keep message bodies").fill("30");
+        await page.getByRole("button", { name: "Save retention" }).click();
+        await page.locator('[data-retention="30"]').waitFor();
+
+        // Disable, after a confirmation.
+        await page.getByRole("button", { name: "Disable channel" }).click();
+        await page.getByRole("alertdialog").getByRole("button", { name: "Disable" }).click();
+        await page.getByRole("button", { name: "Enable channel" }).waitFor();
+        await page.locator('header [data-health="DISABLED"]').waitFor();
+
+        // A channel whose webhook registration fails shows as failing, with the reason.
+        const token2 = login.data.login.accessToken;
+        const broken = await gql(backend.base, operation("ADMIN_CREATE_CHANNEL"), {
+          input: { platform: "TELEGRAM", name: `Telegram broken ${randomUUID().slice(0, 8)}`, config: { api_base: "http://127.0.0.1:9" }, secrets: { bot_token: "42:AAAAAAAAAAAAAAAAAAAA" } },
+        }, token2);
+        expectTrue(broken.data?.createChannel?.id, `could not create the failing channel: ${JSON.stringify(broken)}`);
+
+        // Back on the list: the new channel disabled, the broken one failing since just now.
         await page.getByRole("link", { name: "All channels" }).click();
-        const row = page.locator(`[data-channel="${channel.id}"]`);
-        await row.locator('[data-health="WAITING"]').waitFor();
+        await page.locator(`[data-channel="${channel.id}"] [data-health="DISABLED"]`).waitFor();
+        const brokenRow = page.locator(`[data-channel="${broken.data.createChannel.id}"]`);
+        await brokenRow.locator('[data-health="ERROR"]').waitFor();
+        await brokenRow.getByText(/Failing since/).waitFor();
+        await brokenRow.getByText(/webhook registration failed/).waitFor();
         await page.screenshot({ path: `${shots}/admin-channels-list.png` });
+        await axe(page, axeSource, "channels list with a failing channel");
 
         // Another platform's form has its own fields: e-mail read from a mailbox asks for IMAP's.
         await page.goto(`${backend.base}/admin/channels/new/email`);

@@ -1,6 +1,7 @@
 // Every channel of every platform: health (healthy / waiting / failing since), last webhook, last
 // error, and an enabled switch; a count per health on top.
 import { Plus, Radio } from "lucide-react";
+import { useEffect } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useNavigate } from "react-router";
 import { AdminFrame } from "@/components/AdminFrame";
@@ -11,7 +12,7 @@ import { Table, TBody, Td, Th, THead, Tr } from "@/components/ui/table";
 import { useNow } from "@/hooks/useNow";
 import { cn } from "@/lib/utils";
 import { EnabledSwitch } from "./EnabledSwitch";
-import { ago, fullTime } from "./format";
+import { ago, fullTime, since } from "./format";
 import { HealthBadge } from "./HealthBadge";
 import type { AdminChannel } from "./types";
 
@@ -51,11 +52,19 @@ function Summary({ channels }: { channels: AdminChannel[] }) {
   );
 }
 
-export function ChannelList({ channels }: { channels: AdminChannel[] }) {
+/** How often the list asks again while shown: health follows webhooks and errors. */
+const REFRESH_MS = 30_000;
+
+export function ChannelList({ channels, reload }: { channels: AdminChannel[]; reload: () => void }) {
   const { t, i18n } = useTranslation();
   const now = useNow(30_000);
   const navigate = useNavigate();
   const lng = i18n.language;
+  useEffect(() => {
+    reload(); // fresh on every visit: other admins' channels, health changed meanwhile
+    const timer = setInterval(reload, REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [reload]);
   return (
     <AdminFrame title={t("admin-channels.title")} description={t("admin-channels.subtitle")} actions={channels.length > 0 && <ConnectButton />}>
       {channels.length === 0 ? (
@@ -91,7 +100,7 @@ export function ChannelList({ channels }: { channels: AdminChannel[] }) {
                     <HealthBadge health={c.health} />
                     {c.health === "ERROR" && c.lastErrorAt && (
                       <p className="mt-1 text-xs text-red-700" title={fullTime(c.lastErrorAt, lng)}>
-                        {t("admin-channels.health.failingSince", { when: ago(c.lastErrorAt, now, lng) })}
+                        {t("admin-channels.health.failingSince", { when: since(c.lastErrorAt, now, lng) })}
                       </p>
                     )}
                   </Td>

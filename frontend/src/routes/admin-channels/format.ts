@@ -13,3 +13,10 @@ export function ago(iso: string | null | undefined, now: number, lng: string): s
 export function fullTime(iso: string | null | undefined, lng: string): string {
   return iso ? new Date(iso).toLocaleString(lng, { dateStyle: "medium", timeStyle: "medium" }) : "";
 }
+
+/** A moment something started: its time today ("21:42"), else day and time ("3 Dec, 21:42"). */
+export function since(iso: string, now: number, lng: string): string {
+  const at = new Date(iso);
+  const today = new Date(now).toDateString() === at.toDateString();
+  return at.toLocaleString(lng, today ? { hour: "2-digit", minute: "2-digit" } : { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+}

@@ -42,7 +42,7 @@ export default function ChannelsScreen() {
   }
   return (
     <Routes>
-      <Route index element={<ChannelList channels={data.channels} />} />
+      <Route index element={<ChannelList channels={data.channels} reload={reload} />} />
       <Route path="new" element={<PlatformPicker />} />
       <Route path="new/:platform" element={<NewChannel onCreated={reload} />} />
       <Route path=":id" element={<ChannelDetail channels={data.channels} retention={data.retentionPolicies} onChanged={reload} />} />
