@@ -577,7 +577,7 @@ export const ptBR: typeof en = {
     TELEGRAM: [
       "O PyTake já informou esta URL e um token secreto ao Telegram (setWebhook).",
       "Mande uma mensagem ao seu bot no Telegram: a saúde passa para Saudável quando ela chegar.",
-      "Se a saúde indicar falha, confira o token do bot e gire o segredo do webhook para registrar de novo.",
+      "Se a saúde indicar falha, confira o token do bot e rotacione o segredo do webhook para registrar de novo.",
     ],
     DISCORD: [
       "No Developer Portal → General Information, cole a URL do webhook como Interactions Endpoint URL e salve.",
@@ -606,7 +606,7 @@ export const ptBR: typeof en = {
     ],
     EMAIL_sendgrid: [
       "No SendGrid, abra Settings → Inbound Parse → Add Host & URL.",
-      "Cole a URL do Inbound Parse (ela leva a chave; gire o segredo abaixo para obter uma nova).",
+      "Cole a URL do Inbound Parse (ela leva a chave; rotacione o segredo abaixo para obter uma nova).",
       "Aponte o registro MX do seu domínio de recebimento para mx.sendgrid.net.",
     ],
     EMAIL_imap: [
@@ -640,12 +640,12 @@ export const ptBR: typeof en = {
     settingsHelp: "As alterações valem para os webhooks em poucos segundos.",
     secret: "Segredo do webhook",
     secretHelp: "O token que o PyTake entrega ao {{platform}}: {{names}}.",
-    rotate: "Girar segredo",
-    rotating: "Girando…",
-    rotateTitle: "Girar o segredo do webhook?",
-    rotateConfirm: "Girar",
+    rotate: "Rotacionar segredo",
+    rotating: "Rotacionando…",
+    rotateTitle: "Rotacionar o segredo do webhook?",
+    rotateConfirm: "Rotacionar",
     rotateWarning: "O segredo atual deixa de ser aceito em até 5 segundos e um novo é criado.",
-    rotated: "Girado às {{when}}",
+    rotated: "Rotacionado às {{when}}",
     previousWindow: "O segredo anterior deixou de ser aceito às {{when}} (as alterações chegam aos webhooks em até 5 segundos).",
     rotateNone: "O {{platform}} emite os segredos deste canal: para trocar um, substitua-o nas configurações.",
     retention: "Retenção de mensagens",
