@@ -2,7 +2,8 @@
 // retention and availability.
 import { ArrowLeft, SearchX } from "lucide-react";
 import { useTranslation } from "react-i18next";
-import { Link, useLocation, useParams } from "react-router";
+import { useEffect, useState } from "react";
+import { Link, useLocation, useNavigate, useParams } from "react-router";
 import { AdminFrame } from "@/components/AdminFrame";
 import { platformLabel } from "@/components/PlatformIcon";
 import { Button } from "@/components/ui/button";
@@ -16,7 +17,14 @@ import type { AdminChannel, CreatedState, Retention } from "./types";
 export function ChannelDetail({ channels, retention, onChanged }: { channels: AdminChannel[]; retention: Retention[]; onChanged: () => void }) {
   const { t } = useTranslation();
   const { id = "" } = useParams();
-  const created = (useLocation().state as CreatedState | null) ?? null;
+  const location = useLocation();
+  const navigate = useNavigate();
+  // The tokens made up at creation are shown this once: kept in memory here, and dropped from the
+  // history entry at once, so a reload or going back does not show them again.
+  const [created] = useState(() => (location.state as CreatedState | null) ?? null);
+  useEffect(() => {
+    if (location.state) navigate(location.pathname, { replace: true, state: null });
+  }, [location.state, location.pathname, navigate]);
   const fromCreation = created?.channel.id === id ? created : null;
   const channel = channels.find((c) => c.id === id) ?? fromCreation?.channel;
   const back = (
@@ -47,7 +55,7 @@ export function ChannelDetail({ channels, retention, onChanged }: { channels: Ad
       <div className="grid grid-cols-1 gap-5 lg:grid-cols-[minmax(0,1fr)_20rem]">
         <div className="min-w-0 space-y-5">
           <SetupCard channel={channel} generated={fromCreation?.generated ?? {}} justCreated={!!fromCreation} />
-          <EditSettings key={channel.id} channel={channel} />
+          <EditSettings key={`${channel.id}:${channel.secretsSet.join(",")}`} channel={channel} />
         </div>
         <div className="space-y-5">
           <StatusCard channel={channel} />
