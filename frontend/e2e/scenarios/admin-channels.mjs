@@ -153,4 +153,39 @@ export const scenarios = [
       }
     },
   },
+  {
+    name: "admin channels in Portuguese: a WhatsApp channel, its verify token shown once",
+    locale: "pt-BR",
+    async run({ page, backend, shots, axeSource }) {
+      const email = Object.keys(backend.credentials).find((e) => e.startsWith("admin"));
+      await signIn(page, backend.base, email, backend.credentials[email]);
+      await page.goto(`${backend.base}/admin/channels/new`);
+      await page.getByRole("heading", { name: "Conectar um canal" }).waitFor();
+      await page.locator('[data-platform="WHATSAPP"]').click();
+      await page.getByRole("heading", { name: "Conectar WhatsApp" }).waitFor();
+      const name = `WhatsApp Vendas ${randomUUID().slice(0, 8)}`;
+      await page.getByLabel("Nome do canal").fill(name);
+      await page.getByLabel("ID do número de telefone").fill(String(Date.now()));
+      await page.getByLabel("Token de acesso").fill("EAAG-e2e-token");
+      await page.getByLabel("Chave secreta do app").fill("e2e-app-secret");
+      await page.getByRole("button", { name: "Criar canal" }).click();
+
+      // The verify token PyTake made up, shown this once: it is the one the webhook accepts.
+      const once = page.locator("[data-shown-once]");
+      await once.waitFor();
+      const token = await once.getByLabel("Token de verificação").inputValue();
+      const url = await page.getByLabel("URL do webhook").inputValue();
+      const challenge = await fetch(`${url}?hub.mode=subscribe&hub.verify_token=${encodeURIComponent(token)}&hub.challenge=4242`).then((r) => r.text());
+      expectTrue(challenge === "4242", `Meta's handshake with the shown verify token answered ${JSON.stringify(challenge)}`);
+      await page.screenshot({ path: `${shots}/admin-channels-pt-BR.png` });
+      await axe(page, axeSource, "channel page (pt-BR)");
+
+      // Shown once: a reload does not show it again; the secret reads "Definido".
+      await page.reload();
+      await page.getByRole("heading", { name }).waitFor();
+      await page.locator('[data-secret-set="verify_token"]').waitFor();
+      expectTrue((await page.locator("[data-shown-once]").count()) === 0, "the verify token is shown again after a reload");
+      expectTrue(!(await page.content()).includes(token), "the verify token is on the page after a reload");
+    },
+  },
 ];

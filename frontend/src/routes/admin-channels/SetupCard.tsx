@@ -80,8 +80,8 @@ export function SetupCard({ channel, generated, justCreated }: { channel: AdminC
             </div>
           )
         )}
-        <SetupSteps steps={steps} />
         <ShownOnce channel={channel} secrets={generated} />
+        <SetupSteps steps={steps} />
       </CardBody>
     </Card>
   );
