@@ -1,6 +1,6 @@
 // A value to paste elsewhere (the webhook URL, a token shown once) with a Copy button that says
-// whether it worked. The Clipboard API needs a secure context; where it fails, the text is selected
-// so the person can copy it by hand.
+// whether it worked. The Clipboard API needs a secure context; without it the copy command is
+// tried on the selected text, and where that fails too the text stays selected to copy by hand.
 import { Check, Copy } from "lucide-react";
 import { useEffect, useId, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
@@ -24,8 +24,16 @@ export function CopyField({ label, value, multiline = false, className }: { labe
       await navigator.clipboard.writeText(value);
       setState("copied");
     } catch {
+      // No Clipboard API (plain http on a LAN address) or refused: the copy command on the
+      // selected text, and if even that fails the text stays selected for copying by hand.
       box.current?.select();
-      setState("failed");
+      let done = false;
+      try {
+        done = document.execCommand("copy");
+      } catch {
+        done = false;
+      }
+      setState(done ? "copied" : "failed");
     }
   };
 
