@@ -16,6 +16,8 @@ const EMBEDDED = [
   "WhatsappTemplate", "WhatsappTemplateParameter", "WhatsappTemplateSync", "PromotedVariant",
   // settings: integrations (src/api/ops/integrations.ts)
   "PytakeModule", "AuditEntryConnection", "AuditEntryEdge", "WebhookAttempt", "CreatedApiKey", "WebhookEndpointWithSecret",
+  // settings: channels (src/api/ops/admin-channels.ts)
+  "RetentionPolicy", "RotatedSecrets",
 ];
 
 export function graphcache() {
