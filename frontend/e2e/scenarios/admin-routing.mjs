@@ -29,7 +29,10 @@ export const scenarios = [
       await form.getByLabel("Holiday date").fill("2026-12-25");
       await form.getByRole("button", { name: "Add holiday" }).click();
       await form.locator("[data-holiday='2026-12-25']").waitFor();
+      await page.screenshot({ path: `${shots}/admin-sla-editor-hours.png` });
+      await form.evaluate((el) => el.closest("main")?.scrollTo(0, 0));
       await page.screenshot({ path: `${shots}/admin-sla-editor.png` });
+      expectTrue(await page.evaluate(() => document.scrollingElement.scrollTop === 0), "the page itself scrolled");
       await axe(page, axeSource, "SLA policy editor");
       await form.getByRole("button", { name: "Save changes" }).click();
 

@@ -21,6 +21,7 @@ import { timeZones, type Day } from "../hours";
 import { useAdminData, useMutate } from "../useAdminData";
 import { formOf, inputOf, policySchema, TARGETS, type PolicyForm } from "./form";
 import { HolidaysEditor } from "./HolidaysEditor";
+import { PolicySummary } from "./PolicySummary";
 import type { Policy, TeamRef } from "./types";
 import { WeekEditor } from "./WeekEditor";
 
@@ -103,7 +104,8 @@ function PolicyEditor({ policy, teams }: { policy: Policy | null; teams: TeamRef
   ) as Partial<Record<Day, string>>;
 
   return (
-    <form onSubmit={(e) => void submit(e)} noValidate className="relative max-w-3xl space-y-5" aria-label={policy ? policy.name : t(`${K}.newTitle`)}>
+    <div className="flex items-start gap-6">
+    <form onSubmit={(e) => void submit(e)} noValidate className="relative min-w-0 max-w-3xl flex-1 space-y-5" aria-label={policy ? policy.name : t(`${K}.newTitle`)}>
       {failure != null && (
         <div className="rounded-lg border border-red-200 bg-red-50/50">
           <ErrorState error={failure} compact />
@@ -230,12 +232,16 @@ function PolicyEditor({ policy, teams }: { policy: Policy | null; teams: TeamRef
         <Controller control={control} name="holidays" render={({ field }) => <HolidaysEditor holidays={field.value} onChange={field.onChange} />} />
       </Section>
 
-      <div className="sticky bottom-0 flex justify-end gap-2 rounded-b-xl border-t border-border bg-background/95 py-3 backdrop-blur">
+      <div className="sticky bottom-0 flex justify-end gap-2 border-t border-border bg-background py-3">
         <Button type="button" variant="outline" onClick={() => navigate("/admin/sla")}>{t("admin-routing.common.cancel")}</Button>
         <Button type="submit" disabled={formState.isSubmitting}>
           {formState.isSubmitting ? t("admin-routing.common.saving") : t("admin-routing.common.save")}
         </Button>
       </div>
     </form>
+    <aside className="sticky top-0 hidden w-72 shrink-0 xl:block" aria-label={t(`${K}.form.summary`)}>
+      <PolicySummary values={watch()} teams={teams} editing={policy != null} />
+    </aside>
+    </div>
   );
 }

@@ -24,7 +24,7 @@ export function WeekEditor({ week, onChange, errors }: { week: Week; onChange: (
           const error = errors[day];
           return (
             <li key={day} data-day={day} className={cn("flex items-start gap-4 px-4 py-3", !open && "bg-muted/30")}>
-              <div className="flex w-40 shrink-0 items-center gap-3 pt-1.5">
+              <div className="flex w-32 shrink-0 items-center gap-3 pt-1.5">
                 <Switch
                   checked={open}
                   aria-label={`${name}: ${open ? t(`${K}.form.open`) : t(`${K}.form.closed`)}`}
