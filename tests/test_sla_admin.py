@@ -8,6 +8,7 @@ import uuid
 from datetime import timedelta
 
 from models import AuditLog, Role, SlaTimer, Team
+from resolvers import sla
 from schema.relay import decode_id, to_global_id
 from tests.helpers import error_code, eventually, gql, login, make_user, make_whatsapp_channel
 from tests.test_assignment import _agent, _arrive, _team
@@ -171,6 +172,13 @@ async def test_an_edit_retimes_running_timers_and_a_delete_hands_them_to_the_nex
     rows = await eventually(handed_over, timeout=15)
     (timer,) = [t for t in rows if t.kind == "first_response"]
     assert timer.started_at == started and timer.due_at == started + timedelta(minutes=10)
+
+    # No policy left for the team: no timer keeps running (sla.check sweeps every test's timers).
+    _ok(await gql(server, DELETE, {"id": fallback["id"]}, boss))
+    await sla.sync(conversation.id)
+    assert not await SlaTimer.filter(
+        conversation_id=conversation.id, met_at=None, breached_at=None, cancelled_at=None
+    )
 
 
 def _pk(global_id: str) -> int:
