@@ -91,6 +91,15 @@ export const scenarios = [
       await page.getByLabel("Question").waitFor();
       await page.screenshot({ path: `${shots}/admin-reporting.png` });
       await axe(page, axeSource, "reporting");
+      await page.getByRole("tab", { name: "Platform prices" }).click();
+      await page.getByRole("button", { name: "Add price" }).click();
+      await page.getByLabel("Kind 1").fill("marketing");
+      await page.getByLabel("Price 1").fill("0.0125");
+      await page.getByRole("button", { name: "Save changes" }).click();
+      await page.getByRole("status").filter({ hasText: "Prices saved" }).waitFor();
+      expectTrue((await page.getByLabel("Price 1").inputValue()) === "0.0125", "the saved price did not come back");
+      await page.screenshot({ path: `${shots}/admin-reporting-prices.png` });
+      await axe(page, axeSource, "reporting prices");
     },
   },
 ];

@@ -14,7 +14,7 @@ export function useNotice(): [string | null, (text: string) => void] {
 
 export function Notice({ text }: { text: string | null }) {
   return (
-    <div role="status" aria-live="polite" className="pointer-events-none fixed right-6 top-5 z-50">
+    <div role="status" aria-live="polite" className="pointer-events-none fixed bottom-16 right-6 z-50">
       {text && (
         <p className="flex items-center gap-2 rounded-lg border border-border bg-background px-4 py-2.5 text-sm font-medium shadow-lg">
           <CheckCircle2 className="size-4 text-success" aria-hidden />
