@@ -173,25 +173,42 @@ async def list_policies(actor: Actor | None) -> list[SlaPolicy]:
     return await SlaPolicy.all().order_by("position", "id")
 
 
+SCOPE_FIELDS = ("team_id", "priority", "platform", "position")
+_RUNNING = "met_at IS NULL AND breached_at IS NULL AND cancelled_at IS NULL"
+
+
 async def update_policy(
     actor: Actor | None, policy_id: int, now: datetime | None = None, **fields: Any
 ) -> SlaPolicy:
     """Replace a policy's settings (the same rules as create). Its running timers (neither met,
     breached nor cancelled) are re-timed at once from their own start with the new targets,
     business hours, holidays and warning; a running timer whose target the edit removed is
-    cancelled; met and breached timers keep their outcome. Who the policy applies to (team,
-    priority, platform, position) counts from the next sync of each conversation: a running timer
-    stays with the policy that started it."""
+    cancelled; met and breached timers keep their outcome. An edit of whom the policy applies to
+    (team, priority, platform, position) hands its running timers over instead, as a delete does:
+    they (and its cancelled ones) go, and their conversations are synced again, so whichever policy
+    matches now (this one included) times them from the same starts. Conversations other policies
+    time keep theirs."""
     actor = require_supervisor(actor)
     now = now or datetime.now(UTC)
     fields = await _validated(fields)
+    handed: list[int] = []
     async with in_transaction() as conn:
         policy = await SlaPolicy.filter(id=policy_id).select_for_update().first()
         if policy is None:
             raise NotFound(f"SLA policy {policy_id} does not exist", field="id")
+        scope_before = [getattr(policy, k) for k in SCOPE_FIELDS]
         for key, value in fields.items():
             setattr(policy, key, value)
         await policy.save()
+        if scope_before != [getattr(policy, k) for k in SCOPE_FIELDS]:
+            # Cancelled ones go too: like running ones they have no outcome, and a row left would
+            # keep the next policy from starting the same timer (one per conversation, kind, start).
+            rows = await conn.execute_query_dict(
+                "DELETE FROM sla_timers WHERE policy_id = $1 AND met_at IS NULL AND breached_at IS NULL "
+                "RETURNING conversation_id",
+                [policy.id],
+            )
+            handed = sorted({r["conversation_id"] for r in rows})
         retimed, cancelled, moments = await _retime(conn, policy, now)
         await audit.record(
             conn,
@@ -199,9 +216,15 @@ async def update_policy(
             "sla_policy.update",
             "SlaPolicy",
             policy.id,
-            {**_audit_details(fields), "retimed": str(retimed), "cancelled": str(cancelled)},
+            {
+                **_audit_details(fields),
+                "retimed": str(retimed),
+                "cancelled": str(cancelled),
+                "handed_over": str(len(handed)),
+            },
         )
     _forget_policy_cache()
+    await request_sync(handed)
     for moment in moments:  # the sweep would catch them too, later
         tasks.SLA_CHECK.send(delay_ms=max(0, int((moment - now).total_seconds() * 1000)) + 50)
     return policy
@@ -253,14 +276,7 @@ async def delete_policy(actor: Actor | None, policy_id: int) -> int:
         if policy is None:
             raise NotFound(f"SLA policy {policy_id} does not exist", field="id")
         running = await conn.execute_query_dict(
-            "SELECT DISTINCT conversation_id FROM sla_timers WHERE policy_id = $1 AND met_at IS NULL "
-            "AND breached_at IS NULL AND cancelled_at IS NULL",
-            [policy_id],
-        )
-        stopped = await conn.execute_query_dict(
-            "SELECT count(*) AS n FROM sla_timers WHERE policy_id = $1 AND met_at IS NULL "
-            "AND breached_at IS NULL AND cancelled_at IS NULL",
-            [policy_id],
+            f"SELECT conversation_id FROM sla_timers WHERE policy_id = $1 AND {_RUNNING}", [policy_id]
         )
         await conn.execute_query("DELETE FROM sla_timers WHERE policy_id = $1", [policy_id])
         await conn.execute_query("DELETE FROM sla_policies WHERE id = $1", [policy_id])
@@ -270,11 +286,11 @@ async def delete_policy(actor: Actor | None, policy_id: int) -> int:
             "sla_policy.delete",
             "SlaPolicy",
             policy_id,
-            {"name": policy.name, "running_timers": str(stopped[0]["n"])},
+            {"name": policy.name, "running_timers": str(len(running))},
         )
     _forget_policy_cache()
-    await request_sync([r["conversation_id"] for r in running])
-    return int(stopped[0]["n"])
+    await request_sync(sorted({r["conversation_id"] for r in running}))
+    return len(running)
 
 
 async def _policy_for(conversation: dict[str, Any]) -> dict[str, Any] | None:

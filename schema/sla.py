@@ -152,7 +152,8 @@ class SlaMutations:
     @strawberry.mutation(
         extensions=[SUPERVISORS],
         description="Supervisors: replace a policy's settings (audited). Its running timers are re-timed "
-        "from their start with the new targets and hours; one whose target was removed is cancelled.",
+        "from their start with the new targets and hours; one whose target was removed is cancelled; "
+        "a change of team/priority/platform/position hands them to whichever policy matches now.",
     )
     async def update_sla_policy(
         self, info: strawberry.Info, id: strawberry.ID, input: SlaPolicyInput

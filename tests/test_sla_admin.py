@@ -124,7 +124,7 @@ async def _timers(conversation_id: int) -> dict[str, SlaTimer]:
     return {t.kind: t for t in await SlaTimer.filter(conversation_id=conversation_id).order_by("id")}
 
 
-async def test_an_edit_retimes_running_timers_and_a_delete_hands_them_to_the_next_policy(server):
+async def test_an_edit_retimes_running_timers_and_a_scope_edit_or_a_delete_hands_them_over(server):
     agent = await _agent()
     team, channel = await _team("manual", [agent])
     boss = await login(server, await make_user(Role.SUPERVISOR))
@@ -132,6 +132,11 @@ async def test_an_edit_retimes_running_timers_and_a_delete_hands_them_to_the_nex
     fallback = _ok(
         await gql(
             server, CREATE, {"input": _input(team.id, position=FIRST + 1, firstResponseSeconds=600)}, boss
+        )
+    )["createSlaPolicy"]
+    last = _ok(
+        await gql(
+            server, CREATE, {"input": _input(team.id, position=FIRST + 2, firstResponseSeconds=1200)}, boss
         )
     )["createSlaPolicy"]
 
@@ -160,25 +165,33 @@ async def test_an_edit_retimes_running_timers_and_a_delete_hands_them_to_the_nex
         day += timedelta(days=1)
     assert retimed.due_at.date() == day and (retimed.due_at.hour, retimed.due_at.minute) == (10, 0)
 
-    # Delete: its timers go, and the next policy matching the conversation times it from the start.
-    _ok(await gql(server, DELETE, {"id": first["id"]}, boss))
-
-    async def handed_over():  # type: ignore[no-untyped-def]
-        rows = await SlaTimer.filter(conversation_id=conversation.id)
-        if rows and all(t.policy_id == int(_pk(fallback["id"])) for t in rows):
-            return rows
-        return None
-
-    rows = await eventually(handed_over, timeout=15)
+    # Who it applies to changes (urgent conversations only): its timers are handed over, and the
+    # next policy matching the conversation times it from the same starts.
+    urgent = {**in_hours, "priority": "URGENT"}
+    _ok(await gql(server, UPDATE, {"id": first["id"], "input": urgent}, boss))
+    rows = await eventually(lambda: _all_under(conversation.id, fallback["id"]), timeout=15)
     (timer,) = [t for t in rows if t.kind == "first_response"]
     assert timer.started_at == started and timer.due_at == started + timedelta(minutes=10)
+    assert {t.kind for t in rows} == {"first_response", "resolution"}
+
+    # Delete: its timers go, and the next policy matching the conversation takes it over in turn.
+    _ok(await gql(server, DELETE, {"id": fallback["id"]}, boss))
+    rows = await eventually(lambda: _all_under(conversation.id, last["id"]), timeout=15)
+    (timer,) = [t for t in rows if t.kind == "first_response"]
+    assert timer.started_at == started and timer.due_at == started + timedelta(minutes=20)
 
     # No policy left for the team: no timer keeps running (sla.check sweeps every test's timers).
-    _ok(await gql(server, DELETE, {"id": fallback["id"]}, boss))
+    for policy in (first, last):
+        _ok(await gql(server, DELETE, {"id": policy["id"]}, boss))
     await sla.sync(conversation.id)
     assert not await SlaTimer.filter(
         conversation_id=conversation.id, met_at=None, breached_at=None, cancelled_at=None
     )
+
+
+async def _all_under(conversation_id: int, policy_id: str) -> list[SlaTimer] | None:
+    rows = await SlaTimer.filter(conversation_id=conversation_id)
+    return rows if rows and all(t.policy_id == _pk(policy_id) for t in rows) else None
 
 
 def _pk(global_id: str) -> int:
