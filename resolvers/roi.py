@@ -115,6 +115,11 @@ async def save_conversion_labels(actor: Actor | None, labels: list[dict[str, Any
                 "ON CONFLICT (label) DO UPDATE SET value = $2, currency = $3",
                 list(row),
             )
+    return await list_conversion_labels(actor)
+
+
+async def list_conversion_labels(actor: Actor | None) -> list[dict[str, Any]]:
+    require_supervisor(actor)
     return await fetch("SELECT label, value, currency FROM conversion_labels ORDER BY label")
 
 

@@ -28,7 +28,7 @@ from models import SlaPolicy
 from resolvers import audit
 from resolvers.activities import record_activity
 from resolvers.auth import require_supervisor, require_user
-from resolvers.errors import BadInput
+from resolvers.errors import BadInput, NotFound
 
 SLA_STREAM = "sla"  # supervisors' live feed of warnings and breaches
 _POLICY_CACHE_SECONDS = 10.0
@@ -101,25 +101,196 @@ def validate_hours(business_hours: dict[str, Any], timezone: str) -> None:
 # ---- policies -----------------------------------------------------------------------------------
 
 
-async def create_policy(actor: Actor | None, **fields: Any) -> SlaPolicy:
-    actor = require_supervisor(actor)
-    if not (fields.get("name") or "").strip():
-        raise BadInput("a policy needs a name", field="name")
-    targets = [
-        fields.get(k) for k in ("first_response_seconds", "next_response_seconds", "resolution_seconds")
-    ]
+POLICY_FIELDS = (
+    "name",
+    "position",
+    "team_id",
+    "priority",
+    "platform",
+    "first_response_seconds",
+    "next_response_seconds",
+    "resolution_seconds",
+    "warn_before_seconds",
+    "timezone",
+    "business_hours",
+    "holidays",
+)
+TARGET_OF_KIND = {
+    "first_response": "first_response_seconds",
+    "next_response": "next_response_seconds",
+    "resolution": "resolution_seconds",
+}
+MAX_HOLIDAYS = 366
+
+
+async def _validated(fields: dict[str, Any]) -> dict[str, Any]:
+    """The rules every policy follows, on create and on edit alike."""
+    name = (fields.get("name") or "").strip()
+    if not name or len(name) > 120:
+        raise BadInput("a policy needs a name of at most 120 characters", field="name")
+    targets = [fields.get(k) for k in TARGET_OF_KIND.values()]
     if not any(targets) or any(t is not None and t <= 0 for t in targets):
         raise BadInput(
             "give at least one target, each a positive number of seconds", field="firstResponseSeconds"
         )
-    validate_hours(fields.get("business_hours") or {}, fields.get("timezone") or "UTC")
+    if not 0 <= (fields.get("warn_before_seconds") or 0) <= 30 * 86_400:
+        raise BadInput("warnBeforeSeconds is 0 to 30 days", field="warnBeforeSeconds")
+    business_hours = fields.get("business_hours") or {}
+    timezone = fields.get("timezone") or "UTC"
+    validate_hours(business_hours, timezone)
+    holidays = sorted(set(fields.get("holidays") or []))
+    if len(holidays) > MAX_HOLIDAYS:
+        raise BadInput(f"at most {MAX_HOLIDAYS} holidays", field="holidays")
+    team_id = fields.get("team_id")
+    if team_id is not None and not await fetch("SELECT 1 FROM teams WHERE id = $1", team_id):
+        raise NotFound(f"team {team_id} does not exist", field="teamId")
+    return {
+        **fields,
+        "name": name,
+        "timezone": timezone,
+        "business_hours": business_hours,
+        "holidays": holidays,
+    }
+
+
+def _audit_details(fields: dict[str, Any]) -> dict[str, str]:
+    return {k: str(v) for k, v in fields.items()}
+
+
+async def create_policy(actor: Actor | None, **fields: Any) -> SlaPolicy:
+    actor = require_supervisor(actor)
+    fields = await _validated(fields)
     async with in_transaction() as conn:
         policy = await SlaPolicy.create(**fields)
-        await audit.record(
-            conn, actor, "sla_policy.create", "SlaPolicy", policy.id, {k: str(v) for k, v in fields.items()}
-        )
+        await audit.record(conn, actor, "sla_policy.create", "SlaPolicy", policy.id, _audit_details(fields))
     _forget_policy_cache()
     return policy
+
+
+async def list_policies(actor: Actor | None) -> list[SlaPolicy]:
+    """Every policy in the order conversations are matched against them (position, then age)."""
+    require_supervisor(actor)
+    return await SlaPolicy.all().order_by("position", "id")
+
+
+SCOPE_FIELDS = ("team_id", "priority", "platform", "position")
+_RUNNING = "met_at IS NULL AND breached_at IS NULL AND cancelled_at IS NULL"
+
+
+async def update_policy(
+    actor: Actor | None, policy_id: int, now: datetime | None = None, **fields: Any
+) -> SlaPolicy:
+    """Replace a policy's settings (the same rules as create). Its running timers (neither met,
+    breached nor cancelled) are re-timed at once from their own start with the new targets,
+    business hours, holidays and warning; a running timer whose target the edit removed is
+    cancelled; met and breached timers keep their outcome. An edit of whom the policy applies to
+    (team, priority, platform, position) hands its running timers over instead, as a delete does:
+    they (and its cancelled ones) go, and their conversations are synced again, so whichever policy
+    matches now (this one included) times them from the same starts. Conversations other policies
+    time keep theirs."""
+    actor = require_supervisor(actor)
+    now = now or datetime.now(UTC)
+    fields = await _validated(fields)
+    handed: list[int] = []
+    async with in_transaction() as conn:
+        policy = await SlaPolicy.filter(id=policy_id).select_for_update().first()
+        if policy is None:
+            raise NotFound(f"SLA policy {policy_id} does not exist", field="id")
+        scope_before = [getattr(policy, k) for k in SCOPE_FIELDS]
+        for key, value in fields.items():
+            setattr(policy, key, value)
+        await policy.save()
+        if scope_before != [getattr(policy, k) for k in SCOPE_FIELDS]:
+            # Cancelled ones go too: like running ones they have no outcome, and a row left would
+            # keep the next policy from starting the same timer (one per conversation, kind, start).
+            rows = await conn.execute_query_dict(
+                "DELETE FROM sla_timers WHERE policy_id = $1 AND met_at IS NULL AND breached_at IS NULL "
+                "RETURNING conversation_id",
+                [policy.id],
+            )
+            handed = sorted({r["conversation_id"] for r in rows})
+        retimed, cancelled, moments = await _retime(conn, policy, now)
+        await audit.record(
+            conn,
+            actor,
+            "sla_policy.update",
+            "SlaPolicy",
+            policy.id,
+            {
+                **_audit_details(fields),
+                "retimed": str(retimed),
+                "cancelled": str(cancelled),
+                "handed_over": str(len(handed)),
+            },
+        )
+    _forget_policy_cache()
+    await request_sync(handed)
+    for moment in moments:  # the sweep would catch them too, later
+        tasks.SLA_CHECK.send(delay_ms=max(0, int((moment - now).total_seconds() * 1000)) + 50)
+    return policy
+
+
+async def _retime(conn: Any, policy: SlaPolicy, now: datetime) -> tuple[int, int, list[datetime]]:
+    view = {
+        "timezone": policy.timezone,
+        "business_hours": policy.business_hours,
+        "holidays": policy.holidays,
+    }
+    hours = BusinessHours.of(view)
+    running = await conn.execute_query_dict(
+        "SELECT id, kind, started_at, warned_at FROM sla_timers WHERE policy_id = $1 AND met_at IS NULL "
+        "AND breached_at IS NULL AND cancelled_at IS NULL FOR UPDATE",
+        [policy.id],
+    )
+    retimed = cancelled = 0
+    moments: list[datetime] = []
+    for timer in running:
+        seconds = getattr(policy, TARGET_OF_KIND[timer["kind"]])
+        if not seconds:
+            await conn.execute_query(
+                "UPDATE sla_timers SET cancelled_at = $2 WHERE id = $1", [timer["id"], now]
+            )
+            cancelled += 1
+            continue
+        due = hours.add(timer["started_at"], seconds)
+        warn = max(timer["started_at"], due - timedelta(seconds=policy.warn_before_seconds))
+        # A warning already sent is sent again only if the new warning moment is still ahead.
+        warned = None if warn > now else timer["warned_at"]
+        await conn.execute_query(
+            "UPDATE sla_timers SET due_at = $2, warn_at = $3, warned_at = $4 WHERE id = $1",
+            [timer["id"], due, warn, warned],
+        )
+        retimed += 1
+        moments += [m for m in (warn, due) if m > now]
+    return retimed, cancelled, moments
+
+
+async def delete_policy(actor: Actor | None, policy_id: int) -> int:
+    """Delete a policy and its timers (running ones stop; met and breached ones leave the
+    conversations' SLA view and the live SLA figures; the timeline's warning and breach entries
+    stay). The conversations whose timers were running are synced again, so the next policy that
+    matches them (if any) times them from the same starts. Returns the number of timers stopped."""
+    actor = require_supervisor(actor)
+    async with in_transaction() as conn:
+        policy = await SlaPolicy.filter(id=policy_id).select_for_update().first()
+        if policy is None:
+            raise NotFound(f"SLA policy {policy_id} does not exist", field="id")
+        running = await conn.execute_query_dict(
+            f"SELECT conversation_id FROM sla_timers WHERE policy_id = $1 AND {_RUNNING}", [policy_id]
+        )
+        await conn.execute_query("DELETE FROM sla_timers WHERE policy_id = $1", [policy_id])
+        await conn.execute_query("DELETE FROM sla_policies WHERE id = $1", [policy_id])
+        await audit.record(
+            conn,
+            actor,
+            "sla_policy.delete",
+            "SlaPolicy",
+            policy_id,
+            {"name": policy.name, "running_timers": str(len(running))},
+        )
+    _forget_policy_cache()
+    await request_sync(sorted({r["conversation_id"] for r in running}))
+    return len(running)
 
 
 async def _policy_for(conversation: dict[str, Any]) -> dict[str, Any] | None:
@@ -157,7 +328,7 @@ async def request_sync(conversation_ids: list[int] | set[int]) -> None:
 
 
 def _forget_policy_cache() -> None:
-    """A policy was just created in this process: start syncing at once."""
+    """A policy was just created or changed in this process: look again at once."""
     global _policies_known
     _policies_known = (0.0, True)
 

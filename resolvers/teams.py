@@ -95,6 +95,51 @@ async def save_team(
     return team_view(team, member_ids)
 
 
+RULE_COLUMNS = "id, team_id, position, platform, channel_id, language, topic, created_at"
+
+
+async def _routing_fields(
+    *,
+    team_id: int,
+    position: int,
+    platform: str | None,
+    channel_id: int | None,
+    language: str | None,
+    topic: str | None,
+) -> dict[str, Any]:
+    """The rules every routing rule follows, on create and on edit alike."""
+    if not await Team.filter(id=team_id).exists():
+        raise NotFound(f"team {team_id} does not exist", field="teamId")
+    if not -1_000_000 <= position <= 1_000_000:
+        raise BadInput("position is -1000000 to 1000000", field="position")
+    if channel_id is not None:
+        channel = await fetch("SELECT platform FROM channels WHERE id = $1", channel_id)
+        if not channel:
+            raise NotFound(f"channel {channel_id} does not exist", field="channelId")
+        if platform is not None and channel[0]["platform"] != platform:
+            raise BadInput("the channel is on another platform than the rule's", field="platform")
+    language = (language or "").strip() or None
+    if language is not None and len(language) > 16:
+        raise BadInput("language is a code of at most 16 characters, e.g. pt-BR", field="language")
+    topic = (topic or "").strip().lower() or None  # labels are stored lower-case
+    if topic is not None and len(topic) > 50:
+        raise BadInput("topic is a label of at most 50 characters", field="topic")
+    return {
+        "team_id": team_id,
+        "position": position,
+        "platform": platform,
+        "channel_id": channel_id,
+        "language": language,
+        "topic": topic,
+    }
+
+
+async def list_routing_rules(actor: Actor | None) -> list[dict[str, Any]]:
+    """Every routing rule in evaluation order: position, then age (the first match wins)."""
+    require_supervisor(actor)
+    return await fetch(f"SELECT {RULE_COLUMNS} FROM routing_rules ORDER BY position, id")
+
+
 async def add_routing_rule(
     actor: Actor | None,
     *,
@@ -106,26 +151,97 @@ async def add_routing_rule(
     topic: str | None = None,
 ) -> dict[str, Any]:
     actor = require_supervisor(actor)
-    if not await Team.filter(id=team_id).exists():
-        raise NotFound(f"team {team_id} does not exist", field="teamId")
+    details = await _routing_fields(
+        team_id=team_id,
+        position=position,
+        platform=platform,
+        channel_id=channel_id,
+        language=language,
+        topic=topic,
+    )
     async with in_transaction() as conn:
-        rule = await RoutingRule.create(
-            team_id=team_id,
-            position=position,
-            platform=platform,
-            channel_id=channel_id,
-            language=language,
-            topic=topic,
-        )
-        details = {
-            "team_id": team_id,
-            "platform": platform,
-            "channel_id": channel_id,
-            "language": language,
-            "topic": topic,
-        }
+        rule = await RoutingRule.create(**details)
         await audit.record(conn, actor, "routing_rule.create", "RoutingRule", rule.id, details)
-    return {"id": rule.id, "position": position, **details}
+    return {"id": rule.id, "created_at": rule.created_at, **details}
+
+
+async def update_routing_rule(
+    actor: Actor | None,
+    rule_id: int,
+    *,
+    team_id: int,
+    position: int = 0,
+    platform: str | None = None,
+    channel_id: int | None = None,
+    language: str | None = None,
+    topic: str | None = None,
+) -> dict[str, Any]:
+    """Replace a rule's conditions and team. Conversations already routed stay where they are:
+    the rule routes conversations created after the edit (and, with a topic, unassigned ones
+    labelled after it)."""
+    actor = require_supervisor(actor)
+    details = await _routing_fields(
+        team_id=team_id,
+        position=position,
+        platform=platform,
+        channel_id=channel_id,
+        language=language,
+        topic=topic,
+    )
+    async with in_transaction() as conn:
+        rows = await conn.execute_query_dict(
+            "UPDATE routing_rules SET team_id = $2, position = $3, platform = $4, channel_id = $5, "
+            f"language = $6, topic = $7 WHERE id = $1 RETURNING {RULE_COLUMNS}",
+            [rule_id, *details.values()],
+        )
+        if not rows:
+            raise NotFound(f"routing rule {rule_id} does not exist", field="id")
+        await audit.record(conn, actor, "routing_rule.update", "RoutingRule", rule_id, details)
+    return rows[0]
+
+
+async def delete_routing_rule(actor: Actor | None, rule_id: int) -> bool:
+    """Delete a rule: new conversations are routed by the remaining ones; routed ones stay."""
+    actor = require_supervisor(actor)
+    async with in_transaction() as conn:
+        rows = await conn.execute_query_dict(
+            f"DELETE FROM routing_rules WHERE id = $1 RETURNING {RULE_COLUMNS}", [rule_id]
+        )
+        if not rows:
+            raise NotFound(f"routing rule {rule_id} does not exist", field="id")
+        gone = rows[0]
+        await audit.record(
+            conn,
+            actor,
+            "routing_rule.delete",
+            "RoutingRule",
+            rule_id,
+            {k: gone[k] for k in ("team_id", "position", "platform", "channel_id", "language", "topic")},
+        )
+    return True
+
+
+async def reorder_routing_rules(actor: Actor | None, rule_ids: list[int]) -> list[dict[str, Any]]:
+    """Put every rule in the given order (positions 0, 1, 2, ...). The list names each rule
+    exactly once; a rule added or deleted meanwhile makes it a CONFLICT, so nobody's change is
+    lost silently."""
+    actor = require_supervisor(actor)
+    if len(set(rule_ids)) != len(rule_ids):
+        raise BadInput("ruleIds names a rule twice", field="ruleIds")
+    async with in_transaction() as conn:
+        current = await conn.execute_query_dict("SELECT id FROM routing_rules ORDER BY id FOR UPDATE")
+        if {r["id"] for r in current} != set(rule_ids):
+            raise Conflict(
+                "ruleIds must name every routing rule exactly once (the rules changed meanwhile?)",
+                field="ruleIds",
+            )
+        await conn.execute_query(
+            "UPDATE routing_rules r SET position = o.n - 1 FROM unnest($1::int[]) WITH ORDINALITY AS o(id, n) "
+            "WHERE r.id = o.id",
+            [rule_ids],
+        )
+        await audit.record(conn, actor, "routing_rule.reorder", "RoutingRule", None, {"order": rule_ids})
+    return await list_routing_rules(actor)
 
 
 async def update_agent(

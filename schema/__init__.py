@@ -42,7 +42,7 @@ from schema.privacy import PrivacyMutations, PrivacyQueries
 from schema.reports import ReportMutations, ReportQueries
 from schema.roi import RoiMutations, RoiQueries
 from schema.search import SearchMutations, SearchQueries
-from schema.sla import SlaMutations
+from schema.sla import SlaMutations, SlaQueries
 from schema.subscriptions import Subscription
 from schema.teams import Team, TeamMutations, TeamQueries
 from schema.template_experiments import TemplateExperimentMutations, TemplateExperimentQueries
@@ -78,6 +78,7 @@ with warnings.catch_warnings():
             ModuleQueries,
             CsatQueries,
             RoiQueries,
+            SlaQueries,
             MetricQueries,
             AlertQueries,
             NotificationQueries,

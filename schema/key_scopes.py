@@ -31,7 +31,7 @@ _BY_SCOPE: dict[Scope | None, str] = {
     ),
     Scope.METRICS_READ: (
         "templateExperiments templateExperiment Subscription.slaEvents "
-        "csatResponses csatSummary csatSettings platformPrices platformCosts metrics dashboard metricDefinitions"
+        "csatResponses csatSummary csatSettings platformPrices conversionLabels platformCosts metrics dashboard metricDefinitions"
         " alertRules alerts Subscription.alertEvents Subscription.dashboardUpdates"
     ),
     Scope.FLOWS_READ: "flows flow simulateFlow flowExecutions",
@@ -40,8 +40,11 @@ _BY_SCOPE: dict[Scope | None, str] = {
     Scope.CHANNELS_MANAGE: (
         "createChannel updateChannel rotateWebhookSecret saveCsatSettings savePlatformPrices saveConversionLabels"
     ),
-    Scope.TEAMS_READ: "teams knownSkills",
-    Scope.TEAMS_MANAGE: "saveTeam deleteTeam addRoutingRule updateAgent createSlaPolicy",
+    Scope.TEAMS_READ: "teams knownSkills routingRules slaPolicies",
+    Scope.TEAMS_MANAGE: (
+        "saveTeam deleteTeam addRoutingRule updateRoutingRule deleteRoutingRule reorderRoutingRules updateAgent "
+        "createSlaPolicy updateSlaPolicy deleteSlaPolicy"
+    ),
     Scope.USERS_READ: "users",
     Scope.AUDIT_READ: "auditLog",
     Scope.WEBHOOKS_MANAGE: (

@@ -125,11 +125,21 @@ def _price(row: dict[str, Any]) -> PlatformPrice:
     )
 
 
+def _label(row: dict[str, Any]) -> ConversionLabel:
+    return ConversionLabel(label=row["label"], value=_money(row["value"]) or "0", currency=row["currency"])
+
+
 @strawberry.type
 class RoiQueries:
     @strawberry.field(extensions=[SUPERVISORS], description="Supervisors: the price table.")
     async def platform_prices(self, info: strawberry.Info) -> list[PlatformPrice]:
         return [_price(r) for r in await roi_rules.list_prices(actor_of(info))]
+
+    @strawberry.field(
+        extensions=[SUPERVISORS], description="Supervisors: which labels record a conversion, and its value."
+    )
+    async def conversion_labels(self, info: strawberry.Info) -> list[ConversionLabel]:
+        return [_label(r) for r in await roi_rules.list_conversion_labels(actor_of(info))]
 
     @strawberry.field(
         extensions=[SUPERVISORS],
@@ -180,10 +190,7 @@ class RoiMutations:
         rows = await roi_rules.save_conversion_labels(
             actor_of(info), [{"label": x.label, "value": x.value, "currency": x.currency} for x in labels]
         )
-        return [
-            ConversionLabel(label=r["label"], value=_money(r["value"]) or "0", currency=r["currency"])
-            for r in rows
-        ]
+        return [_label(r) for r in rows]
 
     @strawberry.mutation(
         extensions=[SIGNED_IN], description="A conversion (a sale, a sign-up) in a conversation."

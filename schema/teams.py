@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import strawberry
@@ -14,7 +15,7 @@ from resolvers import teams as team_rules
 from resolvers.errors import BadInput
 from resolvers.shapes import user_view
 from schema.auth import User
-from schema.common import AgentPresence, AssignmentStrategy, Platform
+from schema.common import AgentPresence, AssignmentStrategy, Platform, view_datetime
 from schema.permissions import ADMINS, SIGNED_IN, SUPERVISORS, actor_of
 from schema.relay import Node, decode_id, decode_optional_id, to_global_id
 
@@ -41,6 +42,57 @@ class Team(Node):
 
 
 @strawberry.type
+class RoutingRule:
+    """New conversations matching every condition given (null: any) go to the team; rules are
+    tried by position, then age, and the first match wins. A rule with a topic instead moves
+    unassigned conversations labelled with it."""
+
+    id: strawberry.ID
+    team_id: strawberry.ID
+    position: int
+    platform: Platform | None
+    channel_id: strawberry.ID | None
+    language: str | None
+    topic: str | None
+    created_at: datetime
+
+    @classmethod
+    def from_view(cls, v: dict[str, Any]) -> RoutingRule:
+        return cls(
+            id=to_global_id("RoutingRule", v["id"]),
+            team_id=to_global_id("Team", v["team_id"]),
+            position=v["position"],
+            platform=Platform(v["platform"]) if v["platform"] else None,
+            channel_id=to_global_id("Channel", v["channel_id"]) if v["channel_id"] is not None else None,
+            language=v["language"],
+            topic=v["topic"],
+            created_at=view_datetime(v["created_at"]),  # type: ignore[arg-type]
+        )
+
+
+@strawberry.input
+class RoutingRuleInput:
+    team_id: strawberry.ID
+    position: int = 0
+    platform: Platform | None = None
+    channel_id: strawberry.ID | None = None
+    language: str | None = None
+    topic: str | None = strawberry.field(
+        default=None, description="A label: unassigned conversations given it come to this team."
+    )
+
+    def to_rule(self) -> dict[str, Any]:
+        return {
+            "team_id": decode_id(self.team_id, "Team", "input.teamId"),
+            "position": self.position,
+            "platform": self.platform.value if self.platform else None,
+            "channel_id": decode_optional_id(self.channel_id, "Channel", "input.channelId"),
+            "language": self.language,
+            "topic": self.topic,
+        }
+
+
+@strawberry.type
 class TeamQueries:
     @strawberry.field(extensions=[SIGNED_IN])
     async def teams(self, info: strawberry.Info) -> list[Team]:
@@ -52,6 +104,13 @@ class TeamQueries:
     )
     async def known_skills(self, info: strawberry.Info) -> list[str]:
         return await team_rules.known_skills(actor_of(info))
+
+    @strawberry.field(
+        extensions=[SUPERVISORS],
+        description="Supervisors: every routing rule in evaluation order (the first match wins).",
+    )
+    async def routing_rules(self, info: strawberry.Info) -> list[RoutingRule]:
+        return [RoutingRule.from_view(v) for v in await team_rules.list_routing_rules(actor_of(info))]
 
 
 @strawberry.type
@@ -116,6 +175,36 @@ class TeamMutations:
             topic=topic,
         )
         return to_global_id("RoutingRule", rule["id"])
+
+    @strawberry.mutation(
+        extensions=[SUPERVISORS],
+        description="Supervisors: replace a routing rule's conditions, team and position (audited). "
+        "Conversations already routed stay where they are.",
+    )
+    async def update_routing_rule(
+        self, info: strawberry.Info, id: strawberry.ID, input: RoutingRuleInput
+    ) -> RoutingRule:
+        rule_id = decode_id(id, "RoutingRule", "id")
+        view = await team_rules.update_routing_rule(actor_of(info), rule_id, **input.to_rule())
+        return RoutingRule.from_view(view)
+
+    @strawberry.mutation(
+        extensions=[SUPERVISORS],
+        description="Supervisors: delete a routing rule (audited); conversations it routed stay.",
+    )
+    async def delete_routing_rule(self, info: strawberry.Info, id: strawberry.ID) -> bool:
+        return await team_rules.delete_routing_rule(actor_of(info), decode_id(id, "RoutingRule", "id"))
+
+    @strawberry.mutation(
+        extensions=[SUPERVISORS],
+        description="Supervisors: the evaluation order of every routing rule, first to last (audited); "
+        "CONFLICT unless the list names each rule exactly once.",
+    )
+    async def reorder_routing_rules(
+        self, info: strawberry.Info, rule_ids: list[strawberry.ID]
+    ) -> list[RoutingRule]:
+        ids = [decode_id(r, "RoutingRule", "ruleIds") for r in rule_ids]
+        return [RoutingRule.from_view(v) for v in await team_rules.reorder_routing_rules(actor_of(info), ids)]
 
     @strawberry.mutation(
         extensions=[SUPERVISORS],

@@ -56,6 +56,7 @@ ID_TYPES = {
     "agentId": "User",  # requestReport(filters: {agentId})
     "agentIds": "User",  # metrics(filter: {agentIds})
     "ids": "Notification",  # markNotificationsRead(ids:)
+    "ruleIds": "RoutingRule",  # reorderRoutingRules(ruleIds:)
 }
 ID_OF_FIELD = {
     "node": "User",
@@ -87,6 +88,10 @@ ID_OF_FIELD = {
     "deleteAlertRule": "AlertRule",
     "acknowledgeAlert": "Alert",
     "deleteTeam": "Team",
+    "updateSlaPolicy": "SlaPolicy",
+    "deleteSlaPolicy": "SlaPolicy",
+    "updateRoutingRule": "RoutingRule",
+    "deleteRoutingRule": "RoutingRule",
 }
 
 

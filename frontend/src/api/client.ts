@@ -16,6 +16,8 @@ const EMBEDDED = [
   "WhatsappTemplate", "WhatsappTemplateParameter", "WhatsappTemplateSync", "PromotedVariant",
   // settings: integrations (src/api/ops/integrations.ts)
   "PytakeModule", "AuditEntryConnection", "AuditEntryEdge", "WebhookAttempt", "CreatedApiKey", "WebhookEndpointWithSecret",
+  // settings: reporting (src/api/ops/admin-routing.ts)
+  "CsatSettings", "PlatformPrice", "ConversionLabel",
   // settings: channels (src/api/ops/admin-channels.ts)
   "RetentionPolicy", "RotatedSecrets",
 ];

@@ -93,6 +93,12 @@ export type ConversationStatus =
   | 'RESOLVED'
   | 'SNOOZED';
 
+export type ConversionLabelInput = {
+  currency: string;
+  label: string;
+  value: string;
+};
+
 export type CreateChannelInput = {
   /** Public settings, e.g. {phone_number_id, api_base, api_version}. */
   config: Record<string, unknown>;
@@ -100,6 +106,21 @@ export type CreateChannelInput = {
   platform: Platform;
   /** Write-only, encrypted at rest, e.g. {app_secret, access_token, verify_token}. */
   secrets: Record<string, unknown>;
+};
+
+export type CreateSlaPolicyInput = {
+  businessHours?: Record<string, unknown> | null | undefined;
+  firstResponseSeconds?: number | null | undefined;
+  holidays?: Array<unknown> | null | undefined;
+  name: string;
+  nextResponseSeconds?: number | null | undefined;
+  platform?: Platform | null | undefined;
+  position?: number;
+  priority?: Priority | null | undefined;
+  resolutionSeconds?: number | null | undefined;
+  teamId?: string | null | undefined;
+  timezone?: string;
+  warnBeforeSeconds?: number;
 };
 
 export type ExperimentArmInput = {
@@ -181,6 +202,14 @@ export type Platform =
   | 'WECHAT'
   | 'WHATSAPP';
 
+export type PlatformPriceInput = {
+  currency: string;
+  kind: string;
+  platform: Platform;
+  price: string;
+  unit?: string;
+};
+
 export type Priority =
   | 'HIGH'
   | 'LOW'
@@ -198,6 +227,16 @@ export type Role =
   | 'ADMIN'
   | 'AGENT'
   | 'SUPERVISOR';
+
+export type RoutingRuleInput = {
+  channelId?: string | null | undefined;
+  language?: string | null | undefined;
+  platform?: Platform | null | undefined;
+  position?: number;
+  teamId: string;
+  /** A label: unassigned conversations given it come to this team. */
+  topic?: string | null | undefined;
+};
 
 export type SaveAlertRuleInput = {
   /** above or below; null: the kind's usual */
@@ -255,6 +294,22 @@ export type SendMessageInput = {
   template?: TemplateInput | null | undefined;
   /** Empty when a responseTemplate brings the text. */
   text?: string;
+};
+
+/** Every setting of a policy: an edit replaces them all. */
+export type SlaPolicyInput = {
+  businessHours?: Record<string, unknown> | null | undefined;
+  firstResponseSeconds?: number | null | undefined;
+  holidays?: Array<unknown> | null | undefined;
+  name: string;
+  nextResponseSeconds?: number | null | undefined;
+  platform?: Platform | null | undefined;
+  position?: number;
+  priority?: Priority | null | undefined;
+  resolutionSeconds?: number | null | undefined;
+  teamId?: string | null | undefined;
+  timezone?: string;
+  warnBeforeSeconds?: number;
 };
 
 export type StartTemplateExperimentInput = {
@@ -352,6 +407,18 @@ export type AddNoteMutationVariables = Exact<{
 
 export type AddNoteMutation = { __typename: 'Mutation', addNote: { __typename: 'Message', id: string, conversationId: string, platform: Platform, channelId: string, direction: MessageDirection, kind: MessageKind, text: string | null, status: MessageStatus, errorCode: string | null, errorReason: string | null, clientMessageId: string | null, createdAt: string, editedAt: string | null, deletedAt: string | null, sender: { __typename: 'User', id: string, name: string } | null, attachments: Array<{ __typename: 'Attachment', kind: MessageKind, filename: string | null, mimeType: string | null, url: string | null }> } };
 
+export type AdminAddRoutingRuleMutationVariables = Exact<{
+  team: string;
+  position: number;
+  platform?: Platform | null | undefined;
+  channel?: string | null | undefined;
+  language?: string | null | undefined;
+  topic?: string | null | undefined;
+}>;
+
+
+export type AdminAddRoutingRuleMutation = { __typename: 'Mutation', addRoutingRule: string };
+
 export type AdminAlertRulesQueryVariables = Exact<{ [key: string]: never; }>;
 
 
@@ -403,12 +470,40 @@ export type AdminCreateChannelMutationVariables = Exact<{
 
 export type AdminCreateChannelMutation = { __typename: 'Mutation', createChannel: { __typename: 'Channel', id: string, platform: Platform, name: string, enabled: boolean, webhookUrl: string, config: Record<string, unknown>, secretsSet: Array<string>, lastWebhookAt: string | null, lastError: string | null, lastErrorAt: string | null, health: ChannelHealth, createdAt: string } };
 
+export type AdminCreateSlaPolicyMutationVariables = Exact<{
+  input: CreateSlaPolicyInput;
+}>;
+
+
+export type AdminCreateSlaPolicyMutation = { __typename: 'Mutation', createSlaPolicy: { __typename: 'SlaPolicy', id: string, name: string, position: number, teamId: string | null, priority: Priority | null, platform: Platform | null, firstResponseSeconds: number | null, nextResponseSeconds: number | null, resolutionSeconds: number | null, warnBeforeSeconds: number, timezone: string, businessHours: Record<string, unknown>, holidays: Array<unknown> } };
+
+export type AdminCsatSettingsQueryVariables = Exact<{
+  channel: string;
+}>;
+
+
+export type AdminCsatSettingsQuery = { __typename: 'Query', csatSettings: { __typename: 'CsatSettings', channelId: string, enabled: boolean, delaySeconds: number, question: string, windowSeconds: number, commentSeconds: number } };
+
 export type AdminDeleteAlertRuleMutationVariables = Exact<{
   id: string;
 }>;
 
 
 export type AdminDeleteAlertRuleMutation = { __typename: 'Mutation', deleteAlertRule: boolean };
+
+export type AdminDeleteRoutingRuleMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type AdminDeleteRoutingRuleMutation = { __typename: 'Mutation', deleteRoutingRule: boolean };
+
+export type AdminDeleteSlaPolicyMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type AdminDeleteSlaPolicyMutation = { __typename: 'Mutation', deleteSlaPolicy: boolean };
 
 export type AdminDeleteWebhookEndpointMutationVariables = Exact<{
   id: string;
@@ -436,6 +531,13 @@ export type AdminModulesQueryVariables = Exact<{ [key: string]: never; }>;
 
 export type AdminModulesQuery = { __typename: 'Query', modules: Array<{ __typename: 'PytakeModule', name: string, title: string, description: string, version: string | null, enabled: boolean, status: ModuleStatus, failedReason: string | null, configSchema: Record<string, unknown> | null, config: Record<string, unknown>, nodeTypes: Array<string> }> };
 
+export type AdminReorderRoutingRulesMutationVariables = Exact<{
+  ids: Array<string> | string;
+}>;
+
+
+export type AdminReorderRoutingRulesMutation = { __typename: 'Mutation', reorderRoutingRules: Array<{ __typename: 'RoutingRule', id: string, teamId: string, position: number, platform: Platform | null, channelId: string | null, language: string | null, topic: string | null, createdAt: string }> };
+
 export type AdminReplayWebhookDeliveriesMutationVariables = Exact<{
   deliveryId?: string | null | undefined;
   endpointId?: string | null | undefined;
@@ -445,6 +547,11 @@ export type AdminReplayWebhookDeliveriesMutationVariables = Exact<{
 
 
 export type AdminReplayWebhookDeliveriesMutation = { __typename: 'Mutation', replayWebhookDeliveries: number };
+
+export type AdminReportingSettingsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type AdminReportingSettingsQuery = { __typename: 'Query', channels: Array<{ __typename: 'Channel', id: string, name: string, platform: Platform }>, platformPrices: Array<{ __typename: 'PlatformPrice', platform: Platform, kind: string, unit: string, price: string, currency: string }>, conversionLabels: Array<{ __typename: 'ConversionLabel', label: string, value: string, currency: string }> };
 
 export type AdminRevokeApiKeyMutationVariables = Exact<{
   id: string;
@@ -468,12 +575,50 @@ export type AdminRotateWebhookSecretMutationVariables = Exact<{
 
 export type AdminRotateWebhookSecretMutation = { __typename: 'Mutation', rotateWebhookSecret: { __typename: 'RotatedSecrets', secrets: Record<string, unknown>, channel: { __typename: 'Channel', id: string, platform: Platform, name: string, enabled: boolean, webhookUrl: string, config: Record<string, unknown>, secretsSet: Array<string>, lastWebhookAt: string | null, lastError: string | null, lastErrorAt: string | null, health: ChannelHealth, createdAt: string } } };
 
+export type AdminRoutingCreateTeamMutationVariables = Exact<{
+  name: string;
+}>;
+
+
+export type AdminRoutingCreateTeamMutation = { __typename: 'Mutation', saveTeam: { __typename: 'Team', id: string, name: string } };
+
+export type AdminRoutingRulesQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type AdminRoutingRulesQuery = { __typename: 'Query', routingRules: Array<{ __typename: 'RoutingRule', id: string, teamId: string, position: number, platform: Platform | null, channelId: string | null, language: string | null, topic: string | null, createdAt: string }>, teams: Array<{ __typename: 'Team', id: string, name: string }>, channels: Array<{ __typename: 'Channel', id: string, name: string, platform: Platform }> };
+
 export type AdminSaveAlertRuleMutationVariables = Exact<{
   input: SaveAlertRuleInput;
 }>;
 
 
 export type AdminSaveAlertRuleMutation = { __typename: 'Mutation', saveAlertRule: { __typename: 'AlertRule', id: string, name: string, kind: string, scope: string | null, scopeValue: string | null, condition: string, threshold: number, windowSeconds: number, severity: string, cooldownSeconds: number, params: Record<string, unknown>, enabled: boolean } };
+
+export type AdminSaveConversionLabelsMutationVariables = Exact<{
+  labels: Array<ConversionLabelInput> | ConversionLabelInput;
+}>;
+
+
+export type AdminSaveConversionLabelsMutation = { __typename: 'Mutation', saveConversionLabels: Array<{ __typename: 'ConversionLabel', label: string, value: string, currency: string }> };
+
+export type AdminSaveCsatSettingsMutationVariables = Exact<{
+  channel: string;
+  enabled: boolean;
+  delay: number;
+  question?: string | null | undefined;
+  window: number;
+  comment: number;
+}>;
+
+
+export type AdminSaveCsatSettingsMutation = { __typename: 'Mutation', saveCsatSettings: { __typename: 'CsatSettings', channelId: string, enabled: boolean, delaySeconds: number, question: string, windowSeconds: number, commentSeconds: number } };
+
+export type AdminSavePlatformPricesMutationVariables = Exact<{
+  prices: Array<PlatformPriceInput> | PlatformPriceInput;
+}>;
+
+
+export type AdminSavePlatformPricesMutation = { __typename: 'Mutation', savePlatformPrices: Array<{ __typename: 'PlatformPrice', platform: Platform, kind: string, unit: string, price: string, currency: string }> };
 
 export type AdminSaveWebhookEndpointMutationVariables = Exact<{
   input: WebhookEndpointInput;
@@ -491,12 +636,33 @@ export type AdminSetChannelRetentionMutationVariables = Exact<{
 
 export type AdminSetChannelRetentionMutation = { __typename: 'Mutation', setChannelRetention: { __typename: 'RetentionPolicy', channelId: string, messageBodyDays: number | null } };
 
+export type AdminSlaPoliciesQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type AdminSlaPoliciesQuery = { __typename: 'Query', slaPolicies: Array<{ __typename: 'SlaPolicy', id: string, name: string, position: number, teamId: string | null, priority: Priority | null, platform: Platform | null, firstResponseSeconds: number | null, nextResponseSeconds: number | null, resolutionSeconds: number | null, warnBeforeSeconds: number, timezone: string, businessHours: Record<string, unknown>, holidays: Array<unknown> }>, teams: Array<{ __typename: 'Team', id: string, name: string }> };
+
 export type AdminUpdateChannelMutationVariables = Exact<{
   input: UpdateChannelInput;
 }>;
 
 
 export type AdminUpdateChannelMutation = { __typename: 'Mutation', updateChannel: { __typename: 'Channel', id: string, platform: Platform, name: string, enabled: boolean, webhookUrl: string, config: Record<string, unknown>, secretsSet: Array<string>, lastWebhookAt: string | null, lastError: string | null, lastErrorAt: string | null, health: ChannelHealth, createdAt: string } };
+
+export type AdminUpdateRoutingRuleMutationVariables = Exact<{
+  id: string;
+  input: RoutingRuleInput;
+}>;
+
+
+export type AdminUpdateRoutingRuleMutation = { __typename: 'Mutation', updateRoutingRule: { __typename: 'RoutingRule', id: string, teamId: string, position: number, platform: Platform | null, channelId: string | null, language: string | null, topic: string | null, createdAt: string } };
+
+export type AdminUpdateSlaPolicyMutationVariables = Exact<{
+  id: string;
+  input: SlaPolicyInput;
+}>;
+
+
+export type AdminUpdateSlaPolicyMutation = { __typename: 'Mutation', updateSlaPolicy: { __typename: 'SlaPolicy', id: string, name: string, position: number, teamId: string | null, priority: Priority | null, platform: Platform | null, firstResponseSeconds: number | null, nextResponseSeconds: number | null, resolutionSeconds: number | null, warnBeforeSeconds: number, timezone: string, businessHours: Record<string, unknown>, holidays: Array<unknown> } };
 
 export type AdminWebhookDeliveriesQueryVariables = Exact<{
   endpointId: string;

@@ -2,7 +2,7 @@
 // open it. App.tsx makes the routes (each screen its own lazily loaded chunk) and AppShell the
 // navigation from this list; a screen a role may not open is neither linked nor routed (the
 // server refuses its data anyway: schema/permissions.py).
-import { BellRing, FileText, Inbox, KeyRound, Puzzle, Radio, ScrollText, Settings, Users, UsersRound, Webhook, type LucideIcon } from "lucide-react";
+import { BellRing, ChartColumn, FileText, Inbox, KeyRound, Puzzle, Radio, Route, ScrollText, Settings, Timer, Users, UsersRound, Webhook, type LucideIcon } from "lucide-react";
 import type { ComponentType } from "react";
 
 export type Role = "ADMIN" | "SUPERVISOR" | "AGENT";
@@ -41,6 +41,9 @@ export const SCREENS: Screen[] = [
   { path: "admin/modules/*", label: "integrations.nav.modules", icon: Puzzle, roles: ADMINS, load: () => import("./integrations/modules/ModulesPage"), admin: { section: "integrations", description: "integrations.hub.modules" } },
   { path: "admin/alerts/*", label: "integrations.nav.alerts", icon: BellRing, roles: LEADS, load: () => import("./integrations/alerts/AlertRulesPage"), admin: { section: "integrations", description: "integrations.hub.alerts" } },
   { path: "admin/audit/*", label: "integrations.nav.audit", icon: ScrollText, roles: ADMINS, load: () => import("./integrations/audit/AuditPage"), admin: { section: "integrations", description: "integrations.hub.audit" } },
+  { path: "admin/sla/*", label: "admin-routing.nav.sla", icon: Timer, roles: LEADS, load: () => import("./admin-routing/sla/SlaSection"), admin: { section: "routing", description: "admin-routing.nav.slaDescription" } },
+  { path: "admin/routing/*", label: "admin-routing.nav.routing", icon: Route, roles: LEADS, load: () => import("./admin-routing/routing/RoutingSection"), admin: { section: "routing", description: "admin-routing.nav.routingDescription" } },
+  { path: "admin/reporting/*", label: "admin-routing.nav.reporting", icon: ChartColumn, roles: ADMINS, load: () => import("./admin-routing/reporting/ReportingSection"), admin: { section: "reporting", description: "admin-routing.nav.reportingDescription" } },
 ];
 
 export function screensFor(role: string | null | undefined): Screen[] {
