@@ -832,6 +832,7 @@ export type SimulateFlowMutationVariables = Exact<{
   definition: FlowDefinitionInput;
   script: Array<string> | string;
   platform: Platform;
+  customer?: Record<string, unknown> | null | undefined;
 }>;
 
 

@@ -19,6 +19,6 @@ export const PUBLISH_FLOW = `mutation($id: ID!, $version: Int) { publishFlow(id:
 export const UNPUBLISH_FLOW = `mutation($id: ID!) { unpublishFlow(id: $id) { ${FLOW_FIELDS} } }`;
 export const FLOW_EXECUTIONS = `query($flowId: ID!) { flowExecutions(flowId: $flowId, first: 50) { ${EXECUTION_FIELDS} } }`;
 export const CANCEL_FLOW_EXECUTION = `mutation($id: ID!) { cancelFlowExecution(id: $id) { ${EXECUTION_FIELDS} } }`;
-export const SIMULATE_FLOW = `mutation($definition: FlowDefinitionInput!, $script: [String!]!, $platform: Platform!) {
-  simulateFlow(definition: $definition, script: $script, platform: $platform) { __typename status node variables unusedMessages
+export const SIMULATE_FLOW = `mutation($definition: FlowDefinitionInput!, $script: [String!]!, $platform: Platform!, $customer: JSON) {
+  simulateFlow(definition: $definition, script: $script, platform: $platform, customer: $customer) { __typename status node variables unusedMessages
   transcript { __typename from text node details } steps { __typename event actions node status variables } } }`;

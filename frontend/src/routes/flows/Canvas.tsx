@@ -2,7 +2,7 @@
 // palette, edges drawn from a port's handle to a node; moves are one undo step from where the drag
 // began, React Flow's measuring is never one.
 import {
-  Background, Controls, MiniMap, ReactFlow, applyEdgeChanges, applyNodeChanges, useReactFlow,
+  Background, Controls, MarkerType, ReactFlow, applyEdgeChanges, applyNodeChanges, useReactFlow,
   type Connection, type EdgeChange, type NodeChange,
 } from "@xyflow/react";
 import "@xyflow/react/dist/style.css";
@@ -35,8 +35,10 @@ export function connect(graph: Graph, c: { source: string; target: string; sourc
 }
 
 export function Canvas({
-  graph, dispatch, selectedId, onSelect, decorate,
+  graph, dispatch, selectedId, onSelect, decorate, fit,
 }: {
+  /** Fit the view to the nodes once, when the editor opens a saved flow (an empty one keeps 1:1). */
+  fit: boolean;
   graph: Graph;
   dispatch: (action: HistoryAction) => void;
   selectedId: string | null;
@@ -49,6 +51,11 @@ export function Canvas({
   const nodes = useMemo(
     () => graph.nodes.map((n) => ({ ...n, selected: n.id === selectedId, data: { ...n.data, ...decorate(n.id) } })),
     [graph.nodes, selectedId, decorate],
+  );
+
+  const edges = useMemo(
+    () => graph.edges.map((e) => ({ ...e, type: "smoothstep", markerEnd: { type: MarkerType.ArrowClosed, width: 16, height: 16 }, ...(e.data?.condition ? { label: "if …" } : {}) })),
+    [graph.edges],
   );
 
   const onNodesChange = useCallback(
@@ -104,7 +111,7 @@ export function Canvas({
     <div className="relative size-full" onDragOver={(e) => { e.preventDefault(); e.dataTransfer.dropEffect = "move"; }} onDrop={onDrop} data-flow-canvas>
       <ReactFlow<BuilderNode, BuilderEdge>
         nodes={nodes}
-        edges={graph.edges}
+        edges={edges}
         nodeTypes={NODE_TYPES}
         onNodesChange={onNodesChange}
         onEdgesChange={onEdgesChange}
@@ -112,8 +119,7 @@ export function Canvas({
         onPaneClick={() => onSelect(null)}
         isValidConnection={(c) => c.source !== c.target && graph.nodes.find((n) => n.id === c.target)?.data.kind !== "trigger"}
         deleteKeyCode={["Backspace", "Delete"]}
-        defaultEdgeOptions={{ type: "smoothstep", style: { strokeWidth: 1.75 } }}
-        fitView
+        fitView={fit}
         fitViewOptions={{ maxZoom: 1, padding: 0.3 }}
         minZoom={0.3}
         proOptions={{ hideAttribution: true }}
@@ -121,7 +127,6 @@ export function Canvas({
       >
         <Background gap={20} size={1.2} />
         <Controls showInteractive={false} position="bottom-left" />
-        <MiniMap pannable zoomable position="bottom-right" className="!hidden xl:!block" ariaLabel={t("flows.editor.minimap")} />
       </ReactFlow>
       {graph.nodes.length === 0 && (
         <div className="pointer-events-none absolute inset-0 flex items-center justify-center">

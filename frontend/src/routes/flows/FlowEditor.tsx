@@ -62,6 +62,7 @@ function Editor({ flow: initialFlow, graph: initialGraph }: { flow: FlowMeta | n
   const [selectedId, setSelectedId] = useState<string | null>(null);
   const [activeNode, setActiveNode] = useState<string | null>(null);
   const [tab, setTab] = useState("node");
+  const [fit] = useState(() => initialGraph.nodes.length > 0);
   const [server, setServer] = useState<ServerProblems>(NO_PROBLEMS);
   const [status, setStatus] = useState<SaveStatus>(initialFlow ? "saved" : "idle");
   const [saveError, setSaveError] = useState<unknown>(null);
@@ -129,7 +130,9 @@ function Editor({ flow: initialFlow, graph: initialGraph }: { flow: FlowMeta | n
   useEffect(() => {
     const same = JSON.stringify(toDefinition(graph)) === saved.current.definition && name.trim() === saved.current.name;
     if (same) {
-      setStatus((s) => (s === "pending" || s === "invalid" ? (live.current.flow ? "saved" : "idle") : s));
+      // back to what is saved (an undo): what the server said about a later draft no longer holds
+      setStatus((s) => (s === "pending" || s === "invalid" || s === "rejected" ? (live.current.flow ? "saved" : "idle") : s));
+      setServer((p) => (p === NO_PROBLEMS ? p : NO_PROBLEMS));
       return;
     }
     if (blocked) {
@@ -238,7 +241,7 @@ function Editor({ flow: initialFlow, graph: initialGraph }: { flow: FlowMeta | n
       <div className="flex min-h-0 flex-1">
         <Palette onAdd={onAdd} hasTrigger={graph.nodes.some((n) => n.data.kind === "trigger")} />
         <div className="relative min-w-0 flex-1 bg-muted/30">
-          <Canvas graph={graph} dispatch={dispatch} selectedId={selectedId} onSelect={onSelect} decorate={decorate} />
+          <Canvas fit={fit} graph={graph} dispatch={dispatch} selectedId={selectedId} onSelect={onSelect} decorate={decorate} />
           {(structural.length > 0 || server.general.length > 0) && graph.nodes.length > 0 && (
             <div role="status" className="absolute left-1/2 top-3 z-10 max-w-lg -translate-x-1/2 rounded-lg border border-amber-200 bg-warning-soft px-3 py-2 text-xs text-warning-strong shadow-sm" data-flow-problems>
               {[...structural.map((p) => t(`flows.problem.${p}`)), ...server.general].map((p) => (

@@ -42,8 +42,8 @@ function FlowNodeCardInner({ id, data, selected }: NodeProps<BuilderNode>) {
           <p className="truncate font-mono text-[11px] text-muted-foreground">{id}</p>
         </div>
       </div>
-      <p className={cn("mx-3 mt-2 line-clamp-2 min-h-8 text-xs", line ? "text-foreground/80" : "italic text-muted-foreground")}>
-        {line || t("flows.node.notConfigured")}
+      <p className={cn("mx-3 mt-2 line-clamp-2 min-h-8 text-xs", line ? "text-foreground/80" : ports.length === 0 ? "text-muted-foreground" : "italic text-muted-foreground")}>
+        {line || (ports.length === 0 ? t("flows.node.terminal") : t("flows.node.notConfigured"))}
       </p>
       {problems.length > 0 && (
         <ul className="mx-2 mt-2 space-y-0.5 rounded-md bg-danger-soft px-2 py-1.5 text-[11px] text-danger-strong" data-node-problems>
@@ -67,7 +67,6 @@ function FlowNodeCardInner({ id, data, selected }: NodeProps<BuilderNode>) {
                 position={Position.Bottom}
                 style={{ left: "50%" }}
                 className="!-bottom-[9px] !size-3 !border-2 !border-background !bg-primary"
-                aria-label={t("flows.node.port", { port })}
               />
             </span>
           );

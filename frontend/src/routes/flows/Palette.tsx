@@ -21,8 +21,8 @@ export function Palette({ onAdd, hasTrigger }: { onAdd: (kind: string) => void; 
         <p className="mt-1 text-xs text-muted-foreground">{t("flows.palette.hint")}</p>
       </div>
       {GROUPS.map((group) => (
-        <div key={group.key} className="px-2 pb-2">
-          <h3 className="px-2 pb-1 pt-2 text-[11px] font-medium text-muted-foreground">{t(`flows.palette.${group.key}`)}</h3>
+        <div key={group.key} className="px-2 pb-1">
+          <h3 className="px-2 pb-0.5 pt-1.5 text-[11px] font-medium text-muted-foreground">{t(`flows.palette.${group.key}`)}</h3>
           <ul className="space-y-0.5">
             {group.kinds.filter((k) => (KINDS as readonly string[]).includes(k)).map((kind) => {
               const Icon = iconOf(kind);
@@ -41,7 +41,7 @@ export function Palette({ onAdd, hasTrigger }: { onAdd: (kind: string) => void; 
                     onClick={() => onAdd(kind)}
                     title={disabled ? t("flows.palette.oneTrigger") : t("flows.palette.add", { kind: t(`flows.kind.${kind}`) })}
                     className={cn(
-                      "flex w-full cursor-grab items-center gap-2 rounded-md px-2 py-1.5 text-left text-sm transition hover:bg-accent focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-ring active:cursor-grabbing",
+                      "flex w-full cursor-grab items-center gap-2 rounded-md px-2 py-1 text-left text-sm transition hover:bg-accent focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-ring active:cursor-grabbing",
                       disabled && "cursor-not-allowed opacity-50",
                     )}
                   >

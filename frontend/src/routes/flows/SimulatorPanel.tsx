@@ -23,6 +23,7 @@ export function SimulatorPanel({ graph, onActiveNode }: { graph: Graph; onActive
   const [script, setScript] = useState<string[]>([]);
   const [line, setLine] = useState("");
   const [platform, setPlatform] = useState<(typeof PLATFORMS)[number]>("WHATSAPP");
+  const [customer, setCustomer] = useState(t("flows.sim.customerDefault"));
   const [result, setResult] = useState<Simulation | null>(null);
   const [step, setStep] = useState(0);
   const [{ fetching, error }, simulate] = useMutation<SimulateFlowMutation>(SIMULATE_FLOW);
@@ -39,7 +40,7 @@ export function SimulatorPanel({ graph, onActiveNode }: { graph: Graph; onActive
     setLine("");
   };
   const run = async () => {
-    const response = await simulate({ definition: toDefinition(graph), script, platform });
+    const response = await simulate({ definition: toDefinition(graph), script, platform, customer: customer.trim() ? { name: customer.trim() } : null });
     setResult(response.data?.simulateFlow ?? null);
     setStep(0);
   };
@@ -66,11 +67,19 @@ export function SimulatorPanel({ graph, onActiveNode }: { graph: Graph; onActive
             <Send aria-hidden />
           </Button>
         </form>
+        <div className="mt-3 grid grid-cols-2 gap-2">
+          <div>
+            <label className="text-xs font-medium text-muted-foreground" htmlFor="sim-customer">{t("flows.sim.customerName")}</label>
+            <Input id="sim-customer" className="mt-1 h-8 text-xs" value={customer} onChange={(e) => setCustomer(e.target.value)} />
+          </div>
+          <div>
+            <label className="text-xs font-medium text-muted-foreground" htmlFor="sim-platform">{t("flows.sim.platform")}</label>
+            <select id="sim-platform" className={cn(selectClass, "mt-1 h-8 text-xs")} value={platform} onChange={(e) => setPlatform(e.target.value as (typeof PLATFORMS)[number])}>
+              {PLATFORMS.map((p) => <option key={p} value={p}>{p.charAt(0) + p.slice(1).toLowerCase()}</option>)}
+            </select>
+          </div>
+        </div>
         <div className="mt-3 flex items-center gap-2">
-          <label className="sr-only" htmlFor="sim-platform">{t("flows.sim.platform")}</label>
-          <select id="sim-platform" className={cn(selectClass, "h-8 w-36 text-xs")} value={platform} onChange={(e) => setPlatform(e.target.value as (typeof PLATFORMS)[number])}>
-            {PLATFORMS.map((p) => <option key={p} value={p}>{p.charAt(0) + p.slice(1).toLowerCase()}</option>)}
-          </select>
           {script.length > 0 && (
             <Button variant="ghost" size="sm" onClick={() => { setScript([]); setResult(null); }}>
               <Trash2 aria-hidden /> {t("flows.sim.clear")}
