@@ -125,3 +125,44 @@ export const scenarios = [
     },
   },
 ];
+
+scenarios.push({
+  name: "flows: built from the keyboard in Portuguese, buttons with their ports, a form's problem on its field",
+  locale: "pt-BR",
+  async run({ page, backend, shots, axeSource }) {
+    const [email, password] = admin(backend);
+    await signIn(page, backend.base, email, password);
+    await page.goto(`${backend.base}/flows/new`);
+    await page.getByText("Comece com um gatilho").waitFor();
+    // palette blocks added by pressing them, edges chosen in the node's "next steps"
+    await page.getByRole("button", { name: "Adicionar Gatilho" }).press("Enter");
+    await page.getByRole("textbox", { name: "Palavras-chave" }).fill(`menu${unique()}`);
+    await page.getByRole("button", { name: "Adicionar Botões" }).press("Enter");
+    await page.getByRole("textbox", { name: "Mensagem" }).fill("Como podemos ajudar?");
+    await page.getByRole("button", { name: "Adicionar Fazer pergunta" }).press("Enter");
+    await page.getByRole("textbox", { name: "Pergunta" }).fill("Qual é o número do pedido?");
+    await page.getByRole("textbox", { name: "Guardar a resposta em" }).fill("Pedido");
+    await page.getByText("variable: a name of lower-case letters").first().waitFor();
+    await page.locator('[data-node="ask"][data-problems]').waitFor();
+    await page.getByRole("textbox", { name: "Guardar a resposta em" }).fill("pedido");
+    await page.locator('[data-node="ask"]:not([data-problems])').waitFor();
+
+    const fit = () => page.locator(".react-flow__controls-fitview").click();
+    await fit();
+    await page.locator('[data-node="trigger"]').click();
+    await page.getByLabel("next", { exact: true }).selectOption("buttons");
+    await page.locator('[data-node="buttons"]').click();
+    await page.getByLabel("yes", { exact: true }).selectOption("ask");
+    await page.getByRole("button", { name: "Adicionar Fim" }).press("Enter");
+    await fit();
+    await page.locator('[data-node="buttons"]').click();
+    await page.getByLabel("no", { exact: true }).selectOption("end");
+    await page.locator('[data-node="ask"]').click();
+    await page.getByLabel("next", { exact: true }).selectOption("end");
+    await page.locator('[data-node="ask"]').click();
+    await page.locator("[data-save-status=saved]").waitFor({ timeout: 15_000 });
+    expectTrue((await page.locator(".react-flow__edge").count()) === 4, "four edges expected");
+    await page.screenshot({ path: `${shots}/flows-keyboard-pt-BR.png` });
+    await axe(page, axeSource, "flow editor (pt-BR)");
+  },
+});

@@ -137,6 +137,9 @@ export const en = {
     transferId: "Id",
     transferIdHint: "The team's or agent's id (Settings → Teams or Users).",
     reason: "Reason",
+    connections: "Next steps",
+    connectionsHint: "Where each way out leads; or drag from a dot on the canvas.",
+    nowhere: "Nowhere (the flow stops)",
   },
   event: {
     conversation_created: "A conversation starts",
@@ -344,6 +347,9 @@ export const ptBR: typeof en = {
     transferId: "Id",
     transferIdHint: "O id da equipe ou do agente (Configurações → Equipes ou Usuários).",
     reason: "Motivo",
+    connections: "Próximos passos",
+    connectionsHint: "Para onde leva cada saída; ou arraste de um ponto na tela.",
+    nowhere: "Nenhum lugar (o fluxo para)",
   },
   event: {
     conversation_created: "Uma conversa começa",

@@ -16,7 +16,8 @@ import { Tabs, TabsContent, TabsList, TabsTrigger } from "@/components/ui/tabs";
 import { Tooltip } from "@/components/ui/tooltip";
 import { Kbd } from "@/components/ui/misc";
 import { cn } from "@/lib/utils";
-import { addNode, Canvas } from "./Canvas";
+import { addNode, Canvas, connect } from "./Canvas";
+import { Connections } from "./Connections";
 import { dropDanglingEdges, EMPTY_GRAPH, toDefinition, type Graph } from "./graph";
 import { historyReducer, initialHistory } from "./history";
 import { configProblems, portsOf, type Config } from "./kinds";
@@ -144,7 +145,20 @@ function Editor({ flow: initialFlow, graph: initialGraph }: { flow: FlowMeta | n
     return () => clearTimeout(timer);
   }, [graph, name, blocked, queueSave]);
 
-  useEffect(() => () => void (adopted.id = null), []);
+  // leaving with a draft not saved yet: save it on the way out (an existing flow only: a new one
+  // would navigate back to itself)
+  const flushOnLeave = useRef(() => {});
+  flushOnLeave.current = () => {
+    const dirty = JSON.stringify(toDefinition(live.current.graph)) !== saved.current.definition || live.current.name.trim() !== saved.current.name;
+    if (dirty && !blocked && live.current.flow) void queueSave();
+  };
+  useEffect(
+    () => () => {
+      adopted.id = null;
+      flushOnLeave.current();
+    },
+    [],
+  );
 
   // undo / redo from the keyboard, except inside a text field (which has its own)
   useEffect(() => {
@@ -170,6 +184,15 @@ function Editor({ flow: initialFlow, graph: initialGraph }: { flow: FlowMeta | n
     },
     [selectedId],
   );
+  const onWire = useCallback(
+    (port: string, target: string | null) => {
+      if (!selectedId) return;
+      const current = live.current.graph;
+      const kept = { ...current, edges: current.edges.filter((e) => !(e.source === selectedId && (e.sourceHandle || "next") === port && !e.data?.condition)) };
+      dispatch({ type: "change", graph: target ? connect(kept, { source: selectedId, target, sourceHandle: port }) : kept });
+    },
+    [selectedId],
+  );
   const onDelete = useCallback(() => {
     const current = live.current.graph;
     dispatch({
@@ -183,14 +206,17 @@ function Editor({ flow: initialFlow, graph: initialGraph }: { flow: FlowMeta | n
     (kind: string) => {
       const box = document.querySelector("[data-flow-canvas]")?.getBoundingClientRect();
       const center = box ? reactFlow.screenToFlowPosition({ x: box.left + box.width / 2 - 120, y: box.top + box.height / 2 - 40 }) : { x: 0, y: 0 };
-      const offset = (live.current.graph.nodes.length % 5) * 24;
-      const added = addNode(live.current.graph, kind, { x: center.x + offset, y: center.y + offset });
+      const current = live.current.graph;
+      const anchor = current.nodes.find((n) => n.id === selectedId);
+      const spot = freeSpot(current, anchor ? { x: anchor.position.x, y: anchor.position.y + 170 } : center);
+      const added = addNode(current, kind, spot);
       if (!added.id) return;
       dispatch({ type: "change", graph: added.graph });
+      void reactFlow.setCenter(spot.x + 120, spot.y + 60, { zoom: reactFlow.getZoom(), duration: 250 });
       setSelectedId(added.id);
       setTab("node");
     },
-    [reactFlow],
+    [reactFlow, selectedId],
   );
   const onSelect = useCallback((id: string | null) => {
     setSelectedId(id);
@@ -262,7 +288,10 @@ function Editor({ flow: initialFlow, graph: initialGraph }: { flow: FlowMeta | n
             </TabsList>
             <TabsContent value="node" className="min-h-0 flex-1 overflow-y-auto px-4 pb-6">
               {selected ? (
-                <NodeForm key={`${selected.id}:${history.epoch}`} node={selected} onConfig={onConfig} onDelete={onDelete} serverProblems={server.byNode[selected.id] ?? []} />
+                <>
+                  <NodeForm key={`${selected.id}:${history.epoch}`} node={selected} onConfig={onConfig} onDelete={onDelete} serverProblems={server.byNode[selected.id] ?? []} />
+                  <Connections node={selected} graph={graph} onWire={onWire} />
+                </>
               ) : (
                 <div className="flex flex-col items-center gap-2 px-4 py-12 text-center text-sm text-muted-foreground">
                   <MousePointerClick className="size-6" aria-hidden />
@@ -285,6 +314,14 @@ function Editor({ flow: initialFlow, graph: initialGraph }: { flow: FlowMeta | n
       </div>
     </div>
   );
+}
+
+/** The first spot from `wanted`, going right, where a new node covers none. */
+function freeSpot(graph: Graph, wanted: { x: number; y: number }): { x: number; y: number } {
+  const spot = { ...wanted };
+  const covers = () => graph.nodes.some((n) => Math.abs(n.position.x - spot.x) < 260 && Math.abs(n.position.y - spot.y) < 140);
+  for (let i = 0; i < 50 && covers(); i += 1) spot.x += 280;
+  return spot;
 }
 
 function SaveIndicator({ status, version, error }: { status: SaveStatus; version: number | null; error: unknown }) {

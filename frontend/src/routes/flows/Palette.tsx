@@ -39,7 +39,8 @@ export function Palette({ onAdd, hasTrigger }: { onAdd: (kind: string) => void; 
                       e.dataTransfer.effectAllowed = "move";
                     }}
                     onClick={() => onAdd(kind)}
-                    title={disabled ? t("flows.palette.oneTrigger") : t("flows.palette.add", { kind: t(`flows.kind.${kind}`) })}
+                    title={disabled ? t("flows.palette.oneTrigger") : undefined}
+                    aria-label={t("flows.palette.add", { kind: t(`flows.kind.${kind}`) })}
                     className={cn(
                       "flex w-full cursor-grab items-center gap-2 rounded-md px-2 py-1 text-left text-sm transition hover:bg-accent focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-ring active:cursor-grabbing",
                       disabled && "cursor-not-allowed opacity-50",
