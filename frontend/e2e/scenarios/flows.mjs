@@ -105,6 +105,16 @@ export const scenarios = [
       await page.getByText("First version: answers order tracking").waitFor();
       await page.screenshot({ path: `${shots}/flows-versions.png` });
 
+      // an edit saved as v3, then v2 restored: the canvas shows v2's text again (saved as v4)
+      await page.locator('[data-node="send_message"]').click();
+      await page.getByRole("textbox", { name: "Message" }).fill("A draft nobody should see");
+      await page.locator("[data-save-status=saved]", { hasText: "v3" }).waitFor({ timeout: 15_000 });
+      await page.getByRole("tab", { name: "Versions" }).click();
+      await page.getByRole("button", { name: "Restore version 2" }).click();
+      await page.locator('[data-node="send_message"]', { hasText: "Your order is on its way" }).waitFor();
+      await page.locator("[data-save-status=saved]", { hasText: "v4" }).waitFor({ timeout: 15_000 });
+      expectTrue((await page.locator("[data-published]").getAttribute("data-published")) === "2", "the published version changed");
+
       // a customer writes the keyword: the webhook starts the flow, the bot answers
       const customer = `Flora Flow ${unique()}`;
       await customerWrites(backend, `55219${unique()}`, customer, `Hello! ${keyword}`);
