@@ -105,8 +105,22 @@ function KindFields({ kind, form }: { kind: string; form: UseFormReturn<Values> 
               <option value="keywords">{f("modeKeywords")}</option>
               <option value="regex">{f("modeRegex")}</option>
               <option value="event">{f("modeEvent")}</option>
+              <option value="schedule">{f("modeSchedule")}</option>
             </Select>
           </Field>
+          {mode === "schedule" && (
+            <>
+              <Field label={f("cron")} hint={f("cronHint")} error={err(form, "cron")}>
+                <Input {...register("cron")} className="font-mono" placeholder="0 9 * * 1-5" />
+              </Field>
+              <Field label={f("timeZone")} error={err(form, "time_zone")}>
+                <Input {...register("time_zone")} placeholder="America/Sao_Paulo" />
+              </Field>
+              <Field label={f("scheduleLabel")} hint={f("scheduleLabelHint")} error={err(form, "schedule_label")}>
+                <Input {...register("schedule_label")} className="font-mono" placeholder="follow_up" />
+              </Field>
+            </>
+          )}
           {mode === "keywords" && (
             <Field label={f("keywords")} hint={f("keywordsHint")} error={err(form, "keywords")}>
               <Input {...register("keywords")} placeholder="pedido, order" />
@@ -139,12 +153,33 @@ function KindFields({ kind, form }: { kind: string; form: UseFormReturn<Values> 
         </>
       );
     }
-    case "send_message":
+    case "send_message": {
+      const mode = watch("mode");
       return (
-        <Field label={f("text")} hint={textHint} error={err(form, "text")}>
-          <Textarea rows={5} {...register("text")} />
-        </Field>
+        <>
+          <Field label={f("sendWhat")}>
+            <Select {...register("mode")}>
+              <option value="text">{f("sendText")}</option>
+              <option value="template">{f("sendTemplate")}</option>
+            </Select>
+          </Field>
+          {mode === "template" ? (
+            <>
+              <Field label={f("templateId")} hint={f("templateIdHint")} error={err(form, "template_id")}>
+                <Input {...register("template_id")} className="font-mono" />
+              </Field>
+              <Field label={f("templateVariables")} error={err(form, "variables")}>
+                <Textarea rows={4} spellCheck={false} {...register("variables")} className="font-mono text-xs" />
+              </Field>
+            </>
+          ) : (
+            <Field label={f("text")} hint={textHint} error={err(form, "text")}>
+              <Textarea rows={5} {...register("text")} />
+            </Field>
+          )}
+        </>
       );
+    }
     case "ask": {
       const validation = watch("kind");
       return (

@@ -29,7 +29,10 @@ function parseJson(text: unknown): Config {
 export const FORMS: Record<string, FormSpec> = {
   trigger: {
     fromConfig: (c) => ({
-      mode: c.regex ? "regex" : c.event ? "event" : "keywords",
+      mode: c.regex ? "regex" : c.event ? "event" : c.schedule ? "schedule" : "keywords",
+      cron: str((c.schedule as Config | undefined)?.cron),
+      time_zone: str((c.schedule as Config | undefined)?.time_zone) || "America/Sao_Paulo",
+      schedule_label: str((c.schedule as Config | undefined)?.label),
       keywords: Array.isArray(c.keywords) ? (c.keywords as string[]).join(", ") : "",
       regex: str(c.regex),
       event: str(c.event) || "conversation_created",
@@ -38,6 +41,7 @@ export const FORMS: Record<string, FormSpec> = {
     }),
     toConfig: (v) => {
       if (v.mode === "regex") return { regex: str(v.regex) };
+      if (v.mode === "schedule") return { schedule: { cron: str(v.cron).trim(), time_zone: str(v.time_zone).trim() || "UTC", label: str(v.schedule_label) } };
       if (v.mode === "event") {
         if (v.event === "no_agent_reply") return { event: v.event, minutes: num(v.minutes) };
         if (v.event === "label_added" && str(v.label)) return { event: v.event, label: str(v.label) };
@@ -45,8 +49,20 @@ export const FORMS: Record<string, FormSpec> = {
       }
       return { keywords: list(v.keywords) };
     },
+    field: (path) => (path[0] === "schedule" ? (path[1] === "label" ? "schedule_label" : "cron") : path[0] ?? "keywords"),
   },
-  send_message: { fromConfig: (c) => ({ text: str(c.text) }), toConfig: (v) => ({ text: str(v.text) }) },
+  send_message: {
+    fromConfig: (c) => {
+      const template = c.template as Config | undefined;
+      return { mode: template ? "template" : "text", text: str(c.text), template_id: str(template?.id), variables: json(template?.variables ?? {}) };
+    },
+    toConfig: (v) => {
+      if (v.mode !== "template") return { text: str(v.text) };
+      const variables = parseJson(v.variables);
+      return { template: { id: str(v.template_id).trim(), variables: variables.__invalid ? "invalid" : variables } } as Config;
+    },
+    field: (path) => (path[0] === "template" ? (path[1] === "variables" ? "variables" : "template_id") : "text"),
+  },
   ask: {
     fromConfig: (c) => {
       const validation = (c.validation ?? {}) as Config;

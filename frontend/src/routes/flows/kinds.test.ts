@@ -42,3 +42,22 @@ describe("node configs, as the server checks them", () => {
     expect(Object.keys(result.errors)).toEqual(["variable"]);
   });
 });
+
+describe("configs the server normalised load as valid", () => {
+  it("accepts what clean_definition returns", () => {
+    expect(configProblems("send_message", { template: { id: "VGVtcGxhdGU6MQ==", variables: { name: "{{customer.name}}" } } })).toEqual([]);
+    expect(configProblems("send_message", { text: "a", template: { id: "x", variables: {} } })).not.toEqual([]);
+    expect(configProblems("trigger", { schedule: { cron: "0 9 * * 1-5", time_zone: "UTC", label: "follow_up" } })).toEqual([]);
+    expect(configProblems("ask", { text: "q", variable: "v", validation: { kind: "text" }, retry_text: null, max_attempts: 3 })).toEqual([]);
+    expect(configProblems("buttons", { text: "q", buttons: [{ id: "a", title: "A" }], variable: null, retry_text: null, max_attempts: 3 })).toEqual([]);
+    expect(configProblems("escalate", { reason: null })).toEqual([]);
+    expect(configProblems("http_request", { method: "GET", url: "https://api.example.com/x", headers: {}, body: null, timeout_seconds: 10, response_map: {} })).toEqual([]);
+  });
+
+  it("round-trips a template message and a scheduled trigger through their forms", () => {
+    const template = { template: { id: "t1", variables: { a: "b" } } };
+    expect(FORMS.send_message.toConfig(FORMS.send_message.fromConfig(template))).toEqual(template);
+    const schedule = { schedule: { cron: "0 9 * * 1-5", time_zone: "UTC", label: "vip" } };
+    expect(FORMS.trigger.toConfig(FORMS.trigger.fromConfig(schedule))).toEqual(schedule);
+  });
+});

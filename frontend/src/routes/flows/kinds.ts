@@ -51,6 +51,12 @@ const trigger = z.object({
     ctx.addIssue({ code: "custom", path: ["keywords"], message: "a trigger has keywords, a regex or an event (one of them)" });
     return;
   }
+  if (kinds[0] === "schedule") {
+    const schedule = (c.schedule ?? {}) as { cron?: unknown; label?: unknown };
+    if (typeof schedule.cron !== "string" || schedule.cron.trim().split(/\s+/).length < 5)
+      ctx.addIssue({ code: "custom", path: ["schedule", "cron"], message: "cron is a cron expression (e.g. 0 9 * * 1-5)" });
+    if (typeof schedule.label !== "string" || !NAME.test(schedule.label)) ctx.addIssue({ code: "custom", path: ["schedule", "label"], message: `label: ${nameMessage}` });
+  }
   if (kinds[0] === "regex" && !pattern("regex").safeParse(c.regex).success) ctx.addIssue({ code: "custom", path: ["regex"], message: "regex is not a regular expression" });
   if (kinds[0] === "event") {
     if (!(TRIGGER_EVENTS as readonly string[]).includes(String(c.event))) ctx.addIssue({ code: "custom", path: ["event"], message: "pick an event" });
@@ -60,7 +66,16 @@ const trigger = z.object({
   }
 });
 
-const sendMessage = z.object({ text: text("text") });
+const sendMessage = z.union([
+  z.object({ text: text("text"), template: z.undefined().optional() }),
+  z.object({
+    text: z.undefined().optional(),
+    template: z.object({
+      id: z.string({ error: "pick a template" }).min(1, "pick a template").max(100),
+      variables: z.record(z.string(), z.string(), { error: "variables are {name: text}" }).optional(),
+    }),
+  }),
+], { error: "send_message has a text or a template (one of them)" });
 
 const ask = z.object({
   text: text("text"),
@@ -178,8 +193,12 @@ export function summary(kind: string, config: Config): string {
   switch (kind) {
     case "trigger":
       if (Array.isArray(config.keywords) && config.keywords.length) return (config.keywords as string[]).join(", ");
+      if (config.schedule && typeof config.schedule === "object") return `⏱ ${s((config.schedule as Config).cron)}`;
       return s(config.regex) || s(config.event);
-    case "send_message": case "ask": case "buttons": return s(config.text);
+    case "send_message":
+      if (config.template && typeof config.template === "object") return `template ${s((config.template as Config).id)}`;
+      return s(config.text);
+    case "ask": case "buttons": return s(config.text);
     case "set": return config.label !== undefined ? `#${s(config.label)}` : `${s(config.variable ?? config.attribute)} = ${s(config.value)}`;
     case "http_request": return `${s(config.method)} ${s(config.url)}`;
     case "wait": return config.until_reply ? "until reply" : `${String(config.seconds ?? "")} s`;
