@@ -1,6 +1,7 @@
 // The flow builder: a three-node flow built by drag and drop (trigger with a keyword → send
 // message → end), simulated, published with a note, then triggered by a customer's webhook; the
 // bot's reply shows in the conversation's timeline in the inbox.
+import { gql, operation } from "../backend.mjs";
 import { axe, customerWrites, expectTrue, signIn } from "../scenarios.mjs";
 
 const unique = () => String(Date.now()).slice(-7);
@@ -174,5 +175,39 @@ scenarios.push({
     expectTrue((await page.locator(".react-flow__edge").count()) === 4, "four edges expected");
     await page.screenshot({ path: `${shots}/flows-keyboard-pt-BR.png` });
     await axe(page, axeSource, "flow editor (pt-BR)");
+  },
+});
+
+scenarios.push({
+  name: "flows: a run waiting for the customer is cancelled from the flow's runs",
+  async run({ page, backend, shots, axeSource }) {
+    const [email, password] = admin(backend);
+    const login = await gql(backend.base, operation("LOGIN"), { email, password });
+    const token = login.data.login.accessToken;
+    const keyword = `pedido${unique()}`;
+    const definition = {
+      nodes: [
+        { id: "trigger", type: "trigger", position: { x: 0, y: 0 }, config: { keywords: [keyword] } },
+        { id: "ask", type: "ask", position: { x: 0, y: 180 }, config: { text: "What is your order number?", variable: "order", validation: { kind: "number" } } },
+        { id: "end", type: "end", position: { x: 0, y: 360 }, config: {} },
+      ],
+      edges: [{ from: "trigger", to: "ask" }, { from: "ask", to: "end" }, { from: "ask", to: "end", port: "invalid" }],
+    };
+    const saved = await gql(backend.base, operation("SAVE_FLOW"), { input: { name: `Order number ${unique()}`, definition } }, token);
+    const id = saved.data?.saveFlow?.id;
+    expectTrue(id, `saveFlow: ${JSON.stringify(saved)}`);
+    const published = await gql(backend.base, operation("PUBLISH_FLOW"), { id, version: null }, token);
+    expectTrue(published.data?.publishFlow?.publishedVersion === 1, `publishFlow: ${JSON.stringify(published)}`);
+    await customerWrites(backend, `55319${unique()}`, `Walter Wait ${unique()}`, `oi ${keyword}`);
+
+    await signIn(page, backend.base, email, password);
+    await page.goto(`${backend.base}/flows/${id}`);
+    await page.getByRole("tab", { name: "Runs" }).click();
+    await page.locator("[data-run=waiting]").waitFor({ timeout: 20_000 });
+    await page.getByRole("button", { name: "Cancel run" }).click();
+    await page.getByRole("alertdialog").getByRole("button", { name: "Cancel run" }).click();
+    await page.locator("[data-run=cancelled]").waitFor({ timeout: 10_000 });
+    await page.screenshot({ path: `${shots}/flows-run-cancelled.png` });
+    await axe(page, axeSource, "flow runs after a cancel");
   },
 });
