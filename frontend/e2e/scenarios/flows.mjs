@@ -175,6 +175,17 @@ scenarios.push({
     expectTrue((await page.locator(".react-flow__edge").count()) === 4, "four edges expected");
     await page.screenshot({ path: `${shots}/flows-keyboard-pt-BR.png` });
     await axe(page, axeSource, "flow editor (pt-BR)");
+
+    // a condition's branches: a test per branch, its problem under it
+    await page.getByRole("button", { name: "Adicionar Condição" }).press("Enter");
+    await page.locator('[data-branch="0"]').getByRole("textbox", { name: "Nome" }).fill("VIP");
+    await page.locator('[data-branch="0"]').getByText("label: a name of lower-case letters").waitFor();
+    await page.locator('[data-branch="0"]').getByRole("textbox", { name: "Nome" }).fill("vip");
+    await page.getByRole("button", { name: "Adicionar ramo" }).click();
+    await page.locator('[data-branch="1"]').getByRole("combobox", { name: "Quando" }).selectOption("business_hours");
+    await page.locator(`[data-node="condition"] .react-flow__handle[data-handleid="branch_2"]`).waitFor();
+    await page.screenshot({ path: `${shots}/flows-condition-pt-BR.png` });
+    await axe(page, axeSource, "condition form (pt-BR)");
   },
 });
 

@@ -11,7 +11,7 @@ import { Field } from "@/components/ui/field";
 import { Input, Textarea } from "@/components/ui/input";
 import { Switch } from "@/components/ui/switch";
 import { cn } from "@/lib/utils";
-import { FORMS, type Values } from "./forms";
+import { branchValues, FORMS, type Values } from "./forms";
 import type { BuilderNode } from "./graph";
 import { configIssues, configProblems, TRIGGER_EVENTS, type Config } from "./kinds";
 import { ACCENTS, iconOf } from "./meta";
@@ -51,7 +51,11 @@ export function NodeForm({
   const { watch, trigger } = form;
   useEffect(() => {
     void trigger();
-    const subscription = watch((values, { name }) => onConfig(spec.toConfig(values as Values), name));
+    // every change validates the whole form: a problem may be about a field not edited (a branch's test, the list)
+    const subscription = watch((values, { name }) => {
+      onConfig(spec.toConfig(values as Values), name);
+      void trigger();
+    });
     return () => subscription.unsubscribe();
   }, [watch, trigger, onConfig, spec]);
   const Icon = iconOf(kind);
@@ -223,11 +227,33 @@ function KindFields({ kind, form }: { kind: string; form: UseFormReturn<Values> 
         </>
       );
     case "condition":
+      return <Branches form={form} />;
     case "http_request":
       return (
-        <Field label={f("json")} hint={t(`flows.form.jsonHint_${kind}`)} error={err(form, "json")}>
-          <Textarea rows={14} spellCheck={false} {...register("json")} className="font-mono text-xs" />
-        </Field>
+        <>
+          <div className="grid grid-cols-[6.5rem_1fr] gap-2">
+            <Field label={f("method")} error={err(form, "method")}>
+              <Select {...register("method")}>
+                {["GET", "POST", "PUT", "PATCH", "DELETE"].map((m) => <option key={m} value={m}>{m}</option>)}
+              </Select>
+            </Field>
+            <Field label={f("url")} error={err(form, "url")}>
+              <Input {...register("url")} className="font-mono text-xs" placeholder="https://api.example.com/orders/{{order}}" />
+            </Field>
+          </div>
+          <Field label={f("headers")} error={err(form, "headers")}>
+            <Textarea rows={3} spellCheck={false} {...register("headers")} className="font-mono text-xs" />
+          </Field>
+          <Field label={f("body")} hint={f("bodyHint")} error={err(form, "body")}>
+            <Textarea rows={3} spellCheck={false} {...register("body")} className="font-mono text-xs" />
+          </Field>
+          <Field label={f("responseMap")} hint={f("responseMapHint")} error={err(form, "response_map")}>
+            <Textarea rows={3} spellCheck={false} {...register("response_map")} className="font-mono text-xs" />
+          </Field>
+          <Field label={f("timeout")} error={err(form, "timeout_seconds")}>
+            <Input type="number" min={1} max={30} {...register("timeout_seconds", { valueAsNumber: true })} />
+          </Field>
+        </>
       );
     case "set": {
       const target = watch("target");
@@ -314,6 +340,73 @@ function Retry({ form }: { form: UseFormReturn<Values> }) {
         <Input type="number" min={1} max={10} {...form.register("max_attempts", { valueAsNumber: true })} />
       </Field>
     </div>
+  );
+}
+
+const OPERATORS = ["equals", "not_equals", "contains", "gt", "gte", "lt", "lte", "exists", "not_exists"];
+
+function Branches({ form }: { form: UseFormReturn<Values> }) {
+  const { t } = useTranslation();
+  const f = (key: string) => t(`flows.form.${key}`);
+  const { fields, append, remove } = useFieldArray({ control: form.control, name: "branches" as never });
+  const { register, watch } = form;
+  const listError = err(form, "branches") ?? (get(form.formState.errors, "branches.root") as { message?: string } | undefined)?.message;
+  return (
+    <fieldset className="space-y-3">
+      <legend className="text-sm font-medium">{f("branches")}</legend>
+      <p className="text-xs text-muted-foreground">{f("branchesHint")}</p>
+      {fields.map((field, i) => {
+        const kind = String(watch(`branches.${i}.kind`) ?? "");
+        const op = String(watch(`branches.${i}.op`) ?? "");
+        const whenError = err(form, `branches.${i}.when`);
+        return (
+          <div key={field.id} className="space-y-2 rounded-lg border border-border p-3" data-branch={i}>
+            <div className="flex items-end gap-2">
+              <Field label={f("branchPort")} error={err(form, `branches.${i}.port`)} className="flex-1">
+                <Input {...register(`branches.${i}.port`)} className="font-mono" />
+              </Field>
+              <Button type="button" variant="ghost" size="icon" className="mb-0.5" onClick={() => remove(i)} aria-label={t("flows.form.removeBranch", { n: i + 1 })}>
+                <X aria-hidden />
+              </Button>
+            </div>
+            <Field label={f("branchWhen")}>
+              <Select {...register(`branches.${i}.kind`)}>
+                {["keyword", "regex", "variable", "attribute", "label", "platform", "business_hours"].map((k) => <option key={k} value={k}>{t(`flows.when.${k}`)}</option>)}
+              </Select>
+            </Field>
+            {kind === "keyword" && <Field label={f("keywords")}><Input {...register(`branches.${i}.words`)} /></Field>}
+            {kind === "regex" && <Field label={f("regex")}><Input {...register(`branches.${i}.regex`)} className="font-mono" /></Field>}
+            {kind === "label" && <Field label={f("name")}><Input {...register(`branches.${i}.name`)} className="font-mono" /></Field>}
+            {kind === "platform" && <Field label={f("platforms")} hint="whatsapp, telegram, webchat…"><Input {...register(`branches.${i}.platforms`)} /></Field>}
+            {(kind === "variable" || kind === "attribute") && (
+              <div className="grid grid-cols-3 gap-2">
+                <Field label={f("name")}><Input {...register(`branches.${i}.name`)} className="font-mono" /></Field>
+                <Field label={f("operator")}>
+                  <Select {...register(`branches.${i}.op`)}>
+                    {OPERATORS.map((o) => <option key={o} value={o}>{t(`flows.op.${o}`)}</option>)}
+                  </Select>
+                </Field>
+                {op !== "exists" && op !== "not_exists" && <Field label={f("value")}><Input {...register(`branches.${i}.value`)} /></Field>}
+              </div>
+            )}
+            {kind === "business_hours" && (
+              <div className="grid grid-cols-2 gap-2">
+                <Field label={f("timeZone")} className="col-span-2"><Input {...register(`branches.${i}.time_zone`)} /></Field>
+                <Field label={f("start")}><Input type="time" {...register(`branches.${i}.start`)} /></Field>
+                <Field label={f("end")}><Input type="time" {...register(`branches.${i}.end`)} /></Field>
+                <Field label={f("days")} hint={f("daysHint")} className="col-span-2"><Input {...register(`branches.${i}.days`)} /></Field>
+              </div>
+            )}
+            {whenError && <p role="alert" className="text-xs font-medium text-destructive">{whenError}</p>}
+          </div>
+        );
+      })}
+      {listError && <p role="alert" className="text-xs font-medium text-destructive">{listError}</p>}
+      <Button type="button" variant="outline" size="sm" onClick={() => append(branchValues(`branch_${fields.length + 1}`, { label: "" }) as never)}>
+        <Plus aria-hidden /> {f("addBranch")}
+      </Button>
+      <p className="text-xs text-muted-foreground">{f("elseHint")}</p>
+    </fieldset>
   );
 }
 

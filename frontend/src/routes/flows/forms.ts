@@ -26,6 +26,55 @@ function parseJson(text: unknown): Config {
   }
 }
 
+const INVALID = "not valid JSON";
+/** A JSON object field; text that is not one stays a string the schema refuses. */
+function jsonOr(text: unknown): unknown {
+  const parsed = parseJson(text);
+  return parsed.__invalid ? INVALID : parsed;
+}
+function parseAny(text: unknown): unknown {
+  try {
+    return JSON.parse(str(text));
+  } catch {
+    return str(text); // a plain text body
+  }
+}
+
+/** A condition branch as form fields: the test's kind and its own fields. */
+export function branchValues(port: string, when: Config): Values {
+  const kind = ["keyword", "regex", "variable", "attribute", "platform", "business_hours", "label"].find((k) => k in when) ?? "variable";
+  const hours = (when.business_hours ?? {}) as Config;
+  return {
+    port, kind,
+    words: Array.isArray(when.keyword) ? (when.keyword as string[]).join(", ") : "",
+    regex: str(when.regex),
+    name: str(when.variable ?? when.attribute ?? when.label),
+    op: str(when.op) || "equals",
+    value: when.value === undefined || when.value === null ? "" : String(when.value),
+    platforms: Array.isArray(when.platform) ? (when.platform as string[]).join(", ") : "",
+    time_zone: str(hours.time_zone) || "America/Sao_Paulo",
+    start: str(hours.start) || "09:00",
+    end: str(hours.end) || "18:00",
+    days: Array.isArray(hours.days) ? (hours.days as number[]).join(", ") : "1, 2, 3, 4, 5",
+  };
+}
+
+export function whenOf(b: Values): Config {
+  switch (b.kind) {
+    case "keyword": return { keyword: list(b.words) };
+    case "regex": return { regex: str(b.regex) };
+    case "label": return { label: str(b.name).trim() };
+    case "platform": return { platform: list(b.platforms).map((p) => p.toLowerCase()) };
+    case "business_hours":
+      return { business_hours: { time_zone: str(b.time_zone).trim(), start: str(b.start).trim(), end: str(b.end).trim(), days: list(b.days).map(Number) } };
+    default: {
+      const subject = b.kind === "attribute" ? "attribute" : "variable";
+      const op = str(b.op) || "equals";
+      return { [subject]: str(b.name).trim(), op, ...(op === "exists" || op === "not_exists" ? {} : { value: str(b.value) }) };
+    }
+  }
+}
+
 export const FORMS: Record<string, FormSpec> = {
   trigger: {
     fromConfig: (c) => ({
@@ -100,8 +149,25 @@ export const FORMS: Record<string, FormSpec> = {
     }),
     field: (path) => (path[0] === "buttons" && path.length > 2 ? `buttons.${path[1]}.${path[2]}` : path[0]),
   },
-  condition: { fromConfig: (c) => ({ json: json(c) }), toConfig: (v) => parseJson(v.json), field: () => "json" },
-  http_request: { fromConfig: (c) => ({ json: json(c) }), toConfig: (v) => parseJson(v.json), field: () => "json" },
+  condition: {
+    fromConfig: (c) => ({ branches: (Array.isArray(c.branches) ? (c.branches as Config[]) : []).map((b) => branchValues(str(b.port), (b.when ?? {}) as Config)) }),
+    toConfig: (v) => ({ branches: (v.branches as Values[]).map((b) => ({ port: str(b.port).trim(), when: whenOf(b) })) }),
+    field: (path) => (path[0] === "branches" && path.length > 1 ? `branches.${path[1]}.${path[2] === "port" ? "port" : "when"}` : "branches"),
+  },
+  http_request: {
+    fromConfig: (c) => ({
+      method: str(c.method) || "GET", url: str(c.url), headers: json(c.headers ?? {}),
+      body: c.body === undefined || c.body === null ? "" : json(c.body), timeout_seconds: c.timeout_seconds ?? 10, response_map: json(c.response_map ?? {}),
+    }),
+    toConfig: (v) => {
+      const body = str(v.body).trim() ? parseAny(v.body) : null;
+      return {
+        method: str(v.method), url: str(v.url).trim(),
+        headers: jsonOr(v.headers), body, timeout_seconds: num(v.timeout_seconds), response_map: jsonOr(v.response_map),
+      };
+    },
+    field: (path) => path[0] ?? "url",
+  },
   set: {
     fromConfig: (c) => {
       const target = "label" in c ? "label" : "attribute" in c ? "attribute" : "variable";

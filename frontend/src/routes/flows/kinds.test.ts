@@ -61,3 +61,28 @@ describe("configs the server normalised load as valid", () => {
     expect(FORMS.trigger.toConfig(FORMS.trigger.fromConfig(schedule))).toEqual(schedule);
   });
 });
+
+describe("condition branches and HTTP requests", () => {
+  it("checks each branch's test like the server", () => {
+    const ok = { branches: [{ port: "vip", when: { label: "vip" } }, { port: "late", when: { business_hours: { time_zone: "UTC", start: "09:00", end: "18:00", days: [1, 2] } } }] };
+    expect(configProblems("condition", ok)).toEqual([]);
+    expect(configProblems("condition", { branches: [{ port: "a", when: { label: "vip", regex: "x" } }] })).toHaveLength(1);
+    expect(configProblems("condition", { branches: [{ port: "a", when: { platform: ["fax"] } }] })).not.toEqual([]);
+    expect(configProblems("condition", { branches: [{ port: "a", when: { business_hours: { time_zone: "UTC", start: "18:00", end: "09:00" } } }] })).not.toEqual([]);
+    expect(configProblems("condition", { branches: [{ port: "else", when: { label: "x" } }] })).toEqual(["branch ports are distinct and not 'else'"]);
+  });
+
+  it("round-trips branches and requests through their forms", () => {
+    const condition = { branches: [
+      { port: "big", when: { variable: "total", op: "gt", value: "100" } },
+      { port: "known", when: { attribute: "email", op: "exists" } },
+      { port: "pt", when: { keyword: ["oi", "olá"] } },
+      { port: "chat", when: { platform: ["webchat"] } },
+    ] };
+    expect(FORMS.condition.toConfig(FORMS.condition.fromConfig(condition))).toEqual(condition);
+    const request = { method: "POST", url: "https://api.example.com/o", headers: { "X-Key": "k" }, body: { id: "{{order}}" }, timeout_seconds: 5, response_map: { status: "order.status" } };
+    expect(FORMS.http_request.toConfig(FORMS.http_request.fromConfig(request))).toEqual(request);
+    const broken = FORMS.http_request.toConfig({ ...FORMS.http_request.fromConfig(request), headers: "{nope" });
+    expect(configProblems("http_request", broken)).toEqual(["headers is {name: text on one line}"]);
+  });
+});

@@ -104,8 +104,34 @@ const buttons = z.object({
   max_attempts: whole("max attempts", 1, 10),
 });
 
+export const PLATFORM_NAMES = ["whatsapp", "messenger", "instagram", "telegram", "discord", "slack", "webchat", "sms", "email", "line", "viber", "wechat"];
+const CONDITION_KINDS = ["keyword", "regex", "variable", "attribute", "platform", "business_hours", "label"];
+const HHMM = /^([01]\d|2[0-3]):[0-5]\d$/;
+
+/** One test of a condition branch or an edge (resolvers/flow_validation.py clean_condition). */
+const when = z.record(z.string(), z.unknown()).superRefine((w, ctx) => {
+  const keys = Object.keys(w).filter((k) => k !== "op" && k !== "value");
+  const fail = (message: string) => ctx.addIssue({ code: "custom", message });
+  if (keys.length !== 1 || !CONDITION_KINDS.includes(keys[0])) return fail("a condition is one of keyword, regex, variable, attribute, platform, business_hours, label");
+  const [kind] = keys;
+  const v = w[kind];
+  if (kind === "keyword" && !(Array.isArray(v) && v.length && v.every((x) => typeof x === "string" && x.trim()))) fail("keyword is a list of words");
+  if (kind === "regex" && !pattern("regex").safeParse(v).success) fail("regex is not a regular expression");
+  if ((kind === "variable" || kind === "attribute" || kind === "label") && !(typeof v === "string" && NAME.test(v))) fail(`${kind}: ${nameMessage}`);
+  if ((kind === "variable" || kind === "attribute") && w.op !== undefined && !["equals", "not_equals", "contains", "gt", "gte", "lt", "lte", "exists", "not_exists"].includes(String(w.op))) fail("op is not an operator");
+  if (kind === "platform" && !(Array.isArray(v) && v.length && v.every((p) => PLATFORM_NAMES.includes(String(p))))) fail(`platform is a list of platforms (${PLATFORM_NAMES.join(", ")})`);
+  if (kind === "business_hours") {
+    const h = (v ?? {}) as { time_zone?: unknown; start?: unknown; end?: unknown; days?: unknown };
+    const days = h.days ?? [1, 2, 3, 4, 5];
+    if (typeof h.time_zone !== "string" || !h.time_zone || !HHMM.test(String(h.start)) || !HHMM.test(String(h.end)))
+      fail("business_hours needs a time_zone (e.g. America/Sao_Paulo) and start/end as HH:MM");
+    else if (!Array.isArray(days) || !days.every((d) => Number.isInteger(d) && d >= 1 && d <= 7) || String(h.start) >= String(h.end))
+      fail("business_hours: days are 1 (Monday) to 7, and start comes before end");
+  }
+});
+
 const condition = z.object({
-  branches: z.array(z.object({ port: name("port"), when: z.record(z.string(), z.unknown()) }), { error: "branches is a list of {port, when}" })
+  branches: z.array(z.object({ port: name("port"), when }), { error: "branches is a list of {port, when}" })
     .min(1, "at least one branch")
     .refine((b) => new Set(b.map((x) => x.port)).size === b.length && !b.some((x) => x.port === "else"), "branch ports are distinct and not 'else'"),
 });
@@ -127,10 +153,10 @@ const set = z.object({
 const httpRequest = z.object({
   method: z.enum(METHODS, { error: `method is one of ${METHODS.join(", ")}` }),
   url: z.string().regex(/^https?:\/\/[^/{}\s]+(\/|$)/, "url starts with http:// or https:// and a literal host"),
-  headers: z.record(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/), z.string().regex(/^[^\r\n]*$/)).optional(),
+  headers: z.record(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/), z.string().regex(/^[^\r\n]*$/), { error: "headers is {name: text on one line}" }).optional(),
   body: z.unknown().optional(),
   timeout_seconds: whole("timeout", 1, 30),
-  response_map: z.record(z.string().regex(NAME), z.string().min(1)).optional(),
+  response_map: z.record(z.string().regex(NAME), z.string().min(1), { error: "response_map is {variable: dotted.path.in.the.response}" }).optional(),
 });
 
 const wait = z.union([
@@ -179,7 +205,7 @@ export function defaultConfig(kind: Kind): Config {
     case "buttons": return { text: "", buttons: [{ id: "yes", title: "Yes" }, { id: "no", title: "No" }], max_attempts: 3 };
     case "condition": return { branches: [{ port: "vip", when: { label: "vip" } }] };
     case "set": return { variable: "", value: "" };
-    case "http_request": return { method: "GET", url: "https://", timeout_seconds: 10, headers: {}, response_map: {} };
+    case "http_request": return { method: "GET", url: "https://", headers: {}, body: null, timeout_seconds: 10, response_map: {} };
     case "wait": return { seconds: 60 };
     case "transfer": return { team_id: "" };
     case "escalate": return {};
@@ -199,6 +225,10 @@ export function summary(kind: string, config: Config): string {
       if (config.template && typeof config.template === "object") return `template ${s((config.template as Config).id)}`;
       return s(config.text);
     case "ask": case "buttons": return s(config.text);
+    case "condition": {
+      const branches = Array.isArray(config.branches) ? (config.branches as Config[]) : [];
+      return branches.length ? `${branches.map((b) => s(b.port)).join(" · ")} · else` : "";
+    }
     case "set": return config.label !== undefined ? `#${s(config.label)}` : `${s(config.variable ?? config.attribute)} = ${s(config.value)}`;
     case "http_request": return `${s(config.method)} ${s(config.url)}`;
     case "wait": return config.until_reply ? "until reply" : `${String(config.seconds ?? "")} s`;
