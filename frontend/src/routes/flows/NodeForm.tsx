@@ -24,7 +24,6 @@ export function configResolver(kind: string): Resolver<Values> {
   const spec = FORMS[kind];
   return async (values, _context, options) => {
     const config = spec.toConfig(values);
-    if (config.__invalid) return { values: {}, errors: toNestErrors({ json: { type: "validate", message: "not valid JSON (an object)" } }, options) };
     const result = configIssues(kind, config);
     if (!result.length) return { values, errors: {} };
     const errors: FieldErrors = {};

@@ -16,7 +16,7 @@ const list = (v: unknown) => str(v).split(/[,\n]/).map((w) => w.trim()).filter(B
 const num = (v: unknown) => (v === "" || v === null || v === undefined ? undefined : Number(v));
 const json = (v: unknown) => JSON.stringify(v ?? {}, null, 2);
 
-/** The JSON text of a form, parsed; a syntax error leaves a config the schema refuses. */
+/** The JSON object a form's text holds, or a marker the callers turn into a value the schema refuses. */
 function parseJson(text: unknown): Config {
   try {
     const value: unknown = JSON.parse(str(text) || "{}");
@@ -108,7 +108,7 @@ export const FORMS: Record<string, FormSpec> = {
     toConfig: (v) => {
       if (v.mode !== "template") return { text: str(v.text) };
       const variables = parseJson(v.variables);
-      return { template: { id: str(v.template_id).trim(), variables: variables.__invalid ? "invalid" : variables } } as Config;
+      return { template: { id: str(v.template_id).trim(), variables: variables.__invalid ? INVALID : variables } } as Config;
     },
     field: (path) => (path[0] === "template" ? (path[1] === "variables" ? "variables" : "template_id") : "text"),
   },
