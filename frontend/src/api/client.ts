@@ -18,6 +18,8 @@ const EMBEDDED = [
   "PytakeModule", "AuditEntryConnection", "AuditEntryEdge", "WebhookAttempt", "CreatedApiKey", "WebhookEndpointWithSecret",
   // settings: channels (src/api/ops/admin-channels.ts)
   "RetentionPolicy", "RotatedSecrets",
+  // flows (src/api/ops/flows.ts): a node's id is unique only inside its version
+  "FlowVersion", "FlowNode", "FlowEdge", "FlowPosition", "FlowExecutionStep", "FlowSimulation", "FlowSimulationStep", "FlowTranscriptEntry",
 ];
 
 export function graphcache() {
