@@ -20,6 +20,8 @@ const EMBEDDED = [
   "CsatSettings", "PlatformPrice", "ConversionLabel",
   // settings: channels (src/api/ops/admin-channels.ts)
   "RetentionPolicy", "RotatedSecrets",
+  // flows (src/api/ops/flows.ts): a node's id is unique only inside its version
+  "FlowVersion", "FlowNode", "FlowEdge", "FlowPosition", "FlowExecutionStep", "FlowSimulation", "FlowSimulationStep", "FlowTranscriptEntry",
 ];
 
 export function graphcache() {

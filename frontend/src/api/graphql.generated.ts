@@ -132,6 +132,32 @@ export type ExperimentArmInput = {
   weight?: number;
 };
 
+export type FlowDefinitionInput = {
+  edges: Array<FlowEdgeInput>;
+  nodes: Array<FlowNodeInput>;
+};
+
+export type FlowEdgeInput = {
+  condition?: Record<string, unknown> | null | undefined;
+  from: string;
+  /** Null: next. */
+  port?: string | null | undefined;
+  to: string;
+};
+
+export type FlowNodeInput = {
+  /** The node type's settings (README: Flows). */
+  config?: Record<string, unknown> | null | undefined;
+  id: string;
+  position?: FlowPositionInput | null | undefined;
+  type: string;
+};
+
+export type FlowPositionInput = {
+  x?: number;
+  y?: number;
+};
+
 export type InboxEventType =
   | 'CONVERSATION_CREATED'
   | 'CONVERSATION_REMOVED'
@@ -255,6 +281,17 @@ export type SaveAlertRuleInput = {
   severity?: string;
   threshold: number;
   windowSeconds?: number;
+};
+
+export type SaveFlowInput = {
+  definition: FlowDefinitionInput;
+  /** Null creates a flow. */
+  id?: string | null | undefined;
+  name: string;
+  /** Kept with the version. */
+  note?: string | null | undefined;
+  /** 1 to 43200; null keeps the flow's (a day for a new flow). */
+  resumeWithinMinutes?: number | null | undefined;
 };
 
 export type SaveTemplateInput = {
@@ -686,6 +723,13 @@ export type AssignMutationVariables = Exact<{
 
 export type AssignMutation = { __typename: 'Mutation', assignConversation: { __typename: 'Conversation', id: string, status: ConversationStatus, platform: Platform, unreadCount: number, lastMessageAt: string | null, priority: Priority, labels: Array<string>, snoozedUntil: string | null, queuedAt: string | null, customer: { __typename: 'Customer', id: string, name: string | null, phone: string | null }, assignee: { __typename: 'User', id: string, name: string } | null, lastMessage: { __typename: 'Message', id: string, text: string | null, kind: MessageKind, direction: MessageDirection, status: MessageStatus, createdAt: string } | null, slaTimers: Array<{ __typename: 'SlaTimer', id: string, kind: string, dueAt: string, warnAt: string, metAt: string | null, breachedAt: string | null, cancelledAt: string | null }> } };
 
+export type CancelFlowExecutionMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type CancelFlowExecutionMutation = { __typename: 'Mutation', cancelFlowExecution: { __typename: 'FlowExecution', id: string, flowId: string, flowVersion: number, conversationId: string, status: string, currentNode: string | null, waitingFor: string | null, variables: Record<string, unknown>, trigger: string, reason: string | null, handedOffAt: string | null, startedAt: string, updatedAt: string, finishedAt: string | null } };
+
 export type ConversationQueryVariables = Exact<{
   id: string;
 }>;
@@ -705,6 +749,40 @@ export type DemoQueryVariables = Exact<{ [key: string]: never; }>;
 
 
 export type DemoQuery = { __typename: 'Query', demo: { __typename: 'Demo', enabled: boolean, channels: Array<{ __typename: 'DemoChannel', channelId: string, name: string, phoneNumberId: string }> } };
+
+export type FlowQueryVariables = Exact<{
+  id: string;
+}>;
+
+
+export type FlowQuery = { __typename: 'Query', flow: { __typename: 'Flow', id: string, name: string, version: number, publishedVersion: number | null, publishedAt: string | null, resumeWithinMinutes: number, createdAt: string, updatedAt: string, definition: { __typename: 'FlowVersion', version: number, note: string | null, createdAt: string, nodes: Array<{ __typename: 'FlowNode', type: string, config: Record<string, unknown>, nodeId: string, position: { __typename: 'FlowPosition', x: number, y: number } }>, edges: Array<{ __typename: 'FlowEdge', from: string, to: string, port: string, condition: Record<string, unknown> | null }> }, versions: Array<{ __typename: 'FlowVersion', version: number, note: string | null, createdAt: string, createdById: string | null }> } };
+
+export type FlowsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type FlowsQuery = { __typename: 'Query', flows: Array<{ __typename: 'Flow', id: string, name: string, version: number, publishedVersion: number | null, publishedAt: string | null, resumeWithinMinutes: number, createdAt: string, updatedAt: string }> };
+
+export type FlowExecutionsQueryVariables = Exact<{
+  flowId: string;
+}>;
+
+
+export type FlowExecutionsQuery = { __typename: 'Query', flowExecutions: Array<{ __typename: 'FlowExecution', id: string, flowId: string, flowVersion: number, conversationId: string, status: string, currentNode: string | null, waitingFor: string | null, variables: Record<string, unknown>, trigger: string, reason: string | null, handedOffAt: string | null, startedAt: string, updatedAt: string, finishedAt: string | null }> };
+
+export type FlowRunCountQueryVariables = Exact<{
+  flowId: string;
+}>;
+
+
+export type FlowRunCountQuery = { __typename: 'Query', flowExecutions: Array<{ __typename: 'FlowExecution', id: string, status: string }> };
+
+export type FlowVersionQueryVariables = Exact<{
+  id: string;
+  version: number;
+}>;
+
+
+export type FlowVersionQuery = { __typename: 'Query', flow: { __typename: 'Flow', id: string, definition: { __typename: 'FlowVersion', version: number, note: string | null, createdAt: string, nodes: Array<{ __typename: 'FlowNode', type: string, config: Record<string, unknown>, nodeId: string, position: { __typename: 'FlowPosition', x: number, y: number } }>, edges: Array<{ __typename: 'FlowEdge', from: string, to: string, port: string, condition: Record<string, unknown> | null }> } } };
 
 export type InboxQueryVariables = Exact<{
   filter?: ConversationFilter | null | undefined;
@@ -845,6 +923,14 @@ export type PresenceSubscriptionVariables = Exact<{
 
 export type PresenceSubscription = { __typename: 'Subscription', conversationPresence: Array<{ __typename: 'Viewer', userId: string, name: string, typing: boolean }> };
 
+export type PublishFlowMutationVariables = Exact<{
+  id: string;
+  version?: number | null | undefined;
+}>;
+
+
+export type PublishFlowMutation = { __typename: 'Mutation', publishFlow: { __typename: 'Flow', id: string, name: string, version: number, publishedVersion: number | null, publishedAt: string | null, resumeWithinMinutes: number, createdAt: string, updatedAt: string } };
+
 export type RefreshMutationVariables = Exact<{
   token: string;
 }>;
@@ -858,6 +944,13 @@ export type ReplyTargetsQueryVariables = Exact<{
 
 
 export type ReplyTargetsQuery = { __typename: 'Query', conversation: { __typename: 'Conversation', id: string, replyTargets: Array<{ __typename: 'ReplyTarget', channelId: string, channelName: string, platform: Platform, address: string | null, available: boolean, reason: string | null, requiresTemplate: boolean, isDefault: boolean }> } };
+
+export type SaveFlowMutationVariables = Exact<{
+  input: SaveFlowInput;
+}>;
+
+
+export type SaveFlowMutation = { __typename: 'Mutation', saveFlow: { __typename: 'Flow', id: string, name: string, version: number, publishedVersion: number | null, publishedAt: string | null, resumeWithinMinutes: number, createdAt: string, updatedAt: string, versions: Array<{ __typename: 'FlowVersion', version: number, note: string | null, createdAt: string, createdById: string | null }> } };
 
 export type SendMutationVariables = Exact<{
   input: SendMessageInput;
@@ -900,6 +993,16 @@ export type SimulateMutationVariables = Exact<{
 
 
 export type SimulateMutation = { __typename: 'Mutation', simulateInboundMessage: boolean };
+
+export type SimulateFlowMutationVariables = Exact<{
+  definition: FlowDefinitionInput;
+  script: Array<string> | string;
+  platform: Platform;
+  customer?: Record<string, unknown> | null | undefined;
+}>;
+
+
+export type SimulateFlowMutation = { __typename: 'Mutation', simulateFlow: { __typename: 'FlowSimulation', status: string, node: string | null, variables: Record<string, unknown>, unusedMessages: number, transcript: Array<{ __typename: 'FlowTranscriptEntry', from: string, text: string | null, node: string | null, details: Record<string, unknown> }>, steps: Array<{ __typename: 'FlowSimulationStep', event: Record<string, unknown>, actions: Record<string, unknown>, node: string | null, status: string, variables: Record<string, unknown> }> } };
 
 export type TplArchiveMutationVariables = Exact<{
   id: string;
@@ -1022,3 +1125,10 @@ export type TplWhatsappSyncMutationVariables = Exact<{
 
 
 export type TplWhatsappSyncMutation = { __typename: 'Mutation', syncWhatsappTemplates: { __typename: 'WhatsappTemplateSync', channelId: string, count: number, removed: number, syncedAt: string } };
+
+export type UnpublishFlowMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type UnpublishFlowMutation = { __typename: 'Mutation', unpublishFlow: { __typename: 'Flow', id: string, name: string, version: number, publishedVersion: number | null, publishedAt: string | null, resumeWithinMinutes: number, createdAt: string, updatedAt: string } };
