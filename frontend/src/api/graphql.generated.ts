@@ -199,11 +199,53 @@ export type MessageStatus =
   | 'RECEIVED'
   | 'SENT';
 
+export type MetricBucket =
+  | 'DAY'
+  | 'HOUR'
+  | 'HOUR_OF_DAY'
+  | 'WEEK';
+
+export type MetricDimension =
+  | 'AGENT'
+  | 'ARM'
+  | 'CHANNEL'
+  | 'FLOW'
+  | 'LABEL'
+  | 'NODE'
+  | 'PLATFORM'
+  | 'TEAM'
+  | 'TEMPLATE';
+
+export type MetricFilter = {
+  /** User ids. */
+  agentIds?: Array<string> | null | undefined;
+  channelIds?: Array<string> | null | undefined;
+  label?: string | null | undefined;
+  platforms?: Array<Platform> | null | undefined;
+  teamIds?: Array<string> | null | undefined;
+};
+
+export type MetricRange = {
+  /** Counted from the first hour starting at or after. */
+  from: string;
+  /** Up to the hours starting before this. */
+  to: string;
+};
+
 /** FAILED: it failed to load, or a handler failed; enabling it again retries. */
 export type ModuleStatus =
   | 'DISABLED'
   | 'ENABLED'
   | 'FAILED';
+
+export type NotificationPreferencesInput = {
+  channels?: Array<string>;
+  mutedKinds?: Array<string>;
+  quietEnd?: string | null | undefined;
+  quietStart?: string | null | undefined;
+  slackWebhookUrl?: string | null | undefined;
+  timezone?: string;
+};
 
 export type OutboundAttachmentInput = {
   filename?: string | null | undefined;
@@ -427,6 +469,13 @@ export type WhatsappTemplateStatus =
   | 'PENDING_DELETION'
   | 'REJECTED'
   | 'UNKNOWN';
+
+export type AcknowledgeAlertMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type AcknowledgeAlertMutation = { __typename: 'Mutation', acknowledgeAlert: { __typename: 'Alert', id: string, ruleId: string, ruleName: string, kind: string, state: string, severity: string, value: number | null, threshold: number, openedAt: string, lastSeenAt: string, acknowledgedAt: string | null, acknowledgedById: string | null, resolvedAt: string | null } };
 
 export type ActivitiesQueryVariables = Exact<{
   id: string;
@@ -745,6 +794,69 @@ export type ConversationEventsSubscriptionVariables = Exact<{
 
 export type ConversationEventsSubscription = { __typename: 'Subscription', conversationEvents: { __typename: 'ConversationEvent', cursor: string, type: ConversationEventType, message: { __typename: 'Message', id: string, conversationId: string, platform: Platform, channelId: string, direction: MessageDirection, kind: MessageKind, text: string | null, status: MessageStatus, errorCode: string | null, errorReason: string | null, clientMessageId: string | null, createdAt: string, editedAt: string | null, deletedAt: string | null, sender: { __typename: 'User', id: string, name: string } | null, attachments: Array<{ __typename: 'Attachment', kind: MessageKind, filename: string | null, mimeType: string | null, url: string | null }> } | null, activity: { __typename: 'Activity', id: string, type: string, data: Record<string, unknown>, createdAt: string, actor: { __typename: 'User', id: string, name: string } | null } | null } };
 
+export type DashboardAlertsQueryVariables = Exact<{
+  states?: Array<string> | string | null | undefined;
+}>;
+
+
+export type DashboardAlertsQuery = { __typename: 'Query', alerts: Array<{ __typename: 'Alert', id: string, ruleId: string, ruleName: string, kind: string, state: string, severity: string, value: number | null, threshold: number, openedAt: string, lastSeenAt: string, acknowledgedAt: string | null, acknowledgedById: string | null, resolvedAt: string | null }> };
+
+export type DashboardAlertEventsSubscriptionVariables = Exact<{
+  after?: string | null | undefined;
+}>;
+
+
+export type DashboardAlertEventsSubscription = { __typename: 'Subscription', alertEvents: { __typename: 'AlertEvent', cursor: string, type: string, alert: { __typename: 'Alert', id: string, ruleId: string, ruleName: string, kind: string, state: string, severity: string, value: number | null, threshold: number, openedAt: string, lastSeenAt: string, acknowledgedAt: string | null, acknowledgedById: string | null, resolvedAt: string | null } } };
+
+export type DashboardDirectoryQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type DashboardDirectoryQuery = { __typename: 'Query', teams: Array<{ __typename: 'Team', id: string, name: string }>, users: Array<{ __typename: 'User', id: string, name: string, isActive: boolean, role: Role | null }> };
+
+export type DashboardGroupedQueryVariables = Exact<{
+  names: Array<string> | string;
+  range: MetricRange;
+  filter?: MetricFilter | null | undefined;
+  groupBy: Array<MetricDimension> | MetricDimension;
+  timeZone: string;
+}>;
+
+
+export type DashboardGroupedQuery = { __typename: 'Query', metrics: Array<{ __typename: 'MetricRow', metric: string, bucket: string | null, hourOfDay: number | null, count: number, avg: number | null, median: number | null, p90: number | null, p95: number | null, value: number | null, numerator: number | null, group: { __typename: 'MetricGroup', platform: string | null, teamId: string | null, agentId: string | null } }> };
+
+export type DashboardMetricsQueryVariables = Exact<{
+  names: Array<string> | string;
+  range: MetricRange;
+  filter?: MetricFilter | null | undefined;
+  timeZone: string;
+}>;
+
+
+export type DashboardMetricsQuery = { __typename: 'Query', metrics: Array<{ __typename: 'MetricRow', metric: string, bucket: string | null, hourOfDay: number | null, count: number, avg: number | null, median: number | null, p90: number | null, p95: number | null, value: number | null, numerator: number | null, group: { __typename: 'MetricGroup', platform: string | null, teamId: string | null, agentId: string | null } }> };
+
+export type DashboardSaveAlertRuleMutationVariables = Exact<{
+  input: SaveAlertRuleInput;
+}>;
+
+
+export type DashboardSaveAlertRuleMutation = { __typename: 'Mutation', saveAlertRule: { __typename: 'AlertRule', id: string, name: string, kind: string, enabled: boolean } };
+
+export type DashboardSeriesQueryVariables = Exact<{
+  names: Array<string> | string;
+  range: MetricRange;
+  filter?: MetricFilter | null | undefined;
+  bucket: MetricBucket;
+  timeZone: string;
+}>;
+
+
+export type DashboardSeriesQuery = { __typename: 'Query', metrics: Array<{ __typename: 'MetricRow', metric: string, bucket: string | null, hourOfDay: number | null, count: number, avg: number | null, median: number | null, p90: number | null, p95: number | null, value: number | null, numerator: number | null, group: { __typename: 'MetricGroup', platform: string | null, teamId: string | null, agentId: string | null } }> };
+
+export type DashboardUpdatesSubscriptionVariables = Exact<{ [key: string]: never; }>;
+
+
+export type DashboardUpdatesSubscription = { __typename: 'Subscription', dashboardUpdates: { __typename: 'DashboardUpdate', at: string, slaBreaches: number, alertsOpen: number | null, teams: Array<{ __typename: 'TeamLoad', teamId: string | null, teamName: string | null, open: number, queued: number, assigned: number }>, kpis: { __typename: 'DashboardKpis', since: string, resolutions: number, resolutionRate: number | null, messagesIn: number, messagesOut: number, conversationsStarted: number, csatResponses: number, csatAverage: number | null, csatSatisfiedShare: number | null, firstResponseTime: { __typename: 'DurationKpi', count: number, avg: number | null, median: number | null, p90: number | null, p95: number | null }, resolutionTime: { __typename: 'DurationKpi', count: number, avg: number | null, median: number | null, p90: number | null, p95: number | null } } } };
+
 export type DemoQueryVariables = Exact<{ [key: string]: never; }>;
 
 
@@ -814,6 +926,13 @@ export type LogoutMutationVariables = Exact<{
 
 export type LogoutMutation = { __typename: 'Mutation', logout: boolean };
 
+export type MarkNotificationsReadMutationVariables = Exact<{
+  ids?: Array<string> | string | null | undefined;
+}>;
+
+
+export type MarkNotificationsReadMutation = { __typename: 'Mutation', markNotificationsRead: number };
+
 export type MarkReadMutationVariables = Exact<{
   id: string;
 }>;
@@ -833,6 +952,23 @@ export type MessagesQueryVariables = Exact<{
 
 
 export type MessagesQuery = { __typename: 'Query', conversation: { __typename: 'Conversation', id: string, messages: { __typename: 'MessageConnection', edges: Array<{ __typename: 'MessageEdge', cursor: string, node: { __typename: 'Message', id: string, conversationId: string, platform: Platform, channelId: string, direction: MessageDirection, kind: MessageKind, text: string | null, status: MessageStatus, errorCode: string | null, errorReason: string | null, clientMessageId: string | null, createdAt: string, editedAt: string | null, deletedAt: string | null, sender: { __typename: 'User', id: string, name: string } | null, attachments: Array<{ __typename: 'Attachment', kind: MessageKind, filename: string | null, mimeType: string | null, url: string | null }> } }>, pageInfo: { __typename: 'PageInfo', hasPreviousPage: boolean } } } };
+
+export type NotificationsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type NotificationsQuery = { __typename: 'Query', notifications: Array<{ __typename: 'Notification', id: string, kind: string, title: string, body: string, data: Record<string, unknown>, createdAt: string, readAt: string | null }> };
+
+export type NotificationEventsSubscriptionVariables = Exact<{
+  after?: string | null | undefined;
+}>;
+
+
+export type NotificationEventsSubscription = { __typename: 'Subscription', notificationEvents: { __typename: 'NotificationEvent', cursor: string, notification: { __typename: 'Notification', id: string, kind: string, title: string, body: string, data: Record<string, unknown>, createdAt: string, readAt: string | null } } };
+
+export type NotificationPreferencesQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type NotificationPreferencesQuery = { __typename: 'Query', notificationPreferences: { __typename: 'NotificationPreferences', mutedKinds: Array<string>, channels: Array<string>, slackWebhookUrl: string | null, timezone: string, quietStart: string | null, quietEnd: string | null } };
 
 export type PeopleDeactivateMutationVariables = Exact<{
   userId: string;
@@ -951,6 +1087,13 @@ export type SaveFlowMutationVariables = Exact<{
 
 
 export type SaveFlowMutation = { __typename: 'Mutation', saveFlow: { __typename: 'Flow', id: string, name: string, version: number, publishedVersion: number | null, publishedAt: string | null, resumeWithinMinutes: number, createdAt: string, updatedAt: string, versions: Array<{ __typename: 'FlowVersion', version: number, note: string | null, createdAt: string, createdById: string | null }> } };
+
+export type SaveNotificationPreferencesMutationVariables = Exact<{
+  input: NotificationPreferencesInput;
+}>;
+
+
+export type SaveNotificationPreferencesMutation = { __typename: 'Mutation', saveNotificationPreferences: { __typename: 'NotificationPreferences', mutedKinds: Array<string>, channels: Array<string>, slackWebhookUrl: string | null, timezone: string, quietStart: string | null, quietEnd: string | null } };
 
 export type SendMutationVariables = Exact<{
   input: SendMessageInput;

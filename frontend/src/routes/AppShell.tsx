@@ -3,6 +3,7 @@ import type { ReactNode } from "react";
 import { useTranslation } from "react-i18next";
 import { NavLink } from "react-router";
 import { DemoPanel } from "@/components/DemoPanel";
+import { NotificationBell } from "@/components/dashboard/NotificationBell";
 import { Toast } from "@/components/ErrorState";
 import { ShortcutsDialog } from "@/components/ShortcutsDialog";
 import { Avatar } from "@/components/ui/misc";
@@ -65,6 +66,7 @@ export default function AppShell({ children }: { children: ReactNode }) {
               </Tooltip>
             ))}
           <div className="mt-auto flex flex-col items-center gap-1">
+            <NotificationBell />
             <LinkDot />
             <Tooltip content={t("nav.shortcuts")}>
               <button onClick={() => setHelp(true)} aria-label={t("nav.shortcuts")} className="flex size-9 items-center justify-center rounded-lg hover:bg-white/10">

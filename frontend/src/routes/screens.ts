@@ -2,7 +2,7 @@
 // open it. App.tsx makes the routes (each screen its own lazily loaded chunk) and AppShell the
 // navigation from this list; a screen a role may not open is neither linked nor routed (the
 // server refuses its data anyway: schema/permissions.py).
-import { BellRing, ChartColumn, FileText, Inbox, KeyRound, Puzzle, Radio, Route, ScrollText, Settings, Timer, Users, UsersRound, Webhook, Workflow, type LucideIcon } from "lucide-react";
+import { BellRing, ChartColumn, FileText, Inbox, KeyRound, LayoutDashboard, Puzzle, Radio, Route, ScrollText, Settings, Timer, Users, UsersRound, Webhook, Workflow, type LucideIcon } from "lucide-react";
 import type { ComponentType } from "react";
 
 export type Role = "ADMIN" | "SUPERVISOR" | "AGENT";
@@ -28,6 +28,7 @@ export const loadInbox = () => import("./InboxPage");
 
 export const SCREENS: Screen[] = [
   { path: "inbox/:id?", nav: "/inbox", label: "nav.inbox", icon: Inbox, roles: STAFF, load: loadInbox },
+  { path: "dashboard/*", nav: "/dashboard", label: "dashboard.nav", icon: LayoutDashboard, roles: LEADS, load: () => import("./dashboard/DashboardPage") },
   // Response templates (agents read; leads edit) and the WhatsApp approved templates.
   { path: "templates/*", nav: "/templates", label: "templates.nav", icon: FileText, roles: STAFF, load: () => import("./templates/TemplatesPage") },
   { path: "flows/*", nav: "/flows", label: "flows.nav", icon: Workflow, roles: LEADS, load: () => import("./flows/FlowsPage") },

@@ -1,0 +1,112 @@
+// The dashboard (src/routes/dashboard/), its alerts and the notification bell.
+import { gql, operation } from "../backend.mjs";
+import { axe, customerWrites, expectTrue, signIn } from "../scenarios.mjs";
+
+const unique = () => String(Date.now()).slice(-9);
+const admin = (backend) => {
+  const email = Object.keys(backend.credentials).find((e) => e.startsWith("admin"));
+  return [email, backend.credentials[email]];
+};
+const number = async (locator) => Number((await locator.textContent()).replace(/[^\d]/g, ""));
+
+async function openDashboard(page, backend) {
+  const [email, password] = admin(backend);
+  await signIn(page, backend.base, email, password);
+  await page.getByRole("link", { name: "Dashboard", exact: true }).click();
+  await page.getByRole("heading", { name: "Dashboard" }).waitFor();
+  await page.getByTestId("dashboard-updated").filter({ hasText: "Updated" }).waitFor({ timeout: 15_000 });
+}
+
+export const scenarios = [
+  {
+    name: "dashboard: the counters change after a webhook without reload; a bar opens the inbox filtered",
+    async run({ page, backend, shots, axeSource, log }) {
+      await openDashboard(page, backend);
+      await page.getByTestId("kpi-messages-in").waitFor({ timeout: 15_000 });
+      const open = await number(page.getByTestId("now-open"));
+      const messagesIn = await number(page.getByTestId("kpi-messages-in"));
+      const navigations = [];
+      page.on("framenavigated", (f) => f === page.mainFrame() && navigations.push(f.url()));
+
+      const name = `Dana Dashboard ${unique()}`;
+      await customerWrites(backend, `55219${unique()}`, name, "Is the dashboard live?");
+      const t0 = Date.now();
+      await page.waitForFunction(
+        (before) => Number(document.querySelector("[data-testid=now-open]")?.textContent?.replace(/[^\d]/g, "")) > before,
+        open,
+        { timeout: 15_000 },
+      );
+      log(`open conversations ${open} → more, ${Date.now() - t0} ms after the webhook`);
+      await page.waitForFunction(
+        (before) => Number(document.querySelector("[data-testid=kpi-messages-in]")?.textContent?.replace(/[^\d]/g, "")) > before,
+        messagesIn,
+        { timeout: 30_000 },
+      );
+      log(`messages in ${messagesIn} → more, ${Date.now() - t0} ms after the webhook`);
+      expectTrue(navigations.length === 0, `the page navigated: ${navigations.join(", ")}`);
+      await page.locator("[data-testid=chart-volume] .recharts-surface").first().waitFor();
+      await page.screenshot({ path: `${shots}/dashboard.png` });
+      await axe(page, axeSource, "dashboard");
+      await page.getByTestId("chart-health").scrollIntoViewIfNeeded();
+      await page.screenshot({ path: `${shots}/dashboard-charts.png` });
+
+      // drill-down: the WhatsApp bar's button opens the inbox filtered to WhatsApp, with the new conversation in it
+      await page.locator("[data-testid=chart-platforms] [data-drill=WHATSAPP]").click();
+      await page.waitForURL(/\/inbox$/);
+      await page.locator("[data-conversation]", { hasText: name }).waitFor({ timeout: 15_000 });
+      await page.getByRole("combobox").filter({ hasText: "WhatsApp" }).first().waitFor();
+    },
+  },
+  {
+    name: "dashboard: a supervisor acknowledges an alert; the bell tells them; preferences",
+    async run({ page, backend, shots, axeSource }) {
+      const [email, password] = admin(backend);
+      const login = await gql(backend.base, operation("LOGIN"), { email, password });
+      const token = login.data.login.accessToken;
+      const rule = `Queue watch ${unique()}`;
+      // fires on any data: "fewer than a billion conversations queued"
+      const saved = await gql(
+        backend.base,
+        operation("DASHBOARD_SAVE_ALERT_RULE"),
+        { input: { name: rule, kind: "queue_length", condition: "below", threshold: 1e9, windowSeconds: 300, severity: "critical" } },
+        token,
+      );
+      expectTrue(saved.data?.saveAlertRule?.id, `rule not saved: ${JSON.stringify(saved)}`);
+
+      await openDashboard(page, backend);
+      const row = page.locator(`[data-alert="${rule}"]`);
+      await row.waitFor({ timeout: 60_000 }); // evaluated on the next upkeep tick (30 s), live on alertEvents
+      expectTrue((await row.getAttribute("data-state")) === "open", "the alert is not open");
+      await page.getByTestId("notification-bell").and(page.locator(":not([data-unread='0'])")).waitFor({ timeout: 15_000 });
+      await page.screenshot({ path: `${shots}/dashboard-alert.png` });
+
+      await row.getByRole("button", { name: /Acknowledge/ }).click();
+      await page.locator(`[data-alert="${rule}"][data-state=acknowledged]`).waitFor({ timeout: 10_000 });
+      const listed = await gql(backend.base, operation("DASHBOARD_ALERTS"), { states: ["acknowledged"] }, token);
+      expectTrue(listed.data.alerts.some((a) => a.ruleName === rule && a.acknowledgedAt), `not acknowledged on the server: ${JSON.stringify(listed)}`);
+
+      await page.getByTestId("notification-bell").click();
+      const item = page.locator("[data-notification=alert]", { hasText: rule });
+      await item.first().waitFor();
+      await page.screenshot({ path: `${shots}/dashboard-notifications.png` });
+      await axe(page, axeSource, "notifications");
+      await page.getByRole("button", { name: "Mark all read" }).click();
+      await page.getByTestId("notification-bell").and(page.locator("[data-unread='0']")).waitFor();
+
+      await page.getByRole("button", { name: "Preferences" }).click();
+      const dialog = page.getByRole("dialog", { name: "Notification preferences" });
+      await dialog.getByLabel("Time zone").waitFor();
+      await dialog.getByRole("checkbox", { name: "Slack" }).click();
+      await dialog.getByRole("button", { name: "Save preferences" }).click();
+      await dialog.getByText("Slack delivery needs a webhook URL.").waitFor(); // the form's rule, before the server's
+      await dialog.getByRole("checkbox", { name: "Slack" }).click();
+      await dialog.getByRole("checkbox", { name: "Mention" }).click();
+      await page.screenshot({ path: `${shots}/dashboard-preferences.png` });
+      await axe(page, axeSource, "notification preferences");
+      await dialog.getByRole("button", { name: "Save preferences" }).click();
+      await dialog.waitFor({ state: "detached" });
+      const prefs = await gql(backend.base, operation("NOTIFICATION_PREFERENCES"), {}, token);
+      expectTrue(JSON.stringify(prefs.data.notificationPreferences.mutedKinds) === '["mention"]', `preferences not saved: ${JSON.stringify(prefs)}`);
+    },
+  },
+];
