@@ -123,6 +123,13 @@ export type CreateSlaPolicyInput = {
   warnBeforeSeconds?: number;
 };
 
+export type CreateUserInput = {
+  email: string;
+  name: string;
+  password: string;
+  role: Role;
+};
+
 export type ExperimentArmInput = {
   /** Null: the template's current body. */
   body?: string | null | undefined;
@@ -812,6 +819,13 @@ export type DashboardDirectoryQueryVariables = Exact<{ [key: string]: never; }>;
 
 
 export type DashboardDirectoryQuery = { __typename: 'Query', teams: Array<{ __typename: 'Team', id: string, name: string }>, users: Array<{ __typename: 'User', id: string, name: string, isActive: boolean, role: Role | null }> };
+
+export type DashboardE2ECreateUserMutationVariables = Exact<{
+  input: CreateUserInput;
+}>;
+
+
+export type DashboardE2ECreateUserMutation = { __typename: 'Mutation', createUser: { __typename: 'User', id: string, name: string, role: Role | null } };
 
 export type DashboardGroupedQueryVariables = Exact<{
   names: Array<string> | string;
