@@ -39,6 +39,8 @@ export function NotificationBell() {
   const desktop = useDesktopNotifications();
   const desktopRef = useRef(desktop.enabled);
   desktopRef.current = desktop.enabled;
+  const navigateRef = useRef(navigate); // the subscription outlives route changes
+  navigateRef.current = navigate;
 
   useEffect(() => {
     const stop = follow<{ cursor: string; notification: Notification }>(
@@ -47,7 +49,7 @@ export function NotificationBell() {
       {},
       ({ notification }) => {
         setList((l) => addNotifications(l, [notification]));
-        if (desktopRef.current && desktopAllowed()) showDesktop(notification, (path) => navigate(path));
+        if (desktopRef.current && desktopAllowed()) showDesktop(notification, (path) => navigateRef.current(path));
       },
       () => undefined,
       "notificationEvents",
@@ -69,7 +71,7 @@ export function NotificationBell() {
       current = false;
       stop();
     };
-  }, [client, live, navigate, attempt]);
+  }, [client, live, attempt]);
 
   const count = unread(list);
   const mark = async (ids: string[] | null) => {

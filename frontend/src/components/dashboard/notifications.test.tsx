@@ -25,7 +25,8 @@ describe("notification list", () => {
 
   it("leads to its conversation by the inbox's id", () => {
     expect(targetOf(n("1"))).toBe(`/inbox/${btoa("Conversation:7")}`);
-    expect(targetOf(n("1", { data: { alert_id: 3 } }))).toBeNull();
+    expect(targetOf(n("1", { data: { message_id: 3 } }))).toBeNull();
+    expect(targetOf(n("1", { kind: "alert", data: { alert_id: 3 } }))).toBe("/dashboard");
   });
 });
 

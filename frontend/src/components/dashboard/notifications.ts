@@ -33,8 +33,10 @@ export function markRead(list: Notification[], ids: string[] | null, at: string)
   return list.map((n) => (!n.readAt && (!set || set.has(n.id)) ? { ...n, readAt: at } : n));
 }
 
-/** Where a notification leads: its conversation in the inbox (the API's ids are database ids). */
+/** Where a notification leads: its conversation in the inbox (the API's ids are database ids);
+ * an alert, the dashboard's alerts (only supervisors and admins are told about alerts). */
 export function targetOf(n: Notification): string | null {
+  if (n.kind === "alert") return "/dashboard";
   const id = n.data?.conversation_id;
   if (typeof id !== "number" && typeof id !== "string") return null;
   return `/inbox/${btoa(`Conversation:${id}`)}`;

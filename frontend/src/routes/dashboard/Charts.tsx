@@ -5,9 +5,11 @@ import { useTranslation } from "react-i18next";
 import { Area, AreaChart, Bar, BarChart, CartesianGrid, ComposedChart, Legend, Line, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { AXIS, COLORS } from "./ChartCard";
 import { platformName } from "./FilterBar";
-import { formatDuration, type PlatformPoint, type VolumePoint } from "./model";
+import { formatCompact, formatDuration, type PlatformPoint, type VolumePoint } from "./model";
 
 const grid = <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" vertical={false} />;
+// legend labels in the text colour (Recharts paints them in the series colour: too pale for some)
+const legendText = (value: unknown) => <span style={{ color: "#334155" }}>{String(value)}</span>;
 const tooltipStyle = { contentStyle: { borderRadius: 8, border: "1px solid #e2e8f0", fontSize: 12, boxShadow: "0 4px 12px rgb(0 0 0 / 0.08)" } };
 
 export function VolumeChart({ points, bucket }: { points: VolumePoint[]; bucket: "HOUR" | "DAY" }) {
@@ -29,9 +31,9 @@ export function VolumeChart({ points, bucket }: { points: VolumePoint[]; bucket:
         </defs>
         {grid}
         <XAxis dataKey="bucket" tickFormatter={label} tick={AXIS} tickLine={false} axisLine={false} minTickGap={24} />
-        <YAxis allowDecimals={false} tick={AXIS} tickLine={false} axisLine={false} width={40} />
+        <YAxis allowDecimals={false} tickFormatter={(v) => formatCompact(Number(v), i18n.language)} tick={AXIS} tickLine={false} axisLine={false} width={44} />
         <Tooltip labelFormatter={(v) => label(String(v))} {...tooltipStyle} />
-        <Legend iconType="circle" wrapperStyle={{ fontSize: 12 }} />
+        <Legend iconType="circle" wrapperStyle={{ fontSize: 12 }} formatter={legendText} />
         <Area type="monotone" dataKey="messagesIn" name={t("dashboard.charts.messagesIn")} stroke={COLORS.primary} fill="url(#dash-in)" strokeWidth={2} isAnimationActive={false} />
         <Area type="monotone" dataKey="messagesOut" name={t("dashboard.charts.messagesOut")} stroke={COLORS.secondary} fill="url(#dash-out)" strokeWidth={2} isAnimationActive={false} />
       </AreaChart>
@@ -40,18 +42,18 @@ export function VolumeChart({ points, bucket }: { points: VolumePoint[]; bucket:
 }
 
 export function PlatformVolumeChart({ points, onDrill }: { points: PlatformPoint[]; onDrill: (platform: string) => void }) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const data = points.map((p) => ({ ...p, name: platformName(p.platform) }));
   return (
     <ResponsiveContainer width="100%" height="100%">
       <BarChart data={data} margin={{ top: 4, right: 8, left: -12, bottom: 0 }} barGap={2}>
         {grid}
         <XAxis dataKey="name" tick={AXIS} tickLine={false} axisLine={false} />
-        <YAxis allowDecimals={false} tick={AXIS} tickLine={false} axisLine={false} width={40} />
+        <YAxis allowDecimals={false} tickFormatter={(v) => formatCompact(Number(v), i18n.language)} tick={AXIS} tickLine={false} axisLine={false} width={44} />
         <Tooltip cursor={{ fill: "#f1f5f9" }} {...tooltipStyle} />
-        <Legend iconType="circle" wrapperStyle={{ fontSize: 12 }} />
-        <Bar dataKey="messagesIn" name={t("dashboard.charts.messagesIn")} fill={COLORS.primary} radius={[4, 4, 0, 0]} cursor="pointer" onClick={(e) => onDrill((e.payload as PlatformPoint).platform)} isAnimationActive={false} />
-        <Bar dataKey="conversations" name={t("dashboard.charts.conversations")} fill={COLORS.secondary} radius={[4, 4, 0, 0]} cursor="pointer" onClick={(e) => onDrill((e.payload as PlatformPoint).platform)} isAnimationActive={false} />
+        <Legend iconType="circle" wrapperStyle={{ fontSize: 12 }} formatter={legendText} />
+        <Bar dataKey="messagesIn" name={t("dashboard.charts.messagesIn")} fill={COLORS.primary} radius={[4, 4, 0, 0]} cursor="pointer" onClick={(e) => onDrill((e.payload as PlatformPoint).platform)} maxBarSize={48} isAnimationActive={false} />
+        <Bar dataKey="conversations" name={t("dashboard.charts.conversations")} fill={COLORS.secondary} radius={[4, 4, 0, 0]} cursor="pointer" onClick={(e) => onDrill((e.payload as PlatformPoint).platform)} maxBarSize={48} isAnimationActive={false} />
       </BarChart>
     </ResponsiveContainer>
   );
@@ -93,10 +95,10 @@ export function TimesChart({ rows }: { rows: DurationRow[] }) {
         <XAxis type="number" tickFormatter={fmt} tick={AXIS} tickLine={false} axisLine={false} />
         <YAxis type="category" dataKey="name" tick={AXIS} tickLine={false} axisLine={false} width={96} />
         <Tooltip formatter={fmt} cursor={{ fill: "#f1f5f9" }} {...tooltipStyle} />
-        <Legend iconType="circle" wrapperStyle={{ fontSize: 12 }} />
-        <Bar dataKey="median" name={t("dashboard.charts.median")} fill={COLORS.primary} radius={[0, 4, 4, 0]} isAnimationActive={false} />
-        <Bar dataKey="p90" name={t("dashboard.charts.p90")} fill={COLORS.secondary} radius={[0, 4, 4, 0]} isAnimationActive={false} />
-        <Bar dataKey="p95" name={t("dashboard.charts.p95")} fill={COLORS.tertiary} radius={[0, 4, 4, 0]} isAnimationActive={false} />
+        <Legend iconType="circle" wrapperStyle={{ fontSize: 12 }} formatter={legendText} />
+        <Bar dataKey="median" name={t("dashboard.charts.median")} fill={COLORS.primary} radius={[0, 4, 4, 0]} maxBarSize={18} isAnimationActive={false} />
+        <Bar dataKey="p90" name={t("dashboard.charts.p90")} fill={COLORS.secondary} radius={[0, 4, 4, 0]} maxBarSize={18} isAnimationActive={false} />
+        <Bar dataKey="p95" name={t("dashboard.charts.p95")} fill={COLORS.tertiary} radius={[0, 4, 4, 0]} maxBarSize={18} isAnimationActive={false} />
       </BarChart>
     </ResponsiveContainer>
   );
@@ -104,31 +106,31 @@ export function TimesChart({ rows }: { rows: DurationRow[] }) {
 
 export interface TeamPoint { teamId: string | null; name: string; queued: number; assigned: number; other: number }
 
-export function TeamLoadChart({ points, onDrill }: { points: TeamPoint[]; onDrill: (kind: "queued" | "assigned" | "open") => void }) {
-  const { t } = useTranslation();
+export function TeamLoadChart({ points, onDrill }: { points: TeamPoint[]; onDrill: (kind: "queued" | "assigned" | "unassigned") => void }) {
+  const { t, i18n } = useTranslation();
   return (
     <ResponsiveContainer width="100%" height="100%">
       <BarChart data={points} margin={{ top: 4, right: 8, left: -12, bottom: 0 }}>
         {grid}
         <XAxis dataKey="name" tick={AXIS} tickLine={false} axisLine={false} />
-        <YAxis allowDecimals={false} tick={AXIS} tickLine={false} axisLine={false} width={40} />
+        <YAxis allowDecimals={false} tickFormatter={(v) => formatCompact(Number(v), i18n.language)} tick={AXIS} tickLine={false} axisLine={false} width={44} />
         <Tooltip cursor={{ fill: "#f1f5f9" }} {...tooltipStyle} />
-        <Legend iconType="circle" wrapperStyle={{ fontSize: 12 }} />
-        <Bar dataKey="queued" stackId="load" name={t("dashboard.charts.queued")} fill={COLORS.tertiary} cursor="pointer" onClick={() => onDrill("queued")} isAnimationActive={false} />
-        <Bar dataKey="assigned" stackId="load" name={t("dashboard.charts.assigned")} fill={COLORS.primary} cursor="pointer" onClick={() => onDrill("assigned")} isAnimationActive={false} />
-        <Bar dataKey="other" stackId="load" name={t("dashboard.charts.open")} fill={COLORS.muted} radius={[4, 4, 0, 0]} cursor="pointer" onClick={() => onDrill("open")} isAnimationActive={false} />
+        <Legend iconType="circle" wrapperStyle={{ fontSize: 12 }} formatter={legendText} />
+        <Bar dataKey="queued" stackId="load" name={t("dashboard.charts.queued")} fill={COLORS.tertiary} cursor="pointer" onClick={() => onDrill("queued")} maxBarSize={48} isAnimationActive={false} />
+        <Bar dataKey="assigned" stackId="load" name={t("dashboard.charts.assigned")} fill={COLORS.primary} cursor="pointer" onClick={() => onDrill("assigned")} maxBarSize={48} isAnimationActive={false} />
+        <Bar dataKey="other" stackId="load" name={t("dashboard.charts.unassigned")} fill="#94a3b8" radius={[4, 4, 0, 0]} cursor="pointer" onClick={() => onDrill("unassigned")} maxBarSize={48} isAnimationActive={false} />
       </BarChart>
     </ResponsiveContainer>
   );
 }
 
 export function AgentLoadChart({ points }: { points: { name: string; assigned: number }[] }) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   return (
     <ResponsiveContainer width="100%" height="100%">
       <BarChart data={points} layout="vertical" margin={{ top: 4, right: 16, left: 8, bottom: 0 }}>
         <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" horizontal={false} />
-        <XAxis type="number" allowDecimals={false} tick={AXIS} tickLine={false} axisLine={false} />
+        <XAxis type="number" allowDecimals={false} tickFormatter={(v) => formatCompact(Number(v), i18n.language)} tick={AXIS} tickLine={false} axisLine={false} />
         <YAxis type="category" dataKey="name" tick={AXIS} tickLine={false} axisLine={false} width={96} />
         <Tooltip cursor={{ fill: "#f1f5f9" }} {...tooltipStyle} />
         <Bar dataKey="assigned" name={t("dashboard.charts.assigned")} fill={COLORS.primary} radius={[0, 4, 4, 0]} barSize={14} isAnimationActive={false} />
@@ -147,16 +149,16 @@ export function HealthChart({ points }: { points: PlatformPoint[] }) {
       <ComposedChart data={data} margin={{ top: 4, right: 0, left: -12, bottom: 0 }} barGap={2}>
         {grid}
         <XAxis dataKey="name" tick={AXIS} tickLine={false} axisLine={false} />
-        <YAxis yAxisId="pct" domain={[0, 100]} tickFormatter={pct} tick={AXIS} tickLine={false} axisLine={false} width={44} />
+        <YAxis yAxisId="pct" domain={[0, 100]} tickFormatter={pct} tick={AXIS} tickLine={false} axisLine={false} width={48} />
         <YAxis yAxisId="s" orientation="right" tickFormatter={(v) => formatDuration(Number(v), i18n.language)} tick={AXIS} tickLine={false} axisLine={false} width={52} />
         <Tooltip
           formatter={(v, name) => (name === t("dashboard.charts.latency") ? formatDuration(Number(v), i18n.language) : pct(v))}
           cursor={{ fill: "#f1f5f9" }}
           {...tooltipStyle}
         />
-        <Legend iconType="circle" wrapperStyle={{ fontSize: 12 }} />
-        <Bar yAxisId="pct" dataKey="sendAvailability" name={t("dashboard.charts.sendAvailability")} fill={COLORS.success} radius={[4, 4, 0, 0]} isAnimationActive={false} />
-        {hasWebhooks && <Bar yAxisId="pct" dataKey="webhookAvailability" name={t("dashboard.charts.webhookAvailability")} fill={COLORS.secondary} radius={[4, 4, 0, 0]} isAnimationActive={false} />}
+        <Legend iconType="circle" wrapperStyle={{ fontSize: 12 }} formatter={legendText} />
+        <Bar yAxisId="pct" dataKey="sendAvailability" name={t("dashboard.charts.sendAvailability")} fill={COLORS.success} radius={[4, 4, 0, 0]} maxBarSize={48} isAnimationActive={false} />
+        {hasWebhooks && <Bar yAxisId="pct" dataKey="webhookAvailability" name={t("dashboard.charts.webhookAvailability")} fill={COLORS.secondary} radius={[4, 4, 0, 0]} maxBarSize={48} isAnimationActive={false} />}
         <Line yAxisId="s" type="monotone" dataKey="latency" name={t("dashboard.charts.latency")} stroke={COLORS.danger} strokeWidth={2} dot={{ r: 3 }} isAnimationActive={false} connectNulls />
       </ComposedChart>
     </ResponsiveContainer>

@@ -61,7 +61,7 @@ export default function DashboardPage() {
     [filter, hour],
   );
   const bucket = bucketFor(filter.range);
-  const v = feed.version;
+  const v = Math.max(0, feed.version - 1); // the first update is the state the first answers already show
   const summary = useMetrics(client, DASHBOARD_METRICS, { ...base, names: SUMMARY_METRICS }, v);
   const volume = useMetrics(client, DASHBOARD_SERIES, { ...base, names: VOLUME_METRICS, bucket }, v);
   const platforms = useMetrics(client, DASHBOARD_GROUPED, { ...base, names: PLATFORM_METRICS, groupBy: ["PLATFORM"] }, v);
@@ -155,12 +155,12 @@ export default function DashboardPage() {
             testId="chart-teams"
             footer={
               <DrillButtons
-                items={(["queued", "assigned", "open"] as const).map((kind) => ({
+                items={(["queued", "assigned", "unassigned"] as const).map((kind) => ({
                   key: kind,
                   label: t(`dashboard.charts.${kind}`),
-                  value: n(teamPoints.reduce((s, p) => s + (kind === "open" ? p.queued + p.assigned + p.other : p[kind]), 0)),
+                  value: n(teamPoints.reduce((s, p) => s + (kind === "unassigned" ? p.other : p[kind]), 0)),
                 }))}
-                onDrill={(kind) => drill({ kind: kind as "queued" | "assigned" | "open" })}
+                onDrill={(kind) => drill({ kind: kind as "queued" | "assigned" | "unassigned" })}
               />
             }
           >

@@ -156,14 +156,15 @@ export function agentSeries(rows: readonly MetricRow[], names: ReadonlyMap<strin
 }
 
 /** What the inbox shows when a bar is clicked: the filter the inbox understands (state/filters.ts). */
-export type Drill = { kind: "platform"; platform: string } | { kind: "queued" } | { kind: "assigned" } | { kind: "open" };
+export type Drill = { kind: "platform"; platform: string } | { kind: "queued" | "unassigned" | "assigned" | "open" };
 
 export function drillFilter(drill: Drill): Partial<InboxFilter> {
   const base: Partial<InboxFilter> = { tab: "all", status: "", platform: "", priority: "", unanswered: false, text: "" };
   switch (drill.kind) {
     case "platform":
       return { ...base, platform: drill.platform };
-    case "queued":
+    case "queued": // the inbox tells no queued from unassigned: both are "Unassigned"
+    case "unassigned":
       return { ...base, tab: "unassigned", status: "OPEN" };
     case "assigned":
     case "open":
@@ -175,6 +176,7 @@ export function drillFilter(drill: Drill): Partial<InboxFilter> {
 export function formatDuration(seconds: number | null | undefined, lng: string): string {
   if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return "—";
   const n = (v: number, digits: number) => new Intl.NumberFormat(lng, { maximumFractionDigits: digits }).format(v);
+  if (seconds < 10) return `${n(seconds, 1)} s`;
   if (seconds < 60) return `${n(Math.round(seconds), 0)} s`;
   if (seconds < 3600) return `${n(seconds / 60, seconds < 600 ? 1 : 0)} min`;
   if (seconds < 86_400) return `${n(seconds / 3600, 1)} h`;
@@ -188,4 +190,9 @@ export function formatPercent(ratio: number | null | undefined, lng: string): st
 
 export function formatCount(n: number, lng: string): string {
   return new Intl.NumberFormat(lng).format(n);
+}
+
+/** Axis ticks: "950", "10K", "1.2M". */
+export function formatCompact(n: number, lng: string): string {
+  return new Intl.NumberFormat(lng, { notation: "compact", maximumFractionDigits: 1 }).format(n);
 }
