@@ -134,4 +134,24 @@ export const scenarios = [
       expectTrue(JSON.stringify(prefs.data.notificationPreferences.mutedKinds) === '["mention"]', `preferences not saved: ${JSON.stringify(prefs)}`);
     },
   },
+  {
+    name: "dashboard: in Portuguese, the range filter in the URL, a refused filter shows its code",
+    locale: "pt-BR",
+    async run({ page, backend, shots }) {
+      const [email, password] = admin(backend);
+      await signIn(page, backend.base, email, password);
+      await page.getByRole("link", { name: "Painel", exact: true }).click();
+      await page.getByRole("heading", { name: "Painel" }).waitFor();
+      await page.getByTestId("dashboard-updated").filter({ hasText: "Atualizado" }).waitFor({ timeout: 15_000 });
+      await page.getByRole("combobox", { name: "Período" }).click();
+      await page.getByRole("option", { name: "Últimas 24 horas" }).click();
+      await page.waitForURL(/\/dashboard\?range=24h$/);
+      await page.getByTestId("kpi-messages-in").waitFor();
+      await page.screenshot({ path: `${shots}/dashboard-pt-BR.png` });
+      // an agent id that is nobody's: the server refuses it, the charts say what that means
+      await page.goto(`${backend.base}/dashboard?agent=${Buffer.from("Team:1").toString("base64")}`);
+      await page.getByRole("alert").filter({ hasText: "BAD_USER_INPUT" }).first().waitFor({ timeout: 15_000 });
+      await page.screenshot({ path: `${shots}/dashboard-error.png` });
+    },
+  },
 ];

@@ -28,7 +28,7 @@ export function FilterBar({ filter, onChange, teams, agents }: { filter: Dashboa
         </SelectContent>
       </Select>
       <Select value={filter.platform || ANY} onValueChange={pick("platform")}>
-        <SelectTrigger aria-label={t("dashboard.filters.platform")} className="h-9 w-40 text-sm">
+        <SelectTrigger aria-label={t("dashboard.filters.platform")} className="h-9 w-48 text-sm">
           <SelectValue />
         </SelectTrigger>
         <SelectContent>
@@ -44,7 +44,7 @@ export function FilterBar({ filter, onChange, teams, agents }: { filter: Dashboa
         </SelectTrigger>
         <SelectContent>
           <SelectItem value={ANY}>{t("dashboard.filters.anyTeam")}</SelectItem>
-          {teams.map((x) => (
+          {withUnknown(teams, filter.team, t("dashboard.charts.nobody")).map((x) => (
             <SelectItem key={x.id} value={x.id}>{x.name}</SelectItem>
           ))}
         </SelectContent>
@@ -55,7 +55,7 @@ export function FilterBar({ filter, onChange, teams, agents }: { filter: Dashboa
         </SelectTrigger>
         <SelectContent>
           <SelectItem value={ANY}>{t("dashboard.filters.anyAgent")}</SelectItem>
-          {agents.map((x) => (
+          {withUnknown(agents, filter.agent, t("dashboard.charts.nobody")).map((x) => (
             <SelectItem key={x.id} value={x.id}>{x.name}</SelectItem>
           ))}
         </SelectContent>
@@ -67,6 +67,12 @@ export function FilterBar({ filter, onChange, teams, agents }: { filter: Dashboa
       )}
     </div>
   );
+}
+
+/** The choices, plus the chosen one when it is not among them (a link to someone since removed):
+ * the select then still says what is filtered, and "All" undoes it. */
+export function withUnknown(choices: Choice[], chosen: string, unknown: string): Choice[] {
+  return !chosen || choices.some((c) => c.id === chosen) ? choices : [...choices, { id: chosen, name: unknown }];
 }
 
 /** "WHATSAPP" → "WhatsApp". */
