@@ -43,7 +43,12 @@ export function useDesktopNotifications() {
 
 export function showDesktop(n: Item, go: (path: string) => void): void {
   if (document.visibilityState === "visible" && document.hasFocus()) return;
-  const note = new window.Notification(n.title, { body: n.body, tag: `pytake-${n.id}` });
+  let note: globalThis.Notification;
+  try {
+    note = new window.Notification(n.title, { body: n.body, tag: `pytake-${n.id}` });
+  } catch {
+    return; // browsers that allow them only from a service worker (Chrome on Android): the bell says it
+  }
   note.onclick = () => {
     window.focus();
     const target = targetOf(n);

@@ -1,5 +1,5 @@
 // @vitest-environment jsdom
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { addNotifications, markRead, targetOf, unread, type Notification } from "./notifications";
 import { prefsSchema, toForm, toInput } from "./prefs";
 
@@ -51,5 +51,31 @@ describe("notification preferences form", () => {
     expect(issues({ timezone: "Mars/Olympus" })).toEqual(["timezone"]);
     expect(issues({ quiet: true, quietStart: "25:00" })).toEqual(["quiet"]);
     expect(toInput({ ...base, quiet: true, quietStart: "22:00", quietEnd: "07:00" })).toMatchObject({ quietStart: "22:00", quietEnd: "07:00" });
+  });
+});
+
+describe("desktop notifications", () => {
+  it("are shown only while the app is not in front, and lead to the conversation", async () => {
+    const { showDesktop } = await import("./desktop");
+    const shown: { title: string; onclick: (() => void) | null; close: () => void }[] = [];
+    class FakeNotification {
+      static permission = "granted";
+      onclick: (() => void) | null = null;
+      constructor(public title: string) {
+        shown.push(this);
+      }
+      close() {}
+    }
+    Object.assign(window, { Notification: FakeNotification });
+    vi.spyOn(window, "focus").mockImplementation(() => undefined);
+    const focused = vi.spyOn(document, "hasFocus").mockReturnValue(true);
+    const go = vi.fn();
+    showDesktop(n("1"), go);
+    expect(shown).toHaveLength(0);
+    focused.mockReturnValue(false);
+    showDesktop(n("1"), go);
+    expect(shown.map((x) => x.title)).toEqual(["n1"]);
+    shown[0].onclick?.();
+    expect(go).toHaveBeenCalledWith(`/inbox/${btoa("Conversation:7")}`);
   });
 });
