@@ -7,17 +7,6 @@ const admin = (backend) => {
   const email = Object.keys(backend.credentials).find((e) => e.startsWith("admin"));
   return [email, backend.credentials[email]];
 };
-/** axe-core as ../scenarios.mjs runs it, but without the shell's Account button: its aria-label
- * "Account" does not contain the avatar's visible initials (label-content-name-mismatch), which
- * axe forgives only for "AA", the demo users' initials. Reported to the shell's owner. */
-async function axeBesidesAccount(page, axeSource, name) {
-  await page.evaluate(axeSource);
-  const result = await page.evaluate(() =>
-    window.axe.run({ exclude: [['nav[aria-label="Main"] [aria-haspopup="menu"]']] }, { resultTypes: ["violations"] }),
-  );
-  const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-  expectTrue(bad.length === 0, `axe-core on ${name}: ${bad.map((v) => `${v.id}: ${v.nodes.slice(0, 3).map((n) => n.html.slice(0, 160)).join(", ")}`).join("; ")}`);
-}
 const number = async (locator) => Number((await locator.textContent()).replace(/[^\d]/g, ""));
 
 async function openDashboard(page, backend) {
@@ -101,7 +90,7 @@ export const scenarios = [
       await page.getByTestId("notification-bell").and(page.locator(":not([data-unread='0'])")).waitFor({ timeout: 15_000 });
       await page.waitForFunction(() => Number(document.querySelector("[data-testid=now-alerts]")?.textContent) >= 1, null, { timeout: 15_000 });
       await page.screenshot({ path: `${shots}/dashboard-alert.png` });
-      await axeBesidesAccount(page, axeSource, "dashboard (supervisor, empty numbers)");
+      await axe(page, axeSource, "dashboard (supervisor, empty numbers)");
 
       await row.getByRole("button", { name: /Acknowledge/ }).click();
       await page.locator(`[data-alert="${rule}"][data-state=acknowledged]`).waitFor({ timeout: 10_000 });
@@ -113,7 +102,7 @@ export const scenarios = [
       const item = page.locator("[data-notification=alert]", { hasText: rule });
       await item.first().waitFor();
       await page.screenshot({ path: `${shots}/dashboard-notifications.png` });
-      await axeBesidesAccount(page, axeSource, "notifications");
+      await axe(page, axeSource, "notifications");
       await page.getByRole("button", { name: "Mark all read" }).click();
       await page.getByTestId("notification-bell").and(page.locator("[data-unread='0']")).waitFor();
 
@@ -126,7 +115,7 @@ export const scenarios = [
       await dialog.getByRole("checkbox", { name: "Slack" }).click();
       await dialog.getByRole("checkbox", { name: "Mention" }).click();
       await page.screenshot({ path: `${shots}/dashboard-preferences.png` });
-      await axeBesidesAccount(page, axeSource, "notification preferences");
+      await axe(page, axeSource, "notification preferences");
       await dialog.getByRole("button", { name: "Save preferences" }).click();
       await dialog.waitFor({ state: "detached" });
       const own = await gql(backend.base, operation("LOGIN"), { email: supervisor.email, password: supervisor.password });
