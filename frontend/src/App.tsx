@@ -17,6 +17,10 @@ import { loadInbox, SCREENS, screensFor } from "./routes/screens";
 // start fetches the inbox's chunks at once, side by side, instead of one after the other.
 const loadShell = () => import("./routes/AppShell");
 const LoginPage = lazy(() => import("./routes/LoginPage"));
+// The account pages one opens without being signed in (the invitation and reset e-mails' links).
+const AcceptInvitationPage = lazy(() => import("./routes/account/AcceptInvitationPage"));
+const ForgotPasswordPage = lazy(() => import("./routes/account/ForgotPasswordPage"));
+const ResetPasswordPage = lazy(() => import("./routes/account/ResetPasswordPage"));
 const AppShell = lazy(loadShell);
 const PAGES = new Map(SCREENS.map((s) => [s.path, lazy(s.load)]));
 
@@ -90,6 +94,9 @@ export function App() {
         <Suspense fallback={<PageSpinner />}>
           <Routes>
             <Route path="/login" element={<Login />} />
+            <Route path="/accept-invitation" element={<AcceptInvitationPage session={session} />} />
+            <Route path="/forgot-password" element={<ForgotPasswordPage />} />
+            <Route path="/reset-password" element={<ResetPasswordPage />} />
             <Route path="/*" element={<SignedIn />} />
           </Routes>
         </Suspense>

@@ -477,6 +477,56 @@ export type WhatsappTemplateStatus =
   | 'REJECTED'
   | 'UNKNOWN';
 
+export type AccountAcceptInvitationMutationVariables = Exact<{
+  token: string;
+  password: string;
+}>;
+
+
+export type AccountAcceptInvitationMutation = { __typename: 'Mutation', acceptInvitation: { __typename: 'AuthPayload', accessToken: string, refreshToken: string, expiresIn: number, user: { __typename: 'User', id: string, name: string, email: string | null, role: Role | null } } };
+
+export type AccountChangePasswordMutationVariables = Exact<{
+  currentPassword: string;
+  newPassword: string;
+}>;
+
+
+export type AccountChangePasswordMutation = { __typename: 'Mutation', changeMyPassword: { __typename: 'AuthPayload', accessToken: string, refreshToken: string, expiresIn: number, user: { __typename: 'User', id: string, name: string, email: string | null, role: Role | null } } };
+
+export type AccountMeQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type AccountMeQuery = { __typename: 'Query', me: { __typename: 'User', id: string, name: string, email: string | null, role: Role | null, presence: AgentPresence | null } };
+
+export type AccountRequestResetMutationVariables = Exact<{
+  email: string;
+}>;
+
+
+export type AccountRequestResetMutation = { __typename: 'Mutation', requestPasswordReset: boolean };
+
+export type AccountResetPasswordMutationVariables = Exact<{
+  token: string;
+  password: string;
+}>;
+
+
+export type AccountResetPasswordMutation = { __typename: 'Mutation', resetPassword: boolean };
+
+export type AccountSetPresenceMutationVariables = Exact<{
+  presence: AgentPresence;
+}>;
+
+
+export type AccountSetPresenceMutation = { __typename: 'Mutation', setMyPresence: AgentPresence };
+
+export type AccountUpdateProfileMutationVariables = Exact<{
+  name: string;
+}>;
+
+
+export type AccountUpdateProfileMutation = { __typename: 'Mutation', updateMyProfile: { __typename: 'User', id: string, name: string } };
+
 export type AcknowledgeAlertMutationVariables = Exact<{
   id: string;
 }>;

@@ -108,6 +108,12 @@ export class Session {
     return this.store_(data.login);
   }
 
+  /** Sign in with an answer that already carries a session (an accepted invitation, a changed
+   * password: the server ended the old one). */
+  adopt(payload: Parameters<Session["store_"]>[0]): Tokens {
+    return this.store_(payload);
+  }
+
   /** Revoke the refresh token on the server, then forget the session here (even when the server
    * cannot be reached: the token then expires on its own). */
   async logout(): Promise<void> {

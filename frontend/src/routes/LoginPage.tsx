@@ -1,6 +1,7 @@
 import { Loader2, MessagesSquare } from "lucide-react";
 import { useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
+import { Link } from "react-router";
 import type { Session } from "@/api/session";
 import { ErrorState } from "@/components/ErrorState";
 import { LanguageSwitcher } from "@/components/LanguageSwitcher";
@@ -65,7 +66,10 @@ export default function LoginPage({ session }: { session: Session }) {
                 <Input id="email" type="email" autoComplete="username" value={email} onChange={(e) => setEmail(e.target.value)} autoFocus required />
               </div>
               <div className="space-y-1.5">
-                <Label htmlFor="password">{t("login.password")}</Label>
+                <div className="flex items-center justify-between">
+                  <Label htmlFor="password">{t("login.password")}</Label>
+                  <Link to="/forgot-password" className="text-xs font-medium text-primary hover:underline">{t("account.forgot.link")}</Link>
+                </div>
                 <Input id="password" type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} required />
               </div>
               <Button type="submit" className="w-full" disabled={busy}>
