@@ -1,7 +1,7 @@
-import { Keyboard, LogOut, MessagesSquare } from "lucide-react";
+import { Keyboard, LogOut, MessagesSquare, UserRound } from "lucide-react";
 import type { ReactNode } from "react";
 import { useTranslation } from "react-i18next";
-import { NavLink } from "react-router";
+import { NavLink, useNavigate } from "react-router";
 import { DemoPanel } from "@/components/DemoPanel";
 import { NotificationBell } from "@/components/dashboard/NotificationBell";
 import { Toast } from "@/components/ErrorState";
@@ -43,6 +43,7 @@ export default function AppShell({ children }: { children: ReactNode }) {
   const toast = useUi((s) => s.toast);
   const dismiss = useUi((s) => s.dismiss);
   const setHelp = useUi((s) => s.setHelp);
+  const navigate = useNavigate();
   const link = useUi((s) => s.link);
 
   return (
@@ -85,6 +86,10 @@ export default function AppShell({ children }: { children: ReactNode }) {
                   <span className="block text-sm text-foreground">{me.name}</span>
                   <span className="block font-normal">{me.email}</span>
                 </DropdownMenuLabel>
+                <DropdownMenuSeparator />
+                <DropdownMenuItem onSelect={() => navigate("/account")}>
+                  <UserRound aria-hidden /> {t("account.nav")}
+                </DropdownMenuItem>
                 <DropdownMenuSeparator />
                 <DropdownMenuLabel>{t("nav.language")}</DropdownMenuLabel>
                 <DropdownMenuRadioGroup value={i18n.language} onValueChange={(v) => void switchLanguage(v as Language)}>

@@ -2,7 +2,7 @@
 // open it. App.tsx makes the routes (each screen its own lazily loaded chunk) and AppShell the
 // navigation from this list; a screen a role may not open is neither linked nor routed (the
 // server refuses its data anyway: schema/permissions.py).
-import { BellRing, ChartColumn, FileText, Inbox, KeyRound, LayoutDashboard, Puzzle, Radio, Route, ScrollText, Settings, Timer, Users, UsersRound, Webhook, Workflow, type LucideIcon } from "lucide-react";
+import { BellRing, ChartColumn, FileText, Inbox, KeyRound, LayoutDashboard, Puzzle, Radio, Route, ScrollText, Settings, Timer, UserRound, Users, UsersRound, Webhook, Workflow, type LucideIcon } from "lucide-react";
 import type { ComponentType } from "react";
 
 export type Role = "ADMIN" | "SUPERVISOR" | "AGENT";
@@ -32,6 +32,8 @@ export const SCREENS: Screen[] = [
   // Response templates (agents read; leads edit) and the WhatsApp approved templates.
   { path: "templates/*", nav: "/templates", label: "templates.nav", icon: FileText, roles: STAFF, load: () => import("./templates/TemplatesPage") },
   { path: "flows/*", nav: "/flows", label: "flows.nav", icon: Workflow, roles: LEADS, load: () => import("./flows/FlowsPage") },
+  // My account (name, availability, password): from the account menu, no navigation link.
+  { path: "account", label: "account.nav", icon: UserRound, roles: STAFF, load: () => import("./account/AccountPage") },
   // The admin hub: a card per admin section below (entries with `admin`), each its own route.
   { path: "admin", nav: "/admin", label: "nav.admin", icon: Settings, roles: LEADS, load: () => import("./admin/AdminHome") },
   // Admin sections (each: path "admin/<name>/*", no nav, admin: { section, description } i18n keys).
