@@ -56,10 +56,13 @@ function SignedIn() {
       void services.live.dispose();
     };
   }, [services]);
+  // the connections stay; who is signed in follows the tokens (a renamed user, a refresh)
+  const user = tokens?.user;
+  const value = useMemo(() => (services && user ? { ...services, me: user } : services), [services, user]);
   const location = useLocation();
   if (!services) return <Navigate to="/login" replace state={{ from: location.pathname }} />;
   return (
-    <ServicesContext.Provider value={services}>
+    <ServicesContext.Provider value={value!}>
       <UrqlProvider value={services.client}>
         <Suspense fallback={<PageSpinner />}>
           <AppShell>

@@ -81,6 +81,9 @@ export const scenarios = [
       await page.getByRole("button", { name: "Save profile" }).click();
       await page.getByText("Profile saved.").waitFor();
       expectTrue((await page.getByLabel("Full name").inputValue()) === "Nina Novak-Lima", "the saved name is not the server's");
+      await page.getByRole("button", { name: "Account" }).click();
+      await page.getByRole("menu").getByText("Nina Novak-Lima").waitFor(); // the account menu follows
+      await page.keyboard.press("Escape");
 
       // A wrong current password is named under its field; then the change, which ends other sessions.
       const second = "second passphrase 2";

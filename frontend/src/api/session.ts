@@ -114,6 +114,11 @@ export class Session {
     return this.store_(payload);
   }
 
+  /** The signed-in user changed (their own name): kept with the tokens, so the app shows it. */
+  setUser(user: User): void {
+    if (this.tokens) this.save({ ...this.tokens, user });
+  }
+
   /** Revoke the refresh token on the server, then forget the session here (even when the server
    * cannot be reached: the token then expires on its own). */
   async logout(): Promise<void> {

@@ -12,6 +12,7 @@ import { ErrorState } from "@/components/ErrorState";
 import { Button } from "@/components/ui/button";
 import { Field } from "@/components/ui/field";
 import { Input } from "@/components/ui/input";
+import { useServices } from "@/services";
 import { collapseName, profileSchema } from "./schemas";
 import { Saved } from "./Section";
 import type { z } from "zod";
@@ -20,6 +21,7 @@ type Values = z.infer<typeof profileSchema>;
 
 export function ProfileCard({ me }: { me: AccountMeQuery["me"] }) {
   const { t } = useTranslation();
+  const { session } = useServices();
   const [saved, setSaved] = useState(false);
   const [{ error }, update] = useMutation<AccountUpdateProfileMutation, AccountUpdateProfileMutationVariables>(ACCOUNT_UPDATE_PROFILE);
   const form = useForm<Values>({ resolver: zodResolver(profileSchema), defaultValues: { name: me.name } });
@@ -29,7 +31,9 @@ export function ProfileCard({ me }: { me: AccountMeQuery["me"] }) {
     setSaved(false);
     const result = await update({ name: collapseName(name) });
     if (result.data) {
-      form.reset({ name: result.data.updateMyProfile.name });
+      const name = result.data.updateMyProfile.name;
+      form.reset({ name });
+      if (session.current) session.setUser({ ...session.current.user, name }); // the account menu shows it
       setSaved(true);
     }
   });
