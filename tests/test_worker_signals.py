@@ -244,7 +244,10 @@ async def test_a_job_finishing_within_the_grace_is_sent_by_the_stopping_worker(s
         await exited_within(worker, since, STOP_TIMEOUT + EXIT_MARGIN)
         logged = read(log)
     assert worker.returncode == 0, logged[-3000:]
-    assert "interrupted" not in logged
+    # The send finished within the grace. Another job (an assignment drain the upkeep enqueued) may
+    # be interrupted by the same stop on a busy machine: only the send's must not.
+    interrupted = [line for line in logged.splitlines() if "interrupted" in line and "send_message" in line]
+    assert interrupted == [], interrupted
     assert (await status_of(message))[0] == "sent"  # committed before the process exited
     assert len(stage.sent_to(message)) == 1
 
