@@ -36,6 +36,7 @@ class ConversationFilter:
     since: datetime | None = None  # last activity at or after
     until: datetime | None = None  # last activity before
     unanswered: bool | None = None  # the last message is the customer's
+    customer_id: int | None = None  # one customer's conversations (the customer panel)
 
 
 def filter_to_json(filter: ConversationFilter) -> dict[str, Any]:
@@ -104,6 +105,8 @@ def filter_sql(filter: ConversationFilter, args: list[Any], alias: str = "c") ->
             f"(SELECT lm.direction FROM messages lm WHERE lm.id = {c}.last_message_id) = 'inbound'"
         )
         where.append(customers_turn if filter.unanswered else f"NOT {customers_turn}")
+    if filter.customer_id is not None:
+        where.append(f"{c}.customer_id = {arg(filter.customer_id)}")
     return where
 
 

@@ -211,6 +211,9 @@ class ConversationFilterInput:
     unanswered: bool | None = strawberry.field(
         default=None, description="The last message is the customer's (waiting for an answer)."
     )
+    customer_id: strawberry.ID | None = strawberry.field(
+        default=None, description="One customer's conversations (after a merge: the merged customer's too)."
+    )
 
     def to_rule(self) -> ConversationFilter:
         return ConversationFilter(
@@ -226,6 +229,7 @@ class ConversationFilterInput:
             since=self.since,
             until=self.until,
             unanswered=self.unanswered,
+            customer_id=decode_optional_id(self.customer_id, "Customer", "customerId"),
         )
 
 

@@ -110,6 +110,35 @@ async def test_filters_order_and_cursors(server):
     assert bad_cursor["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
+async def test_one_customers_conversations(server):
+    """The customer panel lists a customer's other conversations: filter customerId, also in search."""
+    channel, _ = await make_whatsapp_channel("http://127.0.0.1:9")
+    tag = uuid.uuid4().hex[:6]
+    phone = _phone()
+    first = await _say(channel, phone, f"pedido {tag}")
+    await Conversation.filter(id=first.id).update(status="closed")  # the next message starts another
+    second = await _say(channel, phone, f"outro pedido {tag}")
+    stranger = await _say(channel, _phone(), f"pedido {tag}")
+    assert second.id != first.id and second.customer_id == first.customer_id != stranger.customer_id  # type: ignore[attr-defined]
+    token = await login(server, await make_user(Role.AGENT))
+    mine = {"customerId": to_global_id("Customer", first.customer_id)}  # type: ignore[attr-defined]
+    listed = await gql(
+        server,
+        """query($f: ConversationFilter) { conversations(filter: $f) { edges { node { id } } } }""",
+        {"f": mine},
+        token,
+    )
+    assert [e["node"]["id"] for e in listed["data"]["conversations"]["edges"]] == [
+        to_global_id("Conversation", second.id),
+        to_global_id("Conversation", first.id),
+    ]
+    assert sorted(_ids(await gql(server, SEARCH, {"q": f"pedido {tag}", "f": mine}, token))) == sorted(
+        [to_global_id("Conversation", second.id), to_global_id("Conversation", first.id)]
+    )
+    wrong = await gql(server, SEARCH, {"q": "x", "f": {"customerId": to_global_id("User", 1)}}, token)
+    assert wrong["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
 async def test_saved_views_count_live(server):
     channel, _ = await make_whatsapp_channel("http://127.0.0.1:9")
     tag = uuid.uuid4().hex[:6]
