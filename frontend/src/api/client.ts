@@ -22,6 +22,8 @@ const EMBEDDED = [
   "RetentionPolicy", "RotatedSecrets",
   // flows (src/api/ops/flows.ts): a node's id is unique only inside its version
   "FlowVersion", "FlowNode", "FlowEdge", "FlowPosition", "FlowExecutionStep", "FlowSimulation", "FlowSimulationStep", "FlowTranscriptEntry",
+  // inbox (src/api/ops/inbox-plus.ts, operations.ts)
+  "SearchConnection", "SearchHit", "BulkUpdateResult", "BulkError", "ViewCount", "CustomerErasure",
 ];
 
 export function graphcache() {

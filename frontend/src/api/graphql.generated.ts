@@ -46,6 +46,17 @@ export type AuditLogFilter = {
   to?: string | null | undefined;
 };
 
+export type BulkUpdateInput = {
+  addLabels?: Array<string> | null | undefined;
+  assigneeId?: string | null | undefined;
+  conversationIds: Array<string>;
+  priority?: Priority | null | undefined;
+  removeLabels?: Array<string> | null | undefined;
+  /** Any status but SNOOZED. */
+  status?: ConversationStatus | null | undefined;
+  unassign?: boolean;
+};
+
 export type ButtonInput = {
   /** Comes back as the customer's POSTBACK payload. */
   id: string;
@@ -69,6 +80,8 @@ export type ConversationEventType =
 export type ConversationFilter = {
   assigneeId?: string | null | undefined;
   channelId?: string | null | undefined;
+  /** One customer's conversations (after a merge: the merged customer's too). */
+  customerId?: string | null | undefined;
   /** Escalated at least once (or never). */
   escalated?: boolean | null | undefined;
   /** Conversations carrying all of these labels. */
@@ -129,6 +142,13 @@ export type CreateUserInput = {
   password: string;
   role: Role;
 };
+
+export type CustomerExportStatus =
+  | 'ERASED'
+  | 'EXPIRED'
+  | 'FAILED'
+  | 'PENDING'
+  | 'READY';
 
 export type ExperimentArmInput = {
   /** Null: the template's current body. */
@@ -548,7 +568,7 @@ export type AddNoteMutationVariables = Exact<{
 }>;
 
 
-export type AddNoteMutation = { __typename: 'Mutation', addNote: { __typename: 'Message', id: string, conversationId: string, platform: Platform, channelId: string, direction: MessageDirection, kind: MessageKind, text: string | null, status: MessageStatus, errorCode: string | null, errorReason: string | null, clientMessageId: string | null, createdAt: string, editedAt: string | null, deletedAt: string | null, sender: { __typename: 'User', id: string, name: string } | null, attachments: Array<{ __typename: 'Attachment', kind: MessageKind, filename: string | null, mimeType: string | null, url: string | null }> } };
+export type AddNoteMutation = { __typename: 'Mutation', addNote: { __typename: 'Message', id: string, conversationId: string, platform: Platform, channelId: string, direction: MessageDirection, kind: MessageKind, text: string | null, status: MessageStatus, errorCode: string | null, errorReason: string | null, clientMessageId: string | null, createdAt: string, editedAt: string | null, deletedAt: string | null, metadata: Record<string, unknown>, sender: { __typename: 'User', id: string, name: string } | null, attachments: Array<{ __typename: 'Attachment', kind: MessageKind, filename: string | null, mimeType: string | null, url: string | null, size: number | null }> } };
 
 export type AdminAddRoutingRuleMutationVariables = Exact<{
   team: string;
@@ -827,7 +847,14 @@ export type AssignMutationVariables = Exact<{
 }>;
 
 
-export type AssignMutation = { __typename: 'Mutation', assignConversation: { __typename: 'Conversation', id: string, status: ConversationStatus, platform: Platform, unreadCount: number, lastMessageAt: string | null, priority: Priority, labels: Array<string>, snoozedUntil: string | null, queuedAt: string | null, customer: { __typename: 'Customer', id: string, name: string | null, phone: string | null }, assignee: { __typename: 'User', id: string, name: string } | null, lastMessage: { __typename: 'Message', id: string, text: string | null, kind: MessageKind, direction: MessageDirection, status: MessageStatus, createdAt: string } | null, slaTimers: Array<{ __typename: 'SlaTimer', id: string, kind: string, dueAt: string, warnAt: string, metAt: string | null, breachedAt: string | null, cancelledAt: string | null }> } };
+export type AssignMutation = { __typename: 'Mutation', assignConversation: { __typename: 'Conversation', id: string, status: ConversationStatus, platform: Platform, unreadCount: number, lastMessageAt: string | null, priority: Priority, labels: Array<string>, snoozedUntil: string | null, queuedAt: string | null, teamId: string | null, channel: { __typename: 'Channel', id: string }, customer: { __typename: 'Customer', id: string, name: string | null, phone: string | null }, assignee: { __typename: 'User', id: string, name: string } | null, lastMessage: { __typename: 'Message', id: string, text: string | null, kind: MessageKind, direction: MessageDirection, status: MessageStatus, createdAt: string } | null, slaTimers: Array<{ __typename: 'SlaTimer', id: string, kind: string, dueAt: string, warnAt: string, metAt: string | null, breachedAt: string | null, cancelledAt: string | null }> } };
+
+export type BulkUpdateMutationVariables = Exact<{
+  input: BulkUpdateInput;
+}>;
+
+
+export type BulkUpdateMutation = { __typename: 'Mutation', bulkUpdateConversations: { __typename: 'BulkUpdateResult', updated: Array<{ __typename: 'Conversation', id: string, status: ConversationStatus, platform: Platform, unreadCount: number, lastMessageAt: string | null, priority: Priority, labels: Array<string>, snoozedUntil: string | null, queuedAt: string | null, teamId: string | null, channel: { __typename: 'Channel', id: string }, customer: { __typename: 'Customer', id: string, name: string | null, phone: string | null }, assignee: { __typename: 'User', id: string, name: string } | null, lastMessage: { __typename: 'Message', id: string, text: string | null, kind: MessageKind, direction: MessageDirection, status: MessageStatus, createdAt: string } | null, slaTimers: Array<{ __typename: 'SlaTimer', id: string, kind: string, dueAt: string, warnAt: string, metAt: string | null, breachedAt: string | null, cancelledAt: string | null }> }>, errors: Array<{ __typename: 'BulkError', conversationId: string, code: string, message: string }> } };
 
 export type CancelFlowExecutionMutationVariables = Exact<{
   id: string;
@@ -836,12 +863,21 @@ export type CancelFlowExecutionMutationVariables = Exact<{
 
 export type CancelFlowExecutionMutation = { __typename: 'Mutation', cancelFlowExecution: { __typename: 'FlowExecution', id: string, flowId: string, flowVersion: number, conversationId: string, status: string, currentNode: string | null, waitingFor: string | null, variables: Record<string, unknown>, trigger: string, reason: string | null, handedOffAt: string | null, startedAt: string, updatedAt: string, finishedAt: string | null } };
 
+export type ChangeLabelsMutationVariables = Exact<{
+  id: string;
+  add?: Array<string> | string | null | undefined;
+  remove?: Array<string> | string | null | undefined;
+}>;
+
+
+export type ChangeLabelsMutation = { __typename: 'Mutation', changeConversationLabels: { __typename: 'Conversation', id: string, status: ConversationStatus, platform: Platform, unreadCount: number, lastMessageAt: string | null, priority: Priority, labels: Array<string>, snoozedUntil: string | null, queuedAt: string | null, teamId: string | null, channel: { __typename: 'Channel', id: string }, customer: { __typename: 'Customer', id: string, name: string | null, phone: string | null }, assignee: { __typename: 'User', id: string, name: string } | null, lastMessage: { __typename: 'Message', id: string, text: string | null, kind: MessageKind, direction: MessageDirection, status: MessageStatus, createdAt: string } | null, slaTimers: Array<{ __typename: 'SlaTimer', id: string, kind: string, dueAt: string, warnAt: string, metAt: string | null, breachedAt: string | null, cancelledAt: string | null }> } };
+
 export type ConversationQueryVariables = Exact<{
   id: string;
 }>;
 
 
-export type ConversationQuery = { __typename: 'Query', conversation: { __typename: 'Conversation', id: string, status: ConversationStatus, platform: Platform, unreadCount: number, lastMessageAt: string | null, priority: Priority, labels: Array<string>, snoozedUntil: string | null, queuedAt: string | null, queuePosition: number | null, customer: { __typename: 'Customer', id: string, name: string | null, phone: string | null, email: string | null, identities: Array<{ __typename: 'Identity', id: string, platform: Platform, externalId: string, displayName: string | null }> }, assignee: { __typename: 'User', id: string, name: string } | null, lastMessage: { __typename: 'Message', id: string, text: string | null, kind: MessageKind, direction: MessageDirection, status: MessageStatus, createdAt: string } | null, slaTimers: Array<{ __typename: 'SlaTimer', id: string, kind: string, dueAt: string, warnAt: string, metAt: string | null, breachedAt: string | null, cancelledAt: string | null }> } };
+export type ConversationQuery = { __typename: 'Query', conversation: { __typename: 'Conversation', id: string, status: ConversationStatus, platform: Platform, unreadCount: number, lastMessageAt: string | null, priority: Priority, labels: Array<string>, snoozedUntil: string | null, queuedAt: string | null, teamId: string | null, queuePosition: number | null, language: string | null, escalationLevel: number, createdAt: string, channel: { __typename: 'Channel', id: string }, customer: { __typename: 'Customer', id: string, name: string | null, phone: string | null, email: string | null, identities: Array<{ __typename: 'Identity', id: string, platform: Platform, channelId: string, externalId: string, displayName: string | null, phone: string | null, email: string | null, lastInboundAt: string | null }> }, assignee: { __typename: 'User', id: string, name: string } | null, lastMessage: { __typename: 'Message', id: string, text: string | null, kind: MessageKind, direction: MessageDirection, status: MessageStatus, createdAt: string } | null, slaTimers: Array<{ __typename: 'SlaTimer', id: string, kind: string, dueAt: string, warnAt: string, metAt: string | null, breachedAt: string | null, cancelledAt: string | null }> } };
 
 export type ConversationEventsSubscriptionVariables = Exact<{
   id: string;
@@ -849,7 +885,21 @@ export type ConversationEventsSubscriptionVariables = Exact<{
 }>;
 
 
-export type ConversationEventsSubscription = { __typename: 'Subscription', conversationEvents: { __typename: 'ConversationEvent', cursor: string, type: ConversationEventType, message: { __typename: 'Message', id: string, conversationId: string, platform: Platform, channelId: string, direction: MessageDirection, kind: MessageKind, text: string | null, status: MessageStatus, errorCode: string | null, errorReason: string | null, clientMessageId: string | null, createdAt: string, editedAt: string | null, deletedAt: string | null, sender: { __typename: 'User', id: string, name: string } | null, attachments: Array<{ __typename: 'Attachment', kind: MessageKind, filename: string | null, mimeType: string | null, url: string | null }> } | null, activity: { __typename: 'Activity', id: string, type: string, data: Record<string, unknown>, createdAt: string, actor: { __typename: 'User', id: string, name: string } | null } | null } };
+export type ConversationEventsSubscription = { __typename: 'Subscription', conversationEvents: { __typename: 'ConversationEvent', cursor: string, type: ConversationEventType, message: { __typename: 'Message', id: string, conversationId: string, platform: Platform, channelId: string, direction: MessageDirection, kind: MessageKind, text: string | null, status: MessageStatus, errorCode: string | null, errorReason: string | null, clientMessageId: string | null, createdAt: string, editedAt: string | null, deletedAt: string | null, metadata: Record<string, unknown>, sender: { __typename: 'User', id: string, name: string } | null, attachments: Array<{ __typename: 'Attachment', kind: MessageKind, filename: string | null, mimeType: string | null, url: string | null, size: number | null }> } | null, activity: { __typename: 'Activity', id: string, type: string, data: Record<string, unknown>, createdAt: string, actor: { __typename: 'User', id: string, name: string } | null } | null } };
+
+export type CustomerConversationsQueryVariables = Exact<{
+  filter?: ConversationFilter | null | undefined;
+}>;
+
+
+export type CustomerConversationsQuery = { __typename: 'Query', conversations: { __typename: 'ConversationConnection', edges: Array<{ __typename: 'ConversationEdge', node: { __typename: 'Conversation', id: string, status: ConversationStatus, platform: Platform, unreadCount: number, lastMessageAt: string | null, priority: Priority, labels: Array<string>, snoozedUntil: string | null, queuedAt: string | null, teamId: string | null, channel: { __typename: 'Channel', id: string }, customer: { __typename: 'Customer', id: string, name: string | null, phone: string | null }, assignee: { __typename: 'User', id: string, name: string } | null, lastMessage: { __typename: 'Message', id: string, text: string | null, kind: MessageKind, direction: MessageDirection, status: MessageStatus, createdAt: string } | null, slaTimers: Array<{ __typename: 'SlaTimer', id: string, kind: string, dueAt: string, warnAt: string, metAt: string | null, breachedAt: string | null, cancelledAt: string | null }> } }>, pageInfo: { __typename: 'PageInfo', hasNextPage: boolean, endCursor: string | null } } };
+
+export type CustomerExportQueryVariables = Exact<{
+  id: string;
+}>;
+
+
+export type CustomerExportQuery = { __typename: 'Query', customerExport: { __typename: 'CustomerExport', id: string, customerId: string, status: CustomerExportStatus, error: string | null, createdAt: string, finishedAt: string | null, downloadUrl: string | null, downloadExpiresAt: string | null } };
 
 export type DashboardAlertsQueryVariables = Exact<{
   states?: Array<string> | string | null | undefined;
@@ -921,10 +971,56 @@ export type DashboardUpdatesSubscriptionVariables = Exact<{ [key: string]: never
 
 export type DashboardUpdatesSubscription = { __typename: 'Subscription', dashboardUpdates: { __typename: 'DashboardUpdate', at: string, slaBreaches: number, alertsOpen: number | null, teams: Array<{ __typename: 'TeamLoad', teamId: string | null, teamName: string | null, open: number, queued: number, assigned: number }>, kpis: { __typename: 'DashboardKpis', since: string, resolutions: number, resolutionRate: number | null, messagesIn: number, messagesOut: number, conversationsStarted: number, csatResponses: number, csatAverage: number | null, csatSatisfiedShare: number | null, firstResponseTime: { __typename: 'DurationKpi', count: number, avg: number | null, median: number | null, p90: number | null, p95: number | null }, resolutionTime: { __typename: 'DurationKpi', count: number, avg: number | null, median: number | null, p90: number | null, p95: number | null } } } };
 
+export type DeleteViewMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type DeleteViewMutation = { __typename: 'Mutation', deleteView: boolean };
+
 export type DemoQueryVariables = Exact<{ [key: string]: never; }>;
 
 
 export type DemoQuery = { __typename: 'Query', demo: { __typename: 'Demo', enabled: boolean, channels: Array<{ __typename: 'DemoChannel', channelId: string, name: string, phoneNumberId: string }> } };
+
+export type EraseCustomerMutationVariables = Exact<{
+  customerId: string;
+  reason: string;
+}>;
+
+
+export type EraseCustomerMutation = { __typename: 'Mutation', eraseCustomer: { __typename: 'CustomerErasure', customerId: string, conversations: number, identities: number, messages: number, events: number } };
+
+export type EscalateMutationVariables = Exact<{
+  id: string;
+  reason: string;
+  toUserId?: string | null | undefined;
+}>;
+
+
+export type EscalateMutation = { __typename: 'Mutation', escalateConversation: { __typename: 'Conversation', id: string, status: ConversationStatus, platform: Platform, unreadCount: number, lastMessageAt: string | null, priority: Priority, labels: Array<string>, snoozedUntil: string | null, queuedAt: string | null, teamId: string | null, channel: { __typename: 'Channel', id: string }, customer: { __typename: 'Customer', id: string, name: string | null, phone: string | null }, assignee: { __typename: 'User', id: string, name: string } | null, lastMessage: { __typename: 'Message', id: string, text: string | null, kind: MessageKind, direction: MessageDirection, status: MessageStatus, createdAt: string } | null, slaTimers: Array<{ __typename: 'SlaTimer', id: string, kind: string, dueAt: string, warnAt: string, metAt: string | null, breachedAt: string | null, cancelledAt: string | null }> } };
+
+export type FilterChannelsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type FilterChannelsQuery = { __typename: 'Query', channels: Array<{ __typename: 'Channel', id: string, name: string, platform: Platform }> };
+
+export type FilterTeamsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type FilterTeamsQuery = { __typename: 'Query', teams: Array<{ __typename: 'Team', id: string, name: string, memberIds: Array<string> }> };
+
+export type FilterUsersQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type FilterUsersQuery = { __typename: 'Query', users: Array<{ __typename: 'User', id: string, name: string, isActive: boolean }> };
+
+export type FindCustomersQueryVariables = Exact<{
+  query: string;
+}>;
+
+
+export type FindCustomersQuery = { __typename: 'Query', search: { __typename: 'SearchConnection', edges: Array<{ __typename: 'SearchHit', cursor: string, rank: number, node: { __typename: 'Conversation', id: string, platform: Platform, customer: { __typename: 'Customer', id: string, name: string | null, phone: string | null, email: string | null, identities: Array<{ __typename: 'Identity', id: string, platform: Platform, channelId: string, externalId: string, displayName: string | null, phone: string | null, email: string | null, lastInboundAt: string | null }> } } }> } };
 
 export type FlowQueryVariables = Exact<{
   id: string;
@@ -966,14 +1062,14 @@ export type InboxQueryVariables = Exact<{
 }>;
 
 
-export type InboxQuery = { __typename: 'Query', conversations: { __typename: 'ConversationConnection', edges: Array<{ __typename: 'ConversationEdge', node: { __typename: 'Conversation', id: string, status: ConversationStatus, platform: Platform, unreadCount: number, lastMessageAt: string | null, priority: Priority, labels: Array<string>, snoozedUntil: string | null, queuedAt: string | null, customer: { __typename: 'Customer', id: string, name: string | null, phone: string | null }, assignee: { __typename: 'User', id: string, name: string } | null, lastMessage: { __typename: 'Message', id: string, text: string | null, kind: MessageKind, direction: MessageDirection, status: MessageStatus, createdAt: string } | null, slaTimers: Array<{ __typename: 'SlaTimer', id: string, kind: string, dueAt: string, warnAt: string, metAt: string | null, breachedAt: string | null, cancelledAt: string | null }> } }>, pageInfo: { __typename: 'PageInfo', hasNextPage: boolean, endCursor: string | null } } };
+export type InboxQuery = { __typename: 'Query', conversations: { __typename: 'ConversationConnection', edges: Array<{ __typename: 'ConversationEdge', node: { __typename: 'Conversation', id: string, status: ConversationStatus, platform: Platform, unreadCount: number, lastMessageAt: string | null, priority: Priority, labels: Array<string>, snoozedUntil: string | null, queuedAt: string | null, teamId: string | null, channel: { __typename: 'Channel', id: string }, customer: { __typename: 'Customer', id: string, name: string | null, phone: string | null }, assignee: { __typename: 'User', id: string, name: string } | null, lastMessage: { __typename: 'Message', id: string, text: string | null, kind: MessageKind, direction: MessageDirection, status: MessageStatus, createdAt: string } | null, slaTimers: Array<{ __typename: 'SlaTimer', id: string, kind: string, dueAt: string, warnAt: string, metAt: string | null, breachedAt: string | null, cancelledAt: string | null }> } }>, pageInfo: { __typename: 'PageInfo', hasNextPage: boolean, endCursor: string | null } } };
 
 export type InboxEventsSubscriptionVariables = Exact<{
   after?: string | null | undefined;
 }>;
 
 
-export type InboxEventsSubscription = { __typename: 'Subscription', inboxEvents: { __typename: 'InboxEvent', cursor: string, type: InboxEventType, conversation: { __typename: 'Conversation', id: string, status: ConversationStatus, platform: Platform, unreadCount: number, lastMessageAt: string | null, priority: Priority, labels: Array<string>, snoozedUntil: string | null, queuedAt: string | null, customer: { __typename: 'Customer', id: string, name: string | null, phone: string | null }, assignee: { __typename: 'User', id: string, name: string } | null, lastMessage: { __typename: 'Message', id: string, text: string | null, kind: MessageKind, direction: MessageDirection, status: MessageStatus, createdAt: string } | null, slaTimers: Array<{ __typename: 'SlaTimer', id: string, kind: string, dueAt: string, warnAt: string, metAt: string | null, breachedAt: string | null, cancelledAt: string | null }> } } };
+export type InboxEventsSubscription = { __typename: 'Subscription', inboxEvents: { __typename: 'InboxEvent', cursor: string, type: InboxEventType, conversation: { __typename: 'Conversation', id: string, status: ConversationStatus, platform: Platform, unreadCount: number, lastMessageAt: string | null, priority: Priority, labels: Array<string>, snoozedUntil: string | null, queuedAt: string | null, teamId: string | null, channel: { __typename: 'Channel', id: string }, customer: { __typename: 'Customer', id: string, name: string | null, phone: string | null }, assignee: { __typename: 'User', id: string, name: string } | null, lastMessage: { __typename: 'Message', id: string, text: string | null, kind: MessageKind, direction: MessageDirection, status: MessageStatus, createdAt: string } | null, slaTimers: Array<{ __typename: 'SlaTimer', id: string, kind: string, dueAt: string, warnAt: string, metAt: string | null, breachedAt: string | null, cancelledAt: string | null }> } } };
 
 export type LoginMutationVariables = Exact<{
   email: string;
@@ -1002,12 +1098,20 @@ export type MarkReadMutationVariables = Exact<{
 }>;
 
 
-export type MarkReadMutation = { __typename: 'Mutation', markConversationRead: { __typename: 'Conversation', id: string, status: ConversationStatus, platform: Platform, unreadCount: number, lastMessageAt: string | null, priority: Priority, labels: Array<string>, snoozedUntil: string | null, queuedAt: string | null, customer: { __typename: 'Customer', id: string, name: string | null, phone: string | null }, assignee: { __typename: 'User', id: string, name: string } | null, lastMessage: { __typename: 'Message', id: string, text: string | null, kind: MessageKind, direction: MessageDirection, status: MessageStatus, createdAt: string } | null, slaTimers: Array<{ __typename: 'SlaTimer', id: string, kind: string, dueAt: string, warnAt: string, metAt: string | null, breachedAt: string | null, cancelledAt: string | null }> } };
+export type MarkReadMutation = { __typename: 'Mutation', markConversationRead: { __typename: 'Conversation', id: string, status: ConversationStatus, platform: Platform, unreadCount: number, lastMessageAt: string | null, priority: Priority, labels: Array<string>, snoozedUntil: string | null, queuedAt: string | null, teamId: string | null, channel: { __typename: 'Channel', id: string }, customer: { __typename: 'Customer', id: string, name: string | null, phone: string | null }, assignee: { __typename: 'User', id: string, name: string } | null, lastMessage: { __typename: 'Message', id: string, text: string | null, kind: MessageKind, direction: MessageDirection, status: MessageStatus, createdAt: string } | null, slaTimers: Array<{ __typename: 'SlaTimer', id: string, kind: string, dueAt: string, warnAt: string, metAt: string | null, breachedAt: string | null, cancelledAt: string | null }> } };
 
 export type MeQueryVariables = Exact<{ [key: string]: never; }>;
 
 
 export type MeQuery = { __typename: 'Query', me: { __typename: 'User', id: string, name: string, email: string | null, role: Role | null } };
+
+export type MergeCustomersMutationVariables = Exact<{
+  sourceId: string;
+  targetId: string;
+}>;
+
+
+export type MergeCustomersMutation = { __typename: 'Mutation', mergeCustomers: { __typename: 'Customer', id: string, name: string | null, phone: string | null, email: string | null, identities: Array<{ __typename: 'Identity', id: string, platform: Platform, channelId: string, externalId: string, displayName: string | null, phone: string | null, email: string | null, lastInboundAt: string | null }> } };
 
 export type MessagesQueryVariables = Exact<{
   id: string;
@@ -1015,7 +1119,7 @@ export type MessagesQueryVariables = Exact<{
 }>;
 
 
-export type MessagesQuery = { __typename: 'Query', conversation: { __typename: 'Conversation', id: string, messages: { __typename: 'MessageConnection', edges: Array<{ __typename: 'MessageEdge', cursor: string, node: { __typename: 'Message', id: string, conversationId: string, platform: Platform, channelId: string, direction: MessageDirection, kind: MessageKind, text: string | null, status: MessageStatus, errorCode: string | null, errorReason: string | null, clientMessageId: string | null, createdAt: string, editedAt: string | null, deletedAt: string | null, sender: { __typename: 'User', id: string, name: string } | null, attachments: Array<{ __typename: 'Attachment', kind: MessageKind, filename: string | null, mimeType: string | null, url: string | null }> } }>, pageInfo: { __typename: 'PageInfo', hasPreviousPage: boolean } } } };
+export type MessagesQuery = { __typename: 'Query', conversation: { __typename: 'Conversation', id: string, messages: { __typename: 'MessageConnection', edges: Array<{ __typename: 'MessageEdge', cursor: string, node: { __typename: 'Message', id: string, conversationId: string, platform: Platform, channelId: string, direction: MessageDirection, kind: MessageKind, text: string | null, status: MessageStatus, errorCode: string | null, errorReason: string | null, clientMessageId: string | null, createdAt: string, editedAt: string | null, deletedAt: string | null, metadata: Record<string, unknown>, sender: { __typename: 'User', id: string, name: string } | null, attachments: Array<{ __typename: 'Attachment', kind: MessageKind, filename: string | null, mimeType: string | null, url: string | null, size: number | null }> } }>, pageInfo: { __typename: 'PageInfo', hasPreviousPage: boolean } } } };
 
 export type NotificationsQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -1145,6 +1249,18 @@ export type ReplyTargetsQueryVariables = Exact<{
 
 export type ReplyTargetsQuery = { __typename: 'Query', conversation: { __typename: 'Conversation', id: string, replyTargets: Array<{ __typename: 'ReplyTarget', channelId: string, channelName: string, platform: Platform, address: string | null, available: boolean, reason: string | null, requiresTemplate: boolean, isDefault: boolean }> } };
 
+export type RequestExportMutationVariables = Exact<{
+  customerId: string;
+}>;
+
+
+export type RequestExportMutation = { __typename: 'Mutation', requestCustomerExport: { __typename: 'CustomerExport', id: string, customerId: string, status: CustomerExportStatus, error: string | null, createdAt: string, finishedAt: string | null, downloadUrl: string | null, downloadExpiresAt: string | null } };
+
+export type SavedViewsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type SavedViewsQuery = { __typename: 'Query', savedViews: Array<{ __typename: 'SavedView', id: string, name: string, query: string | null, filter: Record<string, unknown>, count: number }> };
+
 export type SaveFlowMutationVariables = Exact<{
   input: SaveFlowInput;
 }>;
@@ -1159,12 +1275,30 @@ export type SaveNotificationPreferencesMutationVariables = Exact<{
 
 export type SaveNotificationPreferencesMutation = { __typename: 'Mutation', saveNotificationPreferences: { __typename: 'NotificationPreferences', mutedKinds: Array<string>, channels: Array<string>, slackWebhookUrl: string | null, timezone: string, quietStart: string | null, quietEnd: string | null } };
 
+export type SaveViewMutationVariables = Exact<{
+  name: string;
+  filter?: ConversationFilter | null | undefined;
+  query?: string | null | undefined;
+}>;
+
+
+export type SaveViewMutation = { __typename: 'Mutation', saveView: { __typename: 'SavedView', id: string, name: string, query: string | null, filter: Record<string, unknown>, count: number } };
+
+export type SearchQueryVariables = Exact<{
+  query: string;
+  filter?: ConversationFilter | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type SearchQuery = { __typename: 'Query', search: { __typename: 'SearchConnection', edges: Array<{ __typename: 'SearchHit', cursor: string, rank: number, node: { __typename: 'Conversation', id: string, status: ConversationStatus, platform: Platform, unreadCount: number, lastMessageAt: string | null, priority: Priority, labels: Array<string>, snoozedUntil: string | null, queuedAt: string | null, teamId: string | null, channel: { __typename: 'Channel', id: string }, customer: { __typename: 'Customer', id: string, name: string | null, phone: string | null }, assignee: { __typename: 'User', id: string, name: string } | null, lastMessage: { __typename: 'Message', id: string, text: string | null, kind: MessageKind, direction: MessageDirection, status: MessageStatus, createdAt: string } | null, slaTimers: Array<{ __typename: 'SlaTimer', id: string, kind: string, dueAt: string, warnAt: string, metAt: string | null, breachedAt: string | null, cancelledAt: string | null }> }, matchedMessage: { __typename: 'Message', id: string, text: string | null, createdAt: string } | null }>, pageInfo: { __typename: 'PageInfo', hasNextPage: boolean, endCursor: string | null } } };
+
 export type SendMutationVariables = Exact<{
   input: SendMessageInput;
 }>;
 
 
-export type SendMutation = { __typename: 'Mutation', sendMessage: { __typename: 'Message', id: string, conversationId: string, platform: Platform, channelId: string, direction: MessageDirection, kind: MessageKind, text: string | null, status: MessageStatus, errorCode: string | null, errorReason: string | null, clientMessageId: string | null, createdAt: string, editedAt: string | null, deletedAt: string | null, sender: { __typename: 'User', id: string, name: string } | null, attachments: Array<{ __typename: 'Attachment', kind: MessageKind, filename: string | null, mimeType: string | null, url: string | null }> } };
+export type SendMutation = { __typename: 'Mutation', sendMessage: { __typename: 'Message', id: string, conversationId: string, platform: Platform, channelId: string, direction: MessageDirection, kind: MessageKind, text: string | null, status: MessageStatus, errorCode: string | null, errorReason: string | null, clientMessageId: string | null, createdAt: string, editedAt: string | null, deletedAt: string | null, metadata: Record<string, unknown>, sender: { __typename: 'User', id: string, name: string } | null, attachments: Array<{ __typename: 'Attachment', kind: MessageKind, filename: string | null, mimeType: string | null, url: string | null, size: number | null }> } };
 
 export type SetPriorityMutationVariables = Exact<{
   id: string;
@@ -1172,7 +1306,7 @@ export type SetPriorityMutationVariables = Exact<{
 }>;
 
 
-export type SetPriorityMutation = { __typename: 'Mutation', setConversationPriority: { __typename: 'Conversation', id: string, status: ConversationStatus, platform: Platform, unreadCount: number, lastMessageAt: string | null, priority: Priority, labels: Array<string>, snoozedUntil: string | null, queuedAt: string | null, customer: { __typename: 'Customer', id: string, name: string | null, phone: string | null }, assignee: { __typename: 'User', id: string, name: string } | null, lastMessage: { __typename: 'Message', id: string, text: string | null, kind: MessageKind, direction: MessageDirection, status: MessageStatus, createdAt: string } | null, slaTimers: Array<{ __typename: 'SlaTimer', id: string, kind: string, dueAt: string, warnAt: string, metAt: string | null, breachedAt: string | null, cancelledAt: string | null }> } };
+export type SetPriorityMutation = { __typename: 'Mutation', setConversationPriority: { __typename: 'Conversation', id: string, status: ConversationStatus, platform: Platform, unreadCount: number, lastMessageAt: string | null, priority: Priority, labels: Array<string>, snoozedUntil: string | null, queuedAt: string | null, teamId: string | null, channel: { __typename: 'Channel', id: string }, customer: { __typename: 'Customer', id: string, name: string | null, phone: string | null }, assignee: { __typename: 'User', id: string, name: string } | null, lastMessage: { __typename: 'Message', id: string, text: string | null, kind: MessageKind, direction: MessageDirection, status: MessageStatus, createdAt: string } | null, slaTimers: Array<{ __typename: 'SlaTimer', id: string, kind: string, dueAt: string, warnAt: string, metAt: string | null, breachedAt: string | null, cancelledAt: string | null }> } };
 
 export type SetStatusMutationVariables = Exact<{
   id: string;
@@ -1181,7 +1315,7 @@ export type SetStatusMutationVariables = Exact<{
 }>;
 
 
-export type SetStatusMutation = { __typename: 'Mutation', setConversationStatus: { __typename: 'Conversation', id: string, status: ConversationStatus, platform: Platform, unreadCount: number, lastMessageAt: string | null, priority: Priority, labels: Array<string>, snoozedUntil: string | null, queuedAt: string | null, customer: { __typename: 'Customer', id: string, name: string | null, phone: string | null }, assignee: { __typename: 'User', id: string, name: string } | null, lastMessage: { __typename: 'Message', id: string, text: string | null, kind: MessageKind, direction: MessageDirection, status: MessageStatus, createdAt: string } | null, slaTimers: Array<{ __typename: 'SlaTimer', id: string, kind: string, dueAt: string, warnAt: string, metAt: string | null, breachedAt: string | null, cancelledAt: string | null }> } };
+export type SetStatusMutation = { __typename: 'Mutation', setConversationStatus: { __typename: 'Conversation', id: string, status: ConversationStatus, platform: Platform, unreadCount: number, lastMessageAt: string | null, priority: Priority, labels: Array<string>, snoozedUntil: string | null, queuedAt: string | null, teamId: string | null, channel: { __typename: 'Channel', id: string }, customer: { __typename: 'Customer', id: string, name: string | null, phone: string | null }, assignee: { __typename: 'User', id: string, name: string } | null, lastMessage: { __typename: 'Message', id: string, text: string | null, kind: MessageKind, direction: MessageDirection, status: MessageStatus, createdAt: string } | null, slaTimers: Array<{ __typename: 'SlaTimer', id: string, kind: string, dueAt: string, warnAt: string, metAt: string | null, breachedAt: string | null, cancelledAt: string | null }> } };
 
 export type SetTypingMutationVariables = Exact<{
   id: string;
@@ -1210,6 +1344,13 @@ export type SimulateFlowMutationVariables = Exact<{
 
 
 export type SimulateFlowMutation = { __typename: 'Mutation', simulateFlow: { __typename: 'FlowSimulation', status: string, node: string | null, variables: Record<string, unknown>, unusedMessages: number, transcript: Array<{ __typename: 'FlowTranscriptEntry', from: string, text: string | null, node: string | null, details: Record<string, unknown> }>, steps: Array<{ __typename: 'FlowSimulationStep', event: Record<string, unknown>, actions: Record<string, unknown>, node: string | null, status: string, variables: Record<string, unknown> }> } };
+
+export type SplitIdentityMutationVariables = Exact<{
+  identityId: string;
+}>;
+
+
+export type SplitIdentityMutation = { __typename: 'Mutation', splitIdentity: { __typename: 'Customer', id: string, name: string | null, phone: string | null, email: string | null, identities: Array<{ __typename: 'Identity', id: string, platform: Platform, channelId: string, externalId: string, displayName: string | null, phone: string | null, email: string | null, lastInboundAt: string | null }> } };
 
 export type TplArchiveMutationVariables = Exact<{
   id: string;
@@ -1333,9 +1474,24 @@ export type TplWhatsappSyncMutationVariables = Exact<{
 
 export type TplWhatsappSyncMutation = { __typename: 'Mutation', syncWhatsappTemplates: { __typename: 'WhatsappTemplateSync', channelId: string, count: number, removed: number, syncedAt: string } };
 
+export type TransferMutationVariables = Exact<{
+  id: string;
+  reason: string;
+  toUserId?: string | null | undefined;
+  toTeamId?: string | null | undefined;
+}>;
+
+
+export type TransferMutation = { __typename: 'Mutation', transferConversation: { __typename: 'Conversation', id: string, status: ConversationStatus, platform: Platform, unreadCount: number, lastMessageAt: string | null, priority: Priority, labels: Array<string>, snoozedUntil: string | null, queuedAt: string | null, teamId: string | null, channel: { __typename: 'Channel', id: string }, customer: { __typename: 'Customer', id: string, name: string | null, phone: string | null }, assignee: { __typename: 'User', id: string, name: string } | null, lastMessage: { __typename: 'Message', id: string, text: string | null, kind: MessageKind, direction: MessageDirection, status: MessageStatus, createdAt: string } | null, slaTimers: Array<{ __typename: 'SlaTimer', id: string, kind: string, dueAt: string, warnAt: string, metAt: string | null, breachedAt: string | null, cancelledAt: string | null }> } };
+
 export type UnpublishFlowMutationVariables = Exact<{
   id: string;
 }>;
 
 
 export type UnpublishFlowMutation = { __typename: 'Mutation', unpublishFlow: { __typename: 'Flow', id: string, name: string, version: number, publishedVersion: number | null, publishedAt: string | null, resumeWithinMinutes: number, createdAt: string, updatedAt: string } };
+
+export type ViewCountsSubscriptionVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ViewCountsSubscription = { __typename: 'Subscription', savedViewCounts: Array<{ __typename: 'ViewCount', viewId: string, count: number }> };

@@ -5,12 +5,12 @@
 // the text the app sends is exactly the registered one (src/api/registry.ts checks it). A fields
 // constant may be used inside a document, not inside another fields constant (the Python tests
 // resolve one level).
-const CONVERSATION_FIELDS = `__typename id status platform unreadCount lastMessageAt priority labels snoozedUntil queuedAt
-  customer { __typename id name phone } assignee { __typename id name }
+const CONVERSATION_FIELDS = `__typename id status platform unreadCount lastMessageAt priority labels snoozedUntil queuedAt teamId
+  channel { __typename id } customer { __typename id name phone } assignee { __typename id name }
   lastMessage { __typename id text kind direction status createdAt }
   slaTimers { __typename id kind dueAt warnAt metAt breachedAt cancelledAt }`;
 const MESSAGE_FIELDS = `__typename id conversationId platform channelId direction kind text status errorCode errorReason clientMessageId
-  createdAt editedAt deletedAt sender { __typename id name } attachments { __typename kind filename mimeType url }`;
+  createdAt editedAt deletedAt metadata sender { __typename id name } attachments { __typename kind filename mimeType url size }`;
 const ACTIVITY_FIELDS = `__typename id type data createdAt actor { __typename id name }`;
 
 export const LOGIN = `mutation($email: String!, $password: String!) {
@@ -21,8 +21,8 @@ export const LOGOUT = `mutation($token: String!) { logout(refreshToken: $token) 
 export const ME = `query { me { id name email role } }`;
 export const INBOX = `query($filter: ConversationFilter, $after: String) { conversations(first: 50, after: $after, filter: $filter) {
   __typename edges { __typename node { ${CONVERSATION_FIELDS} } } pageInfo { __typename hasNextPage endCursor } } }`;
-export const CONVERSATION = `query($id: ID!) { conversation(id: $id) { ${CONVERSATION_FIELDS} queuePosition
-  customer { __typename id name phone email identities { __typename id platform externalId displayName } } } }`;
+export const CONVERSATION = `query($id: ID!) { conversation(id: $id) { ${CONVERSATION_FIELDS} queuePosition language escalationLevel createdAt
+  customer { __typename id name phone email identities { __typename id platform channelId externalId displayName phone email lastInboundAt } } } }`;
 export const MESSAGES = `query($id: ID!, $before: String) { conversation(id: $id) { __typename id
   messages(last: 50, before: $before) { __typename edges { __typename cursor node { ${MESSAGE_FIELDS} } }
   pageInfo { __typename hasPreviousPage } } } }`;
@@ -48,3 +48,19 @@ export const ADD_NOTE = `mutation($id: ID!, $clientMessageId: String!, $text: St
   addNote(conversationId: $id, clientMessageId: $clientMessageId, text: $text) { ${MESSAGE_FIELDS} } }`;
 export const SET_TYPING = `mutation($id: ID!, $typing: Boolean!) { setTyping(conversationId: $id, typing: $typing) }`;
 export const PRESENCE = `subscription($id: ID!) { conversationPresence(conversationId: $id) { __typename userId name typing } }`;
+
+// The inbox's search, bulk changes and the conversation's labels, transfer and escalation (issue 16).
+export const SEARCH = `query($query: String!, $filter: ConversationFilter, $after: String) {
+  search(query: $query, filter: $filter, orderBy: RELEVANCE, first: 30, after: $after) { __typename
+  edges { __typename cursor rank node { ${CONVERSATION_FIELDS} } matchedMessage { __typename id text createdAt } }
+  pageInfo { __typename hasNextPage endCursor } } }`;
+export const BULK_UPDATE = `mutation($input: BulkUpdateInput!) { bulkUpdateConversations(input: $input) { __typename
+  updated { ${CONVERSATION_FIELDS} } errors { __typename conversationId code message } } }`;
+export const CHANGE_LABELS = `mutation($id: ID!, $add: [String!], $remove: [String!]) {
+  changeConversationLabels(conversationId: $id, add: $add, remove: $remove) { ${CONVERSATION_FIELDS} } }`;
+export const TRANSFER = `mutation($id: ID!, $reason: String!, $toUserId: ID, $toTeamId: ID) {
+  transferConversation(conversationId: $id, reason: $reason, toUserId: $toUserId, toTeamId: $toTeamId) { ${CONVERSATION_FIELDS} } }`;
+export const ESCALATE = `mutation($id: ID!, $reason: String!, $toUserId: ID) {
+  escalateConversation(conversationId: $id, reason: $reason, toUserId: $toUserId) { ${CONVERSATION_FIELDS} } }`;
+export const CUSTOMER_CONVERSATIONS = `query($filter: ConversationFilter) { conversations(first: 20, filter: $filter) {
+  __typename edges { __typename node { ${CONVERSATION_FIELDS} } } pageInfo { __typename hasNextPage endCursor } } }`;

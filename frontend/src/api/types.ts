@@ -5,8 +5,8 @@ import type * as G from "./graphql.generated";
 export type MessageStatus = G.MessageStatus;
 export type Conversation = G.InboxQuery["conversations"]["edges"][number]["node"];
 export type ConversationDetail = G.ConversationQuery["conversation"];
-export type Message = Omit<G.SendMutation["sendMessage"], "__typename" | "conversationId" | "platform" | "channelId" | "errorCode" | "errorReason" | "editedAt" | "deletedAt" | "sender" | "attachments"> &
-  Partial<Pick<G.SendMutation["sendMessage"], "conversationId" | "platform" | "channelId" | "errorCode" | "errorReason" | "editedAt" | "deletedAt" | "sender" | "attachments">> & { __typename?: "Message" };
+export type Message = Omit<G.SendMutation["sendMessage"], "__typename" | "conversationId" | "platform" | "channelId" | "errorCode" | "errorReason" | "editedAt" | "deletedAt" | "sender" | "attachments" | "metadata"> &
+  Partial<Pick<G.SendMutation["sendMessage"], "conversationId" | "platform" | "channelId" | "errorCode" | "errorReason" | "editedAt" | "deletedAt" | "sender" | "attachments" | "metadata">> & { __typename?: "Message" };
 export type Activity = NonNullable<G.ConversationEventsSubscription["conversationEvents"]["activity"]>;
 export type ReplyTarget = G.ReplyTargetsQuery["conversation"]["replyTargets"][number];
 export type Viewer = G.PresenceSubscription["conversationPresence"][number];

@@ -1,5 +1,5 @@
 import { useVirtualizer } from "@tanstack/react-virtual";
-import { Search } from "lucide-react";
+import { Inbox, Search } from "lucide-react";
 import { useEffect, useMemo, useRef } from "react";
 import { useTranslation } from "react-i18next";
 import { Link } from "react-router";
@@ -13,18 +13,22 @@ import { useServices } from "@/services";
 import { matches, serverFilter, type Tab } from "@/state/filters";
 import { takeFirstPage, useInbox } from "@/state/inbox";
 import { useUi } from "@/state/ui";
+import { useSelection } from "@/state/selection";
+import { searching } from "@/state/search";
 import { ErrorState } from "./ErrorState";
+import { BulkBar } from "./inbox/BulkBar";
+import { ANY, FilterChips, FilterPopover } from "./inbox/FilterPopover";
+import { SavedViews } from "./inbox/SavedViews";
+import { SearchResults } from "./inbox/SearchResults";
 import { PlatformIcon } from "./PlatformIcon";
 import { SlaBadge } from "./SlaBadge";
 import { Badge } from "./ui/badge";
+import { Checkbox } from "./ui/checkbox";
 import { Avatar, Skeleton } from "./ui/misc";
 import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from "./ui/select";
 
 export const ROW_HEIGHT = 84;
-const ANY = "any"; // Radix Select has no empty value
 const STATUSES = ["OPEN", "PENDING", "SNOOZED", "RESOLVED", "CLOSED"];
-const PLATFORMS = ["WHATSAPP", "TELEGRAM", "INSTAGRAM", "MESSENGER", "WEBCHAT", "EMAIL", "SMS", "DISCORD", "SLACK", "LINE", "VIBER", "WECHAT"];
-const PRIORITIES = ["URGENT", "HIGH", "NORMAL", "LOW"];
 
 type Page = { conversations: { edges: { node: Conversation }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } };
 
@@ -33,9 +37,10 @@ type Page = { conversations: { edges: { node: Conversation }[]; pageInfo: { hasN
 function useInboxFeed() {
   const { client, live, me } = useServices();
   const filter = useUi((s) => s.filter);
-  const { tab, status, platform, priority, unanswered } = filter;
-  const server = useMemo(() => serverFilter({ ...filter, text: "" }, me.id), [tab, status, platform, priority, unanswered, me.id]); // eslint-disable-line react-hooks/exhaustive-deps
-  const keep = useMemo(() => (c: Conversation) => matches(c, { ...filter, text: "" }, me.id), [server]); // eslint-disable-line react-hooks/exhaustive-deps
+  // the list follows every filter but the search text (search has its own results)
+  const serverKey = JSON.stringify(serverFilter({ ...filter, text: "" }, me.id));
+  const server = useMemo(() => JSON.parse(serverKey) as Record<string, unknown>, [serverKey]);
+  const keep = useMemo(() => (c: Conversation) => matches(c, { ...filter, text: "" }, me.id), [serverKey]); // eslint-disable-line react-hooks/exhaustive-deps
   const generation = useRef(0);
 
   const loadPage = useMemo(
@@ -90,7 +95,6 @@ function Filters() {
   useEffect(() => {
     if (focusSearch) search.current?.focus();
   }, [focusSearch]);
-  const pick = (key: "status" | "platform" | "priority") => (v: string) => setFilter({ [key]: v === ANY ? "" : v });
 
   return (
     <div className="space-y-2 border-b px-3 pb-3">
@@ -118,40 +122,37 @@ function Filters() {
           value={filter.text}
           onChange={(e) => setFilter({ text: e.target.value })}
           onKeyDown={(e) => e.key === "Escape" && (e.currentTarget.blur(), setFilter({ text: "" }))}
-          placeholder={t("inbox.search")}
-          aria-label={t("inbox.searchLabel")}
+          placeholder={t("inbox-plus.searchPlaceholder")}
+          aria-label={t("inbox-plus.searchLabel")}
           className="h-8 w-full rounded-md border border-input bg-background pl-8 pr-8 text-xs placeholder:text-muted-foreground focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-ring"
         />
         <kbd className="pointer-events-none absolute right-2 top-1/2 -translate-y-1/2 rounded border bg-muted px-1 font-mono text-[10px] text-muted-foreground">/</kbd>
       </div>
-      <div className="grid grid-cols-3 gap-1.5">
-        <Select value={filter.status || ANY} onValueChange={pick("status")}>
-          <SelectTrigger aria-label={t("inbox.status")}><SelectValue /></SelectTrigger>
+      <div className="flex items-center gap-1.5">
+        <Select value={filter.status || ANY} onValueChange={(v) => setFilter({ status: v === ANY ? "" : v })}>
+          <SelectTrigger aria-label={t("inbox.status")} className="flex-1"><SelectValue /></SelectTrigger>
           <SelectContent>
             <SelectItem value={ANY}>{t("inbox.anyStatus")}</SelectItem>
             {STATUSES.map((s) => <SelectItem key={s} value={s}>{t(`status.${s}`)}</SelectItem>)}
           </SelectContent>
         </Select>
-        <Select value={filter.platform || ANY} onValueChange={pick("platform")}>
-          <SelectTrigger aria-label={t("inbox.platform")}><SelectValue /></SelectTrigger>
-          <SelectContent>
-            <SelectItem value={ANY}>{t("inbox.anyPlatform")}</SelectItem>
-            {PLATFORMS.map((p) => <SelectItem key={p} value={p}>{p.charAt(0) + p.slice(1).toLowerCase()}</SelectItem>)}
-          </SelectContent>
-        </Select>
-        <Select value={filter.priority || ANY} onValueChange={pick("priority")}>
-          <SelectTrigger aria-label={t("inbox.priority")}><SelectValue /></SelectTrigger>
-          <SelectContent>
-            <SelectItem value={ANY}>{t("inbox.anyPriority")}</SelectItem>
-            {PRIORITIES.map((p) => <SelectItem key={p} value={p}>{t(`priority.${p}`)}</SelectItem>)}
-          </SelectContent>
-        </Select>
+        <FilterPopover />
       </div>
-      <label className="flex items-center gap-2 text-xs text-muted-foreground">
-        <input type="checkbox" checked={filter.unanswered} onChange={(e) => setFilter({ unanswered: e.target.checked })} className="size-3.5 accent-primary" />
-        {t("inbox.unanswered")}
-      </label>
+      <FilterChips />
     </div>
+  );
+}
+
+/** A row's tick box for bulk changes, beside (not inside) the row's link. */
+function RowCheck({ c }: { c: Conversation }) {
+  const { t } = useTranslation();
+  const on = useSelection((s) => s.ids.includes(c.id));
+  const any = useSelection((s) => s.ids.length > 0);
+  const name = c.customer.name || c.customer.phone || "—";
+  return (
+    <span className={cn("absolute left-1 top-1/2 z-10 -translate-y-1/2 rounded bg-background/90 p-1 transition-opacity focus-within:opacity-100 group-hover/row:opacity-100", on || any ? "opacity-100" : "opacity-0")}>
+      <Checkbox checked={on} onCheckedChange={() => useSelection.getState().toggle(c.id)} aria-label={t("inbox-plus.select", { name })} data-select={c.id} />
+    </span>
   );
 }
 
@@ -159,6 +160,7 @@ export function ConversationRow({ c, selected, now }: { c: Conversation; selecte
   const { t, i18n } = useTranslation();
   const name = c.customer.name || c.customer.phone || "—";
   const preview = c.lastMessage?.text ?? (c.lastMessage ? `[${c.lastMessage.kind.toLowerCase()}]` : "");
+  const failed = useSelection((s) => s.errors[c.id]);
   return (
     <Link
       to={`/inbox/${c.id}`}
@@ -196,7 +198,13 @@ export function ConversationRow({ c, selected, now }: { c: Conversation; selecte
             <Badge variant={c.priority === "URGENT" || c.priority === "HIGH" ? "danger" : "outline"}>{t(`priority.${c.priority}`)}</Badge>
           )}
           {c.status !== "OPEN" && <Badge variant="secondary">{t(`status.${c.status}`)}</Badge>}
-          <span className="ml-auto truncate text-[11px] text-muted-foreground">{c.assignee ? c.assignee.name : t("inbox.unassignedShort")}</span>
+          {failed ? (
+            <span className="ml-auto truncate text-[11px] font-medium text-destructive" role="note" data-row-error={failed.code} title={failed.message}>
+              {t(`errors.code.${failed.code}`, { defaultValue: failed.message })}
+            </span>
+          ) : (
+            <span className="ml-auto truncate text-[11px] text-muted-foreground">{c.assignee ? c.assignee.name : t("inbox.unassignedShort")}</span>
+          )}
         </span>
       </span>
     </Link>
@@ -211,6 +219,8 @@ export function ConversationList({ visible, selectedId }: { visible: Conversatio
   const hasMore = useInbox((s) => s.hasMore);
   const now = useNow();
   const scroller = useRef<HTMLDivElement>(null);
+  const text = useUi((s) => s.filter.text);
+  const selecting = useSelection((s) => s.ids.length > 0 || s.updated !== null);
   const virtualizer = useVirtualizer({
     count: visible.length,
     getScrollElement: () => scroller.current,
@@ -234,8 +244,12 @@ export function ConversationList({ visible, selectedId }: { visible: Conversatio
         <h1 className="text-base font-semibold">{t("inbox.title")}</h1>
         <span className="text-xs text-muted-foreground" aria-live="polite" data-testid="inbox-count">{t(hasMore ? "inbox.countMore" : "inbox.count", { count: visible.length })}</span>
       </header>
+      <SavedViews />
       <Filters />
-      {error && visible.length === 0 ? (
+      {selecting && <BulkBar visibleIds={visible.map((c) => c.id)} />}
+      {searching(text) ? (
+        <SearchResults selectedId={selectedId} />
+      ) : error && visible.length === 0 ? (
         <ErrorState error={error} onRetry={retry} />
       ) : loading && visible.length === 0 ? (
         <div className="space-y-1 p-3" aria-busy="true">
@@ -251,6 +265,7 @@ export function ConversationList({ visible, selectedId }: { visible: Conversatio
         </div>
       ) : visible.length === 0 ? (
         <div className="flex flex-1 flex-col items-center justify-center gap-1 p-6 text-center">
+          <div className="mb-1 rounded-full bg-muted p-3"><Inbox className="size-5 text-muted-foreground" aria-hidden /></div>
           <p className="text-sm font-medium">{t("inbox.empty")}</p>
           <p className="text-xs text-muted-foreground">{t("inbox.emptyHint")}</p>
         </div>
@@ -262,11 +277,12 @@ export function ConversationList({ visible, selectedId }: { visible: Conversatio
               return (
                 <li
                   key={row.key}
-                  className="absolute left-0 top-0 w-full"
+                  className="group/row absolute left-0 top-0 w-full"
                   style={{ height: ROW_HEIGHT, transform: `translateY(${row.start}px)` }}
                   aria-setsize={visible.length}
                   aria-posinset={row.index + 1}
                 >
+                  <RowCheck c={c} />
                   <ConversationRow c={c} selected={c.id === selectedId} now={now} />
                 </li>
               );

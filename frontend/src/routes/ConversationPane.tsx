@@ -1,4 +1,4 @@
-import { BellOff, Check, ChevronDown, Flag, RotateCcw, UserPlus } from "lucide-react";
+import { ArrowRightLeft, BellOff, Check, ChevronDown, Eye, Flag, Flame, MoreHorizontal, RotateCcw, UserMinus, UserPlus } from "lucide-react";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useQuery } from "urql";
@@ -7,6 +7,10 @@ import { follow } from "@/api/live";
 import { ACTIVITIES, ADD_NOTE, ASSIGN, CONVERSATION, CONVERSATION_EVENTS, MARK_READ, MESSAGES, PRESENCE, REPLY_TARGETS, SEND, SET_PRIORITY, SET_STATUS, SET_TYPING } from "@/api/operations";
 import type { Activity, Conversation, ConversationDetail, ConversationEvent, Message, ReplyTarget, Viewer } from "@/api/types";
 import { Composer, type SendExtra } from "@/components/Composer";
+import { CustomerPanel } from "@/components/conversation/CustomerPanel";
+import { SnoozePicker } from "@/components/conversation/SnoozePicker";
+import { TransferDialog } from "@/components/conversation/TransferDialog";
+import { useDirectory } from "@/components/inbox/useDirectory";
 import { ErrorState } from "@/components/ErrorState";
 import { PlatformIcon, platformLabel } from "@/components/PlatformIcon";
 import { SlaBadge } from "@/components/SlaBadge";
@@ -16,7 +20,6 @@ import { Button } from "@/components/ui/button";
 import { DropdownMenu, DropdownMenuContent, DropdownMenuItem, DropdownMenuLabel, DropdownMenuSeparator, DropdownMenuTrigger } from "@/components/ui/dropdown-menu";
 import { Avatar, Skeleton } from "@/components/ui/misc";
 import { useNow } from "@/hooks/useNow";
-import { dayLabel } from "@/lib/time";
 import { useServices } from "@/services";
 import { useInbox } from "@/state/inbox";
 import { applyMessage } from "@/state/reducers";
@@ -99,18 +102,15 @@ function Header({ c, detail, viewers }: { c: Conversation; detail: ConversationD
     const r = await client.mutation<Record<string, Conversation>>(query, variables).toPromise();
     if (r.error) {
       const e = explain(r.error, t);
-      return showError(e.message, e.code);
+      showError(e.message, e.code);
+      return false;
     }
     const updated = r.data && Object.values(r.data)[0];
     if (updated) useInbox.getState().touch(updated);
+    return true;
   };
   const status = (s: string, until: string | null = null) => run(SET_STATUS, { id: c.id, status: s, until });
-  const tomorrow = () => {
-    const d = new Date();
-    d.setDate(d.getDate() + 1);
-    d.setHours(9, 0, 0, 0);
-    return d.toISOString();
-  };
+  const [handing, setHanding] = useState<"transfer" | "escalate" | null>(null);
   const others = viewers.filter((v) => v.userId !== me.id);
   const closed = c.status === "RESOLVED" || c.status === "CLOSED";
 
@@ -132,8 +132,8 @@ function Header({ c, detail, viewers }: { c: Conversation; detail: ConversationD
       <div className="flex shrink-0 items-center gap-2">
         <SlaBadge timers={c.slaTimers} now={now} />
         {others.length > 0 && (
-          <span className="rounded-full bg-amber-50 px-2 py-0.5 text-xs text-amber-900" role="status">
-            {others.map((v) => t(v.typing ? "conversation.typing" : "conversation.viewing", { name: v.name })).join(" · ")}
+          <span className="inline-flex items-center gap-1 rounded-full bg-amber-50 px-2 py-0.5 text-xs text-amber-900" role="status" data-testid="presence">
+            <Eye className="size-3.5" aria-hidden /> {others.map((v) => t(v.typing ? "conversation.typing" : "conversation.viewing", { name: v.name })).join(" · ")}
           </span>
         )}
       </div>
@@ -157,16 +157,27 @@ function Header({ c, detail, viewers }: { c: Conversation; detail: ConversationD
                 {p === c.priority ? <Check aria-hidden /> : <span className="size-4" />} {t(`priority.${p}`)}
               </DropdownMenuItem>
             ))}
-            <DropdownMenuSeparator />
-            <DropdownMenuLabel>{t("conversation.snooze")}</DropdownMenuLabel>
-            <DropdownMenuItem onSelect={() => void status("SNOOZED", new Date(Date.now() + 3600_000).toISOString())}>
-              <BellOff aria-hidden /> {t("conversation.snoozeHour")}
-            </DropdownMenuItem>
-            <DropdownMenuItem onSelect={() => void status("SNOOZED", tomorrow())}>
-              <BellOff aria-hidden /> {t("conversation.snoozeTomorrow")}
-            </DropdownMenuItem>
           </DropdownMenuContent>
         </DropdownMenu>
+        {!closed && <SnoozePicker onSnooze={async (until) => (await status("SNOOZED", until)) === true} />}
+        <DropdownMenu>
+          <DropdownMenuTrigger asChild>
+            <Button variant="outline" size="icon" aria-label={t("conversation.more")} title={t("conversation.more")}>
+              <MoreHorizontal aria-hidden />
+            </Button>
+          </DropdownMenuTrigger>
+          <DropdownMenuContent align="end">
+            <DropdownMenuItem onSelect={() => setHanding("transfer")}><ArrowRightLeft aria-hidden /> {t("inbox-plus.transfer")}…</DropdownMenuItem>
+            <DropdownMenuItem onSelect={() => setHanding("escalate")}><Flame aria-hidden /> {t("inbox-plus.escalate")}…</DropdownMenuItem>
+            {c.assignee && (
+              <>
+                <DropdownMenuSeparator />
+                <DropdownMenuItem onSelect={() => void run(ASSIGN, { id: c.id, user: null })}><UserMinus aria-hidden /> {t("inbox-plus.unassign")}</DropdownMenuItem>
+              </>
+            )}
+          </DropdownMenuContent>
+        </DropdownMenu>
+        <TransferDialog key={handing ?? "closed"} c={c} mode={handing} onClose={() => setHanding(null)} />
         {closed ? (
           <Button size="sm" variant="outline" onClick={() => void status("OPEN")}>
             <RotateCcw aria-hidden /> {t("conversation.reopen")}
@@ -181,49 +192,8 @@ function Header({ c, detail, viewers }: { c: Conversation; detail: ConversationD
   );
 }
 
-function Details({ c, detail }: { c: Conversation; detail: ConversationDetail | null }) {
-  const { t, i18n } = useTranslation();
-  const name = c.customer.name || c.customer.phone || "—";
-  return (
-    <aside aria-label={t("conversation.details")} className="hidden w-64 shrink-0 flex-col gap-5 overflow-y-auto border-l bg-background p-4 xl:flex">
-      <div className="flex flex-col items-center gap-2 text-center">
-        <Avatar name={name} className="size-14 text-base" />
-        <div>
-          <p className="font-semibold">{name}</p>
-          {c.customer.phone && <p className="text-xs text-muted-foreground">{c.customer.phone}</p>}
-          {detail?.customer.email && <p className="text-xs text-muted-foreground">{detail.customer.email}</p>}
-        </div>
-      </div>
-      <section>
-        <h3 className="mb-2 text-xs font-semibold uppercase tracking-wide text-muted-foreground">{t("conversation.channels")}</h3>
-        <ul className="space-y-1.5">
-          {(detail?.customer.identities ?? []).map((i) => (
-            <li key={i.id} className="flex items-center gap-2 text-sm">
-              <PlatformIcon platform={i.platform} className="ring-0" />
-              <span className="truncate">{i.displayName ?? i.externalId}</span>
-            </li>
-          ))}
-          {!detail && <Skeleton className="h-4 w-40" />}
-        </ul>
-      </section>
-      <section>
-        <h3 className="mb-2 text-xs font-semibold uppercase tracking-wide text-muted-foreground">{t("conversation.labels")}</h3>
-        <div className="flex flex-wrap gap-1">
-          {c.labels.length ? c.labels.map((l) => <Badge key={l} variant="info">{l}</Badge>) : <span className="text-sm text-muted-foreground">{t("conversation.noLabels")}</span>}
-        </div>
-      </section>
-      {c.queuedAt && (
-        <section>
-          <h3 className="mb-1 text-xs font-semibold uppercase tracking-wide text-muted-foreground">{t("conversation.started")}</h3>
-          <p className="text-sm">{dayLabel(c.queuedAt, i18n.language)}</p>
-        </section>
-      )}
-    </aside>
-  );
-}
-
 export default function ConversationPane({ id }: { id: string }) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const { client, me } = useServices();
   const showError = useUi((s) => s.showError);
   const live = useInbox((s) => s.known[id]);
@@ -233,6 +203,8 @@ export default function ConversationPane({ id }: { id: string }) {
   const c: Conversation | null = live ?? detail;
   const { messages, setMessages, activities, olderCursor, loaded, error, loadOlder, retry } = useTimeline(id);
   const viewers = usePresence(id);
+  const { people: directory } = useDirectory();
+  const people = useMemo(() => directory.map((p) => p.name), [directory]);
   const items = useMemo(() => timeline(messages, activities), [messages, activities]);
   const bottom = useRef<HTMLDivElement>(null);
   const lastTyping = useRef(0);
@@ -289,6 +261,11 @@ export default function ConversationPane({ id }: { id: string }) {
     <div className="flex min-w-0 flex-1">
       <section className="flex min-w-0 flex-1 flex-col" aria-label={c.customer.name ?? c.customer.phone ?? ""}>
         <Header c={c} detail={detail} viewers={viewers} />
+        {c.status === "SNOOZED" && c.snoozedUntil && (
+          <p className="flex items-center gap-2 border-b bg-warning-soft px-5 py-1.5 text-xs text-warning-strong" role="status" data-snoozed-until={c.snoozedUntil}>
+            <BellOff className="size-3.5" aria-hidden /> {t("inbox-plus.snoozedUntil", { when: new Date(c.snoozedUntil).toLocaleString(i18n.language, { dateStyle: "full", timeStyle: "short" }) })}
+          </p>
+        )}
         <div className="min-h-0 flex-1 overflow-y-auto px-6 py-4" data-testid="timeline">
           {olderCursor && (
             <div className="mb-3 text-center">
@@ -304,7 +281,7 @@ export default function ConversationPane({ id }: { id: string }) {
               <Skeleton className="h-10 w-1/3" />
             </div>
           ) : (
-            <Timeline items={items} />
+            <Timeline items={items} people={people} />
           )}
           <div ref={bottom} />
         </div>
@@ -312,7 +289,7 @@ export default function ConversationPane({ id }: { id: string }) {
           <Composer targets={targetData?.conversation.replyTargets ?? []} onSend={onSend} onTyping={onTyping} conversationId={id} />
         </div>
       </section>
-      <Details c={c} detail={detail} />
+      <CustomerPanel c={c} detail={detail} reload={() => reload({ requestPolicy: "network-only" })} />
     </div>
   );
 }

@@ -1,4 +1,4 @@
-import { lazy, Suspense, useCallback, useMemo } from "react";
+import { lazy, Suspense, useCallback, useEffect, useMemo } from "react";
 import { useTranslation } from "react-i18next";
 import { useNavigate, useParams } from "react-router";
 import { SET_STATUS } from "@/api/operations";
@@ -9,8 +9,9 @@ import { PageSpinner } from "@/components/PageSpinner";
 import { Kbd } from "@/components/ui/misc";
 import { useShortcuts } from "@/hooks/useShortcuts";
 import { useServices } from "@/services";
-import { textMatches } from "@/state/filters";
 import { useInbox } from "@/state/inbox";
+import { searching, useSearch } from "@/state/search";
+import { useSelection } from "@/state/selection";
 import { useUi } from "@/state/ui";
 
 const ConversationPane = lazy(() => import("./ConversationPane"));
@@ -21,8 +22,14 @@ export default function InboxPage() {
   const navigate = useNavigate();
   const { client } = useServices();
   const items = useInbox((s) => s.items);
-  const text = useUi((s) => s.filter.text);
-  const visible = useMemo(() => items.filter((c: Conversation) => textMatches(c, text)), [items, text]);
+  const hits = useSearch((s) => s.hits);
+  const filter = useUi((s) => s.filter);
+  const inSearch = searching(filter.text);
+  // j and k move through what the list shows: the inbox, or the search's results
+  const visible = useMemo(() => (inSearch ? hits.map((h) => h.node) : items), [inSearch, hits, items]);
+  const { text: _text, ...listFilter } = filter;
+  const listKey = JSON.stringify(listFilter);
+  useEffect(() => useSelection.getState().clear(), [listKey, inSearch]); // a new list: nothing ticked
   const { requestComposer, requestSearch, setHelp, showError } = useUi.getState();
 
   const move = useCallback(

@@ -11,6 +11,8 @@ export const conversation = (over: Partial<Conversation> = {}): Conversation => 
   labels: [],
   snoozedUntil: null,
   queuedAt: null,
+  teamId: null,
+  channel: { __typename: "Channel", id: "Q2hhbm5lbDox" },
   customer: { __typename: "Customer", id: "Q3VzdG9tZXI6MQ==", name: "Maria Silva", phone: "5511987650001" },
   assignee: null,
   lastMessage: { __typename: "Message", id: "TWVzc2FnZTox", text: "Olá!", kind: "TEXT", direction: "INBOUND", status: "RECEIVED", createdAt: "2026-12-05T10:00:00Z" },
