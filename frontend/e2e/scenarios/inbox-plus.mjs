@@ -51,8 +51,8 @@ export const scenarios = [
       await labelBox.fill(tag);
       await labelBox.press("Enter");
       const today = localDay(new Date());
-      await page.getByLabel("From").fill(today);
-      await page.getByLabel("To").fill(today);
+      await page.getByLabel("From", { exact: true }).fill(today);
+      await page.getByLabel("To", { exact: true }).fill(today);
       await page.screenshot({ path: `${shots}/inbox-plus-filters.png` });
       await axe(page, axeSource, "filters popover");
       await page.keyboard.press("Escape");
@@ -65,8 +65,8 @@ export const scenarios = [
       // a range that ended yesterday: nothing
       const yesterday = new Date(Date.now() - 86_400_000);
       await page.getByTestId("filters-button").click();
-      await page.getByLabel("From").fill(localDay(new Date(Date.now() - 3 * 86_400_000)));
-      await page.getByLabel("To").fill(localDay(yesterday));
+      await page.getByLabel("From", { exact: true }).fill(localDay(new Date(Date.now() - 3 * 86_400_000)));
+      await page.getByLabel("To", { exact: true }).fill(localDay(yesterday));
       await page.keyboard.press("Escape");
       await page.getByText("No conversations here").waitFor({ timeout: 15_000 });
       await page.screenshot({ path: `${shots}/inbox-plus-filters-empty.png` });

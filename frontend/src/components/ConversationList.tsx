@@ -150,7 +150,7 @@ function RowCheck({ c }: { c: Conversation }) {
   const any = useSelection((s) => s.ids.length > 0);
   const name = c.customer.name || c.customer.phone || "—";
   return (
-    <span className={cn("absolute left-1 top-1/2 z-10 -translate-y-1/2 rounded bg-background/90 p-1 transition-opacity focus-within:opacity-100 group-hover/row:opacity-100", on || any ? "opacity-100" : "opacity-0")}>
+    <span className={cn("absolute left-3 top-3 z-10 flex size-9 items-center justify-center rounded-full bg-background ring-1 ring-border transition-opacity focus-within:opacity-100 group-hover/row:opacity-100", on || any ? "opacity-100" : "opacity-0")}>
       <Checkbox checked={on} onCheckedChange={() => useSelection.getState().toggle(c.id)} aria-label={t("inbox-plus.select", { name })} data-select={c.id} />
     </span>
   );

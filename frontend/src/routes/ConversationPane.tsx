@@ -115,7 +115,8 @@ function Header({ c, detail, viewers }: { c: Conversation; detail: ConversationD
   const closed = c.status === "RESOLVED" || c.status === "CLOSED";
 
   return (
-    <header className="flex items-center gap-3 border-b bg-background px-5 py-3">
+    <header className="border-b bg-background px-5 py-2.5">
+      <div className="flex items-center gap-3">
       <Avatar name={name} className="size-10" />
       <div className="min-w-0 flex-1">
         <h2 className="flex items-center gap-2 text-base font-semibold">
@@ -138,6 +139,18 @@ function Header({ c, detail, viewers }: { c: Conversation; detail: ConversationD
         )}
       </div>
       <div className="flex shrink-0 items-center gap-2">
+        {closed ? (
+          <Button size="sm" variant="outline" onClick={() => void status("OPEN")}>
+            <RotateCcw aria-hidden /> {t("conversation.reopen")}
+          </Button>
+        ) : (
+          <Button size="sm" variant="success" onClick={() => void status("RESOLVED")} aria-keyshortcuts="e">
+            <Check aria-hidden /> {t("conversation.resolve")}
+          </Button>
+        )}
+      </div>
+      </div>
+      <div className="mt-2 flex items-center gap-1.5 pl-13">
         {c.assignee?.id !== me.id && (
           <Button variant="outline" size="sm" onClick={() => void run(ASSIGN, { id: c.id, user: me.id })}>
             <UserPlus aria-hidden /> {t("conversation.assignMe")}
@@ -178,15 +191,6 @@ function Header({ c, detail, viewers }: { c: Conversation; detail: ConversationD
           </DropdownMenuContent>
         </DropdownMenu>
         <TransferDialog key={handing ?? "closed"} c={c} mode={handing} onClose={() => setHanding(null)} />
-        {closed ? (
-          <Button size="sm" variant="outline" onClick={() => void status("OPEN")}>
-            <RotateCcw aria-hidden /> {t("conversation.reopen")}
-          </Button>
-        ) : (
-          <Button size="sm" variant="success" onClick={() => void status("RESOLVED")} aria-keyshortcuts="e">
-            <Check aria-hidden /> {t("conversation.resolve")}
-          </Button>
-        )}
       </div>
     </header>
   );

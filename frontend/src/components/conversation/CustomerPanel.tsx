@@ -17,7 +17,7 @@ import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Avatar, Skeleton } from "@/components/ui/misc";
 import { useNow } from "@/hooks/useNow";
-import { dayLabel, listTime } from "@/lib/time";
+import { listTime } from "@/lib/time";
 import { useServices } from "@/services";
 import { useUi } from "@/state/ui";
 import { LabelEditor } from "./LabelEditor";
@@ -90,7 +90,7 @@ export function CustomerPanel({ c, detail, reload }: { c: Conversation; detail: 
     [t("inbox-plus.attr.phone"), customer?.phone ?? c.customer.phone],
     [t("inbox-plus.attr.email"), customer?.email],
     [t("inbox-plus.attr.language"), detail?.language],
-    [t("inbox-plus.attr.firstContact"), detail?.createdAt ? dayLabel(detail.createdAt, i18n.language) : null],
+    [t("inbox-plus.attr.firstContact"), detail?.createdAt ? new Date(detail.createdAt).toLocaleDateString(i18n.language, { day: "numeric", month: "short", year: "numeric" }) : null],
     [t("inbox-plus.attr.escalation"), detail?.escalationLevel ? String(detail.escalationLevel) : null],
   ];
 
