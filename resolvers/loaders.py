@@ -32,6 +32,19 @@ async def identities_by_customer(ids: list[int]) -> list[list[dict[str, Any]]]:
     return [grouped[i] for i in ids]
 
 
+async def attributes_by_customer(ids: list[int]) -> list[list[dict[str, Any]]]:
+    """The attributes flows set on each customer (`set_attribute`), by name."""
+    rows = await fetch(
+        "SELECT customer_id, name, value, updated_at FROM customer_attributes "
+        "WHERE customer_id = ANY($1::int[]) ORDER BY name",
+        ids,
+    )
+    grouped: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
+    for r in rows:
+        grouped[r["customer_id"]].append(r)
+    return [grouped[i] for i in ids]
+
+
 async def users_by_id(ids: list[int]) -> list[dict[str, Any] | None]:
     rows = await fetch(
         "SELECT id, email, name, role, is_active, presence, capacity, skills, sees_all_conversations "

@@ -22,6 +22,7 @@ def _loader(fn: Any) -> DataLoader[Any, Any]:
 class Loaders:
     customers: DataLoader[int, Any] = field(default_factory=lambda: _loader(loaders.customers_by_id))
     identities: DataLoader[int, Any] = field(default_factory=lambda: _loader(loaders.identities_by_customer))
+    attributes: DataLoader[int, Any] = field(default_factory=lambda: _loader(loaders.attributes_by_customer))
     users: DataLoader[int, Any] = field(default_factory=lambda: _loader(loaders.users_by_id))
     messages: DataLoader[int, Any] = field(default_factory=lambda: _loader(loaders.messages_by_id))
     channels: DataLoader[int, Any] = field(default_factory=lambda: _loader(loaders.channels_by_id))

@@ -27,6 +27,13 @@ class Identity:
     last_inbound_at: datetime | None
 
 
+@strawberry.type(description="What a flow learnt about a customer (its `set_attribute` actions).")
+class CustomerAttribute:
+    name: str
+    value: str
+    updated_at: datetime
+
+
 @strawberry.type
 class Customer(Node):
     id: strawberry.ID
@@ -44,6 +51,11 @@ class Customer(Node):
             phone=v["phone"],
             email=v["email"],
         )
+
+    @strawberry.field(description="Custom attributes set by flows, by name.")
+    async def attributes(self, info: strawberry.Info) -> list[CustomerAttribute]:
+        rows = await info.context.loaders.attributes.load(self.pk)
+        return [CustomerAttribute(name=r["name"], value=r["value"], updated_at=r["updated_at"]) for r in rows]
 
     @strawberry.field
     async def identities(self, info: strawberry.Info) -> list[Identity]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from core.sql import fetch
 from models import AuditLog, Conversation, Customer, CustomerIdentity, Message, Role
 from schema.relay import to_global_id
 from tests.helpers import (
@@ -266,3 +267,40 @@ async def test_outside_the_window_a_template_goes_through(server, wa):
     }
     stored = await Message.get(conversation_id=conversation.id, kind="template")
     assert stored.text == "[template order_update]"
+
+
+ATTRIBUTES = (
+    """query($id: ID!) { conversation(id: $id) { customer { attributes { name value updatedAt } } } }"""
+)
+ATTRIBUTES_BY_NODE = (
+    """query($id: ID!) { node(id: $id) { ... on Conversation { customer { attributes { name value } } } } }"""
+)
+
+
+async def test_attributes_flows_set_show_on_the_customer(server, wa):
+    """The customer panel shows what flows learnt (customer_attributes), the customer's own only."""
+    first, first_secrets, _ = wa
+    a, b = _wa_id(), _wa_id()
+    await _write(server, first, first_secrets["app_secret"], a, "my plan is gold")
+    await _write(server, first, first_secrets["app_secret"], b, "someone else")
+    mine = await CustomerIdentity.get(channel_id=first.id, external_id=a)
+    other = await CustomerIdentity.get(channel_id=first.id, external_id=b)
+    conversation = await Conversation.get(customer_id=mine.customer_id)
+    await fetch(
+        "INSERT INTO customer_attributes (customer_id, name, value) VALUES ($1, 'plan', 'gold'), "
+        "($1, 'city', 'Recife'), ($2, 'plan', 'bronze')",
+        mine.customer_id,
+        other.customer_id,
+    )
+    token = await login(server, await make_user(Role.AGENT))
+    cid = to_global_id("Conversation", conversation.id)
+    planned = await gql(server, ATTRIBUTES, {"id": cid}, token)
+    assert planned.get("errors") is None, planned
+    attributes = planned["data"]["conversation"]["customer"]["attributes"]
+    assert [(x["name"], x["value"]) for x in attributes] == [("city", "Recife"), ("plan", "gold")]
+    assert all(x["updatedAt"] for x in attributes)
+    general = await gql(server, ATTRIBUTES_BY_NODE, {"id": cid}, token)
+    assert general["data"]["node"]["customer"]["attributes"] == [
+        {"name": "city", "value": "Recife"},
+        {"name": "plan", "value": "gold"},
+    ]
