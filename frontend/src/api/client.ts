@@ -23,7 +23,7 @@ const EMBEDDED = [
   // flows (src/api/ops/flows.ts): a node's id is unique only inside its version
   "FlowVersion", "FlowNode", "FlowEdge", "FlowPosition", "FlowExecutionStep", "FlowSimulation", "FlowSimulationStep", "FlowTranscriptEntry",
   // inbox (src/api/ops/inbox-plus.ts, operations.ts)
-  "SearchConnection", "SearchHit", "BulkUpdateResult", "BulkError", "ViewCount", "CustomerErasure",
+  "SearchConnection", "SearchHit", "BulkUpdateResult", "BulkError", "ViewCount", "CustomerErasure", "CustomerAttribute",
 ];
 
 export function graphcache() {

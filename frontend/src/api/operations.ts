@@ -22,7 +22,8 @@ export const ME = `query { me { id name email role } }`;
 export const INBOX = `query($filter: ConversationFilter, $after: String) { conversations(first: 50, after: $after, filter: $filter) {
   __typename edges { __typename node { ${CONVERSATION_FIELDS} } } pageInfo { __typename hasNextPage endCursor } } }`;
 export const CONVERSATION = `query($id: ID!) { conversation(id: $id) { ${CONVERSATION_FIELDS} queuePosition language escalationLevel createdAt
-  customer { __typename id name phone email identities { __typename id platform channelId externalId displayName phone email lastInboundAt } } } }`;
+  customer { __typename id name phone email identities { __typename id platform channelId externalId displayName phone email lastInboundAt }
+  attributes { __typename name value updatedAt } } } }`;
 export const MESSAGES = `query($id: ID!, $before: String) { conversation(id: $id) { __typename id
   messages(last: 50, before: $before) { __typename edges { __typename cursor node { ${MESSAGE_FIELDS} } }
   pageInfo { __typename hasPreviousPage } } } }`;

@@ -138,7 +138,13 @@ export function CustomerPanel({ c, detail, reload }: { c: Conversation; detail: 
         )}
       </Section>
       <Section title={t("inbox-plus.attributes")}>
-        <dl className="grid grid-cols-[auto_1fr] gap-x-3 gap-y-1 text-xs">
+        <dl className="grid grid-cols-[auto_1fr] gap-x-3 gap-y-1 text-xs" data-testid="attributes">
+          {(customer?.attributes ?? []).map((a) => (
+            <div key={`custom-${a.name}`} className="contents" data-attribute={a.name}>
+              <dt className="truncate text-muted-foreground" title={t("inbox-plus.attr.setByFlow", { when: new Date(a.updatedAt).toLocaleString(i18n.language) })}>{a.name}</dt>
+              <dd className="truncate text-right font-medium" title={a.value}>{a.value}</dd>
+            </div>
+          ))}
           {attributes.filter(([, v]) => v).map(([k, v]) => (
             <div key={k} className="contents">
               <dt className="text-muted-foreground">{k}</dt>
