@@ -211,3 +211,44 @@ export const scenarios = [
     },
   },
 ];
+
+scenarios.push({
+  name: "inbox-plus: an admin mentions a teammate in a note, exports and erases a customer",
+  async run({ page, backend, shots, axeSource }) {
+    const [email, password] = credentialsOf(backend, "admin");
+    await signIn(page, backend.base, email, password);
+    const name = `Erin Erase ${unique()}`;
+    await customerWrites(backend, `55819${digits()}`, name, "Please delete everything you have about me");
+    await row(page, name).first().click();
+    await page.getByRole("heading", { name: new RegExp(name) }).waitFor();
+
+    await page.getByRole("tab", { name: "Private note" }).click();
+    const note = page.getByRole("textbox", { name: "Private note" });
+    await note.click();
+    await page.keyboard.type("Can you check this, @Be");
+    await page.getByRole("listbox", { name: "People to mention" }).getByRole("option", { name: "Bea Agent" }).waitFor();
+    await page.screenshot({ path: `${shots}/inbox-plus-mention.png` });
+    await axe(page, axeSource, "mention suggestions");
+    await page.keyboard.press("Enter"); // picks the name, does not send
+    expectTrue((await note.inputValue()) === "Can you check this, @Bea Agent ", `note box: ${await note.inputValue()}`);
+    await page.keyboard.type("before we erase?");
+    await page.keyboard.press("Enter");
+    await page.locator("[data-direction=NOTE] [data-mention]", { hasText: "@Bea Agent" }).waitFor({ timeout: 10_000 });
+
+    const panel = page.getByTestId("customer-panel");
+    await panel.getByRole("button", { name: "Export data" }).click();
+    await panel.getByRole("link", { name: "Download the export (JSON)" }).waitFor({ timeout: 30_000 });
+
+    await panel.getByRole("button", { name: "Erase" }).click();
+    const dialog = page.getByRole("alertdialog");
+    const confirm = dialog.getByRole("button", { name: "Erase for good" });
+    await dialog.getByLabel("Reason (kept in the audit log)").fill("Data deletion request received by e-mail");
+    expectTrue(await confirm.isDisabled(), "erase is possible before the word is typed");
+    await dialog.getByLabel("Type ERASE to confirm").fill("erase");
+    await page.screenshot({ path: `${shots}/inbox-plus-erase.png` });
+    await axe(page, axeSource, "erase confirmation");
+    await confirm.click();
+    await panel.getByText(/^Erased: 1 conversation,/).waitFor({ timeout: 15_000 });
+    await page.waitForFunction((n) => !document.querySelector("[data-testid=customer-name]")?.textContent?.includes(n), name, { timeout: 15_000 });
+  },
+});

@@ -8,6 +8,7 @@ import { ACTIVITIES, ADD_NOTE, ASSIGN, CONVERSATION, CONVERSATION_EVENTS, MARK_R
 import type { Activity, Conversation, ConversationDetail, ConversationEvent, Message, ReplyTarget, Viewer } from "@/api/types";
 import { Composer, type SendExtra } from "@/components/Composer";
 import { CustomerPanel } from "@/components/conversation/CustomerPanel";
+import { MentionAssist } from "@/components/conversation/MentionAssist";
 import { SnoozePicker } from "@/components/conversation/SnoozePicker";
 import { TransferDialog } from "@/components/conversation/TransferDialog";
 import { useDirectory } from "@/components/inbox/useDirectory";
@@ -290,7 +291,9 @@ export default function ConversationPane({ id }: { id: string }) {
           <div ref={bottom} />
         </div>
         <div className="border-t bg-canvas px-5 pb-4 pt-3">
-          <Composer targets={targetData?.conversation.replyTargets ?? []} onSend={onSend} onTyping={onTyping} conversationId={id} />
+          <MentionAssist people={people.filter((n) => n !== me.name)} isNoteBox={(box) => box.getAttribute("aria-label") === t("composer.note")}>
+            <Composer targets={targetData?.conversation.replyTargets ?? []} onSend={onSend} onTyping={onTyping} conversationId={id} />
+          </MentionAssist>
         </div>
       </section>
       <CustomerPanel c={c} detail={detail} reload={() => reload({ requestPolicy: "network-only" })} />

@@ -86,7 +86,7 @@ export function PrivacyActions({ customerId, onErased }: { customerId: string; o
           {job.status !== "PENDING" && job.status !== "READY" && <span className="text-destructive">{t(`inbox-plus.exportStatus.${job.status}`)}{job.error ? `: ${job.error}` : ""}</span>}
         </p>
       )}
-      {done && <p className="text-xs text-muted-foreground" role="status">{t("inbox-plus.erased", { conversations: done.conversations, messages: done.messages })}</p>}
+      {done && <p className="text-xs text-muted-foreground" role="status">{t("inbox-plus.erased", { count: done.conversations, messages: done.messages })}</p>}
       <AlertDialog open={erasing} onOpenChange={setErasing}>
         <AlertDialogContent
           title={t("inbox-plus.eraseTitle")}

@@ -63,3 +63,34 @@ describe("notes, labels, merge and erasure rules", () => {
     expect(eraseReady("customer asked", "ERAS", "ERASE")).toBe(false);
   });
 });
+
+describe("@mention suggestions", () => {
+  it("finds the name being typed, inserts it whole, and matches people by any word", async () => {
+    const { mentionQuery, applyMention, matchPeople } = await import("./MentionAssist");
+    expect(mentionQuery("Can you check, @Be", 18)).toBe("Be");
+    expect(mentionQuery("mail me at x@y", 14)).toBeNull(); // an e-mail address is not a mention
+    expect(mentionQuery("@", 1)).toBe("");
+    expect(applyMention("Hi @Be thanks", 6, "Bea Agent")).toEqual({ text: "Hi @Bea Agent thanks", caret: 14 });
+    expect(matchPeople(["Ana Lima", "Bea Agent", "Álvaro"], "ag")).toEqual(["Bea Agent"]);
+    expect(matchPeople(["Ana Lima", "Álvaro"], "al")).toEqual(["Álvaro"]);
+  });
+  it("offers people in the note box and writes the picked name into the composer's own draft", async () => {
+    const { MentionAssist } = await import("./MentionAssist");
+    const { useState } = await import("react");
+    const { fireEvent } = await import("@testing-library/react");
+    let sent = "";
+    function Box() {
+      const [draft, setDraft] = useState("");
+      return <textarea aria-label="Private note" value={draft} onChange={(e) => setDraft(e.target.value)} onKeyDown={(e) => { if (e.key === "Enter") sent = draft; }} />;
+    }
+    render(<MentionAssist people={["Ana Lima", "Bea Agent"]} isNoteBox={(b) => b.getAttribute("aria-label") === "Private note"}><Box /></MentionAssist>);
+    const box = screen.getByRole("textbox") as HTMLTextAreaElement;
+    box.focus();
+    fireEvent.input(box, { target: { value: "ping @be" } });
+    expect(screen.getByRole("option", { name: /Bea Agent/ })).toBeTruthy();
+    fireEvent.keyDown(box, { key: "Enter" });
+    expect(box.value).toBe("ping @Bea Agent ");
+    expect(sent).toBe(""); // Enter picked the name; it did not send
+    expect(screen.queryByRole("listbox")).toBeNull();
+  });
+});

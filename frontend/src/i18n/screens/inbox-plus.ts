@@ -118,10 +118,12 @@ export const en = {
   eraseType: "Type {{word}} to confirm",
   eraseWord: "ERASE",
   eraseConfirm: "Erase for good",
-  erased: "Erased: {{conversations}} conversations, {{messages}} messages.",
+  erased_one: "Erased: {{count}} conversation, {{messages}} messages.",
+  erased_other: "Erased: {{count}} conversations, {{messages}} messages.",
   addLabelPlaceholder: "Add a label",
   removeLabelNamed: "Remove label {{name}}",
   labelError: { long: "At most 50 characters.", duplicate: "It already has this label.", many: "At most 20 labels." },
+  mentionPeople: "People to mention",
 };
 
 export const ptBR: typeof en = {
@@ -242,8 +244,10 @@ export const ptBR: typeof en = {
   eraseType: "Digite {{word}} para confirmar",
   eraseWord: "APAGAR",
   eraseConfirm: "Apagar para sempre",
-  erased: "Apagado: {{conversations}} conversas, {{messages}} mensagens.",
+  erased_one: "Apagado: {{count}} conversa, {{messages}} mensagens.",
+  erased_other: "Apagado: {{count}} conversas, {{messages}} mensagens.",
   addLabelPlaceholder: "Adicionar etiqueta",
   removeLabelNamed: "Remover a etiqueta {{name}}",
   labelError: { long: "No máximo 50 caracteres.", duplicate: "Ela já tem esta etiqueta.", many: "No máximo 20 etiquetas." },
+  mentionPeople: "Pessoas para mencionar",
 };
