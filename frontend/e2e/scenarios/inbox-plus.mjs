@@ -180,6 +180,19 @@ export const scenarios = [
       const c = await conversationOf(backend, token, name);
       expectTrue(Date.parse(c.snoozedUntil) === at.getTime(), `the server has ${c.snoozedUntil}`);
       await page.screenshot({ path: `${shots}/inbox-plus-snoozed.png` });
+
+      // escalate, with a reason, into the escalated queue: priority at least High, the reason in the timeline
+      await page.getByRole("button", { name: "More actions" }).click();
+      await page.getByRole("menuitem", { name: "Escalate…" }).click();
+      const dialog = page.getByRole("dialog", { name: "Escalate the conversation" });
+      await dialog.getByRole("button", { name: "Escalate" }).click();
+      await dialog.getByText("Say why.").waitFor(); // the reason is required
+      await dialog.getByLabel("Reason").fill("Customer threatens to cancel");
+      await page.screenshot({ path: `${shots}/inbox-plus-escalate.png` });
+      await axe(page, axeSource, "escalate dialog");
+      await dialog.getByRole("button", { name: "Escalate" }).click();
+      await page.locator('[data-activity="escalated"]', { hasText: "Customer threatens to cancel" }).waitFor({ timeout: 10_000 });
+      await page.getByRole("button", { name: /Priority: High|Priority: Urgent/ }).waitFor();
     },
   },
   {
@@ -208,6 +221,12 @@ export const scenarios = [
       await page.waitForFunction(() => document.querySelectorAll("[data-testid=customer-panel] [data-identity]").length === 2, null, { timeout: 15_000 });
       await panel.getByTestId("other-conversations").getByText("from my work phone").waitFor({ timeout: 15_000 });
       await page.screenshot({ path: `${shots}/inbox-plus-merged.png` });
+
+      // split the second identity off again, after a confirmation
+      await panel.locator(`[data-identity]`, { hasText: second }).getByRole("button", { name: `Split off ${second}` }).click();
+      await page.getByRole("alertdialog").getByRole("button", { name: "Split off" }).click();
+      await page.waitForFunction(() => document.querySelectorAll("[data-testid=customer-panel] [data-identity]").length === 1, null, { timeout: 15_000 });
+      await panel.getByText("No other conversations.").waitFor({ timeout: 15_000 });
     },
   },
 ];

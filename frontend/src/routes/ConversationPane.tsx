@@ -159,7 +159,7 @@ function Header({ c, detail, viewers }: { c: Conversation; detail: ConversationD
         )}
         <DropdownMenu>
           <DropdownMenuTrigger asChild>
-            <Button variant="outline" size="sm" title={t("conversation.more")}>
+            <Button variant="outline" size="sm" title={t("conversation.setPriority")}>
               <Flag aria-hidden /> <span className="sr-only">{t("conversation.setPriority")}: </span>
               {t(`priority.${c.priority}`)} <ChevronDown aria-hidden />
             </Button>

@@ -58,7 +58,7 @@ export function TransferDialog({ c, mode, onClose }: { c: Conversation; mode: "t
               name="to"
               render={({ field }) => (
                 <Select value={field.value} onValueChange={field.onChange}>
-                  <SelectTrigger className="h-9 text-sm"><SelectValue /></SelectTrigger>
+                  <SelectTrigger className="h-9 text-sm" aria-label={t(mode === "escalate" ? "inbox-plus.escalateTo" : "inbox-plus.transferTo")}><SelectValue /></SelectTrigger>
                   <SelectContent>
                     <SelectItem value={NONE}>{mode === "escalate" ? t("inbox-plus.escalatedQueue") : t("inbox-plus.pickTarget")}</SelectItem>
                     {mode === "transfer" && teams.map((x) => <SelectItem key={x.id} value={`team:${x.id}`}>{t("inbox-plus.teamQueue", { name: x.name })}</SelectItem>)}
@@ -74,7 +74,7 @@ export function TransferDialog({ c, mode, onClose }: { c: Conversation; mode: "t
           {formState.errors.root && <p role="alert" className="text-sm text-destructive">{formState.errors.root.message}</p>}
           <div className="flex justify-end gap-2">
             <Button type="button" variant="outline" onClick={close}>{t("inbox-plus.cancel")}</Button>
-            <Button type="submit" variant={mode === "escalate" ? "destructive" : "default"} disabled={formState.isSubmitting}>
+            <Button type="submit" disabled={formState.isSubmitting}>
               {t(mode === "escalate" ? "inbox-plus.escalate" : "inbox-plus.transfer")}
             </Button>
           </div>

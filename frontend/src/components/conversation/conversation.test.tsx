@@ -94,3 +94,14 @@ describe("@mention suggestions", () => {
     expect(screen.queryByRole("listbox")).toBeNull();
   });
 });
+
+describe("transfer and escalation forms", () => {
+  it("need a reason; a transfer also a person or team, an escalation may go to the queue", async () => {
+    const { transferSchema, escalateSchema } = await import("./TransferDialog");
+    expect(transferSchema.safeParse({ reason: "  ", to: "team:1" }).success).toBe(false);
+    expect(transferSchema.safeParse({ reason: "night shift", to: "none" }).error?.issues[0].message).toBe("pickTarget");
+    expect(transferSchema.safeParse({ reason: "night shift", to: "team:1" }).success).toBe(true);
+    expect(escalateSchema.safeParse({ reason: "angry", to: "none" }).success).toBe(true);
+    expect(escalateSchema.safeParse({ reason: "x".repeat(501), to: "none" }).error?.issues[0].message).toBe("reasonLong");
+  });
+});
