@@ -5,10 +5,16 @@ import { useMemo } from "react";
 import { useQuery } from "urql";
 import { FILTER_CHANNELS, FILTER_TEAMS, FILTER_USERS } from "@/api/ops/inbox-plus";
 import type { FilterChannelsQuery, FilterTeamsQuery, FilterUsersQuery } from "@/api/graphql.generated";
+import type { Conversation } from "@/api/types";
 import { useServices } from "@/services";
 import { useInbox } from "@/state/inbox";
 
 export interface Person { id: string; name: string }
+
+const assigneesOf = (known: Record<string, Conversation>) =>
+  JSON.stringify([...new Map(Object.values(known).flatMap((c) => (c.assignee ? [[c.assignee.id, c.assignee.name] as const] : [])))].sort());
+const labelsOf = (known: Record<string, Conversation>) =>
+  JSON.stringify([...new Set(Object.values(known).flatMap((c) => c.labels))].sort((a, b) => a.localeCompare(b)));
 
 export function useIsLead(): boolean {
   const { me } = useServices();
@@ -21,16 +27,18 @@ export function useDirectory() {
   const [{ data: users }] = useQuery<FilterUsersQuery>({ query: FILTER_USERS, pause: !lead });
   const [{ data: teams }] = useQuery<FilterTeamsQuery>({ query: FILTER_TEAMS });
   const [{ data: channels }] = useQuery<FilterChannelsQuery>({ query: FILTER_CHANNELS });
-  const known = useInbox((s) => s.known);
+  // Strings, so a live event that changes no assignee and no label re-renders nothing here.
+  const seenKey = useInbox((s) => assigneesOf(s.known));
+  const labelsKey = useInbox((s) => labelsOf(s.known));
   const people = useMemo<Person[]>(() => {
-    if (lead && users) return users.users.filter((u) => u.isActive).map((u) => ({ id: u.id, name: u.name }));
-    const seen = new Map<string, string>([[me.id, me.name]]);
-    for (const c of Object.values(known)) if (c.assignee) seen.set(c.assignee.id, c.assignee.name);
-    return [...seen].map(([id, name]) => ({ id, name }));
-  }, [lead, users, known, me.id, me.name]);
-  const labels = useMemo(() => [...new Set(Object.values(known).flatMap((c) => c.labels))].sort((a, b) => a.localeCompare(b)), [known]);
+    const byName = (a: Person, b: Person) => a.name.localeCompare(b.name);
+    if (lead && users) return users.users.filter((u) => u.isActive).map((u) => ({ id: u.id, name: u.name })).sort(byName);
+    const seen = new Map<string, string>([[me.id, me.name], ...(JSON.parse(seenKey) as [string, string][])]);
+    return [...seen].map(([id, name]) => ({ id, name })).sort(byName);
+  }, [lead, users, seenKey, me.id, me.name]);
+  const labels = useMemo(() => JSON.parse(labelsKey) as string[], [labelsKey]);
   return {
-    people: [...people].sort((a, b) => a.name.localeCompare(b.name)),
+    people,
     teams: teams?.teams ?? [],
     channels: channels?.channels ?? [],
     labels,
