@@ -17,10 +17,10 @@ import { useSelection } from "@/state/selection";
 import { searching } from "@/state/search";
 import { ErrorState } from "./ErrorState";
 import { BulkBar } from "./inbox/BulkBar";
-import { ANY, FilterChips, FilterPopover } from "./inbox/FilterPopover";
+import { ANY, FilterChips, FilterPopover, PLATFORMS } from "./inbox/FilterPopover";
 import { SavedViews } from "./inbox/SavedViews";
 import { SearchResults } from "./inbox/SearchResults";
-import { PlatformIcon } from "./PlatformIcon";
+import { PlatformIcon, platformLabel } from "./PlatformIcon";
 import { SlaBadge } from "./SlaBadge";
 import { Badge } from "./ui/badge";
 import { Checkbox } from "./ui/checkbox";
@@ -134,6 +134,13 @@ function Filters() {
           <SelectContent>
             <SelectItem value={ANY}>{t("inbox.anyStatus")}</SelectItem>
             {STATUSES.map((s) => <SelectItem key={s} value={s}>{t(`status.${s}`)}</SelectItem>)}
+          </SelectContent>
+        </Select>
+        <Select value={filter.platform || ANY} onValueChange={(v) => setFilter({ platform: v === ANY ? "" : v })}>
+          <SelectTrigger aria-label={t("inbox.platform")} className="flex-1"><SelectValue /></SelectTrigger>
+          <SelectContent>
+            <SelectItem value={ANY}>{t("inbox.anyPlatform")}</SelectItem>
+            {PLATFORMS.map((p) => <SelectItem key={p} value={p}>{platformLabel(p)}</SelectItem>)}
           </SelectContent>
         </Select>
         <FilterPopover />

@@ -65,9 +65,9 @@ export function matches(c: Conversation, f: InboxFilter, meId: string): boolean 
   return true;
 }
 
-/** How many filters beyond the tab and the status are on (the Filters button's badge). */
+/** How many filters beyond the tab, status and platform are on (the Filters button's badge). */
 export function activeCount(f: InboxFilter): number {
-  return [f.platform, f.priority, f.unanswered, f.tab === "all" && f.assigneeId, f.teamId, f.channelId, f.since || f.until].filter(Boolean).length + f.labels.length;
+  return [f.priority, f.unanswered, f.tab === "all" && f.assigneeId, f.teamId, f.channelId, f.since || f.until].filter(Boolean).length + f.labels.length;
 }
 
 const gid = (type: string, pk: unknown) => btoa(`${type}:${String(pk)}`);

@@ -49,15 +49,13 @@ export function FilterPopover() {
   return (
     <Popover>
       <PopoverTrigger asChild>
-        <Button variant="outline" size="sm" className="h-8 gap-1.5 px-2.5 text-xs" data-testid="filters-button">
+        <Button variant="outline" size="sm" className="h-8 shrink-0 gap-1.5 px-2.5 text-xs" data-testid="filters-button">
           <SlidersHorizontal aria-hidden className="size-3.5" /> {t("inbox-plus.filters")}
           {count > 0 && <span className="rounded-full bg-primary px-1.5 text-[10px] font-semibold text-primary-foreground">{count}</span>}
         </Button>
       </PopoverTrigger>
       <PopoverContent align="start" className="w-80 space-y-3" aria-label={t("inbox-plus.filters")}>
         <div className="grid grid-cols-2 gap-2">
-          <Pick label={t("inbox.platform")} value={filter.platform} onChange={(platform) => setFilter({ platform })} any={t("inbox.anyPlatform")}
-            options={PLATFORMS.map((p) => ({ value: p, label: platformLabel(p) }))} />
           <Pick label={t("inbox.priority")} value={filter.priority} onChange={(priority) => setFilter({ priority })} any={t("inbox.anyPriority")}
             options={PRIORITIES.map((p) => ({ value: p, label: t(`priority.${p}`) }))} />
           {filter.tab === "all" && (
@@ -94,7 +92,7 @@ export function FilterPopover() {
             <Checkbox checked={filter.unanswered} onCheckedChange={(v) => setFilter({ unanswered: v === true })} /> {t("inbox.unanswered")}
           </label>
           <Button variant="ghost" size="sm" className="h-7 text-xs" disabled={count === 0}
-            onClick={() => setFilter({ ...DEFAULT_FILTER, tab: filter.tab, status: filter.status, text: filter.text })}>
+            onClick={() => setFilter({ ...DEFAULT_FILTER, tab: filter.tab, status: filter.status, platform: filter.platform, text: filter.text })}>
             {t("inbox-plus.clearFilters")}
           </Button>
         </div>
@@ -121,7 +119,6 @@ export function FilterChips() {
   const { people, teams, channels } = useDirectory();
   const day = (d: string) => new Date(`${d}T12:00:00`).toLocaleDateString(i18n.language, { day: "numeric", month: "short" });
   const chips: { key: string; text: string; clear: () => void }[] = [];
-  if (filter.platform) chips.push({ key: "platform", text: platformLabel(filter.platform), clear: () => setFilter({ platform: "" }) });
   if (filter.priority) chips.push({ key: "priority", text: t(`priority.${filter.priority}`), clear: () => setFilter({ priority: "" }) });
   if (filter.tab === "all" && filter.assigneeId)
     chips.push({ key: "assignee", text: people.find((p) => p.id === filter.assigneeId)?.name ?? t("inbox-plus.assignee"), clear: () => setFilter({ assigneeId: "" }) });
