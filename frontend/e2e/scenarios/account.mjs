@@ -51,7 +51,7 @@ export const scenarios = [
 
       await page.goto(`${backend.base}/accept-invitation?token=${token}`);
       await page.getByRole("heading", { name: "Join your team on PyTake" }).waitFor();
-      await page.getByLabel("Your name").fill("Nina Novak");
+      await page.getByLabel("Your name").fill("Otto Moreira");
       await page.getByLabel("Password", { exact: true }).fill("short");
       await page.getByLabel("Repeat the password").fill("different");
       await page.getByRole("button", { name: "Set password and sign in" }).click();
@@ -70,7 +70,7 @@ export const scenarios = [
       await page.getByRole("menuitem", { name: "My account" }).click();
       await page.waitForURL(/\/account$/);
       await page.getByRole("heading", { name: "My account" }).waitFor();
-      expectTrue((await page.getByLabel("Full name").inputValue()) === "Nina Novak", "the name chosen when accepting is not kept");
+      expectTrue((await page.getByLabel("Full name").inputValue()) === "Otto Moreira", "the name chosen when accepting is not kept");
       await page.getByText(email).first().waitFor();
       await page.screenshot({ path: `${shots}/account.png` });
 
@@ -80,9 +80,9 @@ export const scenarios = [
       await page.getByLabel("Full name").fill("Nina  Novak-Lima ");
       await page.getByRole("button", { name: "Save profile" }).click();
       await page.getByText("Profile saved.").waitFor();
-      expectTrue((await page.getByLabel("Full name").inputValue()) === "Nina Novak-Lima", "the saved name is not the server's");
+      expectTrue((await page.getByLabel("Full name").inputValue()) === "Otto Moreira-Lima", "the saved name is not the server's");
       await page.getByRole("button", { name: "Account" }).click();
-      await page.getByRole("menu").getByText("Nina Novak-Lima").waitFor(); // the account menu follows
+      await page.getByRole("menu").getByText("Otto Moreira-Lima").waitFor(); // the account menu follows
       await page.keyboard.press("Escape");
 
       // A wrong current password is named under its field; then the change, which ends other sessions.

@@ -1,3 +1,4 @@
+import { DEFAULT_FILTER } from "@/state/filters";
 import { describe, expect, it } from "vitest";
 import { applyAlert, mergeLoaded, type Alert } from "./alerts";
 import {
@@ -68,7 +69,8 @@ describe("chart data", () => {
 
 describe("drill-down", () => {
   it("sets only what the inbox understands, clearing the rest", () => {
-    expect(drillFilter({ kind: "platform", platform: "WHATSAPP" })).toEqual({ tab: "all", status: "", platform: "WHATSAPP", priority: "", unanswered: false, text: "" });
+    expect(drillFilter({ kind: "platform", platform: "WHATSAPP" })).toEqual({ ...DEFAULT_FILTER, tab: "all", status: "", platform: "WHATSAPP" });
+    expect(drillFilter({ kind: "open" })).toMatchObject({ labels: [], assigneeId: "", since: "", until: "" }); // the inbox's other filters cleared
     expect(drillFilter({ kind: "queued" })).toMatchObject({ tab: "unassigned", status: "OPEN", platform: "" });
   });
 });

@@ -1,6 +1,6 @@
 // The dashboard's rules without React: its filters (kept in the URL), the range and bucket they ask
 // for, the metrics rows shaped for the charts, and the inbox filter a chart's bar drills into.
-import type { InboxFilter } from "@/state/filters";
+import { DEFAULT_FILTER, type InboxFilter } from "@/state/filters";
 
 export type RangeKey = "24h" | "7d" | "30d";
 export const RANGES: RangeKey[] = ["24h", "7d", "30d"];
@@ -159,7 +159,9 @@ export function agentSeries(rows: readonly MetricRow[], names: ReadonlyMap<strin
 export type Drill = { kind: "platform"; platform: string } | { kind: "queued" | "unassigned" | "assigned" | "open" };
 
 export function drillFilter(drill: Drill): Partial<InboxFilter> {
-  const base: Partial<InboxFilter> = { tab: "all", status: "", platform: "", priority: "", unanswered: false, text: "" };
+  // From the inbox's defaults, so a label, assignee or date filter left on there does not narrow
+  // the drilled list.
+  const base: Partial<InboxFilter> = { ...DEFAULT_FILTER, tab: "all", status: "" };
   switch (drill.kind) {
     case "platform":
       return { ...base, platform: drill.platform };
