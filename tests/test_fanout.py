@@ -20,6 +20,7 @@ from schema import build_schema, fanout
 from schema.relay import to_global_id
 from tests.helpers import Subscriber, eventually, gql, login, make_user, post_webhook, wa_text_payload
 from tests.test_access import Side, _say, _side
+from tests.test_frontend_contract import _documents
 
 INBOX = "subscription { inboxEvents { cursor type conversation { id teamId lastMessage { text } } } }"
 UPDATE_USER = "mutation($u: ID!, $i: UpdateUserInput!) { updateUser(userId: $u, input: $i) { id } }"
@@ -243,6 +244,8 @@ def test_what_a_selection_depends_on_beyond_role_and_scope():
         dependence("subscription { inboxEvents { conversation { activities { type } } } }")
         == fanout.PRINCIPAL
     )
-    assert (
-        dependence("subscription { inboxEvents { conversation { slaTimers { kind } } } }") == fanout.PRINCIPAL
-    )
+    # slaTimers takes `info` only to require a signed-in viewer: shared.
+    assert dependence("subscription { inboxEvents { conversation { slaTimers { kind } } } }") == fanout.PURE
+    # The web app's own live inbox document is executed once per event for every viewer of a role
+    # and scope (when it selected slaTimers as viewer-dependent, each subscriber ran on its own).
+    assert dependence(_documents()["INBOX_EVENTS"]) == fanout.PURE
