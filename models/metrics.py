@@ -13,7 +13,10 @@ class MetricFact(Model):
     count (`n`), at the instant it is counted in, with the dimensions it is filtered by."""
 
     id = fields.BigIntField(primary_key=True)
-    conversation_id = fields.IntField(db_index=True)
+    conversation_id = fields.IntField()
+    # The care cycle the fact belongs to (0: before the first; -1: a family always derived whole),
+    # so the roll-up job re-reads only the cycles a change can reach (resolvers/rollups.py).
+    segment = fields.IntField(default=0)
     metric = fields.CharField(max_length=40)
     at = fields.DatetimeField()
     n = fields.IntField(default=1)
@@ -27,6 +30,7 @@ class MetricFact(Model):
 
     class Meta:
         table = "metric_facts"
+        indexes = (("conversation_id", "segment"),)
 
 
 class MetricRollup(Model):

@@ -105,6 +105,19 @@ def facts_of(
 ) -> list[Fact]:
     """The template, flow and CSAT facts of one conversation: `templated` maps a message id to
     its `metadata.response_template`, `runs` are its flow executions, `rated` its answered surveys."""
+    return [f for _id, f in template_facts(conversation, messages, activities, templated)] + run_facts(
+        conversation, runs, rated
+    )
+
+
+def template_facts(
+    conversation: Mapping[str, Any],
+    messages: Iterable[Mapping[str, Any]],
+    activities: Iterable[Mapping[str, Any]],
+    templated: Mapping[int, Mapping[str, Any]],
+) -> list[tuple[int, Fact]]:
+    """(message id, fact) of each templated send among `messages`. A send's facts depend on the
+    rows after it only: the customer's next message and the next resolution."""
     messages = list(messages)
     inbound = [(m["created_at"], int(m["id"])) for m in messages if m["direction"] == "inbound"]
     resolved_at = [
@@ -112,7 +125,7 @@ def facts_of(
         for a in activities
         if a["type"] == "status_changed" and (_json(a.get("data")) or {}).get("to") in _ENDS_CYCLE
     ]
-    facts: list[Fact] = []
+    facts: list[tuple[int, Fact]] = []
     for m in messages:
         template = templated.get(int(m["id"]))
         if m["direction"] != "outbound" or template is None or m.get("status") == "failed":
@@ -121,11 +134,22 @@ def facts_of(
         marks = [label_of("template", f"{template.get('id')}@{template.get('version')}")]
         if template.get("experiment") is not None:
             marks.append(label_of("arm", f"{template['experiment']}:{template.get('arm')}"))
-        facts.append(_fact("template_uses", at, m, conversation, sender, marks))
-        if any(i > (at, int(m["id"])) for i in inbound):
-            facts.append(_fact("template_replies", at, m, conversation, sender, marks))
+        mid = int(m["id"])
+        facts.append((mid, _fact("template_uses", at, m, conversation, sender, marks)))
+        if any(i > (at, mid) for i in inbound):
+            facts.append((mid, _fact("template_replies", at, m, conversation, sender, marks)))
         if any(r > at for r in resolved_at):
-            facts.append(_fact("template_resolutions", at, m, conversation, sender, marks))
+            facts.append((mid, _fact("template_resolutions", at, m, conversation, sender, marks)))
+    return facts
+
+
+def run_facts(
+    conversation: Mapping[str, Any],
+    runs: Iterable[Mapping[str, Any]],
+    rated: Iterable[Mapping[str, Any]] = (),
+) -> list[Fact]:
+    """The facts of the conversation's flow runs and answered surveys (few: derived whole)."""
+    facts: list[Fact] = []
     for run in runs:
         version = f"{run['flow_id']}@{run['flow_version']}"
         marks = [label_of("flow", version)]
@@ -148,17 +172,21 @@ def facts_of(
 
 
 async def raw(
-    conn: BaseDBAsyncClient, ids: list[int]
+    conn: BaseDBAsyncClient, ids: list[int], since: list[datetime | None] | None = None
 ) -> tuple[
     dict[int, dict[int, dict[str, Any]]], dict[int, list[dict[str, Any]]], dict[int, list[dict[str, Any]]]
 ]:
-    """Per conversation: its templated sends' `metadata.response_template` by message id, its
-    flow runs and its answered surveys."""
+    """Per conversation: its templated sends' `metadata.response_template` by message id (those
+    created at or after the conversation's `since`, when given), its flow runs and its answered
+    surveys."""
     templated: dict[int, dict[int, dict[str, Any]]] = defaultdict(dict)
     for row in await fetch(
-        "SELECT id, conversation_id, metadata->'response_template' AS template FROM messages "
-        "WHERE conversation_id = ANY($1::int[]) AND direction = 'outbound' AND metadata ? 'response_template'",
+        "SELECT m.id, m.conversation_id, m.metadata->'response_template' AS template "
+        "FROM unnest($1::int[], $2::timestamptz[]) AS b(cid, since) JOIN messages m ON m.conversation_id = b.cid "
+        "AND m.created_at >= COALESCE(b.since, '-infinity') "
+        "WHERE m.direction = 'outbound' AND m.metadata ? 'response_template'",
         ids,
+        since or [None] * len(ids),
         conn=conn,
     ):
         template = _json(row["template"])

@@ -4,6 +4,12 @@ the tests compare the roll-ups with it; the README's "Metrics" section states th
 
 A *care cycle* starts with a customer message while no cycle is open (the first one, or the first
 after a resolution: a reopening) and ends when the conversation is resolved or closed.
+
+The walk is resumable: each fact is tagged with its *segment* (the number of cycles opened when its
+row is walked: 0 before the first, k from cycle k's first customer message until cycle k+1's), and
+each cycle's opening leaves a `Checkpoint` (the walk's state just before it), so the roll-up job
+can re-derive a conversation from one cycle on (`walk_facts(..., resume=checkpoint)`) with exactly
+the facts, tagged alike, of the whole walk from that segment on.
 """
 
 from __future__ import annotations
@@ -100,6 +106,48 @@ def is_agent_reply(message: Mapping[str, Any]) -> bool:
     return "flow" not in metadata and not metadata.get("automated")
 
 
+def _templated(message: Mapping[str, Any]) -> bool:
+    if "templated" in message:  # the roll-up job reads it in SQL
+        return bool(message["templated"])
+    return "response_template" in _meta(message)
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """Where care cycle `segment` opened (its first customer message: created_at, id) and the walk's
+    state just before that message: all that the walk carries from one cycle into the next (cycles
+    before it, the assignee, an assignment still waiting for its reaction). `gap`: the segment
+    before had a templated send while no cycle was open, whose resolution (resolvers/
+    metrics_content.py) is this cycle's: a change in this cycle re-derives the one before too."""
+
+    segment: int
+    opened_at: datetime
+    message_id: int
+    assignee: int | None
+    awaiting: tuple[int, datetime] | None
+    gap: bool = False
+
+    def state(self) -> dict[str, Any]:
+        waiting = self.awaiting
+        return {
+            "assignee": self.assignee,
+            "awaiting": None if waiting is None else [waiting[0], waiting[1].isoformat()],
+            "gap": self.gap,
+        }
+
+    @classmethod
+    def of(cls, segment: int, opened_at: datetime, message_id: int, state: Mapping[str, Any]) -> Checkpoint:
+        waiting = state.get("awaiting")
+        return cls(
+            segment,
+            opened_at,
+            message_id,
+            state.get("assignee"),
+            None if not waiting else (int(waiting[0]), datetime.fromisoformat(waiting[1])),
+            bool(state.get("gap")),
+        )
+
+
 @dataclass
 class _Cycle:
     start: datetime
@@ -124,6 +172,14 @@ class _Walk:
     awaiting_reaction: tuple[int, datetime] | None = None
     first_cycle_fcr: tuple[datetime, int | None] | None = None
     cycles_seen: list[_Cycle] = field(default_factory=list)
+    segments: list[int] = field(default_factory=list)  # each fact's segment (parallel to facts)
+    checkpoints: list[Checkpoint] = field(default_factory=list)
+    segment_of: dict[int, int] = field(default_factory=dict)  # message id → its segment
+    gap: bool = False  # a templated send while no cycle was open, in this segment
+
+    def push(self, fact: Fact, segment: int | None = None) -> None:
+        self.facts.append(fact)
+        self.segments.append(self.cycles if segment is None else segment)
 
     def add(
         self,
@@ -134,13 +190,14 @@ class _Walk:
         start: datetime | None = None,
         n: int = 1,
         message: Mapping[str, Any] | None = None,
+        segment: int | None = None,
     ) -> None:
         source = message or self.conversation
         value = business = None
         if start is not None:
             value = max(0.0, (at - start).total_seconds())
             business = business_seconds(self.calendar, start, at)
-        self.facts.append(
+        self.push(
             Fact(
                 metric,
                 at,
@@ -152,23 +209,28 @@ class _Walk:
                 int(self.conversation.get("team_id") or 0),
                 int(agent or 0),
                 tuple(sorted(self.conversation.get("labels") or ())),
-            )
+            ),
+            segment,
         )
 
     # -- what happens ---------------------------------------------------------------------------
     def inbound(self, message: Mapping[str, Any]) -> None:
         at = message["created_at"]
+        if self.cycle is None:  # first, so the message's own facts are in the cycle it opens
+            self.open_cycle(at, int(message["id"]))
+        elif self.cycle.responded and self.cycle.waiting_since is None:
+            self.cycle.waiting_since = at
         self.add("messages_in", at, agent=self.assignee, message=message)
         sent = message.get("sent_at")
         if sent is not None:
             self.add("inbound_latency", at, agent=self.assignee, start=min(sent, at), message=message)
-        if self.cycle is None:
-            self.open_cycle(at)
-        elif self.cycle.responded and self.cycle.waiting_since is None:
-            self.cycle.waiting_since = at
         self.cycle.messages += 1  # type: ignore[union-attr]
 
-    def open_cycle(self, at: datetime) -> None:
+    def open_cycle(self, at: datetime, message_id: int) -> None:
+        self.checkpoints.append(
+            Checkpoint(self.cycles + 1, at, message_id, self.assignee, self.awaiting_reaction, self.gap)
+        )
+        self.gap = False
         self.cycles += 1
         self.cycle = _Cycle(at, self.cycles)
         self.cycles_seen.append(self.cycle)
@@ -180,6 +242,8 @@ class _Walk:
     def outbound(self, message: Mapping[str, Any]) -> None:
         at = message["created_at"]
         sender = message.get("sender_id")
+        if self.cycle is None and _templated(message):
+            self.gap = True
         self.add("messages_out", at, agent=sender, message=message)
         if self.cycle is not None:
             self.cycle.messages += 1
@@ -217,7 +281,7 @@ class _Walk:
             ("outbound_read_latency", "read_at"),
         ):
             if message.get(column) is not None:
-                self.facts.append(self._latency(metric, message, column))
+                self.push(self._latency(metric, message, column))
         if message.get("sent_at") is not None:
             self.add("sends_ok", queued, agent=agent, message=message)
 
@@ -272,8 +336,20 @@ def _walked(
     messages: Iterable[Mapping[str, Any]],
     activities: Iterable[Mapping[str, Any]],
     calendar: BusinessHours | None,
+    resume: Checkpoint | None = None,
 ) -> _Walk:
+    """The walk over the rows in time order; from `resume` on (its cycle's first message, with the
+    state before it) when given, ignoring the rows before it."""
     walk = _Walk(conversation, calendar)
+    start: tuple[datetime, int, int] | None = None
+    if resume is not None:
+        walk.cycles, walk.assignee, walk.awaiting_reaction = (
+            resume.segment - 1,
+            resume.assignee,
+            resume.awaiting,
+        )
+        walk.gap = resume.gap
+        start = (resume.opened_at, 1, resume.message_id)
     timeline: list[tuple[datetime, int, int, str, Mapping[str, Any]]] = []
     for activity in activities:
         timeline.append((activity["created_at"], 0, int(activity["id"]), "activity", activity))
@@ -282,14 +358,51 @@ def _walked(
             timeline.append(
                 (message["created_at"], 1, int(message["id"]), str(message["direction"]), message)
             )
-    for _at, _order, _id, kind, row in sorted(timeline, key=lambda item: item[:3]):
+    for at, order, row_id, kind, row in sorted(timeline, key=lambda item: item[:3]):
+        if start is not None and (at, order, row_id) < start:
+            continue
         if kind == "activity":
             walk.activity(row)
-        elif kind == "inbound":
+            continue
+        if kind == "inbound":
             walk.inbound(row)
         else:
             walk.outbound(row)
+        walk.segment_of[row_id] = walk.cycles
     return walk
+
+
+@dataclass
+class Derivation:
+    """What one walk gives: the facts with their segments, the checkpoint of every cycle it
+    opened, each walked message's segment and the cycles it saw."""
+
+    facts: list[tuple[int, Fact]]
+    checkpoints: list[Checkpoint]
+    segment_of: dict[int, int]
+    cycles: list[CareCycle]
+
+
+def walk_facts(
+    conversation: Mapping[str, Any],
+    messages: Iterable[Mapping[str, Any]],
+    activities: Iterable[Mapping[str, Any]],
+    calendar: BusinessHours | None = None,
+    resume: Checkpoint | None = None,
+) -> Derivation:
+    """`facts_of` with segments, from the start or from a checkpoint: resumed at cycle k, it gives
+    exactly the whole walk's facts of segments ≥ k (the first-contact resolution is counted in
+    segment 1, its cycle, and a walk resumed at cycle 2 or later has none, as the whole one)."""
+    walk = _walked(conversation, messages, activities, calendar, resume)
+    if walk.first_cycle_fcr is not None:
+        at, agent = walk.first_cycle_fcr
+        walk.add("first_contact_resolutions", at, agent=agent, segment=1)
+    return Derivation(
+        list(zip(walk.segments, walk.facts, strict=True)),
+        walk.checkpoints,
+        walk.segment_of,
+        [CareCycle(c.index, c.start, c.end, c.messages, c.transfers) for c in walk.cycles_seen],
+    )
 
 
 def facts_of(
@@ -300,11 +413,7 @@ def facts_of(
 ) -> list[Fact]:
     """Every fact of one conversation. Messages and activities are walked in time order; at the
     same instant an activity goes first (an assignment is recorded before the reply it allows)."""
-    walk = _walked(conversation, messages, activities, calendar)
-    if walk.first_cycle_fcr is not None:
-        at, agent = walk.first_cycle_fcr
-        walk.add("first_contact_resolutions", at, agent=agent)
-    return walk.facts
+    return [fact for _segment, fact in walk_facts(conversation, messages, activities, calendar).facts]
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from core.outage import unavailable
 from core.sql import fetch
-from resolvers.metrics_facts import Fact, _meta, business_seconds, care_cycles
+from resolvers.metrics_facts import CareCycle, Fact, _meta, business_seconds, care_cycles
 from resolvers.sla import BusinessHours
 
 log = logging.getLogger(__name__)
@@ -142,12 +142,14 @@ async def typed(conversation_id: int, user_id: int, now: float | None = None) ->
 # ---- what the roll-up job re-derives ------------------------------------------------------------
 
 
-async def dirty(conn: BaseDBAsyncClient, batch: int) -> set[int]:
-    """Subjects whose recorded history grew since the job last looked: conversations (their ids)
-    and agents (minus their user ids). Rows are marked folded in the caller's transaction."""
+async def dirty(conn: BaseDBAsyncClient, batch: int) -> dict[int, datetime | None]:
+    """Subjects whose recorded history grew since the job last looked: conversations (their ids,
+    with the earliest moment the new rows can change: IDLE_CAP before the earliest of them, since
+    a close ends the spans of the signs just before it) and agents (minus their user ids, None:
+    derived whole). Rows are marked folded in the caller's transaction."""
     work = await fetch(
         "UPDATE conversation_work_log SET folded = TRUE WHERE id IN (SELECT id FROM conversation_work_log "
-        "WHERE NOT folded ORDER BY id LIMIT $1) RETURNING conversation_id",
+        "WHERE NOT folded ORDER BY id LIMIT $1) RETURNING conversation_id, at",
         batch,
         conn=conn,
     )
@@ -157,7 +159,32 @@ async def dirty(conn: BaseDBAsyncClient, batch: int) -> set[int]:
         batch,
         conn=conn,
     )
-    return {int(r["conversation_id"]) for r in work} | {-int(r["user_id"]) for r in status}
+    out: dict[int, datetime | None] = {-int(r["user_id"]): None for r in status}
+    cap = timedelta(seconds=IDLE_CAP)
+    for r in work:
+        cid, since = int(r["conversation_id"]), r["at"] - cap
+        out[cid] = min(out.get(cid, since), since)
+    return out
+
+
+async def work_rows(
+    conn: BaseDBAsyncClient, ids: list[int], since: list[datetime | None]
+) -> dict[int, list[dict[str, Any]]]:
+    """The work log rows that can matter from `since` on (per conversation, None: all of them):
+    the rows at or after it and the sessions opened before it and not closed before it."""
+    work: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in await fetch(
+        "SELECT w.id, w.conversation_id, w.user_id, w.kind, w.session_id, w.at "
+        "FROM unnest($1::int[], $2::timestamptz[]) AS b(cid, since) JOIN conversation_work_log w "
+        "ON w.conversation_id = b.cid WHERE b.since IS NULL OR w.at >= b.since OR (w.kind = 'open' AND NOT EXISTS "
+        "(SELECT 1 FROM conversation_work_log c WHERE c.conversation_id = b.cid AND c.kind = 'close' "
+        "AND c.session_id = w.id AND c.at < b.since))",
+        ids,
+        since,
+        conn=conn,
+    ):
+        work[row["conversation_id"]].append(row)
+    return work
 
 
 def _hour(at: datetime) -> datetime:
@@ -187,6 +214,18 @@ async def tick(conn: BaseDBAsyncClient, now: datetime | None = None) -> set[int]
     return {int(r["id"]) for r in conversations} | {-int(r["id"]) for r in agents}
 
 
+async def state_rows(conn: BaseDBAsyncClient, ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    states: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in await fetch(
+        "SELECT id, conversation_id, at, status, team_id, assignee_id, queued FROM conversation_state_log "
+        "WHERE conversation_id = ANY($1::int[])",
+        ids,
+        conn=conn,
+    ):
+        states[row["conversation_id"]].append(row)
+    return states
+
+
 async def horizon(conn: BaseDBAsyncClient) -> datetime | None:
     rows = await fetch("SELECT last_seq FROM metric_cursors WHERE name = $1", TICK, conn=conn)
     return datetime.fromtimestamp(rows[0]["last_seq"], UTC) if rows else None
@@ -210,21 +249,9 @@ async def facts_for(
     work: dict[int, list[dict[str, Any]]] = defaultdict(list)
     states: dict[int, list[dict[str, Any]]] = defaultdict(list)
     if ids and not running_only:
-        for row in await fetch(
-            "SELECT id, conversation_id, user_id, kind, session_id, at FROM conversation_work_log "
-            "WHERE conversation_id = ANY($1::int[])",
-            ids,
-            conn=conn,
-        ):
-            work[row["conversation_id"]].append(row)
+        work = await work_rows(conn, ids, [None] * len(ids))
     if ids:
-        for row in await fetch(
-            "SELECT id, conversation_id, at, status, team_id, assignee_id, queued FROM conversation_state_log "
-            "WHERE conversation_id = ANY($1::int[])",
-            ids,
-            conn=conn,
-        ):
-            states[row["conversation_id"]].append(row)
+        states = await state_rows(conn, ids)
     out: dict[int, list[Fact]] = {}
     for c in conversations:
         cid = int(c["id"])
@@ -351,8 +378,21 @@ def handling_facts(
     neither typed nor wrote a message or note during the cycle) handled nothing."""
     if not work:
         return []
-    cycles = [c for c in care_cycles(conversation, messages, activities) if c.end is not None]
-    if not cycles:
+    cycles = care_cycles(conversation, messages, activities)
+    return [f for _index, f in handling_by_cycle(conversation, messages, work, cycles, calendar)]
+
+
+def handling_by_cycle(
+    conversation: Mapping[str, Any],
+    messages: list[Mapping[str, Any]],
+    work: list[Mapping[str, Any]],
+    cycles: Iterable[CareCycle],
+    calendar: BusinessHours | None = None,
+) -> list[tuple[int, Fact]]:
+    """`handling_facts` of these cycles (those ended), each with its cycle's index. Signs of work
+    count IDLE_CAP at most, so the rows from IDLE_CAP before the first cycle on are all it needs."""
+    cycles = [c for c in cycles if c.end is not None]
+    if not work or not cycles:
         return []
     team = int(conversation.get("team_id") or 0)
     facts = []
@@ -374,7 +414,9 @@ def handling_facts(
             wall = sum((b - a).total_seconds() for a, b in pieces)
             business = sum(business_seconds(calendar, a, b) for a, b in pieces)
             for metric in ("handling_time", complexity(cycle.messages, cycle.transfers)):
-                facts.append(_fact(conversation, metric, cycle.end, wall, business, team, user))
+                facts.append(
+                    (cycle.index, _fact(conversation, metric, cycle.end, wall, business, team, user))
+                )
     return facts
 
 

@@ -4,7 +4,17 @@ Any event on a conversation's stream (a message, a status, an activity) or about
 on the inbox stream marks that conversation; the job re-derives the conversation's facts from its
 raw rows (resolvers/metrics_facts.py), compares them with the facts it stored last time, and adds
 the difference to the hourly and daily roll-ups: a status arriving hours later, a backfill or a
-relabel moves exactly what changed, in the bucket it belongs to. Several workers may run it: the
+relabel moves exactly what changed, in the bucket it belongs to.
+
+Only what the events can change is re-derived. Facts carry their care cycle (`segment`), and
+`metric_segments` keeps where each cycle opened and the walk's state there. An event that names
+its row's time (a message created or updated, an activity; a work session's rows, IDLE_CAP
+earlier) re-derives from the cycle holding that time to the end (from the cycle before, when
+that one had a templated send after its resolution: this cycle's resolution is that send's):
+those cycles' rows and stored facts are read, the earlier ones are not. Anything else (an event without that time, changed dimensions or calendar: the
+signature kept in segment 0, no checkpoint yet, `rebuild`) re-derives the conversation whole.
+Flow runs, CSAT and the state history are few rows per conversation and always derived whole
+(segment -1). Several workers may run it: the
 cursor's row lock (`FOR UPDATE SKIP LOCKED`) lets one in at a time and the others return at once,
 and the cursor moves in the same transaction as the roll-ups, so a crash repeats a batch whole or
 not at all. The event log is ordered by commit (core/events.py), so no event can appear behind it.
@@ -14,19 +24,20 @@ from __future__ import annotations
 
 import logging
 from collections import Counter, defaultdict
-from collections.abc import Iterable
-from datetime import UTC, datetime
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
+import orjson
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from core import cursors
-from core.events import committed, emit
+from core.events import INBOX, committed, emit
 from core.sql import fetch, in_transaction
 from resolvers import metrics_content, metrics_presence
 from resolvers import metrics_histogram as histogram
-from resolvers.metrics_facts import Fact, facts_of
+from resolvers.metrics_facts import Checkpoint, Fact, walk_facts
 from resolvers.sla import BusinessHours
 
 log = logging.getLogger(__name__)
@@ -35,7 +46,7 @@ CURSOR = "rollups"
 _CURSOR_SQL = "SELECT last_seq FROM metric_cursors WHERE name = $1 FOR UPDATE"
 METRICS_STREAM = "metrics"  # METRICS_CHANGED: a batch changed the roll-ups (live dashboards recount)
 # Events per transaction. A conversation named by many events in one batch is re-derived once, and
-# re-deriving is what costs (it reads the conversation whole), so a busy log is read in large
+# re-deriving is what costs (it reads the cycles the events reach), so a busy log is read in large
 # batches; the conversations are then refreshed CHUNK at a time to bound the rows held in memory.
 BATCH = 5000
 CHUNK = 200
@@ -44,6 +55,12 @@ GRAINS = ("h", "d")
 ACTIVITY_TYPES = ("assigned", "unassigned", "transferred", "escalated", "flow_handed_off", "status_changed")
 
 Key = tuple[str, str, datetime, str, int, int, int, str]
+WHOLE = -1  # the segment of the facts derived whole every time (flows, CSAT, state history, agents)
+LATER = datetime.max.replace(tzinfo=UTC)  # an event that changes no row the walk reads
+_TIMED = {"MESSAGE_CREATED": "message", "MESSAGE_UPDATED": "message", "ACTIVITY_ADDED": "activity"}
+_WHOLE_ONLY = ("FLOW_FINISHED", "CSAT_RECEIVED")  # events about rows only the WHOLE families read
+# Rows read by the last refreshes (messages, stored facts): what the tests and bench/metrics count.
+READ: Counter[str] = Counter()
 
 
 def bucket_of(at: datetime, grain: str) -> datetime:
@@ -108,7 +125,10 @@ def deltas(old: Iterable[Fact], new: Iterable[Fact]) -> dict[Key, Delta]:
 # ---- reading the raw rows -----------------------------------------------------------------------
 
 
-async def _raw(conn: BaseDBAsyncClient, ids: list[int]) -> tuple[list, dict, dict, list]:
+async def _raw(
+    conn: BaseDBAsyncClient, ids: list[int], since: list[datetime | None]
+) -> tuple[list, dict, dict, list]:
+    """The conversations' rows the walk reads, from `since` on (per conversation, None: all)."""
     conversations = await fetch(
         "SELECT id, platform, channel_id, team_id, assignee_id, labels, priority FROM conversations WHERE id = ANY($1::int[])",
         ids,
@@ -116,18 +136,23 @@ async def _raw(conn: BaseDBAsyncClient, ids: list[int]) -> tuple[list, dict, dic
     )
     messages: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for row in await fetch(
-        "SELECT id, conversation_id, direction, sender_id, status, platform, channel_id, created_at, sent_at, "
-        "delivered_at, read_at, (metadata ? 'flow' OR COALESCE(metadata->>'automated', '') = 'true') AS automated "
-        "FROM messages WHERE conversation_id = ANY($1::int[])",
+        "SELECT m.id, m.conversation_id, m.direction, m.sender_id, m.status, m.platform, m.channel_id, m.created_at, "
+        "m.sent_at, m.delivered_at, m.read_at, (m.metadata ? 'flow' OR COALESCE(m.metadata->>'automated', '') = 'true') "
+        "AS automated, m.metadata ? 'response_template' AS templated FROM unnest($1::int[], $2::timestamptz[]) AS b(cid, since) JOIN messages m "
+        "ON m.conversation_id = b.cid AND m.created_at >= COALESCE(b.since, '-infinity')",
         ids,
+        since,
         conn=conn,
     ):
         messages[row["conversation_id"]].append(row)
+    READ["messages"] += sum(len(v) for v in messages.values())
     activities: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for row in await fetch(
-        "SELECT id, conversation_id, actor_id, type, data, created_at FROM conversation_activities "
-        "WHERE conversation_id = ANY($1::int[]) AND type = ANY($2::text[])",
+        "SELECT a.id, a.conversation_id, a.actor_id, a.type, a.data, a.created_at "
+        "FROM unnest($1::int[], $2::timestamptz[]) AS b(cid, since) JOIN conversation_activities a "
+        "ON a.conversation_id = b.cid AND a.created_at >= COALESCE(b.since, '-infinity') WHERE a.type = ANY($3::text[])",
         ids,
+        since,
         list(ACTIVITY_TYPES),
         conn=conn,
     ):
@@ -136,56 +161,178 @@ async def _raw(conn: BaseDBAsyncClient, ids: list[int]) -> tuple[list, dict, dic
     return conversations, messages, activities, policies
 
 
-def calendar_for(conversation: dict[str, Any], policies: list[dict[str, Any]]) -> BusinessHours | None:
-    """The SLA policy's calendar that would time this conversation (resolvers/sla.py's match)."""
+def _policy_for(conversation: Mapping[str, Any], policies: list[dict[str, Any]]) -> dict[str, Any] | None:
     for policy in policies:
         if all(
             policy[k] is None or policy[k] == conversation[c]
             for k, c in (("team_id", "team_id"), ("priority", "priority"), ("platform", "platform"))
         ):
-            return BusinessHours.of(policy)
+            return policy
     return None
 
 
-async def current_facts(conn: BaseDBAsyncClient, ids: list[int]) -> dict[int, list[Fact]]:
-    """The facts the definitions give now, from the raw rows (the direct computation). Ids are
-    conversations; minus a user's id is that agent's own history (resolvers/metrics_presence.py)."""
-    conversations, messages, activities, policies = await _raw(conn, [i for i in ids if i > 0])
-    calendars = {c["id"]: calendar_for(c, policies) for c in conversations}
-    # Templates, flows and CSAT (resolvers/metrics_content.py).
-    templated, runs, rated = await metrics_content.raw(conn, [i for i in ids if i > 0])
-    out = {
-        c["id"]: facts_of(c, messages[c["id"]], activities[c["id"]], calendars[c["id"]])
-        + metrics_content.facts_of(
-            c, messages[c["id"]], activities[c["id"]], templated[c["id"]], runs[c["id"]], rated[c["id"]]
+def calendar_for(conversation: dict[str, Any], policies: list[dict[str, Any]]) -> BusinessHours | None:
+    """The SLA policy's calendar that would time this conversation (resolvers/sla.py's match)."""
+    policy = _policy_for(conversation, policies)
+    return None if policy is None else BusinessHours.of(policy)
+
+
+def signature(conversation: Mapping[str, Any], policies: list[dict[str, Any]]) -> str:
+    """What every fact of the conversation is derived with besides its rows: its dimensions and the
+    calendar's policy. A change of any re-derives the conversation whole."""
+    return orjson.dumps(
+        [
+            conversation["platform"],
+            conversation["channel_id"],
+            conversation["team_id"],
+            sorted(conversation["labels"] or ()),
+            _policy_for(conversation, policies),
+        ],
+        default=str,
+    ).decode()
+
+
+class Derived:
+    """The facts of a chunk of subjects from their first re-derived segment (`start`; 0: whole)
+    on, with their segments, and the checkpoints to keep."""
+
+    def __init__(self) -> None:
+        self.facts: dict[int, list[tuple[int, Fact]]] = {}
+        self.start: dict[int, int] = {}
+        self.checkpoints: dict[int, list[Checkpoint]] = {}
+        self.signatures: dict[int, str] = {}
+
+
+async def _plan(
+    conn: BaseDBAsyncClient,
+    conversations: list[dict[str, Any]],
+    policies: list[dict[str, Any]],
+    since: Mapping[int, datetime | None],
+) -> dict[int, Checkpoint | None]:
+    """Per conversation, the checkpoint to resume its walk from (None: whole)."""
+    ids = [int(c["id"]) for c in conversations]
+    kept: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in await fetch(
+        "SELECT conversation_id, segment, opened_at, message_id, state FROM metric_segments "
+        "WHERE conversation_id = ANY($1::int[]) ORDER BY conversation_id, segment",
+        ids,
+        conn=conn,
+    ):
+        kept[row["conversation_id"]].append(row)
+    plan: dict[int, Checkpoint | None] = {}
+    for c in conversations:
+        cid, when, rows = int(c["id"]), since.get(int(c["id"])), kept[int(c["id"])]
+        plan[cid] = None
+        if when is None or not rows or rows[0]["segment"] != 0:
+            continue
+        state = (
+            orjson.loads(rows[0]["state"]) if isinstance(rows[0]["state"], str | bytes) else rows[0]["state"]
         )
-        for c in conversations
-    }
-    recorded = await metrics_presence.facts_for(
-        conn, conversations, messages, activities, calendars, [-i for i in ids if i < 0]
+        if state.get("signature") != signature(c, policies):
+            continue
+        # The cycle holding `when` (a row at a cycle's opening instant may be before its first
+        # message: take the one before); and the one before it when that one had a templated send
+        # after its resolution (its resolution, and so its template facts, are this cycle's).
+        opened = [_checkpoint(r) for r in rows[1:] if r["opened_at"] < when]
+        if opened and opened[-1].gap:
+            opened.pop()
+        plan[cid] = opened[-1] if opened else None
+    return plan
+
+
+def _checkpoint(row: Mapping[str, Any]) -> Checkpoint:
+    state = orjson.loads(row["state"]) if isinstance(row["state"], str | bytes) else row["state"]
+    return Checkpoint.of(row["segment"], row["opened_at"], row["message_id"], state)
+
+
+async def derive(
+    conn: BaseDBAsyncClient, ids: list[int], since: Mapping[int, datetime | None] | None = None
+) -> Derived:
+    """The facts the definitions give now, from the raw rows. Ids are conversations; minus a user's
+    id is that agent's own history (resolvers/metrics_presence.py). `since`: per conversation, the
+    earliest time the new rows can change (missing or None: re-derive it whole)."""
+    out = Derived()
+    positive = [i for i in ids if i > 0]
+    conversations = await fetch(
+        "SELECT id, platform, channel_id, team_id, assignee_id, labels, priority FROM conversations WHERE id = ANY($1::int[])",
+        positive,
+        conn=conn,
     )
-    for subject, facts in recorded.items():
-        out.setdefault(subject, []).extend(facts)
+    policies = await fetch("SELECT * FROM sla_policies ORDER BY position, id", conn=conn)
+    plan = await _plan(conn, conversations, policies, since or {})
+    order = [int(c["id"]) for c in conversations]
+    cap = timedelta(seconds=metrics_presence.IDLE_CAP)
+    # Signs of work count IDLE_CAP at most: the rows from that long before the resumed cycle on.
+    bounds = [None if plan[cid] is None else plan[cid].opened_at - cap for cid in order]  # type: ignore[union-attr]
+    _, messages, activities, _ = await _raw(conn, order, bounds)
+    templated, runs, rated = await metrics_content.raw(conn, order, bounds)
+    work = await metrics_presence.work_rows(conn, order, bounds)
+    states = await metrics_presence.state_rows(conn, order)
+    until = await metrics_presence.horizon(conn)
+    for c in conversations:
+        cid = int(c["id"])
+        resume = plan[cid]
+        calendar = calendar_for(c, policies)
+        walked = walk_facts(c, messages[cid], activities[cid], calendar, resume)
+        facts = walked.facts
+        facts += [
+            (walked.segment_of[mid], f)
+            for mid, f in metrics_content.template_facts(c, messages[cid], activities[cid], templated[cid])
+            if mid in walked.segment_of
+        ]
+        facts += metrics_presence.handling_by_cycle(c, messages[cid], work[cid], walked.cycles, calendar)
+        facts += [(WHOLE, f) for f in metrics_content.run_facts(c, runs[cid], rated[cid])]
+        facts += [(WHOLE, f) for f in metrics_presence.load_facts(c, states[cid], until, calendar)]
+        out.facts[cid] = facts
+        out.start[cid] = 0 if resume is None else resume.segment
+        out.checkpoints[cid] = walked.checkpoints
+        if resume is None:
+            out.signatures[cid] = signature(c, policies)
+    agents = [-i for i in ids if i < 0]
+    if agents:
+        for subject, facts in (await metrics_presence.facts_for(conn, [], {}, {}, {}, agents)).items():
+            out.facts[subject] = [(WHOLE, f) for f in facts]
+    for i in ids:
+        out.start.setdefault(i, 0)  # gone (or an agent): everything stored is re-read
     return out
 
 
+async def current_facts(conn: BaseDBAsyncClient, ids: list[int]) -> dict[int, list[Fact]]:
+    """The facts the definitions give now, from the raw rows (the direct computation, whole)."""
+    return {
+        subject: [f for _segment, f in facts] for subject, facts in (await derive(conn, ids)).facts.items()
+    }
+
+
 async def _stored_facts(
-    conn: BaseDBAsyncClient, ids: list[int], metrics: Iterable[str] | None = None
-) -> list[tuple[int, int, Fact]]:
-    """(row id, conversation id, fact) of every stored fact of these conversations (of these
-    metrics only, when given)."""
+    conn: BaseDBAsyncClient,
+    ids: list[int],
+    metrics: Iterable[str] | None = None,
+    start: Mapping[int, int] | None = None,
+) -> list[tuple[int, int, int, Fact]]:
+    """(row id, conversation id, segment, fact) of the stored facts of these conversations (of
+    these metrics only, when given; of the segments from `start` on and WHOLE, when given)."""
+    starts = [0 if start is None else start.get(i, 0) for i in ids]
+    # Two ranges of the (conversation_id, segment) index: the re-derived segments and WHOLE.
+    columns = (
+        "SELECT f.id, f.conversation_id, f.segment, f.metric, f.at, f.n, f.value, f.business, f.platform, "
+        "f.channel_id, f.team_id, f.agent_id, f.labels FROM unnest($1::int[], $2::int[]) AS b(cid, start) "
+        "JOIN metric_facts f ON f.conversation_id = b.cid AND "
+    )
     rows = await fetch(
-        "SELECT id, conversation_id, metric, at, n, value, business, platform, channel_id, team_id, agent_id, "
-        "labels FROM metric_facts WHERE conversation_id = ANY($1::int[]) "
-        "AND ($2::text[] IS NULL OR metric = ANY($2::text[]))",
+        f"{columns} f.segment >= b.start WHERE ($3::text[] IS NULL OR f.metric = ANY($3::text[])) UNION ALL "
+        f"{columns} f.segment < 0 WHERE ($3::text[] IS NULL OR f.metric = ANY($3::text[]))",
         ids,
+        starts,
         None if metrics is None else list(metrics),
         conn=conn,
     )
+    READ["facts"] += len(rows)
     return [
         (
             r["id"],
             r["conversation_id"],
+            r["segment"],
             Fact(
                 r["metric"],
                 r["at"],
@@ -230,37 +377,84 @@ async def refresh_running(conn: BaseDBAsyncClient, ids: Iterable[int]) -> int:
 # ---- writing ------------------------------------------------------------------------------------
 
 
-async def refresh(conn: BaseDBAsyncClient, ids: Iterable[int]) -> int:
+async def refresh(
+    conn: BaseDBAsyncClient, ids: Iterable[int], since: Mapping[int, datetime | None] | None = None
+) -> int:
     """Bring the facts and roll-ups of these conversations up to date (inside the caller's
-    transaction, which must hold the cursor's lock). Returns how many roll-up rows changed."""
+    transaction, which must hold the cursor's lock). `since`: per conversation, the earliest time
+    its new rows can change (missing or None: whole). Returns how many roll-up rows changed."""
     ids = sorted(set(ids))
-    return sum([await _refresh_chunk(conn, ids[i : i + CHUNK]) for i in range(0, len(ids), CHUNK)])
+    return sum(
+        [await _refresh_chunk(conn, ids[i : i + CHUNK], since=since) for i in range(0, len(ids), CHUNK)]
+    )
 
 
-async def _refresh_chunk(conn: BaseDBAsyncClient, ids: list[int], running: bool = False) -> int:
-    new = await (_running_facts(conn, ids) if running else current_facts(conn, ids))
-    # Match the stored facts against the fresh ones: only those that no longer hold are deleted
-    # and only the new ones inserted (a new message adds a few facts to a long conversation; it
-    # does not rewrite all of them).
-    unmatched = Counter((cid, f) for cid, facts in new.items() for f in facts)
+async def _refresh_chunk(
+    conn: BaseDBAsyncClient,
+    ids: list[int],
+    running: bool = False,
+    since: Mapping[int, datetime | None] | None = None,
+) -> int:
+    if running:
+        new = {s: [(WHOLE, f) for f in facts] for s, facts in (await _running_facts(conn, ids)).items()}
+        stored = await _stored_facts(conn, ids, metrics_presence.RUNNING)
+        derived = None
+    else:
+        derived = await derive(conn, ids, since)
+        new = derived.facts
+        stored = await _stored_facts(conn, ids, None, derived.start)
+    # Match the stored facts against the fresh ones (with their segments): only those that no
+    # longer hold are deleted and only the new ones inserted (a new message adds a few facts to a
+    # long conversation; it does not rewrite all of them).
+    unmatched = Counter((cid, segment, f) for cid, facts in new.items() for segment, f in facts)
     gone_ids: list[int] = []
     gone: list[Fact] = []
-    for row_id, cid, fact in await _stored_facts(conn, ids, metrics_presence.RUNNING if running else None):
-        if unmatched[(cid, fact)] > 0:
-            unmatched[(cid, fact)] -= 1
+    for row_id, cid, segment, fact in stored:
+        if unmatched[(cid, segment, fact)] > 0:
+            unmatched[(cid, segment, fact)] -= 1
         else:
             gone_ids.append(row_id)
             gone.append(fact)
-    added = [(cid, f) for (cid, f), times in unmatched.items() for _ in range(times)]
+    added = [key for key, times in unmatched.items() for _ in range(times)]
     if gone_ids:
         await conn.execute_query("DELETE FROM metric_facts WHERE id = ANY($1::bigint[])", [gone_ids])
     await _insert_facts(conn, added)
-    changes = deltas(gone, (f for _, f in added))
+    if derived is not None:
+        await _keep_checkpoints(conn, derived)
+    changes = deltas(gone, (f for _, _, f in added))
     await _apply(conn, changes)
     return len(changes)
 
 
-async def _insert_facts(conn: BaseDBAsyncClient, fresh: list[tuple[int, Fact]]) -> None:
+async def _keep_checkpoints(conn: BaseDBAsyncClient, derived: Derived) -> None:
+    """Replace the checkpoints of the re-derived segments (all of them, with the signature in
+    segment 0, for a conversation derived whole)."""
+    ids = [i for i in derived.start if i > 0]
+    if not ids:
+        return
+    await conn.execute_query(
+        "DELETE FROM metric_segments s USING unnest($1::int[], $2::int[]) AS b(cid, start) "
+        "WHERE s.conversation_id = b.cid AND s.segment >= b.start",
+        [ids, [derived.start[i] for i in ids]],
+    )
+    rows = [
+        (cid, 0, None, None, orjson.dumps({"signature": sig}).decode())
+        for cid, sig in derived.signatures.items()
+    ]
+    rows += [
+        (cid, c.segment, c.opened_at, c.message_id, orjson.dumps(c.state()).decode())
+        for cid, checkpoints in derived.checkpoints.items()
+        for c in checkpoints
+    ]
+    if rows:
+        await conn.execute_query(
+            "INSERT INTO metric_segments (conversation_id, segment, opened_at, message_id, state) "
+            "SELECT * FROM unnest($1::int[], $2::int[], $3::timestamptz[], $4::bigint[], $5::jsonb[])",
+            [list(c) for c in zip(*rows, strict=True)],
+        )
+
+
+async def _insert_facts(conn: BaseDBAsyncClient, fresh: list[tuple[int, int, Fact]]) -> None:
     if not fresh:
         return
     columns = list(
@@ -268,6 +462,7 @@ async def _insert_facts(conn: BaseDBAsyncClient, fresh: list[tuple[int, Fact]]) 
             *[
                 (
                     cid,
+                    segment,
                     f.metric,
                     f.at,
                     f.n,
@@ -281,16 +476,16 @@ async def _insert_facts(conn: BaseDBAsyncClient, fresh: list[tuple[int, Fact]]) 
                     + ",".join('"' + x.replace("\\", "\\\\").replace('"', '\\"') + '"' for x in f.labels)
                     + "}",
                 )
-                for cid, f in fresh
+                for cid, segment, f in fresh
             ],
             strict=True,
         )
     )
     await conn.execute_query(
-        "INSERT INTO metric_facts (conversation_id, metric, at, n, value, business, platform, channel_id, team_id, "
-        "agent_id, labels) SELECT c, m, a, n, v, b, p, ch, t, ag, l::text[] FROM unnest($1::int[], $2::text[], "
-        "$3::timestamptz[], $4::int[], $5::float8[], $6::float8[], $7::text[], $8::int[], $9::int[], $10::int[], "
-        "$11::text[]) AS u(c, m, a, n, v, b, p, ch, t, ag, l)",
+        "INSERT INTO metric_facts (conversation_id, segment, metric, at, n, value, business, platform, channel_id, "
+        "team_id, agent_id, labels) SELECT c, s, m, a, n, v, b, p, ch, t, ag, l::text[] FROM unnest($1::int[], "
+        "$2::int[], $3::text[], $4::timestamptz[], $5::int[], $6::float8[], $7::float8[], $8::text[], $9::int[], "
+        "$10::int[], $11::int[], $12::text[]) AS u(c, s, m, a, n, v, b, p, ch, t, ag, l)",
         [list(col) for col in columns],
     )
 
@@ -362,17 +557,43 @@ async def _apply(conn: BaseDBAsyncClient, changes: dict[Key, Delta]) -> None:
 # ---- the job ------------------------------------------------------------------------------------
 
 
-def _conversations_in(events: list[dict[str, Any]]) -> set[int]:
-    ids = set()
+def _when(event: Mapping[str, Any]) -> datetime | None:
+    """The time of the row an event is about, when it names one the walk reads; LATER for an inbox
+    update (its dimensions are checked by the signature, its rows come with events of their own), a
+    finished flow run or a CSAT answer (derived whole every time); None (whole) for anything else."""
+    if (event["stream"] == INBOX and event["type"] == "CONVERSATION_UPDATED") or event["type"] in _WHOLE_ONLY:
+        return LATER
+    if event["type"] in _TIMED and event["at"]:
+        try:
+            at = datetime.fromisoformat(event["at"])
+        except ValueError:
+            return None
+        return at if at.tzinfo is not None else None
+    return None
+
+
+def _conversations_in(events: list[dict[str, Any]]) -> dict[int, datetime | None]:
+    """The subjects the events name, each with the earliest time they can change (None: whole)."""
+    since: dict[int, datetime | None] = {}
     for event in events:
         stream = event["stream"]
         if stream.startswith("conversation:"):
-            ids.add(int(stream.split(":", 1)[1]))
+            subject = int(stream.split(":", 1)[1])
         elif stream.startswith("access:"):  # teams changed: the agent's own facts carry their team
-            ids.add(-int(stream.split(":", 1)[1]))
+            subject = -int(stream.split(":", 1)[1])
         elif event["conversation_id"] is not None:
-            ids.add(int(event["conversation_id"]))
-    return ids
+            subject = int(event["conversation_id"])
+        else:
+            continue
+        _merge(since, subject, _when(event) if subject > 0 else None)
+    return since
+
+
+def _merge(since: dict[int, datetime | None], subject: int, when: datetime | None) -> None:
+    if subject in since:
+        earlier = since[subject]
+        when = None if earlier is None or when is None else min(earlier, when)
+    since[subject] = when
 
 
 async def catch_up(batch: int = BATCH, wait: bool = False) -> int | None:
@@ -388,7 +609,7 @@ async def catch_up(batch: int = BATCH, wait: bool = False) -> int | None:
         async with in_transaction() as conn:
             rows = await fetch(_CURSOR_SQL + " SKIP LOCKED", CURSOR, conn=conn)
             events: list[dict[str, Any]] = []
-            recorded: set[int] = set()
+            recorded: dict[int, datetime | None] = {}
             running: set[int] = set()
             if rows:
                 # Recorded history with no event (work sessions, presence) and, once an hour,
@@ -396,17 +617,20 @@ async def catch_up(batch: int = BATCH, wait: bool = False) -> int | None:
                 recorded = await metrics_presence.dirty(conn, batch)
                 running = await metrics_presence.tick(conn)
                 events = await fetch(
-                    "SELECT seq, stream, CASE WHEN payload->'conversation'->>'id' ~ '^[0-9]{1,9}$' "
-                    "THEN (payload->'conversation'->>'id')::int END AS conversation_id FROM events "
-                    "WHERE seq > $1 ORDER BY seq LIMIT $2",
+                    "SELECT seq, stream, type, CASE WHEN payload->'conversation'->>'id' ~ '^[0-9]{1,9}$' "
+                    "THEN (payload->'conversation'->>'id')::int END AS conversation_id, "
+                    "COALESCE(payload->'message'->>'created_at', payload->'activity'->>'created_at') AS at "
+                    "FROM events WHERE seq > $1 ORDER BY seq LIMIT $2",
                     rows[0]["last_seq"],
                     batch,
                     conn=conn,
                 )
             if events or recorded or running:
-                touched = _conversations_in(events) | recorded
-                changed = await refresh(conn, touched)
-                changed += await refresh_running(conn, running - touched)
+                since = _conversations_in(events)
+                for subject, when in recorded.items():
+                    _merge(since, subject, when)
+                changed = await refresh(conn, since, since)
+                changed += await refresh_running(conn, running - set(since))
                 if changed:
                     through = events[-1]["seq"] if events else rows[0]["last_seq"]
                     await emit(conn, METRICS_STREAM, "METRICS_CHANGED", {"through_seq": through})

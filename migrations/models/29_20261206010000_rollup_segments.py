@@ -1,0 +1,40 @@
+"""Roll-ups derive only what changed (resolvers/rollups.py): each stored fact carries the care
+cycle it belongs to (`segment`: 0 before the first cycle, -1 for the families always derived
+whole), and `metric_segments` keeps, per conversation and cycle, where the cycle opened and the
+walk's state there, so a new message re-derives the cycle it falls in (and on), not the whole
+conversation. Existing facts start in segment 0 and no conversation has a checkpoint, so the
+first derivation of each conversation after this is whole (and re-tags its facts)."""
+
+from tortoise import BaseDBAsyncClient
+
+RUN_IN_TRANSACTION = True
+
+
+async def upgrade(db: BaseDBAsyncClient) -> str:
+    return """
+ALTER TABLE "metric_facts" ADD COLUMN IF NOT EXISTS "segment" INT NOT NULL DEFAULT 0;
+CREATE INDEX IF NOT EXISTS "idx_metric_facts_segment" ON "metric_facts" ("conversation_id", "segment");
+DROP INDEX IF EXISTS "idx_metric_facts_conversation";
+CREATE TABLE IF NOT EXISTS "metric_segments" (
+    "conversation_id" INT NOT NULL,
+    "segment" INT NOT NULL,
+    "opened_at" TIMESTAMPTZ,
+    "message_id" BIGINT,
+    "state" JSONB NOT NULL DEFAULT '{}',
+    PRIMARY KEY ("conversation_id", "segment")
+);
+CREATE INDEX IF NOT EXISTS "idx_messages_conversation_created" ON "messages" ("conversation_id", "created_at");
+CREATE INDEX IF NOT EXISTS "idx_activities_conversation_created"
+    ON "conversation_activities" ("conversation_id", "created_at");
+"""
+
+
+async def downgrade(db: BaseDBAsyncClient) -> str:
+    return """
+DROP INDEX IF EXISTS "idx_activities_conversation_created";
+DROP INDEX IF EXISTS "idx_messages_conversation_created";
+DROP TABLE IF EXISTS "metric_segments";
+CREATE INDEX IF NOT EXISTS "idx_metric_facts_conversation" ON "metric_facts" ("conversation_id");
+DROP INDEX IF EXISTS "idx_metric_facts_segment";
+ALTER TABLE "metric_facts" DROP COLUMN IF EXISTS "segment";
+"""
