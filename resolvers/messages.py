@@ -368,9 +368,7 @@ async def _deliver_head(message_id: int) -> tuple[str, int | None]:
         "FROM customer_identities i "
         # In order per conversation: the lane's head goes first, whichever of its replies' jobs
         # comes; the job that sends it goes on down the lane (`deliver`).
-        "WHERE m.id = (SELECT e.id FROM messages e WHERE e.conversation_id = "
-        "(SELECT conversation_id FROM messages WHERE id = $3) "
-        "AND e.direction = 'outbound' AND e.status = 'queued' ORDER BY e.id LIMIT 1) "
+        f"WHERE m.id = {send_lease.lane_head_sql('(SELECT conversation_id FROM messages WHERE id = $3)')} "
         "AND i.id = m.identity_id AND m.direction = 'outbound' AND m.status = 'queued' "
         f"AND {free} "
         "RETURNING m.id, m.conversation_id, m.channel_id, m.kind, m.text, m.reply_to_platform_id, m.metadata, m.attachments, "
@@ -486,11 +484,7 @@ async def _deliver_head(message_id: int) -> tuple[str, int | None]:
 
 async def _next_queued(conversation_id: int) -> int | None:
     """The conversation's earliest queued reply: the next in its lane (see `deliver`)."""
-    row = await fetchrow(
-        "SELECT id FROM messages WHERE conversation_id = $1 AND direction = 'outbound' "
-        "AND status = 'queued' ORDER BY id LIMIT 1",
-        conversation_id,
-    )
+    row = await fetchrow(f"SELECT {send_lease.lane_head_sql('$1::int')} AS id", conversation_id)
     return None if row is None else row["id"]
 
 

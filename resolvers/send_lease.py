@@ -48,6 +48,18 @@ _GRACES = orjson.dumps({p: g.total_seconds() for p, g in ECHO_GRACE.items()}).de
 _FREE_FROM = "m.sending_until + make_interval(secs => COALESCE(($1::jsonb ->> m.platform)::float8, 0))"
 
 
+def lane_head_sql(conversation: str) -> str:
+    """SQL for the id of a conversation's lane head (NULL when its lane is empty): its earliest
+    queued reply, the only one any attempt may send (replies go out in order; the attempt that
+    sends the head goes on down the lane, resolvers/messages.deliver). `conversation` is an SQL
+    expression for the conversation's id. One definition for the claim, the next in the lane and
+    the sweep; the partial index idx_messages_lane (migration 29) answers it in one probe."""
+    return (
+        f"(SELECT h.id FROM messages h WHERE h.conversation_id = {conversation} "
+        "AND h.direction = 'outbound' AND h.status = 'queued' ORDER BY h.id LIMIT 1)"
+    )
+
+
 def lease() -> timedelta:
     return timedelta(seconds=get_settings().send_lease)
 
@@ -122,8 +134,7 @@ async def stale_sends(*, include_unclaimed: bool = True, limit: int = 1000) -> l
     rows = await fetch(
         "SELECT m.id FROM messages m WHERE m.direction = 'outbound' AND m.status = 'queued' "
         f"AND (({_FREE_FROM}) < now() - $2::interval {unclaimed}) "
-        "AND NOT EXISTS (SELECT 1 FROM messages e WHERE e.conversation_id = m.conversation_id "
-        "AND e.direction = 'outbound' AND e.status = 'queued' AND e.id < m.id) "
+        f"AND m.id = {lane_head_sql('m.conversation_id')} "
         f"ORDER BY m.id LIMIT {int(limit)}",
         *params,
     )

@@ -3,7 +3,10 @@ cycle it belongs to (`segment`: 0 before the first cycle, -1 for the families al
 whole), and `metric_segments` keeps, per conversation and cycle, where the cycle opened and the
 walk's state there, so a new message re-derives the cycle it falls in (and on), not the whole
 conversation. Existing facts start in segment 0 and no conversation has a checkpoint, so the
-first derivation of each conversation after this is whole (and re-tags its facts)."""
+first derivation of each conversation after this is whole (and re-tags its facts).
+
+Also the lane index: a conversation's lane head (its earliest queued reply,
+resolvers/send_lease.lane_head_sql) in one probe of a partial index holding only queued replies."""
 
 from tortoise import BaseDBAsyncClient
 
@@ -26,11 +29,14 @@ CREATE TABLE IF NOT EXISTS "metric_segments" (
 CREATE INDEX IF NOT EXISTS "idx_messages_conversation_created" ON "messages" ("conversation_id", "created_at");
 CREATE INDEX IF NOT EXISTS "idx_activities_conversation_created"
     ON "conversation_activities" ("conversation_id", "created_at");
+CREATE INDEX IF NOT EXISTS "idx_messages_lane" ON "messages" ("conversation_id", "id")
+    WHERE status = 'queued' AND direction = 'outbound';
 """
 
 
 async def downgrade(db: BaseDBAsyncClient) -> str:
     return """
+DROP INDEX IF EXISTS "idx_messages_lane";
 DROP INDEX IF EXISTS "idx_activities_conversation_created";
 DROP INDEX IF EXISTS "idx_messages_conversation_created";
 DROP TABLE IF EXISTS "metric_segments";
