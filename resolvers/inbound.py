@@ -15,7 +15,7 @@ from connectors.base import InboundMessage, MessageEdit, ParsedWebhook
 from core.crypto import body_for_write, open_body, seal_body
 from core.events import committed
 from core.sql import in_transaction, retry_on_deadlock
-from resolvers import csat, flow_hooks, sla
+from resolvers import csat, flow_hooks, messages, sla
 from resolvers.assignment import request_drain
 from resolvers.inbound_fit import fit_for_storage
 from resolvers.ingest_group import Item, Stored, store_alone, store_message
@@ -31,6 +31,7 @@ class IngestResult:
     edits: int = 0
     new_conversations: int = 0  # waiting in the assignment queue
     conversations: set[int] = field(default_factory=set)  # that received a message
+    lanes_moved: set[int] = field(default_factory=set)  # whose queued head an echo recorded as sent
 
     @property
     def emitted(self) -> bool:
@@ -62,11 +63,13 @@ async def ingest(channel_id: int, platform: str, parsed: ParsedWebhook) -> Inges
         return result
     if items:
         counts = await retry_on_deadlock(
-            lambda: _store_batch(channel_id, platform, parsed, result.conversations)
+            lambda: _store_batch(channel_id, platform, parsed, result.conversations, result.lanes_moved)
         )
         result.stored, result.duplicates, result.statuses, result.edits, result.new_conversations = counts
     if result.emitted:
         committed()
+    if result.lanes_moved:
+        await messages.lanes_moved(result.lanes_moved)
     if result.new_conversations:
         request_drain()
     if result.stored:
@@ -96,10 +99,11 @@ async def _after_group(items: list[Item], answers: list[Stored | BaseException])
 
 
 async def _store_batch(
-    channel_id: int, platform: str, parsed: ParsedWebhook, touched: set[int]
+    channel_id: int, platform: str, parsed: ParsedWebhook, touched: set[int], moved: set[int]
 ) -> tuple[int, int, int, int, int]:
     """Several items (a batched webhook, statuses, edits): one transaction, all or nothing."""
     stored = duplicates = statuses = edits = created = 0
+    moved.clear()  # a retried transaction collects again
     async with in_transaction() as conn:
         for message in parsed.messages:
             outcome = await _store_message(conn, channel_id, platform, message, touched)
@@ -107,7 +111,7 @@ async def _store_batch(
             duplicates += outcome == 0
             created += outcome == 2
         for status in parsed.statuses:
-            if await apply_status(conn, channel_id, status):
+            if await apply_status(conn, channel_id, status, moved):
                 statuses += 1
         for edit in parsed.edits:
             if await apply_edit(conn, channel_id, edit):

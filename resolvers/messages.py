@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -486,6 +487,21 @@ async def _next_queued(conversation_id: int) -> int | None:
     """The conversation's earliest queued reply: the next in its lane (see `deliver`)."""
     row = await fetchrow(f"SELECT {send_lease.lane_head_sql('$1::int')} AS id", conversation_id)
     return None if row is None else row["id"]
+
+
+async def lanes_moved(conversation_ids: Iterable[int]) -> int:
+    """After a commit that took these conversations' lane heads out of the queue without a send
+    job (the platform's status echo recorded them as sent, resolvers/statuses.py): enqueue each
+    lane's next reply now, as the job that sends a head does, rather than leave it to the stale-send
+    sweep seconds later. Idempotent: a job whose reply is not its lane's head free to claim does
+    nothing. Returns how many jobs were enqueued."""
+    enqueued = 0
+    for conversation_id in sorted(set(conversation_ids)):
+        following = await _next_queued(conversation_id)
+        if following is not None:
+            tasks.SEND_MESSAGE.send(following)
+            enqueued += 1
+    return enqueued
 
 
 async def send_platform(message_id: int) -> str | None:

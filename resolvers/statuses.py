@@ -5,7 +5,9 @@ Statuses only move forward (`core.vocabulary.advances`); each reported status is
 in `orphan_statuses` and applied when the send job records the id. A status that names our
 message by the tag it was sent with (`StatusUpdate.idempotency_key`, WhatsApp's echo) records that
 id itself: the platform accepted the message even if the send job died before its commit, and a
-message recorded as accepted is never sent again (resolvers/send_lease.py).
+message recorded as accepted is never sent again (resolvers/send_lease.py). When that takes a
+queued reply (its lane's head) out of the queue, the caller collects its conversation (`moved`) and,
+after its commit, enqueues the lane's next reply (resolvers/messages.lanes_moved).
 """
 
 from __future__ import annotations
@@ -28,16 +30,22 @@ _TIMESTAMP_COLUMN = {
 }
 
 
-async def apply_status(conn: BaseDBAsyncClient, channel_id: int, update: StatusUpdate) -> bool:
-    """Record a platform status report. True when a message changed (and events were emitted)."""
+async def apply_status(
+    conn: BaseDBAsyncClient, channel_id: int, update: StatusUpdate, moved: set[int] | None = None
+) -> bool:
+    """Record a platform status report. True when a message changed (and events were emitted).
+    `moved` collects the conversations of queued replies an echo recorded as accepted (their lanes'
+    next reply is due: the caller enqueues it after commit, resolvers/messages.lanes_moved)."""
     if update.up_to is not None:
         return await _apply_watermark(conn, channel_id, update)
     rows = await conn.execute_query_dict(
         "SELECT id, status FROM messages WHERE channel_id = $1 AND platform_message_id = $2 FOR UPDATE",
         [channel_id, update.platform_message_id],
     )
+    adopted = False
     if not rows and update.idempotency_key is not None:
         rows = await _adopt_echoed_send(conn, channel_id, update)
+        adopted = bool(rows) and rows[0]["status"] == "queued"
     if not rows:
         await conn.execute_query(
             "INSERT INTO orphan_statuses (channel_id, platform_message_id, status, occurred_at, error_code, "
@@ -52,7 +60,7 @@ async def apply_status(conn: BaseDBAsyncClient, channel_id: int, update: StatusU
             ],
         )
         return False
-    return await transition(
+    changed = await transition(
         conn,
         rows[0]["id"],
         DeliveryStatus(rows[0]["status"]) if rows[0]["status"] != "received" else None,
@@ -61,6 +69,9 @@ async def apply_status(conn: BaseDBAsyncClient, channel_id: int, update: StatusU
         update.error_code,
         _reason(update),
     )
+    if changed and adopted and moved is not None:  # out of the queue with no send job to go on
+        moved.add(int(rows[0]["conversation_id"]))
+    return changed
 
 
 async def _adopt_echoed_send(
@@ -74,7 +85,7 @@ async def _adopt_echoed_send(
         return []
     return await conn.execute_query_dict(
         "UPDATE messages SET platform_message_id = $3 WHERE id = $1 AND channel_id = $2 "
-        "AND direction = 'outbound' AND platform_message_id IS NULL RETURNING id, status",
+        "AND direction = 'outbound' AND platform_message_id IS NULL RETURNING id, status, conversation_id",
         [int(key), channel_id, update.platform_message_id],
     )
 

@@ -270,3 +270,46 @@ async def test_a_lane_longer_than_the_budget_hands_the_rest_back_to_the_queue(se
     await eventually(all_sent, timeout=20)  # the job it enqueued (run by the test's worker) goes on
     bodies = [s["text"]["body"] for s in fake.sent if s.get("text", {}).get("body", "").startswith(run)]
     assert bodies == texts
+
+
+class _Enqueued:
+    """Stands in for SEND_MESSAGE: records the jobs enqueued, sends none."""
+
+    queue = "outbound"
+
+    def __init__(self) -> None:
+        self.jobs: list[int] = []
+
+    def send(self, message_id: int, **_: object) -> None:
+        self.jobs.append(message_id)
+
+
+async def test_a_head_recorded_as_sent_by_the_echo_enqueues_its_lanes_next(server, wa, monkeypatch, http):
+    """The worker sending a lane's head died after WhatsApp accepted it; the status echo (our tag in
+    biz_opaque_callback_data) records the head as sent and enqueues the next reply of the lane at
+    once, rather than leaving it to the stale-send sweep seconds later; the same echo again does not."""
+    import core.tasks
+    from tests.test_send_safety import _attempt_died, _send_as_the_dead_worker_did
+
+    channel, _, fake = wa
+    conversation = await _conversation(server, wa, "5511911110011")
+    run = uuid.uuid4().hex[:6]
+    head, following = await _queued(conversation, (await make_user(Role.AGENT)).id, [f"{run} a", f"{run} b"])
+    await _attempt_died(head, timedelta(seconds=1))
+    wamid = await _send_as_the_dead_worker_did(http, wa, head)
+    enqueued = _Enqueued()
+    monkeypatch.setattr(core.tasks, "SEND_MESSAGE", enqueued)
+
+    assert (await fake.post_status(channel.config["phone_number_id"], wamid, "sent")).status_code == 200
+    await head.refresh_from_db()
+    assert (head.status, head.platform_message_id) == ("sent", wamid)
+    assert enqueued.jobs == [following.id]
+    assert (await fake.post_status(channel.config["phone_number_id"], wamid, "sent")).status_code == 200
+    assert (await fake.post_status(channel.config["phone_number_id"], wamid, "delivered")).status_code == 200
+    assert enqueued.jobs == [following.id]  # a status for a head already recorded moves no lane
+
+    assert await deliver(following.id) == "sent"  # the job it enqueued
+    assert [s["text"]["body"] for s in fake.sent if s.get("text", {}).get("body", "").startswith(run)] == [
+        f"{run} a",
+        f"{run} b",
+    ]
