@@ -111,4 +111,5 @@ class SlaTimer(Model):
 
     class Meta:
         table = "sla_timers"
-        unique_together = (("conversation", "kind", "started_at"),)
+        # Unique per (conversation, kind, started_at) among runs not cancelled: a partial index
+        # (migration 29), so a cancelled timer can start again as a new run (resolvers/sla.sync).

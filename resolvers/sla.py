@@ -201,8 +201,8 @@ async def update_policy(
             setattr(policy, key, value)
         await policy.save()
         if scope_before != [getattr(policy, k) for k in SCOPE_FIELDS]:
-            # Cancelled ones go too: like running ones they have no outcome, and a row left would
-            # keep the next policy from starting the same timer (one per conversation, kind, start).
+            # Cancelled ones go too: like running ones they have no outcome (a cancelled run would
+            # not keep the next policy from starting the same timer: sync starts a new run).
             rows = await conn.execute_query_dict(
                 "DELETE FROM sla_timers WHERE policy_id = $1 AND met_at IS NULL AND breached_at IS NULL "
                 "RETURNING conversation_id",
@@ -356,8 +356,10 @@ async def sync(conversation_id: int, now: datetime | None = None) -> list[dateti
             warn = max(want.started_at, due - timedelta(seconds=policy["warn_before_seconds"]))
             row = await conn.execute_query_dict(
                 "INSERT INTO sla_timers (conversation_id, policy_id, kind, started_at, due_at, warn_at, met_at, created_at) "
+                # One running or finished run per start; a cancelled run is history, not in the way:
+                # the timer wanted again (a closed conversation reopened) starts a new run.
                 "VALUES ($1, $2, $3, $4, $5, $6, $7, now()) ON CONFLICT (conversation_id, kind, started_at) "
-                "DO UPDATE SET met_at = COALESCE(sla_timers.met_at, EXCLUDED.met_at) RETURNING id, met_at, breached_at",
+                "WHERE cancelled_at IS NULL DO UPDATE SET met_at = COALESCE(sla_timers.met_at, EXCLUDED.met_at) RETURNING id, met_at, breached_at",
                 [conversation_id, policy["id"], want.kind, want.started_at, due, warn, want.met_at],
             )
             keep.add(row[0]["id"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
+from core.sql import fetch
 from models import Role, SlaTimer
 from resolvers import sla
 from schema.relay import to_global_id
@@ -121,3 +122,40 @@ async def test_timers_warn_breach_and_are_met(server):
 
     await eventually(resolved, timeout=15)
     await live.close()
+
+
+async def test_a_cancelled_timer_starts_again_as_a_new_run(server):
+    """Closing a conversation cancels its running timers; reopened, the same timers (same kind and
+    start) are wanted again and start a new run beside the cancelled one, which stays as it was."""
+    team, channel = await _team("manual", [await _agent()])
+    boss = await login(server, await make_user(Role.SUPERVISOR))
+    policy = {"name": f"rerun-{uuid.uuid4().hex[:6]}", "team": to_global_id("Team", team.id), "tz": "UTC"}
+    created = await gql(
+        server, POLICY, {**policy, "hours": {}, "first": 3600, "next": None, "res": 7200}, boss
+    )
+    assert created.get("errors") is None, created
+    conversation = await _arrive(channel, "4431" + str(uuid.uuid4().int)[:8])
+    (first,) = await eventually(lambda: _timers(conversation.id, "first_response"), timeout=15)
+
+    await fetch("UPDATE conversations SET status = 'closed' WHERE id = $1", conversation.id)
+    await sla.sync(conversation.id)
+    for kind in ("first_response", "resolution"):
+        (cancelled,) = await _timers(conversation.id, kind)
+        assert cancelled.cancelled_at is not None
+
+    await fetch("UPDATE conversations SET status = 'open' WHERE id = $1", conversation.id)
+    moments = await sla.sync(conversation.id)
+    for kind in ("first_response", "resolution"):
+        old, new = await _timers(conversation.id, kind)
+        assert old.cancelled_at is not None and new.cancelled_at is None  # a new run; the old one kept
+        assert new.started_at == old.started_at and new.due_at == old.due_at
+        assert new.met_at is None and new.breached_at is None
+    assert first.due_at in moments  # its check is scheduled again
+    await sla.sync(conversation.id)  # idempotent: one running run per start
+    assert len(await _timers(conversation.id, "first_response")) == 2
+
+    # The new run is checked like any timer: past its deadline it breaches; the cancelled one never does.
+    fired = dict(await sla.check(now=first.due_at + timedelta(minutes=1)))
+    old, new = await _timers(conversation.id, "first_response")
+    assert fired.get(new.id) == "SLA_BREACHED" and new.breached_at is not None
+    assert old.id not in fired and old.breached_at is None
