@@ -18,6 +18,7 @@ from core.sql import in_transaction, retry_on_deadlock
 from resolvers import audit
 from resolvers.auth import require_user
 from resolvers.errors import BadInput, Conflict, NotFound
+from resolvers.flow_validation import MAX_TEXT, NAME
 from resolvers.shapes import CONVERSATION_COLUMNS, conversation_view
 from resolvers.visibility import visible_customer
 
@@ -62,6 +63,14 @@ async def merge_customers(actor: Actor | None, *, source_id: int, target_id: int
                 "UPDATE customers SET merged_into_id = $2, updated_at = now() WHERE id = $1",
                 [source_id, target_id],
             )
+            # The source's attributes go with it; on a clash the target's own value wins and the
+            # source's stays on the tombstone (in its data export, erased with it).
+            carried = await conn.execute_query_dict(
+                "UPDATE customer_attributes s SET customer_id = $2 WHERE s.customer_id = $1 AND NOT EXISTS "
+                "(SELECT 1 FROM customer_attributes t WHERE t.customer_id = $2 AND t.name = s.name) "
+                "RETURNING s.name",
+                [source_id, target_id],
+            )
             merged = dict(rows[0])
             await audit.record(
                 conn,
@@ -78,6 +87,7 @@ async def merge_customers(actor: Actor | None, *, source_id: int, target_id: int
                     "filled_from_source": [
                         k for k in ("name", "phone", "email") if target[k] is None and source[k] is not None
                     ],
+                    "attributes": sorted(r["name"] for r in carried),  # names only, as above
                 },
             )
             await _announce(conn, moved, merged)
@@ -86,6 +96,54 @@ async def merge_customers(actor: Actor | None, *, source_id: int, target_id: int
     merged = await retry_on_deadlock(run)
     committed()
     return merged
+
+
+async def set_customer_attribute(
+    actor: Actor | None, *, customer_id: int, name: str, value: str | None
+) -> dict[str, Any]:
+    """Set (or, with `value` None, remove) one attribute of a customer by hand: the same names
+    flows set and read ({{customer.<name>}}), the same size. Whoever sees one of the customer's
+    conversations may; audited by name, never by value. Returns the customer."""
+    actor = require_user(actor)
+    if not NAME.match(name):
+        raise BadInput(
+            "an attribute's name is 1-40 lower-case letters, digits or _, not starting with a digit",
+            field="name",
+        )
+    if value is not None and not value.strip():
+        raise BadInput("an attribute's value cannot be empty (remove it instead)", field="value")
+    if value is not None and len(value) > MAX_TEXT:
+        raise BadInput(f"an attribute's value is at most {MAX_TEXT} characters", field="value")
+    await visible_customer(actor, customer_id)  # NOT_FOUND otherwise
+
+    async def run() -> dict[str, Any]:
+        async with in_transaction() as conn:
+            customer = (await _lock_customers(conn, [customer_id]))[customer_id]
+            if customer["merged_into_id"] is not None:
+                raise Conflict(
+                    f"customer {customer_id} was merged into {customer['merged_into_id']}",
+                    field="customerId",
+                )
+            if value is None:
+                gone = await conn.execute_query_dict(
+                    "DELETE FROM customer_attributes WHERE customer_id = $1 AND name = $2 RETURNING id",
+                    [customer_id, name],
+                )
+                if not gone:
+                    raise NotFound(f"the customer has no attribute {name}", field="name")
+                action = "customer.attribute_remove"
+            else:
+                await conn.execute_query(
+                    "INSERT INTO customer_attributes (customer_id, name, value, updated_at) "
+                    "VALUES ($1, $2, $3, now()) ON CONFLICT (customer_id, name) "
+                    "DO UPDATE SET value = EXCLUDED.value, updated_at = now()",
+                    [customer_id, name, value],
+                )
+                action = "customer.attribute_set"
+            await audit.record(conn, actor, action, "Customer", customer_id, {"name": name})
+        return customer
+
+    return await retry_on_deadlock(run)
 
 
 async def split_identity(actor: Actor | None, *, identity_id: int) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from typing import Any
 from core.auth import Actor
 from core.events import committed
 from core.sql import fetch, fetchrow, in_transaction
+from core.vocabulary import Platform
 from models import AssignmentStrategy, Presence, RoutingRule, Team, TeamMember, User
 from resolvers import audit
 from resolvers.assignment import request_drain, set_presence
@@ -261,7 +262,18 @@ async def update_agent(
             raise BadInput("capacity must be between 0 and 1000", field="capacity")
         user.capacity = capacity
     if platform_capacity is not None:
-        if not all(isinstance(v, int) and 0 <= v <= 1000 for v in platform_capacity.values()):
+        # Keys are platforms as conversations store them (assignment reads the conversation's
+        # platform's key); a platform left out is limited by the overall capacity only.
+        unknown = sorted(k for k in platform_capacity if k not in {p.value for p in Platform})
+        if unknown:
+            raise BadInput(
+                f"unknown platform {unknown[0]!r} (platforms are written like whatsapp, telegram)",
+                field="platformCapacity",
+            )
+        if not all(
+            isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 1000
+            for v in platform_capacity.values()
+        ):
             raise BadInput(
                 "per-platform capacities must be whole numbers from 0 to 1000", field="platformCapacity"
             )

@@ -27,7 +27,10 @@ class Identity:
     last_inbound_at: datetime | None
 
 
-@strawberry.type(description="What a flow learnt about a customer (its `set_attribute` actions).")
+@strawberry.type(
+    description="What is known about a customer by name: set by flows (`set` with `attribute`) or by "
+    "hand (`setCustomerAttribute`)."
+)
 class CustomerAttribute:
     name: str
     value: str
@@ -52,7 +55,7 @@ class Customer(Node):
             email=v["email"],
         )
 
-    @strawberry.field(description="Custom attributes set by flows, by name.")
+    @strawberry.field(description="Custom attributes (set by flows or by hand), by name.")
     async def attributes(self, info: strawberry.Info) -> list[CustomerAttribute]:
         rows = await info.context.loaders.attributes.load(self.pk)
         return [CustomerAttribute(name=r["name"], value=r["value"], updated_at=r["updated_at"]) for r in rows]
@@ -89,6 +92,23 @@ class CustomerMutations:
             actor_of(info),
             source_id=decode_id(source_id, "Customer", "sourceId"),
             target_id=decode_id(target_id, "Customer", "targetId"),
+        )
+        return Customer.from_view(view)
+
+    @strawberry.mutation(
+        extensions=[SIGNED_IN],
+        description="Set one custom attribute of a customer you can see, or remove it with `value: null` "
+        "(audited by name). `name`: 1-40 of a-z, 0-9 and _, not starting with a digit (what flows read "
+        "as {{customer.<name>}}); `value`: 1-4096 characters. CONFLICT on a merged-away customer.",
+    )
+    async def set_customer_attribute(
+        self, info: strawberry.Info, customer_id: strawberry.ID, name: str, value: str | None = None
+    ) -> Customer:
+        view = await customer_rules.set_customer_attribute(
+            actor_of(info),
+            customer_id=decode_id(customer_id, "Customer", "customerId"),
+            name=name,
+            value=value,
         )
         return Customer.from_view(view)
 

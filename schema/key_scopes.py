@@ -23,7 +23,7 @@ _BY_SCOPE: dict[Scope | None, str] = {
     Scope.CONVERSATIONS_READ: _READ_CONVERSATIONS,
     Scope.CONVERSATIONS_WRITE: f"{_WRITE_CONVERSATIONS} recordConversion",
     Scope.MESSAGES_SEND: "sendMessage",
-    Scope.CUSTOMERS_WRITE: "mergeCustomers splitIdentity",
+    Scope.CUSTOMERS_WRITE: "mergeCustomers splitIdentity setCustomerAttribute",
     Scope.TEMPLATES_READ: "templates template renderTemplate whatsappTemplates",
     Scope.TEMPLATES_MANAGE: (
         "saveTemplate archiveTemplate rollbackTemplate startTemplateExperiment stopTemplateExperiment "

@@ -208,7 +208,9 @@ class TeamMutations:
 
     @strawberry.mutation(
         extensions=[SUPERVISORS],
-        description="Supervisors: an agent's capacity (overall and per platform) and skills.",
+        description="Supervisors: an agent's capacity (overall and per platform) and skills (audited). "
+        '`platformCapacity` replaces the whole map, e.g. {"whatsapp": 3}: keys are platforms in lower '
+        "case, values 0-1000; a platform left out is limited by the overall capacity only.",
     )
     async def update_agent(
         self,
@@ -230,7 +232,13 @@ class TeamMutations:
             skills=skills,
         )
         return User.from_view(
-            {**user_view(user), "presence": user.presence, "capacity": user.capacity, "skills": user.skills}
+            {
+                **user_view(user),
+                "presence": user.presence,
+                "capacity": user.capacity,
+                "platform_capacity": user.platform_capacity,
+                "skills": user.skills,
+            }
         )
 
     @strawberry.mutation(

@@ -203,6 +203,49 @@ async def test_teams_and_rules_through_the_api_are_audited(server):
     assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 
 
+UPDATE_AGENT = """mutation($user: ID!, $capacity: Int, $platforms: JSON) {
+  updateAgent(userId: $user, capacity: $capacity, platformCapacity: $platforms) { id capacity platformCapacity } }"""
+
+
+async def test_per_platform_capacity_through_the_api_limits_assignment(server):
+    """Settings → Users sets an agent's per-platform capacity with updateAgent: supervisors only,
+    audited, the answer carries it, unknown platforms and non-numbers are refused, and the
+    assignment then gives the agent no more of that platform's conversations than it says."""
+    from models import AuditLog
+
+    agent = await _agent(capacity=10)
+    supervisor = await login(server, await make_user(Role.SUPERVISOR))
+    user_id = to_global_id("User", agent.id)
+    for bad in ({"whatsap": 1}, {"whatsapp": "2"}, {"whatsapp": 1001}, {"whatsapp": True}):
+        refused = await gql(server, UPDATE_AGENT, {"user": user_id, "platforms": bad}, supervisor)
+        assert refused["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", (bad, refused)
+        assert refused["errors"][0]["extensions"]["field"] == "platformCapacity"
+    own = await gql(
+        server, UPDATE_AGENT, {"user": user_id, "platforms": {"whatsapp": 1}}, await login(server, agent)
+    )
+    assert own["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert (await User.get(id=agent.id)).platform_capacity == {}
+
+    body = await gql(
+        server, UPDATE_AGENT, {"user": user_id, "platforms": {"whatsapp": 1, "sms": 0}}, supervisor
+    )
+    assert body.get("errors") is None, body
+    assert body["data"]["updateAgent"]["platformCapacity"] == {"whatsapp": 1, "sms": 0}
+    assert body["data"]["updateAgent"]["capacity"] == 10
+    entry = await AuditLog.filter(action="agent.update", target_id=str(agent.id)).order_by("-id").first()
+    assert entry is not None and entry.details["platform_capacity"] == {"whatsapp": 1, "sms": 0}
+
+    _, channel = await _team("least_loaded", [agent])
+    conversations = [await _arrive(channel) for _ in range(2)]
+    owners = await _settle(conversations, 1)  # the overall capacity (10) has room; WhatsApp's (1) not
+    assert sorted(owners, key=lambda o: o is None) == [agent.id, None]
+
+    # Raised: the waiting one is taken at once (the change asks for a drain).
+    raised = await gql(server, UPDATE_AGENT, {"user": user_id, "platforms": {"whatsapp": 2}}, supervisor)
+    assert raised.get("errors") is None, raised
+    assert await eventually(lambda: _assignee(conversations[owners.index(None)]), timeout=15) == agent.id
+
+
 # ---- concurrency: real processes draining one queue at once ---------------------------------------
 
 

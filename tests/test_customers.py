@@ -304,3 +304,132 @@ async def test_attributes_flows_set_show_on_the_customer(server, wa):
         {"name": "city", "value": "Recife"},
         {"name": "plan", "value": "gold"},
     ]
+
+
+SET_ATTRIBUTE = """mutation($c: ID!, $n: String!, $v: String) { setCustomerAttribute(customerId: $c, name: $n, value: $v) {
+  id attributes { name value } } }"""
+
+
+async def test_attributes_are_set_and_removed_by_hand_by_whoever_sees_the_customer(server, wa):
+    """The customer panel edits attributes: whoever sees one of the customer's conversations may
+    set or remove one, names and sizes as flows use them, audited by name and never by value."""
+    first, first_secrets, _ = wa
+    wa_id = _wa_id()
+    await _write(server, first, first_secrets["app_secret"], wa_id, "please note my plan")
+    identity = await CustomerIdentity.get(channel_id=first.id, external_id=wa_id)
+    customer = to_global_id("Customer", identity.customer_id)
+    conversation = await Conversation.get(customer_id=identity.customer_id)
+    agent = await make_user(Role.AGENT)
+    token = await login(server, agent)
+
+    first_set = await gql(server, SET_ATTRIBUTE, {"c": customer, "n": "plan", "v": "gold"}, token)
+    assert first_set.get("errors") is None, first_set
+    assert first_set["data"]["setCustomerAttribute"]["attributes"] == [{"name": "plan", "value": "gold"}]
+    await gql(server, SET_ATTRIBUTE, {"c": customer, "n": "city", "v": "Recife"}, token)
+    changed = await gql(server, SET_ATTRIBUTE, {"c": customer, "n": "plan", "v": "platinum"}, token)
+    assert changed["data"]["setCustomerAttribute"]["attributes"] == [
+        {"name": "city", "value": "Recife"},
+        {"name": "plan", "value": "platinum"},
+    ]
+    read = await gql(server, ATTRIBUTES, {"id": to_global_id("Conversation", conversation.id)}, token)
+    assert [a["value"] for a in read["data"]["conversation"]["customer"]["attributes"]] == [
+        "Recife",
+        "platinum",
+    ]
+
+    removed = await gql(server, SET_ATTRIBUTE, {"c": customer, "n": "city", "v": None}, token)
+    assert removed["data"]["setCustomerAttribute"]["attributes"] == [{"name": "plan", "value": "platinum"}]
+    again = await gql(server, SET_ATTRIBUTE, {"c": customer, "n": "city"}, token)
+    assert again["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+
+    entries = await AuditLog.filter(target_type="Customer", target_id=str(identity.customer_id)).order_by(
+        "id"
+    )
+    assert [(e.action, e.details, e.actor_id) for e in entries] == [
+        ("customer.attribute_set", {"name": "plan"}, agent.id),
+        ("customer.attribute_set", {"name": "city"}, agent.id),
+        ("customer.attribute_set", {"name": "plan"}, agent.id),
+        ("customer.attribute_remove", {"name": "city"}, agent.id),
+    ]
+
+    for name, value, field in (
+        ("Plan", "x", "name"),
+        ("1st", "x", "name"),
+        ("a" * 41, "x", "name"),
+        ("has space", "x", "name"),
+        ("", "x", "name"),
+        ("note", "   ", "value"),
+        ("note", "x" * 4097, "value"),
+    ):
+        bad = await gql(server, SET_ATTRIBUTE, {"c": customer, "n": name, "v": value}, token)
+        assert bad["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", (name, bad)
+        assert bad["errors"][0]["extensions"]["field"] == field
+    longest = await gql(server, SET_ATTRIBUTE, {"c": customer, "n": "a" * 40, "v": "x" * 4096}, token)
+    assert longest.get("errors") is None, longest
+    assert await AuditLog.filter(target_type="Customer", target_id=str(identity.customer_id)).count() == 5
+
+    # Someone who sees none of the customer's conversations hears NOT_FOUND, as for no customer.
+    outsider = await login(server, await make_user(Role.AGENT, sees_all=False))
+    hidden = await gql(server, SET_ATTRIBUTE, {"c": customer, "n": "plan", "v": "bronze"}, outsider)
+    assert hidden["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    missing = await gql(
+        server, SET_ATTRIBUTE, {"c": to_global_id("Customer", 10**8), "n": "plan", "v": "x"}, token
+    )
+    assert missing["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    assert (
+        await fetch(
+            "SELECT value FROM customer_attributes WHERE customer_id = $1 AND name = 'plan'",
+            identity.customer_id,
+        )
+    )[0]["value"] == "platinum"
+    anonymous = await gql(server, SET_ATTRIBUTE, {"c": customer, "n": "plan", "v": "x"})
+    assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_a_merge_carries_attributes_to_the_survivor_whose_own_values_win(server, wa):
+    first, first_secrets, _ = wa
+    a, b = _wa_id(), _wa_id()
+    await _write(server, first, first_secrets["app_secret"], a, "Bia here")
+    await _write(server, first, first_secrets["app_secret"], b, "Bia on another phone")
+    survivor = (await CustomerIdentity.get(channel_id=first.id, external_id=a)).customer_id
+    merged_away = (await CustomerIdentity.get(channel_id=first.id, external_id=b)).customer_id
+    token = await login(server, await make_user(Role.AGENT))
+    for customer, name, value in (
+        (survivor, "plan", "gold"),
+        (survivor, "city", "Recife"),
+        (merged_away, "plan", "bronze"),
+        (merged_away, "order", "A-1042"),
+        (merged_away, "segment", "b2b"),
+    ):
+        done = await gql(
+            server, SET_ATTRIBUTE, {"c": to_global_id("Customer", customer), "n": name, "v": value}, token
+        )
+        assert done.get("errors") is None, done
+
+    merged = await gql(
+        server,
+        MERGE,
+        {"s": to_global_id("Customer", merged_away), "t": to_global_id("Customer", survivor)},
+        token,
+    )
+    assert merged.get("errors") is None, merged
+    conversation = await Conversation.filter(customer_id=survivor).order_by("id").first()
+    assert conversation is not None
+    read = await gql(server, ATTRIBUTES, {"id": to_global_id("Conversation", conversation.id)}, token)
+    assert [(x["name"], x["value"]) for x in read["data"]["conversation"]["customer"]["attributes"]] == [
+        ("city", "Recife"),
+        ("order", "A-1042"),
+        ("plan", "gold"),  # the survivor's own value wins the clash
+        ("segment", "b2b"),
+    ]
+    # The losing value stays with the merged-away tombstone (its export, its erasure), not lost.
+    left = await fetch("SELECT name, value FROM customer_attributes WHERE customer_id = $1", merged_away)
+    assert [(r["name"], r["value"]) for r in left] == [("plan", "bronze")]
+    entry = await AuditLog.get(action="customer.merge", target_id=str(survivor))
+    assert entry.details["attributes"] == ["order", "segment"]
+
+    # The tombstone takes no new attributes: it is the survivor's now.
+    refused = await gql(
+        server, SET_ATTRIBUTE, {"c": to_global_id("Customer", merged_away), "n": "plan", "v": "x"}, token
+    )
+    assert refused["errors"][0]["extensions"]["code"] == "CONFLICT", refused

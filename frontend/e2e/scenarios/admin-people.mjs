@@ -32,7 +32,7 @@ async function conversationOf(backend, token, name, text) {
 
 export const scenarios = [
   {
-    name: "admin-people: an admin invites a user, changes the role, skills and teams",
+    name: "admin-people: an admin invites a user, changes the role, capacity per platform, skills and teams",
     async run({ page, backend, shots, axeSource }) {
       const admin = emailOf(backend, "admin");
       await signIn(page, backend.base, admin, backend.credentials[admin]);
@@ -93,6 +93,12 @@ export const scenarios = [
       await skills.fill("pt");
       await skills.press("Enter");
       await workload.locator('[data-skill="billing"]').waitFor();
+      // Per platform: a number the server would refuse is caught in the form, then fixed.
+      await workload.getByLabel("WhatsApp", { exact: true }).fill("2");
+      await workload.getByLabel("SMS", { exact: true }).fill("1001");
+      await workload.getByRole("button", { name: "Save changes" }).click();
+      await workload.locator('[data-platform-capacity="SMS"]').getByRole("alert").waitFor();
+      await workload.getByLabel("SMS", { exact: true }).fill("0");
       await page.screenshot({ path: `${shots}/admin-people-skills.png` });
       await axe(page, axeSource, "workload panel");
       await workload.getByRole("button", { name: "Save changes" }).click();
@@ -101,9 +107,13 @@ export const scenarios = [
       await page.getByRole("menuitem", { name: "Capacity & skills" }).click();
       await workload.locator('[data-skill="pt"]').waitFor();
       expectTrue((await workload.getByLabel("Capacity", { exact: true }).inputValue()) === "6", "capacity not saved");
+      expectTrue((await workload.getByLabel("WhatsApp", { exact: true }).inputValue()) === "2", "WhatsApp capacity not saved");
+      expectTrue((await workload.getByLabel("SMS", { exact: true }).inputValue()) === "0", "SMS capacity not saved");
+      expectTrue((await workload.getByLabel("Telegram", { exact: true }).inputValue()) === "", "an untouched platform got a capacity");
       await workload.getByRole("button", { name: "Cancel" }).click();
       await row.locator('[data-skills="billing,pt"]').waitFor();
       await row.locator('[data-capacity="6"]').waitFor();
+      await row.locator("[data-platform-capacities]", { hasText: "WhatsApp 2 · SMS 0" }).waitFor();
 
       // Deactivate with a confirmation.
       await page.getByRole("button", { name: "Actions for Nina Novak" }).click();

@@ -58,6 +58,26 @@ export const scenarios = [
     },
   },
   {
+    name: "dashboard: a channel's bar opens the inbox filtered to that channel",
+    async run({ page, backend, shots, axeSource }) {
+      await openDashboard(page, backend);
+      const name = `Cleo Channel ${unique()}`;
+      await customerWrites(backend, `55219${unique()}`, name, "Which channel am I on?");
+      const channel = backend.customerSide.channel; // the demo's WhatsApp channel the customer wrote to
+      const button = page.locator(`[data-testid=chart-channels] [data-drill="${channel}"]`);
+      await button.waitFor({ timeout: 30_000 });
+      await page.getByTestId("chart-channels").scrollIntoViewIfNeeded();
+      await page.screenshot({ path: `${shots}/dashboard-channels.png` });
+      await axe(page, axeSource, "dashboard, channels and labels");
+      await button.click();
+      await page.waitForURL(/\/inbox$/);
+      await page.locator("[data-conversation]", { hasText: name }).waitFor({ timeout: 15_000 });
+      // the channel is on as a filter (its chip), the status cleared to any
+      await page.locator("[data-chip]").first().waitFor();
+      expectTrue((await page.locator("[data-chip]").count()) === 1, "the drill set more than the channel");
+    },
+  },
+  {
     name: "dashboard: a supervisor acknowledges an alert; the bell tells them; preferences",
     async run({ page, backend, shots, axeSource }) {
       const [email, password] = admin(backend);

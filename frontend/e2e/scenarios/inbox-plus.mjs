@@ -1,6 +1,6 @@
 // Issue 16: the inbox's filters (a label and a date range), a saved view's live count, full-text
 // search with highlighted matches, bulk resolve with per-row errors, snooze to a picked date and
-// time, and merging two customers from the customer panel. Axe on each state, screenshots.
+// time, merging two customers and editing a customer's attributes from the customer panel. Axe on each state, screenshots.
 import { gql, operation } from "../backend.mjs";
 import { axe, customerWrites, expectTrue, signIn } from "../scenarios.mjs";
 
@@ -227,6 +227,57 @@ export const scenarios = [
       await page.getByRole("alertdialog").getByRole("button", { name: "Split off" }).click();
       await page.waitForFunction(() => document.querySelectorAll("[data-testid=customer-panel] [data-identity]").length === 1, null, { timeout: 15_000 });
       await panel.getByText("No other conversations.").waitFor({ timeout: 15_000 });
+    },
+  },
+  {
+    name: "inbox-plus: edit a customer attribute in the panel, still there after a reload",
+    async run({ page, backend, shots, axeSource }) {
+      const [email, password] = credentialsOf(backend, "agent1");
+      await signIn(page, backend.base, email, password);
+      const name = `Alba Attr ${unique()}`;
+      await customerWrites(backend, `55319${digits()}`, name, "Can you upgrade my plan?");
+      await row(page, name).first().click();
+      await page.getByRole("heading", { name: new RegExp(name) }).waitFor();
+      const panel = page.getByTestId("customer-panel");
+      const attributes = panel.getByTestId("custom-attributes");
+
+      // a name the server would refuse is caught before sending
+      await attributes.getByRole("button", { name: "Add attribute" }).click();
+      await attributes.getByRole("textbox", { name: "Attribute name" }).fill("Plan Name");
+      await attributes.getByRole("textbox", { name: "Attribute value" }).fill("gold");
+      await attributes.getByRole("textbox", { name: "Attribute value" }).press("Enter");
+      await attributes.getByRole("alert").filter({ hasText: /lower-case letters/ }).waitFor();
+      await page.screenshot({ path: `${shots}/inbox-plus-attribute-invalid.png` });
+      await axe(page, axeSource, "attribute form with an error");
+      await attributes.getByRole("textbox", { name: "Attribute name" }).fill("plan");
+      await attributes.getByRole("textbox", { name: "Attribute value" }).press("Enter");
+      // shown at once (pending), then confirmed by the server
+      await attributes.locator('[data-attribute="plan"] button', { hasText: "gold" }).waitFor();
+      await attributes.locator('[data-attribute="plan"] button:not([data-pending])', { hasText: "gold" }).waitFor({ timeout: 10_000 });
+
+      // edited in place
+      await attributes.getByRole("button", { name: "Edit plan: gold" }).click();
+      const box = attributes.getByRole("textbox", { name: "Value of plan" });
+      await box.fill("platinum");
+      await box.press("Enter");
+      await attributes.locator('[data-attribute="plan"] button:not([data-pending])', { hasText: "platinum" }).waitFor({ timeout: 10_000 });
+      await page.screenshot({ path: `${shots}/inbox-plus-attribute.png` });
+      await axe(page, axeSource, "customer panel with an edited attribute");
+
+      // a second one, then removed
+      await attributes.getByRole("button", { name: "Add attribute" }).click();
+      await attributes.getByRole("textbox", { name: "Attribute name" }).fill("city");
+      await attributes.getByRole("textbox", { name: "Attribute value" }).fill("Recife");
+      await attributes.getByRole("button", { name: "Save" }).click();
+      await attributes.locator('[data-attribute="city"] button:not([data-pending])', { hasText: "Recife" }).waitFor({ timeout: 10_000 });
+      await attributes.getByRole("button", { name: "Remove city" }).click();
+      await attributes.locator('[data-attribute="city"]').waitFor({ state: "detached", timeout: 10_000 });
+
+      // the server kept it: after a reload the panel reads it back
+      await page.reload();
+      await page.getByRole("heading", { name: new RegExp(name) }).waitFor({ timeout: 15_000 });
+      await page.getByTestId("custom-attributes").locator('[data-attribute="plan"] button', { hasText: "platinum" }).waitFor({ timeout: 15_000 });
+      expectTrue((await page.getByTestId("custom-attributes").locator('[data-attribute="city"]').count()) === 0, "the removed attribute came back");
     },
   },
 ];

@@ -918,7 +918,7 @@ export type DashboardAlertEventsSubscription = { __typename: 'Subscription', ale
 export type DashboardDirectoryQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type DashboardDirectoryQuery = { __typename: 'Query', teams: Array<{ __typename: 'Team', id: string, name: string }>, users: Array<{ __typename: 'User', id: string, name: string, isActive: boolean, role: Role | null }> };
+export type DashboardDirectoryQuery = { __typename: 'Query', teams: Array<{ __typename: 'Team', id: string, name: string }>, users: Array<{ __typename: 'User', id: string, name: string, isActive: boolean, role: Role | null }>, channels: Array<{ __typename: 'Channel', id: string, name: string }> };
 
 export type DashboardE2ECreateUserMutationVariables = Exact<{
   input: CreateUserInput;
@@ -936,7 +936,7 @@ export type DashboardGroupedQueryVariables = Exact<{
 }>;
 
 
-export type DashboardGroupedQuery = { __typename: 'Query', metrics: Array<{ __typename: 'MetricRow', metric: string, bucket: string | null, hourOfDay: number | null, count: number, avg: number | null, median: number | null, p90: number | null, p95: number | null, value: number | null, numerator: number | null, group: { __typename: 'MetricGroup', platform: string | null, teamId: string | null, agentId: string | null } }> };
+export type DashboardGroupedQuery = { __typename: 'Query', metrics: Array<{ __typename: 'MetricRow', metric: string, bucket: string | null, hourOfDay: number | null, count: number, avg: number | null, median: number | null, p90: number | null, p95: number | null, value: number | null, numerator: number | null, group: { __typename: 'MetricGroup', platform: string | null, teamId: string | null, agentId: string | null, channelId: string | null, label: string | null } }> };
 
 export type DashboardMetricsQueryVariables = Exact<{
   names: Array<string> | string;
@@ -946,7 +946,7 @@ export type DashboardMetricsQueryVariables = Exact<{
 }>;
 
 
-export type DashboardMetricsQuery = { __typename: 'Query', metrics: Array<{ __typename: 'MetricRow', metric: string, bucket: string | null, hourOfDay: number | null, count: number, avg: number | null, median: number | null, p90: number | null, p95: number | null, value: number | null, numerator: number | null, group: { __typename: 'MetricGroup', platform: string | null, teamId: string | null, agentId: string | null } }> };
+export type DashboardMetricsQuery = { __typename: 'Query', metrics: Array<{ __typename: 'MetricRow', metric: string, bucket: string | null, hourOfDay: number | null, count: number, avg: number | null, median: number | null, p90: number | null, p95: number | null, value: number | null, numerator: number | null, group: { __typename: 'MetricGroup', platform: string | null, teamId: string | null, agentId: string | null, channelId: string | null, label: string | null } }> };
 
 export type DashboardSaveAlertRuleMutationVariables = Exact<{
   input: SaveAlertRuleInput;
@@ -964,7 +964,7 @@ export type DashboardSeriesQueryVariables = Exact<{
 }>;
 
 
-export type DashboardSeriesQuery = { __typename: 'Query', metrics: Array<{ __typename: 'MetricRow', metric: string, bucket: string | null, hourOfDay: number | null, count: number, avg: number | null, median: number | null, p90: number | null, p95: number | null, value: number | null, numerator: number | null, group: { __typename: 'MetricGroup', platform: string | null, teamId: string | null, agentId: string | null } }> };
+export type DashboardSeriesQuery = { __typename: 'Query', metrics: Array<{ __typename: 'MetricRow', metric: string, bucket: string | null, hourOfDay: number | null, count: number, avg: number | null, median: number | null, p90: number | null, p95: number | null, value: number | null, numerator: number | null, group: { __typename: 'MetricGroup', platform: string | null, teamId: string | null, agentId: string | null, channelId: string | null, label: string | null } }> };
 
 export type DashboardUpdatesSubscriptionVariables = Exact<{ [key: string]: never; }>;
 
@@ -1205,7 +1205,7 @@ export type PeopleUpdateAgentMutationVariables = Exact<{
 }>;
 
 
-export type PeopleUpdateAgentMutation = { __typename: 'Mutation', updateAgent: { __typename: 'User', id: string, capacity: number | null, skills: Array<string> | null } };
+export type PeopleUpdateAgentMutation = { __typename: 'Mutation', updateAgent: { __typename: 'User', id: string, capacity: number | null, platformCapacity: Record<string, unknown> | null, skills: Array<string> | null } };
 
 export type PeopleUpdateUserMutationVariables = Exact<{
   userId: string;
@@ -1299,6 +1299,15 @@ export type SendMutationVariables = Exact<{
 
 
 export type SendMutation = { __typename: 'Mutation', sendMessage: { __typename: 'Message', id: string, conversationId: string, platform: Platform, channelId: string, direction: MessageDirection, kind: MessageKind, text: string | null, status: MessageStatus, errorCode: string | null, errorReason: string | null, clientMessageId: string | null, createdAt: string, editedAt: string | null, deletedAt: string | null, metadata: Record<string, unknown>, sender: { __typename: 'User', id: string, name: string } | null, attachments: Array<{ __typename: 'Attachment', kind: MessageKind, filename: string | null, mimeType: string | null, url: string | null, size: number | null }> } };
+
+export type SetCustomerAttributeMutationVariables = Exact<{
+  customerId: string;
+  name: string;
+  value?: string | null | undefined;
+}>;
+
+
+export type SetCustomerAttributeMutation = { __typename: 'Mutation', setCustomerAttribute: { __typename: 'Customer', id: string, attributes: Array<{ __typename: 'CustomerAttribute', name: string, value: string, updatedAt: string }> } };
 
 export type SetPriorityMutationVariables = Exact<{
   id: string;

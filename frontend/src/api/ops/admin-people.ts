@@ -14,7 +14,7 @@ export const PEOPLE_UPDATE_USER = `mutation($userId: ID!, $input: UpdateUserInpu
   updateUser(userId: $userId, input: $input) { __typename id role seesAllConversations teamIds } }`;
 export const PEOPLE_UPDATE_AGENT = `mutation($userId: ID!, $capacity: Int, $platformCapacity: JSON, $skills: [String!]) {
   updateAgent(userId: $userId, capacity: $capacity, platformCapacity: $platformCapacity, skills: $skills) {
-  __typename id capacity skills } }`;
+  __typename id capacity platformCapacity skills } }`;
 export const PEOPLE_DEACTIVATE = `mutation($userId: ID!) { deactivateUser(userId: $userId) { __typename id isActive } }`;
 export const PEOPLE_REACTIVATE = `mutation($userId: ID!) { reactivateUser(userId: $userId) { __typename id isActive } }`;
 export const PEOPLE_SAVE_TEAM = `mutation($teamId: ID, $name: String!, $memberIds: [ID!]!, $strategy: AssignmentStrategy!,

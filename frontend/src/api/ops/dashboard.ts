@@ -4,7 +4,7 @@ const KPI_FIELDS = `__typename since resolutions resolutionRate messagesIn messa
   csatResponses csatAverage csatSatisfiedShare
   firstResponseTime { __typename count avg median p90 p95 } resolutionTime { __typename count avg median p90 p95 }`;
 const ROW_FIELDS = `__typename metric bucket hourOfDay count avg median p90 p95 value numerator
-  group { __typename platform teamId agentId }`;
+  group { __typename platform teamId agentId channelId label }`;
 const ALERT_FIELDS = `__typename id ruleId ruleName kind state severity value threshold openedAt lastSeenAt
   acknowledgedAt acknowledgedById resolvedAt`;
 const NOTIFICATION_FIELDS = `__typename id kind title body data createdAt readAt`;
@@ -20,12 +20,13 @@ export const DASHBOARD_METRICS = `query($names: [String!]!, $range: MetricRange!
 /** The same, bucketed (volume over time). */
 export const DASHBOARD_SERIES = `query($names: [String!]!, $range: MetricRange!, $filter: MetricFilter, $bucket: MetricBucket!, $timeZone: String!) {
   metrics(names: $names, range: $range, filter: $filter, bucket: $bucket, timeZone: $timeZone) { ${ROW_FIELDS} } }`;
-/** The same, grouped by one dimension (platform, team or agent). */
+/** The same, grouped by one dimension (platform, channel, team, agent or label). */
 export const DASHBOARD_GROUPED = `query($names: [String!]!, $range: MetricRange!, $filter: MetricFilter, $groupBy: [MetricDimension!]!, $timeZone: String!) {
   metrics(names: $names, range: $range, filter: $filter, groupBy: $groupBy, timeZone: $timeZone) { ${ROW_FIELDS} } }`;
 
-/** The filters' choices: teams and people. */
-export const DASHBOARD_DIRECTORY = `query { teams { __typename id name } users { __typename id name isActive role } }`;
+/** The filters' choices (teams and people) and the channels' names. */
+export const DASHBOARD_DIRECTORY = `query { teams { __typename id name } users { __typename id name isActive role }
+  channels { __typename id name } }`;
 
 export const DASHBOARD_ALERTS = `query($states: [String!]) { alerts(states: $states, limit: 50) { ${ALERT_FIELDS} } }`;
 export const DASHBOARD_ALERT_EVENTS = `subscription($after: String) { alertEvents(after: $after) { __typename cursor type

@@ -19,5 +19,7 @@ export const REQUEST_EXPORT = `mutation($customerId: ID!) { requestCustomerExpor
   __typename id customerId status error createdAt finishedAt downloadUrl downloadExpiresAt } }`;
 export const CUSTOMER_EXPORT = `query($id: ID!) { customerExport(id: $id) {
   __typename id customerId status error createdAt finishedAt downloadUrl downloadExpiresAt } }`;
+export const SET_CUSTOMER_ATTRIBUTE = `mutation($customerId: ID!, $name: String!, $value: String) {
+  setCustomerAttribute(customerId: $customerId, name: $name, value: $value) { __typename id attributes { __typename name value updatedAt } } }`;
 export const ERASE_CUSTOMER = `mutation($customerId: ID!, $reason: String!) { eraseCustomer(customerId: $customerId, reason: $reason) {
   __typename customerId conversations identities messages events } }`;

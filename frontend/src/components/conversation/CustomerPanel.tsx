@@ -1,5 +1,6 @@
 // The conversation's right-hand panel: the conversation's labels, then the customer: who they are
-// on every platform (split one off, merge another customer in), what else we know about them,
+// on every platform (split one off, merge another customer in), their attributes (edited in place),
+// what else we know about them,
 // their other conversations and, for admins, their data export and erasure.
 import { GitMerge, Scissors } from "lucide-react";
 import { useState, type ReactNode } from "react";
@@ -20,6 +21,7 @@ import { useNow } from "@/hooks/useNow";
 import { listTime } from "@/lib/time";
 import { useServices } from "@/services";
 import { useUi } from "@/state/ui";
+import { AttributeEditor } from "./AttributeEditor";
 import { LabelEditor } from "./LabelEditor";
 import { MergeDialog } from "./MergeDialog";
 import { PrivacyActions } from "./PrivacyActions";
@@ -138,13 +140,8 @@ export function CustomerPanel({ c, detail, reload }: { c: Conversation; detail: 
         )}
       </Section>
       <Section title={t("inbox-plus.attributes")}>
-        <dl className="grid grid-cols-[auto_1fr] gap-x-3 gap-y-1 text-xs" data-testid="attributes">
-          {(customer?.attributes ?? []).map((a) => (
-            <div key={`custom-${a.name}`} className="contents" data-attribute={a.name}>
-              <dt className="truncate text-muted-foreground" title={t("inbox-plus.attr.setByFlow", { when: new Date(a.updatedAt).toLocaleString(i18n.language) })}>{a.name}</dt>
-              <dd className="truncate text-right font-medium" title={a.value}>{a.value}</dd>
-            </div>
-          ))}
+        {customer ? <AttributeEditor key={customer.id} customerId={customer.id} attributes={customer.attributes} /> : <Skeleton className="h-6 w-full" />}
+        <dl className="mt-2 grid grid-cols-[auto_1fr] gap-x-3 gap-y-1 text-xs" data-testid="attributes">
           {attributes.filter(([, v]) => v).map(([k, v]) => (
             <div key={k} className="contents">
               <dt className="text-muted-foreground">{k}</dt>

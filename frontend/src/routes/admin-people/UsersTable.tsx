@@ -3,12 +3,13 @@ import { Gauge, MoreHorizontal, Power, ShieldCheck } from "lucide-react";
 import { useTranslation } from "react-i18next";
 import { Badge } from "@/components/ui/badge";
 import { DropdownMenu, DropdownMenuContent, DropdownMenuItem, DropdownMenuSeparator, DropdownMenuTrigger } from "@/components/ui/dropdown-menu";
+import { platformLabel } from "@/components/PlatformIcon";
 import { Avatar, Skeleton } from "@/components/ui/misc";
 import { Table, TBody, Td, Th, THead, Tr } from "@/components/ui/table";
 import { Tooltip } from "@/components/ui/tooltip";
 import { listTime } from "@/lib/time";
 import { PresenceDot, RoleBadge, StatusBadge } from "./badges";
-import { userStatus, type PersonRow } from "./logic";
+import { platformCapacitySummary, userStatus, type PersonRow } from "./logic";
 
 const MAX_TEAMS = 2;
 const MAX_SKILLS_SHOWN = 2;
@@ -92,7 +93,14 @@ export function UsersTable({ users, teamName, now, meId, onEdit, onWorkload, onT
                   </div>
                 )}
               </Td>
-              <Td numeric data-capacity={u.capacity ?? ""}>{u.capacity ?? "—"}</Td>
+              <Td numeric data-capacity={u.capacity ?? ""}>
+                {u.capacity ?? "—"}
+                {platformCapacitySummary(u.platformCapacity, platformLabel) && (
+                  <span className="block whitespace-nowrap text-[11px] text-muted-foreground" data-platform-capacities>
+                    {platformCapacitySummary(u.platformCapacity, platformLabel)}
+                  </span>
+                )}
+              </Td>
               <Td><StatusBadge status={status} /></Td>
               <Td className="whitespace-nowrap text-muted-foreground">
                 {u.lastSeenAt ? listTime(u.lastSeenAt, now, i18n.language, t("time.now", { defaultValue: "now" })) : t("people.users.never")}

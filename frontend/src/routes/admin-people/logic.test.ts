@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
 import i18n from "@/i18n";
-import { addSkill, filterUsers, inviteSchema, peopleError, suggestSkills, teamSchema, teamUses, userStatus, workloadSchema } from "./logic";
+import {
+  addSkill, filterUsers, inviteSchema, peopleError, platformCapacityForm, platformCapacityInput, platformCapacitySummary, suggestSkills, teamSchema,
+  teamUses, userStatus, workloadSchema,
+} from "./logic";
 
 const now = Date.parse("2026-12-05T12:00:00Z");
 const user = (over: Partial<{ name: string; email: string | null; isActive: boolean; invitedUntil: string | null }> = {}) => ({
@@ -45,11 +48,27 @@ describe("people logic", () => {
     expect(inviteSchema.safeParse({ name: "Ana", email: "not-an-email", role: "AGENT", teamIds: [] }).success).toBe(false);
     const ok = inviteSchema.parse({ name: " Ana ", email: " Ana@Example.com ", role: "AGENT", teamIds: [] });
     expect(ok).toMatchObject({ name: "Ana", email: "ana@example.com" });
-    expect(workloadSchema.safeParse({ capacity: 1001, skills: [] }).success).toBe(false);
-    expect(workloadSchema.safeParse({ capacity: Number.NaN, skills: [] }).success).toBe(false);
-    expect(workloadSchema.safeParse({ capacity: 0, skills: [] }).success).toBe(true);
+    const none = platformCapacityForm(null);
+    expect(workloadSchema.safeParse({ capacity: 1001, platformCapacity: none, skills: [] }).success).toBe(false);
+    expect(workloadSchema.safeParse({ capacity: Number.NaN, platformCapacity: none, skills: [] }).success).toBe(false);
+    expect(workloadSchema.safeParse({ capacity: 0, platformCapacity: none, skills: [] }).success).toBe(true);
+    for (const bad of ["1001", "-1", "2.5", "three", "10000"]) {
+      expect(workloadSchema.safeParse({ capacity: 5, platformCapacity: { ...none, SMS: bad }, skills: [] }).success).toBe(false);
+    }
+    expect(workloadSchema.safeParse({ capacity: 5, platformCapacity: { ...none, SMS: " 0 ", WHATSAPP: "1000" }, skills: [] }).success).toBe(true);
     expect(teamSchema.safeParse({ name: "Billing", strategy: "MANUAL", sticky: true, graceMinutes: 1441, memberIds: [] }).success).toBe(false);
     expect(teamSchema.safeParse({ name: "Billing", strategy: "MANUAL", sticky: true, graceMinutes: 1440, memberIds: [] }).success).toBe(true);
+  });
+
+  it("maps per-platform capacity between the server's map and the form's boxes", () => {
+    const form = platformCapacityForm({ whatsapp: 3, sms: 0, fax: 9 });
+    expect(form.WHATSAPP).toBe("3");
+    expect(form.SMS).toBe("0");
+    expect(form.TELEGRAM).toBe("");
+    expect(Object.keys(form)).toHaveLength(12); // the API's platforms, nothing else
+    expect(platformCapacityInput({ ...form, TELEGRAM: " 7 ", WHATSAPP: "" })).toEqual({ sms: 0, telegram: 7 });
+    expect(platformCapacityInput(platformCapacityForm({}))).toEqual({});
+    expect(platformCapacitySummary({ whatsapp: 3, sms: 0 }, (p) => p)).toBe("WHATSAPP 3 · SMS 0");
   });
 
   it("reads what still points at a team from a TEAM_IN_USE refusal", () => {

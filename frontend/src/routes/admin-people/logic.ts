@@ -68,11 +68,39 @@ export const accessSchema = z.object({
 });
 export type AccessForm = z.infer<typeof accessSchema>;
 
+/** The platforms an agent may have a capacity of their own on (the API's Platform enum). */
+export const PLATFORMS = ["WHATSAPP", "TELEGRAM", "INSTAGRAM", "MESSENGER", "WEBCHAT", "EMAIL", "SMS", "DISCORD", "SLACK", "LINE", "VIBER", "WECHAT"] as const;
+
+// A platform's box: blank (the overall capacity only) or a whole number from 0 to 1000.
+const platformCap = z.string().trim().regex(/^\d{0,4}$/, "errors.capacity").refine((v) => v === "" || Number(v) <= 1000, "errors.capacity");
+
 export const workloadSchema = z.object({
   capacity: z.number({ error: "errors.capacity" }).int("errors.capacity").min(0, "errors.capacity").max(1000, "errors.capacity"),
+  platformCapacity: z.object(Object.fromEntries(PLATFORMS.map((p) => [p, platformCap])) as Record<(typeof PLATFORMS)[number], typeof platformCap>),
   skills: z.array(z.string()).max(MAX_SKILLS, "workload.tooMany"),
 });
 export type WorkloadForm = z.infer<typeof workloadSchema>;
+
+/** The server's map ({"whatsapp": 3}, platforms in lower case) as the form's boxes (blank: none). */
+export function platformCapacityForm(stored: unknown): WorkloadForm["platformCapacity"] {
+  const map = stored && typeof stored === "object" ? (stored as Record<string, unknown>) : {};
+  return Object.fromEntries(
+    PLATFORMS.map((p) => [p, typeof map[p.toLowerCase()] === "number" ? String(map[p.toLowerCase()]) : ""]),
+  ) as WorkloadForm["platformCapacity"];
+}
+
+/** The form's boxes as updateAgent's platformCapacity: only the platforms given a number. */
+export function platformCapacityInput(form: WorkloadForm["platformCapacity"]): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(form).filter(([, v]) => v.trim() !== "").map(([p, v]) => [p.toLowerCase(), Number(v.trim())]),
+  );
+}
+
+/** "WhatsApp 3 · SMS 0" for the users table (labels from the caller). */
+export function platformCapacitySummary(stored: unknown, label: (platform: string) => string): string {
+  const map = platformCapacityInput(platformCapacityForm(stored));
+  return Object.entries(map).map(([p, n]) => `${label(p.toUpperCase())} ${n}`).join(" · ");
+}
 
 export const teamSchema = z.object({
   name,

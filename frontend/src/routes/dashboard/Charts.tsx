@@ -106,7 +106,8 @@ export function TimesChart({ rows }: { rows: DurationRow[] }) {
 
 export interface TeamPoint { teamId: string | null; name: string; queued: number; assigned: number; other: number }
 
-export function TeamLoadChart({ points, onDrill }: { points: TeamPoint[]; onDrill: (kind: "queued" | "assigned" | "unassigned") => void }) {
+/** A segment drills into its kind of conversation in the bar's team (the "no team" bar: any team). */
+export function TeamLoadChart({ points, onDrill }: { points: TeamPoint[]; onDrill: (kind: "queued" | "assigned" | "unassigned", teamId: string | null) => void }) {
   const { t, i18n } = useTranslation();
   return (
     <ResponsiveContainer width="100%" height="100%">
@@ -116,15 +117,15 @@ export function TeamLoadChart({ points, onDrill }: { points: TeamPoint[]; onDril
         <YAxis allowDecimals={false} tickFormatter={(v) => formatCompact(Number(v), i18n.language)} tick={AXIS} tickLine={false} axisLine={false} width={44} />
         <Tooltip cursor={{ fill: "#f1f5f9" }} {...tooltipStyle} />
         <Legend iconType="circle" wrapperStyle={{ fontSize: 12 }} formatter={legendText} />
-        <Bar dataKey="queued" stackId="load" name={t("dashboard.charts.queued")} fill={COLORS.tertiary} cursor="pointer" onClick={() => onDrill("queued")} maxBarSize={48} isAnimationActive={false} />
-        <Bar dataKey="assigned" stackId="load" name={t("dashboard.charts.assigned")} fill={COLORS.primary} cursor="pointer" onClick={() => onDrill("assigned")} maxBarSize={48} isAnimationActive={false} />
-        <Bar dataKey="other" stackId="load" name={t("dashboard.charts.unassigned")} fill="#94a3b8" radius={[4, 4, 0, 0]} cursor="pointer" onClick={() => onDrill("unassigned")} maxBarSize={48} isAnimationActive={false} />
+        <Bar dataKey="queued" stackId="load" name={t("dashboard.charts.queued")} fill={COLORS.tertiary} cursor="pointer" onClick={(e) => onDrill("queued", (e.payload as TeamPoint).teamId)} maxBarSize={48} isAnimationActive={false} />
+        <Bar dataKey="assigned" stackId="load" name={t("dashboard.charts.assigned")} fill={COLORS.primary} cursor="pointer" onClick={(e) => onDrill("assigned", (e.payload as TeamPoint).teamId)} maxBarSize={48} isAnimationActive={false} />
+        <Bar dataKey="other" stackId="load" name={t("dashboard.charts.unassigned")} fill="#94a3b8" radius={[4, 4, 0, 0]} cursor="pointer" onClick={(e) => onDrill("unassigned", (e.payload as TeamPoint).teamId)} maxBarSize={48} isAnimationActive={false} />
       </BarChart>
     </ResponsiveContainer>
   );
 }
 
-export function AgentLoadChart({ points }: { points: { name: string; assigned: number }[] }) {
+export function AgentLoadChart({ points, onDrill }: { points: { agentId: string; name: string; assigned: number }[]; onDrill: (agentId: string) => void }) {
   const { t, i18n } = useTranslation();
   return (
     <ResponsiveContainer width="100%" height="100%">
@@ -133,7 +134,23 @@ export function AgentLoadChart({ points }: { points: { name: string; assigned: n
         <XAxis type="number" allowDecimals={false} tickFormatter={(v) => formatCompact(Number(v), i18n.language)} tick={AXIS} tickLine={false} axisLine={false} />
         <YAxis type="category" dataKey="name" tick={AXIS} tickLine={false} axisLine={false} width={96} />
         <Tooltip cursor={{ fill: "#f1f5f9" }} {...tooltipStyle} />
-        <Bar dataKey="assigned" name={t("dashboard.charts.assigned")} fill={COLORS.primary} radius={[0, 4, 4, 0]} barSize={14} isAnimationActive={false} />
+        <Bar dataKey="assigned" name={t("dashboard.charts.assigned")} fill={COLORS.primary} radius={[0, 4, 4, 0]} barSize={14} cursor="pointer" onClick={(e) => onDrill((e.payload as { agentId: string }).agentId)} isAnimationActive={false} />
+      </BarChart>
+    </ResponsiveContainer>
+  );
+}
+
+/** Conversations started per channel or per label, most first; a bar drills into its key. */
+export function SpreadChart({ points, onDrill }: { points: { key: string; name: string; count: number }[]; onDrill: (key: string) => void }) {
+  const { t, i18n } = useTranslation();
+  return (
+    <ResponsiveContainer width="100%" height="100%">
+      <BarChart data={points} layout="vertical" margin={{ top: 4, right: 16, left: 8, bottom: 0 }}>
+        <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" horizontal={false} />
+        <XAxis type="number" allowDecimals={false} tickFormatter={(v) => formatCompact(Number(v), i18n.language)} tick={AXIS} tickLine={false} axisLine={false} />
+        <YAxis type="category" dataKey="name" tick={AXIS} tickLine={false} axisLine={false} width={96} />
+        <Tooltip cursor={{ fill: "#f1f5f9" }} {...tooltipStyle} />
+        <Bar dataKey="count" name={t("dashboard.charts.conversations")} fill={COLORS.secondary} radius={[0, 4, 4, 0]} barSize={14} cursor="pointer" onClick={(e) => onDrill((e.payload as { key: string }).key)} isAnimationActive={false} />
       </BarChart>
     </ResponsiveContainer>
   );

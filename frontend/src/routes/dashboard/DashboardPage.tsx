@@ -13,13 +13,13 @@ import { useUi } from "@/state/ui";
 import { AlertsPanel } from "./AlertsPanel";
 import { KpiGrid, NowStrip } from "./Cards";
 import { ChartCard } from "./ChartCard";
-import { AgentLoadChart, DrillButtons, HealthChart, PlatformVolumeChart, TeamLoadChart, TimesChart, VolumeChart } from "./Charts";
+import { AgentLoadChart, DrillButtons, HealthChart, PlatformVolumeChart, SpreadChart, TeamLoadChart, TimesChart, VolumeChart } from "./Charts";
 import { FilterBar, platformName, type Choice } from "./FilterBar";
 import { useDashboardUpdates } from "./live";
 import {
-  AGENT_METRICS, PLATFORM_METRICS, SUMMARY_METRICS, VOLUME_METRICS, WEBHOOK_METRICS,
-  agentSeries, bucketFor, byMetric, drillFilter, filterParams, formatCount, metricFilter, parseFilter, platformSeries,
-  rangeFor, teamSeries, volumeSeries, type DashboardFilter, type Drill,
+  AGENT_METRICS, PLATFORM_METRICS, SPREAD_METRICS, SUMMARY_METRICS, VOLUME_METRICS, WEBHOOK_METRICS,
+  agentSeries, bucketFor, byMetric, drillFilter, filterParams, formatCount, metricFilter, metricScope, parseFilter, platformSeries,
+  rangeFor, spreadSeries, teamSeries, volumeSeries, type DashboardFilter, type Drill, type DrillScope,
 } from "./model";
 import { useMetrics } from "./useMetrics";
 
@@ -27,15 +27,15 @@ const TIME_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
 
 function useDirectory() {
   const { client } = useServices();
-  const [directory, setDirectory] = useState<{ teams: Choice[]; agents: Choice[] }>({ teams: [], agents: [] });
+  const [directory, setDirectory] = useState<{ teams: Choice[]; agents: Choice[]; channels: Choice[] }>({ teams: [], agents: [], channels: [] });
   useEffect(() => {
     let current = true;
     void client
-      .query<{ teams: Choice[]; users: (Choice & { isActive: boolean })[] }>(DASHBOARD_DIRECTORY, {})
+      .query<{ teams: Choice[]; users: (Choice & { isActive: boolean })[]; channels: Choice[] }>(DASHBOARD_DIRECTORY, {})
       .toPromise()
       .then((r) => {
         // the filters work without names (an unnamed choice is simply not offered)
-        if (current && r.data) setDirectory({ teams: r.data.teams, agents: r.data.users.filter((u) => u.isActive) });
+        if (current && r.data) setDirectory({ teams: r.data.teams, agents: r.data.users.filter((u) => u.isActive), channels: r.data.channels });
       });
     return () => {
       current = false;
@@ -53,6 +53,7 @@ export default function DashboardPage() {
   const change = (patch: Partial<DashboardFilter>) => setParams(filterParams({ ...filter, ...patch }));
   const directory = useDirectory();
   const names = useMemo(() => new Map(directory.agents.map((a) => [a.id, a.name])), [directory.agents]);
+  const channelNames = useMemo(() => new Map(directory.channels.map((c) => [c.id, c.name])), [directory.channels]);
 
   const feed = useDashboardUpdates(live);
   const hour = Math.floor(useNow(60_000) / 3_600_000);
@@ -72,11 +73,15 @@ export default function DashboardPage() {
     v,
   );
   const agents = useMetrics(client, DASHBOARD_GROUPED, { ...base, names: AGENT_METRICS, groupBy: ["AGENT"] }, v);
+  const byChannel = useMetrics(client, DASHBOARD_GROUPED, { ...base, names: SPREAD_METRICS, groupBy: ["CHANNEL"] }, v);
+  const byLabel = useMetrics(client, DASHBOARD_GROUPED, { ...base, names: SPREAD_METRICS, groupBy: ["LABEL"] }, v);
 
-  const drill = (d: Drill) => {
-    useUi.getState().setFilter(drillFilter(d));
+  // Charts from `metrics` were drawn with every dashboard filter; the live team load knows teams only.
+  const drill = (d: Drill, scope: DrillScope = metricScope(filter)) => {
+    useUi.getState().setFilter(drillFilter(d, scope));
     navigate("/inbox");
   };
+  const liveScope: DrillScope = { teamId: filter.team };
 
   const volumePoints = volume.rows ? volumeSeries(volume.rows, base.range, bucket) : [];
   const platformPoints = platforms.rows ? platformSeries([...platforms.rows, ...(webhooks.rows ?? [])]) : [];
@@ -87,6 +92,8 @@ export default function DashboardPage() {
   ];
   const teamPoints = feed.update ? teamSeries(feed.update.teams, filter.team, t("dashboard.charts.noTeam")) : [];
   const agentPoints = agents.rows ? agentSeries(agents.rows, names, t("dashboard.charts.nobody")) : [];
+  const channelPoints = byChannel.rows ? spreadSeries(byChannel.rows, "channel", channelNames) : [];
+  const labelPoints = byLabel.rows ? spreadSeries(byLabel.rows, "label", new Map()) : [];
   const n = (x: number) => formatCount(x, i18n.language);
 
   return (
@@ -106,7 +113,7 @@ export default function DashboardPage() {
           <FilterBar filter={filter} onChange={change} teams={directory.teams} agents={directory.agents} />
         </header>
 
-        <NowStrip update={feed.update} team={filter.team} onDrill={(kind) => drill({ kind })} />
+        <NowStrip update={feed.update} team={filter.team} onDrill={(kind) => drill({ kind }, liveScope)} />
         {summary.error && !summary.rows ? (
           <ChartCard title={t("dashboard.kpi.label")} loading error={summary.error} onRetry={summary.retry}>{null}</ChartCard>
         ) : (
@@ -160,11 +167,11 @@ export default function DashboardPage() {
                   label: t(`dashboard.charts.${kind}`),
                   value: n(teamPoints.reduce((s, p) => s + (kind === "unassigned" ? p.other : p[kind]), 0)),
                 }))}
-                onDrill={(kind) => drill({ kind: kind as "queued" | "assigned" | "unassigned" })}
+                onDrill={(kind) => drill({ kind: kind as "queued" | "assigned" | "unassigned" }, liveScope)}
               />
             }
           >
-            <TeamLoadChart points={teamPoints} onDrill={(kind) => drill({ kind })} />
+            <TeamLoadChart points={teamPoints} onDrill={(kind, teamId) => drill({ kind, teamId }, liveScope)} />
           </ChartCard>
           <ChartCard
             title={t("dashboard.charts.times")}
@@ -188,8 +195,14 @@ export default function DashboardPage() {
             onRetry={agents.retry}
             empty={agentPoints.length === 0}
             testId="chart-agents"
+            footer={
+              <DrillButtons
+                items={agentPoints.map((p) => ({ key: p.agentId, label: p.name, value: n(p.assigned) }))}
+                onDrill={(agentId) => drill({ kind: "agent", agentId })}
+              />
+            }
           >
-            <AgentLoadChart points={agentPoints} />
+            <AgentLoadChart points={agentPoints} onDrill={(agentId) => drill({ kind: "agent", agentId })} />
           </ChartCard>
           <ChartCard
             className="lg:col-span-2"
@@ -202,6 +215,43 @@ export default function DashboardPage() {
             testId="chart-health"
           >
             <HealthChart points={platformPoints} />
+          </ChartCard>
+        </div>
+
+        <div className="grid grid-cols-1 gap-4 lg:grid-cols-2">
+          <ChartCard
+            title={t("dashboard.charts.byChannel")}
+            hint={t("dashboard.charts.byChannelHint")}
+            loading={!byChannel.rows}
+            error={byChannel.error}
+            onRetry={byChannel.retry}
+            empty={channelPoints.length === 0}
+            testId="chart-channels"
+            footer={
+              <DrillButtons
+                items={channelPoints.map((p) => ({ key: p.key, label: p.name, value: n(p.count) }))}
+                onDrill={(channelId) => drill({ kind: "channel", channelId })}
+              />
+            }
+          >
+            <SpreadChart points={channelPoints} onDrill={(channelId) => drill({ kind: "channel", channelId })} />
+          </ChartCard>
+          <ChartCard
+            title={t("dashboard.charts.byLabel")}
+            hint={t("dashboard.charts.byLabelHint")}
+            loading={!byLabel.rows}
+            error={byLabel.error}
+            onRetry={byLabel.retry}
+            empty={labelPoints.length === 0}
+            testId="chart-labels"
+            footer={
+              <DrillButtons
+                items={labelPoints.map((p) => ({ key: p.key, label: `#${p.name}`, value: n(p.count) }))}
+                onDrill={(label) => drill({ kind: "label", label })}
+              />
+            }
+          >
+            <SpreadChart points={labelPoints} onDrill={(label) => drill({ kind: "label", label })} />
           </ChartCard>
         </div>
       </div>

@@ -2,7 +2,8 @@ import { DEFAULT_FILTER } from "@/state/filters";
 import { describe, expect, it } from "vitest";
 import { applyAlert, mergeLoaded, type Alert } from "./alerts";
 import {
-  agentSeries, drillFilter, filterParams, formatDuration, metricFilter, parseFilter, platformSeries, rangeFor, teamSeries, volumeSeries, type MetricRow,
+  agentSeries, drillFilter, filterParams, formatDuration, metricFilter, metricScope, parseFilter, platformSeries, rangeFor, spreadSeries, teamSeries,
+  volumeSeries, type MetricRow,
 } from "./model";
 
 const row = (metric: string, patch: Partial<MetricRow> = {}): MetricRow => ({
@@ -72,6 +73,52 @@ describe("drill-down", () => {
     expect(drillFilter({ kind: "platform", platform: "WHATSAPP" })).toEqual({ ...DEFAULT_FILTER, tab: "all", status: "", platform: "WHATSAPP" });
     expect(drillFilter({ kind: "open" })).toMatchObject({ labels: [], assigneeId: "", since: "", until: "" }); // the inbox's other filters cleared
     expect(drillFilter({ kind: "queued" })).toMatchObject({ tab: "unassigned", status: "OPEN", platform: "" });
+  });
+
+  const scoped = metricScope({ range: "7d", platform: "TELEGRAM", team: "VGVhbTox", agent: "VXNlcjo3" });
+
+  it("keeps the dashboard's filters the chart was drawn with", () => {
+    expect(scoped).toEqual({ platform: "TELEGRAM", teamId: "VGVhbTox", agentId: "VXNlcjo3" });
+    expect(drillFilter({ kind: "platform", platform: "WHATSAPP" }, scoped)).toEqual({
+      ...DEFAULT_FILTER, tab: "all", status: "", platform: "WHATSAPP", teamId: "VGVhbTox", assigneeId: "VXNlcjo3",
+    });
+    expect(drillFilter({ kind: "platform", platform: "SMS" }, metricScope({ range: "24h", platform: "", team: "", agent: "" }))).toEqual({
+      ...DEFAULT_FILTER, tab: "all", status: "", platform: "SMS",
+    });
+  });
+
+  it("maps a channel, a label and an agent's bar to the inbox's channel, labels and assignee", () => {
+    expect(drillFilter({ kind: "channel", channelId: "Q2hhbm5lbDoy" })).toEqual({ ...DEFAULT_FILTER, tab: "all", status: "", channelId: "Q2hhbm5lbDoy" });
+    expect(drillFilter({ kind: "label", label: "refund" }, scoped)).toEqual({
+      ...DEFAULT_FILTER, tab: "all", status: "", platform: "TELEGRAM", teamId: "VGVhbTox", assigneeId: "VXNlcjo3", labels: ["refund"],
+    });
+    // the agent chart counts conversations assigned now: that agent's open ones, whatever the agent filter
+    expect(drillFilter({ kind: "agent", agentId: "VXNlcjo5" }, scoped)).toEqual({
+      ...DEFAULT_FILTER, tab: "all", status: "OPEN", platform: "TELEGRAM", teamId: "VGVhbTox", assigneeId: "VXNlcjo5",
+    });
+  });
+
+  it("maps a team's load segment to that team, and the no-team bar to any team", () => {
+    expect(drillFilter({ kind: "queued", teamId: "VGVhbToy" })).toEqual({ ...DEFAULT_FILTER, tab: "unassigned", status: "OPEN", teamId: "VGVhbToy" });
+    expect(drillFilter({ kind: "assigned", teamId: "VGVhbToy" })).toEqual({ ...DEFAULT_FILTER, tab: "all", status: "OPEN", teamId: "VGVhbToy" });
+    expect(drillFilter({ kind: "unassigned", teamId: null }, { teamId: "VGVhbTox" })).toMatchObject({ tab: "unassigned", teamId: "VGVhbTox" });
+    expect(drillFilter({ kind: "open", teamId: null })).toMatchObject({ status: "OPEN", teamId: "" });
+    // unassigned never keeps an assignee, even when the dashboard is filtered to one
+    expect(drillFilter({ kind: "unassigned" }, scoped)).toMatchObject({ tab: "unassigned", assigneeId: "" });
+  });
+
+  it("ranks channels (by name) and labels by the conversations started", () => {
+    const rows = [
+      row("conversations_started", { count: 3, group: { platform: null, teamId: null, agentId: null, channelId: "Q2hhbm5lbDox" } }),
+      row("conversations_started", { count: 9, group: { platform: null, teamId: null, agentId: null, channelId: "Q2hhbm5lbDoy" } }),
+      row("conversations_started", { count: 0, group: { platform: null, teamId: null, agentId: null, channelId: "Q2hhbm5lbDoz" } }),
+    ];
+    expect(spreadSeries(rows, "channel", new Map([["Q2hhbm5lbDox", "Support line"]]))).toEqual([
+      { key: "Q2hhbm5lbDoy", name: "Q2hhbm5lbDoy", count: 9 },
+      { key: "Q2hhbm5lbDox", name: "Support line", count: 3 },
+    ]);
+    const labels = [row("conversations_started", { count: 2, group: { platform: null, teamId: null, agentId: null, label: "vip" } })];
+    expect(spreadSeries(labels, "label", new Map())).toEqual([{ key: "vip", name: "vip", count: 2 }]);
   });
 });
 

@@ -67,7 +67,7 @@ export interface MetricRow {
   p95: number | null;
   value: number | null;
   numerator: number | null;
-  group: { platform: string | null; teamId: string | null; agentId: string | null };
+  group: { platform: string | null; teamId: string | null; agentId: string | null; channelId?: string | null; label?: string | null };
 }
 
 export function byMetric(rows: readonly MetricRow[]): Record<string, MetricRow | undefined> {
@@ -84,6 +84,8 @@ export const PLATFORM_METRICS = ["messages_in", "conversations_started", "send_a
 /** Webhook numbers have no team or agent: only admins see them, and only unfiltered by either. */
 export const WEBHOOK_METRICS = ["webhook_availability"];
 export const AGENT_METRICS = ["assigned_now"];
+/** Where conversations started (by channel) and what they are about (by label). */
+export const SPREAD_METRICS = ["conversations_started"];
 
 export interface VolumePoint { bucket: string; messagesIn: number; messagesOut: number }
 
@@ -155,22 +157,59 @@ export function agentSeries(rows: readonly MetricRow[], names: ReadonlyMap<strin
     .slice(0, 12);
 }
 
-/** What the inbox shows when a bar is clicked: the filter the inbox understands (state/filters.ts). */
-export type Drill = { kind: "platform"; platform: string } | { kind: "queued" | "unassigned" | "assigned" | "open" };
+/** The conversations started per channel or per label, most first (a label's conversations
+ * count once per label they carry). */
+export function spreadSeries(rows: readonly MetricRow[], by: "channel" | "label", names: ReadonlyMap<string, string>, limit = 8) {
+  return rows
+    .filter((r) => r.metric === "conversations_started" && r.count > 0)
+    .map((r) => ({ key: (by === "channel" ? r.group.channelId : r.group.label) ?? "", count: r.count }))
+    .filter((p) => p.key)
+    .map((p) => ({ ...p, name: by === "channel" ? names.get(p.key) ?? p.key : p.key }))
+    .sort((a, b) => b.count - a.count || a.name.localeCompare(b.name))
+    .slice(0, limit);
+}
 
-export function drillFilter(drill: Drill): Partial<InboxFilter> {
+/** What the inbox shows when a bar is clicked: the filter the inbox understands (state/filters.ts).
+ * A load segment may name its team (null: the "no team" bar, which the inbox cannot ask for). */
+export type Segment = "queued" | "unassigned" | "assigned" | "open";
+export type Drill =
+  | { kind: "platform"; platform: string }
+  | { kind: Segment; teamId?: string | null }
+  | { kind: "agent"; agentId: string }
+  | { kind: "channel"; channelId: string }
+  | { kind: "label"; label: string };
+
+/** The dashboard's own filters that narrowed the chart clicked; the drilled list keeps them. */
+export interface DrillScope { platform?: string; teamId?: string; agentId?: string }
+
+/** The scope of the charts drawn from `metrics` (every dashboard filter narrows them). The live
+ * team load knows only teams: its scope is `{ teamId }`. */
+export function metricScope(f: DashboardFilter): DrillScope {
+  return { platform: f.platform, teamId: f.team, agentId: f.agent };
+}
+
+export function drillFilter(drill: Drill, scope: DrillScope = {}): Partial<InboxFilter> {
   // From the inbox's defaults, so a label, assignee or date filter left on there does not narrow
-  // the drilled list.
-  const base: Partial<InboxFilter> = { ...DEFAULT_FILTER, tab: "all", status: "" };
+  // the drilled list; then the dashboard's filters the chart was drawn with.
+  const base: InboxFilter = {
+    ...DEFAULT_FILTER, tab: "all", status: "",
+    platform: scope.platform ?? "", teamId: scope.teamId ?? "", assigneeId: scope.agentId ?? "",
+  };
   switch (drill.kind) {
     case "platform":
       return { ...base, platform: drill.platform };
+    case "channel":
+      return { ...base, channelId: drill.channelId };
+    case "label":
+      return { ...base, labels: [drill.label] };
+    case "agent": // "assigned now": their open conversations
+      return { ...base, status: "OPEN", assigneeId: drill.agentId };
     case "queued": // the inbox tells no queued from unassigned: both are "Unassigned"
     case "unassigned":
-      return { ...base, tab: "unassigned", status: "OPEN" };
+      return { ...base, tab: "unassigned", status: "OPEN", assigneeId: "", teamId: drill.teamId || base.teamId };
     case "assigned":
     case "open":
-      return { ...base, status: "OPEN" };
+      return { ...base, status: "OPEN", teamId: drill.teamId || base.teamId };
   }
 }
 
