@@ -268,6 +268,7 @@ scenarios.push({
     // opened again, the block reads the team's name, not its id
     await page.reload();
     await page.locator('[data-node="transfer"]').click();
+    await page.locator(`[data-picker-value="${teamId}"][data-picker-state=named]`).waitFor();
     expectTrue((await page.getByRole("combobox", { name: "Team" }).inputValue()) === teamName, "the name is not shown after a reload");
   },
 });
