@@ -41,7 +41,9 @@ class NodeType:
     """A flow node type. `validate(config)` returns the cleaned config or raises ConfigProblem;
     `ports(config)` the ports edges may leave from; `sets(config, port)` the variables set when
     leaving through `port`; `run(config, context, module_config)` performs it when a flow execution
-    reaches it (context: variables, customer, conversation id, platform)."""
+    reaches it (context: variables, customer, conversation id, platform). `config_schema` is the
+    JSON Schema of its config: flow validation checks it before `validate`, and the web app's flow
+    builder draws the node's form from it (strings, numbers, booleans, enums, lists)."""
 
     name: str
     description: str
@@ -49,6 +51,7 @@ class NodeType:
     run: Callable[[Config, Config, Config], Awaitable[NodeResult]]
     ports: Callable[[Config], set[str]] = lambda config: {"next"}
     sets: Callable[[Config, str], set[str]] = lambda config, port: set()
+    config_schema: Mapping[str, Any] = field(default_factory=lambda: {"type": "object"})
 
 
 @dataclass(frozen=True)

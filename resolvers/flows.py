@@ -119,7 +119,14 @@ async def _config_ids_exist(definition: dict[str, Any]) -> None:
                     f"{node['id']}: config.{key} {global_id!r} is not a {type_name} id",
                     field="definition",
                     node=node["id"],
-                    problems=[{"node": node["id"], "message": f"config.{key} names no {type_name}"}],
+                    problems=[
+                        {
+                            "node": node["id"],
+                            "code": "ID_NOT_FOUND",
+                            "message": f"config.{key} names no {type_name}",
+                            "params": {"key": key, "type": type_name, "id": global_id},
+                        }
+                    ],
                 )
 
 

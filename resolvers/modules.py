@@ -25,7 +25,7 @@ from core.extensions import Active, Module, registry
 from core.sql import fetch, fetchrow, in_transaction
 from core.vocabulary import Platform
 from resolvers import audit
-from resolvers.auth import require_admin
+from resolvers.auth import require_admin, require_user
 from resolvers.errors import BadInput, NotFound
 from resolvers.webhook_dispatch import outgoing
 
@@ -57,7 +57,8 @@ def load(name: str) -> Module | str:
             raise TypeError(f"the entry point gives a {type(module).__name__}, not a core.extensions.Module")
         if module.name != name:
             raise ValueError(f"the module calls itself {module.name!r}, its entry point {name!r}")
-        jsonschema.validators.validator_for(module.config_schema).check_schema(module.config_schema)
+        for schema in (module.config_schema, *(n.config_schema for n in module.node_types)):
+            jsonschema.validators.validator_for(schema).check_schema(schema)
         for platform, connector in module.connectors.items():
             if getattr(connector, "platform", None) != Platform(platform):  # a name of the vocabulary
                 raise ValueError(f"its connector for {platform!r} says it speaks for {connector.platform!r}")
@@ -148,6 +149,32 @@ async def list_modules(actor: Actor | None) -> list[dict[str, Any]]:
             }
         )
     return views
+
+
+async def flow_node_types(actor: Actor | None) -> list[dict[str, Any]]:
+    """What the enabled modules add to flows, for anyone who reads flows (the builder's palette):
+    each node type with its module, the JSON Schema of its config and the ports it leaves by (as
+    it gives them for an empty config; the saved config decides, flow validation checks edges)."""
+    require_user(actor)
+    await sync()
+    views = []
+    for entry in registry.active().values():
+        for node_type in entry.module.node_types:
+            try:
+                ports = sorted(node_type.ports({}), key=lambda p: (p != "next", p))
+            except Exception:  # a type whose ports need a config: its default port
+                ports = ["next"]
+            views.append(
+                {
+                    "name": node_type.name,
+                    "module": entry.module.name,
+                    "module_title": entry.module.title,
+                    "description": node_type.description,
+                    "config_schema": dict(node_type.config_schema),
+                    "ports": ports,
+                }
+            )
+    return sorted(views, key=lambda v: (v["module"], v["name"]))
 
 
 def _loaded_or_refuse(name: str) -> Module:

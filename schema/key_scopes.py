@@ -34,7 +34,7 @@ _BY_SCOPE: dict[Scope | None, str] = {
         "csatResponses csatSummary csatSettings platformPrices conversionLabels platformCosts metrics dashboard metricDefinitions"
         " alertRules alerts Subscription.alertEvents Subscription.dashboardUpdates"
     ),
-    Scope.FLOWS_READ: "flows flow simulateFlow flowExecutions",
+    Scope.FLOWS_READ: "flows flow simulateFlow flowExecutions flowNodeTypes",
     Scope.FLOWS_MANAGE: "saveFlow publishFlow unpublishFlow cancelFlowExecution",
     Scope.CHANNELS_READ: "channels",
     Scope.CHANNELS_MANAGE: (

@@ -10,7 +10,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from resolvers import modules as rules
-from schema.permissions import ADMINS, actor_of
+from schema.permissions import ADMINS, SIGNED_IN, actor_of
 
 
 @strawberry.enum(description="FAILED: it failed to load, or a handler failed; enabling it again retries.")
@@ -41,6 +41,16 @@ class PytakeModule:
         return cls(**{**v, "status": ModuleStatus(v["status"])})
 
 
+@strawberry.type(description="A flow node type an enabled module adds (the flow builder's palette).")
+class FlowNodeType:
+    name: str = strawberry.field(description="The node's `type` in a flow definition.")
+    module: str
+    module_title: str
+    description: str
+    config_schema: JSON = strawberry.field(description="The JSON Schema its `config` must match.")
+    ports: list[str] = strawberry.field(description="The ports its edges leave by (next first).")
+
+
 def _named(views: list[dict[str, Any]], name: str) -> PytakeModule:
     return PytakeModule.from_view(next(v for v in views if v["name"] == name))
 
@@ -50,6 +60,14 @@ class ModuleQueries:
     @strawberry.field(extensions=[ADMINS], description="Admins: the installed modules and their state.")
     async def modules(self, info: strawberry.Info) -> list[PytakeModule]:
         return [PytakeModule.from_view(v) for v in await rules.list_modules(actor_of(info))]
+
+    @strawberry.field(
+        extensions=[SIGNED_IN],
+        description="The flow node types the enabled modules add, for whoever reads flows (no secrets: "
+        "the node types' own schemas, not the modules' configuration).",
+    )
+    async def flow_node_types(self, info: strawberry.Info) -> list[FlowNodeType]:
+        return [FlowNodeType(**v) for v in await rules.flow_node_types(actor_of(info))]
 
 
 @strawberry.type

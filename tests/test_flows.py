@@ -4,6 +4,7 @@ nothing stored when refused), and the issue's example simulated end to end."""
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from datetime import UTC, datetime
@@ -496,6 +497,38 @@ def test_each_problem_names_its_node(
 ) -> None:
     problems = _problems({"nodes": [node("t", "trigger", keywords=["oi"]), *nodes], "edges": edges})
     assert any(p["node"] == node_id and fragment in p["message"] for p in problems), problems
+    # every problem carries a stable code the web app translates (the message stays English)
+    assert all(re.fullmatch(r"[A-Z][A-Z_]+", p["code"]) and isinstance(p["params"], dict) for p in problems)
+
+
+@pytest.mark.parametrize(
+    ("nodes", "edges", "expected"),
+    [
+        ([node("q", "ask", text="?")], [edge("t", "q")], ("q", "NAME_INVALID", {"key": "variable"})),
+        (
+            [node("w", "wait", seconds=0)],
+            [edge("t", "w")],
+            ("w", "NUMBER_OUT_OF_RANGE", {"key": "seconds", "low": 1, "high": 30 * 24 * 3600}),
+        ),
+        ([node("z", "teleport")], [edge("t", "z")], ("z", "UNKNOWN_NODE_TYPE", {"type": "teleport"})),
+        (
+            [node("s", "send_message", text="{{nome}}")],
+            [edge("t", "s")],
+            ("s", "READ_BEFORE_SET", {"name": "nome"}),
+        ),
+        (
+            [node("s", "send_message", text="x"), node("c", "close")],
+            [edge("t", "s"), edge("s", "c", "maybe")],
+            ("s", "PORT_UNKNOWN", {"type": "send_message", "port": "maybe", "ports": "next"}),
+        ),
+        ([node("s", "send_message", text="x"), node("e", "end")], [edge("t", "s")], ("e", "UNREACHABLE", {})),
+    ],
+)
+def test_each_problem_has_a_code_and_what_its_translation_needs(
+    nodes: list[dict[str, Any]], edges: list[dict[str, Any]], expected: tuple[str, str, dict[str, Any]]
+) -> None:
+    problems = _problems({"nodes": [node("t", "trigger", keywords=["oi"]), *nodes], "edges": edges})
+    assert [(p["node"], p["code"], p["params"]) for p in problems] == [expected]
 
 
 def test_a_loop_through_a_question_is_fine_and_every_problem_is_listed() -> None:
@@ -519,8 +552,14 @@ def test_a_loop_through_a_question_is_fine_and_every_problem_is_listed() -> None
     )
     assert [p["node"] for p in problems] == ["t", "a", "b"]
     assert _problems({"nodes": [node("s", "send_message", text="x")], "edges": []}) == [
-        {"node": None, "message": "a flow has exactly one trigger node"}
+        {
+            "node": None,
+            "code": "TRIGGER_MISSING",
+            "message": "a flow has exactly one trigger node",
+            "params": {},
+        }
     ]
+    assert [p["code"] for p in _problems({"nodes": [], "edges": []})] == ["NO_NODES"]
 
 
 # ---- over HTTP: versions, publishing, permissions, simulation ---------------------------------------------
@@ -690,6 +729,7 @@ async def test_an_invalid_flow_is_refused_naming_the_node_and_nothing_is_stored(
         server, SAVE, {"input": {"name": "x", "definition": _graph_input(nowhere)}}, supervisor
     )
     assert missing_team["errors"][0]["extensions"]["node"] == "to_team"
+    assert missing_team["errors"][0]["extensions"]["problems"][0]["code"] == "ID_NOT_FOUND"
     no_such_flow = await gql(
         server,
         SAVE,

@@ -32,6 +32,7 @@ CONFIGURE = """mutation($n: String!, $c: JSON!) { configureModule(name: $n, conf
 ENABLE = "mutation($n: String!) { enableModule(name: $n) { name status enabled failedReason } }"
 DISABLE = "mutation($n: String!) { disableModule(name: $n) { name status enabled } }"
 SAVE_FLOW = "mutation($input: SaveFlowInput!) { saveFlow(input: $input) { id version } }"
+NODE_TYPES = "{ flowNodeTypes { name module moduleTitle description configSchema ports } }"
 SIMULATE = """mutation($definition: FlowDefinitionInput, $script: [String!]!) {
   simulateFlow(definition: $definition, script: $script, platform: WHATSAPP) { status node } }"""
 
@@ -129,6 +130,9 @@ async def test_configuration_is_checked_against_the_module_schema(server, admin)
 
 async def test_a_module_enabled_at_run_time_adds_a_flow_node_type(server, admin, slack):
     supervisor = await login(server, await make_user(Role.SUPERVISOR))
+    agent = await login(server, await make_user(Role.AGENT))
+    assert (await gql(server, NODE_TYPES, {}, agent))["data"]["flowNodeTypes"] == []
+    assert error_code(await gql(server, NODE_TYPES, {}, None)) == "UNAUTHENTICATED"
     before = await gql(server, SAVE_FLOW, {"input": flow({"text": "Cliente urgente!"})}, supervisor)
     assert (
         error_code(before) == "BAD_USER_INPUT"
@@ -139,12 +143,37 @@ async def test_a_module_enabled_at_run_time_adds_a_flow_node_type(server, admin,
     enabled = (await gql(server, ENABLE, {"n": "slack_alerts"}, admin))["data"]["enableModule"]
     assert enabled["status"] == "ENABLED"
 
+    # Whoever reads flows (the builder's palette) sees the node type, its config's schema and
+    # ports, but not the module's configuration (the webhook URL).
+    listed = await gql(server, NODE_TYPES, {}, agent)
+    assert listed["data"]["flowNodeTypes"] == [
+        {
+            "name": "slack_notify",
+            "module": "slack_alerts",
+            "moduleTitle": "Slack alerts",
+            "description": slack_alerts.module.node_types[0].description,
+            "configSchema": slack_alerts.module.node_types[0].config_schema,
+            "ports": ["next", "error"],
+        }
+    ]
+    assert slack.url not in json.dumps(listed)
+
     saved = await gql(server, SAVE_FLOW, {"input": flow({"text": "Cliente urgente!"})}, supervisor)
     assert "errors" not in saved, saved  # its ports (next, error) and the variable it sets are known
     wrong = await gql(server, SAVE_FLOW, {"input": flow({})}, supervisor)
     assert error_code(wrong) == "BAD_USER_INPUT"
     assert (
         wrong["errors"][0]["extensions"]["node"] == "tell" and "config.text" in wrong["errors"][0]["message"]
+    )
+    assert wrong["errors"][0]["extensions"]["problems"][0]["code"] == "REQUIRED"
+    # the node type's JSON Schema is checked first, with a code of its own
+    too_long = await gql(server, SAVE_FLOW, {"input": flow({"text": "x" * 3001})}, supervisor)
+    problem = too_long["errors"][0]["extensions"]["problems"][0]
+    assert (problem["node"], problem["code"], problem["params"]["rule"], problem["params"]["limit"]) == (
+        "tell",
+        "NODE_CONFIG_MISMATCH",
+        "maxLength",
+        3000,
     )
 
     # A simulation runs no module: the node takes its default port.
@@ -161,6 +190,8 @@ async def test_a_module_enabled_at_run_time_adds_a_flow_node_type(server, admin,
     await gql(server, DISABLE, {"n": "slack_alerts"}, admin)
     after = await gql(server, SAVE_FLOW, {"input": flow({"text": "Cliente urgente!"})}, supervisor)
     assert error_code(after) == "BAD_USER_INPUT"
+    assert after["errors"][0]["extensions"]["problems"][0]["code"] == "UNKNOWN_NODE_TYPE"
+    assert (await gql(server, NODE_TYPES, {}, agent))["data"]["flowNodeTypes"] == []
 
 
 async def test_event_handlers_receive_the_events_they_asked_for(server, admin, slack, wa):

@@ -112,6 +112,20 @@ module = Module(
             run=run_notify,
             ports=lambda config: {"next", "error"},
             sets=lambda config, port: {"slack_error"} if port == "error" else set(),
+            config_schema={
+                "type": "object",
+                "required": ["text"],
+                "additionalProperties": False,
+                "properties": {
+                    "text": {
+                        "type": "string",
+                        "title": "Text",
+                        "minLength": 1,
+                        "maxLength": MAX_TEXT,
+                        "description": "The line to post; {{variables}} are filled in.",
+                    }
+                },
+            },
         ),
     ),
 )

@@ -222,3 +222,87 @@ scenarios.push({
     await axe(page, axeSource, "flow runs after a cancel");
   },
 });
+
+scenarios.push({
+  name: "flows: a transfer block's team picked by name (stored as its id), published",
+  async run({ page, backend, shots, axeSource }) {
+    const [email, password] = admin(backend);
+    const login = await gql(backend.base, operation("LOGIN"), { email, password });
+    const token = login.data.login.accessToken;
+    const teamName = `Entregas ${unique()}`;
+    const team = await gql(backend.base, operation("ADMIN_ROUTING_CREATE_TEAM"), { name: teamName }, token);
+    const teamId = team.data?.saveTeam?.id;
+    expectTrue(teamId, `saveTeam: ${JSON.stringify(team)}`);
+
+    await signIn(page, backend.base, email, password);
+    await page.goto(`${backend.base}/flows/new`);
+    await page.getByRole("textbox", { name: "Flow name" }).fill(`Hand-off ${unique()}`);
+    await page.getByRole("button", { name: "Add Trigger" }).press("Enter");
+    await page.getByRole("textbox", { name: "Keywords" }).fill(`entrega${unique()}`);
+    await page.getByRole("button", { name: "Add Transfer" }).press("Enter");
+
+    // the team by its name: typed, offered, picked; the node keeps the team's id
+    const picker = page.getByRole("combobox", { name: "Team" });
+    await picker.click();
+    await picker.fill(teamName.split(" ")[1]);
+    await page.getByRole("option", { name: teamName }).click();
+    expectTrue((await picker.inputValue()) === teamName, `the picker shows ${await picker.inputValue()}`);
+    await page.locator(`[data-picker-value="${teamId}"][data-picker-state=named]`).waitFor();
+    await page.screenshot({ path: `${shots}/flows-team-picker.png` });
+    await axe(page, axeSource, "transfer block with its team picker");
+
+    await page.locator('[data-node="trigger"]').click();
+    await page.getByLabel("next", { exact: true }).selectOption("transfer");
+    await page.locator("[data-save-status=saved]").waitFor({ timeout: 15_000 });
+    await page.getByRole("button", { name: "Publish" }).click();
+    await page.getByRole("dialog").getByLabel("Version note").fill("Hands off to the delivery team");
+    await page.getByRole("dialog").getByRole("button", { name: "Publish" }).click();
+    await page.locator("[data-published]").waitFor({ timeout: 15_000 });
+
+    const flowId = page.url().split("/").pop();
+    const saved = await gql(backend.base, operation("FLOW"), { id: flowId }, token);
+    const transfer = saved.data?.flow?.definition?.nodes?.find((n) => n.type === "transfer");
+    expectTrue(transfer?.config?.team_id === teamId, `the published transfer: ${JSON.stringify(transfer)}`);
+    expectTrue(saved.data.flow.publishedVersion >= 1, "not published");
+
+    // opened again, the block reads the team's name, not its id
+    await page.reload();
+    await page.locator('[data-node="transfer"]').click();
+    await page.locator(`[data-picker-value="${teamId}"][data-picker-state=named]`).waitFor();
+    expectTrue((await page.getByRole("combobox", { name: "Team" }).inputValue()) === teamName, "the name is not shown after a reload");
+  },
+});
+
+scenarios.push({
+  name: "flows: an enabled module's node type in the palette, its form drawn from its JSON Schema",
+  async run({ page, backend, shots, axeSource }) {
+    const [email, password] = admin(backend);
+    const login = await gql(backend.base, operation("LOGIN"), { email, password });
+    const token = login.data.login.accessToken;
+    // posts no event (events: []), so the URL is never reached
+    const config = { webhook_url: "https://hooks.slack.com/services/T0/B0/e2e", events: [] };
+    const configured = await gql(backend.base, operation("ADMIN_CONFIGURE_MODULE"), { name: "slack_alerts", config }, token);
+    expectTrue(configured.data?.configureModule, `configureModule: ${JSON.stringify(configured)}`);
+    const enabled = await gql(backend.base, operation("ADMIN_ENABLE_MODULE"), { name: "slack_alerts" }, token);
+    expectTrue(enabled.data?.enableModule?.status === "ENABLED", `enableModule: ${JSON.stringify(enabled)}`);
+    try {
+      await signIn(page, backend.base, email, password);
+      await page.goto(`${backend.base}/flows/new`);
+      await page.locator('[data-palette-group="module:slack_alerts"]').getByText("Slack alerts (module)").waitFor();
+      await page.getByRole("button", { name: "Add Trigger" }).press("Enter");
+      await page.getByRole("textbox", { name: "Keywords" }).fill(`slack${unique()}`);
+      await page.getByRole("button", { name: "Add slack_notify" }).press("Enter");
+      // the schema's required text: the form (Settings → Modules' component) and the block say so
+      await page.locator('[data-node-form="slack_notify"]').getByText("Required.").waitFor();
+      await page.locator('[data-node="slack_notify"][data-problems]').waitFor();
+      await page.getByRole("textbox", { name: "Text" }).fill("A VIP customer wrote");
+      await page.locator('[data-node="slack_notify"]:not([data-problems])').waitFor();
+      // its ports are the server's
+      await page.locator('.react-flow__node[data-id="slack_notify"] .react-flow__handle.source[data-handleid="error"]').waitFor();
+      await page.screenshot({ path: `${shots}/flows-module-node.png` });
+      await axe(page, axeSource, "a module's node in the flow editor");
+    } finally {
+      await gql(backend.base, operation("ADMIN_DISABLE_MODULE"), { name: "slack_alerts" }, token);
+    }
+  },
+});

@@ -1034,6 +1034,11 @@ export type FlowsQueryVariables = Exact<{ [key: string]: never; }>;
 
 export type FlowsQuery = { __typename: 'Query', flows: Array<{ __typename: 'Flow', id: string, name: string, version: number, publishedVersion: number | null, publishedAt: string | null, resumeWithinMinutes: number, createdAt: string, updatedAt: string }> };
 
+export type FlowDirectoryQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type FlowDirectoryQuery = { __typename: 'Query', teams: Array<{ __typename: 'Team', id: string, name: string }>, users: Array<{ __typename: 'User', id: string, name: string, email: string | null, isActive: boolean }> };
+
 export type FlowExecutionsQueryVariables = Exact<{
   flowId: string;
 }>;
@@ -1041,12 +1046,31 @@ export type FlowExecutionsQueryVariables = Exact<{
 
 export type FlowExecutionsQuery = { __typename: 'Query', flowExecutions: Array<{ __typename: 'FlowExecution', id: string, flowId: string, flowVersion: number, conversationId: string, status: string, currentNode: string | null, waitingFor: string | null, variables: Record<string, unknown>, trigger: string, reason: string | null, handedOffAt: string | null, startedAt: string, updatedAt: string, finishedAt: string | null }> };
 
+export type FlowNodeTypesQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type FlowNodeTypesQuery = { __typename: 'Query', flowNodeTypes: Array<{ __typename: 'FlowNodeType', name: string, module: string, moduleTitle: string, description: string, configSchema: Record<string, unknown>, ports: Array<string> }> };
+
 export type FlowRunCountQueryVariables = Exact<{
   flowId: string;
 }>;
 
 
 export type FlowRunCountQuery = { __typename: 'Query', flowExecutions: Array<{ __typename: 'FlowExecution', id: string, status: string }> };
+
+export type FlowTemplatesQueryVariables = Exact<{
+  query?: string | null | undefined;
+}>;
+
+
+export type FlowTemplatesQuery = { __typename: 'Query', templates: { __typename: 'ResponseTemplateConnection', edges: Array<{ __typename: 'ResponseTemplateEdge', node: { __typename: 'ResponseTemplate', id: string, name: string, shortcut: string | null } }> } };
+
+export type FlowTemplateNameQueryVariables = Exact<{
+  id: string;
+}>;
+
+
+export type FlowTemplateNameQuery = { __typename: 'Query', template: { __typename: 'ResponseTemplate', id: string, name: string, shortcut: string | null } };
 
 export type FlowVersionQueryVariables = Exact<{
   id: string;

@@ -22,3 +22,9 @@ export const CANCEL_FLOW_EXECUTION = `mutation($id: ID!) { cancelFlowExecution(i
 export const SIMULATE_FLOW = `mutation($definition: FlowDefinitionInput!, $script: [String!]!, $platform: Platform!, $customer: JSON) {
   simulateFlow(definition: $definition, script: $script, platform: $platform, customer: $customer) { __typename status node variables unusedMessages
   transcript { __typename from text node details } steps { __typename event actions node status variables } } }`;
+// The node types the enabled modules add (palette and forms), and the names the pickers show.
+export const FLOW_NODE_TYPES = `query { flowNodeTypes { __typename name module moduleTitle description configSchema ports } }`;
+export const FLOW_DIRECTORY = `query { teams { __typename id name } users { __typename id name email isActive } }`;
+export const FLOW_TEMPLATES = `query($query: String) { templates(query: $query, first: 20) { __typename edges { __typename node {
+  __typename id name shortcut } } } }`;
+export const FLOW_TEMPLATE_NAME = `query($id: ID!) { template(id: $id) { __typename id name shortcut } }`;

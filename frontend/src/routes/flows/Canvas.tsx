@@ -10,14 +10,14 @@ import { useCallback, useMemo, type DragEvent } from "react";
 import { useTranslation } from "react-i18next";
 import { type BuilderEdge, type BuilderNode, type Graph, edgeId, newNodeId } from "./graph";
 import type { HistoryAction } from "./history";
-import { defaultConfig, isKind } from "./kinds";
+import { defaultConfig, isKnownKind } from "./kinds";
 import { FlowNodeCard } from "./FlowNodeCard";
 
 export const DRAG_TYPE = "application/x-pytake-node";
 const NODE_TYPES = { flow: FlowNodeCard };
 
 export function addNode(graph: Graph, kind: string, position: { x: number; y: number }): { graph: Graph; id: string } {
-  if (!isKind(kind)) return { graph, id: "" };
+  if (!isKnownKind(kind)) return { graph, id: "" };
   const id = newNodeId(kind, graph.nodes.map((n) => n.id));
   const node: BuilderNode = { id, type: "flow", position, data: { kind, config: defaultConfig(kind) } };
   return { graph: { ...graph, nodes: [...graph.nodes, node] }, id };

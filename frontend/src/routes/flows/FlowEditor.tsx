@@ -6,8 +6,9 @@ import { AlertTriangle, ArrowLeft, Check, CloudOff, Loader2, MousePointerClick, 
 import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useNavigate } from "react-router";
-import { useMutation } from "urql";
-import { SAVE_FLOW } from "@/api/ops/flows";
+import { useMutation, useQuery } from "urql";
+import type { FlowNodeTypesQuery } from "@/api/graphql.generated";
+import { FLOW_NODE_TYPES, SAVE_FLOW } from "@/api/ops/flows";
 import { explain } from "@/api/errors";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
@@ -15,6 +16,7 @@ import { Input } from "@/components/ui/input";
 import { Tabs, TabsContent, TabsList, TabsTrigger } from "@/components/ui/tabs";
 import { Tooltip } from "@/components/ui/tooltip";
 import { Kbd } from "@/components/ui/misc";
+import { PageSpinner } from "@/components/PageSpinner";
 import { cn } from "@/lib/utils";
 import { addNode, Canvas, connect } from "./Canvas";
 import { Connections } from "./Connections";
@@ -23,7 +25,8 @@ import { historyReducer, initialHistory } from "./history";
 import { configProblems, portsOf, type Config } from "./kinds";
 import { NodeForm } from "./NodeForm";
 import { Palette } from "./Palette";
-import { graphProblems, NO_PROBLEMS, serverProblems, type ServerProblems } from "./problems";
+import { setModuleKinds } from "./moduleKinds";
+import { generalText, graphProblems, NO_PROBLEMS, problemText, serverProblems, type ServerProblems } from "./problems";
 import { PublishControls } from "./PublishControls";
 import { RunsPanel } from "./RunsPanel";
 import { SimulatorPanel } from "./SimulatorPanel";
@@ -45,6 +48,15 @@ const isTyping = (target: EventTarget | null) =>
   target instanceof HTMLElement && (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName));
 
 export function FlowEditor(props: { flow: FlowMeta | null; graph: Graph }) {
+  // the node types the enabled modules add, known before the first block is drawn (without them a
+  // flow holding one would look broken); if they cannot be read, the built-in types still work
+  const [{ data, error, fetching }] = useQuery<FlowNodeTypesQuery>({ query: FLOW_NODE_TYPES, requestPolicy: "cache-and-network" });
+  const kinds = data?.flowNodeTypes;
+  const ready = useMemo(() => {
+    if (kinds) setModuleKinds(kinds);
+    return Boolean(kinds) || Boolean(error) || !fetching;
+  }, [kinds, error, fetching]);
+  if (!ready) return <PageSpinner />;
   return (
     <ReactFlowProvider>
       <Editor {...props} />
@@ -86,8 +98,8 @@ function Editor({ flow: initialFlow, graph: initialGraph }: { flow: FlowMeta | n
   const blocked = Object.keys(clientProblems).length > 0 || structural.length > 0 || !name.trim();
 
   const decorate = useCallback(
-    (id: string) => ({ problems: [...(clientProblems[id] ?? []), ...(server.byNode[id] ?? [])], active: id === activeNode }),
-    [clientProblems, server, activeNode],
+    (id: string) => ({ problems: [...(clientProblems[id] ?? []), ...(server.byNode[id] ?? []).map((p) => problemText(p, t))], active: id === activeNode }),
+    [clientProblems, server, activeNode, t],
   );
 
   /** Saves the graph as it is now (a new version, with `note`); the flow as saved, or null. */
@@ -270,7 +282,7 @@ function Editor({ flow: initialFlow, graph: initialGraph }: { flow: FlowMeta | n
           <Canvas fit={fit} graph={graph} dispatch={dispatch} selectedId={selectedId} onSelect={onSelect} decorate={decorate} />
           {(structural.length > 0 || server.general.length > 0) && graph.nodes.length > 0 && (
             <div role="status" className="absolute left-1/2 top-3 z-10 max-w-lg -translate-x-1/2 rounded-lg border border-amber-200 bg-warning-soft px-3 py-2 text-xs text-warning-strong shadow-sm" data-flow-problems>
-              {[...structural.map((p) => t(`flows.problem.${p}`)), ...server.general].map((p) => (
+              {[...structural.map((p) => t(`flows.problem.${p}`)), ...server.general.map((p) => generalText(p, t))].map((p) => (
                 <p key={p} className="flex items-start gap-1.5">
                   <AlertTriangle className="mt-px size-3.5 shrink-0" aria-hidden /> {p}
                 </p>
@@ -289,7 +301,7 @@ function Editor({ flow: initialFlow, graph: initialGraph }: { flow: FlowMeta | n
             <TabsContent value="node" className="min-h-0 flex-1 overflow-y-auto px-4 pb-6">
               {selected ? (
                 <>
-                  <NodeForm key={`${selected.id}:${history.epoch}`} node={selected} onConfig={onConfig} onDelete={onDelete} serverProblems={server.byNode[selected.id] ?? []} />
+                  <NodeForm key={`${selected.id}:${history.epoch}`} node={selected} onConfig={onConfig} onDelete={onDelete} serverProblems={(server.byNode[selected.id] ?? []).map((p) => problemText(p, t))} />
                   <Connections node={selected} graph={graph} onWire={onWire} />
                 </>
               ) : (

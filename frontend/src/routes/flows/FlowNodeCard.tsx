@@ -7,7 +7,7 @@ import { useTranslation } from "react-i18next";
 import { cn } from "@/lib/utils";
 import type { BuilderNode } from "./graph";
 import { portsOf, summary } from "./kinds";
-import { ACCENTS, iconOf } from "./meta";
+import { ACCENTS, iconOf, MODULE_ACCENT } from "./meta";
 
 export interface CardExtras {
   problems?: string[];
@@ -34,7 +34,7 @@ function FlowNodeCardInner({ id, data, selected }: NodeProps<BuilderNode>) {
     >
       {data.kind !== "trigger" && <Handle type="target" position={Position.Top} className="!size-3 !border-2 !border-background !bg-muted-foreground" />}
       <div className="flex items-center gap-2 px-3 pt-2.5">
-        <span className={cn("flex size-7 shrink-0 items-center justify-center rounded-md", ACCENTS[data.kind] ?? "bg-muted")}>
+        <span className={cn("flex size-7 shrink-0 items-center justify-center rounded-md", ACCENTS[data.kind] ?? MODULE_ACCENT)}>
           <Icon className="size-4" aria-hidden />
         </span>
         <div className="min-w-0">

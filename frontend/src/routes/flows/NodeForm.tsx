@@ -3,18 +3,23 @@
 // once (typing in one field is one undo step), valid or not: the canvas shows what is wrong.
 import { toNestErrors } from "@hookform/resolvers";
 import { Plus, Trash2, X } from "lucide-react";
-import { useEffect, type ReactNode } from "react";
-import { get, useFieldArray, useForm, type FieldErrors, type Resolver, type UseFormReturn } from "react-hook-form";
+import { zodResolver } from "@hookform/resolvers/zod";
+import { useEffect, useMemo, type ReactNode } from "react";
+import { Controller, get, useFieldArray, useForm, type FieldErrors, type Resolver, type UseFormReturn } from "react-hook-form";
 import { useTranslation } from "react-i18next";
 import { Button } from "@/components/ui/button";
 import { Field } from "@/components/ui/field";
 import { Input, Textarea } from "@/components/ui/input";
 import { Switch } from "@/components/ui/switch";
 import { cn } from "@/lib/utils";
+import { SchemaFields } from "@/routes/integrations/modules/SchemaFields";
+import { configOf, fieldsOf, valuesOf, zodOf, type FormValues } from "@/routes/integrations/modules/schemaForm";
 import { branchValues, FORMS, type Values } from "./forms";
 import type { BuilderNode } from "./graph";
 import { configIssues, configProblems, TRIGGER_EVENTS, type Config } from "./kinds";
-import { ACCENTS, iconOf } from "./meta";
+import { ACCENTS, iconOf, MODULE_ACCENT } from "./meta";
+import { moduleKind, type ModuleKind } from "./moduleKinds";
+import { AgentPicker, TeamPicker, TemplatePicker } from "./Pickers";
 
 export const selectClass =
   "h-9 w-full rounded-md border border-input bg-background px-2.5 text-sm shadow-xs focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-ring";
@@ -35,34 +40,25 @@ export function configResolver(kind: string): Resolver<Values> {
   };
 }
 
+type OnConfig = (config: Config, field?: string) => void;
+
 export function NodeForm({
   node, onConfig, onDelete, serverProblems,
 }: {
   node: BuilderNode;
-  onConfig: (config: Config, field?: string) => void;
+  onConfig: OnConfig;
   onDelete: () => void;
   serverProblems: string[];
 }) {
   const { t } = useTranslation();
   const kind = node.data.kind;
-  const spec = FORMS[kind];
-  const form = useForm<Values>({ defaultValues: spec?.fromConfig(node.data.config) ?? {}, resolver: spec ? configResolver(kind) : undefined, mode: "onChange" });
-  const { watch, trigger } = form;
-  useEffect(() => {
-    void trigger();
-    // every change validates the whole form: a problem may be about a field not edited (a branch's test, the list)
-    const subscription = watch((values, { name }) => {
-      onConfig(spec.toConfig(values as Values), name);
-      void trigger();
-    });
-    return () => subscription.unsubscribe();
-  }, [watch, trigger, onConfig, spec]);
+  const contributed = moduleKind(kind);
   const Icon = iconOf(kind);
   const general = configProblems(kind, node.data.config).length === 0 ? serverProblems : [];
   return (
     <form className="space-y-4" onSubmit={(e) => e.preventDefault()} aria-label={t("flows.form.title", { id: node.id })} data-node-form={node.id}>
       <div className="flex items-center gap-2">
-        <span className={cn("flex size-8 items-center justify-center rounded-md", ACCENTS[kind])}>
+        <span className={cn("flex size-8 items-center justify-center rounded-md", ACCENTS[kind] ?? MODULE_ACCENT)}>
           <Icon className="size-4" aria-hidden />
         </span>
         <div className="min-w-0 flex-1">
@@ -73,15 +69,59 @@ export function NodeForm({
           <Trash2 aria-hidden />
         </Button>
       </div>
-      <p className="text-xs text-muted-foreground">{t(`flows.help.${kind}`, { defaultValue: "" })}</p>
+      <p className="text-xs text-muted-foreground">
+        {contributed ? t("flows.form.moduleHelp", { description: contributed.description, module: contributed.moduleTitle }) : t(`flows.help.${kind}`, { defaultValue: "" })}
+      </p>
       {general.length > 0 && (
         <ul role="alert" className="space-y-1 rounded-md bg-danger-soft px-3 py-2 text-xs text-danger-strong">
           {general.map((p) => <li key={p}>{p}</li>)}
         </ul>
       )}
-      {spec ? <KindFields kind={kind} form={form} /> : <p className="text-sm text-muted-foreground">{t("flows.form.unknown")}</p>}
+      {contributed ? <ModuleFields kind={contributed} node={node} onConfig={onConfig} /> : <BuiltInFields node={node} onConfig={onConfig} />}
     </form>
   );
+}
+
+function BuiltInFields({ node, onConfig }: { node: BuilderNode; onConfig: OnConfig }) {
+  const { t } = useTranslation();
+  const kind = node.data.kind;
+  const spec = FORMS[kind];
+  const form = useForm<Values>({ defaultValues: spec?.fromConfig(node.data.config) ?? {}, resolver: spec ? configResolver(kind) : undefined, mode: "onChange" });
+  const { watch, trigger } = form;
+  useEffect(() => {
+    if (!spec) return;
+    void trigger();
+    // every change validates the whole form: a problem may be about a field not edited (a branch's test, the list)
+    const subscription = watch((values, { name }) => {
+      onConfig(spec.toConfig(values as Values), name);
+      void trigger();
+    });
+    return () => subscription.unsubscribe();
+  }, [watch, trigger, onConfig, spec]);
+  return spec ? <KindFields kind={kind} form={form} /> : <p className="text-sm text-muted-foreground">{t("flows.form.unknown")}</p>;
+}
+
+/** A module's node: the form drawn from its config's JSON Schema, like Settings → Modules. */
+function ModuleFields({ kind, node, onConfig }: { kind: ModuleKind; node: BuilderNode; onConfig: OnConfig }) {
+  const { t } = useTranslation();
+  const fields = useMemo(() => fieldsOf(kind.configSchema), [kind]);
+  const resolver = useMemo(() => zodResolver(zodOf(kind.configSchema)) as unknown as Resolver<FormValues>, [kind]);
+  const form = useForm<FormValues>({ resolver, defaultValues: valuesOf(fields, node.data.config), mode: "onChange" });
+  const { watch, trigger } = form;
+  useEffect(() => {
+    void trigger();
+    const subscription = watch((values, { name }) => {
+      try {
+        onConfig(configOf(fields, values as FormValues), name);
+      } catch {
+        // text that is not JSON yet in a JSON field: the field says so, the node keeps its last config
+      }
+      void trigger();
+    });
+    return () => subscription.unsubscribe();
+  }, [watch, trigger, onConfig, fields]);
+  if (!fields.length) return <p className="text-sm text-muted-foreground">{t("flows.form.nothing")}</p>;
+  return <SchemaFields fields={fields} form={form} idPrefix={`node-${node.id}`} />;
 }
 
 function err(form: UseFormReturn<Values>, name: string): string | undefined {
@@ -168,9 +208,15 @@ function KindFields({ kind, form }: { kind: string; form: UseFormReturn<Values> 
           </Field>
           {mode === "template" ? (
             <>
-              <Field label={f("templateId")} hint={f("templateIdHint")} error={err(form, "template_id")}>
-                <Input {...register("template_id")} className="font-mono" />
-              </Field>
+              <Controller
+                control={form.control}
+                name="template_id"
+                render={({ field }) => (
+                  <Field label={f("template")} hint={f("templateHint")} error={err(form, "template_id")}>
+                    <TemplatePicker value={String(field.value ?? "")} onChange={field.onChange} />
+                  </Field>
+                )}
+              />
               <Field label={f("templateVariables")} error={err(form, "variables")}>
                 <Textarea rows={4} spellCheck={false} {...register("variables")} className="font-mono text-xs" />
               </Field>
@@ -303,20 +349,32 @@ function KindFields({ kind, form }: { kind: string; form: UseFormReturn<Values> 
         </>
       );
     }
-    case "transfer":
+    case "transfer": {
+      const to = watch("to");
       return (
         <>
           <Field label={f("transferTo")}>
-            <Select {...register("to")}>
+            <Select {...register("to", { onChange: () => form.setValue("id", "", { shouldDirty: true }) })}>
               <option value="team">{f("team")}</option>
               <option value="agent">{f("agent")}</option>
             </Select>
           </Field>
-          <Field label={f("transferId")} hint={f("transferIdHint")} error={err(form, "id")}>
-            <Input {...register("id")} className="font-mono" />
-          </Field>
+          <Controller
+            control={form.control}
+            name="id"
+            render={({ field }) => (
+              <Field label={to === "agent" ? f("agentPick") : f("teamPick")} error={err(form, "id")}>
+                {to === "agent" ? (
+                  <AgentPicker value={String(field.value ?? "")} onChange={field.onChange} />
+                ) : (
+                  <TeamPicker value={String(field.value ?? "")} onChange={field.onChange} />
+                )}
+              </Field>
+            )}
+          />
         </>
       );
+    }
     case "escalate":
       return (
         <Field label={f("reason")} error={err(form, "reason")}>

@@ -14,6 +14,7 @@ import { Input } from "@/components/ui/input";
 import { cn } from "@/lib/utils";
 import { toDefinition, type Graph } from "./graph";
 import { selectClass } from "./NodeForm";
+import { generalText, serverProblems } from "./problems";
 
 type Simulation = SimulateFlowMutation["simulateFlow"];
 const PLATFORMS = ["WHATSAPP", "MESSENGER", "INSTAGRAM", "TELEGRAM", "WEBCHAT", "SMS", "EMAIL"] as const;
@@ -90,7 +91,7 @@ export function SimulatorPanel({ graph, onActiveNode }: { graph: Graph; onActive
           </Button>
         </div>
       </section>
-      {error && <ErrorState error={error} compact />}
+      {error && <SimulationRefused error={error} />}
       {!result && !error && (
         <div className="flex flex-col items-center gap-2 rounded-lg border border-dashed border-border px-4 py-8 text-center text-sm text-muted-foreground">
           <FlaskConical className="size-5" aria-hidden />
@@ -180,4 +181,16 @@ export function describe(value: unknown): string {
 export function actionNames(actions: unknown): string {
   const list = Array.isArray(actions) ? actions : [];
   return list.map((a) => (a && typeof a === "object" && "type" in a ? String((a as { type: unknown }).type) : JSON.stringify(a))).join(", ");
+}
+
+/** A draft the server refuses to simulate: its problems in the reader's language, by code. */
+function SimulationRefused({ error }: { error: unknown }) {
+  const { t } = useTranslation();
+  const refused = serverProblems(error, []);
+  if (!refused) return <ErrorState error={error} compact />;
+  return (
+    <ul role="alert" className="space-y-1 rounded-md bg-danger-soft px-3 py-2 text-xs text-danger-strong" data-sim-problems>
+      {refused.general.map((p, i) => <li key={i}>{generalText(p, t)}</li>)}
+    </ul>
+  );
 }

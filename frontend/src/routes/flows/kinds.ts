@@ -2,6 +2,7 @@
 // schema per type that mirrors the server's config checks, so a problem shows on the node before
 // a save is even tried. The server stays the judge: its own problems land on the same nodes.
 import { z } from "zod";
+import { moduleIssues, moduleKind } from "./moduleKinds";
 
 export const KINDS = [
   "trigger", "send_message", "ask", "buttons", "condition", "set",
@@ -11,6 +12,8 @@ export type Kind = (typeof KINDS)[number];
 export type Config = Record<string, unknown>;
 
 export const isKind = (value: string): value is Kind => (KINDS as readonly string[]).includes(value);
+/** A built-in type or one an enabled module adds (moduleKinds.ts). */
+export const isKnownKind = (value: string): boolean => isKind(value) || moduleKind(value) !== undefined;
 
 const MAX_TEXT = 4096;
 const MAX_WAIT_SECONDS = 30 * 24 * 3600;
@@ -176,6 +179,8 @@ const SCHEMAS: Record<Kind, z.ZodType> = {
 
 /** What is wrong with a node's config, as the server would say it; [] when nothing. */
 export function configProblems(kind: string, config: Config): string[] {
+  const contributed = moduleKind(kind);
+  if (contributed) return [...new Set(moduleIssues(contributed, config).map((i) => i.message))];
   if (!isKind(kind)) return [`unknown node type ${kind}`];
   const result = SCHEMAS[kind].safeParse(config);
   return result.success ? [] : [...new Set(result.error.issues.map((i) => i.message))];
@@ -183,6 +188,8 @@ export function configProblems(kind: string, config: Config): string[] {
 
 /** The ports a node's edges may leave by (resolvers/flow_validation.py ports_of). */
 export function portsOf(kind: string, config: Config): string[] {
+  const contributed = moduleKind(kind);
+  if (contributed) return contributed.ports;
   if (kind === "close" || kind === "end") return [];
   if (kind === "condition") {
     const branches = Array.isArray(config.branches) ? (config.branches as { port?: unknown }[]) : [];
@@ -197,7 +204,7 @@ export function portsOf(kind: string, config: Config): string[] {
 }
 
 /** The config a node starts with when dropped on the canvas. */
-export function defaultConfig(kind: Kind): Config {
+export function defaultConfig(kind: string): Config {
   switch (kind) {
     case "trigger": return { keywords: [] };
     case "send_message": return { text: "" };
@@ -233,12 +240,15 @@ export function summary(kind: string, config: Config): string {
     case "http_request": return `${s(config.method)} ${s(config.url)}`;
     case "wait": return config.until_reply ? "until reply" : `${String(config.seconds ?? "")} s`;
     case "escalate": return s(config.reason);
-    default: return "";
+    case "transfer": return "";
+    default: return s(Object.values(config).find((v) => typeof v === "string")); // a module's node: its first text
   }
 }
 
 /** Each problem with the config path it is about (the side form puts it on its field). */
 export function configIssues(kind: string, config: Config): { path: string[]; message: string }[] {
+  const contributed = moduleKind(kind);
+  if (contributed) return moduleIssues(contributed, config);
   if (!isKind(kind)) return [{ path: [], message: `unknown node type ${kind}` }];
   const result = SCHEMAS[kind].safeParse(config);
   return result.success ? [] : result.error.issues.map((i) => ({ path: i.path.map(String), message: i.message }));

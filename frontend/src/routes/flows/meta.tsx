@@ -1,7 +1,7 @@
 // How each node type looks: its icon and accent colour (palette, canvas cards, forms).
 import {
   Bell, Clock, CornerUpRight, GitBranch, Globe, HelpCircle, ListChecks, MessageSquare, OctagonX,
-  PenLine, Square, UserRoundCog, Zap, type LucideIcon,
+  PenLine, Puzzle, Square, Zap, type LucideIcon,
 } from "lucide-react";
 
 export const ICONS: Record<string, LucideIcon> = {
@@ -34,4 +34,7 @@ export const ACCENTS: Record<string, string> = {
   end: "bg-zinc-200 text-zinc-800",
 };
 
-export const iconOf = (kind: string): LucideIcon => ICONS[kind] ?? UserRoundCog;
+/** A module's node type (moduleKinds.ts): a puzzle piece in the modules' colour. */
+export const MODULE_ACCENT = "bg-fuchsia-100 text-fuchsia-800";
+
+export const iconOf = (kind: string): LucideIcon => ICONS[kind] ?? Puzzle;
