@@ -171,3 +171,20 @@ async def test_a_killed_worker_process_is_replaced_and_the_new_one_sends_and_is_
         since = await signal_group(supervisor)
         await exited_within(supervisor, since, 20)
     assert supervisor.returncode == 0
+
+
+def test_worker_processes_get_two_malloc_arenas_unless_the_operator_says_otherwise(monkeypatch):
+    """Without the cap each Dramatiq thread's glibc arena kept its own high-water mark and the
+    soak's workers grew 136 → 286 MB in 30 minutes with no Python object held."""
+    import shutil
+
+    from core.worker_supervisor import Supervisor
+
+    monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
+    default = Supervisor(processes=1, threads=2, stop_timeout=5, metrics_port=0)
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
+    chosen = Supervisor(processes=1, threads=2, stop_timeout=5, metrics_port=0)
+    for supervisor in (default, chosen):
+        shutil.rmtree(supervisor.metrics_dir, ignore_errors=True)
+    assert default.slots[0].env["MALLOC_ARENA_MAX"] == "2"
+    assert chosen.slots[0].env["MALLOC_ARENA_MAX"] == "4"
