@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import redis.asyncio as redis
 from redis.exceptions import RedisError
@@ -28,6 +30,29 @@ from core.settings import Settings
 
 log = logging.getLogger(__name__)
 REDIS_PAUSE = 2.0  # seconds between attempts to reach Redis again after a failure
+
+# Several counters in one round trip, in order, stopping at the first one over its limit (the ones
+# after it are not counted, as when each was its own call and the refusal came first).
+# KEYS: the buckets; ARGV: amount, ttl, limit for each. The 1-based index refused, or 0.
+_TAKE_ALL = """
+for i = 1, #KEYS do
+  local count = redis.call('INCRBY', KEYS[i], ARGV[3 * i - 2])
+  redis.call('EXPIRE', KEYS[i], ARGV[3 * i - 1])
+  if count > tonumber(ARGV[3 * i]) then return i end
+end
+return 0
+"""
+
+
+@dataclass(frozen=True)
+class Charge:
+    """`amount` units against `key`'s limit of `limit` a window of `per` seconds."""
+
+    key: str
+    limit: int
+    per: int = 60
+    amount: int = 1
+    refusal: str = ""  # what a refusal says (the request limits; the cost budget words its own)
 
 
 def principal_key(actor: Actor | None, ip: str | None) -> str:
@@ -54,6 +79,10 @@ class RateLimiter:
         self._failures_locally: dict[str, tuple[float, int]] = {}  # key -> (locked until, failures)
         self._redis_down_until = 0.0
         self._warn = Throttled(log, every=30.0)
+        self._take_all = self._redis.register_script(_TAKE_ALL) if self._redis is not None else None
+        # key -> the window in which it was refused. A fixed window's count only grows, so a key
+        # refused in this window is refused until it turns: no need to ask Redis again.
+        self._over: dict[str, int] = {}
 
     async def hit(self, key: str, *, limit: int, per: int) -> bool:
         """Count one hit; False when over the limit."""
@@ -68,6 +97,57 @@ class RateLimiter:
         if count is None:
             count = self._count_locally(key, window, amount)
         return 0 if count <= limit else max(1, (window + 1) * per - int(now))
+
+    def known_over(self, charge: Charge) -> int:
+        """The seconds until the window turns when this process already saw `charge`'s key refused
+        in the current window (every further hit is refused too), else 0. Costs no round trip."""
+        now = time.time()
+        window = int(now) // charge.per
+        return max(1, (window + 1) * charge.per - int(now)) if self._over.get(charge.key) == window else 0
+
+    async def take_all(self, charges: Sequence[Charge]) -> tuple[Charge, int] | None:
+        """Count the charges in order in one round trip (one script), stopping at the first over
+        its limit, whose charge and seconds until its window turns come back (None: all within).
+        The ones after a refusal are not counted, exactly as separate `take`s stopped at the first
+        refusal would. While Redis is unreachable, counted by this process (as `take`)."""
+        if not charges:
+            return None
+        now = time.time()
+        windows = [int(now) // c.per for c in charges]
+        for i, (c, window) in enumerate(zip(charges, windows, strict=True)):
+            if self._over.get(c.key) == window:  # refused already: count the ones before it only
+                charges, windows = charges[: i + 1], windows[: i + 1]
+                if i == 0:
+                    return c, max(1, (window + 1) * c.per - int(now))
+                break
+        refused = await self._take_all_in_redis(charges, windows)
+        if refused is None:  # Redis absent or unreachable
+            refused = 0
+            for i, (c, window) in enumerate(zip(charges, windows, strict=True), start=1):
+                if self._count_locally(c.key, window, c.amount) > c.limit:
+                    refused = i
+                    break
+        if not refused:
+            return None
+        charge, window = charges[refused - 1], windows[refused - 1]
+        self._over[charge.key] = window
+        if len(self._over) > 100_000:  # bounded memory under a flood of distinct keys
+            self._over.clear()
+        return charge, max(1, (window + 1) * charge.per - int(now))
+
+    async def _take_all_in_redis(self, charges: Sequence[Charge], windows: list[int]) -> int | None:
+        client = self._client()
+        if client is None or self._take_all is None:
+            return None
+        keys = [f"{self._namespace}:rl:{c.key}:{w}" for c, w in zip(charges, windows, strict=True)]
+        args: list[int] = []
+        for c in charges:
+            args += (c.amount, c.per + 1, c.limit)
+        try:
+            return int(await self._take_all(keys=keys, args=args, client=client))
+        except (RedisError, OSError) as exc:
+            self._redis_failed(exc)
+            return None
 
     async def _count(self, bucket: str, amount: int, ttl: int) -> int | None:
         """INCRBY in Redis (None when Redis is absent or unreachable)."""
@@ -146,3 +226,40 @@ class RateLimiter:
     async def close(self) -> None:
         if self._redis is not None:
             await self._redis.aclose()
+
+
+class RequestLimits:
+    """One HTTP request's limits, counted together in one round trip.
+
+    The address's and the caller's request limits are only noted as the request is admitted and
+    authenticated (`add`); `settle` counts what is pending, with the query's cost when it is known
+    (schema/cost.py), in one `take_all`, so a query pays one Redis round trip for all three. A
+    request that never reaches its cost (refused, malformed, not a query) settles on the way out,
+    and the first refusal wins as before: a request over its address limit hears RATE_LIMITED
+    whatever else was wrong with it, and nothing it asked for runs before its limits are counted.
+    A key already refused in this window is refused at once (`known_over`), before the body is
+    read or the caller looked up."""
+
+    __slots__ = ("limiter", "pending", "refused")
+
+    def __init__(self, limiter: RateLimiter) -> None:
+        self.limiter = limiter
+        self.pending: list[Charge] = []
+        self.refused: tuple[Charge, int] | None = None  # a request limit's refusal, and its wait
+
+    def add(self, charge: Charge) -> int:
+        """Note a request limit to count; the wait when this process knows it is refused already
+        (then count what was noted before it, and refuse)."""
+        self.pending.append(charge)
+        return self.limiter.known_over(charge)
+
+    async def settle(self, cost: Charge | None = None) -> tuple[Charge, int] | None:
+        """Count what is pending, then `cost`, in one round trip: the refusal (charge, wait) or
+        None. A request limit's refusal is kept in `refused` too; later calls count only what
+        was added since."""
+        charges = [*self.pending, *((cost,) if cost is not None else ())]
+        self.pending = []
+        refused = await self.limiter.take_all(charges)
+        if refused is not None and refused[0] is not cost:
+            self.refused = refused
+        return refused

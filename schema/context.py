@@ -9,7 +9,7 @@ from strawberry.dataloader import DataLoader
 
 from core.auth import Actor
 from core.events import EventLog
-from core.ratelimit import RateLimiter
+from core.ratelimit import RateLimiter, RequestLimits
 from core.settings import Settings
 from resolvers import loaders
 
@@ -40,6 +40,7 @@ class Context:
     connection_params: dict[str, Any] | None = None  # set by strawberry on WebSocket connection_init
     auth_problem: str | None = None
     ip: str | None = None
+    limits: RequestLimits | None = None  # HTTP: the request limits, counted with the cost (cost.py)
     standing_checked: bool = False  # HTTP: the token's user was found active this request (permissions.py)
 
     def fresh_loaders(self) -> None:

@@ -45,7 +45,7 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
-from core.ratelimit import principal_key
+from core.ratelimit import Charge, principal_key
 from core.settings import get_settings
 from schema.graphql_request import CACHED_DOCUMENT_LENGTH
 
@@ -239,12 +239,26 @@ class QueryCost(SchemaExtension):
             )
         if app is None:
             return None
-        wait = await app.rate_limiter.take(
+        budget = Charge(
             f"cost:{principal_key(app.actor, app.ip)}",
             limit=settings.graphql_cost_per_minute,
             per=60,
             amount=max(1, cost),
         )
+        limits = getattr(app, "limits", None)
+        if limits is not None:
+            # HTTP: the request limits noted on the way in are counted now too, in one round trip.
+            refused = await limits.settle(budget)
+            if refused is not None and refused[0] is not budget:
+                # A request limit: nothing runs, and schema/http.py answers with its 429.
+                return GraphQLError(
+                    refused[0].refusal, extensions={"code": "RATE_LIMITED", "retryAfter": refused[1]}
+                )
+            wait = refused[1] if refused is not None else 0
+        else:
+            wait = await app.rate_limiter.take(
+                budget.key, limit=budget.limit, per=budget.per, amount=budget.amount
+            )
         if wait:
             return GraphQLError(
                 f"the query cost budget ({settings.graphql_cost_per_minute} a minute) is spent; "

@@ -28,9 +28,10 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
+from core.auth import bearer_token, is_api_key
 from core.body import BodyTooLarge, read_body
 from core.events import EventLog
-from core.ratelimit import RateLimiter, principal_key, requests_per_minute
+from core.ratelimit import Charge, RateLimiter, RequestLimits, principal_key, requests_per_minute
 from core.settings import Settings
 from schema.context import Context
 from schema.graphql_request import (
@@ -105,20 +106,41 @@ class GraphQLEndpoint(GraphQL):
         if scope["type"] != "http":
             return await super().__call__(scope, receive, send)
         request = Request(scope, receive)
+        # The request limits are counted once, with the query's cost (schema/cost.py), in one
+        # round trip; whatever did not get that far settles here on its way out.
+        limits = RequestLimits(self.rate_limiter)
+        request.state.limits = limits
         try:
-            await self._admit(request)
-            await self._authenticate(request)
-            # strawberry reads the body again from this receive: the copy already within the limit
-            body_receive = _replay(await self._read_body(request)) if request.method == "POST" else receive
-            response = await self.run(Request(scope, body_receive))
+            try:
+                await self._admit(request, limits)
+                await self._authenticate(request, limits)
+                # strawberry reads the body again from this receive: the copy already within the limit
+                body_receive = (
+                    _replay(await self._read_body(request)) if request.method == "POST" else receive
+                )
+                response = await self.run(Request(scope, body_receive))
+            except HTTPException as exc:  # strawberry's own refusals, in the same shape as ours
+                raise RequestRefused(exc.status_code, "BAD_REQUEST", exc.reason) from None
+            finally:
+                if limits.pending and limits.refused is None:
+                    await limits.settle()
+            if limits.refused is not None:
+                raise _limit_refusal(limits.refused)
         except RequestRefused as refused:
-            response = _refusal(refused, scope)
-        except HTTPException as exc:  # strawberry's own refusals, in the same shape as ours
-            response = _refusal(RequestRefused(exc.status_code, "BAD_REQUEST", exc.reason), scope)
+            # A request over its limits hears so whatever else it was refused for.
+            response = _refusal(_limit_refusal(limits.refused) if limits.refused else refused, scope)
         await response(scope, receive, send)
 
-    async def _admit(self, request: Request) -> None:
-        """Method, media types and rate, before the body is read."""
+    async def _settle(self, limits: RequestLimits) -> None:
+        """Count the pending request limits now (before something the request asks for happens)."""
+        if limits.pending:
+            await limits.settle()
+        if limits.refused is not None:
+            raise _limit_refusal(limits.refused)
+
+    async def _admit(self, request: Request, limits: RequestLimits) -> None:
+        """Method, media types and the address's limit (noted; counted in `limits`), before the
+        body is read."""
         if request.method not in ("GET", "POST"):
             raise RequestRefused(
                 405, "METHOD_NOT_ALLOWED", "/graphql takes GET and POST", {"Allow": "GET, POST"}
@@ -141,26 +163,33 @@ class GraphQLEndpoint(GraphQL):
             if request.method == "POST":
                 _check_content_type(request.headers.get("content-type", ""))
         client = request.client.host if request.client else "unknown"
-        wait = await self.rate_limiter.take(
-            f"graphql:{client}", limit=self.settings.graphql_rate_per_minute, per=60
+        address = Charge(
+            f"graphql:{client}",
+            limit=self.settings.graphql_rate_per_minute,
+            refusal="too many requests from this address",
         )
-        if wait:
-            raise _rate_limited("too many requests from this address", wait)
+        if limits.add(address):
+            await self._settle(limits)
 
-    async def _authenticate(self, request: Request) -> None:
-        """Who is asking (an API key is a database look-up), then their own request limit."""
+    async def _authenticate(self, request: Request, limits: RequestLimits) -> None:
+        """Who is asking, then their own request limit (noted; counted in `limits`). An API key is
+        a database look-up (and may write its last use): the address's limit is counted first."""
         ip = request.client.host if request.client else None
-        actor, problem = await authenticate(request.headers.get("authorization"), ip)
+        authorization = request.headers.get("authorization")
+        token = bearer_token(authorization)
+        if token is not None and is_api_key(token):
+            await self._settle(limits)
+        actor, problem = await authenticate(authorization, ip)
         request.state.auth = (actor, problem)
         if actor is None:
             return  # anonymous: the address's limit above is theirs
-        wait = await self.rate_limiter.take(
-            f"graphql:{principal_key(actor, ip)}", limit=requests_per_minute(self.settings, actor), per=60
+        own = Charge(
+            f"graphql:{principal_key(actor, ip)}",
+            limit=requests_per_minute(self.settings, actor),
+            refusal=f"too many requests from this {'API key' if actor.is_api_key else 'user'}",
         )
-        if wait:
-            raise _rate_limited(
-                f"too many requests from this {'API key' if actor.is_api_key else 'user'}", wait
-            )
+        if limits.add(own):
+            await self._settle(limits)
 
     async def _read_body(self, request: Request) -> bytes:
         limit = self.settings.max_graphql_body
@@ -176,7 +205,10 @@ class GraphQLEndpoint(GraphQL):
             data = _params_data(request.query_params)
         else:
             data = decode_json(await request.get_body())  # already within the limit
-        actor, _ = request._request.state.auth  # set by _authenticate, before strawberry ran
+        state = request._request.state
+        actor, _ = state.auth  # set by _authenticate, before strawberry ran
+        if _registers(data):  # a document registered for every process: not past the limits
+            await self._settle(state.limits)
         return graphql_request(await self.persisted.resolve(data, actor))  # registered documents, allow-list
 
     async def execute_single(  # type: ignore[override]
@@ -222,6 +254,7 @@ class GraphQLEndpoint(GraphQL):
             rate_limiter=self.rate_limiter,
             settings=self.settings,
             ip=request.client.host if request.client else None,
+            limits=getattr(request.state, "limits", None) if response is not None else None,
         )
 
     async def on_ws_connect(self, context: Context) -> dict[str, object] | None:
@@ -267,6 +300,19 @@ def _check_content_type(header: str) -> None:
 
 def _rate_limited(message: str, wait: int) -> RequestRefused:
     return RequestRefused(429, "RATE_LIMITED", f"{message}; retry in {wait} s", {"Retry-After": str(wait)})
+
+
+def _limit_refusal(refused: tuple[Charge, int]) -> RequestRefused:
+    charge, wait = refused
+    return _rate_limited(charge.refusal, wait)
+
+
+def _registers(data: Any) -> bool:
+    """A request that sends a persisted query's hash with its document (which registers it)."""
+    if not isinstance(data, dict) or data.get("query") is None:
+        return False
+    extensions = data.get("extensions")
+    return isinstance(extensions, dict) and extensions.get("persistedQuery") is not None
 
 
 def _retry_after(result: ExecutionResult) -> int | None:

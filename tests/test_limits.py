@@ -273,3 +273,106 @@ async def test_a_users_limit_holds_across_two_pytake_serve_processes(server, dat
         await within_one_window()
         statuses = [(await gql(bases[i % 2], ME, token=token))["_status"] for i in range(10)]
     assert statuses == [200] * 5 + [429] * 5
+
+
+# --- one round trip for a request's limits --------------------------------------------------------
+
+
+def _count_redis_calls(limiter: RateLimiter) -> list[str]:
+    """The commands and pipelines `limiter` sends to Redis from now on (each one round trip)."""
+    client = limiter._redis
+    assert client is not None
+    calls: list[str] = []
+    execute, pipeline = client.execute_command, client.pipeline
+
+    async def counting(*args: Any, **kwargs: Any) -> Any:
+        calls.append(str(args[0]).upper())
+        return await execute(*args, **kwargs)
+
+    def counting_pipeline(*args: Any, **kwargs: Any) -> Any:
+        calls.append("PIPELINE")
+        return pipeline(*args, **kwargs)
+
+    client.execute_command = counting  # type: ignore[method-assign]
+    client.pipeline = counting_pipeline  # type: ignore[method-assign]
+    return calls
+
+
+async def _counters(namespace: str, *keys: str) -> list[int]:
+    import redis.asyncio as aioredis
+
+    window = int(time.time()) // 60
+    r = aioredis.from_url(REDIS_URL)
+    try:
+        return [int(await r.get(f"{namespace}:rl:{k}:{window}") or 0) for k in keys]
+    finally:
+        await r.aclose()
+
+
+@requires_redis
+async def test_a_query_counts_its_address_user_and_cost_limits_in_one_round_trip(server):
+    namespace = f"{NAMESPACE}:one-{uuid.uuid4().hex[:6]}"
+    app = endpoint(namespace, graphql_rate_per_minute=1000, user_rate_per_minute=1000)
+    user = await make_user(Role.AGENT)
+    token = await login(server, user)
+    await within_one_window()
+    async with client(app) as c:
+        assert (await post(c, ME, token=token)).status_code == 200  # loads the script into Redis
+        calls = _count_redis_calls(app.rate_limiter)
+        for _ in range(3):
+            answer = await post(c, ME, token=token)
+            assert answer.status_code == 200 and answer.json()["data"]["me"]["id"]
+    assert calls == ["EVALSHA"] * 3  # one round trip each, nothing else
+    keys = ("graphql:127.0.0.1", f"graphql:user:{user.id}", f"cost:user:{user.id}")
+    assert await _counters(namespace, *keys) == [4, 4, 4]  # `{ me { id } }` costs 1
+
+
+@requires_redis
+async def test_the_first_refusal_wins_and_what_comes_after_it_is_not_counted(server):
+    namespace = f"{NAMESPACE}:first-{uuid.uuid4().hex[:6]}"
+    app = endpoint(namespace, graphql_rate_per_minute=5, user_rate_per_minute=2)
+    user = await make_user(Role.AGENT)
+    token = await login(server, user)
+    headers = {"Accept": "application/graphql-response+json", "Content-Type": "application/json"}
+    await within_one_window()
+    async with client(app) as c:
+        # The user's limit: the third is refused, and its cost is not spent.
+        assert [(await post(c, ME, token=token)).status_code for _ in range(3)] == [200, 200, 429]
+        keys = ("graphql:127.0.0.1", f"graphql:user:{user.id}", f"cost:user:{user.id}")
+        assert await _counters(namespace, *keys) == [3, 3, 2]
+        # The address's limit (5) beats whatever else is wrong with a request: malformed JSON, a
+        # document over the cost limit, a parse error.
+        assert (await c.post("/graphql", content=b"{not json", headers=headers)).status_code == 400
+        assert (await post(c, "{ __typename")).status_code == 400
+        over = [
+            await c.post("/graphql", content=b"{not json", headers=headers),
+            await post(c, "{ __typename"),
+            await post(c, ME, token=token),
+        ]
+        assert [r.status_code for r in over] == [429] * 3
+        for refused in over:
+            error = refused.json()["errors"][0]
+            assert error["extensions"]["code"] == "RATE_LIMITED"
+            assert error["message"].startswith("too many requests from this address")
+            assert error["extensions"]["retryAfter"] == int(refused.headers["retry-after"])
+        # Refused once in this window, the address is refused without asking Redis again, and
+        # the user's counters behind it are left alone.
+        calls = _count_redis_calls(app.rate_limiter)
+        assert (await post(c, ME, token=token)).status_code == 429
+        assert calls == []
+    assert await _counters(namespace, *keys) == [6, 3, 2]
+
+
+async def test_several_limits_fall_back_to_this_process_in_order_while_redis_is_down():
+    from core.ratelimit import Charge
+
+    limiter = RateLimiter(f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
+    await within_one_window(5)
+    first, second = Charge("a", limit=2), Charge("b", limit=10)
+    outcomes = [await limiter.take_all([first, second]) for _ in range(3)]
+    assert outcomes[:2] == [None, None]
+    refused, wait = outcomes[2]  # type: ignore[misc]
+    assert refused is first and 1 <= wait <= 60
+    window = int(time.time()) // 60
+    assert limiter._local["a"] == (window, 3) and limiter._local["b"] == (window, 2)  # b: not the third
+    await limiter.close()
