@@ -116,6 +116,7 @@ class Page:
     cursors: list[str]
     has_next: bool
     has_previous: bool
+    related: dict[str, dict[int, Any]] | None = None  # list_conversations(with_related=True)
 
 
 def _encode(*parts: object) -> str:
@@ -140,10 +141,16 @@ def _page_size(first: int | None) -> int:
 
 
 async def list_conversations(
-    actor: Actor | None, *, first: int | None, after: str | None, filter: ConversationFilter
+    actor: Actor | None,
+    *,
+    first: int | None,
+    after: str | None,
+    filter: ConversationFilter,
+    with_related: bool = False,
 ) -> Page:
     """Newest activity first; keyset pagination on (last_message_at, id). Only what the actor
-    may see (resolvers/visibility.py)."""
+    may see (resolvers/visibility.py). `with_related`: each row's customer, assignee and last
+    message come in the same statement (`Page.related`), so the inbox is one statement."""
     scope = await scope_of(actor)
     size = _page_size(first)
     args: list[Any] = []
@@ -163,18 +170,84 @@ async def list_conversations(
         except ValueError as exc:
             raise BadInput("cursor is not one this API returned", field="after") from exc
         where.append(f"(last_message_at, id) < ({arg(key[0])}, {arg(key[1])})")
-    rows = await fetch(
+    page_sql = (
         f"SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE {' AND '.join(where)} "
-        f"ORDER BY last_message_at DESC, id DESC LIMIT {size + 1}",
-        *args,
+        f"ORDER BY last_message_at DESC, id DESC LIMIT {size + 1}"
     )
+    related = None
+    if with_related:
+        # The page and each row's customer, assignee and last message in one statement: the same
+        # columns the DataLoaders read (resolvers/loaders.py), split back into the same rows.
+        rows = await fetch(f"{_RELATED_SELECT} FROM ({page_sql}) c {_RELATED_JOINS}", *args)
+        related = _split_related(rows[:size])
+    else:
+        rows = await fetch(page_sql, *args)
     items = [conversation_view(r) for r in rows[:size]]
     return Page(
         items=items,
         cursors=[_encode(c["last_message_at"].isoformat(), c["id"]) for c in items],
         has_next=len(rows) > size,
         has_previous=bool(after),
+        related=related,
     )
+
+
+# What `list_conversations(with_related=True)` joins to each row of the page, and the columns of
+# each: exactly the DataLoaders' (customers_by_id, users_by_id, messages_by_id).
+_RELATED = (
+    ("customer", "cu", "customers", "customer_id", ("id", "name", "phone", "email")),
+    (
+        "assignee",
+        "u",
+        "users",
+        "assignee_id",
+        (
+            "id",
+            "email",
+            "name",
+            "role",
+            "is_active",
+            "presence",
+            "capacity",
+            "skills",
+            "sees_all_conversations",
+        ),
+    ),
+    (
+        "last_message",
+        "m",
+        "messages",
+        "last_message_id",
+        tuple(c.strip() for c in MESSAGE_COLUMNS.split(",")),
+    ),
+)
+_RELATED_SELECT = "SELECT " + ", ".join(
+    [
+        *(f"c.{c.strip()}" for c in CONVERSATION_COLUMNS.split(",")),
+        *(f'{alias}.{c} AS "{name}.{c}"' for name, alias, _, _, columns in _RELATED for c in columns),
+    ]
+)
+_RELATED_JOINS = (
+    " ".join(f"LEFT JOIN {table} {alias} ON {alias}.id = c.{key}" for _, alias, table, key, _ in _RELATED)
+    + " ORDER BY c.last_message_at DESC, c.id DESC"
+)
+
+
+def _split_related(rows: list[dict[str, Any]]) -> dict[str, dict[int, Any]]:
+    """{"customer"|"assignee"|"last_message": {id: row, or None when no row has that id}}, for
+    the ids the page refers to (None ids left out), rows shaped as the DataLoaders shape them."""
+    related: dict[str, dict[int, Any]] = {name: {} for name, *_ in _RELATED}
+    for r in rows:
+        for name, _, _, key, columns in _RELATED:
+            ref = r[key]
+            if ref is None:
+                continue
+            row = {c: r[f"{name}.{c}"] for c in columns}
+            related[name][ref] = None if row["id"] is None else row
+    related["last_message"] = {
+        k: message_view(v) if v is not None else None for k, v in related["last_message"].items()
+    }
+    return related
 
 
 async def get_conversation(actor: Actor | None, conversation_id: int) -> dict[str, Any]:

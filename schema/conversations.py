@@ -4,7 +4,6 @@ announcing typing (rules in resolvers/conversations.py)."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 from typing import Any
 
@@ -249,19 +248,28 @@ class ConversationQueries:
         filter: ConversationFilterInput | None = None,
     ) -> ConversationConnection:
         page = await conv.list_conversations(
-            actor_of(info), first=first, after=after, filter=(filter or ConversationFilterInput()).to_rule()
+            actor_of(info),
+            first=first,
+            after=after,
+            filter=(filter or ConversationFilterInput()).to_rule(),
+            with_related=True,
         )
-        # Three batch queries for the whole page, then every row resolves without awaiting.
+        # The page came with each row's customer, assignee and last message (one statement); the
+        # DataLoaders learn them too, so the rest of the document finds them there. Every row
+        # then resolves without awaiting.
+        related = page.related
+        assert related is not None
         loaders = info.context.loaders
-        customers, assignees, last_messages = await asyncio.gather(
-            loaders.customers.load_many([v["customer_id"] for v in page.items]),
-            loaders.users.load_many([v["assignee_id"] for v in page.items if v["assignee_id"] is not None]),
-            loaders.messages.load_many(
-                [v["last_message_id"] for v in page.items if v["last_message_id"] is not None]
-            ),
-        )
-        users = {u["id"]: u for u in assignees if u}
-        messages = {m["id"]: m for m in last_messages if m}
+        for loader, rows in (
+            (loaders.customers, related["customer"]),
+            (loaders.users, related["assignee"]),
+            (loaders.messages, related["last_message"]),
+        ):
+            for key, row in rows.items():
+                loader.prime(key, row)
+        customers = [related["customer"].get(v["customer_id"]) for v in page.items]
+        users = {k: u for k, u in related["assignee"].items() if u}
+        messages = {k: m for k, m in related["last_message"].items() if m}
         edges = []
         for view, cursor, customer in zip(page.items, page.cursors, customers, strict=True):
             prefilled: dict[str, object] = {"customer": customer}
