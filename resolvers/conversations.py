@@ -233,17 +233,24 @@ _RELATED_JOINS = (
 )
 
 
+# (name, the page's column referring to it, [(column, its key in the joined row)]), built once.
+_SPLIT = tuple(
+    (name, key, tuple((c, f"{name}.{c}") for c in columns)) for name, _, _, key, columns in _RELATED
+)
+
+
 def _split_related(rows: list[dict[str, Any]]) -> dict[str, dict[int, Any]]:
     """{"customer"|"assignee"|"last_message": {id: row, or None when no row has that id}}, for
     the ids the page refers to (None ids left out), rows shaped as the DataLoaders shape them."""
     related: dict[str, dict[int, Any]] = {name: {} for name, *_ in _RELATED}
-    for r in rows:
-        for name, _, _, key, columns in _RELATED:
+    for name, key, pairs in _SPLIT:
+        found = related[name]
+        id_key = f"{name}.id"
+        for r in rows:
             ref = r[key]
-            if ref is None:
+            if ref is None or ref in found:
                 continue
-            row = {c: r[f"{name}.{c}"] for c in columns}
-            related[name][ref] = None if row["id"] is None else row
+            found[ref] = None if r[id_key] is None else {c: r[joined] for c, joined in pairs}
     related["last_message"] = {
         k: message_view(v) if v is not None else None for k, v in related["last_message"].items()
     }
