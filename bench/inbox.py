@@ -81,13 +81,14 @@ async def seed(db_url: str) -> None:
     await conn.close()
 
 
-RAW_SQL = [
-    "SELECT id, channel_id, customer_id, identity_id, platform, status, assignee_id, last_message_id, last_message_at, "
-    "unread_count, created_at, updated_at FROM conversations ORDER BY last_message_at DESC, id DESC LIMIT 51",
-    "SELECT id, name, phone, email FROM customers WHERE id = ANY($1::int[])",
-    "SELECT id, email, name, role, is_active FROM users WHERE id = ANY($1::int[])",
-    "SELECT * FROM messages WHERE id = ANY($1::bigint[])",
-]
+def _raw_sql() -> str:
+    """The statement the server runs for the inbox page (resolvers/conversations.py: the page with
+    each row's customer, assignee and last message joined), without the visibility condition."""
+    from resolvers.conversations import _RELATED_JOINS, _RELATED_SELECT
+    from resolvers.shapes import CONVERSATION_COLUMNS
+
+    page = f"SELECT {CONVERSATION_COLUMNS} FROM conversations ORDER BY last_message_at DESC, id DESC LIMIT 51"
+    return f"{_RELATED_SELECT} FROM ({page}) c {_RELATED_JOINS}"
 
 
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -186,7 +187,7 @@ async def _serve_and_measure(db_url: str, planner: str, raw) -> dict[int, tuple[
 
             pids = api_pids(int(base.rsplit(":", 1)[1]))
             for c in (4, 50):
-                raw_rps, _ = await measure("raw asyncpg (same 4 statements)", c, raw)
+                raw_rps, _ = await measure("raw asyncpg (the same statement)", c, raw)
                 gql_rps, _ = await measure(f"GraphQL inbox, {label}", c, inbox, pids)
                 print(f"  {'ratio GraphQL / raw':38} c={c:<3} {gql_rps / raw_rps:8.0%}")
                 found[c] = (gql_rps, raw_rps)
@@ -204,12 +205,11 @@ async def main() -> None:
 
         pool = await asyncpg.create_pool(asyncpg_dsn(db_url), min_size=4, max_size=20)
 
+        raw_sql = _raw_sql()
+
         async def raw() -> None:
             async with pool.acquire() as c:
-                rows = await c.fetch(RAW_SQL[0])
-                await c.fetch(RAW_SQL[1], [r["customer_id"] for r in rows])
-                await c.fetch(RAW_SQL[2], [r["assignee_id"] for r in rows if r["assignee_id"]])
-                await c.fetch(RAW_SQL[3], [r["last_message_id"] for r in rows])
+                await c.fetch(raw_sql)
 
         print(f"\nbench/inbox  {CONVERSATIONS} conversations × {MESSAGES} messages, {SECONDS:.0f} s per row")
         # The same inbox with the general executor (GRAPHQL_PLANNER=0) and with the read path
