@@ -122,6 +122,9 @@ class Settings:
     encrypt_message_bodies: bool = False  # message bodies stored sealed with ENCRYPTION_KEYS
     webhook_delivery_retention_days: float = 30.0  # finished outgoing webhook deliveries are kept this long
     graphql_planner: bool = True  # HTTP queries over the hot types run their plan (schema/planner/)
+    # After rotateWebhookSecret, webhooks signed with the rotated-out secret are still accepted this
+    # long (platforms sign with the old one until reconfigured); 0: refused at once.
+    webhook_secret_grace_hours: float = 24.0
 
     @property
     def embedded(self) -> bool:
@@ -215,6 +218,7 @@ def load_settings() -> Settings:
         encrypt_message_bodies=os.environ.get("ENCRYPT_MESSAGE_BODIES", "0") == "1",
         webhook_delivery_retention_days=float(os.environ.get("WEBHOOK_DELIVERY_RETENTION_DAYS", "30")),
         graphql_planner=os.environ.get("GRAPHQL_PLANNER", "1") != "0",
+        webhook_secret_grace_hours=float(os.environ.get("WEBHOOK_SECRET_GRACE_HOURS", "24")),
     )
 
 

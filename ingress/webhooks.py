@@ -29,7 +29,12 @@ from core.ratelimit import RateLimiter
 from core.replay import NonceLedger
 from core.settings import get_settings
 from core.storable import storable
-from resolvers.channels import channel_for_webhook, note_rejected_webhook, record_webhook
+from resolvers.channels import (
+    channel_for_webhook,
+    note_rejected_webhook,
+    previous_credentials,
+    record_webhook,
+)
 from resolvers.enrichment import enrich
 from resolvers.errors import NotFound
 from resolvers.inbound import ingest
@@ -160,12 +165,29 @@ async def _handle(request: Request, platform: Platform) -> Response:
         body=body,
     )
     handshake = connector.handshake(hook, creds)
+    if handshake is not None and handshake.status >= 400:
+        # A verify token rotated out is still accepted during its grace (Meta's re-verification).
+        previous = previous_credentials(channel, creds)
+        if previous is not None:
+            again = connector.handshake(hook, previous)
+            if again is not None and again.status < 400:
+                handshake = again
     if handshake is not None:
         return Response(handshake.body, status_code=handshake.status, media_type=handshake.content_type)
     if request.method != "POST":
         return _error(405, "METHOD_NOT_ALLOWED", "webhooks are POSTed")
     try:
         signed = connector.verify(hook, creds, now=time.time())
+        if not signed:
+            # After a rotation the platform may still sign with the old secret, for a grace
+            # period (resolvers/channels.py rotate_webhook_secret): the current one first, then it.
+            previous = previous_credentials(channel, creds)
+            if previous is not None and connector.verify(hook, previous, now=time.time()):
+                signed, creds = True, previous
+                log.info(
+                    "webhook signed with the rotated-out secret",
+                    extra={"channel_id": channel.id, "platform": platform.value},
+                )
     except MalformedPayload as exc:  # the signature sits in a body that does not parse
         metrics.WEBHOOKS_REJECTED.labels(platform, "malformed").inc()
         count_outcome(platform.value, channel.id, "refused")

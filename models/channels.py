@@ -19,6 +19,10 @@ class Channel(Model):
     secrets_encrypted = fields.TextField(
         default=""
     )  # Fernet token of a JSON object; never returned by the API
+    # After rotateWebhookSecret: the rotated-out generated secrets (encrypted the same way), still
+    # accepted on webhooks until `previous_secrets_until` (resolvers/channels.py).
+    previous_secrets_encrypted = fields.TextField(null=True)
+    previous_secrets_until = fields.DatetimeField(null=True)
     last_webhook_at = fields.DatetimeField(null=True)
     last_error = fields.TextField(null=True)
     last_error_at = fields.DatetimeField(null=True)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from secrets import token_urlsafe
 from typing import Any
 
@@ -19,7 +20,8 @@ from core.sql import in_transaction
 from models import Channel
 from resolvers import audit
 from resolvers.auth import require_admin, require_user
-from resolvers.errors import BadInput, NotFound
+from resolvers.errors import BadInput, DomainError, NotFound
+from resolvers.webhook_delivery import clock  # wall time plus the offset tests move
 
 
 def webhook_url(channel: Channel) -> str:
@@ -40,8 +42,23 @@ def channel_view(channel: Channel) -> dict[str, Any]:
         "last_error": channel.last_error,
         "last_error_at": channel.last_error_at,
         "health": health(channel),
+        "previous_secret_accepted_until": previous_secret_until(channel),
+        "registers_webhook": registers_webhook(channel),
         "created_at": channel.created_at,
     }
+
+
+def previous_secret_until(channel: Channel) -> datetime | None:
+    """Until when webhooks signed with the rotated-out secrets are still accepted (None: not)."""
+    until = channel.previous_secrets_until
+    if not channel.previous_secrets_encrypted or until is None or until <= clock.now():
+        return None
+    return until
+
+
+def registers_webhook(channel: Channel) -> bool:
+    """The platform is told our webhook URL by API (Telegram's setWebhook, Viber's set_webhook)."""
+    return getattr(get_connector(Platform(channel.platform)), "register_webhook", None) is not None
 
 
 def health(channel: Channel) -> str:
@@ -123,14 +140,136 @@ async def rotate_webhook_secret(
                 field="channelId",
             )
         fresh = {name: token_urlsafe(32) for name in names}
-        channel.secrets_encrypted = encrypt_secrets({**decrypt_secrets(channel.secrets_encrypted), **fresh})
-        await channel.save(update_fields=["secrets_encrypted", "updated_at"])
+        current = decrypt_secrets(channel.secrets_encrypted)
+        # Platforms sign with the old value until someone pastes the new one in: it stays accepted
+        # for WEBHOOK_SECRET_GRACE_HOURS (a second rotation keeps only the value it replaces).
+        previous = {name: current[name] for name in names if current.get(name)}
+        grace = get_settings().webhook_secret_grace_hours
+        # Web chat's secret signs visitor tokens, not webhooks: rotating it signs every visitor out.
+        if previous and grace > 0 and Platform(channel.platform) is not Platform.WEBCHAT:
+            channel.previous_secrets_encrypted = encrypt_secrets(previous)
+            channel.previous_secrets_until = clock.now() + timedelta(hours=grace)
+        else:
+            channel.previous_secrets_encrypted, channel.previous_secrets_until = None, None
+        channel.secrets_encrypted = encrypt_secrets({**current, **fresh})
+        await channel.save(
+            update_fields=[
+                "secrets_encrypted",
+                "previous_secrets_encrypted",
+                "previous_secrets_until",
+                "updated_at",
+            ]
+        )
+        until = previous_secret_until(channel)
         await audit.record(
-            conn, actor, "channel.rotate_webhook_secret", "Channel", channel.id, {"rotated": list(names)}
+            conn,
+            actor,
+            "channel.rotate_webhook_secret",
+            "Channel",
+            channel.id,
+            {"rotated": list(names), "previous_accepted_until": until.isoformat() if until else None},
         )
     _webhook_cache.pop(channel.id, None)
     await register_webhook(channel)
     return channel_view(channel), fresh
+
+
+async def end_secret_grace(actor: Actor | None, channel_id: int) -> dict[str, Any]:
+    """Stop accepting the rotated-out secrets now (the platform has the new one, or the old one
+    leaked). Audited when there was a grace to end; calling it again changes nothing."""
+    actor = require_admin(actor)
+    async with in_transaction() as conn:
+        channel = await Channel.filter(id=channel_id).select_for_update().first()
+        if channel is None:
+            raise NotFound(f"channel {channel_id} does not exist", field="channelId")
+        until = previous_secret_until(channel)
+        if channel.previous_secrets_encrypted is not None or channel.previous_secrets_until is not None:
+            channel.previous_secrets_encrypted, channel.previous_secrets_until = None, None
+            await channel.save(
+                update_fields=["previous_secrets_encrypted", "previous_secrets_until", "updated_at"]
+            )
+        if until is not None:
+            await audit.record(
+                conn,
+                actor,
+                "channel.end_webhook_secret_grace",
+                "Channel",
+                channel.id,
+                {"previous_accepted_until": until.isoformat()},
+            )
+    _webhook_cache.pop(channel.id, None)
+    return channel_view(channel)
+
+
+@lru_cache(maxsize=1024)
+def _previous_secrets(token: str) -> dict[str, str]:
+    return decrypt_secrets(token)  # keyed by the ciphertext: decrypted once, not per webhook
+
+
+def previous_credentials(channel: Channel, current: ChannelCredentials) -> ChannelCredentials | None:
+    """The credentials with the rotated-out secrets in place of the new ones, while they are still
+    accepted (checked against the clock at each webhook, not when the channel was cached)."""
+    if previous_secret_until(channel) is None or not channel.previous_secrets_encrypted:
+        return None
+    previous = _previous_secrets(channel.previous_secrets_encrypted)
+    return ChannelCredentials(
+        channel_id=current.channel_id, config=current.config, secrets={**current.secrets, **previous}
+    )
+
+
+class WebhookRegistrationFailed(DomainError):
+    """The platform refused to register our webhook URL, or did not answer. `platformCode` is the
+    platform's own name for the refusal (Viber's `invalidAuthToken`, `invalidUrl`, ...)."""
+
+    code = "PLATFORM_ERROR"
+
+
+async def reregister_webhook(actor: Actor | None, channel_id: int) -> dict[str, Any]:
+    """An admin asks the platform again to post to our webhook URL (after the URL changed, or
+    Viber dropped it). Unlike the registration on creation, a refusal is the answer: it raises
+    PLATFORM_ERROR with the platform's code, and shows on the channel's health."""
+    actor = require_admin(actor)
+    channel = await Channel.get_or_none(id=channel_id)
+    if channel is None:
+        raise NotFound(f"channel {channel_id} does not exist", field="channelId")
+    register = getattr(get_connector(Platform(channel.platform)), "register_webhook", None)
+    if register is None:
+        raise BadInput(
+            f"{channel.platform} is told the webhook URL in its own dashboard, not by API", field="channelId"
+        )
+    if not channel.enabled:
+        raise BadInput("the channel is disabled: enable it first", field="channelId")
+    url = webhook_url(channel)
+    failure: WebhookRegistrationFailed | None = None
+    try:
+        await register(http.client(), credentials(channel), url)
+    except SendError as exc:
+        failure = WebhookRegistrationFailed(
+            f"{channel.platform} refused the webhook: {exc.reason}",
+            platformCode=exc.code,
+            retryable=exc.retryable,
+        )
+    except httpx.HTTPError as exc:
+        failure = WebhookRegistrationFailed(
+            f"{channel.platform} did not answer: {type(exc).__name__}",
+            platformCode="NETWORK_ERROR",
+            retryable=True,
+        )
+    async with in_transaction() as conn:
+        await audit.record(
+            conn,
+            actor,
+            "channel.register_webhook",
+            "Channel",
+            channel.id,
+            {"url": url, "outcome": failure.details["platformCode"] if failure else "ok"},
+        )
+    if failure is not None:
+        await record_channel_error(channel.id, f"webhook registration failed: {failure.message}")
+        raise failure
+    if (channel.last_error or "").startswith("webhook registration failed"):
+        await clear_channel_error(channel.id)  # the trouble it reported is over
+    return channel_view(await get_channel(channel.id))
 
 
 async def register_webhook(channel: Channel) -> None:
@@ -269,7 +408,11 @@ async def reencrypt_all_secrets() -> int:
         for channel in await Channel.all().select_for_update():
             if channel.secrets_encrypted:
                 channel.secrets_encrypted = rotate(channel.secrets_encrypted)
-                await channel.save(update_fields=["secrets_encrypted", "updated_at"])
+                if channel.previous_secrets_encrypted:  # rotated-out secrets still in their grace
+                    channel.previous_secrets_encrypted = rotate(channel.previous_secrets_encrypted)
+                await channel.save(
+                    update_fields=["secrets_encrypted", "previous_secrets_encrypted", "updated_at"]
+                )
                 count += 1
     _webhook_cache.clear()
     return count

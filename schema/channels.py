@@ -41,6 +41,15 @@ class Channel(Node):
     last_error: str | None
     last_error_at: datetime | None
     health: ChannelHealth
+    previous_secret_accepted_until: datetime | None = strawberry.field(
+        description="After rotateWebhookSecret: webhooks signed with the rotated-out secret are still "
+        "accepted until then (WEBHOOK_SECRET_GRACE_HOURS); null when they are not. "
+        "endWebhookSecretGrace ends it early."
+    )
+    registers_webhook: bool = strawberry.field(
+        description="The platform is told the webhook URL by API (Telegram, Viber): "
+        "registerChannelWebhook asks it again."
+    )
     created_at: datetime
 
     @classmethod
@@ -57,6 +66,8 @@ class Channel(Node):
             last_error=v["last_error"],
             last_error_at=v["last_error_at"],
             health=ChannelHealth(v["health"]),
+            previous_secret_accepted_until=v["previous_secret_accepted_until"],
+            registers_webhook=v["registers_webhook"],
             created_at=v["created_at"],
         )
 
@@ -148,3 +159,26 @@ class ChannelMutations:
             actor_of(info), decode_id(channel_id, "Channel", "channelId")
         )
         return RotatedSecrets(channel=Channel.from_view(view), secrets=fresh)
+
+    @strawberry.mutation(
+        extensions=[ADMINS],
+        description="Admins: stop accepting the secret rotateWebhookSecret replaced, before its grace "
+        "period ends (audited). Changes nothing when none is accepted.",
+    )
+    async def end_webhook_secret_grace(self, info: strawberry.Info, channel_id: strawberry.ID) -> Channel:
+        view = await channel_rules.end_secret_grace(
+            actor_of(info), decode_id(channel_id, "Channel", "channelId")
+        )
+        return Channel.from_view(view)
+
+    @strawberry.mutation(
+        extensions=[ADMINS],
+        description="Admins: ask the platform again to post to this channel's webhook URL (Viber's "
+        "set_webhook, Telegram's setWebhook; audited). A refusal is PLATFORM_ERROR with the "
+        "platform's own code in extensions.platformCode.",
+    )
+    async def register_channel_webhook(self, info: strawberry.Info, channel_id: strawberry.ID) -> Channel:
+        view = await channel_rules.reregister_webhook(
+            actor_of(info), decode_id(channel_id, "Channel", "channelId")
+        )
+        return Channel.from_view(view)

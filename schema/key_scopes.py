@@ -38,7 +38,8 @@ _BY_SCOPE: dict[Scope | None, str] = {
     Scope.FLOWS_MANAGE: "saveFlow publishFlow unpublishFlow cancelFlowExecution",
     Scope.CHANNELS_READ: "channels",
     Scope.CHANNELS_MANAGE: (
-        "createChannel updateChannel rotateWebhookSecret saveCsatSettings savePlatformPrices saveConversionLabels"
+        "createChannel updateChannel rotateWebhookSecret endWebhookSecretGrace registerChannelWebhook "
+        "saveCsatSettings savePlatformPrices saveConversionLabels"
     ),
     Scope.TEAMS_READ: "teams knownSkills routingRules slaPolicies",
     Scope.TEAMS_MANAGE: (

@@ -90,6 +90,10 @@ class FakeViber(FakeServer):
         self.webhook: str | None = None
         self.event_types: list[str] = []
         self.require_https = False  # Viber's own rule; tests serve plain http on loopback
+        # (public prefix, reachable prefix): the URL set_webhook names is the app's PUBLIC_URL, which
+        # in tests is not where the test server listens; the fake posts there instead, as Viber would.
+        self.reach: tuple[str, str] | None = None
+        self.set_webhook_calls: list[dict[str, Any]] = []  # every set_webhook body that was authorised
         self.sent: list[dict[str, Any]] = []  # accepted send_message bodies, plus "_token"
         # Viber hands the tracking_data of the bot's last message back with the user's next one.
         self.tracking: dict[str, str] = {}
@@ -175,6 +179,7 @@ class FakeViber(FakeServer):
         body = await self._json(request)
         if body is None:
             return JSONResponse(status(3))
+        self.set_webhook_calls.append(body)
         url = body.get("url")
         if not isinstance(url, str):
             return JSONResponse(status(4, "missingData: url"))
@@ -195,8 +200,11 @@ class FakeViber(FakeServer):
                 "message_token": new_token(),
             }
         )
+        target = url
+        if self.reach is not None and url.startswith(self.reach[0]):
+            target = self.reach[1] + url[len(self.reach[0]) :]
         try:
-            answer = await self.post(check, url=url)
+            answer = await self.post(check, url=target)
         except httpx.HTTPError as exc:
             return JSONResponse(status(1, f"Failed to connect to the webhook URL: {type(exc).__name__}"))
         if answer.status_code != 200:
