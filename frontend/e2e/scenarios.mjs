@@ -25,6 +25,18 @@ export async function signIn(page, base, email, password) {
   await page.locator("[data-conversation]").first().waitFor({ timeout: 15_000 });
 }
 
+/** The token of the last `path` link mailed to `email` (`accept-invitation`, `reset-password`). The
+ * e2e backend has no mail server: the embedded mailer logs every mail whole, so it is read there. */
+export async function mailedToken(backend, email, path) {
+  const pattern = new RegExp(`To: ${email.replace(/[.]/g, "\\.")}[\\s\\S]*?/${path}\\?token=([A-Za-z0-9_-]+)`, "g");
+  for (let i = 0; i < 50; i += 1) {
+    const found = [...backend.output().matchAll(pattern)];
+    if (found.length) return found[found.length - 1][1];
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no ${path} mail to ${email} in the backend's log`);
+}
+
 /** A customer writes in: the demo's fake WhatsApp posts a signed webhook to the backend. */
 export async function customerWrites(backend, waId, name, text) {
   return (await customerWritesTo(backend, waId, name, text)).channel;

@@ -3,7 +3,7 @@
 // e-mailed link, a new password. In e2e the backend has no mail server: the embedded mailer logs
 // every mail whole (connectors/mailer.LogMailer), so the links are read from the backend's log.
 import { gql, operation } from "../backend.mjs";
-import { axe, expectTrue } from "../scenarios.mjs";
+import { axe, expectTrue, mailedToken } from "../scenarios.mjs";
 
 const unique = () => `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 const emailOf = (backend, prefix) => Object.keys(backend.credentials).find((e) => e.startsWith(prefix));
@@ -20,17 +20,6 @@ async function invite(backend, name) {
   const email = `${unique()}@example.com`;
   await call(backend, "PEOPLE_INVITE", { input: { email, name, role: "AGENT", teamIds: [] } }, login.login.accessToken);
   return email;
-}
-
-/** The token of the last `path` link mailed to `email`, from the backend's log. */
-async function mailedToken(backend, email, path) {
-  const pattern = new RegExp(`To: ${email.replace(/[.]/g, "\\.")}[\\s\\S]*?/${path}\\?token=([A-Za-z0-9_-]+)`, "g");
-  for (let i = 0; i < 50; i += 1) {
-    const found = [...backend.output().matchAll(pattern)];
-    if (found.length) return found[found.length - 1][1];
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`no ${path} mail to ${email} in the backend's log`);
 }
 
 async function signInAt(page, base, email, password) {

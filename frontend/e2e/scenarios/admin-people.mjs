@@ -161,8 +161,9 @@ export const scenarios = [
       const theirs = `Tom Theirs ${n}`;
       const oursId = await conversationOf(backend, token, ours, "A question for sales");
       const theirsId = await conversationOf(backend, token, theirs, "A question for support");
-      await call(backend, token, "PEOPLE_E2E_TRANSFER", { id: oursId, teamId: teamA.id, reason: "sales" });
-      await call(backend, token, "PEOPLE_E2E_TRANSFER", { id: theirsId, teamId: teamB.id, reason: "support" });
+      // The conversation screen's own transfer document (the allow-list admits only the app's).
+      await call(backend, token, "TRANSFER", { id: oursId, toTeamId: teamA.id, reason: "sales" });
+      await call(backend, token, "TRANSFER", { id: theirsId, toTeamId: teamB.id, reason: "support" });
       // Alex sees their team's conversations only (the demo lets agents see all: narrowed here, restored after).
       await call(backend, token, "PEOPLE_UPDATE_USER", { userId: alex.id, input: { seesAllConversations: false, teamIds: [teamA.id] } });
       try {
@@ -193,7 +194,7 @@ export const scenarios = [
       const n = unique();
       const team = (await call(backend, token, "PEOPLE_SAVE_TEAM", { name: `Returns ${n}`, memberIds: [], strategy: "MANUAL", sticky: true, offlineGraceSeconds: 300 })).saveTeam;
       const id = await conversationOf(backend, token, `Rita Returns ${n}`, "I want to return my shoes");
-      await call(backend, token, "PEOPLE_E2E_TRANSFER", { id, teamId: team.id, reason: "returns" });
+      await call(backend, token, "TRANSFER", { id, toTeamId: team.id, reason: "returns" });
       const admin = emailOf(backend, "admin");
       await signIn(page, backend.base, admin, backend.credentials[admin]);
       await page.goto(`${backend.base}/admin/teams`);

@@ -1,6 +1,6 @@
 // The dashboard (src/routes/dashboard/), its alerts and the notification bell.
 import { gql, operation } from "../backend.mjs";
-import { axe, customerWrites, expectTrue, signIn } from "../scenarios.mjs";
+import { axe, customerWrites, expectTrue, mailedToken, signIn } from "../scenarios.mjs";
 
 const unique = () => String(Date.now()).slice(-9);
 const admin = (backend) => {
@@ -85,13 +85,17 @@ export const scenarios = [
       const adminToken = login.data.login.accessToken;
       // a new supervisor (in no team: their dashboard's numbers are empty, alerts are everyone's)
       const supervisor = { email: `sam.${unique()}@pytake.local`, name: `Sam Supervisor ${unique()}`, password: `pw-${unique()}-x9!Q` };
-      const created = await gql(backend.base, operation("DASHBOARD_E2E_CREATE_USER"), { input: { ...supervisor, role: "SUPERVISOR" } }, adminToken);
-      expectTrue(created.data?.createUser?.role === "SUPERVISOR", `supervisor not created: ${JSON.stringify(created)}`);
+      // invited and accepted the way people join (the app's own documents: the allow-list admits no other)
+      const invited = await gql(backend.base, operation("PEOPLE_INVITE"), { input: { email: supervisor.email, name: supervisor.name, role: "SUPERVISOR", teamIds: [] } }, adminToken);
+      expectTrue(invited.data?.inviteUser?.role === "SUPERVISOR", `supervisor not invited: ${JSON.stringify(invited)}`);
+      const invitation = await mailedToken(backend, supervisor.email, "accept-invitation");
+      const accepted = await gql(backend.base, operation("ACCOUNT_ACCEPT_INVITATION"), { token: invitation, password: supervisor.password });
+      expectTrue(accepted.data?.acceptInvitation?.user?.role === "SUPERVISOR", `invitation not accepted: ${JSON.stringify(accepted)}`);
       const rule = `Queue watch ${unique()}`;
-      // fires on any data: "fewer than a billion conversations queued"
+      // fires on any data: "fewer than a billion conversations queued" (Settings → Alert rules' document)
       const saved = await gql(
         backend.base,
-        operation("DASHBOARD_SAVE_ALERT_RULE"),
+        operation("ADMIN_SAVE_ALERT_RULE"),
         { input: { name: rule, kind: "queue_length", condition: "below", threshold: 1e9, windowSeconds: 300, severity: "critical" } },
         adminToken,
       );

@@ -23,3 +23,20 @@ describe("persisted-operations.json", () => {
     expect(manifest).toEqual(expected);
   });
 });
+
+// The app's own source (screens, components, hooks, state), without the documents' files and tests.
+const sources = import.meta.glob<string>(
+  ["../**/*.ts", "../**/*.tsx", "!../**/*.test.ts", "!../**/*.test.tsx", "!./ops/*.ts", "!./operations.ts", "!./*.generated.ts"],
+  { eager: true, query: "?raw", import: "default" },
+);
+
+describe("the allow-list", () => {
+  it("holds only documents the app itself sends: none kept for tests (e2e sends the app's, or drives the UI)", () => {
+    const all = [operations, ...Object.values(screens)].flatMap((module) => Object.entries(module));
+    const names = all.filter(([, text]) => typeof text === "string" && /^\s*(query|mutation|subscription)\b/.test(text)).map(([name]) => name);
+    const code = Object.values(sources).join("\n");
+    expect(Object.keys(sources).length).toBeGreaterThan(50);
+    const unused = names.filter((name) => !new RegExp(`\\b${name}\\b`).test(code));
+    expect(unused).toEqual([]);
+  });
+});

@@ -22,7 +22,3 @@ export const PEOPLE_SAVE_TEAM = `mutation($teamId: ID, $name: String!, $memberId
   saveTeam(teamId: $teamId, name: $name, memberIds: $memberIds, strategy: $strategy, sticky: $sticky,
   offlineGraceSeconds: $offlineGraceSeconds) { ${PEOPLE_TEAM_FIELDS} } }`;
 export const PEOPLE_DELETE_TEAM = `mutation($id: ID!) { deleteTeam(id: $id) }`;
-// e2e only (e2e/scenarios/admin-people.mjs): puts a conversation in a team, to prove an agent of
-// another team cannot see it (the allow-list admits only registered documents).
-export const PEOPLE_E2E_TRANSFER = `mutation($id: ID!, $teamId: ID!, $reason: String!) {
-  transferConversation(conversationId: $id, toTeamId: $teamId, reason: $reason) { __typename id } }`;

@@ -32,11 +32,6 @@ export const DASHBOARD_ALERTS = `query($states: [String!]) { alerts(states: $sta
 export const DASHBOARD_ALERT_EVENTS = `subscription($after: String) { alertEvents(after: $after) { __typename cursor type
   alert { ${ALERT_FIELDS} } } }`;
 export const ACKNOWLEDGE_ALERT = `mutation($id: ID!) { acknowledgeAlert(id: $id) { ${ALERT_FIELDS} } }`;
-/** Used by the e2e scenario (e2e/scenarios/dashboard.mjs) to make an alert fire and to have a
- * supervisor to acknowledge it; rules and people are managed on their own screens. */
-export const DASHBOARD_E2E_CREATE_USER = `mutation($input: CreateUserInput!) { createUser(input: $input) { __typename id name role } }`;
-export const DASHBOARD_SAVE_ALERT_RULE = `mutation($input: SaveAlertRuleInput!) { saveAlertRule(input: $input) {
-  __typename id name kind enabled } }`;
 
 export const NOTIFICATIONS = `query { notifications(limit: 30) { ${NOTIFICATION_FIELDS} } }`;
 export const NOTIFICATION_EVENTS = `subscription($after: String) { notificationEvents(after: $after) { __typename cursor
