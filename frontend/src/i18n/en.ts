@@ -128,6 +128,7 @@ export const en = {
       QUERY_TOO_COMPLEX: "This request asks for too much at once.",
       QUERY_TOO_COSTLY: "This request asks for too much at once.",
       PERSISTED_QUERY_NOT_ALLOWED: "This app version is out of date. Reload the page.",
+      PLATFORM_ERROR: "The platform refused the request or did not answer.",
       NETWORK: "Cannot reach the server. Check your connection.",
       INTERNAL: "An unexpected error on the server. It has been logged.",
     },
@@ -143,6 +144,7 @@ export const en = {
     close: "Close",
   },
   time: { now: "now" },
+  list: { loading: "Loading…" },
 };
 
 export type Messages = typeof en;

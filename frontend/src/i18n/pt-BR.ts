@@ -130,6 +130,7 @@ export const ptBR: Messages = {
       QUERY_TOO_COMPLEX: "Este pedido é grande demais.",
       QUERY_TOO_COSTLY: "Este pedido é grande demais.",
       PERSISTED_QUERY_NOT_ALLOWED: "Esta versão do app está desatualizada. Recarregue a página.",
+      PLATFORM_ERROR: "A plataforma recusou o pedido ou não respondeu.",
       NETWORK: "Não foi possível falar com o servidor. Verifique a conexão.",
       INTERNAL: "Erro inesperado no servidor. Já foi registrado.",
     },
@@ -145,4 +146,5 @@ export const ptBR: Messages = {
     close: "Fechar",
   },
   time: { now: "agora" },
+  list: { loading: "Carregando…" },
 };

@@ -3,11 +3,11 @@
 import { MoreHorizontal, Pencil, Plus, Trash2, UsersRound } from "lucide-react";
 import { useMemo, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
-import { useMutation, useQuery } from "urql";
+import { useMutation } from "urql";
 import type { PeopleTeamsQuery } from "@/api/graphql.generated";
 import { PEOPLE_DELETE_TEAM, PEOPLE_TEAMS } from "@/api/ops/admin-people";
 import { AdminFrame } from "@/components/AdminFrame";
-import { ErrorState } from "@/components/ErrorState";
+import { ListScaffold, useListQuery } from "@/components/ListScaffold";
 import { AlertDialog, AlertDialogContent } from "@/components/ui/alert-dialog";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
@@ -32,8 +32,8 @@ export default function TeamsPage() {
   const { t, i18n } = useTranslation();
   const { me } = useServices();
   const isAdmin = me.role === "ADMIN";
-  const [{ data, fetching, error }, reload] = useQuery<PeopleTeamsQuery>({ query: PEOPLE_TEAMS });
-  const refresh = () => reload({ requestPolicy: "network-only" });
+  const state = useListQuery<PeopleTeamsQuery>({ query: PEOPLE_TEAMS });
+  const { data, retry: refresh } = state;
   const [editing, setEditing] = useState<TeamRow | "new" | null>(null);
   const [deleting, setDeleting] = useState<TeamRow | null>(null);
   const [deleteError, setDeleteError] = useState<unknown>(null);
@@ -69,78 +69,79 @@ export default function TeamsPage() {
         </Button>
       }
     >
-      {error && !data ? (
-        <ErrorState error={error} onRetry={refresh} />
-      ) : fetching && !data ? (
-        <UsersTableSkeleton />
-      ) : teams.length === 0 ? (
-        <EmptyState icon={<UsersRound />} title={t("people.teams.empty")} description={t("people.teams.emptyHint")} action={<Button onClick={() => setEditing("new")}>{t("people.teams.create")}</Button>} />
-      ) : (
-        <>
-          <p className="mb-3 text-sm text-muted-foreground">{t("people.teams.count", { count: teams.length })}</p>
-          <Table>
-            <THead>
-              <tr>
-                <Th className="w-[28%]">{t("people.teams.name")}</Th>
-                <Th>{t("people.teams.members")}</Th>
-                <Th>{t("people.teams.strategy")}</Th>
-                <Th>{t("people.teams.sticky")}</Th>
-                <Th numeric>{t("people.teams.grace")}</Th>
-                <Th className="w-12"><span className="sr-only">{t("people.teams.actions")}</span></Th>
-              </tr>
-            </THead>
-            <TBody>
-              {teams.map((team) => {
-                const members = team.memberIds.map((id) => byId.get(id)).filter((m): m is NonNullable<typeof m> => !!m);
-                return (
-                  <Tr key={team.id} data-team={team.name}>
-                    <Td>
-                      <div className="flex items-center gap-3">
-                        <span className="flex size-9 items-center justify-center rounded-lg bg-primary/10 text-primary"><UsersRound className="size-4" aria-hidden /></span>
-                        <span className="font-medium">{team.name}</span>
-                      </div>
-                    </Td>
-                    <Td>
-                      {members.length === 0 ? (
-                        <span className="text-xs text-muted-foreground">{t("people.teams.noMembers")}</span>
-                      ) : (
-                        <div className="flex items-center gap-2" title={members.map((m) => m.name).join(", ")}>
-                          <div className="flex -space-x-2">
-                            {members.slice(0, FACES).map((m) => <Avatar key={m.id} name={m.name} className="size-7 text-[10px] ring-2 ring-background" />)}
-                          </div>
-                          <span className="text-sm text-muted-foreground" data-members={members.length}>{t("people.teams.membersCount", { count: members.length })}</span>
+      <ListScaffold
+        state={state}
+        isEmpty={(d) => d.teams.length === 0}
+        empty={<EmptyState icon={<UsersRound />} title={t("people.teams.empty")} description={t("people.teams.emptyHint")} action={<Button onClick={() => setEditing("new")}>{t("people.teams.create")}</Button>} />}
+        skeleton={<UsersTableSkeleton />}
+      >
+        {() => (
+          <>
+            <p className="mb-3 text-sm text-muted-foreground">{t("people.teams.count", { count: teams.length })}</p>
+            <Table>
+              <THead>
+                <tr>
+                  <Th className="w-[28%]">{t("people.teams.name")}</Th>
+                  <Th>{t("people.teams.members")}</Th>
+                  <Th>{t("people.teams.strategy")}</Th>
+                  <Th>{t("people.teams.sticky")}</Th>
+                  <Th numeric>{t("people.teams.grace")}</Th>
+                  <Th className="w-12"><span className="sr-only">{t("people.teams.actions")}</span></Th>
+                </tr>
+              </THead>
+              <TBody>
+                {teams.map((team) => {
+                  const members = team.memberIds.map((id) => byId.get(id)).filter((m): m is NonNullable<typeof m> => !!m);
+                  return (
+                    <Tr key={team.id} data-team={team.name}>
+                      <Td>
+                        <div className="flex items-center gap-3">
+                          <span className="flex size-9 items-center justify-center rounded-lg bg-primary/10 text-primary"><UsersRound className="size-4" aria-hidden /></span>
+                          <span className="font-medium">{team.name}</span>
                         </div>
-                      )}
-                    </Td>
-                    <Td><Badge variant={team.strategy === "MANUAL" ? "outline" : "info"}>{t(`people.strategy.${team.strategy}`)}</Badge></Td>
-                    <Td>{team.sticky ? <Badge variant="success">{t("people.teams.yes")}</Badge> : <span className="text-sm text-muted-foreground">{t("people.teams.no")}</span>}</Td>
-                    <Td numeric className="text-muted-foreground">{grace(team.offlineGraceSeconds, i18n.language)}</Td>
-                    <Td className="text-right">
-                      <DropdownMenu>
-                        <DropdownMenuTrigger aria-label={t("people.teams.actionsFor", { name: team.name })} className="inline-flex size-8 items-center justify-center rounded-md text-muted-foreground hover:bg-muted hover:text-foreground focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-ring">
-                          <MoreHorizontal className="size-4" aria-hidden />
-                        </DropdownMenuTrigger>
-                        <DropdownMenuContent align="end">
-                          <DropdownMenuItem onSelect={() => setEditing(team)}><Pencil aria-hidden /> {t("people.teams.edit")}</DropdownMenuItem>
-                          {isAdmin && (
-                            <>
-                              <DropdownMenuSeparator />
-                              <DropdownMenuItem onSelect={() => { setDeleteError(null); setDeleting(team); }} className="text-danger-strong focus:text-danger-strong">
-                                <Trash2 aria-hidden /> {t("people.teams.delete")}
-                              </DropdownMenuItem>
-                            </>
-                          )}
-                        </DropdownMenuContent>
-                      </DropdownMenu>
-                    </Td>
-                  </Tr>
-                );
-              })}
-            </TBody>
-          </Table>
-          {!isAdmin && <p className="mt-3 text-xs text-muted-foreground">{t("people.teams.readOnly")}</p>}
-        </>
-      )}
+                      </Td>
+                      <Td>
+                        {members.length === 0 ? (
+                          <span className="text-xs text-muted-foreground">{t("people.teams.noMembers")}</span>
+                        ) : (
+                          <div className="flex items-center gap-2" title={members.map((m) => m.name).join(", ")}>
+                            <div className="flex -space-x-2">
+                              {members.slice(0, FACES).map((m) => <Avatar key={m.id} name={m.name} className="size-7 text-[10px] ring-2 ring-background" />)}
+                            </div>
+                            <span className="text-sm text-muted-foreground" data-members={members.length}>{t("people.teams.membersCount", { count: members.length })}</span>
+                          </div>
+                        )}
+                      </Td>
+                      <Td><Badge variant={team.strategy === "MANUAL" ? "outline" : "info"}>{t(`people.strategy.${team.strategy}`)}</Badge></Td>
+                      <Td>{team.sticky ? <Badge variant="success">{t("people.teams.yes")}</Badge> : <span className="text-sm text-muted-foreground">{t("people.teams.no")}</span>}</Td>
+                      <Td numeric className="text-muted-foreground">{grace(team.offlineGraceSeconds, i18n.language)}</Td>
+                      <Td className="text-right">
+                        <DropdownMenu>
+                          <DropdownMenuTrigger aria-label={t("people.teams.actionsFor", { name: team.name })} className="inline-flex size-8 items-center justify-center rounded-md text-muted-foreground hover:bg-muted hover:text-foreground focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-ring">
+                            <MoreHorizontal className="size-4" aria-hidden />
+                          </DropdownMenuTrigger>
+                          <DropdownMenuContent align="end">
+                            <DropdownMenuItem onSelect={() => setEditing(team)}><Pencil aria-hidden /> {t("people.teams.edit")}</DropdownMenuItem>
+                            {isAdmin && (
+                              <>
+                                <DropdownMenuSeparator />
+                                <DropdownMenuItem onSelect={() => { setDeleteError(null); setDeleting(team); }} className="text-danger-strong focus:text-danger-strong">
+                                  <Trash2 aria-hidden /> {t("people.teams.delete")}
+                                </DropdownMenuItem>
+                              </>
+                            )}
+                          </DropdownMenuContent>
+                        </DropdownMenu>
+                      </Td>
+                    </Tr>
+                  );
+                })}
+              </TBody>
+            </Table>
+            {!isAdmin && <p className="mt-3 text-xs text-muted-foreground">{t("people.teams.readOnly")}</p>}
+          </>
+        )}
+      </ListScaffold>
 
       {editing && <TeamPanel team={editing === "new" ? null : editing} people={people} onClose={() => setEditing(null)} onSaved={refresh} />}
       <AlertDialog open={!!deleting} onOpenChange={(open) => !open && !pending.current && setDeleting(null)}>

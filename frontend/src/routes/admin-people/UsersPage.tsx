@@ -3,11 +3,12 @@
 import { Search, UserPlus, Users as UsersIcon } from "lucide-react";
 import { useMemo, useState } from "react";
 import { useTranslation } from "react-i18next";
-import { useMutation, useQuery } from "urql";
+import { useMutation } from "urql";
 import type { PeopleUsersQuery } from "@/api/graphql.generated";
 import { PEOPLE_DEACTIVATE, PEOPLE_REACTIVATE, PEOPLE_USERS } from "@/api/ops/admin-people";
 import { AdminFrame } from "@/components/AdminFrame";
-import { ErrorState, Toast } from "@/components/ErrorState";
+import { Toast } from "@/components/ErrorState";
+import { ListScaffold, useListQuery } from "@/components/ListScaffold";
 import { AlertDialog, AlertDialogContent } from "@/components/ui/alert-dialog";
 import { Button } from "@/components/ui/button";
 import { EmptyState } from "@/components/ui/card";
@@ -27,8 +28,8 @@ export default function UsersPage() {
   const { t } = useTranslation();
   const { me } = useServices();
   const now = useNow(30_000);
-  const [{ data, fetching, error }, reload] = useQuery<PeopleUsersQuery>({ query: PEOPLE_USERS });
-  const refresh = () => reload({ requestPolicy: "network-only" });
+  const state = useListQuery<PeopleUsersQuery>({ query: PEOPLE_USERS });
+  const { data, retry: refresh } = state;
   const [query, setQuery] = useState("");
   const [status, setStatus] = useState<UserStatus | "all">("all");
   const [inviting, setInviting] = useState(false);
@@ -78,25 +79,28 @@ export default function UsersPage() {
         {data && <p className="ml-auto text-sm text-muted-foreground" aria-live="polite">{t("people.users.count", { count: shown.length })}</p>}
       </div>
 
-      {error && !data ? (
-        <ErrorState error={error} onRetry={refresh} />
-      ) : fetching && !data ? (
-        <UsersTableSkeleton />
-      ) : users.length === 0 ? (
-        <EmptyState icon={<UsersIcon />} title={t("people.users.empty")} description={t("people.users.emptyHint")} action={<Button onClick={() => setInviting(true)}>{t("people.users.invite")}</Button>} />
-      ) : shown.length === 0 ? (
-        <EmptyState icon={<Search />} title={t("people.users.noMatch")} description={t("people.users.noMatchHint")} />
-      ) : (
-        <UsersTable
-          users={shown}
-          teamName={teamName}
-          now={now}
-          meId={me.id}
-          onEdit={(user) => setEditing({ user, mode: "access" })}
-          onWorkload={(user) => setEditing({ user, mode: "workload" })}
-          onToggleActive={setConfirm}
-        />
-      )}
+      <ListScaffold
+        state={state}
+        isEmpty={(d) => d.users.length === 0}
+        empty={<EmptyState icon={<UsersIcon />} title={t("people.users.empty")} description={t("people.users.emptyHint")} action={<Button onClick={() => setInviting(true)}>{t("people.users.invite")}</Button>} />}
+        skeleton={<UsersTableSkeleton />}
+      >
+        {() =>
+          shown.length === 0 ? (
+            <EmptyState icon={<Search />} title={t("people.users.noMatch")} description={t("people.users.noMatchHint")} />
+          ) : (
+            <UsersTable
+              users={shown}
+              teamName={teamName}
+              now={now}
+              meId={me.id}
+              onEdit={(user) => setEditing({ user, mode: "access" })}
+              onWorkload={(user) => setEditing({ user, mode: "workload" })}
+              onToggleActive={setConfirm}
+            />
+          )
+        }
+      </ListScaffold>
 
       <InvitePanel open={inviting} onOpenChange={setInviting} teams={teams} onInvited={refresh} />
       {editing?.mode === "access" && <AccessPanel user={editing.user} teams={teams} self={editing.user.id === me.id} onClose={() => setEditing(null)} onSaved={refresh} />}

@@ -134,7 +134,7 @@ export function UsersTable({ users, teamName, now, meId, onEdit, onWorkload, onT
 
 export function UsersTableSkeleton() {
   return (
-    <div className="space-y-2 rounded-lg border border-border p-4" role="status" aria-busy="true">
+    <div className="space-y-2 rounded-lg border border-border p-4">
       {Array.from({ length: 6 }, (_, i) => (
         <div key={i} className="flex items-center gap-3">
           <Skeleton className="size-9 rounded-full" />

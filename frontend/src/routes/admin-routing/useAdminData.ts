@@ -1,9 +1,11 @@
 // A screen's data: one query, always from the network (these lists change by mutations elsewhere
 // too), with loading, error and a reload for after a mutation or a retry.
 import { useCallback, useEffect, useState } from "react";
+import type { QueryState } from "@/components/ListScaffold";
 import { useServices } from "@/services";
 
-export interface AdminData<T> { data: T | null; error: unknown; loading: boolean; reload: () => Promise<void> }
+/** A QueryState (for ListScaffold) whose reload can be awaited. */
+export interface AdminData<T> extends QueryState<T> { data: T | null; reload: () => Promise<void> }
 
 export function useAdminData<T>(query: string, variables: Record<string, unknown> = {}): AdminData<T> {
   const { client } = useServices();
@@ -17,7 +19,7 @@ export function useAdminData<T>(query: string, variables: Record<string, unknown
   useEffect(() => {
     void reload();
   }, [reload]);
-  return { ...state, reload };
+  return { ...state, reload, retry: () => void reload() };
 }
 
 /** Runs a mutation; resolves to its data, or throws its error (urql's CombinedError). */

@@ -1,5 +1,5 @@
 // Parts the integrations sections share: dates in the reader's language, a copy button, the
-// "shown once" secret panel, a table skeleton and a passing error toast.
+// "shown once" secret panel and a passing error toast (the list pages' states: ListScaffold).
 import { AlertTriangle, Check, Copy } from "lucide-react";
 import { useCallback, useEffect, useId, useState, type ReactNode } from "react";
 import { useTranslation } from "react-i18next";
@@ -7,7 +7,6 @@ import { explain } from "@/api/errors";
 import { Toast } from "@/components/ErrorState";
 import { Button } from "@/components/ui/button";
 import { Checkbox } from "@/components/ui/checkbox";
-import { Skeleton } from "@/components/ui/misc";
 import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from "@/components/ui/select";
 import { cn } from "@/lib/utils";
 
@@ -92,16 +91,6 @@ export function OneTimeSecret({ value, label, warning }: { value: string; label:
           <CopyButton value={value} label={t("integrations.common.copy")} />
         </div>
       </div>
-    </div>
-  );
-}
-
-export function TableSkeleton({ rows = 4 }: { rows?: number }) {
-  return (
-    <div className="space-y-2 rounded-lg border border-border bg-background p-4" aria-busy="true">
-      {Array.from({ length: rows }, (_, i) => (
-        <Skeleton key={i} className="h-9 w-full" />
-      ))}
     </div>
   );
 }

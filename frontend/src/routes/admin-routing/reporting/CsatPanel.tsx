@@ -7,6 +7,7 @@ import { useTranslation } from "react-i18next";
 import type { AdminCsatSettingsQuery, AdminReportingSettingsQuery } from "@/api/graphql.generated";
 import { ADMIN_CSAT_SETTINGS, ADMIN_SAVE_CSAT_SETTINGS } from "@/api/ops/admin-routing";
 import { ErrorState } from "@/components/ErrorState";
+import { ListScaffold } from "@/components/ListScaffold";
 import { Button } from "@/components/ui/button";
 import { Card, CardBody, CardHeader, EmptyState } from "@/components/ui/card";
 import { Field } from "@/components/ui/field";
@@ -44,10 +45,12 @@ export function CsatPanel({ channels, onSaved }: { channels: Channel[]; onSaved:
 }
 
 function ChannelSettings({ channel, onSaved }: { channel: string; onSaved: () => void }) {
-  const { data, error, loading, reload } = useAdminData<AdminCsatSettingsQuery>(ADMIN_CSAT_SETTINGS, { channel });
-  if (loading && !data) return <Skeleton className="h-56 w-full" />;
-  if (error && !data) return <ErrorState error={error} onRetry={() => void reload()} />;
-  return data ? <SettingsForm settings={data.csatSettings} onSaved={onSaved} /> : null;
+  const state = useAdminData<AdminCsatSettingsQuery>(ADMIN_CSAT_SETTINGS, { channel });
+  return (
+    <ListScaffold state={state} skeleton={<Skeleton className="h-56 w-full" />}>
+      {(data) => <SettingsForm settings={data.csatSettings} onSaved={onSaved} />}
+    </ListScaffold>
+  );
 }
 
 function SettingsForm({ settings, onSaved }: { settings: Settings; onSaved: () => void }) {

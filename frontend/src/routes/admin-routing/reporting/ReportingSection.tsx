@@ -4,7 +4,7 @@ import { useTranslation } from "react-i18next";
 import type { AdminReportingSettingsQuery } from "@/api/graphql.generated";
 import { ADMIN_REPORTING_SETTINGS } from "@/api/ops/admin-routing";
 import { AdminFrame } from "@/components/AdminFrame";
-import { ErrorState } from "@/components/ErrorState";
+import { ListScaffold } from "@/components/ListScaffold";
 import { Skeleton } from "@/components/ui/misc";
 import { Tabs, TabsContent, TabsList, TabsTrigger } from "@/components/ui/tabs";
 import { Notice, useNotice } from "../Notice";
@@ -17,32 +17,31 @@ const K = "admin-routing.reporting";
 
 export default function ReportingSection() {
   const { t } = useTranslation();
-  const { data, error, loading, reload } = useAdminData<AdminReportingSettingsQuery>(ADMIN_REPORTING_SETTINGS);
+  const state = useAdminData<AdminReportingSettingsQuery>(ADMIN_REPORTING_SETTINGS);
+  const { reload } = state;
   const [notice, setNotice] = useNotice();
   return (
     <AdminFrame title={t(`${K}.title`)} description={t(`${K}.description`)}>
-      {loading && !data ? (
-        <Skeleton className="h-72 w-full max-w-4xl" />
-      ) : error && !data ? (
-        <ErrorState error={error} onRetry={() => void reload()} />
-      ) : data ? (
-        <Tabs defaultValue="csat" className="max-w-4xl">
-          <TabsList>
-            <TabsTrigger value="csat">{t(`${K}.tabs.csat`)}</TabsTrigger>
-            <TabsTrigger value="prices">{t(`${K}.tabs.prices`)}</TabsTrigger>
-            <TabsTrigger value="conversions">{t(`${K}.tabs.conversions`)}</TabsTrigger>
-          </TabsList>
-          <TabsContent value="csat">
-            <CsatPanel channels={data.channels} onSaved={() => setNotice(t(`${K}.csat.saved`))} />
-          </TabsContent>
-          <TabsContent value="prices">
-            <PricesPanel prices={data.platformPrices} onSaved={() => { setNotice(t(`${K}.prices.saved`)); void reload(); }} />
-          </TabsContent>
-          <TabsContent value="conversions">
-            <ConversionsPanel labels={data.conversionLabels} onSaved={() => { setNotice(t(`${K}.conversions.saved`)); void reload(); }} />
-          </TabsContent>
-        </Tabs>
-      ) : null}
+      <ListScaffold state={state} skeleton={<Skeleton className="h-72 w-full max-w-4xl" />}>
+        {(data) => (
+          <Tabs defaultValue="csat" className="max-w-4xl">
+            <TabsList>
+              <TabsTrigger value="csat">{t(`${K}.tabs.csat`)}</TabsTrigger>
+              <TabsTrigger value="prices">{t(`${K}.tabs.prices`)}</TabsTrigger>
+              <TabsTrigger value="conversions">{t(`${K}.tabs.conversions`)}</TabsTrigger>
+            </TabsList>
+            <TabsContent value="csat">
+              <CsatPanel channels={data.channels} onSaved={() => setNotice(t(`${K}.csat.saved`))} />
+            </TabsContent>
+            <TabsContent value="prices">
+              <PricesPanel prices={data.platformPrices} onSaved={() => { setNotice(t(`${K}.prices.saved`)); void reload(); }} />
+            </TabsContent>
+            <TabsContent value="conversions">
+              <ConversionsPanel labels={data.conversionLabels} onSaved={() => { setNotice(t(`${K}.conversions.saved`)); void reload(); }} />
+            </TabsContent>
+          </Tabs>
+        )}
+      </ListScaffold>
       <Notice text={notice} />
     </AdminFrame>
   );

@@ -13,6 +13,7 @@ import {
 } from "@/api/ops/admin-routing";
 import { AdminFrame } from "@/components/AdminFrame";
 import { ErrorState } from "@/components/ErrorState";
+import { ListScaffold } from "@/components/ListScaffold";
 import { PlatformIcon, platformLabel } from "@/components/PlatformIcon";
 import { AlertDialog, AlertDialogContent } from "@/components/ui/alert-dialog";
 import { Badge } from "@/components/ui/badge";
@@ -31,7 +32,8 @@ const K = "admin-routing.routing";
 
 export default function RoutingSection() {
   const { t } = useTranslation();
-  const { data, error, loading, reload } = useAdminData<AdminRoutingRulesQuery>(ADMIN_ROUTING_RULES);
+  const state = useAdminData<AdminRoutingRulesQuery>(ADMIN_ROUTING_RULES);
+  const { data, reload } = state;
   const mutate = useMutate();
   const [notice, setNotice] = useNotice();
   const [editing, setEditing] = useState<Rule | "new" | null>(null);
@@ -79,43 +81,42 @@ export default function RoutingSection() {
   return (
     <AdminFrame title={t(`${K}.title`)} description={t(`${K}.description`)} actions={add}>
       {failure != null && <div className="mb-4 rounded-lg border border-red-200 bg-red-50/50"><ErrorState error={failure} compact /></div>}
-      {loading && !data ? (
-        <div className="space-y-2" aria-busy="true" aria-label={t(`${K}.title`)}>
-          {[0, 1, 2].map((i) => <Skeleton key={i} className="h-12 w-full" />)}
-        </div>
-      ) : error && !data ? (
-        <ErrorState error={error} onRetry={() => void reload()} />
-      ) : rules.length === 0 ? (
-        <EmptyState icon={<Route aria-hidden />} title={t(`${K}.emptyTitle`)} description={t(`${K}.emptyText`)} action={add} />
-      ) : (
-        <Table aria-label={t(`${K}.title`)}>
-          <THead>
-            <tr>
-              <Th className="w-16" numeric>{t(`${K}.columns.order`)}</Th>
-              <Th>{t(`${K}.columns.when`)}</Th>
-              <Th className="w-8"><span className="sr-only">→</span></Th>
-              <Th>{t(`${K}.columns.team`)}</Th>
-              <Th className="w-44 text-right"><span className="sr-only">{t("admin-routing.common.actions")}</span></Th>
-            </tr>
-          </THead>
-          <TBody>
-            {rules.map((rule, i) => (
-              <RuleRow
-                key={rule.id}
-                rule={rule}
-                n={i + 1}
-                last={i === rules.length - 1}
-                data={data!}
-                busy={busy}
-                onUp={() => move(i, -1)}
-                onDown={() => move(i, 1)}
-                onEdit={() => setEditing(rule)}
-                onDelete={() => setDeleting({ rule, n: i + 1 })}
-              />
-            ))}
-          </TBody>
-        </Table>
-      )}
+      <ListScaffold
+        state={state}
+        isEmpty={(d) => d.routingRules.length === 0}
+        empty={<EmptyState icon={<Route aria-hidden />} title={t(`${K}.emptyTitle`)} description={t(`${K}.emptyText`)} action={add} />}
+        skeleton={<div className="space-y-2">{[0, 1, 2].map((i) => <Skeleton key={i} className="h-12 w-full" />)}</div>}
+      >
+        {(data) => (
+          <Table aria-label={t(`${K}.title`)}>
+            <THead>
+              <tr>
+                <Th className="w-16" numeric>{t(`${K}.columns.order`)}</Th>
+                <Th>{t(`${K}.columns.when`)}</Th>
+                <Th className="w-8"><span className="sr-only">→</span></Th>
+                <Th>{t(`${K}.columns.team`)}</Th>
+                <Th className="w-44 text-right"><span className="sr-only">{t("admin-routing.common.actions")}</span></Th>
+              </tr>
+            </THead>
+            <TBody>
+              {rules.map((rule, i) => (
+                <RuleRow
+                  key={rule.id}
+                  rule={rule}
+                  n={i + 1}
+                  last={i === rules.length - 1}
+                  data={data}
+                  busy={busy}
+                  onUp={() => move(i, -1)}
+                  onDown={() => move(i, 1)}
+                  onEdit={() => setEditing(rule)}
+                  onDelete={() => setDeleting({ rule, n: i + 1 })}
+                />
+              ))}
+            </TBody>
+          </Table>
+        )}
+      </ListScaffold>
       <Dialog open={editing != null} onOpenChange={(open) => !open && setEditing(null)}>
         {editing != null && data && <RuleDialog rule={editing === "new" ? null : editing} data={data} onSave={save} />}
       </Dialog>

@@ -7,6 +7,7 @@ import { ADMIN_DELETE_SLA_POLICY, ADMIN_SLA_POLICIES } from "@/api/ops/admin-rou
 import type { AdminSlaPoliciesQuery } from "@/api/graphql.generated";
 import { AdminFrame } from "@/components/AdminFrame";
 import { ErrorState } from "@/components/ErrorState";
+import { ListScaffold } from "@/components/ListScaffold";
 import { platformLabel } from "@/components/PlatformIcon";
 import { AlertDialog, AlertDialogContent } from "@/components/ui/alert-dialog";
 import { Badge } from "@/components/ui/badge";
@@ -27,7 +28,8 @@ export function SlaList() {
   const { t } = useTranslation();
   const navigate = useNavigate();
   const location = useLocation();
-  const { data, error, loading, reload } = useAdminData<AdminSlaPoliciesQuery>(ADMIN_SLA_POLICIES);
+  const state = useAdminData<AdminSlaPoliciesQuery>(ADMIN_SLA_POLICIES);
+  const { data, reload } = state;
   const mutate = useMutate();
   const [notice, setNotice] = useNotice();
   const [shown] = useState(() => (location.state as { notice?: string } | null)?.notice ?? null);
@@ -56,43 +58,37 @@ export function SlaList() {
   return (
     <AdminFrame title={t(`${K}.title`)} description={t(`${K}.description`)} actions={actions}>
       {failure != null && <div className="mb-4 rounded-lg border border-red-200 bg-red-50/50"><ErrorState error={failure} compact /></div>}
-      {loading && !data ? (
-        <div className="space-y-2" aria-busy="true" aria-label={t(`${K}.title`)}>
-          {[0, 1, 2].map((i) => <Skeleton key={i} className="h-14 w-full" />)}
-        </div>
-      ) : error && !data ? (
-        <ErrorState error={error} onRetry={() => void reload()} />
-      ) : data && data.slaPolicies.length === 0 ? (
-        <EmptyState
-          icon={<Timer aria-hidden />}
-          title={t(`${K}.emptyTitle`)}
-          description={t(`${K}.emptyText`)}
-          action={actions}
-        />
-      ) : (
-        <Table aria-label={t(`${K}.title`)}>
-          <THead>
-            <tr>
-              <Th className="w-14" numeric>{t(`${K}.columns.order`)}</Th>
-              <Th>{t(`${K}.columns.name`)}</Th>
-              <Th>{t(`${K}.columns.targets`)}</Th>
-              <Th>{t(`${K}.columns.hours`)}</Th>
-              <Th className="w-24 text-right"><span className="sr-only">{t("admin-routing.common.actions")}</span></Th>
-            </tr>
-          </THead>
-          <TBody>
-            {data?.slaPolicies.map((policy) => (
-              <PolicyRow
-                key={policy.id}
-                policy={policy}
-                teamName={policy.teamId ? (teams.get(policy.teamId) ?? "—") : null}
-                onEdit={() => navigate(`edit?id=${encodeURIComponent(policy.id)}`)}
-                onDelete={() => setDeleting(policy)}
-              />
-            ))}
-          </TBody>
-        </Table>
-      )}
+      <ListScaffold
+        state={state}
+        isEmpty={(d) => d.slaPolicies.length === 0}
+        empty={<EmptyState icon={<Timer aria-hidden />} title={t(`${K}.emptyTitle`)} description={t(`${K}.emptyText`)} action={actions} />}
+        skeleton={<div className="space-y-2">{[0, 1, 2].map((i) => <Skeleton key={i} className="h-14 w-full" />)}</div>}
+      >
+        {(data) => (
+          <Table aria-label={t(`${K}.title`)}>
+            <THead>
+              <tr>
+                <Th className="w-14" numeric>{t(`${K}.columns.order`)}</Th>
+                <Th>{t(`${K}.columns.name`)}</Th>
+                <Th>{t(`${K}.columns.targets`)}</Th>
+                <Th>{t(`${K}.columns.hours`)}</Th>
+                <Th className="w-24 text-right"><span className="sr-only">{t("admin-routing.common.actions")}</span></Th>
+              </tr>
+            </THead>
+            <TBody>
+              {data.slaPolicies.map((policy) => (
+                <PolicyRow
+                  key={policy.id}
+                  policy={policy}
+                  teamName={policy.teamId ? (teams.get(policy.teamId) ?? "—") : null}
+                  onEdit={() => navigate(`edit?id=${encodeURIComponent(policy.id)}`)}
+                  onDelete={() => setDeleting(policy)}
+                />
+              ))}
+            </TBody>
+          </Table>
+        )}
+      </ListScaffold>
       <AlertDialog open={deleting != null} onOpenChange={(open) => !open && setDeleting(null)}>
         {deleting && (
           <AlertDialogContent

@@ -4,11 +4,11 @@ import { Puzzle, Settings2 } from "lucide-react";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, Navigate, Route, Routes, useParams } from "react-router";
-import { useMutation, useQuery } from "urql";
+import { useMutation } from "urql";
 import type { AdminDisableModuleMutation, AdminEnableModuleMutation, AdminModulesQuery, ModuleStatus } from "@/api/graphql.generated";
 import { ADMIN_DISABLE_MODULE, ADMIN_ENABLE_MODULE, ADMIN_MODULES } from "@/api/ops/integrations";
 import { AdminFrame } from "@/components/AdminFrame";
-import { ErrorState } from "@/components/ErrorState";
+import { ListScaffold, type QueryState, useListQuery } from "@/components/ListScaffold";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Card, EmptyState } from "@/components/ui/card";
@@ -21,27 +21,13 @@ type Module = AdminModulesQuery["modules"][number];
 const STATUS_VARIANT: Record<ModuleStatus, "success" | "outline" | "danger"> = { ENABLED: "success", DISABLED: "outline", FAILED: "danger" };
 
 export default function ModulesPage() {
-  const { t } = useTranslation();
-  const [{ data, error, fetching }, reexecute] = useQuery<AdminModulesQuery>({ query: ADMIN_MODULES });
-  const refresh = () => reexecute({ requestPolicy: "network-only" });
-  if (!data) {
-    return (
-      <AdminFrame title={t("integrations.modules.title")} description={t("integrations.modules.description")}>
-        {error ? (
-          <ErrorState error={error} onRetry={refresh} />
-        ) : fetching ? (
-          <div className="grid grid-cols-2 gap-4" aria-busy="true">
-            <Skeleton className="h-40" />
-            <Skeleton className="h-40" />
-          </div>
-        ) : null}
-      </AdminFrame>
-    );
-  }
+  const state = useListQuery<AdminModulesQuery>({ query: ADMIN_MODULES });
+  const { data, retry: refresh } = state;
+  const list = <ModuleList state={state} />;
   return (
     <Routes>
-      <Route index element={<ModuleList modules={data.modules} onChanged={refresh} />} />
-      <Route path=":name" element={<Configure modules={data.modules} onSaved={refresh} />} />
+      <Route index element={list} />
+      <Route path=":name" element={data ? <Configure modules={data.modules} onSaved={refresh} /> : list} />
     </Routes>
   );
 }
@@ -53,8 +39,9 @@ function Configure({ modules, onSaved }: { modules: Module[]; onSaved: () => voi
   return <ModuleConfigForm key={module.name} module={module} onSaved={onSaved} />;
 }
 
-function ModuleList({ modules, onChanged }: { modules: Module[]; onChanged: () => void }) {
+function ModuleList({ state }: { state: QueryState<AdminModulesQuery> }) {
   const { t } = useTranslation();
+  const onChanged = state.retry;
   const [busy, setBusy] = useState<string | null>(null);
   const [, enable] = useMutation<AdminEnableModuleMutation>(ADMIN_ENABLE_MODULE);
   const [, disable] = useMutation<AdminDisableModuleMutation>(ADMIN_DISABLE_MODULE);
@@ -68,66 +55,76 @@ function ModuleList({ modules, onChanged }: { modules: Module[]; onChanged: () =
   };
   return (
     <AdminFrame title={t("integrations.modules.title")} description={t("integrations.modules.description")}>
-      {modules.length === 0 ? (
-        <EmptyState icon={<Puzzle />} title={t("integrations.modules.emptyTitle")} description={t("integrations.modules.emptyText")} />
-      ) : (
-        <ul className="grid grid-cols-1 gap-4 lg:grid-cols-2">
-          {modules.map((m) => (
-            <li key={m.name}>
-              <Card className="flex h-full flex-col p-5" data-module={m.name}>
-                <div className="flex items-start gap-3">
-                  <span className="flex size-10 shrink-0 items-center justify-center rounded-lg bg-primary/10 text-primary">
-                    <Puzzle className="size-5" aria-hidden />
-                  </span>
-                  <div className="min-w-0 flex-1">
-                    <div className="flex flex-wrap items-center gap-2">
-                      <h2 className="font-semibold">{m.title}</h2>
-                      <Badge variant={STATUS_VARIANT[m.status]} data-module-status={m.status}>
-                        {t(`integrations.modules.status.${m.status}`)}
-                      </Badge>
+      <ListScaffold
+        state={state}
+        isEmpty={(d) => d.modules.length === 0}
+        empty={<EmptyState icon={<Puzzle />} title={t("integrations.modules.emptyTitle")} description={t("integrations.modules.emptyText")} />}
+        skeleton={
+          <div className="grid grid-cols-2 gap-4">
+            <Skeleton className="h-40" />
+            <Skeleton className="h-40" />
+          </div>
+        }
+      >
+        {({ modules }) => (
+          <ul className="grid grid-cols-1 gap-4 lg:grid-cols-2">
+            {modules.map((m) => (
+              <li key={m.name}>
+                <Card className="flex h-full flex-col p-5" data-module={m.name}>
+                  <div className="flex items-start gap-3">
+                    <span className="flex size-10 shrink-0 items-center justify-center rounded-lg bg-primary/10 text-primary">
+                      <Puzzle className="size-5" aria-hidden />
+                    </span>
+                    <div className="min-w-0 flex-1">
+                      <div className="flex flex-wrap items-center gap-2">
+                        <h2 className="font-semibold">{m.title}</h2>
+                        <Badge variant={STATUS_VARIANT[m.status]} data-module-status={m.status}>
+                          {t(`integrations.modules.status.${m.status}`)}
+                        </Badge>
+                      </div>
+                      <p className="font-mono text-xs text-muted-foreground">
+                        {m.name}
+                        {m.version ? ` · v${m.version}` : ""}
+                      </p>
                     </div>
-                    <p className="font-mono text-xs text-muted-foreground">
-                      {m.name}
-                      {m.version ? ` · v${m.version}` : ""}
+                    <Switch
+                      checked={m.enabled}
+                      disabled={busy === m.name}
+                      onCheckedChange={(on) => void toggle(m, on)}
+                      aria-label={t(m.enabled ? "integrations.modules.disableNamed" : "integrations.modules.enableNamed", { title: m.title })}
+                    />
+                  </div>
+                  <p className="mt-3 text-sm text-muted-foreground">{m.description}</p>
+                  {m.status === "FAILED" && m.failedReason && (
+                    <p role="note" className="mt-3 rounded-md bg-danger-soft px-3 py-2 text-xs text-danger-strong">
+                      {m.failedReason}
                     </p>
-                  </div>
-                  <Switch
-                    checked={m.enabled}
-                    disabled={busy === m.name}
-                    onCheckedChange={(on) => void toggle(m, on)}
-                    aria-label={t(m.enabled ? "integrations.modules.disableNamed" : "integrations.modules.enableNamed", { title: m.title })}
-                  />
-                </div>
-                <p className="mt-3 text-sm text-muted-foreground">{m.description}</p>
-                {m.status === "FAILED" && m.failedReason && (
-                  <p role="note" className="mt-3 rounded-md bg-danger-soft px-3 py-2 text-xs text-danger-strong">
-                    {m.failedReason}
-                  </p>
-                )}
-                {m.nodeTypes.length > 0 && (
-                  <div className="mt-3 flex flex-wrap items-center gap-1.5 text-xs text-muted-foreground">
-                    {t("integrations.modules.nodeTypes")}
-                    {m.nodeTypes.map((n) => (
-                      <Badge key={n} variant="outline" className="font-mono">
-                        {n}
-                      </Badge>
-                    ))}
-                  </div>
-                )}
-                <div className="mt-auto flex justify-end pt-4">
-                  {m.configSchema && (
-                    <Button variant="outline" size="sm" asChild>
-                      <Link to={`/admin/modules/${encodeURIComponent(m.name)}`} aria-label={t("integrations.modules.configureNamed", { title: m.title })}>
-                        <Settings2 aria-hidden /> {t("integrations.modules.configure")}
-                      </Link>
-                    </Button>
                   )}
-                </div>
-              </Card>
-            </li>
-          ))}
-        </ul>
-      )}
+                  {m.nodeTypes.length > 0 && (
+                    <div className="mt-3 flex flex-wrap items-center gap-1.5 text-xs text-muted-foreground">
+                      {t("integrations.modules.nodeTypes")}
+                      {m.nodeTypes.map((n) => (
+                        <Badge key={n} variant="outline" className="font-mono">
+                          {n}
+                        </Badge>
+                      ))}
+                    </div>
+                  )}
+                  <div className="mt-auto flex justify-end pt-4">
+                    {m.configSchema && (
+                      <Button variant="outline" size="sm" asChild>
+                        <Link to={`/admin/modules/${encodeURIComponent(m.name)}`} aria-label={t("integrations.modules.configureNamed", { title: m.title })}>
+                          <Settings2 aria-hidden /> {t("integrations.modules.configure")}
+                        </Link>
+                      </Button>
+                    )}
+                  </div>
+                </Card>
+              </li>
+            ))}
+          </ul>
+        )}
+      </ListScaffold>
       {toast}
     </AdminFrame>
   );

@@ -4,7 +4,7 @@ import { ArrowLeft, ChevronDown, ChevronRight, Inbox, RotateCcw } from "lucide-r
 import { Fragment, useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link } from "react-router";
-import { useClient, useMutation, useQuery } from "urql";
+import { useClient, useMutation } from "urql";
 import type {
   AdminReplayWebhookDeliveriesMutation,
   AdminReplayWebhookDeliveriesMutationVariables,
@@ -14,12 +14,12 @@ import type {
 } from "@/api/graphql.generated";
 import { ADMIN_REPLAY_WEBHOOK_DELIVERIES, ADMIN_WEBHOOK_DELIVERIES } from "@/api/ops/integrations";
 import { AdminFrame } from "@/components/AdminFrame";
-import { ErrorState } from "@/components/ErrorState";
+import { ListScaffold, ListSkeleton, useListQuery } from "@/components/ListScaffold";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { EmptyState } from "@/components/ui/card";
 import { Table, TBody, Td, Th, THead, Tr } from "@/components/ui/table";
-import { TableSkeleton, useActionError, useFormatDate } from "../common";
+import { useActionError, useFormatDate } from "../common";
 import type { Endpoint } from "./endpoint";
 import { ReplayRangeDialog } from "./ReplayRangeDialog";
 
@@ -41,12 +41,12 @@ export function Deliveries({ endpoint }: { endpoint: Endpoint }) {
   const date = useFormatDate();
   const client = useClient();
   const [status, setStatus] = useState<WebhookDeliveryStatus | null>(null);
-  const [{ data, error, fetching }, reexecute] = useQuery<AdminWebhookDeliveriesQuery, AdminWebhookDeliveriesQueryVariables>({
+  const state = useListQuery<AdminWebhookDeliveriesQuery, AdminWebhookDeliveriesQueryVariables>({
     query: ADMIN_WEBHOOK_DELIVERIES,
     variables: { endpointId: endpoint.id, status, before: null },
     requestPolicy: "network-only",
   });
-  const refresh = () => reexecute({ requestPolicy: "network-only" });
+  const { data, retry: refresh } = state;
   const [older, setOlder] = useState<Delivery[]>([]);
   const [exhausted, setExhausted] = useState(false);
   const [open, setOpen] = useState<string | null>(null);
@@ -113,95 +113,96 @@ export function Deliveries({ endpoint }: { endpoint: Endpoint }) {
           </p>
         )}
       </div>
-      {error && !data ? (
-        <ErrorState error={error} onRetry={refresh} />
-      ) : !data ? (
-        fetching ? <TableSkeleton rows={6} /> : null
-      ) : rows.length === 0 ? (
-        <EmptyState icon={<Inbox />} title={t("integrations.webhooks.noDeliveries")} description={t(status ? "integrations.webhooks.noDeliveriesFiltered" : "integrations.webhooks.noDeliveriesText")} />
-      ) : (
-        <>
-          <Table aria-label={t("integrations.webhooks.logTitle")}>
-            <THead>
-              <Tr>
-                <Th className="w-8">
-                  <span className="sr-only">{t("integrations.audit.details")}</span>
-                </Th>
-                <Th>{t("integrations.webhooks.event")}</Th>
-                <Th>{t("integrations.webhooks.createdAt")}</Th>
-                <Th>{t("integrations.common.status")}</Th>
-                <Th numeric>{t("integrations.webhooks.attempts")}</Th>
-                <Th numeric>{t("integrations.webhooks.httpStatus")}</Th>
-                <Th numeric>{t("integrations.webhooks.duration")}</Th>
-                <Th>{t("integrations.webhooks.nextAttempt")}</Th>
-                <Th>
-                  <span className="sr-only">{t("integrations.common.actions")}</span>
-                </Th>
-              </Tr>
-            </THead>
-            <TBody>
-              {rows.map((d) => {
-                const last = d.attemptLog[d.attemptLog.length - 1];
-                const expanded = open === d.id;
-                return (
-                  <Fragment key={d.id}>
-                    <Tr data-delivery={d.eventType}>
-                      <Td className="pr-0">
-                        <Button variant="ghost" size="icon" className="size-7" aria-expanded={expanded} aria-label={t("integrations.webhooks.showAttempts", { event: d.eventType })} onClick={() => setOpen(expanded ? null : d.id)}>
-                          {expanded ? <ChevronDown aria-hidden /> : <ChevronRight aria-hidden />}
-                        </Button>
-                      </Td>
-                      <Td>
-                        <code className="font-mono text-xs">{d.eventType}</code>
-                        {d.replayOf && <Badge variant="outline" className="ml-1.5">{t("integrations.webhooks.replay")}</Badge>}
-                      </Td>
-                      <Td className="whitespace-nowrap">{date(d.createdAt)}</Td>
-                      <Td>
-                        <Badge variant={STATUS_VARIANT[d.status]}>{t(`integrations.webhooks.status.${d.status}`)}</Badge>
-                      </Td>
-                      <Td numeric>{d.attempts}</Td>
-                      <Td numeric className="font-mono text-xs">{d.lastStatusCode ?? "—"}</Td>
-                      <Td numeric>{last ? t("integrations.webhooks.ms", { ms: last.durationMs }) : "—"}</Td>
-                      <Td className="whitespace-nowrap text-muted-foreground">{d.status === "PENDING" ? date(d.nextAttemptAt) : "—"}</Td>
-                      <Td className="text-right">
-                        <Button variant="outline" size="sm" onClick={() => void replayOne(d)} aria-label={t("integrations.webhooks.replayOne", { event: d.eventType })}>
-                          <RotateCcw aria-hidden /> {t("integrations.webhooks.replayShort")}
-                        </Button>
-                      </Td>
-                    </Tr>
-                    {expanded && (
-                      <tr className="bg-muted/20">
-                        <td />
-                        <td colSpan={8} className="max-w-0 space-y-3 px-3 pb-4 pt-1">
-                          {d.lastError && <p className="text-sm text-danger-strong">{d.lastError}</p>}
-                          <ol className="space-y-1 text-xs">
-                            {d.attemptLog.map((a, i) => (
-                              <li key={a.startedAt + i} className="flex gap-4 font-mono">
-                                <span className="w-44 text-muted-foreground">{date(a.startedAt)}</span>
-                                <span className={a.succeeded ? "text-success-strong" : "text-danger-strong"}>{a.statusCode ?? t("integrations.webhooks.noAnswer")}</span>
-                                <span>{t("integrations.webhooks.ms", { ms: a.durationMs })}</span>
-                                {a.error && <span className="min-w-0 truncate text-muted-foreground">{a.error}</span>}
-                              </li>
-                            ))}
-                          </ol>
-                          <pre tabIndex={0} aria-label={t("integrations.webhooks.body")} className="max-h-56 overflow-auto whitespace-pre-wrap break-all rounded-md border border-border bg-background p-3 font-mono text-xs">{pretty(d.body)}</pre>
-                        </td>
-                      </tr>
-                    )}
-                  </Fragment>
-                );
-              })}
-            </TBody>
-          </Table>
-          {canLoadMore && (
-            <div className="mt-4 flex justify-end">
-              <Button variant="outline" onClick={() => void loadOlder()}>
-                {t("integrations.webhooks.older")}
-              </Button>
-            </div>
-          )}
-        </>
-      )}
+      <ListScaffold
+        state={state}
+        isEmpty={() => rows.length === 0}
+        empty={<EmptyState icon={<Inbox />} title={t("integrations.webhooks.noDeliveries")} description={t(status ? "integrations.webhooks.noDeliveriesFiltered" : "integrations.webhooks.noDeliveriesText")} />}
+        skeleton={<ListSkeleton rows={6} />}
+      >
+        {() => (
+          <>
+            <Table aria-label={t("integrations.webhooks.logTitle")}>
+              <THead>
+                <Tr>
+                  <Th className="w-8">
+                    <span className="sr-only">{t("integrations.audit.details")}</span>
+                  </Th>
+                  <Th>{t("integrations.webhooks.event")}</Th>
+                  <Th>{t("integrations.webhooks.createdAt")}</Th>
+                  <Th>{t("integrations.common.status")}</Th>
+                  <Th numeric>{t("integrations.webhooks.attempts")}</Th>
+                  <Th numeric>{t("integrations.webhooks.httpStatus")}</Th>
+                  <Th numeric>{t("integrations.webhooks.duration")}</Th>
+                  <Th>{t("integrations.webhooks.nextAttempt")}</Th>
+                  <Th>
+                    <span className="sr-only">{t("integrations.common.actions")}</span>
+                  </Th>
+                </Tr>
+              </THead>
+              <TBody>
+                {rows.map((d) => {
+                  const last = d.attemptLog[d.attemptLog.length - 1];
+                  const expanded = open === d.id;
+                  return (
+                    <Fragment key={d.id}>
+                      <Tr data-delivery={d.eventType}>
+                        <Td className="pr-0">
+                          <Button variant="ghost" size="icon" className="size-7" aria-expanded={expanded} aria-label={t("integrations.webhooks.showAttempts", { event: d.eventType })} onClick={() => setOpen(expanded ? null : d.id)}>
+                            {expanded ? <ChevronDown aria-hidden /> : <ChevronRight aria-hidden />}
+                          </Button>
+                        </Td>
+                        <Td>
+                          <code className="font-mono text-xs">{d.eventType}</code>
+                          {d.replayOf && <Badge variant="outline" className="ml-1.5">{t("integrations.webhooks.replay")}</Badge>}
+                        </Td>
+                        <Td className="whitespace-nowrap">{date(d.createdAt)}</Td>
+                        <Td>
+                          <Badge variant={STATUS_VARIANT[d.status]}>{t(`integrations.webhooks.status.${d.status}`)}</Badge>
+                        </Td>
+                        <Td numeric>{d.attempts}</Td>
+                        <Td numeric className="font-mono text-xs">{d.lastStatusCode ?? "—"}</Td>
+                        <Td numeric>{last ? t("integrations.webhooks.ms", { ms: last.durationMs }) : "—"}</Td>
+                        <Td className="whitespace-nowrap text-muted-foreground">{d.status === "PENDING" ? date(d.nextAttemptAt) : "—"}</Td>
+                        <Td className="text-right">
+                          <Button variant="outline" size="sm" onClick={() => void replayOne(d)} aria-label={t("integrations.webhooks.replayOne", { event: d.eventType })}>
+                            <RotateCcw aria-hidden /> {t("integrations.webhooks.replayShort")}
+                          </Button>
+                        </Td>
+                      </Tr>
+                      {expanded && (
+                        <tr className="bg-muted/20">
+                          <td />
+                          <td colSpan={8} className="max-w-0 space-y-3 px-3 pb-4 pt-1">
+                            {d.lastError && <p className="text-sm text-danger-strong">{d.lastError}</p>}
+                            <ol className="space-y-1 text-xs">
+                              {d.attemptLog.map((a, i) => (
+                                <li key={a.startedAt + i} className="flex gap-4 font-mono">
+                                  <span className="w-44 text-muted-foreground">{date(a.startedAt)}</span>
+                                  <span className={a.succeeded ? "text-success-strong" : "text-danger-strong"}>{a.statusCode ?? t("integrations.webhooks.noAnswer")}</span>
+                                  <span>{t("integrations.webhooks.ms", { ms: a.durationMs })}</span>
+                                  {a.error && <span className="min-w-0 truncate text-muted-foreground">{a.error}</span>}
+                                </li>
+                              ))}
+                            </ol>
+                            <pre tabIndex={0} aria-label={t("integrations.webhooks.body")} className="max-h-56 overflow-auto whitespace-pre-wrap break-all rounded-md border border-border bg-background p-3 font-mono text-xs">{pretty(d.body)}</pre>
+                          </td>
+                        </tr>
+                      )}
+                    </Fragment>
+                  );
+                })}
+              </TBody>
+            </Table>
+            {canLoadMore && (
+              <div className="mt-4 flex justify-end">
+                <Button variant="outline" onClick={() => void loadOlder()}>
+                  {t("integrations.webhooks.older")}
+                </Button>
+              </div>
+            )}
+          </>
+        )}
+      </ListScaffold>
       <ReplayRangeDialog endpointId={endpoint.id} open={rangeOpen} onOpenChange={setRangeOpen} onReplayed={replayed} />
       {toast}
     </AdminFrame>

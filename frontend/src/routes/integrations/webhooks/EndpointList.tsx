@@ -10,9 +10,11 @@ import type {
   AdminDeleteWebhookEndpointMutationVariables,
   AdminRotateWebhookEndpointSecretMutation,
   AdminRotateWebhookEndpointSecretMutationVariables,
+  AdminWebhookEndpointsQuery,
 } from "@/api/graphql.generated";
 import { ADMIN_DELETE_WEBHOOK_ENDPOINT, ADMIN_ROTATE_WEBHOOK_ENDPOINT_SECRET } from "@/api/ops/integrations";
 import { AdminFrame } from "@/components/AdminFrame";
+import { ListScaffold, type QueryState } from "@/components/ListScaffold";
 import { AlertDialog, AlertDialogContent } from "@/components/ui/alert-dialog";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
@@ -29,8 +31,9 @@ import { SecretDialog } from "./SecretDialog";
 const HEALTH_VARIANT: Record<Health, "success" | "warning" | "danger" | "outline"> = { healthy: "success", failing: "warning", disabled: "danger", paused: "outline" };
 const OVERLAPS = ["0", "3600", "86400", "604800"] as const;
 
-export function EndpointList({ endpoints, onChanged }: { endpoints: Endpoint[]; onChanged: () => void }) {
+export function EndpointList({ state }: { state: QueryState<AdminWebhookEndpointsQuery> }) {
   const { t } = useTranslation();
+  const onChanged = state.retry;
   const date = useFormatDate();
   const navigate = useNavigate();
   const [deleting, setDeleting] = useState<Endpoint | null>(null);
@@ -66,88 +69,92 @@ export function EndpointList({ endpoints, onChanged }: { endpoints: Endpoint[]; 
 
   return (
     <AdminFrame title={t("integrations.webhooks.title")} description={t("integrations.webhooks.description")} actions={add}>
-      {endpoints.length === 0 ? (
-        <EmptyState icon={<Webhook />} title={t("integrations.webhooks.emptyTitle")} description={t("integrations.webhooks.emptyText")} action={add} />
-      ) : (
-        <Table aria-label={t("integrations.webhooks.title")}>
-          <THead>
-            <Tr>
-              <Th>{t("integrations.webhooks.url")}</Th>
-              <Th>{t("integrations.webhooks.events")}</Th>
-              <Th>{t("integrations.webhooks.health")}</Th>
-              <Th>{t("integrations.webhooks.created")}</Th>
-              <Th>
-                <span className="sr-only">{t("integrations.common.actions")}</span>
-              </Th>
-            </Tr>
-          </THead>
-          <TBody>
-            {endpoints.map((e) => {
-              const h = health(e);
-              const events = e.events.includes("*") ? t("integrations.webhooks.allEvents") : t("integrations.webhooks.eventCount", { count: e.events.length });
-              return (
-                <Tr key={e.id} data-endpoint={e.url}>
-                  <Td className="max-w-sm">
-                    <Link to={`/admin/webhooks/${e.id}`} className="block truncate font-mono text-xs font-medium text-foreground hover:underline">
-                      {e.url}
-                    </Link>
-                    {e.description && <div className="truncate text-xs text-muted-foreground">{e.description}</div>}
-                  </Td>
-                  <Td>
-                    <Tooltip content={e.events.includes("*") ? t("integrations.webhooks.allEventsHint") : e.events.join(", ")}>
-                      <Badge variant="secondary" tabIndex={0}>
-                        {events}
+      <ListScaffold
+        state={state}
+        isEmpty={(d) => d.webhookEndpoints.length === 0}
+        empty={<EmptyState icon={<Webhook />} title={t("integrations.webhooks.emptyTitle")} description={t("integrations.webhooks.emptyText")} action={add} />}
+      >
+        {({ webhookEndpoints: endpoints }) => (
+          <Table aria-label={t("integrations.webhooks.title")}>
+            <THead>
+              <Tr>
+                <Th>{t("integrations.webhooks.url")}</Th>
+                <Th>{t("integrations.webhooks.events")}</Th>
+                <Th>{t("integrations.webhooks.health")}</Th>
+                <Th>{t("integrations.webhooks.created")}</Th>
+                <Th>
+                  <span className="sr-only">{t("integrations.common.actions")}</span>
+                </Th>
+              </Tr>
+            </THead>
+            <TBody>
+              {endpoints.map((e) => {
+                const h = health(e);
+                const events = e.events.includes("*") ? t("integrations.webhooks.allEvents") : t("integrations.webhooks.eventCount", { count: e.events.length });
+                return (
+                  <Tr key={e.id} data-endpoint={e.url}>
+                    <Td className="max-w-sm">
+                      <Link to={`/admin/webhooks/${e.id}`} className="block truncate font-mono text-xs font-medium text-foreground hover:underline">
+                        {e.url}
+                      </Link>
+                      {e.description && <div className="truncate text-xs text-muted-foreground">{e.description}</div>}
+                    </Td>
+                    <Td>
+                      <Tooltip content={e.events.includes("*") ? t("integrations.webhooks.allEventsHint") : e.events.join(", ")}>
+                        <Badge variant="secondary" tabIndex={0}>
+                          {events}
+                        </Badge>
+                      </Tooltip>
+                      {(e.platforms.length > 0 || e.channelIds.length > 0) && (
+                        <span className="ml-1.5 text-xs text-muted-foreground">{t("integrations.webhooks.narrowed")}</span>
+                      )}
+                    </Td>
+                    <Td>
+                      <Badge variant={HEALTH_VARIANT[h]} data-health={h}>
+                        {t(`integrations.webhooks.healthState.${h}`)}
                       </Badge>
-                    </Tooltip>
-                    {(e.platforms.length > 0 || e.channelIds.length > 0) && (
-                      <span className="ml-1.5 text-xs text-muted-foreground">{t("integrations.webhooks.narrowed")}</span>
-                    )}
-                  </Td>
-                  <Td>
-                    <Badge variant={HEALTH_VARIANT[h]} data-health={h}>
-                      {t(`integrations.webhooks.healthState.${h}`)}
-                    </Badge>
-                    {h === "failing" && <div className="mt-0.5 text-xs text-muted-foreground">{t("integrations.webhooks.failingSince", { when: date(e.failingSince) })}</div>}
-                    {h === "disabled" && <div className="mt-0.5 max-w-56 truncate text-xs text-muted-foreground">{e.disabledReason}</div>}
-                    {e.previousSecretValidUntil && (
-                      <div className="mt-0.5 text-xs text-muted-foreground">{t("integrations.webhooks.oldSecretUntil", { when: date(e.previousSecretValidUntil) })}</div>
-                    )}
-                  </Td>
-                  <Td className="whitespace-nowrap text-muted-foreground">{date(e.createdAt, false)}</Td>
-                  <Td className="text-right">
-                    <div className="flex items-center justify-end gap-1">
-                      <Button variant="outline" size="sm" asChild>
-                        <Link to={`/admin/webhooks/${e.id}`}>
-                          <History aria-hidden /> {t("integrations.webhooks.deliveries")}
-                        </Link>
-                      </Button>
-                      <DropdownMenu>
-                        <DropdownMenuTrigger asChild>
-                          <Button variant="ghost" size="icon" aria-label={t("integrations.webhooks.moreFor", { url: e.url })}>
-                            <MoreHorizontal aria-hidden />
-                          </Button>
-                        </DropdownMenuTrigger>
-                        <DropdownMenuContent align="end">
-                          <DropdownMenuItem onSelect={() => void navigate(`/admin/webhooks/${e.id}/edit`)}>
-                            <Pencil aria-hidden /> {t("integrations.common.edit")}
-                          </DropdownMenuItem>
-                          <DropdownMenuItem onSelect={() => setRotating(e)}>
-                            <RotateCw aria-hidden /> {t("integrations.webhooks.rotate")}
-                          </DropdownMenuItem>
-                          <DropdownMenuSeparator />
-                          <DropdownMenuItem onSelect={() => setDeleting(e)} className="text-destructive">
-                            <Trash2 aria-hidden /> {t("integrations.common.delete")}
-                          </DropdownMenuItem>
-                        </DropdownMenuContent>
-                      </DropdownMenu>
-                    </div>
-                  </Td>
-                </Tr>
-              );
-            })}
-          </TBody>
-        </Table>
-      )}
+                      {h === "failing" && <div className="mt-0.5 text-xs text-muted-foreground">{t("integrations.webhooks.failingSince", { when: date(e.failingSince) })}</div>}
+                      {h === "disabled" && <div className="mt-0.5 max-w-56 truncate text-xs text-muted-foreground">{e.disabledReason}</div>}
+                      {e.previousSecretValidUntil && (
+                        <div className="mt-0.5 text-xs text-muted-foreground">{t("integrations.webhooks.oldSecretUntil", { when: date(e.previousSecretValidUntil) })}</div>
+                      )}
+                    </Td>
+                    <Td className="whitespace-nowrap text-muted-foreground">{date(e.createdAt, false)}</Td>
+                    <Td className="text-right">
+                      <div className="flex items-center justify-end gap-1">
+                        <Button variant="outline" size="sm" asChild>
+                          <Link to={`/admin/webhooks/${e.id}`}>
+                            <History aria-hidden /> {t("integrations.webhooks.deliveries")}
+                          </Link>
+                        </Button>
+                        <DropdownMenu>
+                          <DropdownMenuTrigger asChild>
+                            <Button variant="ghost" size="icon" aria-label={t("integrations.webhooks.moreFor", { url: e.url })}>
+                              <MoreHorizontal aria-hidden />
+                            </Button>
+                          </DropdownMenuTrigger>
+                          <DropdownMenuContent align="end">
+                            <DropdownMenuItem onSelect={() => void navigate(`/admin/webhooks/${e.id}/edit`)}>
+                              <Pencil aria-hidden /> {t("integrations.common.edit")}
+                            </DropdownMenuItem>
+                            <DropdownMenuItem onSelect={() => setRotating(e)}>
+                              <RotateCw aria-hidden /> {t("integrations.webhooks.rotate")}
+                            </DropdownMenuItem>
+                            <DropdownMenuSeparator />
+                            <DropdownMenuItem onSelect={() => setDeleting(e)} className="text-destructive">
+                              <Trash2 aria-hidden /> {t("integrations.common.delete")}
+                            </DropdownMenuItem>
+                          </DropdownMenuContent>
+                        </DropdownMenu>
+                      </div>
+                    </Td>
+                  </Tr>
+                );
+              })}
+            </TBody>
+          </Table>
+        )}
+      </ListScaffold>
       <AlertDialog open={deleting !== null} onOpenChange={(open) => !open && setDeleting(null)}>
         <AlertDialogContent
           title={t("integrations.webhooks.deleteTitle")}
