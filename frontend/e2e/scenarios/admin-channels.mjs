@@ -1,9 +1,11 @@
 // Admin → Channels: an admin creates a Telegram channel through the guided form and copies its
 // webhook URL; the clipboard holds exactly the URL the API reports for that channel. A fake Bot
 // API (the channel's advanced "API base URL") answers setWebhook, so we also see PyTake register
-// that URL with a secret token, and register it again, with a new token, on rotation.
+// that URL with a secret token, and register it again, with a new token, on rotation (the old
+// token accepted until the admin ends its grace). A fake Viber answers set_webhook: a Viber
+// channel registers its webhook again from its page, and Viber's refusal shows its code.
 import { createServer } from "node:http";
-import { randomUUID } from "node:crypto";
+import { createHmac, randomUUID } from "node:crypto";
 import { gql, operation } from "../backend.mjs";
 import { axe, expectTrue, signIn } from "../scenarios.mjs";
 
@@ -21,6 +23,35 @@ async function fakeTelegram() {
   });
   await new Promise((r) => server.listen(0, "127.0.0.1", r));
   return { base: `http://127.0.0.1:${server.address().port}`, calls, close: () => new Promise((r) => server.close(r)) };
+}
+
+
+/** A fake Viber REST Bot API (its wire format: platform-samples/viber): set_webhook checks the
+ * token, then posts a signed `webhook` check to the URL and takes it only on a 200. */
+async function fakeViber(token) {
+  const calls = [];
+  const state = { token };
+  const server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (d) => (body += d));
+    req.on("end", async () => {
+      const answer = (json) => {
+        res.writeHead(200, { "Content-Type": "application/json" });
+        res.end(JSON.stringify(json));
+      };
+      const request = body ? JSON.parse(body) : {};
+      calls.push({ path: req.url, body: request });
+      if (req.headers["x-viber-auth-token"] !== state.token) return answer({ status: 2, status_message: "invalidAuthToken", chat_hostname: "SN-CHAT-05_" });
+      const check = `{"event":"webhook","timestamp":${Date.now()},"chat_hostname":"SN-548_","message_token":5741311803571721087}`;
+      const signature = createHmac("sha256", state.token).update(check).digest("hex");
+      const reply = await fetch(request.url, { method: "POST", headers: { "Content-Type": "application/json", "X-Viber-Content-Signature": signature }, body: check }).then((r) => r.status, () => 0);
+      calls[calls.length - 1].check = reply;
+      if (reply !== 200) return answer({ status: 1, status_message: `Result[HttpResponse status code: ${reply}]` });
+      answer({ status: 0, status_message: "ok", event_types: request.event_types });
+    });
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  return { base: `http://127.0.0.1:${server.address().port}`, calls, state, close: () => new Promise((r) => server.close(r)) };
 }
 
 export const scenarios = [
@@ -97,14 +128,31 @@ export const scenarios = [
         await page.screenshot({ path: `${shots}/admin-channels.png`, fullPage: false });
         await axe(page, axeSource, "channel page");
 
-        // Rotation: a new secret_token, registered again; the page says when the old one stopped.
+        // Rotation: a new secret_token, registered again; the old one is still accepted for the
+        // grace period, which the admin ends at once.
         await page.getByRole("button", { name: "Rotate secret" }).click();
         await page.getByRole("alertdialog").getByRole("button", { name: "Rotate" }).click();
-        await page.locator("[data-rotated]").getByText(/The previous secret stopped being accepted at/).waitFor();
-        await page.locator("main").evaluate((m) => m.scrollTo(0, m.scrollHeight));
-        await page.screenshot({ path: `${shots}/admin-channels-detail-lower.png` });
+        await page.locator("[data-rotated]").waitFor();
+        const grace = page.locator('[data-grace="open"]');
+        await grace.getByText(/The previous secret is still accepted until/).waitFor();
         const again = telegram.calls.filter((c) => c.method === "setWebhook");
         expectTrue(again.length === 2 && again[1].body.secret_token && again[1].body.secret_token !== again[0].body.secret_token, "rotation did not register a new secret_token");
+        // Telegram's in-flight updates still carry the old secret: accepted during the grace.
+        const hook = (secret, n) =>
+          fetch(channel.webhookUrl, {
+            method: "POST",
+            headers: { "Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": secret },
+            body: JSON.stringify({ update_id: n, message: { message_id: n, date: Math.floor(Date.now() / 1000), chat: { id: 777001, type: "private", first_name: "Gil" }, from: { id: 777001, is_bot: false, first_name: "Gil" }, text: `grace ${n}` } }),
+          }).then((r) => r.status);
+        const oldSecret = again[0].body.secret_token;
+        expectTrue((await hook(oldSecret, 9001)) === 200, "the old secret is refused during its grace");
+        await page.locator("main").evaluate((m) => m.scrollTo(0, m.scrollHeight));
+        await page.screenshot({ path: `${shots}/admin-channels-detail-lower.png` });
+        await axe(page, axeSource, "channel page, previous secret in its grace");
+        await grace.getByRole("button", { name: "Stop accepting it now" }).click();
+        await page.getByRole("alertdialog").getByRole("button", { name: "Stop accepting" }).click();
+        await page.locator('[data-grace="ended"]').waitFor();
+        expectTrue((await hook(oldSecret, 9002)) === 401, "the old secret is still accepted after ending its grace");
 
         // Retention: message bodies removed after 30 days.
         await page.getByLabel("Remove after").check();
@@ -186,6 +234,45 @@ export const scenarios = [
       await page.locator('[data-secret-set="verify_token"]').waitFor();
       expectTrue((await page.locator("[data-shown-once]").count()) === 0, "the verify token is shown again after a reload");
       expectTrue(!(await page.content()).includes(token), "the verify token is on the page after a reload");
+    },
+  },
+  {
+    name: "admin channels: a Viber channel registers its webhook again; Viber's refusal shows its code",
+    async run({ page, backend, shots, axeSource }) {
+      const token = randomUUID().replace(/-/g, "");
+      const viber = await fakeViber(token);
+      try {
+        const email = Object.keys(backend.credentials).find((e) => e.startsWith("admin"));
+        const password = backend.credentials[email];
+        const login = await gql(backend.base, operation("LOGIN"), { email, password });
+        const name = `Viber e2e ${randomUUID().slice(0, 8)}`;
+        const created = await gql(backend.base, operation("ADMIN_CREATE_CHANNEL"), {
+          input: { platform: "VIBER", name, config: { api_base: viber.base, sender_name: "Acme" }, secrets: { auth_token: token } },
+        }, login.data.login.accessToken);
+        const channel = created.data?.createChannel;
+        expectTrue(channel?.registersWebhook, `Viber channel not created: ${JSON.stringify(created)}`);
+        expectTrue(viber.calls.length === 1 && viber.calls[0].body.url === channel.webhookUrl && viber.calls[0].check === 200, `set_webhook on creation: ${JSON.stringify(viber.calls)}`);
+
+        await signIn(page, backend.base, email, password);
+        await page.goto(`${backend.base}/admin/channels/${encodeURIComponent(channel.id)}`);
+        await page.getByRole("heading", { name }).waitFor();
+        await page.getByRole("button", { name: "Register webhook again" }).click();
+        await page.locator("[data-registered]").getByText(/Viber accepted the webhook at/).waitFor();
+        expectTrue(viber.calls.length === 2 && viber.calls[1].body.url === channel.webhookUrl && viber.calls[1].check === 200, `set_webhook again: ${JSON.stringify(viber.calls)}`);
+        await axe(page, axeSource, "Viber channel page, registered again");
+
+        // The token was revoked in Viber's panel: Viber refuses, and the page says so in Viber's words.
+        viber.state.token = "revoked-elsewhere";
+        await page.getByRole("button", { name: "Register webhook again" }).click();
+        const refused = page.locator('[data-register-error="invalidAuthToken"]');
+        await refused.getByText("PLATFORM_ERROR").waitFor();
+        await refused.getByText("Viber's answer: invalidAuthToken").waitFor();
+        await page.locator('header [data-health="ERROR"]').waitFor({ timeout: 15_000 });
+        await page.screenshot({ path: `${shots}/admin-channels-viber-refused.png` });
+        await axe(page, axeSource, "Viber channel page, registration refused");
+      } finally {
+        await viber.close();
+      }
     },
   },
 ];

@@ -136,13 +136,6 @@ export type CreateSlaPolicyInput = {
   warnBeforeSeconds?: number;
 };
 
-export type CreateUserInput = {
-  email: string;
-  name: string;
-  password: string;
-  role: Role;
-};
-
 export type CustomerExportStatus =
   | 'ERASED'
   | 'EXPIRED'
@@ -608,7 +601,7 @@ export type AdminAuditLogQuery = { __typename: 'Query', auditLog: { __typename: 
 export type AdminChannelsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type AdminChannelsQuery = { __typename: 'Query', channels: Array<{ __typename: 'Channel', id: string, platform: Platform, name: string, enabled: boolean, webhookUrl: string, config: Record<string, unknown>, secretsSet: Array<string>, lastWebhookAt: string | null, lastError: string | null, lastErrorAt: string | null, health: ChannelHealth, createdAt: string }>, retentionPolicies: Array<{ __typename: 'RetentionPolicy', channelId: string, messageBodyDays: number | null }> };
+export type AdminChannelsQuery = { __typename: 'Query', channels: Array<{ __typename: 'Channel', id: string, platform: Platform, name: string, enabled: boolean, webhookUrl: string, config: Record<string, unknown>, secretsSet: Array<string>, lastWebhookAt: string | null, lastError: string | null, lastErrorAt: string | null, health: ChannelHealth, previousSecretAcceptedUntil: string | null, registersWebhook: boolean, createdAt: string }>, retentionPolicies: Array<{ __typename: 'RetentionPolicy', channelId: string, messageBodyDays: number | null }> };
 
 export type AdminConfigureModuleMutationVariables = Exact<{
   name: string;
@@ -631,7 +624,7 @@ export type AdminCreateChannelMutationVariables = Exact<{
 }>;
 
 
-export type AdminCreateChannelMutation = { __typename: 'Mutation', createChannel: { __typename: 'Channel', id: string, platform: Platform, name: string, enabled: boolean, webhookUrl: string, config: Record<string, unknown>, secretsSet: Array<string>, lastWebhookAt: string | null, lastError: string | null, lastErrorAt: string | null, health: ChannelHealth, createdAt: string } };
+export type AdminCreateChannelMutation = { __typename: 'Mutation', createChannel: { __typename: 'Channel', id: string, platform: Platform, name: string, enabled: boolean, webhookUrl: string, config: Record<string, unknown>, secretsSet: Array<string>, lastWebhookAt: string | null, lastError: string | null, lastErrorAt: string | null, health: ChannelHealth, previousSecretAcceptedUntil: string | null, registersWebhook: boolean, createdAt: string } };
 
 export type AdminCreateSlaPolicyMutationVariables = Exact<{
   input: CreateSlaPolicyInput;
@@ -689,10 +682,24 @@ export type AdminEnableModuleMutationVariables = Exact<{
 
 export type AdminEnableModuleMutation = { __typename: 'Mutation', enableModule: { __typename: 'PytakeModule', name: string, title: string, description: string, version: string | null, enabled: boolean, status: ModuleStatus, failedReason: string | null, configSchema: Record<string, unknown> | null, config: Record<string, unknown>, nodeTypes: Array<string> } };
 
+export type AdminEndSecretGraceMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type AdminEndSecretGraceMutation = { __typename: 'Mutation', endWebhookSecretGrace: { __typename: 'Channel', id: string, platform: Platform, name: string, enabled: boolean, webhookUrl: string, config: Record<string, unknown>, secretsSet: Array<string>, lastWebhookAt: string | null, lastError: string | null, lastErrorAt: string | null, health: ChannelHealth, previousSecretAcceptedUntil: string | null, registersWebhook: boolean, createdAt: string } };
+
 export type AdminModulesQueryVariables = Exact<{ [key: string]: never; }>;
 
 
 export type AdminModulesQuery = { __typename: 'Query', modules: Array<{ __typename: 'PytakeModule', name: string, title: string, description: string, version: string | null, enabled: boolean, status: ModuleStatus, failedReason: string | null, configSchema: Record<string, unknown> | null, config: Record<string, unknown>, nodeTypes: Array<string> }> };
+
+export type AdminRegisterWebhookMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type AdminRegisterWebhookMutation = { __typename: 'Mutation', registerChannelWebhook: { __typename: 'Channel', id: string, platform: Platform, name: string, enabled: boolean, webhookUrl: string, config: Record<string, unknown>, secretsSet: Array<string>, lastWebhookAt: string | null, lastError: string | null, lastErrorAt: string | null, health: ChannelHealth, previousSecretAcceptedUntil: string | null, registersWebhook: boolean, createdAt: string } };
 
 export type AdminReorderRoutingRulesMutationVariables = Exact<{
   ids: Array<string> | string;
@@ -736,7 +743,7 @@ export type AdminRotateWebhookSecretMutationVariables = Exact<{
 }>;
 
 
-export type AdminRotateWebhookSecretMutation = { __typename: 'Mutation', rotateWebhookSecret: { __typename: 'RotatedSecrets', secrets: Record<string, unknown>, channel: { __typename: 'Channel', id: string, platform: Platform, name: string, enabled: boolean, webhookUrl: string, config: Record<string, unknown>, secretsSet: Array<string>, lastWebhookAt: string | null, lastError: string | null, lastErrorAt: string | null, health: ChannelHealth, createdAt: string } } };
+export type AdminRotateWebhookSecretMutation = { __typename: 'Mutation', rotateWebhookSecret: { __typename: 'RotatedSecrets', secrets: Record<string, unknown>, channel: { __typename: 'Channel', id: string, platform: Platform, name: string, enabled: boolean, webhookUrl: string, config: Record<string, unknown>, secretsSet: Array<string>, lastWebhookAt: string | null, lastError: string | null, lastErrorAt: string | null, health: ChannelHealth, previousSecretAcceptedUntil: string | null, registersWebhook: boolean, createdAt: string } } };
 
 export type AdminRoutingCreateTeamMutationVariables = Exact<{
   name: string;
@@ -809,7 +816,7 @@ export type AdminUpdateChannelMutationVariables = Exact<{
 }>;
 
 
-export type AdminUpdateChannelMutation = { __typename: 'Mutation', updateChannel: { __typename: 'Channel', id: string, platform: Platform, name: string, enabled: boolean, webhookUrl: string, config: Record<string, unknown>, secretsSet: Array<string>, lastWebhookAt: string | null, lastError: string | null, lastErrorAt: string | null, health: ChannelHealth, createdAt: string } };
+export type AdminUpdateChannelMutation = { __typename: 'Mutation', updateChannel: { __typename: 'Channel', id: string, platform: Platform, name: string, enabled: boolean, webhookUrl: string, config: Record<string, unknown>, secretsSet: Array<string>, lastWebhookAt: string | null, lastError: string | null, lastErrorAt: string | null, health: ChannelHealth, previousSecretAcceptedUntil: string | null, registersWebhook: boolean, createdAt: string } };
 
 export type AdminUpdateRoutingRuleMutationVariables = Exact<{
   id: string;
@@ -920,13 +927,6 @@ export type DashboardDirectoryQueryVariables = Exact<{ [key: string]: never; }>;
 
 export type DashboardDirectoryQuery = { __typename: 'Query', teams: Array<{ __typename: 'Team', id: string, name: string }>, users: Array<{ __typename: 'User', id: string, name: string, isActive: boolean, role: Role | null }>, channels: Array<{ __typename: 'Channel', id: string, name: string }> };
 
-export type DashboardE2ECreateUserMutationVariables = Exact<{
-  input: CreateUserInput;
-}>;
-
-
-export type DashboardE2ECreateUserMutation = { __typename: 'Mutation', createUser: { __typename: 'User', id: string, name: string, role: Role | null } };
-
 export type DashboardGroupedQueryVariables = Exact<{
   names: Array<string> | string;
   range: MetricRange;
@@ -947,13 +947,6 @@ export type DashboardMetricsQueryVariables = Exact<{
 
 
 export type DashboardMetricsQuery = { __typename: 'Query', metrics: Array<{ __typename: 'MetricRow', metric: string, bucket: string | null, hourOfDay: number | null, count: number, avg: number | null, median: number | null, p90: number | null, p95: number | null, value: number | null, numerator: number | null, group: { __typename: 'MetricGroup', platform: string | null, teamId: string | null, agentId: string | null, channelId: string | null, label: string | null } }> };
-
-export type DashboardSaveAlertRuleMutationVariables = Exact<{
-  input: SaveAlertRuleInput;
-}>;
-
-
-export type DashboardSaveAlertRuleMutation = { __typename: 'Mutation', saveAlertRule: { __typename: 'AlertRule', id: string, name: string, kind: string, enabled: boolean } };
 
 export type DashboardSeriesQueryVariables = Exact<{
   names: Array<string> | string;
@@ -1175,15 +1168,6 @@ export type PeopleDeleteTeamMutationVariables = Exact<{
 
 
 export type PeopleDeleteTeamMutation = { __typename: 'Mutation', deleteTeam: string };
-
-export type PeopleE2ETransferMutationVariables = Exact<{
-  id: string;
-  teamId: string;
-  reason: string;
-}>;
-
-
-export type PeopleE2ETransferMutation = { __typename: 'Mutation', transferConversation: { __typename: 'Conversation', id: string } };
 
 export type PeopleInviteMutationVariables = Exact<{
   input: InviteUserInput;

@@ -11,7 +11,7 @@ import { EmptyState } from "@/components/ui/card";
 import { EditSettings } from "./EditSettings";
 import { HealthBadge } from "./HealthBadge";
 import { SetupCard } from "./SetupCard";
-import { AvailabilityCard, RetentionCard, RotateCard, StatusCard } from "./SideCards";
+import { AvailabilityCard, RegisterCard, RetentionCard, RotateCard, StatusCard } from "./SideCards";
 import type { AdminChannel, CreatedState, Retention } from "./types";
 
 export function ChannelDetail({ channels, retention, onChanged }: { channels: AdminChannel[]; retention: Retention[]; onChanged: () => void }) {
@@ -60,6 +60,7 @@ export function ChannelDetail({ channels, retention, onChanged }: { channels: Ad
         <div className="space-y-5">
           <StatusCard channel={channel} />
           <RotateCard channel={channel} />
+          <RegisterCard channel={channel} onChanged={onChanged} />
           <RetentionCard key={`${channel.id}:${days}`} channel={channel} days={days} onSaved={onChanged} />
           <AvailabilityCard channel={channel} />
         </div>

@@ -1,14 +1,19 @@
-// The channel page's side column: its status, the webhook secret's rotation, message retention
-// and whether it is enabled.
+// The channel page's side column: its status, the webhook secret's rotation (and the old secret's
+// grace), registering the webhook again, message retention and whether it is enabled.
 import { zodResolver } from "@hookform/resolvers/zod";
-import { CheckCircle2, RefreshCw } from "lucide-react";
+import { CheckCircle2, Clock, RefreshCw, Send } from "lucide-react";
 import { useState } from "react";
 import { useForm } from "react-hook-form";
 import { useTranslation } from "react-i18next";
 import { useMutation } from "urql";
 import { z } from "zod";
-import type { AdminRotateWebhookSecretMutation, AdminSetChannelRetentionMutation } from "@/api/graphql.generated";
-import { ADMIN_ROTATE_WEBHOOK_SECRET, ADMIN_SET_CHANNEL_RETENTION } from "@/api/ops/admin-channels";
+import type {
+  AdminEndSecretGraceMutation,
+  AdminRegisterWebhookMutation,
+  AdminRotateWebhookSecretMutation,
+  AdminSetChannelRetentionMutation,
+} from "@/api/graphql.generated";
+import { ADMIN_END_SECRET_GRACE, ADMIN_REGISTER_WEBHOOK, ADMIN_ROTATE_WEBHOOK_SECRET, ADMIN_SET_CHANNEL_RETENTION } from "@/api/ops/admin-channels";
 import { ErrorState } from "@/components/ErrorState";
 import { platformLabel } from "@/components/PlatformIcon";
 import { AlertDialog, AlertDialogContent, AlertDialogTrigger } from "@/components/ui/alert-dialog";
@@ -79,6 +84,8 @@ export function RotateCard({ channel }: { channel: AdminChannel }) {
   const [result, rotate] = useMutation<AdminRotateWebhookSecretMutation>(ADMIN_ROTATE_WEBHOOK_SECRET);
   const [done, setDone] = useState<{ at: number; secrets: Record<string, string> } | null>(null);
   const effect = t(`admin-channels.rotateEffect.${channel.platform}`);
+  // Web chat's secret signs visitor tokens: the server keeps no grace for it (resolvers/channels.py).
+  const warning = t(channel.platform === "WEBCHAT" ? "admin-channels.detail.rotateWarningNow" : "admin-channels.detail.rotateWarning");
   const run = async () => {
     const r = await rotate({ id: channel.id });
     const rotated = r.data?.rotateWebhookSecret;
@@ -104,7 +111,7 @@ export function RotateCard({ channel }: { channel: AdminChannel }) {
               </AlertDialogTrigger>
               <AlertDialogContent
                 title={t("admin-channels.detail.rotateTitle")}
-                description={`${t("admin-channels.detail.rotateWarning")} ${effect}`.trim()}
+                description={`${warning} ${effect}`.trim()}
                 cancelLabel={t("admin-channels.disable.cancel")}
                 confirmLabel={t("admin-channels.detail.rotateConfirm")}
                 destructive={false}
@@ -117,11 +124,98 @@ export function RotateCard({ channel }: { channel: AdminChannel }) {
                 <p className="flex items-center gap-1.5 font-medium text-success-strong" role="status">
                   <CheckCircle2 className="size-4" aria-hidden /> {t("admin-channels.detail.rotated", { when: clock(done.at) })}
                 </p>
-                <p className="text-xs text-muted-foreground">{t("admin-channels.detail.previousWindow", { when: clock(done.at + WEBHOOK_CACHE_MS) })}</p>
+                {!channel.previousSecretAcceptedUntil && (
+                  <p className="text-xs text-muted-foreground">{t("admin-channels.detail.previousWindow", { when: clock(done.at + WEBHOOK_CACHE_MS) })}</p>
+                )}
                 {channel.platform !== "TELEGRAM" && <ShownOnce channel={channel} secrets={done.secrets} />}
               </div>
             )}
+            <SecretGrace channel={channel} />
           </>
+        )}
+      </CardBody>
+    </Card>
+  );
+}
+
+/** After a rotation: until when the previous secret is still accepted, and ending that now. */
+function SecretGrace({ channel }: { channel: AdminChannel }) {
+  const { t, i18n } = useTranslation();
+  const now = useNow(30_000);
+  const [result, end] = useMutation<AdminEndSecretGraceMutation>(ADMIN_END_SECRET_GRACE);
+  const [ended, setEnded] = useState(false);
+  const until = channel.previousSecretAcceptedUntil;
+  const open = until != null && Date.parse(until) > now;
+  if (!open)
+    return ended ? (
+      <p className="text-xs text-muted-foreground" role="status" data-grace="ended">
+        {t("admin-channels.detail.graceEnded")}
+      </p>
+    ) : null;
+  const run = async () => {
+    const r = await end({ id: channel.id });
+    if (r.data) setEnded(true);
+  };
+  return (
+    <div className="space-y-2 rounded-md border border-amber-300 bg-amber-50 p-3 text-amber-900" data-grace="open">
+      <p className="flex items-start gap-1.5 font-medium">
+        <Clock className="mt-0.5 size-4 shrink-0" aria-hidden />
+        <span>{t("admin-channels.detail.graceUntil", { when: fullTime(until, i18n.language) })}</span>
+      </p>
+      <p className="text-xs">{t("admin-channels.detail.graceHelp", { platform: platformLabel(channel.platform) })}</p>
+      <AlertDialog>
+        <AlertDialogTrigger asChild>
+          <Button variant="outline" size="sm" disabled={result.fetching}>
+            {t("admin-channels.detail.endGrace")}
+          </Button>
+        </AlertDialogTrigger>
+        <AlertDialogContent
+          title={t("admin-channels.detail.endGraceTitle")}
+          description={t("admin-channels.detail.endGraceText")}
+          cancelLabel={t("admin-channels.disable.cancel")}
+          confirmLabel={t("admin-channels.detail.endGraceConfirm")}
+          onConfirm={() => void run()}
+        />
+      </AlertDialog>
+      {result.error && <ErrorState error={result.error} compact />}
+    </div>
+  );
+}
+
+/** Platforms told our webhook URL by API (Viber's set_webhook, Telegram's setWebhook): ask again. */
+export function RegisterCard({ channel, onChanged }: { channel: AdminChannel; onChanged: () => void }) {
+  const { t, i18n } = useTranslation();
+  const platform = platformLabel(channel.platform);
+  const [result, register] = useMutation<AdminRegisterWebhookMutation>(ADMIN_REGISTER_WEBHOOK);
+  const [at, setAt] = useState<number | null>(null);
+  if (!channel.registersWebhook) return null;
+  const api = channel.platform === "TELEGRAM" ? "setWebhook" : "set_webhook";
+  const run = async () => {
+    setAt(null);
+    const r = await register({ id: channel.id });
+    if (r.data) setAt(Date.now());
+    else onChanged(); // the refusal is on the channel's health now
+  };
+  const refused = result.error?.graphQLErrors[0]?.extensions?.platformCode;
+  return (
+    <Card>
+      <CardHeader title={t("admin-channels.detail.register")} />
+      <CardBody className="space-y-3 text-sm">
+        <p className="text-muted-foreground">{t("admin-channels.detail.registerHelp", { platform, api })}</p>
+        <Button variant="outline" disabled={result.fetching || !channel.enabled} onClick={() => void run()}>
+          <Send className={result.fetching ? "animate-pulse" : undefined} aria-hidden />
+          {result.fetching ? t("admin-channels.detail.registering") : t("admin-channels.detail.registerButton")}
+        </Button>
+        {at != null && !result.error && (
+          <p className="flex items-center gap-1.5 font-medium text-success-strong" role="status" data-registered>
+            <CheckCircle2 className="size-4" aria-hidden /> {t("admin-channels.detail.registered", { platform, when: new Date(at).toLocaleTimeString(i18n.language) })}
+          </p>
+        )}
+        {result.error && (
+          <div data-register-error={typeof refused === "string" ? refused : ""}>
+            <ErrorState error={result.error} compact />
+            {typeof refused === "string" && <p className="px-3 font-mono text-xs text-muted-foreground">{t("admin-channels.detail.registerRefused", { platform, code: refused })}</p>}
+          </div>
         )}
       </CardBody>
     </Card>
