@@ -18,5 +18,8 @@ export default defineConfig({
     environment: "node",
     include: ["src/**/*.test.{ts,tsx}"],
     setupFiles: ["src/test/setup.ts"],
+    // Form dialogs driven by user-event type key by key; on a busy 2-core machine (CI) one took
+    // 5.6 s, past Vitest's 5 s default, without anything being wrong.
+    testTimeout: 20_000,
   },
 } as import("vite").UserConfig);
