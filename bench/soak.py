@@ -423,6 +423,7 @@ def report(
     )
     for minute, share in enumerate(cpu, 1):
         print(f"  {minute:3d}  " + " ".join(f"{v:12.2f}" for v in share.values()))
+    print(capacity(cpu, load.counts["webhook 200"] / seconds, cores))
     print("\n  PostgreSQL heap / indexes (MB), dead tuples\n  min  " + " ".join(f"{t:>24}" for t in TABLES))
     for minute, size in enumerate(sizes, 1):
         cells = (
@@ -433,6 +434,26 @@ def report(
     failed = [n for n in names if n != "soak (load)" and growing([s[n] for s in samples])]
     print(f"\n  steadily growing RSS: {', '.join(failed) if failed else 'none'}")
     return 1 if failed else 0
+
+
+def capacity(cpu: list[dict[str, float]], achieved: float, cores: int) -> str:
+    """Whether the target rate fits this machine: the CPU the run spent per webhook (its replies,
+    statuses and live deliveries included), PyTake's parties apart from the load generator, scaled
+    to RATE. When the machine was the limit, this is the measurement that says so."""
+    if not cpu or achieved <= 0:
+        return "\n  capacity: no samples"
+    mean = {name: sum(share[name] for share in cpu) / len(cpu) for name in cpu[0]}
+    generator = mean.pop("soak (load)", 0.0)
+    busy = mean.pop("machine busy", 0.0)
+    pytake = sum(mean.values())
+    per_webhook = pytake / achieved * 1000
+    return (
+        f"\n  capacity: at {achieved:.0f} webhooks/s the machine was {busy:.2f} of {cores} cores busy; "
+        f"PyTake (API, workers, PostgreSQL, Redis) spent {per_webhook:.1f} ms of CPU per webhook with its share of "
+        f"replies, statuses and live deliveries, the load generator {generator / achieved * 1000:.1f} ms. "
+        f"{RATE:g}/s would need {pytake / achieved * RATE:.2f} cores for PyTake alone "
+        f"and {(pytake + generator) / achieved * RATE:.2f} with the generator."
+    )
 
 
 if __name__ == "__main__":
