@@ -33,12 +33,15 @@ from bench.common import (
     run_load,
 )
 from bench.inbox import api_pids, cpu_seconds
+from bench.pyspy import Recorder, summarise
 from connectors.fakes.whatsapp import inbound_text_payload
 
 N = int(os.environ.get("BENCH_N", "5000"))
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "64"))
 CUSTOMERS = int(os.environ.get("BENCH_CUSTOMERS", "1000"))
 API_WORKERS = int(os.environ.get("BENCH_API_WORKERS", "2"))
+PYSPY = os.environ.get("BENCH_PYSPY", "")
+PG_FUNCTIONS = os.environ.get("BENCH_PG_FUNCTIONS") == "1"
 PHONE_NUMBER_ID = "106540352242922"
 
 
@@ -165,6 +168,39 @@ class CpuMeter:
         )
 
 
+async def table_stats(db_url: str, track_functions: bool) -> str:
+    """What the load did to the tables ingest writes: rows inserted, updated, how many of the
+    updates were HOT (no index touched), and, with BENCH_PG_FUNCTIONS=1, each database function's
+    own time (pg_stat_user_functions, `track_functions` on for the bench database only)."""
+    from core.db import asyncpg_dsn
+
+    await asyncio.sleep(1.5)  # backends report their counts at most once a second
+    conn = await asyncpg.connect(asyncpg_dsn(db_url))
+    try:
+        rows = await conn.fetch(
+            "SELECT relname, n_tup_ins, n_tup_upd, n_tup_hot_upd, n_tup_del, "
+            "(SELECT count(*) FROM pg_index i WHERE i.indrelid = s.relid) AS indexes "
+            "FROM pg_stat_user_tables s WHERE n_tup_ins + n_tup_upd + n_tup_del > 0 ORDER BY relname"
+        )
+        lines = ["  table: inserted / updated (HOT) / deleted, indexes"]
+        lines += [
+            f"    {r['relname']}: {r['n_tup_ins']} / {r['n_tup_upd']} ({r['n_tup_hot_upd']}) / {r['n_tup_del']}, {r['indexes']}"
+            for r in rows
+        ]
+        if track_functions:
+            funcs = await conn.fetch(
+                "SELECT funcname, calls, self_time, total_time FROM pg_stat_user_functions ORDER BY self_time DESC"
+            )
+            lines.append("  database functions: calls, self ms, total ms")
+            lines += [
+                f"    {f['funcname']}: {f['calls']}, {f['self_time']:.0f}, {f['total_time']:.0f}"
+                for f in funcs
+            ]
+        return "\n".join(lines)
+    finally:
+        await conn.close()
+
+
 def subscriber_process(base: str, token: str, expected: int, out: Any, stop: Any) -> None:
     """The agent's live view, in its own process: the load generator must not delay it."""
     asyncio.run(_subscribe(base, token, expected, out, stop))
@@ -193,6 +229,13 @@ async def main() -> None:
             email="bench@local", name="Bench", role=Role.ADMIN, password_hash=hash_password("bench-password")
         )
         await close_orm()
+        if PG_FUNCTIONS:
+            from core.db import asyncpg_dsn
+
+            conn = await asyncpg.connect(asyncpg_dsn(db_url))
+            name = db_url.rsplit("/", 1)[1].split("?")[0]
+            await conn.execute(f"ALTER DATABASE \"{name}\" SET track_functions = 'all'")
+            await conn.close()
 
         bodies = [webhook_body(i, run) for i in range(N)]
         signatures = ["sha256=" + hmac.new(secret.encode(), b, hashlib.sha256).hexdigest() for b in bodies]
@@ -234,10 +277,17 @@ async def main() -> None:
                         failures += 1
 
                 pids = api_pids(int(base.rsplit(":", 1)[1]))
+                # BENCH_PYSPY=<folder>: py-spy on each API worker during the load (bench/pyspy.py)
+                profiler = Recorder(PYSPY, pids[1:]) if PYSPY else None
+                if profiler:
+                    profiler.start()
+                    await asyncio.sleep(1.0)  # py-spy attached before the first request
                 cpu = CpuMeter(db_url, redis_url, pids, sub.pid)
                 await cpu.start()
                 seconds, latencies = await run_load(N, CONCURRENCY, one)
                 spent = await cpu.stop()
+                profiles = profiler.stop() if profiler else []
+                stats = await table_stats(db_url, PG_FUNCTIONS)
                 for lane in lanes:
                     await lane.close()
                 try:
@@ -263,6 +313,10 @@ async def main() -> None:
             f"   ({len(received)}/{N} seen live)"
         )
         print("  CPU per message (ms), all on the same cores: " + CpuMeter.describe(spent, N))
+        print(stats)
+        if profiles:
+            print(f"  py-spy of the API workers during the load ({PYSPY}):")
+            print(summarise(profiles, int(os.environ.get("BENCH_PYSPY_TOP", "40"))))
 
 
 if __name__ == "__main__":
