@@ -35,8 +35,9 @@ class GroupCommit(Generic[T, R]):
         future.add_done_callback(_observe)  # an answer nobody waits for any more is not an error
         self._waiting.append((item, future))
         self._launch()
-        # A caller that goes away (client disconnect) does not take the group down with it.
-        return await asyncio.shield(future)
+        # A caller that goes away (client disconnect) cancels only its own future: the group
+        # still runs its item and skips answering it (`_run`), so no shield is needed.
+        return await future
 
     def _launch(self) -> None:
         while self._waiting and self._inflight < self.max_inflight:

@@ -18,14 +18,34 @@ def _loader(fn: Any) -> DataLoader[Any, Any]:
     return DataLoader(load_fn=fn, max_batch_size=500)
 
 
-@dataclass
+# Each kind of row and the resolvers/loaders.py function that reads it in batches.
+_LOAD_FNS = {
+    "customers": "customers_by_id",
+    "identities": "identities_by_customer",
+    "attributes": "attributes_by_customer",
+    "users": "users_by_id",
+    "messages": "messages_by_id",
+    "channels": "channels_by_id",
+}
+
+
 class Loaders:
-    customers: DataLoader[int, Any] = field(default_factory=lambda: _loader(loaders.customers_by_id))
-    identities: DataLoader[int, Any] = field(default_factory=lambda: _loader(loaders.identities_by_customer))
-    attributes: DataLoader[int, Any] = field(default_factory=lambda: _loader(loaders.attributes_by_customer))
-    users: DataLoader[int, Any] = field(default_factory=lambda: _loader(loaders.users_by_id))
-    messages: DataLoader[int, Any] = field(default_factory=lambda: _loader(loaders.messages_by_id))
-    channels: DataLoader[int, Any] = field(default_factory=lambda: _loader(loaders.channels_by_id))
+    """One DataLoader per kind of row, each made on first use: a live event rendered from its
+    payload alone (the inbox's usual one) makes none, where six were built for every event."""
+
+    customers: DataLoader[int, Any]
+    identities: DataLoader[int, Any]
+    attributes: DataLoader[int, Any]
+    users: DataLoader[int, Any]
+    messages: DataLoader[int, Any]
+    channels: DataLoader[int, Any]
+
+    def __getattr__(self, name: str) -> DataLoader[Any, Any]:  # only for a loader not made yet
+        fn = _LOAD_FNS.get(name)
+        if fn is None:
+            raise AttributeError(name)
+        made = self.__dict__[name] = _loader(getattr(loaders, fn))
+        return made
 
 
 @dataclass
