@@ -119,17 +119,18 @@ class CpuMeter:
         self._before: dict[str, float] = {}
         self._backends: list[int] = []
         self._redis: list[int] = []
+        self._conn: asyncpg.Connection | None = None
 
     async def _pids(self) -> tuple[list[int], list[int]]:
         from core.db import asyncpg_dsn
 
-        conn = await asyncpg.connect(asyncpg_dsn(self.db_url))
-        try:
-            rows = await conn.fetch(
-                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
-        finally:
-            await conn.close()
+        # One connection from start to stop: on a shared server a new one at the end of the load
+        # can be refused (max_connections), which lost a whole run's figures.
+        if self._conn is None:
+            self._conn = await asyncpg.connect(asyncpg_dsn(self.db_url))
+        rows = await self._conn.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
         r = redis.from_url(self.redis_url)
         try:
             server = [int((await r.info("server"))["process_id"])]
@@ -157,6 +158,9 @@ class CpuMeter:
         backends, _ = await self._pids()
         # Backends opened during the load spent all their CPU in it; closed ones are not counted.
         after = self._read(sorted(set(backends) | set(self._backends)), self._redis)
+        if self._conn is not None:
+            await self._conn.close()
+            self._conn = None
         return {k: after[k] - self._before[k] for k in after}
 
     @staticmethod
@@ -253,7 +257,9 @@ async def main() -> None:
                 sent_at: dict[str, float] = {}
                 results: Any = multiprocessing.Queue()
                 stop = multiprocessing.Event()
-                sub = multiprocessing.Process(target=subscriber_process, args=(base, token, N, results, stop))
+                sub = multiprocessing.Process(
+                    target=subscriber_process, args=(base, token, N, results, stop), daemon=True
+                )
                 sub.start()
                 assert await asyncio.to_thread(results.get, True, 30) == "ready"
                 await asyncio.sleep(0.3)
@@ -287,7 +293,10 @@ async def main() -> None:
                 seconds, latencies = await run_load(N, CONCURRENCY, one)
                 spent = await cpu.stop()
                 profiles = profiler.stop() if profiler else []
-                stats = await table_stats(db_url, PG_FUNCTIONS)
+                try:
+                    stats = await table_stats(db_url, PG_FUNCTIONS)
+                except asyncpg.PostgresError as exc:  # a shared server out of connections
+                    stats = f"  table statistics unavailable: {exc}"
                 for lane in lanes:
                     await lane.close()
                 try:

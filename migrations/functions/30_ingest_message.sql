@@ -17,6 +17,7 @@ DECLARE
     v_conversation_id integer;
     v_created boolean := false;
     v_message messages%ROWTYPE;
+    v_message_id bigint;
     v_conversation conversations%ROWTYPE;
     v_message_json jsonb;
     v_previous_status text;
@@ -78,7 +79,8 @@ BEGIN
       FROM customers c WHERE c.id = v_customer_id;
 
     IF array_length(p_thread_refs, 1) > 0 THEN  -- a reply in a thread we know: that thread's conversation
-        SELECT c.id INTO v_conversation_id FROM messages m JOIN conversations c ON c.id = m.conversation_id
+        SELECT c.id, c.status INTO v_conversation_id, v_previous_status
+          FROM messages m JOIN conversations c ON c.id = m.conversation_id
          WHERE m.channel_id = p_channel_id AND m.platform_message_id = ANY(p_thread_refs) AND c.status <> 'closed'
            AND c.customer_id = v_customer_id
          ORDER BY m.id DESC LIMIT 1;
@@ -86,7 +88,7 @@ BEGIN
     IF v_conversation_id IS NULL AND NOT p_new_thread THEN
         -- The customer's current conversation, whichever platform it started on (a resolved or
         -- pending one reopens); otherwise a new one.
-        SELECT id INTO v_conversation_id FROM conversations
+        SELECT id, status INTO v_conversation_id, v_previous_status FROM conversations
          WHERE customer_id = v_customer_id AND status <> 'closed' ORDER BY last_message_at DESC NULLS LAST, id DESC LIMIT 1;
     END IF;
     IF v_conversation_id IS NULL THEN
@@ -96,29 +98,36 @@ BEGIN
          WHERE (r.platform IS NULL OR r.platform = p_platform) AND (r.channel_id IS NULL OR r.channel_id = p_channel_id)
            AND (r.language IS NULL OR r.language = NULLIF(p_metadata->>'language', '')) AND r.topic IS NULL
          ORDER BY r.position, r.id LIMIT 1;
+        -- Written once, already holding its first message (whose id is taken first): a new
+        -- conversation is not inserted and then updated, which would write the row and every one
+        -- of its indexes twice.
+        v_message_id := nextval('messages_id_seq');
         INSERT INTO conversations (channel_id, customer_id, identity_id, platform, status, unread_count,
-                                   last_message_at, team_id, queued_at, language, created_at, updated_at)
-            VALUES (p_channel_id, v_customer_id, v_identity, p_platform, 'open', 0, now(), v_team_id,
+                                   last_message_id, last_message_at, team_id, queued_at, language, created_at, updated_at)
+            VALUES (p_channel_id, v_customer_id, v_identity, p_platform, 'open', 1, v_message_id, now(), v_team_id,
                     CASE WHEN v_team_id IS NOT NULL THEN now() END, NULLIF(p_metadata->>'language', ''), now(), now())
-            RETURNING id INTO v_conversation_id;
+            RETURNING * INTO v_conversation;
+        v_conversation_id := v_conversation.id;
         v_created := true;
     END IF;
 
-    INSERT INTO messages (conversation_id, channel_id, identity_id, platform, direction, kind, text, status, platform_message_id,
+    INSERT INTO messages (id, conversation_id, channel_id, identity_id, platform, direction, kind, text, status, platform_message_id,
                           reply_to_platform_id, attachments, metadata, created_at, sent_at, send_attempts)
-        VALUES (v_conversation_id, p_channel_id, v_identity, p_platform, 'inbound', p_kind, p_text, 'received', p_platform_message_id,
+        VALUES (COALESCE(v_message_id, nextval('messages_id_seq')), v_conversation_id, p_channel_id, v_identity, p_platform,
+                'inbound', p_kind, p_text, 'received', p_platform_message_id,
                 p_reply_to, p_attachments, p_metadata, now(), p_sent_at, 0)
         RETURNING * INTO v_message;
-    SELECT status INTO v_previous_status FROM conversations WHERE id = v_conversation_id;
-    UPDATE conversations SET last_message_id = v_message.id, last_message_at = v_message.created_at,
-           unread_count = unread_count + 1,
-           status = CASE WHEN status IN ('resolved', 'pending', 'snoozed') THEN 'open' ELSE status END,
-           snoozed_until = NULL, updated_at = now()
-     WHERE id = v_conversation_id RETURNING * INTO v_conversation;
-    IF v_previous_status IN ('resolved', 'pending', 'snoozed') THEN  -- the timeline says why it reopened
-        INSERT INTO conversation_activities (conversation_id, actor_id, type, data, created_at)
-            VALUES (v_conversation_id, NULL, 'status_changed',
-                    jsonb_build_object('from', v_previous_status, 'to', 'open', 'reason', 'customer_wrote'), now());
+    IF NOT v_created THEN
+        UPDATE conversations SET last_message_id = v_message.id, last_message_at = v_message.created_at,
+               unread_count = unread_count + 1,
+               status = CASE WHEN status IN ('resolved', 'pending', 'snoozed') THEN 'open' ELSE status END,
+               snoozed_until = NULL, updated_at = now()
+         WHERE id = v_conversation_id RETURNING * INTO v_conversation;
+        IF v_previous_status IN ('resolved', 'pending', 'snoozed') THEN  -- the timeline says why it reopened
+            INSERT INTO conversation_activities (conversation_id, actor_id, type, data, created_at)
+                VALUES (v_conversation_id, NULL, 'status_changed',
+                        jsonb_build_object('from', v_previous_status, 'to', 'open', 'reason', 'customer_wrote'), now());
+        END IF;
     END IF;
 
     v_message_json := pytake_message_json(v_message);
