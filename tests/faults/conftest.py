@@ -108,6 +108,9 @@ def _service_env(db_url: str, redis_url: str, public_url: str) -> dict[str, str]
         "USER_RATE_PER_MINUTE": "100000000",
         "WEBHOOK_RATE_PER_MINUTE": "100000000",
         "GRAPHQL_COST_PER_MINUTE": "1000000000",
+        # The agents sign in once; at full size (FAULTS_BACKLOG=50000 on a busy machine) queueing
+        # alone outlasted the 15-minute access token and every later reply was UNAUTHENTICATED.
+        "ACCESS_TOKEN_TTL": "14400",
         # A killed worker's jobs come back after this many seconds (production: 60).
         "WORKER_HEARTBEAT_TIMEOUT": os.environ.get("FAULTS_HEARTBEAT_TIMEOUT", "10"),
         "WORKER_STOP_TIMEOUT": "5",
