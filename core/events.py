@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from functools import partial
@@ -28,7 +29,7 @@ from typing import Any
 import orjson
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from core import wake
+from core import timeline, wake
 from core.bus import RESYNC, EventBus
 from core.crypto import open_payload, seal_payload
 from core.outage import Throttled, patiently, unavailable
@@ -112,6 +113,7 @@ class EventLog:
     # -- writing side -------------------------------------------------------------------------
     def notify(self) -> None:
         """Called after a commit that emitted events; the flusher sequences and publishes soon."""
+        timeline.committed()
         self._wake.set()
 
     async def start(self) -> None:
@@ -157,6 +159,8 @@ class EventLog:
             batch = await self._sequence_batch()
             if not batch:
                 return total
+            if timeline.PATH:
+                timeline.sequenced([seq for seq, *_ in batch], time.time())
             try:
                 await self.bus.publish_many(
                     [
@@ -167,6 +171,10 @@ class EventLog:
             except Exception:
                 # Stored and sequenced already: subscribers catch up from the database.
                 log.warning("publish failed", extra={"events": len(batch)}, exc_info=True)
+            if timeline.PATH:
+                published = time.time()
+                for seq, *_ in batch:
+                    timeline.mark(seq, "published", published)
             total += len(batch)
             wake.events_published({stream for _, _, stream, _, _ in batch})  # core/wake.py
             if len(batch) < _BATCH:
