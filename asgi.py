@@ -36,6 +36,7 @@ from jobs.inprocess import start_inprocess_worker, stop_inprocess_worker
 from resolvers import modules as module_rules
 from schema import build_schema
 from schema.downloads import download_routes
+from schema.fanout import ExposeSocket
 from schema.http import GraphQLEndpoint
 
 log = logging.getLogger("pytake")
@@ -208,4 +209,6 @@ def create_app() -> Starlette:
     return app
 
 
-app = tracing.asgi(create_app())  # a span per request when tracing is on (core/tracing.py)
+# A span per request when tracing is on (core/tracing.py); outermost, each WebSocket's scope keeps
+# the server's own send, so the live fan-out writes its frames to the socket itself (schema/fanout.py).
+app = ExposeSocket(tracing.asgi(create_app()))
