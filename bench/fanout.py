@@ -102,6 +102,8 @@ async def one_api_process(
         "WEBHOOK_RATE_PER_MINUTE": "100000000",
         "ACCESS_TOKEN_TTL": "3600",
         "PUBLIC_URL": f"http://127.0.0.1:{port}",
+        # This checkout's code, whichever checkout the venv's editable install points at.
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
         **(extra or {}),
     }
     if TRACE:
@@ -433,9 +435,12 @@ def timeline(pid: int, clients: Clients, first: int, count: int, client_cpu: flo
         ("published → follower took it", lambda s, e, a: e["taken"] - e["published"]),
         ("took → admitted (who gets it)", lambda s, e, a: e["admitted"] - e["taken"]),
         ("admitted → executed, its turn", lambda s, e, a: e["rendered"] - e["admitted"]),
-        ("rendered → first frame written", lambda s, e, a: e["first"] - e["rendered"]),
-        ("first → last frame written", lambda s, e, a: e["last"] - e["first"]),
-        ("last written → last received", lambda s, e, a: a[1] - e["last"] if a else None),
+        (
+            "rendered → first frame written",
+            lambda s, e, a: e["first"] - e["rendered"] if "first" in e else None,
+        ),
+        ("first → last frame written", lambda s, e, a: e["last"] - e["first"] if "first" in e else None),
+        ("last written → last received", lambda s, e, a: a[1] - e["last"] if a and "last" in e else None),
         ("webhook sent → first received", lambda s, e, a: a[0] - s if a else None),
         ("webhook sent → last received", lambda s, e, a: a[1] - s if a else None),
     ]
@@ -448,13 +453,14 @@ def timeline(pid: int, clients: Clients, first: int, count: int, client_cpu: flo
                 f" {max(values) * 1000:7.1f}"
             )
     start = min(s for s, _, _ in events)
-    end = max(e["last"] for _, e, _ in events)
+    end = max(e.get("last", e["rendered"]) for _, e, _ in events)
     gcs = [g for g in gcs if start <= g["at"] <= end + 1]
     lags = [g for g in lags if start <= g["at"] <= end + 1]
     print(
         f"      API GC pauses ≥ 5 ms: {len(gcs)}"
         + (
-            f" (max {max(g['s'] for g in gcs) * 1000:.0f} ms, generations {sorted({g['gc'] for g in gcs})})"
+            f" (generation 2: {sum(g['gc'] == 2 for g in gcs)}; max {max(g['s'] for g in gcs) * 1000:.0f} ms,"
+            f" {max(g['cpu'] for g in gcs) * 1000:.0f} ms of CPU)"
             if gcs
             else ""
         )

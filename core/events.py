@@ -88,6 +88,14 @@ def _wire(seq: int, prev: int | None, stream: str, type_: str, payload_json: str
     return f'{{"seq":{seq},"prev":{prev_txt},"stream":{orjson.dumps(stream).decode()},"type":"{type_}","payload":{payload_json}}}'
 
 
+def _seq_of(message: str) -> int:
+    """The seq at the head of a `_wire` message, without decoding the rest (-1: not found)."""
+    end = message.find(",", 7, 40)
+    if not message.startswith('{"seq":') or end < 0 or not message[7:end].isdigit():
+        return -1
+    return int(message[7:end])
+
+
 def _from_wire(message: str) -> EventRecord:
     data = orjson.loads(message)
     return EventRecord(data["seq"], data["prev"], data["stream"], data["type"], open_payload(data["payload"]))
@@ -161,13 +169,15 @@ class EventLog:
                 return total
             if timeline.PATH:
                 timeline.sequenced([seq for seq, *_ in batch], time.time())
+            wires = [
+                (self._prefix + stream, _wire(seq, prev, stream, type_, payload))
+                for seq, prev, stream, type_, payload in batch
+            ]
+            # This process's followers (the live fan-out's among them) take them now; the copies
+            # coming back from Redis are dropped as already seen. Other processes get them there.
+            self.bus.offer_local(wires)
             try:
-                await self.bus.publish_many(
-                    [
-                        (self._prefix + stream, _wire(seq, prev, stream, type_, payload))
-                        for seq, prev, stream, type_, payload in batch
-                    ]
-                )
+                await self.bus.publish_many(wires)
             except Exception:
                 # Stored and sequenced already: subscribers catch up from the database.
                 log.warning("publish failed", extra={"events": len(batch)}, exc_info=True)
@@ -255,6 +265,8 @@ class EventLog:
                     early.clear()
                     records = [e async for e in self._catch_up(stream, cursor)]
                 else:
+                    if _seq_of(message) <= cursor:
+                        continue  # already delivered (from the database, or a copy), not decoded
                     event = _from_wire(message)
                     if event.seq <= cursor:
                         continue  # already delivered (from the database, or a duplicate)

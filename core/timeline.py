@@ -26,7 +26,7 @@ _marks: dict[int, dict[str, Any]] = {}
 _commits: list[float] = []  # commits since the last flush took its batch
 _out: TextIO | None = None
 _monitor: asyncio.Task[None] | None = None
-_gc_started = 0.0
+_gc_started = (0.0, 0.0)  # wall and CPU time the running collection started at
 
 
 def _write(line: dict[str, Any]) -> None:
@@ -70,13 +70,12 @@ def done(seq: int, **extra: Any) -> None:
 def _gc_callback(phase: str, info: dict[str, Any]) -> None:
     global _gc_started
     if phase == "start":
-        _gc_started = time.perf_counter()
+        _gc_started = (time.perf_counter(), time.thread_time())
         return
-    took = time.perf_counter() - _gc_started
-    if took >= STALL:
-        _write(
-            {"gc": info.get("generation"), "at": time.time(), "s": took, "collected": info.get("collected")}
-        )
+    took = time.perf_counter() - _gc_started[0]
+    if took >= STALL:  # wall time (a busy machine stretches it) and this thread's CPU time
+        cpu = time.thread_time() - _gc_started[1]
+        _write({"gc": info.get("generation"), "at": time.time(), "s": took, "cpu": cpu})
 
 
 async def _lag_probe() -> None:

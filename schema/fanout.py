@@ -766,7 +766,7 @@ class InboxFanout:
             if scope is None:  # its access is being re-read (or was revoked): the careful path
                 self._lag(sub)
                 continue
-            kind = _kind(scope, record, conversation, kept.before)
+            kind = record.type if scope.everything else _kind(scope, record, conversation, kept.before)
             if kind is None:
                 continue
             key = (sub.keyed(scope), kind)
@@ -802,6 +802,8 @@ class InboxFanout:
         while True:
             prepared = await ready.get()
             await prepared.rendering
+            # One turn first: what this turn woke (a webhook's answer, say) goes before the frames.
+            await asyncio.sleep(0)
             rendered = time.time() if timeline.PATH else 0.0
             await self._deliver(prepared.kept.record, prepared.groups, prepared.kept.rendered, self.live)
             if timeline.PATH:
@@ -843,7 +845,7 @@ class InboxFanout:
                 if served % SLICE == 0:
                     await asyncio.sleep(0)  # webhooks and other work get their turn
         self.deliveries += served
-        if timeline.PATH and among is self.live:
+        if timeline.PATH and among is self.live and served:
             timeline.mark(seq, "first", first)
             timeline.mark(seq, "last")
             timeline.mark(seq, "served", served)
