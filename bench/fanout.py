@@ -25,6 +25,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from array import array
@@ -50,10 +51,14 @@ TRACEMALLOC = os.environ.get("BENCH_TRACEMALLOC")  # a folder: where the idle su
 # The same load on a process serving each subscriber on its own (before the shared fan-out): the
 # baseline for CPU per delivery. 0 skips it.
 COMPARE = int(os.environ.get("BENCH_COMPARE_SUBSCRIBERS", "250"))
+# BENCH_TRACE=1: the timeline of each event, webhook to last subscriber (core/timeline.py in the
+# API, first and last arrival per event in the subscriber processes), and both sides' stalls.
+TRACE = bool(os.environ.get("BENCH_TRACE"))
 CUSTOMERS = 200
 TEAMS = 4
 PHONE_NUMBER_ID = "106540352242923"
 ROOT = Path(__file__).resolve().parents[1]
+TRACE_DIR = tempfile.mkdtemp(prefix="bench-fanout-") if TRACE else ""
 
 
 def inbox_document() -> str:
@@ -97,8 +102,12 @@ async def one_api_process(
         "WEBHOOK_RATE_PER_MINUTE": "100000000",
         "ACCESS_TOKEN_TTL": "3600",
         "PUBLIC_URL": f"http://127.0.0.1:{port}",
+        # This checkout's code, whichever checkout the venv's editable install points at.
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
         **(extra or {}),
     }
+    if TRACE:
+        env["PYTAKE_FANOUT_TRACE"] = str(Path(TRACE_DIR) / "timeline-{pid}.jsonl")
     if TRACEMALLOC:  # bench/memtrace/sitecustomize.py snapshots the API every few seconds
         os.makedirs(TRACEMALLOC, exist_ok=True)
         env["PYTHONPATH"] = os.pathsep.join(
@@ -283,12 +292,18 @@ class Clients:
         counts: list[int] = []
         latencies = array("d")
         errors, cpu = 0, 0.0
+        self.arrivals: dict[int, list[float]] = {}  # event index → [first, last] receive, all processes
+        self.lags = array("d")
         for _ in self.procs:
-            _, c, raw, e, seconds = await self._get(120)
+            _, c, raw, e, seconds, arrivals, lags = await self._get(120)
             counts += c
             latencies.frombytes(raw)
             errors += e
             cpu += seconds
+            for i, (first, last) in arrivals.items():
+                seen = self.arrivals.setdefault(i, [first, last])
+                seen[0], seen[1] = min(seen[0], first), max(seen[1], last)
+            self.lags.frombytes(lags)
         for proc in self.procs:
             proc.join(10)
         return counts, latencies, errors, cpu
@@ -390,7 +405,78 @@ async def run_size(
         f"({api_cpu / max(1, len(delivered)) * 1e6:.0f} µs per delivery); subscribers' CPU {client_cpu:.1f} s"
     )
     print(f"    API RSS idle (subscribed) {idle_rss:.0f} MB, loaded peak {max(peak):.0f} MB")
+    if TRACE:
+        timeline(pid, clients, first, count, client_cpu, len(delivered))
     return api_cpu / max(1, len(delivered))
+
+
+def timeline(pid: int, clients: Clients, first: int, count: int, client_cpu: float, delivered: int) -> None:
+    """Where the time from webhook to last subscriber went (BENCH_TRACE): per stage, p50 / p99 /
+    max over the run's events, then the stalls of the API process and of the subscribers'."""
+    path = Path(TRACE_DIR) / f"timeline-{pid}.jsonl"
+    lines = [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+    events, gcs, lags = [], [], []
+    for line in lines:
+        if "gc" in line:
+            gcs.append(line)
+        elif "lag" in line:
+            lags.append(line)
+        elif line.get("marker"):
+            index, sent = line["marker"][2:].split("t")
+            if first <= int(index) < first + count and "commit" in line:
+                events.append((float(sent), line, clients.arrivals.get(int(index))))
+    if not events:
+        print("    timeline: no traced event")
+        return
+    stages = [
+        ("webhook sent → committed", lambda s, e, a: e["commit"] - s),
+        ("committed → sequenced", lambda s, e, a: e["sequenced"] - e["commit"]),
+        ("sequenced → published", lambda s, e, a: e["published"] - e["sequenced"]),
+        ("published → follower took it", lambda s, e, a: e["taken"] - e["published"]),
+        ("took → admitted (who gets it)", lambda s, e, a: e["admitted"] - e["taken"]),
+        ("admitted → executed, its turn", lambda s, e, a: e["rendered"] - e["admitted"]),
+        (
+            "rendered → first frame written",
+            lambda s, e, a: e["first"] - e["rendered"] if "first" in e else None,
+        ),
+        ("first → last frame written", lambda s, e, a: e["last"] - e["first"] if "first" in e else None),
+        ("last written → last received", lambda s, e, a: a[1] - e["last"] if a and "last" in e else None),
+        ("webhook sent → first received", lambda s, e, a: a[0] - s if a else None),
+        ("webhook sent → last received", lambda s, e, a: a[1] - s if a else None),
+    ]
+    print(f"    timeline of {len(events)} events (ms: p50 / p99 / max):")
+    for name, stage in stages:
+        values = [v for v in (stage(*event) for event in events) if v is not None]
+        if values:
+            print(
+                f"      {name:32} {percentile(values, 50) * 1000:7.1f} {percentile(values, 99) * 1000:7.1f}"
+                f" {max(values) * 1000:7.1f}"
+            )
+    start = min(s for s, _, _ in events)
+    end = max(e.get("last", e["rendered"]) for _, e, _ in events)
+    gcs = [g for g in gcs if start <= g["at"] <= end + 1]
+    lags = [g for g in lags if start <= g["at"] <= end + 1]
+    print(
+        f"      API GC pauses ≥ 5 ms: {len(gcs)}"
+        + (
+            f" (generation 2: {sum(g['gc'] == 2 for g in gcs)}; max {max(g['s'] for g in gcs) * 1000:.0f} ms,"
+            f" {max(g['cpu'] for g in gcs) * 1000:.0f} ms of CPU)"
+            if gcs
+            else ""
+        )
+        + f"; API loop late ≥ 5 ms: {len(lags)}"
+        + (f" (max {max(g['lag'] for g in lags) * 1000:.0f} ms)" if lags else "")
+    )
+    client_lags = clients.lags.tolist()
+    print(
+        f"      subscriber processes: {client_cpu / max(1, delivered) * 1e6:.1f} µs CPU per frame received;"
+        f" loop late ≥ 5 ms: {len(client_lags)}"
+        + (
+            f" (p99 {percentile(client_lags, 99) * 1000:.0f} ms, max {max(client_lags) * 1000:.0f} ms)"
+            if client_lags
+            else ""
+        )
+    )
 
 
 async def run_idle(n: int, base: str, pid: int, tokens: list[str], document: str) -> None:

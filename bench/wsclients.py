@@ -48,8 +48,17 @@ def _control(opcode: int, payload: bytes = b"") -> bytes:
 
 
 class Subscriber(asyncio.Protocol):
-    def __init__(self, index: int, token: str, document: str, events: int, latencies: array) -> None:
+    def __init__(
+        self,
+        index: int,
+        token: str,
+        document: str,
+        events: int,
+        latencies: array,
+        arrivals: dict[int, list[float]] | None = None,
+    ) -> None:
         self.index = index
+        self.arrivals = arrivals  # event index → [first, last] receive time in this process (BENCH_TRACE)
         self.token = token
         self.document = document
         self.seen = bytearray(events)  # 1 where event i arrived
@@ -128,6 +137,12 @@ class Subscriber(asyncio.Protocol):
                 if i < len(self.seen) and not self.seen[i]:
                     self.seen[i] = 1
                     self.latencies.append(now - float(match.group(2)))
+                    if self.arrivals is not None:
+                        seen = self.arrivals.get(i)
+                        if seen is None:
+                            self.arrivals[i] = [now, now]
+                        else:
+                            seen[1] = now
                 break  # the conversation's last message: one marker per event
             return
         if b'"connection_ack"' in payload:
@@ -170,11 +185,22 @@ async def run_clients(
     latencies = array("d")
     subs: list[Subscriber] = []
     opening = asyncio.Semaphore(64)
+    trace = bool(os.environ.get("BENCH_TRACE"))
+    arrivals: dict[int, list[float]] | None = {} if trace else None
+    lags = array("d")  # how late a 10 ms timer fired, over 5 ms (this process busy: BENCH_TRACE)
+
+    async def probe() -> None:
+        while True:
+            planned = loop.time() + 0.01
+            await asyncio.sleep(0.01)
+            late = loop.time() - planned
+            if late >= 0.005:
+                lags.append(late)
 
     async def open_one(i: int, token: str) -> None:
         async with opening:
             _, sub = await loop.create_connection(
-                lambda: Subscriber(i, token, document, events, latencies), host, port
+                lambda: Subscriber(i, token, document, events, latencies, arrivals), host, port
             )
             subs.append(sub)
             await asyncio.wait_for(sub.ready, 60)
@@ -182,12 +208,15 @@ async def run_clients(
     await asyncio.gather(*(open_one(i, t) for i, t in enumerate(tokens)))
     await asyncio.sleep(0.5)  # the subscribe messages reach the server
     results.put(("ready", len(subs)))
+    prober = asyncio.create_task(probe()) if trace else None
     while True:
         command = await loop.run_in_executor(None, control.get)
         if command == "stop":
             break
         if command == "report":
             results.put(("counts", [sum(s.seen) for s in subs]))
+    if prober is not None:
+        prober.cancel()
     usage = resource.getrusage(resource.RUSAGE_SELF)
     results.put(
         (
@@ -196,6 +225,8 @@ async def run_clients(
             latencies.tobytes(),
             sum(s.errors for s in subs),
             usage.ru_utime + usage.ru_stime,
+            arrivals or {},
+            lags.tobytes(),
         )
     )
     for sub in subs:

@@ -362,6 +362,12 @@ class _BoundedBroadcast(Broadcast):
             for sub in tuple(self._subs.get(event.channel, ())):
                 sub.offer(event.message)
 
+    def offer_local(self, channel: str, message: str) -> None:
+        """Hand `message` to this process's subscribers of `channel` now, as if it had come back
+        from the backend (it will too: they must tolerate the copy)."""
+        for sub in tuple(self._subs.get(channel, ())):
+            sub.offer(message)
+
     def _listener_done(self, task: asyncio.Task[None]) -> None:
         if task.cancelled():
             return
@@ -468,6 +474,12 @@ class EventBus:
         else:
             for channel, message in items:
                 await self._broadcast.publish(channel, message)
+
+    def offer_local(self, items: list[tuple[str, str]]) -> None:
+        """Hand messages about to be published to this process's own subscribers at once, without
+        the round trip through Redis; the published copies follow (core/events.follow drops them)."""
+        for channel, message in items:
+            self._broadcast.offer_local(channel, message)
 
     def subscribe(self, channel: str) -> AbstractAsyncContextManager[AsyncIterator[str]]:
         """Yields the channel's messages and RESYNC markers; raises BusClosed when the bus stops."""

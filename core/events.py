@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from functools import partial
@@ -28,7 +29,7 @@ from typing import Any
 import orjson
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from core import wake
+from core import timeline, wake
 from core.bus import RESYNC, EventBus
 from core.crypto import open_payload, seal_payload
 from core.outage import Throttled, patiently, unavailable
@@ -87,6 +88,14 @@ def _wire(seq: int, prev: int | None, stream: str, type_: str, payload_json: str
     return f'{{"seq":{seq},"prev":{prev_txt},"stream":{orjson.dumps(stream).decode()},"type":"{type_}","payload":{payload_json}}}'
 
 
+def _seq_of(message: str) -> int:
+    """The seq at the head of a `_wire` message, without decoding the rest (-1: not found)."""
+    end = message.find(",", 7, 40)
+    if not message.startswith('{"seq":') or end < 0 or not message[7:end].isdigit():
+        return -1
+    return int(message[7:end])
+
+
 def _from_wire(message: str) -> EventRecord:
     data = orjson.loads(message)
     return EventRecord(data["seq"], data["prev"], data["stream"], data["type"], open_payload(data["payload"]))
@@ -112,6 +121,7 @@ class EventLog:
     # -- writing side -------------------------------------------------------------------------
     def notify(self) -> None:
         """Called after a commit that emitted events; the flusher sequences and publishes soon."""
+        timeline.committed()
         self._wake.set()
 
     async def start(self) -> None:
@@ -157,16 +167,24 @@ class EventLog:
             batch = await self._sequence_batch()
             if not batch:
                 return total
+            if timeline.PATH:
+                timeline.sequenced([seq for seq, *_ in batch], time.time())
+            wires = [
+                (self._prefix + stream, _wire(seq, prev, stream, type_, payload))
+                for seq, prev, stream, type_, payload in batch
+            ]
+            # This process's followers (the live fan-out's among them) take them now; the copies
+            # coming back from Redis are dropped as already seen. Other processes get them there.
+            self.bus.offer_local(wires)
             try:
-                await self.bus.publish_many(
-                    [
-                        (self._prefix + stream, _wire(seq, prev, stream, type_, payload))
-                        for seq, prev, stream, type_, payload in batch
-                    ]
-                )
+                await self.bus.publish_many(wires)
             except Exception:
                 # Stored and sequenced already: subscribers catch up from the database.
                 log.warning("publish failed", extra={"events": len(batch)}, exc_info=True)
+            if timeline.PATH:
+                published = time.time()
+                for seq, *_ in batch:
+                    timeline.mark(seq, "published", published)
             total += len(batch)
             wake.events_published({stream for _, _, stream, _, _ in batch})  # core/wake.py
             if len(batch) < _BATCH:
@@ -247,6 +265,8 @@ class EventLog:
                     early.clear()
                     records = [e async for e in self._catch_up(stream, cursor)]
                 else:
+                    if _seq_of(message) <= cursor:
+                        continue  # already delivered (from the database, or a copy), not decoded
                     event = _from_wire(message)
                     if event.seq <= cursor:
                         continue  # already delivered (from the database, or a duplicate)

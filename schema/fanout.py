@@ -41,6 +41,8 @@ import dataclasses
 import functools
 import logging
 import os
+import re
+import time
 import weakref
 from collections import deque
 from collections.abc import AsyncIterator, Callable
@@ -62,7 +64,10 @@ from graphql import (
     visit,
 )
 from graphql.language import Visitor
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.protocol import State
 
+from core import timeline
 from core.auth import Actor
 from core.events import INBOX, EventLog, EventRecord
 from core.outage import patiently
@@ -76,6 +81,7 @@ from schema.errors import ErrorCodes
 from schema.execution import current_executor
 
 log = logging.getLogger(__name__)
+_OPEN = State.OPEN
 
 # PYTAKE_SHARED_FANOUT=0 serves every subscriber on its own as before (bench/fanout measures both).
 SHARED = os.environ.get("PYTAKE_SHARED_FANOUT", "1") != "0"
@@ -237,45 +243,119 @@ def execution_key(executor: Any, actor: Actor, scope: Scope) -> tuple[Any, ...]:
 
 
 # -- one connection's writer ---------------------------------------------------------------------
+# Where the server's own `send` for a WebSocket is kept in its scope (`ExposeSocket`, asgi.py):
+# under uvicorn's websockets-sansio protocol the fan-out writes its frames to the transport itself.
+SOCKET_SEND = "pytake.socket_send"
+
+
+class ExposeSocket:
+    """ASGI wrapper (outermost): a WebSocket's scope keeps the server's own `send`, before any
+    middleware wraps it, so `Outbox` can find uvicorn's protocol behind it. Everything else (e.g.
+    `app.state`) is the wrapped app's."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "websocket":
+            scope[SOCKET_SEND] = send
+        await self.app(scope, receive, send)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.app, name)
+
+
+def raw_socket(scope: dict[str, Any]) -> Any:
+    """uvicorn's websockets-sansio protocol of this WebSocket, or None (another server or
+    implementation: frames then go through ASGI `send`)."""
+    protocol = getattr(scope.get(SOCKET_SEND), "__self__", None)
+    return protocol if isinstance(protocol, WebSocketsSansIOProtocol) else None
+
+
+def text_frame(payload: bytes) -> bytes:
+    """A server-to-client WebSocket text frame (final, unmasked, uncompressed: `pytake serve`
+    offers no permessage-deflate) around `payload`, UTF-8 JSON."""
+    n = len(payload)
+    if n < 126:
+        return bytes((0x81, n)) + payload
+    if n < 65536:
+        return b"\x81\x7e" + n.to_bytes(2, "big") + payload
+    return b"\x81\x7f" + n.to_bytes(8, "big") + payload
+
+
+def _frame_text(frame: bytes) -> str:
+    """The text of a frame made by `text_frame` (for the ASGI path)."""
+    n = frame[1] & 0x7F
+    return frame[2 if n < 126 else 4 if n == 126 else 10 :].decode()
+
+
+_WRITABLE, _FULL, _GONE = 0, 1, 2
+
+
+def _raw_state(protocol: Any) -> int:
+    if protocol.disconnected or protocol.close_sent or protocol.conn.state is not _OPEN:
+        return _GONE  # the connection is gone or closing: its operations end with it
+    if protocol.transport.is_closing():
+        return _GONE
+    return _WRITABLE if protocol.writable.is_set() else _FULL
+
+
 class Outbox:
     """The frames waiting to be written on one WebSocket, in order. A writer task exists only
-    while there is something to write."""
+    while there is something to write.
 
-    __slots__ = ("_frames", "_idle", "_send", "_task")
+    Under uvicorn's websockets-sansio protocol (`raw`) a frame is written to the transport
+    directly, whole, in this turn of the loop, while the transport takes more (uvicorn's own
+    flow control: its `writable` event); ping, pong and strawberry's messages go through the same
+    protocol, a whole frame each, so frames never interleave. Otherwise through ASGI `send`."""
 
-    def __init__(self, send: Callable[[str], Any]) -> None:
+    __slots__ = ("_frames", "_idle", "_raw", "_send", "_task")
+
+    def __init__(self, send: Callable[[str], Any], raw: Any = None) -> None:
         self._send = send
-        self._frames: deque[tuple[Subscriber | None, str]] = deque()
+        self._raw = raw
+        self._frames: deque[tuple[Subscriber | None, bytes]] = deque()
         self._task: asyncio.Task[None] | None = None
         self._idle: asyncio.Event | None = None
 
-    def push(self, sub: Subscriber | None, frame: str) -> None:
+    def push(self, sub: Subscriber | None, frame: bytes) -> None:
+        """Queue `frame` (from `text_frame`), written now when the socket takes it."""
         if self._task is None:
-            # Nothing waiting: write now, in this turn of the loop and without a task (the socket
-            # takes it at once); only a write that has to wait for the socket gets a writer.
-            send = self._send(frame)
-            try:
-                waiting = send.send(None)
-            except StopIteration:
-                return
-            except Exception:
-                return  # the connection is gone: its operations end with it
+            raw = self._raw
+            started: Any = None
+            if raw is not None:
+                state = _raw_state(raw)
+                if state == _WRITABLE:
+                    raw.transport.write(frame)
+                    return
+                if state == _GONE:
+                    return
+            else:
+                # Nothing waiting: write now, in this turn of the loop and without a task (the
+                # socket takes it at once); only a write that has to wait gets a writer.
+                send = self._send(_frame_text(frame))
+                try:
+                    started = (send, send.send(None))
+                except StopIteration:
+                    return
+                except Exception:
+                    return  # the connection is gone: its operations end with it
             if sub is not None:
                 sub.pending += 1
-            self._task = asyncio.get_running_loop().create_task(self._write((send, waiting, sub)))
+            self._task = asyncio.get_running_loop().create_task(self._write(sub, frame, started))
             return
         self._frames.append((sub, frame))
         if sub is not None:
             sub.pending += 1
 
-    async def _write(self, started: tuple[Any, Any, Subscriber | None]) -> None:
+    async def _write(self, sub: Subscriber | None, frame: bytes, started: Any) -> None:
         frames = self._frames
         try:
-            send, waiting, sub = started
             while True:
-                if not await _finish(send, waiting):
+                if not await self._one(frame, started):
                     self._failed(sub)
                     return
+                started = None
                 if sub is not None:
                     sub.pending -= 1
                     if sub.pending == 0 and sub.lagging:
@@ -285,11 +365,26 @@ class Outbox:
                 if not frames:
                     return
                 sub, frame = frames.popleft()
-                send, waiting = self._send(frame), None
         finally:
             self._task = None
             if self._idle is not None:
                 self._idle.set()
+
+    async def _one(self, frame: bytes, started: Any) -> bool:
+        """Write one frame, waiting for the socket as long as it takes. False: it failed."""
+        raw = self._raw
+        if raw is not None:
+            while True:
+                state = _raw_state(raw)
+                if state == _WRITABLE:
+                    raw.transport.write(frame)
+                    return True
+                if state == _GONE:
+                    return False
+                await raw.writable.wait()  # set again when the transport drains, or is lost
+        if started is None:
+            started = (self._send(_frame_text(frame)), None)
+        return await _finish(*started)
 
     def _failed(self, sub: Subscriber | None) -> None:
         """The connection is gone: its operations end with it; nothing more is written."""
@@ -375,7 +470,7 @@ class Subscriber:
         self.executor = executor
         self.cursor = cursor
         self.make_event = make_event
-        self.prefix = '{"id":' + orjson.dumps(origin.operation_id).decode() + ',"type":"next","payload":'
+        self.prefix = b'{"id":' + orjson.dumps(origin.operation_id) + b',"type":"next","payload":'
         self.pending = 0
         self.lagging = False
         self.catching = True
@@ -410,14 +505,30 @@ def _as_view(placement: Placement) -> dict[str, Any]:
     return {"team_id": placement[1], "assignee_id": placement[2]}
 
 
+Rendered = dict[tuple[Any, ...], bytes | Exception]  # an event's encoded bodies by execution key
+
+
+class _Kept:
+    """One of the follower's latest events: where its conversation was before it, and its bodies
+    as executed so far (the follower's executions, while `rendering`, and any a catch-up added)."""
+
+    __slots__ = ("before", "record", "rendered", "rendering")
+
+    def __init__(self, record: EventRecord, before: Placement | None) -> None:
+        self.record = record
+        self.before = before
+        self.rendered: Rendered = {}
+        self.rendering: asyncio.Future[None] | None = None
+
+
 @dataclass
 class _Prepared:
     """One event on its way: who gets which execution, and those executions."""
 
-    record: EventRecord
+    kept: _Kept
     groups: dict[tuple[Any, ...], list[Subscriber]]
-    rendered: dict[tuple[Any, ...], str | Exception]
     rendering: asyncio.Future[None]
+    taken: float = 0.0  # when the follower took it (timeline)
 
 
 _hubs: weakref.WeakKeyDictionary[EventLog, InboxFanout] = weakref.WeakKeyDictionary()
@@ -441,12 +552,15 @@ class InboxFanout:
         self.placements: dict[int, Placement] = {}
         self._tail: asyncio.Task[None] | None = None
         self._started: asyncio.Future[None] | None = None
-        # The latest events of the stream, contiguous, with the bodies rendered for them by key: a
-        # subscriber catching up (joining, or after lagging) replays from here when its cursor is
-        # within, sharing the executions already done.
-        self.recent: deque[tuple[EventRecord, dict[tuple[Any, ...], str | Exception]]] = deque(maxlen=RECENT)
+        # The latest events of the stream, contiguous, with the bodies rendered for them by key:
+        # subscribers catching up (joining, or after lagging) whose cursor is within are served
+        # from here together, sharing the executions already done.
+        self.recent: deque[_Kept] = deque(maxlen=RECENT)
         self._tick: asyncio.Future[None] | None = None  # done when the follower takes an event
         self._background: set[asyncio.Task[None]] = set()
+        # Subscribers waiting to be caught up from `recent` together, and the task doing it.
+        self._rejoining: set[Subscriber] = set()
+        self._regroup: asyncio.Task[None] | None = None
         self.executions = 0  # selections executed (for tests and benchmarks)
         self.deliveries = 0  # frames queued
 
@@ -464,7 +578,8 @@ class InboxFanout:
         handler = origin.handler
         outbox = getattr(handler, "fanout_outbox", None)
         if outbox is None:
-            outbox = handler.fanout_outbox = Outbox(handler.websocket.ws.send_text)
+            ws = handler.websocket.ws
+            outbox = handler.fanout_outbox = Outbox(ws.send_text, raw_socket(ws.scope))
         sub = Subscriber(self, origin, outbox, watch, executor, cursor, make_event)
         self.subscribers.add(sub)
         watch.on_change = lambda old, new: self._narrowed(sub, old, new)
@@ -477,17 +592,39 @@ class InboxFanout:
                 sub.task.cancel()
             self.subscribers.discard(sub)
             self.live.discard(sub)
+            self._rejoining.discard(sub)
             if not self.subscribers:
                 await self._stop()
         return
         yield  # an async generator, for AccessWatch.guard
 
     def resume(self, sub: Subscriber) -> None:
-        """A lagging subscriber's connection wrote everything: catch it up from the log."""
+        """A lagging subscriber's connection wrote everything: catch it up and let it rejoin."""
         if sub.closed or not sub.lagging:
             return
         sub.lagging = False
         sub.catching = True
+        self._rejoin(sub)
+
+    def _within_recent(self, cursor: int) -> bool:
+        """Every event after `cursor` is in `recent` (or there is none yet)."""
+        if self.position is None:
+            return False
+        if cursor >= self.position:
+            return True
+        recent = self.recent
+        return bool(recent) and (recent[0].record.prev_seq or 0) <= cursor
+
+    def _rejoin(self, sub: Subscriber) -> None:
+        """Catch `sub` up: from `recent` together with the others catching up when it can (its
+        scope settled, no key to check before each event), else on its own (the log)."""
+        if sub.check is None and self._within_recent(sub.cursor) and sub.watch.settled() is not None:
+            self._rejoining.add(sub)
+            if self._regroup is None:
+                self._regroup = asyncio.get_running_loop().create_task(
+                    self._catch_up_together(), name="inbox-fanout-catch-up"
+                )
+            return
         sub.task = asyncio.get_running_loop().create_task(self._catch_up(sub, first=False))
 
     def _narrowed(self, sub: Subscriber, old: Scope, new: Scope) -> None:
@@ -523,18 +660,16 @@ class InboxFanout:
                     continue  # back in sight since
                 record = EventRecord(sub.cursor, None, INBOX, REMOVED, {"conversation": view})
                 body = await self._render(sub, record, REMOVED)
-                sub.outbox.push(sub, sub.prefix + body + "}")
+                sub.outbox.push(sub, text_frame(sub.prefix + body + b"}"))
                 self.deliveries += 1
         except Exception:
             log.warning("could not send the inbox removals of a narrowed scope", exc_info=True)
 
     def _lag(self, sub: Subscriber) -> None:
         self.live.discard(sub)
+        sub.lagging = True
         if sub.pending == 0:
-            sub.lagging = True
             self.resume(sub)
-        else:
-            sub.lagging = True
 
     # -- the follower ---------------------------------------------------------------------------
     async def _ensure_tail(self) -> None:
@@ -545,13 +680,16 @@ class InboxFanout:
 
     async def _stop(self) -> None:
         tail, self._tail, self._started = self._tail, None, None
+        regroup, self._regroup = self._regroup, None
         self.position = None
         self.placements = {}
         self.recent.clear()
-        if tail is not None:
-            tail.cancel()
-            with contextlib.suppress(BaseException):
-                await tail
+        self._rejoining.clear()
+        for task in (tail, regroup):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(BaseException):
+                    await task
 
     async def _follow(self) -> None:
         started = self._started
@@ -573,6 +711,7 @@ class InboxFanout:
             self.placements = {pk: (head, team or None, who or None) for pk, team, who in placed}
             self.position = head
             started.set_result(None)
+            timeline.start_monitors()
             # Two stages: events are admitted and their executions started in order as they come
             # (several at once when the database is slow), and delivered in order as each is ready.
             ready: asyncio.Queue[_Prepared] = asyncio.Queue(maxsize=PIPELINE)
@@ -608,11 +747,11 @@ class InboxFanout:
 
     def _prepare(self, record: EventRecord) -> _Prepared | None:
         """Take an event: who gets it under which execution key, and those executions started."""
+        taken = time.time() if timeline.PATH else 0.0
         self.position = record.seq  # a subscriber catching up from now on replays this one itself
-        before = self._remember(record)
+        kept = _Kept(record, self._remember(record))
         conversation = record.payload["conversation"]
-        rendered: dict[tuple[Any, ...], str | Exception] = {}
-        self.recent.append((record, rendered))
+        self.recent.append(kept)
         tick, self._tick = self._tick, None
         if tick is not None and not tick.done():
             tick.set_result(None)  # subscribers served one at a time take it from `recent`
@@ -621,13 +760,13 @@ class InboxFanout:
             if sub.closed or record.seq <= sub.cursor:
                 continue
             if sub.pending >= LAG_LIMIT:
-                self._lag(sub)  # caught up from the log once its connection has written
+                self._lag(sub)  # caught up once its connection has written
                 continue
             scope = sub.watch.settled()
             if scope is None:  # its access is being re-read (or was revoked): the careful path
                 self._lag(sub)
                 continue
-            kind = _kind(scope, record, conversation, before)
+            kind = record.type if scope.everything else _kind(scope, record, conversation, kept.before)
             if kind is None:
                 continue
             key = (sub.keyed(scope), kind)
@@ -638,14 +777,13 @@ class InboxFanout:
                 members.append(sub)
         if not groups:
             return None
-        rendering = asyncio.ensure_future(self._render_all(record, groups, rendered))
-        return _Prepared(record, groups, rendered, rendering)
+        kept.rendering = asyncio.ensure_future(self._render_all(record, groups, kept.rendered))
+        if taken:
+            timeline.mark(record.seq, "admitted")
+        return _Prepared(kept, groups, kept.rendering, taken)
 
     async def _render_all(
-        self,
-        record: EventRecord,
-        groups: dict[tuple[Any, ...], list[Subscriber]],
-        rendered: dict[tuple[Any, ...], str | Exception],
+        self, record: EventRecord, groups: dict[tuple[Any, ...], list[Subscriber]], rendered: Rendered
     ) -> None:
         """Every execution key at once, with one set of DataLoaders (rows, not what a viewer may
         see of them): an event costs one round trip per loader, not one per key."""
@@ -664,30 +802,57 @@ class InboxFanout:
         while True:
             prepared = await ready.get()
             await prepared.rendering
-            await self._deliver(prepared)
+            # One turn first: what this turn woke (a webhook's answer, say) goes before the frames.
+            await asyncio.sleep(0)
+            rendered = time.time() if timeline.PATH else 0.0
+            await self._deliver(prepared.kept.record, prepared.groups, prepared.kept.rendered, self.live)
+            if timeline.PATH:
+                timeline.mark(prepared.kept.record.seq, "taken", prepared.taken)
+                timeline.mark(prepared.kept.record.seq, "rendered", rendered)
+                timeline.done(prepared.kept.record.seq, marker=_marker(prepared.kept.record))
 
-    async def _deliver(self, prepared: _Prepared) -> None:
-        record, rendered = prepared.record, prepared.rendered
+    async def _deliver(
+        self,
+        record: EventRecord,
+        groups: dict[tuple[Any, ...], list[Subscriber]],
+        rendered: Rendered,
+        among: set[Subscriber] | None,
+    ) -> None:
+        """Each group's body to its members (those still `among` the subscribers being served,
+        and still before this event), the same frame bytes to all with the same operation id."""
+        seq = record.seq
         served = 0
-        live = self.live
-        for key, members in prepared.groups.items():
+        first = 0.0
+        for key, members in groups.items():
             body = rendered[key]
+            if isinstance(body, Exception):
+                for sub in members:
+                    if not sub.closed and (among is None or sub in among) and seq > sub.cursor:
+                        sub.fail(body)
+                continue
+            frames: dict[bytes, bytes] = {}
             for sub in members:
-                if sub.closed or sub not in live or record.seq <= sub.cursor:
-                    continue  # left, or fell behind (and is caught up from the log), meanwhile
-                if isinstance(body, Exception):
-                    sub.fail(body)
-                    continue
-                sub.cursor = record.seq
-                sub.outbox.push(sub, sub.prefix + body + "}")
+                if sub.closed or (among is not None and sub not in among) or seq <= sub.cursor:
+                    continue  # left, or fell behind (and is caught up on its own), meanwhile
+                frame = frames.get(sub.prefix)
+                if frame is None:
+                    frame = frames[sub.prefix] = text_frame(sub.prefix + body + b"}")
+                sub.cursor = seq
+                sub.outbox.push(sub, frame)
                 served += 1
+                if served == 1 and timeline.PATH:
+                    first = time.time()
                 if served % SLICE == 0:
                     await asyncio.sleep(0)  # webhooks and other work get their turn
         self.deliveries += served
+        if timeline.PATH and among is self.live and served:
+            timeline.mark(seq, "first", first)
+            timeline.mark(seq, "last")
+            timeline.mark(seq, "served", served)
 
     async def _render(
         self, sub: Subscriber, record: EventRecord, kind: str, loaders: Loaders | None = None
-    ) -> str:
+    ) -> bytes:
         """Execute the subscription's selection for one event, as strawberry would, and encode it."""
         self.executions += 1
         executor = sub.executor.build_per_event_executor(sub.make_event(record, kind))
@@ -699,9 +864,93 @@ class InboxFanout:
         if result.errors:
             errors = ErrorCodes()._process_errors(list(result.errors))
             payload["errors"] = [error.formatted for error in errors]
-        return orjson.dumps(payload, default=str).decode()
+        return orjson.dumps(payload, default=str)
 
-    # -- one subscriber on its own: joining, and after falling behind ---------------------------
+    # -- catching up together, from `recent` ----------------------------------------------------
+    async def _catch_up_together(self) -> None:
+        """Serve the subscribers waiting in `_rejoining` from `recent`, event by event, all at
+        once: per event, one execution per execution key among them (none when the follower
+        already ran it), the same frame to each. One that reaches the follower's position rejoins
+        the live fan-out; one that falls behind again waits for its connection; one whose
+        cursor leaves `recent` (the follower ran 1,024 events ahead) or whose scope is being
+        re-read goes on its own (`_catch_up`)."""
+        members: set[Subscriber] = set()
+        try:
+            while True:
+                members |= self._rejoining
+                self._rejoining.clear()
+                assert self.position is not None
+                for sub in list(members):
+                    if sub.closed or sub.lagging:
+                        members.discard(sub)
+                    elif sub.cursor >= self.position:
+                        members.discard(sub)
+                        sub.catching = False
+                        self.live.add(sub)  # no await since the check: nothing slips between
+                    elif not self._within_recent(sub.cursor):
+                        members.discard(sub)
+                        sub.task = asyncio.get_running_loop().create_task(self._catch_up(sub, first=False))
+                if not members:
+                    if self._rejoining:
+                        continue
+                    return
+                await self._serve_kept(self._kept_after(min(sub.cursor for sub in members)), members)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # not expected: none of them is left waiting for good
+            log.exception("inbox fan-out catch-up failed")
+            for sub in members | self._rejoining:
+                sub.fail(exc)
+        finally:
+            if self._regroup is asyncio.current_task():
+                self._regroup = None
+
+    def _kept_after(self, cursor: int) -> _Kept:
+        """The kept event right after `cursor` (`_within_recent(cursor)`, below the position)."""
+        recent = self.recent
+        at = recent[-1].record.seq - cursor  # at least how many are after it: search from the end
+        index = max(0, len(recent) - at)
+        while index > 0 and recent[index - 1].record.seq > cursor:
+            index -= 1
+        while recent[index].record.seq <= cursor:
+            index += 1
+        return recent[index]
+
+    async def _serve_kept(self, kept: _Kept, members: set[Subscriber]) -> None:
+        record = kept.record
+        if kept.rendering is not None and not kept.rendering.done():
+            await asyncio.shield(kept.rendering)  # the follower's executions: not run twice
+        conversation = record.payload["conversation"]
+        groups: dict[tuple[Any, ...], list[Subscriber]] = {}
+        for sub in list(members):
+            if sub.closed or sub.cursor >= record.seq:
+                continue
+            scope = sub.watch.settled()
+            if scope is None:  # its access is being re-read: on its own, the careful way
+                members.discard(sub)
+                sub.task = asyncio.get_running_loop().create_task(self._catch_up(sub, first=False))
+                continue
+            kind = _kind(scope, record, conversation, kept.before)
+            if kind is None:
+                sub.cursor = record.seq
+                continue
+            key = (sub.keyed(scope), kind)
+            same = groups.get(key)
+            if same is None:
+                groups[key] = [sub]
+            else:
+                same.append(sub)
+        missing = {key: subs for key, subs in groups.items() if key not in kept.rendered}
+        if missing:
+            await self._render_all(record, missing, kept.rendered)
+        await self._deliver(record, groups, kept.rendered, members)
+        for sub in list(members):
+            if sub.pending >= LAG_LIMIT:  # behind again: rejoins once its connection has written
+                members.discard(sub)
+                sub.lagging = True
+        await asyncio.sleep(0)  # one event a turn, whatever it took
+
+    # -- one subscriber on its own: from the log, and API keys ----------------------------------
     async def _catch_up(self, sub: Subscriber, *, first: bool) -> None:
         try:
             if first:
@@ -717,26 +966,21 @@ class InboxFanout:
                         self._tick = asyncio.get_running_loop().create_future()
                     await asyncio.shield(self._tick)  # the next event, one at a time
                     continue
-                batch = self._recent_after(sub.cursor)
-                if batch is not None:  # where the kept events left each conversation before it
-                    earlier: dict[int, Placement] = {}
-                    for record, _ in self.recent:
-                        if record.seq > sub.cursor:
-                            break
-                        earlier[record.payload["conversation"]["id"]] = _placed(
-                            record.seq, record.payload["conversation"]
-                        )
-                    for pk, placement in earlier.items():
-                        seen.setdefault(pk, placement)
-                if batch is None:
+                if sub.check is None and self._within_recent(sub.cursor) and sub.watch.settled() is not None:
+                    self._rejoin(sub)  # the rest together with the others, from `recent`
+                    return
+                kept = self._recent_after(sub.cursor)
+                if kept is not None:
+                    batch = [(entry.record, entry) for entry in kept]
+                else:
                     records = await patiently(
                         functools.partial(self.log.replay, INBOX, sub.cursor), "replay of inbox"
                     )
                     batch = [(record, None) for record in records]
                 if not batch:
                     break
-                for record, bodies in batch:
-                    await self._deliver_one(sub, record, seen, bodies)
+                for record, entry in batch:
+                    await self._deliver_one(sub, record, seen, entry)
                     if sub.closed:
                         return
                     if sub.pending >= LAG_LIMIT:
@@ -749,45 +993,52 @@ class InboxFanout:
         except Exception as exc:
             sub.fail(exc)
 
-    def _recent_after(
-        self, cursor: int
-    ) -> list[tuple[EventRecord, dict[tuple[Any, ...], str | Exception] | None]] | None:
+    def _recent_after(self, cursor: int) -> list[_Kept] | None:
         """The kept events after `cursor` (at most 500), or None when some are no longer kept."""
-        recent = self.recent
-        if not recent or (recent[0][0].prev_seq or 0) > cursor:
+        if not self._within_recent(cursor) or cursor >= (self.position or 0):
             return None
-        return [entry for entry in recent if entry[0].seq > cursor][:500]
+        return [kept for kept in self.recent if kept.record.seq > cursor][:500]
 
     async def _deliver_one(
-        self,
-        sub: Subscriber,
-        record: EventRecord,
-        seen: dict[int, Placement],
-        bodies: dict[tuple[Any, ...], str | Exception] | None,
+        self, sub: Subscriber, record: EventRecord, seen: dict[int, Placement], kept: _Kept | None
     ) -> None:
         conversation = record.payload["conversation"]
         pk = conversation["id"]
-        before = seen.get(pk)
-        if before is None:
-            known = self.placements.get(pk)
-            before = known if known is not None and known[0] < record.seq else None
+        if kept is not None:
+            before = kept.before
+        else:
+            before = seen.get(pk)
+            if before is None:
+                known = self.placements.get(pk)
+                before = known if known is not None and known[0] < record.seq else None
         seen[pk] = _placed(record.seq, conversation)
         scope = await sub.watch.current()
         kind = _kind(scope, record, conversation, before)
         if kind is not None and not sub.closed:
             key = (sub.keyed(scope), kind)
-            body = bodies.get(key) if bodies is not None else None
+            if kept is not None and kept.rendering is not None and not kept.rendering.done():
+                await asyncio.shield(kept.rendering)
+            body = kept.rendered.get(key) if kept is not None else None
             if body is None:
                 body = await self._render(sub, record, kind)
-                if bodies is not None:
-                    bodies[key] = body
+                if kept is not None:
+                    kept.rendered.setdefault(key, body)
             if isinstance(body, Exception):
                 raise body
             if sub.check is not None:
                 await sub.check()
-            sub.outbox.push(sub, sub.prefix + body + "}")
+            sub.outbox.push(sub, text_frame(sub.prefix + body + b"}"))
             self.deliveries += 1
         sub.cursor = record.seq
+
+
+def _marker(record: EventRecord) -> str | None:
+    """bench/fanout's marker in the event's last message (`fo<i>t<time>`), for the timeline."""
+    found = _MARK.search(orjson.dumps(record.payload))
+    return found.group(0).decode() if found else None
+
+
+_MARK = re.compile(rb"fo\d+t\d+\.\d+")
 
 
 def _kind(

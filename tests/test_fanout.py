@@ -42,11 +42,11 @@ async def _idle_hub() -> None:
     await eventually(check, timeout=15)
 
 
-async def _raw(server: str, token: str, op_id: str) -> ClientConnection:
+async def _raw(server: str, token: str, op_id: str, query: str = INBOX) -> ClientConnection:
     ws = await connect(server.replace("http", "ws", 1) + "/graphql", subprotocols=["graphql-transport-ws"])
     await ws.send(json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}}))
     assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "connection_ack"
-    await ws.send(json.dumps({"id": op_id, "type": "subscribe", "payload": {"query": INBOX}}))
+    await ws.send(json.dumps({"id": op_id, "type": "subscribe", "payload": {"query": query}}))
     return ws
 
 
@@ -127,6 +127,7 @@ async def test_a_slow_client_is_caught_up_from_the_log_and_delays_no_one(server,
             await gate.wait()
             await send(frame)
 
+        stuck.outbox._raw = None  # through ASGI send (any server), held
         stuck.outbox._send = held
         wa_id = "5531" + str(uuid.uuid4().int)[:8]
         texts = [f"burst {i} {uuid.uuid4().hex[:6]}" for i in range(6)]
@@ -148,6 +149,79 @@ async def test_a_slow_client_is_caught_up_from_the_log_and_delays_no_one(server,
         await eventually(rejoined)
     finally:
         for ws in (slow, fast):
+            await ws.close()
+
+
+async def _cursors_until(ws: ClientConnection, text: str, timeout: float = 20) -> list[int]:
+    """The cursors of every `next` frame up to the one whose last message says `text`."""
+    cursors: list[int] = []
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        message = json.loads(await asyncio.wait_for(ws.recv(), max(0.1, deadline - loop.time())))
+        if message["type"] == "ping":
+            await ws.send(json.dumps({"type": "pong"}))
+            continue
+        assert message["type"] == "next", message
+        event = message["payload"]["data"]["inboxEvents"]
+        cursors.append(int(event["cursor"]))
+        if (event["conversation"]["lastMessage"] or {}).get("text") == text:
+            return cursors
+
+
+async def test_slow_subscribers_are_caught_up_together_one_execution_per_event_and_key(
+    server, wa, monkeypatch
+):
+    channel, secrets, _ = wa
+    await _idle_hub()
+    monkeypatch.setattr(fanout, "LAG_LIMIT", 2)
+    fast_user = await make_user(Role.ADMIN)
+    # Two execution keys that no live subscriber has: supervisors, and agents (who see everything).
+    slow_users = [await make_user(Role.SUPERVISOR) for _ in range(3)] + [
+        await make_user(Role.AGENT) for _ in range(2)
+    ]
+    # SLA timers are read from the database: executions wait, so catch-ups would run side by side.
+    query = INBOX.replace("teamId", "teamId slaTimers { kind }")
+    fast = await _raw(server, await login(server, fast_user), "fast", query)
+    slow = [
+        await _raw(server, await login(server, user), f"slow-{i}", query) for i, user in enumerate(slow_users)
+    ]
+    try:
+        await _subscribed(1 + len(slow))
+        hub = _hub()
+        stuck = [s for s in hub.live if s.actor.user_id != fast_user.id]
+        assert len(stuck) == len(slow) and all(s.outbox._raw is not None for s in stuck)
+        for sub in stuck:  # their sockets take nothing more, as when a client's buffer is full
+            sub.outbox._raw.writable.clear()
+        before = hub.executions
+        wa_id = "5531" + str(uuid.uuid4().int)[:8]
+        texts = [f"together {i} {uuid.uuid4().hex[:6]}" for i in range(8)]
+        for text in texts:
+            body = wa_text_payload(channel.config["phone_number_id"], wa_id, text)
+            assert (await post_webhook(server, channel, secrets["app_secret"], body)).status_code == 200
+        got = await _cursors_until(fast, texts[-1])
+        assert all(s.lagging and s not in hub.live for s in stuck)
+        for sub in stuck:
+            sub.outbox._raw.writable.set()  # drained: each is caught up from `recent`
+        for ws in slow:
+            assert await _cursors_until(ws, texts[-1]) == got  # every event once, in order
+
+        async def rejoined() -> bool:
+            return all(s in hub.live and not s.catching for s in stuck)
+
+        await eventually(rejoined)
+        assert got == sorted(set(got))
+        await asyncio.sleep(1.0)  # anything after the burst (e.g. an assignment) is counted too
+        with contextlib.suppress(TimeoutError):
+            while True:
+                extra = json.loads(await asyncio.wait_for(fast.recv(), 0.5))
+                if extra["type"] == "next":
+                    got.append(int(extra["payload"]["data"]["inboxEvents"]["cursor"]))
+        # One execution per event for each of the three keys (admins, supervisors, agents),
+        # whether the follower ran it while they were live or their catch-up did.
+        assert hub.executions - before == 3 * len(got)
+    finally:
+        for ws in (fast, *slow):
             await ws.close()
 
 
