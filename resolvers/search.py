@@ -254,14 +254,24 @@ async def _relevant_candidates(
             ),
             *args,
         )
-    known, rare = await _word_frequencies()
-    ladder = _ladder(max(recent / PROBE_ROWS, _density(query, known, rare)))
-    bounds = [f"m.id > {newest} - {ladder[0]}"]
-    bounds += [
-        f"m.id <= {newest} - {newer} AND m.id > {newest} - {older}"
-        for newer, older in itertools.pairwise(ladder)
-    ]
-    bounds.append(f"m.id <= {newest} - {ladder[-1]}")
+    estimate = _density(query, await _word_frequencies())
+    density = estimate
+    if estimate is None or (recent >= TRENDING and recent / PROBE_ROWS > 3 * estimate):
+        density = recent / PROBE_ROWS  # no statistics, or the newest messages say otherwise
+    if estimate == 0.0 and recent < TRENDING:
+        # The text needs a word outside the statistics' common ones: all its matches are few, and
+        # one range (the whole table) reads them exactly (ANDed with a BRIN range, the bitmap is
+        # lossy: every row of a matching page is rechecked), through the index once.
+        bounds = ["TRUE"]
+        args.pop()  # (no newest id in this one)
+    else:
+        ladder = _ladder(density or 0.0)
+        bounds = [f"m.id > {newest} - {ladder[0]}"]
+        bounds += [
+            f"m.id <= {newest} - {newer} AND m.id > {newest} - {older}"
+            for newer, older in itertools.pairwise(ladder)
+        ]
+        bounds.append(f"m.id <= {newest} - {ladder[-1]}")
     # Each range sorted on its own, newest range first: the append stops once it has CANDIDATES.
     # (id + 0: the order must not come from walking the primary key, which for a rare word
     # would read the whole table.)
@@ -280,20 +290,21 @@ def _ladder(density: float) -> tuple[int, ...]:
     in `density` of the messages (0: unknown)."""
     if density <= 0 or LADDER_SLACK <= 0:
         return LADDER
-    scale = max(1, int(CANDIDATES * LADDER_SLACK / density) // LADDER[0])
-    return tuple(bound * scale for bound in LADDER)
+    scale = max(1.0, CANDIDATES * LADDER_SLACK / density / LADDER[0])
+    return tuple(int(bound * scale) for bound in LADDER)
 
 
 # How common a text is over the whole table, from the statistics ANALYZE keeps on the words of
-# `messages.search_tsv` (the most common ones and their frequencies; any other word is rarer
-# than half the least common of those, as PostgreSQL's own estimate assumes), read at most once
-# every STATS_SECONDS per process. The probe's 1,000 messages cannot tell 0.25 % from 0.05 %.
+# `messages.search_tsv` (the most common ones and their frequencies; any other word is rarer than
+# those), read at most once every STATS_SECONDS per process. The probe's 1,000 messages cannot
+# tell 0.25 % from 0.05 %.
 STATS_SECONDS = 300.0
-_stats: tuple[float, dict[str, float], float] = (-STATS_SECONDS, {}, 0.0)
+TRENDING = 5  # this many of the probe's messages: the newest messages tell more than the statistics
+_stats: tuple[float, dict[str, float]] = (-STATS_SECONDS, {})
 _TOKEN = re.compile(r"'((?:[^']|'')*)'(?::[*A-D]+)?|<\d*-?>|[&|!()]")
 
 
-async def _word_frequencies() -> tuple[dict[str, float], float]:
+async def _word_frequencies() -> dict[str, float]:
     global _stats
     if time.monotonic() - _stats[0] >= STATS_SECONDS:
         rows = await fetch(
@@ -301,18 +312,17 @@ async def _word_frequencies() -> tuple[dict[str, float], float]:
             "WHERE tablename = 'messages' AND attname = 'search_tsv' AND schemaname = current_schema()"
         )
         words, freqs = (rows[0]["words"], rows[0]["freqs"]) if rows and rows[0]["words"] else ([], [])
-        known = dict(zip(words, freqs[: len(words)], strict=True))
-        _stats = (time.monotonic(), known, min(known.values(), default=0.0) / 2)
-    return _stats[1], _stats[2]
+        _stats = (time.monotonic(), dict(zip(words, freqs[: len(words)], strict=True)))
+    return _stats[1]
 
 
-def _density(query: str, known: dict[str, float], rare: float) -> float:
+def _density(query: str, known: dict[str, float]) -> float | None:
     """The share of messages matching a tsquery (its text form), words taken as independent: a
-    word its frequency (or `rare`), AND and phrase the product, OR the larger side (the Portuguese
-    and the English stems of one word are two sides of an OR: mostly the same messages), NOT 1 - x.
-    0 when there are no statistics."""
+    word its frequency (0 outside the common ones), AND and phrase the product, OR the larger side
+    (the Portuguese and the English stems of one word are two sides of an OR: mostly the same
+    messages), NOT 1 - x. None without statistics."""
     if not known:
-        return 0.0
+        return None
     tokens = [
         (True, m.group(1).replace("''", "'")) if m.group(1) is not None else (False, m.group(0))
         for m in _TOKEN.finditer(query)
@@ -343,7 +353,7 @@ def _density(query: str, known: dict[str, float], rare: float) -> float:
         is_word, token = tokens[position]
         position += 1
         if is_word:
-            return known.get(token, rare)
+            return known.get(token, 0.0)
         if token == "!":
             return 1.0 - single()
         value = either()  # "("
@@ -353,7 +363,7 @@ def _density(query: str, known: dict[str, float], rare: float) -> float:
     try:
         return min(1.0, either()) if tokens else 0.0
     except (IndexError, RecursionError):
-        return 0.0
+        return None
 
 
 async def _newest_candidates(
