@@ -38,7 +38,7 @@ from core.sql import fetch
 from resolvers.auth import require_user
 from resolvers.conversations import ConversationFilter, filter_from_json, filter_sql, filter_to_json
 from resolvers.errors import BadInput, Conflict, NotFound
-from resolvers.shapes import conversation_columns, conversation_view
+from resolvers.shapes import MESSAGE_COLUMNS, conversation_columns, conversation_view, message_view
 from resolvers.visibility import Scope, scope_of
 
 MAX_QUERY = 200
@@ -51,6 +51,17 @@ class SearchPage:
     items: list[dict[str, Any]] = field(default_factory=list)  # conversation views + rank, message_id
     cursors: list[str] = field(default_factory=list)
     has_next: bool = False
+    # The page's customers and matched messages, read by the same statement (as the loaders
+    # would give them: resolvers/loaders.py), so showing them costs no statement of its own.
+    customers: dict[int, dict[str, Any]] = field(default_factory=dict)
+    messages: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+
+_MESSAGE_KEYS = [column.strip() for column in MESSAGE_COLUMNS.split(",")]
+_SHOWN = ", ".join(
+    [f'cu.{k} AS "customer.{k}"' for k in ("id", "name", "phone", "email")]
+    + [f'mm.{k} AS "matched.{k}"' for k in _MESSAGE_KEYS]
+)
 
 
 def _cursor(*parts: object) -> str:
@@ -145,10 +156,14 @@ async def search(
              WHERE i.search_text LIKE {people}
         ), h AS (
             SELECT conversation_id, max(rank)::real AS rank, max(message_id) AS message_id FROM hits GROUP BY conversation_id
+        ), page AS (
+            SELECT {conversation_columns("c")}, h.rank, h.message_id FROM h JOIN conversations c ON c.id = h.conversation_id
+            {"WHERE " + " AND ".join(final_where) if final_where else ""}
+            ORDER BY {order} LIMIT {first + 1}
         )
-        SELECT {conversation_columns("c")}, h.rank, h.message_id FROM h JOIN conversations c ON c.id = h.conversation_id
-        {"WHERE " + " AND ".join(final_where) if final_where else ""}
-        ORDER BY {order} LIMIT {first + 1}
+        SELECT p.*, {_SHOWN} FROM page p LEFT JOIN customers cu ON cu.id = p.customer_id
+          LEFT JOIN messages mm ON mm.id = p.message_id
+        ORDER BY {order.replace("c.", "p.").replace("h.", "p.")}
         """,
         *args,
     )
@@ -157,6 +172,12 @@ async def search(
         view = conversation_view(row)
         view["rank"], view["message_id"] = row["rank"], row["message_id"]
         page.items.append(view)
+        if row["customer.id"] is not None:
+            page.customers[row["customer.id"]] = {
+                k: row[f"customer.{k}"] for k in ("id", "name", "phone", "email")
+            }
+        if row["matched.id"] is not None:
+            page.messages[row["matched.id"]] = message_view({k: row[f"matched.{k}"] for k in _MESSAGE_KEYS})
         key = (view["last_message_at"].isoformat(), view["id"]) if by_recency else (row["rank"], view["id"])
         page.cursors.append(_cursor(*key))
     return page
