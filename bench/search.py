@@ -439,9 +439,11 @@ async def main() -> None:
         await live_ingest(db_url)
         kinds = searches(rng)
         raw_cases = await capture_statements(db_url, kinds)
-        from core.db import asyncpg_dsn
+        from core.db import SESSION_SETTINGS, asyncpg_dsn
 
-        pool = await asyncpg.create_pool(asyncpg_dsn(db_url), min_size=1, max_size=1)
+        pool = await asyncpg.create_pool(
+            asyncpg_dsn(db_url), min_size=1, max_size=1, server_settings=dict(SESSION_SETTINGS)
+        )
 
         async def raw_once(statements: list[tuple[str, list]]) -> float:
             t0 = time.perf_counter()
