@@ -193,3 +193,16 @@ async def test_newest_first_is_exact_either_way(server, statements, monkeypatch,
 
     rare = _ids(await gql(server, SEARCH, {"q": f"{word} entrega 7", "o": "RECENCY"}, token))
     assert rare == [_gid(said[7])] and not _went(statements, "/* conversations walked */")
+
+
+async def test_people_pattern_with_quotes_and_escapes(server):
+    """The people pattern is written into the statement: quotes and backslashes stay text."""
+    channel, _ = await make_whatsapp_channel("http://127.0.0.1:9")
+    name = f"D'Ávila \\ {uuid.uuid4().hex[:6]}"
+    said = await _conversations(channel, ["bom dia"])
+    await said[0].fetch_related("customer")
+    said[0].customer.name = name
+    await said[0].customer.save()
+    token = await login(server, await make_user(Role.AGENT))
+    assert _ids(await gql(server, SEARCH, {"q": name}, token)) == [_gid(said[0])]
+    assert _ids(await gql(server, SEARCH, {"q": "x'; DROP TABLE messages; --"}, token)) == []
