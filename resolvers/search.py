@@ -249,7 +249,9 @@ async def _relevant_candidates(
     conversations the filters admit)."""
     args.append(top)
     newest = f"${len(args)}::bigint"
-    if recent >= COMMON_HITS:
+    known, messages = await _word_frequencies()
+    estimate = _density(query, known)
+    if recent >= COMMON_HITS or _walk_is_cheaper(query, known, messages, estimate):
         rows = await fetch(
             _ranked(
                 q,
@@ -260,6 +262,7 @@ async def _relevant_candidates(
         )
         if len(rows) >= MIN_WALK_HITS:
             return rows
+    if recent >= COMMON_HITS:
         # The filters admit few of the newest messages' conversations: search the newest
         # conversations they admit instead, each one's messages through (conversation_id, id).
         # (OFFSET 0 keeps PostgreSQL from flattening that into one scan of every match.)
@@ -277,7 +280,6 @@ async def _relevant_candidates(
             ),
             *args,
         )
-    estimate = _density(query, await _word_frequencies())
     density = estimate
     if estimate is None or (recent >= TRENDING and recent / PROBE_ROWS > 3 * estimate):
         density = recent / PROBE_ROWS  # no statistics, or the newest messages say otherwise
@@ -323,20 +325,37 @@ def _ladder(density: float) -> tuple[int, ...]:
 # tell 0.25 % from 0.05 %.
 STATS_SECONDS = 300.0
 TRENDING = 5  # this many of the probe's messages: the newest messages tell more than the statistics
-_stats: tuple[float, dict[str, float]] = (-STATS_SECONDS, {})
+_stats: tuple[float, dict[str, float], float] = (-STATS_SECONDS, {}, 0.0)
+# A rare text of common words (two words in 5 % of messages each, together in 0.25 %): the index
+# reads the whole lists of its words (1.5M entries at 10M messages: ~200 ms under load), a walk
+# reads CANDIDATES / density rows (at most WALK_ROWS; ~3 µs each, 25 index entries' worth):
+# whichever reads less.
+WALK_COST = 25
+_TOKEN_WORDS = re.compile(r"'((?:[^']|'')*)'")
 _TOKEN = re.compile(r"'((?:[^']|'')*)'(?::[*A-D]+)?|<\d*-?>|[&|!()]")
 
 
-async def _word_frequencies() -> dict[str, float]:
+async def _word_frequencies() -> tuple[dict[str, float], float]:
+    """The most common words' frequencies, and about how many messages there are."""
     global _stats
     if time.monotonic() - _stats[0] >= STATS_SECONDS:
         rows = await fetch(
-            "SELECT most_common_elems::text::text[] AS words, most_common_elem_freqs AS freqs FROM pg_stats "
-            "WHERE tablename = 'messages' AND attname = 'search_tsv' AND schemaname = current_schema()"
+            "SELECT s.most_common_elems::text::text[] AS words, s.most_common_elem_freqs AS freqs, "
+            "greatest(c.reltuples, 0)::float8 AS messages FROM pg_class c LEFT JOIN pg_stats s "
+            "ON s.tablename = 'messages' AND s.attname = 'search_tsv' AND s.schemaname = current_schema() "
+            "WHERE c.oid = 'messages'::regclass"
         )
-        words, freqs = (rows[0]["words"], rows[0]["freqs"]) if rows and rows[0]["words"] else ([], [])
-        _stats = (time.monotonic(), dict(zip(words, freqs[: len(words)], strict=True)))
-    return _stats[1]
+        row = rows[0] if rows else {"words": None, "freqs": None, "messages": 0.0}
+        words, freqs = (row["words"], row["freqs"]) if row["words"] else ([], [])
+        _stats = (time.monotonic(), dict(zip(words, freqs[: len(words)], strict=True)), row["messages"])
+    return _stats[1], _stats[2]
+
+
+def _walk_is_cheaper(query: str, known: dict[str, float], messages: float, density: float | None) -> bool:
+    if not density:
+        return False
+    entries = messages * sum(known.get(word, 0.0) for word in set(_TOKEN_WORDS.findall(query)))
+    return WALK_COST * min(WALK_ROWS, CANDIDATES / density) < entries
 
 
 def _density(query: str, known: dict[str, float]) -> float | None:

@@ -129,20 +129,20 @@ async def test_rare_text_through_the_index_newest_ranges_first(server, statement
     token = await login(server, await make_user(Role.AGENT))
 
     # Without word statistics (ANALYZE's most common words of messages.search_tsv), ranges.
-    monkeypatch.setattr(search_rules, "_stats", (float("inf"), {}))
+    monkeypatch.setattr(search_rules, "_stats", (float("inf"), {}, 0.0))
     found = _ids(await gql(server, SEARCH, {"q": word, "first": 50}, token))
     assert _went(statements, "/* id ranges */") and set(found) == {_gid(c) for c in said}
     assert "m.id >" in statements[-2]
 
     # With them: a word outside the common ones has few matches, all read in one range.
-    monkeypatch.setattr(search_rules, "_stats", (float("inf"), {"fiscal": 0.5, "nota": 0.5}))
+    monkeypatch.setattr(search_rules, "_stats", (float("inf"), {"fiscal": 0.5, "nota": 0.5}, 1000.0))
     monkeypatch.setattr(search_rules, "TRENDING", 50)  # (12 of the newest messages say it)
     for size in (5, 12):
         monkeypatch.setattr(search_rules, "CANDIDATES", size)
         found = _ids(await gql(server, SEARCH, {"q": word, "first": 50}, token))
         assert _went(statements, "/* id ranges */") and "m.id >" not in statements[-2]
         assert set(found) == {_gid(c) for c in said[-size:]}, size
-    monkeypatch.setattr(search_rules, "_stats", (float("inf"), {}))
+    monkeypatch.setattr(search_rules, "_stats", (float("inf"), {}, 0.0))
 
     # Small ranges (not widened for how common the text is): the 12 matches are spread over all
     # four; the newest 5 and 8 cross their bounds.
