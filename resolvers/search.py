@@ -327,10 +327,10 @@ STATS_SECONDS = 300.0
 TRENDING = 5  # this many of the probe's messages: the newest messages tell more than the statistics
 _stats: tuple[float, dict[str, float], float] = (-STATS_SECONDS, {}, 0.0)
 # A rare text of common words (two words in 5 % of messages each, together in 0.25 %): the index
-# reads the whole lists of its words (1.5M entries at 10M messages: ~200 ms under load), a walk
-# reads CANDIDATES / density rows (at most WALK_ROWS; ~3 µs each, 25 index entries' worth):
-# whichever reads less.
-WALK_COST = 25
+# reads the whole lists of its words (and rechecks the pages of its matches), a walk reads
+# CANDIDATES / density rows (at most WALK_ROWS): whichever reads less. bench/search, load ~7:
+# 30,000 rows walked 14 ms at 10M messages; 166,000 index entries (1M) 36 ms, 1.66M (10M) ~200 ms.
+WALK_COST = 3  # index entries read in the time one row is walked
 _TOKEN_WORDS = re.compile(r"'((?:[^']|'')*)'")
 _TOKEN = re.compile(r"'((?:[^']|'')*)'(?::[*A-D]+)?|<\d*-?>|[&|!()]")
 
