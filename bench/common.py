@@ -73,6 +73,9 @@ async def api_processes(
         "GRAPHQL_COST_PER_MINUTE": "100000000000",
         "WEBHOOK_RATE_PER_MINUTE": "100000000",
         "PUBLIC_URL": f"http://127.0.0.1:{port}",
+        # The server runs this checkout's code: `pytake` is a console script whose imports the
+        # shared venv's editable install resolves to the main checkout, whatever the cwd.
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
         **(env or {}),
     }
     cmd = [

@@ -10,8 +10,8 @@ with raw asyncpg in the same run, the two alternated case by case.
 
 The data is built with numpy and loaded with COPY (secondary indexes dropped during the load and
 rebuilt after, foreign keys checked by construction), so ten million messages load in minutes.
-The search vectors are the `messages.search_tsv` generated column, computed by PostgreSQL from the
-text exactly as for every ingested message. Message ids follow time, as they do in production: the
+The search vectors (`messages.search_tsv`) are written by PostgreSQL's trigger from the text
+exactly as for every ingested message (the load skips the other triggers and foreign key checks). Message ids follow time, as they do in production: the
 conversations overlap in time (each starts at a random moment of the last 180 days and its messages
 follow minutes apart), so a conversation's messages are spread over the table.
 
@@ -43,6 +43,7 @@ CONVERSATIONS = int(os.environ.get("BENCH_CONVERSATIONS", str(max(1, MESSAGES //
 MESSAGES_PER = max(1, MESSAGES // CONVERSATIONS)
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "40"))
 KEEP_DB = os.environ.get("BENCH_DB", "")
+LIVE = int(os.environ.get("BENCH_LIVE", "5000"))  # messages ingested after the load, before searching
 SPAN_DAYS = 180
 CHUNK = 500_000  # messages built and copied per batch
 
@@ -138,6 +139,10 @@ async def seed(db_url: str) -> None:
     if await conn.fetchval("SELECT count(*) FROM users WHERE email = 'bench@local'"):
         seeded = await conn.fetchval("SELECT reltuples::bigint FROM pg_class WHERE relname = 'messages'")
         print(f"  reusing the seeded database (~{seeded:,} messages)")
+        if not await conn.fetchval(
+            "SELECT search_tsv <> ''::tsvector FROM messages ORDER BY id DESC LIMIT 1"
+        ):
+            raise RuntimeError(f"{KEEP_DB} was seeded without search vectors: drop it and seed again")
         await conn.close()
         return
     started = time.perf_counter()
@@ -155,6 +160,9 @@ async def seed(db_url: str) -> None:
     # The rows are consistent by construction: no need to check each foreign key (or fire
     # anything) row by row while loading.
     await conn.execute("SET session_replication_role = replica")
+    # ...except the trigger that writes each message's search vector from its text (migration 28):
+    # it fires for the load as for any ingested message.
+    await conn.execute("ALTER TABLE messages ENABLE ALWAYS TRIGGER messages_words")
     async with _without_secondary_indexes(conn, dsn, tables):
         await conn.execute(
             "INSERT INTO customers (id, name, phone, email, created_at, updated_at) "
@@ -270,6 +278,9 @@ async def seed(db_url: str) -> None:
             f"  {total:,} messages copied in {time.perf_counter() - copied:.0f} s (search vectors included)"
         )
     await conn.execute("RESET session_replication_role")
+    await conn.execute("ALTER TABLE messages ENABLE TRIGGER messages_words")
+    if not await conn.fetchval("SELECT search_tsv <> ''::tsvector FROM messages ORDER BY id DESC LIMIT 1"):
+        raise RuntimeError("the messages were loaded without their search vectors")
     for table in ("customers", "customer_identities", "conversations", "messages"):
         await conn.execute(
             f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
@@ -280,6 +291,52 @@ async def seed(db_url: str) -> None:
         f"  vacuum analyze {time.perf_counter() - vacuumed:.0f} s; seeded in {time.perf_counter() - started:.0f} s"
     )
     await conn.close()
+
+
+async def live_ingest(db_url: str) -> None:
+    """LIVE messages arriving after the load into the newest conversations, inserted as ingest
+    inserts them (the trigger writes their search vectors; the GIN index takes them as it takes
+    any insert: with fastupdate, into its pending list, which every search then reads until the
+    list is merged). A freshly built index has no pending list; a production one does."""
+    from core.db import asyncpg_dsn
+
+    if not LIVE:
+        return
+    conn = await asyncpg.connect(asyncpg_dsn(db_url))
+    try:
+        started = time.perf_counter()
+        newest = await conn.fetch(
+            "SELECT id, channel_id, identity_id FROM conversations ORDER BY last_message_at DESC, id DESC LIMIT 2000"
+        )
+        rng = np.random.default_rng()
+        for lo in range(0, LIVE, 100):
+            size = min(100, LIVE - lo)
+            chosen = [newest[i] for i in rng.integers(0, len(newest), size).tolist()]
+            conv = np.array([r["id"] for r in chosen])
+            texts = _message_texts(rng, conv, np.full(size, MESSAGES_PER + 1 + lo // 100 % 5))
+            async with conn.transaction():
+                rows = await conn.fetch(
+                    "INSERT INTO messages (conversation_id, channel_id, identity_id, platform, direction, kind, "
+                    "text, status, platform_message_id, attachments, metadata, created_at, send_attempts) "
+                    "SELECT c, ch, i, 'whatsapp', 'inbound', 'text', t, 'received', 'wamid.live.' || gen_random_uuid(), "
+                    "'[]', '{}', clock_timestamp(), 0 FROM unnest($1::int[], $2::int[], $3::int[], $4::text[]) AS u(c, ch, i, t) "
+                    "RETURNING id, conversation_id, created_at",
+                    conv.tolist(),
+                    [r["channel_id"] for r in chosen],
+                    [r["identity_id"] for r in chosen],
+                    texts,
+                )
+                await conn.execute(
+                    "UPDATE conversations c SET last_message_id = u.id, last_message_at = u.made, updated_at = u.made "
+                    "FROM (SELECT DISTINCT ON (c) c, id, made FROM unnest($1::int[], $2::bigint[], $3::timestamptz[]) "
+                    "AS x(c, id, made) ORDER BY c, id DESC) u WHERE c.id = u.c",
+                    [r["conversation_id"] for r in rows],
+                    [r["id"] for r in rows],
+                    [r["created_at"] for r in rows],
+                )
+        print(f"  {LIVE:,} messages ingested after the load in {time.perf_counter() - started:.1f} s")
+    finally:
+        await conn.close()
 
 
 # ---- the searches -------------------------------------------------------------------------------
@@ -379,11 +436,14 @@ async def main() -> None:
         await seed(db_url)
         if os.environ.get("BENCH_SEED_ONLY"):
             return
+        await live_ingest(db_url)
         kinds = searches(rng)
         raw_cases = await capture_statements(db_url, kinds)
-        from core.db import asyncpg_dsn
+        from core.db import SESSION_SETTINGS, asyncpg_dsn
 
-        pool = await asyncpg.create_pool(asyncpg_dsn(db_url), min_size=1, max_size=1)
+        pool = await asyncpg.create_pool(
+            asyncpg_dsn(db_url), min_size=1, max_size=1, server_settings=dict(SESSION_SETTINGS)
+        )
 
         async def raw_once(statements: list[tuple[str, list]]) -> float:
             t0 = time.perf_counter()

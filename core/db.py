@@ -89,10 +89,19 @@ async def _reset_only_if_changed(conn: asyncpg.Connection) -> None:
         await conn.execute(conn.get_reset_query())
 
 
+# The app's sessions run short statements, many at once on few cores: JIT compilation (tens of ms,
+# from a cost estimate over 100,000, which a 10M-row table's estimates reach) and parallel workers
+# (a process started per worker) cost more than they save. bench/search at 10M messages: a rare
+# search's generic plan compiled 18 functions (26 ms) and waited 100 ms for its workers under load.
+SESSION_SETTINGS = {"jit": "off", "max_parallel_workers_per_gather": "0"}
+
+
 def _pooled(db_url: str) -> dict[str, Any]:
     """The app's connection: the URL's pool, released without the per-statement reset query."""
     connection = expand_db_url(_with_pool(db_url))
-    connection["credentials"].update(init=_remember_settings, reset=_reset_only_if_changed)
+    connection["credentials"].update(
+        init=_remember_settings, reset=_reset_only_if_changed, server_settings=dict(SESSION_SETTINGS)
+    )
     return connection
 
 

@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import base64
 import itertools
+import re
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -36,7 +38,7 @@ from core.sql import fetch
 from resolvers.auth import require_user
 from resolvers.conversations import ConversationFilter, filter_from_json, filter_sql, filter_to_json
 from resolvers.errors import BadInput, Conflict, NotFound
-from resolvers.shapes import conversation_columns, conversation_view
+from resolvers.shapes import MESSAGE_COLUMNS, conversation_columns, conversation_view, message_view
 from resolvers.visibility import Scope, scope_of
 
 MAX_QUERY = 200
@@ -49,6 +51,17 @@ class SearchPage:
     items: list[dict[str, Any]] = field(default_factory=list)  # conversation views + rank, message_id
     cursors: list[str] = field(default_factory=list)
     has_next: bool = False
+    # The page's customers and matched messages, read by the same statement (as the loaders
+    # would give them: resolvers/loaders.py), so showing them costs no statement of its own.
+    customers: dict[int, dict[str, Any]] = field(default_factory=dict)
+    messages: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+
+_MESSAGE_KEYS = [column.strip() for column in MESSAGE_COLUMNS.split(",")]
+_SHOWN = ", ".join(
+    [f'cu.{k} AS "customer.{k}"' for k in ("id", "name", "phone", "email")]
+    + [f'mm.{k} AS "matched.{k}"' for k in _MESSAGE_KEYS]
+)
 
 
 def _cursor(*parts: object) -> str:
@@ -88,7 +101,7 @@ async def search(
             key = (datetime.fromisoformat(parts[0]) if by_recency else float(parts[0]), int(parts[1]))
         except (IndexError, TypeError, ValueError) as exc:
             raise BadInput("cursor is not one this API returned", field="after") from exc
-    probe = (await fetch(_PROBE, text, " or ".join(text.split())))[0]
+    probe = (await fetch(_PROBE, text))[0]
     common = probe["recent"] >= COMMON_HITS
     args: list[Any] = []
     where = filter_sql(filter, args)
@@ -108,7 +121,7 @@ async def search(
         final_where = where
     else:
         candidates = await _relevant_candidates(
-            q, where, list(args), probe["top"] or 0, common, probe["touched"] >= COMMON_HITS
+            q, where, list(args), probe["top"] or 0, probe["recent"], probe["query"]
         )
         order = "h.rank DESC, c.id DESC"
         final_where = list(where)
@@ -127,8 +140,10 @@ async def search(
     if key and not by_recency:  # in rank order: for the final statement only
         args += list(key)
         final_where.append(f"(h.rank, c.id) < (${len(args) - 1}::real, ${len(args)})")
-    args.append(pattern)
-    people = f"pytake_fold(${len(args)}::text)"
+    # The pattern is written into the statement, not passed: with it as a parameter, PostgreSQL
+    # switches the statement to a generic plan after five runs on a connection, which scans every
+    # customer and identity for an unknown pattern (bench/search, 1M customers: 570 ms, not 1 ms).
+    people = f"pytake_fold({_literal(pattern)}::text)" if pattern is not None else "NULL::text"
     rows = await fetch(
         f"""
         WITH {candidates},
@@ -143,10 +158,14 @@ async def search(
              WHERE i.search_text LIKE {people}
         ), h AS (
             SELECT conversation_id, max(rank)::real AS rank, max(message_id) AS message_id FROM hits GROUP BY conversation_id
+        ), page AS (
+            SELECT {conversation_columns("c")}, h.rank, h.message_id FROM h JOIN conversations c ON c.id = h.conversation_id
+            {"WHERE " + " AND ".join(final_where) if final_where else ""}
+            ORDER BY {order} LIMIT {first + 1}
         )
-        SELECT {conversation_columns("c")}, h.rank, h.message_id FROM h JOIN conversations c ON c.id = h.conversation_id
-        {"WHERE " + " AND ".join(final_where) if final_where else ""}
-        ORDER BY {order} LIMIT {first + 1}
+        SELECT p.*, {_SHOWN} FROM page p LEFT JOIN customers cu ON cu.id = p.customer_id
+          LEFT JOIN messages mm ON mm.id = p.message_id
+        ORDER BY {order.replace("c.", "p.").replace("h.", "p.")}
         """,
         *args,
     )
@@ -155,6 +174,12 @@ async def search(
         view = conversation_view(row)
         view["rank"], view["message_id"] = row["rank"], row["message_id"]
         page.items.append(view)
+        if row["customer.id"] is not None:
+            page.customers[row["customer.id"]] = {
+                k: row[f"customer.{k}"] for k in ("id", "name", "phone", "email")
+            }
+        if row["matched.id"] is not None:
+            page.messages[row["matched.id"]] = message_view({k: row[f"matched.{k}"] for k in _MESSAGE_KEYS})
         key = (view["last_message_at"].isoformat(), view["id"]) if by_recency else (row["rank"], view["id"])
         page.cursors.append(_cursor(*key))
     return page
@@ -169,27 +194,30 @@ def _walked(q: str) -> str:
     return f"coalesce(m.search_tsv, ''::tsvector) @@ {q}"
 
 
-# The tsquery, and how common it is among the newest PROBE_ROWS messages: how many match it, and
-# how many contain any of its words (what the GIN index would read for it is as long as the
-# lists of its words); and the newest id.
+# The tsquery, how many of the newest PROBE_ROWS messages match it, and the newest id. The text
+# itself, not its words, decides: "size address" is two words in 5 % of messages each, in 0.25 %
+# together, and a walk for its newest 200 matches would read 80,000 rows (1M messages: 100 ms
+# under load) where the index reads the lists of its words and the rows of its matches.
 PROBE_ROWS = 1000
-COMMON_HITS = 20  # 2 %: a word this common is found sooner by walking than through the index
+COMMON_HITS = 20  # 2 %: a text this common is found sooner by walking than through the index
 _PROBE = (
-    f"WITH q AS MATERIALIZED (SELECT {_TSQUERY.format('$1')} AS q, {_TSQUERY.format('$2')} AS loose) "
-    "SELECT q.q::text AS query, (SELECT max(id) FROM messages) AS top, n.recent, n.touched FROM q "
-    "CROSS JOIN LATERAL (SELECT count(*) FILTER (WHERE m.search_tsv @@ q.q) AS recent, "
-    "count(*) FILTER (WHERE m.search_tsv @@ q.loose) AS touched "
+    f"/* probe */ WITH q AS MATERIALIZED (SELECT {_TSQUERY.format('$1')} AS q) "
+    "SELECT q.q::text AS query, (SELECT max(id) FROM messages) AS top, n.recent FROM q "
+    "CROSS JOIN LATERAL (SELECT count(*) FILTER (WHERE m.search_tsv @@ q.q) AS recent "
     f"FROM (SELECT m.search_tsv FROM messages m ORDER BY m.id DESC LIMIT {PROBE_ROWS}) m) n"
 )
-# Relevance ranks the newest CANDIDATES matching messages (of conversations the filters admit):
-# all of them for most searches, the recent ones for a word in many messages.
+# Relevance ranks the newest CANDIDATES matching messages (of conversations the filters admit).
 CANDIDATES = 200
-WALK_ROWS = 30_000  # text of common words: its candidates among the newest messages, walked...
-MIN_WALK_HITS = 21  # ...unless that finds fewer: a common text (the filters admit few) is then
-WIDE_WINDOW = 1000  # looked for in the newest conversations the filters admit, a rare one by id.
+WALK_ROWS = 30_000  # a common text: its candidates among the newest messages, walked...
+MIN_WALK_HITS = 21  # ...unless that finds fewer (the filters admit few): then it is looked for
+WIDE_WINDOW = 1000  # in the newest conversations the filters admit.
 # Any other text: through the index, newest id ranges first, so a word in thousands of messages
 # reads the heap rows of its newest CANDIDATES matches only.
 LADDER = (50_000, 400_000, 3_200_000)
+# A range's matches are all read (and their pages rechecked: ANDed with the BRIN range the bitmap
+# is lossy), so the ranges are widened for a text the probe saw: its first range then likely holds
+# LADDER_SLACK times CANDIDATES matches, instead of a few in the first and thousands in the next.
+LADDER_SLACK = 1.5
 RECENT_CONVERSATIONS = 2000  # newest-first order walks this many conversations at most
 
 
@@ -214,14 +242,16 @@ def _ranked(q: str, found: str) -> str:
 
 
 async def _relevant_candidates(
-    q: str, where: list[str], args: list[Any], top: int, common: bool, common_words: bool
+    q: str, where: list[str], args: list[Any], top: int, recent: int, query: str
 ) -> list[dict[str, Any]]:
-    """The newest CANDIDATES matching messages in conversations `where` admits, ranked: all the
-    matches for most searches, the recent ones for a text in many messages (its matches among
-    the newest WALK_ROWS messages, when the text's words are common but it finds enough there)."""
+    """The newest CANDIDATES matching messages in conversations `where` admits, ranked (for a
+    common text, walked: its matches among the newest WALK_ROWS messages, or in the newest
+    conversations the filters admit)."""
     args.append(top)
     newest = f"${len(args)}::bigint"
-    if common_words:
+    known, messages = await _word_frequencies()
+    estimate = _density(query, known)
+    if recent >= COMMON_HITS or _walk_is_cheaper(query, known, messages, estimate):
         rows = await fetch(
             _ranked(
                 q,
@@ -232,7 +262,7 @@ async def _relevant_candidates(
         )
         if len(rows) >= MIN_WALK_HITS:
             return rows
-    if common:
+    if recent >= COMMON_HITS:
         # The filters admit few of the newest messages' conversations: search the newest
         # conversations they admit instead, each one's messages through (conversation_id, id).
         # (OFFSET 0 keeps PostgreSQL from flattening that into one scan of every match.)
@@ -250,12 +280,23 @@ async def _relevant_candidates(
             ),
             *args,
         )
-    bounds = [f"m.id > {newest} - {LADDER[0]}"]
-    bounds += [
-        f"m.id <= {newest} - {newer} AND m.id > {newest} - {older}"
-        for newer, older in itertools.pairwise(LADDER)
-    ]
-    bounds.append(f"m.id <= {newest} - {LADDER[-1]}")
+    density = estimate
+    if estimate is None or (recent >= TRENDING and recent / PROBE_ROWS > 3 * estimate):
+        density = recent / PROBE_ROWS  # no statistics, or the newest messages say otherwise
+    if estimate == 0.0 and recent < TRENDING:
+        # The text needs a word outside the statistics' common ones: all its matches are few, and
+        # one range (the whole table) reads them exactly (ANDed with a BRIN range, the bitmap is
+        # lossy: every row of a matching page is rechecked), through the index once.
+        bounds = ["TRUE"]
+        args.pop()  # (no newest id in this one)
+    else:
+        ladder = _ladder(density or 0.0)
+        bounds = [f"m.id > {newest} - {ladder[0]}"]
+        bounds += [
+            f"m.id <= {newest} - {newer} AND m.id > {newest} - {older}"
+            for newer, older in itertools.pairwise(ladder)
+        ]
+        bounds.append(f"m.id <= {newest} - {ladder[-1]}")
     # Each range sorted on its own, newest range first: the append stops once it has CANDIDATES.
     # (id + 0: the order must not come from walking the primary key, which for a rare word
     # would read the whole table.)
@@ -267,6 +308,104 @@ async def _relevant_candidates(
     return await fetch(
         _ranked(q, f"/* id ranges */ SELECT * FROM ({ranges}) ranges LIMIT {CANDIDATES}"), *args
     )
+
+
+def _ladder(density: float) -> tuple[int, ...]:
+    """LADDER, scaled so the first range likely holds LADDER_SLACK * CANDIDATES matches of a text
+    in `density` of the messages (0: unknown)."""
+    if density <= 0 or LADDER_SLACK <= 0:
+        return LADDER
+    scale = max(1.0, CANDIDATES * LADDER_SLACK / density / LADDER[0])
+    return tuple(int(bound * scale) for bound in LADDER)
+
+
+# How common a text is over the whole table, from the statistics ANALYZE keeps on the words of
+# `messages.search_tsv` (the most common ones and their frequencies; any other word is rarer than
+# those), read at most once every STATS_SECONDS per process. The probe's 1,000 messages cannot
+# tell 0.25 % from 0.05 %.
+STATS_SECONDS = 300.0
+TRENDING = 5  # this many of the probe's messages: the newest messages tell more than the statistics
+_stats: tuple[float, dict[str, float], float] = (-STATS_SECONDS, {}, 0.0)
+# A rare text of common words (two words in 5 % of messages each, together in 0.25 %): the index
+# reads the whole lists of its words (and rechecks the pages of its matches), a walk reads
+# CANDIDATES / density rows (at most WALK_ROWS): whichever reads less. bench/search, load ~7:
+# 30,000 rows walked 14 ms at 10M messages; 166,000 index entries (1M) 36 ms, 1.66M (10M) ~200 ms.
+WALK_COST = 3  # index entries read in the time one row is walked
+_TOKEN_WORDS = re.compile(r"'((?:[^']|'')*)'")
+_TOKEN = re.compile(r"'((?:[^']|'')*)'(?::[*A-D]+)?|<\d*-?>|[&|!()]")
+
+
+async def _word_frequencies() -> tuple[dict[str, float], float]:
+    """The most common words' frequencies, and about how many messages there are."""
+    global _stats
+    if time.monotonic() - _stats[0] >= STATS_SECONDS:
+        rows = await fetch(
+            "SELECT s.most_common_elems::text::text[] AS words, s.most_common_elem_freqs AS freqs, "
+            "greatest(c.reltuples, 0)::float8 AS messages FROM pg_class c LEFT JOIN pg_stats s "
+            "ON s.tablename = 'messages' AND s.attname = 'search_tsv' AND s.schemaname = current_schema() "
+            "WHERE c.oid = 'messages'::regclass"
+        )
+        row = rows[0] if rows else {"words": None, "freqs": None, "messages": 0.0}
+        words, freqs = (row["words"], row["freqs"]) if row["words"] else ([], [])
+        _stats = (time.monotonic(), dict(zip(words, freqs[: len(words)], strict=True)), row["messages"])
+    return _stats[1], _stats[2]
+
+
+def _walk_is_cheaper(query: str, known: dict[str, float], messages: float, density: float | None) -> bool:
+    if not density:
+        return False
+    entries = messages * sum(known.get(word, 0.0) for word in set(_TOKEN_WORDS.findall(query)))
+    return WALK_COST * min(WALK_ROWS, CANDIDATES / density) < entries
+
+
+def _density(query: str, known: dict[str, float]) -> float | None:
+    """The share of messages matching a tsquery (its text form), words taken as independent: a
+    word its frequency (0 outside the common ones), AND and phrase the product, OR the larger side
+    (the Portuguese and the English stems of one word are two sides of an OR: mostly the same
+    messages), NOT 1 - x. None without statistics."""
+    if not known:
+        return None
+    tokens = [
+        (True, m.group(1).replace("''", "'")) if m.group(1) is not None else (False, m.group(0))
+        for m in _TOKEN.finditer(query)
+    ]
+    position = 0
+
+    def operator() -> str | None:
+        return tokens[position][1] if position < len(tokens) and not tokens[position][0] else None
+
+    def either() -> float:  # a | b
+        nonlocal position
+        value = both()
+        while operator() == "|":
+            position += 1
+            value = max(value, both())
+        return value
+
+    def both() -> float:  # a & b, a <-> b
+        nonlocal position
+        value = single()
+        while (op := operator()) is not None and (op == "&" or op.startswith("<")):
+            position += 1
+            value *= single()
+        return value
+
+    def single() -> float:
+        nonlocal position
+        is_word, token = tokens[position]
+        position += 1
+        if is_word:
+            return known.get(token, 0.0)
+        if token == "!":
+            return 1.0 - single()
+        value = either()  # "("
+        position += 1  # ")"
+        return value
+
+    try:
+        return min(1.0, either()) if tokens else 0.0
+    except (IndexError, RecursionError):
+        return None
 
 
 async def _newest_candidates(
@@ -302,6 +441,11 @@ async def _newest_candidates(
         *args[:-1],  # (not the tsquery)
     )
     return rows if walked[0]["n"] < RECENT_CONVERSATIONS else every
+
+
+def _literal(text: str) -> str:
+    """A string constant (standard_conforming_strings, on since PostgreSQL 9.1: only quotes)."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _like_escape(text: str) -> str:

@@ -91,6 +91,8 @@ class SearchQueries:
             first=first,
             after=after,
         )
+        info.context.loaders.customers.prime_many(page.customers)
+        info.context.loaders.messages.prime_many(page.messages)
         return SearchConnection(
             edges=[
                 SearchHit(

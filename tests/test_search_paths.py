@@ -73,7 +73,7 @@ def statements(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 def _went(statements: list[str], marker: str) -> bool:
     """Did the last search (its probe, candidates and final statement) go that way?"""
-    last = max(i for i, sql in enumerate(statements) if "AS touched" in sql)
+    last = max(i for i, sql in enumerate(statements) if "/* probe */" in sql)
     return any(marker in sql for sql in statements[last:])
 
 
@@ -128,22 +128,42 @@ async def test_rare_text_through_the_index_newest_ranges_first(server, statement
     await Conversation.filter(id=said[-2].id).update(status="closed")
     token = await login(server, await make_user(Role.AGENT))
 
+    # Without word statistics (ANALYZE's most common words of messages.search_tsv), ranges.
+    monkeypatch.setattr(search_rules, "_stats", (float("inf"), {}, 0.0))
     found = _ids(await gql(server, SEARCH, {"q": word, "first": 50}, token))
     assert _went(statements, "/* id ranges */") and set(found) == {_gid(c) for c in said}
+    assert "m.id >" in statements[-2]
 
-    # Small ranges: the 12 matches are spread over all four; the newest 5 and 8 cross their bounds.
+    # With them: a word outside the common ones has few matches, all read in one range.
+    monkeypatch.setattr(search_rules, "_stats", (float("inf"), {"fiscal": 0.5, "nota": 0.5}, 1000.0))
+    monkeypatch.setattr(search_rules, "TRENDING", 50)  # (12 of the newest messages say it)
+    for size in (5, 12):
+        monkeypatch.setattr(search_rules, "CANDIDATES", size)
+        found = _ids(await gql(server, SEARCH, {"q": word, "first": 50}, token))
+        assert _went(statements, "/* id ranges */") and "m.id >" not in statements[-2]
+        assert set(found) == {_gid(c) for c in said[-size:]}, size
+    monkeypatch.setattr(search_rules, "_stats", (float("inf"), {}, 0.0))
+
+    # Small ranges (not widened for how common the text is): the 12 matches are spread over all
+    # four; the newest 5 and 8 cross their bounds.
     monkeypatch.setattr(search_rules, "LADDER", (3, 7, 10))
+    monkeypatch.setattr(search_rules, "LADDER_SLACK", 0)
     for size in (5, 8, 12):
         monkeypatch.setattr(search_rules, "CANDIDATES", size)
         found = _ids(await gql(server, SEARCH, {"q": word, "first": 50}, token))
         assert set(found) == {_gid(c) for c in said[-size:]}, size
-    # Common words, a rare text: walked first, and when that finds too few, by id range.
+    # Common words, a rare text: the text decides, not its words: by id range, not walked.
     monkeypatch.setattr(search_rules, "COMMON_HITS", 5)
     monkeypatch.setattr(search_rules, "CANDIDATES", 12)
     found = _ids(await gql(server, SEARCH, {"q": f"{word} fiscal 3", "first": 50}, token))
     assert found == [_gid(said[3])]
-    assert _went(statements, "/* newest matches walked */") and _went(statements, "/* id ranges */")
+    assert _went(statements, "/* id ranges */") and not _went(statements, "/* newest matches walked */")
     monkeypatch.setattr(search_rules, "COMMON_HITS", 20)
+    # Ranges widened for a text seen often among the newest messages still give its newest matches.
+    monkeypatch.setattr(search_rules, "LADDER_SLACK", 1.5)
+    monkeypatch.setattr(search_rules, "CANDIDATES", 5)
+    found = _ids(await gql(server, SEARCH, {"q": word, "first": 50}, token))
+    assert set(found) == {_gid(c) for c in said[-5:]}
 
     monkeypatch.setattr(search_rules, "CANDIDATES", 5)
     open_only = _ids(await gql(server, SEARCH, {"q": word, "first": 50, "f": {"status": ["OPEN"]}}, token))
@@ -173,3 +193,16 @@ async def test_newest_first_is_exact_either_way(server, statements, monkeypatch,
 
     rare = _ids(await gql(server, SEARCH, {"q": f"{word} entrega 7", "o": "RECENCY"}, token))
     assert rare == [_gid(said[7])] and not _went(statements, "/* conversations walked */")
+
+
+async def test_people_pattern_with_quotes_and_escapes(server):
+    """The people pattern is written into the statement: quotes and backslashes stay text."""
+    channel, _ = await make_whatsapp_channel("http://127.0.0.1:9")
+    name = f"D'Ávila \\ {uuid.uuid4().hex[:6]}"
+    said = await _conversations(channel, ["bom dia"])
+    await said[0].fetch_related("customer")
+    said[0].customer.name = name
+    await said[0].customer.save()
+    token = await login(server, await make_user(Role.AGENT))
+    assert _ids(await gql(server, SEARCH, {"q": name}, token)) == [_gid(said[0])]
+    assert _ids(await gql(server, SEARCH, {"q": "x'; DROP TABLE messages; --"}, token)) == []
