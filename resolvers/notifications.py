@@ -264,9 +264,13 @@ async def _recipients(
         }
         return [(p["id"], content) for p in people]
     message = payload.get("message")
-    if not isinstance(message, dict):
-        # An event of another shape (a hand-written one, an erased payload): nobody to notify. It
-        # must not raise: the cursor would stop on it and every later notification with it.
+    if (
+        not isinstance(message, dict)
+        or not {"conversation_id", "id", "direction", "created_at"} <= message.keys()
+    ):
+        # An event of another shape (a hand-written one, an erased payload, a partial message):
+        # nobody to notify. It must not raise: the cursor would stop on it and every later
+        # notification with it.
         return []
     cid, text = message["conversation_id"], message.get("text") or ""
     data = {"conversation_id": cid, "message_id": message["id"]}

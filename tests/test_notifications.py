@@ -265,6 +265,10 @@ async def test_an_event_of_another_shape_does_not_stop_the_notifier(server):
     conversation = await _arrive(channel)
     async with in_transaction() as conn:
         await emit(conn, conversation_stream(conversation.id), "MESSAGE_CREATED", {"erased": True})
+        # A message without its conversation (test_fanout's hand-built events) stopped it once.
+        await emit(
+            conn, conversation_stream(conversation.id), "MESSAGE_CREATED", {"message": {"id": 1, "text": "x"}}
+        )
         await emit(conn, conversation_stream(conversation.id), "ACTIVITY_ADDED", {})
     committed()
     await _assign(server, conversation.id, agent)
