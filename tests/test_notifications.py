@@ -270,6 +270,7 @@ async def test_an_event_of_another_shape_does_not_stop_the_notifier(server):
             conn, conversation_stream(conversation.id), "MESSAGE_CREATED", {"message": {"id": 1, "text": "x"}}
         )
         await emit(conn, conversation_stream(conversation.id), "ACTIVITY_ADDED", {})
+        await emit(conn, conversation_stream(conversation.id), "ACTIVITY_ADDED", {"activity": {"id": 1}})
     committed()
     await _assign(server, conversation.id, agent)
     await _notified(agent, "assignment")
