@@ -280,14 +280,8 @@ async def _recipients_of(
         }
         return [(p["id"], content) for p in people]
     message = payload.get("message")
-    if (
-        not isinstance(message, dict)
-        or not {"conversation_id", "id", "direction", "created_at"} <= message.keys()
-    ):
-        # An event of another shape (a hand-written one, an erased payload, a partial message):
-        # nobody to notify. It must not raise: the cursor would stop on it and every later
-        # notification with it.
-        return []
+    if not isinstance(message, dict):
+        return []  # an erased payload; a message missing a field is passed over by `_recipients`
     cid, text = message["conversation_id"], message.get("text") or ""
     data = {"conversation_id": cid, "message_id": message["id"]}
     if message["direction"] == "inbound":
