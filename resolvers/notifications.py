@@ -31,6 +31,7 @@ from connectors.notify_channels import DeliveryFailed, MailServer, post_slack, s
 from core import cursors
 from core.auth import Actor
 from core.events import committed, emit, load_payload
+from core.outage import Throttled
 from core.settings import get_settings
 from core.sql import fetch, fetchrow, in_transaction
 from resolvers import visibility
@@ -38,6 +39,8 @@ from resolvers.auth import require_user
 from resolvers.errors import BadInput
 
 log = logging.getLogger(__name__)
+# One line per minute at most: a batch of hand-written events would otherwise log one line each.
+_unreadable = Throttled(log, every=60.0)
 
 KINDS = ("assignment", "mention", "customer_reply", "alert")
 EXTERNAL_CHANNELS = ("email", "slack")  # in-app is always on: the list is the record
@@ -241,7 +244,7 @@ async def _recipients(
     try:
         return await _recipients_of(conn, type_, payload)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        log.warning("notifier passed over an event it cannot read", extra={"type": type_, "error": repr(exc)})
+        _unreadable.warning("notifier passed over an event it cannot read", type=type_, error=repr(exc))
         return []
 
 

@@ -59,7 +59,8 @@ WHOLE = -1  # the segment of the facts derived whole every time (flows, CSAT, st
 LATER = datetime.max.replace(tzinfo=UTC)  # an event that changes no row the walk reads
 _TIMED = {"MESSAGE_CREATED": "message", "MESSAGE_UPDATED": "message", "ACTIVITY_ADDED": "activity"}
 _WHOLE_ONLY = ("FLOW_FINISHED", "CSAT_RECEIVED")  # events about rows only the WHOLE families read
-# Rows read by the last refreshes (messages, stored facts): what the tests and bench/metrics count.
+# Rows read by the last refreshes (messages, stored facts) and conversations re-derived from a later
+# cycle (resumed) or whole: what the tests and bench/metrics count.
 READ: Counter[str] = Counter()
 
 
@@ -260,6 +261,8 @@ async def derive(
     )
     policies = await fetch("SELECT * FROM sla_policies ORDER BY position, id", conn=conn)
     plan = await _plan(conn, conversations, policies, since or {})
+    READ["resumed"] += sum(resume is not None for resume in plan.values())
+    READ["whole"] += sum(resume is None for resume in plan.values())
     order = [int(c["id"]) for c in conversations]
     cap = timedelta(seconds=metrics_presence.IDLE_CAP)
     # Signs of work count IDLE_CAP at most: the rows from that long before the resumed cycle on.

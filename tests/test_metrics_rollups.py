@@ -622,13 +622,11 @@ async def test_new_rows_re_derive_only_their_cycles_and_equal_a_derivation_from_
         await asyncio.gather(rollups.catch_up(batch=7), rollups.catch_up(batch=7))  # two workers at once
         await settle()
         await _folded()
-        held = (
-            await fetch("SELECT count(*) AS n FROM messages WHERE conversation_id = ANY($1::int[])", ids)
-        )[0]["n"]
-        # Fewer than all of them (the old code re-read every one). READ counts the whole process, and
-        # in the full suite other tests' roll-ups can run beside this one (158 of 181 in one CI run), so
-        # the tight bound is the long-conversation test's, not this one's.
-        assert rollups.READ["messages"] < held, (seed, round_, rollups.READ, held)
+        # Most re-derivations resumed from a later cycle (the old code re-derived every one whole).
+        # Not "fewer messages read than held": batches of 7 split a conversation's new rows, so
+        # one conversation can be re-derived twice in a round, each time with IDLE_CAP before its
+        # cycle; the tight bound on rows read is the long-conversation test's.
+        assert rollups.READ["resumed"] > 3 * rollups.READ["whole"], (seed, round_, rollups.READ)
         whole, checkpoints = await _whole(ids)
         stored, kept = await _stored(ids), await _kept(ids)
         for conversation in ids:
