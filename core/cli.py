@@ -104,7 +104,15 @@ def cmd_worker(args: argparse.Namespace) -> None:
 
     configure(settings.log_level)
     # Each worker process in a slot of its own, replaced when it dies (core/worker_supervisor.py).
-    sys.exit(supervise(args.processes, args.threads, stop_timeout, settings.worker_metrics_port))
+    sys.exit(
+        supervise(
+            args.processes,
+            args.threads,
+            stop_timeout,
+            settings.worker_metrics_port,
+            settings.worker_max_rss_mb,
+        )
+    )
 
 
 GATEWAY_STOP_TIMEOUT = 10.0  # seconds the gateway's connections get to close once it is told to stop

@@ -73,6 +73,7 @@ class Settings:
     graphql_rate_per_minute: int  # per client address, HTTP requests to /graphql
     inprocess_worker: bool  # run Dramatiq jobs inside the API process (embedded mode, tests)
     worker_stop_timeout: float  # seconds a stopping `pytake worker` process lives at most
+    worker_max_rss_mb: int  # a worker process holding more is renewed (core/worker_supervisor.py); 0: never
     shutdown_timeout: float  # seconds a stopping `pytake serve` waits for open connections
     worker_heartbeat_timeout: float  # seconds of silence after which a worker counts as dead
     event_retention_days: float
@@ -174,6 +175,7 @@ def load_settings() -> Settings:
         )
         == "1",
         worker_stop_timeout=float(os.environ.get("WORKER_STOP_TIMEOUT", "10")),
+        worker_max_rss_mb=int(os.environ.get("WORKER_MAX_RSS_MB", "400")),
         shutdown_timeout=float(os.environ.get("SHUTDOWN_TIMEOUT", "8")),
         worker_heartbeat_timeout=float(os.environ.get("WORKER_HEARTBEAT_TIMEOUT", "15")),
         privacy_upkeep_interval=float(os.environ.get("PRIVACY_UPKEEP_INTERVAL", "3600")),

@@ -7,6 +7,11 @@ parent with `--processes 1`), and a slot whose process tree ends without being t
 again: at once the first time, then backing off (RESTART_MIN doubling to RESTART_MAX) while it keeps
 dying young, so a broken configuration does not spin.
 
+A slot whose processes hold more than `max_rss` bytes (WORKER_MAX_RSS_MB) is renewed: a
+replacement starts at once and the old process gets TERM, finishing or requeueing its jobs as on
+any stop. Workers give freed heap back on their own (core/memory.py); this is the guard for memory
+a worker cannot give back, so a pod's limit is never reached by slow growth.
+
 TERM or INT stops every slot the way jobs/stopping.py describes (bounded by the stop timeout), and
 this process exits when they have; slots still alive STOP_MARGIN seconds after their own deadline
 are killed. The slots stay in this process group, so a process manager's group signal reaches them.
@@ -31,6 +36,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core import memory
+
 log = logging.getLogger("pytake.worker")
 
 RESTART_MIN = 0.5
@@ -38,6 +45,8 @@ RESTART_MAX = 30.0
 LIVED_LONG = 30.0  # a slot that ran this long before dying restarts without backoff
 STOP_MARGIN = 5.0
 POLL = 0.1
+RSS_CHECK_EVERY = 5.0  # seconds between two reads of the slots' memory
+RSS_GRACE = LIVED_LONG  # a process this young is not renewed: a limit below its start must not spin
 
 
 @dataclass
@@ -59,9 +68,15 @@ class Slot:
 
 
 class Supervisor:
-    def __init__(self, processes: int, threads: int, stop_timeout: float, metrics_port: int) -> None:
+    def __init__(
+        self, processes: int, threads: int, stop_timeout: float, metrics_port: int, max_rss_mb: int = 0
+    ) -> None:
         self.stop_timeout = stop_timeout
         self.metrics_port = metrics_port
+        self.max_rss = max_rss_mb * 1024 * 1024  # 0: no limit
+        self.retiring: list[tuple[subprocess.Popen[bytes], float]] = []  # renewed, stopping; deadline
+        self.renewed = 0
+        self._next_rss_check = 0.0
         self.metrics_dir = Path(tempfile.mkdtemp(prefix="pytake-worker-metrics-"))
         env = {
             "OTEL_SERVICE_NAME": "pytake-worker",  # names this process type's spans, unless set
@@ -97,7 +112,7 @@ class Supervisor:
             signal.signal(sig, self._on_stop_signal)
         try:
             if self.metrics_port:
-                serve_metrics(self.metrics_port, self.metrics_dir)
+                serve_metrics(self.metrics_port, self.metrics_dir, SlotMemory(self))
             for slot in self.slots:
                 slot.start()
             while self.stopping_since is None:
@@ -123,6 +138,53 @@ class Supervisor:
             if slot.proc is None and slot.restart_at is not None and now >= slot.restart_at:
                 slot.restarts += 1
                 slot.start()
+        self._guard_memory(now)
+        self._reap_retiring(now)
+
+    def slot_rss(self, slot: Slot) -> int:
+        """Bytes resident in the slot's process tree (the Dramatiq parent and its worker)."""
+        if slot.proc is None:
+            return 0
+        return sum(memory.rss_bytes(pid) or 0 for pid in [slot.proc.pid, *_descendants(slot.proc.pid)])
+
+    def _guard_memory(self, now: float) -> None:
+        if not self.max_rss or now < self._next_rss_check:
+            return
+        self._next_rss_check = now + RSS_CHECK_EVERY
+        for slot in self.slots:
+            if slot.proc is None or slot.proc.poll() is not None or now - slot.started_at < RSS_GRACE:
+                continue
+            rss = self.slot_rss(slot)
+            if rss <= self.max_rss:
+                continue
+            log.warning(
+                "worker process over its memory limit; renewing it",
+                extra={
+                    "slot": slot.number,
+                    "pid": slot.proc.pid,
+                    "rss_mb": rss // 2**20,
+                    "limit_mb": self.max_rss // 2**20,
+                },
+            )
+            old = slot.proc
+            old.send_signal(signal.SIGTERM)  # finishes or requeues its jobs (jobs/stopping.py)
+            self.retiring.append((old, now + self.stop_timeout + STOP_MARGIN))
+            self.renewed += 1
+            slot.start()  # takes jobs while the old process finishes its own
+
+    def _reap_retiring(self, now: float) -> None:
+        alive = []
+        for proc, deadline in self.retiring:
+            if proc.poll() is not None:
+                continue
+            if now >= deadline:
+                log.error("renewed worker process outlived its stop; killing it", extra={"pid": proc.pid})
+                for pid in [*_descendants(proc.pid), proc.pid]:
+                    _kill(pid)
+                proc.wait()
+                continue
+            alive.append((proc, deadline))
+        self.retiring = alive
 
     def _on_stop_signal(self, signum: int, frame: Any) -> None:
         if self.stopping_since is not None:
@@ -136,7 +198,7 @@ class Supervisor:
     def _wait_for_stop(self) -> int:
         assert self.stopping_since is not None
         deadline = self.stopping_since + self.stop_timeout + STOP_MARGIN
-        running = [s.proc for s in self.slots if s.proc is not None]
+        running = [s.proc for s in self.slots if s.proc is not None] + [p for p, _ in self.retiring]
         while any(p.poll() is None for p in running) and time.monotonic() < deadline:
             time.sleep(POLL)
         codes = []
@@ -174,15 +236,39 @@ def _kill(pid: int) -> None:
         pass
 
 
-def serve_metrics(port: int, metrics_dir: Path) -> None:
-    """/metrics on `port` in a background thread: every worker process's metrics summed, and the
-    queues' lengths."""
+class SlotMemory:
+    """Each slot's resident memory and how many processes were renewed for passing the limit."""
+
+    def __init__(self, supervisor: Supervisor) -> None:
+        self.supervisor = supervisor
+
+    def collect(self) -> Iterator[Any]:
+        from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+        rss = GaugeMetricFamily(
+            "pytake_worker_rss_bytes", "Resident memory of each worker slot's processes", labels=["slot"]
+        )
+        for slot in self.supervisor.slots:
+            rss.add_metric([str(slot.number)], self.supervisor.slot_rss(slot))
+        yield rss
+        yield CounterMetricFamily(
+            "pytake_worker_renewed",
+            "Worker processes replaced for holding more than WORKER_MAX_RSS_MB",
+            value=self.supervisor.renewed,
+        )
+
+
+def serve_metrics(port: int, metrics_dir: Path, *collectors: Any) -> None:
+    """/metrics on `port` in a background thread: every worker process's metrics summed, the
+    queues' lengths, and `collectors`."""
     from prometheus_client import CollectorRegistry, start_http_server
     from prometheus_client.multiprocess import MultiProcessCollector
 
     registry = CollectorRegistry()
     MultiProcessCollector(registry, path=str(metrics_dir))
     registry.register(QueueLengths())
+    for collector in collectors:
+        registry.register(collector)
     try:
         start_http_server(port, registry=registry)
     except OSError as exc:  # the port is taken: the workers matter more than their metrics
@@ -226,5 +312,7 @@ class QueueLengths:
         yield family
 
 
-def supervise(processes: int, threads: int, stop_timeout: float, metrics_port: int) -> int:
-    return Supervisor(processes, threads, stop_timeout, metrics_port).run()
+def supervise(
+    processes: int, threads: int, stop_timeout: float, metrics_port: int, max_rss_mb: int = 0
+) -> int:
+    return Supervisor(processes, threads, stop_timeout, metrics_port, max_rss_mb).run()

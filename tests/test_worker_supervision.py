@@ -188,3 +188,84 @@ def test_worker_processes_get_two_malloc_arenas_unless_the_operator_says_otherwi
         shutil.rmtree(supervisor.metrics_dir, ignore_errors=True)
     assert default.slots[0].env["MALLOC_ARENA_MAX"] == "2"
     assert chosen.slots[0].env["MALLOC_ARENA_MAX"] == "4"
+
+
+_HOG = """
+import signal, sys, time
+held = bytearray(int(sys.argv[1]) * 2**20)  # resident: bytearray writes its zeros
+def stop(*_):
+    open(sys.argv[2], "w").write("stopped")
+    sys.exit(0)
+signal.signal(signal.SIGTERM, stop)
+print("ready", flush=True)
+time.sleep(120)
+"""
+
+
+def test_a_slot_over_its_memory_limit_is_renewed_and_its_old_process_stopped_gently(tmp_path):
+    """A process holding more than WORKER_MAX_RSS_MB gets a replacement at once and TERM (it
+    finishes or requeues its jobs), is not killed; the replacement, young, is left alone; the
+    slots' memory and the renewals are served with the metrics."""
+    import shutil
+    import sys
+
+    from core import worker_supervisor as ws
+
+    supervisor = ws.Supervisor(processes=1, threads=1, stop_timeout=5, metrics_port=0, max_rss_mb=100)
+    shutil.rmtree(supervisor.metrics_dir, ignore_errors=True)
+    marker = tmp_path / "stopped"
+    (slot,) = supervisor.slots
+    slot.command = [sys.executable, "-c", _HOG, "160", str(marker)]
+    slot.start = lambda: _start_piped(slot)  # type: ignore[method-assign]
+    try:
+        slot.start()
+        old = slot.proc
+        assert old is not None and old.stdout is not None
+        assert old.stdout.readline() == b"ready\n"
+        assert supervisor.slot_rss(slot) > 150 * 2**20
+        now = time.monotonic()
+        supervisor._guard_memory(now)
+        assert slot.proc is old  # young: a limit below a fresh process's size must not spin
+        slot.started_at = now - ws.RSS_GRACE - 1
+        supervisor._guard_memory(now + ws.RSS_CHECK_EVERY)
+        assert slot.proc is not old and slot.proc is not None and slot.proc.poll() is None
+        assert [proc for proc, _ in supervisor.retiring] == [old]
+        assert old.wait(10) == 0 and marker.read_text() == "stopped"  # its own TERM handler ran
+        supervisor._guard_memory(now + 2 * ws.RSS_CHECK_EVERY)
+        assert supervisor.renewed == 1  # the replacement is young
+        supervisor._reap_retiring(time.monotonic())
+        assert supervisor.retiring == []
+        assert slot.proc.stdout is not None and slot.proc.stdout.readline() == b"ready\n"
+        families = {f.name: f for f in ws.SlotMemory(supervisor).collect()}
+        assert families["pytake_worker_renewed"].samples[0].value == 1
+        assert families["pytake_worker_rss_bytes"].samples[0].value > 100 * 2**20
+    finally:
+        for proc in [slot.proc, *(p for p, _ in supervisor.retiring)]:
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+    under = ws.Supervisor(processes=1, threads=1, stop_timeout=5, metrics_port=0, max_rss_mb=400)
+    shutil.rmtree(under.metrics_dir, ignore_errors=True)
+    (slot,) = under.slots
+    slot.command = [sys.executable, "-c", _HOG, "40", str(marker)]
+    slot.start = lambda: _start_piped(slot)  # type: ignore[method-assign]
+    try:
+        slot.start()
+        assert slot.proc is not None and slot.proc.stdout is not None
+        assert slot.proc.stdout.readline() == b"ready\n"
+        slot.started_at -= ws.RSS_GRACE + 1
+        first = slot.proc
+        under._guard_memory(time.monotonic())
+        assert slot.proc is first and under.renewed == 0
+    finally:
+        if slot.proc is not None:
+            slot.proc.kill()
+            slot.proc.wait()
+
+
+def _start_piped(slot) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+
+    slot.proc = subprocess.Popen(slot.command, env=slot.env, stdout=subprocess.PIPE)
+    slot.started_at = time.monotonic()
