@@ -22,7 +22,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from core import db, http, metrics, tasks, tracing
+from core import db, http, memory, metrics, tasks, tracing
 from core.broker import broker
 from core.bus import EventBus
 from core.events import EventLog
@@ -173,6 +173,7 @@ def create_app() -> Starlette:
                 # what came since (bench/fanout's timeline: those pauses were its p99).
                 gc.collect()
                 gc.freeze()
+                memory.tune_collector()
                 log.info("PyTake ready", extra={"url": settings.public_url, "embedded": settings.embedded})
                 try:
                     yield

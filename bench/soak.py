@@ -1,7 +1,8 @@
 """bench/soak (not in CI): a steady load for SOAK_MINUTES (30) on the fault suite's deployment
 (private PostgreSQL and Redis, two `pytake serve`, two `pytake worker`): SOAK_RATE (200) signed
 WhatsApp webhooks a second from SOAK_CUSTOMERS (1000) customers, an agent reply to one message in
-SOAK_REPLY_EVERY (5), the fake platform's delivered + read statuses for every reply, and
+SOAK_REPLY_EVERY (5; every SOAK_RESOLVE_EVERY-th reply, 0 by default, also resolves its
+conversation), the fake platform's delivered + read statuses for every reply, and
 SOAK_SUBSCRIBERS (200) live views (each agent follows one conversation; SOAK_INBOX_VIEWS of them
 (4) follow the whole inbox). Every SOAK_SAMPLE_SECONDS (60) it samples each process's RSS and
 PostgreSQL's table and index sizes, and prints the table. A process whose RSS grows steadily
@@ -32,6 +33,8 @@ MINUTES = float(os.environ.get("SOAK_MINUTES", "30"))
 RATE = float(os.environ.get("SOAK_RATE", "200"))
 CUSTOMERS = int(os.environ.get("SOAK_CUSTOMERS", "1000"))
 REPLY_EVERY = int(os.environ.get("SOAK_REPLY_EVERY", "5"))
+# Every Nth reply also resolves its conversation (0: never, every care cycle stays open the whole run).
+RESOLVE_EVERY = int(os.environ.get("SOAK_RESOLVE_EVERY", "0"))
 SUBSCRIBERS = int(os.environ.get("SOAK_SUBSCRIBERS", "200"))
 INBOX_VIEWS = int(os.environ.get("SOAK_INBOX_VIEWS", "4"))
 SAMPLE_SECONDS = float(os.environ.get("SOAK_SAMPLE_SECONDS", "60"))
@@ -173,6 +176,16 @@ class Load:
             self.counts[
                 "reply ok" if r.status_code == 200 and "errors" not in r.json() else "reply error"
             ] += 1
+            if RESOLVE_EVERY and i % RESOLVE_EVERY == 0:
+                resolve = "mutation($id: ID!) { setConversationStatus(conversationId: $id, status: RESOLVED) { id } }"
+                r = await client.post(
+                    self.cluster.bases[i % 2] + "/graphql",
+                    json={"query": resolve, "variables": {"id": conversation}},
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+                self.counts[
+                    "resolve ok" if r.status_code == 200 and "errors" not in r.json() else "resolve error"
+                ] += 1
         except Exception as exc:
             self.counts[f"reply {type(exc).__name__}"] += 1
 

@@ -1,23 +1,16 @@
-"""A process's memory: what it holds (RSS from /proc) and giving freed heap back to the system.
+"""A process's memory: what it holds (RSS from /proc), and the cyclic collector's thresholds.
 
-Why a worker needs both: a job that reads a large batch (a roll-up's facts, a backlog of events)
-allocates tens of MB for a moment. CPython frees those objects, but glibc keeps the freed pages
-inside its heap unless they happen to sit at its top, so the process's RSS keeps the high-water
-mark of the largest batch it ever served, per malloc arena. `malloc_trim(0)` hands every whole
-free page back (madvise), wherever it lies; core/worker_supervisor.py replaces a worker process
-whose RSS still passes its limit, the guard for whatever trimming cannot return.
+`rss_bytes` is what core/worker_supervisor.py reads to renew a worker process that holds more than
+WORKER_MAX_RSS_MB. Giving freed heap back (glibc `malloc_trim`, every 15 s) and PYTHONMALLOC=malloc
+were both tried against the soak's worker growth and changed nothing measurable (README "Soak"),
+so neither is here.
 """
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
-import logging
+import gc
 import os
-import time
 from pathlib import Path
-
-log = logging.getLogger(__name__)
 
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
@@ -31,26 +24,11 @@ def rss_bytes(pid: int) -> int | None:
     return int(fields[1]) * _PAGE
 
 
-def _load_trim():  # type: ignore[no-untyped-def]
-    name = ctypes.util.find_library("c")
-    if name is None:
-        return None
-    try:
-        trim = ctypes.CDLL(name).malloc_trim
-    except (OSError, AttributeError):  # not glibc (musl has no malloc_trim)
-        return None
-    trim.argtypes = [ctypes.c_size_t]
-    trim.restype = ctypes.c_int
-    return trim
-
-
-_malloc_trim = _load_trim()
-
-
-def trim_heap() -> float | None:
-    """Give the heap's free pages back to the system; the seconds it took, None without glibc."""
-    if _malloc_trim is None:
-        return None
-    started = time.perf_counter()
-    _malloc_trim(0)
-    return time.perf_counter() - started
+def tune_collector(spec: str | None = None) -> tuple[int, int, int]:
+    """Set the cyclic collector's thresholds from PYTAKE_GC_THRESHOLDS ("gen0,gen1,gen2"), after
+    start-up's objects were frozen (asgi.py); returns the thresholds in force."""
+    spec = os.environ.get("PYTAKE_GC_THRESHOLDS", "") if spec is None else spec
+    if spec:
+        gen0, gen1, gen2 = (int(part) for part in spec.split(","))
+        gc.set_threshold(gen0, gen1, gen2)
+    return gc.get_threshold()

@@ -83,7 +83,8 @@ class Supervisor:
             # glibc gives each thread its own malloc arena; with Dramatiq's threads and the async
             # actors' loop each arena kept the high-water mark of the large transient reads it
             # served, and a 30-minute soak saw workers' RSS climb 136 → 286 MB with no Python
-            # object held (tracemalloc). Two arenas kept them flat (bench/soak, README "Soak").
+            # object held (tracemalloc). Two arenas cut that growth (bench/soak, README "Soak");
+            # what remains follows the roll-ups' working set, bounded by renewal (max_rss).
             "MALLOC_ARENA_MAX": "2",
             **os.environ,
             "WORKER_STOP_TIMEOUT": str(stop_timeout),  # what jobs/stopping.py enforces

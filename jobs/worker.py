@@ -19,7 +19,7 @@ from dramatiq import Retry
 from dramatiq.asyncio import get_event_loop_thread
 from dramatiq.middleware import AsyncIO, Middleware
 
-from core import db, http, memory, metrics
+from core import db, http, metrics
 from core.broker import broker
 from core.bus import EventBus
 from core.events import EventLog
@@ -38,7 +38,6 @@ class PyTakeRuntime(Middleware):
         self.events: EventLog | None = None
         self.sweeper: asyncio.Task[None] | None = None
         self.modules: asyncio.Task[None] | None = None
-        self.trimmer: asyncio.Task[None] | None = None
 
     async def _start(self) -> None:
         settings = get_settings()
@@ -52,10 +51,9 @@ class PyTakeRuntime(Middleware):
         from resolvers.modules import keep_in_step  # with the actors' imports, not before the broker
 
         self.modules = asyncio.create_task(keep_in_step())
-        self.trimmer = asyncio.create_task(_trim_forever(TRIM_INTERVAL))
 
     async def _stop(self) -> None:
-        for task in (self.sweeper, self.modules, self.trimmer):
+        for task in (self.sweeper, self.modules):
             if task:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
@@ -94,21 +92,6 @@ async def _sweep_forever(interval: float) -> None:
                 await sweep_stale_sends()
         except Exception as exc:  # Redis or PostgreSQL away: the next turn tries again
             _sweep_failed.warning("stale-send sweep failed", error=repr(exc))
-
-
-TRIM_INTERVAL = 15.0  # seconds between two trims of the heap (a trim of ~200 MB takes ~10 ms)
-
-
-async def _trim_forever(interval: float) -> None:
-    """Give freed heap pages back every `interval` seconds: a large batch read once would otherwise
-    stay in the worker's RSS for its whole life (core/memory.py)."""
-    while True:
-        await asyncio.sleep(interval)
-        took = memory.trim_heap()
-        if took is None:
-            return  # not glibc: nothing to trim with
-        if took > 0.05:
-            log.info("heap trim was slow", extra={"seconds": round(took, 3)})
 
 
 class JobMetrics(Middleware):

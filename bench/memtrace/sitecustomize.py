@@ -10,8 +10,15 @@ the start slows a busy machine past the soak's 90 s readiness wait) it starts tr
 SOAK_TRACEMALLOC_FRAMES (4) frames, then every SOAK_TRACEMALLOC_EVERY seconds (60) dumps a
 snapshot to `serve-<pid>-<n>.snap`. Compare two with `tracemalloc.Snapshot.load(...)` and
 `compare_to(earlier, "traceback")`.
+
+With SOAK_TYPECOUNTS set, every snapshot is paired with `<role>-<pid>-<n>.types.json`: how many
+objects of each type the collector tracks (C code's allocations, such as asyncpg's records made
+in its protocol, show in tracemalloc only as their Python caller; their types show here).
 """
 
+import collections
+import gc
+import json
 import os
 import sys
 import threading
@@ -29,6 +36,12 @@ def _dump_forever(folder: str, role: str) -> None:
         time.sleep(float(os.environ.get("SOAK_TRACEMALLOC_EVERY", "60")))
         n += 1
         tracemalloc.take_snapshot().dump(os.path.join(folder, f"{role}-{os.getpid()}-{n:03d}.snap"))
+        if os.environ.get("SOAK_TYPECOUNTS"):
+            counts = collections.Counter(
+                f"{type(o).__module__}.{type(o).__qualname__}" for o in gc.get_objects()
+            )
+            with open(os.path.join(folder, f"{role}-{os.getpid()}-{n:03d}.types.json"), "w") as out:
+                json.dump(counts.most_common(300), out)
 
 
 def _start(folder: str, role: str) -> None:
