@@ -13,7 +13,7 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from core.auth import Actor
-from core.events import INBOX, committed, emit
+from core.events import INBOX, committed, conversation_stream, emit
 from core.sql import in_transaction, retry_on_deadlock
 from resolvers import audit
 from resolvers.auth import require_user
@@ -23,6 +23,9 @@ from resolvers.shapes import CONVERSATION_COLUMNS, conversation_view
 from resolvers.visibility import visible_customer
 
 CUSTOMER_COLUMNS = "id, name, phone, email, merged_into_id"
+# On each of the customer's conversations' streams: the customer changed (attributes, identities,
+# contact details), so the screens showing one (conversationEvents) read the customer afresh.
+CUSTOMER_UPDATED = "CUSTOMER_UPDATED"
 
 
 async def merge_customers(actor: Actor | None, *, source_id: int, target_id: int) -> dict[str, Any]:
@@ -91,6 +94,7 @@ async def merge_customers(actor: Actor | None, *, source_id: int, target_id: int
                 },
             )
             await _announce(conn, moved, merged)
+            await _customer_changed(conn, [target_id])  # the moved conversations are the target's now
         return merged
 
     merged = await retry_on_deadlock(run)
@@ -141,9 +145,12 @@ async def set_customer_attribute(
                 )
                 action = "customer.attribute_set"
             await audit.record(conn, actor, action, "Customer", customer_id, {"name": name})
+            await _customer_changed(conn, [customer_id])
         return customer
 
-    return await retry_on_deadlock(run)
+    customer = await retry_on_deadlock(run)
+    committed()
+    return customer
 
 
 async def split_identity(actor: Actor | None, *, identity_id: int) -> dict[str, Any]:
@@ -210,6 +217,7 @@ async def split_identity(actor: Actor | None, *, identity_id: int) -> dict[str, 
                 },
             )
             await _announce(conn, moved, new)
+            await _customer_changed(conn, [old_id, new["id"]])
         return new
 
     new = await retry_on_deadlock(run)
@@ -245,3 +253,18 @@ async def _announce(
             "CONVERSATION_UPDATED",
             {"conversation": conversation_view(dict(row)), "customer": view},
         )
+
+
+async def _customer_changed(conn: BaseDBAsyncClient, customer_ids: list[int]) -> None:
+    """CUSTOMER_UPDATED on the stream of every conversation of these customers, in the caller's
+    transaction: whoever has one of them open (conversationEvents) reads the customer again after
+    commit. The payload names the customer and its contact details (scrubbed by erasure like the
+    inbox's), never an attribute's value: the event log keeps no copy of those."""
+    rows = await conn.execute_query_dict(
+        "SELECT c.id AS conversation_id, u.id, u.name, u.phone, u.email FROM conversations c "
+        "JOIN customers u ON u.id = c.customer_id WHERE c.customer_id = ANY($1::int[]) ORDER BY c.id",
+        [sorted(customer_ids)],
+    )
+    for row in rows:
+        view = {k: row[k] for k in ("id", "name", "phone", "email")}
+        await emit(conn, conversation_stream(row["conversation_id"]), CUSTOMER_UPDATED, {"customer": view})

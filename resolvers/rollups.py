@@ -59,6 +59,9 @@ WHOLE = -1  # the segment of the facts derived whole every time (flows, CSAT, st
 LATER = datetime.max.replace(tzinfo=UTC)  # an event that changes no row the walk reads
 _TIMED = {"MESSAGE_CREATED": "message", "MESSAGE_UPDATED": "message", "ACTIVITY_ADDED": "activity"}
 _WHOLE_ONLY = ("FLOW_FINISHED", "CSAT_RECEIVED")  # events about rows only the WHOLE families read
+# Events no roll-up reads anything from: a customer's attributes or identities changed (a merge or
+# split that moves conversations says so on the inbox as well, CONVERSATION_UPDATED).
+_NO_METRICS = ("CUSTOMER_UPDATED",)
 # Rows read by the last refreshes (messages, stored facts) and conversations re-derived from a later
 # cycle (resumed) or whole: what the tests and bench/metrics count.
 READ: Counter[str] = Counter()
@@ -580,6 +583,8 @@ def _conversations_in(events: list[dict[str, Any]]) -> dict[int, datetime | None
     since: dict[int, datetime | None] = {}
     for event in events:
         stream = event["stream"]
+        if event["type"] in _NO_METRICS:
+            continue
         if stream.startswith("conversation:"):
             subject = int(stream.split(":", 1)[1])
         elif stream.startswith("access:"):  # teams changed: the agent's own facts carry their team

@@ -33,6 +33,7 @@ from resolvers.sla import SLA_STREAM
 from resolvers.visibility import Scope
 from schema.activities import Activity
 from schema.conversations import Conversation
+from schema.customers import Customer
 from schema.fanout import REMOVED, join_shared
 from schema.messages import Message
 from schema.permissions import SIGNED_IN, SUPERVISORS, actor_of
@@ -59,6 +60,8 @@ class ConversationEventType(enum.Enum):
     MESSAGE_CREATED = "MESSAGE_CREATED"
     MESSAGE_UPDATED = "MESSAGE_UPDATED"
     ACTIVITY_ADDED = "ACTIVITY_ADDED"  # status, assignment, transfer, escalation, labels, priority
+    # the conversation's customer changed: attributes set or removed, a merge or a split (read it again)
+    CUSTOMER_UPDATED = "CUSTOMER_UPDATED"
 
 
 @strawberry.type
@@ -74,6 +77,11 @@ class ConversationEvent:
     type: ConversationEventType
     message: Message | None = strawberry.field(description="Set for MESSAGE_* events.")
     activity: Activity | None = strawberry.field(default=None, description="Set for ACTIVITY_ADDED.")
+    customer: Customer | None = strawberry.field(
+        default=None,
+        description="Set for CUSTOMER_UPDATED: the customer as it is now (its attributes and identities "
+        "read when the event is delivered).",
+    )
 
 
 @strawberry.type
@@ -275,7 +283,8 @@ class Subscription:
 
     @strawberry.subscription(
         extensions=[SIGNED_IN],
-        description="One conversation live: messages created or changed (statuses, edits) and its activities.",
+        description="One conversation live: messages created or changed (statuses, edits), its activities, "
+        "and its customer changed (CUSTOMER_UPDATED).",
     )
     async def conversation_events(
         self, info: strawberry.Info, conversation_id: strawberry.ID, after: str | None = None
@@ -301,6 +310,7 @@ class Subscription:
                         type=ConversationEventType(event.type),
                         message=Message.from_view(payload["message"]) if "message" in payload else None,
                         activity=Activity.from_view(payload["activity"]) if "activity" in payload else None,
+                        customer=Customer.from_view(payload["customer"]) if "customer" in payload else None,
                     )
             except CursorExpired as exc:
                 raise CursorExpiredError(str(exc)) from exc

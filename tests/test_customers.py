@@ -10,6 +10,7 @@ from core.sql import fetch
 from models import AuditLog, Conversation, Customer, CustomerIdentity, Message, Role
 from schema.relay import to_global_id
 from tests.helpers import (
+    Subscriber,
     eventually,
     gql,
     login,
@@ -433,3 +434,83 @@ async def test_a_merge_carries_attributes_to_the_survivor_whose_own_values_win(s
         server, SET_ATTRIBUTE, {"c": to_global_id("Customer", merged_away), "n": "plan", "v": "x"}, token
     )
     assert refused["errors"][0]["extensions"]["code"] == "CONFLICT", refused
+
+
+LIVE_CUSTOMER = """subscription($id: ID!, $after: String) { conversationEvents(conversationId: $id, after: $after) {
+  cursor type customer { id attributes { name value } identities { externalId } } } }"""
+
+
+async def test_attribute_edits_and_merges_reach_the_open_conversations_live(server, wa):
+    """Another agent with one of the customer's conversations open hears CUSTOMER_UPDATED on the
+    conversation's own stream after each edit and after a merge, with the customer as it is now;
+    the event log keeps no attribute value."""
+    first, first_secrets, _ = wa
+    a, b = _wa_id(), _wa_id()
+    await _write(server, first, first_secrets["app_secret"], a, "Bia here")
+    await _write(server, first, first_secrets["app_secret"], b, "Bia on another phone")
+    survivor = (await CustomerIdentity.get(channel_id=first.id, external_id=a)).customer_id
+    merged_away = (await CustomerIdentity.get(channel_id=first.id, external_id=b)).customer_id
+    mine = await Conversation.get(customer_id=survivor)
+    theirs = await Conversation.get(customer_id=merged_away)
+    editor = await login(server, await make_user(Role.AGENT))
+    viewer = await login(server, await make_user(Role.AGENT))
+    events = await Subscriber.open(
+        server, viewer, LIVE_CUSTOMER, {"id": to_global_id("Conversation", mine.id), "after": "0"}
+    )
+
+    def customer_updated(data: dict) -> bool:  # type: ignore[type-arg]
+        return data["conversationEvents"]["type"] == "CUSTOMER_UPDATED"
+
+    try:
+        done = await gql(
+            server, SET_ATTRIBUTE, {"c": to_global_id("Customer", survivor), "n": "plan", "v": "gold"}, editor
+        )
+        assert done.get("errors") is None, done
+        seen = (await events.next_where(customer_updated))["conversationEvents"]
+        assert seen["customer"] == {
+            "id": to_global_id("Customer", survivor),
+            "attributes": [{"name": "plan", "value": "gold"}],
+            "identities": [{"externalId": a}],
+        }
+
+        other = await gql(
+            server,
+            SET_ATTRIBUTE,
+            {"c": to_global_id("Customer", merged_away), "n": "order", "v": "A-1042"},
+            editor,
+        )
+        assert other.get("errors") is None, other
+        merged = await gql(
+            server,
+            MERGE,
+            {"s": to_global_id("Customer", merged_away), "t": to_global_id("Customer", survivor)},
+            editor,
+        )
+        assert merged.get("errors") is None, merged
+        after_merge = (await events.next_where(customer_updated))["conversationEvents"]
+        assert after_merge["customer"]["attributes"] == [
+            {"name": "order", "value": "A-1042"},  # carried over from the merged-away customer
+            {"name": "plan", "value": "gold"},
+        ]
+        assert sorted(i["externalId"] for i in after_merge["customer"]["identities"]) == sorted([a, b])
+        assert int(after_merge["cursor"]) > int(seen["cursor"])
+    finally:
+        await events.close()
+
+    # One event per conversation per change: this conversation heard its customer's edit and the
+    # merge, not the other customer's edit; the moved conversation heard both of its own.
+    streams = [f"conversation:{mine.id}", f"conversation:{theirs.id}"]
+
+    async def counted() -> list[int] | None:
+        rows = await fetch(
+            "SELECT stream, payload::text AS payload FROM events WHERE type = 'CUSTOMER_UPDATED' "
+            "AND stream = ANY($1::text[])",
+            streams,
+        )
+        counts = [sum(r["stream"] == s for r in rows) for s in streams]
+        if counts != [2, 2]:
+            return None
+        assert not any("gold" in r["payload"] or "A-1042" in r["payload"] for r in rows)
+        return counts
+
+    assert await eventually(counted)

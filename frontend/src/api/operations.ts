@@ -39,7 +39,7 @@ export const INBOX_EVENTS = `subscription($after: String) { inboxEvents(after: $
   conversation { ${CONVERSATION_FIELDS} } } }`;
 export const CONVERSATION_EVENTS = `subscription($id: ID!, $after: String) {
   conversationEvents(conversationId: $id, after: $after) { __typename cursor type message { ${MESSAGE_FIELDS} }
-  activity { ${ACTIVITY_FIELDS} } } }`;
+  activity { ${ACTIVITY_FIELDS} } customer { __typename id } } }`;
 export const ACTIVITIES = `query($id: ID!) { conversation(id: $id) { __typename id status activities { ${ACTIVITY_FIELDS} } } }`;
 export const SET_STATUS = `mutation($id: ID!, $status: ConversationStatus!, $until: DateTime) {
   setConversationStatus(conversationId: $id, status: $status, snoozedUntil: $until) { ${CONVERSATION_FIELDS} } }`;

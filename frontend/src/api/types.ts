@@ -13,4 +13,4 @@ export type Viewer = G.PresenceSubscription["conversationPresence"][number];
 export type SlaTimer = Conversation["slaTimers"][number];
 export type User = { id: string; name: string; email?: string | null; role?: string | null };
 export interface InboxEvent { cursor: string; type: string; conversation: Conversation }
-export interface ConversationEvent { cursor: string; type: string; message: Message | null; activity: Activity | null }
+export interface ConversationEvent { cursor: string; type: string; message: Message | null; activity: Activity | null; customer?: { id: string } | null }

@@ -28,10 +28,19 @@ import { useUi } from "@/state/ui";
 
 type MessagesPage = { conversation: { messages: { edges: { cursor: string; node: Message }[]; pageInfo: { hasPreviousPage: boolean } } } };
 
+/** How long CUSTOMER_UPDATED events are gathered before the customer is read again: the stream
+ * replayed on opening (or a merge announced with an edit) costs one read, not one per event. */
+const CUSTOMER_REFRESH_MS = 150;
+
 /** The conversation's messages and activities: the stream replayed from its start, then live, with
- * the last page loaded over HTTP at once (and older pages on demand). */
-function useTimeline(id: string) {
+ * the last page loaded over HTTP at once (and older pages on demand). The same stream says when the
+ * customer changed (another agent's attribute edit, a merge, a split): `onCustomer` then runs. */
+function useTimeline(id: string, onCustomer: () => void = () => {}) {
   const { client, live } = useServices();
+  const customerChanged = useRef(onCustomer);
+  useEffect(() => {
+    customerChanged.current = onCustomer;
+  }, [onCustomer]);
   const [messages, setMessages] = useState<Message[]>([]);
   const [activities, setActivities] = useState<Activity[]>([]);
   const [olderCursor, setOlderCursor] = useState<string | null>(null);
@@ -51,6 +60,7 @@ function useTimeline(id: string) {
   );
 
   useEffect(() => {
+    let customerTimer: ReturnType<typeof setTimeout> | null = null;
     const stop = follow<ConversationEvent>(
       live,
       CONVERSATION_EVENTS,
@@ -59,6 +69,12 @@ function useTimeline(id: string) {
         const { message, activity } = event;
         if (message) setMessages((list) => applyMessage(list, message));
         if (activity) setActivities((list) => (list.some((a) => a.id === activity.id) ? list : [...list, activity]));
+        if (event.type === "CUSTOMER_UPDATED" && customerTimer === null) {
+          customerTimer = setTimeout(() => {
+            customerTimer = null;
+            customerChanged.current();
+          }, CUSTOMER_REFRESH_MS);
+        }
       },
       () => undefined,
       "conversationEvents",
@@ -72,7 +88,10 @@ function useTimeline(id: string) {
         const loadedActivities = r.data?.conversation.activities ?? [];
         setActivities((mine) => [...loadedActivities, ...mine.filter((a) => !loadedActivities.some((b) => b.id === a.id))]);
       });
-    return stop;
+    return () => {
+      if (customerTimer !== null) clearTimeout(customerTimer);
+      stop();
+    };
   }, [id, live, client, loadPage]);
 
   return { messages, setMessages, activities, olderCursor, loaded, error, loadOlder: () => loadPage(olderCursor), retry: () => loadPage(null) };
@@ -206,7 +225,14 @@ export default function ConversationPane({ id }: { id: string }) {
   const [{ data: targetData }] = useQuery<{ conversation: { replyTargets: ReplyTarget[] } }>({ query: REPLY_TARGETS, variables: { id } });
   const detail = data?.conversation ?? null;
   const c: Conversation | null = live ?? detail;
-  const { messages, setMessages, activities, olderCursor, loaded, error, loadOlder, retry } = useTimeline(id);
+  // Bumped when the stream says the customer changed: the panel's other reads (their other
+  // conversations) are redone along with the customer itself.
+  const [customerEpoch, setCustomerEpoch] = useState(0);
+  const customerChanged = useCallback(() => {
+    reload({ requestPolicy: "network-only" });
+    setCustomerEpoch((n) => n + 1);
+  }, [reload]);
+  const { messages, setMessages, activities, olderCursor, loaded, error, loadOlder, retry } = useTimeline(id, customerChanged);
   const viewers = usePresence(id);
   const { people: directory } = useDirectory();
   const people = useMemo(() => directory.map((p) => p.name), [directory]);
@@ -296,7 +322,7 @@ export default function ConversationPane({ id }: { id: string }) {
           </MentionAssist>
         </div>
       </section>
-      <CustomerPanel c={c} detail={detail} reload={() => reload({ requestPolicy: "network-only" })} />
+      <CustomerPanel c={c} detail={detail} reload={() => reload({ requestPolicy: "network-only" })} epoch={customerEpoch} />
     </div>
   );
 }

@@ -64,7 +64,9 @@ function OtherConversations({ customerId, currentId }: { customerId: string; cur
   );
 }
 
-export function CustomerPanel({ c, detail, reload }: { c: Conversation; detail: ConversationDetail | null; reload: () => void }) {
+/** `epoch` changes when the conversation's stream says its customer changed (another agent's edit,
+ * a merge, a split): `detail` is read again by the caller, the other conversations here. */
+export function CustomerPanel({ c, detail, reload, epoch = 0 }: { c: Conversation; detail: ConversationDetail | null; reload: () => void; epoch?: number }) {
   const { t, i18n } = useTranslation();
   const { client, me } = useServices();
   const showError = useUi((s) => s.showError);
@@ -151,7 +153,7 @@ export function CustomerPanel({ c, detail, reload }: { c: Conversation; detail: 
         </dl>
       </Section>
       <Section title={t("inbox-plus.otherConversations")}>
-        {customer ? <OtherConversations key={`${customer.id}-${version}`} customerId={customer.id} currentId={c.id} /> : <Skeleton className="h-8 w-full" />}
+        {customer ? <OtherConversations key={`${customer.id}-${version}-${epoch}`} customerId={customer.id} currentId={c.id} /> : <Skeleton className="h-8 w-full" />}
       </Section>
       {admin && customer && (
         <Section title={t("inbox-plus.privacy")}>
