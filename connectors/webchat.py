@@ -10,8 +10,9 @@ Channel settings
   names the channel). Generated when the channel is created (`prepare_new_channel`).
 - config `allowed_origins`: the sites allowed to embed the widget, e.g. ["https://shop.example.com"].
 - config `title`, `greeting`, `color`: what the widget shows.
-- secret `visitor_token_secret`: HMAC key of visitor tokens (generated; rotating it signs every
-  visitor out, and each simply starts a new session).
+- secret `visitor_token_secret`: HMAC key of visitor tokens (generated; after a rotation the old
+  key's tokens stay good for WEBHOOK_SECRET_GRACE_HOURS, unless endWebhookSecretGrace, and a
+  visitor resuming meanwhile gets a token under the new key; after that they start a new session).
 - secret `identity_secret` (optional): the site's own key for vouching who a signed-in visitor is
   (an `identity_token` JWT with their e-mail); only then is the e-mail trusted for merging.
 """

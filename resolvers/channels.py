@@ -143,10 +143,11 @@ async def rotate_webhook_secret(
         current = decrypt_secrets(channel.secrets_encrypted)
         # Platforms sign with the old value until someone pastes the new one in: it stays accepted
         # for WEBHOOK_SECRET_GRACE_HOURS (a second rotation keeps only the value it replaces).
+        # Web chat's key signs visitor tokens instead: those it signed stay good as long, and a
+        # widget coming back meanwhile trades its token for one under the new key (ingress/webchat).
         previous = {name: current[name] for name in names if current.get(name)}
         grace = get_settings().webhook_secret_grace_hours
-        # Web chat's secret signs visitor tokens, not webhooks: rotating it signs every visitor out.
-        if previous and grace > 0 and Platform(channel.platform) is not Platform.WEBCHAT:
+        if previous and grace > 0:
             channel.previous_secrets_encrypted = encrypt_secrets(previous)
             channel.previous_secrets_until = clock.now() + timedelta(hours=grace)
         else:

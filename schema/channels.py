@@ -42,8 +42,9 @@ class Channel(Node):
     last_error_at: datetime | None
     health: ChannelHealth
     previous_secret_accepted_until: datetime | None = strawberry.field(
-        description="After rotateWebhookSecret: webhooks signed with the rotated-out secret are still "
-        "accepted until then (WEBHOOK_SECRET_GRACE_HOURS); null when they are not. "
+        description="After rotateWebhookSecret: webhooks signed with the rotated-out secret (web chat: "
+        "visitor tokens signed with the rotated-out key) are still accepted until then "
+        "(WEBHOOK_SECRET_GRACE_HOURS); null when they are not. "
         "endWebhookSecretGrace ends it early."
     )
     registers_webhook: bool = strawberry.field(

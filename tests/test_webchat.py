@@ -223,6 +223,78 @@ async def test_session_and_returning_visitor(web: str) -> None:
     assert customer.email is None and customer.name == "Vera"
 
 
+ROTATE = (
+    "mutation($id: ID!) { rotateWebhookSecret(channelId: $id) { channel { previousSecretAcceptedUntil } } }"
+)
+END_GRACE = "mutation($id: ID!) { endWebhookSecretGrace(channelId: $id) { previousSecretAcceptedUntil } }"
+
+
+async def test_a_rotated_token_key_keeps_its_visitors_for_the_grace(web: str) -> None:
+    """rotateWebhookSecret on a web chat keeps the old visitor token key for the grace, like a
+    webhook secret: old tokens still work, a resuming widget gets one under the new key, and
+    endWebhookSecretGrace (or the end of the grace) refuses the old ones."""
+    from datetime import UTC, datetime, timedelta
+
+    from resolvers.webhook_delivery import clock
+
+    channel, key = await make_webchat()
+    gid = to_global_id("Channel", channel.id)
+    admin = await login(web, await make_user(Role.ADMIN))
+    returning, _ = await visitor_with_conversation(web, key, "before the rotation")
+    away = await start_session(web, key, name="Away")
+    old_key = (await Channel.get(id=channel.id)).secrets_encrypted
+
+    rotated = await gql(web, ROTATE, {"id": gid}, admin)
+    assert rotated.get("errors") is None, rotated
+    until = rotated["data"]["rotateWebhookSecret"]["channel"]["previousSecretAcceptedUntil"]
+    assert until is not None and datetime.fromisoformat(until) > datetime.now(UTC)
+    assert (await Channel.get(id=channel.id)).secrets_encrypted != old_key
+
+    # Within the grace: a token under the old key still writes; a forged one never does.
+    ok = await post_message(web, key, returning["visitor_token"], "old token, in the grace")
+    assert ok.status_code == 201, ok.text
+    forged = jwt.encode(
+        {**jwt.decode(returning["visitor_token"], options={"verify_signature": False})},
+        "x" * 40,
+        algorithm="HS256",
+    )
+    assert (await post_message(web, key, forged, "forged")).status_code == 401
+    # The widget resumes (every page load): same visitor, same conversation, a token under the new key.
+    async with client() as c:
+        resumed = await c.post(
+            f"{web}/webchat/{key}/sessions",
+            json={"visitor_id": returning["visitor_id"]},
+            headers=bearer(returning["visitor_token"]),
+        )
+    assert resumed.status_code == 200, resumed.text
+    fresh = resumed.json()
+    assert fresh["visitor_id"] == returning["visitor_id"] and fresh["conversation_id"] is not None
+    assert fresh["visitor_token"] != returning["visitor_token"]
+
+    # The admin ends the grace (the old key leaked): old tokens are refused, the resumed one works.
+    ended = await gql(web, END_GRACE, {"id": gid}, admin)
+    assert ended["data"]["endWebhookSecretGrace"]["previousSecretAcceptedUntil"] is None, ended
+    refused = await post_message(web, key, away["visitor_token"], "old token, grace ended")
+    assert refused.status_code == 401 and refused.json()["error"]["code"] == "BAD_TOKEN"
+    assert (await post_message(web, key, returning["visitor_token"], "old token again")).status_code == 401
+    assert (await post_message(web, key, fresh["visitor_token"], "new token")).status_code == 201
+    texts = [m.text for m in await Message.filter(channel_id=channel.id).order_by("id")]
+    assert texts == ["before the rotation", "old token, in the grace", "new token"]
+
+    # A grace also ends by time.
+    again = await gql(web, ROTATE, {"id": gid}, admin)
+    until = datetime.fromisoformat(
+        again["data"]["rotateWebhookSecret"]["channel"]["previousSecretAcceptedUntil"]
+    )
+    assert (await post_message(web, key, fresh["visitor_token"], "in the second grace")).status_code == 201
+    try:
+        clock.offset = until - datetime.now(UTC) + timedelta(seconds=1)
+        late = await post_message(web, key, fresh["visitor_token"], "grace over")
+        assert late.status_code == 401, late.text
+    finally:
+        clock.offset = timedelta(0)
+
+
 async def test_site_can_vouch_for_a_signed_in_visitors_email(web: str) -> None:
     identity_secret = "s" * 40
     config, secrets = WebchatConnector().prepare_new_channel({"allowed_origins": [ORIGIN]}, {})

@@ -11,7 +11,7 @@ from connectors.base import ChannelCredentials
 from connectors.webchat import normalise_origin, widget_config
 from core.crypto import SecretsUnreadable
 from ingress.webchat.errors import WebchatError
-from resolvers.channels import channel_for_webhook
+from resolvers.channels import channel_for_webhook, previous_credentials
 from resolvers.errors import NotFound
 from resolvers.webchat_visitors import webchat_channel_id
 
@@ -26,6 +26,8 @@ class Site:
     channel_id: int
     creds: ChannelCredentials
     origins: frozenset[str]
+    # The credentials with the rotated-out visitor token key, while its grace lasts (None after).
+    previous: ChannelCredentials | None = None
 
     @property
     def title(self) -> str:
@@ -61,4 +63,4 @@ async def find_site(public_key: str) -> Site:
     origins = frozenset(
         o for o in (normalise_origin(x) for x in creds.config.get("allowed_origins") or ()) if o is not None
     )
-    return Site(channel_id, creds, origins)
+    return Site(channel_id, creds, origins, previous_credentials(channel, creds))

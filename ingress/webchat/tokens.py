@@ -61,17 +61,39 @@ def issue_visitor_token(site: Site, visitor: Visitor, now: int | None = None) ->
     return jwt.encode(claims, _token_secret(site), algorithm="HS256"), now + TOKEN_TTL
 
 
+def _visitor_claims(token: str, secret: str) -> dict[str, Any]:
+    return jwt.decode(
+        token,
+        secret,
+        algorithms=["HS256"],
+        audience=AUDIENCE,
+        issuer=ISSUER,
+        options={"require": ["exp", "sub", "aud", "iss", "ch"]},
+        leeway=5,
+    )
+
+
+def _previous_token_secret(site: Site) -> str | None:
+    """The visitor token key rotated out, while its grace lasts (rotateWebhookSecret keeps it
+    WEBHOOK_SECRET_GRACE_HOURS; endWebhookSecretGrace ends that at once, e.g. when it leaked)."""
+    if site.previous is None:
+        return None
+    secret = site.previous.secrets.get("visitor_token_secret") or ""
+    return secret if secret and secret != site.creds.secrets.get("visitor_token_secret") else None
+
+
 def decode_visitor(site: Site, token: str) -> Visitor:
+    """The visitor a token names: signed with the channel's key, or with the key rotated out while
+    its grace lasts, so a rotation does not sign every visitor out (their next /sessions hands them
+    a token under the new key)."""
     try:
-        claims = jwt.decode(
-            token,
-            _token_secret(site),
-            algorithms=["HS256"],
-            audience=AUDIENCE,
-            issuer=ISSUER,
-            options={"require": ["exp", "sub", "aud", "iss", "ch"]},
-            leeway=5,
-        )
+        try:
+            claims = _visitor_claims(token, _token_secret(site))
+        except jwt.InvalidSignatureError:
+            previous = _previous_token_secret(site)
+            if previous is None:
+                raise
+            claims = _visitor_claims(token, previous)
     except jwt.ExpiredSignatureError:
         raise WebchatError(
             401, "TOKEN_EXPIRED", "the visitor token has expired; start a new session"

@@ -84,8 +84,8 @@ export function RotateCard({ channel }: { channel: AdminChannel }) {
   const [result, rotate] = useMutation<AdminRotateWebhookSecretMutation>(ADMIN_ROTATE_WEBHOOK_SECRET);
   const [done, setDone] = useState<{ at: number; secrets: Record<string, string> } | null>(null);
   const effect = t(`admin-channels.rotateEffect.${channel.platform}`);
-  // Web chat's secret signs visitor tokens: the server keeps no grace for it (resolvers/channels.py).
-  const warning = t(channel.platform === "WEBCHAT" ? "admin-channels.detail.rotateWarningNow" : "admin-channels.detail.rotateWarning");
+  // Every generated secret keeps a grace, web chat's visitor token key too (resolvers/channels.py).
+  const warning = t("admin-channels.detail.rotateWarning");
   const run = async () => {
     const r = await rotate({ id: channel.id });
     const rotated = r.data?.rotateWebhookSecret;
