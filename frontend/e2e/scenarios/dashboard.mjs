@@ -78,6 +78,44 @@ export const scenarios = [
     },
   },
   {
+    name: "dashboard: an agent's bar opens the inbox with the conversations assigned to them",
+    async run({ page, backend, shots, axeSource }) {
+      // agent1 takes a new conversation (their own token, as the inbox's "Assign to me" does)
+      const email = Object.keys(backend.credentials).find((e) => e.startsWith("agent1"));
+      const login = await gql(backend.base, operation("LOGIN"), { email, password: backend.credentials[email] });
+      const { accessToken, user } = login.data.login;
+      const mine = `Aldo Assigned ${unique()}`;
+      await customerWrites(backend, `55219${unique()}`, mine, "Who is looking after me?");
+      let conversation = null;
+      for (let i = 0; i < 50 && !conversation; i += 1) {
+        const listed = await gql(backend.base, operation("INBOX"), { filter: {} }, accessToken);
+        conversation = (listed.data?.conversations.edges ?? []).map((e) => e.node).find((c) => c.customer.name === mine) ?? null;
+        if (!conversation) await new Promise((r) => setTimeout(r, 200));
+      }
+      expectTrue(conversation, `${mine}'s conversation is not in the inbox`);
+      const assigned = await gql(backend.base, operation("ASSIGN"), { id: conversation.id, user: user.id }, accessToken);
+      expectTrue(assigned.data?.assignConversation?.assignee?.id === user.id, `not assigned: ${JSON.stringify(assigned)}`);
+      // a newer conversation nobody has: the drilled list must leave it out
+      const nobodys = `Una Unassigned ${unique()}`;
+      await customerWrites(backend, `55219${unique()}`, nobodys, "Anyone there?");
+
+      await openDashboard(page, backend);
+      const button = page.locator(`[data-testid=chart-agents] [data-drill="${user.id}"]`);
+      await button.waitFor({ timeout: 30_000 }); // assigned_now, once the roll-ups took the assignment
+      await page.getByTestId("chart-agents").scrollIntoViewIfNeeded();
+      await page.screenshot({ path: `${shots}/dashboard-agents.png` });
+      await axe(page, axeSource, "dashboard, agents");
+      await button.click();
+      await page.waitForURL(/\/inbox$/);
+      await page.locator("[data-conversation]", { hasText: mine }).waitFor({ timeout: 15_000 });
+      // the agent is on as the assignee filter (its chip); what they do not have is not listed
+      await page.locator("[data-chip]", { hasText: user.name }).first().waitFor();
+      await page.getByRole("tab", { name: "All" }).and(page.locator("[aria-selected=true]")).waitFor();
+      expectTrue((await page.locator("[data-conversation]", { hasText: nobodys }).count()) === 0, `${nobodys} is listed under ${user.name}`);
+      await page.screenshot({ path: `${shots}/dashboard-agent-drilled.png` });
+    },
+  },
+  {
     name: "dashboard: a supervisor acknowledges an alert; the bell tells them; preferences",
     async run({ page, backend, shots, axeSource }) {
       const [email, password] = admin(backend);
