@@ -176,6 +176,25 @@ export const en = {
       maximum: "At most {{value}}.",
       json: "Not valid JSON.",
     },
+    // The modules PyTake ships, in the reader's language (moduleWords.ts): the server's words are
+    // its Python's English; any other module is shown as it wrote itself.
+    catalog: {
+      slack_alerts: {
+        title: "Slack alerts",
+        description: "Posts chosen events to a Slack incoming webhook; flows get a slack_notify node.",
+        fields: {
+          webhook_url: { label: "Webhook URL", help: "The Slack incoming webhook URL (https://hooks.slack.com/services/...)." },
+          events: { label: "Events", help: "Which events to post (default: new conversations and escalations)." },
+          allow_private_network: { label: "Allow a private network address", help: "Let the URL reach a private address (a Slack-compatible server inside)." },
+        },
+        nodes: {
+          slack_notify: {
+            description: "Post a line to the module's Slack channel (ports: next, error).",
+            fields: { text: { label: "Text", help: "The line to post; {{variables}} are filled in." } },
+          },
+        },
+      },
+    },
   },
   alerts: {
     title: "Alert rules",
@@ -450,6 +469,23 @@ export const ptBR: typeof en = {
       minimum: "Pelo menos {{value}}.",
       maximum: "No máximo {{value}}.",
       json: "JSON inválido.",
+    },
+    catalog: {
+      slack_alerts: {
+        title: "Alertas no Slack",
+        description: "Publica os eventos escolhidos num incoming webhook do Slack; os fluxos ganham o nó slack_notify.",
+        fields: {
+          webhook_url: { label: "URL do webhook", help: "A URL do incoming webhook do Slack (https://hooks.slack.com/services/...)." },
+          events: { label: "Eventos", help: "Quais eventos publicar (padrão: novas conversas e escalonamentos)." },
+          allow_private_network: { label: "Permitir endereço de rede privada", help: "Deixa a URL alcançar um endereço privado (um servidor compatível com o Slack na rede interna)." },
+        },
+        nodes: {
+          slack_notify: {
+            description: "Publica uma linha no canal do Slack do módulo (portas: next, error).",
+            fields: { text: { label: "Texto", help: "A linha a publicar; as {{variables}} são preenchidas." } },
+          },
+        },
+      },
     },
   },
   alerts: {

@@ -13,6 +13,7 @@ import { Input, Textarea } from "@/components/ui/input";
 import { Switch } from "@/components/ui/switch";
 import { cn } from "@/lib/utils";
 import { SchemaFields } from "@/routes/integrations/modules/SchemaFields";
+import { moduleFields, moduleText } from "@/routes/integrations/modules/moduleWords";
 import { configOf, fieldsOf, valuesOf, zodOf, type FormValues } from "@/routes/integrations/modules/schemaForm";
 import { branchValues, FORMS, type Values } from "./forms";
 import type { BuilderNode } from "./graph";
@@ -70,7 +71,7 @@ export function NodeForm({
         </Button>
       </div>
       <p className="text-xs text-muted-foreground">
-        {contributed ? t("flows.form.moduleHelp", { description: contributed.description, module: contributed.moduleTitle }) : t(`flows.help.${kind}`, { defaultValue: "" })}
+        {contributed ? t("flows.form.moduleHelp", { description: moduleText(contributed.module, `nodes.${contributed.name}.description`, contributed.description), module: moduleText(contributed.module, "title", contributed.moduleTitle) }) : t(`flows.help.${kind}`, { defaultValue: "" })}
       </p>
       {general.length > 0 && (
         <ul role="alert" className="space-y-1 rounded-md bg-danger-soft px-3 py-2 text-xs text-danger-strong">
@@ -121,7 +122,7 @@ function ModuleFields({ kind, node, onConfig }: { kind: ModuleKind; node: Builde
     return () => subscription.unsubscribe();
   }, [watch, trigger, onConfig, fields]);
   if (!fields.length) return <p className="text-sm text-muted-foreground">{t("flows.form.nothing")}</p>;
-  return <SchemaFields fields={fields} form={form} idPrefix={`node-${node.id}`} />;
+  return <SchemaFields fields={moduleFields(fields, kind.module, kind.name)} form={form} idPrefix={`node-${node.id}`} />;
 }
 
 function err(form: UseFormReturn<Values>, name: string): string | undefined {

@@ -2,6 +2,7 @@
 // the built-in ones, then those the enabled modules add (moduleKinds.ts), under their module.
 import { useTranslation } from "react-i18next";
 import { cn } from "@/lib/utils";
+import { moduleText } from "@/routes/integrations/modules/moduleWords";
 import { DRAG_TYPE } from "./Canvas";
 import { KINDS } from "./kinds";
 import { moduleKinds } from "./moduleKinds";
@@ -18,7 +19,7 @@ export function Palette({ onAdd, hasTrigger }: { onAdd: (kind: string) => void; 
   const { t } = useTranslation();
   const byModule = new Map<string, { title: string; kinds: string[] }>();
   for (const kind of moduleKinds()) {
-    const group = byModule.get(kind.module) ?? { title: kind.moduleTitle, kinds: [] };
+    const group = byModule.get(kind.module) ?? { title: moduleText(kind.module, "title", kind.moduleTitle), kinds: [] };
     group.kinds.push(kind.name);
     byModule.set(kind.module, group);
   }
@@ -27,7 +28,7 @@ export function Palette({ onAdd, hasTrigger }: { onAdd: (kind: string) => void; 
     ...[...byModule].map(([module, g]) => ({ key: `module:${module}`, title: t("flows.palette.module", { title: g.title }), kinds: g.kinds })),
   ];
   const known = new Set<string>([...KINDS, ...moduleKinds().map((k) => k.name)]);
-  const described = new Map(moduleKinds().map((k) => [k.name, k.description]));
+  const described = new Map(moduleKinds().map((k) => [k.name, moduleText(k.module, `nodes.${k.name}.description`, k.description)]));
   return (
     <nav aria-label={t("flows.palette.title")} className="flex h-full w-52 shrink-0 flex-col overflow-y-auto border-r border-border bg-background">
       <div className="px-4 pb-2 pt-4">

@@ -3,6 +3,7 @@
 // (integrations/modules/schemaForm.ts, SchemaFields.tsx), their ports are the server's. The editor
 // registers them once it has them; the built-in types stay in kinds.ts.
 import i18n from "i18next";
+import { moduleFields } from "@/routes/integrations/modules/moduleWords";
 import { fieldsOf, valuesOf, zodOf } from "@/routes/integrations/modules/schemaForm";
 
 export interface ModuleKind {
@@ -25,7 +26,7 @@ export const moduleKinds = (): ModuleKind[] => [...registered.values()];
 /** What is wrong with a module node's config, per field: the schema form's checks (the server's
  * jsonschema does the same), each message in the reader's language. */
 export function moduleIssues(kind: ModuleKind, config: Record<string, unknown>): { path: string[]; message: string }[] {
-  const fields = fieldsOf(kind.configSchema);
+  const fields = moduleFields(fieldsOf(kind.configSchema), kind.module, kind.name); // labels in the reader's language
   const result = zodOf(kind.configSchema).safeParse(valuesOf(fields, config));
   if (result.success) return [];
   return result.error.issues.map((issue) => {

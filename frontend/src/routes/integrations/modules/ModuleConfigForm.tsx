@@ -13,6 +13,7 @@ import { AdminFrame } from "@/components/AdminFrame";
 import { Button } from "@/components/ui/button";
 import { Card, CardBody, CardHeader } from "@/components/ui/card";
 import { serverProblem } from "../common";
+import { moduleFields, moduleText } from "./moduleWords";
 import { configOf, fieldsOf, valuesOf, zodOf, type FormValues } from "./schemaForm";
 import { SchemaFields } from "./SchemaFields";
 
@@ -28,6 +29,7 @@ export function ModuleConfigForm({ module, onSaved }: { module: Module; onSaved:
   const { t } = useTranslation();
   const navigate = useNavigate();
   const fields = useMemo(() => fieldsOf(module.configSchema), [module.configSchema]);
+  const shown = moduleFields(fields, module.name); // labelled in the reader's language; values and checks are the schema's
   const schema = useMemo(() => zodOf(module.configSchema), [module.configSchema]);
   const form = useForm<FormValues>({ resolver: zodResolver(schema) as unknown as Resolver<FormValues>, defaultValues: valuesOf(fields, module.config) });
   const [{ fetching, error }, configure] = useMutation<AdminConfigureModuleMutation, AdminConfigureModuleMutationVariables>(ADMIN_CONFIGURE_MODULE);
@@ -48,11 +50,11 @@ export function ModuleConfigForm({ module, onSaved }: { module: Module; onSaved:
     </Button>
   );
   return (
-    <AdminFrame title={t("integrations.modules.configureTitle", { title: module.title })} description={module.description} actions={back}>
+    <AdminFrame title={t("integrations.modules.configureTitle", { title: moduleText(module.name, "title", module.title) })} description={moduleText(module.name, "description", module.description)} actions={back}>
       <form onSubmit={submit} noValidate className="max-w-2xl space-y-5">
         <Card>
           <CardHeader title={t("integrations.modules.configuration")} description={t("integrations.modules.configurationHint")} />
-          <CardBody className="space-y-5">{fields.length ? <SchemaFields fields={fields} form={form} /> : <p className="text-sm text-muted-foreground">{t("integrations.modules.nothingToConfigure")}</p>}</CardBody>
+          <CardBody className="space-y-5">{shown.length ? <SchemaFields fields={shown} form={form} /> : <p className="text-sm text-muted-foreground">{t("integrations.modules.nothingToConfigure")}</p>}</CardBody>
         </Card>
         {error && (
           <div role="alert" className="rounded-lg border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800">

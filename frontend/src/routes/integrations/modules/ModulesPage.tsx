@@ -16,6 +16,7 @@ import { Skeleton } from "@/components/ui/misc";
 import { Switch } from "@/components/ui/switch";
 import { useActionError } from "../common";
 import { ModuleConfigForm } from "./ModuleConfigForm";
+import { moduleText } from "./moduleWords";
 
 type Module = AdminModulesQuery["modules"][number];
 const STATUS_VARIANT: Record<ModuleStatus, "success" | "outline" | "danger"> = { ENABLED: "success", DISABLED: "outline", FAILED: "danger" };
@@ -77,7 +78,7 @@ function ModuleList({ state }: { state: QueryState<AdminModulesQuery> }) {
                     </span>
                     <div className="min-w-0 flex-1">
                       <div className="flex flex-wrap items-center gap-2">
-                        <h2 className="font-semibold">{m.title}</h2>
+                        <h2 className="font-semibold">{moduleText(m.name, "title", m.title)}</h2>
                         <Badge variant={STATUS_VARIANT[m.status]} data-module-status={m.status}>
                           {t(`integrations.modules.status.${m.status}`)}
                         </Badge>
@@ -91,10 +92,10 @@ function ModuleList({ state }: { state: QueryState<AdminModulesQuery> }) {
                       checked={m.enabled}
                       disabled={busy === m.name}
                       onCheckedChange={(on) => void toggle(m, on)}
-                      aria-label={t(m.enabled ? "integrations.modules.disableNamed" : "integrations.modules.enableNamed", { title: m.title })}
+                      aria-label={t(m.enabled ? "integrations.modules.disableNamed" : "integrations.modules.enableNamed", { title: moduleText(m.name, "title", m.title) })}
                     />
                   </div>
-                  <p className="mt-3 text-sm text-muted-foreground">{m.description}</p>
+                  <p className="mt-3 text-sm text-muted-foreground">{moduleText(m.name, "description", m.description)}</p>
                   {m.status === "FAILED" && m.failedReason && (
                     <p role="note" className="mt-3 rounded-md bg-danger-soft px-3 py-2 text-xs text-danger-strong">
                       {m.failedReason}
@@ -113,7 +114,7 @@ function ModuleList({ state }: { state: QueryState<AdminModulesQuery> }) {
                   <div className="mt-auto flex justify-end pt-4">
                     {m.configSchema && (
                       <Button variant="outline" size="sm" asChild>
-                        <Link to={`/admin/modules/${encodeURIComponent(m.name)}`} aria-label={t("integrations.modules.configureNamed", { title: m.title })}>
+                        <Link to={`/admin/modules/${encodeURIComponent(m.name)}`} aria-label={t("integrations.modules.configureNamed", { title: moduleText(m.name, "title", m.title) })}>
                           <Settings2 aria-hidden /> {t("integrations.modules.configure")}
                         </Link>
                       </Button>
