@@ -74,6 +74,7 @@ export type ChannelHealth =
 
 export type ConversationEventType =
   | 'ACTIVITY_ADDED'
+  | 'CUSTOMER_UPDATED'
   | 'MESSAGE_CREATED'
   | 'MESSAGE_UPDATED';
 
@@ -892,7 +893,7 @@ export type ConversationEventsSubscriptionVariables = Exact<{
 }>;
 
 
-export type ConversationEventsSubscription = { __typename: 'Subscription', conversationEvents: { __typename: 'ConversationEvent', cursor: string, type: ConversationEventType, message: { __typename: 'Message', id: string, conversationId: string, platform: Platform, channelId: string, direction: MessageDirection, kind: MessageKind, text: string | null, status: MessageStatus, errorCode: string | null, errorReason: string | null, clientMessageId: string | null, createdAt: string, editedAt: string | null, deletedAt: string | null, metadata: Record<string, unknown>, sender: { __typename: 'User', id: string, name: string } | null, attachments: Array<{ __typename: 'Attachment', kind: MessageKind, filename: string | null, mimeType: string | null, url: string | null, size: number | null }> } | null, activity: { __typename: 'Activity', id: string, type: string, data: Record<string, unknown>, createdAt: string, actor: { __typename: 'User', id: string, name: string } | null } | null } };
+export type ConversationEventsSubscription = { __typename: 'Subscription', conversationEvents: { __typename: 'ConversationEvent', cursor: string, type: ConversationEventType, message: { __typename: 'Message', id: string, conversationId: string, platform: Platform, channelId: string, direction: MessageDirection, kind: MessageKind, text: string | null, status: MessageStatus, errorCode: string | null, errorReason: string | null, clientMessageId: string | null, createdAt: string, editedAt: string | null, deletedAt: string | null, metadata: Record<string, unknown>, sender: { __typename: 'User', id: string, name: string } | null, attachments: Array<{ __typename: 'Attachment', kind: MessageKind, filename: string | null, mimeType: string | null, url: string | null, size: number | null }> } | null, activity: { __typename: 'Activity', id: string, type: string, data: Record<string, unknown>, createdAt: string, actor: { __typename: 'User', id: string, name: string } | null } | null, customer: { __typename: 'Customer', id: string } | null } };
 
 export type CustomerConversationsQueryVariables = Exact<{
   filter?: ConversationFilter | null | undefined;

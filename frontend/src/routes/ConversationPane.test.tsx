@@ -21,6 +21,7 @@ vi.mock("@/components/conversation/TransferDialog", () => ({ TransferDialog: () 
 vi.mock("@/components/inbox/useDirectory", () => ({ useDirectory: () => ({ people: [], teams: [], lead: false }) }));
 
 afterEach(cleanup);
+Element.prototype.scrollIntoView ??= () => undefined; // jsdom lays nothing out
 
 const base = conversation();
 const attribute = (name: string, value: string) => ({ __typename: "CustomerAttribute", name, value, updatedAt: "2026-12-05T10:00:00Z" });
@@ -50,7 +51,8 @@ function setup() {
     if (text.includes("replyTargets")) return { conversation: { ...conv, replyTargets: [] } };
     if (text.includes("activities")) return { conversation: { ...conv, status: "OPEN", activities: [] } };
     if (text.includes("conversations(")) return { conversations: { __typename: "ConversationConnection", edges: [], pageInfo: { __typename: "PageInfo", hasNextPage: false, endCursor: null } } };
-    return {}; // markConversationRead and the like: nothing here reads their answer
+    if (text.includes("markConversationRead")) return { markConversationRead: base };
+    return {};
   };
   const fake: Exchange = () => (ops$) =>
     pipe(
