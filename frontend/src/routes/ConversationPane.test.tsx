@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
 // The open conversation hears on its own stream (conversationEvents) that its customer changed:
 // another agent's attribute edit, a merge. The customer panel then shows the customer as it is now.
-import { act, cleanup, render, screen, waitFor } from "@testing-library/react";
+import { act, cleanup, render, waitFor } from "@testing-library/react";
 import type { ReactNode } from "react";
 import { MemoryRouter } from "react-router";
 import { Client, Provider, makeResult, stringifyDocument, type Exchange } from "urql";
@@ -41,7 +41,7 @@ function setup() {
       attributes: server.attributes,
     },
   });
-  const answer = (text: string): unknown => {
+  const answer = (text: string): Record<string, unknown> => {
     const conv = { __typename: "Conversation", id: base.id };
     if (text.includes("attributes")) {
       server.customerReads += 1;
