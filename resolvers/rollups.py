@@ -47,9 +47,15 @@ _CURSOR_SQL = "SELECT last_seq FROM metric_cursors WHERE name = $1 FOR UPDATE"
 METRICS_STREAM = "metrics"  # METRICS_CHANGED: a batch changed the roll-ups (live dashboards recount)
 # Events per transaction. A conversation named by many events in one batch is re-derived once, and
 # re-deriving is what costs (it reads the cycles the events reach), so a busy log is read in large
-# batches; the conversations are then refreshed CHUNK at a time to bound the rows held in memory.
+# batches; the conversations are then refreshed in chunks that bound the rows held in memory: at
+# most CHUNK conversations, and as many as make ROWS_PER_CHUNK rows (messages and stored facts read)
+# at the rows per conversation the last chunk read. A conversation's open care cycle is re-read
+# whole, so without the row bound a chunk of long open cycles grew with them, and the worker's
+# heap kept each larger chunk's high-water mark (README "Soak").
 BATCH = 5000
 CHUNK = 200
+ROWS_PER_CHUNK = 20_000
+_chunk = CHUNK  # conversations per chunk now; carried from batch to batch
 ANY_PLATFORM, ANY_ID, ANY_LABEL = "*", -1, ""
 GRAINS = ("h", "d")
 ACTIVITY_TYPES = ("assigned", "unassigned", "transferred", "escalated", "flow_handed_off", "status_changed")
@@ -205,6 +211,7 @@ class Derived:
         self.start: dict[int, int] = {}
         self.checkpoints: dict[int, list[Checkpoint]] = {}
         self.signatures: dict[int, str] = {}
+        self.rows = 0  # messages read to derive them
 
 
 async def _plan(
@@ -271,6 +278,7 @@ async def derive(
     # Signs of work count IDLE_CAP at most: the rows from that long before the resumed cycle on.
     bounds = [None if plan[cid] is None else plan[cid].opened_at - cap for cid in order]  # type: ignore[union-attr]
     _, messages, activities, _ = await _raw(conn, order, bounds)
+    out.rows = sum(len(rows) for rows in messages.values())
     templated, runs, rated = await metrics_content.raw(conn, order, bounds)
     work = await metrics_presence.work_rows(conn, order, bounds)
     states = await metrics_presence.state_rows(conn, order)
@@ -376,7 +384,7 @@ async def refresh_running(conn: BaseDBAsyncClient, ids: Iterable[int]) -> int:
     so the hourly pass over every open conversation reads no messages. Same rules as `refresh`."""
     ids = sorted(set(ids))
     return sum(
-        [await _refresh_chunk(conn, ids[i : i + CHUNK], running=True) for i in range(0, len(ids), CHUNK)]
+        [(await _refresh_chunk(conn, ids[i : i + CHUNK], running=True))[0] for i in range(0, len(ids), CHUNK)]
     )
 
 
@@ -389,10 +397,17 @@ async def refresh(
     """Bring the facts and roll-ups of these conversations up to date (inside the caller's
     transaction, which must hold the cursor's lock). `since`: per conversation, the earliest time
     its new rows can change (missing or None: whole). Returns how many roll-up rows changed."""
+    global _chunk
     ids = sorted(set(ids))
-    return sum(
-        [await _refresh_chunk(conn, ids[i : i + CHUNK], since=since) for i in range(0, len(ids), CHUNK)]
-    )
+    changed = done = 0
+    while done < len(ids):
+        part = ids[done : done + _chunk]
+        count, rows = await _refresh_chunk(conn, part, since=since)
+        changed += count
+        done += len(part)
+        per_conversation = max(rows / len(part), 1.0)
+        _chunk = max(1, min(CHUNK, int(ROWS_PER_CHUNK / per_conversation)))
+    return changed
 
 
 async def _refresh_chunk(
@@ -400,7 +415,8 @@ async def _refresh_chunk(
     ids: list[int],
     running: bool = False,
     since: Mapping[int, datetime | None] | None = None,
-) -> int:
+) -> tuple[int, int]:
+    """(roll-up rows changed, rows read: messages and stored facts)."""
     if running:
         new = {s: [(WHOLE, f) for f in facts] for s, facts in (await _running_facts(conn, ids)).items()}
         stored = await _stored_facts(conn, ids, metrics_presence.RUNNING)
@@ -429,7 +445,7 @@ async def _refresh_chunk(
         await _keep_checkpoints(conn, derived)
     changes = deltas(gone, (f for _, _, f in added))
     await _apply(conn, changes)
-    return len(changes)
+    return len(changes), len(stored) + (derived.rows if derived is not None else 0)
 
 
 async def _keep_checkpoints(conn: BaseDBAsyncClient, derived: Derived) -> None:

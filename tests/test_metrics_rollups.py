@@ -7,6 +7,7 @@ raw rows, aggregated here independently."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import math
 import os
 import random
@@ -677,3 +678,42 @@ async def test_a_long_conversation_s_new_messages_do_not_re_read_its_earlier_cyc
     assert (await _stored([conversation]))[conversation] == whole[conversation]
     assert (await _kept([conversation]))[conversation] == checkpoints[conversation]
     assert len(checkpoints[conversation]) == 21
+
+
+async def test_chunks_shrink_to_a_row_budget_and_still_equal_a_derivation_from_scratch(server, monkeypatch):
+    """A batch of conversations is refreshed in chunks sized by rows read, not only by count: with
+    a budget of 40 rows and ~20 messages each, every chunk is as large as the rows per conversation
+    of the chunk before allow (one or two conversations), and the facts are the same."""
+    monkeypatch.setattr(rollups, "ROWS_PER_CHUNK", 40)
+    monkeypatch.setattr(rollups, "_chunk", rollups.CHUNK)
+    calls: list[tuple[int, int]] = []  # (conversations, rows read) of each chunk, in order
+    chunk = rollups._refresh_chunk
+
+    async def recording(conn, ids, running=False, since=None):  # type: ignore[no-untyped-def]
+        result = await chunk(conn, ids, running=running, since=since)
+        if not running:  # the hourly pass keeps fixed chunks: it reads no messages
+            calls.append((len(ids), result[1]))
+        return result
+
+    monkeypatch.setattr(rollups, "_refresh_chunk", recording)
+    world = await World().setup()
+    agent = await world.agent()
+    ids = [await world.conversation() for _ in range(6)]
+    lines = [_Timeline(world, conversation, BASE) for conversation in ids]
+    for round_ in range(2):  # the first batch sizes the chunks, the second is cut into them
+        for line in lines:
+            if round_ == 0:
+                await line.activity("assigned", to_user_id=agent.id)
+            for k in range(10):
+                await line.message("inbound" if k % 2 == 0 else "outbound", None if k % 2 == 0 else agent)
+        for line in lines:
+            await line.tell()
+        await settle()
+    for (n, rows), (next_n, _) in itertools.pairwise(calls):  # catch-ups hold the cursor: one at a time
+        assert next_n <= max(1, min(rollups.CHUNK, int(40 / max(rows / n, 1.0)))), calls
+    assert any(n >= 3 for n, _ in calls) and any(n <= 2 for n, _ in calls[1:]), calls
+    whole, checkpoints = await _whole(ids)
+    stored, kept = await _stored(ids), await _kept(ids)
+    for conversation in ids:
+        assert stored[conversation] == whole[conversation]
+        assert kept[conversation] == checkpoints[conversation]
