@@ -1,9 +1,9 @@
 """A process's memory: what it holds (RSS from /proc), and the cyclic collector's thresholds.
 
 `rss_bytes` is what core/worker_supervisor.py reads to renew a worker process that holds more than
-WORKER_MAX_RSS_MB. Giving freed heap back (glibc `malloc_trim`, every 15 s) and PYTHONMALLOC=malloc
-were both tried against the soak's worker growth and changed nothing measurable (README "Soak"),
-so neither is here.
+WORKER_MAX_RSS_MB. Giving freed heap back (glibc `malloc_trim`, every 15 s) made no measurable
+difference to the soak's worker growth, and PYTHONMALLOC=malloc made it worse (README "Soak"), so
+neither is here.
 """
 
 from __future__ import annotations
