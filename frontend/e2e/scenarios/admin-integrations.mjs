@@ -188,10 +188,10 @@ scenarios.push(
       await slack.getByRole("link", { name: /Configure/ }).click();
       await page.getByRole("button", { name: "Save" }).click();
       await page.getByText("Required.").waitFor(); // the write-only URL must be typed
-      await page.getByLabel(/Webhook url/).fill("hooks.slack.com/services/T0/B0/x");
+      await page.getByLabel(/Webhook URL/).fill("hooks.slack.com/services/T0/B0/x");
       await page.getByRole("button", { name: "Save" }).click();
       await page.getByText("Must match ^https?://.").waitFor();
-      await page.getByLabel(/Webhook url/).fill("https://hooks.slack.com/services/T0/B0/x");
+      await page.getByLabel(/Webhook URL/).fill("https://hooks.slack.com/services/T0/B0/x");
       await page.getByRole("checkbox", { name: "conversation.escalated" }).click();
       await page.screenshot({ path: `${shots}/admin-module-config.png`, animations: "disabled" });
       await axe(page, axeSource, "module configuration");
