@@ -4,6 +4,7 @@ subscription closes when its access token expires; a changed role refuses the ol
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import jwt
@@ -14,16 +15,31 @@ from core.auth import AUDIENCE, ISSUER
 from core.settings import get_settings
 from models import Role, User
 from schema.relay import to_global_id
-from tests.helpers import PASSWORD, Subscriber, error_code, gql, login, make_user
+from tests.helpers import PASSWORD, Subscriber, SubscriptionError, error_code, gql, login, make_user
 
 INBOX = "subscription { inboxEvents { cursor } }"
 ME = "{ me { id } }"
 
 
-async def _closed_with(subscriber: Subscriber, timeout: float = 20) -> int | None:
-    with pytest.raises(ConnectionClosed) as closed:
-        await subscriber.next_where(lambda _: False, timeout=timeout)
-    return closed.value.rcvd.code if closed.value.rcvd else None
+async def _closed_with(
+    subscriber: Subscriber, timeout: float = 20, unauthenticated_first: bool = False
+) -> int | None:
+    """The close code the server ends the connection with. `unauthenticated_first`: an event the
+    shared fan-out rendered between the change and the access watch's re-read may first come as
+    an UNAUTHENTICATED error (seen once in CI); the close must still follow."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        try:
+            with pytest.raises(ConnectionClosed) as closed:
+                await subscriber.next_where(
+                    lambda _: False, timeout=deadline - asyncio.get_running_loop().time()
+                )
+        except SubscriptionError as error:
+            if unauthenticated_first and error.code == "UNAUTHENTICATED":
+                unauthenticated_first = False  # once at most
+                continue
+            raise
+        return closed.value.rcvd.code if closed.value.rcvd else None
 
 
 async def test_deactivation_refuses_the_token_and_closes_live_subscriptions(server):
@@ -94,7 +110,9 @@ async def test_a_new_role_refuses_the_old_token_and_a_refresh_carries_it(server)
     body = await gql(server, update, {"u": to_global_id("User", agent.id)}, admin)
     assert body["data"]["updateUser"]["role"] == "SUPERVISOR", body
     assert error_code(await gql(server, "{ users { id } }", None, access)) == "UNAUTHENTICATED"
-    assert await _closed_with(live) == 4401  # refresh and reconnect, as for an expired token
+    assert (
+        await _closed_with(live, unauthenticated_first=True) == 4401
+    )  # refresh and reconnect, as for an expired token
     renewed = await gql(
         server,
         "mutation($r: String!) { refreshToken(refreshToken: $r) { accessToken user { role } } }",
