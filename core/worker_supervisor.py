@@ -180,9 +180,7 @@ class Supervisor:
                 continue
             if now >= deadline:
                 log.error("renewed worker process outlived its stop; killing it", extra={"pid": proc.pid})
-                for pid in [*_descendants(proc.pid), proc.pid]:
-                    _kill(pid)
-                proc.wait()
+                _kill_tree(proc)
                 continue
             alive.append((proc, deadline))
         self.retiring = alive
@@ -206,9 +204,7 @@ class Supervisor:
         for proc in running:
             if proc.poll() is None:
                 log.error("worker slot outlived its stop; killing it", extra={"pid": proc.pid})
-                for pid in [*_descendants(proc.pid), proc.pid]:
-                    _kill(pid)
-                proc.wait()
+                _kill_tree(proc)
             codes.append(proc.returncode)
         # Dramatiq's codes as they are; a slot ended by a signal (a negative code) counts as 1.
         return next((code if code > 0 else 1 for code in codes if code != 0), 0)
@@ -228,6 +224,13 @@ def _descendants(pid: int) -> Iterator[int]:
         child = todo.pop()
         yield child
         todo.extend(parents.get(child, []))
+
+
+def _kill_tree(proc: subprocess.Popen[bytes]) -> None:
+    """SIGKILL `proc` and every process below it, children first, and reap it."""
+    for pid in [*_descendants(proc.pid), proc.pid]:
+        _kill(pid)
+    proc.wait()
 
 
 def _kill(pid: int) -> None:
