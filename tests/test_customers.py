@@ -36,6 +36,13 @@ def _wa_id() -> str:
     return "4477" + str(uuid.uuid4().int)[:8]
 
 
+async def _merge(server: str, away: int, survivor: int, token: str) -> dict:
+    """mergeCustomers: the customer `away` into `survivor` (primary keys)."""
+    return await gql(
+        server, MERGE, {"s": to_global_id("Customer", away), "t": to_global_id("Customer", survivor)}, token
+    )
+
+
 async def _second_channel(server: str, wa):  # type: ignore[no-untyped-def]
     first, _, fake = wa
     channel, secrets = await make_whatsapp_channel(first.config["api_base"])
@@ -169,12 +176,7 @@ async def test_merge_by_hand_moves_everything_and_split_undoes_it(server, wa):
 
     agent = await make_user(Role.AGENT)
     token = await login(server, agent)
-    merged = await gql(
-        server,
-        MERGE,
-        {"s": to_global_id("Customer", ana_2.customer_id), "t": to_global_id("Customer", ana_1.customer_id)},
-        token,
-    )
+    merged = await _merge(server, ana_2.customer_id, ana_1.customer_id, token)
     assert merged.get("errors") is None, merged
     assert {i["externalId"] for i in merged["data"]["mergeCustomers"]["identities"]} == {a, b}
     assert await Conversation.filter(customer_id=ana_1.customer_id).count() == 2
@@ -183,12 +185,7 @@ async def test_merge_by_hand_moves_everything_and_split_undoes_it(server, wa):
     entry = await AuditLog.get(action="customer.merge", target_id=str(ana_1.customer_id))
     assert entry.actor_id == agent.id and entry.details["source_id"] == ana_2.customer_id
 
-    again = await gql(
-        server,
-        MERGE,
-        {"s": to_global_id("Customer", ana_2.customer_id), "t": to_global_id("Customer", ana_1.customer_id)},
-        token,
-    )
+    again = await _merge(server, ana_2.customer_id, ana_1.customer_id, token)
     assert again["errors"][0]["extensions"]["code"] == "CONFLICT"
 
     # The next message on the second phone lands in the merged customer's timeline.
@@ -407,12 +404,7 @@ async def test_a_merge_carries_attributes_to_the_survivor_whose_own_values_win(s
         )
         assert done.get("errors") is None, done
 
-    merged = await gql(
-        server,
-        MERGE,
-        {"s": to_global_id("Customer", merged_away), "t": to_global_id("Customer", survivor)},
-        token,
-    )
+    merged = await _merge(server, merged_away, survivor, token)
     assert merged.get("errors") is None, merged
     conversation = await Conversation.filter(customer_id=survivor).order_by("id").first()
     assert conversation is not None
@@ -480,12 +472,7 @@ async def test_attribute_edits_and_merges_reach_the_open_conversations_live(serv
             editor,
         )
         assert other.get("errors") is None, other
-        merged = await gql(
-            server,
-            MERGE,
-            {"s": to_global_id("Customer", merged_away), "t": to_global_id("Customer", survivor)},
-            editor,
-        )
+        merged = await _merge(server, merged_away, survivor, editor)
         assert merged.get("errors") is None, merged
         after_merge = (await events.next_where(customer_updated))["conversationEvents"]
         assert after_merge["customer"]["attributes"] == [
