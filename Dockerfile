@@ -37,6 +37,11 @@ RUN pip install -e . && python -m compileall -q /app
 
 # ---- runtime: slim, no compilers, not root ---------------------------------------------------
 FROM ${PYTHON_IMAGE} AS runtime
+# jemalloc: `pytake worker` preloads it into its worker processes, whose heap creeps up under
+# glibc's malloc (core/memory.allocator_env, README "Soak"). The version is bookworm's.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libjemalloc2=5.3.0-1 \
+    && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 10001 pytake \
     && useradd --system --uid 10001 --gid pytake --no-create-home --home-dir /app --shell /usr/sbin/nologin pytake
 COPY --from=python /opt/venv /opt/venv

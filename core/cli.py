@@ -111,6 +111,7 @@ def cmd_worker(args: argparse.Namespace) -> None:
             stop_timeout,
             settings.worker_metrics_port,
             settings.worker_max_rss_mb,
+            settings.worker_allocator,
         )
     )
 

@@ -19,6 +19,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _env_choice(name: str, choices: tuple[str, ...]) -> str:
+    """One of `choices` (the first is the default); anything else stops the process with the reason."""
+    value = os.environ.get(name, "").strip().lower() or choices[0]
+    if value not in choices:
+        raise SystemExit(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
 def _env_int(name: str, default: int) -> int:
     raw = os.environ.get(name)
     return int(raw) if raw else default
@@ -74,6 +82,9 @@ class Settings:
     inprocess_worker: bool  # run Dramatiq jobs inside the API process (embedded mode, tests)
     worker_stop_timeout: float  # seconds a stopping `pytake worker` process lives at most
     worker_max_rss_mb: int  # a worker process holding more is renewed (core/worker_supervisor.py); 0: never
+    worker_allocator: (
+        str  # "jemalloc" (when installed) or "glibc": the malloc worker processes use (core/memory.py)
+    )
     shutdown_timeout: float  # seconds a stopping `pytake serve` waits for open connections
     worker_heartbeat_timeout: float  # seconds of silence after which a worker counts as dead
     event_retention_days: float
@@ -176,6 +187,7 @@ def load_settings() -> Settings:
         == "1",
         worker_stop_timeout=float(os.environ.get("WORKER_STOP_TIMEOUT", "10")),
         worker_max_rss_mb=int(os.environ.get("WORKER_MAX_RSS_MB", "400")),
+        worker_allocator=_env_choice("WORKER_ALLOCATOR", ("jemalloc", "glibc")),
         shutdown_timeout=float(os.environ.get("SHUTDOWN_TIMEOUT", "8")),
         worker_heartbeat_timeout=float(os.environ.get("WORKER_HEARTBEAT_TIMEOUT", "15")),
         privacy_upkeep_interval=float(os.environ.get("PRIVACY_UPKEEP_INTERVAL", "3600")),

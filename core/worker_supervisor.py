@@ -9,8 +9,9 @@ dying young, so a broken configuration does not spin.
 
 A slot whose processes hold more than `max_rss` bytes (WORKER_MAX_RSS_MB) is renewed: a
 replacement starts at once and the old process gets TERM, finishing or requeueing its jobs as on
-any stop. Workers give freed heap back on their own (core/memory.py); this is the guard for memory
-a worker cannot give back, so a pod's limit is never reached by slow growth.
+any stop. Worker processes run on jemalloc where it is installed (WORKER_ALLOCATOR,
+core/memory.allocator_env), which gives freed heap back; this is the guard for memory a worker
+cannot give back, so a pod's limit is never reached by slow growth.
 
 TERM or INT stops every slot the way jobs/stopping.py describes (bounded by the stop timeout), and
 this process exits when they have; slots still alive STOP_MARGIN seconds after their own deadline
@@ -69,7 +70,13 @@ class Slot:
 
 class Supervisor:
     def __init__(
-        self, processes: int, threads: int, stop_timeout: float, metrics_port: int, max_rss_mb: int = 0
+        self,
+        processes: int,
+        threads: int,
+        stop_timeout: float,
+        metrics_port: int,
+        max_rss_mb: int = 0,
+        allocator: str = "jemalloc",
     ) -> None:
         self.stop_timeout = stop_timeout
         self.metrics_port = metrics_port
@@ -80,13 +87,10 @@ class Supervisor:
         self.metrics_dir = Path(tempfile.mkdtemp(prefix="pytake-worker-metrics-"))
         env = {
             "OTEL_SERVICE_NAME": "pytake-worker",  # names this process type's spans, unless set
-            # glibc gives each thread its own malloc arena; with Dramatiq's threads and the async
-            # actors' loop each arena kept the high-water mark of the large transient reads it
-            # served, and a 30-minute soak saw workers' RSS climb 136 → 286 MB with no Python
-            # object held (tracemalloc). Two arenas cut that growth (bench/soak, README "Soak");
-            # what remains follows the roll-ups' working set, bounded by renewal (max_rss).
-            "MALLOC_ARENA_MAX": "2",
             **os.environ,
+            # jemalloc when installed, else glibc with two arenas: what keeps a worker's heap from
+            # creeping up under the roll-ups' large transient reads (core/memory.allocator_env).
+            **memory.allocator_env(allocator, dict(os.environ)),
             "WORKER_STOP_TIMEOUT": str(stop_timeout),  # what jobs/stopping.py enforces
             "PROMETHEUS_MULTIPROC_DIR": str(self.metrics_dir),
         }
@@ -317,6 +321,11 @@ class QueueLengths:
 
 
 def supervise(
-    processes: int, threads: int, stop_timeout: float, metrics_port: int, max_rss_mb: int = 0
+    processes: int,
+    threads: int,
+    stop_timeout: float,
+    metrics_port: int,
+    max_rss_mb: int = 0,
+    allocator: str = "jemalloc",
 ) -> int:
-    return Supervisor(processes, threads, stop_timeout, metrics_port, max_rss_mb).run()
+    return Supervisor(processes, threads, stop_timeout, metrics_port, max_rss_mb, allocator).run()

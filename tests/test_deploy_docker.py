@@ -34,9 +34,11 @@ def pytake_command(argv: list[str]) -> argparse.Namespace:
 
 
 def settings_read_by_the_code() -> set[str]:
-    """Every environment variable the app reads: os.environ / getenv / _env_int with a literal, or
+    """Every environment variable the app reads: os.environ / getenv / _env_int / _env_choice with a literal, or
     a module constant named `*_VAR` (core/tracing.py's)."""
-    read = re.compile(r"""(?:environ\.get|environ\[|getenv|_env_int)\(?\s*["']([A-Z][A-Z0-9_]+)["']""")
+    read = re.compile(
+        r"""(?:environ\.get|environ\[|getenv|_env_int|_env_choice)\(?\s*["']([A-Z][A-Z0-9_]+)["']"""
+    )
     constant = re.compile(r"""^[A-Z_]+_VAR\s*=\s*["']([A-Z][A-Z0-9_]+)["']""", re.MULTILINE)
     names: set[str] = set()
     for source in APP_SOURCES:
