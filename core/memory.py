@@ -4,7 +4,7 @@ and the cyclic collector's thresholds.
 `rss_bytes` is what core/worker_supervisor.py reads to renew a worker process that holds more than
 WORKER_MAX_RSS_MB. Giving freed heap back (glibc `malloc_trim`, every 15 s) made no measurable
 difference to the soak's worker growth, and PYTHONMALLOC=malloc made it worse (README "Soak"), so
-neither is here; jemalloc did (`allocator_env`).
+neither is here; jemalloc halved it (`allocator_env`).
 """
 
 from __future__ import annotations
@@ -46,11 +46,12 @@ def jemalloc_path() -> str | None:
 def allocator_env(choice: str, inherited: dict[str, str]) -> dict[str, str]:
     """Environment for a worker process to run on `choice` ("jemalloc", "glibc"; WORKER_ALLOCATOR).
 
-    Under glibc's malloc the soak's workers grew 2-3 MB a minute while the objects Python tracks
-    stayed flat: the roll-up job's large transient reads, from several threads, leave the heap
-    fragmented, and glibc keeps what it cannot return (two arenas, MALLOC_ARENA_MAX=2, halved it;
-    trimming did nothing). jemalloc, preloaded, returns freed pages on its own: workers 126 -> 129
-    and 127 -> 142 MB in the same 12-minute soak (README "Soak"). Without the library (or with
+    Under glibc's malloc (two arenas, MALLOC_ARENA_MAX=2; trimming did nothing) the soak's workers
+    grew 130 -> 163 MB in 13 minutes while the objects Python tracks stayed flat: the roll-up job's
+    large transient reads, from several threads, leave a heap glibc cannot give back. jemalloc,
+    preloaded, returns freed pages on its own: 122 -> 129 MB in the first 12 minutes of the same
+    soak, 122 -> 167 MB in 30 (README "Soak": what still grows follows the open care cycles the
+    roll-ups re-read). Without the library (or with
     "glibc") the workers keep glibc with two arenas."""
     env: dict[str, str] = {}
     path = jemalloc_path() if choice == "jemalloc" else None

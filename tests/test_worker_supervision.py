@@ -192,7 +192,7 @@ def _slot_env(monkeypatch, allocator: str, **env: str) -> dict[str, str]:
 
 def test_worker_processes_run_on_jemalloc_when_it_is_installed(monkeypatch):
     """Under glibc the soak's workers grew 2-3 MB a minute with no Python object held; jemalloc,
-    preloaded into each worker process, keeps them flat (README "Soak")."""
+    preloaded into each worker process, about halves that (README "Soak")."""
     monkeypatch.setattr(memory, "jemalloc_path", lambda: "/opt/lib/libjemalloc.so.2")
     plain = _slot_env(monkeypatch, "jemalloc")
     assert plain["LD_PRELOAD"] == "/opt/lib/libjemalloc.so.2" and "MALLOC_ARENA_MAX" not in plain
