@@ -153,6 +153,27 @@ async def set_customer_attribute(
     return customer
 
 
+async def set_attribute_by_flow(conversation_id: int, name: str, value: str) -> None:
+    """A flow's `set_attribute` step on the conversation's customer: the row a person's edit
+    writes, and the same CUSTOMER_UPDATED, so an agent with the conversation open sees the value
+    arrive. Names and sizes were checked when the flow was saved (resolvers/flow_validation.py)."""
+
+    async def run() -> None:
+        async with in_transaction() as conn:
+            rows = await conn.execute_query_dict(
+                "INSERT INTO customer_attributes (customer_id, name, value, updated_at) "
+                "SELECT customer_id, $2, $3, now() FROM conversations WHERE id = $1 "
+                "ON CONFLICT (customer_id, name) DO UPDATE SET value = EXCLUDED.value, updated_at = now() "
+                "RETURNING customer_id",
+                [conversation_id, name, value[:MAX_TEXT]],
+            )
+            if rows:
+                await _customer_changed(conn, [rows[0]["customer_id"]])
+
+    await retry_on_deadlock(run)
+    committed()
+
+
 async def split_identity(actor: Actor | None, *, identity_id: int) -> dict[str, Any]:
     """Take one identity (and the conversations that started on it) off its customer into a new
     customer of its own: for when a merge, automatic or by hand, joined two different people."""

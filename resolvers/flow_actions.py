@@ -21,7 +21,7 @@ from core.auth import Actor, Role
 from core.events import committed
 from core.sql import fetch, in_transaction
 from models import ConversationStatus
-from resolvers import lifecycle, messages, sla, templates
+from resolvers import customers, lifecycle, messages, sla, templates
 from resolvers.assignment import request_drain
 from resolvers.errors import BadInput, DomainError
 from resolvers.flows import pk_of
@@ -167,14 +167,7 @@ async def _send_template(context: Context, index: int, action: dict[str, Any]) -
 
 
 async def _set_attribute(context: Context, index: int, action: dict[str, Any]) -> str:
-    await fetch(
-        "INSERT INTO customer_attributes (customer_id, name, value, updated_at) "
-        "SELECT customer_id, $2, $3, now() FROM conversations WHERE id = $1 "
-        "ON CONFLICT (customer_id, name) DO UPDATE SET value = EXCLUDED.value, updated_at = now()",
-        context.conversation_id,
-        action["name"],
-        str(action["value"])[:4096],
-    )
+    await customers.set_attribute_by_flow(context.conversation_id, action["name"], str(action["value"]))
     return "set"
 
 

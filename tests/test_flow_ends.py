@@ -169,6 +169,12 @@ async def test_an_attribute_a_flow_sets_is_read_back_as_customer_dot_name(
         conversation.customer_id,
     )
     assert [r["value"] for r in stored] == ["ouro"]
+    # An agent with the conversation open hears it as after a person's edit (never the value).
+    heard = await fetch(
+        "SELECT payload::text AS payload FROM events WHERE type = 'CUSTOMER_UPDATED' AND stream = $1",
+        f"conversation:{conversation.id}",
+    )
+    assert len(heard) == 1 and "ouro" not in heard[0]["payload"]
 
     # A later run starts from the stored attribute.
     again = f"attr{uuid.uuid4().hex[:4]}"
