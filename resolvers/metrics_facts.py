@@ -5,11 +5,17 @@ the tests compare the roll-ups with it; the README's "Metrics" section states th
 A *care cycle* starts with a customer message while no cycle is open (the first one, or the first
 after a resolution: a reopening) and ends when the conversation is resolved or closed.
 
-The walk is resumable: each fact is tagged with its *segment* (the number of cycles opened when its
-row is walked: 0 before the first, k from cycle k's first customer message until cycle k+1's), and
-each cycle's opening leaves a `Checkpoint` (the walk's state just before it), so the roll-up job
-can re-derive a conversation from one cycle on (`walk_facts(..., resume=checkpoint)`) with exactly
-the facts, tagged alike, of the whole walk from that segment on.
+The walk is resumable: it leaves a `Checkpoint` (where it was and its whole state just before)
+at each cycle's opening and, inside a cycle, before the first message once CHECKPOINT_ROWS rows
+were walked since the last one; each fact is tagged with its *segment* (the number of checkpoints
+passed when it is emitted). So the roll-up job can re-derive a conversation from any checkpoint on
+(`walk_facts(..., resume=checkpoint)`) with exactly the facts, tagged alike, of the whole walk
+from that segment on, and a new message in a long open cycle reads the rows since the last
+checkpoint, not the cycle. What a resumed walk cannot give alone, it reports (`reaches`): a row
+that ends the cycle it resumed inside (the cycle's handling facts are derived at its end, from the
+whole cycle: resolvers/metrics_presence.py) or that first replies to or resolves after a templated
+send from before the checkpoint (that send's facts, resolvers/metrics_content.py); the job then
+re-derives from the segment reported.
 """
 
 from __future__ import annotations
@@ -112,40 +118,39 @@ def _templated(message: Mapping[str, Any]) -> bool:
     return "response_template" in _meta(message)
 
 
+# Rows (messages and activities walked) between checkpoints inside a cycle. A re-derivation reads
+# the rows from the last checkpoint before the earliest changed row on, so a new message costs at
+# most about this many rows besides the new ones; each checkpoint is one metric_segments row (its
+# state, ~300 bytes) per CHECKPOINT_ROWS rows. Larger than most care cycles (a few dozen rows),
+# so a short cycle keeps only its opening checkpoint.
+CHECKPOINT_ROWS = 64
+
+
 @dataclass(frozen=True)
 class Checkpoint:
-    """Where care cycle `segment` opened (its first customer message: created_at, id) and the walk's
-    state just before that message: all that the walk carries from one cycle into the next (cycles
-    before it, the assignee, an assignment still waiting for its reaction). `gap`: the segment
-    before had a templated send while no cycle was open, whose resolution (resolvers/
-    metrics_content.py) is this cycle's: a change in this cycle re-derives the one before too."""
+    """Checkpoint `segment`: the message it comes before (created_at, id) and the walk's whole
+    state just before that message (JSON: `_Walk.state`), from which a walk resumed there goes on
+    exactly as the whole walk did."""
 
     segment: int
     opened_at: datetime
     message_id: int
-    assignee: int | None
-    awaiting: tuple[int, datetime] | None
-    gap: bool = False
+    carried: Mapping[str, Any]
 
     def state(self) -> dict[str, Any]:
-        waiting = self.awaiting
-        return {
-            "assignee": self.assignee,
-            "awaiting": None if waiting is None else [waiting[0], waiting[1].isoformat()],
-            "gap": self.gap,
-        }
+        return dict(self.carried)
 
     @classmethod
     def of(cls, segment: int, opened_at: datetime, message_id: int, state: Mapping[str, Any]) -> Checkpoint:
-        waiting = state.get("awaiting")
-        return cls(
-            segment,
-            opened_at,
-            message_id,
-            state.get("assignee"),
-            None if not waiting else (int(waiting[0]), datetime.fromisoformat(waiting[1])),
-            bool(state.get("gap")),
-        )
+        return cls(segment, opened_at, message_id, dict(state))
+
+
+def _iso(at: datetime | None) -> str | None:
+    return None if at is None else at.isoformat()
+
+
+def _time(at: str | None) -> datetime | None:
+    return None if at is None else datetime.fromisoformat(at)
 
 
 @dataclass
@@ -159,6 +164,35 @@ class _Cycle:
     transfers: int = 0
     messages: int = 0  # customer messages and messages out (not notes) while the cycle was open
     end: datetime | None = None
+    segment: int = 0  # the segment its opening starts
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "start": _iso(self.start),
+            "index": self.index,
+            "segment": self.segment,
+            "bot_spoke": self.bot_spoke,
+            "handed_off_at": _iso(self.handed_off_at),
+            "responded": self.responded,
+            "waiting_since": _iso(self.waiting_since),
+            "transfers": self.transfers,
+            "messages": self.messages,
+        }
+
+    @classmethod
+    def of(cls, state: Mapping[str, Any]) -> _Cycle:
+        return cls(
+            datetime.fromisoformat(state["start"]),
+            state["index"],
+            state["bot_spoke"],
+            _time(state["handed_off_at"]),
+            state["responded"],
+            _time(state["waiting_since"]),
+            state["transfers"],
+            state["messages"],
+            None,
+            state["segment"],
+        )
 
 
 @dataclass
@@ -175,11 +209,56 @@ class _Walk:
     segments: list[int] = field(default_factory=list)  # each fact's segment (parallel to facts)
     checkpoints: list[Checkpoint] = field(default_factory=list)
     segment_of: dict[int, int] = field(default_factory=dict)  # message id → its segment
-    gap: bool = False  # a templated send while no cycle was open, in this segment
+    segment: int = 0  # checkpoints passed
+    rows: int = 0  # rows walked since the last checkpoint
+    # The earliest segment holding a templated send (not failed) with no inbound message after it
+    # yet, and with no resolution after it yet: the next such row changes that send's facts.
+    unreplied: int | None = None
+    unresolved: int | None = None
+    start: int = 0  # the segment the walk resumed at: what is carried from before it is older
+    reaches: list[tuple[datetime, int]] = field(default_factory=list)  # (row's time, segment)
+
+    def state(self) -> dict[str, Any]:
+        waiting, fcr = self.awaiting_reaction, self.first_cycle_fcr
+        return {
+            "cycles": self.cycles,
+            "rows": self.rows,
+            "assignee": self.assignee,
+            "awaiting": None if waiting is None else [waiting[0], waiting[1].isoformat()],
+            "fcr": None if fcr is None else [fcr[0].isoformat(), fcr[1]],
+            "cycle": None if self.cycle is None else self.cycle.state(),
+            "unreplied": self.unreplied,
+            "unresolved": self.unresolved,
+        }
+
+    def resume(self, checkpoint: Checkpoint) -> None:
+        state = checkpoint.carried
+        waiting, fcr = state["awaiting"], state["fcr"]
+        self.segment = checkpoint.segment - 1
+        self.cycles, self.rows, self.assignee = state["cycles"], state["rows"], state["assignee"]
+        self.awaiting_reaction = (
+            None if not waiting else (int(waiting[0]), datetime.fromisoformat(waiting[1]))
+        )
+        self.first_cycle_fcr = None if not fcr else (datetime.fromisoformat(fcr[0]), fcr[1])
+        self.unreplied, self.unresolved = state["unreplied"], state["unresolved"]
+        if state["cycle"] is not None:
+            self.cycle = _Cycle.of(state["cycle"])
+            self.cycles_seen.append(self.cycle)
+        self.start = checkpoint.segment
+
+    def checkpoint(self, at: datetime, message_id: int) -> None:
+        self.checkpoints.append(Checkpoint(self.segment + 1, at, message_id, self.state()))
+        self.segment += 1
+        self.rows = 0
+
+    def reach(self, at: datetime, segment: int) -> None:
+        """A row at `at` changes facts of `segment`: say so when the walk resumed after it."""
+        if segment < self.start:
+            self.reaches.append((at, segment))
 
     def push(self, fact: Fact, segment: int | None = None) -> None:
         self.facts.append(fact)
-        self.segments.append(self.cycles if segment is None else segment)
+        self.segments.append(self.segment if segment is None else segment)
 
     def add(
         self,
@@ -216,8 +295,11 @@ class _Walk:
     # -- what happens ---------------------------------------------------------------------------
     def inbound(self, message: Mapping[str, Any]) -> None:
         at = message["created_at"]
+        if self.unreplied is not None:  # the templated sends before it are replied to
+            self.reach(at, self.unreplied)
+            self.unreplied = None
         if self.cycle is None:  # first, so the message's own facts are in the cycle it opens
-            self.open_cycle(at, int(message["id"]))
+            self.open_cycle(at)
         elif self.cycle.responded and self.cycle.waiting_since is None:
             self.cycle.waiting_since = at
         self.add("messages_in", at, agent=self.assignee, message=message)
@@ -226,13 +308,9 @@ class _Walk:
             self.add("inbound_latency", at, agent=self.assignee, start=min(sent, at), message=message)
         self.cycle.messages += 1  # type: ignore[union-attr]
 
-    def open_cycle(self, at: datetime, message_id: int) -> None:
-        self.checkpoints.append(
-            Checkpoint(self.cycles + 1, at, message_id, self.assignee, self.awaiting_reaction, self.gap)
-        )
-        self.gap = False
+    def open_cycle(self, at: datetime) -> None:
         self.cycles += 1
-        self.cycle = _Cycle(at, self.cycles)
+        self.cycle = _Cycle(at, self.cycles, segment=self.segment)
         self.cycles_seen.append(self.cycle)
         self.add("cycles_started", at, agent=self.assignee)
         self.add("conversations_started" if self.cycles == 1 else "reopenings", at, agent=self.assignee)
@@ -242,8 +320,9 @@ class _Walk:
     def outbound(self, message: Mapping[str, Any]) -> None:
         at = message["created_at"]
         sender = message.get("sender_id")
-        if self.cycle is None and _templated(message):
-            self.gap = True
+        if _templated(message) and message.get("status") != "failed":
+            self.unreplied = self.segment if self.unreplied is None else self.unreplied
+            self.unresolved = self.segment if self.unresolved is None else self.unresolved
         self.add("messages_out", at, agent=sender, message=message)
         if self.cycle is not None:
             self.cycle.messages += 1
@@ -317,8 +396,12 @@ class _Walk:
         elif kind == "flow_handed_off":
             if self.cycle is not None and self.cycle.handed_off_at is None:
                 self.cycle.handed_off_at = at
-        elif kind == "status_changed" and data.get("to") in _ENDS_CYCLE and self.cycle is not None:
-            self.resolve(at)
+        elif kind == "status_changed" and data.get("to") in _ENDS_CYCLE:
+            if self.unresolved is not None:  # the templated sends before it are resolved after
+                self.reach(at, self.unresolved)
+                self.unresolved = None
+            if self.cycle is not None:
+                self.resolve(at)
 
     def resolve(self, at: datetime) -> None:
         cycle = self.cycle
@@ -329,6 +412,7 @@ class _Walk:
             self.first_cycle_fcr = (at, self.assignee)
         cycle.end = at
         self.cycle = None
+        self.reach(at, cycle.segment)  # its handling facts are derived from the whole cycle
 
 
 def _walked(
@@ -338,17 +422,12 @@ def _walked(
     calendar: BusinessHours | None,
     resume: Checkpoint | None = None,
 ) -> _Walk:
-    """The walk over the rows in time order; from `resume` on (its cycle's first message, with the
-    state before it) when given, ignoring the rows before it."""
+    """The walk over the rows in time order; from `resume` on (its message, with the state before
+    it) when given, ignoring the rows before it."""
     walk = _Walk(conversation, calendar)
     start: tuple[datetime, int, int] | None = None
     if resume is not None:
-        walk.cycles, walk.assignee, walk.awaiting_reaction = (
-            resume.segment - 1,
-            resume.assignee,
-            resume.awaiting,
-        )
-        walk.gap = resume.gap
+        walk.resume(resume)
         start = (resume.opened_at, 1, resume.message_id)
     timeline: list[tuple[datetime, int, int, str, Mapping[str, Any]]] = []
     for activity in activities:
@@ -361,26 +440,35 @@ def _walked(
     for at, order, row_id, kind, row in sorted(timeline, key=lambda item: item[:3]):
         if start is not None and (at, order, row_id) < start:
             continue
+        walk.rows += 1
         if kind == "activity":
             walk.activity(row)
             continue
+        # A cycle's opening, or a message CHECKPOINT_ROWS rows on. A resumed walk starts with the
+        # state before its checkpoint's message, so it leaves that checkpoint again.
+        if walk.rows > CHECKPOINT_ROWS or (kind == "inbound" and walk.cycle is None):
+            walk.rows -= 1
+            walk.checkpoint(at, row_id)
+            walk.rows = 1
         if kind == "inbound":
             walk.inbound(row)
         else:
             walk.outbound(row)
-        walk.segment_of[row_id] = walk.cycles
+        walk.segment_of[row_id] = walk.segment
     return walk
 
 
 @dataclass
 class Derivation:
-    """What one walk gives: the facts with their segments, the checkpoint of every cycle it
-    opened, each walked message's segment and the cycles it saw."""
+    """What one walk gives: the facts with their segments, the checkpoints it left, each walked
+    message's segment, the cycles it saw and, resumed, the rows that change facts of segments
+    before it ((row's time, segment): `_Walk.reach`)."""
 
     facts: list[tuple[int, Fact]]
     checkpoints: list[Checkpoint]
     segment_of: dict[int, int]
     cycles: list[CareCycle]
+    reaches: list[tuple[datetime, int]] = field(default_factory=list)
 
 
 def walk_facts(
@@ -390,19 +478,25 @@ def walk_facts(
     calendar: BusinessHours | None = None,
     resume: Checkpoint | None = None,
 ) -> Derivation:
-    """`facts_of` with segments, from the start or from a checkpoint: resumed at cycle k, it gives
-    exactly the whole walk's facts of segments ≥ k (the first-contact resolution is counted in
-    segment 1, its cycle, and a walk resumed at cycle 2 or later has none, as the whole one)."""
+    """`facts_of` with segments, from the start or from a checkpoint: resumed at checkpoint k, it
+    gives exactly the whole walk's facts of segments ≥ k. The first-contact resolution is known only
+    at the end (a second cycle undoes it): it is counted in the last segment, which every resumed
+    walk reaches, and the state carries it."""
     walk = _walked(conversation, messages, activities, calendar, resume)
     if walk.first_cycle_fcr is not None:
         at, agent = walk.first_cycle_fcr
-        walk.add("first_contact_resolutions", at, agent=agent, segment=1)
+        walk.add("first_contact_resolutions", at, agent=agent)
     return Derivation(
         list(zip(walk.segments, walk.facts, strict=True)),
         walk.checkpoints,
         walk.segment_of,
-        [CareCycle(c.index, c.start, c.end, c.messages, c.transfers) for c in walk.cycles_seen],
+        [_care_cycle(c) for c in walk.cycles_seen],
+        walk.reaches,
     )
+
+
+def _care_cycle(c: _Cycle) -> CareCycle:
+    return CareCycle(c.index, c.start, c.end, c.messages, c.transfers, c.segment)
 
 
 def facts_of(
@@ -419,13 +513,14 @@ def facts_of(
 @dataclass(frozen=True)
 class CareCycle:
     """One care cycle as the walk above sees it: when it started and ended (None: still open),
-    how many messages (in and out, not notes) and transfers it had."""
+    how many messages (in and out, not notes) and transfers it had, the segment its opening starts."""
 
     index: int
     start: datetime
     end: datetime | None
     messages: int
     transfers: int
+    segment: int = 0
 
 
 def care_cycles(
@@ -435,4 +530,4 @@ def care_cycles(
 ) -> list[CareCycle]:
     """The conversation's care cycles, by the same walk as `facts_of` (one definition of a cycle)."""
     walk = _walked(conversation, messages, activities, None)
-    return [CareCycle(c.index, c.start, c.end, c.messages, c.transfers) for c in walk.cycles_seen]
+    return [_care_cycle(c) for c in walk.cycles_seen]

@@ -389,7 +389,7 @@ def handling_by_cycle(
     cycles: Iterable[CareCycle],
     calendar: BusinessHours | None = None,
 ) -> list[tuple[int, Fact]]:
-    """`handling_facts` of these cycles (those ended), each with its cycle's index. Signs of work
+    """`handling_facts` of these cycles (those ended), each with the segment its cycle opens. Signs of work
     count IDLE_CAP at most, so the rows from IDLE_CAP before the first cycle on are all it needs."""
     cycles = [c for c in cycles if c.end is not None]
     if not work or not cycles:
@@ -415,7 +415,7 @@ def handling_by_cycle(
             business = sum(business_seconds(calendar, a, b) for a, b in pieces)
             for metric in ("handling_time", complexity(cycle.messages, cycle.transfers)):
                 facts.append(
-                    (cycle.index, _fact(conversation, metric, cycle.end, wall, business, team, user))
+                    (cycle.segment, _fact(conversation, metric, cycle.end, wall, business, team, user))
                 )
     return facts
 

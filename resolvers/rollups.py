@@ -6,13 +6,18 @@ raw rows (resolvers/metrics_facts.py), compares them with the facts it stored la
 the difference to the hourly and daily roll-ups: a status arriving hours later, a backfill or a
 relabel moves exactly what changed, in the bucket it belongs to.
 
-Only what the events can change is re-derived. Facts carry their care cycle (`segment`), and
-`metric_segments` keeps where each cycle opened and the walk's state there. An event that names
-its row's time (a message created or updated, an activity; a work session's rows, IDLE_CAP
-earlier) re-derives from the cycle holding that time to the end (from the cycle before, when
-that one had a templated send after its resolution: this cycle's resolution is that send's):
-those cycles' rows and stored facts are read, the earlier ones are not. Anything else (an event without that time, changed dimensions or calendar: the
-signature kept in segment 0, no checkpoint yet, `rebuild`) re-derives the conversation whole.
+Only what the events can change is re-derived. Facts carry their `segment`, and
+`metric_segments` keeps the walk's checkpoints (each cycle's opening, and every CHECKPOINT_ROWS
+rows inside a cycle: resolvers/metrics_facts.py) with its state there. An event that names its
+row's time (a message created or updated, an activity; a work session's rows, IDLE_CAP earlier)
+re-derives from the last checkpoint before that time to the end: those rows (and IDLE_CAP before)
+and stored facts are read, the earlier ones are not, so a new message in a long open cycle reads
+about CHECKPOINT_ROWS rows, not the cycle. When the new rows change facts from before the
+checkpoint (they end the cycle it is inside, whose handling is derived from the whole cycle, or
+first reply to or resolve after an earlier templated send), the walk reports it and is re-derived
+from the segment they reach. Anything else (an event without that time, changed dimensions or
+calendar or segment layout: the signature kept in segment 0, no checkpoint yet, `rebuild`)
+re-derives the conversation whole.
 Flow runs, CSAT and the state history are few rows per conversation and always derived whole
 (segment -1). Several workers may run it: the
 cursor's row lock (`FOR UPDATE SKIP LOCKED`) lets one in at a time and the others return at once,
@@ -37,7 +42,7 @@ from core.events import INBOX, committed, emit
 from core.sql import fetch, in_transaction
 from resolvers import metrics_content, metrics_presence
 from resolvers import metrics_histogram as histogram
-from resolvers.metrics_facts import Checkpoint, Fact, walk_facts
+from resolvers.metrics_facts import Checkpoint, Derivation, Fact, walk_facts
 from resolvers.sla import BusinessHours
 
 log = logging.getLogger(__name__)
@@ -49,9 +54,10 @@ METRICS_STREAM = "metrics"  # METRICS_CHANGED: a batch changed the roll-ups (liv
 # re-deriving is what costs (it reads the cycles the events reach), so a busy log is read in large
 # batches; the conversations are then refreshed in chunks that bound the rows held in memory: at
 # most CHUNK conversations, and as many as make ROWS_PER_CHUNK rows (messages and stored facts read)
-# at the rows per conversation the last chunk read. A conversation's open care cycle is re-read
-# whole, so without the row bound a chunk of long open cycles grew with them, and the worker's
-# heap kept each larger chunk's high-water mark (README "Soak").
+# at the rows per conversation the last chunk read. A conversation's open care cycle used to be
+# re-read whole, so without the row bound a chunk of long open cycles grew with them, and the
+# worker's heap kept each larger chunk's high-water mark (README "Soak"); a cycle's end and a
+# re-derivation whole still read many rows at once.
 BATCH = 5000
 CHUNK = 200
 ROWS_PER_CHUNK = 20_000
@@ -61,6 +67,10 @@ GRAINS = ("h", "d")
 ACTIVITY_TYPES = ("assigned", "unassigned", "transferred", "escalated", "flow_handed_off", "status_changed")
 
 Key = tuple[str, str, datetime, str, int, int, int, str]
+# How stored facts are cut into segments and what a checkpoint's state holds: 2, checkpoints inside
+# care cycles too (metrics_facts.CHECKPOINT_ROWS). Part of the signature, so a conversation stored
+# in another layout (1: a segment per cycle) is re-derived whole by its next event, never misread.
+SEGMENTS = 2
 WHOLE = -1  # the segment of the facts derived whole every time (flows, CSAT, state history, agents)
 LATER = datetime.max.replace(tzinfo=UTC)  # an event that changes no row the walk reads
 _TIMED = {"MESSAGE_CREATED": "message", "MESSAGE_UPDATED": "message", "ACTIVITY_ADDED": "activity"}
@@ -188,10 +198,12 @@ def calendar_for(conversation: dict[str, Any], policies: list[dict[str, Any]]) -
 
 
 def signature(conversation: Mapping[str, Any], policies: list[dict[str, Any]]) -> str:
-    """What every fact of the conversation is derived with besides its rows: its dimensions and the
-    calendar's policy. A change of any re-derives the conversation whole."""
+    """What every fact of the conversation is derived with besides its rows: its dimensions, the
+    calendar's policy and the layout of its segments (SEGMENTS). A change of any re-derives the
+    conversation whole."""
     return orjson.dumps(
         [
+            SEGMENTS,
             conversation["platform"],
             conversation["channel_id"],
             conversation["team_id"],
@@ -220,40 +232,63 @@ async def _plan(
     policies: list[dict[str, Any]],
     since: Mapping[int, datetime | None],
 ) -> dict[int, Checkpoint | None]:
-    """Per conversation, the checkpoint to resume its walk from (None: whole)."""
-    ids = [int(c["id"]) for c in conversations]
+    """Per conversation, the checkpoint to resume its walk from (None: whole): the last one before
+    the earliest time its new rows can change (a row at a checkpoint's instant may come before its
+    message: the one before). Reads the signature and that checkpoint only."""
+    wanted = [(int(c["id"]), since.get(int(c["id"]))) for c in conversations]
+    wanted = [(cid, when) for cid, when in wanted if when is not None]
     kept: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for row in await fetch(
-        "SELECT conversation_id, segment, opened_at, message_id, state FROM metric_segments "
-        "WHERE conversation_id = ANY($1::int[]) ORDER BY conversation_id, segment",
-        ids,
-        conn=conn,
-    ):
-        kept[row["conversation_id"]].append(row)
-    plan: dict[int, Checkpoint | None] = {}
+    if wanted:
+        for row in await fetch(
+            "SELECT s.conversation_id, s.segment, s.opened_at, s.message_id, s.state "
+            "FROM unnest($1::int[], $2::timestamptz[]) AS b(cid, since) CROSS JOIN LATERAL ("
+            "(SELECT * FROM metric_segments WHERE conversation_id = b.cid AND segment = 0) UNION ALL "
+            "(SELECT * FROM metric_segments WHERE conversation_id = b.cid AND segment > 0 AND opened_at < b.since "
+            "ORDER BY segment DESC LIMIT 1)) AS s ORDER BY s.conversation_id, s.segment",
+            [cid for cid, _ in wanted],
+            [when for _, when in wanted],
+            conn=conn,
+        ):
+            kept[row["conversation_id"]].append(row)
+    plan: dict[int, Checkpoint | None] = {int(c["id"]): None for c in conversations}
     for c in conversations:
-        cid, when, rows = int(c["id"]), since.get(int(c["id"])), kept[int(c["id"])]
-        plan[cid] = None
-        if when is None or not rows or rows[0]["segment"] != 0:
+        rows = kept[int(c["id"])]
+        if len(rows) < 2 or rows[0]["segment"] != 0:
             continue
-        state = (
-            orjson.loads(rows[0]["state"]) if isinstance(rows[0]["state"], str | bytes) else rows[0]["state"]
-        )
-        if state.get("signature") != signature(c, policies):
+        if _json(rows[0]["state"]).get("signature") != signature(c, policies):
             continue
-        # The cycle holding `when` (a row at a cycle's opening instant may be before its first
-        # message: take the one before); and the one before it when that one had a templated send
-        # after its resolution (its resolution, and so its template facts, are this cycle's).
-        opened = [_checkpoint(r) for r in rows[1:] if r["opened_at"] < when]
-        if opened and opened[-1].gap:
-            opened.pop()
-        plan[cid] = opened[-1] if opened else None
+        plan[int(c["id"])] = _checkpoint(rows[1])
     return plan
 
 
+async def _checkpoints(conn: BaseDBAsyncClient, wanted: Mapping[int, int]) -> dict[int, Checkpoint | None]:
+    """These conversations' checkpoints of these segments (segment 0: None, whole)."""
+    out: dict[int, Checkpoint | None] = {cid: None for cid in wanted}
+    rows = await fetch(
+        "SELECT s.conversation_id, s.segment, s.opened_at, s.message_id, s.state FROM unnest($1::int[], $2::int[]) "
+        "AS b(cid, segment) JOIN metric_segments s ON s.conversation_id = b.cid AND s.segment = b.segment "
+        "WHERE b.segment > 0",
+        list(wanted),
+        list(wanted.values()),
+        conn=conn,
+    )
+    for row in rows:
+        out[row["conversation_id"]] = _checkpoint(row)
+    return out
+
+
+def _json(value: Any) -> Any:
+    return orjson.loads(value) if isinstance(value, str | bytes) else value
+
+
 def _checkpoint(row: Mapping[str, Any]) -> Checkpoint:
-    state = orjson.loads(row["state"]) if isinstance(row["state"], str | bytes) else row["state"]
-    return Checkpoint.of(row["segment"], row["opened_at"], row["message_id"], state)
+    return Checkpoint.of(row["segment"], row["opened_at"], row["message_id"], _json(row["state"]))
+
+
+def _bounds(plan: Mapping[int, Checkpoint | None], ids: list[int]) -> list[datetime | None]:
+    # Signs of work count IDLE_CAP at most: the rows from that long before the checkpoint on.
+    cap = timedelta(seconds=metrics_presence.IDLE_CAP)
+    return [None if plan[cid] is None else plan[cid].opened_at - cap for cid in ids]  # type: ignore[union-attr]
 
 
 async def derive(
@@ -263,6 +298,7 @@ async def derive(
     id is that agent's own history (resolvers/metrics_presence.py). `since`: per conversation, the
     earliest time the new rows can change (missing or None: re-derive it whole)."""
     out = Derived()
+    since = since or {}
     positive = [i for i in ids if i > 0]
     conversations = await fetch(
         "SELECT id, platform, channel_id, team_id, assignee_id, labels, priority FROM conversations WHERE id = ANY($1::int[])",
@@ -270,36 +306,61 @@ async def derive(
         conn=conn,
     )
     policies = await fetch("SELECT * FROM sla_policies ORDER BY position, id", conn=conn)
-    plan = await _plan(conn, conversations, policies, since or {})
+    plan = await _plan(conn, conversations, policies, since)
+    by_id = {int(c["id"]): c for c in conversations}
+    order = list(by_id)
+    walked: dict[int, Derivation] = {}
+    messages: dict[int, list[dict[str, Any]]] = {}
+    activities: dict[int, list[dict[str, Any]]] = {}
+    todo = order
+    while todo:
+        # Walk from the planned checkpoints; a walk whose new rows reach facts before its
+        # checkpoint (metrics_facts.Derivation.reaches) is walked again from the segment they reach.
+        _, read, done, _ = await _raw(conn, todo, _bounds(plan, todo))
+        again: dict[int, int] = {}
+        for cid in todo:
+            c, resume = by_id[cid], plan[cid]
+            messages[cid], activities[cid] = read[cid], done[cid]
+            out.rows += len(read[cid])
+            walked[cid] = walk_facts(c, read[cid], done[cid], calendar_for(c, policies), resume)
+            when = since.get(cid)
+            reached = [segment for at, segment in walked[cid].reaches if when is not None and at >= when]
+            if reached and resume is not None:
+                again[cid] = min(reached)
+        if again:
+            READ["again"] += len(again)
+            plan.update(await _checkpoints(conn, again))
+        todo = list(again)
     READ["resumed"] += sum(resume is not None for resume in plan.values())
     READ["whole"] += sum(resume is None for resume in plan.values())
-    order = [int(c["id"]) for c in conversations]
-    cap = timedelta(seconds=metrics_presence.IDLE_CAP)
-    # Signs of work count IDLE_CAP at most: the rows from that long before the resumed cycle on.
-    bounds = [None if plan[cid] is None else plan[cid].opened_at - cap for cid in order]  # type: ignore[union-attr]
-    _, messages, activities, _ = await _raw(conn, order, bounds)
-    out.rows = sum(len(rows) for rows in messages.values())
+    bounds = _bounds(plan, order)
     templated, runs, rated = await metrics_content.raw(conn, order, bounds)
     work = await metrics_presence.work_rows(conn, order, bounds)
     states = await metrics_presence.state_rows(conn, order)
     until = await metrics_presence.horizon(conn)
-    for c in conversations:
-        cid = int(c["id"])
-        resume = plan[cid]
+    for cid in order:
+        c, resume, walk = by_id[cid], plan[cid], walked[cid]
+        start = 0 if resume is None else resume.segment
         calendar = calendar_for(c, policies)
-        walked = walk_facts(c, messages[cid], activities[cid], calendar, resume)
-        facts = walked.facts
+        facts = walk.facts
         facts += [
-            (walked.segment_of[mid], f)
+            (walk.segment_of[mid], f)
             for mid, f in metrics_content.template_facts(c, messages[cid], activities[cid], templated[cid])
-            if mid in walked.segment_of
+            if mid in walk.segment_of
         ]
-        facts += metrics_presence.handling_by_cycle(c, messages[cid], work[cid], walked.cycles, calendar)
+        # A cycle that ended before the checkpoint it resumed inside keeps its stored handling.
+        facts += [
+            (segment, f)
+            for segment, f in metrics_presence.handling_by_cycle(
+                c, messages[cid], work[cid], walk.cycles, calendar
+            )
+            if segment >= start
+        ]
         facts += [(WHOLE, f) for f in metrics_content.run_facts(c, runs[cid], rated[cid])]
         facts += [(WHOLE, f) for f in metrics_presence.load_facts(c, states[cid], until, calendar)]
         out.facts[cid] = facts
-        out.start[cid] = 0 if resume is None else resume.segment
-        out.checkpoints[cid] = walked.checkpoints
+        out.start[cid] = start
+        out.checkpoints[cid] = walk.checkpoints
         if resume is None:
             out.signatures[cid] = signature(c, policies)
     agents = [-i for i in ids if i < 0]

@@ -3,13 +3,17 @@ business hours across a weekend, a bot's hand-off, a reopening, a transfer, note
 
 from __future__ import annotations
 
-from collections import defaultdict
+import random
+from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
 from itertools import count
 from typing import Any
 
+import orjson
+
+from resolvers import metrics_facts
 from resolvers import metrics_histogram as histogram
-from resolvers.metrics_facts import business_seconds, facts_of
+from resolvers.metrics_facts import Checkpoint, business_seconds, facts_of, walk_facts
 from resolvers.sla import BusinessHours
 
 T0 = datetime(2026, 11, 24, 13, 0, tzinfo=UTC)  # a Tuesday, 10:00 in São Paulo
@@ -193,3 +197,49 @@ def test_histogram_percentiles_land_in_the_exact_values_bin() -> None:
         values[4:]
     )
     assert (merged == counts).all()
+
+
+def test_a_walk_resumed_at_any_checkpoint_gives_the_whole_walk_s_facts_from_there(monkeypatch) -> None:
+    """The walk's checkpoints (each cycle's opening, and every CHECKPOINT_ROWS rows inside one) carry
+    all it needs: resumed at any of them, with the rows from there on and the checkpoint's state
+    read back from JSON, it gives exactly the whole walk's facts of those segments and later,
+    tagged alike, and the same checkpoints."""
+    monkeypatch.setattr(metrics_facts, "CHECKPOINT_ROWS", 4)
+    rng = random.Random(7)
+    messages: list[dict[str, Any]] = []
+    activities: list[dict[str, Any]] = []
+    for k in range(300):
+        when, roll = at(k), rng.random()
+        if roll < 0.3:
+            messages.append(customer(when, when - timedelta(seconds=2)))
+        elif roll < 0.5:
+            metadata = {"response_template": {"id": 1, "version": 1}} if rng.random() < 0.3 else {}
+            messages.append(
+                reply(when, rng.choice([5, 6]), rng.choice(["sent", "failed"]), metadata=metadata)
+            )
+        elif roll < 0.55:
+            messages.append(bot(when))
+        elif roll < 0.6:
+            messages.append(note(when, 5))
+        elif roll < 0.7:
+            activities.append(activity(when, "assigned", to_user_id=rng.choice([5, 6])))
+        elif roll < 0.75:
+            activities.append(activity(when, "transferred", 5, to_user_id=6))
+        elif roll < 0.8:
+            activities.append(activity(when, "flow_handed_off"))
+        elif roll < 0.85:
+            activities.append(activity(when, "escalated"))
+        else:
+            activities.append(activity(when, "status_changed", to=rng.choice(["resolved", "closed", "open"])))
+    whole = walk_facts(CONVERSATION, messages, activities, SAO_PAULO)
+    cycles = len(whole.cycles)
+    assert len(whole.checkpoints) > 2 * cycles > 10  # most checkpoints are inside a cycle
+    assert whole.reaches == []
+    for checkpoint in whole.checkpoints:
+        state = orjson.loads(orjson.dumps(checkpoint.state()))
+        resume = Checkpoint.of(checkpoint.segment, checkpoint.opened_at, checkpoint.message_id, state)
+        resumed = walk_facts(CONVERSATION, messages, activities, SAO_PAULO, resume)
+        expected = Counter((s, f) for s, f in whole.facts if s >= checkpoint.segment)
+        assert Counter(resumed.facts) == expected, checkpoint.segment
+        assert resumed.checkpoints == [c for c in whole.checkpoints if c.segment >= checkpoint.segment]
+        assert resumed.segment_of == {m: s for m, s in whole.segment_of.items() if s >= checkpoint.segment}

@@ -17,12 +17,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import orjson
+import pytest
 
 from core.auth import Actor
 from core.events import committed, conversation_stream, emit
 from core.sql import fetch, in_transaction
 from models import Role
-from resolvers import metrics, rollups
+from resolvers import metrics, metrics_facts, rollups
 from resolvers import metrics_content as content
 from resolvers import metrics_histogram as histogram
 from resolvers.metrics_facts import Checkpoint, Fact
@@ -585,12 +586,19 @@ async def _kept(ids: list[int]) -> dict[int, list]:
     return out
 
 
-async def test_new_rows_re_derive_only_their_cycles_and_equal_a_derivation_from_scratch(server):
+@pytest.mark.parametrize("every", [None, 3], ids=["checkpoint-rows-default", "checkpoint-rows-3"])
+async def test_new_rows_re_derive_only_their_cycles_and_equal_a_derivation_from_scratch(
+    server, monkeypatch, every
+):
     """Random conversations of many cycles, continued with rows told by their events (messages,
     activities, late statuses of earlier messages, work sessions) and folded by two jobs at once,
     round after round: the stored facts, their cycles and the checkpoints always equal a derivation
     from scratch, the roll-ups the direct computation, and most conversations were re-derived from
-    a later cycle on (fewer messages read than they hold)."""
+    a later cycle on (fewer messages read than they hold). With a checkpoint every 3 rows, most
+    re-derivations resume inside a cycle, and new rows often end it or reply to a templated send
+    from before their checkpoint."""
+    if every is not None:
+        monkeypatch.setattr(metrics_facts, "CHECKPOINT_ROWS", every)
     seed = int(os.environ.get("METRICS_SEED", random.randrange(1 << 30)))
     rng = random.Random(seed)
     world = await World().setup()
@@ -678,6 +686,80 @@ async def test_a_long_conversation_s_new_messages_do_not_re_read_its_earlier_cyc
     assert (await _stored([conversation]))[conversation] == whole[conversation]
     assert (await _kept([conversation]))[conversation] == checkpoints[conversation]
     assert len(checkpoints[conversation]) == 21
+
+
+async def test_a_long_open_cycle_s_new_message_reads_the_rows_since_its_last_checkpoint(server):
+    """One care cycle of 500 messages left open, then one new message: the job reads about
+    CHECKPOINT_ROWS messages and the stored facts of those, not the cycle, and stores what a
+    derivation from scratch gives. Then rows whose facts reach before their checkpoint: a reply to
+    a templated send more than CHECKPOINT_ROWS rows back, and the cycle's resolution (its handling
+    time is derived from the whole cycle); each time the stored facts and checkpoints equal a
+    derivation from scratch."""
+    every = metrics_facts.CHECKPOINT_ROWS
+    world = await World().setup()
+    agent = await world.agent()
+    conversation = await world.conversation(labels=("vip",))
+    line = _Timeline(world, conversation, BASE)
+    await line.activity("assigned", to_user_id=agent.id)
+    for k in range(500):
+        template = {"response_template": TEMPLATES[0]} if k % 100 == 3 else {}
+        await line.message(
+            "inbound" if k % 2 == 0 else "outbound", None if k % 2 == 0 else agent, metadata=template
+        )
+    await _work_session(random.Random(1), conversation, agent.id, line.at - timedelta(minutes=30))
+    await line.tell()
+    await settle()
+    await _folded()
+
+    async def same_as_from_scratch() -> None:
+        whole, checkpoints = await _whole([conversation])
+        assert (await _stored([conversation]))[conversation] == whole[conversation]
+        assert (await _kept([conversation]))[conversation] == checkpoints[conversation]
+
+    await same_as_from_scratch()
+    assert len((await _kept([conversation]))[conversation]) >= 500 // every
+    kept_whole = (
+        await fetch(
+            "SELECT count(*) AS n FROM metric_facts WHERE conversation_id = $1 AND segment < 0", conversation
+        )
+    )[0]["n"]
+
+    await line.message("inbound")
+    rollups.READ.clear()
+    await line.tell()
+    await settle()
+    # The rows from the last checkpoint (at most CHECKPOINT_ROWS before), IDLE_CAP (120 s, rows
+    # 37 s apart) before it, and the new one; their facts (a few per message) and the whole ones.
+    assert 1 <= rollups.READ["messages"] <= every + 1 + 4, rollups.READ
+    assert rollups.READ["facts"] - kept_whole <= 6 * (every + 5), (rollups.READ, kept_whole)
+    assert rollups.READ["again"] == 0 and rollups.READ["whole"] == 0, rollups.READ
+    await same_as_from_scratch()
+
+    # A templated send, then more than CHECKPOINT_ROWS messages out, then the customer's reply.
+    await line.message("outbound", agent, metadata={"response_template": TEMPLATES[3]})
+    for _ in range(every + 5):
+        await line.message("outbound", agent)
+    await line.tell()
+    await settle()
+    await line.message("inbound")
+    rollups.READ.clear()
+    await line.tell()
+    await settle()
+    assert rollups.READ["again"] == 1, rollups.READ
+    await same_as_from_scratch()
+
+    # The cycle ends: its handling time (the work session inside it) is derived from all of it.
+    await line.activity("status_changed", to="resolved")
+    rollups.READ.clear()
+    await line.tell()
+    await settle()
+    assert rollups.READ["again"] == 1 and rollups.READ["messages"] > 500, rollups.READ
+    await same_as_from_scratch()
+    handling = await fetch(
+        "SELECT count(*) AS n FROM metric_facts WHERE conversation_id = $1 AND metric = 'handling_time'",
+        conversation,
+    )
+    assert handling[0]["n"] == 1
 
 
 async def test_chunks_shrink_to_a_row_budget_and_still_equal_a_derivation_from_scratch(server, monkeypatch):
