@@ -4,7 +4,9 @@ One conversation of BENCH_CYCLES care cycles (BENCH_PER_CYCLE messages each: the
 an agent answers, statuses, a templated send, a resolution), folded once; then new messages
 arrive BENCH_NEW at a time (each with its event, as the ingest and send rules emit them) and the
 job folds them: the milliseconds of `catch_up` per new message, and the messages and stored facts
-it read (resolvers/rollups.READ, when the code has it), over BENCH_ROUNDS rounds.
+it read (resolvers/rollups.READ, when the code has it), over BENCH_ROUNDS rounds. BENCH_OPEN=1:
+the last cycle is never resolved and every round's messages continue it (a long chat, the soak's
+case), rather than each round opening a new cycle.
 
     DATABASE_URL=… REDIS_URL=… python -m bench.rollups_long
 """
@@ -25,6 +27,7 @@ CYCLES = int(os.environ.get("BENCH_CYCLES", "20"))
 PER_CYCLE = int(os.environ.get("BENCH_PER_CYCLE", "25"))
 NEW = int(os.environ.get("BENCH_NEW", "10"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "10"))
+OPEN = os.environ.get("BENCH_OPEN") == "1"
 
 
 async def main() -> None:
@@ -126,7 +129,8 @@ async def main() -> None:
                 return events
 
             for c in range(CYCLES):
-                await announce(await cycle(at + timedelta(days=c), PER_CYCLE, resolve=True))
+                last = c == CYCLES - 1
+                await announce(await cycle(at + timedelta(days=c), PER_CYCLE, resolve=not (OPEN and last)))
             t0 = time.perf_counter()
             await rollups.catch_up()
             first = time.perf_counter() - t0
@@ -135,7 +139,8 @@ async def main() -> None:
             per_message, read_messages, read_facts = [], [], []
             for r in range(ROUNDS):
                 # New messages: a new cycle opens (a reopening) and runs; the cycle before is resolved.
-                events = await cycle(at + timedelta(days=CYCLES + r), NEW, resolve=True)
+                # Open: they continue the open cycle (its customer writes, the agent answers).
+                events = await cycle(at + timedelta(days=CYCLES + r), NEW, resolve=not OPEN)
                 await announce(events)
                 read = getattr(rollups, "READ", None)
                 if read is not None:
