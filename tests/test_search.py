@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from connectors.base import InboundMessage, MessageKind, ParsedWebhook
 from models import Conversation, Role
+from resolvers import loaders
 from resolvers.inbound import ingest
 from schema.relay import to_global_id
 from tests.helpers import Subscriber, gql, login, make_user, make_whatsapp_channel
@@ -44,7 +46,7 @@ def _ids(body: dict) -> list[str]:
     return [e["node"]["id"] for e in body["data"]["search"]["edges"]]
 
 
-async def test_words_accents_stems_and_people(server):
+async def test_words_accents_stems_and_people(server, monkeypatch):
     channel, _ = await make_whatsapp_channel("http://127.0.0.1:9")
     tag = uuid.uuid4().hex[:6]
     refund = await _say(
@@ -75,6 +77,21 @@ async def test_words_accents_stems_and_people(server):
     assert hits[0]["node"]["id"] == gid(other) and hits[0]["matchedMessage"] is None
     assert {h["node"]["id"] for h in hits} == {gid(refund), gid(shipping), gid(other)}
     assert hits[1]["matchedMessage"]["text"]
+    # Each hit's customer and matched message are the search statement's own rows: shown right,
+    # with no statement of their own.
+    loaded: list[str] = []
+    original = loaders.fetch
+
+    async def recording(sql: str, *args: Any, conn: Any = None) -> list[dict[str, Any]]:
+        loaded.append(sql)
+        return await original(sql, *args, conn=conn)
+
+    monkeypatch.setattr(loaders, "fetch", recording)
+    hits = (await gql(server, SEARCH, {"q": f"reembolso {tag}"}, token))["data"]["search"]["edges"]
+    assert [(h["node"]["customer"]["name"], h["matchedMessage"]["text"]) for h in hits] == [
+        ("Joana Brandão", f"Quero o reembolso do pedido {tag}, a entrega atrasou")
+    ]
+    assert loaded == []
 
 
 async def test_filters_order_and_cursors(server):
