@@ -29,6 +29,7 @@ import tempfile
 import time
 import uuid
 from array import array
+from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,12 @@ from connectors.fakes.whatsapp import inbound_text_payload
 
 os.environ.setdefault("ACCESS_TOKEN_TTL", "3600")  # the tokens minted here outlive the run
 
-SIZES = [int(x) for x in os.environ.get("BENCH_SUBSCRIBERS", "250,1000,2000").split(",") if x.strip()]
+# BENCH_SUBSCRIBERS=0 (with BENCH_COMPARE_SUBSCRIBERS=0): only the idle subscriptions, no load.
+SIZES = [
+    n
+    for n in (int(x) for x in os.environ.get("BENCH_SUBSCRIBERS", "250,1000,2000").split(",") if x.strip())
+    if n
+]
 SECONDS = float(os.environ.get("BENCH_SECONDS", "60"))
 RATE = float(os.environ.get("BENCH_RATE", "20"))
 IDLE = int(os.environ.get("BENCH_IDLE", "10000"))
@@ -286,19 +292,20 @@ class Clients:
             out += (await self._get(60))[1]
         return out
 
-    async def finish(self) -> tuple[list[int], array, int, float]:
+    async def finish(self) -> tuple[list[int], array, Counter[str], float]:
         for control in self.controls:
             control.put("stop")
         counts: list[int] = []
         latencies = array("d")
-        errors, cpu = 0, 0.0
+        errors: Counter[str] = Counter()  # each failed subscriber's first error, by text
+        cpu = 0.0
         self.arrivals: dict[int, list[float]] = {}  # event index → [first, last] receive, all processes
         self.lags = array("d")
         for _ in self.procs:
             _, c, raw, e, seconds, arrivals, lags = await self._get(120)
             counts += c
             latencies.frombytes(raw)
-            errors += e
+            errors.update(e)
             cpu += seconds
             for i, (first, last) in arrivals.items():
                 seen = self.arrivals.setdefault(i, [first, last])
@@ -326,7 +333,7 @@ async def main() -> None:
             await hooks.steady(2.0)  # warm-up: customers and conversations exist
             print(f"\nbench/fanout  rate={RATE:g}/s seconds={SECONDS:g} client_processes={CLIENT_PROCESSES}")
             print(f"  API RSS, no subscriber: {rss_mb(pid):.0f} MB")
-            base_lat, _, base_fail = await hooks.steady(BASELINE_SECONDS)
+            base_lat, _, base_fail = await hooks.steady(BASELINE_SECONDS if SIZES or COMPARE else 0)
             base_p50, base_p99 = percentile(base_lat, 50), percentile(base_lat, 99)
             print(
                 f"  baseline, no subscriber: webhook p50 {ms(base_p50)} p99 {ms(base_p99)}"
@@ -334,7 +341,7 @@ async def main() -> None:
             )
             for n in SIZES:
                 results[n] = await run_size(n, base, pid, hooks, tokens[:n], document, base_p99)
-            await run_idle(IDLE, base, pid, tokens[:IDLE], document)
+            await run_idle(IDLE, base, pid, hooks, tokens[:IDLE], document)
         if COMPARE:
             extra = {"PYTAKE_SHARED_FANOUT": "0"}
             async with one_api_process(db_url, f"bench-fan-{uuid.uuid4().hex[:6]}", extra) as (base, pid):
@@ -388,7 +395,8 @@ async def run_size(
     complete = sum(1 for c in counts if c >= expected)
     p50, p99 = percentile(delivered.tolist(), 50), percentile(delivered.tolist(), 99)
     w50, w99 = percentile(latencies, 50), percentile(latencies, 99)
-    print(f"  {n} subscribers ({opened} opened, {errors} errors):")
+    print(f"  {n} subscribers ({opened} opened, {errors.total()} errors):")
+    _print_errors(errors)
     print(
         f"    events per subscriber: min {min(counts) if counts else 0} / {expected}; "
         f"{complete}/{len(counts)} got every event"
@@ -479,27 +487,45 @@ def timeline(pid: int, clients: Clients, first: int, count: int, client_cpu: flo
     )
 
 
-async def run_idle(n: int, base: str, pid: int, tokens: list[str], document: str) -> None:
+async def run_idle(n: int, base: str, pid: int, hooks: Webhooks, tokens: list[str], document: str) -> None:
+    """`n` idle subscriptions: the API's RSS once they are open, then one webhook, whose event
+    every one of them must receive (an acknowledged connection is not yet a live subscription)."""
     if n <= 0:
         return
     before = rss_mb(pid)
     snapshot_before = _latest_snapshot(pid)
-    clients = Clients(base, tokens, document, 1)
+    started = time.monotonic()
+    clients = Clients(base, tokens, document, hooks.next + 1)
     try:
         opened = await clients.ready()
+        opening = time.monotonic() - started
         await asyncio.sleep(12.0 if TRACEMALLOC else 2.0)
         after = rss_mb(pid)
         if TRACEMALLOC and snapshot_before is not None:
             _where_it_went(snapshot_before, _latest_snapshot(pid), opened)
+        await hooks.steady(1.0 / RATE)  # one event
+        reached, deadline = 0, time.monotonic() + 60
+        while time.monotonic() < deadline:
+            reached = sum(1 for c in await clients.counts() if c)
+            if reached == n:
+                break
+            await asyncio.sleep(1.0)
         _, _, errors, _ = await clients.finish()
     finally:
         for proc in clients.procs:
             if proc.is_alive():
                 proc.kill()
     print(
-        f"  {n} idle subscriptions ({opened} opened, {errors} errors): API RSS {after:.0f} MB "
-        f"(from {before:.0f} MB: {(after - before) * 1024 / max(1, opened):.1f} KB each; goal < 1024 MB)"
+        f"  {n} idle subscriptions ({opened} opened, {errors.total()} errors, {reached} got the event sent"
+        f" after): API RSS {after:.0f} MB (from {before:.0f} MB: {(after - before) * 1024 / max(1, opened):.1f}"
+        f" KB each; goal < 1024 MB); opened in {opening:.0f} s"
     )
+    _print_errors(errors)
+
+
+def _print_errors(errors: Counter[str]) -> None:
+    for text, count in errors.most_common(10):
+        print(f"    {count:6} × {text}")
 
 
 def _latest_snapshot(pid: int) -> Path | None:

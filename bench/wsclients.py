@@ -18,6 +18,7 @@ import resource
 import struct
 import time
 from array import array
+from collections import Counter
 from typing import Any
 
 MARK = re.compile(rb"fo(\d+)t(\d+\.\d+)")
@@ -68,7 +69,7 @@ class Subscriber(asyncio.Protocol):
         self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.transport: asyncio.Transport | None = None
-        self.errors = 0
+        self.failure: str | None = None  # the first thing that went wrong, if anything did
 
     def connection_made(self, transport: Any) -> None:
         self.transport = transport
@@ -156,7 +157,6 @@ class Subscriber(asyncio.Protocol):
             if not self.ready.done():
                 self.ready.set_result(None)
         elif b'"error"' in payload or b'"complete"' in payload:
-            self.errors += 1
             self._fail(payload.decode(errors="replace")[:200])
 
     def _fail(self, why: str) -> None:
@@ -164,7 +164,8 @@ class Subscriber(asyncio.Protocol):
             self.ready.set_exception(RuntimeError(why))
         if not self.closed.done():
             self.closed.set_result(None)
-        self.errors += 1
+        if self.failure is None:
+            self.failure = why
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._fail(f"connection lost: {exc!r}")
@@ -180,7 +181,8 @@ async def run_clients(
     results: Any,
 ) -> None:
     """Open one connection and subscription per token, say `ready`, then wait for `stop` on
-    `control` and report (per-subscriber counts, latencies, errors, CPU seconds)."""
+    `control` and report (per-subscriber counts, latencies, each failed subscriber's first error
+    text and how many had it, CPU seconds)."""
     loop = asyncio.get_running_loop()
     latencies = array("d")
     subs: list[Subscriber] = []
@@ -197,17 +199,27 @@ async def run_clients(
             if late >= 0.005:
                 lags.append(late)
 
+    unopened: Counter[str] = Counter()  # connections that never got that far, by why
+
     async def open_one(i: int, token: str) -> None:
         async with opening:
-            _, sub = await loop.create_connection(
-                lambda: Subscriber(i, token, document, events, latencies, arrivals), host, port
-            )
+            try:
+                _, sub = await loop.create_connection(
+                    lambda: Subscriber(i, token, document, events, latencies, arrivals), host, port
+                )
+            except OSError as exc:
+                unopened[f"connect: {exc!r}"[:200]] += 1
+                return
             subs.append(sub)
-            await asyncio.wait_for(sub.ready, 60)
+            try:
+                await asyncio.wait_for(sub.ready, 60)
+            except Exception as exc:  # the reason is the subscriber's failure (or the timeout)
+                if sub.failure is None:
+                    sub.failure = f"no connection_ack: {exc!r}"[:200]
 
     await asyncio.gather(*(open_one(i, t) for i, t in enumerate(tokens)))
     await asyncio.sleep(0.5)  # the subscribe messages reach the server
-    results.put(("ready", len(subs)))
+    results.put(("ready", sum(1 for s in subs if s.failure is None)))
     prober = asyncio.create_task(probe()) if trace else None
     while True:
         command = await loop.run_in_executor(None, control.get)
@@ -223,7 +235,7 @@ async def run_clients(
             "done",
             [sum(s.seen) for s in subs],
             latencies.tobytes(),
-            sum(s.errors for s in subs),
+            dict(unopened + Counter(s.failure for s in subs if s.failure is not None)),
             usage.ru_utime + usage.ru_stime,
             arrivals or {},
             lags.tobytes(),
