@@ -301,8 +301,10 @@ class Clients:
         cpu = 0.0
         self.arrivals: dict[int, list[float]] = {}  # event index → [first, last] receive, all processes
         self.lags = array("d")
+        self.silent: Counter[str] = Counter()
         for _ in self.procs:
-            _, c, raw, e, seconds, arrivals, lags = await self._get(120)
+            _, c, raw, e, seconds, arrivals, lags, silent = await self._get(120)
+            self.silent.update(silent)
             counts += c
             latencies.frombytes(raw)
             errors.update(e)
@@ -521,6 +523,9 @@ async def run_idle(n: int, base: str, pid: int, hooks: Webhooks, tokens: list[st
         f" KB each; goal < 1024 MB); opened in {opening:.0f} s"
     )
     _print_errors(errors)
+    if reached < opened:
+        print("    subscribers that got no event, by the last message they got:")
+        _print_errors(clients.silent)
 
 
 def _print_errors(errors: Counter[str]) -> None:

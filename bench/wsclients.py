@@ -70,6 +70,7 @@ class Subscriber(asyncio.Protocol):
         self.closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.transport: asyncio.Transport | None = None
         self.failure: str | None = None  # the first thing that went wrong, if anything did
+        self.last = b""  # the start of the last text message (what a silent subscriber last heard)
 
     def connection_made(self, transport: Any) -> None:
         self.transport = transport
@@ -131,6 +132,7 @@ class Subscriber(asyncio.Protocol):
             return
         if opcode != 0x1:
             return
+        self.last = payload[:80]
         if b'"next"' in payload:
             now = time.time()
             for match in MARK.finditer(payload):
@@ -239,6 +241,12 @@ async def run_clients(
             usage.ru_utime + usage.ru_stime,
             arrivals or {},
             lags.tobytes(),
+            # Subscribers that received no event, by the last message they did receive.
+            dict(
+                Counter(
+                    s.last.decode(errors="replace") for s in subs if not any(s.seen) and s.failure is None
+                )
+            ),
         )
     )
     for sub in subs:
