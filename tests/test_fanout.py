@@ -15,6 +15,7 @@ import pytest
 from graphql import parse
 from websockets.asyncio.client import ClientConnection, connect
 
+from core.auth import issue_access_token
 from models import Role
 from schema import build_schema, fanout
 from schema.relay import to_global_id
@@ -24,6 +25,7 @@ from tests.test_frontend_contract import _documents
 
 INBOX = "subscription { inboxEvents { cursor type conversation { id teamId lastMessage { text } } } }"
 UPDATE_USER = "mutation($u: ID!, $i: UpdateUserInput!) { updateUser(userId: $u, input: $i) { id } }"
+BURST = 300
 TRANSFER = 'mutation($id: ID!, $t: ID!) { transferConversation(conversationId: $id, toTeamId: $t, reason: "x") { id } }'
 
 
@@ -107,6 +109,25 @@ async def test_one_execution_per_event_and_one_frame_with_each_id(server, wa):
     finally:
         for ws in sockets:
             await ws.close()
+
+
+async def test_a_burst_of_subscribes_from_many_users_is_every_one_served(server, wa):
+    """Hundreds of users subscribing at once (an API process restarted under its clients): each
+    is acknowledged, joins the live fan-out and gets the next event; none is left silent."""
+    channel, secrets, _ = wa
+    await _idle_hub()
+    users = [await make_user(Role.AGENT) for _ in range(BURST)]
+    tokens = [issue_access_token(user.id, Role.AGENT)[0] for user in users]
+    sockets = await asyncio.gather(*(_raw(server, token, "1") for token in tokens))
+    try:
+        await _subscribed(BURST)
+        text = f"burst {uuid.uuid4().hex[:8]}"
+        body = wa_text_payload(channel.config["phone_number_id"], "5531" + str(uuid.uuid4().int)[:8], text)
+        assert (await post_webhook(server, channel, secrets["app_secret"], body)).status_code == 200
+        frames = await asyncio.gather(*(_frame(ws, text, timeout=30) for ws in sockets))
+        assert len(frames) == BURST
+    finally:
+        await asyncio.gather(*(ws.close() for ws in sockets))
 
 
 async def test_a_slow_client_is_caught_up_from_the_log_and_delays_no_one(server, wa, monkeypatch):
