@@ -50,8 +50,8 @@ def allocator_env(choice: str, inherited: dict[str, str]) -> dict[str, str]:
     grew 130 -> 163 MB in 13 minutes while the objects Python tracks stayed flat: the roll-up job's
     large transient reads, from several threads, leave a heap glibc cannot give back. jemalloc,
     preloaded, returns freed pages on its own: 122 -> 129 MB in the first 12 minutes of the same
-    soak, 122 -> 167 MB in 30 (README "Soak": what still grows follows the open care cycles the
-    roll-ups re-read). Without the library (or with
+    soak, 122 -> 167 MB in 30; what still grew followed the open care cycles the roll-ups re-read,
+    and with checkpoints inside cycles it is 123 -> 138 MB in 30 (README "Soak"). Without the library (or with
     "glibc") the workers keep glibc with two arenas."""
     env: dict[str, str] = {}
     path = jemalloc_path() if choice == "jemalloc" else None
