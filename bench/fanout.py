@@ -256,7 +256,14 @@ class Webhooks:
 class Clients:
     """Subscriber processes (bench/wsclients.py)."""
 
-    def __init__(self, base: str, tokens: list[str], document: str, events: int) -> None:
+    def __init__(
+        self,
+        base: str,
+        tokens: list[str],
+        document: str,
+        events: int,
+        variables: dict[str, Any] | None = None,
+    ) -> None:
         host, port = base.removeprefix("http://").split(":")
         ctx = multiprocessing.get_context("spawn")
         self.results: Any = ctx.Queue()
@@ -266,7 +273,8 @@ class Clients:
         for chunk in (tokens[i : i + per] for i in range(0, len(tokens), per)):
             control = ctx.Queue()
             proc = ctx.Process(
-                target=client_process, args=(host, int(port), chunk, document, events, control, self.results)
+                target=client_process,
+                args=(host, int(port), chunk, document, events, control, self.results, variables),
             )
             proc.start()
             self.controls.append(control)
@@ -343,7 +351,7 @@ async def main() -> None:
             )
             for n in SIZES:
                 results[n] = await run_size(n, base, pid, hooks, tokens[:n], document, base_p99)
-            await run_idle(IDLE, base, pid, hooks, tokens[:IDLE], document)
+            await run_idle(IDLE, base, pid, hooks, tokens[:IDLE], document, db_url)
         if COMPARE:
             extra = {"PYTAKE_SHARED_FANOUT": "0"}
             async with one_api_process(db_url, f"bench-fan-{uuid.uuid4().hex[:6]}", extra) as (base, pid):
@@ -489,15 +497,29 @@ def timeline(pid: int, clients: Clients, first: int, count: int, client_cpu: flo
     )
 
 
-async def run_idle(n: int, base: str, pid: int, hooks: Webhooks, tokens: list[str], document: str) -> None:
+async def run_idle(
+    n: int, base: str, pid: int, hooks: Webhooks, tokens: list[str], document: str, db_url: str
+) -> None:
     """`n` idle subscriptions: the API's RSS once they are open, then one webhook, whose event
-    every one of them must receive (an acknowledged connection is not yet a live subscription)."""
+    every one of them must receive (they subscribe after the log's head, so a late `subscribe` still gets it)."""
     if n <= 0:
         return
     before = rss_mb(pid)
     snapshot_before = _latest_snapshot(pid)
     started = time.monotonic()
-    clients = Clients(base, tokens, document, hooks.next + 1)
+    # Each subscribes after the log's head, as the web app resumes after its last cursor: a
+    # subscription without a cursor is live from when the server takes its `subscribe`, which for
+    # the last of 10,000 can come after the check event (an acknowledgement precedes it).
+    import asyncpg
+
+    from core.db import asyncpg_dsn
+
+    conn = await asyncpg.connect(asyncpg_dsn(db_url))
+    try:
+        head = await conn.fetchval("SELECT coalesce(max(seq), 0) FROM events")
+    finally:
+        await conn.close()
+    clients = Clients(base, tokens, document, hooks.next + 1, {"after": str(head)})
     try:
         opened = await clients.ready()
         opening = time.monotonic() - started

@@ -57,8 +57,10 @@ class Subscriber(asyncio.Protocol):
         events: int,
         latencies: array,
         arrivals: dict[int, list[float]] | None = None,
+        variables: dict[str, Any] | None = None,
     ) -> None:
         self.index = index
+        self.variables = variables or {}
         self.arrivals = arrivals  # event index → [first, last] receive time in this process (BENCH_TRACE)
         self.token = token
         self.document = document
@@ -153,7 +155,7 @@ class Subscriber(asyncio.Protocol):
                 {
                     "id": "1",
                     "type": "subscribe",
-                    "payload": {"query": self.document, "variables": {}},
+                    "payload": {"query": self.document, "variables": self.variables},
                 }
             )
             if not self.ready.done():
@@ -181,6 +183,7 @@ async def run_clients(
     events: int,
     control: Any,
     results: Any,
+    variables: dict[str, Any] | None = None,
 ) -> None:
     """Open one connection and subscription per token, say `ready`, then wait for `stop` on
     `control` and report (per-subscriber counts, latencies, each failed subscriber's first error
@@ -207,7 +210,7 @@ async def run_clients(
         async with opening:
             try:
                 _, sub = await loop.create_connection(
-                    lambda: Subscriber(i, token, document, events, latencies, arrivals), host, port
+                    lambda: Subscriber(i, token, document, events, latencies, arrivals, variables), host, port
                 )
             except OSError as exc:
                 unopened[f"connect: {exc!r}"[:200]] += 1
@@ -255,7 +258,14 @@ async def run_clients(
 
 
 def client_process(
-    host: str, port: int, tokens: list[str], document: str, events: int, control: Any, results: Any
+    host: str,
+    port: int,
+    tokens: list[str],
+    document: str,
+    events: int,
+    control: Any,
+    results: Any,
+    variables: dict[str, Any] | None = None,
 ) -> None:
     try:
         import uvloop
@@ -264,6 +274,6 @@ def client_process(
     except ImportError:  # pragma: no cover
         pass
     try:
-        asyncio.run(run_clients(host, port, tokens, document, events, control, results))
+        asyncio.run(run_clients(host, port, tokens, document, events, control, results, variables))
     except Exception as exc:  # the parent reports it instead of waiting forever
         results.put(("failed", repr(exc)))
