@@ -177,6 +177,19 @@ class SubscriptionError(Exception):
         return (self.errors[0].get("extensions") or {}).get("code") if self.errors else None
 
 
+def record_statements(monkeypatch: Any, module: Any) -> list[str]:
+    """The SQL `module` sends through its `fetch` from now on (it still runs), in order."""
+    seen: list[str] = []
+    original = module.fetch
+
+    async def recording(sql: str, *args: Any, conn: Any = None) -> list[dict[str, Any]]:
+        seen.append(sql)
+        return await original(sql, *args, conn=conn)
+
+    monkeypatch.setattr(module, "fetch", recording)
+    return seen
+
+
 async def eventually(check: Any, timeout: float = 10, interval: float = 0.05) -> Any:
     """Poll `check` (async, returns truthy when done) with a deadline."""
     loop = asyncio.get_running_loop()

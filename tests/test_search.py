@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
 
 from connectors.base import InboundMessage, MessageKind, ParsedWebhook
 from models import Conversation, Role
 from resolvers import loaders
 from resolvers.inbound import ingest
 from schema.relay import to_global_id
-from tests.helpers import Subscriber, gql, login, make_user, make_whatsapp_channel
+from tests.helpers import Subscriber, gql, login, make_user, make_whatsapp_channel, record_statements
 
 SEARCH = """query($q: String!, $f: ConversationFilter, $o: SearchOrder, $first: Int, $after: String) {
   search(query: $q, filter: $f, orderBy: $o, first: $first, after: $after) {
@@ -79,14 +78,7 @@ async def test_words_accents_stems_and_people(server, monkeypatch):
     assert hits[1]["matchedMessage"]["text"]
     # Each hit's customer and matched message are the search statement's own rows: shown right,
     # with no statement of their own.
-    loaded: list[str] = []
-    original = loaders.fetch
-
-    async def recording(sql: str, *args: Any, conn: Any = None) -> list[dict[str, Any]]:
-        loaded.append(sql)
-        return await original(sql, *args, conn=conn)
-
-    monkeypatch.setattr(loaders, "fetch", recording)
+    loaded = record_statements(monkeypatch, loaders)
     hits = (await gql(server, SEARCH, {"q": f"reembolso {tag}"}, token))["data"]["search"]["edges"]
     assert [(h["node"]["customer"]["name"], h["matchedMessage"]["text"]) for h in hits] == [
         ("Joana Brandão", f"Quero o reembolso do pedido {tag}, a entrega atrasou")

@@ -22,7 +22,7 @@ from models import Conversation, Role
 from resolvers import search as search_rules
 from resolvers.inbound import ingest
 from schema.relay import to_global_id
-from tests.helpers import gql, login, make_user, make_whatsapp_channel
+from tests.helpers import gql, login, make_user, make_whatsapp_channel, record_statements
 
 SEARCH = """query($q: String!, $f: ConversationFilter, $o: SearchOrder, $first: Int, $after: String) {
   search(query: $q, filter: $f, orderBy: $o, first: $first, after: $after) {
@@ -60,15 +60,7 @@ def _ids(body: dict) -> list[str]:
 @pytest.fixture
 def statements(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The SQL each search sends, to tell which way it went."""
-    seen: list[str] = []
-    original = search_rules.fetch
-
-    async def recording(sql: str, *args: Any, conn: Any = None) -> list[dict[str, Any]]:
-        seen.append(sql)
-        return await original(sql, *args, conn=conn)
-
-    monkeypatch.setattr(search_rules, "fetch", recording)
-    return seen
+    return record_statements(monkeypatch, search_rules)
 
 
 def _went(statements: list[str], marker: str) -> bool:
