@@ -100,19 +100,19 @@ def cmd_worker(args: argparse.Namespace) -> None:
     if stop_timeout <= 0:
         sys.exit("--stop-timeout must be a positive number of seconds")
     from core.logging import configure
-    from core.worker_supervisor import supervise
+    from core.worker_supervisor import Supervisor
 
     configure(settings.log_level)
     # Each worker process in a slot of its own, replaced when it dies (core/worker_supervisor.py).
     sys.exit(
-        supervise(
+        Supervisor(
             args.processes,
             args.threads,
             stop_timeout,
             settings.worker_metrics_port,
             settings.worker_max_rss_mb,
             settings.worker_allocator,
-        )
+        ).run()
     )
 
 

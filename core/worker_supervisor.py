@@ -318,14 +318,3 @@ class QueueLengths:
             for j, state in enumerate(("ready", "delayed", "dead")):
                 family.add_metric([queue, state], counts[i * 3 + j])
         yield family
-
-
-def supervise(
-    processes: int,
-    threads: int,
-    stop_timeout: float,
-    metrics_port: int,
-    max_rss_mb: int = 0,
-    allocator: str = "jemalloc",
-) -> int:
-    return Supervisor(processes, threads, stop_timeout, metrics_port, max_rss_mb, allocator).run()
