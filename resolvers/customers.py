@@ -137,12 +137,7 @@ async def set_customer_attribute(
                     raise NotFound(f"the customer has no attribute {name}", field="name")
                 action = "customer.attribute_remove"
             else:
-                await conn.execute_query(
-                    "INSERT INTO customer_attributes (customer_id, name, value, updated_at) "
-                    "VALUES ($1, $2, $3, now()) ON CONFLICT (customer_id, name) "
-                    "DO UPDATE SET value = EXCLUDED.value, updated_at = now()",
-                    [customer_id, name, value],
-                )
+                await _upsert_attribute(conn, customer_id, name, value)
                 action = "customer.attribute_set"
             await audit.record(conn, actor, action, "Customer", customer_id, {"name": name})
             await _customer_changed(conn, [customer_id])
@@ -153,6 +148,15 @@ async def set_customer_attribute(
     return customer
 
 
+async def _upsert_attribute(conn: BaseDBAsyncClient, customer_id: int, name: str, value: str) -> None:
+    await conn.execute_query(
+        "INSERT INTO customer_attributes (customer_id, name, value, updated_at) "
+        "VALUES ($1, $2, $3, now()) ON CONFLICT (customer_id, name) "
+        "DO UPDATE SET value = EXCLUDED.value, updated_at = now()",
+        [customer_id, name, value],
+    )
+
+
 async def set_attribute_by_flow(conversation_id: int, name: str, value: str) -> None:
     """A flow's `set_attribute` step on the conversation's customer: the row a person's edit
     writes, and the same CUSTOMER_UPDATED, so an agent with the conversation open sees the value
@@ -161,13 +165,10 @@ async def set_attribute_by_flow(conversation_id: int, name: str, value: str) -> 
     async def run() -> None:
         async with in_transaction() as conn:
             rows = await conn.execute_query_dict(
-                "INSERT INTO customer_attributes (customer_id, name, value, updated_at) "
-                "SELECT customer_id, $2, $3, now() FROM conversations WHERE id = $1 "
-                "ON CONFLICT (customer_id, name) DO UPDATE SET value = EXCLUDED.value, updated_at = now() "
-                "RETURNING customer_id",
-                [conversation_id, name, value[:MAX_TEXT]],
+                "SELECT customer_id FROM conversations WHERE id = $1", [conversation_id]
             )
             if rows:
+                await _upsert_attribute(conn, rows[0]["customer_id"], name, value[:MAX_TEXT])
                 await _customer_changed(conn, [rows[0]["customer_id"]])
 
     await retry_on_deadlock(run)
