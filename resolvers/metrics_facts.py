@@ -440,16 +440,17 @@ def _walked(
     for at, order, row_id, kind, row in sorted(timeline, key=lambda item: item[:3]):
         if start is not None and (at, order, row_id) < start:
             continue
+        # Before a cycle's opening, or a message once CHECKPOINT_ROWS rows were walked since the
+        # last. A resumed walk starts with the state before its checkpoint's message, so it leaves
+        # that checkpoint again.
+        if kind != "activity" and (
+            walk.rows >= CHECKPOINT_ROWS or (kind == "inbound" and walk.cycle is None)
+        ):
+            walk.checkpoint(at, row_id)
         walk.rows += 1
         if kind == "activity":
             walk.activity(row)
             continue
-        # A cycle's opening, or a message CHECKPOINT_ROWS rows on. A resumed walk starts with the
-        # state before its checkpoint's message, so it leaves that checkpoint again.
-        if walk.rows > CHECKPOINT_ROWS or (kind == "inbound" and walk.cycle is None):
-            walk.rows -= 1
-            walk.checkpoint(at, row_id)
-            walk.rows = 1
         if kind == "inbound":
             walk.inbound(row)
         else:
