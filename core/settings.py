@@ -82,9 +82,8 @@ class Settings:
     inprocess_worker: bool  # run Dramatiq jobs inside the API process (embedded mode, tests)
     worker_stop_timeout: float  # seconds a stopping `pytake worker` process lives at most
     worker_max_rss_mb: int  # a worker process holding more is renewed (core/worker_supervisor.py); 0: never
-    worker_allocator: (
-        str  # "jemalloc" (when installed) or "glibc": the malloc worker processes use (core/memory.py)
-    )
+    # "jemalloc" (when installed) or "glibc": the malloc worker processes use (core/memory.py)
+    worker_allocator: str
     shutdown_timeout: float  # seconds a stopping `pytake serve` waits for open connections
     worker_heartbeat_timeout: float  # seconds of silence after which a worker counts as dead
     event_retention_days: float
