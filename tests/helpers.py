@@ -8,11 +8,12 @@ import contextlib
 import itertools
 import json
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
 from connectors.fakes.whatsapp import inbound_text_payload, sign
@@ -188,6 +189,23 @@ def record_statements(monkeypatch: Any, module: Any) -> list[str]:
 
     monkeypatch.setattr(module, "fetch", recording)
     return seen
+
+
+@contextlib.contextmanager
+def own_sweep_paused() -> Iterator[None]:
+    """Stop this test process's stale-send sweep (the upkeep job its app enqueues for its in-process
+    worker, jobs/maintenance.py) from finding anything. Tests that run `pytake worker` processes under a Redis namespace of their own
+    share the run's database: a reply such a worker is slow to claim (a loaded machine starts a
+    worker in seconds) would otherwise be taken into this process's namespace and sent from here."""
+
+    async def nothing(*, include_unclaimed: bool = True) -> list[int]:
+        return []
+
+    from jobs import outbound
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(outbound, "stale_queued", nothing)
+        yield
 
 
 async def eventually(check: Any, timeout: float = 10, interval: float = 0.05) -> Any:

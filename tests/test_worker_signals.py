@@ -37,6 +37,7 @@ from tests.helpers import (
     login,
     make_user,
     make_whatsapp_channel,
+    own_sweep_paused,
     post_webhook,
     wa_text_payload,
 )
@@ -193,7 +194,10 @@ async def stage(server: str, database: str) -> AsyncIterator[Stage]:
             access_token=secrets["access_token"],
             app_secret=secrets["app_secret"],
         )
-        with started(env, "serve", "--host", "127.0.0.1", "--port", str(port)) as (proc, _):
+        with (
+            own_sweep_paused(),
+            started(env, "serve", "--host", "127.0.0.1", "--port", str(port)) as (proc, _),
+        ):
             await _wait_healthy(api, proc)
             token = await login(api, await make_user(Role.AGENT))
             yield Stage(env, api, front, channel, secrets, token)
