@@ -41,11 +41,14 @@ import httpx
 
 from bench.common import ROOT, api_processes, bench_database, free_port, require_production_env
 from bench.inbox import api_pids, cpu_seconds, seed
+from bench.pyspy import Recorder
+from bench.pyspy import summarise as summarise_profiles
 
 HERE = Path(__file__).resolve().parent
 STATE = ROOT / ".bench-peer"
 SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))
+PYSPY = os.environ.get("BENCH_PYSPY", "")  # a folder: py-spy on PyTake's processes in its timed runs
 WARMUP_SECONDS = 2
 POOL = int(os.environ.get("BENCH_POOL", "10"))  # PostGraphile's pool; PyTake's 2 processes get half each
 CONNECTIONS = (4, 50)
@@ -280,10 +283,18 @@ async def measure(
     wrk: str, side: dict[str, Any], connections: int, monitor: asyncpg.Connection, database: str
 ) -> dict[str, Any]:
     backends = await backend_pids(monitor, database)
+    profiler = (
+        Recorder(f"{PYSPY}/c{connections}", side["pids"][1:]) if PYSPY and side["name"] == "PyTake" else None
+    )
+    if profiler:
+        profiler.start()
+        await asyncio.sleep(1.0)  # attached before the first request
     server_before = cpu_seconds(side["pids"])
     pg_before = cpu_seconds(backends)
     result = await run_wrk(wrk, side["url"], side["body"], side["auth"], connections, SECONDS)
     server_after = cpu_seconds(side["pids"])
+    if profiler:
+        profiler.stop()  # py-spy's own CPU is not PyTake's: read before and after, outside it
     backends_after = await backend_pids(monitor, database)
     pg_after = cpu_seconds(sorted(set(backends) | set(backends_after)))
     n = max(1, result["requests"])
@@ -394,6 +405,10 @@ async def compare(
 
 
 def summarise(results: dict[tuple[str, int], list[dict[str, Any]]]) -> None:
+    if PYSPY:
+        for c in CONNECTIONS:
+            print(f"\n  py-spy of PyTake's API processes at c={c} ({PYSPY}/c{c}):")
+            print(summarise_profiles(sorted(Path(PYSPY, f"c{c}").glob("api-*.raw")), 40))
     print("\n  summary (mean of the rounds; ratio = PyTake / PostGraphile)")
     for c in CONNECTIONS:
         py, pg = results[("PyTake", c)], results[("PostGraphile", c)]
