@@ -16,7 +16,14 @@ from resolvers.activities import record_activity
 from resolvers.assignment import request_drain
 from resolvers.auth import require_user
 from resolvers.errors import BadInput, Forbidden, NotFound
-from resolvers.shapes import CONVERSATION_COLUMNS, MESSAGE_COLUMNS, conversation_view, message_view
+from resolvers.shapes import (
+    CONVERSATION_COLUMNS,
+    CONVERSATION_KEYS,
+    MESSAGE_COLUMNS,
+    MESSAGE_KEYS,
+    conversation_view,
+    message_view,
+)
 from resolvers.visibility import scope_of, visible_conversation
 
 MAX_PAGE = 100
@@ -218,12 +225,12 @@ _RELATED = (
         "m",
         "messages",
         "last_message_id",
-        tuple(c.strip() for c in MESSAGE_COLUMNS.split(",")),
+        MESSAGE_KEYS,
     ),
 )
 _RELATED_SELECT = "SELECT " + ", ".join(
     [
-        *(f"c.{c.strip()}" for c in CONVERSATION_COLUMNS.split(",")),
+        *(f"c.{c}" for c in CONVERSATION_KEYS),
         *(f'{alias}.{c} AS "{name}.{c}"' for name, alias, _, _, columns in _RELATED for c in columns),
     ]
 )

@@ -38,7 +38,7 @@ from core.sql import fetch
 from resolvers.auth import require_user
 from resolvers.conversations import ConversationFilter, filter_from_json, filter_sql, filter_to_json
 from resolvers.errors import BadInput, Conflict, NotFound
-from resolvers.shapes import MESSAGE_COLUMNS, conversation_columns, conversation_view, message_view
+from resolvers.shapes import MESSAGE_KEYS, conversation_columns, conversation_view, message_view
 from resolvers.visibility import Scope, scope_of
 
 MAX_QUERY = 200
@@ -57,10 +57,9 @@ class SearchPage:
     messages: dict[int, dict[str, Any]] = field(default_factory=dict)
 
 
-_MESSAGE_KEYS = [column.strip() for column in MESSAGE_COLUMNS.split(",")]
 _SHOWN = ", ".join(
     [f'cu.{k} AS "customer.{k}"' for k in ("id", "name", "phone", "email")]
-    + [f'mm.{k} AS "matched.{k}"' for k in _MESSAGE_KEYS]
+    + [f'mm.{k} AS "matched.{k}"' for k in MESSAGE_KEYS]
 )
 
 
@@ -179,7 +178,7 @@ async def search(
                 k: row[f"customer.{k}"] for k in ("id", "name", "phone", "email")
             }
         if row["matched.id"] is not None:
-            page.messages[row["matched.id"]] = message_view({k: row[f"matched.{k}"] for k in _MESSAGE_KEYS})
+            page.messages[row["matched.id"]] = message_view({k: row[f"matched.{k}"] for k in MESSAGE_KEYS})
         key = (view["last_message_at"].isoformat(), view["id"]) if by_recency else (row["rank"], view["id"])
         page.cursors.append(_cursor(*key))
     return page

@@ -34,19 +34,21 @@ def shape_columns(function: str) -> tuple[str, ...]:
     return tuple(key for key, _ in pairs)
 
 
-MESSAGE_COLUMNS = ", ".join(shape_columns("pytake_message_json"))
-CONVERSATION_COLUMNS = ", ".join(shape_columns("pytake_conversation_json"))
+MESSAGE_KEYS = shape_columns("pytake_message_json")
+CONVERSATION_KEYS = shape_columns("pytake_conversation_json")
+MESSAGE_COLUMNS = ", ".join(MESSAGE_KEYS)
+CONVERSATION_COLUMNS = ", ".join(CONVERSATION_KEYS)
 
 
 def conversation_columns(alias: str) -> str:
     """CONVERSATION_COLUMNS qualified by a table alias, for joins and UPDATE … FROM."""
-    return ", ".join(f"{alias}.{column.strip()}" for column in CONVERSATION_COLUMNS.split(","))
+    return ", ".join(f"{alias}.{column}" for column in CONVERSATION_KEYS)
 
 
 def message_view(row: Any) -> dict[str, Any]:
     """From a `messages` row (asyncpg Record, dict or model)."""
     get = row.get if isinstance(row, dict) else lambda k: getattr(row, k)
-    view = {key.strip(): get(key.strip()) for key in MESSAGE_COLUMNS.split(",")}
+    view = {key: get(key) for key in MESSAGE_KEYS}  # (keys split once: a view per row adds up)
     for key in ("attachments", "metadata"):
         if isinstance(view[key], str):
             view[key] = orjson.loads(view[key])
@@ -63,7 +65,7 @@ def open_message(view: dict[str, Any]) -> dict[str, Any]:
 
 def conversation_view(row: Any) -> dict[str, Any]:
     get = row.get if isinstance(row, dict) else lambda k: getattr(row, k)
-    view = {key.strip(): get(key.strip()) for key in CONVERSATION_COLUMNS.split(",")}
+    view = {key: get(key) for key in CONVERSATION_KEYS}
     for key in ("platform", "status", "priority"):
         view[key] = str(view[key].value if hasattr(view[key], "value") else view[key])
     view["labels"] = list(view["labels"] or ())
