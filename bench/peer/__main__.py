@@ -9,10 +9,13 @@ as many pooled connections as PyTake's two processes together. Both answer the w
 must hold the same 50 conversations in the same order with every selected field equal. Then wrk
 (the same settings for both) loads each at 4 and at 50 connections, the two servers alternating,
 and the bench prints req/s, p50/p99, the ratios, and CPU per request of each server, of the
-PostgreSQL backends serving it and of wrk itself (all on the same 2 cores).
+PostgreSQL backends serving it and of wrk itself (all on the same 2 cores). A third server, the
+stack floor (bench/peer/floor.py: uvicorn and Starlette sending PyTake's recorded answer, no other
+work), is loaded the same way: what these two packages alone cost per request, against
+PostGraphile's whole request.
 
     DATABASE_URL=… REDIS_URL=… make bench-peer   (BENCH_SECONDS, BENCH_ROUNDS, BENCH_POOL,
-                                                  BENCH_CONVERSATIONS, BENCH_MESSAGES)
+                                                  BENCH_CONVERSATIONS, BENCH_MESSAGES, BENCH_PYSPY)
 """
 
 from __future__ import annotations
@@ -53,6 +56,8 @@ WARMUP_SECONDS = 2
 POOL = int(os.environ.get("BENCH_POOL", "10"))  # PostGraphile's pool; PyTake's 2 processes get half each
 CONNECTIONS = (4, 50)
 API_WORKERS = 2
+# uvicorn + Starlette sending PyTake's recorded answer and doing nothing else (bench/peer/floor.py).
+FLOOR = "Stack floor"
 
 # The web app's inbox (frontend/src/api/operations.ts INBOX with CONVERSATION_FIELDS), default filter.
 PYTAKE_QUERY = """query($filter: ConversationFilter) { conversations(first: 50, filter: $filter) {
@@ -185,6 +190,51 @@ async def postgraphile(db_url: str, node: str) -> AsyncIterator[tuple[str, int]]
 
 
 # -- the same 50 conversations from both --------------------------------------------------------
+
+
+@contextlib.asynccontextmanager
+async def stack_floor(answer: Path) -> AsyncIterator[tuple[str, list[int]]]:
+    """bench/peer/floor.py on a free port, answering with `answer`; yields (base URL, its pids)."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bench.peer.floor", str(port), str(answer)],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient() as client:
+            for _ in range(300):
+                if proc.poll() is not None:
+                    raise RuntimeError("the stack floor exited")
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await client.post(f"{base}/graphql", content=b"{}")).status_code == 200:
+                        break
+                await asyncio.sleep(0.1)
+        await asyncio.sleep(1.0)  # both worker processes up, not only the first to answer
+        yield base, [proc.pid, *_children(proc.pid)]
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            if int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(proc.name))
+    return found
 
 
 def _pk(global_id: str | None) -> int | None:
@@ -360,6 +410,7 @@ async def compare(
     namespace = f"bench-{uuid.uuid4().hex[:6]}"
     with tempfile.TemporaryDirectory() as tmp:
         async with (
+            contextlib.AsyncExitStack() as stack,
             api_processes(db_url, workers=API_WORKERS, namespace=namespace, env=env) as py_base,
             postgraphile(db_url, node) as (pgl_base, pgl_pid),
             httpx.AsyncClient(timeout=30) as client,
@@ -373,9 +424,11 @@ async def compare(
             auth = "Bearer " + login.json()["data"]["login"]["accessToken"]
             py_request = {"query": PYTAKE_QUERY, "variables": PYTAKE_VARIABLES}
             pgl_request = {"query": PGL_QUERY, "variables": {}}
-            py_doc = (
-                await client.post(f"{py_base}/graphql", json=py_request, headers={"Authorization": auth})
-            ).json()
+            py_answer = await client.post(
+                f"{py_base}/graphql", json=py_request, headers={"Authorization": auth}
+            )
+            py_doc = py_answer.json()
+            (Path(tmp) / "answer.json").write_bytes(py_answer.content)
             pgl_doc = (await client.post(f"{pgl_base}/graphql", json=pgl_request)).json()
             print(f"\nbench/peer  PyTake (2 processes, pool {POOL // API_WORKERS} each) vs PostGraphile "
                   f"{json.loads((HERE / 'package.json').read_text())['dependencies']['postgraphile']} "
@@ -383,9 +436,11 @@ async def compare(
                   f"pool {POOL}); {SECONDS:g} s per run, {ROUNDS} rounds, alternating")  # fmt: skip
             print("  " + same_inbox(py_doc, pgl_doc))
             sides = []
+            floor_base, floor_pids = await stack.enter_async_context(stack_floor(Path(tmp) / "answer.json"))
             for name, base, request, token, pids in (
                 ("PyTake", py_base, py_request, auth, api_pids(int(py_base.rsplit(":", 1)[1]))),
                 ("PostGraphile", pgl_base, pgl_request, "", [pgl_pid]),
+                (FLOOR, floor_base, py_request, auth, floor_pids),
             ):
                 body = Path(tmp) / f"{name}.json"
                 body.write_text(json.dumps(request))
@@ -424,6 +479,14 @@ def summarise(results: dict[tuple[str, int], list[dict[str, Any]]]) -> None:
             f"(per round {min(pairs):.2f}–{max(pairs):.2f})   p99 {py_p99:.1f} vs {pg_p99:.1f} ms "
             f"({py_p99 / pg_p99:.2f}x)   server CPU/req {py_cpu:.2f} vs {pg_cpu:.2f} ms"
         )
+        if floor := results.get((FLOOR, c)):
+            floor_rps = statistics.mean(r["rps"] for r in floor)
+            floor_cpu = statistics.mean(r["server_ms"] for r in floor)
+            print(
+                f"        stack floor (uvicorn + Starlette, the answer sent, no work): {floor_rps:6.0f} req/s, "
+                f"server CPU/req {floor_cpu:.2f} ms = {floor_cpu / pg_cpu:.2f}x PostGraphile's whole request; "
+                f"PyTake's work above the floor {py_cpu - floor_cpu:.2f} ms"
+            )
 
 
 if __name__ == "__main__":
