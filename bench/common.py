@@ -54,6 +54,24 @@ async def bench_database() -> AsyncIterator[str]:
         await db.drop_database(server, name)
 
 
+def checkout_pythonpath() -> str:
+    """PYTHONPATH for a process a bench starts, with this checkout first: its `pytake` console
+    script and `python -m` resolve imports through the shared venv's editable install, which
+    points at the main checkout, whatever the cwd."""
+    return os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+
+
+def stop_group(proc: subprocess.Popen[bytes], timeout: float = 15) -> None:
+    """TERM to the process group a bench started (start_new_session=True), KILL after `timeout`."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
 @contextlib.asynccontextmanager
 async def api_processes(
     db_url: str, *, workers: int, namespace: str, env: dict[str, str] | None = None
@@ -73,9 +91,7 @@ async def api_processes(
         "GRAPHQL_COST_PER_MINUTE": "100000000000",
         "WEBHOOK_RATE_PER_MINUTE": "100000000",
         "PUBLIC_URL": f"http://127.0.0.1:{port}",
-        # The server runs this checkout's code: `pytake` is a console script whose imports the
-        # shared venv's editable install resolves to the main checkout, whatever the cwd.
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+        "PYTHONPATH": checkout_pythonpath(),  # the server runs this checkout's code
         **(env or {}),
     }
     cmd = [
@@ -101,11 +117,7 @@ async def api_processes(
                 raise RuntimeError("API did not become ready")
         yield base
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+        stop_group(proc)
 
 
 async def run_load(

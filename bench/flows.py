@@ -19,7 +19,6 @@ import hashlib
 import hmac
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -30,7 +29,14 @@ from typing import Any
 
 import asyncpg
 
-from bench.common import KeepAliveClient, api_processes, bench_database, percentile, require_production_env
+from bench.common import (
+    KeepAliveClient,
+    api_processes,
+    bench_database,
+    percentile,
+    require_production_env,
+    stop_group,
+)
 from connectors.fakes.server import serve_app
 from connectors.fakes.whatsapp import FakeWhatsApp, inbound_text_payload
 
@@ -127,11 +133,7 @@ def workers(db_url: str, namespace: str) -> Iterator[subprocess.Popen]:
     try:
         yield proc
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+        stop_group(proc, timeout=20)
 
 
 def group_cpu_seconds(pgid: int) -> float:

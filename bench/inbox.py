@@ -10,6 +10,7 @@ runs twice, with the general executor (GRAPHQL_PLANNER=0) and with the read path
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import time
@@ -96,19 +97,24 @@ TICKS = os.sysconf("SC_CLK_TCK")
 
 def api_pids(port: int) -> list[int]:
     """The `pytake serve` on this port and its workers, found in /proc (bench/common starts them)."""
-    parents: dict[int, int] = {}
-    supervisor = None
     for proc in Path("/proc").glob("[0-9]*"):
         try:
-            parents[int(proc.name)] = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
             argv = (proc / "cmdline").read_bytes().split(b"\0")
-        except (OSError, ValueError, IndexError):
+        except OSError:
             continue
         if b"serve" in argv and b"--port" in argv and argv[argv.index(b"--port") + 1] == str(port).encode():
-            supervisor = int(proc.name)
-    return (
-        [supervisor, *(pid for pid, parent in parents.items() if parent == supervisor)] if supervisor else []
-    )
+            return [int(proc.name), *children_of(int(proc.name))]
+    return []
+
+
+def children_of(pid: int) -> list[int]:
+    """The processes whose parent is `pid`, found in /proc."""
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            if int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(proc.name))
+    return found
 
 
 def cpu_seconds(pids: list[int]) -> dict[int, float]:

@@ -28,7 +28,6 @@ import os
 import re
 import resource
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -42,8 +41,16 @@ from typing import Any
 import asyncpg
 import httpx
 
-from bench.common import ROOT, api_processes, bench_database, free_port, require_production_env
-from bench.inbox import api_pids, cpu_seconds, seed
+from bench.common import (
+    ROOT,
+    api_processes,
+    bench_database,
+    checkout_pythonpath,
+    free_port,
+    require_production_env,
+    stop_group,
+)
+from bench.inbox import api_pids, children_of, cpu_seconds, seed
 from bench.pyspy import Recorder
 from bench.pyspy import summarise as summarise_profiles
 
@@ -180,26 +187,14 @@ async def postgraphile(db_url: str, node: str) -> AsyncIterator[tuple[str, int]]
                 raise RuntimeError(f"PostGraphile did not answer: {log_path.read_text()[-2000:]}")
         yield base, proc.pid
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-
-
-# -- the same 50 conversations from both --------------------------------------------------------
+        stop_group(proc, timeout=10)
 
 
 @contextlib.asynccontextmanager
 async def stack_floor(answer: Path) -> AsyncIterator[tuple[str, list[int]]]:
     """bench/peer/floor.py on a free port, answering with `answer`; yields (base URL, its pids)."""
     port = free_port()
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-    }
+    env = {**os.environ, "PYTHONPATH": checkout_pythonpath()}
     proc = subprocess.Popen(
         [sys.executable, "-m", "bench.peer.floor", str(port), str(answer)],
         cwd=ROOT,
@@ -216,25 +211,15 @@ async def stack_floor(answer: Path) -> AsyncIterator[tuple[str, list[int]]]:
                     if (await client.post(f"{base}/graphql", content=b"{}")).status_code == 200:
                         break
                 await asyncio.sleep(0.1)
+            else:
+                raise RuntimeError("the stack floor did not answer")
         await asyncio.sleep(1.0)  # both worker processes up, not only the first to answer
-        yield base, [proc.pid, *_children(proc.pid)]
+        yield base, [proc.pid, *children_of(proc.pid)]
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        stop_group(proc, timeout=10)
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for proc in Path("/proc").glob("[0-9]*"):
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            if int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(proc.name))
-    return found
+# -- the same 50 conversations from both --------------------------------------------------------
 
 
 def _pk(global_id: str | None) -> int | None:
