@@ -22,7 +22,6 @@ import hmac
 import json
 import multiprocessing
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -36,8 +35,16 @@ from typing import Any
 
 import httpx
 
-from bench.common import KeepAliveClient, bench_database, free_port, percentile, require_production_env
-from bench.wsclients import client_process
+from bench.common import (
+    KeepAliveClient,
+    bench_database,
+    checkout_pythonpath,
+    free_port,
+    percentile,
+    require_production_env,
+    stop_group,
+)
+from bench.wsclients import Subscription, client_process
 from connectors.fakes.whatsapp import inbound_text_payload
 
 os.environ.setdefault("ACCESS_TOKEN_TTL", "3600")  # the tokens minted here outlive the run
@@ -109,7 +116,7 @@ async def one_api_process(
         "ACCESS_TOKEN_TTL": "3600",
         "PUBLIC_URL": f"http://127.0.0.1:{port}",
         # This checkout's code, whichever checkout the venv's editable install points at.
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+        "PYTHONPATH": checkout_pythonpath(),
         **(extra or {}),
     }
     if TRACE:
@@ -135,11 +142,7 @@ async def one_api_process(
                 raise RuntimeError("API did not become ready")
         yield base, proc.pid
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+        stop_group(proc)
 
 
 async def seed(db_url: str, users: int) -> tuple[int, str, list[str]]:
@@ -256,14 +259,7 @@ class Webhooks:
 class Clients:
     """Subscriber processes (bench/wsclients.py)."""
 
-    def __init__(
-        self,
-        base: str,
-        tokens: list[str],
-        document: str,
-        events: int,
-        variables: dict[str, Any] | None = None,
-    ) -> None:
+    def __init__(self, base: str, tokens: list[str], subscription: Subscription) -> None:
         host, port = base.removeprefix("http://").split(":")
         ctx = multiprocessing.get_context("spawn")
         self.results: Any = ctx.Queue()
@@ -274,7 +270,7 @@ class Clients:
             control = ctx.Queue()
             proc = ctx.Process(
                 target=client_process,
-                args=(host, int(port), chunk, document, events, control, self.results, variables),
+                args=(host, int(port), chunk, subscription, control, self.results),
             )
             proc.start()
             self.controls.append(control)
@@ -373,7 +369,7 @@ async def run_size(
     """One load at `n` subscribers, printed; returns the API's CPU seconds per delivery."""
     count = int(SECONDS * RATE)
     first = hooks.next
-    clients = Clients(base, tokens, document, first + count)
+    clients = Clients(base, tokens, Subscription(document, first + count))
     try:
         opened = await clients.ready()
         await asyncio.sleep(1.0)
@@ -519,7 +515,7 @@ async def run_idle(
         head = await conn.fetchval("SELECT coalesce(max(seq), 0) FROM events")
     finally:
         await conn.close()
-    clients = Clients(base, tokens, document, hooks.next + 1, {"after": str(head)})
+    clients = Clients(base, tokens, Subscription(document, hooks.next + 1, {"after": str(head)}))
     try:
         opened = await clients.ready()
         opening = time.monotonic() - started

@@ -19,6 +19,7 @@ import struct
 import time
 from array import array
 from collections import Counter
+from dataclasses import dataclass, field
 from typing import Any
 
 MARK = re.compile(rb"fo(\d+)t(\d+\.\d+)")
@@ -48,23 +49,29 @@ def _control(opcode: int, payload: bytes = b"") -> bytes:
     )
 
 
+@dataclass(frozen=True)
+class Subscription:
+    """What every subscriber of a run subscribes to, and how many marked events it counts."""
+
+    document: str
+    events: int  # the marks 0 … events - 1
+    variables: dict[str, Any] = field(default_factory=dict)
+
+
 class Subscriber(asyncio.Protocol):
     def __init__(
         self,
         index: int,
         token: str,
-        document: str,
-        events: int,
+        subscription: Subscription,
         latencies: array,
         arrivals: dict[int, list[float]] | None = None,
-        variables: dict[str, Any] | None = None,
     ) -> None:
         self.index = index
-        self.variables = variables or {}
+        self.subscription = subscription
         self.arrivals = arrivals  # event index → [first, last] receive time in this process (BENCH_TRACE)
         self.token = token
-        self.document = document
-        self.seen = bytearray(events)  # 1 where event i arrived
+        self.seen = bytearray(subscription.events)  # 1 where event i arrived
         self.latencies = latencies
         self.buffer = bytearray()
         self.upgraded = False
@@ -155,7 +162,10 @@ class Subscriber(asyncio.Protocol):
                 {
                     "id": "1",
                     "type": "subscribe",
-                    "payload": {"query": self.document, "variables": self.variables},
+                    "payload": {
+                        "query": self.subscription.document,
+                        "variables": self.subscription.variables,
+                    },
                 }
             )
             if not self.ready.done():
@@ -179,11 +189,9 @@ async def run_clients(
     host: str,
     port: int,
     tokens: list[str],
-    document: str,
-    events: int,
+    subscription: Subscription,
     control: Any,
     results: Any,
-    variables: dict[str, Any] | None = None,
 ) -> None:
     """Open one connection and subscription per token, say `ready`, then wait for `stop` on
     `control` and report (per-subscriber counts, latencies, each failed subscriber's first error
@@ -210,7 +218,7 @@ async def run_clients(
         async with opening:
             try:
                 _, sub = await loop.create_connection(
-                    lambda: Subscriber(i, token, document, events, latencies, arrivals, variables), host, port
+                    lambda: Subscriber(i, token, subscription, latencies, arrivals), host, port
                 )
             except OSError as exc:
                 unopened[f"connect: {exc!r}"[:200]] += 1
@@ -261,11 +269,9 @@ def client_process(
     host: str,
     port: int,
     tokens: list[str],
-    document: str,
-    events: int,
+    subscription: Subscription,
     control: Any,
     results: Any,
-    variables: dict[str, Any] | None = None,
 ) -> None:
     try:
         import uvloop
@@ -274,6 +280,6 @@ def client_process(
     except ImportError:  # pragma: no cover
         pass
     try:
-        asyncio.run(run_clients(host, port, tokens, document, events, control, results, variables))
+        asyncio.run(run_clients(host, port, tokens, subscription, control, results))
     except Exception as exc:  # the parent reports it instead of waiting forever
         results.put(("failed", repr(exc)))
