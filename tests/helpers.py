@@ -194,9 +194,11 @@ def record_statements(monkeypatch: Any, module: Any) -> list[str]:
 @contextlib.contextmanager
 def own_sweep_paused() -> Iterator[None]:
     """Stop this test process's stale-send sweep (the upkeep job its app enqueues for its in-process
-    worker, jobs/maintenance.py) from finding anything. Tests that run `pytake worker` processes under a Redis namespace of their own
-    share the run's database: a reply such a worker is slow to claim (a loaded machine starts a
-    worker in seconds) would otherwise be taken into this process's namespace and sent from here."""
+    worker, jobs/maintenance.py) from finding anything. Tests that start `pytake` processes under a
+    Redis namespace of their own share the run's database: a reply their worker is slow to claim
+    (a loaded machine starts a worker in seconds) would otherwise be taken into this process's
+    namespace and sent from here. The launchers of those processes hold it (`started` in
+    tests/test_worker_signals.py, `_processes` in tests/test_production.py)."""
 
     async def nothing(*, include_unclaimed: bool = True) -> list[int]:
         return []

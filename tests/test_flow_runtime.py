@@ -45,7 +45,6 @@ from tests.helpers import (
     login,
     make_user,
     make_whatsapp_channel,
-    own_sweep_paused,
     post_webhook,
     wa_text_payload,
 )
@@ -254,10 +253,7 @@ async def stage(server: str, database: str) -> AsyncIterator[Stage]:
         team = await Team.create(name=f"orders-{uuid.uuid4().hex[:6]}")
         agent = await make_user(Role.AGENT, name=f"Agent {uuid.uuid4().hex[:4]}")
         await TeamMember.create(team_id=team.id, user_id=agent.id)
-        with (
-            own_sweep_paused(),
-            started(env, "serve", "--host", "127.0.0.1", "--port", str(port)) as (proc, _),
-        ):
+        with started(env, "serve", "--host", "127.0.0.1", "--port", str(port)) as (proc, _):
             await _wait_healthy(api, proc)
             supervisor = await login(api, await make_user(Role.SUPERVISOR))
             staged = Stage(

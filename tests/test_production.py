@@ -24,6 +24,7 @@ from tests.helpers import (
     login,
     make_user,
     make_whatsapp_channel,
+    own_sweep_paused,
     post_webhook,
     wa_text_payload,
 )
@@ -41,7 +42,8 @@ def _processes(env: dict[str, str], *commands: list[str]) -> Iterator[list[subpr
         for cmd in commands
     ]
     try:
-        yield procs
+        with own_sweep_paused():  # their replies are theirs to send (tests/helpers.own_sweep_paused)
+            yield procs
     finally:
         for p in procs:
             with contextlib.suppress(ProcessLookupError):

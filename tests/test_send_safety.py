@@ -44,7 +44,6 @@ from tests.helpers import (
     login,
     make_user,
     make_whatsapp_channel,
-    own_sweep_paused,
     post_webhook,
     wa_text_payload,
 )
@@ -291,70 +290,68 @@ async def test_a_killed_worker_s_sends_are_recorded_from_the_echo_or_sent_again_
         "WORKER_METRICS_PORT": "0",
         "LOG_LEVEL": "INFO",  # "worker ready"
     }
-    # The sweep under test is the workers'; this process's own would send from its namespace.
-    with own_sweep_paused():
-        async with serve_app(front) as fake_base:
-            channel, secrets = await make_whatsapp_channel(fake_base)
-            pn = channel.config["phone_number_id"]
-            front.fake.add_number(
-                pn,
-                access_token=secrets["access_token"],
-                app_secret=secrets["app_secret"],
-                webhook_url=f"{api}/webhooks/whatsapp/{channel.id}",
-            )
-            with started(env, "serve", "--host", "127.0.0.1", "--port", str(port)) as (serve, _):
-                await _wait_healthy(api, serve)
-                token = await login(api, await make_user(Role.AGENT))
-                texts = [
-                    f"accepted before the kill {uuid.uuid4().hex[:6]}",
-                    f"lost with the kill {uuid.uuid4().hex[:6]}",
-                ]
-                messages = []
-                with started(env, "worker", "--processes", "1", "--threads", "2") as (first, _):
-                    for text in texts:
-                        messages.append(await _reply_through_the_api(api, token, channel, secrets, text))
+    async with serve_app(front) as fake_base:
+        channel, secrets = await make_whatsapp_channel(fake_base)
+        pn = channel.config["phone_number_id"]
+        front.fake.add_number(
+            pn,
+            access_token=secrets["access_token"],
+            app_secret=secrets["app_secret"],
+            webhook_url=f"{api}/webhooks/whatsapp/{channel.id}",
+        )
+        with started(env, "serve", "--host", "127.0.0.1", "--port", str(port)) as (serve, _):
+            await _wait_healthy(api, serve)
+            token = await login(api, await make_user(Role.AGENT))
+            texts = [
+                f"accepted before the kill {uuid.uuid4().hex[:6]}",
+                f"lost with the kill {uuid.uuid4().hex[:6]}",
+            ]
+            messages = []
+            with started(env, "worker", "--processes", "1", "--threads", "2") as (first, _):
+                for text in texts:
+                    messages.append(await _reply_through_the_api(api, token, channel, secrets, text))
 
-                    async def both_in_flight() -> bool:
-                        return front.arrived == 2
+                async def both_in_flight() -> bool:
+                    return front.arrived == 2
 
-                    await eventually(both_in_flight, timeout=30)
-                    await asyncio.sleep(0.3)  # the accepted one's statuses are on their way
-                    os.killpg(first.pid, signal.SIGKILL)
-                    first.wait(timeout=10)
-                killed_at = time.monotonic()
-                front.hanging = False
-                accepted, lost = messages
-                with started(env, "worker", "--processes", "1", "--threads", "2") as (_, second_log):
+                await eventually(both_in_flight, timeout=30)
+                await asyncio.sleep(0.3)  # the accepted one's statuses are on their way
+                os.killpg(first.pid, signal.SIGKILL)
+                first.wait(timeout=10)
+            killed_at = time.monotonic()
+            front.hanging = False
+            accepted, lost = messages
+            with started(env, "worker", "--processes", "1", "--threads", "2") as (_, second_log):
 
-                    async def second_ready() -> bool:
-                        return "worker ready" in read(second_log)
+                async def second_ready() -> bool:
+                    return "worker ready" in read(second_log)
 
-                    await eventually(second_ready, timeout=120, interval=0.1)
-                    ready_in = time.monotonic() - killed_at  # long on a loaded machine: not ours to time
+                await eventually(second_ready, timeout=120, interval=0.1)
+                ready_in = time.monotonic() - killed_at  # long on a loaded machine: not ours to time
 
-                    async def lost_one_sent() -> bool:
-                        await lost.refresh_from_db()
-                        return lost.status in ("sent", "delivered")  # its statuses follow at once
+                async def lost_one_sent() -> bool:
+                    await lost.refresh_from_db()
+                    return lost.status in ("sent", "delivered")  # its statuses follow at once
 
-                    try:
-                        await eventually(lost_one_sent, timeout=120, interval=0.2)
-                    except AssertionError as exc:
-                        state = (lost.status, lost.send_attempts, lost.sending_until)
-                        raise AssertionError(f"not resent: {state}\n{read(second_log)[-4000:]}") from exc
-                    recovered_in = time.monotonic() - killed_at
-                    print(f"lost send recovered {recovered_in:.1f} s after the kill")  # the README's figure
-                    # A sweep or two more: the accepted one, were it not recorded, would be resent by now.
-                    await asyncio.sleep(3 * get_settings().send_sweep_interval)
-                await accepted.refresh_from_db()
-                assert accepted.status == "delivered" and accepted.platform_message_id is not None
-                assert len(_sent(front.fake, texts[0])) == 1
-                assert len(_sent(front.fake, texts[1])) == 1
-                # The dead attempt's claim (SEND_LEASE) and the echo's grace, or the replacement worker's
-                # start if that took longer, then a sweep: not the old minute-long lease and 30 s sweep.
-                lapsed = (send_lease.lease() + GRACE + RETRY_MARGIN).total_seconds()
-                bound = max(lapsed, ready_in) + 3 * get_settings().send_sweep_interval + 5
-                assert recovered_in < bound, (recovered_in, ready_in)
-            await front.fake.aclose()
+                try:
+                    await eventually(lost_one_sent, timeout=120, interval=0.2)
+                except AssertionError as exc:
+                    state = (lost.status, lost.send_attempts, lost.sending_until)
+                    raise AssertionError(f"not resent: {state}\n{read(second_log)[-4000:]}") from exc
+                recovered_in = time.monotonic() - killed_at
+                print(f"lost send recovered {recovered_in:.1f} s after the kill")  # the README's figure
+                # A sweep or two more: the accepted one, were it not recorded, would be resent by now.
+                await asyncio.sleep(3 * get_settings().send_sweep_interval)
+            await accepted.refresh_from_db()
+            assert accepted.status == "delivered" and accepted.platform_message_id is not None
+            assert len(_sent(front.fake, texts[0])) == 1
+            assert len(_sent(front.fake, texts[1])) == 1
+            # The dead attempt's claim (SEND_LEASE) and the echo's grace, or the replacement worker's
+            # start if that took longer, then a sweep: not the old minute-long lease and 30 s sweep.
+            lapsed = (send_lease.lease() + GRACE + RETRY_MARGIN).total_seconds()
+            bound = max(lapsed, ready_in) + 3 * get_settings().send_sweep_interval + 5
+            assert recovered_in < bound, (recovered_in, ready_in)
+        await front.fake.aclose()
 
 
 async def _reply_through_the_api(

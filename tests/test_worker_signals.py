@@ -133,14 +133,16 @@ class Stage:
 @contextlib.contextmanager
 def started(env: dict[str, str], *args: str) -> Iterator[tuple[subprocess.Popen, Path]]:
     """A `pytake` command in its own process group, its log in a file (a pipe nobody reads could
-    fill and block it); killed at the end if the test left it running."""
+    fill and block it); killed at the end if the test left it running. This test process's
+    stale-send sweep is paused meanwhile (tests/helpers.own_sweep_paused)."""
     log = Path(tempfile.mkstemp(prefix="pytake-proc-", suffix=".log")[1])
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [PYTAKE, *args], cwd=ROOT, env=env, start_new_session=True, stdout=out, stderr=subprocess.STDOUT
         )
     try:
-        yield proc, log
+        with own_sweep_paused():
+            yield proc, log
     finally:
         if proc.poll() is None:
             with contextlib.suppress(ProcessLookupError):
@@ -194,10 +196,7 @@ async def stage(server: str, database: str) -> AsyncIterator[Stage]:
             access_token=secrets["access_token"],
             app_secret=secrets["app_secret"],
         )
-        with (
-            own_sweep_paused(),
-            started(env, "serve", "--host", "127.0.0.1", "--port", str(port)) as (proc, _),
-        ):
+        with started(env, "serve", "--host", "127.0.0.1", "--port", str(port)) as (proc, _):
             await _wait_healthy(api, proc)
             token = await login(api, await make_user(Role.AGENT))
             yield Stage(env, api, front, channel, secrets, token)
