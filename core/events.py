@@ -197,7 +197,9 @@ class EventLog:
         return [(r["out_seq"], r["out_prev"], r["out_stream"], r["out_type"], r["out_payload"]) for r in rows]
 
     # -- reading side -------------------------------------------------------------------------
-    async def head(self, stream: str) -> int:
+    @staticmethod
+    async def head(stream: str) -> int:
+        """The seq of the stream's newest event (0 before its first): a cursor for "from now on"."""
         row = await fetchrow("SELECT last_seq FROM stream_heads WHERE stream = $1", stream)
         return row["last_seq"] if row else 0
 

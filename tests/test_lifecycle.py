@@ -7,8 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from core.events import conversation_stream
-from core.sql import fetchrow
+from core.events import EventLog, conversation_stream
 from models import Conversation, ConversationActivity, Message, Role
 from schema.relay import to_global_id
 from tests.helpers import Subscriber, eventually, gql, login, make_user, post_webhook, wa_text_payload
@@ -91,12 +90,8 @@ async def test_snooze_wakes_up_by_itself_and_live(server, wa):
     cid = _gid(conversation)
     # From the stream's head read now: the server may start the subscription after the snooze
     # below has been published, and without a cursor it would start after it.
-    head = await fetchrow(
-        "SELECT COALESCE(max(last_seq), 0) AS seq FROM stream_heads WHERE stream = $1",
-        conversation_stream(conversation.id),
-    )
-    assert head is not None
-    events = await Subscriber.open(server, token, EVENTS, {"id": cid, "after": str(head["seq"])})
+    head = await EventLog.head(conversation_stream(conversation.id))
+    events = await Subscriber.open(server, token, EVENTS, {"id": cid, "after": str(head)})
     until = (datetime.now(UTC) + timedelta(seconds=1.5)).isoformat()
     body = await gql(server, STATUS, {"id": cid, "s": "SNOOZED", "until": until}, token)
     assert body["data"]["setConversationStatus"]["status"] == "SNOOZED", body
