@@ -147,17 +147,12 @@ def _page_size(first: int | None) -> int:
     return size
 
 
-async def list_conversations(
-    actor: Actor | None,
-    *,
-    first: int | None,
-    after: str | None,
-    filter: ConversationFilter,
-    with_related: bool = False,
-) -> Page:
-    """Newest activity first; keyset pagination on (last_message_at, id). Only what the actor
-    may see (resolvers/visibility.py). `with_related`: each row's customer, assignee and last
-    message come in the same statement (`Page.related`), so the inbox is one statement."""
+async def _page_statement(
+    actor: Actor | None, first: int | None, after: str | None, filter: ConversationFilter
+) -> tuple[str, list[Any], int]:
+    """The page's SELECT of conversation rows (one more than the page, to tell whether there is
+    a next), its arguments and the page size: newest activity first, keyset pagination on
+    (last_message_at, id), only what the actor may see (resolvers/visibility.py)."""
     scope = await scope_of(actor)
     size = _page_size(first)
     args: list[Any] = []
@@ -181,6 +176,33 @@ async def list_conversations(
         f"SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE {' AND '.join(where)} "
         f"ORDER BY last_message_at DESC, id DESC LIMIT {size + 1}"
     )
+    return page_sql, args, size
+
+
+def _page(
+    rows: list[dict[str, Any]], items: list[dict[str, Any]], size: int, after: str | None, **more: Any
+) -> Page:
+    return Page(
+        items=items,
+        cursors=[_encode(c["last_message_at"].isoformat(), c["id"]) for c in rows[:size]],
+        has_next=len(rows) > size,
+        has_previous=bool(after),
+        **more,
+    )
+
+
+async def list_conversations(
+    actor: Actor | None,
+    *,
+    first: int | None,
+    after: str | None,
+    filter: ConversationFilter,
+    with_related: bool = False,
+) -> Page:
+    """Newest activity first; keyset pagination on (last_message_at, id). Only what the actor
+    may see (resolvers/visibility.py). `with_related`: each row's customer, assignee and last
+    message come in the same statement (`Page.related`), so the inbox is one statement."""
+    page_sql, args, size = await _page_statement(actor, first, after, filter)
     related = None
     if with_related:
         # The page and each row's customer, assignee and last message in one statement: the same
@@ -189,14 +211,28 @@ async def list_conversations(
         related = _split_related(rows[:size])
     else:
         rows = await fetch(page_sql, *args)
-    items = [conversation_view(r) for r in rows[:size]]
-    return Page(
-        items=items,
-        cursors=[_encode(c["last_message_at"].isoformat(), c["id"]) for c in items],
-        has_next=len(rows) > size,
-        has_previous=bool(after),
-        related=related,
+    return _page(rows, [conversation_view(r) for r in rows[:size]], size, after, related=related)
+
+
+async def list_conversations_selecting(
+    actor: Actor | None,
+    *,
+    first: int | None,
+    after: str | None,
+    filter: ConversationFilter,
+    columns: list[str],
+) -> Page:
+    """The page of `list_conversations` (the same rows, order, cursors and visibility) with each
+    item holding `columns` instead of the conversation's view: SQL expressions over the page's
+    row `c` (the read path planner's JSON, schema/planner/sql_json.py), as `col0`, `col1`, …"""
+    page_sql, args, size = await _page_statement(actor, first, after, filter)
+    selected = "".join(f", {column} AS col{i}" for i, column in enumerate(columns))
+    rows = await fetch(
+        f"SELECT c.id, c.last_message_at{selected} FROM ({page_sql}) c "
+        "ORDER BY c.last_message_at DESC, c.id DESC",
+        *args,
     )
+    return _page(rows, rows[:size], size, after)
 
 
 # What `list_conversations(with_related=True)` joins to each row of the page, and the columns of
@@ -234,8 +270,13 @@ _RELATED_SELECT = "SELECT " + ", ".join(
         *(f'{alias}.{c} AS "{name}.{c}"' for name, alias, _, _, columns in _RELATED for c in columns),
     ]
 )
+# LATERAL … OFFSET 0: an index lookup per row of the page. As plain joins PostgreSQL's cost model
+# hashes the whole customers table for 50 rows (2.5 ms instead of 0.5 on 10,000 customers).
 _RELATED_JOINS = (
-    " ".join(f"LEFT JOIN {table} {alias} ON {alias}.id = c.{key}" for _, alias, table, key, _ in _RELATED)
+    " ".join(
+        f"LEFT JOIN LATERAL (SELECT * FROM {table} WHERE id = c.{key} OFFSET 0) {alias} ON TRUE"
+        for _, alias, table, key, _ in _RELATED
+    )
     + " ORDER BY c.last_message_at DESC, c.id DESC"
 )
 

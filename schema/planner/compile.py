@@ -122,6 +122,9 @@ class PlannedField:
     access: Access | None = None  # root fields: who may call them
     takes_self: bool = False  # the resolver is a method: the object is its first argument
     out: Out | None = None
+    # A root field answered whole by its own statement (schema/planner/sql_json.py): the value is
+    # the completed JSON, nothing below it runs level by level.
+    direct: Any = None
 
 
 @dataclass

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from typing import Any
 
 from graphql import ExecutionResult, OperationType
@@ -19,12 +19,11 @@ from starlette.requests import Request
 
 from schema.execution import PerEventExecutionContext
 from schema.planner.compile import Plan, Unplannable, compile_plan
-from schema.planner.run import run
+from schema.planner.run import STATS, run
+from schema.planner.sql_json import answer_in_sql
 
 log = logging.getLogger("pytake.graphql.planner")
 
-# How requests went, for tests and for looking at a live process: "planned", or "fallback: <why>".
-STATS: Counter[str] = Counter()
 # None: the `graphql_planner` setting decides; tests set True or False to compare both paths.
 FORCED: bool | None = None
 
@@ -50,7 +49,7 @@ class PlanCache:
             self._plans.move_to_end(key)
             return found
         try:
-            found = compile_plan(executor.schema, operation, executor.fragment_definitions)
+            found = answer_in_sql(compile_plan(executor.schema, operation, executor.fragment_definitions))
         except Unplannable as exc:
             found = str(exc)
         self._plans[key] = found
