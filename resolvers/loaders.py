@@ -11,6 +11,9 @@ from typing import Any
 from core.sql import fetch
 from models import Channel
 from resolvers.shapes import MESSAGE_COLUMNS, message_view
+from resolvers.sla import timers_by_conversation
+
+__all__ = ["timers_by_conversation"]  # the SLA rules' own batch read, a loader like the others
 
 
 async def customers_by_id(ids: list[int]) -> list[dict[str, Any] | None]:

@@ -27,7 +27,7 @@ from core.sql import fetch, in_transaction
 from models import SlaPolicy
 from resolvers import audit
 from resolvers.activities import record_activity
-from resolvers.auth import require_supervisor, require_user
+from resolvers.auth import require_supervisor
 from resolvers.errors import BadInput, NotFound
 
 SLA_STREAM = "sla"  # supervisors' live feed of warnings and breaches
@@ -466,9 +466,14 @@ def timer_view(row: dict[str, Any]) -> dict[str, Any]:
     return dict(row)
 
 
-async def timers_of(actor: Actor | None, conversation_id: int) -> list[dict[str, Any]]:
-    require_user(actor)
+async def timers_by_conversation(conversation_ids: list[int]) -> list[list[dict[str, Any]]]:
+    """Each conversation's timers, oldest first, in one statement for many (the schema's
+    DataLoader, schema/context.py: a page of the inbox reads them all at once)."""
     rows = await fetch(
-        f"SELECT {TIMER_COLUMNS} FROM sla_timers WHERE conversation_id = $1 ORDER BY id", conversation_id
+        f"SELECT {TIMER_COLUMNS} FROM sla_timers WHERE conversation_id = ANY($1::int[]) ORDER BY id",
+        conversation_ids,
     )
-    return [timer_view(r) for r in rows]
+    grouped: dict[int, list[dict[str, Any]]] = {i: [] for i in conversation_ids}
+    for row in rows:
+        grouped[row["conversation_id"]].append(timer_view(row))
+    return [grouped[i] for i in conversation_ids]

@@ -26,6 +26,7 @@ _LOAD_FNS = {
     "users": "users_by_id",
     "messages": "messages_by_id",
     "channels": "channels_by_id",
+    "sla_timers": "timers_by_conversation",
 }
 
 
@@ -39,6 +40,7 @@ class Loaders:
     users: DataLoader[int, Any]
     messages: DataLoader[int, Any]
     channels: DataLoader[int, Any]
+    sla_timers: DataLoader[int, Any]
 
     def __getattr__(self, name: str) -> DataLoader[Any, Any]:  # only for a loader not made yet
         fn = _LOAD_FNS.get(name)

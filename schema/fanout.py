@@ -122,7 +122,7 @@ _LOADERS_ONLY = frozenset(
         ("Customer", "identities"),
         ("Message", "sender"),
         ("Activity", "actor"),
-        # Takes `info` only to require a signed-in viewer (resolvers/sla.timers_of); every
+        # Takes `info` for the DataLoader and to require a signed-in viewer; every
         # subscriber is one. The web app's inbox selects it, so without this entry each of its
         # subscribers was executed on its own (1.7 ms a delivery instead of tens of µs).
         ("Conversation", "slaTimers"),

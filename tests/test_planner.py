@@ -26,6 +26,8 @@ from models import (
     CustomerIdentity,
     Message,
     Role,
+    SlaPolicy,
+    SlaTimer,
     Team,
     TeamMember,
 )
@@ -79,6 +81,7 @@ UNPLANNED = [
     # A statement per row: messages, activities and SLA timers of every conversation of a page.
     ("{ conversations { edges { node { messages { edges { node { id } } } } } } }", "in a list"),
     ("{ conversations { edges { node { activities { type } } } } }", "in a list"),
+    ('{ search(query: "x") { edges { node { queuePosition } } } }', "in a list"),
     ("{ conversations { edges { node { queuePosition } } } }", "in a list"),
     ("{ conversations { __schema { types { name } } } }", "field"),
 ]
@@ -162,7 +165,7 @@ async def test_the_number_of_statements_does_not_grow_with_the_page(server, monk
     monkeypatch.setattr(planner, "FORCED", True)
     document = (
         "query($n: Int, $f: ConversationFilter) { conversations(first: $n, filter: $f) { edges { node { id "
-        "customer { name } assignee { name } lastMessage { text } } } } }"
+        "customer { name } assignee { name } lastMessage { text } slaTimers { kind dueAt } } } } }"
     )
     counts = []
     for size in (1, 6):  # the newest six all have an assignee: the same loads at either size
@@ -174,8 +177,9 @@ async def test_the_number_of_statements_does_not_grow_with_the_page(server, monk
         assert len(body["data"]["conversations"]["edges"]) == size
         assert planner.STATS["planned"] == before + 1
         counts.append(len(statements))
-    # The standing check, and the page with each row's customer, assignee and last message.
-    assert counts[0] == counts[1] == 2, counts
+    # The standing check, the page with each row's customer, assignee and last message, and the
+    # page's SLA timers.
+    assert counts[0] == counts[1] == 3, counts
 
 
 # --- byte-identical answers, planner or not ----------------------------------------------------
@@ -267,6 +271,20 @@ async def arena(server) -> dict[str, Any]:
             conversation=conversation, actor=None if i % 2 else agent_a, type="labels_changed", data={"i": i}
         )
         conversations.append(conversation)
+    # SLA timers on three of them (read in one statement for a page): the policy on a team of its
+    # own, so it takes no other test's conversations; every moment far ahead, so the upkeep job
+    # changes nothing between the two answers compared.
+    policy = await SlaPolicy.create(
+        name=f"planner-{suffix}",
+        team=await Team.create(name=f"planner-sla-{suffix}"),
+        first_response_seconds=60,
+    )
+    later = whole + timedelta(days=30)
+    for i, kind, met in ((0, "first_response", None), (0, "resolution", later), (4, "first_response", None)):
+        await SlaTimer.create(
+            conversation=conversations[i], policy=policy, kind=kind, started_at=now,
+            due_at=later, warn_at=later - timedelta(minutes=5), met_at=met,
+        )  # fmt: skip
     tokens: dict[str, str | None] = {
         "agent_a": await login(server, agent_a),
         "agent_none": await login(server, agent_none),
@@ -400,6 +418,7 @@ def _conversation(single: bool) -> Any:
         "assignee": _user("assignee"),
         "lastMessage": _message(single).map(lambda s: f"lastMessage {{ {s} }}"),
         "channel": _fields("Channel", CHANNEL, {}).map(lambda s: f"channel {{ {s} }}"),
+        "slaTimers": _fields("SlaTimer", SLA, {}).map(lambda s: f"slaTimers {{ {s} }}"),
     }
     if single:  # per-conversation reads: planned only outside a list
         objects["messages"] = st.tuples(
@@ -412,7 +431,6 @@ def _conversation(single: bool) -> Any:
         objects["activities"] = _fields("Activity", ACTIVITY, {"actor": _user("actor")}).map(
             lambda s: f"activities {{ {s} }}"
         )
-        objects["slaTimers"] = _fields("SlaTimer", SLA, {}).map(lambda s: f"slaTimers {{ {s} }}")
         objects["replyTargets"] = _fields("ReplyTarget", TARGET, {}).map(lambda s: f"replyTargets {{ {s} }}")
     return _fields("Conversation", [*CONVERSATION, *(["queuePosition"] if single else [])], objects)
 

@@ -75,6 +75,7 @@ BATCHED = frozenset(
         ("Customer", "attributes"),
         ("Message", "sender"),
         ("Activity", "actor"),
+        ("Conversation", "slaTimers"),
         ("SearchHit", "matchedMessage"),
         ("User", "email"),
         ("User", "role"),
@@ -89,7 +90,6 @@ SINGLE = frozenset(
     {
         ("Conversation", "messages"),
         ("Conversation", "activities"),
-        ("Conversation", "slaTimers"),
         ("Conversation", "queuePosition"),
         ("Conversation", "replyTargets"),
     }
