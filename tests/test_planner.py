@@ -146,7 +146,19 @@ def test_the_plan_cache_keeps_one_entry_per_document_and_operation_and_is_bounde
 # --- the statements it runs ------------------------------------------------------------------
 
 
-async def test_the_number_of_statements_does_not_grow_with_the_page(server, monkeypatch, arena):
+@pytest.mark.parametrize(
+    ("node", "expected", "in_sql"),
+    [
+        # The standing check, the page with each row's customer, assignee and last message, and
+        # the page's SLA timers (an assignee's e-mail keeps it off PostgreSQL's JSON).
+        ("customer { name } assignee { name email } lastMessage { text } slaTimers { kind dueAt }", 3, False),
+        # The standing check, and the page whose rows carry everything (schema/planner/sql_json.py).
+        ("customer { name } assignee { name } lastMessage { text } slaTimers { kind dueAt }", 2, True),
+    ],
+)
+async def test_the_number_of_statements_does_not_grow_with_the_page(
+    server, monkeypatch, arena, node, expected, in_sql
+):
     from core.sql import db
 
     client_class = type(db())
@@ -165,21 +177,20 @@ async def test_the_number_of_statements_does_not_grow_with_the_page(server, monk
     monkeypatch.setattr(planner, "FORCED", True)
     document = (
         "query($n: Int, $f: ConversationFilter) { conversations(first: $n, filter: $f) { edges { node { id "
-        "customer { name } assignee { name } lastMessage { text } slaTimers { kind dueAt } } } } }"
+        f"{node} }} }} }} }}"
     )
     counts = []
     for size in (1, 6):  # the newest six all have an assignee: the same loads at either size
         statements.clear()
-        before = planner.STATS["planned"]
+        before = planner.STATS["planned"], planner.STATS["sql"]
         body = await gql(
             server, document, {"n": size, "f": {"channelId": arena["channel"]}}, arena["tokens"]["admin"]
         )
+        assert "data" in body, body
         assert len(body["data"]["conversations"]["edges"]) == size
-        assert planner.STATS["planned"] == before + 1
+        assert (planner.STATS["planned"], planner.STATS["sql"]) == (before[0] + 1, before[1] + in_sql)
         counts.append(len(statements))
-    # The standing check, the page with each row's customer, assignee and last message, and the
-    # page's SLA timers.
-    assert counts[0] == counts[1] == 3, counts
+    assert counts[0] == counts[1] == expected, counts
 
 
 # --- byte-identical answers, planner or not ----------------------------------------------------
@@ -637,3 +648,34 @@ async def test_the_inbox_postgresql_builds_opens_sealed_bodies_and_answers_as_th
     assert last["text"] == SEALED + "now"
     assert last["metadata"]["edits"][0]["text"] == SEALED + "before"
     assert edge["node"]["assignee"] is None and edge["node"]["labels"] == []
+
+
+def _web_app_inbox() -> str:
+    """The web app's INBOX document (frontend/src/api/operations.ts), its fields spliced in."""
+    from pathlib import Path
+
+    source = (Path(__file__).resolve().parents[1] / "frontend" / "src" / "api" / "operations.ts").read_text()
+    fields = source.split("const CONVERSATION_FIELDS = `", 1)[1].split("`", 1)[0]
+    inbox = source.split("export const INBOX = `", 1)[1].split("`", 1)[0]
+    return inbox.replace("${CONVERSATION_FIELDS}", fields)
+
+
+@pytest.mark.parametrize("caller", ["agent_a", "supervisor", "admin", "key"])
+async def test_the_web_apps_inbox_is_built_by_postgresql_as_the_executor_builds_it(
+    arena, planner_setting, caller
+):
+    """Its timers, channel, customer, assignee and last message included, for each kind of caller
+    with the inbox's visibility rule applied."""
+    variables = {"filter": {"channelId": arena["channel"]}}
+    before = planner.STATS["sql"]
+    fast = await _answer(arena, arena["tokens"][caller], _web_app_inbox(), variables, planned=True)
+    general = await _answer(arena, arena["tokens"][caller], _web_app_inbox(), variables, planned=False)
+    assert fast == general
+    body = json.loads(fast[1])
+    assert planner.STATS["sql"] == before + 1
+    nodes = [e["node"] for e in body["data"]["conversations"]["edges"]]
+    assert nodes and all(n["channel"]["id"] == arena["channel"] for n in nodes)
+    timers = {arena["conversations"][0]: 2, arena["conversations"][4]: 1}  # the arena's
+    assert all(len(n["slaTimers"]) == timers.get(n["id"], 0) for n in nodes)
+    if caller in ("admin", "key"):  # see every one
+        assert sum(len(n["slaTimers"]) for n in nodes) == 3

@@ -1,6 +1,6 @@
 """The inbox answered by PostgreSQL: `conversations { edges { node { … } } pageInfo { … } }` where
-every field the node selects is a column (or a customer, assignee or last message made of
-columns) is one statement whose rows carry each node as JSON, built with `json_build_object`.
+every field the node selects is a column (or a customer, assignee, last message, channel or SLA
+timers made of columns) is one statement whose rows carry each node as JSON, built with `json_build_object`.
 
 Python then only reads that JSON back and lays out the connection around it (cursors and page
 info, from the same page `list_conversations` reads). Values are spelt as the schema's types
@@ -9,12 +9,13 @@ their GraphQL names, `priority`, `labels` and `escalationLevel` defaulted as `fr
 message bodies are opened here, as every reader of a row must (core/crypto.py), because a sealed
 body is ciphertext in the table. Key order is the selection's: json_build_object keeps it, and the
 JSON is read into dicts, so the response is encoded as any other. A selection with anything else
-(a channel, an assignee's e-mail, identities, arguments, over 50 keys on one object) is left to
-the Python plan; tests/test_planner.py compares both with the general executor byte for byte.
+(a channel's health, an assignee's e-mail, identities, attachments, arguments, over 50 keys on one
+object) is left to the Python plan; tests/test_planner.py compares both with the general executor byte for byte.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,8 +24,11 @@ from graphql import GraphQLEnumType, GraphQLList, GraphQLNonNull
 
 from core.crypto import map_bodies, open_body
 from resolvers import conversations as conv
+from resolvers.auth import require_user
 from schema.permissions import actor_of
 from schema.planner.compile import Plan, PlannedField, Selection
+
+log = logging.getLogger("pytake.graphql.planner")
 
 # The SQL of each planned leaf over the row alias {t}. "enum": a CASE from the stored value to
 # the GraphQL name; "body"/"metadata": opened in Python after reading (sealed bodies).
@@ -95,12 +99,37 @@ LEAVES: dict[str, dict[str, Leaf]] = {
         "editedAt": _iso("edited_at"),
         "deletedAt": _iso("deleted_at"),
     },
+    # Not the rest: a channel's health, secrets and webhook URL are worked out in Python.
+    "Channel": {
+        "id": _gid("Channel"),
+        "platform": ("{t}.platform", "enum"),
+        "name": ("{t}.name", "value"),
+        "enabled": ("{t}.enabled", "value"),
+    },
+    "SlaTimer": {
+        "id": _gid("SlaTimer"),
+        "conversationId": _gid("Conversation", "conversation_id"),
+        "kind": ("{t}.kind", "value"),
+        "startedAt": _iso("started_at"),
+        "dueAt": _iso("due_at"),
+        "warnAt": _iso("warn_at"),
+        "metAt": _iso("met_at"),
+        "warnedAt": _iso("warned_at"),
+        "breachedAt": _iso("breached_at"),
+        "cancelledAt": _iso("cancelled_at"),
+    },
 }
 # Objects reached from a conversation: (type, table, the conversation's column holding its id).
 OBJECTS: dict[tuple[str, str], tuple[str, str, str]] = {
     ("Conversation", "customer"): ("Customer", "customers", "customer_id"),
     ("Conversation", "assignee"): ("User", "users", "assignee_id"),
     ("Conversation", "lastMessage"): ("Message", "messages", "last_message_id"),
+    ("Conversation", "channel"): ("Channel", "channels", "channel_id"),
+}
+# Lists reached from a conversation: (type, table, its column holding the conversation's id), in
+# id order as the DataLoaders read them. Only for signed-in people, as the resolver says.
+LISTS: dict[tuple[str, str], tuple[str, str, str]] = {
+    ("Conversation", "slaTimers"): ("SlaTimer", "sla_timers", "conversation_id"),
 }
 MAX_KEYS = 50  # json_build_object takes 100 arguments
 
@@ -124,13 +153,17 @@ class ConnectionPlan:
     node_keys: tuple[tuple[str, str], ...]  # (edges key, node key): each alias gets a column
     columns: tuple[str, ...]  # one SQL expression per node key
     fixes: tuple[tuple[_Fix, ...], ...]
+    signed_in: bool  # a field that is only for people (`slaTimers`) is selected
 
     async def answer(self, info: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
         from schema.conversations import ConversationFilterInput
 
+        actor = actor_of(info)
+        if self.signed_in:
+            require_user(actor)  # refused: the general executor answers with the field's error
         filter = kwargs.get("filter") or ConversationFilterInput()
         page = await conv.list_conversations_selecting(
-            actor_of(info),
+            actor,
             first=kwargs.get("first"),
             after=kwargs.get("after"),
             filter=filter.to_rule(),
@@ -161,6 +194,9 @@ def connection_plan(root: PlannedField) -> ConnectionPlan | None:
         return _connection_plan(root)
     except NotInSql:
         return None
+    except Exception:  # a fault here must not fail the request: the Python plan answers it
+        log.exception("no SQL plan for %s", root.key)
+        return None
 
 
 def _connection_plan(root: PlannedField) -> ConnectionPlan:
@@ -170,6 +206,7 @@ def _connection_plan(root: PlannedField) -> ConnectionPlan:
     node_keys: list[tuple[str, str]] = []
     columns: list[str] = []
     fixes: list[tuple[_Fix, ...]] = []
+    lists: list[str] = []
     for f in connection.fields:
         if f.name != "edges" or f.typename is not None:
             continue
@@ -177,10 +214,10 @@ def _connection_plan(root: PlannedField) -> ConnectionPlan:
         for e in edge.fields:
             if e.name == "node" and e.typename is None:
                 found: list[_Fix] = []
-                columns.append(_object_sql(_object_of(e), "c", (), found, depth=0))
+                columns.append(_object_sql(_object_of(e), "c", (), found, depth=0, lists=lists))
                 node_keys.append((f.key, e.key))
                 fixes.append(tuple(found))
-    return ConnectionPlan(connection, tuple(node_keys), tuple(columns), tuple(fixes))
+    return ConnectionPlan(connection, tuple(node_keys), tuple(columns), tuple(fixes), signed_in=bool(lists))
 
 
 def _object_of(f: PlannedField) -> Selection:
@@ -193,8 +230,10 @@ def _object_of(f: PlannedField) -> Selection:
 
 
 def _object_sql(
-    selection: Selection, alias: str, path: tuple[str, ...], fixes: list[_Fix], depth: int
+    selection: Selection, alias: str, path: tuple[str, ...], fixes: list[_Fix], depth: int, lists: list[str]
 ) -> str:
+    """json_build_object of the selection over the row `alias`; what is to be done to the read
+    JSON goes to `fixes`, the list fields reached to `lists`."""
     leaves = LEAVES.get(selection.type_name)
     if leaves is None or len(selection.fields) > MAX_KEYS:
         raise NotInSql
@@ -216,9 +255,24 @@ def _object_sql(
             reached_selection = _object_of(f)
             if reached_selection.type_name != type_name:
                 raise NotInSql
-            inner = _object_sql(reached_selection, inner_alias, (*path, f.key), fixes, depth + 1)
+            inner = _object_sql(reached_selection, inner_alias, (*path, f.key), fixes, depth + 1, lists)
             pairs.append(
                 f"(SELECT {inner} FROM {table} {inner_alias} WHERE {inner_alias}.id = {alias}.{column})"
+            )
+            continue
+        listed = LISTS.get((selection.type_name, f.name))
+        if listed is not None:
+            type_name, table, column = listed
+            inner_alias = f"l{depth}_{len(pairs)}"
+            element = _object_of(f)
+            element_fixes: list[_Fix] = []
+            inner = _object_sql(element, inner_alias, (), element_fixes, depth + 1, lists)
+            if element.type_name != type_name or element_fixes:
+                raise NotInSql  # nothing to open or check inside a list's elements
+            lists.append(f.name)
+            pairs.append(
+                f"COALESCE((SELECT json_agg({inner} ORDER BY {inner_alias}.id) FROM {table} {inner_alias} "
+                f"WHERE {inner_alias}.{column} = {alias}.id), '[]'::json)"
             )
             continue
         leaf = leaves.get(f.name)
