@@ -43,8 +43,9 @@ async def test_callers_arriving_together_share_a_group_and_each_gets_its_answer(
     await asyncio.sleep(0.05)
     release.set()
     assert await asyncio.gather(*calls) == [i * 10 for i in range(9)]
-    # The first leaves alone (nothing was running); the rest waited and left in groups of ≤ 4.
-    assert seen == [[0], [1, 2, 3, 4], [5, 6, 7, 8]]
+    # Submitted in one turn of the loop, they leave together, up to 4; the rest wait for the
+    # running group and leave in groups of ≤ 4.
+    assert seen == [[0, 1, 2, 3], [4, 5, 6, 7], [8]]
 
 
 async def test_a_group_that_fails_whole_is_run_again_one_by_one() -> None:
@@ -57,12 +58,11 @@ async def test_a_group_that_fails_whole_is_run_again_one_by_one() -> None:
         return list(items)
 
     group: GroupCommit[int, int] = GroupCommit(run, max_size=8, max_inflight=1)
-    blocker = asyncio.create_task(group.submit(0))
-    calls = [asyncio.create_task(group.submit(i)) for i in range(1, 6)]
-    results = await asyncio.gather(blocker, *calls, return_exceptions=True)
+    calls = [asyncio.create_task(group.submit(i)) for i in range(6)]
+    results = await asyncio.gather(*calls, return_exceptions=True)
     assert results[:3] == [0, 1, 2] and results[4:] == [4, 5]
     assert isinstance(results[3], ValueError) and "poison" in str(results[3])
-    assert [1, 2, 3, 4, 5] in runs and [3] in runs
+    assert [0, 1, 2, 3, 4, 5] in runs and [3] in runs
 
 
 async def test_concurrent_messages_are_stored_in_fewer_statements_each_exactly_once(database, server) -> None:
