@@ -1,6 +1,7 @@
 """The inbox answered by PostgreSQL: `conversations { edges { node { … } } pageInfo { … } }` where
 every field the node selects is a column (or a customer, assignee, last message, channel or SLA
-timers made of columns) is one statement whose rows carry each node as JSON, built with `json_build_object`.
+timers made of columns) is one statement whose rows carry each node as JSON, built with
+`json_build_object`.
 
 Python then only reads that JSON back and lays out the connection around it (cursors and page
 info, from the same page `list_conversations` reads). Values are spelt as the schema's types
@@ -10,7 +11,8 @@ message bodies are opened here, as every reader of a row must (core/crypto.py), 
 body is ciphertext in the table. Key order is the selection's: json_build_object keeps it, and the
 JSON is read into dicts, so the response is encoded as any other. A selection with anything else
 (a channel's health, an assignee's e-mail, identities, attachments, arguments, over 50 keys on one
-object) is left to the Python plan; tests/test_planner.py compares both with the general executor byte for byte.
+object) is left to the Python plan; tests/test_planner.py compares both with the general executor
+byte for byte.
 """
 
 from __future__ import annotations
@@ -24,9 +26,9 @@ from graphql import GraphQLEnumType, GraphQLList, GraphQLNonNull
 
 from core.crypto import map_bodies, open_body
 from resolvers import conversations as conv
-from resolvers.auth import require_user
-from schema.permissions import actor_of
+from schema.permissions import SIGNED_IN, actor_of
 from schema.planner.compile import Plan, PlannedField, Selection
+from schema.relay import PageInfo
 
 log = logging.getLogger("pytake.graphql.planner")
 
@@ -127,7 +129,8 @@ OBJECTS: dict[tuple[str, str], tuple[str, str, str]] = {
     ("Conversation", "channel"): ("Channel", "channels", "channel_id"),
 }
 # Lists reached from a conversation: (type, table, its column holding the conversation's id), in
-# id order as the DataLoaders read them. Only for signed-in people, as the resolver says.
+# id order as the DataLoaders read them. `slaTimers` is for signed-in callers; the root field's
+# own gate (SIGNED_IN, required below) has already applied that very rule.
 LISTS: dict[tuple[str, str], tuple[str, str, str]] = {
     ("Conversation", "slaTimers"): ("SlaTimer", "sla_timers", "conversation_id"),
 }
@@ -153,17 +156,13 @@ class ConnectionPlan:
     node_keys: tuple[tuple[str, str], ...]  # (edges key, node key): each alias gets a column
     columns: tuple[str, ...]  # one SQL expression per node key
     fixes: tuple[tuple[_Fix, ...], ...]
-    signed_in: bool  # a field that is only for people (`slaTimers`) is selected
 
     async def answer(self, info: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
         from schema.conversations import ConversationFilterInput
 
-        actor = actor_of(info)
-        if self.signed_in:
-            require_user(actor)  # refused: the general executor answers with the field's error
         filter = kwargs.get("filter") or ConversationFilterInput()
         page = await conv.list_conversations_selecting(
-            actor,
+            actor_of(info),
             first=kwargs.get("first"),
             after=kwargs.get("after"),
             filter=filter.to_rule(),
@@ -200,13 +199,14 @@ def connection_plan(root: PlannedField) -> ConnectionPlan | None:
 
 
 def _connection_plan(root: PlannedField) -> ConnectionPlan:
-    if root.name != "conversations" or root.out is None or root.out.selection is None:
+    if root.name != "conversations" or root.access is not SIGNED_IN or root.out is None:
+        raise NotInSql
+    if root.out.selection is None:
         raise NotInSql
     connection = root.out.selection
     node_keys: list[tuple[str, str]] = []
     columns: list[str] = []
     fixes: list[tuple[_Fix, ...]] = []
-    lists: list[str] = []
     for f in connection.fields:
         if f.name != "edges" or f.typename is not None:
             continue
@@ -214,10 +214,10 @@ def _connection_plan(root: PlannedField) -> ConnectionPlan:
         for e in edge.fields:
             if e.name == "node" and e.typename is None:
                 found: list[_Fix] = []
-                columns.append(_object_sql(_object_of(e), "c", (), found, depth=0, lists=lists))
+                columns.append(_object_sql(_object_of(e), "c", (), found, depth=0))
                 node_keys.append((f.key, e.key))
                 fixes.append(tuple(found))
-    return ConnectionPlan(connection, tuple(node_keys), tuple(columns), tuple(fixes), signed_in=bool(lists))
+    return ConnectionPlan(connection, tuple(node_keys), tuple(columns), tuple(fixes))
 
 
 def _object_of(f: PlannedField) -> Selection:
@@ -230,10 +230,10 @@ def _object_of(f: PlannedField) -> Selection:
 
 
 def _object_sql(
-    selection: Selection, alias: str, path: tuple[str, ...], fixes: list[_Fix], depth: int, lists: list[str]
+    selection: Selection, alias: str, path: tuple[str, ...], fixes: list[_Fix], depth: int
 ) -> str:
     """json_build_object of the selection over the row `alias`; what is to be done to the read
-    JSON goes to `fixes`, the list fields reached to `lists`."""
+    JSON goes to `fixes`."""
     leaves = LEAVES.get(selection.type_name)
     if leaves is None or len(selection.fields) > MAX_KEYS:
         raise NotInSql
@@ -255,7 +255,7 @@ def _object_sql(
             reached_selection = _object_of(f)
             if reached_selection.type_name != type_name:
                 raise NotInSql
-            inner = _object_sql(reached_selection, inner_alias, (*path, f.key), fixes, depth + 1, lists)
+            inner = _object_sql(reached_selection, inner_alias, (*path, f.key), fixes, depth + 1)
             pairs.append(
                 f"(SELECT {inner} FROM {table} {inner_alias} WHERE {inner_alias}.id = {alias}.{column})"
             )
@@ -266,10 +266,9 @@ def _object_sql(
             inner_alias = f"l{depth}_{len(pairs)}"
             element = _object_of(f)
             element_fixes: list[_Fix] = []
-            inner = _object_sql(element, inner_alias, (), element_fixes, depth + 1, lists)
+            inner = _object_sql(element, inner_alias, (), element_fixes, depth + 1)
             if element.type_name != type_name or element_fixes:
                 raise NotInSql  # nothing to open or check inside a list's elements
-            lists.append(f.name)
             pairs.append(
                 f"COALESCE((SELECT json_agg({inner} ORDER BY {inner_alias}.id) FROM {table} {inner_alias} "
                 f"WHERE {inner_alias}.{column} = {alias}.id), '[]'::json)"
@@ -331,7 +330,8 @@ def _connection(
         if f.typename is not None:
             out[f.key] = f.typename
         elif f.name == "edges":
-            out[f.key] = [_edge(_object_of(f), f.key, cursor, nodes) for cursor, nodes in edges]
+            edge = _object_of(f)
+            out[f.key] = [_edge(edge, f.key, cursor, nodes) for cursor, nodes in edges]
         elif f.name == "pageInfo":
             out[f.key] = _page_info(_object_of(f), page)
         else:  # pragma: no cover - ConversationConnection has no other fields
@@ -352,10 +352,6 @@ def _edge(selection: Selection, edges_key: str, cursor: str, nodes: dict[Any, An
 
 
 def _page_info(selection: Selection, page: conv.Page) -> dict[str, Any]:
-    values = {
-        "hasNextPage": page.has_next,
-        "hasPreviousPage": page.has_previous,
-        "startCursor": page.cursors[0] if page.cursors else None,
-        "endCursor": page.cursors[-1] if page.cursors else None,
-    }
-    return {f.key: f.typename if f.typename is not None else values[f.name] for f in selection.fields}
+    """The schema's own PageInfo of the page, its fields read as the plan names them."""
+    info = PageInfo.of(page.cursors, has_next=page.has_next, has_previous=page.has_previous)
+    return {f.key: f.typename if f.typename is not None else getattr(info, f.attr) for f in selection.fields}
