@@ -35,6 +35,7 @@ from schema.planner.compile import Plan, Unplannable, compile_plan
 from schema.planner.execution import PlanCache
 from schema.relay import to_global_id
 from tests.helpers import gql, login, make_channel, make_user
+from tests.test_frontend_contract import _documents
 
 # The server runs in this process, and its other threads (the in-process worker) use `random`
 # while hypothesis draws: hypothesis takes that for randomness in the strategies, which have none.
@@ -650,16 +651,6 @@ async def test_the_inbox_postgresql_builds_opens_sealed_bodies_and_answers_as_th
     assert edge["node"]["assignee"] is None and edge["node"]["labels"] == []
 
 
-def _web_app_inbox() -> str:
-    """The web app's INBOX document (frontend/src/api/operations.ts), its fields spliced in."""
-    from pathlib import Path
-
-    source = (Path(__file__).resolve().parents[1] / "frontend" / "src" / "api" / "operations.ts").read_text()
-    fields = source.split("const CONVERSATION_FIELDS = `", 1)[1].split("`", 1)[0]
-    inbox = source.split("export const INBOX = `", 1)[1].split("`", 1)[0]
-    return inbox.replace("${CONVERSATION_FIELDS}", fields)
-
-
 @pytest.mark.parametrize("caller", ["agent_a", "supervisor", "admin", "key"])
 async def test_the_web_apps_inbox_is_built_by_postgresql_as_the_executor_builds_it(
     arena, planner_setting, caller
@@ -668,8 +659,9 @@ async def test_the_web_apps_inbox_is_built_by_postgresql_as_the_executor_builds_
     with the inbox's visibility rule applied."""
     variables = {"filter": {"channelId": arena["channel"]}}
     before = planner.STATS["sql"]
-    fast = await _answer(arena, arena["tokens"][caller], _web_app_inbox(), variables, planned=True)
-    general = await _answer(arena, arena["tokens"][caller], _web_app_inbox(), variables, planned=False)
+    inbox = _documents()["INBOX"]  # the web app's (frontend/src/api/operations.ts), fields spliced in
+    fast = await _answer(arena, arena["tokens"][caller], inbox, variables, planned=True)
+    general = await _answer(arena, arena["tokens"][caller], inbox, variables, planned=False)
     assert fast == general
     body = json.loads(fast[1])
     assert planner.STATS["sql"] == before + 1
