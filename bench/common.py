@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -17,6 +18,17 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def web_app_operations() -> dict[str, str]:
+    """The web app's GraphQL text constants (frontend/src/api/operations.ts), each `${NAME}` in them
+    replaced by that constant: the documents (INBOX, …) and the field lists (CONVERSATION_FIELDS, …)."""
+    source = (ROOT / "frontend" / "src" / "api" / "operations.ts").read_text(encoding="utf-8")
+    constants = dict(re.findall(r"(?:export )?const (\w+) = `([^`]*)`;", source, flags=re.S))
+    return {
+        name: re.sub(r"\$\{(\w+)\}", lambda m: constants[m.group(1)], text)
+        for name, text in constants.items()
+    }
 
 
 def require_production_env() -> tuple[str, str]:

@@ -43,6 +43,7 @@ from bench.common import (
     percentile,
     require_production_env,
     stop_group,
+    web_app_operations,
 )
 from bench.wsclients import Subscription, client_process
 from connectors.fakes.whatsapp import inbound_text_payload
@@ -76,8 +77,7 @@ TRACE_DIR = tempfile.mkdtemp(prefix="bench-fanout-") if TRACE else ""
 
 def inbox_document() -> str:
     """The web app's own live inbox document (frontend/src/api/operations.ts)."""
-    source = (ROOT / "frontend" / "src" / "api" / "operations.ts").read_text(encoding="utf-8")
-    fields = source.split("const CONVERSATION_FIELDS = `", 1)[1].split("`", 1)[0]
+    fields = web_app_operations()["CONVERSATION_FIELDS"]
     return (
         "subscription($after: String) { inboxEvents(after: $after) { cursor type conversation { "
         + " ".join(fields.split())

@@ -28,7 +28,6 @@ import base64
 import contextlib
 import json
 import os
-import re
 import resource
 import shutil
 import statistics
@@ -52,6 +51,7 @@ from bench.common import (
     free_port,
     require_production_env,
     stop_group,
+    web_app_operations,
 )
 from bench.inbox import api_pids, children_of, cpu_seconds, seed
 from bench.pyspy import Recorder
@@ -304,17 +304,7 @@ def same_inbox(pytake: dict, pgl: dict) -> str:
     return f"same 50 conversations from both (ids {a[0][0]}…{a[-1][0]} in order, every selected field equal)"
 
 
-def web_app_inbox() -> str:
-    """The web app's INBOX document (frontend/src/api/operations.ts), its fields spliced in."""
-    source = (ROOT / "frontend" / "src" / "api" / "operations.ts").read_text()
-    fields = re.search(r"const CONVERSATION_FIELDS = `([^`]*)`", source)
-    inbox = re.search(r"export const INBOX = `([^`]*)`", source)
-    if not fields or not inbox:
-        sys.exit("frontend/src/api/operations.ts has no INBOX with CONVERSATION_FIELDS")
-    return inbox[1].replace("${CONVERSATION_FIELDS}", fields[1])
-
-
-PYTAKE_QUERY = web_app_inbox() if INBOX == "webapp" else ISSUE_QUERY
+PYTAKE_QUERY = web_app_operations()["INBOX"] if INBOX == "webapp" else ISSUE_QUERY
 
 
 # -- measuring ------------------------------------------------------------------------------------
