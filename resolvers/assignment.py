@@ -153,6 +153,10 @@ async def _team_for(conn: BaseDBAsyncClient, conversation: dict[str, Any]) -> di
 
 
 _MEMBER = "EXISTS (SELECT 1 FROM team_members m WHERE m.user_id = u.id AND m.team_id = $4)"
+# Drainers lock the agent's row FOR NO KEY UPDATE (SKIP LOCKED: another drainer is assigning to
+# them): the lock the `last_assigned_at` update takes anyway. FOR UPDATE would also collide with
+# the KEY SHARE lock of every foreign-key check on a row inserted for the agent (a status log
+# entry, an activity, a conversation), and skip an agent who is not busy at all.
 
 
 async def _sticky_agent(
@@ -162,7 +166,7 @@ async def _sticky_agent(
     rows = await conn.execute_query_dict(
         f"SELECT u.id FROM users u WHERE u.id = (SELECT c.assignee_id FROM conversations c "
         "WHERE c.customer_id = $1 AND c.id <> $5 AND c.assignee_id IS NOT NULL ORDER BY c.id DESC LIMIT 1) "
-        f"AND {_ELIGIBLE} AND {_MEMBER} FOR UPDATE OF u SKIP LOCKED",
+        f"AND {_ELIGIBLE} AND {_MEMBER} FOR NO KEY UPDATE OF u SKIP LOCKED",
         [
             conversation["customer_id"],
             conversation["platform"],
@@ -185,7 +189,7 @@ async def _pick(
     # $3 language, $4 team) in both queries.
     rows = await conn.execute_query_dict(
         f"SELECT u.id FROM users u WHERE $1::int IS NOT NULL AND {_ELIGIBLE} AND {_MEMBER} "
-        f"AND u.id <> ALL($5::int[]) ORDER BY {_ORDER[strategy]} FOR UPDATE OF u SKIP LOCKED LIMIT 1",
+        f"AND u.id <> ALL($5::int[]) ORDER BY {_ORDER[strategy]} FOR NO KEY UPDATE OF u SKIP LOCKED LIMIT 1",
         [
             conversation["id"],
             conversation["platform"],

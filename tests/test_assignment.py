@@ -131,6 +131,30 @@ async def test_sticky_customer_returns_to_their_agent(server):
     ] == "sticky"
 
 
+async def test_a_row_referencing_the_agent_being_written_does_not_lose_stickiness(server):
+    """Another transaction inserting a row that refers to the agent (a status log entry, an
+    activity, a conversation: PostgreSQL's foreign-key check takes KEY SHARE on the user's row)
+    does not make the agent look busy to the drainers: the customer still returns to them."""
+    import asyncpg
+
+    from core.db import asyncpg_dsn
+
+    first, second = await _agent(), await _agent()
+    _, channel = await _team("round_robin", [first, second])
+    customer = "4422" + str(uuid.uuid4().int)[:8]
+    conversation = await _arrive(channel, customer)
+    (owner,) = await _settle([conversation], 1)
+    await Conversation.filter(id=conversation.id).update(status="closed")
+    holder = await asyncpg.connect(asyncpg_dsn(DATABASE_URL))
+    try:
+        async with holder.transaction():
+            await holder.execute("SELECT 1 FROM users WHERE id = $1 FOR KEY SHARE", owner)
+            again = await _arrive(channel, customer)
+            assert await _settle([again], 1) == [owner]
+    finally:
+        await holder.close()
+
+
 async def test_manual_team_and_unrouted_conversations_wait(server):
     agent = await _agent()
     _, channel = await _team("manual", [agent])
