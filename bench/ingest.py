@@ -15,6 +15,8 @@ import multiprocessing
 import os
 import queue
 import resource
+import subprocess
+import sys
 import time
 import uuid
 from typing import Any
@@ -25,14 +27,18 @@ import redis.asyncio as redis
 from websockets.asyncio.client import connect
 
 from bench.common import (
+    ROOT,
     KeepAliveClient,
     api_processes,
     bench_database,
+    checkout_pythonpath,
+    free_port,
     percentile,
     require_production_env,
     run_load,
+    stop_group,
 )
-from bench.inbox import api_pids, cpu_seconds
+from bench.inbox import api_pids, children_of, cpu_seconds
 from bench.pyspy import Recorder, summarise
 from connectors.fakes.whatsapp import inbound_text_payload
 
@@ -79,6 +85,61 @@ async def raw_baseline(db_url: str, redis_url: str, bodies: list[bytes]) -> tupl
     spent = await meter.stop()
     await pool.close()
     await r.aclose()
+    return len(bodies) / seconds, spent
+
+
+async def http_floor(
+    db_url: str, redis_url: str, bodies: list[bytes], signatures: list[str]
+) -> tuple[float, dict[str, float]]:
+    """The raw baseline's work behind a bare ASGI app on the same server and process count as
+    PyTake, loaded by the same client (bench/http_floor.py): the least any webhook costs here."""
+    from core.db import asyncpg_dsn
+
+    conn = await asyncpg.connect(asyncpg_dsn(db_url))
+    await conn.execute("CREATE TABLE bench_floor (id text PRIMARY KEY, body jsonb NOT NULL)")
+    await conn.close()
+    port = free_port()
+    env = {
+        **os.environ,
+        "BENCH_FLOOR_DB": asyncpg_dsn(db_url),
+        "BENCH_FLOOR_REDIS": redis_url,
+        "PYTHONPATH": checkout_pythonpath(),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bench.http_floor", str(port), str(API_WORKERS)],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                _, writer = await asyncio.open_connection("127.0.0.1", port)
+                writer.close()
+                break
+            except OSError:
+                await asyncio.sleep(0.1)
+        await asyncio.sleep(1.0)  # every worker listening, not only the first
+        lanes = [KeepAliveClient(base) for _ in range(CONCURRENCY)]
+        free = list(lanes)
+
+        async def one(i: int) -> None:
+            lane = free.pop()
+            headers = {"Content-Type": "application/json", "X-Hub-Signature-256": signatures[i]}
+            status, _ = await lane.post("/", bodies[i], headers)
+            free.append(lane)
+            if status != 200:
+                raise RuntimeError(f"HTTP floor answered {status}")
+
+        meter = CpuMeter(db_url, redis_url, [proc.pid, *children_of(proc.pid)], None)
+        await meter.start()
+        seconds, _ = await run_load(len(bodies), CONCURRENCY, one)
+        spent = await meter.stop()
+        for lane in lanes:
+            await lane.close()
+    finally:
+        stop_group(proc)
     return len(bodies) / seconds, spent
 
 
@@ -244,6 +305,7 @@ async def main() -> None:
         bodies = [webhook_body(i, run) for i in range(N)]
         signatures = ["sha256=" + hmac.new(secret.encode(), b, hashlib.sha256).hexdigest() for b in bodies]
         raw_rate, raw_spent = await raw_baseline(db_url, redis_url, bodies)
+        floor_rate, floor_spent = await http_floor(db_url, redis_url, bodies, signatures)
 
         async with api_processes(db_url, workers=API_WORKERS, namespace=f"bench-{run}") as base:
             async with httpx.AsyncClient(limits=httpx.Limits(max_connections=CONCURRENCY)) as client:
@@ -312,8 +374,15 @@ async def main() -> None:
         )
         print(f"  raw baseline (asyncpg INSERT ON CONFLICT + Redis PUBLISH): {raw_rate:8.0f} msgs/s")
         print("  raw baseline CPU per message (ms): " + CpuMeter.describe(raw_spent, N))
+        print(
+            f"  HTTP floor (the raw work behind a bare ASGI app, {API_WORKERS} uvicorn processes): {floor_rate:8.0f} msgs/s"
+            f"  = {floor_rate / raw_rate:.0%} of raw"
+        )
+        print("  HTTP floor CPU per message (ms): " + CpuMeter.describe(floor_spent, N))
         print(f"  PyTake webhooks (signed, stored, sequenced, published):     {rate:8.0f} msgs/s")
-        print(f"  ratio PyTake / raw: {rate / raw_rate:.0%}   failures: {failures}")
+        print(
+            f"  ratio PyTake / raw: {rate / raw_rate:.0%}   PyTake / HTTP floor: {rate / floor_rate:.0%}   failures: {failures}"
+        )
         print(
             f"  webhook latency p50 {percentile(latencies, 50) * 1000:.1f} ms   p99 {percentile(latencies, 99) * 1000:.1f} ms"
         )

@@ -12,7 +12,10 @@ The path of every real-time update (Zulip's model, see ../shared/ARCHITECTURE.md
    (another process published out of order, Redis reconnected, a queue overflowed): it re-reads
    the gap from the database. So the bus may lose messages without a client ever missing one.
 Any process can sequence (API, worker); a crash between commit and sequencing is picked up by the
-periodic sweep of every running process.
+periodic sweep of every running process. The one hot writer, ingest in groups, skips the outbox:
+its statement numbers its own events as its last step, holding the same lock until its commit
+(`pytake_log_events`, migrations/functions/40_sequence_events.sql), and publishes them after
+(`publish_logged`), so commit order is still seq order and each event is written once.
 """
 
 from __future__ import annotations
@@ -103,12 +106,29 @@ def _from_wire(message: str) -> EventRecord:
 
 _process_log: EventLog | None = None
 
+# An event as the log numbered it: seq, prev_seq, stream, type, payload (JSON text).
+Sequenced = tuple[int, int | None, str, str, str]
+
 
 def committed() -> None:
     """Tell this process's event log that a transaction with events committed (publish now rather
     than at the next sweep). Safe to call when no log runs, e.g. in a bare script."""
     if _process_log is not None:
         _process_log.notify()
+
+
+def logs_inline() -> bool:
+    """May a writer number its events itself, before its commit (`pytake_log_events`), and
+    hand them to `publish_logged`? Only where this process's event log runs to publish them;
+    elsewhere (a bare script) they go through the outbox, which any running process sequences."""
+    return _process_log is not None
+
+
+async def publish_logged(batch: list[Sequenced]) -> None:
+    """Publish events a writer logged itself in the transaction that just committed."""
+    timeline.committed()
+    if _process_log is not None:
+        await _process_log.publish(batch)
 
 
 class EventLog:
@@ -167,30 +187,34 @@ class EventLog:
             batch = await self._sequence_batch()
             if not batch:
                 return total
-            if timeline.PATH:
-                timeline.sequenced([seq for seq, *_ in batch], time.time())
-            wires = [
-                (self._prefix + stream, _wire(seq, prev, stream, type_, payload))
-                for seq, prev, stream, type_, payload in batch
-            ]
-            # This process's followers (the live fan-out's among them) take them now; the copies
-            # coming back from Redis are dropped as already seen. Other processes get them there.
-            self.bus.offer_local(wires)
-            try:
-                await self.bus.publish_many(wires)
-            except Exception:
-                # Stored and sequenced already: subscribers catch up from the database.
-                log.warning("publish failed", extra={"events": len(batch)}, exc_info=True)
-            if timeline.PATH:
-                published = time.time()
-                for seq, *_ in batch:
-                    timeline.mark(seq, "published", published)
+            await self.publish(batch)
             total += len(batch)
-            wake.events_published({stream for _, _, stream, _, _ in batch})  # core/wake.py
             if len(batch) < _BATCH:
                 return total
 
-    async def _sequence_batch(self) -> list[tuple[int, int | None, str, str, str]]:
+    async def publish(self, batch: list[Sequenced]) -> None:
+        """Publish events already in the log (sequenced and committed), in seq order."""
+        if timeline.PATH:
+            timeline.sequenced([seq for seq, *_ in batch], time.time())
+        wires = [
+            (self._prefix + stream, _wire(seq, prev, stream, type_, payload))
+            for seq, prev, stream, type_, payload in batch
+        ]
+        # This process's followers (the live fan-out's among them) take them now; the copies
+        # coming back from Redis are dropped as already seen. Other processes get them there.
+        self.bus.offer_local(wires)
+        try:
+            await self.bus.publish_many(wires)
+        except Exception:
+            # Stored and sequenced already: subscribers catch up from the database.
+            log.warning("publish failed", extra={"events": len(batch)}, exc_info=True)
+        if timeline.PATH:
+            published = time.time()
+            for seq, *_ in batch:
+                timeline.mark(seq, "published", published)
+        wake.events_published({stream for _, _, stream, _, _ in batch})  # core/wake.py
+
+    async def _sequence_batch(self) -> list[Sequenced]:
         """One round trip: `pytake_sequence_events` (migrations/functions/) takes the advisory
         lock, moves up to _BATCH outbox rows to `events` in id order, and returns them."""
         rows = await fetch("SELECT * FROM pytake_sequence_events($1)", _BATCH)

@@ -79,15 +79,15 @@ async def ingest(channel_id: int, platform: str, parsed: ParsedWebhook) -> Inges
 
 
 async def _after_group(items: list[Item], answers: list[Stored | BaseException]) -> None:
-    """What follows the commit of a group of single-message webhooks, once for the group: wake
-    the event log, ask for an assignment pass if a conversation is new, sync SLA timers of the
-    conversations that received a message, and hand the stored messages to flows, one job per
-    channel (a job takes many messages), instead of once per webhook."""
+    """What follows the commit of a group of single-message webhooks, once for the group (its
+    events are published already, resolvers/ingest_group.py): ask for an assignment pass if a
+    conversation is new, sync SLA timers of the conversations that received a message, and hand
+    the stored messages to flows, one job per channel (a job takes many messages), instead of
+    once per webhook."""
     stored = [(item, answer) for item, answer in zip(items, answers, strict=True)
               if not isinstance(answer, BaseException) and answer[0] > 0]  # fmt: skip
     if not stored:
         return
-    committed()
     if any(outcome == 2 for _, (outcome, _) in stored):
         request_drain()
     await sla.request_sync({conversation for _, (_, conversation) in stored if conversation is not None})

@@ -1,10 +1,13 @@
 """Ingest in groups: single-message webhooks arriving together are stored by one statement.
 
-`pytake_ingest_messages` (migrations/functions/30_ingest_message.sql) runs the same
-`pytake_ingest_message` for each of them, in one transaction and one round trip, sorted by
-(channel, sender) so concurrent groups lock in the same order. Every webhook of the group is
-answered after that one commit. A message that fails in the database comes back marked and is run
-again on its own, so it gets its real error while the rest of the group is already stored.
+`pytake_ingest_group` (migrations/functions/30_ingest_message.sql) runs the same rule
+(`pytake_ingest_one`) for each of them, in one transaction and one round trip, sorted by
+(channel, sender) so concurrent groups lock in the same order, and logs their events itself just
+before the commit: one copy of each event, published from here without a sequencer round trip.
+Every webhook of the group is answered after that one commit. A message that fails in the
+database fails the group's statement; then each message runs on its own, so the rest is stored and
+that one gets its real error (a subtransaction per message would cost every group more than this
+rare second pass).
 """
 
 from __future__ import annotations
@@ -16,12 +19,13 @@ from datetime import UTC
 from functools import partial
 from typing import Any
 
+import asyncpg
 import orjson
 from tortoise.backends.base.client import TransactionalDBClient
 
 from connectors.base import InboundMessage
 from core.crypto import body_for_write
-from core.events import INBOX, conversation_stream
+from core.events import INBOX, Sequenced, committed, conversation_stream, logs_inline, publish_logged
 from core.group_commit import GroupCommit
 from core.sql import db, retry_on_deadlock
 
@@ -50,6 +54,8 @@ async def store_message(
     if isinstance(conn, TransactionalDBClient):
         item = (channel_id, platform, msg)
         answer = await store_alone(channel_id, platform, msg, conn)
+        if answer[0] > 0:
+            committed()  # its events wait in the outbox for that transaction's commit
         if after_commit is not None:
             await after_commit([item], [answer])
         return answer
@@ -152,9 +158,9 @@ async def _fetch(client: Any, sql: str, args: list[Any]) -> list[Any]:
 
 
 async def store_group(items: list[Item]) -> list[Stored | BaseException]:
-    """One statement for all of `items`; each answered with its outcome or its own error."""
-    if len(items) == 1:
-        return [await store_alone(*items[0])]
+    """One statement for all of `items`; each answered with its outcome or its own error. The
+    group's events are logged by that statement before its commit and published here after it
+    (core/events.py), unless no event log runs in this process: then through the outbox."""
     answers: list[Stored | BaseException | None] = [None] * len(items)
     encoded: list[bytes] = []
     positions: list[int] = []
@@ -165,21 +171,32 @@ async def store_group(items: list[Item]) -> list[Stored | BaseException]:
         except (TypeError, ValueError) as exc:  # not encodable: this message alone fails
             answers[i] = exc
     if encoded:
-        rows = await retry_on_deadlock(
-            lambda: _fetch(
-                db(),
-                "SELECT out_index, out_outcome, out_conversation_id FROM pytake_ingest_messages($1::jsonb, $2, $3)",
-                [(b"[" + b",".join(encoded) + b"]").decode(), INBOX, conversation_stream("")],
+        inline = logs_inline()
+        try:
+            rows = await retry_on_deadlock(
+                lambda: _fetch(
+                    db(),
+                    "SELECT * FROM pytake_ingest_group($1::jsonb, $2, $3, $4)",
+                    [(b"[" + b",".join(encoded) + b"]").decode(), INBOX, conversation_stream(""), inline],
+                )
             )
-        )
+        except asyncpg.PostgresError:
+            rows = []  # one message broke the group (rare): each again alone, below, for its own answer
+        logged: list[Sequenced] = []
         for row in rows:
-            position = positions[row["out_index"]]
-            if row["out_outcome"] >= 0:
-                answers[position] = (row["out_outcome"], row["out_conversation_id"])
+            if row["out_index"] is None:
+                logged.append(
+                    (row["ev_seq"], row["ev_prev"], row["ev_stream"], row["ev_type"], row["ev_payload"])
+                )
+            else:
+                answers[positions[row["out_index"]]] = (row["out_outcome"], row["out_conversation_id"])
+        if logged:
+            await publish_logged(logged)
     for i, answer in enumerate(answers):
-        if answer is None:  # failed inside the group (rolled back alone): again on its own, for its error
+        if answer is None:  # the group failed: each on its own, so the rest is stored and this gets its error
             try:
                 answers[i] = await store_alone(*items[i])
+                committed()  # its events are in the outbox
             except Exception as exc:
                 answers[i] = exc
     return answers  # type: ignore[return-value]

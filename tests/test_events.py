@@ -7,18 +7,21 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 import pytest
 
+from connectors.base import InboundMessage, MessageKind, ParsedWebhook
+from core import events as events_module
 from core.bus import RESYNC, EventBus
-from core.events import INBOX, EventLog, conversation_stream, emit
+from core.events import INBOX, EventLog, committed, conversation_stream, emit
 from core.sql import fetch, fetchrow, in_transaction
 from models import Message
+from resolvers.inbound import ingest
 from resolvers.shapes import CONVERSATION_COLUMNS, MESSAGE_COLUMNS, conversation_view, message_view
-from tests.helpers import eventually, post_webhook, wa_text_payload
+from tests.helpers import eventually, make_whatsapp_channel, post_webhook, wa_text_payload
 
 
 async def _emit(stream: str, n: int) -> None:
@@ -53,6 +56,77 @@ async def test_sequence_is_commit_order_and_prev_links_each_stream(database, ser
     assert a[0].seq > max(e.seq for e in b)  # numbered when it committed, not when it began
     assert b[0].prev_seq is None and b[1].prev_seq == b[0].seq
     await bus.disconnect()
+
+
+async def test_a_group_logs_its_own_events_once_in_commit_order_beside_the_outbox(database, server):
+    """Ingest in groups numbers its events itself before its commit, while other transactions'
+    events go through the outbox and the sequencer at the same time: every event is in the log
+    when its webhook is answered (no outbox copy), seqs stay gap-free, each stream's prev links
+    hold, and a follower of the inbox gets every event once, in seq order."""
+    log = events_module._process_log
+    assert log is not None  # the server's: it publishes what groups log
+    channel, _ = await make_whatsapp_channel("http://127.0.0.1:9")
+    start = await fetchrow("SELECT COALESCE(max(seq), 0) AS seq FROM events")
+    head = await log.head(INBOX)
+    side_types = {f"SIDE_{i}" for i in range(10)}
+    seen: list[int] = []
+    mine: list[str] = []
+
+    async def follower() -> None:
+        async for event in log.follow(INBOX, head):
+            seen.append(event.seq)
+            if (
+                event.type in side_types
+                or event.payload.get("conversation", {}).get("channel_id") == channel.id
+            ):
+                mine.append(event.type)
+            if len(mine) == 50:
+                return
+
+    following = asyncio.create_task(follower())
+    await asyncio.sleep(0.05)
+
+    async def side(i: int) -> None:  # an ordinary transaction's event, through the outbox
+        async with in_transaction() as conn:
+            await emit(conn, INBOX, f"SIDE_{i}", {"i": i})
+        committed()
+
+    senders = [f"5511{i:07d}{uuid.uuid4().int % 1000:03d}" for i in range(8)]
+    messages = [
+        InboundMessage(
+            platform_message_id=f"wamid.{uuid.uuid4().hex}",
+            sender_id=senders[i % 8],
+            sent_at=datetime.now(UTC),
+            kind=MessageKind.TEXT,
+            text=f"logged {i}",
+        )
+        for i in range(40)
+    ]
+    results = await asyncio.gather(
+        *(ingest(channel.id, "whatsapp", ParsedWebhook(messages=(m,))) for m in messages),
+        *(side(i) for i in range(10)),
+    )
+    streams = sorted({conversation_stream(c) for r in results if r is not None for c in r.conversations})
+    assert len(streams) == 8
+    # Answered means logged: the messages' events are in the log already, and never in the outbox.
+    copies = await fetchrow(
+        "SELECT (SELECT count(*) FROM events WHERE stream = ANY($1::text[])) AS logged, "
+        "(SELECT count(*) FROM event_outbox WHERE stream = ANY($1::text[])) AS waiting",
+        streams,
+    )
+    assert (copies["logged"], copies["waiting"]) == (40, 0)
+    await asyncio.wait_for(following, 15)
+    assert sorted(mine) == sorted(
+        ["CONVERSATION_CREATED"] * 8 + ["CONVERSATION_UPDATED"] * 32 + list(side_types)
+    )
+    assert seen == sorted(set(seen))  # once each, in order
+    rows = await fetch("SELECT seq, prev_seq, stream FROM events WHERE seq > $1 ORDER BY seq", start["seq"])
+    assert [r["seq"] for r in rows] == list(range(start["seq"] + 1, start["seq"] + 1 + len(rows)))
+    last: dict[str, int] = {}
+    for r in rows:  # each stream's chain, from its first event after `start`
+        if r["stream"] in last:
+            assert r["prev_seq"] == last[r["stream"]], r
+        last[r["stream"]] = r["seq"]
 
 
 async def test_follow_recovers_lost_and_reordered_publishes(database, server):

@@ -75,9 +75,14 @@ def test_every_function_file_redefines_rather_than_creates() -> None:
 async def test_migrating_again_changes_nothing_and_rebuilds_nothing(server, wa):
     before = await _state()
     names = {f["proname"] for f in before[0]}
-    assert {"pytake_ingest_message", "pytake_sequence_events", "pytake_fold"} <= names
-    assert {"pytake_message_json", "pytake_conversation_json"} <= names
-    ingest = next(f["definition"] for f in before[0] if f["proname"] == "pytake_ingest_message")
+    assert {"pytake_ingest_message", "pytake_ingest_group", "pytake_sequence_events", "pytake_fold"} <= names
+    assert {
+        "pytake_ingest_one",
+        "pytake_log_events",
+        "pytake_message_json",
+        "pytake_conversation_json",
+    } <= names
+    ingest = next(f["definition"] for f in before[0] if f["proname"] == "pytake_ingest_one")
     assert "pytake_message_json(v_message)" in ingest  # the current body, from migrations/functions
 
     version = await _version("pytake_ingest_message")

@@ -1,15 +1,20 @@
--- The heart of ingest: one inbound message becomes customer → conversation → message → outbox
--- events in one statement, so a webhook costs one round trip. resolvers/inbound.py calls it and
--- lists its rules; migrations/models/6_* explains how it came to be. The events carry the API's
--- shapes (pytake_message_json, pytake_conversation_json in 20_shapes.sql), the same keys a query
--- returns. A new signature would be a second function beside this one: DROP FUNCTION IF EXISTS
--- the old signature above the CREATE, and change resolvers/inbound.py in the same commit.
-CREATE OR REPLACE FUNCTION pytake_ingest_message(
+-- The heart of ingest: one inbound message becomes customer → conversation → message → events in
+-- one statement, so a webhook costs one round trip. resolvers/inbound.py calls it and lists its
+-- rules; migrations/models/6_* explains how it came to be. The events carry the API's shapes
+-- (pytake_message_json, pytake_conversation_json in 20_shapes.sql), the same keys a query returns.
+-- `pytake_ingest_one` is the rule and hands its two events back; `pytake_ingest_message` (one
+-- message inside the caller's transaction) writes them to the outbox, `pytake_ingest_messages`
+-- (a group) logs them itself before its commit (40_sequence_events.sql). A new signature would be
+-- a second function beside these: DROP FUNCTION IF EXISTS the old signature above the CREATE, and
+-- change resolvers/ingest_group.py in the same commit.
+
+CREATE OR REPLACE FUNCTION pytake_ingest_one(
     p_channel_id integer, p_platform text, p_platform_message_id text, p_sender_id text, p_sender_name text,
     p_sender_phone text, p_sender_email text, p_reply_address text, p_kind text, p_text text, p_reply_to text,
     p_thread_refs text[], p_new_thread boolean, p_attachments jsonb, p_metadata jsonb,
     p_sent_at timestamptz, p_inbox_stream text, p_conversation_stream_prefix text
-) RETURNS TABLE (out_outcome integer, out_conversation_id integer) LANGUAGE plpgsql AS $fn$
+) RETURNS TABLE (out_outcome integer, out_conversation_id integer, out_streams text[], out_types text[],
+                 out_payloads jsonb[]) LANGUAGE plpgsql AS $fn$
 DECLARE
     v_identity integer;
     v_customer jsonb;
@@ -27,7 +32,10 @@ BEGIN
     -- conversation, and a concurrent redelivery sees the first copy.
     PERFORM pg_advisory_xact_lock(hashtextextended('identity:' || p_channel_id || ':' || p_sender_id, 0));
     IF EXISTS (SELECT 1 FROM messages WHERE channel_id = p_channel_id AND platform_message_id = p_platform_message_id) THEN
-        out_outcome := 0;
+        out_outcome := 0;  -- a redelivery: nothing stored, nothing to tell
+        out_streams := '{}';
+        out_types := '{}';
+        out_payloads := '{}';
         RETURN NEXT;
         RETURN;
     END IF;
@@ -131,56 +139,107 @@ BEGIN
     END IF;
 
     v_message_json := pytake_message_json(v_message);
-    INSERT INTO event_outbox (stream, type, payload, created_at) VALUES
-        (p_conversation_stream_prefix || v_conversation_id, 'MESSAGE_CREATED',
-         jsonb_build_object('message', v_message_json), now()),
-        (p_inbox_stream, CASE WHEN v_created THEN 'CONVERSATION_CREATED' ELSE 'CONVERSATION_UPDATED' END,
-         jsonb_build_object('conversation', pytake_conversation_json(v_conversation), 'last_message', v_message_json,
-                            'customer', v_customer), now());
+    -- MESSAGE_CREATED on the conversation's stream, CONVERSATION_CREATED/UPDATED on the inbox.
+    out_streams := ARRAY[p_conversation_stream_prefix || v_conversation_id, p_inbox_stream];
+    out_types := ARRAY['MESSAGE_CREATED', CASE WHEN v_created THEN 'CONVERSATION_CREATED' ELSE 'CONVERSATION_UPDATED' END];
+    out_payloads := ARRAY[
+        jsonb_build_object('message', v_message_json),
+        jsonb_build_object('conversation', pytake_conversation_json(v_conversation), 'last_message', v_message_json,
+                           'customer', v_customer)];
     out_outcome := CASE WHEN v_created THEN 2 ELSE 1 END;  -- 2: a new conversation
     out_conversation_id := v_conversation_id;
     RETURN NEXT;
 END;
 $fn$;
 
+-- One message inside the caller's transaction (a batched webhook, an import): its events go to
+-- the outbox and are sequenced after that transaction commits (core/events.py).
+CREATE OR REPLACE FUNCTION pytake_ingest_message(
+    p_channel_id integer, p_platform text, p_platform_message_id text, p_sender_id text, p_sender_name text,
+    p_sender_phone text, p_sender_email text, p_reply_address text, p_kind text, p_text text, p_reply_to text,
+    p_thread_refs text[], p_new_thread boolean, p_attachments jsonb, p_metadata jsonb,
+    p_sent_at timestamptz, p_inbox_stream text, p_conversation_stream_prefix text
+) RETURNS TABLE (out_outcome integer, out_conversation_id integer) LANGUAGE plpgsql AS $fn$
+DECLARE
+    v record;
+BEGIN
+    SELECT * INTO v FROM pytake_ingest_one(p_channel_id, p_platform, p_platform_message_id, p_sender_id,
+        p_sender_name, p_sender_phone, p_sender_email, p_reply_address, p_kind, p_text, p_reply_to, p_thread_refs,
+        p_new_thread, p_attachments, p_metadata, p_sent_at, p_inbox_stream, p_conversation_stream_prefix);
+    INSERT INTO event_outbox (stream, type, payload, created_at)
+        SELECT e.stream, e.type, e.payload, now()
+          FROM unnest(v.out_streams, v.out_types, v.out_payloads) WITH ORDINALITY AS e(stream, type, payload, n)
+         ORDER BY e.n;
+    out_outcome := v.out_outcome;
+    out_conversation_id := v.out_conversation_id;
+    RETURN NEXT;
+END;
+$fn$;
+
 -- Ingest in groups (resolvers/ingest_group.py): many webhooks' messages in one statement, so one
 -- round trip and one commit. Messages are taken in a fixed order (channel, sender, then arrival)
--- so two groups lock senders in the same order. Each message runs in its own subtransaction: one
--- that fails comes back with outcome -1 and its error while the others are stored; a deadlock or
--- serialisation failure fails the whole group instead, which the caller runs again.
+-- so two groups lock senders in the same order. A message that fails fails the whole statement;
+-- the caller then runs each message alone, so the others are stored and that one gets its error
+-- (no subtransaction per message: the rare second pass costs less than one in every group).
 -- Each element: channel_id, platform, platform_message_id, sender_id, sender_name, sender_phone,
 -- sender_email, reply_address, kind, text, reply_to, thread_refs, new_thread, attachments,
--- metadata, sent_at (the arguments of pytake_ingest_message).
-CREATE OR REPLACE FUNCTION pytake_ingest_messages(
-    p_messages jsonb, p_inbox_stream text, p_conversation_stream_prefix text
-) RETURNS TABLE (out_index integer, out_outcome integer, out_conversation_id integer, out_error text)
+-- metadata, sent_at (the arguments of pytake_ingest_one).
+-- With p_log the group's events go straight into the event log, numbered last, just before the
+-- commit (pytake_log_events): one copy of each event and no sequencer round trip afterwards. The
+-- rows come back in two kinds: one per message (out_index set) and one per logged event (ev_seq
+-- set), for the caller to publish. Without p_log they go to the outbox like any transaction's.
+CREATE OR REPLACE FUNCTION pytake_ingest_group(
+    p_messages jsonb, p_inbox_stream text, p_conversation_stream_prefix text, p_log boolean
+) RETURNS TABLE (out_index integer, out_outcome integer, out_conversation_id integer,
+                 ev_seq bigint, ev_prev bigint, ev_stream varchar, ev_type varchar, ev_payload text)
 LANGUAGE plpgsql AS $fn$
 DECLARE
     r record;
+    v record;
+    v_streams text[] := '{}';
+    v_types text[] := '{}';
+    v_payloads jsonb[] := '{}';
 BEGIN
     FOR r IN SELECT e.m, e.idx::integer AS idx FROM jsonb_array_elements(p_messages) WITH ORDINALITY AS e(m, idx)
              ORDER BY (e.m->>'channel_id')::integer, e.m->>'sender_id', e.idx LOOP
         out_index := r.idx - 1;
-        out_error := NULL;
-        BEGIN
-            SELECT i.out_outcome, i.out_conversation_id INTO out_outcome, out_conversation_id
-              FROM pytake_ingest_message(
-                (r.m->>'channel_id')::integer, r.m->>'platform', r.m->>'platform_message_id', r.m->>'sender_id',
-                r.m->>'sender_name', r.m->>'sender_phone', r.m->>'sender_email', r.m->>'reply_address',
-                r.m->>'kind', r.m->>'text', r.m->>'reply_to',
-                ARRAY(SELECT jsonb_array_elements_text(COALESCE(r.m->'thread_refs', '[]'::jsonb))),
-                COALESCE((r.m->>'new_thread')::boolean, false), COALESCE(r.m->'attachments', '[]'::jsonb),
-                COALESCE(r.m->'metadata', '{}'::jsonb), (r.m->>'sent_at')::timestamptz,
-                p_inbox_stream, p_conversation_stream_prefix) AS i;
-        EXCEPTION
-            WHEN deadlock_detected OR serialization_failure OR lock_not_available THEN
-                RAISE;
-            WHEN OTHERS THEN
-                out_outcome := -1;
-                out_conversation_id := NULL;
-                out_error := SQLSTATE || ': ' || SQLERRM;
-        END;
+        SELECT * INTO v FROM pytake_ingest_one(
+            (r.m->>'channel_id')::integer, r.m->>'platform', r.m->>'platform_message_id', r.m->>'sender_id',
+            r.m->>'sender_name', r.m->>'sender_phone', r.m->>'sender_email', r.m->>'reply_address',
+            r.m->>'kind', r.m->>'text', r.m->>'reply_to',
+            ARRAY(SELECT jsonb_array_elements_text(COALESCE(r.m->'thread_refs', '[]'::jsonb))),
+            COALESCE((r.m->>'new_thread')::boolean, false), COALESCE(r.m->'attachments', '[]'::jsonb),
+            COALESCE(r.m->'metadata', '{}'::jsonb), (r.m->>'sent_at')::timestamptz,
+            p_inbox_stream, p_conversation_stream_prefix);
+        out_outcome := v.out_outcome;
+        out_conversation_id := v.out_conversation_id;
+        v_streams := v_streams || v.out_streams;
+        v_types := v_types || v.out_types;
+        v_payloads := v_payloads || v.out_payloads;
         RETURN NEXT;
     END LOOP;
+    IF cardinality(v_streams) = 0 THEN
+        RETURN;
+    END IF;
+    IF NOT p_log THEN
+        INSERT INTO event_outbox (stream, type, payload, created_at)
+            SELECT e.stream, e.type, e.payload, now()
+              FROM unnest(v_streams, v_types, v_payloads) WITH ORDINALITY AS e(stream, type, payload, n)
+             ORDER BY e.n;
+        RETURN;
+    END IF;
+    RETURN QUERY SELECT NULL::integer, NULL::integer, NULL::integer,
+                        l.out_seq, l.out_prev, l.out_stream, l.out_type, l.out_payload
+                   FROM pytake_log_events(v_streams, v_types, v_payloads) AS l;
 END;
+$fn$;
+
+-- The group's events through the outbox, for processes of the previous release during a rolling
+-- deploy (they call this name and sequence after commit).
+CREATE OR REPLACE FUNCTION pytake_ingest_messages(
+    p_messages jsonb, p_inbox_stream text, p_conversation_stream_prefix text
+) RETURNS TABLE (out_index integer, out_outcome integer, out_conversation_id integer, out_error text)
+LANGUAGE sql AS $fn$
+    SELECT g.out_index, g.out_outcome, g.out_conversation_id, NULL::text
+      FROM pytake_ingest_group(p_messages, p_inbox_stream, p_conversation_stream_prefix, false) AS g;
 $fn$;
