@@ -231,7 +231,7 @@ async def main() -> None:
             path = f"/webhooks/{platform.value}/{channels[platform]}"
             requests.append((platform, path, body, {}))
         # The floor stores each body as a JSON value (forms and XML as JSON strings) and publishes it.
-        raw_rate = await raw_baseline(
+        raw_rate, _ = await raw_baseline(
             db_url, redis_url, [json.dumps(r[2].decode()).encode() for r in requests]
         )
 
