@@ -792,7 +792,10 @@ async def test_chunks_shrink_to_a_row_budget_and_still_equal_a_derivation_from_s
     agent = await world.agent()
     ids = [await world.conversation() for _ in range(6)]
     lines = [_Timeline(world, conversation, BASE) for conversation in ids]
-    for round_ in range(2):  # the first batch sizes the chunks, the second is cut into them
+    # The first batch sizes the chunks, the later ones are cut into them. Three rounds, not two: a
+    # light subject of another test refreshed last in a batch (a conversation it touched meanwhile)
+    # sizes the next batch's chunks up again, once seen in a whole-suite run; twice in a row, not.
+    for round_ in range(3):
         for line in lines:
             if round_ == 0:
                 await line.activity("assigned", to_user_id=agent.id)
