@@ -55,7 +55,9 @@ async def store_message(
         item = (channel_id, platform, msg)
         answer = await store_alone(channel_id, platform, msg, conn)
         if answer[0] > 0:
-            committed()  # its events wait in the outbox for that transaction's commit
+            # Its events wait in the outbox for the caller's commit: a wake-up now may come early,
+            # and then the periodic sweep sequences them.
+            committed()
         if after_commit is not None:
             await after_commit([item], [answer])
         return answer
