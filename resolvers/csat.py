@@ -8,8 +8,10 @@ in the timeline and announced (`CSAT_RECEIVED`).
   timers never take it for an agent's reply, and it leaves the conversation's status alone.
   Platforms with reply buttons get five (payload `csat:<survey>:<score>`); others are asked to
   reply 1–5.
-- `take_answers` (called by resolvers/inbound.py before ingest) takes a button press or a typed
-  1–5 from the surveyed identity, and the next message within `comment_seconds` as its comment.
+- resolvers/inbound.py hands over a button press or a typed 1–5 from the surveyed identity, and
+  the next message within `comment_seconds` as its comment: a webhook's one message through
+  `take_button`, then `take_text` when ingest's own statement held the text back because its
+  sender has a survey waiting; a webhook's several messages through `take_answers` first.
   Those messages are stored as answers, not as conversation messages, so they do not reopen the
   resolved conversation. The last answer inside the window counts; a button pressed after it is
   recorded (not counted) and also reopens nothing; a typed number after it is an ordinary message.
@@ -261,20 +263,36 @@ _SURVEY_OF_SENDER = (
 
 
 async def _take(channel_id: int, msg: InboundMessage) -> bool:
+    if await take_button(channel_id, msg):
+        return True
+    if not may_answer_in_text(msg) or not await _may_be_surveyed(channel_id, msg.sender_id):
+        return False
+    return await take_text(channel_id, msg)
+
+
+async def take_button(channel_id: int, msg: InboundMessage) -> bool:
+    """A press of one of this customer's survey buttons, recorded (True); else False."""
     payload = _button_payload(msg)
     button = _PAYLOAD.match(payload) if payload else None
-    if button:
-        survey = await fetchrow(
-            _SURVEY_OF_SENDER + "AND s.id = $3", channel_id, msg.sender_id, int(button[1])
-        )
-        if survey is None:
-            return False  # not this customer's survey: an ordinary message
-        late = survey["expires_at"] <= datetime.now(UTC)
-        return await _record(survey, msg, "score", "button", int(button[2]), None, counted=not late)
-    if msg.kind.value != "text" or not (msg.text or "").strip():
-        return False  # a photo, a location...: never a rating or a comment (and no look-up)
-    if not await _may_be_surveyed(channel_id, msg.sender_id):
+    if not button:
         return False
+    survey = await fetchrow(_SURVEY_OF_SENDER + "AND s.id = $3", channel_id, msg.sender_id, int(button[1]))
+    if survey is None:
+        return False  # not this customer's survey: an ordinary message
+    late = survey["expires_at"] <= datetime.now(UTC)
+    return await _record(survey, msg, "score", "button", int(button[2]), None, counted=not late)
+
+
+def may_answer_in_text(msg: InboundMessage) -> bool:
+    """Could this message be a typed rating or a comment, if its sender has a survey waiting? A
+    photo, a location...: never (and then nobody looks the survey up)."""
+    return msg.kind.value == "text" and bool((msg.text or "").strip())
+
+
+async def take_text(channel_id: int, msg: InboundMessage) -> bool:
+    """The text as an answer to the sender's waiting survey: a typed 1–5 is its score, the next
+    text within the comment window its comment (True, recorded); else False (an ordinary message).
+    The caller has seen a survey waiting (`_may_be_surveyed`, or ingest's own check)."""
     survey = await fetchrow(
         _SURVEY_OF_SENDER + "AND s.expires_at > now() ORDER BY s.id DESC LIMIT 1", channel_id, msg.sender_id
     )
@@ -310,11 +328,9 @@ async def _may_be_surveyed(channel_id: int, sender_id: str) -> bool:
 
 
 async def _senders_surveyed(senders: list[tuple[int, str]]) -> list[bool | BaseException]:
-    rows = await fetch(
-        "SELECT DISTINCT i.channel_id, i.external_id FROM customer_identities i "
-        "JOIN csat_surveys s ON s.identity_id = i.id "
-        "WHERE (i.channel_id, i.external_id) IN (SELECT * FROM unnest($1::int[], $2::text[])) "
-        "AND s.status = 'sent' AND s.expires_at > now()",
+    rows = await fetch(  # pytake_survey_waits: migrations/functions/30_ingest_message.sql
+        "SELECT DISTINCT x.channel_id, x.external_id FROM unnest($1::int[], $2::text[]) AS x(channel_id, external_id) "
+        "WHERE pytake_survey_waits(x.channel_id, x.external_id)",
         [channel for channel, _ in senders],
         [sender for _, sender in senders],
     )

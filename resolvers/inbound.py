@@ -18,7 +18,16 @@ from core.sql import in_transaction, retry_on_deadlock
 from resolvers import csat, flow_hooks, messages, sla
 from resolvers.assignment import request_drain
 from resolvers.inbound_fit import fit_for_storage
-from resolvers.ingest_group import Item, Stored, store_alone, store_message
+from resolvers.ingest_group import (
+    DUPLICATE,
+    NEW_CONVERSATION,
+    STORED,
+    SURVEY_WAITS,
+    Item,
+    Stored,
+    store_alone,
+    store_message,
+)
 from resolvers.shapes import MESSAGE_COLUMNS
 from resolvers.statuses import apply_status, emit_message_updated
 
@@ -42,25 +51,37 @@ async def ingest(channel_id: int, platform: str, parsed: ParsedWebhook) -> Inges
     # Whatever the platform put in (NUL, lone surrogates, absurd lengths) is made storable here,
     # once for every inbound path, so no payload can fail the insert and lose the message.
     parsed = fit_for_storage(parsed)
-    # Answers to a satisfaction survey are stored as answers, so they do not reopen the conversation.
-    parsed, _answers = await csat.take_answers(channel_id, parsed)
     result = IngestResult()
     items = len(parsed.messages) + len(parsed.statuses) + len(parsed.edits)
     if items == 1 and parsed.messages:
         # The common case, one message: stored in one statement with the other webhooks arriving
         # at the same moment (resolvers/ingest_group.py), answered after that shared commit and
         # after what follows it, done once for the whole group (`_after_group`).
+        msg = parsed.messages[0]
+        # Answers to a satisfaction survey are stored as answers, so they do not reopen the
+        # conversation. Whether a text's sender has a survey waiting is asked by the same
+        # statement that would store it: it comes back held (SURVEY_WAITS) when one does.
+        if await csat.take_button(channel_id, msg):
+            return result
         outcome, conversation_id = await store_message(
-            channel_id, platform, parsed.messages[0], after_commit=_after_group
+            channel_id, platform, msg, after_commit=_after_group, survey_check=csat.may_answer_in_text(msg)
         )
+        if outcome == SURVEY_WAITS:
+            if await csat.take_text(channel_id, msg):
+                return result
+            outcome, conversation_id = await store_message(
+                channel_id, platform, msg, after_commit=_after_group
+            )
         if conversation_id is not None:
             result.conversations.add(conversation_id)
         result.stored, result.duplicates, result.new_conversations = (
-            int(outcome > 0),
-            int(outcome == 0),
-            int(outcome == 2),
+            int(outcome in (STORED, NEW_CONVERSATION)),
+            int(outcome == DUPLICATE),
+            int(outcome == NEW_CONVERSATION),
         )
         return result
+    parsed, _answers = await csat.take_answers(channel_id, parsed)
+    items = len(parsed.messages) + len(parsed.statuses) + len(parsed.edits)
     if items:
         counts = await retry_on_deadlock(
             lambda: _store_batch(channel_id, platform, parsed, result.conversations, result.lanes_moved)
@@ -85,14 +106,14 @@ async def _after_group(items: list[Item], answers: list[Stored | BaseException])
     the stored messages to flows, one job per channel (a job takes many messages), instead of
     once per webhook."""
     stored = [(item, answer) for item, answer in zip(items, answers, strict=True)
-              if not isinstance(answer, BaseException) and answer[0] > 0]  # fmt: skip
+              if not isinstance(answer, BaseException) and answer[0] in (STORED, NEW_CONVERSATION)]  # fmt: skip
     if not stored:
         return
-    if any(outcome == 2 for _, (outcome, _) in stored):
+    if any(outcome == NEW_CONVERSATION for _, (outcome, _) in stored):
         request_drain()
     await sla.request_sync({conversation for _, (_, conversation) in stored if conversation is not None})
     by_channel: dict[int, list[str | None]] = {}
-    for (channel_id, _, msg), _ in stored:
+    for (channel_id, _, msg, _), _ in stored:
         by_channel.setdefault(channel_id, []).append(msg.platform_message_id)
     for channel_id, ids in by_channel.items():
         flow_hooks.inbound_stored(channel_id, ids)

@@ -34,8 +34,11 @@ GROUP_MAX = 32  # messages per statement: enough to amortise the commit, small e
 # the same work over more connections (and lock conflicts) without fewer commits.
 GROUP_INFLIGHT = 2
 
-Item = tuple[int, str, InboundMessage]  # channel id, platform, message
-Stored = tuple[int, int | None]  # outcome (0 duplicate, 1 stored, 2 in a new conversation), conversation
+# channel id, platform, message, and whether to hold it back when its sender has a CSAT survey
+# waiting (`SURVEY_WAITS`: resolvers/csat.py decides whether it is an answer)
+Item = tuple[int, str, InboundMessage, bool]
+Stored = tuple[int, int | None]  # outcome (DUPLICATE, STORED, NEW_CONVERSATION, SURVEY_WAITS), conversation
+DUPLICATE, STORED, NEW_CONVERSATION, SURVEY_WAITS = 0, 1, 2, 3
 # What follows a commit (wake the event log, enqueue the jobs the messages ask for), run once for
 # the whole group before any of its callers is answered.
 AfterCommit = Callable[[list[Item], list["Stored | BaseException"]], Awaitable[None]]
@@ -45,14 +48,23 @@ _recent: dict[asyncio.AbstractEventLoop, GroupCommit[Item, Stored]] = {}
 
 
 async def store_message(
-    channel_id: int, platform: str, msg: InboundMessage, *, after_commit: AfterCommit | None = None
+    channel_id: int,
+    platform: str,
+    msg: InboundMessage,
+    *,
+    after_commit: AfterCommit | None = None,
+    survey_check: bool = False,
 ) -> Stored:
     """Store one inbound message with whatever else arrives at the same time; returns after commit
     and after `after_commit` ran for the group. A caller already inside a transaction keeps the
-    message in it (and its all-or-nothing); `after_commit` then runs for this message alone."""
+    message in it (and its all-or-nothing); `after_commit` then runs for this message alone.
+    `survey_check`: store nothing and answer `SURVEY_WAITS` when the sender has a CSAT survey
+    waiting (looked at inside the same statement, instead of a round trip of its own before)."""
     conn = db()
+    item = (channel_id, platform, msg, survey_check)
     if isinstance(conn, TransactionalDBClient):
-        item = (channel_id, platform, msg)
+        if survey_check and await _survey_waits(conn, channel_id, msg.sender_id):
+            return SURVEY_WAITS, None
         answer = await store_alone(channel_id, platform, msg, conn)
         if answer[0] > 0:
             # Its events wait in the outbox for the caller's commit: a wake-up now may come early,
@@ -72,7 +84,7 @@ async def store_message(
             run, max_size=GROUP_MAX, max_inflight=GROUP_INFLIGHT
         )
     _recent[loop] = group
-    return await group.submit((channel_id, platform, msg))
+    return await group.submit(item)
 
 
 def current_group() -> GroupCommit[Item, Stored] | None:
@@ -166,39 +178,43 @@ async def store_group(items: list[Item]) -> list[Stored | BaseException]:
     answers: list[Stored | BaseException | None] = [None] * len(items)
     encoded: list[bytes] = []
     positions: list[int] = []
-    for i, item in enumerate(items):
+    for i, (channel_id, platform, msg, survey_check) in enumerate(items):
         try:
-            encoded.append(orjson.dumps(message_params(*item)))
+            params = message_params(channel_id, platform, msg)
+            params["survey_check"] = survey_check
+            encoded.append(orjson.dumps(params))
             positions.append(i)
         except (TypeError, ValueError) as exc:  # not encodable: this message alone fails
             answers[i] = exc
-    if encoded:
-        inline = logs_inline()
-        try:
-            rows = await retry_on_deadlock(
-                lambda: _fetch(
-                    db(),
-                    "SELECT * FROM pytake_ingest_group($1::jsonb, $2, $3, $4)",
-                    [(b"[" + b",".join(encoded) + b"]").decode(), INBOX, conversation_stream(""), inline],
-                )
+    if not encoded:
+        return answers  # type: ignore[return-value]
+    try:
+        rows = await retry_on_deadlock(
+            lambda: _fetch(
+                db(),
+                "SELECT * FROM pytake_ingest_group($1::jsonb, $2, $3, $4)",
+                [(b"[" + b",".join(encoded) + b"]").decode(), INBOX, conversation_stream(""), logs_inline()],
             )
-        except asyncpg.PostgresError:
-            rows = []  # one message broke the group (rare): each again alone, below, for its own answer
-        logged: list[Sequenced] = []
-        for row in rows:
-            if row["out_index"] is None:
-                logged.append(
-                    (row["ev_seq"], row["ev_prev"], row["ev_stream"], row["ev_type"], row["ev_payload"])
-                )
-            else:
-                answers[positions[row["out_index"]]] = (row["out_outcome"], row["out_conversation_id"])
-        if logged:
-            await publish_logged(logged)
-    for i, answer in enumerate(answers):
-        if answer is None:  # the group failed: each on its own, so the rest is stored and this gets its error
-            try:
-                answers[i] = await store_alone(*items[i])
-                committed()  # its events are in the outbox
-            except Exception as exc:
-                answers[i] = exc
+        )
+    except asyncpg.PostgresError as exc:
+        if len(items) == 1:
+            return [exc]
+        # One message broke the group (rare): each again as a group of its own, so the rest is
+        # stored and that one gets its own error.
+        return [answer for item in items for answer in await store_group([item])]
+    logged: list[Sequenced] = []
+    for row in rows:
+        if row["out_index"] is None:
+            logged.append(
+                (row["ev_seq"], row["ev_prev"], row["ev_stream"], row["ev_type"], row["ev_payload"])
+            )
+        else:
+            answers[positions[row["out_index"]]] = (row["out_outcome"], row["out_conversation_id"])
+    if logged:
+        await publish_logged(logged)
     return answers  # type: ignore[return-value]
+
+
+async def _survey_waits(conn: Any, channel_id: int, sender_id: str) -> bool:
+    rows = await _fetch(conn, "SELECT pytake_survey_waits($1, $2) AS waits", [channel_id, sender_id])
+    return bool(rows[0]["waits"])

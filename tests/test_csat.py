@@ -5,6 +5,7 @@ Repeated answers: the last within the window counts; late ones are kept apart.""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -22,6 +23,7 @@ from connectors.fakes.whatsapp import inbound_text_payload
 from connectors.telegram import telegram
 from core.sql import fetch
 from models import Conversation, ConversationActivity, CsatSurvey, Flow, Message, Role, WebhookEndpoint
+from resolvers import csat
 from resolvers.channels import credentials
 from schema.relay import decode_id, parse_global_id, to_global_id
 from tests.fakes.telegram import FakeTelegram
@@ -240,12 +242,20 @@ async def test_sms_typed_numbers_and_a_comment(server, sms) -> None:
     (request,) = await eventually(asked, timeout=30)
     assert request["To"] == phone
 
+    def pre_checks() -> int:
+        group = csat._survey_checks.get(asyncio.get_running_loop())
+        return group.groups_run if group else 0
+
+    checked = pre_checks()
     sid = "SM" + uuid.uuid4().hex
     await text("3", sid=sid)
     await text("3", sid=sid)  # Twilio's retry
     await text(" 5/5 ")
     await text("A bit slow, but fine")
     await text("And another question")  # past the comment: an ordinary message, which reopens
+    # One message a webhook: whether a survey waits was asked by the statement that would have
+    # stored each text, not by a round trip of its own first.
+    assert pre_checks() == checked
 
     survey = await CsatSurvey.get(id=survey.id)
     assert (survey.score, survey.comment) == (5, "A bit slow, but fine")

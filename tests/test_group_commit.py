@@ -105,9 +105,9 @@ async def test_a_message_failing_in_the_database_gets_its_own_error_and_the_rest
     good = [_message(f"55119{i:07d}", f"fine {i}") for i in range(6)]
     # No such channel: the identity's foreign key fails inside the group's statement.
     bad = _message("5511900000099", "orphan")
-    items = [(channel.id, "whatsapp", m) for m in good[:3]]
-    items.append((2_000_000_000, "whatsapp", bad))
-    items += [(channel.id, "whatsapp", m) for m in good[3:]]
+    items = [(channel.id, "whatsapp", m, False) for m in good[:3]]
+    items.append((2_000_000_000, "whatsapp", bad, False))
+    items += [(channel.id, "whatsapp", m, False) for m in good[3:]]
     results = await store_group(items)  # one group, deterministically
     failed = results.pop(3)
     assert isinstance(failed, Exception) and "foreign key" in str(failed).lower()

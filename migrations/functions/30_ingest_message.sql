@@ -176,6 +176,15 @@ BEGIN
 END;
 $fn$;
 
+-- Has this sender a CSAT survey waiting for an answer (sent, not expired)? Then a text of theirs
+-- may be a rating or a comment, which resolvers/csat.py takes instead of ingest.
+CREATE OR REPLACE FUNCTION pytake_survey_waits(p_channel_id integer, p_sender_id text) RETURNS boolean
+LANGUAGE sql STABLE AS $fn$
+    SELECT EXISTS (SELECT 1 FROM customer_identities i JOIN csat_surveys s ON s.identity_id = i.id
+                    WHERE i.channel_id = p_channel_id AND i.external_id = p_sender_id
+                      AND s.status = 'sent' AND s.expires_at > now());
+$fn$;
+
 -- Ingest in groups (resolvers/ingest_group.py): many webhooks' messages in one statement, so one
 -- round trip and one commit. Messages are taken in a fixed order (channel, sender, then arrival)
 -- so two groups lock senders in the same order. A message that fails fails the whole statement;
@@ -183,7 +192,9 @@ $fn$;
 -- (no subtransaction per message: the rare second pass costs less than one in every group).
 -- Each element: channel_id, platform, platform_message_id, sender_id, sender_name, sender_phone,
 -- sender_email, reply_address, kind, text, reply_to, thread_refs, new_thread, attachments,
--- metadata, sent_at (the arguments of pytake_ingest_one).
+-- metadata, sent_at (the arguments of pytake_ingest_one), and survey_check: when true and the
+-- sender has a survey waiting (pytake_survey_waits), the message is not stored and comes back
+-- with outcome 3, for resolvers/csat.py to take as an answer or hand back without the check.
 -- With p_log the group's events go straight into the event log, numbered last, just before the
 -- commit (pytake_log_events): one copy of each event and no sequencer round trip afterwards. The
 -- rows come back in two kinds: one per message (out_index set) and one per logged event (ev_seq
@@ -203,6 +214,13 @@ BEGIN
     FOR r IN SELECT e.m, e.idx::integer AS idx FROM jsonb_array_elements(p_messages) WITH ORDINALITY AS e(m, idx)
              ORDER BY (e.m->>'channel_id')::integer, e.m->>'sender_id', e.idx LOOP
         out_index := r.idx - 1;
+        IF (r.m->>'survey_check')::boolean
+           AND pytake_survey_waits((r.m->>'channel_id')::integer, r.m->>'sender_id') THEN
+            out_outcome := 3;
+            out_conversation_id := NULL;
+            RETURN NEXT;
+            CONTINUE;
+        END IF;
         SELECT * INTO v FROM pytake_ingest_one(
             (r.m->>'channel_id')::integer, r.m->>'platform', r.m->>'platform_message_id', r.m->>'sender_id',
             r.m->>'sender_name', r.m->>'sender_phone', r.m->>'sender_email', r.m->>'reply_address',
