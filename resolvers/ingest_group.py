@@ -39,8 +39,8 @@ GROUP_INFLIGHT = 2
 Item = tuple[int, str, InboundMessage, bool]
 Stored = tuple[int, int | None]  # outcome (DUPLICATE, STORED, NEW_CONVERSATION, SURVEY_WAITS), conversation
 DUPLICATE, STORED, NEW_CONVERSATION, SURVEY_WAITS = 0, 1, 2, 3
-# What follows a commit (wake the event log, enqueue the jobs the messages ask for), run once for
-# the whole group before any of its callers is answered.
+# What follows a commit (enqueue the jobs the messages ask for), run once for the whole group
+# before any of its callers is answered; the group's events are published by then.
 AfterCommit = Callable[[list[Item], list["Stored | BaseException"]], Awaitable[None]]
 
 _groups: dict[tuple[asyncio.AbstractEventLoop, AfterCommit | None], GroupCommit[Item, Stored]] = {}
@@ -66,7 +66,7 @@ async def store_message(
         if survey_check and await _survey_waits(conn, channel_id, msg.sender_id):
             return SURVEY_WAITS, None
         answer = await store_alone(channel_id, platform, msg, conn)
-        if answer[0] > 0:
+        if answer[0] in (STORED, NEW_CONVERSATION):
             # Its events wait in the outbox for the caller's commit: a wake-up now may come early,
             # and then the periodic sweep sequences them.
             committed()

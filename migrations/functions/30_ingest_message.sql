@@ -3,8 +3,8 @@
 -- rules; migrations/models/6_* explains how it came to be. The events carry the API's shapes
 -- (pytake_message_json, pytake_conversation_json in 20_shapes.sql), the same keys a query returns.
 -- `pytake_ingest_one` is the rule and hands its two events back; `pytake_ingest_message` (one
--- message inside the caller's transaction) writes them to the outbox, `pytake_ingest_messages`
--- (a group) logs them itself before its commit (40_sequence_events.sql). A new signature would be
+-- message inside the caller's transaction) writes them to the outbox, `pytake_ingest_group` (a
+-- group) logs them itself before its commit (both ways in: 40_sequence_events.sql). A new signature would be
 -- a second function beside these: DROP FUNCTION IF EXISTS the old signature above the CREATE, and
 -- change resolvers/ingest_group.py in the same commit.
 
@@ -166,10 +166,7 @@ BEGIN
     SELECT * INTO v FROM pytake_ingest_one(p_channel_id, p_platform, p_platform_message_id, p_sender_id,
         p_sender_name, p_sender_phone, p_sender_email, p_reply_address, p_kind, p_text, p_reply_to, p_thread_refs,
         p_new_thread, p_attachments, p_metadata, p_sent_at, p_inbox_stream, p_conversation_stream_prefix);
-    INSERT INTO event_outbox (stream, type, payload, created_at)
-        SELECT e.stream, e.type, e.payload, now()
-          FROM unnest(v.out_streams, v.out_types, v.out_payloads) WITH ORDINALITY AS e(stream, type, payload, n)
-         ORDER BY e.n;
+    PERFORM pytake_outbox_events(v.out_streams, v.out_types, v.out_payloads);
     out_outcome := v.out_outcome;
     out_conversation_id := v.out_conversation_id;
     RETURN NEXT;
@@ -240,10 +237,7 @@ BEGIN
         RETURN;
     END IF;
     IF NOT p_log THEN
-        INSERT INTO event_outbox (stream, type, payload, created_at)
-            SELECT e.stream, e.type, e.payload, now()
-              FROM unnest(v_streams, v_types, v_payloads) WITH ORDINALITY AS e(stream, type, payload, n)
-             ORDER BY e.n;
+        PERFORM pytake_outbox_events(v_streams, v_types, v_payloads);
         RETURN;
     END IF;
     RETURN QUERY SELECT NULL::integer, NULL::integer, NULL::integer,

@@ -42,6 +42,16 @@ BEGIN
 END;
 $fn$;
 
+-- The other way in: events written to the outbox in the caller's transaction, in the order given,
+-- for `pytake_sequence_events` to number after that transaction commits.
+CREATE OR REPLACE FUNCTION pytake_outbox_events(p_streams text[], p_types text[], p_payloads jsonb[])
+RETURNS void LANGUAGE sql AS $fn$
+    INSERT INTO event_outbox (stream, type, payload, created_at)
+        SELECT e.stream, e.type, e.payload, now()
+          FROM unnest(p_streams, p_types, p_payloads) WITH ORDINALITY AS e(stream, type, payload, n)
+         ORDER BY e.n;
+$fn$;
+
 -- Moves up to p_max_rows committed outbox rows to the log, in outbox order, and returns them.
 CREATE OR REPLACE FUNCTION pytake_sequence_events(p_max_rows integer)
 RETURNS TABLE (out_seq bigint, out_prev bigint, out_stream varchar, out_type varchar, out_payload text)
