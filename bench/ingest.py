@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import asyncpg
@@ -88,6 +89,38 @@ async def raw_baseline(db_url: str, redis_url: str, bodies: list[bytes]) -> tupl
     return len(bodies) / seconds, spent
 
 
+class SignedPoster:
+    """The load: CONCURRENCY keep-alive connections posting body i with its signature to `path`,
+    each request on a free connection; answers other than 200 are counted."""
+
+    def __init__(
+        self,
+        base: str,
+        path: str,
+        bodies: list[bytes],
+        signatures: list[str],
+        on_send: Callable[[int], None] | None = None,
+    ):
+        self.path, self.bodies, self.signatures, self.on_send = path, bodies, signatures, on_send
+        self.lanes = [KeepAliveClient(base) for _ in range(CONCURRENCY)]
+        self.free = list(self.lanes)
+        self.failures = 0
+
+    async def post(self, i: int) -> None:
+        lane = self.free.pop()
+        if self.on_send is not None:
+            self.on_send(i)
+        headers = {"Content-Type": "application/json", "X-Hub-Signature-256": self.signatures[i]}
+        status, _ = await lane.post(self.path, self.bodies[i], headers)
+        self.free.append(lane)
+        if status != 200:
+            self.failures += 1
+
+    async def close(self) -> None:
+        for lane in self.lanes:
+            await lane.close()
+
+
 async def http_floor(
     db_url: str, redis_url: str, bodies: list[bytes], signatures: list[str]
 ) -> tuple[float, dict[str, float]]:
@@ -121,23 +154,14 @@ async def http_floor(
             except OSError:
                 await asyncio.sleep(0.1)
         await asyncio.sleep(1.0)  # every worker listening, not only the first
-        lanes = [KeepAliveClient(base) for _ in range(CONCURRENCY)]
-        free = list(lanes)
-
-        async def one(i: int) -> None:
-            lane = free.pop()
-            headers = {"Content-Type": "application/json", "X-Hub-Signature-256": signatures[i]}
-            status, _ = await lane.post("/", bodies[i], headers)
-            free.append(lane)
-            if status != 200:
-                raise RuntimeError(f"HTTP floor answered {status}")
-
+        poster = SignedPoster(base, "/", bodies, signatures)
         meter = CpuMeter(db_url, redis_url, [proc.pid, *children_of(proc.pid)], None)
         await meter.start()
-        seconds, _ = await run_load(len(bodies), CONCURRENCY, one)
+        seconds, _ = await run_load(len(bodies), CONCURRENCY, poster.post)
         spent = await meter.stop()
-        for lane in lanes:
-            await lane.close()
+        await poster.close()
+        if poster.failures:
+            raise RuntimeError(f"the HTTP floor failed {poster.failures} requests")
     finally:
         stop_group(proc)
     return len(bodies) / seconds, spent
@@ -325,24 +349,15 @@ async def main() -> None:
                 sub.start()
                 assert await asyncio.to_thread(results.get, True, 30) == "ready"
                 await asyncio.sleep(0.3)
-                path = f"/webhooks/whatsapp/{channel.id}"
-                failures = 0
                 texts = [
                     json.loads(b)["entry"][0]["changes"][0]["value"]["messages"][0]["text"]["body"]
                     for b in bodies
                 ]
-                lanes = [KeepAliveClient(base) for _ in range(CONCURRENCY)]
-                free = list(lanes)
 
-                async def one(i: int) -> None:
-                    nonlocal failures
-                    lane = free.pop()
+                def sending(i: int) -> None:  # webhook→subscriber latency counts from here
                     sent_at[texts[i]] = time.time()
-                    headers = {"Content-Type": "application/json", "X-Hub-Signature-256": signatures[i]}
-                    status, _ = await lane.post(path, bodies[i], headers)
-                    free.append(lane)
-                    if status != 200:
-                        failures += 1
+
+                poster = SignedPoster(base, f"/webhooks/whatsapp/{channel.id}", bodies, signatures, sending)
 
                 pids = api_pids(int(base.rsplit(":", 1)[1]))
                 # BENCH_PYSPY=<folder>: py-spy on each API worker during the load (bench/pyspy.py)
@@ -352,15 +367,15 @@ async def main() -> None:
                     await asyncio.sleep(1.0)  # py-spy attached before the first request
                 cpu = CpuMeter(db_url, redis_url, pids, sub.pid)
                 await cpu.start()
-                seconds, latencies = await run_load(N, CONCURRENCY, one)
+                seconds, latencies = await run_load(N, CONCURRENCY, poster.post)
                 spent = await cpu.stop()
                 profiles = profiler.stop() if profiler else []
                 try:
                     stats = await table_stats(db_url, PG_FUNCTIONS)
                 except asyncpg.PostgresError as exc:  # a shared server out of connections
                     stats = f"  table statistics unavailable: {exc}"
-                for lane in lanes:
-                    await lane.close()
+                await poster.close()
+                failures = poster.failures
                 try:
                     received: dict[str, float] = await asyncio.to_thread(results.get, True, 60)
                 except queue.Empty:  # still behind a minute after the load: report what it saw
