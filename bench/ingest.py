@@ -122,13 +122,15 @@ class SignedPoster:
 
 
 async def http_floor(
-    db_url: str, redis_url: str, bodies: list[bytes], signatures: list[str]
+    db_url: str, redis_url: str, bodies: list[bytes], signatures: list[str], mode: str, channel_id: int
 ) -> tuple[float, dict[str, float]]:
-    """The raw baseline's work behind a bare ASGI app on the same server and process count as
-    PyTake, loaded by the same client (bench/http_floor.py): the least any webhook costs here."""
+    """A bare ASGI app on the same server and process count as PyTake, loaded by the same client
+    (bench/http_floor.py): the raw baseline's work one webhook at a time (`single`) or in groups
+    (`grouped`), the least any webhook costs here; or PyTake's own statement in groups (`rule`)."""
     from core.db import asyncpg_dsn
 
     conn = await asyncpg.connect(asyncpg_dsn(db_url))
+    await conn.execute("DROP TABLE IF EXISTS bench_floor")  # each floor stores every row anew
     await conn.execute("CREATE TABLE bench_floor (id text PRIMARY KEY, body jsonb NOT NULL)")
     await conn.close()
     port = free_port()
@@ -136,6 +138,8 @@ async def http_floor(
         **os.environ,
         "BENCH_FLOOR_DB": asyncpg_dsn(db_url),
         "BENCH_FLOOR_REDIS": redis_url,
+        "BENCH_FLOOR_MODE": mode,
+        "BENCH_FLOOR_CHANNEL": str(channel_id),
         "PYTHONPATH": checkout_pythonpath(),
     }
     proc = subprocess.Popen(
@@ -329,7 +333,12 @@ async def main() -> None:
         bodies = [webhook_body(i, run) for i in range(N)]
         signatures = ["sha256=" + hmac.new(secret.encode(), b, hashlib.sha256).hexdigest() for b in bodies]
         raw_rate, raw_spent = await raw_baseline(db_url, redis_url, bodies)
-        floor_rate, floor_spent = await http_floor(db_url, redis_url, bodies, signatures)
+        floors = {
+            mode: await http_floor(db_url, redis_url, bodies, signatures, mode, channel.id)
+            for mode in ("single", "grouped", "rule")
+        }
+        (floor_rate, floor_spent), (grouped_rate, grouped_spent) = floors["single"], floors["grouped"]
+        rule_rate, rule_spent = floors["rule"]
 
         async with api_processes(db_url, workers=API_WORKERS, namespace=f"bench-{run}") as base:
             async with httpx.AsyncClient(limits=httpx.Limits(max_connections=CONCURRENCY)) as client:
@@ -394,9 +403,21 @@ async def main() -> None:
             f"  = {floor_rate / raw_rate:.0%} of raw"
         )
         print("  HTTP floor CPU per message (ms): " + CpuMeter.describe(floor_spent, N))
+        print(
+            f"  grouped HTTP floor (the same work in groups, as PyTake's ingest):  {grouped_rate:8.0f} msgs/s"
+            f"  = {grouped_rate / raw_rate:.0%} of raw"
+        )
+        print("  grouped HTTP floor CPU per message (ms): " + CpuMeter.describe(grouped_spent, N))
+        print(
+            f"  PyTake's statement behind the bare app, in groups (no PyTake Python): {rule_rate:8.0f} msgs/s"
+            f"  = {rule_rate / raw_rate:.0%} of raw"
+        )
+        print("  its CPU per message (ms): " + CpuMeter.describe(rule_spent, N))
         print(f"  PyTake webhooks (signed, stored, sequenced, published):     {rate:8.0f} msgs/s")
         print(
-            f"  ratio PyTake / raw: {rate / raw_rate:.0%}   PyTake / HTTP floor: {rate / floor_rate:.0%}   failures: {failures}"
+            f"  ratio PyTake / raw: {rate / raw_rate:.0%}   PyTake / HTTP floor: {rate / floor_rate:.0%}"
+            f"   PyTake / grouped HTTP floor: {rate / grouped_rate:.0%}"
+            f"   PyTake / its statement behind the bare app: {rate / rule_rate:.0%}   failures: {failures}"
         )
         print(
             f"  webhook latency p50 {percentile(latencies, 50) * 1000:.1f} ms   p99 {percentile(latencies, 99) * 1000:.1f} ms"
