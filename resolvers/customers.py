@@ -94,7 +94,7 @@ async def merge_customers(actor: Actor | None, *, source_id: int, target_id: int
                 },
             )
             await _announce(conn, moved, merged)
-            await _customer_changed(conn, [target_id])  # the moved conversations are the target's now
+            await customer_changed(conn, [target_id])  # the moved conversations are the target's now
         return merged
 
     merged = await retry_on_deadlock(run)
@@ -140,7 +140,7 @@ async def set_customer_attribute(
                 await _upsert_attribute(conn, customer_id, name, value)
                 action = "customer.attribute_set"
             await audit.record(conn, actor, action, "Customer", customer_id, {"name": name})
-            await _customer_changed(conn, [customer_id])
+            await customer_changed(conn, [customer_id])
         return customer
 
     customer = await retry_on_deadlock(run)
@@ -169,7 +169,7 @@ async def set_attribute_by_flow(conversation_id: int, name: str, value: str) -> 
             )
             if rows:
                 await _upsert_attribute(conn, rows[0]["customer_id"], name, value[:MAX_TEXT])
-                await _customer_changed(conn, [rows[0]["customer_id"]])
+                await customer_changed(conn, [rows[0]["customer_id"]])
 
     await retry_on_deadlock(run)
     committed()
@@ -239,7 +239,7 @@ async def split_identity(actor: Actor | None, *, identity_id: int) -> dict[str, 
                 },
             )
             await _announce(conn, moved, new)
-            await _customer_changed(conn, [old_id, new["id"]])
+            await customer_changed(conn, [old_id, new["id"]])
         return new
 
     new = await retry_on_deadlock(run)
@@ -277,7 +277,7 @@ async def _announce(
         )
 
 
-async def _customer_changed(conn: BaseDBAsyncClient, customer_ids: list[int]) -> None:
+async def customer_changed(conn: BaseDBAsyncClient, customer_ids: list[int]) -> None:
     """CUSTOMER_UPDATED on the stream of every conversation of these customers, in the caller's
     transaction: whoever has one of them open (conversationEvents) reads the customer again after
     commit. The payload names the customer and its contact details (scrubbed by erasure like the

@@ -24,7 +24,7 @@ from core.auth import Actor
 from core.crypto import open_body
 from core.events import INBOX, committed, conversation_stream, emit
 from core.sql import in_transaction, retry_on_deadlock
-from resolvers import audit, csat
+from resolvers import audit, csat, customers
 from resolvers.auth import require_admin
 from resolvers.errors import BadInput
 from resolvers.privacy import customer_family, kept_metadata, strip_attachments
@@ -309,7 +309,8 @@ def _anonymised(payload: Any, ids: set[int], conversation_ids: set[int], key: st
 
 
 async def _announce(conn: BaseDBAsyncClient, ids: set[int]) -> None:
-    """Open screens drop the customer's details at once."""
+    """Open screens drop the customer's details at once: the inbox's rows (CONVERSATION_UPDATED)
+    and each open conversation's customer panel (CUSTOMER_UPDATED, as any change to a customer)."""
     rows = await conn.execute_query_dict(
         f"SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE customer_id = ANY($1::int[])", [sorted(ids)]
     )
@@ -321,6 +322,7 @@ async def _announce(conn: BaseDBAsyncClient, ids: set[int]) -> None:
             "CONVERSATION_UPDATED",
             {"conversation": conversation_view(dict(row)), "customer": view},
         )
+    await customers.customer_changed(conn, sorted(ids))
 
 
 # Values under these keys are our own vocabulary (statuses, platforms, kinds) or times:

@@ -326,6 +326,7 @@ async def test_erasure_leaves_no_trace_in_any_table_or_the_event_log(server, wa,
     agent_token = await login(server, await make_user(Role.AGENT))
     assert error_code(await gql(server, ERASE, {"c": customer, "r": "request"}, agent_token)) == "FORBIDDEN"
 
+    (mark,) = await fetch("SELECT coalesce(max(seq), 0) AS seq FROM events")
     done = await gql(server, ERASE, {"c": customer, "r": "data subject request #4411 (LGPD art. 18)"}, token)
     assert done.get("errors") is None, done
     result = done["data"]["eraseCustomer"]
@@ -339,6 +340,16 @@ async def test_erasure_leaves_no_trace_in_any_table_or_the_event_log(server, wa,
 
     await asyncio.sleep(0.5)  # let the sequencer move the erasure's own events into the log
     assert await _traces(erased) == []
+    # Each conversation's open view hears that its customer changed, and what it reads is erased.
+    announced = await fetch(
+        "SELECT stream, payload FROM events WHERE type = 'CUSTOMER_UPDATED' AND stream = ANY($1::text[]) "
+        "AND seq > $2 ORDER BY seq",
+        [f"conversation:{i}" for i in conversation_ids],
+        mark["seq"],
+    )
+    latest = {row["stream"]: json.loads(row["payload"])["customer"] for row in announced}
+    assert set(latest) == {f"conversation:{i}" for i in conversation_ids}
+    assert all(c["name"] is None and c["phone"] is None and c["email"] is None for c in latest.values())
     assert await _statistics(conversation_ids) == before  # counts, statuses, timestamps stay
     search = await gql(server, SEARCH, {"q": f"xq{s['tag']}"}, token)
     assert search["data"]["search"]["edges"] == [], search
