@@ -14,6 +14,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -64,6 +65,34 @@ async def bench_database() -> AsyncIterator[str]:
         yield url
     finally:
         await db.drop_database(server, name)
+
+
+async def bench_channel() -> Any:
+    """A WhatsApp channel with no credentials, for benches that store messages without webhooks
+    (the ORM initialised on the bench database)."""
+    from core.crypto import encrypt_secrets
+    from models import Channel
+
+    return await Channel.create(
+        platform="whatsapp", name="bench", config={}, secrets_encrypted=encrypt_secrets({})
+    )
+
+
+def text_message(run: str, label: str, i: int, *, customers: int, text: str | None = None) -> Any:
+    """Inbound text `i` of a bench run, from one of `customers` senders (the same sender every
+    `customers` messages: their conversation grows)."""
+    from datetime import UTC, datetime
+
+    from connectors.base import InboundMessage, MessageKind
+
+    return InboundMessage(
+        platform_message_id=f"wamid.{run}.{label}.{i}",
+        sender_id=f"55119{i % customers:07d}",
+        sent_at=datetime.now(UTC),
+        kind=MessageKind.TEXT,
+        text=text if text is not None else f"{label} {i}",
+        sender_name=f"Customer {i % customers}",
+    )
 
 
 def checkout_pythonpath() -> str:

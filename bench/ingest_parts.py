@@ -19,10 +19,9 @@ import asyncio
 import os
 import time
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.common import bench_database, require_production_env, run_load
+from bench.common import bench_channel, bench_database, require_production_env, run_load, text_message
 
 GROUPS = int(os.environ.get("BENCH_GROUPS", "150"))
 SIZE = 10
@@ -62,11 +61,9 @@ def _cpu_seconds(pids: list[int]) -> float:
 
 async def main() -> None:
     require_production_env()
-    from connectors.base import InboundMessage, MessageKind
-    from core.crypto import encrypt_secrets
+    from connectors.base import InboundMessage
     from core.db import close_orm, init_orm
     from core.sql import db
-    from models import Channel
     from resolvers import ingest_group
 
     run = uuid.uuid4().hex[:6]
@@ -79,19 +76,11 @@ async def main() -> None:
     ingest_group.publish_logged = not_published  # type: ignore[assignment]
     async with bench_database() as db_url:
         await init_orm(db_url)
-        channel = await Channel.create(
-            platform="whatsapp", name="bench", config={}, secrets_encrypted=encrypt_secrets({})
-        )
+        channel = await bench_channel()
 
         def message(label: str, i: int) -> InboundMessage:
-            return InboundMessage(
-                platform_message_id=f"wamid.{run}.{label}.{i}",
-                sender_id=f"55119{i % 1000:07d}",
-                sent_at=datetime.now(UTC),
-                kind=MessageKind.TEXT,
-                text=f"message {i} about order {label}-{i % 97}: where is my parcel, it was due yesterday",
-                sender_name=f"Customer {i % 1000}",
-            )
+            text = f"message {i} about order {label}-{i % 97}: where is my parcel, it was due yesterday"
+            return text_message(run, label, i, customers=1000, text=text)
 
         await run_load(  # a thousand customers with a conversation each, as bench/ingest has
             1000, 32, lambda i: ingest_group.store_alone(channel.id, "whatsapp", message("warm", i))

@@ -9,9 +9,15 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from datetime import UTC, datetime
 
-from bench.common import bench_database, percentile, require_production_env, run_load
+from bench.common import (
+    bench_channel,
+    bench_database,
+    percentile,
+    require_production_env,
+    run_load,
+    text_message,
+)
 
 N = int(os.environ.get("BENCH_N", "4000"))
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "64"))
@@ -22,10 +28,8 @@ INFLIGHT = int(os.environ.get("BENCH_GROUP_INFLIGHT", "0"))  # 0: the module's d
 
 async def main() -> None:
     require_production_env()
-    from connectors.base import InboundMessage, MessageKind
-    from core.crypto import encrypt_secrets
+    from connectors.base import InboundMessage
     from core.db import close_orm, init_orm
-    from models import Channel
     from resolvers import ingest_group
 
     run = uuid.uuid4().hex[:6]
@@ -33,19 +37,10 @@ async def main() -> None:
         ingest_group.GROUP_INFLIGHT = INFLIGHT
     async with bench_database() as db_url:
         await init_orm(db_url)
-        channel = await Channel.create(
-            platform="whatsapp", name="bench", config={}, secrets_encrypted=encrypt_secrets({})
-        )
+        channel = await bench_channel()
 
         def message(label: str, i: int) -> InboundMessage:
-            return InboundMessage(
-                platform_message_id=f"wamid.{run}.{label}.{i}",
-                sender_id=f"55119{i % CUSTOMERS:07d}",
-                sent_at=datetime.now(UTC),
-                kind=MessageKind.TEXT,
-                text=f"{label} {i}",
-                sender_name=f"Customer {i % CUSTOMERS}",
-            )
+            return text_message(run, label, i, customers=CUSTOMERS)
 
         async def alone(i: int) -> None:
             await ingest_group.store_alone(channel.id, "whatsapp", message("alone", i))

@@ -19,7 +19,7 @@ import time
 import uuid
 from datetime import UTC, datetime
 
-from bench.common import bench_database, percentile, require_production_env, run_load
+from bench.common import bench_channel, bench_database, percentile, require_production_env, run_load
 
 N = int(os.environ.get("BENCH_N", "2000"))
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "32"))
@@ -30,18 +30,14 @@ TRIGGERS = ("trg_conversation_state_insert", "trg_conversation_state_update")
 async def main() -> None:
     require_production_env()
     from connectors.base import InboundMessage, MessageKind
-    from core.crypto import encrypt_secrets
     from core.db import close_orm, init_orm
     from core.sql import fetch, in_transaction
-    from models import Channel
     from resolvers import ingest_group, metrics_presence, rollups
 
     run = uuid.uuid4().hex[:6]
     async with bench_database() as db_url:
         await init_orm(db_url)
-        channel = await Channel.create(
-            platform="whatsapp", name="bench", config={}, secrets_encrypted=encrypt_secrets({})
-        )
+        channel = await bench_channel()
 
         def message(label: str, i: int) -> InboundMessage:
             return InboundMessage(

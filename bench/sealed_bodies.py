@@ -13,9 +13,15 @@ import os
 import time
 import uuid
 from dataclasses import replace
-from datetime import UTC, datetime
 
-from bench.common import bench_database, percentile, require_production_env, run_load
+from bench.common import (
+    bench_channel,
+    bench_database,
+    percentile,
+    require_production_env,
+    run_load,
+    text_message,
+)
 
 N = int(os.environ.get("BENCH_N", "3000"))
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "64"))
@@ -26,13 +32,11 @@ ROUNDS = 2
 
 async def main() -> None:
     require_production_env()
-    from connectors.base import InboundMessage, MessageKind
+    from connectors.base import InboundMessage
     from core import crypto
-    from core.crypto import encrypt_secrets
     from core.db import close_orm, init_orm
     from core.settings import get_settings
     from core.sql import fetch
-    from models import Channel
     from resolvers import ingest_group
     from resolvers.shapes import MESSAGE_COLUMNS, message_view
 
@@ -41,19 +45,11 @@ async def main() -> None:
     modes["sealed"] = replace(modes["off"], encrypt_message_bodies=True)
     async with bench_database() as db_url:
         await init_orm(db_url)
-        channel = await Channel.create(
-            platform="whatsapp", name="bench", config={}, secrets_encrypted=encrypt_secrets({})
-        )
+        channel = await bench_channel()
 
         def message(label: str, i: int) -> InboundMessage:
-            return InboundMessage(
-                platform_message_id=f"wamid.{run}.{label}.{i}",
-                sender_id=f"55119{i % CUSTOMERS:07d}",
-                sent_at=datetime.now(UTC),
-                kind=MessageKind.TEXT,
-                text=f"Olá, meu pedido {i} não chegou, quero o reembolso da entrega ({label})",
-                sender_name=f"Customer {i % CUSTOMERS}",
-            )
+            text = f"Olá, meu pedido {i} não chegou, quero o reembolso da entrega ({label})"
+            return text_message(run, label, i, customers=CUSTOMERS, text=text)
 
         await run_load(
             CUSTOMERS,
