@@ -221,14 +221,16 @@ async def list_conversations_selecting(
     after: str | None,
     filter: ConversationFilter,
     columns: list[str],
+    joins: str = "",
 ) -> Page:
     """The page of `list_conversations` (the same rows, order, cursors and visibility) with each
     item holding `columns` instead of the conversation's view: SQL expressions over the page's
-    row `c` (the read path planner's JSON, schema/planner/sql_json.py), as `col0`, `col1`, …"""
+    row `c` and what `joins` joins to it (the read path planner's, schema/planner/sql_json.py),
+    as `col0`, `col1`, …"""
     page_sql, args, size = await _page_statement(actor, first, after, filter)
     selected = "".join(f", {column} AS col{i}" for i, column in enumerate(columns))
     rows = await fetch(
-        f"SELECT c.id, c.last_message_at{selected} FROM ({page_sql}) c "
+        f"SELECT c.id, c.last_message_at{selected} FROM ({page_sql}) c {joins} "
         "ORDER BY c.last_message_at DESC, c.id DESC",
         *args,
     )

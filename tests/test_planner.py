@@ -151,7 +151,7 @@ def test_the_plan_cache_keeps_one_entry_per_document_and_operation_and_is_bounde
     ("node", "expected", "in_sql"),
     [
         # The standing check, the page with each row's customer, assignee and last message, and
-        # the page's SLA timers (an assignee's e-mail keeps it off PostgreSQL's JSON).
+        # the page's SLA timers (an assignee's e-mail keeps it off the one-statement plan).
         ("customer { name } assignee { name email } lastMessage { text } slaTimers { kind dueAt }", 3, False),
         # The standing check, and the page whose rows carry everything (schema/planner/sql_json.py).
         ("customer { name } assignee { name } lastMessage { text } slaTimers { kind dueAt }", 2, True),
@@ -590,7 +590,7 @@ def test_the_property_run_was_mostly_answered_by_the_planner():
     # The share the planner takes depends on the documents drawn: 27 of 120 (22 %) in one run, so
     # a quarter was too tight a bound; one in ten still tells a planner from one that plans nothing.
     assert _SEEN["planned"] >= _SEEN["requests"] * 0.10, (_SEEN, dict(planner.STATS))
-    # Some of them by PostgreSQL's JSON (schema/planner/sql_json.py): a third of the documents are
+    # Some of them by the one-statement plan (schema/planner/sql_json.py): a third of the documents are
     # inboxes, and one in three or so selects only what it builds.
     assert _SEEN["sql"] >= 1, (_SEEN, dict(planner.STATS))
 

@@ -123,7 +123,7 @@ class PlannedField:
     takes_self: bool = False  # the resolver is a method: the object is its first argument
     out: Out | None = None
     # A root field answered whole by its own statement (schema/planner/sql_json.py): the value is
-    # the completed JSON, nothing below it runs level by level.
+    # the completed value, nothing below it runs level by level.
     direct: Any = None
 
 

@@ -1,18 +1,21 @@
 """The inbox answered by PostgreSQL: `conversations { edges { node { … } } pageInfo { … } }` where
 every field the node selects is a column (or a customer, assignee, last message, channel or SLA
-timers made of columns) is one statement whose rows carry each node as JSON, built with
-`json_build_object`.
+timers made of columns) is one statement whose rows carry each node's values, already spelt as the
+response spells them, one result column each.
 
-Python then only reads that JSON back and lays out the connection around it (cursors and page
-info, from the same page `list_conversations` reads). Values are spelt as the schema's types
-spell them (global ids and timestamps through migrations/functions/50_api_json.sql, enums by
-their GraphQL names, `priority`, `labels` and `escalationLevel` defaulted as `from_view` does);
-message bodies are opened here, as every reader of a row must (core/crypto.py), because a sealed
-body is ciphertext in the table. Key order is the selection's: json_build_object keeps it, and the
-JSON is read into dicts, so the response is encoded as any other. A selection with anything else
-(a channel's health, an assignee's e-mail, identities, attachments, arguments, over 50 keys on one
-object) is left to the Python plan; tests/test_planner.py compares both with the general executor
-byte for byte.
+Values are spelt as the schema's types spell them (global ids and timestamps through
+migrations/functions/50_api_json.sql, enums by their GraphQL names, `priority`, `labels` and
+`escalationLevel` defaulted as `from_view` does); a customer, assignee, last message or channel is
+joined (LEFT JOIN LATERAL, an index lookup per row) and its presence is a column of its own; SLA
+timers, a list, come as one JSON array per row (`json_agg`). Python lays each node out from its
+row in the selection's key order and the connection around it (cursors and page info, from the
+same page `list_conversations` reads); message bodies are opened here, as every reader of a row
+must (core/crypto.py), because a sealed body is ciphertext in the table. Columns rather than JSON
+built by PostgreSQL: bench/peer measured the JSON costing PostgreSQL more (0.25 ms a page) than
+Python spends laying the values out, which it no longer has to parse first. A selection with
+anything else (a channel's health, an assignee's e-mail, identities, attachments, arguments) is
+left to the Python plan; tests/test_planner.py compares both with the general executor byte for
+byte.
 """
 
 from __future__ import annotations
@@ -142,20 +145,40 @@ class NotInSql(Exception):
 
 
 @dataclass(frozen=True)
-class _Fix:
-    """What is done to each node after it is read: a body opened, or a null where the schema
-    promises an object (answered by the general executor, as the Python plan does)."""
+class _Field:
+    """One key of a node as its row gives it: `value` (the column as it is), `body` (a message body,
+    opened), `metadata` (a message's metadata, its bodies opened), `list` (a JSON array), `const`
+    (`__typename`), or `object` (present when its column is true: its own fields then; a
+    `required` one missing makes the Python plan answer, as the general executor would)."""
 
-    path: tuple[str, ...]
-    kind: str  # "body" | "metadata" | "required"
+    key: str
+    kind: str
+    column: str = ""
+    const: str = ""
+    fields: tuple[_Field, ...] = ()
+    required: bool = False
+
+
+class _Columns:
+    """The statement's result columns (`col0`, `col1`, … as list_conversations_selecting names
+    them) and its joins, collected while a selection is planned."""
+
+    def __init__(self) -> None:
+        self.sql: list[str] = []
+        self.joins: list[str] = []
+
+    def add(self, sql: str) -> str:
+        self.sql.append(sql)
+        return f"col{len(self.sql) - 1}"
 
 
 @dataclass(frozen=True)
 class ConnectionPlan:
     selection: Selection  # ConversationConnection
-    node_keys: tuple[tuple[str, str], ...]  # (edges key, node key): each alias gets a column
-    columns: tuple[str, ...]  # one SQL expression per node key
-    fixes: tuple[tuple[_Fix, ...], ...]
+    node_keys: tuple[tuple[str, str], ...]  # (edges key, node key)
+    nodes: tuple[tuple[_Field, ...], ...]  # each node key's fields
+    columns: tuple[str, ...]  # the SQL of each result column
+    joins: str  # the LEFT JOIN LATERALs the columns read from
 
     async def answer(self, info: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
         from schema.conversations import ConversationFilterInput
@@ -167,15 +190,11 @@ class ConnectionPlan:
             after=kwargs.get("after"),
             filter=filter.to_rule(),
             columns=list(self.columns),
+            joins=self.joins,
         )
         edges = []
         for row, cursor in zip(page.items, page.cursors, strict=True):
-            nodes: dict[tuple[str, str], Any] = {}
-            for i, (key, fixes) in enumerate(zip(self.node_keys, self.fixes, strict=True)):
-                node = orjson.loads(row[f"col{i}"])
-                for fix in fixes:
-                    _apply(node, fix)
-                nodes[key] = node
+            nodes = {key: _node(fields, row) for key, fields in zip(self.node_keys, self.nodes, strict=True)}
             edges.append((cursor, nodes))
         return _connection(self.selection, edges, page)
 
@@ -205,19 +224,19 @@ def _connection_plan(root: PlannedField) -> ConnectionPlan:
         raise NotInSql
     connection = root.out.selection
     node_keys: list[tuple[str, str]] = []
-    columns: list[str] = []
-    fixes: list[tuple[_Fix, ...]] = []
+    nodes: list[tuple[_Field, ...]] = []
+    columns = _Columns()
     for f in connection.fields:
         if f.name != "edges" or f.typename is not None:
             continue
         edge = _object_of(f)
         for e in edge.fields:
             if e.name == "node" and e.typename is None:
-                found: list[_Fix] = []
-                columns.append(_object_sql(_object_of(e), "c", (), found, depth=0))
+                nodes.append(_fields(_object_of(e), "c", columns))
                 node_keys.append((f.key, e.key))
-                fixes.append(tuple(found))
-    return ConnectionPlan(connection, tuple(node_keys), tuple(columns), tuple(fixes))
+    return ConnectionPlan(
+        connection, tuple(node_keys), tuple(nodes), tuple(columns.sql), " ".join(columns.joins)
+    )
 
 
 def _object_of(f: PlannedField) -> Selection:
@@ -229,11 +248,64 @@ def _object_of(f: PlannedField) -> Selection:
     return out.selection
 
 
-def _object_sql(
-    selection: Selection, alias: str, path: tuple[str, ...], fixes: list[_Fix], depth: int
-) -> str:
-    """json_build_object of the selection over the row `alias`; what is to be done to the read
-    JSON goes to `fixes`."""
+def _fields(selection: Selection, alias: str, columns: _Columns) -> tuple[_Field, ...]:
+    """The selection over the row `alias` as result columns (added to `columns`) and how the
+    node is laid out from them."""
+    leaves = LEAVES.get(selection.type_name)
+    if leaves is None:
+        raise NotInSql
+    fields: list[_Field] = []
+    for f in selection.fields:
+        if f.typename is not None:
+            fields.append(_Field(f.key, "const", const=f.typename))
+            continue
+        if f.node.arguments:
+            raise NotInSql
+        reached = OBJECTS.get((selection.type_name, f.name))
+        if reached is not None:
+            type_name, table, column = reached
+            reached_selection = _object_of(f)
+            if reached_selection.type_name != type_name:
+                raise NotInSql
+            assert f.out is not None
+            joined = f"j{len(columns.joins)}"
+            # OFFSET 0: an index lookup per row; as a plain join PostgreSQL may hash the table.
+            columns.joins.append(
+                f"LEFT JOIN LATERAL (SELECT * FROM {table} WHERE id = {alias}.{column} OFFSET 0) {joined} ON TRUE"
+            )
+            present = columns.add(f"{joined}.id IS NOT NULL")
+            inner = _fields(reached_selection, joined, columns)
+            fields.append(_Field(f.key, "object", present, fields=inner, required=f.out.nonnull))
+            continue
+        listed = LISTS.get((selection.type_name, f.name))
+        if listed is not None:
+            type_name, table, column = listed
+            element = _object_of(f)
+            if element.type_name != type_name:
+                raise NotInSql
+            inner_alias = f"l{len(columns.sql)}"
+            inner = _object_sql(element, inner_alias)
+            sql = (
+                f"COALESCE((SELECT json_agg({inner} ORDER BY {inner_alias}.id) FROM {table} {inner_alias} "
+                f"WHERE {inner_alias}.{column} = {alias}.id), '[]'::json)"
+            )
+            fields.append(_Field(f.key, "list", columns.add(sql)))
+            continue
+        leaf = leaves.get(f.name)
+        if leaf is None:
+            raise NotInSql
+        sql, kind = leaf
+        sql = sql.format(t=alias)
+        if kind == "enum":
+            sql = _enum_case(sql, f.gfield.type)
+            kind = "value"
+        fields.append(_Field(f.key, kind, columns.add(sql)))
+    return tuple(fields)
+
+
+def _object_sql(selection: Selection, alias: str) -> str:
+    """json_build_object of a list element's selection over the row `alias`: only columns, nothing
+    to open or join (SLA timers)."""
     leaves = LEAVES.get(selection.type_name)
     if leaves is None or len(selection.fields) > MAX_KEYS:
         raise NotInSql
@@ -243,46 +315,15 @@ def _object_sql(
         if f.typename is not None:
             pairs.append(_quote(f.typename))
             continue
-        if f.node.arguments:
-            raise NotInSql
-        reached = OBJECTS.get((selection.type_name, f.name))
-        if reached is not None:
-            type_name, table, column = reached
-            inner_alias = f"o{depth}_{len(pairs)}"  # unique among its siblings' subqueries
-            assert f.out is not None
-            if f.out.nonnull:
-                fixes.append(_Fix((*path, f.key), "required"))
-            reached_selection = _object_of(f)
-            if reached_selection.type_name != type_name:
-                raise NotInSql
-            inner = _object_sql(reached_selection, inner_alias, (*path, f.key), fixes, depth + 1)
-            pairs.append(
-                f"(SELECT {inner} FROM {table} {inner_alias} WHERE {inner_alias}.id = {alias}.{column})"
-            )
-            continue
-        listed = LISTS.get((selection.type_name, f.name))
-        if listed is not None:
-            type_name, table, column = listed
-            inner_alias = f"l{depth}_{len(pairs)}"
-            element = _object_of(f)
-            element_fixes: list[_Fix] = []
-            inner = _object_sql(element, inner_alias, (), element_fixes, depth + 1)
-            if element.type_name != type_name or element_fixes:
-                raise NotInSql  # nothing to open or check inside a list's elements
-            pairs.append(
-                f"COALESCE((SELECT json_agg({inner} ORDER BY {inner_alias}.id) FROM {table} {inner_alias} "
-                f"WHERE {inner_alias}.{column} = {alias}.id), '[]'::json)"
-            )
-            continue
         leaf = leaves.get(f.name)
-        if leaf is None:
+        if f.node.arguments or leaf is None:
             raise NotInSql
         sql, kind = leaf
         sql = sql.format(t=alias)
         if kind == "enum":
             sql = _enum_case(sql, f.gfield.type)
-        elif kind in ("body", "metadata"):
-            fixes.append(_Fix((*path, f.key), kind))
+        elif kind != "value":
+            raise NotInSql  # nothing to open inside a list's elements
         pairs.append(sql)
     return f"json_build_object({', '.join(pairs)})"
 
@@ -303,22 +344,33 @@ def _quote(text: str) -> str:
     return f"'{text}'"
 
 
-def _apply(node: dict[str, Any], fix: _Fix) -> None:
-    *parents, key = fix.path
-    target: Any = node
-    for step in parents:
-        target = target.get(step)
-        if target is None:
-            return  # a null object on the way (a conversation without an assignee)
-    value = target.get(key)
-    if fix.kind == "required":
-        if value is None:
-            raise LookupError(f"no row for the non-null {'.'.join(fix.path)}")
-    elif fix.kind == "body":
-        if isinstance(value, str):
-            target[key] = open_body(value)
-    elif fix.kind == "metadata":
-        target[key] = map_bodies({"metadata": value}, open_body)["metadata"]
+def _node(fields: tuple[_Field, ...], row: Any) -> dict[str, Any]:
+    """A node (or a joined object) laid out from its row, in the selection's key order."""
+    out: dict[str, Any] = {}
+    for f in fields:
+        kind = f.kind
+        if kind == "value":
+            out[f.key] = row[f.column]
+        elif kind == "const":
+            out[f.key] = f.const
+        elif kind == "object":
+            if row[f.column]:
+                out[f.key] = _node(f.fields, row)
+            elif f.required:
+                raise LookupError(f"no row for the non-null {f.key}")
+            else:
+                out[f.key] = None
+        elif kind == "body":
+            value = row[f.column]
+            out[f.key] = open_body(value) if isinstance(value, str) else value
+        elif kind == "metadata":
+            value = row[f.column]
+            value = orjson.loads(value) if isinstance(value, str) else value  # jsonb comes as text
+            out[f.key] = map_bodies({"metadata": value}, open_body)["metadata"]
+        else:  # "list": json_agg's array, as text
+            value = row[f.column]
+            out[f.key] = orjson.loads(value) if isinstance(value, str) else value
+    return out
 
 
 def _connection(
