@@ -291,16 +291,22 @@ def _fields(selection: Selection, alias: str, columns: _Columns) -> tuple[_Field
             )
             fields.append(_Field(f.key, "list", columns.add(sql)))
             continue
-        leaf = leaves.get(f.name)
-        if leaf is None:
-            raise NotInSql
-        sql, kind = leaf
-        sql = sql.format(t=alias)
-        if kind == "enum":
-            sql = _enum_case(sql, f.gfield.type)
-            kind = "value"
+        sql, kind = _leaf_sql(leaves, f, alias)
         fields.append(_Field(f.key, kind, columns.add(sql)))
     return tuple(fields)
+
+
+def _leaf_sql(leaves: dict[str, Leaf], f: PlannedField, alias: str) -> tuple[str, str]:
+    """The SQL of a leaf field over the row `alias` and what Python does with its value
+    ("value", "body" or "metadata"; an enum is spelt by its GraphQL name in SQL already)."""
+    leaf = leaves.get(f.name)
+    if leaf is None:
+        raise NotInSql
+    sql, kind = leaf
+    sql = sql.format(t=alias)
+    if kind == "enum":
+        return _enum_case(sql, f.gfield.type), "value"
+    return sql, kind
 
 
 def _object_sql(selection: Selection, alias: str) -> str:
@@ -315,14 +321,10 @@ def _object_sql(selection: Selection, alias: str) -> str:
         if f.typename is not None:
             pairs.append(_quote(f.typename))
             continue
-        leaf = leaves.get(f.name)
-        if f.node.arguments or leaf is None:
+        if f.node.arguments:
             raise NotInSql
-        sql, kind = leaf
-        sql = sql.format(t=alias)
-        if kind == "enum":
-            sql = _enum_case(sql, f.gfield.type)
-        elif kind != "value":
+        sql, kind = _leaf_sql(leaves, f, alias)
+        if kind != "value":
             raise NotInSql  # nothing to open inside a list's elements
         pairs.append(sql)
     return f"json_build_object({', '.join(pairs)})"
