@@ -95,6 +95,39 @@ def text_message(run: str, label: str, i: int, *, customers: int, text: str | No
     )
 
 
+@contextlib.asynccontextmanager
+async def module_server(
+    module: str, *args: str, env: dict[str, str] | None = None
+) -> AsyncIterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`python -m module PORT *args` from this checkout on a free port, its own process group;
+    yields (base URL, the process) once it accepts connections and its worker processes have had
+    a second to listen too, and stops the group after."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", module, str(port), *args],
+        cwd=ROOT,
+        env={**os.environ, **(env or {}), "PYTHONPATH": checkout_pythonpath()},
+        start_new_session=True,
+    )
+    try:
+        for _ in range(300):
+            if proc.poll() is not None:
+                raise RuntimeError(f"{module} exited")
+            try:
+                _, writer = await asyncio.open_connection("127.0.0.1", port)
+            except OSError:
+                await asyncio.sleep(0.1)
+                continue
+            writer.close()
+            break
+        else:
+            raise RuntimeError(f"{module} did not listen")
+        await asyncio.sleep(1.0)  # every worker listening, not only the first
+        yield f"http://127.0.0.1:{port}", proc
+    finally:
+        stop_group(proc, timeout=10)
+
+
 def checkout_pythonpath() -> str:
     """PYTHONPATH for a process a bench starts, with this checkout first: its `pytake` console
     script and `python -m` resolve imports through the shared venv's editable install, which

@@ -15,8 +15,6 @@ import multiprocessing
 import os
 import queue
 import resource
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -28,16 +26,13 @@ import redis.asyncio as redis
 from websockets.asyncio.client import connect
 
 from bench.common import (
-    ROOT,
     KeepAliveClient,
     api_processes,
     bench_database,
-    checkout_pythonpath,
-    free_port,
+    module_server,
     percentile,
     require_production_env,
     run_load,
-    stop_group,
 )
 from bench.inbox import api_pids, children_of, cpu_seconds
 from bench.pyspy import Recorder, summarise
@@ -133,31 +128,13 @@ async def http_floor(
     await conn.execute("DROP TABLE IF EXISTS bench_floor")  # each floor stores every row anew
     await conn.execute("CREATE TABLE bench_floor (id text PRIMARY KEY, body jsonb NOT NULL)")
     await conn.close()
-    port = free_port()
     env = {
-        **os.environ,
         "BENCH_FLOOR_DB": asyncpg_dsn(db_url),
         "BENCH_FLOOR_REDIS": redis_url,
         "BENCH_FLOOR_MODE": mode,
         "BENCH_FLOOR_CHANNEL": str(channel_id),
-        "PYTHONPATH": checkout_pythonpath(),
     }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bench.http_floor", str(port), str(API_WORKERS)],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                _, writer = await asyncio.open_connection("127.0.0.1", port)
-                writer.close()
-                break
-            except OSError:
-                await asyncio.sleep(0.1)
-        await asyncio.sleep(1.0)  # every worker listening, not only the first
+    async with module_server("bench.http_floor", str(API_WORKERS), env=env) as (base, proc):
         poster = SignedPoster(base, "/", bodies, signatures)
         meter = CpuMeter(db_url, redis_url, [proc.pid, *children_of(proc.pid)], None)
         await meter.start()
@@ -166,8 +143,6 @@ async def http_floor(
         await poster.close()
         if poster.failures:
             raise RuntimeError(f"the HTTP floor failed {poster.failures} requests")
-    finally:
-        stop_group(proc)
     return len(bodies) / seconds, spent
 
 

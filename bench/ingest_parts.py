@@ -19,9 +19,9 @@ import asyncio
 import os
 import time
 import uuid
-from pathlib import Path
 
 from bench.common import bench_channel, bench_database, require_production_env, run_load, text_message
+from bench.inbox import cpu_seconds
 
 GROUPS = int(os.environ.get("BENCH_GROUPS", "150"))
 SIZE = 10
@@ -48,15 +48,7 @@ PARTS = [
 
 
 def _cpu_seconds(pids: list[int]) -> float:
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue  # a backend that ended: not ours to count
-        total += int(fields[11]) + int(fields[12])
-    return total / ticks
+    return sum(cpu_seconds(pids).values())  # backends that ended are not counted
 
 
 async def main() -> None:

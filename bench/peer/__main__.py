@@ -47,8 +47,8 @@ from bench.common import (
     ROOT,
     api_processes,
     bench_database,
-    checkout_pythonpath,
     free_port,
+    module_server,
     require_production_env,
     stop_group,
     web_app_operations,
@@ -209,30 +209,8 @@ async def postgraphile(db_url: str, node: str) -> AsyncIterator[tuple[str, int]]
 @contextlib.asynccontextmanager
 async def stack_floor(answer: Path) -> AsyncIterator[tuple[str, list[int]]]:
     """bench/peer/floor.py on a free port, answering with `answer`; yields (base URL, its pids)."""
-    port = free_port()
-    env = {**os.environ, "PYTHONPATH": checkout_pythonpath()}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bench.peer.floor", str(port), str(answer)],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        async with httpx.AsyncClient() as client:
-            for _ in range(300):
-                if proc.poll() is not None:
-                    raise RuntimeError("the stack floor exited")
-                with contextlib.suppress(httpx.HTTPError):
-                    if (await client.post(f"{base}/graphql", content=b"{}")).status_code == 200:
-                        break
-                await asyncio.sleep(0.1)
-            else:
-                raise RuntimeError("the stack floor did not answer")
-        await asyncio.sleep(1.0)  # both worker processes up, not only the first to answer
+    async with module_server("bench.peer.floor", str(answer)) as (base, proc):
         yield base, [proc.pid, *children_of(proc.pid)]
-    finally:
-        stop_group(proc, timeout=10)
 
 
 # -- the same 50 conversations from both --------------------------------------------------------
